@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The offbkg command-line front end: shared options and command entry
+ * points. Only the front end prints and chooses exit codes. */
+#ifndef OFFBKG_CLI_H
+#define OFFBKG_CLI_H
+
+#include <stddef.h>
+
+#include "../ctx-private.h"
+
+/** Exit codes, mapped in one place. */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAILED = 1,   /* the run failed */
+    CLI_EXIT_USAGE = 2     /* usage or configuration error */
+};
+
+typedef struct cli_options {
+    int verbosity;              /* -v count minus -q count; 0 = default */
+    long threads;               /* -j; -1 if not given */
+    int strict;
+    size_t n_sets;
+    const char **sets;          /* --set values, in order */
+} cli_options_t;
+
+int cli_check(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
+              char **argv);
+int cli_pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
+                 const char *command, int argc, char **argv);
+int cli_simulate(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
+                 char **argv);
+int cli_plugins(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
+                char **argv);
+int cli_describe(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
+                 char **argv);
+
+/** Print "offbkg: error: <msg>" on stderr. */
+void cli_error(const char *fmt, ...) OFFBKG_PRINTF(1, 2);
+
+#endif

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * offbkg: background models for IACTs from OFF runs (command line). */
+#include <config.h>
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <offbkg/plugin.h>
+#include <offbkg/version.h>
+
+#include "cli.h"
+
+static volatile sig_atomic_t cancel_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    cancel_requested = 1;
+}
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("offbkg: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static void usage(FILE *fp)
+{
+    fputs("Usage: offbkg [OPTION]... COMMAND [ARG]...\n"
+          "Build background models for Cherenkov telescopes from OFF runs.\n"
+          "\n"
+          "Commands:\n"
+          "  run CONFIG          whole pipeline: select, group, make, smooth,"
+          " index\n"
+          "  select CONFIG       write run.lis\n"
+          "  group CONFIG        write obs.fits and group-def.fits\n"
+          "  make CONFIG         make models from run.lis and obs.fits\n"
+          "  index CONFIG        write the index tables\n"
+          "  check CONFIG        validate the configuration and its plugins;"
+          "\n"
+          "                      print the resolved configuration\n"
+          "  plugins [CONFIG]    list the plugins found (with CONFIG: also in"
+          "\n"
+          "                      its [run] plugin_path)\n"
+          "  describe STAGE/NAME print a plugin's parameters\n"
+          "  simulate DIR        write a data store of simulated OFF runs\n"
+          "\n"
+          "Options:\n"
+          "  -j N                worker threads (overrides [run] threads)\n"
+          "  -v                  more messages (repeat for debug)\n"
+          "  -q                  only errors\n"
+          "      --set S.K=V     override key K of section S (repeatable)\n"
+          "      --strict        a skipped run is an error\n"
+          "      --version       print the version and exit\n"
+          "      --help          print this help and exit\n"
+          "\n"
+          "Plugins are searched in $OFFBKG_PLUGIN_PATH, [run] plugin_path,\n"
+          "then " OFFBKG_PLUGINDIR ".\n"
+          "Exit status: 0 ok, 1 run failed, 2 usage or configuration error.\n"
+          "See offbkg(1) and offbkg.ini(5).\n", fp);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "set", required_argument, NULL, 'S' },
+        { "strict", no_argument, NULL, 's' },
+        { "version", no_argument, NULL, 'V' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    cli_options_t opt = { .threads = -1 };
+    offbkg_ctx_t *ctx;
+    const char *command;
+    int c, status;
+
+    opt.sets = calloc((size_t)argc, sizeof *opt.sets);
+    if (opt.sets == NULL) {
+        cli_error("out of memory");
+        return CLI_EXIT_FAILED;
+    }
+    /* '+': options end at the command, so a command's arguments are its
+     * own. */
+    while ((c = getopt_long(argc, argv, "+j:vq", longopts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'j':
+            opt.threads = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || opt.threads < 0
+                || opt.threads > 1024) {
+                cli_error("-j: expected a number of threads 0..1024, got "
+                          "'%s'", optarg);
+                free(opt.sets);
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case 'v': opt.verbosity++; break;
+        case 'q': opt.verbosity = -1; break;
+        case 'S': opt.sets[opt.n_sets++] = optarg; break;
+        case 's': opt.strict = 1; break;
+        case 'V':
+            printf("offbkg %s (plugin ABI %d.%d)\n", OFFBKG_VERSION,
+                   OFFBKG_PLUGIN_ABI_MAJOR, OFFBKG_PLUGIN_ABI_MINOR);
+            free(opt.sets);
+            return CLI_EXIT_OK;
+        case 'h':
+            usage(stdout);
+            free(opt.sets);
+            return CLI_EXIT_OK;
+        default:
+            fputs("Try 'offbkg --help'.\n", stderr);
+            free(opt.sets);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        free(opt.sets);
+        return CLI_EXIT_USAGE;
+    }
+    ctx = offbkg_ctx_new();
+    if (ctx == NULL) {
+        cli_error("out of memory");
+        free(opt.sets);
+        return CLI_EXIT_FAILED;
+    }
+    if (opt.verbosity < 0)
+        offbkg_ctx_set_log_level(ctx, OFFBKG_LOG_ERROR);
+    else if (opt.verbosity > 0)
+        offbkg_ctx_set_log_level(ctx, opt.verbosity > 1 ? OFFBKG_LOG_DEBUG
+                                                        : OFFBKG_LOG_INFO);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    offbkg_ctx_set_cancel_flag(ctx, &cancel_requested);
+
+    command = argv[optind];
+    argc -= optind + 1;
+    argv += optind + 1;
+    if (strcmp(command, "check") == 0)
+        status = cli_check(ctx, &opt, argc, argv);
+    else if (strcmp(command, "plugins") == 0)
+        status = cli_plugins(ctx, &opt, argc, argv);
+    else if (strcmp(command, "describe") == 0)
+        status = cli_describe(ctx, &opt, argc, argv);
+    else if (strcmp(command, "simulate") == 0)
+        status = cli_simulate(ctx, &opt, argc, argv);
+    else if (strcmp(command, "run") == 0 || strcmp(command, "select") == 0
+             || strcmp(command, "group") == 0 || strcmp(command, "make") == 0
+             || strcmp(command, "index") == 0)
+        status = cli_pipeline(ctx, &opt, command, argc, argv);
+    else {
+        cli_error("unknown command '%s'; try 'offbkg --help'", command);
+        status = CLI_EXIT_USAGE;
+    }
+    offbkg_ctx_free(ctx);
+    free(opt.sets);
+    return status;
+}

@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# liboffbkg (the host library) and the offbkg command.
+lib_LTLIBRARIES += core/liboffbkg.la
+core_liboffbkg_la_SOURCES = \
+	core/ctx.c core/ctx-private.h \
+	core/status.c \
+	core/diag.c core/diag-private.h \
+	core/ini.c core/ini-private.h \
+	core/params.c core/params-private.h \
+	core/registry.c core/registry-private.h \
+	core/host.c core/host-private.h \
+	core/runconf.c core/runconf-private.h \
+	core/obs_table.c \
+	core/cube.c
+core_liboffbkg_la_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) $(INIH_CFLAGS)
+core_liboffbkg_la_LIBADD = $(CFITSIO_LIBS) $(INIH_LIBS) $(LIBLTDL) \
+	$(PTHREAD_LIBS)
+core_liboffbkg_la_LDFLAGS = -no-undefined \
+	-version-info $(LIBOFFBKG_VERSION_INFO)
+
+offbkgincludedir = $(includedir)/offbkg
+offbkginclude_HEADERS = \
+	include/offbkg/offbkg.h \
+	include/offbkg/plugin.h \
+	include/offbkg/status.h \
+	include/offbkg/types.h
+nodist_offbkginclude_HEADERS = include/offbkg/version.h
+
+bin_PROGRAMS += offbkg
+offbkg_SOURCES = \
+	core/cli/cli.h \
+	core/cli/main.c \
+	core/cli/cmd_config.c \
+	core/cli/cmd_plugins.c
+offbkg_LDADD = core/liboffbkg.la

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Parameter tables: check a table, parse a section's values into the
+ * config struct the table describes, format values back, free them. */
+#ifndef OFFBKG_PARAMS_PRIVATE_H
+#define OFFBKG_PARAMS_PRIVATE_H
+
+#include <stddef.h>
+
+#include <offbkg/plugin.h>
+
+#include "diag-private.h"
+#include "ini-private.h"
+
+/** Check that a table is well formed (names valid and unique, types
+ *  known, defaults parse, offsets inside config_size, ENUMs have
+ *  choices). On error records the first problem in @p why (size @p n). */
+int offbkg_params_check_table(const offbkg_param_t *table,
+                              size_t config_size, char *why, size_t n);
+
+/** Fill a new config struct of @p config_size bytes from section @p sec
+ *  (may be NULL: defaults only), using @p base_dir to resolve PATH
+ *  values. Every problem is added to @p diags as
+ *  file:line: [section] key: message, and unknown keys get a
+ *  closest-match hint. Keys consumed are marked used. *config is set on
+ *  OFFBKG_OK; on OFFBKG_ECONFIG nothing is allocated. */
+int offbkg_params_fill(const offbkg_param_t *table, size_t config_size,
+                       offbkg_ini_section_t *sec, const char *section_name,
+                       const char *ini_file, int section_line,
+                       const char *base_dir, const char *const *host_keys,
+                       offbkg_diags_t *diags, void **config);
+
+/** Free a config struct filled by offbkg_params_fill. */
+void offbkg_params_free(const offbkg_param_t *table, void *config);
+
+/** The value of @p p in @p config as INI text, in a new string. */
+char *offbkg_params_format(const offbkg_param_t *p, const void *config);
+
+/** "bool", "int", "double", "string", "path", "enum", "list of doubles",
+ *  "list of strings". */
+const char *offbkg_param_type_name(offbkg_param_type_t type);
+
+/** The allowed range of @p p as text ("> 0", "0 .. 90", "one of a, b")
+ *  into @p buf; "" if unbounded. */
+void offbkg_params_range_text(const offbkg_param_t *p, char *buf, size_t n);
+
+/** Resolve @p path against @p base_dir unless it is absolute or empty;
+ *  a new string, NULL if out of memory. */
+char *offbkg_path_resolve(const char *base_dir, const char *path);
+
+#endif

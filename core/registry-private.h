@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The plugin registry: finds modules named <stage>_<name> with libltdl,
+ * checks their descriptors and keeps them loaded until freed. */
+#ifndef OFFBKG_REGISTRY_PRIVATE_H
+#define OFFBKG_REGISTRY_PRIVATE_H
+
+#include <stddef.h>
+
+#include <offbkg/plugin.h>
+
+#include "ctx-private.h"
+
+typedef struct offbkg_registry offbkg_registry_t;
+
+/** A loaded, checked module. Owned by the registry. */
+typedef struct offbkg_module {
+    offbkg_stage_t stage;
+    char *name;                     /**< the plugin name, e.g. "offplane" */
+    char *module;                   /**< "select_offplane" */
+    char *file;                     /**< the file it came from, or
+                                         "(preloaded)" */
+    const offbkg_plugin_t *desc;    /**< points into the loaded module */
+} offbkg_module_t;
+
+/** A new registry whose search path is, in order: the colon-separated
+ *  directories of $OFFBKG_PLUGIN_PATH, @p extra_dirs (n_extra entries,
+ *  e.g. [run] plugin_path), then the installed plugin directory. */
+int offbkg_registry_new(offbkg_ctx_t *ctx, const char *const *extra_dirs,
+                        size_t n_extra, offbkg_registry_t **out);
+void offbkg_registry_free(offbkg_registry_t *reg);
+
+/** The search path, colon-separated. */
+const char *offbkg_registry_search_path(const offbkg_registry_t *reg);
+
+/** Load (once) the @p stage plugin called @p name. Refusals, with the
+ *  module file named in the message: invalid name (OFFBKG_EINVAL), not
+ *  found with the search path and the known names (OFFBKG_EPLUGIN), no
+ *  entry symbol (OFFBKG_EPLUGIN), ABI major different or minor newer
+ *  (OFFBKG_EABI), wrong stage or name, malformed descriptor or parameter
+ *  table (OFFBKG_EPLUGIN). */
+int offbkg_registry_load(offbkg_registry_t *reg, offbkg_stage_t stage,
+                         const char *name, const offbkg_module_t **out);
+
+/** Called for each module file found by offbkg_registry_scan: @p mod on
+ *  success, else NULL and @p why says why it was refused. */
+typedef void (*offbkg_scan_fn)(void *user, const char *file,
+                               const offbkg_module_t *mod, const char *why);
+
+/** Load every <stage>_<name> module in the search path (the first of each
+ *  name wins, as for loading) and report each through @p fn, sorted by
+ *  stage then name. */
+int offbkg_registry_scan(offbkg_registry_t *reg, offbkg_scan_fn fn,
+                         void *user);
+
+/** The names of the stage's plugins found in the search path, sorted,
+ *  NULL-terminated, in a new array (free with offbkg_strv_free). */
+char **offbkg_registry_names(offbkg_registry_t *reg, offbkg_stage_t stage);
+void offbkg_strv_free(char **v);
+
+/** "select", "group", "model", "smooth"; NULL for anything else. */
+const char *offbkg_stage_name(offbkg_stage_t stage);
+/** The stage called @p word, or 0. */
+offbkg_stage_t offbkg_stage_from_name(const char *word);
+
+#endif

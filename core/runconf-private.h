@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * A run's composition: the INI file read, every section validated against
+ * the host's tables and the plugins' tables, plugins loaded and ready to
+ * instantiate. This is what `offbkg check` prints. */
+#ifndef OFFBKG_RUNCONF_PRIVATE_H
+#define OFFBKG_RUNCONF_PRIVATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <offbkg/plugin.h>
+
+#include "ctx-private.h"
+#include "diag-private.h"
+#include "ini-private.h"
+#include "registry-private.h"
+
+typedef struct offbkg_datastore_conf {
+    const char *path;               /**< directory of the data store */
+} offbkg_datastore_conf_t;
+
+typedef struct offbkg_output_conf {
+    const char *dir;
+    bool overwrite;
+} offbkg_output_conf_t;
+
+typedef struct offbkg_run_conf {
+    int64_t threads;                 /**< 0 = all cores */
+    offbkg_string_list_t plugin_path;/**< resolved against the INI's dir */
+    int log_level;                   /**< offbkg_log_level_t */
+    int64_t seed;
+} offbkg_run_conf_t;
+
+typedef struct offbkg_exclude_conf {
+    const char *regions;             /**< CSV or FITS table, "" if none */
+    offbkg_double_list_t circles_deg;/**< RA, DEC, RADIUS triples */
+} offbkg_exclude_conf_t;
+
+typedef struct offbkg_index_conf {
+    const char *path;                /**< target data store; "" = datastore */
+    bool smooth;
+} offbkg_index_conf_t;
+
+/** One stage section with its plugin. */
+typedef struct offbkg_stage_conf {
+    offbkg_stage_t stage;
+    char *section;                   /**< "select", "model 3d", ... */
+    char *label;                     /**< "" or the word after the stage */
+    int line;                        /**< line of the section header */
+    const offbkg_module_t *module;   /**< owned by the registry */
+    void *config;                    /**< filled from the plugin's table */
+} offbkg_stage_conf_t;
+
+typedef struct offbkg_runconf {
+    char *file;
+    offbkg_ini_t *ini;
+    offbkg_registry_t *registry;
+    offbkg_datastore_conf_t *datastore;
+    offbkg_output_conf_t *output;
+    offbkg_run_conf_t *run;
+    offbkg_exclude_conf_t *exclude;  /**< NULL if no [exclude] */
+    offbkg_index_conf_t *index;      /**< NULL if no [index] */
+    offbkg_stage_conf_t select;
+    offbkg_stage_conf_t group;
+    size_t n_models;
+    offbkg_stage_conf_t *models;     /**< [model] or [model LABEL] */
+    offbkg_stage_conf_t *smooths;    /**< n_models entries; module NULL
+                                          when that model has none */
+} offbkg_runconf_t;
+
+/** Read and validate @p file with the @p n_overrides "section.key=value"
+ *  overrides, loading every plugin it names. All problems go to @p diags;
+ *  the return is OFFBKG_OK, OFFBKG_ECONFIG (diagnostics say why) or
+ *  OFFBKG_ENOMEM. On OFFBKG_OK *out is a complete composition. */
+int offbkg_runconf_load(offbkg_ctx_t *ctx, const char *file,
+                        const char *const *overrides, size_t n_overrides,
+                        offbkg_diags_t *diags, offbkg_runconf_t **out);
+void offbkg_runconf_free(offbkg_runconf_t *rc);
+
+/** The resolved configuration as INI text with every value, defaults
+ *  included, each followed by a comment saying where it came from
+ *  (file:line, --set or default), and the plugins' versions and files.
+ *  A new string; NULL if out of memory. */
+char *offbkg_runconf_format(const offbkg_runconf_t *rc);
+
+/** A plugin instance: the module, its host table and its state. */
+typedef struct offbkg_instance {
+    const offbkg_stage_conf_t *conf;
+    offbkg_host_t *host;
+    void *state;
+} offbkg_instance_t;
+
+/** Create the instance of stage section @p sc (calls the plugin's
+ *  create). A refusal is reported in @p ctx as
+ *  "file:line: [section] message". */
+int offbkg_instance_new(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                        const offbkg_stage_conf_t *sc,
+                        offbkg_instance_t **out);
+void offbkg_instance_free(offbkg_instance_t *inst);
+
+#endif

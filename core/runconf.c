@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Composition of a run from an INI file: the host's own sections are
+ * declared with parameter tables exactly like a plugin's, every stage
+ * section loads its plugin and is checked against the plugin's table, and
+ * every problem is collected before anything runs. */
+#include <config.h>
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <offbkg/version.h>
+
+#include "host-private.h"
+#include "params-private.h"
+#include "runconf-private.h"
+
+static const char *const log_level_words[] = { "error", "warn", "info",
+                                               "debug", NULL };
+
+static const offbkg_param_t datastore_params[] = {
+    { .name = "path", .type = OFFBKG_PARAM_PATH,
+      .offset = offsetof(offbkg_datastore_conf_t, path),
+      .flags = OFFBKG_PARAM_REQUIRED,
+      .help = "directory holding obs-index.fits.gz and hdu-index.fits.gz" },
+    { 0 }
+};
+
+static const offbkg_param_t output_params[] = {
+    { .name = "dir", .type = OFFBKG_PARAM_PATH,
+      .offset = offsetof(offbkg_output_conf_t, dir), .default_value = "out",
+      .help = "directory for models, index tables and the report" },
+    { .name = "overwrite", .type = OFFBKG_PARAM_BOOL,
+      .offset = offsetof(offbkg_output_conf_t, overwrite),
+      .default_value = "false",
+      .help = "replace existing outputs (otherwise refuse)" },
+    { 0 }
+};
+
+static const offbkg_param_t run_params[] = {
+    { .name = "threads", .type = OFFBKG_PARAM_INT,
+      .offset = offsetof(offbkg_run_conf_t, threads), .default_value = "0",
+      .flags = OFFBKG_PARAM_HAS_MIN | OFFBKG_PARAM_HAS_MAX, .min = 0,
+      .max = 1024, .help = "worker threads; 0 = all cores" },
+    { .name = "plugin_path", .type = OFFBKG_PARAM_STRING_LIST,
+      .offset = offsetof(offbkg_run_conf_t, plugin_path),
+      .help = "extra plugin directories, searched before the installed one" },
+    { .name = "log_level", .type = OFFBKG_PARAM_ENUM,
+      .offset = offsetof(offbkg_run_conf_t, log_level),
+      .default_value = "info", .choices = log_level_words,
+      .help = "messages shown: error, warn, info or debug" },
+    { .name = "seed", .type = OFFBKG_PARAM_INT,
+      .offset = offsetof(offbkg_run_conf_t, seed), .default_value = "1",
+      .flags = OFFBKG_PARAM_HAS_MIN, .min = 0,
+      .help = "seed of the plugins' random streams" },
+    { 0 }
+};
+
+static const offbkg_param_t exclude_params[] = {
+    { .name = "regions", .type = OFFBKG_PARAM_PATH,
+      .offset = offsetof(offbkg_exclude_conf_t, regions),
+      .help = "CSV or FITS table with RA, DEC, RADIUS columns (deg)" },
+    { .name = "circles_deg", .type = OFFBKG_PARAM_DOUBLE_LIST,
+      .offset = offsetof(offbkg_exclude_conf_t, circles_deg), .unit = "deg",
+      .help = "inline circles as RA, DEC, RADIUS triples" },
+    { 0 }
+};
+
+static const offbkg_param_t index_params[] = {
+    { .name = "path", .type = OFFBKG_PARAM_PATH,
+      .offset = offsetof(offbkg_index_conf_t, path),
+      .help = "data store whose runs get linked (default: [datastore])" },
+    { .name = "smooth", .type = OFFBKG_PARAM_BOOL,
+      .offset = offsetof(offbkg_index_conf_t, smooth),
+      .default_value = "true",
+      .help = "link the smooth_ models when a [smooth] section exists" },
+    { 0 }
+};
+
+static const char *const stage_keys[] = { "plugin", NULL };
+
+static const char *const known_sections[] = {
+    "datastore", "output", "run", "select", "group", "model", "smooth",
+    "exclude", "index", NULL
+};
+
+/* Host sections in the order they are printed. */
+typedef struct host_section {
+    const char *name;
+    const offbkg_param_t *params;
+    size_t size;
+    size_t slot;        /* offsetof(offbkg_runconf_t, <pointer>) */
+    int optional;       /* left NULL when the section is absent */
+} host_section_t;
+
+static const host_section_t host_sections[] = {
+    { "datastore", datastore_params, sizeof(offbkg_datastore_conf_t),
+      offsetof(offbkg_runconf_t, datastore), 0 },
+    { "output", output_params, sizeof(offbkg_output_conf_t),
+      offsetof(offbkg_runconf_t, output), 0 },
+    { "run", run_params, sizeof(offbkg_run_conf_t),
+      offsetof(offbkg_runconf_t, run), 0 },
+    { "exclude", exclude_params, sizeof(offbkg_exclude_conf_t),
+      offsetof(offbkg_runconf_t, exclude), 1 },
+    { "index", index_params, sizeof(offbkg_index_conf_t),
+      offsetof(offbkg_runconf_t, index), 1 },
+};
+#define N_HOST_SECTIONS (sizeof host_sections / sizeof host_sections[0])
+
+static void **host_slot(offbkg_runconf_t *rc, const host_section_t *hs)
+{
+    return (void **)((char *)rc + hs->slot);
+}
+
+static int fill_host_section(offbkg_runconf_t *rc, const host_section_t *hs,
+                             offbkg_diags_t *diags)
+{
+    offbkg_ini_section_t *sec = offbkg_ini_section(rc->ini, hs->name);
+    int rc_fill;
+
+    if (sec == NULL && hs->optional)
+        return OFFBKG_OK;
+    rc_fill = offbkg_params_fill(hs->params, hs->size, sec, hs->name,
+                                 rc->ini->path, sec ? sec->line : 0,
+                                 rc->ini->dir, NULL, diags,
+                                 host_slot(rc, hs));
+    return rc_fill == OFFBKG_ENOMEM ? rc_fill : OFFBKG_OK;
+}
+
+/* Split "model 3d" into stage and label; 0 if not a stage section. */
+static offbkg_stage_t stage_of_section(const char *name, const char **label)
+{
+    const char *blank = strchr(name, ' ');
+    char word[16];
+    size_t len = blank ? (size_t)(blank - name) : strlen(name);
+
+    *label = blank ? blank + 1 : "";
+    if (len >= sizeof word)
+        return 0;
+    memcpy(word, name, len);
+    word[len] = '\0';
+    return offbkg_stage_from_name(word);
+}
+
+static int valid_label(const char *label)
+{
+    for (const char *c = label; *c != '\0'; c++)
+        if (!(islower((unsigned char)*c) || isdigit((unsigned char)*c)
+              || *c == '_'))
+            return 0;
+    return 1;
+}
+
+/* Load the plugin of one stage section and fill its config. Problems go
+ * to diags; sc->module stays NULL if the plugin could not be loaded. */
+static int compose_stage(offbkg_ctx_t *ctx, offbkg_runconf_t *rc,
+                         offbkg_ini_section_t *sec, offbkg_stage_t stage,
+                         const char *label, offbkg_stage_conf_t *sc,
+                         offbkg_diags_t *diags)
+{
+    const char *file = rc->ini->path;
+    offbkg_ini_entry_t *plugin = offbkg_ini_entry(sec, "plugin");
+    const offbkg_plugin_t *d;
+    int status;
+
+    sc->stage = stage;
+    sc->line = sec->line;
+    sc->section = strdup(sec->name);
+    sc->label = strdup(label);
+    if (sc->section == NULL || sc->label == NULL)
+        return OFFBKG_ENOMEM;
+    if (plugin == NULL)
+        return offbkg_diags_add(diags, file, sec->line, sec->name, "plugin",
+                                "required key is missing");
+    plugin->used = 1;
+    status = offbkg_registry_load(rc->registry, stage, plugin->value,
+                                  &sc->module);
+    if (status == OFFBKG_ENOMEM)
+        return status;
+    if (status != OFFBKG_OK) {
+        /* Without the plugin its keys cannot be checked: skip them. */
+        for (size_t i = 0; i < sec->n; i++)
+            sec->entries[i].used = 1;
+        return offbkg_diags_add(diags, plugin->file, plugin->line, sec->name,
+                                "plugin", "%s", offbkg_error_msg(ctx));
+    }
+    d = sc->module->desc;
+    status = offbkg_params_fill(d->params, d->config_size, sec, sec->name,
+                                file, sec->line, rc->ini->dir, stage_keys,
+                                diags, &sc->config);
+    return status == OFFBKG_ENOMEM ? status : OFFBKG_OK;
+}
+
+static offbkg_stage_conf_t *grow_models(offbkg_runconf_t *rc)
+{
+    size_t n = rc->n_models + 1;
+    offbkg_stage_conf_t *m = realloc(rc->models, n * sizeof *m);
+    offbkg_stage_conf_t *s;
+
+    if (m == NULL)
+        return NULL;
+    rc->models = m;
+    s = realloc(rc->smooths, n * sizeof *s);
+    if (s == NULL)
+        return NULL;
+    rc->smooths = s;
+    memset(&rc->models[rc->n_models], 0, sizeof *m);
+    memset(&rc->smooths[rc->n_models], 0, sizeof *s);
+    rc->n_models = n;
+    return &rc->models[n - 1];
+}
+
+/* The model whose label is @p label, or NULL. */
+static size_t model_index(const offbkg_runconf_t *rc, const char *label)
+{
+    for (size_t i = 0; i < rc->n_models; i++)
+        if (strcmp(rc->models[i].label, label) == 0)
+            return i;
+    return (size_t)-1;
+}
+
+static int check_section_name(offbkg_runconf_t *rc, offbkg_ini_section_t *sec,
+                              offbkg_diags_t *diags)
+{
+    const char *file = rc->ini->path;
+    const char *label;
+    offbkg_stage_t stage = stage_of_section(sec->name, &label);
+    const char *hint;
+
+    if (stage != 0) {
+        if (label[0] == '\0')
+            return OFFBKG_OK;
+        if (stage != OFFBKG_STAGE_MODEL && stage != OFFBKG_STAGE_SMOOTH)
+            return offbkg_diags_add(diags, file, sec->line, sec->name, NULL,
+                                    "only [model] and [smooth] sections take "
+                                    "a label");
+        if (!valid_label(label))
+            return offbkg_diags_add(diags, file, sec->line, sec->name, NULL,
+                                    "label '%s' is not [a-z0-9_]+", label);
+        return OFFBKG_OK;
+    }
+    for (size_t i = 0; known_sections[i] != NULL; i++)
+        if (strcmp(sec->name, known_sections[i]) == 0)
+            return OFFBKG_OK;
+    hint = offbkg_closest_match(sec->name, known_sections, (size_t)-1);
+    for (size_t i = 0; i < sec->n; i++)
+        sec->entries[i].used = 1;
+    if (hint != NULL)
+        return offbkg_diags_add(diags, file, sec->line, sec->name, NULL,
+                                "unknown section (did you mean [%s]?)", hint);
+    return offbkg_diags_add(diags, file, sec->line, sec->name, NULL,
+                            "unknown section (known: datastore, output, run, "
+                            "select, group, model, smooth, exclude, index)");
+}
+
+static int compose_stages(offbkg_ctx_t *ctx, offbkg_runconf_t *rc,
+                          offbkg_diags_t *diags)
+{
+    const char *file = rc->ini->path;
+    int st = OFFBKG_OK;
+
+    /* Models first, so that smooth sections can be paired with them. */
+    for (int pass = 0; pass < 2 && st != OFFBKG_ENOMEM; pass++) {
+        for (size_t i = 0; i < rc->ini->n && st != OFFBKG_ENOMEM; i++) {
+            offbkg_ini_section_t *sec = &rc->ini->sections[i];
+            const char *label;
+            offbkg_stage_t stage = stage_of_section(sec->name, &label);
+            offbkg_stage_conf_t *sc = NULL;
+
+            if (stage == 0 || (label[0] != '\0'
+                               && ((stage != OFFBKG_STAGE_MODEL
+                                    && stage != OFFBKG_STAGE_SMOOTH)
+                                   || !valid_label(label))))
+                continue;   /* reported by check_section_name */
+            if ((pass == 0) != (stage == OFFBKG_STAGE_MODEL))
+                continue;
+            if (stage == OFFBKG_STAGE_SELECT)
+                sc = &rc->select;
+            else if (stage == OFFBKG_STAGE_GROUP)
+                sc = &rc->group;
+            else if (stage == OFFBKG_STAGE_MODEL) {
+                if ((sc = grow_models(rc)) == NULL)
+                    return OFFBKG_ENOMEM;
+            } else {
+                size_t m = model_index(rc, label);
+                if (m == (size_t)-1) {
+                    for (size_t k = 0; k < sec->n; k++)
+                        sec->entries[k].used = 1;
+                    st = offbkg_diags_add(diags, file, sec->line, sec->name,
+                                          NULL, "no [model%s%s] section to "
+                                          "smooth", label[0] ? " " : "",
+                                          label);
+                    continue;
+                }
+                sc = &rc->smooths[m];
+            }
+            st = compose_stage(ctx, rc, sec, stage, label, sc, diags);
+        }
+    }
+    if (st == OFFBKG_ENOMEM)
+        return st;
+    if (offbkg_ini_section(rc->ini, "select") == NULL)
+        st = offbkg_diags_add(diags, file, 0, NULL, NULL,
+                              "missing section [select] (e.g. plugin = "
+                              "offplane)");
+    if (st == OFFBKG_OK && offbkg_ini_section(rc->ini, "group") == NULL)
+        st = offbkg_diags_add(diags, file, 0, NULL, NULL,
+                              "missing section [group] (e.g. plugin = "
+                              "zenith)");
+    if (st == OFFBKG_OK && rc->n_models == 0)
+        st = offbkg_diags_add(diags, file, 0, NULL, NULL,
+                              "missing section [model] (e.g. plugin = 2d)");
+    return st;
+}
+
+int offbkg_runconf_load(offbkg_ctx_t *ctx, const char *file,
+                        const char *const *overrides, size_t n_overrides,
+                        offbkg_diags_t *diags, offbkg_runconf_t **out)
+{
+    offbkg_runconf_t *rc = calloc(1, sizeof *rc);
+    size_t before = diags->n;
+    int st;
+
+    *out = NULL;
+    if (rc == NULL || (rc->file = strdup(file)) == NULL) {
+        free(rc);
+        return OFFBKG_ENOMEM;
+    }
+    st = offbkg_ini_read(file, &rc->ini, diags);
+    if (st != OFFBKG_OK) {
+        offbkg_runconf_free(rc);
+        return st == OFFBKG_ENOMEM ? st : OFFBKG_ECONFIG;
+    }
+    for (size_t i = 0; i < n_overrides && st != OFFBKG_ENOMEM; i++)
+        st = offbkg_ini_override(rc->ini, overrides[i], diags);
+    for (size_t i = 0; i < rc->ini->n && st != OFFBKG_ENOMEM; i++)
+        st = check_section_name(rc, &rc->ini->sections[i], diags);
+    for (size_t i = 0; i < N_HOST_SECTIONS && st != OFFBKG_ENOMEM; i++)
+        st = fill_host_section(rc, &host_sections[i], diags);
+    if (st == OFFBKG_ENOMEM)
+        goto fail;
+    /* plugin_path entries are directories relative to the INI file. */
+    if (rc->run != NULL) {
+        offbkg_string_list_t *pp = &rc->run->plugin_path;
+        for (size_t i = 0; i < pp->n; i++) {
+            char *abs = offbkg_path_resolve(rc->ini->dir, pp->v[i]);
+            if (abs == NULL) {
+                st = OFFBKG_ENOMEM;
+                goto fail;
+            }
+            free((char *)pp->v[i]);
+            ((const char **)pp->v)[i] = abs;
+        }
+    }
+    /* Without a valid [run] the default search path still lets every
+     * other section be checked. */
+    st = offbkg_registry_new(ctx,
+                             rc->run ? rc->run->plugin_path.v : NULL,
+                             rc->run ? rc->run->plugin_path.n : 0,
+                             &rc->registry);
+    if (st != OFFBKG_OK) {
+        if (st != OFFBKG_ENOMEM)
+            st = offbkg_diags_add(diags, file, 0, NULL, NULL, "%s",
+                                  offbkg_error_msg(ctx));
+        goto fail;
+    }
+    st = compose_stages(ctx, rc, diags);
+    if (st == OFFBKG_ENOMEM)
+        goto fail;
+    if (rc->exclude != NULL && rc->exclude->circles_deg.n % 3 != 0) {
+        offbkg_ini_section_t *sec = offbkg_ini_section(rc->ini, "exclude");
+        offbkg_ini_entry_t *e = offbkg_ini_entry(sec, "circles_deg");
+        st = offbkg_diags_add(diags, e->file, e->line, "exclude",
+                              "circles_deg", "expected RA, DEC, RADIUS "
+                              "triples, got %zu numbers",
+                              rc->exclude->circles_deg.n);
+        if (st == OFFBKG_ENOMEM)
+            goto fail;
+    }
+    if (diags->n > before) {
+        offbkg_runconf_free(rc);
+        return OFFBKG_ECONFIG;
+    }
+    *out = rc;
+    return OFFBKG_OK;
+fail:
+    offbkg_runconf_free(rc);
+    return st == OFFBKG_ENOMEM ? st : OFFBKG_ECONFIG;
+}
+
+static void free_stage(offbkg_stage_conf_t *sc)
+{
+    if (sc->module != NULL)
+        offbkg_params_free(sc->module->desc->params, sc->config);
+    free(sc->section);
+    free(sc->label);
+}
+
+void offbkg_runconf_free(offbkg_runconf_t *rc)
+{
+    if (rc == NULL)
+        return;
+    for (size_t i = 0; i < N_HOST_SECTIONS; i++)
+        offbkg_params_free(host_sections[i].params,
+                           *host_slot(rc, &host_sections[i]));
+    free_stage(&rc->select);
+    free_stage(&rc->group);
+    for (size_t i = 0; i < rc->n_models; i++) {
+        free_stage(&rc->models[i]);
+        free_stage(&rc->smooths[i]);
+    }
+    free(rc->models);
+    free(rc->smooths);
+    /* Configs point into nothing the registry owns, but the descriptors
+     * used above do: free the registry last. */
+    offbkg_registry_free(rc->registry);
+    offbkg_ini_free(rc->ini);
+    free(rc->file);
+    free(rc);
+}
+
+/* A growing text buffer for the formatter. */
+typedef struct text {
+    char *s;
+    size_t len;
+    size_t cap;
+    int nomem;
+} text_t;
+
+static void put(text_t *t, const char *fmt, ...) OFFBKG_PRINTF(2, 3);
+static void put(text_t *t, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (t->nomem)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (t->len + (size_t)n + 1 > t->cap) {
+        size_t cap = 2 * (t->len + (size_t)n + 1);
+        char *s = realloc(t->s, cap);
+        if (s == NULL) {
+            t->nomem = 1;
+            return;
+        }
+        t->s = s;
+        t->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
+    va_end(ap);
+    t->len += (size_t)n;
+}
+
+/* "file:line", "--set" or "default" for key @p key of section @p name. */
+static void origin(offbkg_ini_t *ini, const char *name, const char *key,
+                   char *buf, size_t n)
+{
+    offbkg_ini_section_t *sec = offbkg_ini_section(ini, name);
+    offbkg_ini_entry_t *e = sec ? offbkg_ini_entry(sec, key) : NULL;
+
+    if (e == NULL)
+        snprintf(buf, n, "default");
+    else if (e->line == 0)
+        snprintf(buf, n, "%s", e->file);
+    else
+        snprintf(buf, n, "%s:%d", e->file, e->line);
+}
+
+static void put_params(text_t *t, offbkg_ini_t *ini, const char *section,
+                       const offbkg_param_t *params, const void *config)
+{
+    for (const offbkg_param_t *p = params; p && p->name; p++) {
+        char *value = offbkg_params_format(p, config);
+        char from[512];
+        if (value == NULL) {
+            t->nomem = 1;
+            return;
+        }
+        origin(ini, section, p->name, from, sizeof from);
+        put(t, "%s = %s", p->name, value);
+        put(t, "%*s; %s\n",
+            (int)(strlen(p->name) + strlen(value) < 40
+                      ? 40 - strlen(p->name) - strlen(value) : 1),
+            "", from);
+        free(value);
+    }
+}
+
+static void put_stage(text_t *t, offbkg_ini_t *ini,
+                      const offbkg_stage_conf_t *sc)
+{
+    const offbkg_plugin_t *d;
+    char from[512];
+
+    if (sc->module == NULL)
+        return;
+    d = sc->module->desc;
+    origin(ini, sc->section, "plugin", from, sizeof from);
+    put(t, "\n[%s]\n", sc->section);
+    put(t, "plugin = %s%*s; %s (%s %s from %s)\n", d->name,
+        (int)(strlen(d->name) < 31 ? 31 - strlen(d->name) : 1), "", from,
+        sc->module->module, d->version, sc->module->file);
+    put_params(t, ini, sc->section, d->params, sc->config);
+}
+
+char *offbkg_runconf_format(const offbkg_runconf_t *rc)
+{
+    text_t t = { 0 };
+
+    put(&t, "; offbkg %s: resolved configuration of %s\n", OFFBKG_VERSION,
+        rc->file);
+    put(&t, "; plugin search path: %s\n",
+        offbkg_registry_search_path(rc->registry));
+    for (size_t i = 0; i < N_HOST_SECTIONS; i++) {
+        const host_section_t *hs = &host_sections[i];
+        const void *cfg = *(void *const *)((const char *)rc + hs->slot);
+        if (cfg == NULL)
+            continue;
+        put(&t, "%s[%s]\n", i ? "\n" : "", hs->name);
+        put_params(&t, rc->ini, hs->name, hs->params, cfg);
+    }
+    put_stage(&t, rc->ini, &rc->select);
+    put_stage(&t, rc->ini, &rc->group);
+    for (size_t i = 0; i < rc->n_models; i++) {
+        put_stage(&t, rc->ini, &rc->models[i]);
+        put_stage(&t, rc->ini, &rc->smooths[i]);
+    }
+    if (t.nomem) {
+        free(t.s);
+        return NULL;
+    }
+    return t.s;
+}
+
+int offbkg_instance_new(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                        const offbkg_stage_conf_t *sc,
+                        offbkg_instance_t **out)
+{
+    offbkg_instance_t *inst = calloc(1, sizeof *inst);
+    const offbkg_plugin_t *d = sc->module->desc;
+    int st;
+
+    *out = NULL;
+    if (inst == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    inst->conf = sc;
+    inst->host = offbkg_host_new(ctx, sc->stage, d->name, sc->section,
+                                 (uint64_t)(rc->run ? rc->run->seed : 1));
+    if (inst->host == NULL) {
+        free(inst);
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    }
+    st = d->create(inst->host, sc->config, &inst->state);
+    if (st != OFFBKG_OK) {
+        const char *why = offbkg_host_last_error();
+        offbkg_error_set(ctx, st < 0 ? st : OFFBKG_EPLUGIN,
+                         "%s:%d: [%s] %s", rc->ini->path, sc->line,
+                         sc->section, why[0] ? why : offbkg_strerror(st));
+        offbkg_host_free(inst->host);
+        free(inst);
+        return st < 0 ? st : OFFBKG_EPLUGIN;
+    }
+    *out = inst;
+    return OFFBKG_OK;
+}
+
+void offbkg_instance_free(offbkg_instance_t *inst)
+{
+    if (inst == NULL)
+        return;
+    inst->conf->module->desc->destroy(inst->state);
+    offbkg_host_free(inst->host);
+    free(inst);
+}

@@ -1,0 +1,24 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Plugins: plugins/<stage>_<name>.c builds module <stage>_<name>.
+PLUGIN_LIBADD = core/liboffbkg.la
+
+if BUILD_PLUGIN_SELECT_ALL
+pkglib_LTLIBRARIES += plugins/select_all.la
+endif
+plugins_select_all_la_SOURCES = plugins/select_all.c
+plugins_select_all_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_select_all_la_LIBADD = $(PLUGIN_LIBADD)
+
+if BUILD_PLUGIN_SELECT_OFFPLANE
+pkglib_LTLIBRARIES += plugins/select_offplane.la
+endif
+plugins_select_offplane_la_SOURCES = plugins/select_offplane.c
+plugins_select_offplane_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_select_offplane_la_LIBADD = $(PLUGIN_LIBADD)
+
+if BUILD_PLUGIN_GROUP_ZENITH
+pkglib_LTLIBRARIES += plugins/group_zenith.la
+endif
+plugins_group_zenith_la_SOURCES = plugins/group_zenith.c
+plugins_group_zenith_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_group_zenith_la_LIBADD = $(PLUGIN_LIBADD)
