@@ -224,13 +224,16 @@ static int on_pair(void *user, const char *section, const char *name,
     if (e != NULL && st->indented) {
         /* inih calls again with the same key for an indented line:
          * a continuation, joined as one more list item. */
-        size_t n = strlen(e->value) + strlen(value) + 3;
+        size_t len = strlen(e->value);
+        size_t n = len + strlen(value) + 3;
         char *joined = malloc(n);
+        /* "0, 30," + "49" and "0, 30" + "49" both give "0, 30, 49". */
+        const char *sep = len == 0 ? ""
+                          : e->value[len - 1] == ',' ? " " : ", ";
         if (joined == NULL) {
             st->nomem = 1;
         } else {
-            snprintf(joined, n, "%s%s%s", e->value,
-                     e->value[0] != '\0' ? ", " : "", value);
+            snprintf(joined, n, "%s%s%s", e->value, sep, value);
             free(e->value);
             e->value = joined;
             if (e->cont_line == 0)

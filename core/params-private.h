@@ -19,10 +19,12 @@ int offbkg_params_check_table(const offbkg_param_t *table,
 
 /** Fill a new config struct of @p config_size bytes from section @p sec
  *  (may be NULL: defaults only), using @p base_dir to resolve PATH
- *  values. Every problem is added to @p diags as
- *  file:line: [section] key: message, and unknown keys get a
- *  closest-match hint. Keys consumed are marked used. *config is set on
- *  OFFBKG_OK; on OFFBKG_ECONFIG nothing is allocated. */
+ *  defaults (values from the file use their entry's base_dir). Every
+ *  problem is added to @p diags as file:line: [section] key: message,
+ *  and unknown keys get a closest-match hint. Keys consumed are marked
+ *  used. Returns OFFBKG_OK, or OFFBKG_ECONFIG with *config still set (a
+ *  bad value replaced by its default, so checking can go on; free it
+ *  with offbkg_params_free), or OFFBKG_ENOMEM with nothing allocated. */
 int offbkg_params_fill(const offbkg_param_t *table, size_t config_size,
                        offbkg_ini_section_t *sec, const char *section_name,
                        const char *ini_file, int section_line,

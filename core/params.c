@@ -547,11 +547,19 @@ int offbkg_params_fill(const offbkg_param_t *table, size_t config_size,
         }
         prc = parse_value(p, e->value, e->base_dir, cfg + p->offset, why,
                           sizeof why);
-        if (prc == OFFBKG_ENOMEM)
+        if (prc == OFFBKG_ENOMEM) {
             rc = prc;
-        else if (prc != OFFBKG_OK)
+        } else if (prc != OFFBKG_OK) {
             rc = offbkg_diags_add(diags, e->file, e->line, section_name,
                                   p->name, "%s", why);
+            /* Go on with the default, so that what depends on this
+             * section (e.g. [run] plugin_path) can still be checked. */
+            if (rc == OFFBKG_OK
+                && parse_value(p, p->default_value, base_dir,
+                               cfg + p->offset, why, sizeof why)
+                       == OFFBKG_ENOMEM)
+                rc = OFFBKG_ENOMEM;
+        }
     }
     for (size_t i = 0; sec != NULL && i < sec->n && rc != OFFBKG_ENOMEM;
          i++) {
@@ -560,14 +568,12 @@ int offbkg_params_fill(const offbkg_param_t *table, size_t config_size,
             continue;
         rc = report_unknown_key(table, host_keys, e, section_name, diags);
     }
-    if (rc == OFFBKG_OK && diags->n > before)
-        rc = OFFBKG_ECONFIG;
-    if (rc != OFFBKG_OK) {
+    if (rc == OFFBKG_ENOMEM) {
         offbkg_params_free(table, cfg);
         return rc;
     }
     *config = cfg;
-    return OFFBKG_OK;
+    return diags->n > before ? OFFBKG_ECONFIG : OFFBKG_OK;
 }
 
 void offbkg_params_free(const offbkg_param_t *table, void *config)

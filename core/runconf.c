@@ -504,7 +504,7 @@ static void put_stage(text_t *t, offbkg_ini_t *ini,
     origin(ini, sc->section, "plugin", from, sizeof from);
     put(t, "\n[%s]\n", sc->section);
     put(t, "plugin = %s%*s; %s (%s %s from %s)\n", d->name,
-        (int)(strlen(d->name) < 31 ? 31 - strlen(d->name) : 1), "", from,
+        (int)(strlen(d->name) < 34 ? 34 - strlen(d->name) : 1), "", from,
         sc->module->module, d->version, sc->module->file);
     put_params(t, ini, sc->section, d->params, sc->config);
 }

@@ -10,3 +10,112 @@ AM_TESTS_ENVIRONMENT = \
 	export OFFBKG_TEST_PLUGINS; \
 	OFFBKG='$(abs_top_builddir)/offbkg'; export OFFBKG; \
 	top_srcdir='$(abs_top_srcdir)'; export top_srcdir;
+
+# Test-only plugins (built for make check, never installed).
+TEST_PLUGIN_LDFLAGS = $(PLUGIN_LDFLAGS) -rpath /nowhere
+TEST_REFUSED_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_STAGE=OFFBKG_STAGE_SELECT
+check_LTLIBRARIES += \
+	tests/plugins/select_abimajor.la \
+	tests/plugins/select_abiminor.la \
+	tests/plugins/select_wrongstage.la \
+	tests/plugins/select_misnamed.la \
+	tests/plugins/select_badparams.la \
+	tests/plugins/select_nosym.la \
+	tests/plugins/model_fake.la
+
+tests_plugins_select_abimajor_la_SOURCES = tests/plugins/refused.c
+tests_plugins_select_abimajor_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DTEST_MODULE=select_abimajor -DTEST_NAME='"abimajor"' \
+	-DTEST_ABI_MAJOR='(OFFBKG_PLUGIN_ABI_MAJOR + 1)' -DTEST_ABI_MINOR=0 \
+	-DTEST_STAGE=OFFBKG_STAGE_SELECT
+tests_plugins_select_abimajor_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_select_abimajor_la_LIBADD = $(PLUGIN_LIBADD)
+
+tests_plugins_select_abiminor_la_SOURCES = tests/plugins/refused.c
+tests_plugins_select_abiminor_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DTEST_MODULE=select_abiminor -DTEST_NAME='"abiminor"' \
+	-DTEST_ABI_MAJOR=OFFBKG_PLUGIN_ABI_MAJOR \
+	-DTEST_ABI_MINOR='(OFFBKG_PLUGIN_ABI_MINOR + 1)' \
+	-DTEST_STAGE=OFFBKG_STAGE_SELECT
+tests_plugins_select_abiminor_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_select_abiminor_la_LIBADD = $(PLUGIN_LIBADD)
+
+tests_plugins_select_wrongstage_la_SOURCES = tests/plugins/refused.c
+tests_plugins_select_wrongstage_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DTEST_MODULE=select_wrongstage -DTEST_NAME='"wrongstage"' \
+	-DTEST_ABI_MAJOR=OFFBKG_PLUGIN_ABI_MAJOR \
+	-DTEST_ABI_MINOR=OFFBKG_PLUGIN_ABI_MINOR \
+	-DTEST_STAGE=OFFBKG_STAGE_GROUP
+tests_plugins_select_wrongstage_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_select_wrongstage_la_LIBADD = $(PLUGIN_LIBADD)
+
+tests_plugins_select_misnamed_la_SOURCES = tests/plugins/refused.c
+tests_plugins_select_misnamed_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DTEST_MODULE=select_misnamed -DTEST_NAME='"othername"' \
+	-DTEST_ABI_MAJOR=OFFBKG_PLUGIN_ABI_MAJOR \
+	-DTEST_ABI_MINOR=OFFBKG_PLUGIN_ABI_MINOR \
+	-DTEST_STAGE=OFFBKG_STAGE_SELECT
+tests_plugins_select_misnamed_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_select_misnamed_la_LIBADD = $(PLUGIN_LIBADD)
+
+tests_plugins_select_badparams_la_SOURCES = tests/plugins/refused.c
+tests_plugins_select_badparams_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DTEST_MODULE=select_badparams -DTEST_NAME='"badparams"' \
+	-DTEST_ABI_MAJOR=OFFBKG_PLUGIN_ABI_MAJOR \
+	-DTEST_ABI_MINOR=OFFBKG_PLUGIN_ABI_MINOR \
+	-DTEST_STAGE=OFFBKG_STAGE_SELECT -DTEST_BAD_PARAMS
+tests_plugins_select_badparams_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_select_badparams_la_LIBADD = $(PLUGIN_LIBADD)
+
+tests_plugins_select_nosym_la_SOURCES = tests/plugins/select_nosym.c
+tests_plugins_select_nosym_la_LDFLAGS = -module -avoid-version \
+	-no-undefined -rpath /nowhere
+
+tests_plugins_model_fake_la_SOURCES = tests/plugins/model_fake.c
+tests_plugins_model_fake_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_model_fake_la_LIBADD = $(PLUGIN_LIBADD)
+
+# Unit tests (cmocka): one program per core module.
+if HAVE_CMOCKA
+UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/core
+UNIT_LDADD = core/liboffbkg.la $(CMOCKA_LIBS)
+check_PROGRAMS += \
+	tests/unit/test_params \
+	tests/unit/test_ini \
+	tests/unit/test_runconf \
+	tests/unit/test_registry \
+	tests/unit/test_preload \
+	tests/unit/test_shipped_plugins
+tests_unit_test_params_SOURCES = tests/unit/test_params.c
+tests_unit_test_params_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_params_LDADD = $(UNIT_LDADD)
+tests_unit_test_ini_SOURCES = tests/unit/test_ini.c tests/unit/tmpfile.h
+tests_unit_test_ini_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_ini_LDADD = $(UNIT_LDADD)
+tests_unit_test_runconf_SOURCES = tests/unit/test_runconf.c \
+	tests/unit/tmpfile.h
+tests_unit_test_runconf_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_runconf_LDADD = $(UNIT_LDADD)
+tests_unit_test_registry_SOURCES = tests/unit/test_registry.c
+tests_unit_test_registry_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_registry_LDADD = $(UNIT_LDADD)
+# The preloaded test links select_all into the program (static builds).
+tests_unit_test_preload_SOURCES = tests/unit/test_preload.c
+tests_unit_test_preload_CFLAGS = $(UNIT_CFLAGS)
+# -no-install: no wrapper script, so no LD_LIBRARY_PATH that would let
+# libltdl find the module file instead of the preloaded copy.
+tests_unit_test_preload_LDFLAGS = -no-install -dlpreopen plugins/select_all.la
+tests_unit_test_preload_LDADD = $(UNIT_LDADD) $(LIBLTDL)
+tests_unit_test_preload_DEPENDENCIES = core/liboffbkg.la \
+	plugins/select_all.la
+tests_unit_test_shipped_plugins_SOURCES = \
+	tests/unit/test_shipped_plugins.c
+tests_unit_test_shipped_plugins_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_shipped_plugins_LDADD = $(UNIT_LDADD)
+TESTS += $(check_PROGRAMS)
+endif
+
+# End-to-end tests of the command line (TAP shell scripts).
+dist_check_SCRIPTS += tests/run/cli.sh tests/run/tap.sh
+TESTS += tests/run/cli.sh
+EXTRA_DIST += tests/data/README

@@ -248,8 +248,11 @@ typedef struct offbkg_plugin {
 typedef const offbkg_plugin_t *(*offbkg_plugin_entry_fn)(void);
 
 /** Define the one exported symbol of module @p module (its file name
- *  without suffix, e.g. select_offplane), returning @p descriptor. */
+ *  without suffix, e.g. select_offplane), returning @p descriptor.
+ *  @p module may itself be a macro: it is expanded before pasting. */
 #define OFFBKG_PLUGIN_DEFINE(module, descriptor)                            \
+    OFFBKG_PLUGIN_DEFINE_EXPANDED(module, descriptor)
+#define OFFBKG_PLUGIN_DEFINE_EXPANDED(module, descriptor)                   \
     OFFBKG_EXPORT const offbkg_plugin_t                                     \
         *module##_LTX_offbkg_plugin_entry(void);                            \
     OFFBKG_EXPORT const offbkg_plugin_t                                     \

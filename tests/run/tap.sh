@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Minimal TAP helpers for the end-to-end scripts (sourced).
+#   tap_plan N; ok COND_EXIT_CODE "description"; tap_done
+tap_n=0
+tap_failed=0
+
+tap_plan() { echo "1..$1"; }
+
+# ok STATUS DESCRIPTION: STATUS 0 is a pass.
+ok() {
+    tap_n=$((tap_n + 1))
+    if [ "$1" -eq 0 ]; then
+        echo "ok $tap_n - $2"
+    else
+        echo "not ok $tap_n - $2"
+        tap_failed=$((tap_failed + 1))
+    fi
+}
+
+# run_offbkg ARGS...: runs $OFFBKG, sets $out, $err and $status.
+run_offbkg() {
+    "$OFFBKG" "$@" >"$tap_tmp/out" 2>"$tap_tmp/err"
+    status=$?
+    out=$(cat "$tap_tmp/out")
+    err=$(cat "$tap_tmp/err")
+}
+
+# A scratch directory removed on exit.
+tap_tmp=$(mktemp -d "${TMPDIR:-/tmp}/offbkg-test.XXXXXX") || {
+    echo "Bail out! cannot make a temporary directory"
+    exit 1
+}
+trap 'rm -rf "$tap_tmp"' EXIT
+
+if [ -z "${OFFBKG:-}" ] || [ ! -x "$OFFBKG" ]; then
+    echo "Bail out! \$OFFBKG is not an executable (run through make check)"
+    exit 1
+fi

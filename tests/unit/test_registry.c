@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The plugin loader: each refusal, with a message naming the module file,
+ * and loading, caching and scanning of good modules. Uses the build
+ * tree's plugins/ and the test-only modules in tests/plugins/. */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctx-private.h"
+#include "registry-private.h"
+
+typedef struct fixture {
+    offbkg_ctx_t *ctx;
+    offbkg_registry_t *reg;
+} fixture_t;
+
+static int setup(void **state)
+{
+    const char *plugins = getenv("OFFBKG_PLUGIN_PATH");
+    const char *tests = getenv("OFFBKG_TEST_PLUGINS");
+    fixture_t *f = calloc(1, sizeof *f);
+    const char *extra[1];
+
+    if (f == NULL || plugins == NULL || tests == NULL)
+        return -1;
+    extra[0] = tests;
+    f->ctx = offbkg_ctx_new();
+    if (f->ctx == NULL
+        || offbkg_registry_new(f->ctx, extra, 1, &f->reg) != OFFBKG_OK)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    offbkg_registry_free(f->reg);
+    offbkg_ctx_free(f->ctx);
+    free(f);
+    return 0;
+}
+
+/* Load and expect a refusal whose message contains every fragment. */
+static void expect_refusal(fixture_t *f, offbkg_stage_t stage,
+                           const char *name, int status, ...)
+{
+    const offbkg_module_t *mod = (const offbkg_module_t *)1;
+    const char *fragment;
+    va_list ap;
+
+    assert_int_equal(offbkg_registry_load(f->reg, stage, name, &mod), status);
+    assert_null(mod);
+    va_start(ap, status);
+    while ((fragment = va_arg(ap, const char *)) != NULL) {
+        if (strstr(offbkg_error_msg(f->ctx), fragment) == NULL)
+            fail_msg("message '%s' lacks '%s'", offbkg_error_msg(f->ctx),
+                     fragment);
+    }
+    va_end(ap);
+}
+
+static void test_registry_loads_shipped_plugin(void **state)
+{
+    fixture_t *f = *state;
+    const offbkg_module_t *mod, *again;
+
+    assert_int_equal(offbkg_registry_load(f->reg, OFFBKG_STAGE_SELECT,
+                                          "offplane", &mod), OFFBKG_OK);
+    assert_string_equal(mod->name, "offplane");
+    assert_string_equal(mod->module, "select_offplane");
+    assert_int_equal(mod->stage, OFFBKG_STAGE_SELECT);
+    assert_non_null(strstr(mod->file, "select_offplane"));
+    assert_int_equal(mod->desc->abi_major, OFFBKG_PLUGIN_ABI_MAJOR);
+    /* A second load returns the same module, not a second copy. */
+    assert_int_equal(offbkg_registry_load(f->reg, OFFBKG_STAGE_SELECT,
+                                          "offplane", &again), OFFBKG_OK);
+    assert_ptr_equal(mod, again);
+}
+
+static void test_registry_refuses_unknown_with_path_and_hint(void **state)
+{
+    fixture_t *f = *state;
+    expect_refusal(f, OFFBKG_STAGE_SELECT, "ofplane", OFFBKG_EPLUGIN,
+                   "no select plugin 'ofplane'", "module select_ofplane",
+                   getenv("OFFBKG_TEST_PLUGINS"), "known select plugins:",
+                   "did you mean 'offplane'?", NULL);
+}
+
+static void test_registry_stage_prefix_keeps_stages_apart(void **state)
+{
+    fixture_t *f = *state;
+    /* zenith is a grouper: asking for a selector called zenith must not
+     * find group_zenith. */
+    expect_refusal(f, OFFBKG_STAGE_SELECT, "zenith", OFFBKG_EPLUGIN,
+                   "no select plugin 'zenith'", NULL);
+}
+
+static void test_registry_refuses_bad_names(void **state)
+{
+    fixture_t *f = *state;
+    expect_refusal(f, OFFBKG_STAGE_SELECT, "../plugins/select_all",
+                   OFFBKG_EINVAL, "invalid plugin name", "[a-z0-9_]+", NULL);
+    expect_refusal(f, OFFBKG_STAGE_SELECT, "All", OFFBKG_EINVAL,
+                   "invalid plugin name 'All'", NULL);
+    expect_refusal(f, OFFBKG_STAGE_SELECT, "", OFFBKG_EINVAL,
+                   "invalid plugin name", NULL);
+}
+
+static void test_registry_refuses_abi_major(void **state)
+{
+    fixture_t *f = *state;
+    char want[64];
+    snprintf(want, sizeof want, "built for plugin ABI %d.0",
+             OFFBKG_PLUGIN_ABI_MAJOR + 1);
+    expect_refusal(f, OFFBKG_STAGE_SELECT, "abimajor", OFFBKG_EABI,
+                   "refusing select plugin 'abimajor'", "select_abimajor",
+                   want, "major version must match", NULL);
+}
+
+static void test_registry_refuses_newer_minor(void **state)
+{
+    fixture_t *f = *state;
+    char want[64];
+    snprintf(want, sizeof want, "built for plugin ABI %d.%d",
+             OFFBKG_PLUGIN_ABI_MAJOR, OFFBKG_PLUGIN_ABI_MINOR + 1);
+    expect_refusal(f, OFFBKG_STAGE_SELECT, "abiminor", OFFBKG_EABI,
+                   "select_abiminor", want, "newer than this offbkg", NULL);
+}
+
+static void test_registry_refuses_missing_symbol(void **state)
+{
+    fixture_t *f = *state;
+    expect_refusal(f, OFFBKG_STAGE_SELECT, "nosym", OFFBKG_EPLUGIN,
+                   "select_nosym", "no symbol",
+                   "select_nosym_LTX_offbkg_plugin_entry", NULL);
+}
+
+static void test_registry_refuses_wrong_stage(void **state)
+{
+    fixture_t *f = *state;
+    expect_refusal(f, OFFBKG_STAGE_SELECT, "wrongstage", OFFBKG_EPLUGIN,
+                   "select_wrongstage", "declares stage 'group'",
+                   "module name says 'select'", NULL);
+}
+
+static void test_registry_refuses_mismatched_name(void **state)
+{
+    fixture_t *f = *state;
+    expect_refusal(f, OFFBKG_STAGE_SELECT, "misnamed", OFFBKG_EPLUGIN,
+                   "select_misnamed", "declares name 'othername'", NULL);
+}
+
+static void test_registry_refuses_bad_param_table(void **state)
+{
+    fixture_t *f = *state;
+    expect_refusal(f, OFFBKG_STAGE_SELECT, "badparams", OFFBKG_EPLUGIN,
+                   "select_badparams", "parameter 'x' lies outside the "
+                   "config struct", NULL);
+}
+
+static void test_registry_search_path_order(void **state)
+{
+    fixture_t *f = *state;
+    const char *path = offbkg_registry_search_path(f->reg);
+    const char *env = strstr(path, getenv("OFFBKG_PLUGIN_PATH"));
+    const char *extra = strstr(path, getenv("OFFBKG_TEST_PLUGINS"));
+    const char *installed = strstr(path, OFFBKG_PLUGINDIR);
+
+    /* $OFFBKG_PLUGIN_PATH, then [run] plugin_path, then installed. */
+    assert_ptr_equal(env, path);
+    assert_non_null(extra);
+    assert_non_null(installed);
+    assert_true(env < extra && extra < installed);
+}
+
+typedef struct scan_result {
+    int saw_offplane;
+    int saw_zenith;
+    int refused_abimajor;
+    int refused_nosym;
+    int n;
+} scan_result_t;
+
+static void on_module(void *user, const char *file,
+                      const offbkg_module_t *mod, const char *why)
+{
+    scan_result_t *r = user;
+    r->n++;
+    if (mod != NULL && strcmp(mod->module, "select_offplane") == 0)
+        r->saw_offplane = 1;
+    if (mod != NULL && strcmp(mod->module, "group_zenith") == 0)
+        r->saw_zenith = 1;
+    if (mod == NULL && strstr(file, "select_abimajor") != NULL
+        && strstr(why, "ABI") != NULL)
+        r->refused_abimajor = 1;
+    if (mod == NULL && strstr(file, "select_nosym") != NULL)
+        r->refused_nosym = 1;
+}
+
+static void test_registry_scan_lists_good_and_refused(void **state)
+{
+    fixture_t *f = *state;
+    scan_result_t r = { 0 };
+
+    assert_int_equal(offbkg_registry_scan(f->reg, on_module, &r), OFFBKG_OK);
+    assert_true(r.saw_offplane);
+    assert_true(r.saw_zenith);
+    assert_true(r.refused_abimajor);
+    assert_true(r.refused_nosym);
+}
+
+static void test_registry_names_per_stage(void **state)
+{
+    fixture_t *f = *state;
+    char **names = offbkg_registry_names(f->reg, OFFBKG_STAGE_GROUP);
+    int zenith = 0;
+
+    assert_non_null(names);
+    for (size_t i = 0; names[i] != NULL; i++) {
+        assert_true(strchr(names[i], '_') == NULL
+                    || strncmp(names[i], "group_", 6) != 0);
+        zenith |= strcmp(names[i], "zenith") == 0;
+    }
+    assert_true(zenith);
+    offbkg_strv_free(names);
+}
+
+static void test_registry_stage_names_round_trip(void **state)
+{
+    (void)state;
+    for (int s = OFFBKG_STAGE_SELECT; s <= OFFBKG_STAGE_SMOOTH; s++)
+        assert_int_equal(offbkg_stage_from_name(
+                             offbkg_stage_name((offbkg_stage_t)s)), s);
+    assert_null(offbkg_stage_name((offbkg_stage_t)0));
+    assert_int_equal(offbkg_stage_from_name("grouper"), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+        T(test_registry_loads_shipped_plugin),
+        T(test_registry_refuses_unknown_with_path_and_hint),
+        T(test_registry_stage_prefix_keeps_stages_apart),
+        T(test_registry_refuses_bad_names),
+        T(test_registry_refuses_abi_major),
+        T(test_registry_refuses_newer_minor),
+        T(test_registry_refuses_missing_symbol),
+        T(test_registry_refuses_wrong_stage),
+        T(test_registry_refuses_mismatched_name),
+        T(test_registry_refuses_bad_param_table),
+        T(test_registry_search_path_order),
+        T(test_registry_scan_lists_good_and_refused),
+        T(test_registry_names_per_stage),
+        T(test_registry_stage_names_round_trip),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
