@@ -62,7 +62,8 @@ typedef struct offbkg_runconf {
     offbkg_index_conf_t *index;      /**< NULL if no [index] */
     offbkg_stage_conf_t select;
     offbkg_stage_conf_t group;
-    size_t n_models;
+    size_t n_models;                 /**< 0 is valid here; the commands
+                                          that make models require one */
     offbkg_stage_conf_t *models;     /**< [model] or [model LABEL] */
     offbkg_stage_conf_t *smooths;    /**< n_models entries; module NULL
                                           when that model has none */

@@ -310,9 +310,6 @@ static int compose_stages(offbkg_ctx_t *ctx, offbkg_runconf_t *rc,
         st = offbkg_diags_add(diags, file, 0, NULL, NULL,
                               "missing section [group] (e.g. plugin = "
                               "zenith)");
-    if (st == OFFBKG_OK && rc->n_models == 0)
-        st = offbkg_diags_add(diags, file, 0, NULL, NULL,
-                              "missing section [model] (e.g. plugin = 2d)");
     return st;
 }
 

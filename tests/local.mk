@@ -9,6 +9,7 @@ AM_TESTS_ENVIRONMENT = \
 	OFFBKG_TEST_PLUGINS='$(abs_top_builddir)/tests/plugins'; \
 	export OFFBKG_TEST_PLUGINS; \
 	OFFBKG='$(abs_top_builddir)/offbkg'; export OFFBKG; \
+	OFFBKG_WRAPPER='$(OFFBKG_WRAPPER)'; export OFFBKG_WRAPPER; \
 	top_srcdir='$(abs_top_srcdir)'; export top_srcdir;
 
 # Test-only plugins (built for make check, never installed).
@@ -119,3 +120,19 @@ endif
 dist_check_SCRIPTS += tests/run/cli.sh tests/run/tap.sh
 TESTS += tests/run/cli.sh
 EXTRA_DIST += tests/data/README
+
+# make check-valgrind: the whole suite under memcheck. Test programs run
+# through libtool so valgrind sees the program, not libtool's wrapper;
+# the shell tests run every offbkg command under valgrind instead.
+TEST_EXTENSIONS = .sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+VALGRIND_RUN = $(LIBTOOL) --mode=execute $(VALGRIND) -q \
+	--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+check-valgrind:
+if HAVE_VALGRIND
+	$(MAKE) $(AM_MAKEFLAGS) check LOG_COMPILER='$(VALGRIND_RUN)' \
+		OFFBKG_WRAPPER='$(VALGRIND_RUN)'
+else
+	@echo "valgrind not found: install it and re-run configure"; exit 1
+endif
+.PHONY: check-valgrind

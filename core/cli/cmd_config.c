@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../runconf-private.h"
 #include "cli.h"
@@ -103,6 +104,13 @@ int cli_pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
     status = load_config(ctx, opt, argv[0], &rc);
     if (status != CLI_EXIT_OK)
         return status;
+    if (rc->n_models == 0
+        && (strcmp(command, "run") == 0 || strcmp(command, "make") == 0)) {
+        fprintf(stderr, "%s: missing section [model] (e.g. plugin = 2d), "
+                "needed by 'offbkg %s'\n", argv[0], command);
+        offbkg_runconf_free(rc);
+        return CLI_EXIT_USAGE;
+    }
     offbkg_runconf_free(rc);
     cli_error("%s: not implemented yet (the configuration is valid)",
               command);

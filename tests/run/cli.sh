@@ -3,7 +3,7 @@
 # End-to-end tests of the offbkg command line: options, exit codes,
 # plugins/describe/check, and a config with several mistakes.
 . "$top_srcdir/tests/run/tap.sh"
-tap_plan 28
+tap_plan 30
 
 mkdir -p "$tap_tmp/store"
 cat >"$tap_tmp/good.ini" <<INI
@@ -141,5 +141,12 @@ ok $(test $status -eq 2 && echo "$err" | grep -q "missing.ini: cannot read: No s
 run_offbkg run "$tap_tmp/good.ini"
 ok $(test $status -eq 1 && echo "$err" | grep -q "not implemented yet"; echo $?) \
     "run validates the config, then reports that it is not implemented (exit 1)"
+
+sed '/^\[model\]$/,$d' "$tap_tmp/good.ini" >"$tap_tmp/nomodel.ini"
+run_offbkg check "$tap_tmp/nomodel.ini"
+ok $(test $status -eq 0; echo $?) "check accepts a config without [model]"
+run_offbkg make "$tap_tmp/nomodel.ini"
+ok $(test $status -eq 2 && echo "$err" | grep -q "missing section \[model\].*offbkg make"; echo $?) \
+    "make without a [model] section is a configuration error"
 
 exit 0

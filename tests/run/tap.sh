@@ -17,9 +17,10 @@ ok() {
     fi
 }
 
-# run_offbkg ARGS...: runs $OFFBKG, sets $out, $err and $status.
+# run_offbkg ARGS...: runs $OFFBKG (under $OFFBKG_WRAPPER, e.g. valgrind,
+# if set), sets $out, $err and $status.
 run_offbkg() {
-    "$OFFBKG" "$@" >"$tap_tmp/out" 2>"$tap_tmp/err"
+    ${OFFBKG_WRAPPER:-} "$OFFBKG" "$@" >"$tap_tmp/out" 2>"$tap_tmp/err"
     status=$?
     out=$(cat "$tap_tmp/out")
     err=$(cat "$tap_tmp/err")
