@@ -24,7 +24,13 @@ static _Thread_local char thread_error[1024];
 
 const char *offbkg_host_last_error(void)
 {
-    return thread_error;
+    /* Hand out a copy so the message can be cleared, as documented: a
+     * later failure without host->error must not repeat a stale one. */
+    static _Thread_local char taken[sizeof thread_error];
+
+    memcpy(taken, thread_error, sizeof taken);
+    thread_error[0] = '\0';
+    return taken;
 }
 
 static void host_log(const offbkg_host_t *host, offbkg_log_level_t level,

@@ -29,6 +29,11 @@ typedef struct reader_state {
     offbkg_diags_t *diags;
     int line;
     int indented;        /* the current line starts with a blank */
+    int after_key;       /* a key came since the last header, so inih
+                            takes an indented line as its continuation */
+    int bad_header;      /* the last header was malformed: its keys must
+                            not go to the section before it */
+    int read_errno;      /* errno of a failed read, 0 at end of file */
     int nomem;
     char *buf;           /* getline buffer */
     size_t buf_cap;
@@ -139,7 +144,7 @@ static void inspect_line(reader_state_t *st, const char *raw)
         p++;
     if (*p == '\0' || *p == '\n' || *p == '\r' || *p == ';' || *p == '#')
         return;
-    if (st->indented)
+    if (st->indented && st->after_key)
         return;     /* a continuation line: its value is free text */
     if (*p == '[') {
         const char *end = strchr(p, ']');
@@ -147,8 +152,11 @@ static void inspect_line(reader_state_t *st, const char *raw)
         if (end == NULL) {
             offbkg_diags_add(st->diags, file, st->line, NULL, NULL,
                              "section header without ']'");
+            st->bad_header = 1;
             return;
         }
+        st->after_key = 0;
+        st->bad_header = 0;
         inner = strndup(p + 1, (size_t)(end - p - 1));
         name = inner != NULL ? normalise_name(inner) : NULL;
         free(inner);
@@ -159,6 +167,7 @@ static void inspect_line(reader_state_t *st, const char *raw)
         if (name[0] == '\0') {
             offbkg_diags_add(st->diags, file, st->line, NULL, NULL,
                              "empty section name");
+            st->bad_header = 1;
         } else {
             offbkg_ini_section_t *old = offbkg_ini_section(st->ini, name);
             if (old != NULL)
@@ -175,6 +184,8 @@ static void inspect_line(reader_state_t *st, const char *raw)
         offbkg_diags_add(st->diags, file, st->line, NULL, NULL,
                          "expected 'key = value', got '%.*s'",
                          (int)strcspn(p, "\r\n"), p);
+    else
+        st->after_key = 1;
 }
 
 static char *counting_reader(char *str, int num, void *stream)
@@ -182,8 +193,12 @@ static char *counting_reader(char *str, int num, void *stream)
     reader_state_t *st = stream;
     ssize_t len = getline(&st->buf, &st->buf_cap, st->fp);
 
-    if (len < 0)
+    if (len < 0) {
+        /* A directory opens but does not read: not an empty file. */
+        if (ferror(st->fp))
+            st->read_errno = errno != 0 ? errno : EIO;
         return NULL;
+    }
     st->line++;
     st->indented = st->buf[0] == ' ' || st->buf[0] == '\t';
     /* inih's buffer holds num - 1 bytes; a longer line would come back in
@@ -200,6 +215,22 @@ static char *counting_reader(char *str, int num, void *stream)
     return str;
 }
 
+/* Length of a continuation value without its " ; comment": inih 55
+ * strips inline comments from key lines but not from continuations. */
+static int uncommented_len(const char *value)
+{
+    const char *end = value + strlen(value);
+
+    for (const char *c = value; *c != '\0'; c++)
+        if (*c == ';' && c > value && isspace((unsigned char)c[-1])) {
+            end = c;
+            break;
+        }
+    while (end > value && isspace((unsigned char)end[-1]))
+        end--;
+    return (int)(end - value);
+}
+
 static int on_pair(void *user, const char *section, const char *name,
                    const char *value)
 {
@@ -207,8 +238,11 @@ static int on_pair(void *user, const char *section, const char *name,
     const char *file = st->ini->path;
     offbkg_ini_section_t *sec;
     offbkg_ini_entry_t *e;
-    char *sname = normalise_name(section);
+    char *sname;
 
+    if (st->bad_header)
+        return 1;   /* already reported; keep them out of other sections */
+    sname = normalise_name(section);
     if (sname == NULL) {
         st->nomem = 1;
         return 1;
@@ -233,7 +267,8 @@ static int on_pair(void *user, const char *section, const char *name,
         if (joined == NULL) {
             st->nomem = 1;
         } else {
-            snprintf(joined, n, "%s%s%s", e->value, sep, value);
+            snprintf(joined, n, "%s%s%.*s", e->value, sep,
+                     uncommented_len(value), value);
             free(e->value);
             e->value = joined;
             if (e->cont_line == 0)
@@ -297,6 +332,12 @@ int offbkg_ini_read(const char *path, offbkg_ini_t **out,
     if (st.nomem) {
         offbkg_ini_free(ini);
         return OFFBKG_ENOMEM;
+    }
+    if (st.read_errno != 0) {
+        offbkg_ini_free(ini);
+        offbkg_diags_add(diags, path, 0, NULL, NULL, "cannot read: %s",
+                         strerror(st.read_errno));
+        return OFFBKG_EIO;
     }
     *out = ini;
     return OFFBKG_OK;

@@ -525,12 +525,11 @@ int offbkg_params_fill(const offbkg_param_t *table, size_t config_size,
         int prc;
 
         if (e == NULL) {
-            if (p->flags & OFFBKG_PARAM_REQUIRED) {
+            if (p->flags & OFFBKG_PARAM_REQUIRED)
                 rc = offbkg_diags_add(diags, ini_file, section_line,
                                       section_name, p->name,
                                       "required key is missing");
-                continue;
-            }
+            /* Even when missing, a string field gets "", never NULL. */
             prc = parse_value(p, p->default_value, base_dir,
                               cfg + p->offset, why, sizeof why);
             if (prc == OFFBKG_ENOMEM)
@@ -543,6 +542,11 @@ int offbkg_params_fill(const offbkg_param_t *table, size_t config_size,
                                   p->name, "a single %s cannot continue on "
                                   "an indented line",
                                   offbkg_param_type_name(p->type));
+            if (rc == OFFBKG_OK
+                && parse_value(p, p->default_value, base_dir,
+                               cfg + p->offset, why, sizeof why)
+                       == OFFBKG_ENOMEM)
+                rc = OFFBKG_ENOMEM;
             continue;
         }
         prc = parse_value(p, e->value, e->base_dir, cfg + p->offset, why,

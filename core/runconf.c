@@ -225,7 +225,8 @@ static size_t model_index(const offbkg_runconf_t *rc, const char *label)
 static int check_section_name(offbkg_runconf_t *rc, offbkg_ini_section_t *sec,
                               offbkg_diags_t *diags)
 {
-    const char *file = rc->ini->path;
+    /* Line 0: the section name was typed in a --set, not in the file. */
+    const char *file = sec->line > 0 ? rc->ini->path : "--set";
     const char *label;
     offbkg_stage_t stage = stage_of_section(sec->name, &label);
     const char *hint;
