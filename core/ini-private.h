@@ -54,6 +54,8 @@ offbkg_ini_section_t *offbkg_ini_section(offbkg_ini_t *ini,
                                          const char *name);
 offbkg_ini_entry_t *offbkg_ini_entry(offbkg_ini_section_t *s,
                                      const char *key);
+/** Free what a section owns (its name and entries), not the struct. */
+void offbkg_ini_section_clear(offbkg_ini_section_t *s);
 void offbkg_ini_free(offbkg_ini_t *ini);
 
 #endif

@@ -413,21 +413,24 @@ done:
     return rc;
 }
 
+void offbkg_ini_section_clear(offbkg_ini_section_t *s)
+{
+    for (size_t j = 0; j < s->n; j++) {
+        free(s->entries[j].key);
+        free(s->entries[j].value);
+        free(s->entries[j].file);
+        free(s->entries[j].base_dir);
+    }
+    free(s->entries);
+    free(s->name);
+}
+
 void offbkg_ini_free(offbkg_ini_t *ini)
 {
     if (ini == NULL)
         return;
-    for (size_t i = 0; i < ini->n; i++) {
-        offbkg_ini_section_t *s = &ini->sections[i];
-        for (size_t j = 0; j < s->n; j++) {
-            free(s->entries[j].key);
-            free(s->entries[j].value);
-            free(s->entries[j].file);
-            free(s->entries[j].base_dir);
-        }
-        free(s->entries);
-        free(s->name);
-    }
+    for (size_t i = 0; i < ini->n; i++)
+        offbkg_ini_section_clear(&ini->sections[i]);
     free(ini->sections);
     free(ini->path);
     free(ini->dir);

@@ -49,14 +49,7 @@ static void section_free(offbkg_ini_section_t *s)
 {
     if (s == NULL)
         return;
-    for (size_t i = 0; i < s->n; i++) {
-        free(s->entries[i].key);
-        free(s->entries[i].value);
-        free(s->entries[i].file);
-        free(s->entries[i].base_dir);
-    }
-    free(s->entries);
-    free(s->name);
+    offbkg_ini_section_clear(s);
     free(s);
 }
 
