@@ -11,6 +11,8 @@ core_liboffbkg_la_SOURCES = \
 	core/host.c core/host-private.h \
 	core/runconf.c core/runconf-private.h \
 	core/obs_table.c \
+	core/geom.c \
+	core/astro.c \
 	core/cube.c
 core_liboffbkg_la_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) $(INIH_CFLAGS)
 core_liboffbkg_la_LIBADD = $(CFITSIO_LIBS) $(INIH_LIBS) $(LIBLTDL) \
@@ -21,6 +23,8 @@ core_liboffbkg_la_LDFLAGS = -no-undefined \
 offbkgincludedir = $(includedir)/offbkg
 offbkginclude_HEADERS = \
 	include/offbkg/offbkg.h \
+	include/offbkg/astro.h \
+	include/offbkg/geom.h \
 	include/offbkg/plugin.h \
 	include/offbkg/status.h \
 	include/offbkg/types.h

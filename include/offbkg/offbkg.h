@@ -7,5 +7,7 @@
 #include <offbkg/status.h>
 #include <offbkg/types.h>
 #include <offbkg/plugin.h>
+#include <offbkg/geom.h>
+#include <offbkg/astro.h>
 
 #endif
