@@ -85,5 +85,6 @@ offbkg_cube_t *offbkg_cube_copy(const offbkg_cube_t *cube)
     memcpy(c->rate_err, cube->rate_err, bytes);
     memcpy(c->fov_alignment, cube->fov_alignment, sizeof c->fov_alignment);
     memcpy(c->time_base, cube->time_base, sizeof c->time_base);
+    c->fov_lon_sign = cube->fov_lon_sign;
     return c;
 }

@@ -12,6 +12,7 @@ core_liboffbkg_la_SOURCES = \
 	core/runconf.c core/runconf-private.h \
 	core/obs_table.c \
 	core/geom.c \
+	core/output.c core/output-private.h \
 	core/astro.c \
 	core/cube.c
 core_liboffbkg_la_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) $(INIH_CFLAGS)

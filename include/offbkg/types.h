@@ -143,6 +143,11 @@ typedef struct offbkg_cube {
     double *rate_err;               /**< s-1 MeV-1 sr-1, finite, >= 0 */
     char fov_alignment[8];          /**< "RADEC", "ALTAZ"; "" for 2D */
     char time_base[12];             /**< "ONTIME" or "LIVETIME" */
+    int fov_lon_sign;               /**< 3D: -1 = GADF, fov_lon = -lon_off
+                                         (grows toward decreasing RA or
+                                         azimuth); +1 = fov_lon = +lon_off
+                                         (how gammapy 1.0-1.2 read RADEC);
+                                         0 for 2D */
 } offbkg_cube_t;
 
 /** Allocate a zeroed cube with @p n_axes axes of @p n_bins[k] bins each
