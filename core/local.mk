@@ -13,6 +13,9 @@ core_liboffbkg_la_SOURCES = \
 	core/obs_table.c \
 	core/geom.c \
 	core/output.c core/output-private.h \
+	core/table.c core/table-private.h \
+	core/datastore.c core/datastore-private.h \
+	core/selgroup.c core/selgroup-private.h \
 	core/astro.c \
 	core/cube.c
 core_liboffbkg_la_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) $(INIH_CFLAGS)
@@ -36,5 +39,7 @@ offbkg_SOURCES = \
 	core/cli/cli.h \
 	core/cli/main.c \
 	core/cli/cmd_config.c \
+	core/cli/cmd_pipeline.c \
 	core/cli/cmd_plugins.c
-offbkg_LDADD = core/liboffbkg.la
+offbkg_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS)
+offbkg_LDADD = core/liboffbkg.la $(CFITSIO_LIBS)

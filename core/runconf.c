@@ -26,6 +26,13 @@ static const offbkg_param_t datastore_params[] = {
       .offset = offsetof(offbkg_datastore_conf_t, path),
       .flags = OFFBKG_PARAM_REQUIRED,
       .help = "directory holding obs-index.fits.gz and hdu-index.fits.gz" },
+    { .name = "obs_index", .type = OFFBKG_PARAM_PATH,
+      .offset = offsetof(offbkg_datastore_conf_t, obs_index),
+      .help = "the obs-index file, if not path/obs-index.fits[.gz]" },
+    { .name = "hdu_index", .type = OFFBKG_PARAM_PATH,
+      .offset = offsetof(offbkg_datastore_conf_t, hdu_index),
+      .help = "the hdu-index file, if not path/hdu-index.fits[.gz]; "
+              "FILE_DIR is relative to its directory" },
     { 0 }
 };
 

@@ -23,6 +23,17 @@ typedef struct cli_options {
     const char **sets;          /* --set values, in order */
 } cli_options_t;
 
+struct offbkg_runconf;
+
+/** Load CONFIG with the --set overrides and create every plugin instance
+ *  (which lets plugins reject combinations), printing every problem.
+ *  Returns CLI_EXIT_OK with *out set, or CLI_EXIT_USAGE. */
+int cli_load_config(offbkg_ctx_t *ctx, const cli_options_t *opt,
+                    const char *file, struct offbkg_runconf **out);
+
+/** True when @p argc is 1; otherwise prints a usage error. */
+int cli_one_config_arg(const char *command, int argc);
+
 int cli_check(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
               char **argv);
 int cli_pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,

@@ -9,11 +9,8 @@
 #include "../runconf-private.h"
 #include "cli.h"
 
-/* Load CONFIG with the --set overrides and create every plugin instance
- * (which lets plugins reject combinations), printing every problem.
- * Returns CLI_EXIT_OK with *out set, or CLI_EXIT_USAGE. */
-static int load_config(offbkg_ctx_t *ctx, const cli_options_t *opt,
-                       const char *file, offbkg_runconf_t **out)
+int cli_load_config(offbkg_ctx_t *ctx, const cli_options_t *opt,
+                    const char *file, offbkg_runconf_t **out)
 {
     offbkg_diags_t diags = { 0 };
     offbkg_runconf_t *rc = NULL;
@@ -62,7 +59,7 @@ static int load_config(offbkg_ctx_t *ctx, const cli_options_t *opt,
     return CLI_EXIT_OK;
 }
 
-static int one_config_arg(const char *command, int argc)
+int cli_one_config_arg(const char *command, int argc)
 {
     if (argc == 1)
         return 1;
@@ -77,9 +74,9 @@ int cli_check(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
     char *text;
     int status;
 
-    if (!one_config_arg("check", argc))
+    if (!cli_one_config_arg("check", argc))
         return CLI_EXIT_USAGE;
-    status = load_config(ctx, opt, argv[0], &rc);
+    status = cli_load_config(ctx, opt, argv[0], &rc);
     if (status != CLI_EXIT_OK)
         return status;
     text = offbkg_runconf_format(rc);
@@ -91,30 +88,6 @@ int cli_check(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
     fputs(text, stdout);
     free(text);
     return CLI_EXIT_OK;
-}
-
-int cli_pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
-                 const char *command, int argc, char **argv)
-{
-    offbkg_runconf_t *rc;
-    int status;
-
-    if (!one_config_arg(command, argc))
-        return CLI_EXIT_USAGE;
-    status = load_config(ctx, opt, argv[0], &rc);
-    if (status != CLI_EXIT_OK)
-        return status;
-    if (rc->n_models == 0
-        && (strcmp(command, "run") == 0 || strcmp(command, "make") == 0)) {
-        fprintf(stderr, "%s: missing section [model] (e.g. plugin = 2d), "
-                "needed by 'offbkg %s'\n", argv[0], command);
-        offbkg_runconf_free(rc);
-        return CLI_EXIT_USAGE;
-    }
-    offbkg_runconf_free(rc);
-    cli_error("%s: not implemented yet (the configuration is valid)",
-              command);
-    return CLI_EXIT_FAILED;
 }
 
 int cli_simulate(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,

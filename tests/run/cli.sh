@@ -139,8 +139,9 @@ ok $(test $status -eq 2 && echo "$err" | grep -q "missing.ini: cannot read: No s
     "a missing config file is a configuration error"
 
 run_offbkg run "$tap_tmp/good.ini"
-ok $(test $status -eq 1 && echo "$err" | grep -q "not implemented yet"; echo $?) \
-    "run validates the config, then reports that it is not implemented (exit 1)"
+ok $(test $status -eq 2 && echo "$err" | grep -q "store/obs-index.fits.gz: no observation index (file not found)" \
+     && test ! -e "$tap_tmp/out"; echo $?) \
+    "a data store without an obs-index stops the run before any output (exit 2)"
 
 sed '/^\[model\]$/,$d' "$tap_tmp/good.ini" >"$tap_tmp/nomodel.ini"
 run_offbkg check "$tap_tmp/nomodel.ini"

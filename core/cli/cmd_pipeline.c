@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * offbkg run, select, group, make and index: the pipeline commands. Each
+ * staged command reads what the previous one wrote in [output] dir;
+ * `run` does every stage in one process. */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../datastore-private.h"
+#include "../output-private.h"
+#include "../runconf-private.h"
+#include "../selgroup-private.h"
+#include "cli.h"
+
+/* The paths of the outputs in [output] dir. */
+typedef struct paths {
+    char *run_list;
+    char *obs;
+    char *group_def;
+} paths_t;
+
+static char *out_path(const offbkg_runconf_t *rc, const char *name)
+{
+    size_t n = strlen(rc->output->dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s/%s", rc->output->dir, name);
+    return p;
+}
+
+static void paths_free(paths_t *p)
+{
+    free(p->run_list);
+    free(p->obs);
+    free(p->group_def);
+}
+
+static int fail(offbkg_ctx_t *ctx, int code)
+{
+    cli_error("%s", offbkg_error_msg(ctx));
+    return code;
+}
+
+/* Refuse up front, before any work, to replace outputs we would write. */
+static int check_outputs(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                         const char *const *files)
+{
+    for (size_t i = 0; files[i] != NULL; i++)
+        if (offbkg_output_check(ctx, files[i], rc->output->overwrite)
+            != OFFBKG_OK)
+            return fail(ctx, CLI_EXIT_FAILED);
+    return CLI_EXIT_OK;
+}
+
+static int do_select(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                     const offbkg_datastore_t *store, const paths_t *p,
+                     offbkg_selection_t *sel)
+{
+    if (offbkg_select_run(ctx, rc, store, sel) != OFFBKG_OK)
+        return fail(ctx, CLI_EXIT_FAILED);
+    offbkg_log_dropped(ctx, "select", sel);
+    if (offbkg_run_list_write(ctx, p->run_list, rc->output->overwrite, store,
+                              sel) != OFFBKG_OK)
+        return fail(ctx, CLI_EXIT_FAILED);
+    printf("selected %zu of %zu runs (plugin %s): %s\n", sel->n,
+           store->obs.n_rows, rc->select.module->name, p->run_list);
+    return CLI_EXIT_OK;
+}
+
+static int do_group(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                    const offbkg_datastore_t *store, const paths_t *p,
+                    const size_t *rows, size_t n, offbkg_grouping_t *g)
+{
+    const offbkg_plugin_t *d = rc->group.module->desc;
+    char grouper[128];
+
+    if (offbkg_group_run(ctx, rc, store, rows, n, g) != OFFBKG_OK)
+        return fail(ctx, CLI_EXIT_FAILED);
+    offbkg_log_dropped(ctx, "group", &g->dropped);
+    snprintf(grouper, sizeof grouper, "%s %s", d->name, d->version);
+    if (offbkg_grouping_write(ctx, g, p->obs, p->group_def,
+                              rc->output->overwrite, grouper) != OFFBKG_OK)
+        return fail(ctx, CLI_EXIT_FAILED);
+    printf("grouped %zu of %zu runs into %zu group%s (plugin %s): %s, %s\n",
+           g->obs.n_rows, n, g->n_groups, g->n_groups == 1 ? "" : "s",
+           d->name, p->obs, p->group_def);
+    for (size_t i = 0; i < g->n_groups; i++)
+        printf("  group %zu: %zu run%s\n", i, g->runs_per_group[i],
+               g->runs_per_group[i] == 1 ? "" : "s");
+    return CLI_EXIT_OK;
+}
+
+static int pipeline(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                    const char *command, const paths_t *p)
+{
+    int is_run = strcmp(command, "run") == 0;
+    int selects = is_run || strcmp(command, "select") == 0;
+    int groups = is_run || strcmp(command, "group") == 0;
+    const char *files[4] = { NULL };
+    size_t n_files = 0;
+    offbkg_datastore_t *store = NULL;
+    offbkg_selection_t sel = { 0 };
+    offbkg_grouping_t g = { 0 };
+    size_t *rows = NULL, n_rows = 0;
+    int code;
+
+    if (selects)
+        files[n_files++] = p->run_list;
+    if (groups) {
+        files[n_files++] = p->obs;
+        files[n_files++] = p->group_def;
+    }
+    if ((code = check_outputs(ctx, rc, files)) != CLI_EXIT_OK)
+        return code;
+    if (offbkg_datastore_open(ctx, rc->datastore, &store) != OFFBKG_OK)
+        return fail(ctx, CLI_EXIT_USAGE);
+    OFFBKG_INFO(ctx, "data store %s: %zu runs", rc->datastore->path,
+                store->obs.n_rows);
+    if (offbkg_mkdir_p(ctx, rc->output->dir) != OFFBKG_OK) {
+        code = fail(ctx, CLI_EXIT_FAILED);
+        goto done;
+    }
+    if (selects && (code = do_select(ctx, rc, store, p, &sel)) != CLI_EXIT_OK)
+        goto done;
+    if (groups) {
+        if (is_run) {
+            rows = sel.rows;
+            n_rows = sel.n;
+        } else if (offbkg_run_list_read(ctx, p->run_list, store, &rows,
+                                        &n_rows) != OFFBKG_OK) {
+            code = fail(ctx, CLI_EXIT_FAILED);
+            goto done;
+        }
+        code = do_group(ctx, rc, store, p, rows, n_rows, &g);
+        if (code != CLI_EXIT_OK)
+            goto done;
+    }
+    if (!selects && !groups) {
+        cli_error("%s: not implemented yet (the configuration is valid)",
+                  command);
+        code = CLI_EXIT_FAILED;
+    } else if (is_run) {
+        cli_error("run: making models is not implemented yet (selection "
+                  "and grouping were written)");
+        code = CLI_EXIT_FAILED;
+    }
+done:
+    if (rows != sel.rows)
+        free(rows);
+    offbkg_grouping_clear(&g);
+    offbkg_selection_clear(&sel);
+    offbkg_datastore_free(store);
+    return code;
+}
+
+int cli_pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
+                 const char *command, int argc, char **argv)
+{
+    offbkg_runconf_t *rc;
+    paths_t p = { 0 };
+    int code;
+
+    if (!cli_one_config_arg(command, argc))
+        return CLI_EXIT_USAGE;
+    code = cli_load_config(ctx, opt, argv[0], &rc);
+    if (code != CLI_EXIT_OK)
+        return code;
+    if (rc->n_models == 0
+        && (strcmp(command, "run") == 0 || strcmp(command, "make") == 0)) {
+        fprintf(stderr, "%s: missing section [model] (e.g. plugin = 2d), "
+                "needed by 'offbkg %s'\n", argv[0], command);
+        offbkg_runconf_free(rc);
+        return CLI_EXIT_USAGE;
+    }
+    p.run_list = out_path(rc, "run.lis");
+    p.obs = out_path(rc, "obs.fits");
+    p.group_def = out_path(rc, "group-def.fits");
+    if (p.run_list == NULL || p.obs == NULL || p.group_def == NULL) {
+        cli_error("out of memory");
+        code = CLI_EXIT_FAILED;
+    } else {
+        code = pipeline(ctx, rc, command, &p);
+    }
+    paths_free(&p);
+    offbkg_runconf_free(rc);
+    return code;
+}

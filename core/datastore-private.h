@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * A GADF data store: the observation index (with the fallback chain of
+ * DOMAIN.md §1.6 applied, so ZEN_PNT, GLAT_PNT, ONTIME, LIVETIME, ...
+ * exist whenever they can be derived) and the HDU index that says where
+ * each run's HDUs live. */
+#ifndef OFFBKG_DATASTORE_PRIVATE_H
+#define OFFBKG_DATASTORE_PRIVATE_H
+
+#include <fitsio.h>
+
+#include <offbkg/astro.h>
+
+#include "ctx-private.h"
+#include "runconf-private.h"
+#include "table-private.h"
+
+/** Header values of a run's EVENTS HDU (NaN when absent), and the GTI. */
+typedef struct offbkg_run_header {
+    double ra_pnt_deg, dec_pnt_deg;
+    double alt_pnt_deg, az_pnt_deg;
+    double ontime_s, livetime_s, deadc;
+    double tstart_s, tstop_s;
+    double mjdref_day;              /**< in timesys */
+    offbkg_timesys_t timesys;
+    double site_lon_deg, site_lat_deg, site_height_m;
+    double gti_sum_s;               /**< NaN without a GTI */
+} offbkg_run_header_t;
+
+typedef struct offbkg_datastore {
+    char *obs_index_path;
+    char *hdu_index_path;
+    char *base_dir;                 /**< directory of the hdu-index */
+    offbkg_table_t obs;             /**< obs-index with derived columns */
+    offbkg_table_t hdu;
+    size_t *obs_by_id;              /**< obs rows sorted by OBS_ID */
+    size_t *hdu_by_id;              /**< hdu rows sorted by OBS_ID, row */
+    /* obs-index header: time reference and site (NaN if absent) */
+    double mjdref_day;
+    offbkg_timesys_t timesys;
+    double site_lon_deg, site_lat_deg, site_height_m;
+} offbkg_datastore_t;
+
+/** Open the data store of @p conf. Missing indexes or required columns,
+ *  and duplicate OBS_IDs, are OFFBKG_EDATA errors naming the file. */
+int offbkg_datastore_open(offbkg_ctx_t *ctx,
+                          const offbkg_datastore_conf_t *conf,
+                          offbkg_datastore_t **out);
+void offbkg_datastore_free(offbkg_datastore_t *store);
+
+/** The obs-index row of @p obs_id, or -1. */
+long offbkg_datastore_row(const offbkg_datastore_t *store, int64_t obs_id);
+
+/** The OBS_ID of obs-index row @p row. */
+int64_t offbkg_datastore_obs_id(const offbkg_datastore_t *store, size_t row);
+
+/** Where the HDU of type @p hdu_type ("events", "gti") of @p obs_id
+ *  lives: a new path (FILE_DIR resolved against the hdu-index directory)
+ *  and HDU name. Several rows: the first is used and *n_rows says how
+ *  many there were. OFFBKG_EDATA if none. */
+int offbkg_datastore_locate(offbkg_ctx_t *ctx,
+                            const offbkg_datastore_t *store, int64_t obs_id,
+                            const char *hdu_type, char **path,
+                            char **hdu_name, size_t *n_rows);
+
+/** Read the header of HDU @p events_hdu of the open file @p f, and the
+ *  sum of the GTI HDU @p gti_hdu (NULL: "GTI") if the file has one. */
+int offbkg_run_header_read(offbkg_ctx_t *ctx, fitsfile *f,
+                           const char *events_hdu, const char *gti_hdu,
+                           const char *what, offbkg_run_header_t *h);
+
+#endif

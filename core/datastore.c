@@ -1,0 +1,695 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * GADF data stores (DOMAIN.md §1): the two index tables found by their
+ * columns, FILE_DIR resolved against the hdu-index directory, and the
+ * fallback chain of §1.6 applied to the observation table. */
+#include <config.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <offbkg/geom.h>
+
+#include "datastore-private.h"
+#include "output-private.h"
+
+/* ------------------------------------------------------------------ */
+/* Paths                                                               */
+
+static char *path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s%s%s", dir,
+                 dir[0] != '\0' && dir[strlen(dir) - 1] != '/' ? "/" : "",
+                 name);
+    return p;
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        return strdup(".");
+    if (slash == path)
+        return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+/* @p given if set, else DIR/BASE.fits.gz or DIR/BASE.fits, whichever
+ * exists (the .gz name when neither does, for the message). */
+static char *index_path(const char *given, const char *dir, const char *base)
+{
+    char name[64];
+    char *p;
+
+    if (given != NULL && given[0] != '\0')
+        return strdup(given);
+    snprintf(name, sizeof name, "%s.fits.gz", base);
+    p = path_join(dir, name);
+    if (p == NULL || access(p, F_OK) == 0)
+        return p;
+    snprintf(name, sizeof name, "%s.fits", base);
+    char *plain = path_join(dir, name);
+    if (plain != NULL && access(plain, F_OK) == 0) {
+        free(p);
+        return plain;
+    }
+    free(plain);
+    return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* Headers                                                             */
+
+/* MJDREFI + MJDREFF (either may be written as a float), or MJDREF. */
+static double read_mjdref(fitsfile *f)
+{
+    double i, fr = 0, whole;
+    if (offbkg_fits_key_double(f, "MJDREFI", &i)) {
+        offbkg_fits_key_double(f, "MJDREFF", &fr);
+        return i + fr;
+    }
+    return offbkg_fits_key_double(f, "MJDREF", &whole) ? whole : NAN;
+}
+
+static offbkg_timesys_t read_timesys(fitsfile *f)
+{
+    char buf[FLEN_VALUE];
+    return offbkg_fits_key_string(f, "TIMESYS", buf)
+               ? offbkg_timesys_parse(buf)
+               : OFFBKG_TIMESYS_UNKNOWN;
+}
+
+static double key_or_nan(fitsfile *f, const char *key)
+{
+    double v;
+    return offbkg_fits_key_double(f, key, &v) ? v : NAN;
+}
+
+static void read_site(fitsfile *f, double *lon, double *lat, double *height)
+{
+    *lon = key_or_nan(f, "GEOLON");
+    *lat = key_or_nan(f, "GEOLAT");
+    *height = key_or_nan(f, "ALTITUDE");
+    if (isnan(*height))
+        *height = key_or_nan(f, "GEOALT");
+}
+
+int offbkg_run_header_read(offbkg_ctx_t *ctx, fitsfile *f,
+                           const char *events_hdu, const char *gti_hdu,
+                           const char *what, offbkg_run_header_t *h)
+{
+    int st = 0;
+
+    if (fits_movnam_hdu(f, ANY_HDU, (char *)events_hdu, 0, &st) != 0)
+        return offbkg_fits_error(ctx, st, "%s: no HDU named %s", what,
+                                 events_hdu);
+    h->ra_pnt_deg = key_or_nan(f, "RA_PNT");
+    h->dec_pnt_deg = key_or_nan(f, "DEC_PNT");
+    h->alt_pnt_deg = key_or_nan(f, "ALT_PNT");
+    h->az_pnt_deg = key_or_nan(f, "AZ_PNT");
+    h->ontime_s = key_or_nan(f, "ONTIME");
+    h->livetime_s = key_or_nan(f, "LIVETIME");
+    h->deadc = key_or_nan(f, "DEADC");
+    h->tstart_s = key_or_nan(f, "TSTART");
+    h->tstop_s = key_or_nan(f, "TSTOP");
+    h->mjdref_day = read_mjdref(f);
+    h->timesys = read_timesys(f);
+    read_site(f, &h->site_lon_deg, &h->site_lat_deg, &h->site_height_m);
+    h->gti_sum_s = NAN;
+
+    /* The GTI, when the file has one: sum of STOP - START. */
+    if (fits_movnam_hdu(f, BINARY_TBL, (char *)(gti_hdu ? gti_hdu : "GTI"),
+                        0, &st) == 0) {
+        int c_start, c_stop, anynul;
+        LONGLONG n = 0;
+        fits_get_colnum(f, CASEINSEN, "START", &c_start, &st);
+        fits_get_colnum(f, CASEINSEN, "STOP", &c_stop, &st);
+        fits_get_num_rowsll(f, &n, &st);
+        double sum = 0;
+        for (LONGLONG r = 1; st == 0 && r <= n; r++) {
+            double a, b;
+            fits_read_col(f, TDOUBLE, c_start, r, 1, 1, NULL, &a, &anynul,
+                          &st);
+            fits_read_col(f, TDOUBLE, c_stop, r, 1, 1, NULL, &b, &anynul,
+                          &st);
+            sum += b - a;
+        }
+        if (st == 0)
+            h->gti_sum_s = sum;
+    }
+    fits_clear_errmsg();
+    return OFFBKG_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Index lookups                                                       */
+
+static const offbkg_column_t *col(const offbkg_table_t *t, const char *name)
+{
+    offbkg_obs_table_t v = offbkg_table_view(t);
+    return offbkg_obs_table_column(&v, name);
+}
+
+typedef struct id_row {
+    int64_t id;
+    size_t row;
+} id_row_t;
+
+static int cmp_id_row(const void *a, const void *b)
+{
+    const id_row_t *x = a, *y = b;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* Row numbers of @p t sorted by OBS_ID, then row (stable lookups). */
+static size_t *sorted_rows(const offbkg_table_t *t)
+{
+    const int64_t *id = col(t, "OBS_ID")->i64;
+    size_t n = t->n_rows;
+    id_row_t *pairs = malloc((n > 0 ? n : 1) * sizeof *pairs);
+    size_t *rows = malloc((n > 0 ? n : 1) * sizeof *rows);
+
+    if (pairs == NULL || rows == NULL) {
+        free(pairs);
+        free(rows);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        pairs[i] = (id_row_t){ id[i], i };
+    qsort(pairs, n, sizeof *pairs, cmp_id_row);
+    for (size_t i = 0; i < n; i++)
+        rows[i] = pairs[i].row;
+    free(pairs);
+    return rows;
+}
+
+/* First index in @p rows (sorted by id) whose id is >= @p obs_id. */
+static size_t lower_bound(const int64_t *id, const size_t *rows, size_t n,
+                          int64_t obs_id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (id[rows[mid]] < obs_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+long offbkg_datastore_row(const offbkg_datastore_t *store, int64_t obs_id)
+{
+    const int64_t *id = col(&store->obs, "OBS_ID")->i64;
+    size_t k = lower_bound(id, store->obs_by_id, store->obs.n_rows, obs_id);
+    if (k < store->obs.n_rows && id[store->obs_by_id[k]] == obs_id)
+        return (long)store->obs_by_id[k];
+    return -1;
+}
+
+int64_t offbkg_datastore_obs_id(const offbkg_datastore_t *store, size_t row)
+{
+    return col(&store->obs, "OBS_ID")->i64[row];
+}
+
+int offbkg_datastore_locate(offbkg_ctx_t *ctx,
+                            const offbkg_datastore_t *store, int64_t obs_id,
+                            const char *hdu_type, char **path,
+                            char **hdu_name, size_t *n_rows)
+{
+    const int64_t *id = col(&store->hdu, "OBS_ID")->i64;
+    const offbkg_column_t *type = col(&store->hdu, "HDU_TYPE");
+    const offbkg_column_t *dir = col(&store->hdu, "FILE_DIR");
+    const offbkg_column_t *file = col(&store->hdu, "FILE_NAME");
+    const offbkg_column_t *name = col(&store->hdu, "HDU_NAME");
+    size_t n = store->hdu.n_rows, first = SIZE_MAX, count = 0;
+
+    for (size_t k = lower_bound(id, store->hdu_by_id, n, obs_id);
+         k < n && id[store->hdu_by_id[k]] == obs_id; k++) {
+        size_t r = store->hdu_by_id[k];
+        const char *t = type->str[r];
+        while (*t == ' ')
+            t++;
+        if (strcasecmp(t, hdu_type) != 0)
+            continue;
+        if (count++ == 0)
+            first = r;
+    }
+    *n_rows = count;
+    if (count == 0)
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "OBS_ID %lld has no '%s' "
+                                "row in %s", (long long)obs_id, hdu_type,
+                                store->hdu_index_path);
+    const char *d = dir != NULL ? dir->str[first] : "";
+    while (*d == ' ')
+        d++;
+    char *full_dir = d[0] == '/' ? strdup(d)
+                     : d[0] == '\0' ? strdup(store->base_dir)
+                                    : path_join(store->base_dir, d);
+    *path = full_dir != NULL ? path_join(full_dir, file->str[first]) : NULL;
+    *hdu_name = strdup(name->str[first]);
+    free(full_dir);
+    if (*path == NULL || *hdu_name == NULL) {
+        free(*path);
+        free(*hdu_name);
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    }
+    return OFFBKG_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Fallback chain (DOMAIN.md §1.6)                                     */
+
+enum quantity {
+    Q_RA, Q_DEC, Q_TSTART, Q_TSTOP, Q_ONTIME, Q_LIVETIME, Q_ZEN, Q_GLON,
+    Q_GLAT, N_QUANTITIES
+};
+
+static const struct {
+    const char *name;
+    const char *unit;
+} quantity_info[N_QUANTITIES] = {
+    { "RA_PNT", "deg" }, { "DEC_PNT", "deg" }, { "TSTART", "s" },
+    { "TSTOP", "s" }, { "ONTIME", "s" }, { "LIVETIME", "s" },
+    { "ZEN_PNT", "deg" }, { "GLON_PNT", "deg" }, { "GLAT_PNT", "deg" },
+};
+
+/* Where a value came from, for the log. */
+enum source {
+    S_INDEX, S_INDEX_ALT, S_EVENTS, S_GTI, S_COMPUTED, S_MISSING, N_SOURCES
+};
+
+static const char *const source_text[N_SOURCES] = {
+    "the obs-index", "another obs-index column", "the EVENTS header",
+    "the GTI", "computed", "missing",
+};
+
+typedef struct resolver {
+    offbkg_ctx_t *ctx;
+    offbkg_datastore_t *store;
+    double *v[N_QUANTITIES];
+    size_t count[N_QUANTITIES][N_SOURCES];
+    const char *how[N_QUANTITIES][N_SOURCES];  /* detail for the log */
+} resolver_t;
+
+static double value(const offbkg_table_t *t, const char *name, size_t r)
+{
+    return offbkg_column_get_double(col(t, name), r);
+}
+
+/* The EVENTS header of row @p r, read on first need. */
+static int header_of(resolver_t *rs, size_t r, offbkg_run_header_t *h,
+                     int *state)
+{
+    char *path = NULL, *hdu = NULL, *gti_path = NULL, *gti_hdu = NULL;
+    size_t n;
+    int64_t obs_id = offbkg_datastore_obs_id(rs->store, r);
+    fitsfile *f = NULL;
+    int st = 0, rc;
+
+    if (*state != 0)
+        return *state > 0 ? OFFBKG_OK : OFFBKG_EDATA;
+    *state = -1;
+    rc = offbkg_datastore_locate(rs->ctx, rs->store, obs_id, "events", &path,
+                                 &hdu, &n);
+    if (rc == OFFBKG_OK) {
+        if (offbkg_datastore_locate(rs->ctx, rs->store, obs_id, "gti",
+                                    &gti_path, &gti_hdu, &n) != OFFBKG_OK
+            || strcmp(gti_path, path) != 0) {
+            free(gti_hdu);
+            gti_hdu = NULL;
+        }
+        if (fits_open_file(&f, path, READONLY, &st) != 0)
+            rc = offbkg_fits_error(rs->ctx, st, "%s", path);
+        else
+            rc = offbkg_run_header_read(rs->ctx, f, hdu, gti_hdu, path, h);
+        if (f != NULL)
+            fits_close_file(f, &st);
+        fits_clear_errmsg();
+    }
+    if (rc == OFFBKG_OK)
+        *state = 1;
+    else
+        OFFBKG_WARN(rs->ctx, "OBS_ID %lld: cannot read the EVENTS header "
+                    "for missing obs-index values: %s", (long long)obs_id,
+                    offbkg_error_msg(rs->ctx));
+    free(path);
+    free(hdu);
+    free(gti_path);
+    free(gti_hdu);
+    return rc;
+}
+
+static void put(resolver_t *rs, enum quantity q, size_t r, double v,
+                enum source s, const char *how)
+{
+    if (!isfinite(v)) {
+        v = NAN;
+        s = S_MISSING;
+        how = NULL;
+    }
+    rs->v[q][r] = v;
+    rs->count[q][s]++;
+    if (how != NULL)
+        rs->how[q][s] = how;
+}
+
+/* One row: take each quantity from the index, else down the chain. */
+static void resolve_row(resolver_t *rs, size_t r)
+{
+    const offbkg_table_t *t = &rs->store->obs;
+    offbkg_run_header_t h;
+    int hstate = 0;
+    double x;
+
+#define FROM_HEADER(field) \
+    (header_of(rs, r, &h, &hstate) == OFFBKG_OK ? h.field : NAN)
+
+    static const enum quantity direct[] = { Q_RA, Q_DEC, Q_TSTART, Q_TSTOP };
+    for (size_t i = 0; i < sizeof direct / sizeof direct[0]; i++) {
+        enum quantity q = direct[i];
+        x = value(t, quantity_info[q].name, r);
+        if (isfinite(x)) {
+            put(rs, q, r, x, S_INDEX, NULL);
+            continue;
+        }
+        x = q == Q_RA       ? FROM_HEADER(ra_pnt_deg)
+            : q == Q_DEC    ? FROM_HEADER(dec_pnt_deg)
+            : q == Q_TSTART ? FROM_HEADER(tstart_s)
+                            : FROM_HEADER(tstop_s);
+        put(rs, q, r, x, S_EVENTS, NULL);
+    }
+
+    x = value(t, "ONTIME", r);
+    if (isfinite(x))
+        put(rs, Q_ONTIME, r, x, S_INDEX, NULL);
+    else if (isfinite(x = FROM_HEADER(ontime_s)))
+        put(rs, Q_ONTIME, r, x, S_EVENTS, NULL);
+    else
+        put(rs, Q_ONTIME, r, FROM_HEADER(gti_sum_s), S_GTI, "GTI sum");
+
+    x = value(t, "LIVETIME", r);
+    if (isfinite(x)) {
+        put(rs, Q_LIVETIME, r, x, S_INDEX, NULL);
+    } else if (isfinite(x = FROM_HEADER(livetime_s))) {
+        put(rs, Q_LIVETIME, r, x, S_EVENTS, NULL);
+    } else {
+        double deadc = value(t, "DEADC", r);
+        if (!isfinite(deadc))
+            deadc = FROM_HEADER(deadc);
+        put(rs, Q_LIVETIME, r, FROM_HEADER(gti_sum_s) * deadc, S_GTI,
+            "GTI sum x DEADC");
+    }
+
+    x = value(t, "ZEN_PNT", r);
+    if (isfinite(x)) {
+        put(rs, Q_ZEN, r, x, S_INDEX, NULL);
+    } else if (isfinite(x = value(t, "ALT_PNT", r))) {
+        put(rs, Q_ZEN, r, 90.0 - x, S_INDEX_ALT, "90 - ALT_PNT");
+    } else if (isfinite(x = FROM_HEADER(alt_pnt_deg))) {
+        put(rs, Q_ZEN, r, 90.0 - x, S_EVENTS, "90 - ALT_PNT");
+    } else {
+        /* Alt/az of the pointing at mid-run (DOMAIN.md §5.4). */
+        int ok = header_of(rs, r, &h, &hstate) == OFFBKG_OK;
+        double mjdref = rs->store->mjdref_day;
+        offbkg_timesys_t sys = rs->store->timesys;
+        double lon = ok ? h.site_lon_deg : NAN, lat = ok ? h.site_lat_deg : NAN;
+        double alt = NAN, az;
+        if (ok && isfinite(h.mjdref_day)) {
+            mjdref = h.mjdref_day;
+            sys = h.timesys;
+        }
+        if (!isfinite(lon) || !isfinite(lat)) {
+            lon = rs->store->site_lon_deg;
+            lat = rs->store->site_lat_deg;
+        }
+        double mid = 0.5 * (rs->v[Q_TSTART][r] + rs->v[Q_TSTOP][r]);
+        double utc = offbkg_mjd_to_utc(mjdref + mid / 86400.0, sys);
+        if (isfinite(utc) && isfinite(lon) && isfinite(lat)
+            && isfinite(rs->v[Q_RA][r]) && isfinite(rs->v[Q_DEC][r]))
+            offbkg_radec_to_altaz(rs->v[Q_RA][r], rs->v[Q_DEC][r], utc, lon,
+                                  lat, &alt, &az);
+        put(rs, Q_ZEN, r, 90.0 - alt, S_COMPUTED,
+            "from RA/DEC_PNT, mid-run time and site");
+    }
+
+    /* Galactic coordinates: GLON/GLAT_PNT, then GLON/GLAT, then computed. */
+    double l = value(t, "GLON_PNT", r), b = value(t, "GLAT_PNT", r);
+    enum source sl = S_INDEX, sb = S_INDEX;
+    if (!isfinite(l) && isfinite(value(t, "GLON", r))) {
+        l = value(t, "GLON", r);
+        sl = S_INDEX_ALT;
+    }
+    if (!isfinite(b) && isfinite(value(t, "GLAT", r))) {
+        b = value(t, "GLAT", r);
+        sb = S_INDEX_ALT;
+    }
+    if ((!isfinite(l) || !isfinite(b)) && isfinite(rs->v[Q_RA][r])
+        && isfinite(rs->v[Q_DEC][r])) {
+        double cl, cb;
+        offbkg_icrs_to_galactic(rs->v[Q_RA][r], rs->v[Q_DEC][r], &cl, &cb);
+        if (!isfinite(l)) {
+            l = cl;
+            sl = S_COMPUTED;
+        }
+        if (!isfinite(b)) {
+            b = cb;
+            sb = S_COMPUTED;
+        }
+    }
+    put(rs, Q_GLON, r, l, sl, sl == S_INDEX_ALT ? "GLON" : "from RA/DEC_PNT");
+    put(rs, Q_GLAT, r, b, sb, sb == S_INDEX_ALT ? "GLAT" : "from RA/DEC_PNT");
+#undef FROM_HEADER
+}
+
+/* Replace (or append) the column of each quantity with the resolved
+ * values, and log every fallback used. */
+static int install_resolved(resolver_t *rs)
+{
+    offbkg_table_t *t = &rs->store->obs;
+
+    for (int q = 0; q < N_QUANTITIES; q++) {
+        offbkg_column_t *c = (offbkg_column_t *)col(t, quantity_info[q].name);
+        size_t n = t->n_rows;
+        for (int s = S_INDEX_ALT; s < N_SOURCES; s++) {
+            if (rs->count[q][s] == 0)
+                continue;
+            OFFBKG_INFO(rs->ctx, "%s: %zu of %zu run%s %s%s%s%s",
+                        quantity_info[q].name, rs->count[q][s], n,
+                        n == 1 ? "" : "s",
+                        s == S_MISSING ? "" : "taken from ",
+                        source_text[s], rs->how[q][s] ? ": " : "",
+                        rs->how[q][s] ? rs->how[q][s] : "");
+        }
+        if (c != NULL) {
+            free((int64_t *)c->i64);
+            free((double *)c->f64);
+            if (c->str != NULL)
+                free((char *)c->str[0]);
+            free((char **)c->str);
+            c->i64 = NULL;
+            c->str = NULL;
+            c->type = OFFBKG_COL_DOUBLE;
+            c->f64 = rs->v[q];
+        } else if (offbkg_table_add_double(rs->ctx, t, quantity_info[q].name,
+                                           quantity_info[q].unit, rs->v[q])
+                   != OFFBKG_OK) {
+            rs->v[q] = NULL;
+            return OFFBKG_ENOMEM;
+        }
+        rs->v[q] = NULL;
+    }
+    return OFFBKG_OK;
+}
+
+static int apply_fallbacks(offbkg_ctx_t *ctx, offbkg_datastore_t *store)
+{
+    resolver_t rs = { .ctx = ctx, .store = store };
+    size_t n = store->obs.n_rows;
+    int rc = OFFBKG_OK;
+
+    for (int q = 0; q < N_QUANTITIES; q++)
+        if ((rs.v[q] = malloc((n > 0 ? n : 1) * sizeof(double))) == NULL)
+            rc = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    for (size_t r = 0; rc == OFFBKG_OK && r < n; r++)
+        resolve_row(&rs, r);
+    if (rc == OFFBKG_OK)
+        rc = install_resolved(&rs);
+    for (int q = 0; q < N_QUANTITIES; q++)
+        free(rs.v[q]);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Opening                                                             */
+
+static int read_index(offbkg_ctx_t *ctx, const char *path,
+                      const char *const *needed, const char *const *absent,
+                      const char *what, offbkg_table_t *t, fitsfile **keep)
+{
+    fitsfile *f = NULL;
+    int st = 0, rc;
+
+    if (access(path, F_OK) != 0)
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: no %s (file not "
+                                "found)", path, what);
+    if (fits_open_file(&f, path, READONLY, &st) != 0)
+        return offbkg_fits_error(ctx, st, "%s: cannot open the %s", path,
+                                 what);
+    if (!offbkg_fits_find_table(f, needed, absent)) {
+        fits_close_file(f, &st);
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: no %s in it (a binary "
+                                "table with columns %s%s%s%s%s)", path, what,
+                                needed[0], needed[1] ? ", " : "",
+                                needed[1] ? needed[1] : "",
+                                needed[1] && needed[2] ? ", " : "",
+                                needed[1] && needed[2] ? needed[2] : "");
+    }
+    rc = offbkg_table_read(ctx, f, path, t);
+    if (rc == OFFBKG_OK && keep != NULL) {
+        *keep = f;
+        return rc;
+    }
+    fits_close_file(f, &st);
+    return rc;
+}
+
+static int check_int_column(offbkg_ctx_t *ctx, const offbkg_table_t *t,
+                            const char *name, const char *path)
+{
+    const offbkg_column_t *c = col(t, name);
+    if (c == NULL)
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: no %s column", path,
+                                name);
+    if (c->type != OFFBKG_COL_INT)
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: column %s is not an "
+                                "integer column", path, name);
+    return OFFBKG_OK;
+}
+
+static int check_string_column(offbkg_ctx_t *ctx, const offbkg_table_t *t,
+                               const char *name, const char *path)
+{
+    const offbkg_column_t *c = col(t, name);
+    if (c == NULL || c->type != OFFBKG_COL_STRING)
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: no string column %s",
+                                path, name);
+    return OFFBKG_OK;
+}
+
+static int check_unique_ids(offbkg_ctx_t *ctx, const offbkg_datastore_t *s)
+{
+    const int64_t *id = col(&s->obs, "OBS_ID")->i64;
+    size_t dups = 0, first = SIZE_MAX;
+
+    for (size_t k = 1; k < s->obs.n_rows; k++)
+        if (id[s->obs_by_id[k]] == id[s->obs_by_id[k - 1]]) {
+            if (dups++ == 0)
+                first = k;
+        }
+    if (dups == 0)
+        return OFFBKG_OK;
+    return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: OBS_ID %lld appears more "
+                            "than once (rows %zu and %zu; %zu duplicate "
+                            "row%s in all): a run must not be counted twice",
+                            s->obs_index_path, (long long)id[s->obs_by_id[first]],
+                            s->obs_by_id[first - 1] + 1,
+                            s->obs_by_id[first] + 1, dups,
+                            dups == 1 ? "" : "s");
+}
+
+static int open_store(offbkg_ctx_t *ctx, const offbkg_datastore_conf_t *conf,
+                      offbkg_datastore_t *s)
+{
+    static const char *const obs_needed[] = { "OBS_ID", NULL };
+    static const char *const obs_absent[] = { "HDU_TYPE", NULL };
+    static const char *const hdu_needed[] = { "OBS_ID", "HDU_TYPE",
+                                              "FILE_NAME", NULL };
+    fitsfile *f = NULL;
+    int st = 0, rc;
+
+    s->obs_index_path = index_path(conf->obs_index, conf->path, "obs-index");
+    s->hdu_index_path = index_path(conf->hdu_index, conf->path, "hdu-index");
+    if (s->obs_index_path == NULL || s->hdu_index_path == NULL
+        || (s->base_dir = dir_of(s->hdu_index_path)) == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+
+    rc = read_index(ctx, s->obs_index_path, obs_needed, obs_absent,
+                    "observation index", &s->obs, &f);
+    if (rc != OFFBKG_OK)
+        return rc;
+    s->mjdref_day = read_mjdref(f);
+    s->timesys = read_timesys(f);
+    read_site(f, &s->site_lon_deg, &s->site_lat_deg, &s->site_height_m);
+    fits_close_file(f, &st);
+    fits_clear_errmsg();
+    if ((rc = check_int_column(ctx, &s->obs, "OBS_ID", s->obs_index_path))
+        != OFFBKG_OK)
+        return rc;
+
+    rc = read_index(ctx, s->hdu_index_path, hdu_needed, NULL, "HDU index",
+                    &s->hdu, NULL);
+    if (rc != OFFBKG_OK)
+        return rc;
+    if ((rc = check_int_column(ctx, &s->hdu, "OBS_ID", s->hdu_index_path))
+            != OFFBKG_OK
+        || (rc = check_string_column(ctx, &s->hdu, "HDU_TYPE",
+                                     s->hdu_index_path)) != OFFBKG_OK
+        || (rc = check_string_column(ctx, &s->hdu, "FILE_NAME",
+                                     s->hdu_index_path)) != OFFBKG_OK
+        || (rc = check_string_column(ctx, &s->hdu, "HDU_NAME",
+                                     s->hdu_index_path)) != OFFBKG_OK)
+        return rc;
+    const offbkg_column_t *dir = col(&s->hdu, "FILE_DIR");
+    if (dir != NULL && dir->type != OFFBKG_COL_STRING)
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: FILE_DIR is not a "
+                                "string column", s->hdu_index_path);
+
+    s->obs_by_id = sorted_rows(&s->obs);
+    s->hdu_by_id = sorted_rows(&s->hdu);
+    if (s->obs_by_id == NULL || s->hdu_by_id == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    if ((rc = check_unique_ids(ctx, s)) != OFFBKG_OK)
+        return rc;
+    return apply_fallbacks(ctx, s);
+}
+
+int offbkg_datastore_open(offbkg_ctx_t *ctx,
+                          const offbkg_datastore_conf_t *conf,
+                          offbkg_datastore_t **out)
+{
+    offbkg_datastore_t *s = calloc(1, sizeof *s);
+    int rc;
+
+    *out = NULL;
+    if (s == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    rc = open_store(ctx, conf, s);
+    if (rc != OFFBKG_OK) {
+        offbkg_datastore_free(s);
+        return rc;
+    }
+    *out = s;
+    return OFFBKG_OK;
+}
+
+void offbkg_datastore_free(offbkg_datastore_t *store)
+{
+    if (store == NULL)
+        return;
+    free(store->obs_index_path);
+    free(store->hdu_index_path);
+    free(store->base_dir);
+    offbkg_table_free(&store->obs);
+    offbkg_table_free(&store->hdu);
+    free(store->obs_by_id);
+    free(store->hdu_by_id);
+    free(store);
+}

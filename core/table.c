@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * FITS binary tables to owned in-memory tables and back. */
+#include <config.h>
+
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output-private.h"
+#include "table-private.h"
+
+offbkg_obs_table_t offbkg_table_view(const offbkg_table_t *t)
+{
+    offbkg_obs_table_t v = { t->n_rows, t->n_cols, t->cols };
+    return v;
+}
+
+static void column_free(offbkg_column_t *c)
+{
+    free((char *)c->name);
+    free((char *)c->unit);
+    free((int64_t *)c->i64);
+    free((double *)c->f64);
+    if (c->str != NULL)
+        free((char *)c->str[0]);   /* one block holds every string */
+    free((char **)c->str);
+}
+
+void offbkg_table_free(offbkg_table_t *t)
+{
+    for (size_t i = 0; i < t->n_cols; i++)
+        column_free(&t->cols[i]);
+    free(t->cols);
+    memset(t, 0, sizeof *t);
+}
+
+static void trim_right(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+}
+
+bool offbkg_fits_key_string(fitsfile *f, const char *key, char *buf)
+{
+    int st = 0;
+    char *s = buf;
+
+    if (fits_read_key(f, TSTRING, key, buf, NULL, &st) != 0) {
+        fits_clear_errmsg();
+        return false;
+    }
+    while (isspace((unsigned char)*s))
+        s++;
+    memmove(buf, s, strlen(s) + 1);
+    trim_right(buf);
+    return true;
+}
+
+bool offbkg_fits_key_double(fitsfile *f, const char *key, double *value)
+{
+    char buf[FLEN_VALUE], *end;
+    double v;
+
+    /* Reading as a string accepts numbers and quoted numbers alike. */
+    if (!offbkg_fits_key_string(f, key, buf) || buf[0] == '\0')
+        return false;
+    v = strtod(buf, &end);
+    if (end == buf || *end != '\0' || !isfinite(v))
+        return false;
+    *value = v;
+    return true;
+}
+
+static bool has_column(fitsfile *f, const char *name)
+{
+    int st = 0, col;
+    bool ok = fits_get_colnum(f, CASEINSEN, (char *)name, &col, &st) == 0;
+    fits_clear_errmsg();
+    return ok;
+}
+
+bool offbkg_fits_find_table(fitsfile *f, const char *const *needed,
+                            const char *const *absent)
+{
+    int n_hdus = 0, st = 0, type;
+
+    fits_get_num_hdus(f, &n_hdus, &st);
+    for (int h = 2; st == 0 && h <= n_hdus; h++) {
+        bool ok = true;
+        if (fits_movabs_hdu(f, h, &type, &st) != 0 || type != BINARY_TBL)
+            continue;
+        for (size_t i = 0; ok && needed[i] != NULL; i++)
+            ok = has_column(f, needed[i]);
+        for (size_t i = 0; ok && absent != NULL && absent[i] != NULL; i++)
+            ok = !has_column(f, absent[i]);
+        if (ok)
+            return true;
+    }
+    fits_clear_errmsg();
+    return false;
+}
+
+static int read_strings(offbkg_ctx_t *ctx, fitsfile *f, int col, long width,
+                        offbkg_column_t *c, size_t n_rows, const char *what)
+{
+    size_t w = (size_t)width + 1;
+    char *block = calloc(n_rows > 0 ? n_rows : 1, w);
+    char **ptrs = calloc(n_rows > 0 ? n_rows : 1, sizeof *ptrs);
+    int st = 0, anynul;
+
+    if (block == NULL || ptrs == NULL) {
+        free(block);
+        free(ptrs);
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    }
+    for (size_t r = 0; r < n_rows; r++)
+        ptrs[r] = block + r * w;
+    c->str = (const char *const *)ptrs;
+    if (n_rows > 0 && fits_read_col_str(f, col, 1, 1, (LONGLONG)n_rows, "",
+                                        ptrs, &anynul, &st) != 0)
+        return offbkg_fits_error(ctx, st, "%s: column %s", what, c->name);
+    for (size_t r = 0; r < n_rows; r++)
+        trim_right(ptrs[r]);
+    return OFFBKG_OK;
+}
+
+static int read_column(offbkg_ctx_t *ctx, fitsfile *f, int col,
+                       offbkg_column_t *c, size_t n_rows, const char *what)
+{
+    int st = 0, type, anynul;
+    long repeat, width;
+    double scale = 1, zero = 0;
+    char key[FLEN_KEYWORD];
+    size_t n = n_rows > 0 ? n_rows : 1;
+
+    fits_get_eqcoltype(f, col, &type, &repeat, &width, &st);
+    if (st != 0)
+        return offbkg_fits_error(ctx, st, "%s: column %s", what, c->name);
+    if (type == TSTRING) {
+        c->type = OFFBKG_COL_STRING;
+        return read_strings(ctx, f, col, repeat, c, n_rows, what);
+    }
+    snprintf(key, sizeof key, "TSCAL%d", col);
+    offbkg_fits_key_double(f, key, &scale);
+    snprintf(key, sizeof key, "TZERO%d", col);
+    offbkg_fits_key_double(f, key, &zero);
+    bool integer = type == TBIT || type == TBYTE || type == TSBYTE
+                   || type == TLOGICAL || type == TSHORT || type == TUSHORT
+                   || type == TINT || type == TUINT || type == TLONG
+                   || type == TULONG || type == TLONGLONG;
+    if (integer && scale == 1 && zero == floor(zero)) {
+        int64_t *v = malloc(n * sizeof *v);
+        if (v == NULL)
+            return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        c->type = OFFBKG_COL_INT;
+        c->i64 = v;
+        if (type == TLOGICAL) {
+            char *b = malloc(n);
+            if (b == NULL)
+                return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+            if (n_rows > 0)
+                fits_read_col(f, TLOGICAL, col, 1, 1, (LONGLONG)n_rows, NULL,
+                              b, &anynul, &st);
+            for (size_t r = 0; r < n_rows; r++)
+                v[r] = b[r] != 0;
+            free(b);
+        } else if (n_rows > 0) {
+            fits_read_col(f, TLONGLONG, col, 1, 1, (LONGLONG)n_rows, NULL, v,
+                          &anynul, &st);
+        }
+    } else {
+        double *v = malloc(n * sizeof *v), nan = NAN;
+        if (v == NULL)
+            return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        c->type = OFFBKG_COL_DOUBLE;
+        c->f64 = v;
+        if (n_rows > 0)
+            fits_read_col(f, TDOUBLE, col, 1, 1, (LONGLONG)n_rows, &nan, v,
+                          &anynul, &st);
+    }
+    if (st != 0)
+        return offbkg_fits_error(ctx, st, "%s: column %s", what, c->name);
+    return OFFBKG_OK;
+}
+
+int offbkg_table_read(offbkg_ctx_t *ctx, fitsfile *f, const char *what,
+                      offbkg_table_t *t)
+{
+    int st = 0, n_cols = 0;
+    LONGLONG n_rows = 0;
+
+    memset(t, 0, sizeof *t);
+    fits_get_num_rowsll(f, &n_rows, &st);
+    fits_get_num_cols(f, &n_cols, &st);
+    if (st != 0)
+        return offbkg_fits_error(ctx, st, "%s", what);
+    t->n_rows = (size_t)n_rows;
+    t->cols = calloc(n_cols > 0 ? (size_t)n_cols : 1, sizeof *t->cols);
+    if (t->cols == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    for (int col = 1; col <= n_cols; col++) {
+        char key[FLEN_KEYWORD], name[FLEN_VALUE], unit[FLEN_VALUE] = "";
+        int type;
+        long repeat, width;
+        offbkg_column_t *c = &t->cols[t->n_cols];
+
+        snprintf(key, sizeof key, "TTYPE%d", col);
+        if (!offbkg_fits_key_string(f, key, name) || name[0] == '\0')
+            continue;
+        fits_get_eqcoltype(f, col, &type, &repeat, &width, &st);
+        if (st != 0)
+            break;
+        if (type != TSTRING && repeat != 1)
+            continue;   /* vector cells (e.g. TELLIST as numbers): unused */
+        snprintf(key, sizeof key, "TUNIT%d", col);
+        offbkg_fits_key_string(f, key, unit);
+        c->name = strdup(name);
+        c->unit = strdup(unit);
+        t->n_cols++;
+        if (c->name == NULL || c->unit == NULL) {
+            offbkg_table_free(t);
+            return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        }
+        int rc = read_column(ctx, f, col, c, t->n_rows, what);
+        if (rc != OFFBKG_OK) {
+            offbkg_table_free(t);
+            return rc;
+        }
+    }
+    if (st != 0) {
+        offbkg_table_free(t);
+        return offbkg_fits_error(ctx, st, "%s", what);
+    }
+    return OFFBKG_OK;
+}
+
+int offbkg_table_add_double(offbkg_ctx_t *ctx, offbkg_table_t *t,
+                            const char *name, const char *unit,
+                            double *values)
+{
+    offbkg_column_t *cols = realloc(t->cols, (t->n_cols + 1) * sizeof *cols);
+
+    if (cols == NULL) {
+        free(values);
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    }
+    t->cols = cols;
+    offbkg_column_t *c = &cols[t->n_cols];
+    memset(c, 0, sizeof *c);
+    c->type = OFFBKG_COL_DOUBLE;
+    c->f64 = values;
+    c->name = strdup(name);
+    c->unit = strdup(unit);
+    t->n_cols++;
+    if (c->name == NULL || c->unit == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    return OFFBKG_OK;
+}
+
+static int take_column(const offbkg_column_t *src, const size_t *rows,
+                       size_t n, offbkg_column_t *c)
+{
+    size_t m = n > 0 ? n : 1;
+
+    c->type = src->type;
+    c->name = strdup(src->name);
+    c->unit = strdup(src->unit);
+    if (c->name == NULL || c->unit == NULL)
+        return -1;
+    if (src->type == OFFBKG_COL_INT) {
+        int64_t *v = malloc(m * sizeof *v);
+        if ((c->i64 = v) == NULL)
+            return -1;
+        for (size_t r = 0; r < n; r++)
+            v[r] = src->i64[rows[r]];
+    } else if (src->type == OFFBKG_COL_DOUBLE) {
+        double *v = malloc(m * sizeof *v);
+        if ((c->f64 = v) == NULL)
+            return -1;
+        for (size_t r = 0; r < n; r++)
+            v[r] = src->f64[rows[r]];
+    } else {
+        size_t bytes = 1;
+        for (size_t r = 0; r < n; r++)
+            bytes += strlen(src->str[rows[r]]) + 1;
+        char **ptrs = malloc(m * sizeof *ptrs);
+        char *block = malloc(bytes);
+        if (ptrs == NULL || block == NULL) {
+            free(ptrs);
+            free(block);
+            return -1;
+        }
+        block[0] = '\0';
+        ptrs[0] = block;
+        for (size_t r = 0, off = 0; r < n; r++) {
+            size_t len = strlen(src->str[rows[r]]) + 1;
+            ptrs[r] = block + off;
+            memcpy(ptrs[r], src->str[rows[r]], len);
+            off += len;
+        }
+        c->str = (const char *const *)ptrs;
+    }
+    return 0;
+}
+
+int offbkg_table_take(offbkg_ctx_t *ctx, const offbkg_table_t *src,
+                      const size_t *rows, size_t n, offbkg_table_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->cols = calloc(src->n_cols > 0 ? src->n_cols : 1, sizeof *out->cols);
+    if (out->cols == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    out->n_rows = n;
+    for (size_t i = 0; i < src->n_cols; i++) {
+        out->n_cols++;
+        if (take_column(&src->cols[i], rows, n, &out->cols[i]) != 0) {
+            offbkg_table_free(out);
+            return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        }
+    }
+    return OFFBKG_OK;
+}
+
+static size_t max_strlen(const offbkg_column_t *c, size_t n_rows)
+{
+    size_t w = 1;
+    for (size_t r = 0; r < n_rows; r++) {
+        size_t len = strlen(c->str[r]);
+        if (len > w)
+            w = len;
+    }
+    return w;
+}
+
+int offbkg_table_write(offbkg_ctx_t *ctx, fitsfile *f, const char *extname,
+                       const offbkg_table_t *t, const char *first_name,
+                       const int64_t *first)
+{
+    size_t n_cols = t->n_cols + (first != NULL);
+    char **ttype = calloc(n_cols, sizeof *ttype);
+    char **tform = calloc(n_cols, sizeof *tform);
+    char **tunit = calloc(n_cols, sizeof *tunit);
+    char (*forms)[24] = calloc(n_cols, sizeof *forms);
+    int st = 0, k = 0;
+
+    if (ttype == NULL || tform == NULL || tunit == NULL || forms == NULL) {
+        st = -1;
+        goto done;
+    }
+    if (first != NULL) {
+        ttype[k] = (char *)first_name;
+        tform[k] = "K";
+        tunit[k] = "";
+        k++;
+    }
+    for (size_t i = 0; i < t->n_cols; i++, k++) {
+        const offbkg_column_t *c = &t->cols[i];
+        ttype[k] = (char *)c->name;
+        tunit[k] = (char *)c->unit;
+        if (c->type == OFFBKG_COL_STRING)
+            snprintf(forms[k], sizeof forms[k], "%zuA",
+                     max_strlen(c, t->n_rows));
+        else
+            snprintf(forms[k], sizeof forms[k], "%s",
+                     c->type == OFFBKG_COL_INT ? "K" : "D");
+        tform[k] = forms[k];
+    }
+    fits_create_tbl(f, BINARY_TBL, (LONGLONG)t->n_rows, (int)n_cols, ttype,
+                    tform, tunit, extname, &st);
+    k = 0;
+    if (first != NULL && t->n_rows > 0)
+        fits_write_col(f, TLONGLONG, ++k, 1, 1, (LONGLONG)t->n_rows,
+                       (void *)first, &st);
+    else if (first != NULL)
+        k++;
+    for (size_t i = 0; i < t->n_cols && st == 0; i++) {
+        const offbkg_column_t *c = &t->cols[i];
+        k++;
+        if (t->n_rows == 0)
+            continue;
+        if (c->type == OFFBKG_COL_INT)
+            fits_write_col(f, TLONGLONG, k, 1, 1, (LONGLONG)t->n_rows,
+                           (void *)c->i64, &st);
+        else if (c->type == OFFBKG_COL_DOUBLE)
+            fits_write_col(f, TDOUBLE, k, 1, 1, (LONGLONG)t->n_rows,
+                           (void *)c->f64, &st);
+        else
+            fits_write_col_str(f, k, 1, 1, (LONGLONG)t->n_rows,
+                               (char **)c->str, &st);
+    }
+done:
+    free(ttype);
+    free(tform);
+    free(tunit);
+    free(forms);
+    if (st == -1)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    if (st != 0)
+        return offbkg_fits_error(ctx, st, "writing table %s", extname);
+    return OFFBKG_OK;
+}
