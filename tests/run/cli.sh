@@ -140,7 +140,7 @@ ok $(test $status -eq 2 && echo "$err" | grep -q "missing.ini: cannot read: No s
 
 run_offbkg run "$tap_tmp/good.ini"
 ok $(test $status -eq 2 && echo "$err" | grep -q "store/obs-index.fits.gz: no observation index (file not found)" \
-     && test ! -e "$tap_tmp/out"; echo $?) \
+     && test -z "$(find "$tap_tmp" -name run.lis)"; echo $?) \
     "a data store without an obs-index stops the run before any output (exit 2)"
 
 sed '/^\[model\]$/,$d' "$tap_tmp/good.ini" >"$tap_tmp/nomodel.ini"
