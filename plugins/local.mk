@@ -16,6 +16,13 @@ plugins_select_offplane_la_SOURCES = plugins/select_offplane.c
 plugins_select_offplane_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_select_offplane_la_LIBADD = $(PLUGIN_LIBADD)
 
+if BUILD_PLUGIN_SELECT_LIST
+pkglib_LTLIBRARIES += plugins/select_list.la
+endif
+plugins_select_list_la_SOURCES = plugins/select_list.c
+plugins_select_list_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_select_list_la_LIBADD = $(PLUGIN_LIBADD)
+
 if BUILD_PLUGIN_GROUP_ZENITH
 pkglib_LTLIBRARIES += plugins/group_zenith.la
 endif

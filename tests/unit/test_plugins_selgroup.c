@@ -1,0 +1,604 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * select/list through the real loader:
+ * loaded from the build tree, their configs filled by the host from
+ * hand-built INI sections, their operations run on small in-memory
+ * observation tables, their warnings caught through the log sink. */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctx-private.h"
+#include "diag-private.h"
+#include "host-private.h"
+#include "ini-private.h"
+#include "params-private.h"
+#include "registry-private.h"
+#include "tmpfile.h"
+
+/* One plugin instance made the way the host makes it. */
+typedef struct instance {
+    const offbkg_module_t *mod;
+    offbkg_ini_section_t *sec;
+    void *config;
+    offbkg_host_t *host;
+    void *state;
+} instance_t;
+
+#define MAX_LOGS 8
+
+typedef struct fixture {
+    offbkg_ctx_t *ctx;
+    offbkg_registry_t *reg;
+    offbkg_diags_t diags;
+    instance_t inst;
+    tmp_ini_t tmp;           /* a run list, removed in teardown */
+    int have_tmp;
+    size_t n_logs;           /* warnings and errors the plugin logged */
+    char *logs[MAX_LOGS];
+    char log_prefix[64];
+} fixture_t;
+
+/* A key = value of a hand-built section; NULL key ends a list. */
+typedef struct kv {
+    const char *key;
+    const char *value;
+} kv_t;
+
+static void section_free(offbkg_ini_section_t *s)
+{
+    if (s == NULL)
+        return;
+    offbkg_ini_section_clear(s);
+    free(s);
+}
+
+/* Section @p name of file t.ini, header on line 1, keys from line 2. */
+static offbkg_ini_section_t *section_new(const char *name, const kv_t *kv)
+{
+    offbkg_ini_section_t *s = calloc(1, sizeof *s);
+    size_t n = 0;
+
+    assert_non_null(s);
+    while (kv[n].key != NULL)
+        n++;
+    s->name = strdup(name);
+    s->line = 1;
+    s->n = s->cap = n;
+    s->entries = calloc(n > 0 ? n : 1, sizeof *s->entries);
+    assert_non_null(s->name);
+    assert_non_null(s->entries);
+    for (size_t i = 0; i < n; i++) {
+        offbkg_ini_entry_t *e = &s->entries[i];
+        e->key = strdup(kv[i].key);
+        e->value = strdup(kv[i].value);
+        e->file = strdup("t.ini");
+        e->base_dir = strdup("/base");
+        e->line = (int)i + 2;
+        assert_true(e->key && e->value && e->file && e->base_dir);
+    }
+    return s;
+}
+
+/* Keep WARN and ERROR lines; the rest would only be noise. */
+static void capture_log(void *user, offbkg_log_level_t level,
+                        const char *prefix, const char *msg)
+{
+    fixture_t *f = user;
+
+    if (level > OFFBKG_LOG_WARN || f->n_logs == MAX_LOGS)
+        return;
+    snprintf(f->log_prefix, sizeof f->log_prefix, "%s", prefix);
+    f->logs[f->n_logs] = strdup(msg);
+    if (f->logs[f->n_logs] != NULL)
+        f->n_logs++;
+}
+
+static void logs_clear(fixture_t *f)
+{
+    for (size_t i = 0; i < f->n_logs; i++)
+        free(f->logs[i]);
+    f->n_logs = 0;
+}
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+
+    if (f == NULL || (f->ctx = offbkg_ctx_new()) == NULL) {
+        free(f);
+        return -1;
+    }
+    offbkg_ctx_set_log_sink(f->ctx, capture_log, f);
+    /* The search path is $OFFBKG_PLUGIN_PATH, as make check sets it. */
+    if (offbkg_registry_new(f->ctx, NULL, 0, &f->reg) != OFFBKG_OK) {
+        offbkg_ctx_free(f->ctx);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+/* Destroy the instance and its config, so a test can make another. */
+static void instance_clear(fixture_t *f)
+{
+    instance_t *in = &f->inst;
+
+    if (in->state != NULL)
+        in->mod->desc->destroy(in->state);
+    offbkg_host_free(in->host);
+    if (in->mod != NULL)
+        offbkg_params_free(in->mod->desc->params, in->config);
+    section_free(in->sec);
+    memset(in, 0, sizeof *in);
+    offbkg_diags_clear(&f->diags);
+    logs_clear(f);
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+
+    instance_clear(f);
+    if (f->have_tmp)
+        tmp_ini_remove(&f->tmp);
+    offbkg_registry_free(f->reg);
+    offbkg_ctx_free(f->ctx);
+    free(f);
+    return 0;
+}
+
+/* Load plugin @p stage / @p name and fill its config from @p kv (NULL:
+ * defaults only); returns the fill status. */
+static int configure(fixture_t *f, offbkg_stage_t stage, const char *name,
+                     const kv_t *kv)
+{
+    instance_t *in = &f->inst;
+    const offbkg_plugin_t *d;
+
+    assert_int_equal(offbkg_registry_load(f->reg, stage, name, &in->mod),
+                     OFFBKG_OK);
+    d = in->mod->desc;
+    assert_int_equal(d->stage, stage);
+    assert_string_equal(d->name, name);
+    if (kv != NULL)
+        in->sec = section_new(offbkg_stage_name(stage), kv);
+    return offbkg_params_fill(d->params, d->config_size, in->sec,
+                              offbkg_stage_name(stage), "t.ini", 1, "/base",
+                              NULL, &f->diags, &in->config);
+}
+
+/* configure, then create the instance as the host does; returns the
+ * create status (the state is kept only on success). */
+static int try_make(fixture_t *f, offbkg_stage_t stage, const char *name,
+                    const kv_t *kv)
+{
+    instance_t *in = &f->inst;
+    int st;
+
+    assert_int_equal(configure(f, stage, name, kv), OFFBKG_OK);
+    assert_int_equal(f->diags.n, 0);
+    in->host = offbkg_host_new(f->ctx, stage, name,
+                               offbkg_stage_name(stage), 1);
+    assert_non_null(in->host);
+    st = in->mod->desc->create(in->host, in->config, &in->state);
+    if (st != OFFBKG_OK)
+        assert_null(in->state);
+    return st;
+}
+
+/* The host's record of the plugin's last error, which reading clears. */
+static void assert_host_error(const char *want)
+{
+    char got[1024];
+
+    snprintf(got, sizeof got, "%s", offbkg_host_last_error());
+    assert_string_equal(got, want);
+    assert_string_equal(offbkg_host_last_error(), "");
+}
+
+/* create must refuse @p kv with @p status and message @p want. */
+static void make_fails(fixture_t *f, offbkg_stage_t stage, const char *name,
+                       const kv_t *kv, int status, const char *want)
+{
+    assert_int_equal(try_make(f, stage, name, kv), status);
+    assert_host_error(want);
+    instance_clear(f);
+}
+
+/* The host's one diagnostic for a section refused by its table. */
+static void configure_fails(fixture_t *f, offbkg_stage_t stage,
+                            const char *name, const kv_t *kv,
+                            const char *want)
+{
+    char *text;
+
+    assert_int_equal(configure(f, stage, name, kv), OFFBKG_ECONFIG);
+    assert_int_equal(f->diags.n, 1);
+    text = offbkg_diag_format(&f->diags.items[0]);
+    assert_non_null(text);
+    assert_string_equal(text, want);
+    free(text);
+    instance_clear(f);
+}
+
+static const offbkg_select_ops_t *select_ops(const fixture_t *f)
+{
+    return f->inst.mod->desc->ops.select;
+}
+
+/* Reason @p got must be NULL when @p want is, else equal to it. */
+static void assert_reason(const char *got, const char *want)
+{
+    if (want == NULL)
+        assert_null(got);
+    else {
+        assert_non_null(got);
+        assert_string_equal(got, want);
+    }
+}
+
+static void assert_logs(const fixture_t *f, size_t n)
+{
+    if (f->n_logs != n)
+        fail_msg("expected %zu warnings, got %zu (first: %s)", n, f->n_logs,
+                 f->n_logs > 0 ? f->logs[0] : "none");
+}
+
+/* Poison the outputs so that an operation must write every row. */
+#define POISON_ROWS(keep, reason, n)                                        \
+    do {                                                                    \
+        for (size_t i_ = 0; i_ < (n); i_++) {                               \
+            (keep)[i_] = 7;                                                 \
+            (reason)[i_] = "unset";                                         \
+        }                                                                   \
+    } while (0)
+
+#define MAX_ROWS 32
+#define MAX_COLS 4
+
+/* A table of up to MAX_COLS columns of @c n rows; arrays are the
+ * caller's. */
+typedef struct table {
+    offbkg_column_t cols[MAX_COLS];
+    offbkg_obs_table_t obs;
+} table_t;
+
+static void table_init(table_t *t, size_t n)
+{
+    assert_true(n <= MAX_ROWS);
+    memset(t, 0, sizeof *t);
+    t->obs.n_rows = n;
+    t->obs.cols = t->cols;
+}
+
+static void table_add(table_t *t, offbkg_column_t col)
+{
+    assert_true(t->obs.n_cols < MAX_COLS);
+    col.unit = "";
+    t->cols[t->obs.n_cols++] = col;
+}
+
+static void table_int(table_t *t, const char *name, const int64_t *v)
+{
+    table_add(t, (offbkg_column_t){ .name = name, .type = OFFBKG_COL_INT,
+                                    .i64 = v });
+}
+
+static void table_double(table_t *t, const char *name, const double *v)
+{
+    table_add(t, (offbkg_column_t){ .name = name, .type = OFFBKG_COL_DOUBLE,
+                                    .f64 = v });
+}
+
+/* OBS_ID 1000, 1001, ... for @p n rows. */
+static const int64_t obs_ids[MAX_ROWS] = {
+    1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010,
+    1011, 1012, 1013, 1014, 1015, 1016, 1017, 1018, 1019, 1020, 1021,
+    1022, 1023, 1024, 1025, 1026, 1027, 1028, 1029, 1030, 1031
+};
+
+/* Run select on @p t into keep/reason, which it must fill for every row. */
+static int run_select(fixture_t *f, const table_t *t, uint8_t *keep,
+                      const char **reason)
+{
+    POISON_ROWS(keep, reason, t->obs.n_rows);
+    return select_ops(f)->select(f->inst.state, &t->obs, keep, reason);
+}
+
+/* ------------------------------------------------------------------ */
+/* Loading                                                             */
+
+static void test_selgroup_plugins_load(void **state)
+{
+    static const struct {
+        offbkg_stage_t stage;
+        const char *name, *module;
+    } shipped[] = {
+        { OFFBKG_STAGE_SELECT, "list", "select_list" },
+    };
+    fixture_t *f = *state;
+    const char *dir = getenv("OFFBKG_PLUGIN_PATH");
+
+    for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
+        const offbkg_module_t *mod;
+        assert_int_equal(offbkg_registry_load(f->reg, shipped[i].stage,
+                                              shipped[i].name, &mod),
+                         OFFBKG_OK);
+        assert_string_equal(mod->module, shipped[i].module);
+        assert_string_equal(mod->desc->version, "1.0.0");
+        /* From the build tree, not from an installed copy. */
+        assert_int_equal(strncmp(mod->file, dir, strlen(dir)), 0);
+        assert_non_null(strstr(mod->file, shipped[i].module));
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* select/list                                                         */
+
+/* Write run list @p text and make select/list on it (plus @p extra). */
+static int make_list(fixture_t *f, const char *text, const char *extra_key,
+                     const char *extra_value)
+{
+    kv_t kv[3] = { { "path", NULL }, { extra_key, extra_value },
+                   { NULL, NULL } };
+
+    if (f->have_tmp)
+        tmp_ini_remove(&f->tmp);
+    assert_int_equal(tmp_ini_write_named(&f->tmp, "run.lis", text), 0);
+    f->have_tmp = 1;
+    kv[0].value = f->tmp.path;
+    return try_make(f, OFFBKG_STAGE_SELECT, "list", kv);
+}
+
+/* The table OBS_ID 1000 .. 1000 + n - 1. */
+static void ids_table(table_t *t, size_t n)
+{
+    table_init(t, n);
+    table_int(t, "OBS_ID", obs_ids);
+}
+
+static void test_select_list_keeps_listed_ids(void **state)
+{
+    fixture_t *f = *state;
+    uint8_t keep[5];
+    const char *reason[5];
+    table_t t;
+
+    assert_int_equal(make_list(f, "OBS_ID\n1003\n1000\n", NULL, NULL),
+                     OFFBKG_OK);
+    ids_table(&t, 5);
+    assert_int_equal(run_select(f, &t, keep, reason), OFFBKG_OK);
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(keep[i], i == 0 || i == 3);
+        assert_reason(reason[i], keep[i] ? NULL : "not in the run list");
+    }
+    assert_logs(f, 0);
+    /* A second call gives the same answer (scratch state is reset). */
+    assert_int_equal(run_select(f, &t, keep, reason), OFFBKG_OK);
+    assert_int_equal(keep[3], 1);
+    assert_logs(f, 0);
+}
+
+static void test_select_list_tolerates_layout(void **state)
+{
+    fixture_t *f = *state;
+    uint8_t keep[5];
+    const char *reason[5];
+    table_t t;
+
+    /* BOM, comments, blank lines, blanks around, CRLF, no final EOL. */
+    assert_int_equal(make_list(f, "\xef\xbb\xbf# written by hand\r\n"
+                               "\r\n  OBS_ID \r\n\t1001\t\r\n\n"
+                               "  # a comment\n   \n1004", NULL, NULL),
+                     OFFBKG_OK);
+    ids_table(&t, 5);
+    assert_int_equal(run_select(f, &t, keep, reason), OFFBKG_OK);
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(keep[i], i == 1 || i == 4);
+    assert_logs(f, 0);
+}
+
+static void test_select_list_duplicates_counted_once(void **state)
+{
+    fixture_t *f = *state;
+    uint8_t keep[4];
+    const char *reason[4];
+    char want[PATH_MAX + 256];
+    table_t t;
+
+    assert_int_equal(make_list(f, "OBS_ID\n1003\n1001\n1003\n1001\n1003\n"
+                               "42\n", NULL, NULL), OFFBKG_OK);
+    /* Named once each, in one warning. */
+    assert_logs(f, 1);
+    snprintf(want, sizeof want, "%s: 2 OBS_IDs are listed more than once, "
+             "counted once: 1001, 1003", f->tmp.path);
+    assert_string_equal(f->logs[0], want);
+    assert_string_equal(f->log_prefix, "[select/list] ");
+    logs_clear(f);
+
+    ids_table(&t, 4);
+    assert_int_equal(run_select(f, &t, keep, reason), OFFBKG_OK);
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(keep[i], i == 1 || i == 3);
+    /* 3 distinct IDs, not 6 lines: the duplicates count once. */
+    assert_logs(f, 1);
+    snprintf(want, sizeof want, "%s: 1 of 3 OBS_IDs are not in the "
+             "observation table and are skipped: 42", f->tmp.path);
+    assert_string_equal(f->logs[0], want);
+}
+
+static void test_select_list_missing_ids_warned(void **state)
+{
+    fixture_t *f = *state;
+    uint8_t keep[3];
+    const char *reason[3];
+    char want[PATH_MAX + 256];
+    table_t t;
+
+    /* 12 IDs the table lacks: the warning shows the first 10. */
+    assert_int_equal(make_list(f, "OBS_ID\n1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n"
+                               "11\n12\n1002\n", NULL, NULL), OFFBKG_OK);
+    ids_table(&t, 3);
+    assert_int_equal(run_select(f, &t, keep, reason), OFFBKG_OK);
+    assert_int_equal(keep[0], 0);
+    assert_int_equal(keep[1], 0);
+    assert_int_equal(keep[2], 1);
+    assert_reason(reason[0], "not in the run list");
+    assert_reason(reason[2], NULL);
+    assert_logs(f, 1);
+    snprintf(want, sizeof want, "%s: 12 of 13 OBS_IDs are not in the "
+             "observation table and are skipped: 1, 2, 3, 4, 5, 6, 7, 8, "
+             "9, 10, ...", f->tmp.path);
+    assert_string_equal(f->logs[0], want);
+}
+
+static void test_select_list_n_obs_max(void **state)
+{
+    fixture_t *f = *state;
+    uint8_t keep[5];
+    const char *reason[5];
+    table_t t;
+
+    assert_int_equal(make_list(f, "OBS_ID\n1000\n1001\n1004\n", "n_obs_max",
+                               "2"), OFFBKG_OK);
+    ids_table(&t, 5);
+    assert_int_equal(run_select(f, &t, keep, reason), OFFBKG_OK);
+    assert_int_equal(keep[0], 1);
+    assert_int_equal(keep[1], 1);
+    for (size_t i = 2; i < 5; i++) {
+        assert_int_equal(keep[i], 0);
+        assert_reason(reason[i], "beyond n_obs_max");
+    }
+    /* 1004 is in the table, only beyond n_obs_max: not "missing". */
+    assert_logs(f, 0);
+}
+
+static void test_select_list_bad_header(void **state)
+{
+    fixture_t *f = *state;
+    char want[PATH_MAX + 256];
+
+    assert_int_equal(make_list(f, "RUN\n1000\n", NULL, NULL),
+                     OFFBKG_ECONFIG);
+    snprintf(want, sizeof want, "%s:1: expected the header line OBS_ID, "
+             "got 'RUN'", f->tmp.path);
+    assert_host_error(want);
+    instance_clear(f);
+
+    /* Counted from the file's first line, comments and blanks too. */
+    assert_int_equal(make_list(f, "# list\n\nobs_id\n1000\n", NULL, NULL),
+                     OFFBKG_ECONFIG);
+    snprintf(want, sizeof want, "%s:3: expected the header line OBS_ID, "
+             "got 'obs_id'", f->tmp.path);
+    assert_host_error(want);
+    instance_clear(f);
+
+    /* A list without its header is refused, not read as IDs. */
+    assert_int_equal(make_list(f, "1000\n1001\n", NULL, NULL),
+                     OFFBKG_ECONFIG);
+    snprintf(want, sizeof want, "%s:1: expected the header line OBS_ID, "
+             "got '1000'", f->tmp.path);
+    assert_host_error(want);
+}
+
+static void test_select_list_not_an_integer(void **state)
+{
+    static const char *const bad[] = {
+        "10a1", "1000.0", "1000,1001", "99999999999999999999", "- 5"
+    };
+    fixture_t *f = *state;
+    char text[128], want[PATH_MAX + 256];
+
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, "OBS_ID\n1000\n\n%s\n1002\n", bad[i]);
+        assert_int_equal(make_list(f, text, NULL, NULL), OFFBKG_ECONFIG);
+        snprintf(want, sizeof want, "%s:4: expected an integer OBS_ID, got "
+                 "'%s'", f->tmp.path, bad[i]);
+        assert_host_error(want);
+        instance_clear(f);
+    }
+}
+
+static void test_select_list_empty_lists(void **state)
+{
+    fixture_t *f = *state;
+    char want[PATH_MAX + 256];
+
+    assert_int_equal(make_list(f, "", NULL, NULL), OFFBKG_ECONFIG);
+    snprintf(want, sizeof want, "%s: empty run list: expected the header "
+             "line OBS_ID", f->tmp.path);
+    assert_host_error(want);
+    instance_clear(f);
+
+    assert_int_equal(make_list(f, "OBS_ID\n# none yet\n", NULL, NULL),
+                     OFFBKG_ECONFIG);
+    snprintf(want, sizeof want, "%s: the run list has no OBS_ID after its "
+             "header", f->tmp.path);
+    assert_host_error(want);
+}
+
+static void test_select_list_path_problems(void **state)
+{
+    fixture_t *f = *state;
+    const kv_t relative[] = { { "path", "nosuch.lis" }, { NULL, NULL } };
+    const kv_t none[] = { { "n_obs_max", "1" }, { NULL, NULL } };
+
+    /* A relative path is resolved against the INI file's directory. */
+    make_fails(f, OFFBKG_STAGE_SELECT, "list", relative, OFFBKG_ECONFIG,
+               "path: cannot open the run list /base/nosuch.lis: No such "
+               "file or directory");
+    configure_fails(f, OFFBKG_STAGE_SELECT, "list", none,
+                    "t.ini:1: [select] path: required key is missing");
+}
+
+static void test_select_list_needs_obs_id(void **state)
+{
+    static const double z[] = { 10, 20 };
+    fixture_t *f = *state;
+    uint8_t keep[2];
+    const char *reason[2];
+    table_t t;
+
+    assert_int_equal(make_list(f, "OBS_ID\n1000\n", NULL, NULL), OFFBKG_OK);
+    table_init(&t, 2);
+    table_double(&t, "ZEN_PNT", z);
+    assert_int_equal(run_select(f, &t, keep, reason), OFFBKG_EDATA);
+    assert_host_error("the observation table has no integer OBS_ID column");
+}
+
+#define FIXTURE_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        FIXTURE_TEST(test_selgroup_plugins_load),
+        FIXTURE_TEST(test_select_list_keeps_listed_ids),
+        FIXTURE_TEST(test_select_list_tolerates_layout),
+        FIXTURE_TEST(test_select_list_duplicates_counted_once),
+        FIXTURE_TEST(test_select_list_missing_ids_warned),
+        FIXTURE_TEST(test_select_list_n_obs_max),
+        FIXTURE_TEST(test_select_list_bad_header),
+        FIXTURE_TEST(test_select_list_not_an_integer),
+        FIXTURE_TEST(test_select_list_empty_lists),
+        FIXTURE_TEST(test_select_list_path_problems),
+        FIXTURE_TEST(test_select_list_needs_obs_id),
+    };
+    const char *path = getenv("OFFBKG_PLUGIN_PATH");
+
+    if (path == NULL || path[0] == '\0') {
+        printf("1..0 # SKIP OFFBKG_PLUGIN_PATH is not set (make check sets "
+               "it to the build tree's plugins/)\n");
+        return 0;
+    }
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
