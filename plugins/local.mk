@@ -23,6 +23,13 @@ plugins_select_list_la_SOURCES = plugins/select_list.c
 plugins_select_list_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_select_list_la_LIBADD = $(PLUGIN_LIBADD)
 
+if BUILD_PLUGIN_SELECT_COLUMN
+pkglib_LTLIBRARIES += plugins/select_column.la
+endif
+plugins_select_column_la_SOURCES = plugins/select_column.c
+plugins_select_column_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_select_column_la_LIBADD = $(PLUGIN_LIBADD)
+
 if BUILD_PLUGIN_GROUP_ZENITH
 pkglib_LTLIBRARIES += plugins/group_zenith.la
 endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * select/list through the real loader:
+ * select/list and select/column through the real loader:
  * loaded from the build tree, their configs filled by the host from
  * hand-built INI sections, their operations run on small in-memory
  * observation tables, their warnings caught through the log sink. */
@@ -196,6 +196,13 @@ static int try_make(fixture_t *f, offbkg_stage_t stage, const char *name,
     return st;
 }
 
+static void make(fixture_t *f, offbkg_stage_t stage, const char *name,
+                 const kv_t *kv)
+{
+    assert_int_equal(try_make(f, stage, name, kv), OFFBKG_OK);
+    assert_non_null(f->inst.state);
+}
+
 /* The host's record of the plugin's last error, which reading clears. */
 static void assert_host_error(const char *want)
 {
@@ -300,6 +307,13 @@ static void table_double(table_t *t, const char *name, const double *v)
                                     .f64 = v });
 }
 
+static void table_string(table_t *t, const char *name,
+                         const char *const *v)
+{
+    table_add(t, (offbkg_column_t){ .name = name, .type = OFFBKG_COL_STRING,
+                                    .str = v });
+}
+
 /* OBS_ID 1000, 1001, ... for @p n rows. */
 static const int64_t obs_ids[MAX_ROWS] = {
     1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010,
@@ -325,6 +339,7 @@ static void test_selgroup_plugins_load(void **state)
         const char *name, *module;
     } shipped[] = {
         { OFFBKG_STAGE_SELECT, "list", "select_list" },
+        { OFFBKG_STAGE_SELECT, "column", "select_column" },
     };
     fixture_t *f = *state;
     const char *dir = getenv("OFFBKG_PLUGIN_PATH");
@@ -576,6 +591,240 @@ static void test_select_list_needs_obs_id(void **state)
     assert_host_error("the observation table has no integer OBS_ID column");
 }
 
+/* ------------------------------------------------------------------ */
+/* select/column                                                       */
+
+#define N_COND_ROWS 5
+static const int64_t n_tels[N_COND_ROWS] = { 2, 3, 4, 5, 4 };
+static const double zen_pnt[N_COND_ROWS] = { 10, 20, 30, NAN, 20 };
+static const char *const target_tag[N_COND_ROWS] = {
+    "offdata", "  offdata  ", "Offdata", "crab", ""
+};
+
+static void cond_table(table_t *t)
+{
+    table_init(t, N_COND_ROWS);
+    table_int(t, "N_TELS", n_tels);
+    table_double(t, "ZEN_PNT", zen_pnt);
+    table_string(t, "TARGET_TAG", target_tag);
+    table_int(t, "OBS_ID", obs_ids);
+}
+
+/* select/column with where = @p where on the condition table; keep[]
+ * must be @p want (a string of 0 and 1). */
+static void expect_where(fixture_t *f, const char *where, const char *want,
+                         const char *const *why)
+{
+    const kv_t kv[] = { { "where", where }, { NULL, NULL } };
+    uint8_t keep[N_COND_ROWS];
+    const char *reason[N_COND_ROWS];
+    table_t t;
+
+    make(f, OFFBKG_STAGE_SELECT, "column", kv);
+    cond_table(&t);
+    assert_int_equal(run_select(f, &t, keep, reason), OFFBKG_OK);
+    for (size_t i = 0; i < N_COND_ROWS; i++) {
+        if (keep[i] != want[i] - '0')
+            fail_msg("where = %s: row %zu: keep %d, want %c", where, i,
+                     keep[i], want[i]);
+        if (why != NULL)
+            assert_reason(reason[i], why[i]);
+        else if (keep[i])
+            assert_null(reason[i]);
+        else
+            assert_non_null(reason[i]);
+    }
+    instance_clear(f);
+}
+
+static void test_select_column_int_operators(void **state)
+{
+    fixture_t *f = *state;
+    const char *const lt[] = { NULL, NULL, "N_TELS < 4 is false",
+                               "N_TELS < 4 is false", "N_TELS < 4 is false" };
+
+    /* N_TELS = 2, 3, 4, 5, 4 */
+    expect_where(f, "N_TELS == 4", "00101", NULL);
+    expect_where(f, "N_TELS != 4", "11010", NULL);
+    expect_where(f, "N_TELS < 4", "11000", lt);
+    expect_where(f, "N_TELS <= 4", "11101", NULL);
+    expect_where(f, "N_TELS > 4", "00010", NULL);
+    expect_where(f, "N_TELS >= 4", "00111", NULL);
+    /* A fractional value on an integer column compares as a number. */
+    expect_where(f, "N_TELS < 3.5", "11000", NULL);
+    /* No blanks needed, and the column's case does not matter. */
+    expect_where(f, "n_tels>=5", "00010", NULL);
+}
+
+static void test_select_column_double_operators_and_nan(void **state)
+{
+    fixture_t *f = *state;
+    const char *const ne[] = { NULL, "ZEN_PNT != 20 is false", NULL,
+                               "ZEN_PNT is missing (NaN)",
+                               "ZEN_PNT != 20 is false" };
+
+    /* ZEN_PNT = 10, 20, 30, NaN, 20: the NaN row never passes. */
+    expect_where(f, "ZEN_PNT == 20", "01001", NULL);
+    expect_where(f, "ZEN_PNT != 20", "10100", ne);
+    expect_where(f, "ZEN_PNT < 20", "10000", NULL);
+    expect_where(f, "ZEN_PNT <= 20", "11001", NULL);
+    expect_where(f, "ZEN_PNT > 20", "00100", NULL);
+    expect_where(f, "ZEN_PNT >= 2e1", "01101", NULL);
+    expect_where(f, "ZEN_PNT > -1", "11101", NULL);
+}
+
+static void test_select_column_strings(void **state)
+{
+    fixture_t *f = *state;
+    const char *const eq[] = { NULL, NULL, "TARGET_TAG == offdata is false",
+                               "TARGET_TAG == offdata is false",
+                               "TARGET_TAG == offdata is false" };
+
+    /* Blanks trimmed, case kept: "Offdata" is not "offdata". */
+    expect_where(f, "TARGET_TAG == offdata", "11000", eq);
+    expect_where(f, "TARGET_TAG != offdata", "00111", NULL);
+    /* Quotes may enclose the value. */
+    expect_where(f, "TARGET_TAG == 'offdata'", "11000", NULL);
+    expect_where(f, "TARGET_TAG == \"crab\"", "00010", NULL);
+    /* A value that looks like a number is still text here. */
+    expect_where(f, "TARGET_TAG != 5", "11111", NULL);
+}
+
+static void test_select_column_and_first_failing(void **state)
+{
+    fixture_t *f = *state;
+    const char *const why[] = {
+        NULL, "ZEN_PNT < 15 is false", "TARGET_TAG == offdata is false",
+        "TARGET_TAG == offdata is false", "TARGET_TAG == offdata is false"
+    };
+    const char *const why2[] = {
+        "N_TELS >= 3 is false", "zen_pnt < 15 is false",
+        "zen_pnt < 15 is false", "zen_pnt is missing (NaN)",
+        "zen_pnt < 15 is false"
+    };
+
+    /* All conditions must hold. */
+    expect_where(f, "TARGET_TAG == offdata, ZEN_PNT < 15", "10000", why);
+    /* The reason names the first condition that fails, as written. */
+    expect_where(f, "N_TELS >= 3, zen_pnt < 15", "00000", why2);
+}
+
+static void test_select_column_exact_integers(void **state)
+{
+    /* 2^53 + 1 is not a double: an integer column compares exactly. */
+    static const int64_t big[3] = { 9007199254740992, 9007199254740993,
+                                    9007199254740994 };
+    fixture_t *f = *state;
+    const kv_t kv[] = { { "where", "OBS_ID >= 9007199254740993" },
+                        { NULL, NULL } };
+    uint8_t keep[3];
+    const char *reason[3];
+    table_t t;
+
+    make(f, OFFBKG_STAGE_SELECT, "column", kv);
+    table_init(&t, 3);
+    table_int(&t, "OBS_ID", big);
+    assert_int_equal(run_select(f, &t, keep, reason), OFFBKG_OK);
+    assert_int_equal(keep[0], 0);
+    assert_int_equal(keep[1], 1);
+    assert_int_equal(keep[2], 1);
+    assert_reason(reason[0], "OBS_ID >= 9007199254740993 is false");
+}
+
+static void test_select_column_n_obs_max(void **state)
+{
+    fixture_t *f = *state;
+    const kv_t kv[] = { { "where", "N_TELS >= 3" }, { "n_obs_max", "3" },
+                        { NULL, NULL } };
+    uint8_t keep[N_COND_ROWS];
+    const char *reason[N_COND_ROWS];
+    table_t t;
+
+    make(f, OFFBKG_STAGE_SELECT, "column", kv);
+    cond_table(&t);
+    assert_int_equal(run_select(f, &t, keep, reason), OFFBKG_OK);
+    assert_int_equal(keep[0], 0);
+    assert_int_equal(keep[1], 1);
+    assert_int_equal(keep[2], 1);
+    assert_int_equal(keep[3], 0);
+    assert_int_equal(keep[4], 0);
+    assert_reason(reason[0], "N_TELS >= 3 is false");
+    assert_reason(reason[3], "beyond n_obs_max");
+    assert_reason(reason[4], "beyond n_obs_max");
+}
+
+static void test_select_column_bad_conditions_refused(void **state)
+{
+    static const struct {
+        const char *where, *msg;
+    } bad[] = {
+        { "ZEN_PNT = 60", "where: item 1 'ZEN_PNT = 60': unknown operator "
+          "'=' (did you mean '=='); use one of == != < <= > >=" },
+        { "ZEN_PNT => 60", "where: item 1 'ZEN_PNT => 60': unknown operator "
+          "'=>'; use one of == != < <= > >=" },
+        { "ZEN_PNT <> 60", "where: item 1 'ZEN_PNT <> 60': unknown operator "
+          "'<>'; use one of == != < <= > >=" },
+        { "ZEN_PNT 60", "where: item 1 'ZEN_PNT 60': no operator; expected "
+          "COLUMN OP VALUE with OP one of == != < <= > >=" },
+        { "< 60", "where: item 1 '< 60': no column before '<'" },
+        { "ZEN_PNT <", "where: item 1 'ZEN_PNT <': no value after '<'" },
+        { "ZEN_PNT == ''", "where: item 1 'ZEN_PNT == ''': no value after "
+          "'=='" },
+        { "ZEN PNT < 60", "where: item 1 'ZEN PNT < 60': 'ZEN PNT' is not "
+          "a column name (no blanks allowed)" },
+        /* Every bad item is named, the good ones are not. */
+        { "ZEN_PNT < 60, N_TELS = 3, TARGET_TAG ==",
+          "where: item 2 'N_TELS = 3': unknown operator '=' (did you mean "
+          "'=='); use one of == != < <= > >=; item 3 'TARGET_TAG ==': no "
+          "value after '=='" },
+    };
+    fixture_t *f = *state;
+
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const kv_t kv[] = { { "where", bad[i].where }, { NULL, NULL } };
+        make_fails(f, OFFBKG_STAGE_SELECT, "column", kv, OFFBKG_ECONFIG,
+                   bad[i].msg);
+    }
+}
+
+static void test_select_column_table_mismatch(void **state)
+{
+    static const struct {
+        const char *where, *msg;
+    } bad[] = {
+        { "GLAT_PNT > 5", "where: the observation table has no column "
+          "GLAT_PNT (in 'GLAT_PNT > 5')" },
+        { "target_tag < offdata", "where: 'target_tag < offdata': "
+          "TARGET_TAG is a string column, which allows only == and !=" },
+        { "ZEN_PNT >= 10, N_TELS < three", "where: 'N_TELS < three': "
+          "N_TELS is a numeric column but 'three' is not a number" },
+        { "ZEN_PNT < nan", "where: 'ZEN_PNT < nan': ZEN_PNT is a numeric "
+          "column but 'nan' is not a number" },
+    };
+    fixture_t *f = *state;
+    uint8_t keep[N_COND_ROWS];
+    const char *reason[N_COND_ROWS];
+    table_t t;
+
+    cond_table(&t);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const kv_t kv[] = { { "where", bad[i].where }, { NULL, NULL } };
+        make(f, OFFBKG_STAGE_SELECT, "column", kv);
+        assert_int_equal(run_select(f, &t, keep, reason), OFFBKG_EDATA);
+        assert_host_error(bad[i].msg);
+        instance_clear(f);
+    }
+}
+
+static void test_select_column_where_required(void **state)
+{
+    fixture_t *f = *state;
+    const kv_t none[] = { { "n_obs_max", "2" }, { NULL, NULL } };
+
+    configure_fails(f, OFFBKG_STAGE_SELECT, "column", none,
+                    "t.ini:1: [select] where: required key is missing");
+}
+
 #define FIXTURE_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -592,6 +841,15 @@ int main(void)
         FIXTURE_TEST(test_select_list_empty_lists),
         FIXTURE_TEST(test_select_list_path_problems),
         FIXTURE_TEST(test_select_list_needs_obs_id),
+        FIXTURE_TEST(test_select_column_int_operators),
+        FIXTURE_TEST(test_select_column_double_operators_and_nan),
+        FIXTURE_TEST(test_select_column_strings),
+        FIXTURE_TEST(test_select_column_and_first_failing),
+        FIXTURE_TEST(test_select_column_exact_integers),
+        FIXTURE_TEST(test_select_column_n_obs_max),
+        FIXTURE_TEST(test_select_column_bad_conditions_refused),
+        FIXTURE_TEST(test_select_column_table_mismatch),
+        FIXTURE_TEST(test_select_column_where_required),
     };
     const char *path = getenv("OFFBKG_PLUGIN_PATH");
 
