@@ -36,3 +36,10 @@ endif
 plugins_group_zenith_la_SOURCES = plugins/group_zenith.c
 plugins_group_zenith_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_group_zenith_la_LIBADD = $(PLUGIN_LIBADD)
+
+if BUILD_PLUGIN_GROUP_BINS
+pkglib_LTLIBRARIES += plugins/group_bins.la
+endif
+plugins_group_bins_la_SOURCES = plugins/group_bins.c
+plugins_group_bins_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_group_bins_la_LIBADD = $(PLUGIN_LIBADD)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * select/list and select/column through the real loader:
+ * select/list, select/column and group/bins through the real loader:
  * loaded from the build tree, their configs filled by the host from
  * hand-built INI sections, their operations run on small in-memory
  * observation tables, their warnings caught through the log sink. */
@@ -243,6 +243,11 @@ static const offbkg_select_ops_t *select_ops(const fixture_t *f)
     return f->inst.mod->desc->ops.select;
 }
 
+static const offbkg_group_ops_t *group_ops(const fixture_t *f)
+{
+    return f->inst.mod->desc->ops.group;
+}
+
 /* Reason @p got must be NULL when @p want is, else equal to it. */
 static void assert_reason(const char *got, const char *want)
 {
@@ -340,6 +345,7 @@ static void test_selgroup_plugins_load(void **state)
     } shipped[] = {
         { OFFBKG_STAGE_SELECT, "list", "select_list" },
         { OFFBKG_STAGE_SELECT, "column", "select_column" },
+        { OFFBKG_STAGE_GROUP, "bins", "group_bins" },
     };
     fixture_t *f = *state;
     const char *dir = getenv("OFFBKG_PLUGIN_PATH");
@@ -825,6 +831,243 @@ static void test_select_column_where_required(void **state)
                     "t.ini:1: [select] where: required key is missing");
 }
 
+/* ------------------------------------------------------------------ */
+/* group/bins                                                          */
+
+/* Run assign on @p t into gid/reason, which it must fill for every row. */
+static int run_assign(fixture_t *f, const table_t *t, int32_t *gid,
+                      const char **reason)
+{
+    POISON_ROWS(gid, reason, t->obs.n_rows);
+    return group_ops(f)->assign(f->inst.state, &t->obs, gid, reason);
+}
+
+static void test_group_bins_edges_edge_cases(void **state)
+{
+    static const double zen[] = { 0, 48.999, 49, 89.999, 90, NAN, -0.001,
+                                  1e9 };
+    static const int32_t want[] = { 0, 0, 1, 1, -1, -1, -1, -1 };
+    static const char *const why[] = {
+        NULL, NULL, NULL, NULL, "ZEN_PNT outside every bin",
+        "ZEN_PNT is missing (NaN)", "ZEN_PNT outside every bin",
+        "ZEN_PNT outside every bin"
+    };
+    fixture_t *f = *state;
+    const kv_t kv[] = { { "axis1_column", "ZEN_PNT" },
+                        { "axis1_edges", "0, 49, 90" }, { NULL, NULL } };
+    const offbkg_group_def_t *def = NULL;
+    int32_t gid[8];
+    const char *reason[8];
+    table_t t;
+
+    make(f, OFFBKG_STAGE_GROUP, "bins", kv);
+    assert_int_equal(group_ops(f)->define(f->inst.state, &def), OFFBKG_OK);
+    assert_non_null(def);
+    assert_int_equal(def->n_axes, 1);
+    assert_string_equal(def->axes[0].column, "ZEN_PNT");
+    assert_int_equal(def->axes[0].kind, OFFBKG_GROUP_AXIS_EDGES);
+    assert_int_equal(def->axes[0].n_bins, 2);
+    assert_true(def->axes[0].bounds[0] == 0);
+    assert_true(def->axes[0].bounds[1] == 49);
+    assert_true(def->axes[0].bounds[2] == 90);
+    assert_string_equal(def->axes[0].unit, "");
+
+    table_init(&t, 8);
+    table_double(&t, "ZEN_PNT", zen);
+    assert_int_equal(run_assign(f, &t, gid, reason), OFFBKG_OK);
+    for (size_t i = 0; i < 8; i++) {
+        assert_int_equal(gid[i], want[i]);
+        assert_reason(reason[i], why[i]);
+    }
+}
+
+static void test_group_bins_edges_times_values(void **state)
+{
+    static const double zen[] = { 10, 10, 50, 50, 50, 95, NAN, 48.9 };
+    static const int64_t tels[] = { 3, 4, 3, 4, 5, 3, 4, 2 };
+    static const int32_t want[] = { 0, 1, 2, 3, -1, -1, -1, -1 };
+    static const char *const why[] = {
+        NULL, NULL, NULL, NULL, "N_TELS matches no value",
+        "ZEN_PNT outside every bin", "ZEN_PNT is missing (NaN)",
+        "N_TELS matches no value"
+    };
+    fixture_t *f = *state;
+    const kv_t kv[] = { { "axis1_column", "ZEN_PNT" },
+                        { "axis1_edges", "0, 49, 90" },
+                        { "axis2_column", "N_TELS" },
+                        { "axis2_values", "3, 4" }, { NULL, NULL } };
+    const offbkg_group_def_t *def = NULL;
+    int32_t gid[8];
+    const char *reason[8];
+    table_t t;
+
+    make(f, OFFBKG_STAGE_GROUP, "bins", kv);
+    assert_int_equal(group_ops(f)->define(f->inst.state, &def), OFFBKG_OK);
+    assert_int_equal(def->n_axes, 2);
+    assert_string_equal(def->axes[1].column, "N_TELS");
+    assert_int_equal(def->axes[1].kind, OFFBKG_GROUP_AXIS_VALUES);
+    assert_int_equal(def->axes[1].n_bins, 2);
+    assert_true(def->axes[1].bounds[0] == 3);
+    assert_true(def->axes[1].bounds[1] == 4);
+
+    /* GROUP_ID = i_zen * 2 + i_tels: the last axis varies fastest. */
+    table_init(&t, 8);
+    table_double(&t, "ZEN_PNT", zen);
+    table_int(&t, "N_TELS", tels);
+    assert_int_equal(run_assign(f, &t, gid, reason), OFFBKG_OK);
+    for (size_t i = 0; i < 8; i++) {
+        assert_int_equal(gid[i], want[i]);
+        assert_reason(reason[i], why[i]);
+    }
+}
+
+static void test_group_bins_three_axes_c_order(void **state)
+{
+    fixture_t *f = *state;
+    const kv_t kv[] = { { "axis1_column", "A" }, { "axis1_values", "2, 1" },
+                        { "axis2_column", "B" },
+                        { "axis2_values", "10, 20, 30" },
+                        { "axis3_column", "C" },
+                        { "axis3_edges", "0, 1, 2, 3, 4" },
+                        { NULL, NULL } };
+    double a[24], b[24], c[24];
+    int32_t gid[24];
+    const char *reason[24];
+    table_t t;
+
+    make(f, OFFBKG_STAGE_GROUP, "bins", kv);
+    /* One row per group, in a scrambled order; values keep the order
+     * given (2 is bin 0 of A). */
+    for (size_t r = 0; r < 24; r++) {
+        size_t g = (r * 7) % 24;
+        a[r] = g / 12 == 0 ? 2 : 1;
+        b[r] = 10.0 * (double)((g / 4) % 3 + 1);
+        c[r] = (double)(g % 4) + 0.5;
+    }
+    table_init(&t, 24);
+    table_double(&t, "A", a);
+    table_double(&t, "B", b);
+    table_double(&t, "C", c);
+    assert_int_equal(run_assign(f, &t, gid, reason), OFFBKG_OK);
+    for (size_t r = 0; r < 24; r++) {
+        assert_int_equal(gid[r], (int32_t)((r * 7) % 24));
+        assert_null(reason[r]);
+    }
+}
+
+static void test_group_bins_pure_function_of_row(void **state)
+{
+    static const double zen[] = { 10, 50, 95, 30, 49 };
+    static const double zen_rev[] = { 49, 30, 95, 50, 10 };
+    fixture_t *f = *state;
+    const kv_t kv[] = { { "axis1_column", "ZEN_PNT" },
+                        { "axis1_edges", "0, 20, 40, 60" }, { NULL, NULL } };
+    int32_t gid[5], gid_rev[5];
+    const char *reason[5];
+    table_t t;
+
+    make(f, OFFBKG_STAGE_GROUP, "bins", kv);
+    table_init(&t, 5);
+    table_double(&t, "ZEN_PNT", zen);
+    assert_int_equal(run_assign(f, &t, gid, reason), OFFBKG_OK);
+    table_init(&t, 5);
+    table_double(&t, "ZEN_PNT", zen_rev);
+    assert_int_equal(run_assign(f, &t, gid_rev, reason), OFFBKG_OK);
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(gid[i], gid_rev[4 - i]);
+    assert_int_equal(gid[0], 0);
+    assert_int_equal(gid[2], -1);
+    assert_int_equal(gid[4], 2);
+}
+
+static void test_group_bins_bad_axes_refused(void **state)
+{
+    fixture_t *f = *state;
+    const kv_t gap[] = { { "axis1_column", "ZEN_PNT" },
+                         { "axis1_edges", "0, 49, 90" },
+                         { "axis3_column", "N_TELS" },
+                         { "axis3_values", "3, 4" }, { NULL, NULL } };
+    const kv_t both[] = { { "axis1_column", "ZEN_PNT" },
+                          { "axis1_edges", "0, 49, 90" },
+                          { "axis1_values", "10, 20" }, { NULL, NULL } };
+    const kv_t neither[] = { { "axis1_column", "ZEN_PNT" }, { NULL, NULL } };
+    const kv_t no_bins[] = { { "axis1_column", "ZEN_PNT" },
+                             { "axis1_edges", "0, 90" },
+                             { "axis2_column", "N_TELS" }, { NULL, NULL } };
+    const kv_t no_column[] = { { "axis1_column", "ZEN_PNT" },
+                               { "axis1_edges", "0, 90" },
+                               { "axis2_values", "3, 4" }, { NULL, NULL } };
+    const kv_t repeat[] = { { "axis1_column", "N_TELS" },
+                            { "axis1_values", "3, 4, 5, 4" },
+                            { NULL, NULL } };
+    const kv_t twice[] = { { "axis1_column", "ZEN_PNT" },
+                           { "axis1_edges", "0, 90" },
+                           { "axis2_column", "zen_pnt" },
+                           { "axis2_values", "3, 4" }, { NULL, NULL } };
+
+    make_fails(f, OFFBKG_STAGE_GROUP, "bins", gap, OFFBKG_ECONFIG,
+               "axis3 is given without axis2: axes must be numbered from 1 "
+               "without gaps");
+    make_fails(f, OFFBKG_STAGE_GROUP, "bins", both, OFFBKG_ECONFIG,
+               "axis1_edges and axis1_values are both given; an axis has "
+               "one or the other");
+    make_fails(f, OFFBKG_STAGE_GROUP, "bins", neither, OFFBKG_ECONFIG,
+               "axis1_column ZEN_PNT needs axis1_edges or axis1_values");
+    make_fails(f, OFFBKG_STAGE_GROUP, "bins", no_bins, OFFBKG_ECONFIG,
+               "axis2_column N_TELS needs axis2_edges or axis2_values");
+    make_fails(f, OFFBKG_STAGE_GROUP, "bins", no_column, OFFBKG_ECONFIG,
+               "axis2_values needs axis2_column");
+    make_fails(f, OFFBKG_STAGE_GROUP, "bins", repeat, OFFBKG_ECONFIG,
+               "axis1_values: 4 is given more than once");
+    make_fails(f, OFFBKG_STAGE_GROUP, "bins", twice, OFFBKG_ECONFIG,
+               "axis2_column zen_pnt is already axis1_column");
+}
+
+static void test_group_bins_tables_check_values(void **state)
+{
+    fixture_t *f = *state;
+    const kv_t missing[] = { { "axis1_edges", "0, 90" }, { NULL, NULL } };
+    const kv_t down[] = { { "axis1_column", "ZEN_PNT" },
+                          { "axis1_edges", "0, 49, 49" }, { NULL, NULL } };
+    const kv_t one[] = { { "axis1_column", "ZEN_PNT" },
+                         { "axis1_edges", "49" }, { NULL, NULL } };
+
+    configure_fails(f, OFFBKG_STAGE_GROUP, "bins", missing,
+                    "t.ini:1: [group] axis1_column: required key is "
+                    "missing");
+    configure_fails(f, OFFBKG_STAGE_GROUP, "bins", down,
+                    "t.ini:3: [group] axis1_edges: items must be strictly "
+                    "increasing (item 3, 49, follows 49)");
+    configure_fails(f, OFFBKG_STAGE_GROUP, "bins", one,
+                    "t.ini:3: [group] axis1_edges: expected at least 2 "
+                    "items, got 1");
+}
+
+static void test_group_bins_missing_or_string_column(void **state)
+{
+    static const double zen[] = { 10, 60 };
+    static const char *const tels[] = { "3", "4" };
+    fixture_t *f = *state;
+    const kv_t kv[] = { { "axis1_column", "ZEN_PNT" },
+                        { "axis1_edges", "0, 49, 90" },
+                        { "axis2_column", "N_TELS" },
+                        { "axis2_values", "3, 4" }, { NULL, NULL } };
+    int32_t gid[2];
+    const char *reason[2];
+    table_t t;
+
+    make(f, OFFBKG_STAGE_GROUP, "bins", kv);
+    table_init(&t, 2);
+    table_double(&t, "ZEN_PNT", zen);
+    assert_int_equal(run_assign(f, &t, gid, reason), OFFBKG_EDATA);
+    assert_host_error("the observation table has no numeric N_TELS column "
+                      "(axis 2)");
+    table_string(&t, "N_TELS", tels);
+    assert_int_equal(run_assign(f, &t, gid, reason), OFFBKG_EDATA);
+    assert_host_error("the observation table has no numeric N_TELS column "
+                      "(axis 2)");
+}
+
 #define FIXTURE_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -850,6 +1093,13 @@ int main(void)
         FIXTURE_TEST(test_select_column_bad_conditions_refused),
         FIXTURE_TEST(test_select_column_table_mismatch),
         FIXTURE_TEST(test_select_column_where_required),
+        FIXTURE_TEST(test_group_bins_edges_edge_cases),
+        FIXTURE_TEST(test_group_bins_edges_times_values),
+        FIXTURE_TEST(test_group_bins_three_axes_c_order),
+        FIXTURE_TEST(test_group_bins_pure_function_of_row),
+        FIXTURE_TEST(test_group_bins_bad_axes_refused),
+        FIXTURE_TEST(test_group_bins_tables_check_values),
+        FIXTURE_TEST(test_group_bins_missing_or_string_column),
     };
     const char *path = getenv("OFFBKG_PLUGIN_PATH");
 
