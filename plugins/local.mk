@@ -16,9 +16,30 @@ plugins_select_offplane_la_SOURCES = plugins/select_offplane.c
 plugins_select_offplane_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_select_offplane_la_LIBADD = $(PLUGIN_LIBADD)
 
+if BUILD_PLUGIN_SELECT_LIST
+pkglib_LTLIBRARIES += plugins/select_list.la
+endif
+plugins_select_list_la_SOURCES = plugins/select_list.c
+plugins_select_list_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_select_list_la_LIBADD = $(PLUGIN_LIBADD)
+
+if BUILD_PLUGIN_SELECT_COLUMN
+pkglib_LTLIBRARIES += plugins/select_column.la
+endif
+plugins_select_column_la_SOURCES = plugins/select_column.c
+plugins_select_column_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_select_column_la_LIBADD = $(PLUGIN_LIBADD)
+
 if BUILD_PLUGIN_GROUP_ZENITH
 pkglib_LTLIBRARIES += plugins/group_zenith.la
 endif
 plugins_group_zenith_la_SOURCES = plugins/group_zenith.c
 plugins_group_zenith_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_group_zenith_la_LIBADD = $(PLUGIN_LIBADD)
+
+if BUILD_PLUGIN_GROUP_BINS
+pkglib_LTLIBRARIES += plugins/group_bins.la
+endif
+plugins_group_bins_la_SOURCES = plugins/group_bins.c
+plugins_group_bins_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_group_bins_la_LIBADD = $(PLUGIN_LIBADD)
