@@ -19,6 +19,9 @@ typedef void (*offbkg_log_sink_fn)(void *user, offbkg_log_level_t level,
 
 /** A new context logging to stderr at level INFO; NULL if out of memory. */
 offbkg_ctx_t *offbkg_ctx_new(void);
+/** A context for a worker thread: the log sink, level and cancel flag of
+ *  @p parent, its own error message. The sink must be thread-safe. */
+offbkg_ctx_t *offbkg_ctx_new_child(const offbkg_ctx_t *parent);
 void offbkg_ctx_free(offbkg_ctx_t *ctx);
 
 void offbkg_ctx_set_log_sink(offbkg_ctx_t *ctx, offbkg_log_sink_fn sink,

@@ -47,6 +47,18 @@ offbkg_ctx_t *offbkg_ctx_new(void)
     return ctx;
 }
 
+offbkg_ctx_t *offbkg_ctx_new_child(const offbkg_ctx_t *parent)
+{
+    offbkg_ctx_t *ctx = calloc(1, sizeof *ctx);
+    if (ctx == NULL)
+        return NULL;
+    ctx->sink = parent->sink;
+    ctx->sink_user = parent->sink_user;
+    ctx->level = parent->level;
+    ctx->cancel_flag = parent->cancel_flag;
+    return ctx;
+}
+
 void offbkg_ctx_free(offbkg_ctx_t *ctx)
 {
     free(ctx);

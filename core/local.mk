@@ -16,6 +16,9 @@ core_liboffbkg_la_SOURCES = \
 	core/table.c core/table-private.h \
 	core/datastore.c core/datastore-private.h \
 	core/selgroup.c core/selgroup-private.h \
+	core/events.c core/events-private.h \
+	core/exclude.c core/exclude-private.h \
+	core/make.c core/make-private.h \
 	core/astro.c \
 	core/cube.c
 core_liboffbkg_la_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) $(INIH_CFLAGS)

@@ -75,4 +75,13 @@ int offbkg_grouping_write(offbkg_ctx_t *ctx, const offbkg_grouping_t *g,
                           const char *obs_path, const char *def_path,
                           bool overwrite, const char *grouper);
 
+/** Read obs.fits and group-def.fits back (what `offbkg make` starts
+ *  from): the obs-index rows of @p store with their GROUP_ID, in file
+ *  order, and the number of groups defined. Runs the store lacks are an
+ *  OFFBKG_EDATA error: the store changed since `offbkg group`. */
+int offbkg_grouping_read(offbkg_ctx_t *ctx, const char *obs_path,
+                         const char *def_path,
+                         const offbkg_datastore_t *store, size_t **rows,
+                         int64_t **group_id, size_t *n, size_t *n_groups);
+
 #endif

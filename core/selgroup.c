@@ -604,3 +604,87 @@ int offbkg_grouping_write(offbkg_ctx_t *ctx, const offbkg_grouping_t *g,
     }
     return offbkg_output_commit(ctx, &def);
 }
+
+static int read_fits_table(offbkg_ctx_t *ctx, const char *path,
+                           const char *const *needed, offbkg_table_t *t)
+{
+    fitsfile *f = NULL;
+    int st = 0, rc;
+
+    if (fits_open_file(&f, path, READONLY, &st) != 0)
+        return offbkg_fits_error(ctx, st, "%s (run 'offbkg group' first)",
+                                 path);
+    if (!offbkg_fits_find_table(f, needed, NULL)) {
+        fits_close_file(f, &st);
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: no table with a %s "
+                                "column", path, needed[0]);
+    }
+    rc = offbkg_table_read(ctx, f, path, t);
+    fits_close_file(f, &st);
+    fits_clear_errmsg();
+    return rc;
+}
+
+int offbkg_grouping_read(offbkg_ctx_t *ctx, const char *obs_path,
+                         const char *def_path,
+                         const offbkg_datastore_t *store, size_t **rows,
+                         int64_t **group_id, size_t *n, size_t *n_groups)
+{
+    static const char *const obs_needed[] = { "GROUP_ID", "OBS_ID", NULL };
+    static const char *const def_needed[] = { "GROUP_ID", NULL };
+    offbkg_table_t obs = { 0 }, def = { 0 };
+    int rc;
+
+    *rows = NULL;
+    *group_id = NULL;
+    *n = *n_groups = 0;
+    if ((rc = read_fits_table(ctx, obs_path, obs_needed, &obs)) != OFFBKG_OK
+        || (rc = read_fits_table(ctx, def_path, def_needed, &def))
+               != OFFBKG_OK)
+        goto done;
+    offbkg_obs_table_t v = offbkg_table_view(&obs);
+    const offbkg_column_t *ids = offbkg_obs_table_column(&v, "OBS_ID");
+    const offbkg_column_t *gid = offbkg_obs_table_column(&v, "GROUP_ID");
+    if (ids->type != OFFBKG_COL_INT || gid->type != OFFBKG_COL_INT) {
+        rc = offbkg_error_set(ctx, OFFBKG_EDATA, "%s: OBS_ID and GROUP_ID "
+                              "must be integer columns", obs_path);
+        goto done;
+    }
+    *rows = malloc((obs.n_rows > 0 ? obs.n_rows : 1) * sizeof **rows);
+    *group_id = malloc((obs.n_rows > 0 ? obs.n_rows : 1) * sizeof **group_id);
+    if (*rows == NULL || *group_id == NULL) {
+        rc = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < obs.n_rows; i++) {
+        long row = offbkg_datastore_row(store, ids->i64[i]);
+        if (row < 0) {
+            rc = offbkg_error_set(ctx, OFFBKG_EDATA, "%s: OBS_ID %" PRId64
+                                  " is not in the data store (did the store "
+                                  "change since 'offbkg group'?)", obs_path,
+                                  ids->i64[i]);
+            goto done;
+        }
+        if (gid->i64[i] < 0 || (size_t)gid->i64[i] >= def.n_rows) {
+            rc = offbkg_error_set(ctx, OFFBKG_EDATA, "%s: OBS_ID %" PRId64
+                                  " has GROUP_ID %" PRId64 ", but %s defines "
+                                  "%zu groups", obs_path, ids->i64[i],
+                                  gid->i64[i], def_path, def.n_rows);
+            goto done;
+        }
+        (*rows)[i] = (size_t)row;
+        (*group_id)[i] = gid->i64[i];
+    }
+    *n = obs.n_rows;
+    *n_groups = def.n_rows;
+done:
+    if (rc != OFFBKG_OK) {
+        free(*rows);
+        free(*group_id);
+        *rows = NULL;
+        *group_id = NULL;
+    }
+    offbkg_table_free(&obs);
+    offbkg_table_free(&def);
+    return rc;
+}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * select/column: observations that satisfy simple comparisons on
  * obs-index columns, all of them (AND), e.g.
- *     where = TARGET_TAG == offdata, ZEN_PNT < 60
- * Numeric columns compare as numbers, and a NaN satisfies nothing.
+ *     where = TARGET_TAG == offdata, ZEN_PNT < 60, |GLAT_PNT| > 5
+ * Numeric columns compare as numbers, and a NaN satisfies nothing;
+ * |COLUMN| compares the absolute value of a numeric column.
  * String columns compare as text, blanks trimmed, case-sensitive, with ==
  * and != only. n_obs_max limits the rows looked at first, as in
  * select/offplane. */
@@ -29,7 +30,9 @@ static const char *const op_text[] = { "==", "!=", "<", "<=", ">", ">=" };
 
 /* One parsed condition COLUMN OP VALUE. */
 typedef struct cond {
-    char *column;           /* as written */
+    char *column;           /* as written, e.g. "|GLAT_PNT|" */
+    char *name;             /* the column's name, e.g. "GLAT_PNT" */
+    bool absolute;          /* |COLUMN|: compare the absolute value */
     op_t op;
     char *value;            /* as written, quotes removed */
     bool is_number;         /* value parses as a finite number */
@@ -142,9 +145,15 @@ static int parse_cond(const char *item, cond_t *c, char *why, size_t n)
         snprintf(why, n, "no column before '%s'", op_text[c->op]);
         return OFFBKG_ECONFIG;
     }
-    if (strpbrk(c->column, " \t") != NULL) {
-        snprintf(why, n, "'%s' is not a column name (no blanks allowed)",
-                 c->column);
+    len = strlen(c->column);
+    c->absolute = len > 2 && c->column[0] == '|' && c->column[len - 1] == '|';
+    c->name = c->absolute ? copy_trimmed(c->column + 1, c->column + len - 1)
+                          : strdup(c->column);
+    if (c->name == NULL)
+        return OFFBKG_ENOMEM;
+    if (c->name[0] == '\0' || strpbrk(c->name, " \t|") != NULL) {
+        snprintf(why, n, "'%s' is not a column name (no blanks allowed; "
+                 "|COLUMN| for an absolute value)", c->column);
         return OFFBKG_ECONFIG;
     }
     /* One pair of matching quotes may enclose the value. */
@@ -192,7 +201,7 @@ static int make_reasons(cond_t *c)
 {
     c->false_reason = concat(c->column, " ", op_text[c->op], " ", c->value,
                              " is false", (char *)NULL);
-    c->nan_reason = concat(c->column, " is missing (NaN)", (char *)NULL);
+    c->nan_reason = concat(c->name, " is missing (NaN)", (char *)NULL);
     return c->false_reason != NULL && c->nan_reason != NULL ? OFFBKG_OK
                                                             : OFFBKG_ENOMEM;
 }
@@ -204,6 +213,7 @@ static void column_destroy(void *state)
         return;
     for (size_t k = 0; s->conds != NULL && k < s->n_conds; k++) {
         free(s->conds[k].column);
+        free(s->conds[k].name);
         free(s->conds[k].value);
         free(s->conds[k].false_reason);
         free(s->conds[k].nan_reason);
@@ -302,13 +312,18 @@ static int resolve(column_state_t *s, const offbkg_obs_table_t *obs)
 {
     for (size_t k = 0; k < s->n_conds; k++) {
         const cond_t *c = &s->conds[k];
-        const offbkg_column_t *col = offbkg_obs_table_column(obs, c->column);
+        const offbkg_column_t *col = offbkg_obs_table_column(obs, c->name);
 
         if (col == NULL)
             return s->host->error(s->host, OFFBKG_EDATA, "where: the "
                                   "observation table has no column %s "
-                                  "(in '%s %s %s')", c->column, c->column,
+                                  "(in '%s %s %s')", c->name, c->column,
                                   op_text[c->op], c->value);
+        if (col->type == OFFBKG_COL_STRING && c->absolute)
+            return s->host->error(s->host, OFFBKG_EDATA, "where: '%s %s "
+                                  "%s': %s is a string column; |...| needs "
+                                  "a number", c->column, op_text[c->op],
+                                  c->value, col->name);
         if (col->type == OFFBKG_COL_STRING && c->op != OP_EQ
             && c->op != OP_NE)
             return s->host->error(s->host, OFFBKG_EDATA, "where: '%s %s "
@@ -335,7 +350,7 @@ static const char *test_row(const cond_t *c, const offbkg_column_t *col,
     if (col->type == OFFBKG_COL_STRING)
         return holds(c->op, compare_trimmed(col->str[i], c->value))
                    ? NULL : c->false_reason;
-    if (col->type == OFFBKG_COL_INT && c->is_integer) {
+    if (col->type == OFFBKG_COL_INT && c->is_integer && !c->absolute) {
         /* Exact, whatever the size of the integers. */
         int64_t v = col->i64[i];
         cmp = (v > c->integer) - (v < c->integer);
@@ -343,6 +358,8 @@ static const char *test_row(const cond_t *c, const offbkg_column_t *col,
         double v = offbkg_column_get_double(col, i);
         if (isnan(v))
             return c->nan_reason;
+        if (c->absolute)
+            v = fabs(v);
         cmp = (v > c->number) - (v < c->number);
     }
     return holds(c->op, cmp) ? NULL : c->false_reason;

@@ -276,7 +276,7 @@ static void assert_logs(const fixture_t *f, size_t n)
     } while (0)
 
 #define MAX_ROWS 32
-#define MAX_COLS 4
+#define MAX_COLS 5
 
 /* A table of up to MAX_COLS columns of @c n rows; arrays are the
  * caller's. */
@@ -607,9 +607,12 @@ static const char *const target_tag[N_COND_ROWS] = {
     "offdata", "  offdata  ", "Offdata", "crab", ""
 };
 
+static const double glat[N_COND_ROWS] = { -6, 4, 5.5, -5, NAN };
+
 static void cond_table(table_t *t)
 {
     table_init(t, N_COND_ROWS);
+    table_double(t, "GLAT", glat);
     table_int(t, "N_TELS", n_tels);
     table_double(t, "ZEN_PNT", zen_pnt);
     table_string(t, "TARGET_TAG", target_tag);
@@ -677,6 +680,21 @@ static void test_select_column_double_operators_and_nan(void **state)
     expect_where(f, "ZEN_PNT > 20", "00100", NULL);
     expect_where(f, "ZEN_PNT >= 2e1", "01101", NULL);
     expect_where(f, "ZEN_PNT > -1", "11101", NULL);
+}
+
+static void test_select_column_absolute_value(void **state)
+{
+    fixture_t *f = *state;
+    const char *const why[] = { NULL, "|GLAT| > 5 is false", NULL,
+                                "|GLAT| > 5 is false",
+                                "GLAT is missing (NaN)" };
+
+    /* GLAT = -6, 4, 5.5, -5, NaN: strictly above 5 in absolute value */
+    expect_where(f, "|GLAT| > 5", "10100", why);
+    expect_where(f, "GLAT > 5", "00100", NULL);
+    expect_where(f, "| GLAT | <= 5", "01010", NULL);
+    /* on an integer column, too */
+    expect_where(f, "|N_TELS| >= 4", "00111", NULL);
 }
 
 static void test_select_column_strings(void **state)
@@ -777,7 +795,10 @@ static void test_select_column_bad_conditions_refused(void **state)
         { "ZEN_PNT == ''", "where: item 1 'ZEN_PNT == ''': no value after "
           "'=='" },
         { "ZEN PNT < 60", "where: item 1 'ZEN PNT < 60': 'ZEN PNT' is not "
-          "a column name (no blanks allowed)" },
+          "a column name (no blanks allowed; |COLUMN| for an absolute "
+          "value)" },
+        { "|| > 5", "where: item 1 '|| > 5': '||' is not a column name (no "
+          "blanks allowed; |COLUMN| for an absolute value)" },
         /* Every bad item is named, the good ones are not. */
         { "ZEN_PNT < 60, N_TELS = 3, TARGET_TAG ==",
           "where: item 2 'N_TELS = 3': unknown operator '=' (did you mean "
@@ -806,6 +827,8 @@ static void test_select_column_table_mismatch(void **state)
           "N_TELS is a numeric column but 'three' is not a number" },
         { "ZEN_PNT < nan", "where: 'ZEN_PNT < nan': ZEN_PNT is a numeric "
           "column but 'nan' is not a number" },
+        { "|TARGET_TAG| == crab", "where: '|TARGET_TAG| == crab': "
+          "TARGET_TAG is a string column; |...| needs a number" },
     };
     fixture_t *f = *state;
     uint8_t keep[N_COND_ROWS];
@@ -1086,6 +1109,7 @@ int main(void)
         FIXTURE_TEST(test_select_list_needs_obs_id),
         FIXTURE_TEST(test_select_column_int_operators),
         FIXTURE_TEST(test_select_column_double_operators_and_nan),
+        FIXTURE_TEST(test_select_column_absolute_value),
         FIXTURE_TEST(test_select_column_strings),
         FIXTURE_TEST(test_select_column_and_first_failing),
         FIXTURE_TEST(test_select_column_exact_integers),

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Exclusion regions: circles on the sky (RA, DEC, RADIUS in degrees) from
+ * a CSV or FITS table and from inline [exclude] circles_deg. */
+#ifndef OFFBKG_EXCLUDE_PRIVATE_H
+#define OFFBKG_EXCLUDE_PRIVATE_H
+
+#include <offbkg/types.h>
+
+#include "ctx-private.h"
+#include "runconf-private.h"
+
+typedef struct offbkg_regions {
+    size_t n;
+    offbkg_region_t *items;
+} offbkg_regions_t;
+
+/** Load the regions of @p conf (NULL: none). A CSV file has a header
+ *  line naming RA, DEC and RADIUS (any order, case-insensitive; extra
+ *  columns ignored); a FITS file has a binary table with those columns
+ *  (RADIUS may be called Radius, as old gammapy wrote it). Bad values
+ *  (non-finite, radius <= 0 or >= 90, |DEC| > 90) are errors naming
+ *  file:line or the row. */
+int offbkg_regions_load(offbkg_ctx_t *ctx, const offbkg_exclude_conf_t *conf,
+                        offbkg_regions_t *out);
+
+/** The regions whose circle comes within @p radius_deg of (ra, dec):
+ *  written to @p near (room for all), their count returned. */
+size_t offbkg_regions_near(const offbkg_regions_t *r, double ra_deg,
+                           double dec_deg, double radius_deg,
+                           offbkg_region_t *near);
+
+void offbkg_regions_free(offbkg_regions_t *r);
+
+#endif

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Exclusion regions from CSV, FITS and inline circles. */
+#include <config.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <fitsio.h>
+
+#include <offbkg/geom.h>
+
+#include "exclude-private.h"
+#include "output-private.h"
+#include "table-private.h"
+
+void offbkg_regions_free(offbkg_regions_t *r)
+{
+    free(r->items);
+    memset(r, 0, sizeof *r);
+}
+
+static int add(offbkg_ctx_t *ctx, offbkg_regions_t *r, double ra, double dec,
+               double radius, const char *where)
+{
+    if (!isfinite(ra) || !isfinite(dec) || !isfinite(radius) || radius <= 0
+        || radius >= 90 || fabs(dec) > 90)
+        return offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: bad exclusion "
+                                "circle RA %g, DEC %g, RADIUS %g (need finite "
+                                "values, |DEC| <= 90, 0 < RADIUS < 90 deg)",
+                                where, ra, dec, radius);
+    offbkg_region_t *p = realloc(r->items, (r->n + 1) * sizeof *p);
+    if (p == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    r->items = p;
+    p[r->n++] = (offbkg_region_t){ fmod(fmod(ra, 360.0) + 360.0, 360.0), dec,
+                                   radius };
+    return OFFBKG_OK;
+}
+
+/* Split @p line at commas in place; returns the field count. */
+static size_t split_csv(char *line, char **fields, size_t max)
+{
+    size_t n = 0;
+    for (char *p = line; n < max;) {
+        char *comma = strchr(p, ',');
+        if (comma != NULL)
+            *comma = '\0';
+        while (isspace((unsigned char)*p))
+            p++;
+        char *end = p + strlen(p);
+        while (end > p && isspace((unsigned char)end[-1]))
+            *--end = '\0';
+        fields[n++] = p;
+        if (comma == NULL)
+            break;
+        p = comma + 1;
+    }
+    return n;
+}
+
+static int load_csv(offbkg_ctx_t *ctx, const char *path, offbkg_regions_t *r)
+{
+    FILE *f = fopen(path, "r");
+    char line[1024], where[1100];
+    char *fields[64];
+    int col[3] = { -1, -1, -1 }, lineno = 0, st = OFFBKG_OK;
+    bool header = false;
+
+    if (f == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: cannot read: %s",
+                                path, strerror(errno));
+    while (st == OFFBKG_OK && fgets(line, sizeof line, f) != NULL) {
+        lineno++;
+        size_t n = split_csv(line, fields, 64);
+        if (n == 1 && (fields[0][0] == '\0' || fields[0][0] == '#'))
+            continue;
+        snprintf(where, sizeof where, "%s:%d", path, lineno);
+        if (!header) {
+            static const char *const want[3] = { "RA", "DEC", "RADIUS" };
+            header = true;
+            for (size_t i = 0; i < n; i++)
+                for (int k = 0; k < 3; k++)
+                    if (strcasecmp(fields[i], want[k]) == 0)
+                        col[k] = (int)i;
+            if (col[0] < 0 || col[1] < 0 || col[2] < 0)
+                st = offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: the header "
+                                      "must name the columns RA, DEC and "
+                                      "RADIUS (degrees)", where);
+            continue;
+        }
+        double v[3];
+        for (int k = 0; k < 3 && st == OFFBKG_OK; k++) {
+            char *end;
+            if ((size_t)col[k] >= n) {
+                st = offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: too few "
+                                      "fields", where);
+                break;
+            }
+            v[k] = strtod(fields[col[k]], &end);
+            if (end == fields[col[k]] || *end != '\0')
+                st = offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: '%s' is not "
+                                      "a number", where, fields[col[k]]);
+        }
+        if (st == OFFBKG_OK)
+            st = add(ctx, r, v[0], v[1], v[2], where);
+    }
+    fclose(f);
+    if (st == OFFBKG_OK && !header)
+        st = offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: empty (expected a "
+                              "header RA,DEC,RADIUS)", path);
+    return st;
+}
+
+static int load_fits(offbkg_ctx_t *ctx, const char *path, offbkg_regions_t *r)
+{
+    static const char *const needed[] = { "RA", "DEC", NULL };
+    fitsfile *f = NULL;
+    offbkg_table_t t = { 0 };
+    int st = 0, rc;
+
+    if (fits_open_file(&f, path, READONLY, &st) != 0)
+        return offbkg_fits_error(ctx, st, "%s", path);
+    if (!offbkg_fits_find_table(f, needed, NULL)) {
+        fits_close_file(f, &st);
+        return offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: no table with RA, "
+                                "DEC and RADIUS columns", path);
+    }
+    rc = offbkg_table_read(ctx, f, path, &t);
+    fits_close_file(f, &st);
+    fits_clear_errmsg();
+    if (rc != OFFBKG_OK)
+        return rc;
+    offbkg_obs_table_t v = offbkg_table_view(&t);
+    const offbkg_column_t *ra = offbkg_obs_table_column(&v, "RA");
+    const offbkg_column_t *dec = offbkg_obs_table_column(&v, "DEC");
+    const offbkg_column_t *rad = offbkg_obs_table_column(&v, "RADIUS");
+    if (rad == NULL || rad->type == OFFBKG_COL_STRING)
+        rc = offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: no numeric RADIUS "
+                              "column", path);
+    for (size_t i = 0; rc == OFFBKG_OK && i < t.n_rows; i++) {
+        char where[1100];
+        snprintf(where, sizeof where, "%s: row %zu", path, i + 1);
+        rc = add(ctx, r, offbkg_column_get_double(ra, i),
+                 offbkg_column_get_double(dec, i),
+                 offbkg_column_get_double(rad, i), where);
+    }
+    offbkg_table_free(&t);
+    return rc;
+}
+
+static bool is_fits(const char *path)
+{
+    static const char *const suffixes[] = { ".fits", ".fits.gz", ".fit",
+                                            ".fts", ".fits.fz" };
+    size_t n = strlen(path);
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        size_t m = strlen(suffixes[i]);
+        if (n >= m && strcasecmp(path + n - m, suffixes[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+int offbkg_regions_load(offbkg_ctx_t *ctx, const offbkg_exclude_conf_t *conf,
+                        offbkg_regions_t *out)
+{
+    int st = OFFBKG_OK;
+
+    memset(out, 0, sizeof *out);
+    if (conf == NULL)
+        return OFFBKG_OK;
+    if (conf->regions != NULL && conf->regions[0] != '\0')
+        st = is_fits(conf->regions) ? load_fits(ctx, conf->regions, out)
+                                    : load_csv(ctx, conf->regions, out);
+    const offbkg_double_list_t *c = &conf->circles_deg;
+    if (st == OFFBKG_OK && c->n % 3 != 0)
+        st = offbkg_error_set(ctx, OFFBKG_ECONFIG, "[exclude] circles_deg: "
+                              "%zu numbers is not a list of RA, DEC, RADIUS "
+                              "triples", c->n);
+    for (size_t i = 0; st == OFFBKG_OK && i + 2 < c->n; i += 3)
+        st = add(ctx, out, c->v[i], c->v[i + 1], c->v[i + 2],
+                 "[exclude] circles_deg");
+    if (st != OFFBKG_OK)
+        offbkg_regions_free(out);
+    return st;
+}
+
+size_t offbkg_regions_near(const offbkg_regions_t *r, double ra_deg,
+                           double dec_deg, double radius_deg,
+                           offbkg_region_t *near)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const offbkg_region_t *g = &r->items[i];
+        if (offbkg_sep_deg(ra_deg, dec_deg, g->ra_deg, g->dec_deg)
+            < radius_deg + g->radius_deg)
+            near[n++] = *g;
+    }
+    return n;
+}
