@@ -80,14 +80,16 @@ tests_plugins_model_fake_la_LIBADD = $(PLUGIN_LIBADD)
 if HAVE_CMOCKA
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/core
 UNIT_LDADD = core/liboffbkg.la $(CMOCKA_LIBS)
-check_PROGRAMS += \
+UNIT_TESTS = \
 	tests/unit/test_params \
 	tests/unit/test_ini \
 	tests/unit/test_runconf \
 	tests/unit/test_registry \
 	tests/unit/test_preload \
 	tests/unit/test_shipped_plugins \
-	tests/unit/test_geom
+	tests/unit/test_geom \
+	tests/unit/test_bkg_io
+check_PROGRAMS += $(UNIT_TESTS)
 tests_unit_test_params_SOURCES = tests/unit/test_params.c
 tests_unit_test_params_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_params_LDADD = $(UNIT_LDADD)
@@ -117,7 +119,10 @@ tests_unit_test_shipped_plugins_LDADD = $(UNIT_LDADD)
 tests_unit_test_geom_SOURCES = tests/unit/test_geom.c
 tests_unit_test_geom_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_geom_LDADD = $(UNIT_LDADD)
-TESTS += $(check_PROGRAMS)
+tests_unit_test_bkg_io_SOURCES = tests/unit/test_bkg_io.c
+tests_unit_test_bkg_io_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
+tests_unit_test_bkg_io_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
+TESTS += $(UNIT_TESTS)
 endif
 
 # End-to-end tests of the command line (TAP shell scripts).
