@@ -340,10 +340,10 @@ static void write_provenance(fitsfile *f, const offbkg_cube_t *c,
                        st);
     }
     if (isfinite(meta->total_time_s) && meta->total_time_s >= 0) {
-        char comment[FLEN_COMMENT];
+        char comment[FLEN_COMMENT], base[sizeof c->time_base];
         double t = meta->total_time_s;
-        snprintf(comment, sizeof comment, "[s] summed %s of the runs",
-                 c->time_base);
+        upper_copy(base, sizeof base, c->time_base);
+        snprintf(comment, sizeof comment, "[s] summed %s of the runs", base);
         fits_write_key(f, TDOUBLE, "TOTTIME", &t, comment, st);
     }
     if (meta->config_file != NULL) {
