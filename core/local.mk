@@ -20,7 +20,8 @@ core_liboffbkg_la_SOURCES = \
 	core/exclude.c core/exclude-private.h \
 	core/make.c core/make-private.h \
 	core/astro.c \
-	core/cube.c
+	core/cube.c \
+	core/bkg_io.c core/bkg_io-private.h
 core_liboffbkg_la_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) $(INIH_CFLAGS)
 core_liboffbkg_la_LIBADD = $(CFITSIO_LIBS) $(INIH_LIBS) $(LIBLTDL) \
 	$(PTHREAD_LIBS)

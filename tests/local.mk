@@ -8,6 +8,8 @@ AM_TESTS_ENVIRONMENT = \
 	export OFFBKG_PLUGIN_PATH; \
 	OFFBKG_TEST_PLUGINS='$(abs_top_builddir)/tests/plugins'; \
 	export OFFBKG_TEST_PLUGINS; \
+	OFFBKG_TEST_TOOLS='$(abs_top_builddir)/tests/tools'; \
+	export OFFBKG_TEST_TOOLS; \
 	OFFBKG='$(abs_top_builddir)/offbkg'; export OFFBKG; \
 	OFFBKG_WRAPPER='$(OFFBKG_WRAPPER)'; export OFFBKG_WRAPPER; \
 	top_srcdir='$(abs_top_srcdir)'; export top_srcdir;
@@ -80,7 +82,7 @@ tests_plugins_model_fake_la_LIBADD = $(PLUGIN_LIBADD)
 if HAVE_CMOCKA
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/core
 UNIT_LDADD = core/liboffbkg.la $(CMOCKA_LIBS)
-check_PROGRAMS += \
+UNIT_TESTS = \
 	tests/unit/test_params \
 	tests/unit/test_ini \
 	tests/unit/test_runconf \
@@ -88,7 +90,9 @@ check_PROGRAMS += \
 	tests/unit/test_preload \
 	tests/unit/test_shipped_plugins \
 	tests/unit/test_geom \
-	tests/unit/test_plugins_selgroup
+	tests/unit/test_plugins_selgroup \
+	tests/unit/test_bkg_io
+check_PROGRAMS += $(UNIT_TESTS)
 tests_unit_test_params_SOURCES = tests/unit/test_params.c
 tests_unit_test_params_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_params_LDADD = $(UNIT_LDADD)
@@ -122,13 +126,22 @@ tests_unit_test_plugins_selgroup_SOURCES = \
 	tests/unit/test_plugins_selgroup.c tests/unit/tmpfile.h
 tests_unit_test_plugins_selgroup_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_plugins_selgroup_LDADD = $(UNIT_LDADD)
-TESTS += $(check_PROGRAMS)
+tests_unit_test_bkg_io_SOURCES = tests/unit/test_bkg_io.c
+tests_unit_test_bkg_io_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
+tests_unit_test_bkg_io_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
+TESTS += $(UNIT_TESTS)
 endif
 
+# Helper programs the shell tests run (not tests themselves).
+check_PROGRAMS += tests/tools/write_test_cubes
+tests_tools_write_test_cubes_SOURCES = tests/tools/write_test_cubes.c
+tests_tools_write_test_cubes_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/core
+tests_tools_write_test_cubes_LDADD = core/liboffbkg.la
+
 # End-to-end tests of the command line (TAP shell scripts).
-dist_check_SCRIPTS += tests/run/cli.sh tests/run/tap.sh
-TESTS += tests/run/cli.sh
-EXTRA_DIST += tests/data/README
+dist_check_SCRIPTS += tests/run/cli.sh tests/run/tap.sh tests/run/gammapy.sh
+TESTS += tests/run/cli.sh tests/run/gammapy.sh
+EXTRA_DIST += tests/data/README tests/gammapy/check_bkg.py
 
 # make check-valgrind: the whole suite under memcheck. Test programs run
 # through libtool so valgrind sees the program, not libtool's wrapper;

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Writing the models of a make step: one GADF file per model and group,
+ * named as old gammapy did (background_2D_group_000_table.fits.gz), with a
+ * "<label>_" prefix when two [model] sections make the same kind. */
+#ifndef OFFBKG_MAKE_WRITE_PRIVATE_H
+#define OFFBKG_MAKE_WRITE_PRIVATE_H
+
+#include "make-private.h"
+
+/** The file name of model @p m's cube of group @p g (dims 2 or 3), in
+ *  @p dir. A new string; NULL if out of memory. */
+char *offbkg_model_path(const offbkg_runconf_t *rc, size_t m, int dims,
+                        size_t g, bool smooth, const char *dir);
+
+/** OFFBKG_EEXIST, before any work, if a model file of @p rc for one of
+ *  @p n_groups groups exists in @p dir (either dimension) and
+ *  !overwrite. */
+int offbkg_models_check(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                        size_t n_groups, const char *dir, bool overwrite);
+
+/** Write every cube of @p make to @p dir; the paths written are
+ *  appended to *paths (n_paths entries, each to free, and the array). */
+int offbkg_models_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                        const offbkg_make_t *make, const char *dir,
+                        bool overwrite, char ***paths, size_t *n_paths);
+
+#endif
