@@ -8,7 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "../datastore-private.h"
+#include "../exclude-private.h"
+#include "../make-private.h"
+#include "../make_write-private.h"
 #include "../output-private.h"
 #include "../runconf-private.h"
 #include "../selgroup-private.h"
@@ -92,12 +97,73 @@ static int do_group(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     return CLI_EXIT_OK;
 }
 
-static int pipeline(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                    const char *command, const paths_t *p)
+static size_t thread_count(const cli_options_t *opt,
+                           const offbkg_runconf_t *rc)
+{
+    long n = opt->threads >= 0 ? opt->threads : (long)rc->run->threads;
+    if (n <= 0)
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (size_t)n : 1;
+}
+
+static int do_make(offbkg_ctx_t *ctx, const cli_options_t *opt,
+                   const offbkg_runconf_t *rc,
+                   const offbkg_datastore_t *store, size_t n_groups,
+                   const size_t *rows, const int64_t *group_id, size_t n)
+{
+    offbkg_regions_t regions = { 0 };
+    offbkg_make_t make = { 0 };
+    char **written = NULL;
+    size_t n_written = 0;
+    int code = CLI_EXIT_OK;
+
+    if (offbkg_models_check(ctx, rc, n_groups, rc->output->dir,
+                            rc->output->overwrite) != OFFBKG_OK)
+        return fail(ctx, CLI_EXIT_FAILED);
+    if (offbkg_regions_load(ctx, rc->exclude, &regions) != OFFBKG_OK)
+        return fail(ctx, CLI_EXIT_USAGE);
+    if (regions.n > 0)
+        OFFBKG_INFO(ctx, "%zu exclusion region%s", regions.n,
+                    regions.n == 1 ? "" : "s");
+    if (offbkg_make_run(ctx, rc, store, &regions, n_groups, rows, group_id, n,
+                        thread_count(opt, rc), opt->strict, &make)
+            != OFFBKG_OK
+        || offbkg_models_write(ctx, rc, &make, rc->output->dir,
+                               rc->output->overwrite, &written, &n_written)
+               != OFFBKG_OK) {
+        code = fail(ctx, CLI_EXIT_FAILED);
+        goto done;
+    }
+    size_t skipped = 0;
+    for (size_t i = 0; i < make.n_runs; i++)
+        skipped += make.runs[i].skipped != NULL;
+    printf("made models from %zu of %zu runs%s\n", n - skipped, n,
+           skipped ? " (see the warnings for the skipped ones)" : "");
+    for (size_t m = 0; m < make.n_models; m++)
+        for (size_t g = 0; g < make.n_groups; g++)
+            if (make.models[m].no_model[g] != NULL)
+                OFFBKG_WARN(ctx, "[%s] group %zu: no model: %s",
+                            make.models[m].conf->section, g,
+                            make.models[m].no_model[g]);
+    for (size_t i = 0; i < n_written; i++)
+        printf("  %s\n", written[i]);
+done:
+    for (size_t i = 0; i < n_written; i++)
+        free(written[i]);
+    free(written);
+    offbkg_make_clear(&make);
+    offbkg_regions_free(&regions);
+    return code;
+}
+
+static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
+                    const offbkg_runconf_t *rc, const char *command,
+                    const paths_t *p)
 {
     int is_run = strcmp(command, "run") == 0;
     int selects = is_run || strcmp(command, "select") == 0;
     int groups = is_run || strcmp(command, "group") == 0;
+    int makes = is_run || strcmp(command, "make") == 0;
     const char *files[4] = { NULL };
     size_t n_files = 0;
     offbkg_datastore_t *store = NULL;
@@ -137,13 +203,23 @@ static int pipeline(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         if (code != CLI_EXIT_OK)
             goto done;
     }
-    if (!selects && !groups) {
+    if (makes && is_run) {
+        code = do_make(ctx, opt, rc, store, g.n_groups, g.store_rows,
+                       g.group_id, g.obs.n_rows);
+    } else if (makes) {
+        size_t *mrows = NULL, n_mrows = 0, n_groups = 0;
+        int64_t *gid = NULL;
+        if (offbkg_grouping_read(ctx, p->obs, p->group_def, store, &mrows,
+                                 &gid, &n_mrows, &n_groups) != OFFBKG_OK) {
+            code = fail(ctx, CLI_EXIT_FAILED);
+            goto done;
+        }
+        code = do_make(ctx, opt, rc, store, n_groups, mrows, gid, n_mrows);
+        free(mrows);
+        free(gid);
+    } else if (!selects && !groups) {
         cli_error("%s: not implemented yet (the configuration is valid)",
                   command);
-        code = CLI_EXIT_FAILED;
-    } else if (is_run) {
-        cli_error("run: making models is not implemented yet (selection "
-                  "and grouping were written)");
         code = CLI_EXIT_FAILED;
     }
 done:
@@ -181,7 +257,7 @@ int cli_pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
         cli_error("out of memory");
         code = CLI_EXIT_FAILED;
     } else {
-        code = pipeline(ctx, rc, command, &p);
+        code = pipeline(ctx, opt, rc, command, &p);
     }
     paths_free(&p);
     offbkg_runconf_free(rc);
