@@ -12,7 +12,9 @@ AM_TESTS_ENVIRONMENT = \
 	export OFFBKG_TEST_TOOLS; \
 	OFFBKG='$(abs_top_builddir)/offbkg'; export OFFBKG; \
 	OFFBKG_WRAPPER='$(OFFBKG_WRAPPER)'; export OFFBKG_WRAPPER; \
-	top_srcdir='$(abs_top_srcdir)'; export top_srcdir;
+	top_srcdir='$(abs_top_srcdir)'; export top_srcdir; \
+	OFFBKG_DR1="$${OFFBKG_DR1:-$(abs_top_srcdir)/../shared/data/hess-dl3-dr1}"; \
+	export OFFBKG_DR1;
 
 # Test-only plugins (built for make check, never installed).
 TEST_PLUGIN_LDFLAGS = $(PLUGIN_LDFLAGS) -rpath /nowhere
@@ -137,10 +139,15 @@ check_PROGRAMS += tests/tools/write_test_cubes
 tests_tools_write_test_cubes_SOURCES = tests/tools/write_test_cubes.c
 tests_tools_write_test_cubes_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/core
 tests_tools_write_test_cubes_LDADD = core/liboffbkg.la
+check_PROGRAMS += tests/tools/bkg_summary
+tests_tools_bkg_summary_SOURCES = tests/tools/bkg_summary.c
+tests_tools_bkg_summary_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/core
+tests_tools_bkg_summary_LDADD = core/liboffbkg.la
 
 # End-to-end tests of the command line (TAP shell scripts).
-dist_check_SCRIPTS += tests/run/cli.sh tests/run/tap.sh tests/run/gammapy.sh
-TESTS += tests/run/cli.sh tests/run/gammapy.sh
+dist_check_SCRIPTS += tests/run/cli.sh tests/run/tap.sh tests/run/gammapy.sh \
+	tests/run/dr1_model.sh
+TESTS += tests/run/cli.sh tests/run/gammapy.sh tests/run/dr1_model.sh
 EXTRA_DIST += tests/data/README tests/gammapy/check_bkg.py
 
 # make check-valgrind: the whole suite under memcheck. Test programs run

@@ -16,6 +16,8 @@ build="$top/_build"
 # Debian packages: toolchain, the four libraries, and test tools.
 packages="build-essential autoconf automake libtool pkgconf libltdl-dev
 libcfitsio-dev libinih-dev libcmocka-dev valgrind"
+# The test suite also checks our files in gammapy 1.0 (Debian's package).
+[ "$mode" = test ] && packages="$packages python3-gammapy"
 
 install_missing() {
     missing=""
