@@ -36,8 +36,12 @@ static int add(offbkg_ctx_t *ctx, offbkg_regions_t *r, double ra, double dec,
     if (p == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     r->items = p;
-    p[r->n++] = (offbkg_region_t){ fmod(fmod(ra, 360.0) + 360.0, 360.0), dec,
-                                   radius };
+    if (ra < 0 || ra >= 360) {
+        ra = fmod(ra, 360.0);
+        if (ra < 0)
+            ra += 360.0;
+    }
+    p[r->n++] = (offbkg_region_t){ ra, dec, radius };
     return OFFBKG_OK;
 }
 

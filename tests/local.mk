@@ -93,7 +93,8 @@ UNIT_TESTS = \
 	tests/unit/test_shipped_plugins \
 	tests/unit/test_geom \
 	tests/unit/test_plugins_selgroup \
-	tests/unit/test_bkg_io
+	tests/unit/test_bkg_io \
+	tests/unit/test_exclude
 check_PROGRAMS += $(UNIT_TESTS)
 tests_unit_test_params_SOURCES = tests/unit/test_params.c
 tests_unit_test_params_CFLAGS = $(UNIT_CFLAGS)
@@ -128,6 +129,10 @@ tests_unit_test_plugins_selgroup_SOURCES = \
 	tests/unit/test_plugins_selgroup.c tests/unit/tmpfile.h
 tests_unit_test_plugins_selgroup_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_plugins_selgroup_LDADD = $(UNIT_LDADD)
+tests_unit_test_exclude_SOURCES = tests/unit/test_exclude.c \
+	tests/unit/tmpfile.h
+tests_unit_test_exclude_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
+tests_unit_test_exclude_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 tests_unit_test_bkg_io_SOURCES = tests/unit/test_bkg_io.c
 tests_unit_test_bkg_io_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_bkg_io_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
