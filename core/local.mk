@@ -20,6 +20,7 @@ core_liboffbkg_la_SOURCES = \
 	core/exclude.c core/exclude-private.h \
 	core/make.c core/make-private.h \
 	core/make_write.c core/make_write-private.h \
+	core/index.c core/index-private.h \
 	core/astro.c \
 	core/cube.c \
 	core/bkg_io.c core/bkg_io-private.h

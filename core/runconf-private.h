@@ -41,6 +41,7 @@ typedef struct offbkg_exclude_conf {
 typedef struct offbkg_index_conf {
     const char *path;                /**< target data store; "" = datastore */
     bool smooth;
+    const char *model;               /**< [model LABEL] to link; "" = first */
 } offbkg_index_conf_t;
 
 /** One stage section with its plugin. */

@@ -84,6 +84,10 @@ static const offbkg_param_t index_params[] = {
       .offset = offsetof(offbkg_index_conf_t, smooth),
       .default_value = "true",
       .help = "link the smooth_ models when a [smooth] section exists" },
+    { .name = "model", .type = OFFBKG_PARAM_STRING,
+      .offset = offsetof(offbkg_index_conf_t, model),
+      .help = "label of the [model LABEL] to link when there are several "
+              "(default: the first)" },
     { 0 }
 };
 

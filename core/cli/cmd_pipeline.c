@@ -12,6 +12,7 @@
 
 #include "../datastore-private.h"
 #include "../exclude-private.h"
+#include "../index-private.h"
 #include "../make-private.h"
 #include "../make_write-private.h"
 #include "../output-private.h"
@@ -156,6 +157,21 @@ done:
     return code;
 }
 
+static int do_index(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc)
+{
+    offbkg_index_result_t res;
+    int st = offbkg_index_run(ctx, rc, &res);
+
+    if (st != OFFBKG_OK)
+        return fail(ctx, st == OFFBKG_ECONFIG || st == OFFBKG_EDATA
+                             ? CLI_EXIT_USAGE : CLI_EXIT_FAILED);
+    printf("linked %zu of %zu observations to a model (%zu in no group, "
+           "%zu in a group without a model): %s/hdu-index.fits.gz\n",
+           res.n_linked, res.n_obs, res.n_no_group, res.n_no_model,
+           rc->output->dir);
+    return CLI_EXIT_OK;
+}
+
 static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
                     const offbkg_runconf_t *rc, const char *command,
                     const paths_t *p)
@@ -164,6 +180,7 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
     int selects = is_run || strcmp(command, "select") == 0;
     int groups = is_run || strcmp(command, "group") == 0;
     int makes = is_run || strcmp(command, "make") == 0;
+    int indexes = is_run || strcmp(command, "index") == 0;
     const char *files[4] = { NULL };
     size_t n_files = 0;
     offbkg_datastore_t *store = NULL;
@@ -217,11 +234,9 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
         code = do_make(ctx, opt, rc, store, n_groups, mrows, gid, n_mrows);
         free(mrows);
         free(gid);
-    } else if (!selects && !groups) {
-        cli_error("%s: not implemented yet (the configuration is valid)",
-                  command);
-        code = CLI_EXIT_FAILED;
     }
+    if (indexes && code == CLI_EXIT_OK)
+        code = do_index(ctx, rc);
 done:
     if (rows != sel.rows)
         free(rows);

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Index tables (DOMAIN.md §2.7, §5.6, DESIGN.md "Outputs"): a data store
+ * in [output] dir that gammapy opens with DataStore.from_dir, linking each
+ * observation of the target store to the model of its group. */
+#ifndef OFFBKG_INDEX_PRIVATE_H
+#define OFFBKG_INDEX_PRIVATE_H
+
+#include "datastore-private.h"
+#include "runconf-private.h"
+
+/** What an index step did. */
+typedef struct offbkg_index_result {
+    size_t n_obs;          /**< observations of the target store */
+    size_t n_linked;       /**< that got a bkg row */
+    size_t n_no_group;     /**< in no group */
+    size_t n_no_model;     /**< in a group without a model file */
+} offbkg_index_result_t;
+
+/** The relative path from directory @p from_dir to @p to (both must
+ *  exist); a new string, or NULL if either cannot be resolved. */
+char *offbkg_path_relative(const char *from_dir, const char *to);
+
+/** Write hdu-index.fits.gz, obs-index.fits.gz and bkg-index.fits.gz in
+ *  [output] dir for the target store (the [index] path or [datastore]):
+ *  every original row with FILE_DIR rewritten relative to the output
+ *  directory, the old bkg rows of each linked observation replaced by
+ *  exactly one row for the model of its group (regrouped with the
+ *  [group] plugin). A group whose model file does not exist gets no rows
+ *  (with a warning), never a row pointing at nothing. */
+int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                     offbkg_index_result_t *result);
+
+#endif

@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Index tables: hdu-index, obs-index and bkg-index of a data store in the
+ * output directory that links each observation to its group's model. */
+#include <config.h>
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "index-private.h"
+#include "make_write-private.h"
+#include "output-private.h"
+#include "selgroup-private.h"
+
+char *offbkg_path_relative(const char *from_dir, const char *to)
+{
+    char from[PATH_MAX], dest[PATH_MAX];
+    size_t common = 0, ups = 0;
+
+    if (realpath(from_dir, from) == NULL || realpath(to, dest) == NULL)
+        return NULL;
+    /* The longest common prefix that ends at a directory boundary. */
+    for (size_t i = 0;; i++) {
+        bool end_f = from[i] == '\0' || from[i] == '/';
+        bool end_d = dest[i] == '\0' || dest[i] == '/';
+        if (end_f && end_d)
+            common = i;
+        if (from[i] != dest[i] || from[i] == '\0')
+            break;
+    }
+    if (strcmp(from, "/") == 0)
+        common = 0;
+    for (const char *p = from + common; *p != '\0'; p++)
+        if (*p == '/')
+            ups++;
+    const char *rest = dest + common;
+    if (*rest == '/')
+        rest++;
+    size_t n = 3 * ups + strlen(rest) + 2;
+    char *out = malloc(n);
+    if (out == NULL)
+        return NULL;
+    out[0] = '\0';
+    for (size_t i = 0; i < ups; i++)
+        strcat(out, i + 1 < ups || rest[0] != '\0' ? "../" : "..");
+    strcat(out, rest);
+    if (out[0] == '\0')
+        strcpy(out, ".");
+    return out;
+}
+
+/* hdu-index rows being built; strings owned. */
+typedef struct rows {
+    size_t n, cap;
+    int64_t *obs_id;
+    char **type, **hclass, **dir, **file, **name;
+    int64_t *size;
+} rows_t;
+
+static void rows_free(rows_t *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->type[i]);
+        free(r->hclass[i]);
+        free(r->dir[i]);
+        free(r->file[i]);
+        free(r->name[i]);
+    }
+    free(r->obs_id);
+    free(r->type);
+    free(r->hclass);
+    free(r->dir);
+    free(r->file);
+    free(r->name);
+    free(r->size);
+    memset(r, 0, sizeof *r);
+}
+
+static int rows_add(offbkg_ctx_t *ctx, rows_t *r, int64_t obs_id,
+                    const char *type, const char *hclass, const char *dir,
+                    const char *file, const char *name, int64_t size)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 256;
+        void *p[8] = {
+            realloc(r->obs_id, cap * sizeof *r->obs_id),
+            realloc(r->type, cap * sizeof *r->type),
+            realloc(r->hclass, cap * sizeof *r->hclass),
+            realloc(r->dir, cap * sizeof *r->dir),
+            realloc(r->file, cap * sizeof *r->file),
+            realloc(r->name, cap * sizeof *r->name),
+            realloc(r->size, cap * sizeof *r->size), NULL };
+        /* Keep whatever moved, so rows_free stays valid on failure. */
+        if (p[0]) r->obs_id = p[0];
+        if (p[1]) r->type = p[1];
+        if (p[2]) r->hclass = p[2];
+        if (p[3]) r->dir = p[3];
+        if (p[4]) r->file = p[4];
+        if (p[5]) r->name = p[5];
+        if (p[6]) r->size = p[6];
+        for (int i = 0; i < 7; i++)
+            if (p[i] == NULL)
+                return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        r->cap = cap;
+    }
+    size_t i = r->n;
+    r->obs_id[i] = obs_id;
+    r->type[i] = strdup(type);
+    r->hclass[i] = strdup(hclass);
+    r->dir[i] = strdup(dir);
+    r->file[i] = strdup(file);
+    r->name[i] = strdup(name);
+    r->size[i] = size;
+    r->n++;
+    if (!r->type[i] || !r->hclass[i] || !r->dir[i] || !r->file[i]
+        || !r->name[i])
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    return OFFBKG_OK;
+}
+
+static const rows_t *sort_rows_ref;     /* for cmp_rows only */
+
+static int cmp_rows(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    const rows_t *r = sort_rows_ref;
+    if (r->obs_id[x] != r->obs_id[y])
+        return r->obs_id[x] < r->obs_id[y] ? -1 : 1;
+    int c = strcmp(r->type[x], r->type[y]);
+    return c != 0 ? c : (x > y) - (x < y);
+}
+
+/* Write @p r (rows in (OBS_ID, HDU_TYPE) order) as an HDU_INDEX. */
+static int write_hdu_index(offbkg_ctx_t *ctx, const rows_t *r,
+                           const char *path, bool overwrite, bool with_size)
+{
+    size_t *order = malloc((r->n > 0 ? r->n : 1) * sizeof *order);
+    int64_t *ids = malloc((r->n > 0 ? r->n : 1) * sizeof *ids);
+    int64_t *sizes = malloc((r->n > 0 ? r->n : 1) * sizeof *sizes);
+    const char **s[5];
+    char **const src[5] = { r->type, r->hclass, r->dir, r->file, r->name };
+    static const char *const names[5] = { "HDU_TYPE", "HDU_CLASS", "FILE_DIR",
+                                          "FILE_NAME", "HDU_NAME" };
+    offbkg_column_t cols[7];
+    offbkg_output_t out;
+    int st = OFFBKG_OK;
+
+    for (int k = 0; k < 5; k++)
+        s[k] = malloc((r->n > 0 ? r->n : 1) * sizeof(char *));
+    if (!order || !ids || !sizes || !s[0] || !s[1] || !s[2] || !s[3]
+        || !s[4]) {
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < r->n; i++)
+        order[i] = i;
+    sort_rows_ref = r;      /* single-threaded step */
+    qsort(order, r->n, sizeof *order, cmp_rows);
+    sort_rows_ref = NULL;
+    for (size_t i = 0; i < r->n; i++) {
+        ids[i] = r->obs_id[order[i]];
+        sizes[i] = r->size[order[i]];
+        for (int k = 0; k < 5; k++)
+            s[k][i] = src[k][order[i]];
+    }
+    cols[0] = (offbkg_column_t){ .name = "OBS_ID", .type = OFFBKG_COL_INT,
+                                 .unit = "", .i64 = ids };
+    for (int k = 0; k < 5; k++)
+        cols[k + 1] = (offbkg_column_t){ .name = names[k],
+                                         .type = OFFBKG_COL_STRING,
+                                         .unit = "", .str = s[k] };
+    cols[6] = (offbkg_column_t){ .name = "SIZE", .type = OFFBKG_COL_INT,
+                                 .unit = "B", .i64 = sizes };
+    offbkg_table_t t = { r->n, with_size ? 7 : 6, cols };
+    if ((st = offbkg_output_fits(ctx, path, overwrite, &out)) != OFFBKG_OK)
+        goto done;
+    st = offbkg_table_write(ctx, out.fits, "HDU_INDEX", &t, NULL, NULL);
+    if (st == OFFBKG_OK) {
+        int fst = 0;
+        fits_write_key(out.fits, TSTRING, "HDUCLASS", "GADF", NULL, &fst);
+        fits_write_key(out.fits, TSTRING, "HDUDOC", "https://github.com/"
+                       "open-gamma-ray-astro/gamma-astro-data-formats", NULL,
+                       &fst);
+        fits_write_key(out.fits, TSTRING, "HDUVERS", "0.2", NULL, &fst);
+        fits_write_key(out.fits, TSTRING, "HDUCLAS1", "INDEX", NULL, &fst);
+        fits_write_key(out.fits, TSTRING, "HDUCLAS2", "HDU", NULL, &fst);
+        fits_write_key(out.fits, TSTRING, "CREATOR", "offbkg " PACKAGE_VERSION,
+                       NULL, &fst);
+        if (fst != 0)
+            st = offbkg_fits_error(ctx, fst, "%s", path);
+    }
+    st = st == OFFBKG_OK ? offbkg_output_commit(ctx, &out)
+                         : (offbkg_output_abort(&out), st);
+done:
+    free(order);
+    free(ids);
+    free(sizes);
+    for (int k = 0; k < 5; k++)
+        free(s[k]);
+    return st;
+}
+
+/* The obs-index of the target store, with the header keywords that say
+ * what its times and site are. */
+static int write_obs_index(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
+                           const char *path, bool overwrite)
+{
+    static const char *const keys[] = {
+        "MJDREFI", "MJDREFF", "MJDREF", "TIMEUNIT", "TIMESYS", "TIMEREF",
+        "GEOLON", "GEOLAT", "ALTITUDE", "TELESCOP", "INSTRUME", NULL };
+    offbkg_output_t out;
+    fitsfile *in = NULL;
+    int st, fst = 0;
+
+    if ((st = offbkg_output_fits(ctx, path, overwrite, &out)) != OFFBKG_OK)
+        return st;
+    st = offbkg_table_write(ctx, out.fits, "OBS_INDEX", &store->obs, NULL,
+                            NULL);
+    fits_write_key(out.fits, TSTRING, "HDUCLASS", "GADF", NULL, &fst);
+    fits_write_key(out.fits, TSTRING, "HDUVERS", "0.2", NULL, &fst);
+    fits_write_key(out.fits, TSTRING, "HDUCLAS1", "INDEX", NULL, &fst);
+    fits_write_key(out.fits, TSTRING, "HDUCLAS2", "OBS", NULL, &fst);
+    static const char *const needed[] = { "OBS_ID", NULL };
+    if (st == OFFBKG_OK && fst == 0
+        && fits_open_file(&in, store->obs_index_path, READONLY, &fst) == 0
+        && offbkg_fits_find_table(in, needed, NULL)) {
+        for (size_t i = 0; keys[i] != NULL && fst == 0; i++) {
+            char card[FLEN_CARD];
+            int kst = 0;
+            if (fits_read_card(in, (char *)keys[i], card, &kst) == 0)
+                fits_write_record(out.fits, card, &fst);
+        }
+    }
+    if (in != NULL) {
+        int cst = 0;
+        fits_close_file(in, &cst);
+    }
+    fits_clear_errmsg();
+    if (st == OFFBKG_OK && fst != 0)
+        st = offbkg_fits_error(ctx, fst, "%s", path);
+    if (st != OFFBKG_OK) {
+        offbkg_output_abort(&out);
+        return st;
+    }
+    return offbkg_output_commit(ctx, &out);
+}
+
+/* The index of the [model] to link. */
+static int model_to_link(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                         size_t *m)
+{
+    const char *want = rc->index != NULL ? rc->index->model : "";
+
+    if (rc->n_models == 0)
+        return offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: the index step "
+                                "needs the [model] section whose files it "
+                                "links", rc->file);
+    *m = 0;
+    if (want == NULL || want[0] == '\0')
+        return OFFBKG_OK;
+    for (size_t k = 0; k < rc->n_models; k++)
+        if (strcmp(rc->models[k].label, want) == 0) {
+            *m = k;
+            return OFFBKG_OK;
+        }
+    return offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: [index] model = %s: "
+                            "there is no [model %s] section", rc->file, want,
+                            want);
+}
+
+/* The model file of group @p g (either dimension), or NULL. */
+static char *model_file(const offbkg_runconf_t *rc, size_t m, size_t g,
+                        bool smooth, int *dims)
+{
+    for (*dims = 2; *dims <= 3; (*dims)++) {
+        char *p = offbkg_model_path(rc, m, *dims, g, smooth, rc->output->dir);
+        if (p != NULL && access(p, R_OK) == 0)
+            return p;
+        free(p);
+    }
+    return NULL;
+}
+
+/* Copy the target's rows, FILE_DIR made relative to the output directory,
+ * leaving out the bkg rows of the observations in @p linked. */
+static int copy_rows(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
+                     const char *out_dir, const uint8_t *linked, rows_t *r)
+{
+    offbkg_obs_table_t v = offbkg_table_view(&store->hdu);
+    const offbkg_column_t *id = offbkg_obs_table_column(&v, "OBS_ID");
+    const offbkg_column_t *type = offbkg_obs_table_column(&v, "HDU_TYPE");
+    const offbkg_column_t *hclass = offbkg_obs_table_column(&v, "HDU_CLASS");
+    const offbkg_column_t *dir = offbkg_obs_table_column(&v, "FILE_DIR");
+    const offbkg_column_t *file = offbkg_obs_table_column(&v, "FILE_NAME");
+    const offbkg_column_t *name = offbkg_obs_table_column(&v, "HDU_NAME");
+    const offbkg_column_t *size = offbkg_obs_table_column(&v, "SIZE");
+    int st = OFFBKG_OK;
+
+    for (size_t i = 0; st == OFFBKG_OK && i < store->hdu.n_rows; i++) {
+        const char *t = type->str[i];
+        while (*t == ' ')
+            t++;
+        long row = offbkg_datastore_row(store, id->i64[i]);
+        if (strcasecmp(t, "bkg") == 0 && row >= 0 && linked[row])
+            continue;
+        const char *d = dir != NULL ? dir->str[i] : "";
+        while (*d == ' ')
+            d++;
+        size_t n = strlen(store->base_dir) + strlen(d) + 2;
+        char *abs = malloc(n);
+        if (abs == NULL)
+            return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        snprintf(abs, n, "%s%s%s", d[0] == '/' ? "" : store->base_dir,
+                 d[0] == '/' || d[0] == '\0' ? "" : "/", d);
+        char *rel = offbkg_path_relative(out_dir, abs);
+        st = rows_add(ctx, r, id->i64[i], t,
+                      hclass != NULL && hclass->type == OFFBKG_COL_STRING
+                          ? hclass->str[i] : "",
+                      rel != NULL ? rel : abs, file->str[i], name->str[i],
+                      size != NULL && size->type == OFFBKG_COL_INT
+                          ? size->i64[i] : 0);
+        free(rel);
+        free(abs);
+    }
+    return st;
+}
+
+static char *join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                     offbkg_index_result_t *result)
+{
+    const offbkg_index_conf_t *ic = rc->index;
+    offbkg_datastore_conf_t target_conf = *rc->datastore;
+    offbkg_datastore_t *store = NULL;
+    offbkg_grouping_t g = { 0 };
+    rows_t all = { 0 }, bkg = { 0 };
+    size_t *every = NULL, m = 0;
+    uint8_t *linked = NULL;
+    char *paths[3] = { NULL, NULL, NULL };
+    int st;
+
+    memset(result, 0, sizeof *result);
+    if (ic != NULL && ic->path != NULL && ic->path[0] != '\0')
+        target_conf = (offbkg_datastore_conf_t){ ic->path, "", "" };
+    bool smooth = (ic == NULL || ic->smooth);
+    if ((st = model_to_link(ctx, rc, &m)) != OFFBKG_OK)
+        return st;
+    smooth = smooth && rc->smooths[m].module != NULL;
+    paths[0] = join(rc->output->dir, "hdu-index.fits.gz");
+    paths[1] = join(rc->output->dir, "obs-index.fits.gz");
+    paths[2] = join(rc->output->dir, "bkg-index.fits.gz");
+    if (!paths[0] || !paths[1] || !paths[2]) {
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (int k = 0; k < 3 && st == OFFBKG_OK; k++)
+        st = offbkg_output_check(ctx, paths[k], rc->output->overwrite);
+    if (st != OFFBKG_OK
+        || (st = offbkg_datastore_open(ctx, &target_conf, &store))
+               != OFFBKG_OK)
+        goto done;
+    size_t n = store->obs.n_rows;
+    every = malloc((n > 0 ? n : 1) * sizeof *every);
+    linked = calloc(n > 0 ? n : 1, 1);
+    if (every == NULL || linked == NULL) {
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        every[i] = i;
+    /* The grouping is a pure function of a row: apply it to the target. */
+    if ((st = offbkg_group_run(ctx, rc, store, every, n, &g)) != OFFBKG_OK)
+        goto done;
+    result->n_obs = n;
+    result->n_no_group = g.dropped.n_dropped;
+    for (size_t i = 0; st == OFFBKG_OK && i < g.obs.n_rows; i++) {
+        int dims;
+        int64_t obs_id = offbkg_datastore_obs_id(store, g.store_rows[i]);
+        char *file = model_file(rc, m, (size_t)g.group_id[i], smooth, &dims);
+        if (file == NULL) {
+            result->n_no_model++;
+            OFFBKG_WARN(ctx, "OBS_ID %" PRId64 ": group %" PRId64 " has no "
+                        "model file; no bkg row written", obs_id,
+                        g.group_id[i]);
+            continue;
+        }
+        const char *base = strrchr(file, '/') + 1;
+        const char *hclass = dims == 2 ? "bkg_2d" : "bkg_3d";
+        linked[g.store_rows[i]] = 1;
+        result->n_linked++;
+        st = rows_add(ctx, &bkg, obs_id, "bkg", hclass, ".", base,
+                      "BACKGROUND", 0);
+        free(file);
+    }
+    if (st == OFFBKG_OK)
+        st = copy_rows(ctx, store, rc->output->dir, linked, &all);
+    for (size_t i = 0; st == OFFBKG_OK && i < bkg.n; i++)
+        st = rows_add(ctx, &all, bkg.obs_id[i], bkg.type[i], bkg.hclass[i],
+                      bkg.dir[i], bkg.file[i], bkg.name[i], 0);
+    offbkg_obs_table_t hv = offbkg_table_view(&store->hdu);
+    bool with_size = offbkg_obs_table_column(&hv, "SIZE") != NULL;
+    if (st == OFFBKG_OK)
+        st = write_hdu_index(ctx, &all, paths[0], rc->output->overwrite,
+                             with_size);
+    if (st == OFFBKG_OK)
+        st = write_obs_index(ctx, store, paths[1], rc->output->overwrite);
+    if (st == OFFBKG_OK)
+        st = write_hdu_index(ctx, &bkg, paths[2], rc->output->overwrite,
+                             false);
+done:
+    rows_free(&all);
+    rows_free(&bkg);
+    offbkg_grouping_clear(&g);
+    offbkg_datastore_free(store);
+    free(every);
+    free(linked);
+    for (int k = 0; k < 3; k++)
+        free(paths[k]);
+    return st;
+}
