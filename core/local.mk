@@ -14,6 +14,7 @@ core_liboffbkg_la_SOURCES = \
 	core/geom.c \
 	core/output.c core/output-private.h \
 	core/astro.c \
+	core/binning.c \
 	core/cube.c
 core_liboffbkg_la_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) $(INIH_CFLAGS)
 core_liboffbkg_la_LIBADD = $(CFITSIO_LIBS) $(INIH_LIBS) $(LIBLTDL) \
@@ -25,6 +26,7 @@ offbkgincludedir = $(includedir)/offbkg
 offbkginclude_HEADERS = \
 	include/offbkg/offbkg.h \
 	include/offbkg/astro.h \
+	include/offbkg/binning.h \
 	include/offbkg/geom.h \
 	include/offbkg/plugin.h \
 	include/offbkg/status.h \
