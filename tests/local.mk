@@ -88,7 +88,8 @@ check_PROGRAMS += \
 	tests/unit/test_preload \
 	tests/unit/test_shipped_plugins \
 	tests/unit/test_geom \
-	tests/unit/test_binning
+	tests/unit/test_binning \
+	tests/unit/test_models
 tests_unit_test_params_SOURCES = tests/unit/test_params.c
 tests_unit_test_params_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_params_LDADD = $(UNIT_LDADD)
@@ -121,6 +122,9 @@ tests_unit_test_geom_LDADD = $(UNIT_LDADD)
 tests_unit_test_binning_SOURCES = tests/unit/test_binning.c
 tests_unit_test_binning_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_binning_LDADD = $(UNIT_LDADD)
+tests_unit_test_models_SOURCES = tests/unit/test_models.c
+tests_unit_test_models_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_models_LDADD = $(UNIT_LDADD)
 TESTS += $(check_PROGRAMS)
 endif
 
