@@ -516,6 +516,8 @@ static int m3d_fill(void *state, const offbkg_run_t *run, void *contrib)
         ptrdiff_t ie, ix, iy;
         if ((i & 0xffff) == 0xffff && s->host->cancelled != NULL
             && s->host->cancelled(s->host)) {
+            /* Partly filled: the host drops a cancelled run's
+             * contribution. Refusals above change nothing. */
             rc = OFFBKG_ECANCELLED;
             goto done;
         }
@@ -559,7 +561,8 @@ static int m3d_fill(void *state, const offbkg_run_t *run, void *contrib)
     s->host->log(s->host, OFFBKG_LOG_DEBUG,
                  "run %" PRId64 ": %zu events, %" PRIu64 " outside the "
                  "bins, %" PRIu64 " in exclusion regions, %" PRIu64
-                 " not finite; %zu regions near the field of view",
+                 " unusable (not finite, or energy <= 0); %zu regions near "
+                 "the field of view",
                  run->obs_id, run->n_events, n_out, n_excl, n_bad, n_reg);
 done:
     free(reg);
