@@ -22,6 +22,7 @@ core_liboffbkg_la_SOURCES = \
 	core/make_write.c core/make_write-private.h \
 	core/index.c core/index-private.h \
 	core/astro.c \
+	core/binning.c \
 	core/cube.c \
 	core/bkg_io.c core/bkg_io-private.h
 core_liboffbkg_la_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) $(INIH_CFLAGS)
@@ -34,6 +35,7 @@ offbkgincludedir = $(includedir)/offbkg
 offbkginclude_HEADERS = \
 	include/offbkg/offbkg.h \
 	include/offbkg/astro.h \
+	include/offbkg/binning.h \
 	include/offbkg/geom.h \
 	include/offbkg/plugin.h \
 	include/offbkg/status.h \

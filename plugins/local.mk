@@ -43,3 +43,20 @@ endif
 plugins_group_bins_la_SOURCES = plugins/group_bins.c
 plugins_group_bins_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_group_bins_la_LIBADD = $(PLUGIN_LIBADD)
+
+# Shared by the model plugins; compiled into each, exported by none.
+MODEL_GRID_SOURCES = plugins/shared/model_grid.c plugins/shared/model_grid.h
+
+if BUILD_PLUGIN_MODEL_2D
+pkglib_LTLIBRARIES += plugins/model_2d.la
+endif
+plugins_model_2d_la_SOURCES = plugins/model_2d.c $(MODEL_GRID_SOURCES)
+plugins_model_2d_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_model_2d_la_LIBADD = $(PLUGIN_LIBADD)
+
+if BUILD_PLUGIN_MODEL_3D
+pkglib_LTLIBRARIES += plugins/model_3d.la
+endif
+plugins_model_3d_la_SOURCES = plugins/model_3d.c $(MODEL_GRID_SOURCES)
+plugins_model_3d_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_model_3d_la_LIBADD = $(PLUGIN_LIBADD)

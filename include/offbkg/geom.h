@@ -39,6 +39,14 @@ void offbkg_offset_frame_forward(const offbkg_offset_frame_t *frame,
                                  double lon_deg, double lat_deg,
                                  double *lon_off_deg, double *lat_off_deg);
 
+/** Great-circle offset of (lon, lat) from the frame's origin, in
+ *  degrees: atan2(hypot(y', z'), x') of the offset-frame unit vector,
+ *  with the origin's sine and cosine taken from @p frame. Equal to
+ *  offbkg_sep_deg(origin, point) (the same Vincenty form), for event
+ *  loops around one pointing. */
+double offbkg_offset_frame_sep_deg(const offbkg_offset_frame_t *frame,
+                                   double lon_deg, double lat_deg);
+
 /** The inverse of offbkg_offset_frame_forward; lon in [0, 360). */
 void offbkg_offset_frame_inverse(const offbkg_offset_frame_t *frame,
                                  double lon_off_deg, double lat_off_deg,

@@ -9,5 +9,6 @@
 #include <offbkg/plugin.h>
 #include <offbkg/geom.h>
 #include <offbkg/astro.h>
+#include <offbkg/binning.h>
 
 #endif

@@ -81,6 +81,43 @@ static void test_offset_frame(void **unused)
     }
 }
 
+static void test_offset_frame_sep(void **unused)
+{
+    static const double pnt[][2] = {
+        { CRAB_RA, CRAB_DEC }, { 0, 90 }, { 359.5, -30 }, { 10, 0 },
+    };
+    static const double pts[][2] = {
+        { 85.0, 23.5 }, { 0.2, 89.1 }, { 180, 89.9 }, { 0.3, -29.0 },
+        { 11, 1e-9 }, { 190, 0 }, { 10, 1e-10 },
+    };
+    (void)unused;
+
+    for (size_t i = 0; i < sizeof pnt / sizeof pnt[0]; i++) {
+        offbkg_offset_frame_t f;
+        offbkg_offset_frame_init(&f, pnt[i][0], pnt[i][1]);
+        for (size_t j = 0; j < sizeof pts / sizeof pts[0]; j++) {
+            double want = offbkg_sep_deg(pnt[i][0], pnt[i][1], pts[j][0],
+                                         pts[j][1]);
+            double got = offbkg_offset_frame_sep_deg(&f, pts[j][0],
+                                                     pts[j][1]);
+            /* the same formula with hoisted trig: bit for bit */
+            assert_true(got == want);
+        }
+    }
+    {
+        offbkg_offset_frame_t f;
+        offbkg_offset_frame_init(&f, CRAB_RA, CRAB_DEC);
+        assert_near(offbkg_offset_frame_sep_deg(&f, 85.0, 23.5),
+                    1.9482375372363698, 1e-12);
+        assert_near(offbkg_offset_frame_sep_deg(&f, CRAB_RA, CRAB_DEC), 0,
+                    0);
+        /* small angles keep their precision */
+        assert_near(offbkg_offset_frame_sep_deg(&f, CRAB_RA,
+                                                CRAB_DEC + 1e-9),
+                    1e-9, 1e-14);
+    }
+}
+
 static void test_solid_angles(void **unused)
 {
     (void)unused;
@@ -154,6 +191,7 @@ int main(void)
         cmocka_unit_test(test_separation),
         cmocka_unit_test(test_position_angle),
         cmocka_unit_test(test_offset_frame),
+        cmocka_unit_test(test_offset_frame_sep),
         cmocka_unit_test(test_solid_angles),
         cmocka_unit_test(test_galactic),
         cmocka_unit_test(test_time),

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * The shipped plugins through the real loader: select/all,
- * select/offplane and group/zenith are loaded from the build tree, their
- * configs filled by the host from their parameter tables, and their
- * operations run on small in-memory observation tables. */
+ * The shipped plugins through the real loader: every one loads from the
+ * build tree; select/all, select/offplane and group/zenith get their
+ * configs filled by the host from their parameter tables and their
+ * operations run on small in-memory observation tables (the model
+ * plugins are tested in test_models.c). */
 #include <config.h>
 
 #include <stdarg.h>
@@ -249,6 +250,8 @@ static void test_shipped_plugins_load_from_build_tree(void **state)
         { OFFBKG_STAGE_SELECT, "all", "select_all" },
         { OFFBKG_STAGE_SELECT, "offplane", "select_offplane" },
         { OFFBKG_STAGE_GROUP, "zenith", "group_zenith" },
+        { OFFBKG_STAGE_MODEL, "2d", "model_2d" },
+        { OFFBKG_STAGE_MODEL, "3d", "model_3d" },
     };
     fixture_t *f = *state;
 
