@@ -21,6 +21,7 @@ core_liboffbkg_la_SOURCES = \
 	core/make.c core/make-private.h \
 	core/make_write.c core/make_write-private.h \
 	core/index.c core/index-private.h \
+	core/report.c core/report-private.h \
 	core/astro.c \
 	core/binning.c \
 	core/cube.c \

@@ -16,6 +16,7 @@
 #include "../make-private.h"
 #include "../make_write-private.h"
 #include "../output-private.h"
+#include "../report-private.h"
 #include "../runconf-private.h"
 #include "../selgroup-private.h"
 #include "cli.h"
@@ -25,6 +26,7 @@ typedef struct paths {
     char *run_list;
     char *obs;
     char *group_def;
+    char *report;
 } paths_t;
 
 static char *out_path(const offbkg_runconf_t *rc, const char *name)
@@ -41,6 +43,7 @@ static void paths_free(paths_t *p)
     free(p->run_list);
     free(p->obs);
     free(p->group_def);
+    free(p->report);
 }
 
 static int fail(offbkg_ctx_t *ctx, int code)
@@ -107,15 +110,15 @@ static size_t thread_count(const cli_options_t *opt,
     return n > 0 ? (size_t)n : 1;
 }
 
+/* The models of runs @p rows in groups @p group_id, written; *make and
+ * *written (the files) are the caller's to clear. */
 static int do_make(offbkg_ctx_t *ctx, const cli_options_t *opt,
                    const offbkg_runconf_t *rc,
                    const offbkg_datastore_t *store, size_t n_groups,
-                   const size_t *rows, const int64_t *group_id, size_t n)
+                   const size_t *rows, const int64_t *group_id, size_t n,
+                   offbkg_make_t *make, char ***written, size_t *n_written)
 {
     offbkg_regions_t regions = { 0 };
-    offbkg_make_t make = { 0 };
-    char **written = NULL;
-    size_t n_written = 0;
     int code = CLI_EXIT_OK;
 
     if (offbkg_models_check(ctx, rc, n_groups, rc->output->dir,
@@ -127,32 +130,28 @@ static int do_make(offbkg_ctx_t *ctx, const cli_options_t *opt,
         OFFBKG_INFO(ctx, "%zu exclusion region%s", regions.n,
                     regions.n == 1 ? "" : "s");
     if (offbkg_make_run(ctx, rc, store, &regions, n_groups, rows, group_id, n,
-                        thread_count(opt, rc), opt->strict, &make)
+                        thread_count(opt, rc), opt->strict, make)
             != OFFBKG_OK
-        || offbkg_models_write(ctx, rc, &make, rc->output->dir,
-                               rc->output->overwrite, &written, &n_written)
+        || offbkg_models_write(ctx, rc, make, rc->output->dir,
+                               rc->output->overwrite, written, n_written)
                != OFFBKG_OK) {
         code = fail(ctx, CLI_EXIT_FAILED);
         goto done;
     }
     size_t skipped = 0;
-    for (size_t i = 0; i < make.n_runs; i++)
-        skipped += make.runs[i].skipped != NULL;
+    for (size_t i = 0; i < make->n_runs; i++)
+        skipped += make->runs[i].skipped != NULL;
     printf("made models from %zu of %zu runs%s\n", n - skipped, n,
            skipped ? " (see the warnings for the skipped ones)" : "");
-    for (size_t m = 0; m < make.n_models; m++)
-        for (size_t g = 0; g < make.n_groups; g++)
-            if (make.models[m].no_model[g] != NULL)
+    for (size_t m = 0; m < make->n_models; m++)
+        for (size_t g = 0; g < make->n_groups; g++)
+            if (make->models[m].no_model[g] != NULL)
                 OFFBKG_WARN(ctx, "[%s] group %zu: no model: %s",
-                            make.models[m].conf->section, g,
-                            make.models[m].no_model[g]);
-    for (size_t i = 0; i < n_written; i++)
-        printf("  %s\n", written[i]);
+                            make->models[m].conf->section, g,
+                            make->models[m].no_model[g]);
+    for (size_t i = 0; i < *n_written; i++)
+        printf("  %s\n", (*written)[i]);
 done:
-    for (size_t i = 0; i < n_written; i++)
-        free(written[i]);
-    free(written);
-    offbkg_make_clear(&make);
     offbkg_regions_free(&regions);
     return code;
 }
@@ -181,12 +180,15 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
     int groups = is_run || strcmp(command, "group") == 0;
     int makes = is_run || strcmp(command, "make") == 0;
     int indexes = is_run || strcmp(command, "index") == 0;
-    const char *files[4] = { NULL };
+    const char *files[5] = { NULL };
     size_t n_files = 0;
     offbkg_datastore_t *store = NULL;
     offbkg_selection_t sel = { 0 };
     offbkg_grouping_t g = { 0 };
-    size_t *rows = NULL, n_rows = 0;
+    offbkg_make_t make = { 0 };
+    size_t *rows = NULL, n_rows = 0, *mrows = NULL, n_written = 0;
+    int64_t *gid = NULL;
+    char **written = NULL;
     int code;
 
     if (selects)
@@ -195,6 +197,8 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
         files[n_files++] = p->obs;
         files[n_files++] = p->group_def;
     }
+    if (makes)
+        files[n_files++] = p->report;
     if ((code = check_outputs(ctx, rc, files)) != CLI_EXIT_OK)
         return code;
     if (offbkg_datastore_open(ctx, rc->datastore, &store) != OFFBKG_OK)
@@ -222,22 +226,36 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
     }
     if (makes && is_run) {
         code = do_make(ctx, opt, rc, store, g.n_groups, g.store_rows,
-                       g.group_id, g.obs.n_rows);
+                       g.group_id, g.obs.n_rows, &make, &written, &n_written);
     } else if (makes) {
-        size_t *mrows = NULL, n_mrows = 0, n_groups = 0;
-        int64_t *gid = NULL;
+        size_t n_mrows = 0, n_groups = 0;
         if (offbkg_grouping_read(ctx, p->obs, p->group_def, store, &mrows,
                                  &gid, &n_mrows, &n_groups) != OFFBKG_OK) {
             code = fail(ctx, CLI_EXIT_FAILED);
             goto done;
         }
-        code = do_make(ctx, opt, rc, store, n_groups, mrows, gid, n_mrows);
-        free(mrows);
-        free(gid);
+        code = do_make(ctx, opt, rc, store, n_groups, mrows, gid, n_mrows,
+                       &make, &written, &n_written);
     }
     if (indexes && code == CLI_EXIT_OK)
         code = do_index(ctx, rc);
+    if (makes && code == CLI_EXIT_OK) {
+        offbkg_report_t report = {
+            command, rc, store, is_run ? &sel : NULL, is_run ? &g : NULL,
+            &make, (const char *const *)written, n_written };
+        if (offbkg_report_write(ctx, &report, p->report,
+                                rc->output->overwrite) != OFFBKG_OK)
+            code = fail(ctx, CLI_EXIT_FAILED);
+        else
+            printf("report: %s\n", p->report);
+    }
 done:
+    for (size_t i = 0; i < n_written; i++)
+        free(written[i]);
+    free(written);
+    free(mrows);
+    free(gid);
+    offbkg_make_clear(&make);
     if (rows != sel.rows)
         free(rows);
     offbkg_grouping_clear(&g);
@@ -268,7 +286,9 @@ int cli_pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
     p.run_list = out_path(rc, "run.lis");
     p.obs = out_path(rc, "obs.fits");
     p.group_def = out_path(rc, "group-def.fits");
-    if (p.run_list == NULL || p.obs == NULL || p.group_def == NULL) {
+    p.report = out_path(rc, "report.json");
+    if (p.run_list == NULL || p.obs == NULL || p.group_def == NULL
+        || p.report == NULL) {
         cli_error("out of memory");
         code = CLI_EXIT_FAILED;
     } else {

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * report.json (DESIGN.md "Outputs"). Written by hand: the structure is
+ * small and fixed, and a JSON library would be one more dependency. */
+#include <config.h>
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output-private.h"
+#include "report-private.h"
+
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;
+         p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", f);
+        else if (*p == '\t')
+            fputs("\\t", f);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+/* JSON has no NaN: write null instead. */
+static void json_number(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, "%.17g", v);
+    else
+        fputs("null", f);
+}
+
+static void plugin(FILE *f, const char *indent, const offbkg_stage_conf_t *sc,
+                   const char *end)
+{
+    fprintf(f, "%s{\"section\": ", indent);
+    json_string(f, sc->section);
+    fputs(", \"plugin\": ", f);
+    json_string(f, sc->module->name);
+    fputs(", \"version\": ", f);
+    json_string(f, sc->module->desc->version);
+    fputs(", \"file\": ", f);
+    json_string(f, sc->module->file);
+    fprintf(f, "}%s\n", end);
+}
+
+static void dropped(FILE *f, const char *key, const offbkg_selection_t *s,
+                    const char *end)
+{
+    fprintf(f, "  \"%s\": [", key);
+    for (size_t i = 0; i < s->n_dropped; i++) {
+        fprintf(f, "%s\n    {\"obs_id\": %" PRId64 ", \"reason\": ",
+                i ? "," : "", s->dropped_ids[i]);
+        json_string(f, s->dropped_why[i]);
+        fputc('}', f);
+    }
+    fprintf(f, "%s]%s\n", s->n_dropped ? "\n  " : "", end);
+}
+
+static void runs(FILE *f, const offbkg_make_t *m)
+{
+    fputs("  \"runs\": [", f);
+    for (size_t i = 0; i < m->n_runs; i++) {
+        const offbkg_run_report_t *r = &m->runs[i];
+        fprintf(f, "%s\n    {\"obs_id\": %" PRId64 ", \"group_id\": %d, "
+                "\"events_read\": %zu, \"events_nonfinite\": %zu, "
+                "\"events_bad_energy\": %zu, \"exclusion_regions\": %zu, "
+                "\"ontime_s\": ", i ? "," : "", r->obs_id, (int)r->group_id,
+                r->n_events, r->n_nonfinite, r->n_bad_energy, r->n_regions);
+        json_number(f, r->ontime_s);
+        fputs(", \"livetime_s\": ", f);
+        json_number(f, r->livetime_s);
+        fputs(", \"skipped\": ", f);
+        if (r->skipped != NULL)
+            json_string(f, r->skipped);
+        else
+            fputs("null", f);
+        fputc('}', f);
+    }
+    fprintf(f, "%s],\n", m->n_runs ? "\n  " : "");
+}
+
+static void groups(FILE *f, const offbkg_make_t *m)
+{
+    fputs("  \"groups\": [", f);
+    for (size_t g = 0; g < m->n_groups; g++) {
+        size_t events = 0;
+        double on = 0, live = 0;
+        for (size_t i = 0; i < m->n_runs; i++) {
+            const offbkg_run_report_t *r = &m->runs[i];
+            if (r->skipped != NULL || (size_t)r->group_id != g)
+                continue;
+            events += r->n_events;
+            on += r->ontime_s;
+            live += r->livetime_s;
+        }
+        fprintf(f, "%s\n    {\"group_id\": %zu, \"runs\": %zu, "
+                "\"events_read\": %zu, \"ontime_s\": ", g ? "," : "", g,
+                m->runs_used[g], events);
+        json_number(f, on);
+        fputs(", \"livetime_s\": ", f);
+        json_number(f, live);
+        fputs(", \"models\": [", f);
+        for (size_t k = 0; k < m->n_models; k++) {
+            const offbkg_cube_t *c = m->models[k].cubes[g];
+            double counts = 0;
+            for (size_t i = 0; c != NULL && i < c->n_cells; i++)
+                counts += c->counts[i];
+            fprintf(f, "%s{\"section\": ", k ? ", " : "");
+            json_string(f, m->models[k].conf->section);
+            if (c != NULL)
+                fprintf(f, ", \"counts_in_binning\": %.0f, \"no_model\": "
+                        "null}", counts);
+            else {
+                fputs(", \"counts_in_binning\": 0, \"no_model\": ", f);
+                json_string(f, m->models[k].no_model[g]);
+                fputc('}', f);
+            }
+        }
+        fputs("]}", f);
+    }
+    fprintf(f, "%s],\n", m->n_groups ? "\n  " : "");
+}
+
+int offbkg_report_write(offbkg_ctx_t *ctx, const offbkg_report_t *r,
+                        const char *path, bool overwrite)
+{
+    const offbkg_runconf_t *rc = r->rc;
+    offbkg_output_t out;
+    char *config = offbkg_runconf_format(rc);
+    int st;
+
+    if (config == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    if ((st = offbkg_output_text(ctx, path, overwrite, &out)) != OFFBKG_OK) {
+        free(config);
+        return st;
+    }
+    FILE *f = out.text;
+    fputs("{\n  \"creator\": \"offbkg " PACKAGE_VERSION "\",\n", f);
+    fputs("  \"command\": ", f);
+    json_string(f, r->command);
+    fputs(",\n  \"config_file\": ", f);
+    json_string(f, rc->file);
+    fputs(",\n  \"config\": ", f);
+    json_string(f, config);
+    fputs(",\n  \"data_store\": ", f);
+    json_string(f, rc->datastore->path);
+    if (r->store != NULL)
+        fprintf(f, ",\n  \"runs_in_store\": %zu", r->store->obs.n_rows);
+    fputs(",\n  \"plugins\": [\n", f);
+    plugin(f, "    ", &rc->select, ",");
+    plugin(f, "    ", &rc->group, rc->n_models ? "," : "");
+    for (size_t m = 0; m < rc->n_models; m++) {
+        bool last_model = m + 1 == rc->n_models;
+        bool smooth = rc->smooths[m].module != NULL;
+        plugin(f, "    ", &rc->models[m], last_model && !smooth ? "" : ",");
+        if (smooth)
+            plugin(f, "    ", &rc->smooths[m], last_model ? "" : ",");
+    }
+    fputs("  ],\n", f);
+    if (r->selection != NULL) {
+        fprintf(f, "  \"selected\": %zu,\n", r->selection->n);
+        dropped(f, "dropped_by_select", r->selection, ",");
+    }
+    if (r->grouping != NULL) {
+        fprintf(f, "  \"grouped\": %zu,\n  \"groups_defined\": %zu,\n",
+                r->grouping->obs.n_rows, r->grouping->n_groups);
+        dropped(f, "dropped_by_group", &r->grouping->dropped, ",");
+    }
+    if (r->make != NULL) {
+        runs(f, r->make);
+        groups(f, r->make);
+    }
+    fputs("  \"files\": [", f);
+    for (size_t i = 0; i < r->n_files; i++) {
+        fputs(i ? ",\n    " : "\n    ", f);
+        json_string(f, r->files[i]);
+    }
+    fprintf(f, "%s]\n}\n", r->n_files ? "\n  " : "");
+    free(config);
+    return offbkg_output_commit(ctx, &out);
+}
