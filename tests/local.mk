@@ -10,7 +10,9 @@ AM_TESTS_ENVIRONMENT = \
 	export OFFBKG_TEST_PLUGINS; \
 	OFFBKG='$(abs_top_builddir)/offbkg'; export OFFBKG; \
 	OFFBKG_WRAPPER='$(OFFBKG_WRAPPER)'; export OFFBKG_WRAPPER; \
-	top_srcdir='$(abs_top_srcdir)'; export top_srcdir;
+	top_srcdir='$(abs_top_srcdir)'; export top_srcdir; \
+	OFFBKG_DR1=$${OFFBKG_DR1:-'$(abs_top_srcdir)/../shared/data/hess-dl3-dr1'}; \
+	export OFFBKG_DR1;
 
 # Test-only plugins (built for make check, never installed).
 TEST_PLUGIN_LDFLAGS = $(PLUGIN_LDFLAGS) -rpath /nowhere
@@ -80,14 +82,16 @@ tests_plugins_model_fake_la_LIBADD = $(PLUGIN_LIBADD)
 if HAVE_CMOCKA
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/core
 UNIT_LDADD = core/liboffbkg.la $(CMOCKA_LIBS)
-check_PROGRAMS += \
+UNIT_TESTS = \
 	tests/unit/test_params \
 	tests/unit/test_ini \
 	tests/unit/test_runconf \
 	tests/unit/test_registry \
 	tests/unit/test_preload \
 	tests/unit/test_shipped_plugins \
-	tests/unit/test_geom
+	tests/unit/test_geom \
+	tests/unit/test_datastore
+check_PROGRAMS += $(UNIT_TESTS)
 tests_unit_test_params_SOURCES = tests/unit/test_params.c
 tests_unit_test_params_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_params_LDADD = $(UNIT_LDADD)
@@ -117,7 +121,12 @@ tests_unit_test_shipped_plugins_LDADD = $(UNIT_LDADD)
 tests_unit_test_geom_SOURCES = tests/unit/test_geom.c
 tests_unit_test_geom_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_geom_LDADD = $(UNIT_LDADD)
-TESTS += $(check_PROGRAMS)
+# Writes its own small data stores with cfitsio; reads $OFFBKG_DR1 too.
+tests_unit_test_datastore_SOURCES = tests/unit/test_datastore.c \
+	tests/unit/storegen.h
+tests_unit_test_datastore_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
+tests_unit_test_datastore_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
+TESTS += $(UNIT_TESTS)
 endif
 
 # End-to-end tests of the command line (TAP shell scripts).
