@@ -1352,6 +1352,29 @@ static void test_run_list_no_header(void **state)
     assert_contains(offbkg_error_msg(f->ctx), "header OBS_ID");
 }
 
+/* Lines of any length: a long comment is one line, and the line numbers
+ * of later lines stay right. */
+static void test_run_list_long_comment(void **state)
+{
+    fixture_t *f = *state;
+    char path[PATH_MAX], want[PATH_MAX + 32], text[2048] = "OBS_ID\n# ";
+    size_t *rows = NULL, n = 0;
+
+    open_runlist_store(f);
+    for (int i = 0; i < 100; i++)
+        strcat(text, "20136 ");          /* 600 characters */
+    strcat(text, "\n40\n");
+    assert_int_equal(read_run_list(f, text, &rows, &n, path), OFFBKG_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(rows[0], 3);
+    free(rows);
+
+    strcat(text, "4O\n");
+    assert_int_equal(read_run_list(f, text, &rows, &n, path), OFFBKG_EDATA);
+    snprintf(want, sizeof want, "%s:4: '4O' is not an OBS_ID", path);
+    assert_string_equal(offbkg_error_msg(f->ctx), want);
+}
+
 static void test_run_list_missing_file(void **state)
 {
     fixture_t *f = *state;
@@ -1678,6 +1701,7 @@ int main(void)
         FIXTURE_TEST(test_run_list_read),
         FIXTURE_TEST(test_run_list_bad_line),
         FIXTURE_TEST(test_run_list_no_header),
+        FIXTURE_TEST(test_run_list_long_comment),
         FIXTURE_TEST(test_run_list_missing_file),
         FIXTURE_TEST(test_run_list_write_read),
         FIXTURE_TEST(test_group_zenith_edges),
