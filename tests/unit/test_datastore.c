@@ -163,15 +163,12 @@ static void card(cards_t *c, const char *fmt, ...)
     c->p[++c->n] = NULL;
 }
 
-/* Load run.ini (@p text) from the store's root; false (test skipped)
- * when make check's plugin path is not set. */
-static bool load_conf(fixture_t *f, const char *text)
+/* Load run.ini (@p text) from the store's root, with the plugins of
+ * $OFFBKG_PLUGIN_PATH. */
+static void load_conf(fixture_t *f, const char *text)
 {
     char path[PATH_MAX];
-    const char *plugins = getenv("OFFBKG_PLUGIN_PATH");
 
-    if (plugins == NULL || plugins[0] == '\0')
-        return false;
     assert_int_equal(sg_write_text(sg_path(path, f->dir, "run.ini"), text),
                      0);
     if (offbkg_runconf_load(f->ctx, path, NULL, 0, &f->diags, &f->rc)
@@ -180,7 +177,6 @@ static bool load_conf(fixture_t *f, const char *text)
                                  : NULL;
         fail_msg("run.ini does not load: %s", d != NULL ? d : "?");
     }
-    return true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -481,9 +477,8 @@ static void test_datastore_cta_like(void **state)
     size_t n = 0;
 
     write_cta_like(f);
-    if (!load_conf(f, "[datastore]\npath = index/gps\n"
-                      "[select]\nplugin = all\n[group]\nplugin = zenith\n"))
-        skip();
+    load_conf(f, "[datastore]\npath = index/gps\n"
+                 "[select]\nplugin = all\n[group]\nplugin = zenith\n");
     assert_string_equal(f->rc->datastore->path,
                         sg_path(want, f->dir, "index/gps"));
     assert_int_equal(offbkg_datastore_open(f->ctx, f->rc->datastore,
@@ -1479,8 +1474,7 @@ static void test_group_zenith_edges(void **state)
     offbkg_grouping_t g;
 
     open_zenith_store(f);
-    if (!load_conf(f, zenith_ini))
-        skip();
+    load_conf(f, zenith_ini);
     assert_int_equal(offbkg_group_run(f->ctx, f->rc, f->store, rows, 6, &g),
                      OFFBKG_OK);
     assert_int_equal(g.n_groups, 2);
@@ -1550,8 +1544,7 @@ static void test_group_write_files(void **state)
     int st = 0, any;
 
     open_zenith_store(f);
-    if (!load_conf(f, zenith_ini))
-        skip();
+    load_conf(f, zenith_ini);
     assert_int_equal(offbkg_group_run(f->ctx, f->rc, f->store, rows, 6, &g),
                      OFFBKG_OK);
     sg_path(obs, f->dir, "obs.fits");
@@ -1633,8 +1626,7 @@ static void test_datastore_dr1(void **state)
     char *path = NULL, *hdu = NULL;
     size_t n = 0;
 
-    if (dir == NULL)
-        skip();
+    assert_non_null(dir);   /* main() runs this test only then */
     f->conf.path = dir;
     assert_int_equal(open_store(f), OFFBKG_OK);
     assert_int_equal(f->store->obs.n_rows, 105);
@@ -1678,35 +1670,55 @@ static void test_datastore_dr1(void **state)
 
 #define FIXTURE_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/* Every test but the one on the real DR1 store. */
+#define STORE_TESTS \
+    FIXTURE_TEST(test_datastore_dr1_like), \
+    FIXTURE_TEST(test_datastore_cta_like), \
+    FIXTURE_TEST(test_datastore_magic_like), \
+    FIXTURE_TEST(test_datastore_veritas_like), \
+    FIXTURE_TEST(test_datastore_zenith_computed), \
+    FIXTURE_TEST(test_datastore_zenith_site_from_index), \
+    FIXTURE_TEST(test_datastore_zenith_no_site), \
+    FIXTURE_TEST(test_datastore_livetime_from_gti), \
+    FIXTURE_TEST(test_datastore_alternative_columns), \
+    FIXTURE_TEST(test_datastore_missing_obs_index), \
+    FIXTURE_TEST(test_datastore_missing_hdu_index), \
+    FIXTURE_TEST(test_datastore_obs_index_without_obs_id), \
+    FIXTURE_TEST(test_datastore_duplicate_obs_id), \
+    FIXTURE_TEST(test_datastore_obs_id_not_integer), \
+    FIXTURE_TEST(test_datastore_hdu_index_without_hdu_name), \
+    FIXTURE_TEST(test_datastore_hdu_obs_id_not_integer), \
+    FIXTURE_TEST(test_datastore_locate), \
+    FIXTURE_TEST(test_run_list_read), \
+    FIXTURE_TEST(test_run_list_bad_line), \
+    FIXTURE_TEST(test_run_list_no_header), \
+    FIXTURE_TEST(test_run_list_long_comment), \
+    FIXTURE_TEST(test_run_list_missing_file), \
+    FIXTURE_TEST(test_run_list_write_read), \
+    FIXTURE_TEST(test_group_zenith_edges), \
+    FIXTURE_TEST(test_group_write_files)
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        FIXTURE_TEST(test_datastore_dr1_like),
-        FIXTURE_TEST(test_datastore_cta_like),
-        FIXTURE_TEST(test_datastore_magic_like),
-        FIXTURE_TEST(test_datastore_veritas_like),
-        FIXTURE_TEST(test_datastore_zenith_computed),
-        FIXTURE_TEST(test_datastore_zenith_site_from_index),
-        FIXTURE_TEST(test_datastore_zenith_no_site),
-        FIXTURE_TEST(test_datastore_livetime_from_gti),
-        FIXTURE_TEST(test_datastore_alternative_columns),
-        FIXTURE_TEST(test_datastore_missing_obs_index),
-        FIXTURE_TEST(test_datastore_missing_hdu_index),
-        FIXTURE_TEST(test_datastore_obs_index_without_obs_id),
-        FIXTURE_TEST(test_datastore_duplicate_obs_id),
-        FIXTURE_TEST(test_datastore_obs_id_not_integer),
-        FIXTURE_TEST(test_datastore_hdu_index_without_hdu_name),
-        FIXTURE_TEST(test_datastore_hdu_obs_id_not_integer),
-        FIXTURE_TEST(test_datastore_locate),
-        FIXTURE_TEST(test_run_list_read),
-        FIXTURE_TEST(test_run_list_bad_line),
-        FIXTURE_TEST(test_run_list_no_header),
-        FIXTURE_TEST(test_run_list_long_comment),
-        FIXTURE_TEST(test_run_list_missing_file),
-        FIXTURE_TEST(test_run_list_write_read),
-        FIXTURE_TEST(test_group_zenith_edges),
-        FIXTURE_TEST(test_group_write_files),
+    const struct CMUnitTest tests[] = { STORE_TESTS };
+    const struct CMUnitTest with_dr1[] = {
+        STORE_TESTS,
         FIXTURE_TEST(test_datastore_dr1),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    const char *plugins = getenv("OFFBKG_PLUGIN_PATH");
+
+    /* cmocka reports skip() as "not ok ... # SKIP", a failure for
+     * automake's TAP driver: leave tests out instead, and say so. */
+    if (plugins == NULL || plugins[0] == '\0') {
+        printf("1..0 # SKIP OFFBKG_PLUGIN_PATH is not set (make check sets "
+               "it to the build tree)\n");
+        return 0;
+    }
+    if (dr1_path() == NULL) {
+        printf("# no H.E.S.S. DR1 store at '%s' (set OFFBKG_DR1): "
+               "test_datastore_dr1 not run\n",
+               getenv("OFFBKG_DR1") ? getenv("OFFBKG_DR1") : "");
+        return cmocka_run_group_tests(tests, NULL, NULL);
+    }
+    return cmocka_run_group_tests(with_dr1, NULL, NULL);
 }
