@@ -11,6 +11,8 @@ AM_TESTS_ENVIRONMENT = \
 	OFFBKG='$(abs_top_builddir)/offbkg'; export OFFBKG; \
 	OFFBKG_WRAPPER='$(OFFBKG_WRAPPER)'; export OFFBKG_WRAPPER; \
 	top_srcdir='$(abs_top_srcdir)'; export top_srcdir; \
+	OFFBKG_FITSTAB='$(abs_top_builddir)/tests/tools/fitstab'; \
+	export OFFBKG_FITSTAB; \
 	OFFBKG_DR1=$${OFFBKG_DR1:-'$(abs_top_srcdir)/../shared/data/hess-dl3-dr1'}; \
 	export OFFBKG_DR1;
 
@@ -78,6 +80,12 @@ tests_plugins_model_fake_la_SOURCES = tests/plugins/model_fake.c
 tests_plugins_model_fake_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_model_fake_la_LIBADD = $(PLUGIN_LIBADD)
 
+# Helper programs for the shell tests (built, never run as tests).
+check_PROGRAMS += tests/tools/fitstab
+tests_tools_fitstab_SOURCES = tests/tools/fitstab.c
+tests_tools_fitstab_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS)
+tests_tools_fitstab_LDADD = $(CFITSIO_LIBS)
+
 # Unit tests (cmocka): one program per core module.
 if HAVE_CMOCKA
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/core
@@ -130,8 +138,9 @@ TESTS += $(UNIT_TESTS)
 endif
 
 # End-to-end tests of the command line (TAP shell scripts).
-dist_check_SCRIPTS += tests/run/cli.sh tests/run/tap.sh
-TESTS += tests/run/cli.sh
+dist_check_SCRIPTS += tests/run/cli.sh tests/run/tap.sh \
+	tests/run/dr1_select.sh
+TESTS += tests/run/cli.sh tests/run/dr1_select.sh
 EXTRA_DIST += tests/data/README
 
 # make check-valgrind: the whole suite under memcheck. Test programs run
