@@ -255,6 +255,10 @@ int offbkg_run_list_read(offbkg_ctx_t *ctx, const char *path,
     fclose(f);
     if (r == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    if (st == OFFBKG_OK && !header)
+        st = offbkg_error_set(ctx, OFFBKG_EDATA, "%s: not a run list (no "
+                              "header OBS_ID; the file is empty or all "
+                              "comments)", path);
     if (st != OFFBKG_OK) {
         free(r);
         *n = 0;

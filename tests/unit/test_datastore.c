@@ -1356,6 +1356,28 @@ static void test_run_list_no_header(void **state)
     assert_contains(offbkg_error_msg(f->ctx), "header OBS_ID");
 }
 
+/* An empty file, or one of comments only, has no header: not a run list
+ * (old gammapy's CSV reader refused it too), rather than zero runs. */
+static void test_run_list_empty(void **state)
+{
+    fixture_t *f = *state;
+    char path[PATH_MAX];
+    size_t *rows = NULL, n = 0;
+
+    open_runlist_store(f);
+    assert_int_equal(read_run_list(f, "", &rows, &n, path), OFFBKG_EDATA);
+    assert_contains(offbkg_error_msg(f->ctx), path);
+    assert_contains(offbkg_error_msg(f->ctx), "no header OBS_ID");
+    assert_int_equal(read_run_list(f, "# nothing\n\n", &rows, &n, path),
+                     OFFBKG_EDATA);
+    assert_null(rows);
+    /* The header alone is a valid, empty list. */
+    assert_int_equal(read_run_list(f, "OBS_ID\n", &rows, &n, path),
+                     OFFBKG_OK);
+    assert_int_equal(n, 0);
+    free(rows);
+}
+
 /* Lines of any length: a long comment is one line, and the line numbers
  * of later lines stay right. */
 static void test_run_list_long_comment(void **state)
@@ -1701,6 +1723,7 @@ static void test_datastore_dr1(void **state)
     FIXTURE_TEST(test_run_list_read), \
     FIXTURE_TEST(test_run_list_bad_line), \
     FIXTURE_TEST(test_run_list_no_header), \
+    FIXTURE_TEST(test_run_list_empty), \
     FIXTURE_TEST(test_run_list_long_comment), \
     FIXTURE_TEST(test_run_list_missing_file), \
     FIXTURE_TEST(test_run_list_write_read), \
