@@ -1636,6 +1636,57 @@ static void test_group_write_files(void **state)
     offbkg_grouping_clear(&g);
 }
 
+/* Two axes: one row per group, the last axis fastest (DOMAIN.md 2.4),
+ * <COL>_MIN/_MAX for edges and <COL> for values, and GRP* keywords. */
+static void test_group_def_two_axes(void **state)
+{
+    fixture_t *f = *state;
+    double zen[] = { 0, 20, 40, 60 }, tels[] = { 3, 4 };
+    char zen_name[] = "ZEN_PNT", tel_name[] = "N_TELS", deg[] = "deg";
+    char empty[] = "";
+    offbkg_gaxis_t axes[] = {
+        { zen_name, OFFBKG_GROUP_AXIS_EDGES, 3, zen, deg },
+        { tel_name, OFFBKG_GROUP_AXIS_VALUES, 2, tels, empty },
+    };
+    int64_t no_rows = 0;
+    offbkg_grouping_t g = { .n_groups = 6, .n_axes = 2, .axes = axes,
+                            .group_id = &no_rows };
+    char obs[PATH_MAX], def[PATH_MAX], names[256], v[FLEN_VALUE];
+    double lo[6], hi[6], nt[6];
+    int64_t gid[6];
+    long naxes = 0;
+    fitsfile *ff = NULL;
+    int st = 0, any;
+
+    sg_path(obs, f->dir, "obs.fits");
+    sg_path(def, f->dir, "group-def.fits");
+    assert_int_equal(offbkg_grouping_write(f->ctx, &g, obs, def, false,
+                                           "bins 0.0.0"), OFFBKG_OK);
+    column_names(def, "GROUP_DEF", names, sizeof names);
+    assert_string_equal(names, "GROUP_ID,ZEN_PNT_MIN,ZEN_PNT_MAX,N_TELS");
+    assert_int_equal(fits_open_table(&ff, def, READONLY, &st), 0);
+    fits_read_col(ff, TLONGLONG, 1, 1, 1, 6, NULL, gid, &any, &st);
+    fits_read_col(ff, TDOUBLE, 2, 1, 1, 6, NULL, lo, &any, &st);
+    fits_read_col(ff, TDOUBLE, 3, 1, 1, 6, NULL, hi, &any, &st);
+    fits_read_col(ff, TDOUBLE, 4, 1, 1, 6, NULL, nt, &any, &st);
+    fits_read_key(ff, TLONG, "GRPNAXES", &naxes, NULL, &st);
+    assert_int_equal(st, 0);
+    assert_int_equal(naxes, 2);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(gid[i], i);
+        assert_true(lo[i] == zen[i / 2] && hi[i] == zen[i / 2 + 1]);
+        assert_true(nt[i] == tels[i % 2]);
+    }
+    fits_read_key(ff, TSTRING, "GRPKND2", v, NULL, &st);
+    assert_string_equal(v, "VALUES");
+    fits_read_key(ff, TSTRING, "GRPBND2", v, NULL, &st);
+    assert_string_equal(v, "3,4");
+    fits_read_key(ff, TSTRING, "GRPBND1", v, NULL, &st);
+    assert_string_equal(v, "0,20,40,60");
+    fits_close_file(ff, &st);
+    assert_int_equal(st, 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* The real H.E.S.S. DR1 store, when present                           */
 
@@ -1728,7 +1779,8 @@ static void test_datastore_dr1(void **state)
     FIXTURE_TEST(test_run_list_missing_file), \
     FIXTURE_TEST(test_run_list_write_read), \
     FIXTURE_TEST(test_group_zenith_edges), \
-    FIXTURE_TEST(test_group_write_files)
+    FIXTURE_TEST(test_group_write_files), \
+    FIXTURE_TEST(test_group_def_two_axes)
 
 int main(void)
 {
