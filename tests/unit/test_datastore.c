@@ -1012,6 +1012,41 @@ static void test_datastore_alternative_columns(void **state)
                             "obs-index column: 90 - ALT_PNT");
 }
 
+/* Index tables without rows open as an empty store (and free all their
+ * memory: run under make check-valgrind). */
+static void test_datastore_empty(void **state)
+{
+    fixture_t *f = *state;
+    static const double none[] = { 0 };
+    static const char *const no_str[] = { "" };
+    const sg_col_t obs[] = {
+        { "OBS_ID", "K", NULL, none, NULL },
+        { "RA_PNT", "D", "deg", none, NULL },
+        { "DEC_PNT", "D", "deg", none, NULL },
+        { "TARGET_TAG", "8A", NULL, NULL, no_str },
+        END_COLS,
+    };
+    const sg_col_t hdu[] = {
+        { "OBS_ID", "K", NULL, none, NULL },
+        { "HDU_TYPE", "6A", NULL, NULL, no_str },
+        { "FILE_DIR", "6A", NULL, NULL, no_str },
+        { "FILE_NAME", "6A", NULL, NULL, no_str },
+        { "HDU_NAME", "6A", NULL, NULL, no_str },
+        END_COLS,
+    };
+    char p[PATH_MAX];
+
+    assert_int_equal(sg_table_file(sg_path(p, f->dir, "obs-index.fits.gz"),
+                                   "OBS_INDEX", 0, obs, NULL), 0);
+    assert_int_equal(sg_table_file(sg_path(p, f->dir, "hdu-index.fits.gz"),
+                                   "HDU_INDEX", 0, hdu, NULL), 0);
+    assert_int_equal(open_store(f), OFFBKG_OK);
+    assert_int_equal(f->store->obs.n_rows, 0);
+    assert_int_equal(f->store->hdu.n_rows, 0);
+    assert_int_equal(offbkg_datastore_row(f->store, 1), -1);
+    assert_int_equal(column(f, "TARGET_TAG")->type, OFFBKG_COL_STRING);
+}
+
 /* ------------------------------------------------------------------ */
 /* Bad stores                                                          */
 
@@ -1763,6 +1798,7 @@ static void test_datastore_dr1(void **state)
     FIXTURE_TEST(test_datastore_zenith_no_site), \
     FIXTURE_TEST(test_datastore_livetime_from_gti), \
     FIXTURE_TEST(test_datastore_alternative_columns), \
+    FIXTURE_TEST(test_datastore_empty), \
     FIXTURE_TEST(test_datastore_missing_obs_index), \
     FIXTURE_TEST(test_datastore_missing_hdu_index), \
     FIXTURE_TEST(test_datastore_obs_index_without_obs_id), \
