@@ -1012,6 +1012,56 @@ static void test_datastore_alternative_columns(void **state)
                             "obs-index column: 90 - ALT_PNT");
 }
 
+/* DOMAIN.md 7 item 7: an events file that is missing, or lacks the HDU
+ * the hdu-index names. The store opens; what the header would have given
+ * is missing, with a warning naming the file. */
+static void test_datastore_events_unreadable(void **state)
+{
+    fixture_t *f = *state;
+    static const double id[] = { 1, 2 };
+    static const double ra[] = { 10, 20 };
+    static const double zen[] = { 20, 30 };
+    static const double start[] = { 0, 0 };
+    static const double stop[] = { 100, 100 };
+    const sg_col_t obs[] = {
+        { "OBS_ID", "K", NULL, id, NULL },
+        { "RA_PNT", "D", "deg", ra, NULL },
+        { "DEC_PNT", "D", "deg", ra, NULL },
+        { "ZEN_PNT", "D", "deg", zen, NULL },
+        { "TSTART", "D", "s", start, NULL },
+        { "TSTOP", "D", "s", stop, NULL },
+        END_COLS,
+    };
+    static const char *const type[] = { "events", "events" };
+    static const char *const fname[] = { "gone.fits", "ev.fits" };
+    static const char *const hname[] = { "EVENTS", "EVENTZ" };
+    const sg_col_t hdu[] = {
+        { "OBS_ID", "K", NULL, id, NULL },
+        { "HDU_TYPE", "6A", NULL, NULL, type },
+        { "FILE_NAME", "9A", NULL, NULL, fname },
+        { "HDU_NAME", "6A", NULL, NULL, hname },
+        END_COLS,
+    };
+    static const char *const cards[] = { "LIVETIME = 90.0", NULL };
+    char p[PATH_MAX], want[PATH_MAX + 128];
+
+    assert_int_equal(sg_table_file(sg_path(p, f->dir, "obs-index.fits.gz"),
+                                   "OBS_INDEX", 2, obs, NULL), 0);
+    assert_int_equal(sg_table_file(sg_path(p, f->dir, "hdu-index.fits.gz"),
+                                   "HDU_INDEX", 2, hdu, NULL), 0);
+    assert_int_equal(sg_event_file(sg_path(p, f->dir, "ev.fits"), "EVENTS",
+                                   cards, "GTI", 1, start, stop), 0);
+    assert_int_equal(open_store(f), OFFBKG_OK);
+    assert_true(isnan(value(f, "LIVETIME", 1)));
+    assert_true(isnan(value(f, "LIVETIME", 2)));
+    assert_contains(f->log, "LIVETIME: 2 of 2 runs missing");
+    snprintf(want, sizeof want, "WARN: OBS_ID 1: cannot read the EVENTS "
+             "header for missing obs-index values: %s/gone.fits", f->dir);
+    assert_contains(f->log, want);
+    assert_contains(f->log, "WARN: OBS_ID 2: cannot read the EVENTS header");
+    assert_contains(f->log, "ev.fits: no HDU named EVENTZ");
+}
+
 /* Index tables without rows open as an empty store (and free all their
  * memory: run under make check-valgrind). */
 static void test_datastore_empty(void **state)
@@ -1798,6 +1848,7 @@ static void test_datastore_dr1(void **state)
     FIXTURE_TEST(test_datastore_zenith_no_site), \
     FIXTURE_TEST(test_datastore_livetime_from_gti), \
     FIXTURE_TEST(test_datastore_alternative_columns), \
+    FIXTURE_TEST(test_datastore_events_unreadable), \
     FIXTURE_TEST(test_datastore_empty), \
     FIXTURE_TEST(test_datastore_missing_obs_index), \
     FIXTURE_TEST(test_datastore_missing_hdu_index), \
