@@ -65,7 +65,8 @@ int offbkg_run_list_write(offbkg_ctx_t *ctx, const char *path,
 /** Read run.lis back as obs-index rows (sorted by OBS_ID, as old
  *  gammapy's join did). IDs the store lacks are warned about and
  *  skipped; duplicates are warned about and counted once. A bad line is
- *  an OFFBKG_EDATA error naming path:line. */
+ *  an OFFBKG_EDATA error naming path:line; so is a file without the
+ *  header (empty, or comments only). */
 int offbkg_run_list_read(offbkg_ctx_t *ctx, const char *path,
                          const offbkg_datastore_t *store, size_t **rows,
                          size_t *n);

@@ -197,7 +197,8 @@ int offbkg_run_list_read(offbkg_ctx_t *ctx, const char *path,
                          size_t *n)
 {
     FILE *f = fopen(path, "r");
-    char line[256];
+    char *line = NULL;
+    size_t line_cap = 0;
     int lineno = 0, st = OFFBKG_OK;
     size_t cap = 64, missing = 0, dups = 0;
     int64_t first_missing = 0;
@@ -210,7 +211,9 @@ int offbkg_run_list_read(offbkg_ctx_t *ctx, const char *path,
                                 strerror(errno));
     size_t *r = malloc(cap * sizeof *r);
     bool header = false;
-    while (r != NULL && st == OFFBKG_OK && fgets(line, sizeof line, f)) {
+    /* getline: a line of any length is one line (long comments). */
+    while (r != NULL && st == OFFBKG_OK
+           && getline(&line, &line_cap, f) >= 0) {
         char *s = trim(line), *end;
         lineno++;
         if (s[0] == '\0' || s[0] == '#')
@@ -248,9 +251,14 @@ int offbkg_run_list_read(offbkg_ctx_t *ctx, const char *path,
         }
         r[(*n)++] = (size_t)row;
     }
+    free(line);
     fclose(f);
     if (r == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    if (st == OFFBKG_OK && !header)
+        st = offbkg_error_set(ctx, OFFBKG_EDATA, "%s: not a run list (no "
+                              "header OBS_ID; the file is empty or all "
+                              "comments)", path);
     if (st != OFFBKG_OK) {
         free(r);
         *n = 0;

@@ -115,6 +115,7 @@ static int read_strings(offbkg_ctx_t *ctx, fitsfile *f, int col, long width,
         free(ptrs);
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     }
+    ptrs[0] = block;    /* str[0] owns the block, even without rows */
     for (size_t r = 0; r < n_rows; r++)
         ptrs[r] = block + r * w;
     c->str = (const char *const *)ptrs;

@@ -13,6 +13,8 @@ AM_TESTS_ENVIRONMENT = \
 	OFFBKG='$(abs_top_builddir)/offbkg'; export OFFBKG; \
 	OFFBKG_WRAPPER='$(OFFBKG_WRAPPER)'; export OFFBKG_WRAPPER; \
 	top_srcdir='$(abs_top_srcdir)'; export top_srcdir; \
+	OFFBKG_FITSTAB='$(abs_top_builddir)/tests/tools/fitstab'; \
+	export OFFBKG_FITSTAB; \
 	OFFBKG_DR1="$${OFFBKG_DR1:-$(abs_top_srcdir)/../shared/data/hess-dl3-dr1}"; \
 	export OFFBKG_DR1;
 
@@ -80,6 +82,12 @@ tests_plugins_model_fake_la_SOURCES = tests/plugins/model_fake.c
 tests_plugins_model_fake_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_model_fake_la_LIBADD = $(PLUGIN_LIBADD)
 
+# Helper programs for the shell tests (built, never run as tests).
+check_PROGRAMS += tests/tools/fitstab
+tests_tools_fitstab_SOURCES = tests/tools/fitstab.c
+tests_tools_fitstab_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS)
+tests_tools_fitstab_LDADD = $(CFITSIO_LIBS)
+
 # Unit tests (cmocka): one program per core module.
 if HAVE_CMOCKA
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/core
@@ -96,7 +104,8 @@ UNIT_TESTS = \
 	tests/unit/test_bkg_io \
 	tests/unit/test_exclude \
 	tests/unit/test_binning \
-	tests/unit/test_models
+	tests/unit/test_models \
+	tests/unit/test_datastore
 check_PROGRAMS += $(UNIT_TESTS)
 tests_unit_test_params_SOURCES = tests/unit/test_params.c
 tests_unit_test_params_CFLAGS = $(UNIT_CFLAGS)
@@ -144,6 +153,11 @@ tests_unit_test_binning_LDADD = $(UNIT_LDADD)
 tests_unit_test_models_SOURCES = tests/unit/test_models.c
 tests_unit_test_models_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_models_LDADD = $(UNIT_LDADD)
+# Writes its own small data stores with cfitsio; reads $OFFBKG_DR1 too.
+tests_unit_test_datastore_SOURCES = tests/unit/test_datastore.c \
+	tests/unit/storegen.h
+tests_unit_test_datastore_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
+tests_unit_test_datastore_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 TESTS += $(UNIT_TESTS)
 endif
 
@@ -159,8 +173,9 @@ tests_tools_bkg_summary_LDADD = core/liboffbkg.la
 
 # End-to-end tests of the command line (TAP shell scripts).
 dist_check_SCRIPTS += tests/run/cli.sh tests/run/tap.sh tests/run/gammapy.sh \
-	tests/run/dr1_model.sh
-TESTS += tests/run/cli.sh tests/run/gammapy.sh tests/run/dr1_model.sh
+	tests/run/dr1_model.sh tests/run/dr1_select.sh
+TESTS += tests/run/cli.sh tests/run/gammapy.sh tests/run/dr1_model.sh \
+	tests/run/dr1_select.sh
 EXTRA_DIST += tests/data/README tests/gammapy/check_bkg.py
 
 # make check-valgrind: the whole suite under memcheck. Test programs run
