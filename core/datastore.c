@@ -484,7 +484,7 @@ static int install_resolved(resolver_t *rs)
             OFFBKG_INFO(rs->ctx, "%s: %zu of %zu run%s %s%s%s%s",
                         quantity_info[q].name, rs->count[q][s], n,
                         n == 1 ? "" : "s",
-                        s == S_MISSING ? "" : "taken from ",
+                        s == S_MISSING || s == S_COMPUTED ? "" : "taken from ",
                         source_text[s], rs->how[q][s] ? ": " : "",
                         rs->how[q][s] ? rs->how[q][s] : "");
         }

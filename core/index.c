@@ -208,11 +208,7 @@ done:
 static int write_obs_index(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
                            const char *path, bool overwrite)
 {
-    static const char *const keys[] = {
-        "MJDREFI", "MJDREFF", "MJDREF", "TIMEUNIT", "TIMESYS", "TIMEREF",
-        "GEOLON", "GEOLAT", "ALTITUDE", "TELESCOP", "INSTRUME", NULL };
     offbkg_output_t out;
-    fitsfile *in = NULL;
     int st, fst = 0;
 
     if ((st = offbkg_output_fits(ctx, path, overwrite, &out)) != OFFBKG_OK)
@@ -223,21 +219,8 @@ static int write_obs_index(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
     fits_write_key(out.fits, TSTRING, "HDUVERS", "0.2", NULL, &fst);
     fits_write_key(out.fits, TSTRING, "HDUCLAS1", "INDEX", NULL, &fst);
     fits_write_key(out.fits, TSTRING, "HDUCLAS2", "OBS", NULL, &fst);
-    static const char *const needed[] = { "OBS_ID", NULL };
-    if (st == OFFBKG_OK && fst == 0
-        && fits_open_file(&in, store->obs_index_path, READONLY, &fst) == 0
-        && offbkg_fits_find_table(in, needed, NULL)) {
-        for (size_t i = 0; keys[i] != NULL && fst == 0; i++) {
-            char card[FLEN_CARD];
-            int kst = 0;
-            if (fits_read_card(in, (char *)keys[i], card, &kst) == 0)
-                fits_write_record(out.fits, card, &fst);
-        }
-    }
-    if (in != NULL) {
-        int cst = 0;
-        fits_close_file(in, &cst);
-    }
+    if (st == OFFBKG_OK && fst == 0)
+        offbkg_fits_copy_store_keys(store->obs_index_path, out.fits, &fst);
     fits_clear_errmsg();
     if (st == OFFBKG_OK && fst != 0)
         st = offbkg_fits_error(ctx, fst, "%s", path);

@@ -71,8 +71,10 @@ int offbkg_run_list_read(offbkg_ctx_t *ctx, const char *path,
                          const offbkg_datastore_t *store, size_t **rows,
                          size_t *n);
 
-/** obs.fits and group-def.fits of a grouping. */
+/** obs.fits and group-def.fits of a grouping (obs.fits carries the time
+ *  reference and site keywords of @p store's obs-index, if not NULL). */
 int offbkg_grouping_write(offbkg_ctx_t *ctx, const offbkg_grouping_t *g,
+                          const offbkg_datastore_t *store,
                           const char *obs_path, const char *def_path,
                           bool overwrite, const char *grouper);
 

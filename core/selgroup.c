@@ -572,6 +572,7 @@ static int write_provenance(offbkg_ctx_t *ctx, fitsfile *f,
 }
 
 int offbkg_grouping_write(offbkg_ctx_t *ctx, const offbkg_grouping_t *g,
+                          const offbkg_datastore_t *store,
                           const char *obs_path, const char *def_path,
                           bool overwrite, const char *grouper)
 {
@@ -588,6 +589,12 @@ int offbkg_grouping_write(offbkg_ctx_t *ctx, const offbkg_grouping_t *g,
                             g->group_id);
     if (st == OFFBKG_OK)
         st = write_provenance(ctx, obs.fits, grouper);
+    if (st == OFFBKG_OK && store != NULL) {
+        int fst = 0;
+        offbkg_fits_copy_store_keys(store->obs_index_path, obs.fits, &fst);
+        if (fst != 0)
+            st = offbkg_fits_error(ctx, fst, "%s", obs_path);
+    }
     if (st != OFFBKG_OK) {
         offbkg_output_abort(&obs);
         return st;

@@ -89,7 +89,7 @@ static int do_group(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         return fail(ctx, CLI_EXIT_FAILED);
     offbkg_log_dropped(ctx, "group", &g->dropped);
     snprintf(grouper, sizeof grouper, "%s %s", d->name, d->version);
-    if (offbkg_grouping_write(ctx, g, p->obs, p->group_def,
+    if (offbkg_grouping_write(ctx, g, store, p->obs, p->group_def,
                               rc->output->overwrite, grouper) != OFFBKG_OK)
         return fail(ctx, CLI_EXIT_FAILED);
     printf("grouped %zu of %zu runs into %zu group%s (plugin %s): %s, %s\n",

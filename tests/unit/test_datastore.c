@@ -637,7 +637,7 @@ static void test_datastore_magic_like(void **state)
                             "header: 90 - ALT_PNT");
     assert_contains(f->log, "LIVETIME: 2 of 2 runs taken from the EVENTS "
                             "header");
-    assert_contains(f->log, "GLAT_PNT: 2 of 2 runs taken from computed");
+    assert_contains(f->log, "GLAT_PNT: 2 of 2 runs computed: from RA/DEC_PNT");
 
     /* FILE_DIR './' */
     assert_int_equal(offbkg_datastore_locate(f->ctx, f->store, 5029748,
@@ -846,7 +846,7 @@ static void test_datastore_zenith_computed(void **state)
     assert_int_equal(open_store(f), OFFBKG_OK);
     assert_near(value(f, "ZEN_PNT", 33787), noalt_zen[0], 0.1);
     assert_near(value(f, "ZEN_PNT", 23523), noalt_zen[1], 0.1);
-    assert_contains(f->log, "ZEN_PNT: 2 of 2 runs taken from computed: "
+    assert_contains(f->log, "ZEN_PNT: 2 of 2 runs computed: "
                             "from RA/DEC_PNT, mid-run time and site");
 }
 
@@ -1665,7 +1665,7 @@ static void test_group_write_files(void **state)
                      OFFBKG_OK);
     sg_path(obs, f->dir, "obs.fits");
     sg_path(def, f->dir, "group-def.fits");
-    assert_int_equal(offbkg_grouping_write(f->ctx, &g, obs, def, false,
+    assert_int_equal(offbkg_grouping_write(f->ctx, &g, f->store, obs, def, false,
                                            "zenith 1.0.0"), OFFBKG_OK);
     offbkg_grouping_clear(&g);
 
@@ -1716,7 +1716,7 @@ static void test_group_write_files(void **state)
     /* Not replaced without overwrite. */
     assert_int_equal(offbkg_group_run(f->ctx, f->rc, f->store, rows, 6, &g),
                      OFFBKG_OK);
-    assert_int_equal(offbkg_grouping_write(f->ctx, &g, obs, def, false,
+    assert_int_equal(offbkg_grouping_write(f->ctx, &g, f->store, obs, def, false,
                                            "zenith 1.0.0"), OFFBKG_EEXIST);
     offbkg_grouping_clear(&g);
 }
@@ -1745,7 +1745,7 @@ static void test_group_def_two_axes(void **state)
 
     sg_path(obs, f->dir, "obs.fits");
     sg_path(def, f->dir, "group-def.fits");
-    assert_int_equal(offbkg_grouping_write(f->ctx, &g, obs, def, false,
+    assert_int_equal(offbkg_grouping_write(f->ctx, &g, f->store, obs, def, false,
                                            "bins 0.0.0"), OFFBKG_OK);
     column_names(def, "GROUP_DEF", names, sizeof names);
     assert_string_equal(names, "GROUP_ID,ZEN_PNT_MIN,ZEN_PNT_MAX,N_TELS");
