@@ -14,7 +14,7 @@ core_liboffbkg_la_SOURCES = \
 	core/geom.c \
 	core/output.c core/output-private.h \
 	core/astro.c \
-	core/simulate.c core/simulate-private.h \
+	core/simulate.c core/simulate_write.c core/simulate-private.h \
 	core/cube.c
 core_liboffbkg_la_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) $(INIH_CFLAGS)
 core_liboffbkg_la_LIBADD = $(CFITSIO_LIBS) $(INIH_LIBS) $(LIBLTDL) \
