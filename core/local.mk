@@ -37,5 +37,6 @@ offbkg_SOURCES = \
 	core/cli/cli.h \
 	core/cli/main.c \
 	core/cli/cmd_config.c \
-	core/cli/cmd_plugins.c
+	core/cli/cmd_plugins.c \
+	core/cli/cmd_simulate.c
 offbkg_LDADD = core/liboffbkg.la

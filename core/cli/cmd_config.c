@@ -116,17 +116,3 @@ int cli_pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
               command);
     return CLI_EXIT_FAILED;
 }
-
-int cli_simulate(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
-                 char **argv)
-{
-    (void)ctx;
-    (void)opt;
-    if (argc < 1) {
-        cli_error("simulate: expected a directory");
-        return CLI_EXIT_USAGE;
-    }
-    (void)argv;
-    cli_error("simulate: not implemented yet");
-    return CLI_EXIT_FAILED;
-}
