@@ -87,7 +87,8 @@ check_PROGRAMS += \
 	tests/unit/test_registry \
 	tests/unit/test_preload \
 	tests/unit/test_shipped_plugins \
-	tests/unit/test_geom
+	tests/unit/test_geom \
+	tests/unit/test_simulate
 tests_unit_test_params_SOURCES = tests/unit/test_params.c
 tests_unit_test_params_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_params_LDADD = $(UNIT_LDADD)
@@ -117,12 +118,15 @@ tests_unit_test_shipped_plugins_LDADD = $(UNIT_LDADD)
 tests_unit_test_geom_SOURCES = tests/unit/test_geom.c
 tests_unit_test_geom_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_geom_LDADD = $(UNIT_LDADD)
+tests_unit_test_simulate_SOURCES = tests/unit/test_simulate.c
+tests_unit_test_simulate_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
+tests_unit_test_simulate_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 TESTS += $(check_PROGRAMS)
 endif
 
 # End-to-end tests of the command line (TAP shell scripts).
-dist_check_SCRIPTS += tests/run/cli.sh tests/run/tap.sh
-TESTS += tests/run/cli.sh
+dist_check_SCRIPTS += tests/run/cli.sh tests/run/tap.sh tests/run/simulate.sh
+TESTS += tests/run/cli.sh tests/run/simulate.sh
 EXTRA_DIST += tests/data/README
 
 # make check-valgrind: the whole suite under memcheck. Test programs run
