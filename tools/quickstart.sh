@@ -59,13 +59,14 @@ test)
     exit 1
     ;;
 run)
-    # The main job: until 'offbkg simulate' and 'offbkg run' land, show
-    # the host at work: the plugins it finds and the checked example.
+    # The main job: until 'offbkg run' lands, show the host at work: the
+    # plugins it finds, the checked example, and a simulated data store.
     ./offbkg --version
     ./offbkg plugins
     ./offbkg check "$top/doc/examples/select-group.ini"
-    echo "quickstart: offbkg built in $build; simulate and run are not" \
-         "implemented yet, so no models were made"
+    ./offbkg simulate "$build/sim" --overwrite
+    echo "quickstart: offbkg built in $build; run is not implemented" \
+         "yet, so no models were made"
     ;;
 *)
     echo "usage: sh tools/quickstart.sh [test]" >&2
