@@ -147,7 +147,8 @@ typedef struct offbkg_sim_summary {
     size_t n_files;             /**< event files written */
     size_t n_events;            /**< event rows written, all kinds */
     size_t n_background;
-    double mu;                  /**< sum of the runs' expected counts */
+    double mu;                  /**< expected background events of the
+                                     runs written */
 } offbkg_sim_summary_t;
 
 /** The defaults listed with each field. */
@@ -223,9 +224,11 @@ int offbkg_sim_draw_run(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
 void offbkg_sim_events_clear(offbkg_sim_events_t *ev);
 
 /** Write the store in @p dir: obs-index.fits.gz, hdu-index.fits.gz,
- *  data/run_NNNNNN.fits[.gz] and truth.txt, every file atomically.
- *  Refuses (OFFBKG_EEXIST, nothing written) a non-empty existing @p dir
- *  unless @p overwrite. @p summary may be NULL. */
+ *  data/run_NNNNNN.fits[.gz] and truth.txt, every file atomically, the
+ *  index tables last. Refuses, with nothing written, a non-empty existing
+ *  @p dir unless @p overwrite (OFFBKG_EEXIST), a @p dir that is not a
+ *  directory and unusable parameters (OFFBKG_EINVAL). @p summary may be
+ *  NULL. */
 int offbkg_sim_write(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
                      const char *dir, bool overwrite,
                      offbkg_sim_summary_t *summary);

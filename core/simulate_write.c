@@ -28,7 +28,7 @@ typedef struct run_stats {
     size_t n_events, n_background, n_in_2d, n_in_3d;
     size_t n_bad, n_src, n_src_in_2d;
     double src_ra_deg, src_dec_deg;
-    double mu_in_2d;
+    double mu_in_2d, mu_in_3d;
     long long size_events, size_gti;    /* HDU sizes in bytes */
 } run_stats_t;
 
@@ -60,7 +60,7 @@ static int check_dir(offbkg_ctx_t *ctx, const char *dir, bool overwrite)
                    : offbkg_error_set(ctx, OFFBKG_EIO, "%s: %s", dir,
                                       strerror(errno));
     if (!S_ISDIR(sb.st_mode))
-        return offbkg_error_set(ctx, OFFBKG_EEXIST, "%s exists and is not a "
+        return offbkg_error_set(ctx, OFFBKG_EINVAL, "%s exists and is not a "
                                 "directory", dir);
     if (overwrite)
         return OFFBKG_OK;
@@ -368,7 +368,7 @@ static int write_truth(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
                        size_t n)
 {
     static const char *mode[] = { "none", "offset", "radec" };
-    char b[32], c[12][32];
+    char b[32], c[13][32];
     offbkg_output_t out;
     FILE *f;
     int st = offbkg_output_text(ctx, path, overwrite, &out);
@@ -443,27 +443,30 @@ static int write_truth(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
             "book_e_hi_tev and offset < book_theta_deg;\n"
             "# n_in_3d: the same E range and |fov_lon|, |fov_lat| < "
             "book_box_deg; both from the written RA/DEC.\n"
-            "# mu: expected background events of the run, mu_in_2d: in "
-            "the 2D region. n_bad: NaN / ENERGY <= 0 rows.\n"
+            "# mu: expected background events of the run; mu_in_2d, "
+            "mu_in_3d: in the 2D and 3D regions.\n"
+            "# n_bad: NaN / ENERGY <= 0 rows; n_src: source rows.\n"
             "# written = 0: the run is in the indexes but its file is "
             "missing (on purpose).\n");
     fprintf(f, "run_columns = obs_id zen_deg ra_pnt_deg dec_pnt_deg "
             "tstart_s tstop_s ontime_s livetime_s time_s mu n_events "
-            "n_background n_in_2d mu_in_2d n_in_3d n_bad n_src n_src_in_2d "
+            "n_background n_in_2d mu_in_2d n_in_3d mu_in_3d n_bad n_src "
+            "n_src_in_2d "
             "src_ra_deg src_dec_deg written file\n");
     for (size_t i = 0; i < n; i++) {
         const offbkg_sim_run_t *r = &runs[i];
         const run_stats_t *s = &rs[i];
         fprintf(f, "run = %lld %s %s %s %s %s %s %s %s %s %zu %zu %zu %s "
-                "%zu %zu %zu %zu %s %s %d data/%s\n",
+                "%zu %s %zu %zu %zu %s %s %d data/%s\n",
                 (long long)r->obs_id, num(c[0], r->zen_deg),
                 num(c[1], r->ra_pnt_deg), num(c[2], r->dec_pnt_deg),
                 num(c[3], r->tstart_s), num(c[4], r->tstop_s),
                 num(c[5], r->ontime_s), num(c[6], r->livetime_s),
                 num(c[7], r->time_s), num(c[8], r->mu), s->n_events,
                 s->n_background, s->n_in_2d, num(c[9], s->mu_in_2d),
-                s->n_in_3d, s->n_bad, s->n_src, s->n_src_in_2d,
-                num(c[10], s->src_ra_deg), num(c[11], s->src_dec_deg),
+                s->n_in_3d, num(c[10], s->mu_in_3d), s->n_bad, s->n_src,
+                s->n_src_in_2d, num(c[11], s->src_ra_deg),
+                num(c[12], s->src_dec_deg),
                 !r->missing, r->file_name);
     }
     return offbkg_output_commit(ctx, &out);
@@ -515,7 +518,10 @@ int offbkg_sim_write(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
         rs[i].mu_in_2d = offbkg_sim_expected_2d(
             p, r->zen_deg, r->time_s, p->book_e_lo_tev, p->book_e_hi_tev,
             0.0, p->book_theta_deg);
-        sum.mu += r->mu;
+        rs[i].mu_in_3d = offbkg_sim_expected_3d(
+            p, r->zen_deg, r->time_s, p->book_e_lo_tev, p->book_e_hi_tev,
+            -p->book_box_deg, p->book_box_deg, -p->book_box_deg,
+            p->book_box_deg);
         if (r->missing) {
             OFFBKG_INFO(ctx, "run %zu/%zu: OBS_ID %lld is indexed but its "
                         "file is not written (--missing-file)", i + 1, n,
@@ -543,6 +549,7 @@ int offbkg_sim_write(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
         if (st != OFFBKG_OK)
             goto done;
         sum.n_files++;
+        sum.mu += r->mu;
         sum.n_events += rs[i].n_events;
         sum.n_background += rs[i].n_background;
         OFFBKG_INFO(ctx, "run %zu/%zu: OBS_ID %lld, zenith %.2f deg, "

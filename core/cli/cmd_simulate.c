@@ -361,7 +361,9 @@ int cli_simulate(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
         cli_error("simulate: %s", offbkg_error_msg(ctx));
         if (st == OFFBKG_EEXIST)
             fputs("Use --overwrite to write into it anyway.\n", stderr);
-        return st == OFFBKG_EEXIST ? CLI_EXIT_USAGE : CLI_EXIT_FAILED;
+        /* Refusals before any work are usage errors. */
+        return st == OFFBKG_EEXIST || st == OFFBKG_EINVAL ? CLI_EXIT_USAGE
+                                                          : CLI_EXIT_FAILED;
     }
     secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
     if (verbosity > 0)

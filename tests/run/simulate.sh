@@ -111,8 +111,9 @@ ok $(test $status -eq 0 && echo "$err" | grep -q "info: run 3/3: OBS_ID 3" \
 
 : >"$tap_tmp/afile"
 run_offbkg simulate "$tap_tmp/afile" $small
-ok $(test $status -ne 0 && echo "$err" | grep -q "not a directory"; echo $?) \
-    "a file in place of DIR is refused"
+ok $(test $status -eq 2 && echo "$err" | grep -q "not a directory" \
+     && ! echo "$err" | grep -q -- "--overwrite"; echo $?) \
+    "a file in place of DIR is refused (exit 2)"
 
 run_offbkg simulate "$tap_tmp/a" $small --seed 9
 run_offbkg simulate "$tap_tmp/b" $small --seed 9

@@ -633,9 +633,9 @@ static void small_store_params(offbkg_sim_params_t *p)
     p->src_n = 50;
 }
 
-/* The "run = ..." lines of truth.txt, 21 numbers and the file name. */
+/* The "run = ..." lines of truth.txt, 22 numbers and the file name. */
 typedef struct truth_run {
-    double v[21];
+    double v[22];
     char file[64];
 } truth_run_t;
 
@@ -652,7 +652,7 @@ static size_t read_truth(const char *path, truth_run_t *rows, size_t max,
             assert_int_equal(sscanf(line + 7, "%llu", seed), 1);
         if (strncmp(line, "run = ", 6) == 0 && n < max) {
             char *s = line + 6, *end;
-            for (int k = 0; k < 21; k++) {
+            for (int k = 0; k < 22; k++) {
                 rows[n].v[k] = strtod(s, &end);
                 assert_true(end != s);
                 s = end;
@@ -848,7 +848,7 @@ static void check_run_file(const char *dir, const truth_run_t *t)
         for (int k = 0; k < 4; k++)
             free(c[k]);
     }
-    assert_int_equal(n_bad + n_zero, (size_t)t->v[15]);
+    assert_int_equal(n_bad + n_zero, (size_t)t->v[16]);
     fits_movnam_hdu(f, BINARY_TBL, "GTI", 0, &st);
     fits_get_num_rows(f, &rows, &st);
     assert_int_equal(st, 0);
@@ -891,7 +891,7 @@ static void test_simulate_store_files(void **unused)
         snprintf(name, sizeof name, "%s/%s", dir, t->file);
         /* every second run is plain FITS */
         assert_non_null(strstr(t->file, i % 2 == 1 ? ".fits" : ".fits.gz"));
-        if (t->v[20] == 0) {            /* the missing-file run */
+        if (t->v[21] == 0) {            /* the missing-file run */
             assert_int_equal(i, 5);
             assert_int_equal(access(name, F_OK), -1);
             continue;
@@ -899,14 +899,18 @@ static void test_simulate_store_files(void **unused)
         check_run_file(dir, t);
         total += (size_t)t->v[10];
         /* rows = background + bad + source; 90 deg gets nothing */
-        assert_true(t->v[10] == t->v[11] + t->v[15] + t->v[16]);
+        assert_true(t->v[10] == t->v[11] + t->v[16] + t->v[17]);
+        /* the bookkeeping counts against their expectations */
+        assert_true(fabs(t->v[12] - t->v[13]) <= 5 * sqrt(t->v[13]) + 1);
+        assert_true(fabs(t->v[14] - t->v[15]) <= 5 * sqrt(t->v[15]) + 1);
+        assert_true(t->v[15] > t->v[13] || t->v[10] == 0);
         if (t->v[1] == 90.0) {
             assert_true(t->v[10] == 0);
         } else {
-            assert_true(t->v[15] == 3 && t->v[16] == 50);
+            assert_true(t->v[16] == 3 && t->v[17] == 50);
             /* the blob sits 0.5 deg from the pointing */
-            assert_true(fabs(offbkg_sep_deg(t->v[2], t->v[3], t->v[18],
-                                            t->v[19]) - 0.5) < 1e-9);
+            assert_true(fabs(offbkg_sep_deg(t->v[2], t->v[3], t->v[19],
+                                            t->v[20]) - 0.5) < 1e-9);
         }
     }
     assert_int_equal(total, sum.n_events);
