@@ -908,6 +908,16 @@ static void point_around(const offbkg_offset_frame_t *frame, double theta,
                                 dec);
 }
 
+/* The offset-frame position at 1 - cos(theta) = d and azimuth phi. */
+static void cap_point(double d, double phi, double *lon_off, double *lat_off)
+{
+    double st = sqrt(d * (2.0 - d)), x = 1.0 - d;
+    double y = st * cos(phi), z = st * sin(phi);
+
+    *lon_off = atan2(y, x) * RAD_TO_DEG;
+    *lat_off = atan2(z, hypot(x, y)) * RAD_TO_DEG;
+}
+
 /* Background events by accept-reject: proposals with E from E^-gamma on
  * [e_min, e_max] and a position uniform in solid angle on the cap,
  * accepted with probability R / envelope, where the envelope is the
@@ -930,28 +940,25 @@ static void draw_background(const offbkg_sim_params_t *p,
 
     offbkg_offset_frame_init(&frame, run->ra_pnt_deg, run->dec_pnt_deg);
     for (size_t i = 0; i < n; i++) {
-        double e, x, y, z, lon_off, lat_off;
+        double e, d, phi, lon_off, lat_off;
         for (;;) {
-            double d, st, phi, theta, s, a = 1.0, r;
+            double theta, s, a = 1.0, r;
             e = draw_power_law(rng, p->gamma, p->e_min_tev, p->e_max_tev);
             /* 1 - cos(theta) uniform on [0, 1 - cos(theta_max)] */
             d = offbkg_sim_uniform(rng) * one_minus_cos_tm;
             phi = 2.0 * M_PI * offbkg_sim_uniform(rng);
-            st = sqrt(d * (2.0 - d));
-            x = 1.0 - d;
-            y = st * cos(phi);
-            z = st * sin(phi);
-            lon_off = atan2(y, x) * RAD_TO_DEG;
-            lat_off = atan2(z, hypot(x, y)) * RAD_TO_DEG;
             theta = 2.0 * asin(sqrt(0.5 * d)) * RAD_TO_DEG;
             s = sigma_deg(p, e);
-            if (asym)
+            if (asym) {
+                cap_point(d, phi, &lon_off, &lat_off);
                 a = asym_factor(p, -lon_off, lat_off);
+            }
             r = a * (r0z * exp(-theta * theta / (2.0 * s * s))
                      + p->floor_norm);
             if (offbkg_sim_uniform(rng) * envelope < r)
                 break;
         }
+        cap_point(d, phi, &lon_off, &lat_off);
         offbkg_offset_frame_inverse(&frame, lon_off, lat_off, &ev[i].ra_deg,
                                     &ev[i].dec_deg);
         ev[i].energy_tev = e;
