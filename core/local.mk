@@ -24,6 +24,7 @@ core_liboffbkg_la_SOURCES = \
 	core/report.c core/report-private.h \
 	core/astro.c \
 	core/binning.c \
+	core/simulate.c core/simulate_write.c core/simulate-private.h \
 	core/cube.c \
 	core/bkg_io.c core/bkg_io-private.h
 core_liboffbkg_la_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) $(INIH_CFLAGS)
@@ -49,6 +50,7 @@ offbkg_SOURCES = \
 	core/cli/main.c \
 	core/cli/cmd_config.c \
 	core/cli/cmd_pipeline.c \
-	core/cli/cmd_plugins.c
+	core/cli/cmd_plugins.c \
+	core/cli/cmd_simulate.c
 offbkg_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS)
 offbkg_LDADD = core/liboffbkg.la $(CFITSIO_LIBS)

@@ -105,7 +105,8 @@ UNIT_TESTS = \
 	tests/unit/test_exclude \
 	tests/unit/test_binning \
 	tests/unit/test_models \
-	tests/unit/test_datastore
+	tests/unit/test_datastore \
+	tests/unit/test_simulate
 check_PROGRAMS += $(UNIT_TESTS)
 tests_unit_test_params_SOURCES = tests/unit/test_params.c
 tests_unit_test_params_CFLAGS = $(UNIT_CFLAGS)
@@ -158,6 +159,9 @@ tests_unit_test_datastore_SOURCES = tests/unit/test_datastore.c \
 	tests/unit/storegen.h
 tests_unit_test_datastore_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_datastore_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
+tests_unit_test_simulate_SOURCES = tests/unit/test_simulate.c
+tests_unit_test_simulate_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
+tests_unit_test_simulate_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 TESTS += $(UNIT_TESTS)
 endif
 
@@ -173,9 +177,9 @@ tests_tools_bkg_summary_LDADD = core/liboffbkg.la
 
 # End-to-end tests of the command line (TAP shell scripts).
 dist_check_SCRIPTS += tests/run/cli.sh tests/run/tap.sh tests/run/gammapy.sh \
-	tests/run/dr1_model.sh tests/run/dr1_select.sh
+	tests/run/dr1_model.sh tests/run/dr1_select.sh tests/run/simulate.sh
 TESTS += tests/run/cli.sh tests/run/gammapy.sh tests/run/dr1_model.sh \
-	tests/run/dr1_select.sh
+	tests/run/dr1_select.sh tests/run/simulate.sh
 EXTRA_DIST += tests/data/README tests/gammapy/check_bkg.py
 
 # make check-valgrind: the whole suite under memcheck. Test programs run

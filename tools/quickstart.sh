@@ -61,13 +61,14 @@ test)
     exit 1
     ;;
 run)
-    # The main job: until 'offbkg simulate' and 'offbkg run' land, show
-    # the host at work: the plugins it finds and the checked example.
+    # The main job: a simulated data store of OFF runs, then the whole
+    # pipeline on it (select, group, 2D and 3D models, index tables).
     ./offbkg --version
-    ./offbkg plugins
-    ./offbkg check "$top/doc/examples/select-group.ini"
-    echo "quickstart: offbkg built in $build; simulate and run are not" \
-         "implemented yet, so no models were made"
+    ./offbkg simulate "$build/sim" --overwrite
+    ./offbkg --set "datastore.path=$build/sim" \
+        --set "output.dir=$build/models" run "$top/doc/examples/quickstart.ini"
+    echo "quickstart: the models are in $build/models:"
+    ls "$build/models"
     ;;
 *)
     echo "usage: sh tools/quickstart.sh [test]" >&2

@@ -89,17 +89,3 @@ int cli_check(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
     free(text);
     return CLI_EXIT_OK;
 }
-
-int cli_simulate(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
-                 char **argv)
-{
-    (void)ctx;
-    (void)opt;
-    if (argc < 1) {
-        cli_error("simulate: expected a directory");
-        return CLI_EXIT_USAGE;
-    }
-    (void)argv;
-    cli_error("simulate: not implemented yet");
-    return CLI_EXIT_FAILED;
-}

@@ -1,0 +1,1107 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Simulated OFF runs from a known rate (DOMAIN.md §8): the truth model,
+ * its bin integrals, the run plan, exact event drawing. Writing the data
+ * store is in simulate_write.c. */
+#include <config.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <offbkg/astro.h>
+#include <offbkg/geom.h>
+
+#include "simulate-private.h"
+
+#define DEG_TO_RAD (M_PI / 180.0)
+#define RAD_TO_DEG (180.0 / M_PI)
+#define MEV_PER_TEV 1e6
+
+/* MJD reference of the MET, as in H.E.S.S. DR1: 2001-01-01 00:00 UTC
+ * expressed in TT. */
+#define SIM_MJDREFI 51910
+#define SIM_MJDREFF 0.000742870370370241
+/* The sidereal rate (degrees of LST per day of UT). */
+#define SIDEREAL_DEG_PER_DAY 360.98564736629
+
+void offbkg_sim_params_default(offbkg_sim_params_t *p)
+{
+    memset(p, 0, sizeof *p);
+    p->seed = 42;
+    p->n_runs = 10;
+    p->first_obs_id = 1;
+    p->zen_min_deg = 10;
+    p->zen_max_deg = 60;
+    p->ontime_min_s = 1200;
+    p->ontime_max_s = 1800;
+    p->deadc_min = 0.85;
+    p->deadc_max = 0.97;
+    p->min_abs_glat_deg = 10;
+    p->mjd_first_utc = 52061;           /* 2001-06-01 */
+    p->site_lon_deg = 16.5002222;
+    p->site_lat_deg = -23.2717778;
+    p->site_alt_m = 1835;
+
+    p->r0 = 1e-4;
+    p->gamma = 2.7;
+    p->sigma0_deg = 1.5;
+    p->sigma_index = 0.1;
+    p->floor_norm = 1e-7;
+    p->asym_lon = 0;
+    p->asym_lat = 0;
+    p->asym_scale_deg = 2.5;
+    p->zenith_scaling = false;
+    p->livetime_base = false;
+
+    p->e_min_tev = 0.05;
+    p->e_max_tev = 200;
+    p->theta_max_deg = 6;
+
+    p->book_e_lo_tev = 0.1;
+    p->book_e_hi_tev = 100;
+    p->book_theta_deg = 2.5;
+    p->book_box_deg = 4;
+
+    p->nan_rows = 0;
+    p->source_mode = OFFBKG_SIM_SOURCE_NONE;
+    p->src_n = 0;
+    p->src_sigma_deg = 0.1;
+    p->src_offset_deg = 0.5;
+    p->src_ra_deg = NAN;
+    p->src_dec_deg = NAN;
+    p->src_gamma = 2.0;
+}
+
+/* "name: message" as OFFBKG_EINVAL. */
+#define BAD(...) offbkg_error_set(ctx, OFFBKG_EINVAL, __VA_ARGS__)
+
+static int range_ok(double lo, double hi)
+{
+    return isfinite(lo) && isfinite(hi) && lo <= hi;
+}
+
+int offbkg_sim_params_check(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p)
+{
+    double lim;
+
+    if (p->n_runs < 0 || p->n_runs > 100000)
+        return BAD("number of runs: %d is out of range 0..100000",
+                   p->n_runs);
+    if (p->first_obs_id < 0 || p->first_obs_id > 999999 - p->n_runs - 3)
+        return BAD("first OBS_ID: %lld is out of range",
+                   (long long)p->first_obs_id);
+    if (!range_ok(p->zen_min_deg, p->zen_max_deg) || p->zen_min_deg < 0
+        || p->zen_max_deg > 90)
+        return BAD("zenith range: need 0 <= MIN <= MAX <= 90 deg, got "
+                   "%g, %g", p->zen_min_deg, p->zen_max_deg);
+    if (!range_ok(p->ontime_min_s, p->ontime_max_s) || p->ontime_min_s <= 0
+        || p->ontime_max_s > 86400)
+        return BAD("ONTIME range: need 0 < MIN <= MAX <= 86400 s, got "
+                   "%g, %g", p->ontime_min_s, p->ontime_max_s);
+    if (!range_ok(p->deadc_min, p->deadc_max) || p->deadc_min <= 0
+        || p->deadc_max > 1)
+        return BAD("DEADC range: need 0 < MIN <= MAX <= 1, got %g, %g",
+                   p->deadc_min, p->deadc_max);
+    if (!isfinite(p->min_abs_glat_deg) || p->min_abs_glat_deg < 0
+        || p->min_abs_glat_deg > 60)
+        return BAD("minimum |GLAT|: %g is out of range 0..60 deg",
+                   p->min_abs_glat_deg);
+    if (!isfinite(p->mjd_first_utc) || p->mjd_first_utc < 41317
+        || p->mjd_first_utc > 88000)
+        return BAD("first MJD: %g is out of range 41317..88000",
+                   p->mjd_first_utc);
+    if (!isfinite(p->site_lon_deg) || fabs(p->site_lon_deg) > 360
+        || !isfinite(p->site_lat_deg) || fabs(p->site_lat_deg) >= 89
+        || !isfinite(p->site_alt_m))
+        return BAD("site: longitude %g, latitude %g deg, height %g m is "
+                   "not usable", p->site_lon_deg, p->site_lat_deg,
+                   p->site_alt_m);
+    if (!isfinite(p->r0) || p->r0 < 0 || !isfinite(p->floor_norm)
+        || p->floor_norm < 0 || p->r0 + p->floor_norm <= 0)
+        return BAD("rate normalisation: need r0 >= 0 and floor >= 0, not "
+                   "both 0 (got %g, %g)", p->r0, p->floor_norm);
+    if (!isfinite(p->gamma) || fabs(p->gamma) > 10)
+        return BAD("spectral index: %g is out of range -10..10", p->gamma);
+    if (!isfinite(p->sigma0_deg) || p->sigma0_deg < 0.05
+        || p->sigma0_deg > 30)
+        return BAD("sigma at 1 TeV: %g is out of range 0.05..30 deg",
+                   p->sigma0_deg);
+    if (!isfinite(p->sigma_index) || fabs(p->sigma_index) > 1)
+        return BAD("sigma index: %g is out of range -1..1",
+                   p->sigma_index);
+    if (!range_ok(p->e_min_tev, p->e_max_tev) || p->e_min_tev <= 0
+        || p->e_max_tev <= p->e_min_tev || p->e_max_tev / p->e_min_tev > 1e9)
+        return BAD("energy range: need 0 < MIN < MAX (at most 9 decades), "
+                   "got %g, %g TeV", p->e_min_tev, p->e_max_tev);
+    if (p->sigma0_deg * pow(p->e_min_tev, p->sigma_index) < 0.02
+        || p->sigma0_deg * pow(p->e_max_tev, p->sigma_index) < 0.02)
+        return BAD("sigma(E) falls below 0.02 deg in the energy range");
+    if (!isfinite(p->theta_max_deg) || p->theta_max_deg <= 0
+        || p->theta_max_deg > 30)
+        return BAD("maximum offset: %g is out of range (0, 30] deg",
+                   p->theta_max_deg);
+    if (!isfinite(p->asym_scale_deg) || p->asym_scale_deg <= 0)
+        return BAD("asymmetry scale: %g must be > 0 deg", p->asym_scale_deg);
+    /* The factor must stay positive on the whole cap, where |fov_lon| and
+     * |fov_lat| reach theta_max. */
+    lim = p->asym_scale_deg / p->theta_max_deg;
+    if (!isfinite(p->asym_lon) || fabs(p->asym_lon) >= lim)
+        return BAD("lon asymmetry: |%g| must be below %g (the rate must "
+                   "stay positive out to %g deg)", p->asym_lon, lim,
+                   p->theta_max_deg);
+    if (!isfinite(p->asym_lat) || fabs(p->asym_lat) >= lim)
+        return BAD("lat asymmetry: |%g| must be below %g (the rate must "
+                   "stay positive out to %g deg)", p->asym_lat, lim,
+                   p->theta_max_deg);
+    if (!range_ok(p->book_e_lo_tev, p->book_e_hi_tev)
+        || !isfinite(p->book_theta_deg) || !isfinite(p->book_box_deg))
+        return BAD("bookkeeping region is not usable");
+    if (p->nan_rows < 0 || p->nan_rows > 1000000)
+        return BAD("NaN rows: %d is out of range 0..1000000", p->nan_rows);
+    if (p->source_mode != OFFBKG_SIM_SOURCE_NONE) {
+        if (p->src_n < 0 || p->src_n > 10000000)
+            return BAD("source events: %d is out of range", p->src_n);
+        if (!isfinite(p->src_sigma_deg) || p->src_sigma_deg <= 0
+            || p->src_sigma_deg > 10)
+            return BAD("source width: %g is out of range (0, 10] deg",
+                       p->src_sigma_deg);
+        if (!isfinite(p->src_gamma) || fabs(p->src_gamma) > 10)
+            return BAD("source index: %g is out of range", p->src_gamma);
+        if (p->source_mode == OFFBKG_SIM_SOURCE_OFFSET
+            && (!isfinite(p->src_offset_deg) || p->src_offset_deg < 0
+                || p->src_offset_deg > 30))
+            return BAD("source offset: %g is out of range 0..30 deg",
+                       p->src_offset_deg);
+        if (p->source_mode == OFFBKG_SIM_SOURCE_RADEC
+            && (!isfinite(p->src_ra_deg) || !isfinite(p->src_dec_deg)
+                || fabs(p->src_dec_deg) > 90))
+            return BAD("source position: RA %g, Dec %g deg is not usable",
+                       p->src_ra_deg, p->src_dec_deg);
+    }
+    return OFFBKG_OK;
+}
+
+/* ---- the truth ---------------------------------------------------- */
+
+/* Great-circle offset (deg) of an offset-frame position, stable at small
+ * angles: sin^2(theta/2) = sin^2(lat/2) + cos(lat) sin^2(lon/2). */
+static double offset_of(double lon_deg, double lat_deg)
+{
+    double sl = sin(0.5 * lat_deg * DEG_TO_RAD);
+    double so = sin(0.5 * lon_deg * DEG_TO_RAD);
+    double h = sl * sl + cos(lat_deg * DEG_TO_RAD) * so * so;
+
+    return 2.0 * asin(sqrt(fmin(1.0, h))) * RAD_TO_DEG;
+}
+
+/* The asymmetry factor, clipped at 0 (it is positive on the cap). */
+static double asym_factor(const offbkg_sim_params_t *p, double fov_lon,
+                          double fov_lat)
+{
+    double a = (1.0 + p->asym_lon * fov_lon / p->asym_scale_deg)
+               * (1.0 + p->asym_lat * fov_lat / p->asym_scale_deg);
+    return a > 0 ? a : 0.0;
+}
+
+/* The zenith factor of the r0 term; 0 when nothing is seen (zen >= 90),
+ * NaN for NaN. */
+static double zen_factor(const offbkg_sim_params_t *p, double zen_deg)
+{
+    if (isnan(zen_deg))
+        return NAN;
+    if (fabs(zen_deg) >= 90)
+        return 0.0;
+    return p->zenith_scaling ? 1.0 / cos(zen_deg * DEG_TO_RAD) : 1.0;
+}
+
+static double sigma_deg(const offbkg_sim_params_t *p, double e_tev)
+{
+    return p->sigma0_deg * pow(e_tev, p->sigma_index);
+}
+
+double offbkg_sim_rate(const offbkg_sim_params_t *p, double e_tev,
+                       double fov_lon_deg, double fov_lat_deg,
+                       double zen_deg)
+{
+    double z = zen_factor(p, zen_deg), theta, s;
+
+    if (isnan(z) || isnan(e_tev) || isnan(fov_lon_deg) || isnan(fov_lat_deg))
+        return NAN;
+    if (z == 0.0 || !(e_tev > 0))
+        return 0.0;
+    theta = offset_of(fov_lon_deg, fov_lat_deg);
+    s = sigma_deg(p, e_tev);
+    return asym_factor(p, fov_lon_deg, fov_lat_deg)
+           * pow(e_tev, -p->gamma)
+           * (p->r0 * z * exp(-theta * theta / (2.0 * s * s))
+              + p->floor_norm);
+}
+
+/* ---- bin integrals ------------------------------------------------ */
+
+/* Composite Gauss-Legendre: GL_N points on each of up to MAX_PANELS
+ * panels of one interval. */
+#define GL_N 8
+#define MAX_PANELS 256
+#define MAX_NODES (GL_N * MAX_PANELS)
+
+typedef struct gl_rule {
+    double x[GL_N], w[GL_N];   /* on [-1, 1] */
+} gl_rule_t;
+
+/* Nodes are the roots of P_n, found by Newton's method from the usual
+ * cosine guesses; weights 2 / ((1 - x^2) P_n'(x)^2). */
+static void gl_rule_init(gl_rule_t *r)
+{
+    const int n = GL_N;
+
+    for (int i = 0; i < (n + 1) / 2; i++) {
+        double x = cos(M_PI * (i + 0.75) / (n + 0.5)), dp = 1.0;
+        for (int it = 0; it < 100; it++) {
+            double p0 = 1.0, p1 = x, dx;
+            for (int j = 2; j <= n; j++) {
+                double p2 = ((2.0 * j - 1.0) * x * p1 - (j - 1.0) * p0) / j;
+                p0 = p1;
+                p1 = p2;
+            }
+            dp = n * (x * p1 - p0) / (x * x - 1.0);
+            dx = p1 / dp;
+            x -= dx;
+            if (fabs(dx) < 1e-16)
+                break;
+        }
+        r->x[i] = -x;
+        r->x[n - 1 - i] = x;
+        r->w[i] = r->w[n - 1 - i] = 2.0 / ((1.0 - x * x) * dp * dp);
+    }
+}
+
+typedef struct panels {
+    double a, h;     /* start, panel width */
+    int n;           /* panels */
+} panels_t;
+
+/* Split [a, b] into panels no wider than hmax (at most MAX_PANELS). */
+static void panels_init(panels_t *pn, double a, double b, double hmax)
+{
+    double k = ceil((b - a) / hmax);
+
+    pn->n = k < 1 ? 1 : k > MAX_PANELS ? MAX_PANELS : (int)k;
+    pn->a = a;
+    pn->h = (b - a) / pn->n;
+}
+
+/* Node j (0 <= j < GL_N * n) and its weight. */
+static void panels_node(const panels_t *pn, const gl_rule_t *r, int j,
+                        double *x, double *w)
+{
+    int panel = j / GL_N, i = j % GL_N;
+    double mid = pn->a + (panel + 0.5) * pn->h;
+
+    *x = mid + 0.5 * pn->h * r->x[i];
+    *w = 0.5 * pn->h * r->w[i];
+}
+
+/* The energy part, shared by every spatial node: for node k,
+ * c[k] = weight * dE_MeV/dlnE * E^-gamma and a[k] = 1 / (2 sigma(E)^2)
+ * (deg^-2), so that the integral over E of R at offset theta is
+ * A * (r0 Z sum_k c[k] exp(-theta^2 a[k]) + floor sum_k c[k]). */
+typedef struct energy_nodes {
+    int n;
+    double c[MAX_NODES], a[MAX_NODES];
+    double c_sum;
+    double sigma_min_deg;
+} energy_nodes_t;
+
+static void energy_nodes_init(energy_nodes_t *en, const gl_rule_t *r,
+                              const offbkg_sim_params_t *p, double e_lo,
+                              double e_hi, int refine)
+{
+    panels_t pn;
+
+    panels_init(&pn, log(e_lo), log(e_hi), 0.5 / refine);
+    en->n = GL_N * pn.n;
+    en->c_sum = 0;
+    for (int k = 0; k < en->n; k++) {
+        double lne, w, e, s;
+        panels_node(&pn, r, k, &lne, &w);
+        e = exp(lne);
+        s = sigma_deg(p, e);
+        en->c[k] = w * MEV_PER_TEV * pow(e, 1.0 - p->gamma);
+        en->a[k] = 1.0 / (2.0 * s * s);
+        en->c_sum += en->c[k];
+    }
+    en->sigma_min_deg = fmin(sigma_deg(p, e_lo), sigma_deg(p, e_hi));
+}
+
+/* E-integrated rate at offset theta, without the factor A. */
+static double energy_sum(const energy_nodes_t *en, double r0z,
+                         double floor_norm, double theta_deg)
+{
+    double t2 = theta_deg * theta_deg, g = 0;
+
+    if (r0z > 0)
+        for (int k = 0; k < en->n; k++)
+            g += en->c[k] * exp(-t2 * en->a[k]);
+    return r0z * g + floor_norm * en->c_sum;
+}
+
+/* Average of the asymmetry factor around the circle of radius theta
+ * (periodic trapezoid rule, exponentially accurate for this smooth
+ * periodic integrand). For the bilinear factor it is 1: the lon, lat and
+ * lon*lat terms are odd under a reflection of the circle. */
+static double asym_ring_mean(const offbkg_sim_params_t *p, double theta_deg)
+{
+    enum { N_PHI = 64 };
+    double ct = cos(theta_deg * DEG_TO_RAD), st = sin(theta_deg * DEG_TO_RAD);
+    double sum = 0;
+
+    for (int i = 0; i < N_PHI; i++) {
+        double phi = 2.0 * M_PI * (i + 0.5) / N_PHI;
+        double y = st * cos(phi), z = st * sin(phi);
+        double lon = -atan2(y, ct) * RAD_TO_DEG;
+        double lat = atan2(z, hypot(ct, y)) * RAD_TO_DEG;
+        sum += asym_factor(p, lon, lat);
+    }
+    return sum / N_PHI;
+}
+
+/* Clip an energy interval to the simulated one; 0 if empty. */
+static int clip_energy(const offbkg_sim_params_t *p, double *lo, double *hi)
+{
+    *lo = fmax(*lo, p->e_min_tev);
+    *hi = fmin(*hi, p->e_max_tev);
+    return *hi > *lo;
+}
+
+double offbkg_sim_expected_2d_refined(const offbkg_sim_params_t *p,
+                                      double zen_deg, double time_s,
+                                      double e_lo_tev, double e_hi_tev,
+                                      double theta_lo_deg,
+                                      double theta_hi_deg, int refine)
+{
+    static const double two_pi = 2.0 * M_PI;
+    double z = zen_factor(p, zen_deg), t_lo, t_hi, total = 0;
+    bool asym = p->asym_lon != 0 || p->asym_lat != 0;
+    energy_nodes_t *en;
+    gl_rule_t r;
+    panels_t pt;
+
+    if (isnan(z) || isnan(time_s) || isnan(e_lo_tev) || isnan(e_hi_tev)
+        || isnan(theta_lo_deg) || isnan(theta_hi_deg))
+        return NAN;
+    t_lo = fmax(theta_lo_deg, 0.0);
+    t_hi = fmin(theta_hi_deg, p->theta_max_deg);
+    if (z == 0.0 || time_s == 0 || !clip_energy(p, &e_lo_tev, &e_hi_tev)
+        || !(t_hi > t_lo))
+        return 0.0;
+    en = malloc(sizeof *en);
+    if (en == NULL)
+        return NAN;
+    gl_rule_init(&r);
+    energy_nodes_init(en, &r, p, e_lo_tev, e_hi_tev, refine);
+    panels_init(&pt, t_lo, t_hi, en->sigma_min_deg / (2.0 * refine));
+    for (int j = 0; j < GL_N * pt.n; j++) {
+        double t, w, domega;
+        panels_node(&pt, &r, j, &t, &w);
+        domega = two_pi * sin(t * DEG_TO_RAD) * w * DEG_TO_RAD;
+        if (asym)
+            domega *= asym_ring_mean(p, t);
+        total += domega * energy_sum(en, p->r0 * z, p->floor_norm, t);
+    }
+    free(en);
+    return time_s * total;
+}
+
+double offbkg_sim_expected_2d(const offbkg_sim_params_t *p, double zen_deg,
+                              double time_s, double e_lo_tev,
+                              double e_hi_tev, double theta_lo_deg,
+                              double theta_hi_deg)
+{
+    return offbkg_sim_expected_2d_refined(p, zen_deg, time_s, e_lo_tev,
+                                          e_hi_tev, theta_lo_deg,
+                                          theta_hi_deg, 1);
+}
+
+/* What one 3D integral needs. */
+typedef struct box_ctx {
+    const offbkg_sim_params_t *p;
+    const gl_rule_t *r;
+    const energy_nodes_t *en;
+    double r0z;
+    double hmax_deg;     /* spatial panel width */
+} box_ctx_t;
+
+/* Integral over lon in [lo, hi] (deg) at latitude lat of A * (E-integral
+ * of the rate), with dlon in rad. */
+static double lon_integral(const box_ctx_t *b, double lat, double lo,
+                           double hi)
+{
+    panels_t pn;
+    double sum = 0;
+
+    panels_init(&pn, lo, hi, b->hmax_deg);
+    for (int j = 0; j < GL_N * pn.n; j++) {
+        double lon, w;
+        panels_node(&pn, b->r, j, &lon, &w);
+        sum += w * DEG_TO_RAD * asym_factor(b->p, lon, lat)
+               * energy_sum(b->en, b->r0z, b->p->floor_norm,
+                            offset_of(lon, lat));
+    }
+    return sum;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Half-width in lon of the cap at latitude lat (deg): the cap is
+ * cos(lat) cos(lon) >= cos(theta_max). */
+static double cap_half_width(double lat, double cos_tm)
+{
+    double c = cos_tm / cos(lat * DEG_TO_RAD);
+    return c >= 1.0 ? 0.0 : acos(c) * RAD_TO_DEG;
+}
+
+/* The rectangle clipped to the cap. In each latitude strip between
+ * breakpoints (where the cap's edge meets lon_lo or lon_hi) the lon
+ * bounds are smooth; the substitution lat = theta_max sin(u) removes the
+ * square-root behaviour of the half-width at lat = +-theta_max. */
+static double box_on_cap(const box_ctx_t *b, double lon_lo, double lon_hi,
+                         double lat_lo, double lat_hi)
+{
+    double tm = b->p->theta_max_deg, cos_tm = cos(tm * DEG_TO_RAD);
+    double cuts[6], total = 0;
+    int nc = 0;
+
+    lat_lo = fmax(lat_lo, -tm);
+    lat_hi = fmin(lat_hi, tm);
+    if (!(lat_hi > lat_lo))
+        return 0.0;
+    cuts[nc++] = lat_lo;
+    cuts[nc++] = lat_hi;
+    for (int i = 0; i < 2; i++) {
+        double x = fabs(i == 0 ? lon_lo : lon_hi);
+        if (x < tm) {
+            double ls = acos(cos_tm / cos(x * DEG_TO_RAD)) * RAD_TO_DEG;
+            if (ls > lat_lo && ls < lat_hi)
+                cuts[nc++] = ls;
+            if (-ls > lat_lo && -ls < lat_hi)
+                cuts[nc++] = -ls;
+        }
+    }
+    qsort(cuts, (size_t)nc, sizeof cuts[0], cmp_double);
+    for (int c = 0; c + 1 < nc; c++) {
+        double u1 = asin(fmax(-1.0, fmin(1.0, cuts[c] / tm)));
+        double u2 = asin(fmax(-1.0, fmin(1.0, cuts[c + 1] / tm)));
+        panels_t pn;
+        if (!(u2 > u1))
+            continue;
+        panels_init(&pn, u1, u2, b->hmax_deg / tm);
+        for (int j = 0; j < GL_N * pn.n; j++) {
+            double u, w, lat, hw, lo, hi;
+            panels_node(&pn, b->r, j, &u, &w);
+            lat = tm * sin(u);
+            hw = cap_half_width(lat, cos_tm);
+            lo = fmax(lon_lo, -hw);
+            hi = fmin(lon_hi, hw);
+            if (hi > lo)
+                total += w * tm * cos(u) * DEG_TO_RAD
+                         * cos(lat * DEG_TO_RAD)
+                         * lon_integral(b, lat, lo, hi);
+        }
+    }
+    return total;
+}
+
+double offbkg_sim_expected_3d_refined(const offbkg_sim_params_t *p,
+                                      double zen_deg, double time_s,
+                                      double e_lo_tev, double e_hi_tev,
+                                      double lon_lo_deg, double lon_hi_deg,
+                                      double lat_lo_deg, double lat_hi_deg,
+                                      int refine)
+{
+    double z = zen_factor(p, zen_deg), total = 0, far_lon, far_lat;
+    energy_nodes_t *en;
+    gl_rule_t r;
+    box_ctx_t b;
+
+    if (isnan(z) || isnan(time_s) || isnan(e_lo_tev) || isnan(e_hi_tev)
+        || isnan(lon_lo_deg) || isnan(lon_hi_deg) || isnan(lat_lo_deg)
+        || isnan(lat_hi_deg))
+        return NAN;
+    lon_lo_deg = fmax(lon_lo_deg, -180.0);
+    lon_hi_deg = fmin(lon_hi_deg, 180.0);
+    lat_lo_deg = fmax(lat_lo_deg, -90.0);
+    lat_hi_deg = fmin(lat_hi_deg, 90.0);
+    if (z == 0.0 || time_s == 0 || !clip_energy(p, &e_lo_tev, &e_hi_tev)
+        || !(lon_hi_deg > lon_lo_deg) || !(lat_hi_deg > lat_lo_deg))
+        return 0.0;
+    en = malloc(sizeof *en);
+    if (en == NULL)
+        return NAN;
+    gl_rule_init(&r);
+    energy_nodes_init(en, &r, p, e_lo_tev, e_hi_tev, refine);
+    b.p = p;
+    b.r = &r;
+    b.en = en;
+    b.r0z = p->r0 * z;
+    b.hmax_deg = en->sigma_min_deg / (2.0 * refine);
+
+    /* The corner farthest from the centre decides whether the rectangle
+     * lies inside the cap. */
+    far_lon = fmax(fabs(lon_lo_deg), fabs(lon_hi_deg));
+    far_lat = fmax(fabs(lat_lo_deg), fabs(lat_hi_deg));
+    if (far_lon < 90 && far_lat < 90
+        && offset_of(far_lon, far_lat) <= p->theta_max_deg) {
+        panels_t pn;
+        panels_init(&pn, lat_lo_deg, lat_hi_deg, b.hmax_deg);
+        for (int j = 0; j < GL_N * pn.n; j++) {
+            double lat, w;
+            panels_node(&pn, &r, j, &lat, &w);
+            total += w * DEG_TO_RAD * cos(lat * DEG_TO_RAD)
+                     * lon_integral(&b, lat, lon_lo_deg, lon_hi_deg);
+        }
+    } else {
+        total = box_on_cap(&b, lon_lo_deg, lon_hi_deg, lat_lo_deg,
+                           lat_hi_deg);
+    }
+    free(en);
+    return time_s * total;
+}
+
+double offbkg_sim_expected_3d(const offbkg_sim_params_t *p, double zen_deg,
+                              double time_s, double e_lo_tev,
+                              double e_hi_tev, double lon_lo_deg,
+                              double lon_hi_deg, double lat_lo_deg,
+                              double lat_hi_deg)
+{
+    return offbkg_sim_expected_3d_refined(p, zen_deg, time_s, e_lo_tev,
+                                          e_hi_tev, lon_lo_deg, lon_hi_deg,
+                                          lat_lo_deg, lat_hi_deg, 1);
+}
+
+double offbkg_sim_r0_for_events(const offbkg_sim_params_t *p,
+                                double mean_events)
+{
+    offbkg_sim_params_t q = *p;
+    double t = 0.5 * (p->ontime_min_s + p->ontime_max_s), per_r0, fl;
+
+    if (p->livetime_base)
+        t *= 0.5 * (p->deadc_min + p->deadc_max);
+    q.r0 = 1.0;
+    q.floor_norm = 0.0;
+    per_r0 = offbkg_sim_expected_2d(&q, 0.0, t, p->e_min_tev, p->e_max_tev,
+                                    0.0, p->theta_max_deg);
+    q.r0 = 0.0;
+    q.floor_norm = p->floor_norm;
+    fl = offbkg_sim_expected_2d(&q, 0.0, t, p->e_min_tev, p->e_max_tev, 0.0,
+                                p->theta_max_deg);
+    if (!(mean_events > fl) || !(per_r0 > 0))
+        return NAN;
+    return (mean_events - fl) / per_r0;
+}
+
+/* ---- random numbers ----------------------------------------------- */
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+void offbkg_sim_rng_seed(offbkg_sim_rng_t *rng, uint64_t seed,
+                         uint64_t stream)
+{
+    /* Hash the seed, then offset by the stream through a second odd
+     * constant, so (seed, stream) pairs give unrelated states. */
+    uint64_t x = seed;
+    uint64_t h = splitmix64(&x);
+
+    x = h ^ (stream * UINT64_C(0xD1B54A32D192ED03));
+    for (int i = 0; i < 4; i++)
+        rng->s[i] = splitmix64(&x);
+    if ((rng->s[0] | rng->s[1] | rng->s[2] | rng->s[3]) == 0)
+        rng->s[0] = 1;
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+uint64_t offbkg_sim_rng_next(offbkg_sim_rng_t *rng)
+{
+    uint64_t *s = rng->s;
+    uint64_t out = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return out;
+}
+
+double offbkg_sim_uniform(offbkg_sim_rng_t *rng)
+{
+    return (double)(offbkg_sim_rng_next(rng) >> 11) * 0x1.0p-53;
+}
+
+uint64_t offbkg_sim_poisson(offbkg_sim_rng_t *rng, double mu)
+{
+    if (!(mu > 0))
+        return 0;
+    if (mu < 10) {
+        /* Inversion by sequential search. */
+        double u = offbkg_sim_uniform(rng), pk = exp(-mu), cdf = pk;
+        uint64_t k = 0;
+        while (u > cdf && k < 1000) {
+            k++;
+            pk *= mu / (double)k;
+            cdf += pk;
+        }
+        return k;
+    }
+    /* PTRS: W. Hormann, "The transformed rejection method for generating
+     * Poisson random variables", Insurance: Mathematics and Economics 12
+     * (1993) 39-45. A rejection method, so exact. */
+    {
+        double smu = sqrt(mu), log_mu = log(mu);
+        double b = 0.931 + 2.53 * smu, a = -0.059 + 0.02483 * b;
+        double inv_alpha = 1.1239 + 1.1328 / (b - 3.4);
+        double v_r = 0.9277 - 3.6224 / (b - 2.0);
+        for (;;) {
+            double u = offbkg_sim_uniform(rng) - 0.5;
+            double v = offbkg_sim_uniform(rng);
+            double us = 0.5 - fabs(u), k;
+            if (us <= 0)
+                continue;
+            k = floor((2.0 * a / us + b) * u + mu + 0.43);
+            if (us >= 0.07 && v <= v_r)
+                return (uint64_t)k;
+            if (k < 0 || (us < 0.013 && v > us))
+                continue;
+            if (log(v) + log(inv_alpha) - log(a / (us * us) + b)
+                <= -mu + k * log_mu - lgamma(k + 1.0))
+                return (uint64_t)k;
+        }
+    }
+}
+
+/* A power law E^-g on [lo, hi] by inverting its CDF, written with
+ * expm1/log1p so that g near 1 (log-uniform) keeps its precision. */
+static double draw_power_law(offbkg_sim_rng_t *rng, double g, double lo,
+                             double hi)
+{
+    double u = offbkg_sim_uniform(rng), s = 1.0 - g, l = log(hi / lo);
+
+    if (fabs(s * l) < 1e-12)
+        return lo * exp(u * l);
+    return lo * exp(log1p(u * expm1(s * l)) / s);
+}
+
+/* ---- the run plan ------------------------------------------------- */
+
+static double wrap360(double x)
+{
+    x = fmod(x, 360.0);
+    if (x < 0)
+        x += 360.0;
+    return x >= 360.0 ? 0.0 : x;
+}
+
+static double wrap180(double x)
+{
+    x = wrap360(x);
+    return x > 180 ? x - 360 : x;
+}
+
+/* The UTC MJD after mjd0 (within one sidereal day) where the LST is
+ * lst_deg. */
+static double solve_lst(double mjd0, double lst_deg, double site_lon)
+{
+    double mjd = mjd0 + wrap360(lst_deg - offbkg_lst_deg(mjd0, site_lon))
+                            / SIDEREAL_DEG_PER_DAY;
+    for (int i = 0; i < 3; i++)
+        mjd += wrap180(lst_deg - offbkg_lst_deg(mjd, site_lon))
+               / SIDEREAL_DEG_PER_DAY;
+    return mjd;
+}
+
+/* MET (TT seconds since the reference) of a UTC MJD. */
+static double utc_to_met(double mjd_utc)
+{
+    double tt_minus_utc = offbkg_tai_minus_utc_s(mjd_utc) + 32.184;
+    return ((mjd_utc - SIM_MJDREFI) - SIM_MJDREFF) * 86400.0 + tt_minus_utc;
+}
+
+/* The UTC MJD of a MET, the way a reader of the store computes it. */
+static double met_to_utc(double met_s)
+{
+    return offbkg_mjd_to_utc(SIM_MJDREFI + (SIM_MJDREFF + met_s / 86400.0),
+                             OFFBKG_TIMESYS_TT);
+}
+
+/* Pointing and times of run r at zenith r->zen_deg: a declination that
+ * reaches that zenith, the hour angle that gives it, an RA off the
+ * Galactic plane, and the date on night r->index when the LST puts the
+ * pointing there at mid-run. */
+static int plan_pointing(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
+                         offbkg_sim_rng_t *rng, offbkg_sim_run_t *r)
+{
+    double phi = p->site_lat_deg * DEG_TO_RAD, z = r->zen_deg * DEG_TO_RAD;
+    double dlo = fmax(-89.5, p->site_lat_deg - r->zen_deg);
+    double dhi = fmin(89.5, p->site_lat_deg + r->zen_deg);
+
+    for (int tries = 0; tries < 100000; tries++) {
+        double dec = dlo + offbkg_sim_uniform(rng) * (dhi - dlo);
+        double d = dec * DEG_TO_RAD;
+        double cos_h = (cos(z) - sin(phi) * sin(d)) / (cos(phi) * cos(d));
+        double h, ra, l, b, mjd_mid, met_mid, mid_utc, alt, az;
+        bool west = offbkg_sim_uniform(rng) < 0.5;
+
+        ra = 360.0 * offbkg_sim_uniform(rng);
+        if (fabs(cos_h) > 1.0 + 1e-12)
+            continue;
+        h = acos(fmax(-1.0, fmin(1.0, cos_h))) * RAD_TO_DEG;
+        if (!west)
+            h = -h;
+        offbkg_icrs_to_galactic(ra, dec, &l, &b);
+        if (fabs(b) <= p->min_abs_glat_deg)
+            continue;
+        mjd_mid = solve_lst(p->mjd_first_utc + (double)r->index, ra + h,
+                            p->site_lon_deg);
+        met_mid = utc_to_met(mjd_mid);
+        /* Whole-second GTI edges, as in DR1; then move the RA by the
+         * rounding (< 0.01 deg) so that the zenith is exact at the
+         * rounded mid-run. */
+        r->tstart_s = floor(met_mid - 0.5 * r->ontime_s + 0.5);
+        r->tstop_s = r->tstart_s + r->ontime_s;
+        mid_utc = met_to_utc(r->tstart_s + 0.5 * r->ontime_s);
+        ra = wrap360(offbkg_lst_deg(mid_utc, p->site_lon_deg) - h);
+        offbkg_icrs_to_galactic(ra, dec, &l, &b);
+        if (fabs(b) <= p->min_abs_glat_deg)
+            continue;
+        offbkg_radec_to_altaz(ra, dec, mid_utc, p->site_lon_deg,
+                              p->site_lat_deg, &alt, &az);
+        r->ra_pnt_deg = ra;
+        r->dec_pnt_deg = dec;
+        r->glon_pnt_deg = l;
+        r->glat_pnt_deg = b;
+        r->mjd_mid_utc = mid_utc;
+        r->alt_deg = 90.0 - r->zen_deg;
+        r->az_deg = az;
+        return OFFBKG_OK;
+    }
+    return offbkg_error_set(ctx, OFFBKG_EINVAL, "run %lld: found no "
+                            "pointing at zenith %g deg with |GLAT| > %g deg",
+                            (long long)r->obs_id, r->zen_deg,
+                            p->min_abs_glat_deg);
+}
+
+static double draw_in(offbkg_sim_rng_t *rng, double lo, double hi)
+{
+    return lo + offbkg_sim_uniform(rng) * (hi - lo);
+}
+
+int offbkg_sim_plan(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
+                    offbkg_sim_run_t **out, size_t *n_out)
+{
+    size_t n_reg = (size_t)p->n_runs;
+    size_t n = n_reg + (p->edge_zeniths ? 2 : 0) + (p->missing_file ? 1 : 0);
+    offbkg_sim_run_t *runs;
+    int st = offbkg_sim_params_check(ctx, p);
+
+    *out = NULL;
+    *n_out = 0;
+    if (st != OFFBKG_OK)
+        return st;
+    if (n == 0)
+        return offbkg_error_set(ctx, OFFBKG_EINVAL, "no runs to simulate");
+    runs = calloc(n, sizeof *runs);
+    if (runs == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        offbkg_sim_run_t *r = &runs[i];
+        offbkg_sim_rng_t rng;
+        double u, t;
+
+        offbkg_sim_rng_seed(&rng, p->seed, 4 * (uint64_t)i);
+        r->index = i;
+        r->obs_id = p->first_obs_id + (int64_t)i;
+        u = offbkg_sim_uniform(&rng);
+        if (i < n_reg)          /* stratified: every stretch gets runs */
+            r->zen_deg = p->zen_min_deg + (i + u) / (double)n_reg
+                                              * (p->zen_max_deg
+                                                 - p->zen_min_deg);
+        else if (p->edge_zeniths && i < n_reg + 2)
+            r->zen_deg = i == n_reg ? 49.0 : 90.0;
+        else
+            r->zen_deg = draw_in(&rng, p->zen_min_deg, p->zen_max_deg);
+        t = draw_in(&rng, p->ontime_min_s, p->ontime_max_s);
+        r->ontime_s = floor(t + 0.5);
+        if (r->ontime_s < p->ontime_min_s || r->ontime_s > p->ontime_max_s)
+            r->ontime_s = t;
+        r->deadc = draw_in(&rng, p->deadc_min, p->deadc_max);
+        r->livetime_s = r->ontime_s * r->deadc;
+        r->time_s = p->livetime_base ? r->livetime_s : r->ontime_s;
+        st = plan_pointing(ctx, p, &rng, r);
+        if (st != OFFBKG_OK) {
+            free(runs);
+            return st;
+        }
+        r->mu = offbkg_sim_expected_2d(p, r->zen_deg, r->time_s,
+                                       p->e_min_tev, p->e_max_tev, 0.0,
+                                       p->theta_max_deg);
+        if (!(r->mu < 5e7)) {
+            free(runs);
+            return offbkg_error_set(ctx, OFFBKG_EINVAL, "run %lld would "
+                                    "have %g events; lower r0 or the "
+                                    "ONTIME", (long long)r->obs_id, r->mu);
+        }
+        r->missing = p->missing_file && i == n - 1;
+        snprintf(r->file_name, sizeof r->file_name, "run_%06lld.fits%s",
+                 (long long)r->obs_id,
+                 p->mixed_compression && i % 2 == 1 ? "" : ".gz");
+    }
+    *out = runs;
+    *n_out = n;
+    return OFFBKG_OK;
+}
+
+/* ---- drawing events ----------------------------------------------- */
+
+void offbkg_sim_events_clear(offbkg_sim_events_t *ev)
+{
+    free(ev->ev);
+    memset(ev, 0, sizeof *ev);
+    ev->src_ra_deg = ev->src_dec_deg = NAN;
+}
+
+static int cmp_event(const void *a, const void *b)
+{
+    const offbkg_sim_event_t *x = a, *y = b;
+
+    if (x->time_s != y->time_s)
+        return x->time_s < y->time_s ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The point at offset theta (deg) and position angle psi (rad, from +lat
+ * toward +lon_off) around the origin of @p frame, on the sky. */
+static void point_around(const offbkg_offset_frame_t *frame, double theta,
+                         double psi, double *ra, double *dec)
+{
+    double ct = cos(theta * DEG_TO_RAD), st = sin(theta * DEG_TO_RAD);
+    double y = st * sin(psi), z = st * cos(psi);
+
+    offbkg_offset_frame_inverse(frame, atan2(y, ct) * RAD_TO_DEG,
+                                atan2(z, hypot(ct, y)) * RAD_TO_DEG, ra,
+                                dec);
+}
+
+/* The offset-frame position at 1 - cos(theta) = d and azimuth phi. */
+static void cap_point(double d, double phi, double *lon_off, double *lat_off)
+{
+    double st = sqrt(d * (2.0 - d)), x = 1.0 - d;
+    double y = st * cos(phi), z = st * sin(phi);
+
+    *lon_off = atan2(y, x) * RAD_TO_DEG;
+    *lat_off = atan2(z, hypot(x, y)) * RAD_TO_DEG;
+}
+
+/* Background events by accept-reject: proposals with E from E^-gamma on
+ * [e_min, e_max] and a position uniform in solid angle on the cap,
+ * accepted with probability R / envelope, where the envelope is the
+ * rate's bound A_max (r0 Z + floor) E^-gamma. */
+static void draw_background(const offbkg_sim_params_t *p,
+                            const offbkg_sim_run_t *run,
+                            offbkg_sim_rng_t *rng, size_t n,
+                            offbkg_sim_event_t *ev)
+{
+    double tm = p->theta_max_deg * DEG_TO_RAD;
+    double one_minus_cos_tm = 2.0 * sin(0.5 * tm) * sin(0.5 * tm);
+    double r0z = p->r0 * zen_factor(p, run->zen_deg);
+    double a_max = (1.0 + fabs(p->asym_lon) * p->theta_max_deg
+                              / p->asym_scale_deg)
+                   * (1.0 + fabs(p->asym_lat) * p->theta_max_deg
+                                / p->asym_scale_deg);
+    double envelope = a_max * (r0z + p->floor_norm);
+    bool asym = p->asym_lon != 0 || p->asym_lat != 0;
+    offbkg_offset_frame_t frame;
+
+    offbkg_offset_frame_init(&frame, run->ra_pnt_deg, run->dec_pnt_deg);
+    for (size_t i = 0; i < n; i++) {
+        double e, d, phi, lon_off, lat_off;
+        for (;;) {
+            double theta, s, a = 1.0, r;
+            e = draw_power_law(rng, p->gamma, p->e_min_tev, p->e_max_tev);
+            /* 1 - cos(theta) uniform on [0, 1 - cos(theta_max)] */
+            d = offbkg_sim_uniform(rng) * one_minus_cos_tm;
+            phi = 2.0 * M_PI * offbkg_sim_uniform(rng);
+            theta = 2.0 * asin(sqrt(0.5 * d)) * RAD_TO_DEG;
+            s = sigma_deg(p, e);
+            if (asym) {
+                cap_point(d, phi, &lon_off, &lat_off);
+                a = asym_factor(p, -lon_off, lat_off);
+            }
+            r = a * (r0z * exp(-theta * theta / (2.0 * s * s))
+                     + p->floor_norm);
+            if (offbkg_sim_uniform(rng) * envelope < r)
+                break;
+        }
+        cap_point(d, phi, &lon_off, &lat_off);
+        offbkg_offset_frame_inverse(&frame, lon_off, lat_off, &ev[i].ra_deg,
+                                    &ev[i].dec_deg);
+        ev[i].energy_tev = e;
+        ev[i].time_s = draw_in(rng, run->tstart_s, run->tstop_s);
+        ev[i].kind = 0;
+    }
+}
+
+/* Bad rows: NaN RA, ENERGY or DEC in turn, then one with ENERGY = 0. */
+static size_t draw_bad_rows(const offbkg_sim_params_t *p,
+                            const offbkg_sim_run_t *run,
+                            offbkg_sim_rng_t *rng, offbkg_sim_event_t *ev)
+{
+    size_t n = 0;
+
+    if (p->nan_rows <= 0)
+        return 0;
+    for (int k = 0; k <= p->nan_rows; k++, n++) {
+        ev[n].time_s = draw_in(rng, run->tstart_s, run->tstop_s);
+        ev[n].ra_deg = run->ra_pnt_deg;
+        ev[n].dec_deg = run->dec_pnt_deg;
+        ev[n].energy_tev = 1.0;
+        ev[n].kind = 1;
+        if (k == p->nan_rows)
+            ev[n].energy_tev = 0.0;
+        else if (k % 3 == 0)
+            ev[n].ra_deg = NAN;
+        else if (k % 3 == 1)
+            ev[n].energy_tev = NAN;
+        else
+            ev[n].dec_deg = NAN;
+    }
+    return n;
+}
+
+/* The Gaussian blob: its centre (offset mode: src_offset_deg from the
+ * pointing at a random position angle), then src_n events around it. */
+static size_t draw_source(const offbkg_sim_params_t *p,
+                          const offbkg_sim_run_t *run,
+                          offbkg_sim_rng_t *rng, offbkg_sim_event_t *ev,
+                          double *src_ra, double *src_dec)
+{
+    offbkg_offset_frame_t frame;
+
+    if (p->source_mode == OFFBKG_SIM_SOURCE_NONE)
+        return 0;
+    if (p->source_mode == OFFBKG_SIM_SOURCE_OFFSET) {
+        offbkg_offset_frame_init(&frame, run->ra_pnt_deg, run->dec_pnt_deg);
+        point_around(&frame, p->src_offset_deg,
+                     2.0 * M_PI * offbkg_sim_uniform(rng), src_ra, src_dec);
+    } else {
+        *src_ra = p->src_ra_deg;
+        *src_dec = p->src_dec_deg;
+        if (offbkg_sep_deg(run->ra_pnt_deg, run->dec_pnt_deg, *src_ra,
+                           *src_dec) > p->theta_max_deg)
+            return 0;
+    }
+    offbkg_offset_frame_init(&frame, *src_ra, *src_dec);
+    for (int i = 0; i < p->src_n; i++) {
+        double r = p->src_sigma_deg
+                   * sqrt(-2.0 * log1p(-offbkg_sim_uniform(rng)));
+        point_around(&frame, r, 2.0 * M_PI * offbkg_sim_uniform(rng),
+                     &ev[i].ra_deg, &ev[i].dec_deg);
+        ev[i].energy_tev = draw_power_law(rng, p->src_gamma, p->e_min_tev,
+                                          p->e_max_tev);
+        ev[i].time_s = draw_in(rng, run->tstart_s, run->tstop_s);
+        ev[i].kind = 2;
+    }
+    return (size_t)p->src_n;
+}
+
+/* Whether an event counts in the 2D / 3D bookkeeping regions, from its
+ * RA/DEC as written. */
+static void book_event(const offbkg_sim_params_t *p,
+                       const offbkg_sim_run_t *run,
+                       const offbkg_offset_frame_t *frame,
+                       const offbkg_sim_event_t *e, bool *in2, bool *in3)
+{
+    double lon_off, lat_off;
+    bool e_in = e->energy_tev >= p->book_e_lo_tev
+                && e->energy_tev <= p->book_e_hi_tev;
+
+    *in2 = *in3 = false;
+    if (!e_in || !isfinite(e->ra_deg) || !isfinite(e->dec_deg))
+        return;
+    *in2 = offbkg_sep_deg(run->ra_pnt_deg, run->dec_pnt_deg, e->ra_deg,
+                          e->dec_deg) < p->book_theta_deg;
+    offbkg_offset_frame_forward(frame, e->ra_deg, e->dec_deg, &lon_off,
+                                &lat_off);
+    *in3 = fabs(lon_off) < p->book_box_deg && fabs(lat_off) < p->book_box_deg;
+}
+
+int offbkg_sim_draw_run(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
+                        const offbkg_sim_run_t *run,
+                        offbkg_sim_events_t *out)
+{
+    offbkg_sim_rng_t rng;
+    offbkg_offset_frame_t frame;
+    uint64_t n_bkg;
+    size_t cap, n;
+
+    memset(out, 0, sizeof *out);
+    out->src_ra_deg = out->src_dec_deg = NAN;
+    /* No file, or a pointing at or below the horizon: nothing at all is
+     * recorded, contamination included. */
+    if (run->missing || zen_factor(p, run->zen_deg) == 0.0)
+        return OFFBKG_OK;
+    /* One stream per run and kind: the background does not change when
+     * contamination is switched on. */
+    offbkg_sim_rng_seed(&rng, p->seed, 4 * (uint64_t)run->index + 1);
+    n_bkg = offbkg_sim_poisson(&rng, run->mu);
+    cap = (size_t)n_bkg + (p->nan_rows > 0 ? (size_t)p->nan_rows + 1 : 0)
+          + (p->source_mode != OFFBKG_SIM_SOURCE_NONE ? (size_t)p->src_n : 0);
+    out->ev = malloc((cap > 0 ? cap : 1) * sizeof *out->ev);
+    if (out->ev == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory for %zu "
+                                "events", cap);
+    draw_background(p, run, &rng, (size_t)n_bkg, out->ev);
+    n = out->n_background = (size_t)n_bkg;
+    offbkg_sim_rng_seed(&rng, p->seed, 4 * (uint64_t)run->index + 2);
+    out->n_bad = draw_bad_rows(p, run, &rng, out->ev + n);
+    n += out->n_bad;
+    offbkg_sim_rng_seed(&rng, p->seed, 4 * (uint64_t)run->index + 3);
+    out->n_src = draw_source(p, run, &rng, out->ev + n, &out->src_ra_deg,
+                             &out->src_dec_deg);
+    n += out->n_src;
+    out->n = n;
+    for (size_t i = 0; i < n; i++)
+        out->ev[i].seq = i;
+    qsort(out->ev, n, sizeof *out->ev, cmp_event);
+
+    offbkg_offset_frame_init(&frame, run->ra_pnt_deg, run->dec_pnt_deg);
+    for (size_t i = 0; i < n; i++) {
+        bool in2, in3;
+        if (out->ev[i].kind == 1)
+            continue;
+        book_event(p, run, &frame, &out->ev[i], &in2, &in3);
+        if (out->ev[i].kind == 0) {
+            out->n_in_2d += in2;
+            out->n_in_3d += in3;
+        } else {
+            out->n_src_in_2d += in2;
+        }
+    }
+    return OFFBKG_OK;
+}

@@ -1,0 +1,134 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# End-to-end tests of offbkg simulate: the files of a store, usage errors
+# (exit 2), refusal of a non-empty directory, reproducibility, and, where
+# python3 has gammapy, that gammapy opens the store and reads the events.
+. "$top_srcdir/tests/run/tap.sh"
+tap_plan 22
+
+store="$tap_tmp/store"
+small="--runs 3 --ontime 60,120 --r0 1e-5"
+
+run_offbkg simulate --help
+ok $(test $status -eq 0 && echo "$out" | grep -q -- "--edge-zeniths" \
+     && echo "$out" | grep -q -- "--source N,SIGMA"; echo $?) \
+    "simulate --help lists the options and exits 0"
+
+run_offbkg simulate
+ok $(test $status -eq 2 && echo "$err" | grep -q "expected a directory"; echo $?) \
+    "simulate without DIR is a usage error (exit 2)"
+
+run_offbkg simulate "$store" --frobnicate
+ok $(test $status -eq 2 && echo "$err" | grep -q "unknown option '--frobnicate'"; echo $?) \
+    "an unknown option is a usage error"
+
+run_offbkg simulate "$store" --runs
+ok $(test $status -eq 2 && echo "$err" | grep -q "option '--runs' needs a value"; echo $?) \
+    "an option without its value is a usage error"
+
+run_offbkg simulate "$store" --zenith 50
+ok $(test $status -eq 2 && echo "$err" | grep -q -- "--zenith: expected MIN,MAX"; echo $?) \
+    "--zenith needs MIN,MAX"
+
+run_offbkg simulate "$store" --zenith 60,10
+ok $(test $status -eq 2 && echo "$err" | grep -q "zenith range"; echo $?) \
+    "a reversed zenith range is a usage error"
+
+run_offbkg simulate "$store" --asym-lon 0.9
+ok $(test $status -eq 2 && echo "$err" | grep -q "lon asymmetry"; echo $?) \
+    "an asymmetry that makes the rate negative is refused"
+
+run_offbkg simulate "$store" --r0 1e-4 --events 100
+ok $(test $status -eq 2 && echo "$err" | grep -q "not both"; echo $?) \
+    "--r0 and --events together are refused"
+
+run_offbkg simulate "$store" "$tap_tmp/other"
+ok $(test $status -eq 2 && echo "$err" | grep -q "expected one directory"; echo $?) \
+    "two directories are a usage error"
+ok $(test ! -e "$store"; echo $?) "usage errors write nothing"
+
+run_offbkg simulate "$store" $small --edge-zeniths --mixed-compression \
+    --missing-file --nan-rows 2 --source 20,0.1
+ok $(test $status -eq 0 && test -z "$err" \
+     && test "$(echo "$out" | wc -l)" -eq 1 \
+     && echo "$out" | grep -q "store in $store: 6 runs (5 files), [0-9]* events"; echo $?) \
+    "simulate writes a store quietly and prints one summary line"
+ok $(test -s "$store/obs-index.fits.gz" && test -s "$store/hdu-index.fits.gz" \
+     && test -s "$store/truth.txt"; echo $?) \
+    "obs-index.fits.gz, hdu-index.fits.gz and truth.txt exist"
+ok $(test -s "$store/data/run_000001.fits.gz" && test -s "$store/data/run_000002.fits" \
+     && test -s "$store/data/run_000005.fits.gz" \
+     && test ! -e "$store/data/run_000006.fits"; echo $?) \
+    "event files, plain and gzipped, and the missing one is missing"
+ok $(test "$(grep -c '^run = ' "$store/truth.txt")" -eq 6 \
+     && grep -q '^seed = 42$' "$store/truth.txt" \
+     && grep -q '^gamma = 2.7$' "$store/truth.txt" \
+     && grep -q '^r0 = 1e-05$' "$store/truth.txt" \
+     && grep -q '^run = 4 49 ' "$store/truth.txt" \
+     && grep -q '^run = 5 90 .* 0 0 0 0 0 0 0 0 nan nan 1 ' "$store/truth.txt" \
+     && grep -q '^run = 6 .* 0 data/run_000006.fits$' "$store/truth.txt"; echo $?) \
+    "truth.txt has the parameters and one line per run"
+ok $(test -z "$(find "$store" -name '.*tmp*')"; echo $?) \
+    "no temporary files are left"
+
+# gammapy 1.0 (Debian python3-gammapy) opens the store and reads events.
+if /usr/bin/python3 -c 'import gammapy' >/dev/null 2>&1; then
+    /usr/bin/python3 - "$store" >"$tap_tmp/gp.out" 2>&1 <<'PY'
+import sys
+from gammapy.data import DataStore
+ds = DataStore.from_dir(sys.argv[1])
+table = ds.obs_table
+n_ok = 0
+for row in table:
+    obs_id = int(row["OBS_ID"])
+    if obs_id == 6:          # the missing file
+        continue
+    obs = ds.obs(obs_id, required_irf=[])
+    assert len(obs.events.table) == row["EVENT_COUNT"], obs_id
+    assert abs(obs.gti.time_sum.to_value("s") - row["ONTIME"]) < 1e-6
+    n_ok += 1
+assert n_ok == 5, n_ok
+print("gammapy read", n_ok, "runs")
+PY
+    ok $(grep -q "gammapy read 5 runs" "$tap_tmp/gp.out"; echo $?) \
+        "gammapy DataStore.from_dir opens the store and reads the events"
+    grep -q "gammapy read 5 runs" "$tap_tmp/gp.out" \
+        || sed 's/^/# /' "$tap_tmp/gp.out"
+else
+    tap_n=$((tap_n + 1))
+    echo "ok $tap_n # SKIP /usr/bin/python3 has no gammapy"
+fi
+
+run_offbkg simulate "$store" $small
+ok $(test $status -eq 2 && echo "$err" | grep -q "not empty" \
+     && echo "$err" | grep -q -- "--overwrite"; echo $?) \
+    "a non-empty directory is refused (exit 2)"
+
+run_offbkg -v simulate "$store" $small --overwrite
+ok $(test $status -eq 0 && echo "$err" | grep -q "info: run 3/3: OBS_ID 3" \
+     && echo "$err" | grep -q "events/s"; echo $?) \
+    "--overwrite replaces it; -v shows one line per run"
+
+: >"$tap_tmp/afile"
+run_offbkg simulate "$tap_tmp/afile" $small
+ok $(test $status -eq 2 && echo "$err" | grep -q "not a directory" \
+     && ! echo "$err" | grep -q -- "--overwrite"; echo $?) \
+    "a file in place of DIR is refused (exit 2)"
+
+run_offbkg simulate "$tap_tmp/a" $small --seed 9
+run_offbkg simulate "$tap_tmp/b" $small --seed 9
+run_offbkg simulate "$tap_tmp/c" $small --seed 10
+same=0
+for f in obs-index.fits.gz hdu-index.fits.gz truth.txt data/run_000001.fits.gz; do
+    cmp -s "$tap_tmp/a/$f" "$tap_tmp/b/$f" || same=1
+done
+ok $same "the same seed gives identical files"
+ok $(! cmp -s "$tap_tmp/a/data/run_000001.fits.gz" "$tap_tmp/c/data/run_000001.fits.gz"; echo $?) \
+    "another seed gives other events"
+
+run_offbkg simulate "$tap_tmp/ev" --runs 2 --ontime 100,100 --events 3000
+ok $(test $status -eq 0 && awk '/^run = / { n++; d = $13 - 3000; if (d * d > 25 * 3000) bad = 1 }
+    END { exit !(n == 2 && !bad) }' "$tap_tmp/ev/truth.txt"; echo $?) \
+    "--events N gives about N events per run"
+
+exit 0
