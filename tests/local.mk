@@ -94,7 +94,8 @@ UNIT_TESTS = \
 	tests/unit/test_geom \
 	tests/unit/test_plugins_selgroup \
 	tests/unit/test_bkg_io \
-	tests/unit/test_exclude
+	tests/unit/test_exclude \
+	tests/unit/test_smoothers
 check_PROGRAMS += $(UNIT_TESTS)
 tests_unit_test_params_SOURCES = tests/unit/test_params.c
 tests_unit_test_params_CFLAGS = $(UNIT_CFLAGS)
@@ -136,6 +137,9 @@ tests_unit_test_exclude_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 tests_unit_test_bkg_io_SOURCES = tests/unit/test_bkg_io.c
 tests_unit_test_bkg_io_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_bkg_io_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
+tests_unit_test_smoothers_SOURCES = tests/unit/test_smoothers.c
+tests_unit_test_smoothers_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_smoothers_LDADD = $(UNIT_LDADD)
 TESTS += $(UNIT_TESTS)
 endif
 
