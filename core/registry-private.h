@@ -12,7 +12,8 @@
 
 typedef struct offbkg_registry offbkg_registry_t;
 
-/** A loaded, checked module. Owned by the registry. */
+/** A loaded, checked module. Owned by the registry; a pointer to it stays
+ *  valid until offbkg_registry_free, however many modules load after. */
 typedef struct offbkg_module {
     offbkg_stage_t stage;
     char *name;                     /**< the plugin name, e.g. "offplane" */

@@ -60,3 +60,27 @@ endif
 plugins_model_3d_la_SOURCES = plugins/model_3d.c $(MODEL_GRID_SOURCES)
 plugins_model_3d_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_model_3d_la_LIBADD = $(PLUGIN_LIBADD)
+
+# The smoothers share the static helpers of smooth-private.h.
+if BUILD_PLUGIN_SMOOTH_GAUSS1D
+pkglib_LTLIBRARIES += plugins/smooth_gauss1d.la
+endif
+plugins_smooth_gauss1d_la_SOURCES = plugins/smooth_gauss1d.c \
+	plugins/smooth-private.h
+plugins_smooth_gauss1d_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_smooth_gauss1d_la_LIBADD = $(PLUGIN_LIBADD)
+
+if BUILD_PLUGIN_SMOOTH_K5A
+pkglib_LTLIBRARIES += plugins/smooth_k5a.la
+endif
+plugins_smooth_k5a_la_SOURCES = plugins/smooth_k5a.c plugins/smooth-private.h
+plugins_smooth_k5a_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_smooth_k5a_la_LIBADD = $(PLUGIN_LIBADD)
+
+if BUILD_PLUGIN_SMOOTH_GAUSS2D
+pkglib_LTLIBRARIES += plugins/smooth_gauss2d.la
+endif
+plugins_smooth_gauss2d_la_SOURCES = plugins/smooth_gauss2d.c \
+	plugins/smooth-private.h
+plugins_smooth_gauss2d_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_smooth_gauss2d_la_LIBADD = $(PLUGIN_LIBADD)

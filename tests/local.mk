@@ -106,7 +106,8 @@ UNIT_TESTS = \
 	tests/unit/test_binning \
 	tests/unit/test_models \
 	tests/unit/test_datastore \
-	tests/unit/test_simulate
+	tests/unit/test_simulate \
+	tests/unit/test_smoothers
 check_PROGRAMS += $(UNIT_TESTS)
 tests_unit_test_params_SOURCES = tests/unit/test_params.c
 tests_unit_test_params_CFLAGS = $(UNIT_CFLAGS)
@@ -162,6 +163,9 @@ tests_unit_test_datastore_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 tests_unit_test_simulate_SOURCES = tests/unit/test_simulate.c
 tests_unit_test_simulate_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_simulate_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
+tests_unit_test_smoothers_SOURCES = tests/unit/test_smoothers.c
+tests_unit_test_smoothers_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_smoothers_LDADD = $(UNIT_LDADD)
 TESTS += $(UNIT_TESTS)
 endif
 

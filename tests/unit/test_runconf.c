@@ -446,13 +446,13 @@ static void test_runconf_load_smooth_unknown_plugin(void **state)
                      "[model b]\n"
                      "plugin = fake\n"
                      "[smooth a]\n"                   /* line 11 */
-                     "plugin = gauss1d\n");           /* line 12 */
+                     "plugin = gauss3d\n");           /* line 12 */
 
-    /* No smooth plugin is built yet: the name is reported as unknown. */
+    /* A smoother that does not exist is reported as unknown. */
     assert_int_equal(st, OFFBKG_ECONFIG);
     assert_int_equal(f->diags.n, 1);
     expect_diag_parts(f, 0, 12, "[smooth a] plugin: no smooth plugin "
-                      "'gauss1d'", search_env, (const char *)NULL);
+                      "'gauss3d'", search_env, (const char *)NULL);
 }
 
 static void test_runconf_load_label_on_select_refused(void **state)
