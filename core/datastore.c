@@ -155,38 +155,20 @@ static const offbkg_column_t *col(const offbkg_table_t *t, const char *name)
     return offbkg_obs_table_column(&v, name);
 }
 
-typedef struct id_row {
-    int64_t id;
-    size_t row;
-} id_row_t;
-
-static int cmp_id_row(const void *a, const void *b)
-{
-    const id_row_t *x = a, *y = b;
-    if (x->id != y->id)
-        return x->id < y->id ? -1 : 1;
-    return (x->row > y->row) - (x->row < y->row);
-}
-
 /* Row numbers of @p t sorted by OBS_ID, then row (stable lookups). */
 static size_t *sorted_rows(const offbkg_table_t *t)
 {
-    const int64_t *id = col(t, "OBS_ID")->i64;
     size_t n = t->n_rows;
-    id_row_t *pairs = malloc((n > 0 ? n : 1) * sizeof *pairs);
     size_t *rows = malloc((n > 0 ? n : 1) * sizeof *rows);
 
-    if (pairs == NULL || rows == NULL) {
-        free(pairs);
+    if (rows == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        rows[i] = i;
+    if (offbkg_rows_sort_by_key(col(t, "OBS_ID")->i64, rows, n) != 0) {
         free(rows);
         return NULL;
     }
-    for (size_t i = 0; i < n; i++)
-        pairs[i] = (id_row_t){ id[i], i };
-    qsort(pairs, n, sizeof *pairs, cmp_id_row);
-    for (size_t i = 0; i < n; i++)
-        rows[i] = pairs[i].row;
-    free(pairs);
     return rows;
 }
 

@@ -155,33 +155,6 @@ static int cmp_size(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-typedef struct id_row {
-    int64_t id;
-    size_t row;
-} id_row_t;
-
-static int cmp_id_row(const void *a, const void *b)
-{
-    const id_row_t *x = a, *y = b;
-    return (x->id > y->id) - (x->id < y->id);
-}
-
-/* Sort obs-index rows by their OBS_ID. */
-static int sort_by_obs_id(const offbkg_datastore_t *store, size_t *rows,
-                          size_t n)
-{
-    id_row_t *p = malloc((n > 0 ? n : 1) * sizeof *p);
-    if (p == NULL)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        p[i] = (id_row_t){ offbkg_datastore_obs_id(store, rows[i]), rows[i] };
-    qsort(p, n, sizeof *p, cmp_id_row);
-    for (size_t i = 0; i < n; i++)
-        rows[i] = p[i].row;
-    free(p);
-    return 0;
-}
-
 static char *trim(char *s)
 {
     char *end = s + strlen(s);
@@ -283,7 +256,8 @@ int offbkg_run_list_read(offbkg_ctx_t *ctx, const char *path,
         OFFBKG_WARN(ctx, "%s: %zu duplicate OBS_ID%s counted once", path,
                     dups, dups == 1 ? "" : "s");
     *n = k;
-    if (sort_by_obs_id(store, r, *n) != 0) {
+    if (offbkg_rows_sort_by_key(obs_id_column(&store->obs)->i64, r, *n)
+        != 0) {
         free(r);
         *n = 0;
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");

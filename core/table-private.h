@@ -67,4 +67,8 @@ bool offbkg_fits_find_table(fitsfile *f, const char *const *needed,
 void offbkg_fits_copy_store_keys(const char *obs_index_path, fitsfile *out,
                                  int *fits_status);
 
+/** Sort the row numbers @p rows[0..n) by key[row], then by row, in
+ *  place; -1 if out of memory. */
+int offbkg_rows_sort_by_key(const int64_t *key, size_t *rows, size_t n);
+
 #endif

@@ -429,3 +429,30 @@ void offbkg_fits_copy_store_keys(const char *obs_index_path, fitsfile *out,
     }
     fits_clear_errmsg();
 }
+
+typedef struct key_row {
+    int64_t key;
+    size_t row;
+} key_row_t;
+
+static int cmp_key_row(const void *a, const void *b)
+{
+    const key_row_t *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+int offbkg_rows_sort_by_key(const int64_t *key, size_t *rows, size_t n)
+{
+    key_row_t *p = malloc((n > 0 ? n : 1) * sizeof *p);
+    if (p == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        p[i] = (key_row_t){ key[rows[i]], rows[i] };
+    qsort(p, n, sizeof *p, cmp_key_row);
+    for (size_t i = 0; i < n; i++)
+        rows[i] = p[i].row;
+    free(p);
+    return 0;
+}
