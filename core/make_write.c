@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bkg_io-private.h"
+#include "host-private.h"
 #include "make_write-private.h"
 #include "output-private.h"
 
@@ -45,8 +46,12 @@ int offbkg_models_check(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 {
     for (size_t m = 0; m < rc->n_models; m++)
         for (size_t g = 0; g < n_groups; g++)
-            for (int dims = 2; dims <= 3; dims++) {
-                char *p = offbkg_model_path(rc, m, dims, g, false, dir);
+            for (int k = 0; k < 4; k++) {
+                int dims = 2 + k % 2;
+                bool smooth = k >= 2;
+                if (smooth && rc->smooths[m].module == NULL)
+                    continue;
+                char *p = offbkg_model_path(rc, m, dims, g, smooth, dir);
                 int st = p == NULL ? offbkg_error_set(ctx, OFFBKG_ENOMEM,
                                                       "out of memory")
                                    : offbkg_output_check(ctx, p, overwrite);
@@ -83,39 +88,93 @@ static int add_path(offbkg_ctx_t *ctx, char ***paths, size_t *n, char *p)
     return OFFBKG_OK;
 }
 
+/* Write @p cube of model @p m, group @p g (smoothed by @p smoother when
+ * not NULL) and remember the path. */
+static int write_one(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                     const offbkg_make_t *make, size_t m, size_t g,
+                     const offbkg_cube_t *cube, const char *smoother,
+                     const char *dir, bool overwrite, char ***paths,
+                     size_t *n_paths)
+{
+    const offbkg_model_result_t *res = &make->models[m];
+    char creator[160];
+    snprintf(creator, sizeof creator, "offbkg %s, model %s %s",
+             PACKAGE_VERSION, res->conf->module->name,
+             res->conf->module->desc->version);
+    offbkg_bkg_meta_t meta = {
+        .creator = creator,
+        .group_id = (int)g,
+        .n_runs = (long)make->runs_used[g],
+        .total_time_s = group_time_s(make, g, cube->time_base),
+        .config_file = rc->file,
+        .smoother = smoother,
+    };
+    char *p = offbkg_model_path(rc, m, (int)cube->n_axes, g,
+                                smoother != NULL, dir);
+    if (p == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    int st = offbkg_bkg_write(ctx, cube, &meta, p, overwrite);
+    if (st != OFFBKG_OK) {
+        free(p);
+        return st;
+    }
+    return add_path(ctx, paths, n_paths, p);
+}
+
+/* The smoothed copy of @p cube (the raw cube is kept). */
+static int smooth_copy(offbkg_ctx_t *ctx, const offbkg_instance_t *inst,
+                       const offbkg_cube_t *cube, size_t g,
+                       offbkg_cube_t **out)
+{
+    offbkg_cube_t *copy = offbkg_cube_copy(cube);
+    int st;
+
+    *out = NULL;
+    if (copy == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    st = inst->conf->module->desc->ops.smooth->smooth(inst->state, copy);
+    if (st != OFFBKG_OK) {
+        const char *why = offbkg_host_last_error();
+        offbkg_cube_free(copy);
+        return offbkg_error_set(ctx, st < 0 ? st : OFFBKG_EPLUGIN,
+                                "[%s] group %zu: %s", inst->conf->section, g,
+                                why[0] ? why : offbkg_strerror(st));
+    }
+    *out = copy;
+    return OFFBKG_OK;
+}
+
 int offbkg_models_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                         const offbkg_make_t *make, const char *dir,
                         bool overwrite, char ***paths, size_t *n_paths)
 {
-    for (size_t m = 0; m < make->n_models; m++) {
+    int st = OFFBKG_OK;
+
+    for (size_t m = 0; st == OFFBKG_OK && m < make->n_models; m++) {
         const offbkg_model_result_t *res = &make->models[m];
-        char creator[160];
-        snprintf(creator, sizeof creator, "offbkg %s, model %s %s",
-                 PACKAGE_VERSION, res->conf->module->name,
-                 res->conf->module->desc->version);
-        for (size_t g = 0; g < make->n_groups; g++) {
+        const offbkg_stage_conf_t *sc = &rc->smooths[res->conf - rc->models];
+        offbkg_instance_t *smoother = NULL;
+
+        if (sc->module != NULL
+            && (st = offbkg_instance_new(ctx, rc, sc, &smoother))
+                   != OFFBKG_OK)
+            break;
+        for (size_t g = 0; st == OFFBKG_OK && g < make->n_groups; g++) {
             const offbkg_cube_t *cube = res->cubes[g];
+            offbkg_cube_t *smoothed = NULL;
             if (cube == NULL)
                 continue;
-            offbkg_bkg_meta_t meta = {
-                .creator = creator,
-                .group_id = (int)g,
-                .n_runs = (long)make->runs_used[g],
-                .total_time_s = group_time_s(make, g, cube->time_base),
-                .config_file = rc->file,
-            };
-            char *p = offbkg_model_path(rc, m, (int)cube->n_axes, g, false,
-                                        dir);
-            if (p == NULL)
-                return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-            int st = offbkg_bkg_write(ctx, cube, &meta, p, overwrite);
-            if (st != OFFBKG_OK) {
-                free(p);
-                return st;
-            }
-            if ((st = add_path(ctx, paths, n_paths, p)) != OFFBKG_OK)
-                return st;
+            st = write_one(ctx, rc, make, m, g, cube, NULL, dir, overwrite,
+                           paths, n_paths);
+            if (st == OFFBKG_OK && smoother != NULL)
+                st = smooth_copy(ctx, smoother, cube, g, &smoothed);
+            if (st == OFFBKG_OK && smoothed != NULL)
+                st = write_one(ctx, rc, make, m, g, smoothed,
+                               sc->module->name, dir, overwrite, paths,
+                               n_paths);
+            offbkg_cube_free(smoothed);
         }
+        offbkg_instance_free(smoother);
     }
-    return OFFBKG_OK;
+    return st;
 }
