@@ -51,6 +51,18 @@ void offbkg_log_prefixed(offbkg_ctx_t *ctx, offbkg_log_level_t level,
                          const char *prefix, const char *fmt, va_list ap)
     OFFBKG_PRINTF(4, 0);
 
+/** Receives the progress of long work: @p done of @p total runs, with
+ *  @p events events read so far. */
+typedef void (*offbkg_progress_fn)(void *user, size_t done, size_t total,
+                                   size_t events);
+
+/** Install a progress receiver (NULL: none, the default). */
+void offbkg_ctx_set_progress(offbkg_ctx_t *ctx, offbkg_progress_fn fn,
+                             void *user);
+/** Report progress to the receiver, if any. */
+void offbkg_progress(offbkg_ctx_t *ctx, size_t done, size_t total,
+                     size_t events);
+
 #define OFFBKG_ERROR(ctx, ...) offbkg_log((ctx), OFFBKG_LOG_ERROR, __VA_ARGS__)
 #define OFFBKG_WARN(ctx, ...) offbkg_log((ctx), OFFBKG_LOG_WARN, __VA_ARGS__)
 #define OFFBKG_INFO(ctx, ...) offbkg_log((ctx), OFFBKG_LOG_INFO, __VA_ARGS__)

@@ -17,6 +17,8 @@ struct offbkg_ctx {
     void *sink_user;
     offbkg_log_level_t level;
     volatile sig_atomic_t *cancel_flag;
+    offbkg_progress_fn progress;
+    void *progress_user;
 };
 
 static const char *level_word(offbkg_log_level_t level)
@@ -56,6 +58,8 @@ offbkg_ctx_t *offbkg_ctx_new_child(const offbkg_ctx_t *parent)
     ctx->sink_user = parent->sink_user;
     ctx->level = parent->level;
     ctx->cancel_flag = parent->cancel_flag;
+    ctx->progress = parent->progress;
+    ctx->progress_user = parent->progress_user;
     return ctx;
 }
 
@@ -149,4 +153,18 @@ void offbkg_log(offbkg_ctx_t *ctx, offbkg_log_level_t level,
     va_start(ap, fmt);
     offbkg_log_prefixed(ctx, level, "", fmt, ap);
     va_end(ap);
+}
+
+void offbkg_ctx_set_progress(offbkg_ctx_t *ctx, offbkg_progress_fn fn,
+                             void *user)
+{
+    ctx->progress = fn;
+    ctx->progress_user = user;
+}
+
+void offbkg_progress(offbkg_ctx_t *ctx, size_t done, size_t total,
+                     size_t events)
+{
+    if (ctx->progress != NULL)
+        ctx->progress(ctx->progress_user, done, total, events);
 }

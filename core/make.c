@@ -222,6 +222,8 @@ static int run_batches(offbkg_ctx_t *ctx, const make_job_t *job,
                        worker_t *workers, size_t n_workers, size_t n,
                        void ***group_contrib, bool strict)
 {
+    size_t events = 0;
+
     for (size_t start = 0; start < n; start += n_workers) {
         size_t batch = n - start < n_workers ? n - start : n_workers;
         pthread_t tid[batch];
@@ -246,6 +248,7 @@ static int run_batches(offbkg_ctx_t *ctx, const make_job_t *job,
         }
         for (size_t k = 0; k < batch; k++) {
             offbkg_run_report_t *rep = &job->out->runs[workers[k].run];
+            events += rep->n_rows;
             const char *why = rep->skipped ? rep->skipped : "out of memory";
             if (!workers[k].failed) {
                 int st = merge_run(ctx, job, group_contrib, &workers[k]);
@@ -259,7 +262,7 @@ static int run_batches(offbkg_ctx_t *ctx, const make_job_t *job,
             OFFBKG_WARN(ctx, "OBS_ID %" PRId64 " skipped: %s", rep->obs_id,
                         why);
         }
-        OFFBKG_DEBUG(ctx, "runs done: %zu of %zu", start + batch, n);
+        offbkg_progress(ctx, start + batch, n, events);
     }
     return OFFBKG_OK;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
 #include <unistd.h>
 
 #include "../datastore-private.h"
@@ -110,6 +111,37 @@ static size_t thread_count(const cli_options_t *opt,
     return n > 0 ? (size_t)n : 1;
 }
 
+/* Progress of the model step: a line that updates itself on a terminal,
+ * or with -v one line per tenth of the runs in a log. */
+typedef struct progress {
+    struct timespec start;
+    int tty;
+    size_t tenths_shown;
+} progress_t;
+
+static void show_progress(void *user, size_t done, size_t total,
+                          size_t events)
+{
+    progress_t *p = user;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double s = (double)(now.tv_sec - p->start.tv_sec)
+               + 1e-9 * (double)(now.tv_nsec - p->start.tv_nsec);
+    double rate = s > 0 ? (double)events / s : 0;
+    size_t tenths = total > 0 ? 10 * done / total : 10;
+
+    if (p->tty) {
+        fprintf(stderr, "\roffbkg: runs %zu/%zu, %zu events, %.2f M events/s",
+                done, total, events, rate / 1e6);
+        if (done == total)
+            fputc('\n', stderr);
+    } else if (tenths > p->tenths_shown) {
+        p->tenths_shown = tenths;
+        fprintf(stderr, "offbkg: info: runs %zu/%zu, %zu events, %.2f M "
+                "events/s\n", done, total, events, rate / 1e6);
+    }
+}
+
 /* The models of runs @p rows in groups @p group_id, written; *make and
  * *written (the files) are the caller's to clear. */
 static int do_make(offbkg_ctx_t *ctx, const cli_options_t *opt,
@@ -129,12 +161,18 @@ static int do_make(offbkg_ctx_t *ctx, const cli_options_t *opt,
     if (regions.n > 0)
         OFFBKG_INFO(ctx, "%zu exclusion region%s", regions.n,
                     regions.n == 1 ? "" : "s");
-    if (offbkg_make_run(ctx, rc, store, &regions, n_groups, rows, group_id, n,
-                        thread_count(opt, rc), opt->strict, make)
-            != OFFBKG_OK
-        || offbkg_models_write(ctx, rc, make, rc->output->dir,
-                               rc->output->overwrite, written, n_written)
-               != OFFBKG_OK) {
+    progress_t progress = { .tty = isatty(STDERR_FILENO) };
+    clock_gettime(CLOCK_MONOTONIC, &progress.start);
+    if ((progress.tty && opt->verbosity >= 0) || opt->verbosity > 0)
+        offbkg_ctx_set_progress(ctx, show_progress, &progress);
+    int st = offbkg_make_run(ctx, rc, store, &regions, n_groups, rows,
+                             group_id, n, thread_count(opt, rc), opt->strict,
+                             make);
+    offbkg_ctx_set_progress(ctx, NULL, NULL);
+    if (st == OFFBKG_OK)
+        st = offbkg_models_write(ctx, rc, make, rc->output->dir,
+                                 rc->output->overwrite, written, n_written);
+    if (st != OFFBKG_OK) {
         code = fail(ctx, CLI_EXIT_FAILED);
         goto done;
     }
