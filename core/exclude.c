@@ -79,9 +79,12 @@ static int load_csv(offbkg_ctx_t *ctx, const char *path, offbkg_regions_t *r)
                                 path, strerror(errno));
     while (st == OFFBKG_OK && fgets(line, sizeof line, f) != NULL) {
         lineno++;
-        size_t n = split_csv(line, fields, 64);
-        if (n == 1 && (fields[0][0] == '\0' || fields[0][0] == '#'))
+        const char *first = line;
+        while (isspace((unsigned char)*first))
+            first++;
+        if (*first == '#' || *first == '\0')
             continue;
+        size_t n = split_csv(line, fields, 64);
         snprintf(where, sizeof where, "%s:%d", path, lineno);
         if (!header) {
             static const char *const want[3] = { "RA", "DEC", "RADIUS" };

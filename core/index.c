@@ -254,13 +254,36 @@ static int model_to_link(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                             want);
 }
 
-/* The model file of group @p g (either dimension), or NULL. */
+/* Whether the model file @p path was made by section @p section (its
+ * SECTION card). */
+static bool made_by(const char *path, const char *section)
+{
+    fitsfile *f = NULL;
+    char value[FLEN_VALUE] = "";
+    int st = 0;
+    bool yes = false;
+
+    if (fits_open_file(&f, path, READONLY, &st) == 0
+        && fits_movnam_hdu(f, BINARY_TBL, "BACKGROUND", 0, &st) == 0
+        && offbkg_fits_key_string(f, "SECTION", value))
+        yes = strcmp(value, section) == 0;
+    if (f != NULL) {
+        st = 0;
+        fits_close_file(f, &st);
+    }
+    fits_clear_errmsg();
+    return yes;
+}
+
+/* The model file of group @p g made by model @p m (either dimension), or
+ * NULL. */
 static char *model_file(const offbkg_runconf_t *rc, size_t m, size_t g,
                         bool smooth, int *dims)
 {
     for (*dims = 2; *dims <= 3; (*dims)++) {
         char *p = offbkg_model_path(rc, m, *dims, g, smooth, rc->output->dir);
-        if (p != NULL && access(p, R_OK) == 0)
+        if (p != NULL && access(p, R_OK) == 0
+            && made_by(p, rc->models[m].section))
             return p;
         free(p);
     }

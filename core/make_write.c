@@ -101,8 +101,14 @@ static int write_one(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     snprintf(creator, sizeof creator, "offbkg %s, model %s %s",
              PACKAGE_VERSION, res->conf->module->name,
              res->conf->module->desc->version);
+    /* The section, so that the index step can tell which [model] made a
+     * file when a 2D and a 3D model share the names' pattern. */
+    const offbkg_bkg_card_t card = { "SECTION", res->conf->section,
+                                     "offbkg [model] section" };
     offbkg_bkg_meta_t meta = {
         .creator = creator,
+        .n_cards = 1,
+        .cards = &card,
         .group_id = (int)g,
         .n_runs = (long)make->runs_used[g],
         .total_time_s = group_time_s(make, g, cube->time_base),

@@ -146,26 +146,21 @@ static void show_progress(void *user, size_t done, size_t total,
  * *written (the files) are the caller's to clear. */
 static int do_make(offbkg_ctx_t *ctx, const cli_options_t *opt,
                    const offbkg_runconf_t *rc,
-                   const offbkg_datastore_t *store, size_t n_groups,
+                   const offbkg_datastore_t *store,
+                   const offbkg_regions_t *regions, size_t n_groups,
                    const size_t *rows, const int64_t *group_id, size_t n,
                    offbkg_make_t *make, char ***written, size_t *n_written)
 {
-    offbkg_regions_t regions = { 0 };
     int code = CLI_EXIT_OK;
 
     if (offbkg_models_check(ctx, rc, n_groups, rc->output->dir,
                             rc->output->overwrite) != OFFBKG_OK)
         return fail(ctx, CLI_EXIT_FAILED);
-    if (offbkg_regions_load(ctx, rc->exclude, &regions) != OFFBKG_OK)
-        return fail(ctx, CLI_EXIT_USAGE);
-    if (regions.n > 0)
-        OFFBKG_INFO(ctx, "%zu exclusion region%s", regions.n,
-                    regions.n == 1 ? "" : "s");
     progress_t progress = { .tty = isatty(STDERR_FILENO) };
     clock_gettime(CLOCK_MONOTONIC, &progress.start);
     if ((progress.tty && opt->verbosity >= 0) || opt->verbosity > 0)
         offbkg_ctx_set_progress(ctx, show_progress, &progress);
-    int st = offbkg_make_run(ctx, rc, store, &regions, n_groups, rows,
+    int st = offbkg_make_run(ctx, rc, store, regions, n_groups, rows,
                              group_id, n, thread_count(opt, rc), opt->strict,
                              make);
     offbkg_ctx_set_progress(ctx, NULL, NULL);
@@ -190,7 +185,6 @@ static int do_make(offbkg_ctx_t *ctx, const cli_options_t *opt,
     for (size_t i = 0; i < *n_written; i++)
         printf("  %s\n", (*written)[i]);
 done:
-    offbkg_regions_free(&regions);
     return code;
 }
 
@@ -224,6 +218,7 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
     offbkg_selection_t sel = { 0 };
     offbkg_grouping_t g = { 0 };
     offbkg_make_t make = { 0 };
+    offbkg_regions_t regions = { 0 };
     size_t *rows = NULL, n_rows = 0, *mrows = NULL, n_written = 0;
     int64_t *gid = NULL;
     char **written = NULL;
@@ -239,8 +234,16 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
         files[n_files++] = p->report;
     if ((code = check_outputs(ctx, rc, files)) != CLI_EXIT_OK)
         return code;
-    if (offbkg_datastore_open(ctx, rc->datastore, &store) != OFFBKG_OK)
+    /* Exclusion regions are configuration: refused before any work. */
+    if (makes && offbkg_regions_load(ctx, rc->exclude, &regions) != OFFBKG_OK)
         return fail(ctx, CLI_EXIT_USAGE);
+    if (regions.n > 0)
+        OFFBKG_INFO(ctx, "%zu exclusion region%s", regions.n,
+                    regions.n == 1 ? "" : "s");
+    if (offbkg_datastore_open(ctx, rc->datastore, &store) != OFFBKG_OK) {
+        offbkg_regions_free(&regions);
+        return fail(ctx, CLI_EXIT_USAGE);
+    }
     OFFBKG_INFO(ctx, "data store %s: %zu runs", rc->datastore->path,
                 store->obs.n_rows);
     if (offbkg_mkdir_p(ctx, rc->output->dir) != OFFBKG_OK) {
@@ -263,7 +266,7 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
             goto done;
     }
     if (makes && is_run) {
-        code = do_make(ctx, opt, rc, store, g.n_groups, g.store_rows,
+        code = do_make(ctx, opt, rc, store, &regions, g.n_groups, g.store_rows,
                        g.group_id, g.obs.n_rows, &make, &written, &n_written);
     } else if (makes) {
         size_t n_mrows = 0, n_groups = 0;
@@ -272,7 +275,7 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
             code = fail(ctx, CLI_EXIT_FAILED);
             goto done;
         }
-        code = do_make(ctx, opt, rc, store, n_groups, mrows, gid, n_mrows,
+        code = do_make(ctx, opt, rc, store, &regions, n_groups, mrows, gid, n_mrows,
                        &make, &written, &n_written);
     }
     if (indexes && code == CLI_EXIT_OK)
@@ -294,6 +297,7 @@ done:
     free(mrows);
     free(gid);
     offbkg_make_clear(&make);
+    offbkg_regions_free(&regions);
     if (rows != sel.rows)
         free(rows);
     offbkg_grouping_clear(&g);

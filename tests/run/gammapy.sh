@@ -7,16 +7,7 @@
 # result; its other lines are shown as diagnostics.
 . "$top_srcdir/tests/run/tap.sh"
 
-# The Debian interpreter first: a pyenv shim earlier on PATH may lack numpy.
-python=
-for py in /usr/bin/python3 python3; do
-    if command -v "$py" >/dev/null 2>&1 \
-       && "$py" -c "import gammapy" >/dev/null 2>&1; then
-        python=$py
-        break
-    fi
-done
-if [ -z "$python" ]; then
+if ! find_gammapy_python; then
     echo "1..0 # SKIP no python3 that can import gammapy"
     exit 0
 fi
@@ -30,12 +21,6 @@ ok $status "write_test_cubes writes the 2D and 3D test files"
 "$python" "$top_srcdir/tests/gammapy/check_bkg.py" "$tap_tmp" \
     >"$tap_tmp/py.out" 2>&1
 status=$?
-while IFS= read -r line; do
-    case $line in
-    "CHECK ok "*) ok 0 "${line#CHECK ok }" ;;
-    "CHECK fail "*) ok 1 "${line#CHECK fail }" ;;
-    *) echo "# $line" ;;
-    esac
-done <"$tap_tmp/py.out"
+tap_checks "$tap_tmp/py.out"
 ok $status "check_bkg.py ran to the end ($python)"
 tap_plan $tap_n

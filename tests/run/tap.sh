@@ -26,6 +26,33 @@ run_offbkg() {
     err=$(cat "$tap_tmp/err")
 }
 
+# find_gammapy_python: set $python to the first of /usr/bin/python3 and
+# python3 that can import gammapy (the Debian interpreter first: a pyenv
+# shim earlier on PATH may lack numpy); false if there is none.
+find_gammapy_python() {
+    python=
+    for py in /usr/bin/python3 python3; do
+        if command -v "$py" >/dev/null 2>&1 \
+           && "$py" -c "import gammapy" >/dev/null 2>&1; then
+            python=$py
+            return 0
+        fi
+    done
+    return 1
+}
+
+# tap_checks FILE: each "CHECK ok|fail WHAT" line of FILE becomes a TAP
+# result; the other lines are shown as diagnostics.
+tap_checks() {
+    while IFS= read -r line; do
+        case $line in
+        "CHECK ok "*) ok 0 "${line#CHECK ok }" ;;
+        "CHECK fail "*) ok 1 "${line#CHECK fail }" ;;
+        *) echo "# $line" ;;
+        esac
+    done <"$1"
+}
+
 # A scratch directory removed on exit.
 tap_tmp=$(mktemp -d "${TMPDIR:-/tmp}/offbkg-test.XXXXXX") || {
     echo "Bail out! cannot make a temporary directory"
