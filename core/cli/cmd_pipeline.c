@@ -114,30 +114,21 @@ static size_t thread_count(const cli_options_t *opt,
  * *written (the files) are the caller's to clear. */
 static int do_make(offbkg_ctx_t *ctx, const cli_options_t *opt,
                    const offbkg_runconf_t *rc,
-                   const offbkg_datastore_t *store, size_t n_groups,
+                   const offbkg_datastore_t *store,
+                   const offbkg_regions_t *regions, size_t n_groups,
                    const size_t *rows, const int64_t *group_id, size_t n,
                    offbkg_make_t *make, char ***written, size_t *n_written)
 {
-    offbkg_regions_t regions = { 0 };
-    int code = CLI_EXIT_OK;
-
     if (offbkg_models_check(ctx, rc, n_groups, rc->output->dir,
                             rc->output->overwrite) != OFFBKG_OK)
         return fail(ctx, CLI_EXIT_FAILED);
-    if (offbkg_regions_load(ctx, rc->exclude, &regions) != OFFBKG_OK)
-        return fail(ctx, CLI_EXIT_USAGE);
-    if (regions.n > 0)
-        OFFBKG_INFO(ctx, "%zu exclusion region%s", regions.n,
-                    regions.n == 1 ? "" : "s");
-    if (offbkg_make_run(ctx, rc, store, &regions, n_groups, rows, group_id, n,
+    if (offbkg_make_run(ctx, rc, store, regions, n_groups, rows, group_id, n,
                         thread_count(opt, rc), opt->strict, make)
             != OFFBKG_OK
         || offbkg_models_write(ctx, rc, make, rc->output->dir,
                                rc->output->overwrite, written, n_written)
-               != OFFBKG_OK) {
-        code = fail(ctx, CLI_EXIT_FAILED);
-        goto done;
-    }
+               != OFFBKG_OK)
+        return fail(ctx, CLI_EXIT_FAILED);
     size_t skipped = 0;
     for (size_t i = 0; i < make->n_runs; i++)
         skipped += make->runs[i].skipped != NULL;
@@ -151,9 +142,7 @@ static int do_make(offbkg_ctx_t *ctx, const cli_options_t *opt,
                             make->models[m].no_model[g]);
     for (size_t i = 0; i < *n_written; i++)
         printf("  %s\n", (*written)[i]);
-done:
-    offbkg_regions_free(&regions);
-    return code;
+    return CLI_EXIT_OK;
 }
 
 static int do_index(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc)
@@ -183,6 +172,7 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
     const char *files[5] = { NULL };
     size_t n_files = 0;
     offbkg_datastore_t *store = NULL;
+    offbkg_regions_t regions = { 0 };
     offbkg_selection_t sel = { 0 };
     offbkg_grouping_t g = { 0 };
     offbkg_make_t make = { 0 };
@@ -201,8 +191,19 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
         files[n_files++] = p->report;
     if ((code = check_outputs(ctx, rc, files)) != CLI_EXIT_OK)
         return code;
-    if (offbkg_datastore_open(ctx, rc->datastore, &store) != OFFBKG_OK)
+    /* A bad exclusion file is a configuration error: stop before any
+     * output is written. */
+    if (makes) {
+        if (offbkg_regions_load(ctx, rc->exclude, &regions) != OFFBKG_OK)
+            return fail(ctx, CLI_EXIT_USAGE);
+        if (regions.n > 0)
+            OFFBKG_INFO(ctx, "%zu exclusion region%s", regions.n,
+                        regions.n == 1 ? "" : "s");
+    }
+    if (offbkg_datastore_open(ctx, rc->datastore, &store) != OFFBKG_OK) {
+        offbkg_regions_free(&regions);
         return fail(ctx, CLI_EXIT_USAGE);
+    }
     OFFBKG_INFO(ctx, "data store %s: %zu runs", rc->datastore->path,
                 store->obs.n_rows);
     if (offbkg_mkdir_p(ctx, rc->output->dir) != OFFBKG_OK) {
@@ -225,8 +226,9 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
             goto done;
     }
     if (makes && is_run) {
-        code = do_make(ctx, opt, rc, store, g.n_groups, g.store_rows,
-                       g.group_id, g.obs.n_rows, &make, &written, &n_written);
+        code = do_make(ctx, opt, rc, store, &regions, g.n_groups,
+                       g.store_rows, g.group_id, g.obs.n_rows, &make,
+                       &written, &n_written);
     } else if (makes) {
         size_t n_mrows = 0, n_groups = 0;
         if (offbkg_grouping_read(ctx, p->obs, p->group_def, store, &mrows,
@@ -234,8 +236,8 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
             code = fail(ctx, CLI_EXIT_FAILED);
             goto done;
         }
-        code = do_make(ctx, opt, rc, store, n_groups, mrows, gid, n_mrows,
-                       &make, &written, &n_written);
+        code = do_make(ctx, opt, rc, store, &regions, n_groups, mrows, gid,
+                       n_mrows, &make, &written, &n_written);
     }
     if (indexes && code == CLI_EXIT_OK)
         code = do_index(ctx, rc);
@@ -261,6 +263,7 @@ done:
     offbkg_grouping_clear(&g);
     offbkg_selection_clear(&sel);
     offbkg_datastore_free(store);
+    offbkg_regions_free(&regions);
     return code;
 }
 
