@@ -27,6 +27,9 @@ typedef struct paths {
     char *obs;
     char *group_def;
     char *report;
+    char *hdu_index;
+    char *obs_index;
+    char *bkg_index;
 } paths_t;
 
 static char *out_path(const offbkg_runconf_t *rc, const char *name)
@@ -44,6 +47,9 @@ static void paths_free(paths_t *p)
     free(p->obs);
     free(p->group_def);
     free(p->report);
+    free(p->hdu_index);
+    free(p->obs_index);
+    free(p->bkg_index);
 }
 
 static int fail(offbkg_ctx_t *ctx, int code)
@@ -169,7 +175,7 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
     int groups = is_run || strcmp(command, "group") == 0;
     int makes = is_run || strcmp(command, "make") == 0;
     int indexes = is_run || strcmp(command, "index") == 0;
-    const char *files[5] = { NULL };
+    const char *files[8] = { NULL };
     size_t n_files = 0;
     offbkg_datastore_t *store = NULL;
     offbkg_regions_t regions = { 0 };
@@ -189,6 +195,11 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
     }
     if (makes)
         files[n_files++] = p->report;
+    if (indexes) {
+        files[n_files++] = p->hdu_index;
+        files[n_files++] = p->obs_index;
+        files[n_files++] = p->bkg_index;
+    }
     if ((code = check_outputs(ctx, rc, files)) != CLI_EXIT_OK)
         return code;
     /* A bad exclusion file is a configuration error: stop before any
@@ -290,8 +301,12 @@ int cli_pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
     p.obs = out_path(rc, "obs.fits");
     p.group_def = out_path(rc, "group-def.fits");
     p.report = out_path(rc, "report.json");
+    p.hdu_index = out_path(rc, "hdu-index.fits.gz");
+    p.obs_index = out_path(rc, "obs-index.fits.gz");
+    p.bkg_index = out_path(rc, "bkg-index.fits.gz");
     if (p.run_list == NULL || p.obs == NULL || p.group_def == NULL
-        || p.report == NULL) {
+        || p.report == NULL || p.hdu_index == NULL || p.obs_index == NULL
+        || p.bkg_index == NULL) {
         cli_error("out of memory");
         code = CLI_EXIT_FAILED;
     } else {
