@@ -260,7 +260,8 @@ static char *model_file(const offbkg_runconf_t *rc, size_t m, size_t g,
 {
     for (*dims = 2; *dims <= 3; (*dims)++) {
         char *p = offbkg_model_path(rc, m, *dims, g, smooth, rc->output->dir);
-        if (p != NULL && access(p, R_OK) == 0)
+        if (p != NULL && access(p, R_OK) == 0
+            && offbkg_model_file_is_of(rc, m, *dims, g, smooth, p))
             return p;
         free(p);
     }

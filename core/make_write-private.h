@@ -12,6 +12,14 @@
 char *offbkg_model_path(const offbkg_runconf_t *rc, size_t m, int dims,
                         size_t g, bool smooth, const char *dir);
 
+/** Whether @p path, the file of model @p m for @p dims and group @p g,
+ *  is that model's: true unless another [model] has a file of the same
+ *  name (a [model 2d] and a [model 3d] both have candidates named
+ *  background_2D_... and background_3D_...); then the file's CREATOR must
+ *  name model @p m's plugin. */
+bool offbkg_model_file_is_of(const offbkg_runconf_t *rc, size_t m, int dims,
+                             size_t g, bool smooth, const char *path);
+
 /** OFFBKG_EEXIST, before any work, if a model file of @p rc for one of
  *  @p n_groups groups exists in @p dir (either dimension) and
  *  !overwrite. */

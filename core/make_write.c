@@ -42,6 +42,55 @@ char *offbkg_model_path(const offbkg_runconf_t *rc, size_t m, int dims,
     return path;
 }
 
+/* CREATOR of model @p m's files. */
+static void model_creator(const offbkg_runconf_t *rc, size_t m, char *buf,
+                          size_t n)
+{
+    const offbkg_module_t *mod = rc->models[m].module;
+    snprintf(buf, n, "offbkg %s, model %s %s", PACKAGE_VERSION, mod->name,
+             mod->desc->version);
+}
+
+/* Whether the CREATOR of @p path's BACKGROUND HDU names model @p m's
+ * plugin. */
+static bool creator_is(const offbkg_runconf_t *rc, size_t m,
+                       const char *path)
+{
+    char creator[FLEN_VALUE] = "", needle[160];
+    fitsfile *f = NULL;
+    int st = 0;
+
+    if (fits_open_file(&f, path, READONLY, &st) == 0) {
+        fits_movnam_hdu(f, BINARY_TBL, "BACKGROUND", 0, &st);
+        fits_read_key(f, TSTRING, "CREATOR", creator, NULL, &st);
+    }
+    if (f != NULL) {
+        int st2 = 0;
+        fits_close_file(f, &st2);
+    }
+    fits_clear_errmsg();
+    snprintf(needle, sizeof needle, ", model %s ",
+             rc->models[m].module->name);
+    return st == 0 && strstr(creator, needle) != NULL;
+}
+
+bool offbkg_model_file_is_of(const offbkg_runconf_t *rc, size_t m, int dims,
+                             size_t g, bool smooth, const char *path)
+{
+    bool shared = false;
+
+    for (size_t k = 0; k < rc->n_models && !shared; k++)
+        for (int d = 2; d <= 3 && k != m && !shared; d++) {
+            char *other = offbkg_model_path(rc, k, d, g, smooth, "");
+            char *mine = offbkg_model_path(rc, m, dims, g, smooth, "");
+            shared = other == NULL || mine == NULL
+                     || strcmp(other, mine) == 0;
+            free(other);
+            free(mine);
+        }
+    return !shared || creator_is(rc, m, path);
+}
+
 int offbkg_models_check(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                         size_t n_groups, const char *dir, bool overwrite)
 {
@@ -149,9 +198,7 @@ int offbkg_models_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     for (size_t m = 0; m < make->n_models; m++) {
         const offbkg_model_result_t *res = &make->models[m];
         char creator[160];
-        snprintf(creator, sizeof creator, "offbkg %s, model %s %s",
-                 PACKAGE_VERSION, res->conf->module->name,
-                 res->conf->module->desc->version);
+        model_creator(rc, m, creator, sizeof creator);
         for (size_t g = 0; g < make->n_groups; g++) {
             const offbkg_cube_t *cube = res->cubes[g];
             if (cube == NULL)
