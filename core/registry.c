@@ -25,7 +25,9 @@ struct offbkg_registry {
     char *search_path;
     size_t n;
     size_t cap;
-    offbkg_module_t *mods;
+    offbkg_module_t **mods;         /* each allocated on its own: the
+                                     * pointers handed out stay valid
+                                     * while more modules are loaded */
     lt_dlhandle *handles;
 };
 
@@ -111,9 +113,10 @@ void offbkg_registry_free(offbkg_registry_t *reg)
         return;
     for (size_t i = 0; i < reg->n; i++) {
         lt_dlclose(reg->handles[i]);
-        free(reg->mods[i].name);
-        free(reg->mods[i].module);
-        free(reg->mods[i].file);
+        free(reg->mods[i]->name);
+        free(reg->mods[i]->module);
+        free(reg->mods[i]->file);
+        free(reg->mods[i]);
     }
     free(reg->mods);
     free(reg->handles);
@@ -249,7 +252,7 @@ static int remember(offbkg_registry_t *reg, lt_dlhandle h,
 
     if (reg->n == reg->cap) {
         size_t cap = reg->cap ? 2 * reg->cap : 8;
-        offbkg_module_t *mods = realloc(reg->mods, cap * sizeof *mods);
+        offbkg_module_t **mods = realloc(reg->mods, cap * sizeof *mods);
         lt_dlhandle *hs;
         if (mods == NULL)
             return OFFBKG_ENOMEM;
@@ -260,7 +263,9 @@ static int remember(offbkg_registry_t *reg, lt_dlhandle h,
         reg->handles = hs;
         reg->cap = cap;
     }
-    m = &reg->mods[reg->n];
+    m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return OFFBKG_ENOMEM;
     m->stage = d->stage;
     m->desc = d;
     m->name = strdup(d->name);
@@ -270,8 +275,10 @@ static int remember(offbkg_registry_t *reg, lt_dlhandle h,
         free(m->name);
         free(m->module);
         free(m->file);
+        free(m);
         return OFFBKG_ENOMEM;
     }
+    reg->mods[reg->n] = m;
     reg->handles[reg->n++] = h;
     *out = m;
     return OFFBKG_OK;
@@ -301,10 +308,10 @@ static int open_checked(offbkg_registry_t *reg, const char *what,
     /* A module already loaded under another handle (same file) is the
      * same module: reuse it. */
     for (size_t i = 0; i < reg->n; i++)
-        if (strcmp(reg->mods[i].module, module) == 0
-            && strcmp(reg->mods[i].file, handle_file(h)) == 0) {
+        if (strcmp(reg->mods[i]->module, module) == 0
+            && strcmp(reg->mods[i]->file, handle_file(h)) == 0) {
             lt_dlclose(h);
-            *out = &reg->mods[i];
+            *out = reg->mods[i];
             return OFFBKG_OK;
         }
     *(void **)&entry = lt_dlsym(h, OFFBKG_PLUGIN_ENTRY_SYMBOL);
@@ -346,9 +353,9 @@ int offbkg_registry_load(offbkg_registry_t *reg, offbkg_stage_t stage,
                                 "invalid plugin name '%s': names are "
                                 "[a-z0-9_]+ (not paths)", name);
     for (size_t i = 0; i < reg->n; i++)
-        if (reg->mods[i].stage == stage
-            && strcmp(reg->mods[i].name, name) == 0) {
-            *out = &reg->mods[i];
+        if (reg->mods[i]->stage == stage
+            && strcmp(reg->mods[i]->name, name) == 0) {
+            *out = reg->mods[i];
             return OFFBKG_OK;
         }
     snprintf(module, sizeof module, "%s_%s", sname, name);

@@ -218,6 +218,26 @@ static void test_registry_scan_lists_good_and_refused(void **state)
     assert_true(r.refused_nosym);
 }
 
+/* A module handed out before a scan loads many more (past the first
+ * allocation of 8) is still the same, valid module afterwards: runconf
+ * keeps such pointers while 'offbkg plugins CONFIG' scans. */
+static void test_registry_module_survives_scan(void **state)
+{
+    fixture_t *f = *state;
+    const offbkg_module_t *mod, *again;
+    scan_result_t r = { 0 };
+
+    assert_int_equal(offbkg_registry_load(f->reg, OFFBKG_STAGE_SELECT,
+                                          "offplane", &mod), OFFBKG_OK);
+    assert_int_equal(offbkg_registry_scan(f->reg, on_module, &r), OFFBKG_OK);
+    assert_true(r.n > 8);
+    assert_string_equal(mod->module, "select_offplane");
+    assert_int_equal(mod->stage, OFFBKG_STAGE_SELECT);
+    assert_int_equal(offbkg_registry_load(f->reg, OFFBKG_STAGE_SELECT,
+                                          "offplane", &again), OFFBKG_OK);
+    assert_ptr_equal(mod, again);
+}
+
 static void test_registry_names_per_stage(void **state)
 {
     fixture_t *f = *state;
@@ -260,6 +280,7 @@ int main(void)
         T(test_registry_refuses_bad_param_table),
         T(test_registry_search_path_order),
         T(test_registry_scan_lists_good_and_refused),
+        T(test_registry_module_survives_scan),
         T(test_registry_names_per_stage),
         T(test_registry_stage_names_round_trip),
 #undef T
