@@ -173,7 +173,7 @@ static int write_hdu_index(offbkg_ctx_t *ctx, const rows_t *r,
                                          .type = OFFBKG_COL_STRING,
                                          .unit = "", .str = s[k] };
     cols[6] = (offbkg_column_t){ .name = "SIZE", .type = OFFBKG_COL_INT,
-                                 .unit = "", .i64 = sizes };
+                                 .unit = "byte", .i64 = sizes };
     offbkg_table_t t = { r->n, with_size ? 7 : 6, cols };
     if ((st = offbkg_output_fits(ctx, path, overwrite, &out)) != OFFBKG_OK)
         goto done;

@@ -19,7 +19,9 @@ int offbkg_models_check(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                         size_t n_groups, const char *dir, bool overwrite);
 
 /** Write every cube of @p make to @p dir; the paths written are
- *  appended to *paths (n_paths entries, each to free, and the array). */
+ *  appended to *paths (n_paths entries, each to free, and the array).
+ *  With @p overwrite, the old file of a group that has no model now is
+ *  removed (with a warning), so nothing links to it. */
 int offbkg_models_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                         const offbkg_make_t *make, const char *dir,
                         bool overwrite, char ***paths, size_t *n_paths);

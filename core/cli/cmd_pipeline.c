@@ -28,6 +28,9 @@ typedef struct paths {
     char *obs;
     char *group_def;
     char *report;
+    char *hdu_index;
+    char *obs_index;
+    char *bkg_index;
 } paths_t;
 
 static char *out_path(const offbkg_runconf_t *rc, const char *name)
@@ -45,6 +48,9 @@ static void paths_free(paths_t *p)
     free(p->obs);
     free(p->group_def);
     free(p->report);
+    free(p->hdu_index);
+    free(p->obs_index);
+    free(p->bkg_index);
 }
 
 static int fail(offbkg_ctx_t *ctx, int code)
@@ -212,13 +218,13 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
     int groups = is_run || strcmp(command, "group") == 0;
     int makes = is_run || strcmp(command, "make") == 0;
     int indexes = is_run || strcmp(command, "index") == 0;
-    const char *files[5] = { NULL };
+    const char *files[8] = { NULL };
     size_t n_files = 0;
     offbkg_datastore_t *store = NULL;
+    offbkg_regions_t regions = { 0 };
     offbkg_selection_t sel = { 0 };
     offbkg_grouping_t g = { 0 };
     offbkg_make_t make = { 0 };
-    offbkg_regions_t regions = { 0 };
     size_t *rows = NULL, n_rows = 0, *mrows = NULL, n_written = 0;
     int64_t *gid = NULL;
     char **written = NULL;
@@ -232,6 +238,11 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
     }
     if (makes)
         files[n_files++] = p->report;
+    if (indexes) {
+        files[n_files++] = p->hdu_index;
+        files[n_files++] = p->obs_index;
+        files[n_files++] = p->bkg_index;
+    }
     if ((code = check_outputs(ctx, rc, files)) != CLI_EXIT_OK)
         return code;
     /* Exclusion regions are configuration: refused before any work. */
@@ -266,8 +277,9 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
             goto done;
     }
     if (makes && is_run) {
-        code = do_make(ctx, opt, rc, store, &regions, g.n_groups, g.store_rows,
-                       g.group_id, g.obs.n_rows, &make, &written, &n_written);
+        code = do_make(ctx, opt, rc, store, &regions, g.n_groups,
+                       g.store_rows, g.group_id, g.obs.n_rows, &make,
+                       &written, &n_written);
     } else if (makes) {
         size_t n_mrows = 0, n_groups = 0;
         if (offbkg_grouping_read(ctx, p->obs, p->group_def, store, &mrows,
@@ -275,8 +287,8 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
             code = fail(ctx, CLI_EXIT_FAILED);
             goto done;
         }
-        code = do_make(ctx, opt, rc, store, &regions, n_groups, mrows, gid, n_mrows,
-                       &make, &written, &n_written);
+        code = do_make(ctx, opt, rc, store, &regions, n_groups, mrows, gid,
+                       n_mrows, &make, &written, &n_written);
     }
     if (indexes && code == CLI_EXIT_OK)
         code = do_index(ctx, rc);
@@ -297,12 +309,12 @@ done:
     free(mrows);
     free(gid);
     offbkg_make_clear(&make);
-    offbkg_regions_free(&regions);
     if (rows != sel.rows)
         free(rows);
     offbkg_grouping_clear(&g);
     offbkg_selection_clear(&sel);
     offbkg_datastore_free(store);
+    offbkg_regions_free(&regions);
     return code;
 }
 
@@ -329,8 +341,12 @@ int cli_pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
     p.obs = out_path(rc, "obs.fits");
     p.group_def = out_path(rc, "group-def.fits");
     p.report = out_path(rc, "report.json");
+    p.hdu_index = out_path(rc, "hdu-index.fits.gz");
+    p.obs_index = out_path(rc, "obs-index.fits.gz");
+    p.bkg_index = out_path(rc, "bkg-index.fits.gz");
     if (p.run_list == NULL || p.obs == NULL || p.group_def == NULL
-        || p.report == NULL) {
+        || p.report == NULL || p.hdu_index == NULL || p.obs_index == NULL
+        || p.bkg_index == NULL) {
         cli_error("out of memory");
         code = CLI_EXIT_FAILED;
     } else {

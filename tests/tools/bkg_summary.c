@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * bkg_summary FILE: what the end-to-end tests check in a model file, read
- * with our own reader, as "key value" lines:
+ * bkg_summary FILE [IE,I1[,I2] ...]: what the end-to-end tests check in a
+ * model file, read with our own reader, as "key value" lines:
  *   axes N_E N_1 [N_2]
  *   counts TOTAL                     (sum of the COUNTS HDU)
  *   counts_e I COUNT                 (per energy bin)
  *   exposure_max_s T                 (largest exposure of any cell)
- *   rate IE I1 [I2] VALUE            (with --rate IE,I1[,I2])
+ *   rate IE,I1[,I2] VALUE            (for each cell IE,I1[,I2] given)
+ *   exposure_s IE,I1[,I2] VALUE      (that cell's exposure)
  *   nonfinite N                      (NaN or inf anywhere; must be 0) */
 #include <config.h>
 
@@ -63,6 +64,7 @@ int main(int argc, char **argv)
             return 2;
         }
         printf("rate %s %.6g\n", argv[a], c->rate[cell]);
+        printf("exposure_s %s %.6g\n", argv[a], c->exposure_s[cell]);
     }
     printf("nonfinite %zu\n", bad);
     offbkg_cube_free(c);
