@@ -71,12 +71,18 @@ static int check_outputs(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 }
 
 static int do_select(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                     const offbkg_datastore_t *store, const paths_t *p,
-                     offbkg_selection_t *sel)
+                     const offbkg_datastore_t *store, offbkg_selection_t *sel)
 {
     if (offbkg_select_run(ctx, rc, store, sel) != OFFBKG_OK)
         return fail(ctx, CLI_EXIT_FAILED);
     offbkg_log_dropped(ctx, "select", sel);
+    return CLI_EXIT_OK;
+}
+
+static int write_selection(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                           const offbkg_datastore_t *store, const paths_t *p,
+                           const offbkg_selection_t *sel)
+{
     if (offbkg_run_list_write(ctx, p->run_list, rc->output->overwrite, store,
                               sel) != OFFBKG_OK)
         return fail(ctx, CLI_EXIT_FAILED);
@@ -86,15 +92,22 @@ static int do_select(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 }
 
 static int do_group(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                    const offbkg_datastore_t *store, const paths_t *p,
-                    const size_t *rows, size_t n, offbkg_grouping_t *g)
+                    const offbkg_datastore_t *store, const size_t *rows,
+                    size_t n, offbkg_grouping_t *g)
+{
+    if (offbkg_group_run(ctx, rc, store, rows, n, g) != OFFBKG_OK)
+        return fail(ctx, CLI_EXIT_FAILED);
+    offbkg_log_dropped(ctx, "group", &g->dropped);
+    return CLI_EXIT_OK;
+}
+
+static int write_grouping(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                          const offbkg_datastore_t *store, const paths_t *p,
+                          size_t n, const offbkg_grouping_t *g)
 {
     const offbkg_plugin_t *d = rc->group.module->desc;
     char grouper[128];
 
-    if (offbkg_group_run(ctx, rc, store, rows, n, g) != OFFBKG_OK)
-        return fail(ctx, CLI_EXIT_FAILED);
-    offbkg_log_dropped(ctx, "group", &g->dropped);
     snprintf(grouper, sizeof grouper, "%s %s", d->name, d->version);
     if (offbkg_grouping_write(ctx, g, store, p->obs, p->group_def,
                               rc->output->overwrite, grouper) != OFFBKG_OK)
@@ -148,17 +161,15 @@ static void show_progress(void *user, size_t done, size_t total,
     }
 }
 
-/* The models of runs @p rows in groups @p group_id, written; *make and
- * *written (the files) are the caller's to clear. */
+/* The models of runs @p rows in groups @p group_id; *make is the
+ * caller's to clear. */
 static int do_make(offbkg_ctx_t *ctx, const cli_options_t *opt,
                    const offbkg_runconf_t *rc,
                    const offbkg_datastore_t *store,
                    const offbkg_regions_t *regions, size_t n_groups,
                    const size_t *rows, const int64_t *group_id, size_t n,
-                   offbkg_make_t *make, char ***written, size_t *n_written)
+                   offbkg_make_t *make)
 {
-    int code = CLI_EXIT_OK;
-
     if (offbkg_models_check(ctx, rc, n_groups, rc->output->dir,
                             rc->output->overwrite) != OFFBKG_OK)
         return fail(ctx, CLI_EXIT_FAILED);
@@ -170,14 +181,19 @@ static int do_make(offbkg_ctx_t *ctx, const cli_options_t *opt,
                              group_id, n, thread_count(opt, rc), opt->strict,
                              make);
     offbkg_ctx_set_progress(ctx, NULL, NULL);
-    if (st == OFFBKG_OK)
-        st = offbkg_models_write(ctx, rc, make, rc->output->dir,
-                                 rc->output->overwrite, written, n_written);
-    if (st != OFFBKG_OK) {
-        code = fail(ctx, CLI_EXIT_FAILED);
-        goto done;
-    }
-    size_t skipped = 0;
+    return st == OFFBKG_OK ? CLI_EXIT_OK : fail(ctx, CLI_EXIT_FAILED);
+}
+
+/* Write the models; *written (the files) is the caller's to free. */
+static int write_models(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                        const offbkg_make_t *make, char ***written,
+                        size_t *n_written)
+{
+    if (offbkg_models_write(ctx, rc, make, rc->output->dir,
+                            rc->output->overwrite, written, n_written)
+        != OFFBKG_OK)
+        return fail(ctx, CLI_EXIT_FAILED);
+    size_t skipped = 0, n = make->n_runs;
     for (size_t i = 0; i < make->n_runs; i++)
         skipped += make->runs[i].skipped != NULL;
     printf("made models from %zu of %zu runs%s\n", n - skipped, n,
@@ -190,8 +206,7 @@ static int do_make(offbkg_ctx_t *ctx, const cli_options_t *opt,
                             make->models[m].no_model[g]);
     for (size_t i = 0; i < *n_written; i++)
         printf("  %s\n", (*written)[i]);
-done:
-    return code;
+    return CLI_EXIT_OK;
 }
 
 static int do_index(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc)
@@ -261,7 +276,9 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
         code = fail(ctx, CLI_EXIT_FAILED);
         goto done;
     }
-    if (selects && (code = do_select(ctx, rc, store, p, &sel)) != CLI_EXIT_OK)
+    /* Compute every stage first and write only when all succeeded, so a
+     * failure (or a skipped run under --strict) leaves no new outputs. */
+    if (selects && (code = do_select(ctx, rc, store, &sel)) != CLI_EXIT_OK)
         goto done;
     if (groups) {
         if (is_run) {
@@ -272,14 +289,13 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
             code = fail(ctx, CLI_EXIT_FAILED);
             goto done;
         }
-        code = do_group(ctx, rc, store, p, rows, n_rows, &g);
-        if (code != CLI_EXIT_OK)
+        if ((code = do_group(ctx, rc, store, rows, n_rows, &g))
+            != CLI_EXIT_OK)
             goto done;
     }
     if (makes && is_run) {
         code = do_make(ctx, opt, rc, store, &regions, g.n_groups,
-                       g.store_rows, g.group_id, g.obs.n_rows, &make,
-                       &written, &n_written);
+                       g.store_rows, g.group_id, g.obs.n_rows, &make);
     } else if (makes) {
         size_t n_mrows = 0, n_groups = 0;
         if (offbkg_grouping_read(ctx, p->obs, p->group_def, store, &mrows,
@@ -288,8 +304,16 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
             goto done;
         }
         code = do_make(ctx, opt, rc, store, &regions, n_groups, mrows, gid,
-                       n_mrows, &make, &written, &n_written);
+                       n_mrows, &make);
     }
+    if (code != CLI_EXIT_OK)
+        goto done;
+    if (selects)
+        code = write_selection(ctx, rc, store, p, &sel);
+    if (groups && code == CLI_EXIT_OK)
+        code = write_grouping(ctx, rc, store, p, n_rows, &g);
+    if (makes && code == CLI_EXIT_OK)
+        code = write_models(ctx, rc, &make, &written, &n_written);
     if (indexes && code == CLI_EXIT_OK)
         code = do_index(ctx, rc);
     if (makes && code == CLI_EXIT_OK) {
