@@ -107,7 +107,8 @@ UNIT_TESTS = \
 	tests/unit/test_models \
 	tests/unit/test_datastore \
 	tests/unit/test_simulate \
-	tests/unit/test_smoothers
+	tests/unit/test_smoothers \
+	tests/unit/test_closure
 check_PROGRAMS += $(UNIT_TESTS)
 tests_unit_test_params_SOURCES = tests/unit/test_params.c
 tests_unit_test_params_CFLAGS = $(UNIT_CFLAGS)
@@ -166,6 +167,12 @@ tests_unit_test_simulate_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 tests_unit_test_smoothers_SOURCES = tests/unit/test_smoothers.c
 tests_unit_test_smoothers_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_smoothers_LDADD = $(UNIT_LDADD)
+# Simulated stores through the whole pipeline against the truth; reads
+# the event files back with cfitsio.
+tests_unit_test_closure_SOURCES = tests/unit/test_closure.c \
+	tests/unit/storegen.h
+tests_unit_test_closure_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
+tests_unit_test_closure_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 TESTS += $(UNIT_TESTS)
 endif
 
