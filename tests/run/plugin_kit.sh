@@ -169,8 +169,9 @@ so=$ex/group_azimuth.so
 run_offbkg plugins
 ok $(test $status -eq 0 \
      && echo "$out" | grep -A1 "^group  *azimuth  *1\.0\.0 " | grep -qF "$so" \
-     && echo "$out" | grep -q "^model  *2d "; echo $?) \
-    "offbkg plugins lists group/azimuth with its file, beside the shipped ones"
+     && echo "$out" | grep -A1 "^model  *2d " | grep -qF "$plugindir/"
+     echo $?) \
+    "offbkg plugins lists group/azimuth with its file, the shipped ones from plugindir"
 run_offbkg describe group/azimuth
 ok $(test $status -eq 0 && echo "$out" | grep -qF "from $so" \
      && echo "$out" | grep -q "^  az_edges_deg (list of doubles, deg)" \
@@ -190,9 +191,14 @@ ok $(test $status -eq 0 && echo "$out" | grep -qF "$so"; echo $?) \
     "offbkg check accepts azimuth.ini and names the plugin's file"
 OFFBKG_PLUGIN_PATH=$(path_with "$T/nowhere")
 run_offbkg $sets check "$ini"
-OFFBKG_PLUGIN_PATH=$(path_with "$ex")
 ok $(test $status -eq 2 && echo "$err" | grep -q "no group plugin 'azimuth'"
      echo $?) "without the example in OFFBKG_PLUGIN_PATH, check refuses it"
+# The copy its make install wrote, through [run] plugin_path instead.
+run_offbkg $sets --set run.plugin_path="$T/dest$plugindir" check "$ini"
+ok $(test $status -eq 0 \
+     && echo "$out" | grep -qF "$T/dest$plugindir/group_azimuth.so"; echo $?) \
+    "with [run] plugin_path at the installed copy, check loads that copy"
+OFFBKG_PLUGIN_PATH=$(path_with "$ex")
 
 run_offbkg $sets run "$ini"
 [ $status -eq 0 ] || echo "$err" | sed 's/^/# /'

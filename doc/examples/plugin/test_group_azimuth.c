@@ -65,8 +65,8 @@ static void expect_groups(void *state, size_t n, const double *az_deg,
     assert_int_equal(azimuth_ops.assign(state, &obs, got, reason), OFFBKG_OK);
     for (size_t i = 0; i < n; i++) {
         if (got[i] != want[i])
-            fail_msg("row %zu (az %g): group %d, expected %d", i, az_deg[i],
-                     (int)got[i], (int)want[i]);
+            fail_msg("row %zu (az %.17g): group %d, expected %d", i,
+                     az_deg[i], (int)got[i], (int)want[i]);
         /* A reason exactly for the rows in no group. */
         assert_true((got[i] < 0) == (reason[i] != NULL));
     }
