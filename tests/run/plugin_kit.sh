@@ -204,6 +204,12 @@ run_offbkg $sets --set run.plugin_path="$T/dest$plugindir" check "$ini"
 ok $(test $status -eq 0 \
      && echo "$out" | grep -qF "$T/dest$plugindir/group_azimuth.so"; echo $?) \
     "with [run] plugin_path at the installed copy, check loads that copy"
+run_offbkg $sets --set run.plugin_path="$T/dest$plugindir" \
+    describe group/azimuth "$ini"
+ok $(test $status -eq 0 \
+     && echo "$out" | grep -qF "from $T/dest$plugindir/group_azimuth.so" \
+     && echo "$out" | grep -q "^  az_edges_deg "; echo $?) \
+    "describe group/azimuth CONFIG finds it there too"
 OFFBKG_PLUGIN_PATH=$(path_with "$ex")
 
 run_offbkg $sets run "$ini"
