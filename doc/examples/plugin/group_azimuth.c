@@ -61,7 +61,7 @@ static void azimuth_destroy(void *state)
     free(s);
 }
 
-/* One axis over @p n edges copied to @p bounds. */
+/* An EDGES axis on @p column, its @p edges copied to @p bounds. */
 static void set_axis(offbkg_group_axis_t *axis, const char *column,
                      double *bounds, const offbkg_double_list_t *edges)
 {
