@@ -119,3 +119,156 @@ void offbkg_altaz_to_radec(double alt_deg, double az_deg, double mjd_utc,
     *dec_deg = asin(fmax(-1.0, fmin(1.0, sin_dec))) * RAD_TO_DEG;
     *ra_deg = ra < 0 ? ra + 360.0 : ra;
 }
+
+double offbkg_mjd_to_tt(double mjd, offbkg_timesys_t sys)
+{
+    switch (sys) {
+    case OFFBKG_TIMESYS_TT:
+        return mjd;
+    case OFFBKG_TIMESYS_TAI:
+        return mjd + 32.184 / 86400.0;
+    case OFFBKG_TIMESYS_UTC:
+        return mjd + (offbkg_tai_minus_utc_s(mjd) + 32.184) / 86400.0;
+    default:
+        return NAN;
+    }
+}
+
+/* ---- the ALTAZ field of view --------------------------------------- */
+
+#define SIDEREAL_RAD_PER_S 7.2921150e-5
+#define SIDEREAL_DEG_PER_S (360.98564736629 / 86400.0)
+#define RATE_PROBES 64
+
+void offbkg_altaz_fov_init(offbkg_altaz_fov_t *f, double ra_pnt_deg,
+                           double dec_pnt_deg, double site_lon_deg,
+                           double site_lat_deg, double mjdref_tt_day)
+{
+    f->ra_pnt_deg = ra_pnt_deg;
+    f->sin_dec0 = sin(dec_pnt_deg * DEG_TO_RAD);
+    f->cos_dec0 = cos(dec_pnt_deg * DEG_TO_RAD);
+    f->sin_lat = sin(site_lat_deg * DEG_TO_RAD);
+    f->cos_lat = cos(site_lat_deg * DEG_TO_RAD);
+    f->site_lon_deg = site_lon_deg;
+    f->mjdref_tt_day = mjdref_tt_day;
+}
+
+double offbkg_altaz_fov_utc(const offbkg_altaz_fov_t *f, double met_s)
+{
+    return offbkg_mjd_to_utc(f->mjdref_tt_day + met_s / 86400.0,
+                             OFFBKG_TIMESYS_TT);
+}
+
+/* Hour angle of the pointing at MET @p met_s, in rad. */
+static double hour_angle(const offbkg_altaz_fov_t *f, double met_s)
+{
+    return (offbkg_lst_deg(offbkg_altaz_fov_utc(f, met_s), f->site_lon_deg)
+            - f->ra_pnt_deg)
+           * DEG_TO_RAD;
+}
+
+void offbkg_altaz_fov_rotation(const offbkg_altaz_fov_t *f, double met_s,
+                               double *cos_q, double *sin_q)
+{
+    double h = hour_angle(f, met_s);
+    /* q = atan2(sin H, tan(lat) cos(dec0) - sin(dec0) cos H), both
+     * arguments times cos(lat) > 0 so that no tangent is needed. */
+    double s = f->cos_lat * sin(h);
+    double c = f->sin_lat * f->cos_dec0 - f->cos_lat * f->sin_dec0 * cos(h);
+    double r = hypot(s, c);
+
+    if (r > 0) {
+        *cos_q = c / r;
+        *sin_q = s / r;
+    } else {        /* pointing at the zenith: q undefined, take 0 */
+        *cos_q = 1.0;
+        *sin_q = 0.0;
+    }
+}
+
+void offbkg_altaz_fov_forward_q(const offbkg_altaz_fov_t *f, double cos_q,
+                                double sin_q, double ra_deg, double dec_deg,
+                                double *fov_lon_deg, double *fov_lat_deg)
+{
+    double da = (ra_deg - f->ra_pnt_deg) * DEG_TO_RAD;
+    double d = dec_deg * DEG_TO_RAD;
+    double cd = cos(d), sd = sin(d), cc = cd * cos(da);
+    /* RADEC offset-frame vector: x toward the pointing, y toward +RA,
+     * z toward +Dec (DOMAIN.md §5.3) */
+    double x = f->cos_dec0 * cc + f->sin_dec0 * sd;
+    double y = cd * sin(da);
+    double z = f->cos_dec0 * sd - f->sin_dec0 * cc;
+    double zq = y * sin_q + z * cos_q;
+
+    *fov_lon_deg = atan2(y * cos_q - z * sin_q, x) * RAD_TO_DEG;
+    *fov_lat_deg = asin(fmax(-1.0, fmin(1.0, zq))) * RAD_TO_DEG;
+}
+
+void offbkg_altaz_fov_forward(const offbkg_altaz_fov_t *f, double met_s,
+                              double ra_deg, double dec_deg,
+                              double *fov_lon_deg, double *fov_lat_deg)
+{
+    double c, s;
+
+    offbkg_altaz_fov_rotation(f, met_s, &c, &s);
+    offbkg_altaz_fov_forward_q(f, c, s, ra_deg, dec_deg, fov_lon_deg,
+                               fov_lat_deg);
+}
+
+void offbkg_altaz_fov_inverse(const offbkg_altaz_fov_t *f, double met_s,
+                              double fov_lon_deg, double fov_lat_deg,
+                              double *ra_deg, double *dec_deg)
+{
+    double c, s, l = fov_lon_deg * DEG_TO_RAD, b = fov_lat_deg * DEG_TO_RAD;
+    double x, y, z, yq = cos(b) * sin(l), zq = sin(b), ra;
+
+    offbkg_altaz_fov_rotation(f, met_s, &c, &s);
+    x = cos(b) * cos(l);
+    y = yq * c + zq * s;
+    z = zq * c - yq * s;
+    ra = f->ra_pnt_deg
+         + atan2(y, f->cos_dec0 * x - f->sin_dec0 * z) * RAD_TO_DEG;
+    ra = fmod(ra, 360.0);
+    *ra_deg = ra < 0 ? ra + 360.0 : ra;
+    *dec_deg = asin(fmax(-1.0, fmin(1.0, f->sin_dec0 * x
+                                             + f->cos_dec0 * z)))
+               * RAD_TO_DEG;
+}
+
+double offbkg_altaz_fov_rotation_rate(const offbkg_altaz_fov_t *f,
+                                      double met_s)
+{
+    double h = hour_angle(f, met_s);
+    double sin_alt = f->sin_lat * f->sin_dec0
+                     + f->cos_lat * f->cos_dec0 * cos(h);
+    /* cos(az) cos(alt) = cos(lat) sin(dec0) - sin(lat) cos(dec0) cos H */
+    double cos_az_cos_alt = f->cos_lat * f->sin_dec0
+                            - f->sin_lat * f->cos_dec0 * cos(h);
+    double cos2_alt = 1.0 - sin_alt * sin_alt;
+
+    /* The minus sign: azimuth from north through east, q growing west
+     * of the meridian. */
+    return -SIDEREAL_RAD_PER_S * f->cos_lat * cos_az_cos_alt / cos2_alt;
+}
+
+double offbkg_altaz_fov_max_rotation_rate(const offbkg_altaz_fov_t *f,
+                                          double t0_s, double t1_s)
+{
+    double span = t1_s - t0_s, best = 0;
+    double h0_deg = hour_angle(f, t0_s) * RAD_TO_DEG;
+
+    for (int i = 0; i <= RATE_PROBES; i++)
+        best = fmax(best, fabs(offbkg_altaz_fov_rotation_rate(
+                              f, t0_s + span * i / RATE_PROBES)));
+    /* |dq/dt| peaks on the meridian (H = 0 and H = 180 deg). */
+    for (int k = 0; k < 2; k++) {
+        double to_go = fmod(180.0 * (2 - k) - h0_deg, 360.0);
+        double t;
+        if (to_go < 0)
+            to_go += 360.0;
+        t = t0_s + to_go / SIDEREAL_DEG_PER_S;
+        if (t <= t1_s)
+            best = fmax(best, fabs(offbkg_altaz_fov_rotation_rate(f, t)));
+    }
+    return best;
+}

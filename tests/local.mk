@@ -211,3 +211,12 @@ else
 	@echo "valgrind not found: install it and re-run configure"; exit 1
 endif
 .PHONY: check-valgrind
+
+# Time scales and the ALTAZ field of view (issue 8).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_astro
+tests_unit_test_astro_SOURCES = tests/unit/test_astro.c
+tests_unit_test_astro_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_astro_LDADD = $(UNIT_LDADD) -lm
+TESTS += tests/unit/test_astro
+endif

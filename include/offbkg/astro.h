@@ -29,6 +29,11 @@ double offbkg_tai_minus_utc_s(double mjd_utc);
 /** Convert an MJD in @p sys to UTC; NaN for an unknown scale. */
 double offbkg_mjd_to_utc(double mjd, offbkg_timesys_t sys);
 
+/** Convert an MJD in @p sys to TT; NaN for an unknown scale. For a time
+ *  reference (MJDREF in UTC), TT = UTC + 32.184 s + TAI-UTC of that date;
+ *  elapsed seconds are then added in TT, as astropy adds a TimeDelta. */
+double offbkg_mjd_to_tt(double mjd, offbkg_timesys_t sys);
+
 /** Local sidereal time in degrees [0, 360) at UTC @p mjd_utc (UT1 taken
  *  as UTC) for a site at east longitude @p site_lon_deg. */
 double offbkg_lst_deg(double mjd_utc, double site_lon_deg);
@@ -43,6 +48,62 @@ void offbkg_radec_to_altaz(double ra_deg, double dec_deg, double mjd_utc,
 void offbkg_altaz_to_radec(double alt_deg, double az_deg, double mjd_utc,
                            double site_lon_deg, double site_lat_deg,
                            double *ra_deg, double *dec_deg);
+
+/** The ALTAZ field-of-view frame of one run (DOMAIN.md §5.3-§5.4): the
+ *  pointing's constants hoisted out of event loops. The frame turns with
+ *  the pointing's parallactic angle q; an event's FoV position is its
+ *  RADEC offset-frame vector rotated by q, which equals the route
+ *  through both alt/az positions exactly (no per-event alt/az). */
+typedef struct offbkg_altaz_fov {
+    double ra_pnt_deg;
+    double sin_dec0, cos_dec0;
+    double sin_lat, cos_lat;
+    double site_lon_deg;
+    double mjdref_tt_day;       /**< MJD (TT) of MET 0 */
+} offbkg_altaz_fov_t;
+
+/** Set up @p f for the pointing (RA, Dec), the site (east longitude,
+ *  latitude) and the time reference. */
+void offbkg_altaz_fov_init(offbkg_altaz_fov_t *f, double ra_pnt_deg,
+                           double dec_pnt_deg, double site_lon_deg,
+                           double site_lat_deg, double mjdref_tt_day);
+
+/** UTC MJD of mission time @p met_s. */
+double offbkg_altaz_fov_utc(const offbkg_altaz_fov_t *f, double met_s);
+
+/** cos q and sin q of the pointing's parallactic angle q at MET
+ *  @p met_s (q = 0: the zenith is toward +Dec; q > 0 west of the
+ *  meridian). */
+void offbkg_altaz_fov_rotation(const offbkg_altaz_fov_t *f, double met_s,
+                               double *cos_q, double *sin_q);
+
+/** FoV coordinates of (RA, Dec) at MET @p met_s given cos q, sin q of
+ *  that time: fov_lon grows toward decreasing azimuth (GADF, gammapy),
+ *  fov_lat toward higher altitude. Spherical offset-frame angles. */
+void offbkg_altaz_fov_forward_q(const offbkg_altaz_fov_t *f, double cos_q,
+                                double sin_q, double ra_deg, double dec_deg,
+                                double *fov_lon_deg, double *fov_lat_deg);
+
+/** offbkg_altaz_fov_forward_q with q taken at @p met_s. */
+void offbkg_altaz_fov_forward(const offbkg_altaz_fov_t *f, double met_s,
+                              double ra_deg, double dec_deg,
+                              double *fov_lon_deg, double *fov_lat_deg);
+
+/** The inverse: (RA, Dec) of FoV (fov_lon, fov_lat) at MET @p met_s. */
+void offbkg_altaz_fov_inverse(const offbkg_altaz_fov_t *f, double met_s,
+                              double fov_lon_deg, double fov_lat_deg,
+                              double *ra_deg, double *dec_deg);
+
+/** The field rotation rate dq/dt = -omega cos(lat) cos(az) / cos(alt) of
+ *  the pointing at MET @p met_s, in rad/s (omega: the Earth's sidereal
+ *  rate; DOMAIN.md §5.4 gives the size). Infinite at the zenith. */
+double offbkg_altaz_fov_rotation_rate(const offbkg_altaz_fov_t *f,
+                                      double met_s);
+
+/** The largest |dq/dt| (rad/s) over MET [t0_s, t1_s]: sampled, and at
+ *  the meridian transits inside the interval, where it peaks. */
+double offbkg_altaz_fov_max_rotation_rate(const offbkg_altaz_fov_t *f,
+                                          double t0_s, double t1_s);
 
 #ifdef __cplusplus
 }
