@@ -468,6 +468,18 @@ static int run_exclusion(const m3d_state_t *s, const offbkg_run_t *run,
     return OFFBKG_OK;
 }
 
+/* A MET inside the run, for precession and aberration: TSTART, else
+ * the first event's time. */
+static double run_epoch_s(const offbkg_run_t *run)
+{
+    if (isfinite(run->tstart_s))
+        return run->tstart_s;
+    for (size_t i = 0; i < run->n_events; i++)
+        if (isfinite(run->time_s[i]))
+            return run->time_s[i];
+    return 0.0;
+}
+
 /* The ALTAZ frame of a run (site: the run's, else [model] site), or an
  * error naming what the run lacks. */
 static int altaz_setup(const m3d_state_t *s, const offbkg_run_t *run,
@@ -481,7 +493,7 @@ static int altaz_setup(const m3d_state_t *s, const offbkg_run_t *run,
         lat = s->site_lat_deg;
     }
     offbkg_altaz_fov_init(fov, run->ra_pnt_deg, run->dec_pnt_deg, lon, lat,
-                          run->mjdref_tt_day);
+                          run->mjdref_tt_day, run_epoch_s(run));
     if (!isfinite(lon) || !isfinite(lat))
         missing = "the site (GEOLON, GEOLAT in the EVENTS or obs-index "
                   "header, or [model] site)";

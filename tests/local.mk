@@ -220,3 +220,11 @@ tests_unit_test_astro_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_astro_LDADD = $(UNIT_LDADD) -lm
 TESTS += tests/unit/test_astro
 endif
+check_PROGRAMS += tests/tools/altaz_fov
+tests_tools_altaz_fov_SOURCES = tests/tools/altaz_fov.c
+tests_tools_altaz_fov_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) \
+	-I$(top_srcdir)/core
+tests_tools_altaz_fov_LDADD = core/liboffbkg.la $(CFITSIO_LIBS)
+dist_check_SCRIPTS += tests/run/altaz_gammapy.sh
+TESTS += tests/run/altaz_gammapy.sh
+EXTRA_DIST += tests/gammapy/check_altaz_fov.py

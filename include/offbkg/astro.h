@@ -49,24 +49,48 @@ void offbkg_altaz_to_radec(double alt_deg, double az_deg, double mjd_utc,
                            double site_lon_deg, double site_lat_deg,
                            double *ra_deg, double *dec_deg);
 
+/** The rotation from ICRS (J2000) to the true equator and equinox of TT
+ *  @p mjd_tt (IAU 1976 precession, the main terms of the nutation:
+ *  about 0.5"), and the equation of the equinoxes in degrees (apparent
+ *  minus mean sidereal time). v_date = m v_icrs. */
+void offbkg_precession_nutation(double mjd_tt, double m[3][3],
+                                double *eqeq_deg);
+
+/** The apparent place of date of ICRS (RA, Dec) at TT @p mjd_tt: annual
+ *  aberration, precession and nutation (about 1" from astropy's CIRS;
+ *  light deflection neglected). */
+void offbkg_icrs_to_apparent(double ra_deg, double dec_deg, double mjd_tt,
+                             double *ra_app_deg, double *dec_app_deg);
+
+/** Local apparent sidereal time in degrees [0, 360): offbkg_lst_deg
+ *  plus the equation of the equinoxes at TT @p mjd_tt. */
+double offbkg_last_deg(double mjd_utc, double mjd_tt, double site_lon_deg);
+
 /** The ALTAZ field-of-view frame of one run (DOMAIN.md §5.3-§5.4): the
  *  pointing's constants hoisted out of event loops. The frame turns with
  *  the pointing's parallactic angle q; an event's FoV position is its
- *  RADEC offset-frame vector rotated by q, which equals the route
- *  through both alt/az positions exactly (no per-event alt/az). */
+ *  offset-frame vector (of date) rotated by q, which equals the route
+ *  through both alt/az positions (no per-event alt/az). Positions of
+ *  date: precession, nutation and aberration at the run's epoch, which
+ *  near the zenith move the FoV by a tenth of a degree against J2000. */
 typedef struct offbkg_altaz_fov {
-    double ra_pnt_deg;
+    double to_offset[3][3];     /**< ICRS vector -> offset frame of date */
+    double ra_app_deg;          /**< apparent pointing */
     double sin_dec0, cos_dec0;
     double sin_lat, cos_lat;
     double site_lon_deg;
+    double eqeq_deg;            /**< equation of the equinoxes */
     double mjdref_tt_day;       /**< MJD (TT) of MET 0 */
 } offbkg_altaz_fov_t;
 
-/** Set up @p f for the pointing (RA, Dec), the site (east longitude,
- *  latitude) and the time reference. */
+/** Set up @p f for the pointing (ICRS RA, Dec), the site (east
+ *  longitude, latitude), the time reference, and the epoch of the run
+ *  (a MET within it: precession and aberration are taken constant over
+ *  a run). */
 void offbkg_altaz_fov_init(offbkg_altaz_fov_t *f, double ra_pnt_deg,
                            double dec_pnt_deg, double site_lon_deg,
-                           double site_lat_deg, double mjdref_tt_day);
+                           double site_lat_deg, double mjdref_tt_day,
+                           double epoch_met_s);
 
 /** UTC MJD of mission time @p met_s. */
 double offbkg_altaz_fov_utc(const offbkg_altaz_fov_t *f, double met_s);

@@ -3,7 +3,9 @@
  * second table at its steps, MJD references in TT/UTC/TAI, and the
  * parallactic-angle shortcut of offbkg_altaz_fov against the full route
  * through both alt/az positions; the field rotation rate against a
- * numerical derivative of the parallactic angle. */
+ * numerical derivative of the parallactic angle. The full route takes
+ * apparent places (precession, nutation, aberration) of every event at
+ * its own time. */
 #include <config.h>
 
 #include <stdarg.h>
@@ -104,18 +106,28 @@ static void test_sidereal_time(void **unused)
                 280.46061837, 1e-7);
 }
 
-/* FoV coordinates the long way: alt/az of the event and of the pointing
- * at the event's time, the offset frame around the pointing's (az, alt),
- * fov_lon = -lon_off (DOMAIN.md §5.4 steps 1-5). */
+/* FoV coordinates the long way: apparent places of the event and of the
+ * pointing at the event's time, their alt/az with the apparent sidereal
+ * time, the offset frame around the pointing's (az, alt), fov_lon =
+ * -lon_off (DOMAIN.md §5.4 steps 1-5). */
 static void full_route(double ra_p, double dec_p, double lon, double lat,
-                       double utc, double ra, double dec, double *fov_lon,
+                       double met, double ra, double dec, double *fov_lon,
                        double *fov_lat)
 {
-    double alt_p, az_p, alt, az, lon_off;
+    double alt_p, az_p, alt, az, lon_off, eqeq;
+    double tt = HESS_MJDREF + met / 86400.0;
+    double utc = offbkg_mjd_to_utc(tt, OFFBKG_TIMESYS_TT);
     offbkg_offset_frame_t f;
 
-    offbkg_radec_to_altaz(ra_p, dec_p, utc, lon, lat, &alt_p, &az_p);
-    offbkg_radec_to_altaz(ra, dec, utc, lon, lat, &alt, &az);
+    /* offbkg_radec_to_altaz takes the mean sidereal time: shift the RAs
+     * by the equation of the equinoxes instead */
+    eqeq = offbkg_last_deg(utc, tt, lon) - offbkg_lst_deg(utc, lon);
+    eqeq = remainder(eqeq, 360.0);
+    assert_true(fabs(eqeq) < 0.006);
+    offbkg_icrs_to_apparent(ra_p, dec_p, tt, &ra_p, &dec_p);
+    offbkg_icrs_to_apparent(ra, dec, tt, &ra, &dec);
+    offbkg_radec_to_altaz(ra_p - eqeq, dec_p, utc, lon, lat, &alt_p, &az_p);
+    offbkg_radec_to_altaz(ra - eqeq, dec, utc, lon, lat, &alt, &az);
     offbkg_offset_frame_init(&f, az_p, alt_p);
     offbkg_offset_frame_forward(&f, az, alt, &lon_off, fov_lat);
     *fov_lon = -lon_off;
@@ -140,24 +152,23 @@ static void test_shortcut_vs_full(void **unused)
                 offbkg_altaz_fov_t fov;
                 double ra_p, dec_p, utc0;
                 offbkg_altaz_fov_init(&fov, 0, 0, sites[k][0], sites[k][1],
-                                      HESS_MJDREF);
+                                      HESS_MJDREF, t0);
                 utc0 = offbkg_altaz_fov_utc(&fov, t0);
                 offbkg_altaz_to_radec(alt_p, az_p, utc0, sites[k][0],
                                       sites[k][1], &ra_p, &dec_p);
                 offbkg_altaz_fov_init(&fov, ra_p, dec_p, sites[k][0],
-                                      sites[k][1], HESS_MJDREF);
+                                      sites[k][1], HESS_MJDREF, t0);
                 for (double dt = 0; dt <= 1800; dt += 600)
                     for (double r = 0.3; r < 3; r += 0.9)
                         for (double pa = 10; pa < 360; pa += 50) {
                             offbkg_offset_frame_t rf;
                             double ra, dec, l1, b1, l2, b2, ra2, dec2;
-                            double utc = offbkg_altaz_fov_utc(&fov, t0 + dt);
                             offbkg_offset_frame_init(&rf, ra_p, dec_p);
                             offbkg_offset_frame_inverse(
                                 &rf, r * sin(pa * DEG), r * cos(pa * DEG),
                                 &ra, &dec);
                             full_route(ra_p, dec_p, sites[k][0], sites[k][1],
-                                       utc, ra, dec, &l1, &b1);
+                                       t0 + dt, ra, dec, &l1, &b1);
                             offbkg_altaz_fov_forward(&fov, t0 + dt, ra, dec,
                                                      &l2, &b2);
                             worst = fmax(worst, fmax(fabs(l1 - l2),
@@ -173,9 +184,11 @@ static void test_shortcut_vs_full(void **unused)
     printf("# shortcut vs alt/az route: %zu events, largest difference "
            "%.3g deg; inverse round trip %.3g deg\n", n, worst, worst_inv);
     assert_true(n > 10000);
-    /* The full route loses digits in az near the zenith (alt 89.5 here);
-     * any mistake in the shortcut (a sign, q's quadrant) is degrees. */
-    if (!(worst < 1e-8))
+    /* The shortcut takes precession and aberration at the run's start:
+     * 1" of differential aberration across 3 deg is the difference.
+     * Positions of J2000 instead would be a tenth of a degree off near
+     * the zenith; a wrong sign or quadrant, degrees. */
+    if (!(worst < 5e-4))
         fail_msg("shortcut differs from the full route by %g deg", worst);
     if (!(worst_inv < 1e-9))
         fail_msg("inverse round trip off by %g deg", worst_inv);
@@ -191,21 +204,22 @@ static void test_meridian_signs(void **unused)
     const double t = 1.2e8;
     (void)unused;
 
-    offbkg_altaz_fov_init(&fov, 0, 0, HESS_LON, HESS_LAT, HESS_MJDREF);
+    offbkg_altaz_fov_init(&fov, 0, 0, HESS_LON, HESS_LAT, HESS_MJDREF, t);
     utc = offbkg_altaz_fov_utc(&fov, t);
     lst = offbkg_lst_deg(utc, HESS_LON);
     /* Dec -50: transits south of the zenith at H.E.S.S. */
-    offbkg_altaz_fov_init(&fov, lst, -50, HESS_LON, HESS_LAT, HESS_MJDREF);
+    offbkg_altaz_fov_init(&fov, lst, -50, HESS_LON, HESS_LAT, HESS_MJDREF,
+                          t);
     offbkg_altaz_fov_rotation(&fov, t, &c, &s);
-    assert_near(c, 1, 1e-9);
+    assert_true(c > 0.999);
     offbkg_altaz_fov_forward(&fov, t, lst + 1, -50, &lon, &lat);
     assert_true(lon > 0.6 && fabs(lat) < 0.01);
     offbkg_altaz_fov_forward(&fov, t, lst, -49, &lon, &lat);
-    assert_true(fabs(lon) < 1e-9 && lat > 0.99);
+    assert_true(fabs(lon) < 0.01 && lat > 0.99);
     /* Dec 0: transits north of the zenith */
-    offbkg_altaz_fov_init(&fov, lst, 0, HESS_LON, HESS_LAT, HESS_MJDREF);
+    offbkg_altaz_fov_init(&fov, lst, 0, HESS_LON, HESS_LAT, HESS_MJDREF, t);
     offbkg_altaz_fov_rotation(&fov, t, &c, &s);
-    assert_near(c, -1, 1e-9);
+    assert_true(c < -0.999);
     offbkg_altaz_fov_forward(&fov, t, lst + 1, 0, &lon, &lat);
     assert_true(lon < -0.99);
     offbkg_altaz_fov_forward(&fov, t, lst, 1, &lon, &lat);
@@ -232,11 +246,12 @@ static void test_rotation_rate(void **unused)
         for (double az_p = 0; az_p < 360; az_p += 45) {
             offbkg_altaz_fov_t f;
             double ra, dec, scan = 0, got;
-            offbkg_altaz_fov_init(&f, 0, 0, HESS_LON, HESS_LAT, HESS_MJDREF);
+            offbkg_altaz_fov_init(&f, 0, 0, HESS_LON, HESS_LAT, HESS_MJDREF,
+                                  t0);
             offbkg_altaz_to_radec(alt_p, az_p, offbkg_altaz_fov_utc(&f, t0),
                                   HESS_LON, HESS_LAT, &ra, &dec);
             offbkg_altaz_fov_init(&f, ra, dec, HESS_LON, HESS_LAT,
-                                  HESS_MJDREF);
+                                  HESS_MJDREF, t0);
             for (double dt = -1800; dt <= 1800; dt += 900) {
                 double h = 0.5, num = remainder(q_at(&f, t0 + dt + h)
                                                     - q_at(&f, t0 + dt - h),
