@@ -15,7 +15,9 @@
  *    must fail the same chi2 test;
  *  - exclusion regions around an injected source blob, with and without
  *    [exclude];
- *  - zenith grouping with a zenith-scaled truth and the edge runs.
+ *  - zenith grouping with a zenith-scaled truth and the edge runs;
+ *  - ALTAZ: a truth drawn in the camera, rebuilt in ALTAZ (closes) and
+ *    in RADEC (must not).
  *
  * Under valgrind (OFFBKG_WRAPPER set, as make check-valgrind does) the
  * stores are smaller; the assertions are the same. The seeds are fixed;
@@ -1539,6 +1541,105 @@ static void test_closure_zenith(void **unused)
     store_free(s);
 }
 
+/* ------------------------------------------------------------------ */
+/* ALTAZ: a truth that follows the camera                              */
+
+static const char ini_altaz[] =
+    "[select]\nplugin = all\n"
+    "[group]\nplugin = zenith\nedges_deg = 0, 90\n"
+    "[model altaz]\nplugin = 3d\n" GRID_3D "fov_alignment = altaz\n"
+    "[model radec]\nplugin = 3d\n" GRID_3D;
+
+/* Events drawn in the camera (ALTAZ FoV) at random times and converted
+ * to RA/Dec through the site and the time: the ALTAZ model holds exactly
+ * the events of truth.txt's 3D box (counted by the simulator in the
+ * ALTAZ frame), has the summed ONTIME everywhere, closes against the
+ * lon/lat-asymmetric truth and has its gradients; the same truth flipped
+ * in lon does not close, and neither does the RADEC model of the same
+ * events, whose field turned with the parallactic angle. */
+static void test_closure_altaz(void **unused)
+{
+    int slow = slow_mode();
+    offbkg_sim_params_t p, q;
+    sim_store_t *s;
+    pipeline_t pl;
+    const truth_run_t *runs[MAX_RUNS];
+    const offbkg_cube_t *az, *rd;
+    double *mu, *mu0, *mux, *muy, *flip, n_in = 0, t_on;
+    closure_t c;
+    gradients_t g;
+    size_t n, ne, nx;
+    (void)unused;
+
+    base_params(&p, 5001, slow ? 3 : 10, slow ? 12000 : 40000);
+    p.altaz = true;
+    p.asym_lon = 0.3;
+    p.asym_lat = 0.1;
+    s = store_new(&p);
+    pipeline_run(&pl, s, "altaz.ini", ini_altaz);
+    n = used_runs(&pl, s, 0, runs);
+    assert_int_equal(n, (size_t)p.n_runs);
+    for (size_t i = 0; i < n; i++)
+        n_in += runs[i]->n_in_3d;
+    t_on = sum_time(runs, n, 0);
+    az = cube_of(&pl, "altaz", 0);
+    rd = cube_of(&pl, "radec", 0);
+    assert_string_equal(az->fov_alignment, "ALTAZ");
+    assert_string_equal(rd->fov_alignment, "RADEC");
+    assert_square_symmetric(az);
+    ne = az->axes[0].n_bins;
+    nx = az->axes[1].n_bins;
+
+    /* Bookkeeping */
+    if (total(az->counts, az->n_cells) != n_in)
+        fail_msg("ALTAZ cube holds %.0f events, truth.txt n_in_3d %.0f",
+                 total(az->counts, az->n_cells), n_in);
+    assert_exposure("ALTAZ", az, t_on);
+    assert_exposure("RADEC of ALTAZ data", rd, t_on);
+
+    /* Closure, and the negative controls */
+    mu = expect(&p, runs, n, az);
+    c = closure_stats(az->counts, mu, ne, nx * nx);
+    assert_closes("ALTAZ model vs ALTAZ truth", &c, slow ? 100 : 400);
+    check_rates("ALTAZ", az, mu, t_on, &p, 30);
+    flip = remap(az, mu, 0);
+    c = closure_stats(az->counts, flip, ne, nx * nx);
+    assert_fails("ALTAZ model vs lon-flipped truth (negative control)", &c);
+    free(flip);
+    c = closure_stats(rd->counts, mu, ne, nx * nx);
+    assert_fails("RADEC model of ALTAZ data vs the truth (negative control)",
+                 &c);
+
+    /* Gradients: ALTAZ has the injected ones, RADEC a washed-out lon */
+    q = p;
+    q.asym_lon = q.asym_lat = 0;
+    mu0 = expect(&q, runs, n, az);
+    q.asym_lon = p.asym_lon;
+    mux = expect(&q, runs, n, az);
+    q.asym_lon = 0;
+    q.asym_lat = p.asym_lat;
+    muy = expect(&q, runs, n, az);
+    g = fit_gradients(az, mu, mu0, mux, muy);
+    printf("# ALTAZ gradients: asym_lon %.4f +- %.4f (injected %.2f), "
+           "asym_lat %.4f +- %.4f (injected %.2f)\n",
+           g.alpha * p.asym_lon, g.s_alpha * p.asym_lon, p.asym_lon,
+           g.beta * p.asym_lat, g.s_beta * p.asym_lat, p.asym_lat);
+    assert_true(fabs(g.alpha - 1) < 3 * g.s_alpha);
+    assert_true(fabs(g.beta - 1) < 3 * g.s_beta);
+    g = fit_gradients(rd, mu, mu0, mux, muy);
+    printf("# RADEC cube of the same events: asym_lon %.4f +- %.4f, "
+           "asym_lat %.4f +- %.4f\n", g.alpha * p.asym_lon,
+           g.s_alpha * p.asym_lon, g.beta * p.asym_lat,
+           g.s_beta * p.asym_lat);
+    assert_true(fabs(g.alpha - 1) > 5 * g.s_alpha);
+    free(mu0);
+    free(mux);
+    free(muy);
+    free(mu);
+    pipeline_free(&pl);
+    store_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1547,6 +1648,7 @@ int main(void)
         cmocka_unit_test(test_closure_3d),
         cmocka_unit_test(test_closure_exclusion),
         cmocka_unit_test(test_closure_zenith),
+        cmocka_unit_test(test_closure_altaz),
     };
     const char *plugins = getenv("OFFBKG_PLUGIN_PATH");
 
