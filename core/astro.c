@@ -245,8 +245,8 @@ double offbkg_last_deg(double mjd_utc, double mjd_tt, double site_lon_deg)
 
 /* ---- the ALTAZ field of view --------------------------------------- */
 
-#define SIDEREAL_RAD_PER_S 7.2921150e-5
 #define SIDEREAL_DEG_PER_S (360.98564736629 / 86400.0)
+#define SIDEREAL_RAD_PER_S (SIDEREAL_DEG_PER_S * DEG_TO_RAD)
 #define RATE_PROBES 64
 
 /* r = the rotation carrying unit vector a to unit vector b about their
@@ -308,14 +308,16 @@ void offbkg_altaz_fov_init(offbkg_altaz_fov_t *f, double ra_pnt_deg,
     axes[2][1] = -sin(dec_a * DEG_TO_RAD) * sin(ra_a * DEG_TO_RAD);
     axes[2][2] = cos(dec_a * DEG_TO_RAD);
     mat_mul(f->to_offset, axes, mab);
-    f->eqeq_deg = eqeq;
-    f->ra_app_deg = ra_a;
     f->sin_dec0 = sin(dec_a * DEG_TO_RAD);
     f->cos_dec0 = cos(dec_a * DEG_TO_RAD);
     f->sin_lat = sin(site_lat_deg * DEG_TO_RAD);
     f->cos_lat = cos(site_lat_deg * DEG_TO_RAD);
-    f->site_lon_deg = site_lon_deg;
     f->mjdref_tt_day = mjdref_tt_day;
+    f->epoch_met_s = epoch_met_s;
+    f->h_epoch_rad = (offbkg_lst_deg(offbkg_altaz_fov_utc(f, epoch_met_s),
+                                     site_lon_deg)
+                      + eqeq - ra_a)
+                     * DEG_TO_RAD;
 }
 
 double offbkg_altaz_fov_utc(const offbkg_altaz_fov_t *f, double met_s)
@@ -324,12 +326,12 @@ double offbkg_altaz_fov_utc(const offbkg_altaz_fov_t *f, double met_s)
                              OFFBKG_TIMESYS_TT);
 }
 
-/* Hour angle of the apparent pointing at MET @p met_s, in rad. */
+/* Hour angle of the apparent pointing at MET @p met_s, in rad: linear
+ * in time from the epoch (a leap second inside a run would be 1 s, or
+ * 0.004 deg of hour angle, off). */
 static double hour_angle(const offbkg_altaz_fov_t *f, double met_s)
 {
-    return (offbkg_lst_deg(offbkg_altaz_fov_utc(f, met_s), f->site_lon_deg)
-            + f->eqeq_deg - f->ra_app_deg)
-           * DEG_TO_RAD;
+    return f->h_epoch_rad + SIDEREAL_RAD_PER_S * (met_s - f->epoch_met_s);
 }
 
 void offbkg_altaz_fov_rotation(const offbkg_altaz_fov_t *f, double met_s,

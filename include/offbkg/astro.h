@@ -75,12 +75,11 @@ double offbkg_last_deg(double mjd_utc, double mjd_tt, double site_lon_deg);
  *  near the zenith move the FoV by a tenth of a degree against J2000. */
 typedef struct offbkg_altaz_fov {
     double to_offset[3][3];     /**< ICRS vector -> offset frame of date */
-    double ra_app_deg;          /**< apparent pointing */
-    double sin_dec0, cos_dec0;
+    double sin_dec0, cos_dec0;  /**< apparent pointing */
     double sin_lat, cos_lat;
-    double site_lon_deg;
-    double eqeq_deg;            /**< equation of the equinoxes */
     double mjdref_tt_day;       /**< MJD (TT) of MET 0 */
+    double epoch_met_s;
+    double h_epoch_rad;         /**< hour angle of the pointing then */
 } offbkg_altaz_fov_t;
 
 /** Set up @p f for the pointing (ICRS RA, Dec), the site (east
