@@ -2,14 +2,18 @@
 """Compare offbkg's per-event ALTAZ FoV coordinates with gammapy 1.0.
 
 Usage: check_altaz_fov.py STORE OUT_DIR MAX_OFFSET_DEG TOLERANCE_DEG OBS_ID...
-where OUT_DIR/OBS_ID.txt is the output of tests/tools/altaz_fov for each
+       check_altaz_fov.py --models DIR
+In the first form, OUT_DIR/OBS_ID.txt is the output of tests/tools/altaz_fov for each
 run. For every run, astropy computes the alt/az of each event and of the
 pointing at the event's time (pressure 0, the site of the EVENTS header,
 times from its MJDREFI/MJDREFF/TIMESYS), and gammapy 1.0's
 gammapy.utils.coordinates.sky_to_fov turns them into FoV coordinates; the
 largest difference to ours must stay below TOLERANCE_DEG. The events
 within MAX_OFFSET_DEG are also selected here, from the file, and must be
-the ones offbkg printed. Prints "CHECK ok|fail WHAT" per check.
+the ones offbkg printed. In the second, DIR is the output of `offbkg run`
+with an ALTAZ 3D model: every bkg_3d model gammapy loads from it must be
+FoVAlignment.ALTAZ and evaluate to the BKG cell at every bin centre.
+Prints "CHECK ok|fail WHAT" per check.
 """
 import sys
 import warnings
@@ -21,7 +25,12 @@ from astropy.coordinates import AltAz, EarthLocation, SkyCoord
 from astropy.io import fits
 from astropy.table import Table
 from astropy.time import Time, TimeDelta
+from gammapy.data import DataStore
+from gammapy.irf import FoVAlignment
 from gammapy.utils.coordinates import sky_to_fov
+
+sys.path.insert(0, str(Path(__file__).parent))
+from check_store import gammapy_at_centres, read_cell  # noqa: E402
 
 failed = 0
 
@@ -81,7 +90,31 @@ def check_run(store, out_dir, obs_id, max_deg, tol_deg):
           f"{np.ptp(lat):.1f} deg)")
 
 
+def check_models(d):
+    ds = DataStore.from_dir(d)
+    hdu = ds.hdu_table
+    rows = hdu[np.char.strip(np.char.lower(hdu["HDU_CLASS"].astype(str))) == "bkg_3d"]
+    for row in rows:
+        obs_id = int(row["OBS_ID"])
+        model = ds.hdu_table.hdu_location(obs_id=obs_id, hdu_type="bkg").load()
+        path = d / str(row["FILE_DIR"]).strip() / str(row["FILE_NAME"]).strip()
+        cell, edges = read_cell(path, str(row["HDU_NAME"]).strip())
+        got = gammapy_at_centres(model, edges)
+        with fits.open(path) as f:
+            align = f[str(row["HDU_NAME"]).strip()].header.get("FOVALIGN")
+        print(f"OBS_ID {obs_id}: {path.name} FOVALIGN {align}, gammapy "
+              f"{model.fov_alignment}, {int(np.sum(cell > 0))} cells > 0")
+        check(model.fov_alignment == FoVAlignment.ALTAZ and align == "ALTAZ"
+              and np.any(cell > 0) and np.allclose(got, cell, rtol=1e-6, atol=0),
+              f"OBS_ID {obs_id}: gammapy loads {path.name} as FoVAlignment.ALTAZ "
+              f"and evaluate() equals BKG at every bin centre")
+    check(len(rows) > 0, f"{len(rows)} observations link an ALTAZ bkg_3d model")
+
+
 def main():
+    if sys.argv[1] == "--models":
+        check_models(Path(sys.argv[2]))
+        return 1 if failed else 0
     store, out_dir = Path(sys.argv[1]), Path(sys.argv[2])
     max_deg, tol_deg = float(sys.argv[3]), float(sys.argv[4])
     print(f"gammapy {__import__('gammapy').__version__}, "
