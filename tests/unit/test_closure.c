@@ -1640,6 +1640,149 @@ static void test_closure_altaz(void **unused)
     store_free(s);
 }
 
+/* Delete @p keys (NULL-terminated) from HDU @p ext of the plain FITS
+ * file @p path. */
+static void drop_keys(const char *path, const char *ext,
+                      const char *const *keys)
+{
+    char name[PATH_MAX + 32];
+    fitsfile *f = NULL;
+    int st = 0;
+
+    snprintf(name, sizeof name, "%s[%s]", path, ext);
+    assert_int_equal(fits_open_file(&f, name, READWRITE, &st), 0);
+    for (size_t k = 0; keys[k] != NULL; k++) {
+        int kst = 0;
+        fits_delete_key(f, (char *)keys[k], &kst);
+    }
+    fits_close_file(f, &st);
+    assert_int_equal(st, 0);
+}
+
+/* Replace DIR/obs-index.fits.gz by an uncompressed copy (cfitsio does not
+ * write .gz files in place). */
+static void unzip_obs_index(const sim_store_t *s)
+{
+    char gz[PATH_MAX], plain[PATH_MAX];
+    fitsfile *in = NULL, *out = NULL;
+    int st = 0;
+
+    sg_path(gz, s->dir, "obs-index.fits.gz");
+    sg_path(plain, s->dir, "obs-index.fits");
+    fits_open_file(&in, gz, READONLY, &st);
+    fits_create_file(&out, plain, &st);
+    fits_copy_file(in, out, 1, 1, 1, &st);
+    fits_close_file(out, &st);
+    fits_close_file(in, &st);
+    assert_int_equal(st, 0);
+    assert_int_equal(remove(gz), 0);
+}
+
+/* Why run @p obs_id was skipped (NULL: used). */
+static const char *skip_reason(const pipeline_t *pl, int64_t obs_id)
+{
+    for (size_t i = 0; i < pl->make.n_runs; i++)
+        if (pl->make.runs[i].obs_id == obs_id)
+            return pl->make.runs[i].skipped;
+    fail_msg("OBS_ID %lld is not in the make report", (long long)obs_id);
+    return NULL;
+}
+
+static void assert_skipped_for(const pipeline_t *pl, int64_t obs_id,
+                               const char *why)
+{
+    const char *got = skip_reason(pl, obs_id);
+    if (got == NULL || strstr(got, why) == NULL)
+        fail_msg("run %lld: skipped for '%s', want '%s'", (long long)obs_id,
+                 got != NULL ? got : "(used)", why);
+}
+
+#define INI_SITE_CHAIN                                                     \
+    "[select]\nplugin = all\n"                                            \
+    "[group]\nplugin = zenith\nedges_deg = 0, 90\n"                       \
+    "[model altaz]\nplugin = 3d\n" GRID_3D "fov_alignment = altaz\n"
+
+/* Where an ALTAZ model takes a run's site and time reference from: the
+ * EVENTS header, else the obs-index header (site as strings there, as in
+ * DR1), else [model] site; without any, the run is skipped with the
+ * reason. Each step must give exactly the events of the first. */
+static void test_closure_altaz_site_chain(void **unused)
+{
+    static const char *const site_keys[] = { "GEOLON", "GEOLAT", "ALTITUDE",
+                                             NULL };
+    static const char *const time_keys[] = { "MJDREFI", "MJDREFF", "TIMESYS",
+                                             NULL };
+    offbkg_sim_params_t p;
+    sim_store_t *s;
+    pipeline_t pl;
+    double *want;
+    char path[PATH_MAX], ini[1024];
+    const offbkg_cube_t *c;
+    size_t n_cells;
+    (void)unused;
+
+    base_params(&p, 6001, 3, 5000);
+    p.altaz = true;
+    p.asym_lon = 0.2;
+    p.mixed_compression = true;     /* run 2 is a plain .fits file */
+    s = store_new(&p);
+    pipeline_run(&pl, s, "chain0.ini", INI_SITE_CHAIN);
+    c = cube_of(&pl, "altaz", 0);
+    assert_int_equal(pl.make.runs_used[0], 3);
+    n_cells = c->n_cells;
+    want = malloc(n_cells * sizeof *want);
+    assert_non_null(want);
+    memcpy(want, c->counts, n_cells * sizeof *want);
+    assert_true(total(want, n_cells) > 1000);
+    pipeline_free(&pl);
+
+    /* Run 2's EVENTS header loses its site and time reference: the
+     * obs-index header has them. */
+    sg_path(path, s->dir, "data/run_000002.fits");
+    drop_keys(path, "EVENTS", site_keys);
+    drop_keys(path, "EVENTS", time_keys);
+    pipeline_run(&pl, s, "chain1.ini", INI_SITE_CHAIN);
+    assert_int_equal(pl.make.runs_used[0], 3);
+    assert_counts_equal("site and MJDREF from the obs-index header",
+                        cube_of(&pl, "altaz", 0), want);
+    pipeline_free(&pl);
+
+    /* No site anywhere: run 2 is skipped, and says why. */
+    unzip_obs_index(s);
+    drop_keys(sg_path(path, s->dir, "obs-index.fits"), "OBS_INDEX",
+              site_keys);
+    pipeline_run(&pl, s, "chain2.ini", INI_SITE_CHAIN);
+    assert_int_equal(pl.make.runs_used[0], 2);
+    assert_skipped_for(&pl, 2, "fov_alignment = altaz needs the site "
+                               "(GEOLON, GEOLAT in the EVENTS or obs-index "
+                               "header, or [model] site)");
+    assert_null(skip_reason(&pl, 1));
+    pipeline_free(&pl);
+
+    /* [model] site fills the gap. */
+    snprintf(ini, sizeof ini, INI_SITE_CHAIN "site = %.17g, %.17g, %.17g\n",
+             p.site_lon_deg, p.site_lat_deg, p.site_alt_m);
+    pipeline_run(&pl, s, "chain3.ini", ini);
+    assert_int_equal(pl.make.runs_used[0], 3);
+    assert_counts_equal("site from [model] site", cube_of(&pl, "altaz", 0),
+                        want);
+    pipeline_free(&pl);
+
+    /* No time reference anywhere: skipped, and says why. */
+    drop_keys(sg_path(path, s->dir, "obs-index.fits"), "OBS_INDEX",
+              time_keys);
+    pipeline_run(&pl, s, "chain4.ini", ini);
+    assert_int_equal(pl.make.runs_used[0], 2);
+    assert_skipped_for(&pl, 2, "needs the time reference (MJDREFI + MJDREFF "
+                               "or MJDREF, and TIMESYS TT, UTC or TAI)");
+    pipeline_free(&pl);
+    printf("# ALTAZ site chain: EVENTS header, obs-index header, [model] "
+           "site give the same %.0f events; none: the run is skipped\n",
+           total(want, n_cells));
+    free(want);
+    store_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1649,6 +1792,7 @@ int main(void)
         cmocka_unit_test(test_closure_exclusion),
         cmocka_unit_test(test_closure_zenith),
         cmocka_unit_test(test_closure_altaz),
+        cmocka_unit_test(test_closure_altaz_site_chain),
     };
     const char *plugins = getenv("OFFBKG_PLUGIN_PATH");
 
