@@ -353,9 +353,10 @@ void offbkg_altaz_fov_rotation(const offbkg_altaz_fov_t *f, double met_s,
     }
 }
 
-void offbkg_altaz_fov_forward_q(const offbkg_altaz_fov_t *f, double cos_q,
-                                double sin_q, double ra_deg, double dec_deg,
-                                double *fov_lon_deg, double *fov_lat_deg)
+/* The FoV position of (RA, Dec) for the parallactic angle q. */
+static void forward_q(const offbkg_altaz_fov_t *f, double cos_q,
+                      double sin_q, double ra_deg, double dec_deg,
+                      double *fov_lon_deg, double *fov_lat_deg)
 {
     const double (*t)[3] = f->to_offset;
     double a = ra_deg * DEG_TO_RAD, d = dec_deg * DEG_TO_RAD;
@@ -377,8 +378,7 @@ void offbkg_altaz_fov_forward(const offbkg_altaz_fov_t *f, double met_s,
     double c, s;
 
     offbkg_altaz_fov_rotation(f, met_s, &c, &s);
-    offbkg_altaz_fov_forward_q(f, c, s, ra_deg, dec_deg, fov_lon_deg,
-                               fov_lat_deg);
+    forward_q(f, c, s, ra_deg, dec_deg, fov_lon_deg, fov_lat_deg);
 }
 
 void offbkg_altaz_fov_inverse(const offbkg_altaz_fov_t *f, double met_s,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Time scales and horizontal coordinates (DOMAIN.md §5.4): enough to get
- * a run's zenith angle when the data store lacks it, and the ALTAZ field
- * of view. Precession, nutation and aberration are neglected (a few
- * hundredths of a degree near the zenith); no refraction. */
+ * a run's zenith angle when the data store lacks it (offbkg_radec_to_altaz
+ * neglects precession, nutation and aberration: a few hundredths of a
+ * degree), and the ALTAZ field of view (offbkg_altaz_fov, which does not:
+ * within 0.01 deg of astropy near the zenith). No refraction. */
 #ifndef OFFBKG_ASTRO_H
 #define OFFBKG_ASTRO_H
 
@@ -100,14 +101,9 @@ double offbkg_altaz_fov_utc(const offbkg_altaz_fov_t *f, double met_s);
 void offbkg_altaz_fov_rotation(const offbkg_altaz_fov_t *f, double met_s,
                                double *cos_q, double *sin_q);
 
-/** FoV coordinates of (RA, Dec) at MET @p met_s given cos q, sin q of
- *  that time: fov_lon grows toward decreasing azimuth (GADF, gammapy),
- *  fov_lat toward higher altitude. Spherical offset-frame angles. */
-void offbkg_altaz_fov_forward_q(const offbkg_altaz_fov_t *f, double cos_q,
-                                double sin_q, double ra_deg, double dec_deg,
-                                double *fov_lon_deg, double *fov_lat_deg);
-
-/** offbkg_altaz_fov_forward_q with q taken at @p met_s. */
+/** FoV coordinates of ICRS (RA, Dec) at MET @p met_s: fov_lon grows
+ *  toward decreasing azimuth (GADF, gammapy), fov_lat toward higher
+ *  altitude. Spherical offset-frame angles. */
 void offbkg_altaz_fov_forward(const offbkg_altaz_fov_t *f, double met_s,
                               double ra_deg, double dec_deg,
                               double *fov_lon_deg, double *fov_lat_deg);
