@@ -1640,6 +1640,115 @@ static void test_closure_altaz(void **unused)
     store_free(s);
 }
 
+/* Cells whose pixel centre lies between @p lo_deg and @p hi_deg from the
+ * pointing: copies of counts and mu, the others zeroed. */
+static void annulus_only(const offbkg_cube_t *c, const double *counts,
+                         const double *mu, double lo_deg, double hi_deg,
+                         double **n_out, double **mu_out)
+{
+    *n_out = calloc(c->n_cells, sizeof **n_out);
+    *mu_out = calloc(c->n_cells, sizeof **mu_out);
+    assert_non_null(*n_out);
+    assert_non_null(*mu_out);
+    for (size_t i = 0; i < c->n_cells; i++) {
+        double r = bin_offset(c, i);
+        if (r >= lo_deg && r < hi_deg) {
+            (*n_out)[i] = counts[i];
+            (*mu_out)[i] = mu[i];
+        }
+    }
+}
+
+/* An ALTAZ truth with a source blob 1.5 deg from each pointing, excluded
+ * by a circle around it: the circle sweeps an arc through the ALTAZ
+ * field as it turns, so the exposure lost is spread over many pixels but
+ * totals the circle's area times the run time, and the bins on the
+ * swept ring close against the truth scaled by exposure / T. Without
+ * that scaling (exposure not reduced) they must not. */
+static void test_closure_altaz_exclusion(void **unused)
+{
+    int slow = slow_mode();
+    offbkg_sim_params_t p;
+    sim_store_t *s;
+    pipeline_t pl;
+    const truth_run_t *runs[MAX_RUNS];
+    offbkg_region_t reg[MAX_RUNS];
+    const offbkg_cube_t *c;
+    char csv[8192], path[PATH_MAX];
+    size_t n, n_reg = 0, len, n_sp, touched = 0;
+    double t, got, want, *mu, *nn, *mn;
+    closure_t cl;
+    (void)unused;
+
+    base_params(&p, 7001, slow ? 3 : 8, slow ? 6000 : 40000);
+    p.altaz = true;
+    p.asym_lon = 0.2;
+    p.source_mode = OFFBKG_SIM_SOURCE_OFFSET;
+    p.src_n = 400;
+    p.src_sigma_deg = 0.1;
+    p.src_offset_deg = 1.5;
+    s = store_new(&p);
+    len = (size_t)snprintf(csv, sizeof csv, "RA,DEC,RADIUS\n");
+    for (size_t i = 0; i < s->n_runs; i++) {
+        reg[n_reg] = (offbkg_region_t){ s->runs[i].src_ra, s->runs[i].src_dec,
+                                        0.5 };
+        len += (size_t)snprintf(csv + len, sizeof csv - len,
+                                "%.17g,%.17g,0.5\n", reg[n_reg].ra_deg,
+                                reg[n_reg].dec_deg);
+        assert_true(len < sizeof csv);
+        n_reg++;
+    }
+    assert_int_equal(sg_write_text(sg_path(path, s->dir, "regions.csv"),
+                                   csv), 0);
+    pipeline_run(&pl, s, "altaz_excl.ini",
+                 "[select]\nplugin = all\n"
+                 "[group]\nplugin = zenith\nedges_deg = 0, 90\n"
+                 "[model cube]\nplugin = 3d\nfov_alignment = altaz\n"
+                 "energy_n = 4\ndetx_lo_deg = -2.5\ndetx_hi_deg = 2.5\n"
+                 "detx_n = 20\ndety_lo_deg = -2.5\ndety_hi_deg = 2.5\n"
+                 "dety_n = 20\n[exclude]\nregions = regions.csv\n");
+    n = used_runs(&pl, s, 0, runs);
+    assert_int_equal(n, (size_t)p.n_runs);
+    c = cube_of(&pl, "cube", 0);
+    n_sp = c->n_cells / c->axes[0].n_bins;
+    t = sum_time(runs, n, 0);
+    for (size_t k = 0; k < n_sp; k++)
+        touched += c->exposure_s[k] < t * (1 - 1e-12);
+    got = excluded_exposure(c, t);
+    want = expected_excluded(runs, n, reg, n_reg, 2.5);
+    printf("# ALTAZ exclusion: excluded exposure %.6g s sr over %zu pixels, "
+           "regions' area x time %.6g s sr\n", got, touched, want);
+    assert_true(want > 0);
+    assert_true(fabs(got - want) <= 1e-3 * want);
+    /* a 0.5 deg circle covers about 13 of these pixels at an instant */
+    assert_true(touched > 40);
+
+    mu = expect(&p, runs, n, c);
+    annulus_only(c, c->counts, mu, 0.75, 2.25, &nn, &mn);
+    cl = closure_stats(nn, mn, c->axes[0].n_bins, n_sp);
+    assert_fails("ALTAZ exclusion, swept ring, exposure not reduced "
+                 "(negative control)", &cl);
+    free(nn);
+    free(mn);
+    for (size_t i = 0; i < c->n_cells; i++)
+        mu[i] *= c->exposure_s[i] / t;
+    cl = closure_stats(c->counts, mu, c->axes[0].n_bins, n_sp);
+    assert_closes("ALTAZ exclusion, all bins, mu x exposure / T", &cl,
+                  slow ? 20 : 100);
+    annulus_only(c, c->counts, mu, 0.75, 2.25, &nn, &mn);
+    cl = closure_stats(nn, mn, c->axes[0].n_bins, n_sp);
+    assert_closes("ALTAZ exclusion, swept ring 0.75-2.25 deg", &cl,
+                  slow ? 10 : 40);
+    printf("# ALTAZ exclusion: summed pull of the swept ring %+.2f\n",
+           (cl.sum_n - cl.sum_mu) / sqrt(cl.sum_mu));
+    assert_true(fabs(cl.sum_n - cl.sum_mu) < 3 * sqrt(cl.sum_mu));
+    free(nn);
+    free(mn);
+    free(mu);
+    pipeline_free(&pl);
+    store_free(s);
+}
+
 /* Delete @p keys (NULL-terminated) from HDU @p ext of the plain FITS
  * file @p path. */
 static void drop_keys(const char *path, const char *ext,
@@ -1793,6 +1902,7 @@ int main(void)
         cmocka_unit_test(test_closure_zenith),
         cmocka_unit_test(test_closure_altaz),
         cmocka_unit_test(test_closure_altaz_site_chain),
+        cmocka_unit_test(test_closure_altaz_exclusion),
     };
     const char *plugins = getenv("OFFBKG_PLUGIN_PATH");
 
