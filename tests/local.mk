@@ -243,3 +243,19 @@ installcheck-local: tests/tools/fitstab$(EXEEXT)
 	grep -q '^:global-test-result: PASS' $(KIT_INSTALLCHECK).trs \
 	  || { cat $(KIT_INSTALLCHECK).log; exit 1; }
 CLEANFILES += $(KIT_INSTALLCHECK).log $(KIT_INSTALLCHECK).trs
+# Time scales and the ALTAZ field of view (issue 8).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_astro
+tests_unit_test_astro_SOURCES = tests/unit/test_astro.c
+tests_unit_test_astro_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_astro_LDADD = $(UNIT_LDADD) -lm
+TESTS += tests/unit/test_astro
+endif
+check_PROGRAMS += tests/tools/altaz_fov
+tests_tools_altaz_fov_SOURCES = tests/tools/altaz_fov.c
+tests_tools_altaz_fov_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) \
+	-I$(top_srcdir)/core
+tests_tools_altaz_fov_LDADD = core/liboffbkg.la $(CFITSIO_LIBS)
+dist_check_SCRIPTS += tests/run/altaz_gammapy.sh
+TESTS += tests/run/altaz_gammapy.sh
+EXTRA_DIST += tests/gammapy/check_altaz_fov.py
