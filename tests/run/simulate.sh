@@ -4,7 +4,7 @@
 # (exit 2), refusal of a non-empty directory, reproducibility, and, where
 # python3 has gammapy, that gammapy opens the store and reads the events.
 . "$top_srcdir/tests/run/tap.sh"
-tap_plan 22
+tap_plan 23
 
 store="$tap_tmp/store"
 small="--runs 3 --ontime 60,120 --r0 1e-5"
@@ -130,5 +130,13 @@ run_offbkg simulate "$tap_tmp/ev" --runs 2 --ontime 100,100 --events 3000
 ok $(test $status -eq 0 && awk '/^run = / { n++; d = $13 - 3000; if (d * d > 25 * 3000) bad = 1 }
     END { exit !(n == 2 && !bad) }' "$tap_tmp/ev/truth.txt"; echo $?) \
     "--events N gives about N events per run"
+
+# --plain: the same events, every run as plain FITS.
+run_offbkg simulate "$tap_tmp/p" $small --seed 9 --plain
+gunzip -c "$tap_tmp/a/data/run_000001.fits.gz" >"$tap_tmp/a1.fits"
+ok $(test $status -eq 0 && test -z "$(find "$tap_tmp/p/data" -name '*.gz')" \
+     && test "$(ls "$tap_tmp/p/data" | wc -l)" -eq 3 \
+     && cmp -s "$tap_tmp/p/data/run_000001.fits" "$tap_tmp/a1.fits"; echo $?) \
+    "--plain writes the same events as plain .fits files"
 
 exit 0
