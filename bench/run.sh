@@ -35,21 +35,21 @@ results="$dir/results.txt"
 
 say() { printf '%s\n' "$*" >&2; }
 
-# measure NAME CMD...: run CMD $repeat times; "wall_s rss_kb" of the
-# fastest run on stdout.
+# measure NAME CMD...: run CMD $repeat times; "wall_s rss_kb cpu_s" of
+# the fastest run on stdout (cpu_s: user + system time of the process).
 measure() {
     name=$1
     shift
     best=
     for i in $(seq "$repeat"); do
-        if ! /usr/bin/time -f '%e %M' -o "$dir/time.out" "$@" \
+        if ! /usr/bin/time -f '%e %M %U %S' -o "$dir/time.out" "$@" \
                 >"$dir/cmd.out" 2>&1; then
             say "bench: $name failed:"
             cat "$dir/cmd.out" >&2
             return 1
         fi
-        line=$(tail -n 1 "$dir/time.out")
-        best=$(printf '%s\n%s\n' "$best" "$line" | awk 'NF == 2' \
+        line=$(tail -n 1 "$dir/time.out" | awk '{ print $1, $2, $3 + $4 }')
+        best=$(printf '%s\n%s\n' "$best" "$line" | awk 'NF == 3' \
                | sort -g | head -n 1)
     done
     echo "$best"
@@ -101,8 +101,8 @@ job() {
     echo "$1 $3 $4 $ev $m $5" | awk '{
         printf "%-22s %-3s %2d %10d %8.2f %8.2f %7.0f", $1, $2, $3, $4, $5,
                $4 / $5 / 1e6, $6 / 1024
-        if ($7 > 0) printf " %7.3f %6.2f", $7, $5 / $7; else printf " %7s %6s", "-", "-"
-        printf "\n" }' | tee -a "$results"
+        if ($8 > 0) printf " %7.3f %6.2f", $8, $5 / $8; else printf " %7s %6s", "-", "-"
+        printf " %7.2f\n", $7 }' | tee -a "$results"
 }
 
 floor_of() {
@@ -128,9 +128,11 @@ wait
 store r1000-gz 1000 "$mid" &
 store r1000-plain 1000 "$mid" --plain &
 wait
+# 100 runs of the 1000-run store's size: for peak RSS against run count.
+store mid100-gz 100 "$mid"
 
-printf '%-22s %-3s %2s %10s %8s %8s %7s %7s %6s\n' case mod j events \
-    wall_s Mev/s rss_MB floor_s ratio | tee -a "$results"
+printf '%-22s %-3s %2s %10s %8s %8s %7s %7s %6s %7s\n' case mod j events \
+    wall_s Mev/s rss_MB floor_s ratio cpu_s | tee -a "$results"
 for s in small r100 r1000; do
     fl=$(floor_of "$dir/$s-gz")
     for model in 2d 3d; do
@@ -140,6 +142,8 @@ for s in small r100 r1000; do
         done
     done
 done
+fl=$(floor_of "$dir/mid100-gz")
+job mid100-gz "$dir/mid100-gz" 3d "$cores" "$fl" || exit 1
 if [ -f "$dr1/obs-index.fits.gz" ]; then
     fl=$(floor_of "$dr1")
     for j in 1 "$cores"; do
@@ -150,9 +154,9 @@ if [ -f "$dr1/obs-index.fits.gz" ]; then
         m=$(measure gammapy "$python" "$here/gammapy_2d.py" "$dr1" \
             "$dir/out-gammapy") || exit 1
         echo "$m" | awk -v ev=1046156 -v fl="$fl" '{
-            printf "%-22s %-3s %2d %10d %8.2f %8.2f %7.0f %7.3f %6.2f\n",
+            printf "%-22s %-3s %2d %10d %8.2f %8.2f %7.0f %7.3f %6.2f %7.2f\n",
                    "dr1-gz-gammapy1.0", "2d", 1, ev, $1, ev / $1 / 1e6,
-                   $2 / 1024, fl, $1 / fl }' | tee -a "$results"
+                   $2 / 1024, fl, $1 / fl, $3 }' | tee -a "$results"
     else
         say "bench: no gammapy in $python: the peer comparison is skipped"
     fi
@@ -180,11 +184,13 @@ awk -v cores="$cores" '
             t("1000 runs, 2D, " cores " threads vs 1: >= 1.8x", sprintf("%.2fx", s), s >= 1.8)
         }
         k = "r1000-gz 3d " cores
-        if (k in row) {
-            d = rss[k] / rss["r100-gz 3d " cores] - 1
-            t("peak RSS 1000 vs 100 runs (3D) within 10%", sprintf("%+.0f%%", 100 * d), d <= 0.1 && d >= -0.1)
-            t("peak RSS, default 3D, " cores " threads < 200 MB", rss["r100-gz 3d " cores] " MB", rss["r100-gz 3d " cores] < 200)
+        if ((k in row) && ("mid100-gz 3d " cores in row)) {
+            d = rss[k] / rss["mid100-gz 3d " cores] - 1
+            t("peak RSS, 3D, 1000 vs 100 runs of one size: within 10%", sprintf("%+.0f%%", 100 * d), d <= 0.1 && d >= -0.1)
         }
+        k = "r100-gz 3d " cores
+        if (k in row)
+            t("peak RSS, default 3D, " cores " threads < 200 MB", rss[k] " MB", rss[k] < 200)
         if (("dr1-gz-gammapy1.0 2d 1" in row) && ("dr1-gz 2d " cores in row)) {
             s = wall["dr1-gz-gammapy1.0 2d 1"] / wall["dr1-gz 2d " cores]
             t("DR1 2D, all cores, vs gammapy 1.0: >= 50x", sprintf("%.1fx", s), s >= 50)

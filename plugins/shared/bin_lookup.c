@@ -9,8 +9,9 @@
 #include "bin_lookup.h"
 
 /* Cells per bin: with bins of similar width in the key, the guess is
- * the bin or its neighbour. */
-#define CELLS_PER_BIN 4
+ * the bin itself for all but about 1/32 of the values (fewer
+ * mispredicted branches), in a table that stays in the L1 cache. */
+#define CELLS_PER_BIN 32
 #define MAX_CELLS ((size_t)1 << 16)
 
 static double from_bits(uint64_t u)

@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Events are read from memory (core/fitsmem.c: only the leading HDUs of
 # a file, gzip inflated only that far): a plain and a gzip store of the
-# same events give identical 2D and 3D models, and a gzip file cut short
-# inside its EVENTS HDU is a clean skip with a reason.
+# same events give identical 2D and 3D models, whatever the number of
+# threads, and a gzip file cut short inside its EVENTS HDU is a clean
+# skip with a reason.
 . "$top_srcdir/tests/run/tap.sh"
-tap_plan 4
+tap_plan 5
 
-sim="--runs 4 --ontime 300,300 --events 3000 --seed 5 --nan-rows 2"
+sim="--runs 6 --ontime 100,900 --r0 2e-5 --seed 5 --nan-rows 2"
 run_offbkg simulate "$tap_tmp/gz" $sim
 run_offbkg simulate "$tap_tmp/plain" $sim --plain
 cat >"$tap_tmp/run.ini" <<INI
@@ -68,6 +69,17 @@ done
 ok $(test $differ -eq 0 && test "$(ls "$tap_tmp/gz.out" | wc -l)" -eq 4; echo $?) \
     "the models are identical, byte for byte (the cards with the time of writing aside)"
 
+# Any number of threads: the same models (runs merged in run order).
+differ=0
+for j in 3 8; do
+    run_offbkg -j $j run "$tap_tmp/run.ini"
+    keep j$j.out
+    for f in "$tap_tmp"/gz.out/*; do
+        same "$f" "$tap_tmp/j$j.out/$(basename "$f")" || differ=1
+    done
+done
+ok $(test $differ -eq 0; echo $?) "-j 1, 2, 3 and 8 give identical models"
+
 # Run 2's file cut to a fifth: inside its EVENTS HDU.
 rm "$tap_tmp/store"
 ln -s "$tap_tmp/gz" "$tap_tmp/store"
@@ -75,7 +87,7 @@ f="$tap_tmp/gz/data/run_000002.fits.gz"
 size=$(wc -c <"$f")
 head -c $((size / 5)) "$f" >"$tap_tmp/cut" && mv "$tap_tmp/cut" "$f"
 run_offbkg run "$tap_tmp/run.ini"
-ok $(test $status -eq 0 && echo "$out" | grep -q "made models from 3 of 4 runs" \
+ok $(test $status -eq 0 && echo "$out" | grep -q "made models from 5 of 6 runs" \
      && echo "$err" | grep -q "OBS_ID 2 skipped: .*run_000002.fits.gz"; echo $?) \
     "a gzip file cut inside EVENTS: that run is skipped with its reason"
 run_offbkg --strict run "$tap_tmp/run.ini"
