@@ -22,9 +22,9 @@
 
 #define BLOCK 2880
 #define CARD 80
-/* Bytes read or inflated between two looks at the headers: small
- * enough that little is inflated past the end, large enough to keep
- * zlib and read(2) efficient. */
+/* Compressed bytes read at a time, and the first allocation. The file
+ * itself is read or inflated up to the next header to look at, never
+ * beyond the last HDU needed. */
 #define STEP ((size_t)1 << 17)
 /* A header longer than this is not an event file's; let cfitsio judge. */
 #define MAX_HEADER_BYTES ((size_t)BLOCK * 4096)
@@ -35,6 +35,7 @@ typedef struct scan {
     int primary;     /* it is the primary HDU */
     unsigned found;  /* bit i: hdus[i] has been seen */
     size_t end;      /* end of the last HDU needed; 0 until known */
+    size_t need;     /* bytes needed to go on, when scan asks for more */
 } scan_t;
 
 /* The integer value of @p card; 0 when it has none. */
@@ -166,13 +167,16 @@ static int scan(scan_t *s, const unsigned char *buf, size_t have,
         size_t p = s->hdu, c = p;
         unsigned long long bytes;
 
+        s->need = p + BLOCK;
         if (have < p + CARD)
             return 0;
         if (memcmp(buf + p, s->primary ? "SIMPLE  =" : "XTENSION=", 9) != 0)
             return -1;
         for (;; c += CARD) {
-            if (c + CARD > have)
+            if (c + CARD > have) {
+                s->need = c + BLOCK;
                 return 0;
+            }
             if (c - p >= MAX_HEADER_BYTES)
                 return -1;
             if (is_key(buf + c, "END"))
@@ -301,16 +305,18 @@ static int pull(source_t *src, offbkg_fitsmem_t *m, size_t *have,
 static int load(offbkg_fitsmem_t *m, source_t *src, const char *const *hdus,
                 size_t n_hdus)
 {
-    scan_t s = { 0, 1, 0, 0 };
+    scan_t s = { 0, 1, 0, 0, 4 * BLOCK };
     size_t have = 0;
     int known = 0;
 
     m->size = m->file_size = 0;
     for (;;) {
         int at_end = src->gzip ? src->stream_end : src->eof;
-        size_t want = !known ? STEP
-                      : s.end - have < ((size_t)1 << 30) ? s.end - have
-                                                         : (size_t)1 << 30;
+        /* Up to the next header (or the end), not beyond. */
+        size_t to = known ? s.end : s.need > have + BLOCK ? s.need
+                                                          : have + BLOCK;
+        size_t want = to - have < ((size_t)1 << 30) ? to - have
+                                                    : (size_t)1 << 30;
         if (known && have >= s.end) {
             m->size = s.end;
             return 0;
