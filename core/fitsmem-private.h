@@ -19,6 +19,7 @@ typedef struct offbkg_fitsmem {
     size_t size;         /**< bytes of the file in buf (whole HDUs) */
     size_t file_size;    /**< the whole file, when it was read to its end;
                               0 when reading stopped early */
+    unsigned char *in;   /**< compressed bytes read (gzip); reused */
 } offbkg_fitsmem_t;
 
 /** Open @p path read-only from memory, holding at least the HDUs named

@@ -356,9 +356,10 @@ int offbkg_fitsmem_open(offbkg_fitsmem_t *m, const char *path,
     if (pread(src.fd, magic, 2, 0) == 2 && magic[0] == 0x1f
         && magic[1] == 0x8b) {
         src.gzip = 1;
-        src.in = malloc(STEP);
+        if (m->in == NULL)
+            m->in = malloc(STEP);
+        src.in = m->in;
         if (src.in == NULL || inflateInit2(&src.z, 15 + 16) != Z_OK) {
-            free(src.in);
             close(src.fd);
             return -1;
         }
@@ -372,10 +373,8 @@ int offbkg_fitsmem_open(offbkg_fitsmem_t *m, const char *path,
         *f = NULL;
         fits_clear_errmsg();
     }
-    if (src.gzip) {
+    if (src.gzip)
         inflateEnd(&src.z);
-        free(src.in);
-    }
     close(src.fd);
     return rc;
 }
@@ -383,5 +382,6 @@ int offbkg_fitsmem_open(offbkg_fitsmem_t *m, const char *path,
 void offbkg_fitsmem_free(offbkg_fitsmem_t *m)
 {
     free(m->buf);
+    free(m->in);
     memset(m, 0, sizeof *m);
 }
