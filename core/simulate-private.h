@@ -101,6 +101,7 @@ typedef struct offbkg_sim_params {
     double src_gamma;           /**< source spectral index; 2.0 */
     bool edge_zeniths;          /**< add runs at exactly 49.0 and 90.0 */
     bool mixed_compression;     /**< every second run as plain .fits */
+    bool plain_files;           /**< every run as plain .fits */
     bool missing_file;          /**< add an indexed run with no file */
 } offbkg_sim_params_t;
 

@@ -871,7 +871,9 @@ int offbkg_sim_plan(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
         r->missing = p->missing_file && i == n - 1;
         snprintf(r->file_name, sizeof r->file_name, "run_%06lld.fits%s",
                  (long long)r->obs_id,
-                 p->mixed_compression && i % 2 == 1 ? "" : ".gz");
+                 p->plain_files || (p->mixed_compression && i % 2 == 1)
+                     ? ""
+                     : ".gz");
     }
     *out = runs;
     *n_out = n;

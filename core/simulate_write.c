@@ -439,6 +439,7 @@ static int write_truth(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
     fprintf(f, "src_gamma = %s\n", num(b, p->src_gamma));
     fprintf(f, "edge_zeniths = %s\n", yes_no(p->edge_zeniths));
     fprintf(f, "mixed_compression = %s\n", yes_no(p->mixed_compression));
+    fprintf(f, "plain_files = %s\n", yes_no(p->plain_files));
     fprintf(f, "missing_file = %s\n", yes_no(p->missing_file));
     fprintf(f,
             "# n_in_2d: background events with book_e_lo_tev <= E <= "

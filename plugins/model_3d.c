@@ -16,7 +16,9 @@
 #include <offbkg/geom.h>
 #include <offbkg/plugin.h>
 
+#include "shared/bin_lookup.h"
 #include "shared/model_grid.h"
+#include "shared/radec_bins.h"
 
 #define DEG_TO_RAD (M_PI / 180.0)
 #define RAD_TO_DEG (180.0 / M_PI)
@@ -36,6 +38,8 @@
  * the grid moves less than half a pixel in each. The cap only bites for
  * a pointing within a few arc-minutes of the zenith. */
 #define MAX_SLICES 4096
+/* Offsets this close to an exclusion region (deg) test their events. */
+#define REGION_MARGIN_DEG 1e-6
 
 enum { ALIGN_RADEC = 0, ALIGN_ALTAZ = 1 };
 enum { SIGN_GADF = 0, SIGN_GAMMAPY10 = 1 };
@@ -59,6 +63,8 @@ typedef struct m3d_state {
     double pixel_deg;  /* narrowest DETX or DETY bin */
     /* [model] site: the last fallback (NaN: none) */
     double site_lon_deg, site_lat_deg;
+    bl_table_t energy; /* lookup of the energy bins */
+    rb_lookup_t radec; /* lookup of the RADEC pixels */
 } m3d_state_t;
 
 static const char *const spacings[] = { "lin", "log", "sqrt", NULL };
@@ -171,6 +177,8 @@ static void m3d_destroy(void *state)
 
     if (s == NULL)
         return;
+    bl_table_clear(&s->energy);
+    rb_clear(&s->radec);
     mg_grid_clear(&s->grid);
     free(s);
 }
@@ -277,6 +285,13 @@ static int m3d_create(const offbkg_host_t *host, const void *config,
     if (!s->altaz && cfg->site.n > 0)
         host->log(host, OFFBKG_LOG_WARN,
                   "site is used by fov_alignment = altaz only");
+    if (bl_table_init(&s->energy, g->axes[0].edges, g->axes[0].n_bins) != 0
+        || rb_init(&s->radec, g->axes[1].edges, g->axes[1].n_bins,
+                   g->axes[2].edges, g->axes[2].n_bins, s->lon_sign)
+               != 0) {
+        m3d_destroy(s);
+        return host->error(host, OFFBKG_ENOMEM, "out of memory");
+    }
     if (g->axes[0].n_bins == g->axes[2].n_bins)
         host->log(host, OFFBKG_LOG_WARN,
                   "%zu energy bins and %zu DETY bins: gammapy cannot tell "
@@ -517,7 +532,7 @@ static int m3d_fill(void *state, const offbkg_run_t *run, void *contrib)
 {
     const m3d_state_t *s = state;
     const mg_grid_t *g = &s->grid;
-    const mg_axis_t *ea = &g->axes[0], *xa = &g->axes[1], *ya = &g->axes[2];
+    const mg_axis_t *xa = &g->axes[1], *ya = &g->axes[2];
     mg_contrib_t *c = contrib;
     offbkg_offset_frame_t frame;
     offbkg_altaz_fov_t fov;
@@ -548,12 +563,22 @@ static int m3d_fill(void *state, const offbkg_run_t *run, void *contrib)
             goto done;
     }
 
+    /* Only events at offsets some region reaches are tested against the
+     * regions: cos(offset) within [near_lo, near_hi]. */
+    double near_lo = 2.0, near_hi = -2.0;
+    for (size_t k = 0; k < n_reg; k++) {
+        double lo = reg[k].sep_deg - reg[k].radius_deg - REGION_MARGIN_DEG;
+        double hi = reg[k].sep_deg + reg[k].radius_deg + REGION_MARGIN_DEG;
+        near_hi = fmax(near_hi, cos(fmax(lo, 0.0) * DEG_TO_RAD));
+        near_lo = fmin(near_lo, cos(fmin(hi, 180.0) * DEG_TO_RAD));
+    }
     offbkg_offset_frame_init(&frame, run->ra_pnt_deg, run->dec_pnt_deg);
     for (size_t i = 0; i < run->n_events; i++) {
         double e = run->energy_tev[i], ra = run->ra_deg[i],
                dec = run->dec_deg[i];
-        double lon, lat;
-        ptrdiff_t ie, ix, iy;
+        double lon, lat, cos_off = NAN;
+        ptrdiff_t ie;
+        size_t ix, iy;
         if ((i & 0xffff) == 0xffff && s->host->cancelled != NULL
             && s->host->cancelled(s->host)) {
             /* Partly filled: the host drops a cancelled run's
@@ -566,25 +591,31 @@ static int m3d_fill(void *state, const offbkg_run_t *run, void *contrib)
             n_bad++;
             continue;
         }
-        ie = offbkg_binning_find(ea->edges, ea->n_bins, e);
+        ie = bl_find(&s->energy, e);
         if (ie < 0) {
             n_out++;
             continue;
         }
+        int in_grid;
         if (s->altaz) {
+            ptrdiff_t jx, jy;
             offbkg_altaz_fov_forward(&fov, run->time_s[i], ra, dec, &lon,
                                      &lat);
+            jx = offbkg_binning_find(xa->edges, xa->n_bins, lon);
+            jy = jx < 0 ? -1 : offbkg_binning_find(ya->edges, ya->n_bins, lat);
+            in_grid = jy >= 0;
+            ix = (size_t)jx;
+            iy = (size_t)jy;
         } else {
-            offbkg_offset_frame_forward(&frame, ra, dec, &lon, &lat);
-            lon *= s->lon_sign;
+            in_grid = rb_pixel(&s->radec, &frame, ra, dec, &ix, &iy,
+                               &cos_off);
         }
-        ix = offbkg_binning_find(xa->edges, xa->n_bins, lon);
-        iy = ix < 0 ? -1 : offbkg_binning_find(ya->edges, ya->n_bins, lat);
-        if (iy < 0) {
+        if (!in_grid) {
             n_out++;
             continue;
         }
-        if (n_reg > 0) {
+        if (n_reg > 0
+            && !(cos_off < near_lo || cos_off > near_hi)) {
             double v[3];
             mg_unit_vector(ra, dec, v);
             if (mg_regions_contain(reg, n_reg, v)) {
@@ -592,8 +623,7 @@ static int m3d_fill(void *state, const offbkg_run_t *run, void *contrib)
                 continue;
             }
         }
-        c->counts[((size_t)ie * xa->n_bins + (size_t)ix) * ya->n_bins
-                  + (size_t)iy]++;
+        c->counts[((size_t)ie * xa->n_bins + ix) * ya->n_bins + iy]++;
     }
     for (size_t p = 0; p < g->n_sp; p++)
         c->exposure_s[p] += frac != NULL ? t_run * (1.0 - frac[p]) : t_run;

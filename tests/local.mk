@@ -259,3 +259,15 @@ tests_tools_altaz_fov_LDADD = core/liboffbkg.la $(CFITSIO_LIBS)
 dist_check_SCRIPTS += tests/run/altaz_gammapy.sh
 TESTS += tests/run/altaz_gammapy.sh
 EXTRA_DIST += tests/gammapy/check_altaz_fov.py
+# The in-memory reader of event files and the events read through it.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_fitsmem
+TESTS += tests/unit/test_fitsmem
+tests_unit_test_fitsmem_SOURCES = tests/unit/test_fitsmem.c \
+	tests/unit/storegen.h
+tests_unit_test_fitsmem_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS) \
+	$(ZLIB_CFLAGS)
+tests_unit_test_fitsmem_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS) $(ZLIB_LIBS)
+endif
+dist_check_SCRIPTS += tests/run/readpath.sh
+TESTS += tests/run/readpath.sh

@@ -62,6 +62,7 @@ static void simulate_usage(FILE *fp)
           "whose\n"
           "                          field holds it)\n"
           "      --mixed-compression every second run as plain .fits\n"
+          "      --plain             every run as plain .fits\n"
           "      --missing-file      index one more run whose file is not "
           "written\n"
           "Output:\n"
@@ -123,7 +124,7 @@ enum {
     OPT_FIRST, OPT_EDGE, OPT_R0, OPT_EVENTS, OPT_GAMMA, OPT_ASYM_LON,
     OPT_ASYM_LAT, OPT_ZSCALE, OPT_LIVETIME, OPT_ENERGY, OPT_THETA,
     OPT_NAN, OPT_SOURCE, OPT_MIXED, OPT_MISSING, OPT_OVERWRITE,
-    OPT_ALIGN
+    OPT_ALIGN, OPT_PLAIN
 };
 
 /* Apply one option to @p p; CLI_EXIT_OK or CLI_EXIT_USAGE. */
@@ -246,6 +247,7 @@ static int apply_option(int c, const char *arg, offbkg_sim_params_t *p,
         }
         break;
     case OPT_MIXED: p->mixed_compression = true; break;
+    case OPT_PLAIN: p->plain_files = true; break;
     case OPT_MISSING: p->missing_file = true; break;
     case OPT_OVERWRITE: *overwrite = true; break;
     default:
@@ -278,6 +280,7 @@ int cli_simulate(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
         { "nan-rows", required_argument, NULL, OPT_NAN },
         { "source", required_argument, NULL, OPT_SOURCE },
         { "mixed-compression", no_argument, NULL, OPT_MIXED },
+        { "plain", no_argument, NULL, OPT_PLAIN },
         { "missing-file", no_argument, NULL, OPT_MISSING },
         { "overwrite", no_argument, NULL, OPT_OVERWRITE },
         { "verbose", no_argument, NULL, 'v' },

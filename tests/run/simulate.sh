@@ -4,7 +4,7 @@
 # (exit 2), refusal of a non-empty directory, reproducibility, and, where
 # python3 has gammapy, that gammapy opens the store and reads the events.
 . "$top_srcdir/tests/run/tap.sh"
-tap_plan 26
+tap_plan 27
 
 store="$tap_tmp/store"
 small="--runs 3 --ontime 60,120 --r0 1e-5"
@@ -157,5 +157,13 @@ ok $(test "$(cut -f2 "$tap_tmp/az.keys" | sort | tr '\n' ' ')" \
 run_offbkg simulate "$tap_tmp/bad" $small --fov-alignment camera
 ok $(test $status -eq 2 && echo "$err" | grep -q -- "--fov-alignment: expected radec or altaz"; echo $?) \
     "--fov-alignment takes radec or altaz (exit 2)"
+
+# --plain: the same events, every run as plain FITS.
+run_offbkg simulate "$tap_tmp/p" $small --seed 9 --plain
+gunzip -c "$tap_tmp/a/data/run_000001.fits.gz" >"$tap_tmp/a1.fits"
+ok $(test $status -eq 0 && test -z "$(find "$tap_tmp/p/data" -name '*.gz')" \
+     && test "$(ls "$tap_tmp/p/data" | wc -l)" -eq 3 \
+     && cmp -s "$tap_tmp/p/data/run_000001.fits" "$tap_tmp/a1.fits"; echo $?) \
+    "--plain writes the same events as plain .fits files"
 
 exit 0

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <offbkg/astro.h>
+#include <offbkg/binning.h>
 #include <offbkg/geom.h>
 
 #include "ctx-private.h"
@@ -1524,6 +1525,188 @@ static void test_model_3d_bad_configs(void **state)
     }
 }
 
+/* ------------------------------------------------------------------ */
+/* Bins by direct arithmetic: the same as the binary search on the     */
+/* angles, also for events within rounding of an edge                  */
+
+static const double edge_steps_deg[] = { 0, 1e-13, -1e-13, 1e-11, -1e-11,
+                                         1e-9, -1e-9, 1e-7, -1e-7, 1e-5 };
+#define N_STEPS (sizeof edge_steps_deg / sizeof edge_steps_deg[0])
+
+/* An energy at or next to edge @p k of @p e (n + 1 edges), by @p i. */
+static double energy_near(const double *e, size_t n, size_t i)
+{
+    static const double rel[] = { 0, 1e-15, -1e-15, 1e-9, -1e-9, 0.3 };
+    double v = e[i % (n + 1)] * (1 + rel[(i / (n + 1)) % 6]);
+    return v;
+}
+
+/* Counts of each cell computed here the exact way: binary search on the
+ * great-circle offset (2D) or on the offset-frame angles (3D). */
+static void expected_counts(const trun_t *r, const offbkg_cube_t *cube,
+                            double lon_sign, double *want)
+{
+    const offbkg_axis_t *ea = &cube->axes[0], *a1 = &cube->axes[1];
+    const offbkg_axis_t *a2 = &cube->axes[2];
+
+    memset(want, 0, cube->n_cells * sizeof *want);
+    for (size_t i = 0; i < r->run.n_events; i++) {
+        ptrdiff_t ie = offbkg_binning_find(ea->edges, ea->n_bins, r->e[i]);
+        ptrdiff_t j1, j2 = 0;
+        size_t cell;
+        if (cube->n_axes == 2) {
+            j1 = offbkg_binning_find(a1->edges, a1->n_bins,
+                                     offbkg_offset_frame_sep_deg(
+                                         &r->frame, r->ra[i], r->dec[i]));
+            cell = (size_t)ie * a1->n_bins + (size_t)j1;
+        } else {
+            double lon, lat;
+            offbkg_offset_frame_forward(&r->frame, r->ra[i], r->dec[i], &lon,
+                                        &lat);
+            j1 = offbkg_binning_find(a1->edges, a1->n_bins, lon_sign * lon);
+            j2 = offbkg_binning_find(a2->edges, a2->n_bins, lat);
+            cell = ((size_t)ie * a1->n_bins + (size_t)j1) * a2->n_bins
+                   + (size_t)j2;
+        }
+        if (ie >= 0 && j1 >= 0 && j2 >= 0)
+            want[cell]++;
+    }
+}
+
+static void assert_counts(const offbkg_cube_t *cube, const double *want)
+{
+    double total = 0;
+
+    for (size_t c = 0; c < cube->n_cells; c++) {
+        if (cube->counts[c] != want[c])
+            fail_msg("cell %zu: %g counts, want %g", c, cube->counts[c],
+                     want[c]);
+        total += want[c];
+    }
+    assert_true(total > 50);
+}
+
+static const kv_t wide_2d[] = {
+    { "offset_edges_deg", "0, 0.5, 1, 2, 30, 60, 89.9" },
+    { NULL, NULL }
+};
+
+/* Rings beyond 90 deg: no sin^2 lookup; the exact way throughout. */
+static const kv_t past_90_2d[] = {
+    { "offset_edges_deg", "0, 1, 45, 100, 170" },
+    { NULL, NULL }
+};
+
+static void check_2d_edges(fixture_t *f, const kv_t *config)
+{
+    static const double pnt[][2] = { { 359.8, -45 }, { CRAB_RA, CRAB_DEC },
+                                     { 10, 89.95 }, { 180, -89.9 } };
+    const offbkg_cube_t *axes;
+    offbkg_cube_t *empty;
+    trun_t *probe = trun_new(1, 0, 0);
+
+    make(f, "2d", config);
+    empty = cube_of(f, probe);
+    axes = empty;
+    for (size_t p = 0; p < sizeof pnt / sizeof pnt[0]; p++) {
+        trun_t *r = trun_new(2, pnt[p][0], pnt[p][1]);
+        const offbkg_axis_t *t = &axes->axes[1];
+        size_t i = 0;
+        double *want = malloc(axes->n_cells * sizeof *want);
+        assert_non_null(want);
+        for (size_t k = 0; k <= t->n_bins; k++)
+            for (size_t d = 0; d < N_STEPS; d++, i++) {
+                double th = t->edges[k] + edge_steps_deg[d];
+                if (th < 0 || r->run.n_events + 4 > MAX_EV)
+                    continue;
+                for (int phi = 0; phi < 360; phi += 97)
+                    trun_add_at(r, energy_near(axes->axes[0].edges,
+                                               axes->axes[0].n_bins, i + phi),
+                                th, phi);
+            }
+        offbkg_cube_t *cube = cube_of(f, r);
+        expected_counts(r, cube, 1, want);
+        assert_counts(cube, want);
+        offbkg_cube_free(cube);
+        free(want);
+        free(r);
+    }
+    offbkg_cube_free(empty);
+    free(probe);
+}
+
+static void test_model_2d_edges_exact(void **state)
+{
+    check_2d_edges(*state, NULL);
+}
+
+static void test_model_2d_edges_exact_wide(void **state)
+{
+    check_2d_edges(*state, wide_2d);
+}
+
+static void test_model_2d_edges_exact_past_90(void **state)
+{
+    check_2d_edges(*state, past_90_2d);
+}
+
+static void check_3d_edges(fixture_t *f, const kv_t *config, double sign)
+{
+    static const double pnt[][2] = { { 359.8, -45 }, { CRAB_RA, CRAB_DEC },
+                                     { 10, 89.95 } };
+    trun_t *probe = trun_new(1, 0, 0);
+    offbkg_cube_t *axes;
+
+    make(f, "3d", config);
+    axes = cube_of(f, probe);
+    for (size_t p = 0; p < sizeof pnt / sizeof pnt[0]; p++) {
+        trun_t *r = trun_new(2, pnt[p][0], pnt[p][1]);
+        const offbkg_axis_t *x = &axes->axes[1], *y = &axes->axes[2];
+        double *want = malloc(axes->n_cells * sizeof *want);
+        size_t i = 0;
+        assert_non_null(want);
+        /* Along every DETX edge, then every DETY edge, the other
+         * coordinate walking over the other axis's edges. */
+        for (int along = 0; along < 2; along++) {
+            const offbkg_axis_t *a = along == 0 ? x : y;
+            const offbkg_axis_t *b = along == 0 ? y : x;
+            for (size_t k = 0; k <= a->n_bins; k++)
+                for (size_t d = 0; d < N_STEPS; d++, i++) {
+                    double u = a->edges[k] + edge_steps_deg[d];
+                    double v = b->edges[(k * 7 + d) % (b->n_bins + 1)]
+                               + edge_steps_deg[(d + k) % N_STEPS];
+                    double e = energy_near(axes->axes[0].edges,
+                                           axes->axes[0].n_bins, i);
+                    if (r->run.n_events + 1 > MAX_EV)
+                        continue;
+                    /* DETX = sign x offset-frame longitude */
+                    if (along == 0)
+                        add_lonlat(r, e, u / sign, v);
+                    else
+                        add_lonlat(r, e, v / sign, u);
+                }
+        }
+        offbkg_cube_t *cube = cube_of(f, r);
+        expected_counts(r, cube, sign, want);
+        assert_counts(cube, want);
+        offbkg_cube_free(cube);
+        free(want);
+        free(r);
+    }
+    offbkg_cube_free(axes);
+    free(probe);
+}
+
+static void test_model_3d_edges_exact(void **state)
+{
+    check_3d_edges(*state, NULL, -1);
+}
+
+static void test_model_3d_edges_exact_gp10(void **state)
+{
+    check_3d_edges(*state, grid_7x5_gp10, 1);
+}
+
 #define FIXTURE_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1552,6 +1735,11 @@ int main(void)
         FIXTURE_TEST(test_model_3d_warns_square_cell),
         FIXTURE_TEST(test_model_3d_bad_configs),
         FIXTURE_TEST(test_model_3d_merge_bitwise),
+        FIXTURE_TEST(test_model_2d_edges_exact),
+        FIXTURE_TEST(test_model_2d_edges_exact_wide),
+        FIXTURE_TEST(test_model_2d_edges_exact_past_90),
+        FIXTURE_TEST(test_model_3d_edges_exact),
+        FIXTURE_TEST(test_model_3d_edges_exact_gp10),
     };
     const char *path = getenv("OFFBKG_PLUGIN_PATH");
 
