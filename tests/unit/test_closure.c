@@ -1680,7 +1680,7 @@ static void test_closure_altaz_exclusion(void **unused)
     closure_t cl;
     (void)unused;
 
-    base_params(&p, 7001, slow ? 3 : 8, slow ? 6000 : 40000);
+    base_params(&p, 7001, slow ? 4 : 8, slow ? 20000 : 40000);
     p.altaz = true;
     p.asym_lon = 0.2;
     p.source_mode = OFFBKG_SIM_SOURCE_OFFSET;
