@@ -65,6 +65,15 @@ static int find_columns(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
             return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: the EVENTS table "
                                     "has no %s column", path, names[i]);
         }
+        /* cfitsio's own message for a text column is about ASCII tables. */
+        int type = 0;
+        long repeat, width;
+        if (fits_get_coltype(f, cols[i], &type, &repeat, &width, &st) == 0
+            && (type == TSTRING || type == TLOGICAL || type == TBIT))
+            return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: the EVENTS "
+                                    "column %s is not numeric", path,
+                                    names[i]);
+        fits_clear_errmsg();
     }
     snprintf(key, sizeof key, "TUNIT%d", cols[0]);
     offbkg_fits_key_string(f, key, unit);

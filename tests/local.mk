@@ -211,3 +211,13 @@ else
 	@echo "valgrind not found: install it and re-run configure"; exit 1
 endif
 .PHONY: check-valgrind
+
+# The bad-input suite (tests/robustness/): damaged copies of simulated
+# stores, full and unwritable outputs, SIGINT and SIGTERM mid-run.
+check_PROGRAMS += tests/tools/fitsdamage
+tests_tools_fitsdamage_SOURCES = tests/tools/fitsdamage.c
+tests_tools_fitsdamage_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS)
+tests_tools_fitsdamage_LDADD = $(CFITSIO_LIBS)
+dist_check_SCRIPTS += tests/robustness/common.sh \
+	tests/robustness/damaged_runs.sh
+TESTS += tests/robustness/damaged_runs.sh
