@@ -221,3 +221,5 @@ tests_tools_fitsdamage_LDADD = $(CFITSIO_LIBS)
 dist_check_SCRIPTS += tests/robustness/common.sh \
 	tests/robustness/damaged_runs.sh
 TESTS += tests/robustness/damaged_runs.sh
+dist_check_SCRIPTS += tests/robustness/bad_store.sh tests/robustness/outputs.sh
+TESTS += tests/robustness/bad_store.sh tests/robustness/outputs.sh

@@ -11,6 +11,9 @@
 #                           no partial or temporary file in $C/out
 #   skip_reason OBS_ID RE   the skipped reason of OBS_ID in report.json
 #                           matches the extended regex RE
+#   find_unprivileged       $unpriv: the prefix that runs a command
+#                           without root's power over permissions (empty
+#                           for an ordinary user); false if there is none
 T=$tap_tmp
 fitsdamage() { "$OFFBKG_TEST_TOOLS/fitsdamage" "$@"; }
 fitsopen() { "$OFFBKG_TEST_TOOLS/fitstab" "$1" >/dev/null 2>&1; }
@@ -97,4 +100,21 @@ check() {
 
 skip_reason() {
     grep -Eq "\"obs_id\": $1, .*\"skipped\": \"$2" "$C/out/report.json"
+}
+
+find_unprivileged() {
+    unpriv=
+    [ "$(id -u)" -ne 0 ] && return 0
+    unpriv="setpriv --reuid=65534 --regid=65534 --clear-groups"
+    # nobody must reach the scratch directory and the build tree.
+    chmod 755 "$T"
+    $unpriv "$OFFBKG" --version >/dev/null 2>&1
+}
+
+# run_unprivileged ARGS...: run_offbkg as $unpriv.
+run_unprivileged() {
+    $unpriv ${OFFBKG_WRAPPER:-} "$OFFBKG" "$@" >"$T/out" 2>"$T/err"
+    status=$?
+    out=$(cat "$T/out")
+    err=$(cat "$T/err")
 }
