@@ -223,3 +223,5 @@ dist_check_SCRIPTS += tests/robustness/common.sh \
 TESTS += tests/robustness/damaged_runs.sh
 dist_check_SCRIPTS += tests/robustness/bad_store.sh tests/robustness/outputs.sh
 TESTS += tests/robustness/bad_store.sh tests/robustness/outputs.sh
+dist_check_SCRIPTS += tests/robustness/signals.sh
+TESTS += tests/robustness/signals.sh
