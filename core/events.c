@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "events-private.h"
+#include "input-private.h"
 #include "output-private.h"
 
 double offbkg_energy_unit_to_tev(const char *unit)
@@ -166,11 +167,9 @@ int offbkg_events_read(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
         gti_hdu = NULL;
     }
     offbkg_error_clear(ctx);
-    if (fits_open_file(&f, ev->path, READONLY, &st) != 0) {
-        rc = offbkg_fits_error(ctx, st, "%s", ev->path);
-        f = NULL;
+    rc = offbkg_fits_open_input(ctx, ev->path, &f);
+    if (rc != OFFBKG_OK)
         goto done;
-    }
     rc = offbkg_run_header_read(ctx, f, hdu, gti_hdu, ev->path, &ev->header);
     if (rc != OFFBKG_OK)
         goto done;

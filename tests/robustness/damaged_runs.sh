@@ -43,6 +43,13 @@ fresh trunc_gz
 truncate -s 20000 "$C/store/$gz"
 skipped trunc_gz 1 ".*run_000001.fits.gz: " "a truncated gzip run file"
 
+# The gzip trailer (inflated size) says 2 GiB: cfitsio would allocate it.
+fresh gzip_trailer
+printf '\377\377\377\177' | dd of="$C/store/$gz" bs=1 conv=notrunc \
+    seek=$(($(wc -c <"$C/store/$gz") - 4)) 2>/dev/null
+skipped gzip_trailer 1 ".*run_000001.fits.gz: damaged gzip file" \
+    "a gzip run file with a damaged trailer"
+
 fresh trunc_fits
 truncate -s 20000 "$C/store/$plain"
 skipped trunc_fits 2 ".*run_000002.fits: " "a truncated FITS run file"
