@@ -13,6 +13,7 @@
 #include <offbkg/geom.h>
 
 #include "datastore-private.h"
+#include "input-private.h"
 #include "output-private.h"
 
 /* ------------------------------------------------------------------ */
@@ -308,9 +309,8 @@ static int header_of(resolver_t *rs, size_t r, offbkg_run_header_t *h,
             free(gti_hdu);
             gti_hdu = NULL;
         }
-        if (fits_open_file(&f, path, READONLY, &st) != 0)
-            rc = offbkg_fits_error(rs->ctx, st, "%s", path);
-        else
+        rc = offbkg_fits_open_input(rs->ctx, path, &f);
+        if (rc == OFFBKG_OK)
             rc = offbkg_run_header_read(rs->ctx, f, hdu, gti_hdu, path, h);
         if (f != NULL)
             fits_close_file(f, &st);
@@ -522,8 +522,8 @@ static int read_index(offbkg_ctx_t *ctx, const char *path,
     if (access(path, F_OK) != 0)
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: no %s (file not "
                                 "found)", path, what);
-    if (fits_open_file(&f, path, READONLY, &st) != 0)
-        return offbkg_fits_error(ctx, st, "%s: cannot open the %s", path,
+    if (offbkg_fits_open_input(ctx, path, &f) != OFFBKG_OK)
+        return offbkg_error_push(ctx, OFFBKG_EDATA, "cannot open the %s",
                                  what);
     if (!offbkg_fits_find_table(f, needed, absent)) {
         fits_close_file(f, &st);

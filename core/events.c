@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "events-private.h"
+#include "input-private.h"
 #include "output-private.h"
 
 double offbkg_energy_unit_to_tev(const char *unit)
@@ -67,6 +68,15 @@ static int find_columns(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
             return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: the EVENTS table "
                                     "has no %s column", path, names[i]);
         }
+        /* cfitsio's own message for a text column is about ASCII tables. */
+        int type = 0;
+        long repeat, width;
+        if (fits_get_coltype(f, cols[i], &type, &repeat, &width, &st) == 0
+            && (type == TSTRING || type == TLOGICAL || type == TBIT))
+            return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: the EVENTS "
+                                    "column %s is not numeric", path,
+                                    names[i]);
+        fits_clear_errmsg();
     }
     snprintf(key, sizeof key, "TUNIT%d", cols[0]);
     offbkg_fits_key_string(f, key, unit);
@@ -303,11 +313,9 @@ int offbkg_events_read(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
      * the in-memory reader does not handle. */
     const char *need[2] = { hdu, gti_hdu != NULL ? gti_hdu : "GTI" };
     in_memory = offbkg_fitsmem_open(&ev->mem, ev->path, need, 2, &f) == 0;
-    if (!in_memory && fits_open_file(&f, ev->path, READONLY, &st) != 0) {
-        rc = offbkg_fits_error(ctx, st, "%s", ev->path);
-        f = NULL;
+    if (!in_memory
+        && (rc = offbkg_fits_open_input(ctx, ev->path, &f)) != OFFBKG_OK)
         goto done;
-    }
     rc = offbkg_run_header_read(ctx, f, hdu, gti_hdu, ev->path, &ev->header);
     if (rc != OFFBKG_OK)
         goto done;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -353,6 +354,13 @@ int offbkg_fitsmem_open(offbkg_fitsmem_t *m, const char *path,
     src.fd = open(path, O_RDONLY | O_CLOEXEC);
     if (src.fd < 0)
         return -1;
+    struct stat sb;
+    /* A plain FITS file is whole 2880-byte blocks; one that is not was
+     * cut short, maybe inside an HDU we read: let cfitsio say where. */
+    if (fstat(src.fd, &sb) != 0) {
+        close(src.fd);
+        return -1;
+    }
     if (pread(src.fd, magic, 2, 0) == 2 && magic[0] == 0x1f
         && magic[1] == 0x8b) {
         src.gzip = 1;
@@ -363,6 +371,9 @@ int offbkg_fitsmem_open(offbkg_fitsmem_t *m, const char *path,
             close(src.fd);
             return -1;
         }
+    } else if (sb.st_size % BLOCK != 0) {
+        close(src.fd);
+        return -1;
     }
     if (load(m, &src, hdus, n_hdus) == 0 && m->size >= BLOCK
         && fits_open_memfile(f, "offbkg-prefix.fits", READONLY, &m->buf,

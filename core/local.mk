@@ -13,6 +13,7 @@ core_liboffbkg_la_SOURCES = \
 	core/obs_table.c \
 	core/geom.c \
 	core/output.c core/output-private.h \
+	core/input.c core/input-private.h \
 	core/table.c core/table-private.h \
 	core/datastore.c core/datastore-private.h \
 	core/selgroup.c core/selgroup-private.h \

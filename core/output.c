@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "output-private.h"
 
 int offbkg_fits_error(offbkg_ctx_t *ctx, int fits_status, const char *fmt,
@@ -145,15 +147,58 @@ static void output_clear(offbkg_output_t *out)
     memset(out, 0, sizeof *out);
 }
 
+/* The size of the FITS file @p f once closed: the end of its last HDU. */
+static long long fits_logical_size(fitsfile *f, int *fst)
+{
+    int n_hdus = 0;
+    LONGLONG head, data, end = 0;
+
+    fits_get_num_hdus(f, &n_hdus, fst);
+    fits_movabs_hdu(f, n_hdus, NULL, fst);
+    fits_get_hduaddrll(f, &head, &data, &end, fst);
+    return (long long)end;
+}
+
+/* cfitsio does not report a failed write of its last buffers at close (a
+ * full disk, a file size limit): check that the temporary file holds all
+ * @p size bytes, inflated when it is compressed (zlib checks the CRC). */
+static int check_written(offbkg_ctx_t *ctx, const offbkg_output_t *out,
+                         long long size)
+{
+    long long got = 0;
+    size_t n = strlen(out->tmp_path);
+
+    if (n > 3 && strcmp(out->tmp_path + n - 3, ".gz") == 0) {
+        gzFile z = gzopen(out->tmp_path, "rb");
+        char buf[65536];
+        int k = 0;
+        while (z != NULL && (k = gzread(z, buf, sizeof buf)) > 0)
+            got += k;
+        if (z == NULL || gzclose_r(z) != Z_OK || k < 0)
+            got = -1;
+    } else {
+        struct stat st;
+        got = stat(out->tmp_path, &st) == 0 ? (long long)st.st_size : -1;
+    }
+    if (got != size)
+        return offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot write: the "
+                                "file is incomplete (disk full or file size "
+                                "limit?)", out->final_path);
+    return OFFBKG_OK;
+}
+
 int offbkg_output_commit(offbkg_ctx_t *ctx, offbkg_output_t *out)
 {
     int st = OFFBKG_OK;
 
     if (out->fits != NULL) {
         int fst = 0;
+        long long size = fits_logical_size(out->fits, &fst);
         if (fits_close_file(out->fits, &fst) != 0)
             st = offbkg_fits_error(ctx, fst, "%s: cannot write",
                                    out->final_path);
+        else
+            st = check_written(ctx, out, size);
         out->fits = NULL;
     }
     if (out->text != NULL) {

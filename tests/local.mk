@@ -271,3 +271,70 @@ tests_unit_test_fitsmem_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS) $(ZLIB_LIBS)
 endif
 dist_check_SCRIPTS += tests/run/readpath.sh
 TESTS += tests/run/readpath.sh
+# The bad-input suite (tests/robustness/): damaged copies of simulated
+# stores, full and unwritable outputs, SIGINT and SIGTERM mid-run.
+check_PROGRAMS += tests/tools/fitsdamage
+tests_tools_fitsdamage_SOURCES = tests/tools/fitsdamage.c
+tests_tools_fitsdamage_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS)
+tests_tools_fitsdamage_LDADD = $(CFITSIO_LIBS)
+dist_check_SCRIPTS += tests/robustness/common.sh \
+	tests/robustness/damaged_runs.sh
+TESTS += tests/robustness/damaged_runs.sh
+dist_check_SCRIPTS += tests/robustness/bad_store.sh tests/robustness/outputs.sh
+TESTS += tests/robustness/bad_store.sh tests/robustness/outputs.sh
+dist_check_SCRIPTS += tests/robustness/signals.sh
+TESTS += tests/robustness/signals.sh
+
+# Fuzz targets (tests/fuzz/): linked with libFuzzer under
+# --enable-fuzzing (make fuzz), else with a replay main() that make check
+# runs on the seed corpora and on every input a fuzzer crashed on.
+FUZZ_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) -I$(top_srcdir)/core
+check_PROGRAMS += tests/fuzz/fuzz_ini tests/fuzz/fuzz_events
+tests_fuzz_fuzz_ini_SOURCES = tests/fuzz/fuzz_ini.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_ini_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_ini_LDADD = core/liboffbkg.la $(CFITSIO_LIBS) -ldl
+tests_fuzz_fuzz_events_SOURCES = tests/fuzz/fuzz_events.c tests/fuzz/fuzz.h \
+	tests/unit/storegen.h
+tests_fuzz_fuzz_events_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_events_LDADD = core/liboffbkg.la $(CFITSIO_LIBS)
+if FUZZING
+tests_fuzz_fuzz_ini_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_events_LDFLAGS = -fsanitize=fuzzer
+else
+tests_fuzz_fuzz_ini_SOURCES += tests/fuzz/replay.c
+tests_fuzz_fuzz_events_SOURCES += tests/fuzz/replay.c
+endif
+dist_check_SCRIPTS += tests/fuzz/replay.sh
+TESTS += tests/fuzz/replay.sh
+EXTRA_DIST += tests/fuzz/corpus tests/fuzz/regress
+
+# make fuzz: each target for FUZZ_SECONDS seconds, starting from the seed
+# corpora; what it learns stays in fuzz-work/, crashes in
+# fuzz-work/crashes/ (copy them to tests/fuzz/regress/ once fixed).
+FUZZ_SECONDS = 60
+FUZZ_WORK = fuzz-work
+FUZZ_ENV = OFFBKG_PLUGIN_PATH='$(abs_top_builddir)/plugins' \
+	ASAN_OPTIONS=allocator_may_return_null=1
+FUZZ_FLAGS = -max_total_time=$(FUZZ_SECONDS) -timeout=30 -print_final_stats=1
+fuzz: offbkg $(pkglib_LTLIBRARIES) tests/fuzz/fuzz_ini tests/fuzz/fuzz_events
+if FUZZING
+	rm -rf $(FUZZ_WORK)/seed-store
+	mkdir -p $(FUZZ_WORK)/ini $(FUZZ_WORK)/events $(FUZZ_WORK)/crashes
+	./offbkg simulate $(FUZZ_WORK)/seed-store -q --runs 2 --events 1000 \
+		--mixed-compression
+	cp $(FUZZ_WORK)/seed-store/data/* $(FUZZ_WORK)/events/
+	$(FUZZ_ENV) tests/fuzz/fuzz_ini $(FUZZ_FLAGS) \
+		-artifact_prefix=$(FUZZ_WORK)/crashes/ini- $(FUZZ_WORK)/ini \
+		$(top_srcdir)/doc/examples $(top_srcdir)/tests/fuzz/corpus/ini \
+		$(top_srcdir)/tests/fuzz/regress/ini
+	$(FUZZ_ENV) tests/fuzz/fuzz_events $(FUZZ_FLAGS) \
+		-artifact_prefix=$(FUZZ_WORK)/crashes/events- \
+		$(FUZZ_WORK)/events $(top_srcdir)/tests/fuzz/regress/events
+else
+	@echo "make fuzz needs a build configured with CC=clang --enable-fuzzing"
+	@exit 1
+endif
+clean-local: clean-fuzz
+clean-fuzz:
+	rm -rf $(FUZZ_WORK)
+.PHONY: fuzz clean-fuzz

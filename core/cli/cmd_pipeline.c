@@ -53,10 +53,20 @@ static void paths_free(paths_t *p)
     free(p->bkg_index);
 }
 
+/* After a SIGINT or SIGTERM, main says so once. */
 static int fail(offbkg_ctx_t *ctx, int code)
 {
-    cli_error("%s", offbkg_error_msg(ctx));
+    if (!offbkg_ctx_cancelled(ctx))
+        cli_error("%s", offbkg_error_msg(ctx));
     return code;
+}
+
+static int not_cancelled(offbkg_ctx_t *ctx)
+{
+    if (!offbkg_ctx_cancelled(ctx))
+        return CLI_EXIT_OK;
+    offbkg_error_set(ctx, OFFBKG_ECANCELLED, "interrupted");
+    return fail(ctx, CLI_EXIT_FAILED);
 }
 
 /* Refuse up front, before any work, to replace outputs we would write. */
@@ -308,15 +318,20 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
     }
     if (code != CLI_EXIT_OK)
         goto done;
-    if (selects)
+    /* A SIGINT or SIGTERM stops before the next file is started. */
+    if (selects && (code = not_cancelled(ctx)) == CLI_EXIT_OK)
         code = write_selection(ctx, rc, store, p, &sel);
-    if (groups && code == CLI_EXIT_OK)
+    if (groups && code == CLI_EXIT_OK
+        && (code = not_cancelled(ctx)) == CLI_EXIT_OK)
         code = write_grouping(ctx, rc, store, p, n_rows, &g);
-    if (makes && code == CLI_EXIT_OK)
+    if (makes && code == CLI_EXIT_OK
+        && (code = not_cancelled(ctx)) == CLI_EXIT_OK)
         code = write_models(ctx, rc, &make, &written, &n_written);
-    if (indexes && code == CLI_EXIT_OK)
+    if (indexes && code == CLI_EXIT_OK
+        && (code = not_cancelled(ctx)) == CLI_EXIT_OK)
         code = do_index(ctx, rc);
-    if (makes && code == CLI_EXIT_OK) {
+    if (makes && code == CLI_EXIT_OK
+        && (code = not_cancelled(ctx)) == CLI_EXIT_OK) {
         offbkg_report_t report = {
             command, rc, store, is_run ? &sel : NULL, is_run ? &g : NULL,
             &make, (const char *const *)written, n_written };

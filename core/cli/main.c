@@ -14,12 +14,44 @@
 
 #include "cli.h"
 
+/* The number of the SIGINT or SIGTERM received, 0 if none. The library
+ * polls it and stops cleanly, removing its temporary files. */
 static volatile sig_atomic_t cancel_requested;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    cancel_requested = 1;
+    cancel_requested = sig;
+}
+
+/* SIGINT and SIGTERM ask the work to stop; a file size limit (ulimit -f)
+ * makes writes fail with EFBIG, reported like a full disk, instead of
+ * killing the process with its temporary files left behind. */
+static void install_signal_handlers(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGXFSZ, SIG_IGN);
+}
+
+/* After a SIGINT or SIGTERM, say so and die of that signal (its
+ * conventional exit status, 128 + number), now that the temporaries are
+ * gone. */
+static void exit_if_interrupted(void)
+{
+    int sig = cancel_requested;
+
+    if (sig == 0)
+        return;
+    cli_error("interrupted by %s; no partial output is left behind",
+              sig == SIGINT ? "SIGINT" : "SIGTERM");
+    fflush(stdout);
+    signal(sig, SIG_DFL);
+    raise(sig);
 }
 
 void cli_error(const char *fmt, ...)
@@ -139,8 +171,7 @@ int main(int argc, char **argv)
     else if (opt.verbosity > 0)
         offbkg_ctx_set_log_level(ctx, opt.verbosity > 1 ? OFFBKG_LOG_DEBUG
                                                         : OFFBKG_LOG_INFO);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    install_signal_handlers();
     offbkg_ctx_set_cancel_flag(ctx, &cancel_requested);
 
     command = argv[optind];
@@ -164,5 +195,6 @@ int main(int argc, char **argv)
     }
     offbkg_ctx_free(ctx);
     free(opt.sets);
+    exit_if_interrupted();
     return status;
 }
