@@ -204,11 +204,16 @@ SH_LOG_DRIVER = $(LOG_DRIVER)
 VALGRIND_RUN = $(LIBTOOL) --mode=execute $(VALGRIND) -q \
 	--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
 check-valgrind:
+if SANITIZERS
+	@echo "check-valgrind: skipped: AddressSanitizer and valgrind cannot" \
+		"run together; use a build without --enable-sanitizers"
+else
 if HAVE_VALGRIND
 	$(MAKE) $(AM_MAKEFLAGS) check LOG_COMPILER='$(VALGRIND_RUN)' \
 		OFFBKG_WRAPPER='$(VALGRIND_RUN)'
 else
 	@echo "valgrind not found: install it and re-run configure"; exit 1
+endif
 endif
 .PHONY: check-valgrind
 

@@ -41,12 +41,17 @@ interrupt() {
         reached=1
     fi
     # The real file back in place, then release the blocked open (cfitsio
-    # opens the file again by name and finds the real one).
+    # opens the file again by name and finds the real one). The signal
+    # may also have interrupted the open (EINTR), so the writer that
+    # releases it runs in the background and goes once offbkg is done.
     mv "$run2" "$C/fifo"
     mv "$C/run2.fits" "$run2"
-    : >"$C/fifo"
+    (: >"$C/fifo") &
+    writer=$!
     wait $pid
     status=$?
+    kill $writer 2>/dev/null
+    wait $writer 2>/dev/null
     err=$(cat "$T/err")
     ok $reached "$1: offbkg reached run 2 (blocked on its named pipe)"
     check "$1" "$3" "SIG$2 mid-run stops offbkg, which dies of it"
