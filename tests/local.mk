@@ -202,7 +202,8 @@ EXTRA_DIST += tests/data/README tests/gammapy/check_bkg.py \
 TEST_EXTENSIONS = .sh
 SH_LOG_DRIVER = $(LOG_DRIVER)
 VALGRIND_RUN = $(LIBTOOL) --mode=execute $(VALGRIND) -q \
-	--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+	--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	--suppressions=$(abs_top_srcdir)/tests/valgrind.supp
 check-valgrind:
 if SANITIZERS
 	@echo "check-valgrind: skipped: AddressSanitizer and valgrind cannot" \
@@ -252,7 +253,7 @@ tests_fuzz_fuzz_events_SOURCES += tests/fuzz/replay.c
 endif
 dist_check_SCRIPTS += tests/fuzz/replay.sh
 TESTS += tests/fuzz/replay.sh
-EXTRA_DIST += tests/fuzz/corpus tests/fuzz/regress
+EXTRA_DIST += tests/fuzz/corpus tests/fuzz/regress tests/valgrind.supp
 
 # make fuzz: each target for FUZZ_SECONDS seconds, starting from the seed
 # corpora; what it learns stays in fuzz-work/, crashes in

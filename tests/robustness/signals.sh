@@ -12,9 +12,10 @@
 
 make_pristine --runs 4 --events 1000 --mixed-compression
 
-# blocked PID: wait until PID sleeps opening a named pipe (Linux /proc).
+# blocked PID: wait until PID sleeps opening a named pipe (Linux /proc);
+# up to 5 minutes, for valgrind on a busy machine.
 blocked() {
-    for i in $(seq 600); do
+    for i in $(seq 3000); do
         case $(cat "/proc/$1/wchan" 2>/dev/null) in
         *partner* | *fifo*) return 0 ;;
         esac
