@@ -40,6 +40,8 @@ static int reserve(offbkg_ctx_t *ctx, offbkg_events_t *ev, size_t n)
 {
     if (n <= ev->cap)
         return OFFBKG_OK;
+    if (n < 2 * ev->cap)
+        n = 2 * ev->cap;
     double **arrays[] = { &ev->energy_tev, &ev->ra_deg, &ev->dec_deg,
                           &ev->time_s };
     for (size_t i = 0; i < 4; i++) {
@@ -240,7 +242,7 @@ static int read_rows(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
     if (st != 0)
         return offbkg_fits_error(ctx, st, "%s: EVENTS", path);
     ev->n_rows = (size_t)n_rows;
-    int rc = reserve(ctx, ev, ev->n_rows > 0 ? ev->n_rows : 1);
+    int rc = reserve(ctx, ev, 1);   /* arrays never NULL, even when empty */
     if (rc != OFFBKG_OK)
         return rc;
     if (mem != NULL && read_raw(f, mem, cols, to_tev, ev) == 0)
@@ -249,6 +251,12 @@ static int read_rows(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
         chunk = 1024;
     for (LONGLONG first = 1; first <= n_rows; first += chunk) {
         LONGLONG n = n_rows - first + 1 < chunk ? n_rows - first + 1 : chunk;
+        /* Grown chunk by chunk, not from NAXIS2: a damaged header that
+         * claims billions of rows fails at the end of the data instead of
+         * asking for all that memory up front. */
+        rc = reserve(ctx, ev, ev->n + (size_t)n);
+        if (rc != OFFBKG_OK)
+            return rc;
         /* Read straight into the tails of the arrays, then compact. */
         double *e = ev->energy_tev + ev->n, *ra = ev->ra_deg + ev->n;
         double *dec = ev->dec_deg + ev->n, *t = ev->time_s + ev->n;

@@ -33,6 +33,12 @@ const char *offbkg_host_last_error(void)
     return taken;
 }
 
+/* The format attributes let the compiler check the callers' formats. */
+static void host_log(const offbkg_host_t *host, offbkg_log_level_t level,
+                     const char *fmt, ...) OFFBKG_PRINTF(3, 4);
+static int host_error(const offbkg_host_t *host, int status, const char *fmt,
+                      ...) OFFBKG_PRINTF(3, 4);
+
 static void host_log(const offbkg_host_t *host, offbkg_log_level_t level,
                      const char *fmt, ...)
 {

@@ -153,6 +153,8 @@ static long long fits_logical_size(fitsfile *f, int *fst)
     int n_hdus = 0;
     LONGLONG head, data, end = 0;
 
+    /* Flushing closes the header being written, so its size is known. */
+    fits_flush_file(f, fst);
     fits_get_num_hdus(f, &n_hdus, fst);
     fits_movabs_hdu(f, n_hdus, NULL, fst);
     fits_get_hduaddrll(f, &head, &data, &end, fst);

@@ -202,13 +202,19 @@ EXTRA_DIST += tests/data/README tests/gammapy/check_bkg.py \
 TEST_EXTENSIONS = .sh
 SH_LOG_DRIVER = $(LOG_DRIVER)
 VALGRIND_RUN = $(LIBTOOL) --mode=execute $(VALGRIND) -q \
-	--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+	--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	--suppressions=$(abs_top_srcdir)/tests/valgrind.supp
 check-valgrind:
+if SANITIZERS
+	@echo "check-valgrind: skipped: AddressSanitizer and valgrind cannot" \
+		"run together; use a build without --enable-sanitizers"
+else
 if HAVE_VALGRIND
 	$(MAKE) $(AM_MAKEFLAGS) check LOG_COMPILER='$(VALGRIND_RUN)' \
 		OFFBKG_WRAPPER='$(VALGRIND_RUN)'
 else
 	@echo "valgrind not found: install it and re-run configure"; exit 1
+endif
 endif
 .PHONY: check-valgrind
 
@@ -306,7 +312,7 @@ tests_fuzz_fuzz_events_SOURCES += tests/fuzz/replay.c
 endif
 dist_check_SCRIPTS += tests/fuzz/replay.sh
 TESTS += tests/fuzz/replay.sh
-EXTRA_DIST += tests/fuzz/corpus tests/fuzz/regress
+EXTRA_DIST += tests/fuzz/corpus tests/fuzz/regress tests/valgrind.supp
 
 # make fuzz: each target for FUZZ_SECONDS seconds, starting from the seed
 # corpora; what it learns stays in fuzz-work/, crashes in

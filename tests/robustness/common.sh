@@ -89,7 +89,7 @@ partial_files() {
 check() {
     got=$status
     ok $(test "$got" -eq "$2"; echo $?) "$1: $3 (exit $got, want $2)"
-    [ "$got" -eq "$2" ] || echo "# stderr: $err" | head -5
+    [ "$got" -eq "$2" ] || echo "$err" | sed 's/^/# stderr: /' | head -40
     new=$( (cd "$C/store" && find . -type f -exec sha256sum {} + | sort) \
            | diff "$C/sums" - >/dev/null && echo same)
     ok $(test "$new" = same; echo $?) "$1: the inputs are unchanged"
