@@ -77,21 +77,6 @@ static double obs_value(const offbkg_datastore_t *store, const char *name,
     return offbkg_column_get_double(offbkg_obs_table_column(&v, name), row);
 }
 
-/* MJD (TT) of MET 0 from a reference in @p sys. */
-static double mjdref_tt(double mjdref, offbkg_timesys_t sys)
-{
-    switch (sys) {
-    case OFFBKG_TIMESYS_TT:
-        return mjdref;
-    case OFFBKG_TIMESYS_TAI:
-        return mjdref + 32.184 / 86400.0;
-    case OFFBKG_TIMESYS_UTC:
-        return mjdref + (offbkg_tai_minus_utc_s(mjdref) + 32.184) / 86400.0;
-    default:
-        return NAN;
-    }
-}
-
 /* Mark the slot's run skipped, with @p why for the report. */
 static void skip(slot_t *sl, offbkg_run_report_t *rep, const char *why)
 {
@@ -144,8 +129,9 @@ static void process_run(worker_t *w, slot_t *sl)
     run.tstart_s = obs_value(store, "TSTART", row);
     run.tstop_s = obs_value(store, "TSTOP", row);
     run.mjdref_tt_day = isfinite(h->mjdref_day)
-                            ? mjdref_tt(h->mjdref_day, h->timesys)
-                            : mjdref_tt(store->mjdref_day, store->timesys);
+                            ? offbkg_mjd_to_tt(h->mjdref_day, h->timesys)
+                            : offbkg_mjd_to_tt(store->mjdref_day,
+                                               store->timesys);
     int header_site = isfinite(h->site_lon_deg) && isfinite(h->site_lat_deg);
     run.site_lon_deg = header_site ? h->site_lon_deg : store->site_lon_deg;
     run.site_lat_deg = header_site ? h->site_lat_deg : store->site_lat_deg;

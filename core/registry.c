@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -286,15 +287,16 @@ static int remember(offbkg_registry_t *reg, lt_dlhandle h,
 
 /* Open @p what (a module name searched in the path, or a file), check it
  * and remember it. Returns OFFBKG_OK, NOT_FOUND, LOAD_FAILED or a status
- * with the reason in @p why. */
+ * with the reason in @p why, which starts with the module's file when
+ * @p name_file (a scan's caller knows the file already). */
 static int open_checked(offbkg_registry_t *reg, const char *what,
                         const char *module, offbkg_stage_t stage,
-                        const char *name, char *why, size_t n,
-                        const offbkg_module_t **out)
+                        const char *name, bool name_file, char *why,
+                        size_t n, const offbkg_module_t **out)
 {
     lt_dlhandle h;
     offbkg_plugin_entry_fn entry;
-    const offbkg_plugin_t *d;
+    const offbkg_plugin_t *d = NULL;
     int rc;
 
     /* libltdl keeps one global search path; set ours before each open. */
@@ -316,18 +318,20 @@ static int open_checked(offbkg_registry_t *reg, const char *what,
         }
     *(void **)&entry = lt_dlsym(h, OFFBKG_PLUGIN_ENTRY_SYMBOL);
     if (entry == NULL) {
-        snprintf(why, n, "%s: no symbol %s_LTX_%s (not an offbkg plugin, "
-                 "or built without OFFBKG_PLUGIN_DEFINE(%s, ...))",
-                 handle_file(h), module, OFFBKG_PLUGIN_ENTRY_SYMBOL, module);
-        lt_dlclose(h);
-        return OFFBKG_EPLUGIN;
+        snprintf(why, n, "no symbol %s_LTX_%s (not an offbkg plugin, or "
+                 "built without OFFBKG_PLUGIN_DEFINE(%s, ...))", module,
+                 OFFBKG_PLUGIN_ENTRY_SYMBOL, module);
+        rc = OFFBKG_EPLUGIN;
+    } else {
+        d = entry();
+        rc = check_descriptor(d, stage, name, why, n);
     }
-    d = entry();
-    rc = check_descriptor(d, stage, name, why, n);
     if (rc != OFFBKG_OK) {
-        char detail[512];
-        snprintf(detail, sizeof detail, "%s", why);
-        snprintf(why, n, "%s: %s", handle_file(h), detail);
+        if (name_file) {
+            char detail[512];
+            snprintf(detail, sizeof detail, "%s", why);
+            snprintf(why, n, "%s: %s", handle_file(h), detail);
+        }
         lt_dlclose(h);
         return rc;
     }
@@ -359,7 +363,8 @@ int offbkg_registry_load(offbkg_registry_t *reg, offbkg_stage_t stage,
             return OFFBKG_OK;
         }
     snprintf(module, sizeof module, "%s_%s", sname, name);
-    rc = open_checked(reg, module, module, stage, name, why, sizeof why, out);
+    rc = open_checked(reg, module, module, stage, name, true, why,
+                      sizeof why, out);
     if (rc == OFFBKG_OK)
         return rc;
     if (rc == NOT_FOUND) {
@@ -558,7 +563,7 @@ int offbkg_registry_scan(offbkg_registry_t *reg, offbkg_scan_fn fn,
                                              f[i].stage)) + 1;
         char why[768];
         rc = open_checked(reg, f[i].file, f[i].module, f[i].stage, name,
-                          why, sizeof why, &mod);
+                          false, why, sizeof why, &mod);
         if (rc == OFFBKG_ENOMEM)
             break;
         if (rc == NOT_FOUND)

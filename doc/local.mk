@@ -1,2 +1,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 dist_man_MANS += doc/offbkg.1 doc/offbkg.ini.5
+# The plugin kit: offbkg-plugin(7), the developer guide, and the
+# out-of-tree example plugin (installed, so users build it from there).
+dist_man_MANS += doc/offbkg-plugin.7
+EXTRA_DIST += doc/plugin-guide.md
+pluginexampledir = $(docdir)/examples/plugin
+dist_pluginexample_DATA = doc/examples/plugin/README \
+	doc/examples/plugin/Makefile doc/examples/plugin/group_azimuth.c \
+	doc/examples/plugin/test_group_azimuth.c doc/examples/plugin/azimuth.ini

@@ -212,6 +212,53 @@ else
 endif
 .PHONY: check-valgrind
 
+# The plugin kit against an installed offbkg (tests/run/plugin_kit.sh):
+# in make check a scratch DESTDIR install of this tree, in make
+# installcheck (and so in make distcheck) the real installation.
+KIT_ENVIRONMENT = KIT_TOP_BUILDDIR='$(abs_top_builddir)'; \
+	KIT_PREFIX='$(prefix)'; KIT_EXEC_PREFIX='$(exec_prefix)'; \
+	KIT_BINDIR='$(bindir)'; KIT_LIBDIR='$(libdir)'; \
+	KIT_INCLUDEDIR='$(includedir)'; KIT_MANDIR='$(mandir)'; \
+	KIT_DOCDIR='$(docdir)'; KIT_PKGCONFIGDIR='$(pkgconfigdir)'; \
+	KIT_PLUGINDIR='$(pkglibdir)'; KIT_CC='$(CC)'; \
+	KIT_PKG_CONFIG='$(PKG_CONFIG)'; KIT_PLUGINS='$(pkglib_LTLIBRARIES)'; \
+	KIT_HEADERS='$(offbkginclude_HEADERS) $(nodist_offbkginclude_HEADERS)'; \
+	export KIT_TOP_BUILDDIR KIT_PREFIX KIT_EXEC_PREFIX KIT_BINDIR \
+	KIT_LIBDIR KIT_INCLUDEDIR KIT_MANDIR KIT_DOCDIR KIT_PKGCONFIGDIR \
+	KIT_PLUGINDIR KIT_CC KIT_PKG_CONFIG KIT_PLUGINS KIT_HEADERS;
+AM_TESTS_ENVIRONMENT += $(KIT_ENVIRONMENT) KIT_MODE=stage; export KIT_MODE;
+dist_check_SCRIPTS += tests/run/plugin_kit.sh
+TESTS += tests/run/plugin_kit.sh
+KIT_INSTALLCHECK = tests/run/installcheck-plugin_kit
+installcheck-local: tests/tools/fitstab$(EXEEXT)
+	@$(AM_TESTS_ENVIRONMENT) KIT_MODE=installed; export KIT_MODE; \
+	$(LOG_DRIVER) --test-name 'installcheck: plugin_kit.sh' \
+	  --log-file $(KIT_INSTALLCHECK).log \
+	  --trs-file $(KIT_INSTALLCHECK).trs --color-tests no \
+	  --enable-hard-errors yes --expect-failure no -- \
+	  $(SHELL) $(srcdir)/tests/run/plugin_kit.sh; \
+	pass=`grep -c '^:test-result: PASS' $(KIT_INSTALLCHECK).trs`; \
+	fail=`grep -c '^:test-result: \(FAIL\|ERROR\|XPASS\)' $(KIT_INSTALLCHECK).trs`; \
+	echo "installcheck: plugin_kit.sh: $$pass passed, $$fail failed"; \
+	grep -q '^:global-test-result: PASS' $(KIT_INSTALLCHECK).trs \
+	  || { cat $(KIT_INSTALLCHECK).log; exit 1; }
+CLEANFILES += $(KIT_INSTALLCHECK).log $(KIT_INSTALLCHECK).trs
+# Time scales and the ALTAZ field of view (issue 8).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_astro
+tests_unit_test_astro_SOURCES = tests/unit/test_astro.c
+tests_unit_test_astro_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_astro_LDADD = $(UNIT_LDADD) -lm
+TESTS += tests/unit/test_astro
+endif
+check_PROGRAMS += tests/tools/altaz_fov
+tests_tools_altaz_fov_SOURCES = tests/tools/altaz_fov.c
+tests_tools_altaz_fov_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) \
+	-I$(top_srcdir)/core
+tests_tools_altaz_fov_LDADD = core/liboffbkg.la $(CFITSIO_LIBS)
+dist_check_SCRIPTS += tests/run/altaz_gammapy.sh
+TESTS += tests/run/altaz_gammapy.sh
+EXTRA_DIST += tests/gammapy/check_altaz_fov.py
 # The in-memory reader of event files and the events read through it.
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_fitsmem

@@ -53,6 +53,14 @@ static int open_registry(offbkg_ctx_t *ctx, const cli_options_t *opt,
     return offbkg_registry_new(ctx, NULL, 0, reg);
 }
 
+static void close_registry(offbkg_runconf_t *rc, offbkg_registry_t *reg)
+{
+    if (rc != NULL)
+        offbkg_runconf_free(rc);
+    else
+        offbkg_registry_free(reg);
+}
+
 int cli_plugins(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
                 char **argv)
 {
@@ -73,10 +81,7 @@ int cli_plugins(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
         cli_error("%s", offbkg_error_msg(ctx));
     if (l.n_ok == 0)
         printf("# no plugins found\n");
-    if (rc != NULL)
-        offbkg_runconf_free(rc);
-    else
-        offbkg_registry_free(reg);
+    close_registry(rc, reg);
     return CLI_EXIT_OK;
 }
 
@@ -110,6 +115,7 @@ static void describe_param(const offbkg_param_t *p)
 int cli_describe(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
                  char **argv)
 {
+    offbkg_runconf_t *rc;
     offbkg_registry_t *reg;
     const offbkg_module_t *mod;
     const char *slash;
@@ -117,10 +123,10 @@ int cli_describe(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
     offbkg_stage_t stage;
     int status = CLI_EXIT_OK;
 
-    (void)opt;
-    if (argc != 1 || (slash = strchr(argv[0], '/')) == NULL
+    if (argc < 1 || argc > 2 || (slash = strchr(argv[0], '/')) == NULL
         || (size_t)(slash - argv[0]) >= sizeof stage_word) {
-        cli_error("describe: expected STAGE/NAME, e.g. select/offplane");
+        cli_error("describe: expected STAGE/NAME [CONFIG], e.g. "
+                  "select/offplane");
         return CLI_EXIT_USAGE;
     }
     memcpy(stage_word, argv[0], (size_t)(slash - argv[0]));
@@ -131,13 +137,15 @@ int cli_describe(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
                   "smooth)", stage_word);
         return CLI_EXIT_USAGE;
     }
-    if (offbkg_registry_new(ctx, NULL, 0, &reg) != OFFBKG_OK) {
+    /* With CONFIG, its [run] plugin_path is searched too. */
+    if (open_registry(ctx, opt, argc - 1, argv + 1, &rc, &reg)
+        != OFFBKG_OK) {
         cli_error("%s", offbkg_error_msg(ctx));
         return CLI_EXIT_FAILED;
     }
     if (offbkg_registry_load(reg, stage, slash + 1, &mod) != OFFBKG_OK) {
         cli_error("%s", offbkg_error_msg(ctx));
-        offbkg_registry_free(reg);
+        close_registry(rc, reg);
         return CLI_EXIT_USAGE;
     }
     printf("%s/%s %s: %s\n  module %s, plugin ABI %u.%u, from %s\n\n"
@@ -149,6 +157,6 @@ int cli_describe(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
         printf("  (none)\n");
     for (const offbkg_param_t *p = mod->desc->params; p && p->name; p++)
         describe_param(p);
-    offbkg_registry_free(reg);
+    close_registry(rc, reg);
     return status;
 }

@@ -5,7 +5,9 @@
  * ABI policy: fields are only ever appended (to the descriptor, the host
  * table and the ops tables), which bumps OFFBKG_PLUGIN_ABI_MINOR. Changing,
  * removing or reordering anything bumps OFFBKG_PLUGIN_ABI_MAJOR. The host
- * loads a plugin whose major equals its own and whose minor is not newer. */
+ * loads a plugin whose major equals its own and whose minor is not newer.
+ * Never changed: the first three descriptor fields, the entry symbol and
+ * the <stage>_<name> module names. Guide: doc/plugin-guide.md. */
 #ifndef OFFBKG_PLUGIN_H
 #define OFFBKG_PLUGIN_H
 

@@ -3,7 +3,7 @@
 # End-to-end tests of the offbkg command line: options, exit codes,
 # plugins/describe/check, and a config with several mistakes.
 . "$top_srcdir/tests/run/tap.sh"
-tap_plan 30
+tap_plan 33
 
 mkdir -p "$tap_tmp/store"
 cat >"$tap_tmp/good.ini" <<INI
@@ -79,6 +79,18 @@ ok $(test $status -eq 0 && echo "$out" | grep -q "min_glat_deg (double, deg)" \
 run_offbkg describe group/zenith
 ok $(test $status -eq 0 && echo "$out" | grep -q "items strictly increasing"; echo $?) \
     "describe shows list constraints"
+
+# model/fake is only in good.ini's [run] plugin_path.
+run_offbkg describe model/fake "$tap_tmp/good.ini"
+ok $(test $status -eq 0 && echo "$out" | grep -q "^model/fake " \
+     && echo "$out" | grep -q "from .*model_fake"; echo $?) \
+    "describe STAGE/NAME CONFIG also searches the config's [run] plugin_path"
+run_offbkg describe model/fake
+ok $(test $status -eq 2 && echo "$err" | grep -q "no model plugin 'fake'"; echo $?) \
+    "describe without CONFIG does not"
+run_offbkg describe select/offplane "$tap_tmp/good.ini" extra
+ok $(test $status -eq 2 && echo "$err" | grep -q "STAGE/NAME \[CONFIG\]"; echo $?) \
+    "describe with more than a CONFIG is a usage error"
 
 run_offbkg describe select/nosuch
 ok $(test $status -eq 2 && echo "$err" | grep -q "no select plugin 'nosuch'"; echo $?) \

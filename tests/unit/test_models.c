@@ -1135,12 +1135,14 @@ static void test_model_3d_altaz_needs_site(void **state)
     add_lonlat(r, 2, 0.5, 0.5);
     assert_int_equal(ops(f)->fill(f->state, &r->run, c), OFFBKG_EDATA);
     assert_host_error("run 4242: fov_alignment = altaz needs the site "
-                      "(GEOLON, GEOLAT), which the run lacks");
+                      "(GEOLON, GEOLAT in the EVENTS or obs-index header, "
+                      "or [model] site), which the run lacks");
     set_hess_site(r);
     r->run.mjdref_tt_day = NAN;
     assert_int_equal(ops(f)->fill(f->state, &r->run, c), OFFBKG_EDATA);
     assert_host_error("run 4242: fov_alignment = altaz needs the time "
-                      "reference (MJDREF), which the run lacks");
+                      "reference (MJDREFI + MJDREFF or MJDREF, and TIMESYS "
+                      "TT, UTC or TAI), which the run lacks");
     /* With exclusion regions it also needs the run's start and stop. */
     r->run.mjdref_tt_day = HESS_MJDREF;
     r->run.tstop_s = NAN;
@@ -1298,6 +1300,171 @@ static void test_model_3d_exclusion_altaz(void **state)
     assert_true(c_radec->exposure_s[29 * 60 + 30] == 0);
     offbkg_cube_free(c_altaz);
     offbkg_cube_free(c_radec);
+    free(r);
+}
+
+/* The excluded fraction of each pixel for run @p r between @p t0 and
+ * @p t1 (t0 = t1: the mask at that instant). */
+static double *altaz_mask(fixture_t *f, trun_t *r, double t0, double t1)
+{
+    offbkg_cube_t *c;
+    double *frac = malloc(3600 * sizeof *frac);
+
+    assert_non_null(frac);
+    r->run.tstart_s = t0;
+    r->run.tstop_s = t1;
+    c = cube_of(f, r);
+    assert_int_equal(c->n_cells, 20 * 3600);
+    for (size_t p = 0; p < 3600; p++)
+        frac[p] = 1 - c->exposure_s[p] / ONTIME;
+    offbkg_cube_free(c);
+    return frac;
+}
+
+/* The run-averaged ALTAZ mask of a region 3 deg out, near the zenith
+ * where the field turns fastest, against the mean of many instantaneous
+ * masks: the time slices (edge of the grid moving less than half a
+ * pixel in each) make it as good as the fine mean allows, and much
+ * better than one slice per degree of rotation (60 here). */
+static void test_model_3d_exclusion_altaz_slices(void **state)
+{
+    const kv_t altaz[] = { { "fov_alignment", "altaz" }, { NULL, NULL } };
+    fixture_t *f = *state;
+    const double t_mid = 1.0e8, half = 500;
+    const int n_fine = 1200, n_coarse = 60;
+    double ra, dec, err = 0, err_coarse = 0, area = 0;
+    double *run_mask, *fine, *coarse;
+    trun_t *r;
+
+    /* transit 2.5 deg north of the zenith at mid-run: the field turns by
+     * about 100 deg in the 1000 s */
+    offbkg_altaz_to_radec(87.5, 0, hess_utc(t_mid), HESS_LON, HESS_LAT, &ra,
+                          &dec);
+    r = trun_new(52, ra, dec);
+    set_hess_site(r);
+    trun_region_at(r, 3.0, 30, 0.3);
+    make(f, "3d", altaz);
+    run_mask = altaz_mask(f, r, t_mid - half, t_mid + half);
+    fine = calloc(3600, sizeof *fine);
+    coarse = calloc(3600, sizeof *coarse);
+    assert_non_null(fine);
+    assert_non_null(coarse);
+    for (int i = 0; i < n_fine; i++) {
+        double t = t_mid - half + 2 * half * (i + 0.5) / n_fine;
+        double *inst = altaz_mask(f, r, t, t);
+        for (size_t p = 0; p < 3600; p++)
+            fine[p] += inst[p] / n_fine;
+        free(inst);
+    }
+    for (int i = 0; i < n_coarse; i++) {
+        double t = t_mid - half + 2 * half * (i + 0.5) / n_coarse;
+        double *inst = altaz_mask(f, r, t, t);
+        for (size_t p = 0; p < 3600; p++)
+            coarse[p] += inst[p] / n_coarse;
+        free(inst);
+    }
+    for (size_t p = 0; p < 3600; p++) {
+        err = fmax(err, fabs(run_mask[p] - fine[p]));
+        err_coarse = fmax(err_coarse, fabs(coarse[p] - fine[p]));
+        area += run_mask[p] > 0;
+    }
+    printf("# ALTAZ mask near the zenith: %.0f pixels touched; largest "
+           "pixel difference to the mean of %d instants %.4f, with %d "
+           "slices %.4f\n", area, n_fine, err, n_coarse, err_coarse);
+    assert_true(area > 100);
+    if (!(err < 0.02 && err < 0.5 * err_coarse))
+        fail_msg("run mask off the fine time average by %g (60 slices: "
+                 "%g)", err, err_coarse);
+    free(run_mask);
+    free(fine);
+    free(coarse);
+    free(r);
+}
+
+/* [model] site is the last fallback: a run without a site uses it, a
+ * run with its own site ignores it; malformed sites are refused. */
+static void test_model_3d_altaz_config_site(void **state)
+{
+    const kv_t hess[] = { { "energy_edges_tev", "1, 10, 100" },
+                          { "detx_lo_deg", "-3.5" }, { "detx_hi_deg", "3.5" },
+                          { "detx_n", "7" }, { "dety_lo_deg", "-2.5" },
+                          { "dety_hi_deg", "2.5" }, { "dety_n", "5" },
+                          { "fov_alignment", "altaz" },
+                          { "site", "16.500222, -23.271778, 1835" },
+                          { NULL, NULL } };
+    const kv_t veritas[] = { { "energy_edges_tev", "1, 10, 100" },
+                           { "detx_lo_deg", "-3.5" },
+                           { "detx_hi_deg", "3.5" }, { "detx_n", "7" },
+                           { "dety_lo_deg", "-2.5" },
+                           { "dety_hi_deg", "2.5" }, { "dety_n", "5" },
+                           { "fov_alignment", "altaz" },
+                           { "site", "-110.952408, 31.674951" },
+                           { NULL, NULL } };
+    const kv_t one[] = { { "fov_alignment", "altaz" }, { "site", "16.5" },
+                         { NULL, NULL } };
+    const kv_t four[] = { { "fov_alignment", "altaz" },
+                          { "site", "16.5, -23.3, 1835, 1" },
+                          { NULL, NULL } };
+    const kv_t pole[] = { { "fov_alignment", "altaz" },
+                          { "site", "16.5, -90" }, { NULL, NULL } };
+    const kv_t radec[] = { { "site", "16.5, -23.3" }, { NULL, NULL } };
+    fixture_t *f = *state;
+    const double t0 = 1.0e8;
+    double ra, dec;
+    trun_t *r;
+    offbkg_cube_t *want, *got;
+
+    offbkg_altaz_to_radec(60, 150, hess_utc(t0), HESS_LON, HESS_LAT, &ra,
+                          &dec);
+    r = trun_new(32, ra, dec);
+    set_hess_site(r);
+    add_altaz(r, 2, t0, 1.2, 0);
+    add_altaz(r, 20, t0 + 900, 0.1, 2.0 / cos(60 * DEG));
+    add_altaz(r, 50, t0, -2.0, -3.0 / cos(58 * DEG));
+    make(f, "3d", grid_7x5_altaz);
+    want = cube_of(f, r);
+    assert_true(total_counts(want) == 3);
+
+    /* no site in the run: [model] site */
+    r->run.site_lon_deg = r->run.site_lat_deg = r->run.site_height_m = NAN;
+    make(f, "3d", hess);
+    got = cube_of(f, r);
+    for (size_t i = 0; i < want->n_cells; i++)
+        assert_true(got->counts[i] == want->counts[i]);
+    offbkg_cube_free(got);
+    /* another site: the events land elsewhere */
+    make(f, "3d", veritas);
+    got = cube_of(f, r);
+    {
+        size_t n_diff = 0;
+        for (size_t i = 0; i < want->n_cells; i++)
+            n_diff += got->counts[i] != want->counts[i];
+        assert_true(n_diff > 0);
+        /* 1.2 deg above the pointing seen from H.E.S.S.: (1.13, 0.40)
+         * from the VERITAS site */
+        assert_true(cell_7x5(got, 0, 4, 2) == 1);
+    }
+    offbkg_cube_free(got);
+    /* the run's own site wins over [model] site */
+    set_hess_site(r);
+    got = cube_of(f, r);
+    for (size_t i = 0; i < want->n_cells; i++)
+        assert_true(got->counts[i] == want->counts[i]);
+    offbkg_cube_free(got);
+    offbkg_cube_free(want);
+
+    assert_int_equal(try_make(f, "3d", one), OFFBKG_ECONFIG);
+    assert_host_error("site: expected longitude, latitude[, height], got 1 "
+                      "numbers");
+    assert_int_equal(try_make(f, "3d", four), OFFBKG_ECONFIG);
+    assert_host_error("site: expected longitude, latitude[, height], got 4 "
+                      "numbers");
+    assert_int_equal(try_make(f, "3d", pole), OFFBKG_ECONFIG);
+    assert_host_error("site: longitude 16.5 must be within +-360 deg and "
+                      "latitude -90 within +-90 deg (exclusive)");
+    make(f, "3d", radec);
+    assert_non_null(strstr(f->warnings, "site is used by fov_alignment = "
+                                        "altaz only"));
     free(r);
 }
 
@@ -1563,6 +1730,8 @@ int main(void)
         FIXTURE_TEST(test_model_3d_altaz_needs_site),
         FIXTURE_TEST(test_model_3d_exclusion_radec),
         FIXTURE_TEST(test_model_3d_exclusion_altaz),
+        FIXTURE_TEST(test_model_3d_altaz_config_site),
+        FIXTURE_TEST(test_model_3d_exclusion_altaz_slices),
         FIXTURE_TEST(test_model_3d_warns_square_cell),
         FIXTURE_TEST(test_model_3d_bad_configs),
         FIXTURE_TEST(test_model_3d_merge_bitwise),
