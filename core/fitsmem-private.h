@@ -29,8 +29,8 @@ typedef struct offbkg_fitsmem {
  *  call or offbkg_fitsmem_free.
  *  @return 0, or -1 for anything this reader does not handle (a file it
  *  cannot open or read, a compression other than gzip, a damaged
- *  stream, a header it cannot follow): the caller then opens the file
- *  with fits_open_file, which says what is wrong in cfitsio's words. */
+ *  stream or gzip trailer, a header it cannot follow): the caller then
+ *  opens the file the ordinary way, which says what is wrong. */
 int offbkg_fitsmem_open(offbkg_fitsmem_t *m, const char *path,
                         const char *const *hdus, size_t n_hdus,
                         fitsfile **f);

@@ -224,8 +224,9 @@ static long file_size(const char *path)
     return n;
 }
 
-/* A gzip stream cut inside the EVENTS HDU, or damaged, is left to
- * cfitsio (which refuses it); so are files that are not FITS. */
+/* A gzip stream cut inside the EVENTS HDU, or damaged, or with a
+ * trailer no file of its size can have, is left to the ordinary open
+ * (which refuses it); so are files that are not FITS. */
 static void test_fitsmem_odd_files_fall_back(void **state)
 {
     const fixture_t *fx = *state;
@@ -264,6 +265,16 @@ static void test_fitsmem_odd_files_fall_back(void **state)
     fputc(0x8b, fp);
     for (int i = 0; i < 5000; i++)
         fputc((i * 7919) & 0xff, fp);
+    fclose(fp);
+    assert_int_equal(offbkg_fitsmem_open(&m, bad, need, 2, &mf), -1);
+
+    /* A gzip trailer that claims 2 GiB from a small file. */
+    sg_path(bad, fx->dir, "trailer.fits.gz");
+    copy_head(fx->gz, bad, file_size(fx->gz));
+    fp = fopen(bad, "r+b");
+    assert_non_null(fp);
+    fseek(fp, -4, SEEK_END);
+    fwrite("\377\377\377\177", 1, 4, fp);
     fclose(fp);
     assert_int_equal(offbkg_fitsmem_open(&m, bad, need, 2, &mf), -1);
 
