@@ -7,6 +7,7 @@
 #define OFFBKG_EVENTS_PRIVATE_H
 
 #include "datastore-private.h"
+#include "fitsmem-private.h"
 
 typedef struct offbkg_events {
     size_t n;                   /**< events kept */
@@ -20,6 +21,7 @@ typedef struct offbkg_events {
     size_t n_bad_energy;        /**< rows dropped: ENERGY <= 0 */
     offbkg_run_header_t header; /**< the EVENTS header and GTI */
     char *path;                 /**< the file read */
+    offbkg_fitsmem_t mem;       /**< its leading HDUs, in memory */
 } offbkg_events_t;
 
 /** Read the events of @p obs_id into @p ev (reusing its buffers). A

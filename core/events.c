@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -30,6 +31,7 @@ void offbkg_events_free(offbkg_events_t *ev)
     free(ev->dec_deg);
     free(ev->time_s);
     free(ev->path);
+    offbkg_fitsmem_free(&ev->mem);
     memset(ev, 0, sizeof *ev);
 }
 
@@ -76,9 +78,147 @@ static int find_columns(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
     return OFFBKG_OK;
 }
 
+/* Where a column sits in each row of the table. */
+typedef struct raw_col {
+    size_t offset;   /* bytes from the start of the row */
+    int is_double;   /* float64; else float32 */
+} raw_col_t;
+
+/* Bytes of one field of binary-table format @p tform; 0 when its values
+ * are not in the row (variable-length arrays) or the format is unknown. */
+static size_t field_bytes(const char *tform)
+{
+    int type, st = 0;
+    long repeat, width;
+
+    if (fits_binary_tform((char *)tform, &type, &repeat, &width, &st) != 0
+        || type < 0 || repeat < 0)
+        return 0;
+    if (type == TBIT)
+        return ((size_t)repeat + 7) / 8;
+    if (type == TSTRING)
+        return (size_t)repeat;
+    return (size_t)repeat * (size_t)width;
+}
+
+/* The layout of the four columns in the rows of the current table when
+ * they can be decoded straight from memory: float32 or float64, one
+ * value per row, no TSCAL or TZERO. -1 otherwise (cfitsio reads them). */
+static int raw_layout(fitsfile *f, const int cols[4], raw_col_t raw[4],
+                      size_t *row_bytes)
+{
+    LONGLONG naxis1 = 0;
+    size_t offset = 0;
+    int n_cols = 0, st = 0;
+
+    fits_get_num_cols(f, &n_cols, &st);
+    fits_read_key(f, TLONGLONG, "NAXIS1", &naxis1, NULL, &st);
+    if (st != 0 || n_cols < 1 || naxis1 < 1)
+        return -1;
+    for (int c = 1; c <= n_cols; c++) {
+        char key[FLEN_KEYWORD], tform[FLEN_VALUE];
+        size_t bytes;
+        snprintf(key, sizeof key, "TFORM%d", c);
+        if (fits_read_key(f, TSTRING, key, tform, NULL, &st) != 0
+            || (bytes = field_bytes(tform)) == 0)
+            return -1;
+        for (int k = 0; k < 4; k++) {
+            int type;
+            long repeat, width;
+            double v;
+            if (cols[k] != c)
+                continue;
+            fits_binary_tform(tform, &type, &repeat, &width, &st);
+            if (st != 0 || repeat != 1 || (type != TFLOAT && type != TDOUBLE))
+                return -1;
+            snprintf(key, sizeof key, "TSCAL%d", c);
+            if (fits_read_key(f, TDOUBLE, key, &v, NULL, &st) == 0 && v != 1)
+                return -1;
+            st = 0;
+            snprintf(key, sizeof key, "TZERO%d", c);
+            if (fits_read_key(f, TDOUBLE, key, &v, NULL, &st) == 0 && v != 0)
+                return -1;
+            st = 0;
+            raw[k].offset = offset;
+            raw[k].is_double = type == TDOUBLE;
+        }
+        offset += bytes;
+    }
+    fits_clear_errmsg();
+    *row_bytes = offset;
+    return offset == (size_t)naxis1 ? 0 : -1;
+}
+
+/* A big-endian float32 or float64 as a double (as cfitsio converts it). */
+static inline double be_value(const unsigned char *p, int is_double)
+{
+    if (is_double) {
+        uint64_t u;
+        double d;
+        memcpy(&u, p, sizeof u);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        u = __builtin_bswap64(u);
+#endif
+        memcpy(&d, &u, sizeof d);
+        return d;
+    }
+    uint32_t u;
+    float x;
+    memcpy(&u, p, sizeof u);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    u = __builtin_bswap32(u);
+#endif
+    memcpy(&x, &u, sizeof x);
+    return (double)x;
+}
+
+/* Decode the rows straight from the file's bytes in memory, keeping the
+ * good: one pass, no copy through cfitsio's buffers. -1 when the table
+ * is not laid out for it (nothing read). */
+static int read_raw(fitsfile *f, const offbkg_fitsmem_t *mem,
+                    const int cols[4], double to_tev, offbkg_events_t *ev)
+{
+    LONGLONG head, start, end;
+    raw_col_t raw[4];
+    size_t row_bytes, n = ev->n_rows, k = 0;
+    int st = 0;
+
+    if (fits_get_hduaddrll(f, &head, &start, &end, &st) != 0
+        || raw_layout(f, cols, raw, &row_bytes) != 0 || start < 0
+        || (size_t)start > mem->size
+        || (n > 0 && (mem->size - (size_t)start) / n < row_bytes)) {
+        fits_clear_errmsg();
+        return -1;
+    }
+    const unsigned char *row = (const unsigned char *)mem->buf + start;
+    for (size_t i = 0; i < n; i++, row += row_bytes) {
+        double e = be_value(row + raw[0].offset, raw[0].is_double);
+        double ra = be_value(row + raw[1].offset, raw[1].is_double);
+        double dec = be_value(row + raw[2].offset, raw[2].is_double);
+        double t = be_value(row + raw[3].offset, raw[3].is_double);
+        if (!isfinite(e) || !isfinite(ra) || !isfinite(dec)
+            || !isfinite(t)) {
+            ev->n_nonfinite++;
+            continue;
+        }
+        if (e <= 0) {
+            ev->n_bad_energy++;
+            continue;
+        }
+        ev->energy_tev[k] = e * to_tev;
+        ev->ra_deg[k] = ra;
+        ev->dec_deg[k] = dec;
+        ev->time_s[k] = t;
+        k++;
+    }
+    ev->n = k;
+    return 0;
+}
+
 /* Read all rows in chunks of cfitsio's optimal size, keeping the good. */
 static int read_rows(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
-                     const int cols[4], double to_tev, offbkg_events_t *ev)
+                     const int cols[4], double to_tev,
+                     const offbkg_fitsmem_t *mem, offbkg_events_t *ev)
 {
     LONGLONG n_rows = 0;
     long chunk = 0;
@@ -93,6 +233,8 @@ static int read_rows(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
     int rc = reserve(ctx, ev, ev->n_rows > 0 ? ev->n_rows : 1);
     if (rc != OFFBKG_OK)
         return rc;
+    if (mem != NULL && read_raw(f, mem, cols, to_tev, ev) == 0)
+        return OFFBKG_OK;
     if (chunk < 1024)
         chunk = 1024;
     for (LONGLONG first = 1; first <= n_rows; first += chunk) {
@@ -135,7 +277,7 @@ int offbkg_events_read(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
     char *hdu = NULL, *gti_path = NULL, *gti_hdu = NULL;
     size_t n_rows, n_gti;
     fitsfile *f = NULL;
-    int st = 0, cols[4], rc;
+    int st = 0, cols[4], rc, in_memory;
     double to_tev = 1;
 
     ev->n = ev->n_rows = ev->n_nonfinite = ev->n_bad_energy = 0;
@@ -157,7 +299,11 @@ int offbkg_events_read(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
         gti_hdu = NULL;
     }
     offbkg_error_clear(ctx);
-    if (fits_open_file(&f, ev->path, READONLY, &st) != 0) {
+    /* Only the EVENTS and GTI HDUs, from memory; cfitsio opens whatever
+     * the in-memory reader does not handle. */
+    const char *need[2] = { hdu, gti_hdu != NULL ? gti_hdu : "GTI" };
+    in_memory = offbkg_fitsmem_open(&ev->mem, ev->path, need, 2, &f) == 0;
+    if (!in_memory && fits_open_file(&f, ev->path, READONLY, &st) != 0) {
         rc = offbkg_fits_error(ctx, st, "%s", ev->path);
         f = NULL;
         goto done;
@@ -171,7 +317,8 @@ int offbkg_events_read(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
     }
     rc = find_columns(ctx, f, ev->path, cols, &to_tev);
     if (rc == OFFBKG_OK)
-        rc = read_rows(ctx, f, ev->path, cols, to_tev, ev);
+        rc = read_rows(ctx, f, ev->path, cols, to_tev,
+                       in_memory ? &ev->mem : NULL, ev);
 done:
     if (f != NULL) {
         st = 0;

@@ -352,9 +352,9 @@ int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     offbkg_grouping_t g = { 0 };
     rows_t all = { 0 }, bkg = { 0 };
     size_t *every = NULL, m = 0;
-    uint8_t *linked = NULL;
-    char *paths[3] = { NULL, NULL, NULL };
-    int st;
+    uint8_t *linked = NULL, *looked = NULL;
+    char *paths[3] = { NULL, NULL, NULL }, **files = NULL;
+    int st, *dims_of = NULL;
 
     memset(result, 0, sizeof *result);
     if (ic != NULL && ic->path != NULL && ic->path[0] != '\0')
@@ -390,10 +390,23 @@ int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         goto done;
     result->n_obs = n;
     result->n_no_group = g.dropped.n_dropped;
+    /* Each group's model file is looked up once, not once per run. */
+    files = calloc(g.n_groups > 0 ? g.n_groups : 1, sizeof *files);
+    dims_of = calloc(g.n_groups > 0 ? g.n_groups : 1, sizeof *dims_of);
+    looked = calloc(g.n_groups > 0 ? g.n_groups : 1, 1);
+    if (files == NULL || dims_of == NULL || looked == NULL) {
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        goto done;
+    }
     for (size_t i = 0; st == OFFBKG_OK && i < g.obs.n_rows; i++) {
-        int dims;
+        size_t gi = (size_t)g.group_id[i];
         int64_t obs_id = offbkg_datastore_obs_id(store, g.store_rows[i]);
-        char *file = model_file(rc, m, (size_t)g.group_id[i], smooth, &dims);
+        if (!looked[gi]) {
+            files[gi] = model_file(rc, m, gi, smooth, &dims_of[gi]);
+            looked[gi] = 1;
+        }
+        const char *file = files[gi];
+        int dims = dims_of[gi];
         if (file == NULL) {
             result->n_no_model++;
             OFFBKG_WARN(ctx, "OBS_ID %" PRId64 ": group %" PRId64 " has no "
@@ -407,7 +420,6 @@ int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         result->n_linked++;
         st = rows_add(ctx, &bkg, obs_id, "bkg", hclass, ".", base,
                       "BACKGROUND", 0);
-        free(file);
     }
     if (st == OFFBKG_OK)
         st = copy_rows(ctx, store, rc->output->dir, linked, &all);
@@ -427,6 +439,11 @@ int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 done:
     rows_free(&all);
     rows_free(&bkg);
+    for (size_t k = 0; files != NULL && k < g.n_groups; k++)
+        free(files[k]);
+    free(files);
+    free(dims_of);
+    free(looked);
     offbkg_grouping_clear(&g);
     offbkg_datastore_free(store);
     free(every);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * The model stage (DESIGN.md "Data flow": fill, merge, finish). Runs are
- * taken in batches of one per worker; each worker reads its run's events
- * once and fills a run contribution for every model; the main thread then
- * merges the batch in run order. Merging in a fixed order is what makes
- * the result independent of the thread count. */
+ * The model stage (DESIGN.md "Data flow": fill, merge, finish). Worker
+ * threads take the runs in order, each reading its run's events once and
+ * filling a run contribution for every model into a free slot; the main
+ * thread merges the slots strictly in run order as they complete. Merging
+ * in a fixed order is what makes the result independent of the thread
+ * count; twice as many slots as workers keep the workers busy while a
+ * slow run holds up the merge. */
 #include <config.h>
 
 #include <inttypes.h>
@@ -31,15 +33,37 @@ typedef struct make_job {
     offbkg_make_t *out;
 } make_job_t;
 
+/* Room for one run's contributions, filled by a worker, merged by the
+ * main thread. */
+typedef struct slot {
+    void **contrib;                 /* one run contribution per model */
+    size_t run;                     /* index of the run it holds */
+    enum { SLOT_FREE, SLOT_BUSY, SLOT_DONE } state;
+    bool failed;                    /* the run is skipped */
+} slot_t;
+
+struct pool;
+
 typedef struct worker {
     const make_job_t *job;
+    struct pool *pool;
     offbkg_ctx_t *ctx;
-    offbkg_events_t ev;
+    offbkg_events_t ev;             /* buffers reused from run to run */
     offbkg_region_t *near;
-    void **contrib;                 /* one run contribution per model */
-    size_t run;                     /* index of the run to do */
-    bool failed;                    /* the run is skipped */
+    pthread_t tid;
+    bool started;                   /* tid is a running thread */
 } worker_t;
+
+typedef struct pool {
+    pthread_mutex_t mu;
+    pthread_cond_t slot_freed;      /* workers wait for a free slot */
+    pthread_cond_t slot_done;       /* the main thread waits for a run */
+    slot_t *slots;
+    size_t n_slots;
+    size_t next_run;                /* the next run a worker takes */
+    size_t n;                       /* runs */
+    bool stop;
+} pool_t;
 
 static const offbkg_model_ops_t *ops_of(const offbkg_instance_t *inst)
 {
@@ -53,49 +77,34 @@ static double obs_value(const offbkg_datastore_t *store, const char *name,
     return offbkg_column_get_double(offbkg_obs_table_column(&v, name), row);
 }
 
-/* MJD (TT) of MET 0 from a reference in @p sys. */
-static double mjdref_tt(double mjdref, offbkg_timesys_t sys)
+/* Mark the slot's run skipped, with @p why for the report. */
+static void skip(slot_t *sl, offbkg_run_report_t *rep, const char *why)
 {
-    switch (sys) {
-    case OFFBKG_TIMESYS_TT:
-        return mjdref;
-    case OFFBKG_TIMESYS_TAI:
-        return mjdref + 32.184 / 86400.0;
-    case OFFBKG_TIMESYS_UTC:
-        return mjdref + (offbkg_tai_minus_utc_s(mjdref) + 32.184) / 86400.0;
-    default:
-        return NAN;
-    }
-}
-
-/* Mark the worker's run skipped, with @p why for the report. */
-static void skip(worker_t *w, offbkg_run_report_t *rep, const char *why)
-{
-    w->failed = true;
+    sl->failed = true;
     rep->skipped = strdup(why);
 }
 
-/* Fill one run into the worker's contributions, or say why not. */
-static void process_run(worker_t *w)
+/* Fill run sl->run into the slot's contributions, or say why not. */
+static void process_run(worker_t *w, slot_t *sl)
 {
     const make_job_t *job = w->job;
     const offbkg_datastore_t *store = job->store;
-    offbkg_run_report_t *rep = &job->out->runs[w->run];
-    size_t row = job->store_rows[w->run];
+    offbkg_run_report_t *rep = &job->out->runs[sl->run];
+    size_t row = job->store_rows[sl->run];
     const offbkg_run_header_t *h = &w->ev.header;
     offbkg_run_t run = { .struct_size = sizeof run };
 
-    w->failed = false;
+    sl->failed = false;
     rep->ontime_s = obs_value(store, "ONTIME", row);
     rep->livetime_s = obs_value(store, "LIVETIME", row);
     if (!(rep->ontime_s > 0) || !isfinite(rep->ontime_s)
         || !(rep->livetime_s > 0) || !isfinite(rep->livetime_s)) {
-        skip(w, rep, "ONTIME or LIVETIME is missing, zero or "
+        skip(sl, rep, "ONTIME or LIVETIME is missing, zero or "
                               "negative");
         return;
     }
     if (offbkg_events_read(w->ctx, store, rep->obs_id, &w->ev) != OFFBKG_OK) {
-        skip(w, rep, offbkg_error_msg(w->ctx));
+        skip(sl, rep, offbkg_error_msg(w->ctx));
         return;
     }
     rep->n_rows = w->ev.n_rows;
@@ -105,14 +114,14 @@ static void process_run(worker_t *w)
 
     /* The EVENTS header's float64 pointing first (DOMAIN.md §1.6). */
     run.obs_id = rep->obs_id;
-    run.group_id = (int32_t)job->group_id[w->run];
+    run.group_id = (int32_t)job->group_id[sl->run];
     run.ra_pnt_deg = isfinite(h->ra_pnt_deg) ? h->ra_pnt_deg
                                              : obs_value(store, "RA_PNT", row);
     run.dec_pnt_deg = isfinite(h->dec_pnt_deg)
                           ? h->dec_pnt_deg
                           : obs_value(store, "DEC_PNT", row);
     if (!isfinite(run.ra_pnt_deg) || !isfinite(run.dec_pnt_deg)) {
-        skip(w, rep, "no pointing (RA_PNT, DEC_PNT)");
+        skip(sl, rep, "no pointing (RA_PNT, DEC_PNT)");
         return;
     }
     run.ontime_s = rep->ontime_s;
@@ -120,8 +129,9 @@ static void process_run(worker_t *w)
     run.tstart_s = obs_value(store, "TSTART", row);
     run.tstop_s = obs_value(store, "TSTOP", row);
     run.mjdref_tt_day = isfinite(h->mjdref_day)
-                            ? mjdref_tt(h->mjdref_day, h->timesys)
-                            : mjdref_tt(store->mjdref_day, store->timesys);
+                            ? offbkg_mjd_to_tt(h->mjdref_day, h->timesys)
+                            : offbkg_mjd_to_tt(store->mjdref_day,
+                                               store->timesys);
     int header_site = isfinite(h->site_lon_deg) && isfinite(h->site_lat_deg);
     run.site_lon_deg = header_site ? h->site_lon_deg : store->site_lon_deg;
     run.site_lat_deg = header_site ? h->site_lat_deg : store->site_lat_deg;
@@ -139,50 +149,37 @@ static void process_run(worker_t *w)
 
     for (size_t m = 0; m < job->n_models; m++) {
         const offbkg_instance_t *inst = job->models[m];
-        ops_of(inst)->contrib_reset(inst->state, w->contrib[m]);
-        int st = ops_of(inst)->fill(inst->state, &run, w->contrib[m]);
+        ops_of(inst)->contrib_reset(inst->state, sl->contrib[m]);
+        int st = ops_of(inst)->fill(inst->state, &run, sl->contrib[m]);
         if (st != OFFBKG_OK) {
             const char *why = offbkg_host_last_error();
             char detail[1024];
             snprintf(detail, sizeof detail, "[%s] %s", inst->conf->section,
                      why[0] != '\0' ? why : offbkg_strerror(st));
-            skip(w, rep, detail);
+            skip(sl, rep, detail);
             return;
         }
     }
 }
 
-static void *worker_main(void *arg)
+static void slot_free(const make_job_t *job, slot_t *sl)
 {
-    process_run(arg);
-    return NULL;
-}
-
-static void worker_free(const make_job_t *job, worker_t *w)
-{
-    for (size_t m = 0; w->contrib != NULL && m < job->n_models; m++)
-        if (w->contrib[m] != NULL)
+    for (size_t m = 0; sl->contrib != NULL && m < job->n_models; m++)
+        if (sl->contrib[m] != NULL)
             ops_of(job->models[m])->contrib_free(job->models[m]->state,
-                                                 w->contrib[m]);
-    free(w->contrib);
-    free(w->near);
-    offbkg_events_free(&w->ev);
-    offbkg_ctx_free(w->ctx);
+                                                 sl->contrib[m]);
+    free(sl->contrib);
 }
 
-static int worker_init(offbkg_ctx_t *ctx, const make_job_t *job, worker_t *w)
+static int slot_init(offbkg_ctx_t *ctx, const make_job_t *job, slot_t *sl)
 {
-    memset(w, 0, sizeof *w);
-    w->job = job;
-    w->ctx = offbkg_ctx_new_child(ctx);
-    w->near = malloc((job->regions->n > 0 ? job->regions->n : 1)
-                     * sizeof *w->near);
-    w->contrib = calloc(job->n_models, sizeof *w->contrib);
-    if (w->ctx == NULL || w->near == NULL || w->contrib == NULL)
+    memset(sl, 0, sizeof *sl);
+    sl->contrib = calloc(job->n_models, sizeof *sl->contrib);
+    if (sl->contrib == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     for (size_t m = 0; m < job->n_models; m++) {
         const offbkg_instance_t *inst = job->models[m];
-        if (ops_of(inst)->contrib_new(inst->state, &w->contrib[m])
+        if (ops_of(inst)->contrib_new(inst->state, &sl->contrib[m])
             != OFFBKG_OK) {
             const char *why = offbkg_host_last_error();
             return offbkg_error_set(ctx, OFFBKG_EPLUGIN, "[%s] %s",
@@ -193,11 +190,63 @@ static int worker_init(offbkg_ctx_t *ctx, const make_job_t *job, worker_t *w)
     return OFFBKG_OK;
 }
 
-/* Add worker @p w's run into its group's contributions. */
-static int merge_run(offbkg_ctx_t *ctx, const make_job_t *job,
-                     void ***group_contrib, const worker_t *w)
+static void worker_free(worker_t *w)
 {
-    size_t g = (size_t)job->group_id[w->run];
+    free(w->near);
+    offbkg_events_free(&w->ev);
+    offbkg_ctx_free(w->ctx);
+}
+
+static int worker_init(offbkg_ctx_t *ctx, const make_job_t *job,
+                       pool_t *pool, worker_t *w)
+{
+    memset(w, 0, sizeof *w);
+    w->job = job;
+    w->pool = pool;
+    w->ctx = offbkg_ctx_new_child(ctx);
+    w->near = malloc((job->regions->n > 0 ? job->regions->n : 1)
+                     * sizeof *w->near);
+    if (w->ctx == NULL || w->near == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    return OFFBKG_OK;
+}
+
+/* A worker thread: take the next run and a free slot, fill, repeat. */
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    pool_t *p = w->pool;
+
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        slot_t *sl = NULL;
+        while (!p->stop && p->next_run < p->n) {
+            for (size_t k = 0; sl == NULL && k < p->n_slots; k++)
+                if (p->slots[k].state == SLOT_FREE)
+                    sl = &p->slots[k];
+            if (sl != NULL)
+                break;
+            pthread_cond_wait(&p->slot_freed, &p->mu);
+        }
+        if (sl == NULL)
+            break;
+        sl->run = p->next_run++;
+        sl->state = SLOT_BUSY;
+        pthread_mutex_unlock(&p->mu);
+        process_run(w, sl);
+        pthread_mutex_lock(&p->mu);
+        sl->state = SLOT_DONE;
+        pthread_cond_broadcast(&p->slot_done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Add slot @p sl's run into its group's contributions. */
+static int merge_run(offbkg_ctx_t *ctx, const make_job_t *job,
+                     void ***group_contrib, const slot_t *sl)
+{
+    size_t g = (size_t)job->group_id[sl->run];
 
     for (size_t m = 0; m < job->n_models; m++) {
         const offbkg_instance_t *inst = job->models[m];
@@ -206,7 +255,7 @@ static int merge_run(offbkg_ctx_t *ctx, const make_job_t *job,
         if (*into == NULL)
             st = ops_of(inst)->contrib_new(inst->state, into);
         if (st == OFFBKG_OK)
-            st = ops_of(inst)->merge(inst->state, *into, w->contrib[m]);
+            st = ops_of(inst)->merge(inst->state, *into, sl->contrib[m]);
         if (st != OFFBKG_OK) {
             const char *why = offbkg_host_last_error();
             return offbkg_error_set(ctx, st < 0 ? st : OFFBKG_EPLUGIN,
@@ -218,53 +267,78 @@ static int merge_run(offbkg_ctx_t *ctx, const make_job_t *job,
     return OFFBKG_OK;
 }
 
-static int run_batches(offbkg_ctx_t *ctx, const make_job_t *job,
-                       worker_t *workers, size_t n_workers, size_t n,
-                       void ***group_contrib, bool strict)
+/* Merge a filled slot, or report its run skipped (an error under
+ * --strict). */
+static int take_run(offbkg_ctx_t *ctx, const make_job_t *job,
+                    void ***group_contrib, const slot_t *sl, bool strict)
 {
-    size_t events = 0;
+    offbkg_run_report_t *rep = &job->out->runs[sl->run];
+    const char *why = rep->skipped ? rep->skipped : "out of memory";
 
-    for (size_t start = 0; start < n; start += n_workers) {
-        size_t batch = n - start < n_workers ? n - start : n_workers;
-        pthread_t tid[batch];
-        size_t started = 0;
-
-        if (offbkg_ctx_cancelled(ctx))
-            return offbkg_error_set(ctx, OFFBKG_ECANCELLED, "interrupted");
-        for (size_t k = 0; k < batch; k++)
-            workers[k].run = start + k;
-        if (batch == 1) {
-            process_run(&workers[0]);
-        } else {
-            for (; started < batch; started++)
-                if (pthread_create(&tid[started], NULL, worker_main,
-                                   &workers[started]) != 0)
-                    break;
-            /* Whatever could not start runs here, in this thread. */
-            for (size_t k = started; k < batch; k++)
-                process_run(&workers[k]);
-            for (size_t k = 0; k < started; k++)
-                pthread_join(tid[k], NULL);
-        }
-        for (size_t k = 0; k < batch; k++) {
-            offbkg_run_report_t *rep = &job->out->runs[workers[k].run];
-            events += rep->n_rows;
-            const char *why = rep->skipped ? rep->skipped : "out of memory";
-            if (!workers[k].failed) {
-                int st = merge_run(ctx, job, group_contrib, &workers[k]);
-                if (st != OFFBKG_OK)
-                    return st;
-                continue;
-            }
-            if (strict)
-                return offbkg_error_set(ctx, OFFBKG_EDATA, "OBS_ID %" PRId64
-                                        ": %s (--strict)", rep->obs_id, why);
-            OFFBKG_WARN(ctx, "OBS_ID %" PRId64 " skipped: %s", rep->obs_id,
-                        why);
-        }
-        offbkg_progress(ctx, start + batch, n, events);
-    }
+    if (!sl->failed)
+        return merge_run(ctx, job, group_contrib, sl);
+    if (strict)
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "OBS_ID %" PRId64
+                                ": %s (--strict)", rep->obs_id, why);
+    OFFBKG_WARN(ctx, "OBS_ID %" PRId64 " skipped: %s", rep->obs_id, why);
     return OFFBKG_OK;
+}
+
+/* The slot holding run @p run once it is filled (mutex held), or NULL. */
+static slot_t *done_slot(pool_t *p, size_t run)
+{
+    for (size_t k = 0; k < p->n_slots; k++)
+        if (p->slots[k].state == SLOT_DONE && p->slots[k].run == run)
+            return &p->slots[k];
+    return NULL;
+}
+
+static int run_all(offbkg_ctx_t *ctx, const make_job_t *job,
+                   worker_t *workers, size_t n_workers, pool_t *p,
+                   void ***group_contrib, bool strict)
+{
+    size_t events = 0, started = 0;
+    int st = OFFBKG_OK;
+
+    for (size_t k = 0; n_workers > 1 && k < n_workers; k++)
+        if (pthread_create(&workers[k].tid, NULL, worker_main, &workers[k])
+            == 0)
+            workers[k].started = true, started++;
+    for (size_t r = 0; st == OFFBKG_OK && r < p->n; r++) {
+        slot_t *sl;
+        if (offbkg_ctx_cancelled(ctx)) {
+            st = offbkg_error_set(ctx, OFFBKG_ECANCELLED, "interrupted");
+            break;
+        }
+        if (started == 0) {
+            /* One worker, or no thread could start: here, in order. */
+            sl = &p->slots[0];
+            sl->run = p->next_run++;
+            process_run(&workers[0], sl);
+        } else {
+            pthread_mutex_lock(&p->mu);
+            while ((sl = done_slot(p, r)) == NULL)
+                pthread_cond_wait(&p->slot_done, &p->mu);
+            pthread_mutex_unlock(&p->mu);
+        }
+        events += job->out->runs[r].n_rows;
+        st = take_run(ctx, job, group_contrib, sl, strict);
+        pthread_mutex_lock(&p->mu);
+        sl->state = SLOT_FREE;
+        pthread_cond_broadcast(&p->slot_freed);
+        pthread_mutex_unlock(&p->mu);
+        offbkg_progress(ctx, r + 1, p->n, events);
+    }
+    pthread_mutex_lock(&p->mu);
+    p->stop = true;
+    pthread_cond_broadcast(&p->slot_freed);
+    pthread_mutex_unlock(&p->mu);
+    for (size_t k = 0; k < n_workers; k++)
+        if (workers[k].started) {
+            pthread_join(workers[k].tid, NULL);
+            workers[k].started = false;
+        }
+    return st;
 }
 
 /* Finish every group's contribution of every model into a cube. */
@@ -329,11 +403,17 @@ int offbkg_make_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     size_t n_workers = threads < 1 ? 1 : threads > n && n > 0 ? n : threads;
     worker_t *workers = calloc(n_workers, sizeof *workers);
     void ***group_contrib = calloc(rc->n_models, sizeof *group_contrib);
+    pool_t pool = { .n_slots = n_workers > 1 ? 2 * n_workers : 1, .n = n };
     int st = prepare_out(ctx, rc, n_groups, n, out);
 
+    pool.slots = calloc(pool.n_slots, sizeof *pool.slots);
+    pthread_mutex_init(&pool.mu, NULL);
+    pthread_cond_init(&pool.slot_freed, NULL);
+    pthread_cond_init(&pool.slot_done, NULL);
     job.models = calloc(rc->n_models, sizeof *job.models);
     if (st == OFFBKG_OK
-        && (workers == NULL || group_contrib == NULL || job.models == NULL))
+        && (workers == NULL || group_contrib == NULL || job.models == NULL
+            || pool.slots == NULL))
         st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     for (size_t m = 0; st == OFFBKG_OK && m < rc->n_models; m++) {
         st = offbkg_instance_new(ctx, rc, &rc->models[m], &job.models[m]);
@@ -349,18 +429,25 @@ int offbkg_make_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                                   " has group %" PRId64 " of %zu",
                                   out->runs[i].obs_id, group_id[i], n_groups);
     }
-    size_t ready = 0;
-    for (; st == OFFBKG_OK && ready < n_workers; ready++)
-        st = worker_init(ctx, &job, &workers[ready]);
+    for (size_t k = 0; st == OFFBKG_OK && k < n_workers; k++)
+        st = worker_init(ctx, &job, &pool, &workers[k]);
+    for (size_t k = 0; st == OFFBKG_OK && k < pool.n_slots; k++)
+        st = slot_init(ctx, &job, &pool.slots[k]);
     if (st == OFFBKG_OK)
-        st = run_batches(ctx, &job, workers, n_workers, n, group_contrib,
-                         strict);
+        st = run_all(ctx, &job, workers, n_workers, &pool, group_contrib,
+                     strict);
     if (st == OFFBKG_OK)
         st = finish_all(ctx, &job, group_contrib);
 
     for (size_t k = 0; workers != NULL && k < n_workers; k++)
         if (workers[k].job != NULL)
-            worker_free(&job, &workers[k]);
+            worker_free(&workers[k]);
+    for (size_t k = 0; pool.slots != NULL && k < pool.n_slots; k++)
+        slot_free(&job, &pool.slots[k]);
+    free(pool.slots);
+    pthread_mutex_destroy(&pool.mu);
+    pthread_cond_destroy(&pool.slot_freed);
+    pthread_cond_destroy(&pool.slot_done);
     for (size_t m = 0; group_contrib != NULL && m < rc->n_models; m++) {
         for (size_t g = 0; group_contrib[m] != NULL && g < n_groups; g++)
             if (group_contrib[m][g] != NULL)

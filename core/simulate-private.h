@@ -5,7 +5,9 @@
  *
  * The truth rate, in s-1 MeV-1 sr-1, at energy E (TeV), field-of-view
  * position (fov_lon, fov_lat) (degrees, offset frame of the pointing,
- * fov_lon = -lon_off, i.e. growing toward decreasing RA as in GADF) and
+ * fov_lon = -lon_off, i.e. growing toward decreasing RA as in GADF; with
+ * altaz, of the alt/az offset frame at the event's time, growing toward
+ * decreasing azimuth) and
  * pointing zenith angle zen:
  *
  *   R = A(fov_lon, fov_lat) * (E/1 TeV)^-gamma
@@ -71,6 +73,10 @@ typedef struct offbkg_sim_params {
     bool zenith_scaling;        /**< r0 term * 1/cos(zen); false */
     bool livetime_base;         /**< rate per LIVETIME (old gammapy);
                                      default false: per ONTIME (GADF) */
+    bool altaz;                 /**< (fov_lon, fov_lat) in the ALTAZ frame
+                                     at each event's time (the truth
+                                     follows the camera); default false:
+                                     RADEC */
 
     /* Simulated domain */
     double e_min_tev;           /**< 0.05 */
@@ -95,6 +101,7 @@ typedef struct offbkg_sim_params {
     double src_gamma;           /**< source spectral index; 2.0 */
     bool edge_zeniths;          /**< add runs at exactly 49.0 and 90.0 */
     bool mixed_compression;     /**< every second run as plain .fits */
+    bool plain_files;           /**< every run as plain .fits */
     bool missing_file;          /**< add an indexed run with no file */
 } offbkg_sim_params_t;
 
@@ -135,7 +142,8 @@ typedef struct offbkg_sim_events {
                                      offset < book_theta_deg, recomputed
                                      from the written RA/DEC */
     size_t n_in_3d;             /**< background with book E range and
-                                     |fov_lon|, |fov_lat| < book_box_deg */
+                                     |fov_lon|, |fov_lat| < book_box_deg
+                                     (in the simulated frame) */
     size_t n_src_in_2d;         /**< source rows in the 2D region */
     double src_ra_deg;          /**< the blob's centre; NaN if none */
     double src_dec_deg;

@@ -53,6 +53,7 @@ void offbkg_sim_params_default(offbkg_sim_params_t *p)
     p->asym_scale_deg = 2.5;
     p->zenith_scaling = false;
     p->livetime_base = false;
+    p->altaz = false;
 
     p->e_min_tev = 0.05;
     p->e_max_tev = 200;
@@ -870,7 +871,9 @@ int offbkg_sim_plan(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
         r->missing = p->missing_file && i == n - 1;
         snprintf(r->file_name, sizeof r->file_name, "run_%06lld.fits%s",
                  (long long)r->obs_id,
-                 p->mixed_compression && i % 2 == 1 ? "" : ".gz");
+                 p->plain_files || (p->mixed_compression && i % 2 == 1)
+                     ? ""
+                     : ".gz");
     }
     *out = runs;
     *n_out = n;
@@ -918,6 +921,16 @@ static void cap_point(double d, double phi, double *lon_off, double *lat_off)
     *lat_off = atan2(z, hypot(x, y)) * RAD_TO_DEG;
 }
 
+/* The ALTAZ frame of @p run (used when p->altaz). */
+static void sim_altaz_init(const offbkg_sim_params_t *p,
+                           const offbkg_sim_run_t *run,
+                           offbkg_altaz_fov_t *fov)
+{
+    offbkg_altaz_fov_init(fov, run->ra_pnt_deg, run->dec_pnt_deg,
+                          p->site_lon_deg, p->site_lat_deg,
+                          SIM_MJDREFI + SIM_MJDREFF, run->tstart_s);
+}
+
 /* Background events by accept-reject: proposals with E from E^-gamma on
  * [e_min, e_max] and a position uniform in solid angle on the cap,
  * accepted with probability R / envelope, where the envelope is the
@@ -937,8 +950,10 @@ static void draw_background(const offbkg_sim_params_t *p,
     double envelope = a_max * (r0z + p->floor_norm);
     bool asym = p->asym_lon != 0 || p->asym_lat != 0;
     offbkg_offset_frame_t frame;
+    offbkg_altaz_fov_t fov;
 
     offbkg_offset_frame_init(&frame, run->ra_pnt_deg, run->dec_pnt_deg);
+    sim_altaz_init(p, run, &fov);
     for (size_t i = 0; i < n; i++) {
         double e, d, phi, lon_off, lat_off;
         for (;;) {
@@ -959,11 +974,15 @@ static void draw_background(const offbkg_sim_params_t *p,
                 break;
         }
         cap_point(d, phi, &lon_off, &lat_off);
-        offbkg_offset_frame_inverse(&frame, lon_off, lat_off, &ev[i].ra_deg,
-                                    &ev[i].dec_deg);
         ev[i].energy_tev = e;
         ev[i].time_s = draw_in(rng, run->tstart_s, run->tstop_s);
         ev[i].kind = 0;
+        if (p->altaz)   /* the camera at that time, back to the sky */
+            offbkg_altaz_fov_inverse(&fov, ev[i].time_s, -lon_off, lat_off,
+                                     &ev[i].ra_deg, &ev[i].dec_deg);
+        else
+            offbkg_offset_frame_inverse(&frame, lon_off, lat_off,
+                                        &ev[i].ra_deg, &ev[i].dec_deg);
     }
 }
 
@@ -1035,6 +1054,7 @@ static size_t draw_source(const offbkg_sim_params_t *p,
 static void book_event(const offbkg_sim_params_t *p,
                        const offbkg_sim_run_t *run,
                        const offbkg_offset_frame_t *frame,
+                       const offbkg_altaz_fov_t *fov,
                        const offbkg_sim_event_t *e, bool *in2, bool *in3)
 {
     double lon_off, lat_off;
@@ -1046,8 +1066,12 @@ static void book_event(const offbkg_sim_params_t *p,
         return;
     *in2 = offbkg_sep_deg(run->ra_pnt_deg, run->dec_pnt_deg, e->ra_deg,
                           e->dec_deg) < p->book_theta_deg;
-    offbkg_offset_frame_forward(frame, e->ra_deg, e->dec_deg, &lon_off,
-                                &lat_off);
+    if (p->altaz)
+        offbkg_altaz_fov_forward(fov, e->time_s, e->ra_deg, e->dec_deg,
+                                 &lon_off, &lat_off);
+    else
+        offbkg_offset_frame_forward(frame, e->ra_deg, e->dec_deg, &lon_off,
+                                    &lat_off);
     *in3 = fabs(lon_off) < p->book_box_deg && fabs(lat_off) < p->book_box_deg;
 }
 
@@ -1057,6 +1081,7 @@ int offbkg_sim_draw_run(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
 {
     offbkg_sim_rng_t rng;
     offbkg_offset_frame_t frame;
+    offbkg_altaz_fov_t fov;
     uint64_t n_bkg;
     size_t cap, n;
 
@@ -1091,11 +1116,12 @@ int offbkg_sim_draw_run(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
     qsort(out->ev, n, sizeof *out->ev, cmp_event);
 
     offbkg_offset_frame_init(&frame, run->ra_pnt_deg, run->dec_pnt_deg);
+    sim_altaz_init(p, run, &fov);
     for (size_t i = 0; i < n; i++) {
         bool in2, in3;
         if (out->ev[i].kind == 1)
             continue;
-        book_event(p, run, &frame, &out->ev[i], &in2, &in3);
+        book_event(p, run, &frame, &fov, &out->ev[i], &in2, &in3);
         if (out->ev[i].kind == 0) {
             out->n_in_2d += in2;
             out->n_in_3d += in3;

@@ -384,8 +384,9 @@ static int write_truth(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
             "# sigma(E) = sigma0_deg * (E/1TeV)^sigma_index\n"
             "# A = (1 + asym_lon * fov_lon / asym_scale_deg)"
             " * (1 + asym_lat * fov_lat / asym_scale_deg)\n"
-            "# fov_lon = -lon_off of the RADEC offset frame (GADF: grows "
-            "toward decreasing RA)\n"
+            "# fov_lon = -lon_off of the fov_alignment offset frame "
+            "(GADF: grows toward\n#   decreasing RA, or azimuth for altaz, "
+            "at each event's time)\n"
             "# Z = 1/cos(zen) if zenith_scaling, else 1; R = 0 for zen >= "
             "90\n"
             "# events: N ~ Poisson(time * integral of R over E in "
@@ -404,6 +405,7 @@ static int write_truth(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
     fprintf(f, "asym_lat = %s\n", num(b, p->asym_lat));
     fprintf(f, "asym_scale_deg = %s\n", num(b, p->asym_scale_deg));
     fprintf(f, "fov_lon_sign = gadf\n");
+    fprintf(f, "fov_alignment = %s\n", p->altaz ? "altaz" : "radec");
     fprintf(f, "zenith_scaling = %s\n", yes_no(p->zenith_scaling));
     fprintf(f, "time_base = %s\n", p->livetime_base ? "livetime" : "ontime");
     fprintf(f, "e_min_tev = %s\n", num(b, p->e_min_tev));
@@ -437,6 +439,7 @@ static int write_truth(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
     fprintf(f, "src_gamma = %s\n", num(b, p->src_gamma));
     fprintf(f, "edge_zeniths = %s\n", yes_no(p->edge_zeniths));
     fprintf(f, "mixed_compression = %s\n", yes_no(p->mixed_compression));
+    fprintf(f, "plain_files = %s\n", yes_no(p->plain_files));
     fprintf(f, "missing_file = %s\n", yes_no(p->missing_file));
     fprintf(f,
             "# n_in_2d: background events with book_e_lo_tev <= E <= "

@@ -13,9 +13,16 @@
 #include <offbkg/geom.h>
 #include <offbkg/plugin.h>
 
+#include "shared/bin_lookup.h"
 #include "shared/model_grid.h"
 
 #define DEG_TO_RAD (M_PI / 180.0)
+/* Events whose offset lies this close to an edge (rad) are binned from
+ * the offset itself; the others from sin^2 of it, which needs no atan2
+ * (the two agree far beyond the rounding of either). */
+#define EDGE_GUARD_RAD 1e-9
+/* Rings this close to an exclusion region (deg) test their events. */
+#define RING_MARGIN_DEG 1e-6
 
 /* Defaults, once as numbers and once as INI text. */
 #define STR_(x) #x
@@ -35,6 +42,11 @@ typedef struct m2d_config {
 typedef struct m2d_state {
     const offbkg_host_t *host;
     mg_grid_t grid;
+    bl_table_t energy;    /* lookup of the energy bins */
+    int fast_offset;      /* offsets binned by sin^2 (edges below 90 deg) */
+    double *sin2_edges;   /* sin^2 of the offset edges */
+    double *sin2_guard;   /* EDGE_GUARD_RAD at each edge, in sin^2 */
+    bl_table_t sin2;      /* lookup of the offset bins in sin^2 */
 } m2d_state_t;
 
 static const char *const spacings[] = { "lin", "log", "sqrt", NULL };
@@ -117,8 +129,44 @@ static void m2d_destroy(void *state)
 
     if (s == NULL)
         return;
+    bl_table_clear(&s->energy);
+    bl_table_clear(&s->sin2);
+    free(s->sin2_edges);
+    free(s->sin2_guard);
     mg_grid_clear(&s->grid);
     free(s);
+}
+
+/* The lookups of the event loop: energy, and offset in sin^2 when every
+ * offset edge is below 90 deg (where sin^2 grows with the offset). */
+static int lookups_init(m2d_state_t *s)
+{
+    const mg_axis_t *ta = &s->grid.axes[1];
+    size_t n = ta->n_bins;
+
+    if (bl_table_init(&s->energy, s->grid.axes[0].edges,
+                      s->grid.axes[0].n_bins)
+        != 0)
+        return -1;
+    s->fast_offset = ta->edges[n] < 90.0;
+    if (!s->fast_offset)
+        return 0;
+    s->sin2_edges = malloc((n + 1) * sizeof(double));
+    s->sin2_guard = malloc((n + 1) * sizeof(double));
+    if (s->sin2_edges == NULL || s->sin2_guard == NULL)
+        return -1;
+    for (size_t j = 0; j <= n; j++) {
+        double sn = sin(ta->edges[j] * DEG_TO_RAD);
+        s->sin2_edges[j] = sn * sn;
+        /* d(sin^2)/dtheta = 2 sin cos <= 2 sin */
+        s->sin2_guard[j] = 2.0 * sn * EDGE_GUARD_RAD
+                           + EDGE_GUARD_RAD * EDGE_GUARD_RAD;
+        if (j > 0 && !(s->sin2_edges[j] > s->sin2_edges[j - 1]))
+            s->fast_offset = 0;
+    }
+    if (s->fast_offset && bl_table_init(&s->sin2, s->sin2_edges, n) != 0)
+        return -1;
+    return 0;
 }
 
 static int m2d_create(const offbkg_host_t *host, const void *config,
@@ -148,6 +196,10 @@ static int m2d_create(const offbkg_host_t *host, const void *config,
         || (rc = mg_grid_finalise(host, g)) != OFFBKG_OK) {
         m2d_destroy(s);
         return rc;
+    }
+    if (lookups_init(s) != 0) {
+        m2d_destroy(s);
+        return host->error(host, OFFBKG_ENOMEM, "out of memory");
     }
     if (g->axes[0].n_bins == g->axes[1].n_bins)
         host->log(host, OFFBKG_LOG_WARN,
@@ -247,15 +299,59 @@ static int ring_exclusion(const m2d_state_t *s, const offbkg_run_t *run,
     return OFFBKG_OK;
 }
 
+/* The offset bin of (ra, dec) around the pointing of @p f, exactly as
+ * offbkg_binning_find of offbkg_offset_frame_sep_deg gives it: from
+ * sin^2(offset) = y^2 + z^2 of the offset-frame vector, unless the
+ * offset lies within EDGE_GUARD_RAD of an edge or beyond 90 deg. */
+static inline ptrdiff_t offset_bin(const m2d_state_t *s,
+                                   const offbkg_offset_frame_t *f,
+                                   double ra, double dec)
+{
+    const mg_axis_t *ta = &s->grid.axes[1];
+
+    if (s->fast_offset) {
+        double dlon = (ra - f->lon0_deg) * DEG_TO_RAD, lat = dec * DEG_TO_RAD;
+        double cl = cos(lat), sl = sin(lat), cd = cos(dlon);
+        double x = f->cos_lat0 * cl * cd + f->sin_lat0 * sl;
+        double y = cl * sin(dlon);
+        double z = -f->sin_lat0 * cl * cd + f->cos_lat0 * sl;
+        if (x > 0) {
+            ptrdiff_t k = bl_find_guarded(&s->sin2, s->sin2_guard,
+                                          y * y + z * z);
+            if (k != BL_UNSURE)
+                return k;
+        }
+    }
+    return offbkg_binning_find(ta->edges, ta->n_bins,
+                               offbkg_offset_frame_sep_deg(f, ra, dec));
+}
+
+/* near[j]: a region may hold points of ring j (a superset: the test
+ * itself stays exact). NULL when out of memory. */
+static unsigned char *rings_near(const mg_axis_t *ta, const mg_region_t *reg,
+                                 size_t n_reg)
+{
+    unsigned char *near = calloc(ta->n_bins, 1);
+
+    for (size_t j = 0; near != NULL && j < ta->n_bins; j++)
+        for (size_t k = 0; k < n_reg && !near[j]; k++)
+            near[j] = reg[k].sep_deg - reg[k].radius_deg - RING_MARGIN_DEG
+                          < ta->edges[j + 1]
+                      && reg[k].sep_deg + reg[k].radius_deg + RING_MARGIN_DEG
+                             > ta->edges[j];
+    return near;
+}
+
 static int m2d_fill(void *state, const offbkg_run_t *run, void *contrib)
 {
     const m2d_state_t *s = state;
     const mg_grid_t *g = &s->grid;
-    const mg_axis_t *ea = &g->axes[0], *ta = &g->axes[1];
+    const mg_axis_t *ta = &g->axes[1];
     mg_contrib_t *c = contrib;
     offbkg_offset_frame_t frame;
     mg_region_t *reg = NULL;
     double *frac = NULL, t_run;
+    unsigned char *near = NULL;
     size_t n_reg = 0;
     uint64_t n_bad = 0, n_out = 0, n_excl = 0;
     int rc;
@@ -271,7 +367,8 @@ static int m2d_fill(void *state, const offbkg_run_t *run, void *contrib)
         return rc;
     if (n_reg > 0) {
         frac = malloc(ta->n_bins * sizeof *frac);
-        if (frac == NULL)
+        near = rings_near(ta, reg, n_reg);
+        if (frac == NULL || near == NULL)
             rc = s->host->error(s->host, OFFBKG_ENOMEM, "out of memory");
         else
             rc = ring_exclusion(s, run, reg, n_reg, frac);
@@ -295,16 +392,13 @@ static int m2d_fill(void *state, const offbkg_run_t *run, void *contrib)
             n_bad++;
             continue;
         }
-        ie = offbkg_binning_find(ea->edges, ea->n_bins, e);
-        it = ie < 0 ? -1
-                    : offbkg_binning_find(
-                          ta->edges, ta->n_bins,
-                          offbkg_offset_frame_sep_deg(&frame, ra, dec));
+        ie = bl_find(&s->energy, e);
+        it = ie < 0 ? -1 : offset_bin(s, &frame, ra, dec);
         if (it < 0) {
             n_out++;
             continue;
         }
-        if (n_reg > 0) {
+        if (near != NULL && near[it]) {
             double v[3];
             mg_unit_vector(ra, dec, v);
             if (mg_regions_contain(reg, n_reg, v)) {
@@ -325,6 +419,7 @@ static int m2d_fill(void *state, const offbkg_run_t *run, void *contrib)
 done:
     free(reg);
     free(frac);
+    free(near);
     return rc;
 }
 

@@ -16,7 +16,9 @@
 #include <offbkg/geom.h>
 #include <offbkg/plugin.h>
 
+#include "shared/bin_lookup.h"
 #include "shared/model_grid.h"
+#include "shared/radec_bins.h"
 
 #define DEG_TO_RAD (M_PI / 180.0)
 #define RAD_TO_DEG (180.0 / M_PI)
@@ -32,11 +34,12 @@
 #define FOV_N 60
 
 /* ALTAZ exclusion: the field turns during a run, so the excluded
- * fraction is averaged over time slices, about one per degree of field
- * rotation. */
-#define SLICE_ROTATION_DEG 1.0
-#define MAX_SLICES 60
-#define ROTATION_PROBES 64
+ * fraction is averaged over time slices short enough that the edge of
+ * the grid moves less than half a pixel in each. The cap only bites for
+ * a pointing within a few arc-minutes of the zenith. */
+#define MAX_SLICES 4096
+/* Offsets this close to an exclusion region (deg) test their events. */
+#define REGION_MARGIN_DEG 1e-6
 
 enum { ALIGN_RADEC = 0, ALIGN_ALTAZ = 1 };
 enum { SIGN_GADF = 0, SIGN_GAMMAPY10 = 1 };
@@ -48,6 +51,7 @@ typedef struct m3d_config {
     int time_base;
     int fov_alignment;
     int radec_lon_sign;
+    offbkg_double_list_t site;
 } m3d_config_t;
 
 typedef struct m3d_state {
@@ -56,6 +60,11 @@ typedef struct m3d_state {
     int altaz;
     double lon_sign;   /* fov_lon = lon_sign * lon_off */
     double reach_deg;  /* largest offset of any point of the grid */
+    double pixel_deg;  /* narrowest DETX or DETY bin */
+    /* [model] site: the last fallback (NaN: none) */
+    double site_lon_deg, site_lat_deg;
+    bl_table_t energy; /* lookup of the energy bins */
+    rb_lookup_t radec; /* lookup of the RADEC pixels */
 } m3d_state_t;
 
 static const char *const spacings[] = { "lin", "log", "sqrt", NULL };
@@ -149,6 +158,11 @@ static const offbkg_param_t m3d_params[] = {
       .help = "RADEC FoV longitude: gadf grows toward decreasing RA "
               "(gammapy >= 1.3); gammapy10 toward increasing RA (gammapy "
               "1.0-1.2)" },
+    { .name = "site", .type = OFFBKG_PARAM_DOUBLE_LIST,
+      .offset = offsetof(m3d_config_t, site), .unit = "deg, deg, m",
+      .help = "east longitude, latitude and height of the telescopes, "
+              "for fov_alignment = altaz when a run's EVENTS header and "
+              "the obs-index header have no GEOLON/GEOLAT" },
     { .name = "time_base", .type = OFFBKG_PARAM_ENUM,
       .offset = offsetof(m3d_config_t, time_base),
       .default_value = "ontime", .choices = time_bases,
@@ -163,8 +177,43 @@ static void m3d_destroy(void *state)
 
     if (s == NULL)
         return;
+    bl_table_clear(&s->energy);
+    rb_clear(&s->radec);
     mg_grid_clear(&s->grid);
     free(s);
+}
+
+/* The narrowest bin of an angle axis, in degrees. */
+static double narrowest_bin_deg(const mg_axis_t *a)
+{
+    double w = HUGE_VAL;
+    for (size_t i = 0; i < a->n_bins; i++)
+        w = fmin(w, a->edges[i + 1] - a->edges[i]);
+    return w;
+}
+
+/* [model] site: empty, or longitude, latitude and an optional height. */
+static int site_resolve(const offbkg_host_t *host, const m3d_config_t *cfg,
+                        m3d_state_t *s)
+{
+    const offbkg_double_list_t *l = &cfg->site;
+
+    s->site_lon_deg = s->site_lat_deg = NAN;
+    if (l->n == 0)
+        return OFFBKG_OK;
+    if (l->n != 2 && l->n != 3)
+        return host->error(host, OFFBKG_ECONFIG,
+                           "site: expected longitude, latitude[, height], "
+                           "got %zu numbers", l->n);
+    if (!(fabs(l->v[0]) <= 360.0) || !(fabs(l->v[1]) < 90.0)
+        || (l->n == 3 && !isfinite(l->v[2])))
+        return host->error(host, OFFBKG_ECONFIG,
+                           "site: longitude %g must be within +-360 deg "
+                           "and latitude %g within +-90 deg (exclusive)",
+                           l->v[0], l->v[1]);
+    s->site_lon_deg = l->v[0];
+    s->site_lat_deg = l->v[1];
+    return OFFBKG_OK;
 }
 
 /* The largest offset from the origin of any point of the lon/lat grid. */
@@ -227,6 +276,22 @@ static int m3d_create(const offbkg_host_t *host, const void *config,
         return rc;
     }
     s->reach_deg = grid_reach_deg(g);
+    s->pixel_deg = fmin(narrowest_bin_deg(&g->axes[1]),
+                        narrowest_bin_deg(&g->axes[2]));
+    if ((rc = site_resolve(host, cfg, s)) != OFFBKG_OK) {
+        m3d_destroy(s);
+        return rc;
+    }
+    if (!s->altaz && cfg->site.n > 0)
+        host->log(host, OFFBKG_LOG_WARN,
+                  "site is used by fov_alignment = altaz only");
+    if (bl_table_init(&s->energy, g->axes[0].edges, g->axes[0].n_bins) != 0
+        || rb_init(&s->radec, g->axes[1].edges, g->axes[1].n_bins,
+                   g->axes[2].edges, g->axes[2].n_bins, s->lon_sign)
+               != 0) {
+        m3d_destroy(s);
+        return host->error(host, OFFBKG_ENOMEM, "out of memory");
+    }
     if (g->axes[0].n_bins == g->axes[2].n_bins)
         host->log(host, OFFBKG_LOG_WARN,
                   "%zu energy bins and %zu DETY bins: gammapy cannot tell "
@@ -253,31 +318,6 @@ static void m3d_contrib_free(void *state, void *contrib)
 {
     (void)state;
     mg_contrib_free(contrib);
-}
-
-/* UTC MJD of mission time @p t_s. */
-static double run_utc(const offbkg_run_t *run, double t_s)
-{
-    return offbkg_mjd_to_utc(run->mjdref_tt_day + t_s / 86400.0,
-                             OFFBKG_TIMESYS_TT);
-}
-
-/* Offset-frame coordinates of (RA, Dec) around the pointing, in the
- * horizontal frame at UTC @p utc: (az, alt) of both, then the rotation
- * that carries the pointing to (0, 0). */
-static void altaz_offset(const offbkg_run_t *run, double utc, double ra,
-                         double dec, double *lon_off, double *lat_off)
-{
-    double alt_p, az_p, alt, az;
-    offbkg_offset_frame_t f;
-
-    offbkg_radec_to_altaz(run->ra_pnt_deg, run->dec_pnt_deg, utc,
-                          run->site_lon_deg, run->site_lat_deg, &alt_p,
-                          &az_p);
-    offbkg_radec_to_altaz(ra, dec, utc, run->site_lon_deg,
-                          run->site_lat_deg, &alt, &az);
-    offbkg_offset_frame_init(&f, az_p, alt_p);
-    offbkg_offset_frame_forward(&f, az, alt, lon_off, lat_off);
 }
 
 /* Whether azimuths psi +- half (rad; half >= pi: all) reach [x0, x1]. */
@@ -346,37 +386,29 @@ static void pixel_exclusion(const m3d_state_t *s, const mg_cap_t *caps,
     }
 }
 
-/* The parallactic angle of the pointing at UTC @p utc, in degrees. */
-static double parallactic_deg(const offbkg_run_t *run, double utc)
+/* Time slices for an ALTAZ exclusion mask: equal slices in which the
+ * edge of the grid (offset reach_deg) moves less than half a pixel at
+ * the fastest field rotation of the run (DOMAIN.md §5.4). */
+static size_t altaz_slices(const m3d_state_t *s, const offbkg_run_t *run,
+                           const offbkg_altaz_fov_t *fov)
 {
-    double h = (offbkg_lst_deg(utc, run->site_lon_deg) - run->ra_pnt_deg)
-               * DEG_TO_RAD;
-    double phi = run->site_lat_deg * DEG_TO_RAD;
-    double dec = run->dec_pnt_deg * DEG_TO_RAD;
+    double rate = offbkg_altaz_fov_max_rotation_rate(fov, run->tstart_s,
+                                                     run->tstop_s);
+    double edge = sin(fmin(90.0, s->reach_deg) * DEG_TO_RAD);
+    double n = ceil(rate * (run->tstop_s - run->tstart_s) * edge
+                    / (0.5 * s->pixel_deg * DEG_TO_RAD));
 
-    return atan2(sin(h), tan(phi) * cos(dec) - sin(dec) * cos(h))
-           * RAD_TO_DEG;
-}
-
-/* Time slices for an ALTAZ exclusion mask: about one per
- * SLICE_ROTATION_DEG of field rotation over the run (the rotation is
- * the change of the pointing's parallactic angle, DOMAIN.md §5.4). */
-static size_t altaz_slices(const offbkg_run_t *run)
-{
-    double dt = (run->tstop_s - run->tstart_s) / ROTATION_PROBES;
-    double total = 0, prev;
-
-    if (!(dt > 0))
+    if (!(n >= 1))
         return 1;
-    prev = parallactic_deg(run, run_utc(run, run->tstart_s));
-    for (int i = 1; i <= ROTATION_PROBES; i++) {
-        double q = parallactic_deg(run, run_utc(run, run->tstart_s + i * dt));
-        double d = fmod(fabs(q - prev), 360.0);
-        total += d > 180.0 ? 360.0 - d : d;
-        prev = q;
+    if (n > MAX_SLICES) {
+        s->host->log(s->host, OFFBKG_LOG_WARN,
+                     "run %" PRId64 ": the field turns too fast (pointing "
+                     "near the zenith) for %d time slices of the exclusion "
+                     "mask; the mask is smeared more than half a pixel",
+                     run->obs_id, MAX_SLICES);
+        return MAX_SLICES;
     }
-    total = ceil(total / SLICE_ROTATION_DEG);
-    return total < 1 ? 1 : total > MAX_SLICES ? MAX_SLICES : (size_t)total;
+    return (size_t)n;
 }
 
 /* The cap of a region at FoV (lon, lat) in degrees. */
@@ -387,6 +419,7 @@ static void fov_cap(mg_cap_t *cap, double lon, double lat, double radius)
 }
 
 static int run_exclusion(const m3d_state_t *s, const offbkg_run_t *run,
+                         const offbkg_altaz_fov_t *fov,
                          const mg_region_t *reg, size_t n_reg, double *frac)
 {
     const mg_grid_t *g = &s->grid;
@@ -416,18 +449,17 @@ static int run_exclusion(const m3d_state_t *s, const offbkg_run_t *run,
         /* The regions move through the ALTAZ field as it turns: average
          * their masks over time slices of equal length. */
         double span = run->tstop_s - run->tstart_s;
-        n_slices = altaz_slices(run);
+        n_slices = altaz_slices(s, run, fov);
         for (size_t p = 0; p < g->n_sp; p++)
             frac[p] = 0.0;
         for (size_t i = 0; i < n_slices; i++) {
-            double utc = run_utc(run, run->tstart_s
-                                          + span * ((double)i + 0.5)
-                                                / (double)n_slices);
+            double t = run->tstart_s
+                       + span * ((double)i + 0.5) / (double)n_slices;
             for (size_t k = 0; k < n_reg; k++) {
                 double lon, lat;
-                altaz_offset(run, utc, reg[k].ra_deg, reg[k].dec_deg, &lon,
-                             &lat);
-                fov_cap(&caps[k], -lon, lat, reg[k].radius_deg);
+                offbkg_altaz_fov_forward(fov, t, reg[k].ra_deg,
+                                         reg[k].dec_deg, &lon, &lat);
+                fov_cap(&caps[k], lon, lat, reg[k].radius_deg);
             }
             pixel_exclusion(s, caps, n_reg, in_row, idx, spans, slice);
             for (size_t p = 0; p < g->n_sp; p++)
@@ -451,16 +483,38 @@ static int run_exclusion(const m3d_state_t *s, const offbkg_run_t *run,
     return OFFBKG_OK;
 }
 
-/* What ALTAZ needs of a run, or an error naming what is missing. */
-static int altaz_check(const m3d_state_t *s, const offbkg_run_t *run,
-                       size_t n_reg)
+/* A MET inside the run, for precession and aberration: TSTART, else
+ * the first event's time. */
+static double run_epoch_s(const offbkg_run_t *run)
+{
+    if (isfinite(run->tstart_s))
+        return run->tstart_s;
+    for (size_t i = 0; i < run->n_events; i++)
+        if (isfinite(run->time_s[i]))
+            return run->time_s[i];
+    return 0.0;
+}
+
+/* The ALTAZ frame of a run (site: the run's, else [model] site), or an
+ * error naming what the run lacks. */
+static int altaz_setup(const m3d_state_t *s, const offbkg_run_t *run,
+                       size_t n_reg, offbkg_altaz_fov_t *fov)
 {
     const char *missing = NULL;
+    double lon = run->site_lon_deg, lat = run->site_lat_deg;
 
-    if (!isfinite(run->site_lon_deg) || !isfinite(run->site_lat_deg))
-        missing = "the site (GEOLON, GEOLAT)";
+    if (!isfinite(lon) || !isfinite(lat)) {
+        lon = s->site_lon_deg;
+        lat = s->site_lat_deg;
+    }
+    offbkg_altaz_fov_init(fov, run->ra_pnt_deg, run->dec_pnt_deg, lon, lat,
+                          run->mjdref_tt_day, run_epoch_s(run));
+    if (!isfinite(lon) || !isfinite(lat))
+        missing = "the site (GEOLON, GEOLAT in the EVENTS or obs-index "
+                  "header, or [model] site)";
     else if (!isfinite(run->mjdref_tt_day))
-        missing = "the time reference (MJDREF)";
+        missing = "the time reference (MJDREFI + MJDREFF or MJDREF, and "
+                  "TIMESYS TT, UTC or TAI)";
     else if (n_reg > 0
              && !(isfinite(run->tstart_s) && isfinite(run->tstop_s)
                   && run->tstop_s >= run->tstart_s))
@@ -478,9 +532,10 @@ static int m3d_fill(void *state, const offbkg_run_t *run, void *contrib)
 {
     const m3d_state_t *s = state;
     const mg_grid_t *g = &s->grid;
-    const mg_axis_t *ea = &g->axes[0], *xa = &g->axes[1], *ya = &g->axes[2];
+    const mg_axis_t *xa = &g->axes[1], *ya = &g->axes[2];
     mg_contrib_t *c = contrib;
     offbkg_offset_frame_t frame;
+    offbkg_altaz_fov_t fov;
     mg_region_t *reg = NULL;
     double *frac = NULL, t_run;
     size_t n_reg = 0;
@@ -496,24 +551,34 @@ static int m3d_fill(void *state, const offbkg_run_t *run, void *contrib)
     rc = mg_regions_near(s->host, run, s->reach_deg, &reg, &n_reg);
     if (rc != OFFBKG_OK)
         return rc;
-    if (s->altaz && (rc = altaz_check(s, run, n_reg)) != OFFBKG_OK)
+    if (s->altaz && (rc = altaz_setup(s, run, n_reg, &fov)) != OFFBKG_OK)
         goto done;
     if (n_reg > 0) {
         frac = malloc(g->n_sp * sizeof *frac);
         if (frac == NULL)
             rc = s->host->error(s->host, OFFBKG_ENOMEM, "out of memory");
         else
-            rc = run_exclusion(s, run, reg, n_reg, frac);
+            rc = run_exclusion(s, run, &fov, reg, n_reg, frac);
         if (rc != OFFBKG_OK)
             goto done;
     }
 
+    /* Only events at offsets some region reaches are tested against the
+     * regions: cos(offset) within [near_lo, near_hi]. */
+    double near_lo = 2.0, near_hi = -2.0;
+    for (size_t k = 0; k < n_reg; k++) {
+        double lo = reg[k].sep_deg - reg[k].radius_deg - REGION_MARGIN_DEG;
+        double hi = reg[k].sep_deg + reg[k].radius_deg + REGION_MARGIN_DEG;
+        near_hi = fmax(near_hi, cos(fmax(lo, 0.0) * DEG_TO_RAD));
+        near_lo = fmin(near_lo, cos(fmin(hi, 180.0) * DEG_TO_RAD));
+    }
     offbkg_offset_frame_init(&frame, run->ra_pnt_deg, run->dec_pnt_deg);
     for (size_t i = 0; i < run->n_events; i++) {
         double e = run->energy_tev[i], ra = run->ra_deg[i],
                dec = run->dec_deg[i];
-        double lon, lat;
-        ptrdiff_t ie, ix, iy;
+        double lon, lat, cos_off = NAN;
+        ptrdiff_t ie;
+        size_t ix, iy;
         if ((i & 0xffff) == 0xffff && s->host->cancelled != NULL
             && s->host->cancelled(s->host)) {
             /* Partly filled: the host drops a cancelled run's
@@ -526,26 +591,31 @@ static int m3d_fill(void *state, const offbkg_run_t *run, void *contrib)
             n_bad++;
             continue;
         }
-        ie = offbkg_binning_find(ea->edges, ea->n_bins, e);
+        ie = bl_find(&s->energy, e);
         if (ie < 0) {
             n_out++;
             continue;
         }
+        int in_grid;
         if (s->altaz) {
-            altaz_offset(run, run_utc(run, run->time_s[i]), ra, dec, &lon,
-                         &lat);
-            lon = -lon;
+            ptrdiff_t jx, jy;
+            offbkg_altaz_fov_forward(&fov, run->time_s[i], ra, dec, &lon,
+                                     &lat);
+            jx = offbkg_binning_find(xa->edges, xa->n_bins, lon);
+            jy = jx < 0 ? -1 : offbkg_binning_find(ya->edges, ya->n_bins, lat);
+            in_grid = jy >= 0;
+            ix = (size_t)jx;
+            iy = (size_t)jy;
         } else {
-            offbkg_offset_frame_forward(&frame, ra, dec, &lon, &lat);
-            lon *= s->lon_sign;
+            in_grid = rb_pixel(&s->radec, &frame, ra, dec, &ix, &iy,
+                               &cos_off);
         }
-        ix = offbkg_binning_find(xa->edges, xa->n_bins, lon);
-        iy = ix < 0 ? -1 : offbkg_binning_find(ya->edges, ya->n_bins, lat);
-        if (iy < 0) {
+        if (!in_grid) {
             n_out++;
             continue;
         }
-        if (n_reg > 0) {
+        if (n_reg > 0
+            && !(cos_off < near_lo || cos_off > near_hi)) {
             double v[3];
             mg_unit_vector(ra, dec, v);
             if (mg_regions_contain(reg, n_reg, v)) {
@@ -553,8 +623,7 @@ static int m3d_fill(void *state, const offbkg_run_t *run, void *contrib)
                 continue;
             }
         }
-        c->counts[((size_t)ie * xa->n_bins + (size_t)ix) * ya->n_bins
-                  + (size_t)iy]++;
+        c->counts[((size_t)ie * xa->n_bins + ix) * ya->n_bins + iy]++;
     }
     for (size_t p = 0; p < g->n_sp; p++)
         c->exposure_s[p] += frac != NULL ? t_run * (1.0 - frac[p]) : t_run;

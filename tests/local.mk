@@ -243,3 +243,31 @@ installcheck-local: tests/tools/fitstab$(EXEEXT)
 	grep -q '^:global-test-result: PASS' $(KIT_INSTALLCHECK).trs \
 	  || { cat $(KIT_INSTALLCHECK).log; exit 1; }
 CLEANFILES += $(KIT_INSTALLCHECK).log $(KIT_INSTALLCHECK).trs
+# Time scales and the ALTAZ field of view (issue 8).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_astro
+tests_unit_test_astro_SOURCES = tests/unit/test_astro.c
+tests_unit_test_astro_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_astro_LDADD = $(UNIT_LDADD) -lm
+TESTS += tests/unit/test_astro
+endif
+check_PROGRAMS += tests/tools/altaz_fov
+tests_tools_altaz_fov_SOURCES = tests/tools/altaz_fov.c
+tests_tools_altaz_fov_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) \
+	-I$(top_srcdir)/core
+tests_tools_altaz_fov_LDADD = core/liboffbkg.la $(CFITSIO_LIBS)
+dist_check_SCRIPTS += tests/run/altaz_gammapy.sh
+TESTS += tests/run/altaz_gammapy.sh
+EXTRA_DIST += tests/gammapy/check_altaz_fov.py
+# The in-memory reader of event files and the events read through it.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_fitsmem
+TESTS += tests/unit/test_fitsmem
+tests_unit_test_fitsmem_SOURCES = tests/unit/test_fitsmem.c \
+	tests/unit/storegen.h
+tests_unit_test_fitsmem_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS) \
+	$(ZLIB_CFLAGS)
+tests_unit_test_fitsmem_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS) $(ZLIB_LIBS)
+endif
+dist_check_SCRIPTS += tests/run/readpath.sh
+TESTS += tests/run/readpath.sh

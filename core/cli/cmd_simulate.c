@@ -39,6 +39,11 @@ static void simulate_usage(FILE *fp)
           "\n"
           "      --zenith-scaling    r0 grows as 1/cos(zenith)\n"
           "      --livetime          the rate is per LIVETIME, not ONTIME\n"
+          "      --fov-alignment A   radec (default) or altaz: the FoV frame "
+          "of the\n"
+          "                          truth; altaz draws each event in the "
+          "camera at\n"
+          "                          its time and converts it to RA/Dec\n"
           "      --energy MIN,MAX    simulated energies, TeV (default "
           "0.05,200)\n"
           "      --theta-max DEG     simulated offsets (default 6)\n"
@@ -57,6 +62,7 @@ static void simulate_usage(FILE *fp)
           "whose\n"
           "                          field holds it)\n"
           "      --mixed-compression every second run as plain .fits\n"
+          "      --plain             every run as plain .fits\n"
           "      --missing-file      index one more run whose file is not "
           "written\n"
           "Output:\n"
@@ -117,7 +123,8 @@ enum {
     OPT_RUNS = 256, OPT_SEED, OPT_ZENITH, OPT_ONTIME, OPT_DEADC,
     OPT_FIRST, OPT_EDGE, OPT_R0, OPT_EVENTS, OPT_GAMMA, OPT_ASYM_LON,
     OPT_ASYM_LAT, OPT_ZSCALE, OPT_LIVETIME, OPT_ENERGY, OPT_THETA,
-    OPT_NAN, OPT_SOURCE, OPT_MIXED, OPT_MISSING, OPT_OVERWRITE
+    OPT_NAN, OPT_SOURCE, OPT_MIXED, OPT_MISSING, OPT_OVERWRITE,
+    OPT_ALIGN, OPT_PLAIN
 };
 
 /* Apply one option to @p p; CLI_EXIT_OK or CLI_EXIT_USAGE. */
@@ -193,6 +200,11 @@ static int apply_option(int c, const char *arg, offbkg_sim_params_t *p,
         break;
     case OPT_ZSCALE: p->zenith_scaling = true; break;
     case OPT_LIVETIME: p->livetime_base = true; break;
+    case OPT_ALIGN:
+        if (strcmp(arg, "radec") != 0 && strcmp(arg, "altaz") != 0)
+            return bad_value("--fov-alignment", "radec or altaz", arg);
+        p->altaz = strcmp(arg, "altaz") == 0;
+        break;
     case OPT_ENERGY:
         if (parse_list(arg, v, 2, 2) != 2)
             return bad_value("--energy", "MIN,MAX in TeV", arg);
@@ -235,6 +247,7 @@ static int apply_option(int c, const char *arg, offbkg_sim_params_t *p,
         }
         break;
     case OPT_MIXED: p->mixed_compression = true; break;
+    case OPT_PLAIN: p->plain_files = true; break;
     case OPT_MISSING: p->missing_file = true; break;
     case OPT_OVERWRITE: *overwrite = true; break;
     default:
@@ -258,6 +271,7 @@ int cli_simulate(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
         { "events", required_argument, NULL, OPT_EVENTS },
         { "gamma", required_argument, NULL, OPT_GAMMA },
         { "asym-lon", required_argument, NULL, OPT_ASYM_LON },
+        { "fov-alignment", required_argument, NULL, OPT_ALIGN },
         { "asym-lat", required_argument, NULL, OPT_ASYM_LAT },
         { "zenith-scaling", no_argument, NULL, OPT_ZSCALE },
         { "livetime", no_argument, NULL, OPT_LIVETIME },
@@ -266,6 +280,7 @@ int cli_simulate(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
         { "nan-rows", required_argument, NULL, OPT_NAN },
         { "source", required_argument, NULL, OPT_SOURCE },
         { "mixed-compression", no_argument, NULL, OPT_MIXED },
+        { "plain", no_argument, NULL, OPT_PLAIN },
         { "missing-file", no_argument, NULL, OPT_MISSING },
         { "overwrite", no_argument, NULL, OPT_OVERWRITE },
         { "verbose", no_argument, NULL, 'v' },

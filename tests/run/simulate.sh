@@ -4,7 +4,7 @@
 # (exit 2), refusal of a non-empty directory, reproducibility, and, where
 # python3 has gammapy, that gammapy opens the store and reads the events.
 . "$top_srcdir/tests/run/tap.sh"
-tap_plan 22
+tap_plan 27
 
 store="$tap_tmp/store"
 small="--runs 3 --ontime 60,120 --r0 1e-5"
@@ -130,5 +130,40 @@ run_offbkg simulate "$tap_tmp/ev" --runs 2 --ontime 100,100 --events 3000
 ok $(test $status -eq 0 && awk '/^run = / { n++; d = $13 - 3000; if (d * d > 25 * 3000) bad = 1 }
     END { exit !(n == 2 && !bad) }' "$tap_tmp/ev/truth.txt"; echo $?) \
     "--events N gives about N events per run"
+
+# ALTAZ: the same draws in the camera frame; the events carry the site
+# and the time reference an ALTAZ model needs.
+run_offbkg simulate "$tap_tmp/az" $small --seed 9 --asym-lon 0.2 --fov-alignment altaz
+st_az=$status
+run_offbkg simulate "$tap_tmp/rd" $small --seed 9 --asym-lon 0.2
+ok $(test $st_az -eq 0 && test $status -eq 0 \
+     && grep -q '^fov_alignment = altaz$' "$tap_tmp/az/truth.txt" \
+     && grep -q '^fov_alignment = radec$' "$tap_tmp/rd/truth.txt"; echo $?) \
+    "--fov-alignment altaz is recorded in truth.txt"
+n_az=$(grep '^run = ' "$tap_tmp/az/truth.txt" | cut -d' ' -f13 | tr '\n' ' ')
+n_rd=$(grep '^run = ' "$tap_tmp/rd/truth.txt" | cut -d' ' -f13 | tr '\n' ' ')
+ok $(test -n "$n_az" && test "$n_az" = "$n_rd" \
+     && ! cmp -s "$tap_tmp/az/data/run_000001.fits.gz" "$tap_tmp/rd/data/run_000001.fits.gz"; echo $?) \
+    "altaz: the same draws ($n_az events), other RA/Dec"
+"$OFFBKG_FITSTAB" "$tap_tmp/az/data/run_000001.fits.gz[EVENTS]" \
+    >"$tap_tmp/az.tab" 2>"$tap_tmp/az.err"
+grep -E '^K	(GEOLON|GEOLAT|ALTITUDE|MJDREFI|MJDREFF|TIMESYS)	' "$tap_tmp/az.tab" \
+    >"$tap_tmp/az.keys"
+sed 's/^/# /' "$tap_tmp/az.err" "$tap_tmp/az.keys"
+ok $(test "$(cut -f2 "$tap_tmp/az.keys" | sort | tr '\n' ' ')" \
+          = "ALTITUDE GEOLAT GEOLON MJDREFF MJDREFI TIMESYS " \
+     && grep -q '^K	TIMESYS	TT$' "$tap_tmp/az.keys"; echo $?) \
+    "altaz: the EVENTS header has the site and the time reference"
+run_offbkg simulate "$tap_tmp/bad" $small --fov-alignment camera
+ok $(test $status -eq 2 && echo "$err" | grep -q -- "--fov-alignment: expected radec or altaz"; echo $?) \
+    "--fov-alignment takes radec or altaz (exit 2)"
+
+# --plain: the same events, every run as plain FITS.
+run_offbkg simulate "$tap_tmp/p" $small --seed 9 --plain
+gunzip -c "$tap_tmp/a/data/run_000001.fits.gz" >"$tap_tmp/a1.fits"
+ok $(test $status -eq 0 && test -z "$(find "$tap_tmp/p/data" -name '*.gz')" \
+     && test "$(ls "$tap_tmp/p/data" | wc -l)" -eq 3 \
+     && cmp -s "$tap_tmp/p/data/run_000001.fits" "$tap_tmp/a1.fits"; echo $?) \
+    "--plain writes the same events as plain .fits files"
 
 exit 0

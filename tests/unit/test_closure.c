@@ -15,7 +15,9 @@
  *    must fail the same chi2 test;
  *  - exclusion regions around an injected source blob, with and without
  *    [exclude];
- *  - zenith grouping with a zenith-scaled truth and the edge runs.
+ *  - zenith grouping with a zenith-scaled truth and the edge runs;
+ *  - ALTAZ: a truth drawn in the camera, rebuilt in ALTAZ (closes) and
+ *    in RADEC (must not).
  *
  * Under valgrind (OFFBKG_WRAPPER set, as make check-valgrind does) the
  * stores are smaller; the assertions are the same. The seeds are fixed;
@@ -1539,6 +1541,357 @@ static void test_closure_zenith(void **unused)
     store_free(s);
 }
 
+/* ------------------------------------------------------------------ */
+/* ALTAZ: a truth that follows the camera                              */
+
+static const char ini_altaz[] =
+    "[select]\nplugin = all\n"
+    "[group]\nplugin = zenith\nedges_deg = 0, 90\n"
+    "[model altaz]\nplugin = 3d\n" GRID_3D "fov_alignment = altaz\n"
+    "[model radec]\nplugin = 3d\n" GRID_3D;
+
+/* Events drawn in the camera (ALTAZ FoV) at random times and converted
+ * to RA/Dec through the site and the time: the ALTAZ model holds exactly
+ * the events of truth.txt's 3D box (counted by the simulator in the
+ * ALTAZ frame), has the summed ONTIME everywhere, closes against the
+ * lon/lat-asymmetric truth and has its gradients; the same truth flipped
+ * in lon does not close, and neither does the RADEC model of the same
+ * events, whose field turned with the parallactic angle. */
+static void test_closure_altaz(void **unused)
+{
+    int slow = slow_mode();
+    offbkg_sim_params_t p, q;
+    sim_store_t *s;
+    pipeline_t pl;
+    const truth_run_t *runs[MAX_RUNS];
+    const offbkg_cube_t *az, *rd;
+    double *mu, *mu0, *mux, *muy, *flip, n_in = 0, t_on;
+    closure_t c;
+    gradients_t g;
+    size_t n, ne, nx;
+    (void)unused;
+
+    base_params(&p, 5001, slow ? 3 : 10, slow ? 12000 : 40000);
+    p.altaz = true;
+    p.asym_lon = 0.3;
+    p.asym_lat = 0.1;
+    s = store_new(&p);
+    pipeline_run(&pl, s, "altaz.ini", ini_altaz);
+    n = used_runs(&pl, s, 0, runs);
+    assert_int_equal(n, (size_t)p.n_runs);
+    for (size_t i = 0; i < n; i++)
+        n_in += runs[i]->n_in_3d;
+    t_on = sum_time(runs, n, 0);
+    az = cube_of(&pl, "altaz", 0);
+    rd = cube_of(&pl, "radec", 0);
+    assert_string_equal(az->fov_alignment, "ALTAZ");
+    assert_string_equal(rd->fov_alignment, "RADEC");
+    assert_square_symmetric(az);
+    ne = az->axes[0].n_bins;
+    nx = az->axes[1].n_bins;
+
+    /* Bookkeeping */
+    if (total(az->counts, az->n_cells) != n_in)
+        fail_msg("ALTAZ cube holds %.0f events, truth.txt n_in_3d %.0f",
+                 total(az->counts, az->n_cells), n_in);
+    assert_exposure("ALTAZ", az, t_on);
+    assert_exposure("RADEC of ALTAZ data", rd, t_on);
+
+    /* Closure, and the negative controls */
+    mu = expect(&p, runs, n, az);
+    c = closure_stats(az->counts, mu, ne, nx * nx);
+    assert_closes("ALTAZ model vs ALTAZ truth", &c, slow ? 100 : 400);
+    check_rates("ALTAZ", az, mu, t_on, &p, 30);
+    flip = remap(az, mu, 0);
+    c = closure_stats(az->counts, flip, ne, nx * nx);
+    assert_fails("ALTAZ model vs lon-flipped truth (negative control)", &c);
+    free(flip);
+    c = closure_stats(rd->counts, mu, ne, nx * nx);
+    assert_fails("RADEC model of ALTAZ data vs the truth (negative control)",
+                 &c);
+
+    /* Gradients: ALTAZ has the injected ones, RADEC a washed-out lon */
+    q = p;
+    q.asym_lon = q.asym_lat = 0;
+    mu0 = expect(&q, runs, n, az);
+    q.asym_lon = p.asym_lon;
+    mux = expect(&q, runs, n, az);
+    q.asym_lon = 0;
+    q.asym_lat = p.asym_lat;
+    muy = expect(&q, runs, n, az);
+    g = fit_gradients(az, mu, mu0, mux, muy);
+    printf("# ALTAZ gradients: asym_lon %.4f +- %.4f (injected %.2f), "
+           "asym_lat %.4f +- %.4f (injected %.2f)\n",
+           g.alpha * p.asym_lon, g.s_alpha * p.asym_lon, p.asym_lon,
+           g.beta * p.asym_lat, g.s_beta * p.asym_lat, p.asym_lat);
+    assert_true(fabs(g.alpha - 1) < 3 * g.s_alpha);
+    assert_true(fabs(g.beta - 1) < 3 * g.s_beta);
+    g = fit_gradients(rd, mu, mu0, mux, muy);
+    printf("# RADEC cube of the same events: asym_lon %.4f +- %.4f, "
+           "asym_lat %.4f +- %.4f\n", g.alpha * p.asym_lon,
+           g.s_alpha * p.asym_lon, g.beta * p.asym_lat,
+           g.s_beta * p.asym_lat);
+    assert_true(fabs(g.alpha - 1) > 5 * g.s_alpha);
+    free(mu0);
+    free(mux);
+    free(muy);
+    free(mu);
+    pipeline_free(&pl);
+    store_free(s);
+}
+
+/* Cells whose pixel centre lies between @p lo_deg and @p hi_deg from the
+ * pointing: copies of counts and mu, the others zeroed. */
+static void annulus_only(const offbkg_cube_t *c, const double *counts,
+                         const double *mu, double lo_deg, double hi_deg,
+                         double **n_out, double **mu_out)
+{
+    *n_out = calloc(c->n_cells, sizeof **n_out);
+    *mu_out = calloc(c->n_cells, sizeof **mu_out);
+    assert_non_null(*n_out);
+    assert_non_null(*mu_out);
+    for (size_t i = 0; i < c->n_cells; i++) {
+        double r = bin_offset(c, i);
+        if (r >= lo_deg && r < hi_deg) {
+            (*n_out)[i] = counts[i];
+            (*mu_out)[i] = mu[i];
+        }
+    }
+}
+
+/* An ALTAZ truth with a source blob 1.5 deg from each pointing, excluded
+ * by a circle around it: the circle sweeps an arc through the ALTAZ
+ * field as it turns, so the exposure lost is spread over many pixels but
+ * totals the circle's area times the run time, and the bins on the
+ * swept ring close against the truth scaled by exposure / T. Without
+ * that scaling (exposure not reduced) they must not. */
+static void test_closure_altaz_exclusion(void **unused)
+{
+    int slow = slow_mode();
+    offbkg_sim_params_t p;
+    sim_store_t *s;
+    pipeline_t pl;
+    const truth_run_t *runs[MAX_RUNS];
+    offbkg_region_t reg[MAX_RUNS];
+    const offbkg_cube_t *c;
+    char csv[8192], path[PATH_MAX];
+    size_t n, n_reg = 0, len, n_sp, touched = 0;
+    double t, got, want, *mu, *nn, *mn;
+    closure_t cl;
+    (void)unused;
+
+    base_params(&p, 7001, slow ? 4 : 8, slow ? 20000 : 40000);
+    p.altaz = true;
+    p.asym_lon = 0.2;
+    p.source_mode = OFFBKG_SIM_SOURCE_OFFSET;
+    p.src_n = 400;
+    p.src_sigma_deg = 0.1;
+    p.src_offset_deg = 1.5;
+    s = store_new(&p);
+    len = (size_t)snprintf(csv, sizeof csv, "RA,DEC,RADIUS\n");
+    for (size_t i = 0; i < s->n_runs; i++) {
+        reg[n_reg] = (offbkg_region_t){ s->runs[i].src_ra, s->runs[i].src_dec,
+                                        0.5 };
+        len += (size_t)snprintf(csv + len, sizeof csv - len,
+                                "%.17g,%.17g,0.5\n", reg[n_reg].ra_deg,
+                                reg[n_reg].dec_deg);
+        assert_true(len < sizeof csv);
+        n_reg++;
+    }
+    assert_int_equal(sg_write_text(sg_path(path, s->dir, "regions.csv"),
+                                   csv), 0);
+    pipeline_run(&pl, s, "altaz_excl.ini",
+                 "[select]\nplugin = all\n"
+                 "[group]\nplugin = zenith\nedges_deg = 0, 90\n"
+                 "[model cube]\nplugin = 3d\nfov_alignment = altaz\n"
+                 "energy_n = 4\ndetx_lo_deg = -2.5\ndetx_hi_deg = 2.5\n"
+                 "detx_n = 20\ndety_lo_deg = -2.5\ndety_hi_deg = 2.5\n"
+                 "dety_n = 20\n[exclude]\nregions = regions.csv\n");
+    n = used_runs(&pl, s, 0, runs);
+    assert_int_equal(n, (size_t)p.n_runs);
+    c = cube_of(&pl, "cube", 0);
+    n_sp = c->n_cells / c->axes[0].n_bins;
+    t = sum_time(runs, n, 0);
+    for (size_t k = 0; k < n_sp; k++)
+        touched += c->exposure_s[k] < t * (1 - 1e-12);
+    got = excluded_exposure(c, t);
+    want = expected_excluded(runs, n, reg, n_reg, 2.5);
+    printf("# ALTAZ exclusion: excluded exposure %.6g s sr over %zu pixels, "
+           "regions' area x time %.6g s sr\n", got, touched, want);
+    assert_true(want > 0);
+    assert_true(fabs(got - want) <= 1e-3 * want);
+    /* a 0.5 deg circle covers about 13 of these pixels at an instant */
+    assert_true(touched > 40);
+
+    mu = expect(&p, runs, n, c);
+    annulus_only(c, c->counts, mu, 0.75, 2.25, &nn, &mn);
+    cl = closure_stats(nn, mn, c->axes[0].n_bins, n_sp);
+    assert_fails("ALTAZ exclusion, swept ring, exposure not reduced "
+                 "(negative control)", &cl);
+    free(nn);
+    free(mn);
+    for (size_t i = 0; i < c->n_cells; i++)
+        mu[i] *= c->exposure_s[i] / t;
+    cl = closure_stats(c->counts, mu, c->axes[0].n_bins, n_sp);
+    assert_closes("ALTAZ exclusion, all bins, mu x exposure / T", &cl,
+                  slow ? 20 : 100);
+    annulus_only(c, c->counts, mu, 0.75, 2.25, &nn, &mn);
+    cl = closure_stats(nn, mn, c->axes[0].n_bins, n_sp);
+    assert_closes("ALTAZ exclusion, swept ring 0.75-2.25 deg", &cl,
+                  slow ? 10 : 40);
+    printf("# ALTAZ exclusion: summed pull of the swept ring %+.2f\n",
+           (cl.sum_n - cl.sum_mu) / sqrt(cl.sum_mu));
+    assert_true(fabs(cl.sum_n - cl.sum_mu) < 3 * sqrt(cl.sum_mu));
+    free(nn);
+    free(mn);
+    free(mu);
+    pipeline_free(&pl);
+    store_free(s);
+}
+
+/* Delete @p keys (NULL-terminated) from HDU @p ext of the plain FITS
+ * file @p path. */
+static void drop_keys(const char *path, const char *ext,
+                      const char *const *keys)
+{
+    char name[PATH_MAX + 32];
+    fitsfile *f = NULL;
+    int st = 0;
+
+    snprintf(name, sizeof name, "%s[%s]", path, ext);
+    assert_int_equal(fits_open_file(&f, name, READWRITE, &st), 0);
+    for (size_t k = 0; keys[k] != NULL; k++) {
+        int kst = 0;
+        fits_delete_key(f, (char *)keys[k], &kst);
+    }
+    fits_close_file(f, &st);
+    assert_int_equal(st, 0);
+}
+
+/* Replace DIR/obs-index.fits.gz by an uncompressed copy (cfitsio does not
+ * write .gz files in place). */
+static void unzip_obs_index(const sim_store_t *s)
+{
+    char gz[PATH_MAX], plain[PATH_MAX];
+    fitsfile *in = NULL, *out = NULL;
+    int st = 0;
+
+    sg_path(gz, s->dir, "obs-index.fits.gz");
+    sg_path(plain, s->dir, "obs-index.fits");
+    fits_open_file(&in, gz, READONLY, &st);
+    fits_create_file(&out, plain, &st);
+    fits_copy_file(in, out, 1, 1, 1, &st);
+    fits_close_file(out, &st);
+    fits_close_file(in, &st);
+    assert_int_equal(st, 0);
+    assert_int_equal(remove(gz), 0);
+}
+
+/* Why run @p obs_id was skipped (NULL: used). */
+static const char *skip_reason(const pipeline_t *pl, int64_t obs_id)
+{
+    for (size_t i = 0; i < pl->make.n_runs; i++)
+        if (pl->make.runs[i].obs_id == obs_id)
+            return pl->make.runs[i].skipped;
+    fail_msg("OBS_ID %lld is not in the make report", (long long)obs_id);
+    return NULL;
+}
+
+static void assert_skipped_for(const pipeline_t *pl, int64_t obs_id,
+                               const char *why)
+{
+    const char *got = skip_reason(pl, obs_id);
+    if (got == NULL || strstr(got, why) == NULL)
+        fail_msg("run %lld: skipped for '%s', want '%s'", (long long)obs_id,
+                 got != NULL ? got : "(used)", why);
+}
+
+#define INI_SITE_CHAIN                                                     \
+    "[select]\nplugin = all\n"                                            \
+    "[group]\nplugin = zenith\nedges_deg = 0, 90\n"                       \
+    "[model altaz]\nplugin = 3d\n" GRID_3D "fov_alignment = altaz\n"
+
+/* Where an ALTAZ model takes a run's site and time reference from: the
+ * EVENTS header, else the obs-index header (site as strings there, as in
+ * DR1), else [model] site; without any, the run is skipped with the
+ * reason. Each step must give exactly the events of the first. */
+static void test_closure_altaz_site_chain(void **unused)
+{
+    static const char *const site_keys[] = { "GEOLON", "GEOLAT", "ALTITUDE",
+                                             NULL };
+    static const char *const time_keys[] = { "MJDREFI", "MJDREFF", "TIMESYS",
+                                             NULL };
+    offbkg_sim_params_t p;
+    sim_store_t *s;
+    pipeline_t pl;
+    double *want;
+    char path[PATH_MAX], ini[1024];
+    const offbkg_cube_t *c;
+    size_t n_cells;
+    (void)unused;
+
+    base_params(&p, 6001, 3, 5000);
+    p.altaz = true;
+    p.asym_lon = 0.2;
+    p.mixed_compression = true;     /* run 2 is a plain .fits file */
+    s = store_new(&p);
+    pipeline_run(&pl, s, "chain0.ini", INI_SITE_CHAIN);
+    c = cube_of(&pl, "altaz", 0);
+    assert_int_equal(pl.make.runs_used[0], 3);
+    n_cells = c->n_cells;
+    want = malloc(n_cells * sizeof *want);
+    assert_non_null(want);
+    memcpy(want, c->counts, n_cells * sizeof *want);
+    assert_true(total(want, n_cells) > 1000);
+    pipeline_free(&pl);
+
+    /* Run 2's EVENTS header loses its site and time reference: the
+     * obs-index header has them. */
+    sg_path(path, s->dir, "data/run_000002.fits");
+    drop_keys(path, "EVENTS", site_keys);
+    drop_keys(path, "EVENTS", time_keys);
+    pipeline_run(&pl, s, "chain1.ini", INI_SITE_CHAIN);
+    assert_int_equal(pl.make.runs_used[0], 3);
+    assert_counts_equal("site and MJDREF from the obs-index header",
+                        cube_of(&pl, "altaz", 0), want);
+    pipeline_free(&pl);
+
+    /* No site anywhere: run 2 is skipped, and says why. */
+    unzip_obs_index(s);
+    drop_keys(sg_path(path, s->dir, "obs-index.fits"), "OBS_INDEX",
+              site_keys);
+    pipeline_run(&pl, s, "chain2.ini", INI_SITE_CHAIN);
+    assert_int_equal(pl.make.runs_used[0], 2);
+    assert_skipped_for(&pl, 2, "fov_alignment = altaz needs the site "
+                               "(GEOLON, GEOLAT in the EVENTS or obs-index "
+                               "header, or [model] site)");
+    assert_null(skip_reason(&pl, 1));
+    pipeline_free(&pl);
+
+    /* [model] site fills the gap. */
+    snprintf(ini, sizeof ini, INI_SITE_CHAIN "site = %.17g, %.17g, %.17g\n",
+             p.site_lon_deg, p.site_lat_deg, p.site_alt_m);
+    pipeline_run(&pl, s, "chain3.ini", ini);
+    assert_int_equal(pl.make.runs_used[0], 3);
+    assert_counts_equal("site from [model] site", cube_of(&pl, "altaz", 0),
+                        want);
+    pipeline_free(&pl);
+
+    /* No time reference anywhere: skipped, and says why. */
+    drop_keys(sg_path(path, s->dir, "obs-index.fits"), "OBS_INDEX",
+              time_keys);
+    pipeline_run(&pl, s, "chain4.ini", ini);
+    assert_int_equal(pl.make.runs_used[0], 2);
+    assert_skipped_for(&pl, 2, "needs the time reference (MJDREFI + MJDREFF "
+                               "or MJDREF, and TIMESYS TT, UTC or TAI)");
+    pipeline_free(&pl);
+    printf("# ALTAZ site chain: EVENTS header, obs-index header, [model] "
+           "site give the same %.0f events; none: the run is skipped\n",
+           total(want, n_cells));
+    free(want);
+    store_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1547,6 +1900,9 @@ int main(void)
         cmocka_unit_test(test_closure_3d),
         cmocka_unit_test(test_closure_exclusion),
         cmocka_unit_test(test_closure_zenith),
+        cmocka_unit_test(test_closure_altaz),
+        cmocka_unit_test(test_closure_altaz_site_chain),
+        cmocka_unit_test(test_closure_altaz_exclusion),
     };
     const char *plugins = getenv("OFFBKG_PLUGIN_PATH");
 

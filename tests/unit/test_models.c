@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <offbkg/astro.h>
+#include <offbkg/binning.h>
 #include <offbkg/geom.h>
 
 #include "ctx-private.h"
@@ -1134,12 +1135,14 @@ static void test_model_3d_altaz_needs_site(void **state)
     add_lonlat(r, 2, 0.5, 0.5);
     assert_int_equal(ops(f)->fill(f->state, &r->run, c), OFFBKG_EDATA);
     assert_host_error("run 4242: fov_alignment = altaz needs the site "
-                      "(GEOLON, GEOLAT), which the run lacks");
+                      "(GEOLON, GEOLAT in the EVENTS or obs-index header, "
+                      "or [model] site), which the run lacks");
     set_hess_site(r);
     r->run.mjdref_tt_day = NAN;
     assert_int_equal(ops(f)->fill(f->state, &r->run, c), OFFBKG_EDATA);
     assert_host_error("run 4242: fov_alignment = altaz needs the time "
-                      "reference (MJDREF), which the run lacks");
+                      "reference (MJDREFI + MJDREFF or MJDREF, and TIMESYS "
+                      "TT, UTC or TAI), which the run lacks");
     /* With exclusion regions it also needs the run's start and stop. */
     r->run.mjdref_tt_day = HESS_MJDREF;
     r->run.tstop_s = NAN;
@@ -1300,6 +1303,171 @@ static void test_model_3d_exclusion_altaz(void **state)
     free(r);
 }
 
+/* The excluded fraction of each pixel for run @p r between @p t0 and
+ * @p t1 (t0 = t1: the mask at that instant). */
+static double *altaz_mask(fixture_t *f, trun_t *r, double t0, double t1)
+{
+    offbkg_cube_t *c;
+    double *frac = malloc(3600 * sizeof *frac);
+
+    assert_non_null(frac);
+    r->run.tstart_s = t0;
+    r->run.tstop_s = t1;
+    c = cube_of(f, r);
+    assert_int_equal(c->n_cells, 20 * 3600);
+    for (size_t p = 0; p < 3600; p++)
+        frac[p] = 1 - c->exposure_s[p] / ONTIME;
+    offbkg_cube_free(c);
+    return frac;
+}
+
+/* The run-averaged ALTAZ mask of a region 3 deg out, near the zenith
+ * where the field turns fastest, against the mean of many instantaneous
+ * masks: the time slices (edge of the grid moving less than half a
+ * pixel in each) make it as good as the fine mean allows, and much
+ * better than one slice per degree of rotation (60 here). */
+static void test_model_3d_exclusion_altaz_slices(void **state)
+{
+    const kv_t altaz[] = { { "fov_alignment", "altaz" }, { NULL, NULL } };
+    fixture_t *f = *state;
+    const double t_mid = 1.0e8, half = 500;
+    const int n_fine = 1200, n_coarse = 60;
+    double ra, dec, err = 0, err_coarse = 0, area = 0;
+    double *run_mask, *fine, *coarse;
+    trun_t *r;
+
+    /* transit 2.5 deg north of the zenith at mid-run: the field turns by
+     * about 100 deg in the 1000 s */
+    offbkg_altaz_to_radec(87.5, 0, hess_utc(t_mid), HESS_LON, HESS_LAT, &ra,
+                          &dec);
+    r = trun_new(52, ra, dec);
+    set_hess_site(r);
+    trun_region_at(r, 3.0, 30, 0.3);
+    make(f, "3d", altaz);
+    run_mask = altaz_mask(f, r, t_mid - half, t_mid + half);
+    fine = calloc(3600, sizeof *fine);
+    coarse = calloc(3600, sizeof *coarse);
+    assert_non_null(fine);
+    assert_non_null(coarse);
+    for (int i = 0; i < n_fine; i++) {
+        double t = t_mid - half + 2 * half * (i + 0.5) / n_fine;
+        double *inst = altaz_mask(f, r, t, t);
+        for (size_t p = 0; p < 3600; p++)
+            fine[p] += inst[p] / n_fine;
+        free(inst);
+    }
+    for (int i = 0; i < n_coarse; i++) {
+        double t = t_mid - half + 2 * half * (i + 0.5) / n_coarse;
+        double *inst = altaz_mask(f, r, t, t);
+        for (size_t p = 0; p < 3600; p++)
+            coarse[p] += inst[p] / n_coarse;
+        free(inst);
+    }
+    for (size_t p = 0; p < 3600; p++) {
+        err = fmax(err, fabs(run_mask[p] - fine[p]));
+        err_coarse = fmax(err_coarse, fabs(coarse[p] - fine[p]));
+        area += run_mask[p] > 0;
+    }
+    printf("# ALTAZ mask near the zenith: %.0f pixels touched; largest "
+           "pixel difference to the mean of %d instants %.4f, with %d "
+           "slices %.4f\n", area, n_fine, err, n_coarse, err_coarse);
+    assert_true(area > 100);
+    if (!(err < 0.02 && err < 0.5 * err_coarse))
+        fail_msg("run mask off the fine time average by %g (60 slices: "
+                 "%g)", err, err_coarse);
+    free(run_mask);
+    free(fine);
+    free(coarse);
+    free(r);
+}
+
+/* [model] site is the last fallback: a run without a site uses it, a
+ * run with its own site ignores it; malformed sites are refused. */
+static void test_model_3d_altaz_config_site(void **state)
+{
+    const kv_t hess[] = { { "energy_edges_tev", "1, 10, 100" },
+                          { "detx_lo_deg", "-3.5" }, { "detx_hi_deg", "3.5" },
+                          { "detx_n", "7" }, { "dety_lo_deg", "-2.5" },
+                          { "dety_hi_deg", "2.5" }, { "dety_n", "5" },
+                          { "fov_alignment", "altaz" },
+                          { "site", "16.500222, -23.271778, 1835" },
+                          { NULL, NULL } };
+    const kv_t veritas[] = { { "energy_edges_tev", "1, 10, 100" },
+                           { "detx_lo_deg", "-3.5" },
+                           { "detx_hi_deg", "3.5" }, { "detx_n", "7" },
+                           { "dety_lo_deg", "-2.5" },
+                           { "dety_hi_deg", "2.5" }, { "dety_n", "5" },
+                           { "fov_alignment", "altaz" },
+                           { "site", "-110.952408, 31.674951" },
+                           { NULL, NULL } };
+    const kv_t one[] = { { "fov_alignment", "altaz" }, { "site", "16.5" },
+                         { NULL, NULL } };
+    const kv_t four[] = { { "fov_alignment", "altaz" },
+                          { "site", "16.5, -23.3, 1835, 1" },
+                          { NULL, NULL } };
+    const kv_t pole[] = { { "fov_alignment", "altaz" },
+                          { "site", "16.5, -90" }, { NULL, NULL } };
+    const kv_t radec[] = { { "site", "16.5, -23.3" }, { NULL, NULL } };
+    fixture_t *f = *state;
+    const double t0 = 1.0e8;
+    double ra, dec;
+    trun_t *r;
+    offbkg_cube_t *want, *got;
+
+    offbkg_altaz_to_radec(60, 150, hess_utc(t0), HESS_LON, HESS_LAT, &ra,
+                          &dec);
+    r = trun_new(32, ra, dec);
+    set_hess_site(r);
+    add_altaz(r, 2, t0, 1.2, 0);
+    add_altaz(r, 20, t0 + 900, 0.1, 2.0 / cos(60 * DEG));
+    add_altaz(r, 50, t0, -2.0, -3.0 / cos(58 * DEG));
+    make(f, "3d", grid_7x5_altaz);
+    want = cube_of(f, r);
+    assert_true(total_counts(want) == 3);
+
+    /* no site in the run: [model] site */
+    r->run.site_lon_deg = r->run.site_lat_deg = r->run.site_height_m = NAN;
+    make(f, "3d", hess);
+    got = cube_of(f, r);
+    for (size_t i = 0; i < want->n_cells; i++)
+        assert_true(got->counts[i] == want->counts[i]);
+    offbkg_cube_free(got);
+    /* another site: the events land elsewhere */
+    make(f, "3d", veritas);
+    got = cube_of(f, r);
+    {
+        size_t n_diff = 0;
+        for (size_t i = 0; i < want->n_cells; i++)
+            n_diff += got->counts[i] != want->counts[i];
+        assert_true(n_diff > 0);
+        /* 1.2 deg above the pointing seen from H.E.S.S.: (1.13, 0.40)
+         * from the VERITAS site */
+        assert_true(cell_7x5(got, 0, 4, 2) == 1);
+    }
+    offbkg_cube_free(got);
+    /* the run's own site wins over [model] site */
+    set_hess_site(r);
+    got = cube_of(f, r);
+    for (size_t i = 0; i < want->n_cells; i++)
+        assert_true(got->counts[i] == want->counts[i]);
+    offbkg_cube_free(got);
+    offbkg_cube_free(want);
+
+    assert_int_equal(try_make(f, "3d", one), OFFBKG_ECONFIG);
+    assert_host_error("site: expected longitude, latitude[, height], got 1 "
+                      "numbers");
+    assert_int_equal(try_make(f, "3d", four), OFFBKG_ECONFIG);
+    assert_host_error("site: expected longitude, latitude[, height], got 4 "
+                      "numbers");
+    assert_int_equal(try_make(f, "3d", pole), OFFBKG_ECONFIG);
+    assert_host_error("site: longitude 16.5 must be within +-360 deg and "
+                      "latitude -90 within +-90 deg (exclusive)");
+    make(f, "3d", radec);
+    assert_non_null(strstr(f->warnings, "site is used by fov_alignment = "
+                                        "altaz only"));
+    free(r);
+}
+
 static void test_model_3d_warns_square_cell(void **state)
 {
     fixture_t *f = *state;
@@ -1357,6 +1525,188 @@ static void test_model_3d_bad_configs(void **state)
     }
 }
 
+/* ------------------------------------------------------------------ */
+/* Bins by direct arithmetic: the same as the binary search on the     */
+/* angles, also for events within rounding of an edge                  */
+
+static const double edge_steps_deg[] = { 0, 1e-13, -1e-13, 1e-11, -1e-11,
+                                         1e-9, -1e-9, 1e-7, -1e-7, 1e-5 };
+#define N_STEPS (sizeof edge_steps_deg / sizeof edge_steps_deg[0])
+
+/* An energy at or next to edge @p k of @p e (n + 1 edges), by @p i. */
+static double energy_near(const double *e, size_t n, size_t i)
+{
+    static const double rel[] = { 0, 1e-15, -1e-15, 1e-9, -1e-9, 0.3 };
+    double v = e[i % (n + 1)] * (1 + rel[(i / (n + 1)) % 6]);
+    return v;
+}
+
+/* Counts of each cell computed here the exact way: binary search on the
+ * great-circle offset (2D) or on the offset-frame angles (3D). */
+static void expected_counts(const trun_t *r, const offbkg_cube_t *cube,
+                            double lon_sign, double *want)
+{
+    const offbkg_axis_t *ea = &cube->axes[0], *a1 = &cube->axes[1];
+    const offbkg_axis_t *a2 = &cube->axes[2];
+
+    memset(want, 0, cube->n_cells * sizeof *want);
+    for (size_t i = 0; i < r->run.n_events; i++) {
+        ptrdiff_t ie = offbkg_binning_find(ea->edges, ea->n_bins, r->e[i]);
+        ptrdiff_t j1, j2 = 0;
+        size_t cell;
+        if (cube->n_axes == 2) {
+            j1 = offbkg_binning_find(a1->edges, a1->n_bins,
+                                     offbkg_offset_frame_sep_deg(
+                                         &r->frame, r->ra[i], r->dec[i]));
+            cell = (size_t)ie * a1->n_bins + (size_t)j1;
+        } else {
+            double lon, lat;
+            offbkg_offset_frame_forward(&r->frame, r->ra[i], r->dec[i], &lon,
+                                        &lat);
+            j1 = offbkg_binning_find(a1->edges, a1->n_bins, lon_sign * lon);
+            j2 = offbkg_binning_find(a2->edges, a2->n_bins, lat);
+            cell = ((size_t)ie * a1->n_bins + (size_t)j1) * a2->n_bins
+                   + (size_t)j2;
+        }
+        if (ie >= 0 && j1 >= 0 && j2 >= 0)
+            want[cell]++;
+    }
+}
+
+static void assert_counts(const offbkg_cube_t *cube, const double *want)
+{
+    double total = 0;
+
+    for (size_t c = 0; c < cube->n_cells; c++) {
+        if (cube->counts[c] != want[c])
+            fail_msg("cell %zu: %g counts, want %g", c, cube->counts[c],
+                     want[c]);
+        total += want[c];
+    }
+    assert_true(total > 50);
+}
+
+static const kv_t wide_2d[] = {
+    { "offset_edges_deg", "0, 0.5, 1, 2, 30, 60, 89.9" },
+    { NULL, NULL }
+};
+
+/* Rings beyond 90 deg: no sin^2 lookup; the exact way throughout. */
+static const kv_t past_90_2d[] = {
+    { "offset_edges_deg", "0, 1, 45, 100, 170" },
+    { NULL, NULL }
+};
+
+static void check_2d_edges(fixture_t *f, const kv_t *config)
+{
+    static const double pnt[][2] = { { 359.8, -45 }, { CRAB_RA, CRAB_DEC },
+                                     { 10, 89.95 }, { 180, -89.9 } };
+    const offbkg_cube_t *axes;
+    offbkg_cube_t *empty;
+    trun_t *probe = trun_new(1, 0, 0);
+
+    make(f, "2d", config);
+    empty = cube_of(f, probe);
+    axes = empty;
+    for (size_t p = 0; p < sizeof pnt / sizeof pnt[0]; p++) {
+        trun_t *r = trun_new(2, pnt[p][0], pnt[p][1]);
+        const offbkg_axis_t *t = &axes->axes[1];
+        size_t i = 0;
+        double *want = malloc(axes->n_cells * sizeof *want);
+        assert_non_null(want);
+        for (size_t k = 0; k <= t->n_bins; k++)
+            for (size_t d = 0; d < N_STEPS; d++, i++) {
+                double th = t->edges[k] + edge_steps_deg[d];
+                if (th < 0 || r->run.n_events + 4 > MAX_EV)
+                    continue;
+                for (int phi = 0; phi < 360; phi += 97)
+                    trun_add_at(r, energy_near(axes->axes[0].edges,
+                                               axes->axes[0].n_bins, i + phi),
+                                th, phi);
+            }
+        offbkg_cube_t *cube = cube_of(f, r);
+        expected_counts(r, cube, 1, want);
+        assert_counts(cube, want);
+        offbkg_cube_free(cube);
+        free(want);
+        free(r);
+    }
+    offbkg_cube_free(empty);
+    free(probe);
+}
+
+static void test_model_2d_edges_exact(void **state)
+{
+    check_2d_edges(*state, NULL);
+}
+
+static void test_model_2d_edges_exact_wide(void **state)
+{
+    check_2d_edges(*state, wide_2d);
+}
+
+static void test_model_2d_edges_exact_past_90(void **state)
+{
+    check_2d_edges(*state, past_90_2d);
+}
+
+static void check_3d_edges(fixture_t *f, const kv_t *config, double sign)
+{
+    static const double pnt[][2] = { { 359.8, -45 }, { CRAB_RA, CRAB_DEC },
+                                     { 10, 89.95 } };
+    trun_t *probe = trun_new(1, 0, 0);
+    offbkg_cube_t *axes;
+
+    make(f, "3d", config);
+    axes = cube_of(f, probe);
+    for (size_t p = 0; p < sizeof pnt / sizeof pnt[0]; p++) {
+        trun_t *r = trun_new(2, pnt[p][0], pnt[p][1]);
+        const offbkg_axis_t *x = &axes->axes[1], *y = &axes->axes[2];
+        double *want = malloc(axes->n_cells * sizeof *want);
+        size_t i = 0;
+        assert_non_null(want);
+        /* Along every DETX edge, then every DETY edge, the other
+         * coordinate walking over the other axis's edges. */
+        for (int along = 0; along < 2; along++) {
+            const offbkg_axis_t *a = along == 0 ? x : y;
+            const offbkg_axis_t *b = along == 0 ? y : x;
+            for (size_t k = 0; k <= a->n_bins; k++)
+                for (size_t d = 0; d < N_STEPS; d++, i++) {
+                    double u = a->edges[k] + edge_steps_deg[d];
+                    double v = b->edges[(k * 7 + d) % (b->n_bins + 1)]
+                               + edge_steps_deg[(d + k) % N_STEPS];
+                    double e = energy_near(axes->axes[0].edges,
+                                           axes->axes[0].n_bins, i);
+                    if (r->run.n_events + 1 > MAX_EV)
+                        continue;
+                    /* DETX = sign x offset-frame longitude */
+                    if (along == 0)
+                        add_lonlat(r, e, u / sign, v);
+                    else
+                        add_lonlat(r, e, v / sign, u);
+                }
+        }
+        offbkg_cube_t *cube = cube_of(f, r);
+        expected_counts(r, cube, sign, want);
+        assert_counts(cube, want);
+        offbkg_cube_free(cube);
+        free(want);
+        free(r);
+    }
+    offbkg_cube_free(axes);
+    free(probe);
+}
+
+static void test_model_3d_edges_exact(void **state)
+{
+    check_3d_edges(*state, NULL, -1);
+}
+
+static void test_model_3d_edges_exact_gp10(void **state)
+{
+    check_3d_edges(*state, grid_7x5_gp10, 1);
+}
+
 #define FIXTURE_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1380,9 +1730,16 @@ int main(void)
         FIXTURE_TEST(test_model_3d_altaz_needs_site),
         FIXTURE_TEST(test_model_3d_exclusion_radec),
         FIXTURE_TEST(test_model_3d_exclusion_altaz),
+        FIXTURE_TEST(test_model_3d_altaz_config_site),
+        FIXTURE_TEST(test_model_3d_exclusion_altaz_slices),
         FIXTURE_TEST(test_model_3d_warns_square_cell),
         FIXTURE_TEST(test_model_3d_bad_configs),
         FIXTURE_TEST(test_model_3d_merge_bitwise),
+        FIXTURE_TEST(test_model_2d_edges_exact),
+        FIXTURE_TEST(test_model_2d_edges_exact_wide),
+        FIXTURE_TEST(test_model_2d_edges_exact_past_90),
+        FIXTURE_TEST(test_model_3d_edges_exact),
+        FIXTURE_TEST(test_model_3d_edges_exact_gp10),
     };
     const char *path = getenv("OFFBKG_PLUGIN_PATH");
 

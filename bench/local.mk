@@ -1,0 +1,19 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# make bench: the benchmark (README, "Performance"). Not part of make
+# check: it simulates stores of 2x10^7 events and takes minutes.
+EXTRA_PROGRAMS = bench/inflate_floor
+bench_inflate_floor_SOURCES = bench/inflate_floor.c
+bench_inflate_floor_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS)
+bench_inflate_floor_LDADD = $(ZLIB_LIBS)
+EXTRA_DIST += bench/run.sh bench/gammapy_2d.py
+CLEANFILES += bench/inflate_floor$(EXEEXT)
+
+# OFFBKG_BENCH_DIR (default bench-data in the build tree) keeps the
+# simulated stores between runs; OFFBKG_BENCH_SCALE=0.05 for a quick run.
+bench: bench/inflate_floor$(EXEEXT) offbkg$(EXEEXT) $(pkglib_LTLIBRARIES)
+	OFFBKG='$(abs_top_builddir)/offbkg' \
+	OFFBKG_PLUGIN_PATH='$(abs_top_builddir)/plugins' \
+	INFLATE_FLOOR='$(abs_top_builddir)/bench/inflate_floor$(EXEEXT)' \
+	OFFBKG_DR1="$${OFFBKG_DR1:-$(abs_top_srcdir)/../shared/data/hess-dl3-dr1}" \
+	$(SHELL) $(top_srcdir)/bench/run.sh
+.PHONY: bench

@@ -1,0 +1,198 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# The benchmark of offbkg (README, "Performance"): simulated stores of
+# 10^5 and 2x10^7 events in 100 and 1000 runs, plain and gzip, through
+# `offbkg run` with the 2D and the 3D model on 1 and all threads; the
+# H.E.S.S. DR1 store (gzip) against the floor (inflating its files fully
+# with zlib, bench/inflate_floor) and against the same job written with
+# gammapy 1.0 (bench/gammapy_2d.py). Whole-process wall time, the minimum
+# of OFFBKG_BENCH_REPEAT runs (the machine may be shared), and peak RSS.
+#
+# Environment:
+#   OFFBKG, INFLATE_FLOOR   the programs (make bench sets both)
+#   OFFBKG_BENCH_DIR        where the stores and outputs go (they are
+#                           kept and reused: simulating is the slow part)
+#   OFFBKG_BENCH_SCALE      events per run times this (default 1; 0.05
+#                           for a quick run)
+#   OFFBKG_BENCH_REPEAT     runs of each measurement (default 3)
+#   OFFBKG_DR1              the DR1 store (skipped when absent)
+#   OFFBKG_BENCH_PYTHON     a python3 with gammapy (default /usr/bin/python3)
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+offbkg=${OFFBKG:?set OFFBKG to the offbkg program}
+floor_prog=${INFLATE_FLOOR:?set INFLATE_FLOOR to bench/inflate_floor}
+dir=${OFFBKG_BENCH_DIR:-bench-data}
+scale=${OFFBKG_BENCH_SCALE:-1}
+repeat=${OFFBKG_BENCH_REPEAT:-3}
+dr1=${OFFBKG_DR1:-$here/../../shared/data/hess-dl3-dr1}
+python=${OFFBKG_BENCH_PYTHON:-/usr/bin/python3}
+cores=$(nproc)
+mkdir -p "$dir" || exit 1
+dir=$(cd "$dir" && pwd)
+results="$dir/results.txt"
+: >"$results"
+
+say() { printf '%s\n' "$*" >&2; }
+
+# measure NAME CMD...: run CMD $repeat times; "wall_s rss_kb cpu_s" of
+# the fastest run on stdout (cpu_s: user + system time of the process).
+measure() {
+    name=$1
+    shift
+    best=
+    for i in $(seq "$repeat"); do
+        if ! /usr/bin/time -f '%e %M %U %S' -o "$dir/time.out" "$@" \
+                >"$dir/cmd.out" 2>&1; then
+            say "bench: $name failed:"
+            cat "$dir/cmd.out" >&2
+            return 1
+        fi
+        line=$(tail -n 1 "$dir/time.out" | awk '{ print $1, $2, $3 + $4 }')
+        best=$(printf '%s\n%s\n' "$best" "$line" | awk 'NF == 3' \
+               | sort -g | head -n 1)
+    done
+    echo "$best"
+}
+
+# store NAME RUNS EVENTS_PER_RUN [--plain]: simulate once, then reuse.
+store() {
+    s="$dir/$1"
+    want="--runs $2 --events $3 --ontime 1500,1500 --seed 7 ${4:-}"
+    if [ "$(cat "$s.stamp" 2>/dev/null)" != "$want" ]; then
+        say "bench: simulating $1 ($want)"
+        rm -rf "$s" "$s.stamp"
+        # shellcheck disable=SC2086
+        "$offbkg" -q simulate "$s" $want || exit 1
+        echo "$want" >"$s.stamp"
+    fi
+}
+
+# ini STORE MODEL OUT: the INI of one job.
+ini() {
+    cat <<INI
+[datastore]
+path = $1
+[output]
+dir = $3
+overwrite = true
+[select]
+plugin = all
+[group]
+plugin = zenith
+[model]
+plugin = $2
+INI
+}
+
+# The event rows read, from the per-run lines of report.json.
+events_read() {
+    grep '"obs_id"' "$1/report.json" | grep -o '"events_read": [0-9]*' \
+        | awk '{ n += $2 } END { print n + 0 }'
+}
+
+# job LABEL STORE MODEL THREADS FLOOR_S: one row of the table.
+job() {
+    out="$dir/out-$1-$3-j$4"
+    ini "$2" "$3" "$out" >"$dir/job.ini"
+    m=$(measure "$1 $3 -j $4" "$offbkg" -q -j "$4" run "$dir/job.ini") \
+        || return 1
+    ev=$(events_read "$out")
+    echo "$1 $3 $4 $ev $m $5" | awk '{
+        printf "%-22s %-3s %2d %10d %8.2f %8.2f %7.0f", $1, $2, $3, $4, $5,
+               $4 / $5 / 1e6, $6 / 1024
+        if ($8 > 0) printf " %7.3f %6.2f", $8, $5 / $8; else printf " %7s %6s", "-", "-"
+        printf " %7.2f\n", $7 }' | tee -a "$results"
+}
+
+floor_of() {
+    m=$(measure "inflate floor" sh -c "ls $1/data/*.gz | '$floor_prog'") \
+        || exit 1
+    echo "$m" | awk '{ print $1 }'
+}
+
+say "bench: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $cores cores, $(uname -sr); load $(cut -d' ' -f1-3 /proc/loadavg); best of $repeat"
+# Events per run, scaled; at least 1000 (simulate's floor of the rate).
+per_run() {
+    awk -v n="$1" -v s="$scale" 'BEGIN { n *= s; printf "%d", n < 1000 ? 1000 : n }'
+}
+big=$(per_run 200000)
+mid=$(per_run 20000)
+small=1000
+store small-gz 100 $small &
+store small-plain 100 $small --plain &
+wait
+store r100-gz 100 "$big" &
+store r100-plain 100 "$big" --plain &
+wait
+store r1000-gz 1000 "$mid" &
+store r1000-plain 1000 "$mid" --plain &
+wait
+# 100 runs of the 1000-run store's size: for peak RSS against run count.
+store mid100-gz 100 "$mid"
+
+printf '%-22s %-3s %2s %10s %8s %8s %7s %7s %6s %7s\n' case mod j events \
+    wall_s Mev/s rss_MB floor_s ratio cpu_s | tee -a "$results"
+for s in small r100 r1000; do
+    fl=$(floor_of "$dir/$s-gz")
+    for model in 2d 3d; do
+        for j in 1 "$cores"; do
+            job "$s-plain" "$dir/$s-plain" $model "$j" 0 || exit 1
+            job "$s-gz" "$dir/$s-gz" $model "$j" "$fl" || exit 1
+        done
+    done
+done
+fl=$(floor_of "$dir/mid100-gz")
+job mid100-gz "$dir/mid100-gz" 3d "$cores" "$fl" || exit 1
+if [ -f "$dr1/obs-index.fits.gz" ]; then
+    fl=$(floor_of "$dr1")
+    for j in 1 "$cores"; do
+        job dr1-gz "$dr1" 2d "$j" "$fl" || exit 1
+    done
+    job dr1-gz "$dr1" 3d "$cores" "$fl" || exit 1
+    if "$python" -c 'import gammapy' >/dev/null 2>&1; then
+        m=$(measure gammapy "$python" "$here/gammapy_2d.py" "$dr1" \
+            "$dir/out-gammapy") || exit 1
+        echo "$m" | awk -v ev=1046156 -v fl="$fl" '{
+            printf "%-22s %-3s %2d %10d %8.2f %8.2f %7.0f %7.3f %6.2f %7.2f\n",
+                   "dr1-gz-gammapy1.0", "2d", 1, ev, $1, ev / $1 / 1e6,
+                   $2 / 1024, fl, $1 / fl, $3 }' | tee -a "$results"
+    else
+        say "bench: no gammapy in $python: the peer comparison is skipped"
+    fi
+else
+    say "bench: no DR1 store at $dr1: its rows are skipped"
+fi
+
+# The targets of issue 9, read off the table.
+awk -v cores="$cores" '
+    { row[$1 " " $2 " " $3] = $0; wall[$1 " " $2 " " $3] = $5
+      rate[$1 " " $2 " " $3] = $6; rss[$1 " " $2 " " $3] = $7
+      ratio[$1 " " $2 " " $3] = $9 }
+    function t(what, got, ok) { printf "%-58s %-12s %s\n", what, got, ok ? "met" : "NOT met" }
+    END {
+        print ""
+        if ("r100-plain 2d 1" in row)
+            t("2D, 1 thread, plain, large runs >= 30 Mev/s", rate["r100-plain 2d 1"], rate["r100-plain 2d 1"] >= 30)
+        if ("r100-plain 3d 1" in row)
+            t("3D, 1 thread, plain, large runs >= 15 Mev/s", rate["r100-plain 3d 1"], rate["r100-plain 3d 1"] >= 15)
+        if ("dr1-gz 2d 1" in row)
+            t("DR1 2D, 1 thread: wall / full-inflate floor <= 0.6", ratio["dr1-gz 2d 1"], ratio["dr1-gz 2d 1"] <= 0.6)
+        k = "r1000-plain 2d " cores
+        if (k in row) {
+            s = wall["r1000-plain 2d 1"] / wall[k]
+            t("1000 runs, 2D, " cores " threads vs 1: >= 1.8x", sprintf("%.2fx", s), s >= 1.8)
+        }
+        k = "r1000-gz 3d " cores
+        if ((k in row) && ("mid100-gz 3d " cores in row)) {
+            d = rss[k] / rss["mid100-gz 3d " cores] - 1
+            t("peak RSS, 3D, 1000 vs 100 runs of one size: within 10%", sprintf("%+.0f%%", 100 * d), d <= 0.1 && d >= -0.1)
+        }
+        k = "r100-gz 3d " cores
+        if (k in row)
+            t("peak RSS, default 3D, " cores " threads < 200 MB", rss[k] " MB", rss[k] < 200)
+        if (("dr1-gz-gammapy1.0 2d 1" in row) && ("dr1-gz 2d " cores in row)) {
+            s = wall["dr1-gz-gammapy1.0 2d 1"] / wall["dr1-gz 2d " cores]
+            t("DR1 2D, all cores, vs gammapy 1.0: >= 50x", sprintf("%.1fx", s), s >= 50)
+        }
+    }' "$results"

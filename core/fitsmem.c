@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * A FITS file's leading HDUs in memory (see fitsmem-private.h). FITS
+ * facts used: a header is 80-byte cards in 2880-byte blocks up to the
+ * END card; the data that follow are |BITPIX|/8 x GCOUNT x (PCOUNT +
+ * NAXIS1 x ... x NAXISn) bytes (NAXIS1 left out of the product for the
+ * random groups of a primary HDU whose NAXIS1 is 0), padded to whole
+ * blocks; NAXIS = 0 means no data. */
+#include <config.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "fitsmem-private.h"
+
+#define BLOCK 2880
+#define CARD 80
+/* Compressed bytes read at a time, and the first allocation. The file
+ * itself is read or inflated up to the next header to look at, never
+ * beyond the last HDU needed. */
+#define STEP ((size_t)1 << 17)
+/* A header longer than this is not an event file's; let cfitsio judge. */
+#define MAX_HEADER_BYTES ((size_t)BLOCK * 4096)
+#define MAX_NAME 72
+
+typedef struct scan {
+    size_t hdu;      /* offset of the next HDU to parse */
+    int primary;     /* it is the primary HDU */
+    unsigned found;  /* bit i: hdus[i] has been seen */
+    size_t end;      /* end of the last HDU needed; 0 until known */
+    size_t need;     /* bytes needed to go on, when scan asks for more */
+} scan_t;
+
+/* The integer value of @p card; 0 when it has none. */
+static int card_int(const unsigned char *card, long long *v)
+{
+    char text[CARD - 9];
+    char *end;
+
+    if (card[8] != '=' || card[9] != ' ')
+        return 0;
+    memcpy(text, card + 10, sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+    errno = 0;
+    *v = strtoll(text, &end, 10);
+    if (end == text || errno != 0)
+        return 0;
+    while (*end == ' ')
+        end++;
+    return *end == '\0' || *end == '/';
+}
+
+/* The string value of @p card, without quotes and trailing blanks. */
+static int card_string(const unsigned char *card, char out[MAX_NAME])
+{
+    size_t i = 10, n = 0;
+
+    if (card[8] != '=' || card[9] != ' ')
+        return 0;
+    while (i < CARD && card[i] == ' ')
+        i++;
+    if (i == CARD || card[i] != '\'')
+        return 0;
+    for (i++; i < CARD && n < MAX_NAME - 1; i++) {
+        if (card[i] == '\'') {
+            if (i + 1 < CARD && card[i + 1] == '\'') {
+                out[n++] = '\'';
+                i++;
+                continue;
+            }
+            break;
+        }
+        out[n++] = (char)card[i];
+    }
+    while (n > 0 && out[n - 1] == ' ')
+        n--;
+    out[n] = '\0';
+    return 1;
+}
+
+/* @p name equals @p want, case and surrounding blanks aside. */
+static int same_name(const char *name, const char *want)
+{
+    size_t n;
+
+    while (*want == ' ')
+        want++;
+    n = strlen(want);
+    while (n > 0 && want[n - 1] == ' ')
+        n--;
+    return strlen(name) == n && strncasecmp(name, want, n) == 0;
+}
+
+/* The keyword of @p card is @p key (blank-padded to 8). */
+static int is_key(const unsigned char *card, const char *key)
+{
+    size_t n = strlen(key);
+
+    if (memcmp(card, key, n) != 0)
+        return 0;
+    for (; n < 8; n++)
+        if (card[n] != ' ')
+            return 0;
+    return 1;
+}
+
+typedef struct hdu_info {
+    long long naxis, bitpix, pcount, gcount;
+    unsigned long long product;  /* of the NAXISn that count */
+    int matched;                 /* bit i: named hdus[i] */
+} hdu_info_t;
+
+/* One card of a header into @p h; -1 when it is not a header we can
+ * follow. */
+static int take_card(const unsigned char *card, int primary, hdu_info_t *h,
+                     const char *const *hdus, size_t n_hdus)
+{
+    char name[MAX_NAME];
+    long long v;
+
+    if (is_key(card, "BITPIX"))
+        return card_int(card, &h->bitpix) ? 0 : -1;
+    if (is_key(card, "NAXIS"))
+        return card_int(card, &h->naxis) && h->naxis >= 0 && h->naxis <= 999
+                   ? 0
+                   : -1;
+    if (is_key(card, "PCOUNT"))
+        return card_int(card, &h->pcount) && h->pcount >= 0 ? 0 : -1;
+    if (is_key(card, "GCOUNT"))
+        return card_int(card, &h->gcount) && h->gcount >= 0 ? 0 : -1;
+    if (memcmp(card, "NAXIS", 5) == 0 && isdigit(card[5])) {
+        if (!card_int(card, &v) || v < 0)
+            return -1;
+        /* Random groups: NAXIS1 = 0 in a primary HDU is no axis. */
+        if (primary && v == 0 && memcmp(card, "NAXIS1  ", 8) == 0)
+            return 0;
+        if (__builtin_mul_overflow(h->product, (unsigned long long)v,
+                                   &h->product))
+            return -1;
+        return 0;
+    }
+    if ((is_key(card, "EXTNAME") || is_key(card, "HDUNAME"))
+        && card_string(card, name))
+        for (size_t i = 0; i < n_hdus; i++)
+            if (same_name(name, hdus[i]))
+                h->matched |= 1u << i;
+    return 0;
+}
+
+/* Follow the headers in buf[0, have): 1 once the end of the last HDU
+ * needed is known (s->end), 0 when more bytes are needed, -1 for a
+ * header this reader does not follow. */
+static int scan(scan_t *s, const unsigned char *buf, size_t have,
+                const char *const *hdus, size_t n_hdus)
+{
+    const unsigned all = (1u << n_hdus) - 1;
+
+    for (;;) {
+        hdu_info_t h = { -1, 0, 0, 1, 1, 0 };
+        size_t p = s->hdu, c = p;
+        unsigned long long bytes;
+
+        s->need = p + BLOCK;
+        if (have < p + CARD)
+            return 0;
+        if (memcmp(buf + p, s->primary ? "SIMPLE  =" : "XTENSION=", 9) != 0)
+            return -1;
+        for (;; c += CARD) {
+            if (c + CARD > have) {
+                s->need = c + BLOCK;
+                return 0;
+            }
+            if (c - p >= MAX_HEADER_BYTES)
+                return -1;
+            if (is_key(buf + c, "END"))
+                break;
+            if (take_card(buf + c, s->primary, &h, hdus, n_hdus) != 0)
+                return -1;
+        }
+        if (h.naxis < 0 || (h.bitpix != 8 && h.bitpix != 16
+                            && h.bitpix != 32 && h.bitpix != 64
+                            && h.bitpix != -32 && h.bitpix != -64))
+            return -1;
+        bytes = 0;
+        if (h.naxis > 0
+            && (__builtin_add_overflow(h.product,
+                                       (unsigned long long)h.pcount, &bytes)
+                || __builtin_mul_overflow(bytes,
+                                          (unsigned long long)h.gcount
+                                              * (unsigned long long)(
+                                                  h.bitpix < 0 ? -h.bitpix
+                                                               : h.bitpix)
+                                              / 8,
+                                          &bytes)
+                || bytes > SIZE_MAX / 2))
+            return -1;
+        c += CARD;
+        s->hdu = p + (c - p + BLOCK - 1) / BLOCK * BLOCK
+                 + ((size_t)bytes + BLOCK - 1) / BLOCK * BLOCK;
+        s->primary = 0;
+        s->found |= (unsigned)h.matched;
+        if ((s->found & all) == all) {
+            s->end = s->hdu;
+            return 1;
+        }
+    }
+}
+
+/* Room for @p n bytes in @p m->buf. */
+static int reserve(offbkg_fitsmem_t *m, size_t n)
+{
+    size_t cap = m->cap > 0 ? m->cap : STEP;
+    void *p;
+
+    if (n <= m->cap)
+        return 0;
+    while (cap < n)
+        cap *= 2;
+    p = realloc(m->buf, cap);
+    if (p == NULL)
+        return -1;
+    m->buf = p;
+    m->cap = cap;
+    return 0;
+}
+
+typedef struct source {
+    int fd;
+    int gzip;
+    int eof;            /* the file is read to its end */
+    int stream_end;     /* gzip: the last member is inflated */
+    z_stream z;
+    unsigned char *in;  /* gzip: compressed bytes read */
+} source_t;
+
+/* Up to @p want more bytes of the (inflated) file at buf + *have; 0, or
+ * -1 on a read or inflate error or a truncated gzip stream. */
+static int pull(source_t *src, offbkg_fitsmem_t *m, size_t *have,
+                size_t want)
+{
+    unsigned char *out = (unsigned char *)m->buf + *have;
+
+    if (!src->gzip) {
+        while (want > 0 && !src->eof) {
+            ssize_t n = read(src->fd, out, want);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                return -1;
+            src->eof = n == 0;
+            out += n;
+            *have += (size_t)n;
+            want -= (size_t)n;
+        }
+        return 0;
+    }
+    src->z.next_out = out;
+    src->z.avail_out = (uInt)want;
+    while (src->z.avail_out > 0 && !src->stream_end) {
+        int rc;
+        if (src->z.avail_in == 0 && !src->eof) {
+            ssize_t n = read(src->fd, src->in, STEP);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                return -1;
+            src->eof = n == 0;
+            src->z.next_in = src->in;
+            src->z.avail_in = (uInt)n;
+        }
+        rc = inflate(&src->z, Z_NO_FLUSH);
+        if (rc == Z_STREAM_END) {
+            /* Another gzip member may follow. */
+            if (src->z.avail_in == 0 && !src->eof) {
+                ssize_t n = read(src->fd, src->in, STEP);
+                if (n < 0)
+                    return -1;
+                src->eof = n == 0;
+                src->z.next_in = src->in;
+                src->z.avail_in = (uInt)n;
+            }
+            if (src->z.avail_in == 0)
+                src->stream_end = 1;
+            else if (inflateReset(&src->z) != Z_OK)
+                return -1;
+        } else if (rc == Z_BUF_ERROR && src->eof && src->z.avail_in == 0) {
+            return -1; /* truncated */
+        } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+            return -1;
+        }
+    }
+    *have += want - src->z.avail_out;
+    return 0;
+}
+
+/* Read or inflate @p path up to the end of the HDUs needed (or all of
+ * it) into @p m; 0 or -1. */
+static int load(offbkg_fitsmem_t *m, source_t *src, const char *const *hdus,
+                size_t n_hdus)
+{
+    scan_t s = { 0, 1, 0, 0, 4 * BLOCK };
+    size_t have = 0;
+    int known = 0;
+
+    m->size = m->file_size = 0;
+    for (;;) {
+        int at_end = src->gzip ? src->stream_end : src->eof;
+        /* Up to the next header (or the end), not beyond. */
+        size_t to = known ? s.end : s.need > have + BLOCK ? s.need
+                                                          : have + BLOCK;
+        size_t want = to - have < ((size_t)1 << 30) ? to - have
+                                                    : (size_t)1 << 30;
+        if (known && have >= s.end) {
+            m->size = s.end;
+            return 0;
+        }
+        if (at_end) {
+            /* The whole file: cfitsio finds what is there, or says
+             * what is not. */
+            m->size = m->file_size = have;
+            return 0;
+        }
+        if (reserve(m, have + want) != 0 || pull(src, m, &have, want) != 0)
+            return -1;
+        if (!known) {
+            int r = scan(&s, m->buf, have, hdus, n_hdus);
+            if (r < 0)
+                return -1;
+            known = r == 1;
+        }
+    }
+}
+
+int offbkg_fitsmem_open(offbkg_fitsmem_t *m, const char *path,
+                        const char *const *hdus, size_t n_hdus,
+                        fitsfile **f)
+{
+    source_t src;
+    unsigned char magic[2];
+    int rc = -1, st = 0;
+
+    *f = NULL;
+    if (n_hdus == 0 || n_hdus > 16)
+        return -1;
+    memset(&src, 0, sizeof src);
+    src.fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (src.fd < 0)
+        return -1;
+    if (pread(src.fd, magic, 2, 0) == 2 && magic[0] == 0x1f
+        && magic[1] == 0x8b) {
+        src.gzip = 1;
+        if (m->in == NULL)
+            m->in = malloc(STEP);
+        src.in = m->in;
+        if (src.in == NULL || inflateInit2(&src.z, 15 + 16) != Z_OK) {
+            close(src.fd);
+            return -1;
+        }
+    }
+    if (load(m, &src, hdus, n_hdus) == 0 && m->size >= BLOCK
+        && fits_open_memfile(f, "offbkg-prefix.fits", READONLY, &m->buf,
+                             &m->size, 0, NULL, &st)
+               == 0)
+        rc = 0;
+    if (rc != 0) {
+        *f = NULL;
+        fits_clear_errmsg();
+    }
+    if (src.gzip)
+        inflateEnd(&src.z);
+    close(src.fd);
+    return rc;
+}
+
+void offbkg_fitsmem_free(offbkg_fitsmem_t *m)
+{
+    free(m->buf);
+    free(m->in);
+    memset(m, 0, sizeof *m);
+}
