@@ -162,8 +162,9 @@ static long long fits_logical_size(fitsfile *f, int *fst)
 }
 
 /* cfitsio does not report a failed write of its last buffers at close (a
- * full disk, a file size limit): check that the temporary file holds all
- * @p size bytes, inflated when it is compressed (zlib checks the CRC). */
+ * full disk, a file size limit): check that the temporary file holds at
+ * least the @p size bytes known before closing, in whole FITS blocks,
+ * inflated when it is compressed (zlib checks the CRC). */
 static int check_written(offbkg_ctx_t *ctx, const offbkg_output_t *out,
                          long long size)
 {
@@ -182,7 +183,9 @@ static int check_written(offbkg_ctx_t *ctx, const offbkg_output_t *out,
         struct stat st;
         got = stat(out->tmp_path, &st) == 0 ? (long long)st.st_size : -1;
     }
-    if (got != size)
+    /* The header may still grow at close (keywords written then), never
+     * shrink; and a whole FITS file is made of 2880-byte blocks. */
+    if (got < size || got % 2880 != 0)
         return offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot write: the "
                                 "file is incomplete (disk full or file size "
                                 "limit?)", out->final_path);
