@@ -187,8 +187,9 @@ static inline double be_value(const unsigned char *p, int is_double)
 /* Decode the rows straight from the file's bytes in memory, keeping the
  * good: one pass, no copy through cfitsio's buffers. -1 when the table
  * is not laid out for it (nothing read). */
-static int read_raw(fitsfile *f, const offbkg_fitsmem_t *mem,
-                    const int cols[4], double to_tev, offbkg_events_t *ev)
+static int read_raw(offbkg_ctx_t *ctx, fitsfile *f,
+                    const offbkg_fitsmem_t *mem, const int cols[4],
+                    double to_tev, offbkg_events_t *ev)
 {
     LONGLONG head, start, end;
     raw_col_t raw[4];
@@ -202,6 +203,9 @@ static int read_raw(fitsfile *f, const offbkg_fitsmem_t *mem,
         fits_clear_errmsg();
         return -1;
     }
+    /* n rows are in memory (checked above), so n is no damaged claim. */
+    if (reserve(ctx, ev, n) != OFFBKG_OK)
+        return -1;
     const unsigned char *row = (const unsigned char *)mem->buf + start;
     for (size_t i = 0; i < n; i++, row += row_bytes) {
         double e = be_value(row + raw[0].offset, raw[0].is_double);
@@ -245,7 +249,7 @@ static int read_rows(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
     int rc = reserve(ctx, ev, 1);   /* arrays never NULL, even when empty */
     if (rc != OFFBKG_OK)
         return rc;
-    if (mem != NULL && read_raw(f, mem, cols, to_tev, ev) == 0)
+    if (mem != NULL && read_raw(ctx, f, mem, cols, to_tev, ev) == 0)
         return OFFBKG_OK;
     if (chunk < 1024)
         chunk = 1024;
