@@ -20,6 +20,7 @@
 #include <zlib.h>
 
 #include "fitsmem-private.h"
+#include "input-private.h"
 
 #define BLOCK 2880
 #define CARD 80
@@ -30,8 +31,6 @@
 /* A header longer than this is not an event file's; let cfitsio judge. */
 #define MAX_HEADER_BYTES ((size_t)BLOCK * 4096)
 #define MAX_NAME 72
-/* deflate never inflates one byte into more than 1032. */
-#define DEFLATE_MAX_RATIO 1032.0
 
 typedef struct scan {
     size_t hdu;      /* offset of the next HDU to parse */
@@ -341,26 +340,6 @@ static int load(offbkg_fitsmem_t *m, source_t *src, const char *const *hdus,
     }
 }
 
-/* Whether the gzip trailer of @p fd (ISIZE: the inflated length modulo
- * 2^32) is one the compressed size can hold. A damaged one is left to
- * the caller's checks even though this reader never relies on it. */
-static int gzip_size_plausible(int fd)
-{
-    unsigned char tail[4];
-    struct stat sb;
-    double claimed;
-
-    if (fstat(fd, &sb) != 0 || sb.st_size < 18
-        || pread(fd, tail, 4, sb.st_size - 4) != 4)
-        return 0;
-    claimed = (double)((uint32_t)tail[0] | (uint32_t)tail[1] << 8
-                       | (uint32_t)tail[2] << 16 | (uint32_t)tail[3] << 24);
-    /* Below the compressed size: a file of more than 4 GiB, then. */
-    if (claimed < (double)sb.st_size)
-        claimed += 4294967296.0;
-    return claimed <= (double)sb.st_size * DEFLATE_MAX_RATIO;
-}
-
 int offbkg_fitsmem_open(offbkg_fitsmem_t *m, const char *path,
                         const char *const *hdus, size_t n_hdus,
                         fitsfile **f)
@@ -385,7 +364,12 @@ int offbkg_fitsmem_open(offbkg_fitsmem_t *m, const char *path,
     }
     if (pread(src.fd, magic, 2, 0) == 2 && magic[0] == 0x1f
         && magic[1] == 0x8b) {
-        if (!gzip_size_plausible(src.fd)) {
+        /* Too short for a gzip file, or a trailer the size cannot
+         * hold: left to the caller's checks, though this reader never
+         * relies on the trailer. */
+        if (sb.st_size < 18
+            || offbkg_gzip_implausible_size(src.fd, (long long)sb.st_size)
+                   != 0) {
             close(src.fd);
             return -1;
         }

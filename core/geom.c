@@ -50,13 +50,9 @@ void offbkg_offset_frame_forward(const offbkg_offset_frame_t *frame,
                                  double lon_deg, double lat_deg,
                                  double *lon_off_deg, double *lat_off_deg)
 {
-    double dlon = (lon_deg - frame->lon0_deg) * DEG_TO_RAD;
-    double lat = lat_deg * DEG_TO_RAD;
-    double cl = cos(lat), sl = sin(lat), cd = cos(dlon);
-    double x = frame->cos_lat0 * cl * cd + frame->sin_lat0 * sl;
-    double y = cl * sin(dlon);
-    double z = -frame->sin_lat0 * cl * cd + frame->cos_lat0 * sl;
+    double x, y, z;
 
+    offbkg_offset_frame_unit(frame, lon_deg, lat_deg, &x, &y, &z);
     *lon_off_deg = atan2(y, x) * RAD_TO_DEG;
     /* atan2 of the projection keeps precision where asin(z) loses it. */
     *lat_off_deg = atan2(z, hypot(x, y)) * RAD_TO_DEG;
@@ -65,13 +61,9 @@ void offbkg_offset_frame_forward(const offbkg_offset_frame_t *frame,
 double offbkg_offset_frame_sep_deg(const offbkg_offset_frame_t *frame,
                                    double lon_deg, double lat_deg)
 {
-    double dlon = (lon_deg - frame->lon0_deg) * DEG_TO_RAD;
-    double lat = lat_deg * DEG_TO_RAD;
-    double cl = cos(lat), sl = sin(lat), cd = cos(dlon);
-    double x = frame->cos_lat0 * cl * cd + frame->sin_lat0 * sl;
-    double y = cl * sin(dlon);
-    double z = -frame->sin_lat0 * cl * cd + frame->cos_lat0 * sl;
+    double x, y, z;
 
+    offbkg_offset_frame_unit(frame, lon_deg, lat_deg, &x, &y, &z);
     return atan2(hypot(y, z), x) * RAD_TO_DEG;
 }
 

@@ -9,6 +9,11 @@
 
 #include "ctx-private.h"
 
+/** The inflated length the trailer of a gzip file claims (open as @p fd,
+ *  @p size_bytes long) when deflate cannot produce that much from the
+ *  file's size, else 0 (also when it has no four bytes to read). */
+double offbkg_gzip_implausible_size(int fd, long long size_bytes);
+
 /** Open @p path read-only into *f. A gzip file that claims to inflate to
  *  more than deflate can produce from its size is refused as damaged
  *  (OFFBKG_EDATA); a cfitsio failure is OFFBKG_EFITS. Both name the file;

@@ -2,40 +2,48 @@
  * Opening input FITS files (see input-private.h). */
 #include <config.h>
 
+#include <fcntl.h>
 #include <stdint.h>
-#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "input-private.h"
 #include "output-private.h"
 
 /* deflate never inflates one byte into more than 1032. */
-#define DEFLATE_MAX_RATIO 1032
+#define DEFLATE_MAX_RATIO 1032.0
 
-/* 0 if @p path is not gzip or its trailer is plausible, else the length
- * cfitsio would allocate: the trailer's, plus 4 GiB when it is below the
- * compressed size (cfitsio then takes the file for one over 4 GiB). */
+double offbkg_gzip_implausible_size(int fd, long long size_bytes)
+{
+    unsigned char tail[4];
+    double claimed;
+
+    if (size_bytes < 4 || pread(fd, tail, 4, (off_t)size_bytes - 4) != 4)
+        return 0;
+    /* ISIZE, little-endian: the inflated length modulo 2^32. */
+    claimed = (double)((uint32_t)tail[0] | (uint32_t)tail[1] << 8
+                       | (uint32_t)tail[2] << 16 | (uint32_t)tail[3] << 24);
+    /* Below the compressed size: cfitsio takes it for a file of more
+     * than 4 GiB. */
+    if (claimed < (double)size_bytes)
+        claimed += 4294967296.0;
+    return claimed <= (double)size_bytes * DEFLATE_MAX_RATIO ? 0 : claimed;
+}
+
+/* offbkg_gzip_implausible_size of @p path if it is a gzip file, else 0. */
 static double implausible_gzip_size(const char *path)
 {
-    FILE *fp = fopen(path, "rb");
-    unsigned char magic[2], tail[4];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    unsigned char magic[2];
+    struct stat sb;
     double claimed = 0;
-    long size;
 
-    if (fp == NULL)
+    if (fd < 0)
         return 0;
-    if (fread(magic, 1, 2, fp) == 2 && magic[0] == 0x1f && magic[1] == 0x8b
-        && fseek(fp, -4, SEEK_END) == 0 && (size = ftell(fp) + 4) > 0
-        && fread(tail, 1, 4, fp) == 4) {
-        /* ISIZE, little-endian: the inflated length modulo 2^32. */
-        claimed = (double)((uint32_t)tail[0] | (uint32_t)tail[1] << 8
-                           | (uint32_t)tail[2] << 16
-                           | (uint32_t)tail[3] << 24);
-        if (claimed < (double)size)
-            claimed += 4294967296.0;
-        if (claimed <= (double)size * DEFLATE_MAX_RATIO)
-            claimed = 0;
-    }
-    fclose(fp);
+    if (fstat(fd, &sb) == 0 && pread(fd, magic, 2, 0) == 2
+        && magic[0] == 0x1f && magic[1] == 0x8b)
+        claimed = offbkg_gzip_implausible_size(fd, (long long)sb.st_size);
+    close(fd);
     return claimed;
 }
 

@@ -6,6 +6,8 @@
 #ifndef OFFBKG_GEOM_H
 #define OFFBKG_GEOM_H
 
+#include <math.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -31,6 +33,23 @@ typedef struct offbkg_offset_frame {
 
 void offbkg_offset_frame_init(offbkg_offset_frame_t *frame, double lon0_deg,
                               double lat0_deg);
+
+/** The unit vector of (lon, lat) in the offset frame: *x toward the
+ *  origin, *y toward increasing lon, *z toward increasing lat. Inline,
+ *  for event loops; the offset-frame functions below are built on it. */
+static inline void offbkg_offset_frame_unit(const offbkg_offset_frame_t *frame,
+                                            double lon_deg, double lat_deg,
+                                            double *x, double *y, double *z)
+{
+    const double deg_to_rad = 3.14159265358979323846 / 180.0;
+    double dlon = (lon_deg - frame->lon0_deg) * deg_to_rad;
+    double lat = lat_deg * deg_to_rad;
+    double cl = cos(lat), sl = sin(lat), cd = cos(dlon);
+
+    *x = frame->cos_lat0 * cl * cd + frame->sin_lat0 * sl;
+    *y = cl * sin(dlon);
+    *z = -frame->sin_lat0 * cl * cd + frame->cos_lat0 * sl;
+}
 
 /** Spherical offset-frame coordinates of (lon, lat). lon_off grows toward
  *  increasing lon (east for RA/Dec). The GADF FoV longitude is -lon_off

@@ -56,12 +56,8 @@ static inline int rb_pixel(const rb_lookup_t *l,
 
     *cos_offset = NAN;
     if (l->fast) {
-        double dlon = (ra - f->lon0_deg) * RB_DEG_TO_RAD;
-        double la = dec * RB_DEG_TO_RAD;
-        double cl = cos(la), sl = sin(la), cd = cos(dlon);
-        double x = f->cos_lat0 * cl * cd + f->sin_lat0 * sl;
-        double y = cl * sin(dlon);
-        double z = -f->sin_lat0 * cl * cd + f->cos_lat0 * sl;
+        double x, y, z;
+        offbkg_offset_frame_unit(f, ra, dec, &x, &y, &z);
         *cos_offset = x;
         if (x > 0) {
             jx = bl_find_guarded(&l->lon.table, l->lon.guard,

@@ -89,7 +89,6 @@ partial_files() {
 check() {
     got=$status
     ok $(test "$got" -eq "$2"; echo $?) "$1: $3 (exit $got, want $2)"
-    [ "$got" -eq "$2" ] || echo "$err" | sed 's/^/# stderr: /' | head -40
     new=$( (cd "$C/store" && find . -type f -exec sha256sum {} + | sort) \
            | diff "$C/sums" - >/dev/null && echo same)
     ok $(test "$new" = same; echo $?) "$1: the inputs are unchanged"
@@ -113,6 +112,7 @@ find_unprivileged() {
 
 # run_unprivileged ARGS...: run_offbkg as $unpriv.
 run_unprivileged() {
+    tap_last_cmd="$* (as $unpriv)"
     $unpriv ${OFFBKG_WRAPPER:-} "$OFFBKG" "$@" >"$T/out" 2>"$T/err"
     status=$?
     out=$(cat "$T/out")

@@ -45,9 +45,11 @@ seal
 failures=0 whole=0 fits_at=
 for blocks in 1 4 8 12 16 20 24 32 48 64 96 128 256 512 1024 4096; do
     rm -rf "$C/out"
+    tap_last_cmd="-q run $C/run.ini (ulimit -f $blocks)"
     (ulimit -f "$blocks" && exec ${OFFBKG_WRAPPER:-} "$OFFBKG" -q run \
         "$C/run.ini" >"$T/out" 2>"$T/err")
     status=$?
+    out=$(cat "$T/out")
     err=$(cat "$T/err")
     bad=$(partial_files "$C/out")
     if [ "$status" -eq 1 ] && echo "$err" | grep -q "cannot"; then

@@ -32,6 +32,7 @@ interrupt() {
     run2="$C/store/data/run_000002.fits"
     mv "$run2" "$C/run2.fits"
     mkfifo "$run2"
+    tap_last_cmd="-j 1 run $C/run.ini (in the background, SIG$2)"
     ${OFFBKG_WRAPPER:-} "$OFFBKG" -j 1 run "$C/run.ini" >"$T/out" 2>"$T/err" &
     pid=$!
     if blocked $pid; then
@@ -53,6 +54,7 @@ interrupt() {
     status=$?
     kill $writer 2>/dev/null
     wait $writer 2>/dev/null
+    out=$(cat "$T/out")
     err=$(cat "$T/err")
     ok $reached "$1: offbkg reached run 2 (blocked on its named pipe)"
     check "$1" "$3" "SIG$2 mid-run stops offbkg, which dies of it"

@@ -30,6 +30,9 @@ OFFBKG=/bin/true
 T=$tap_tmp
 make_=${KIT_MAKE:-make}
 cc_=${KIT_CC:-cc}
+# The build's LDFLAGS: with --enable-sanitizers, liboffbkg needs the
+# sanitizer runtimes in every program that links it.
+ldflags_=${KIT_LDFLAGS:-}
 
 # ---------------------------------------------------------------------------
 # The installation
@@ -117,7 +120,7 @@ if command -v c++ >/dev/null 2>&1; then
     printf '#include <offbkg/offbkg.h>\nint main() { return offbkg_version() == 0; }\n' \
         >"$T/h.cc"
     c++ -std=c++11 -Wall -Wextra -Werror $($pc --cflags offbkg) \
-        -o "$T/hcc" "$T/h.cc" -Wl,-rpath,"$($pc --variable=libdir offbkg)" \
+        -o "$T/hcc" "$T/h.cc" $ldflags_ -Wl,-rpath,"$($pc --variable=libdir offbkg)" \
         $($pc --libs offbkg) 2>"$T/h.err" \
         && "$T/hcc"
     st=$?
@@ -137,7 +140,8 @@ ok $(cmp -s "$ex/group_azimuth.c" "$top_srcdir/doc/examples/plugin/group_azimuth
      echo $?) "the example is installed in docdir/examples/plugin"
 kit_make() {
     $make_ -C "$ex" PKG_CONFIG="$pc" CC="$cc_" \
-        CFLAGS="-std=c11 -O2 -g -pedantic -Wall -Wextra -Werror" "$@" \
+        CFLAGS="-std=c11 -O2 -g -pedantic -Wall -Wextra -Werror" \
+        LDFLAGS="$ldflags_" "$@" \
         >"$T/make.log" 2>&1
     st=$?
     [ $st -eq 0 ] || sed 's/^/# /' "$T/make.log"

@@ -6,7 +6,9 @@ tap_failed=0
 
 tap_plan() { echo "1..$1"; }
 
-# ok STATUS DESCRIPTION: STATUS 0 is a pass.
+# ok STATUS DESCRIPTION: STATUS 0 is a pass. A failure also shows the
+# last run_offbkg (its command, exit status, stdout and stderr), so that
+# a failure seen once, on a busy machine, can still be explained.
 ok() {
     tap_n=$((tap_n + 1))
     if [ "$1" -eq 0 ]; then
@@ -14,12 +16,18 @@ ok() {
     else
         echo "not ok $tap_n - $2"
         tap_failed=$((tap_failed + 1))
+        if [ -n "${tap_last_cmd:-}" ]; then
+            echo "# last run: offbkg $tap_last_cmd (exit $status)"
+            printf '%s\n' "$out" | head -20 | sed 's/^/# stdout: /'
+            printf '%s\n' "$err" | head -20 | sed 's/^/# stderr: /'
+        fi
     fi
 }
 
 # run_offbkg ARGS...: runs $OFFBKG (under $OFFBKG_WRAPPER, e.g. valgrind,
 # if set), sets $out, $err and $status.
 run_offbkg() {
+    tap_last_cmd="$*"
     ${OFFBKG_WRAPPER:-} "$OFFBKG" "$@" >"$tap_tmp/out" 2>"$tap_tmp/err"
     status=$?
     out=$(cat "$tap_tmp/out")
