@@ -19,6 +19,7 @@
 
 #include "bkg_io-private.h"
 #include "ctx-private.h"
+#include "input-private.h"
 #include "output-private.h"
 
 #define BKG_UNIT "s-1 MeV-1 sr-1"
@@ -1017,8 +1018,8 @@ int offbkg_bkg_read(offbkg_ctx_t *ctx, const char *path, offbkg_cube_t **out)
     if (path == NULL || out == NULL)
         return offbkg_error_set(ctx, OFFBKG_EINVAL, "background model: no "
                                 "file name or no output");
-    if (fits_open_file(&f, path, READONLY, &st) != 0)
-        return offbkg_fits_error(ctx, st, "%s: cannot open", path);
+    if ((status = offbkg_fits_open_input(ctx, path, &f)) != OFFBKG_OK)
+        return offbkg_error_push(ctx, status, "cannot open the model");
     status = find_model_hdu(ctx, f, path);
     if (status == OFFBKG_OK)
         status = read_model(ctx, f, path, &c);

@@ -14,6 +14,7 @@
 #include <offbkg/geom.h>
 
 #include "exclude-private.h"
+#include "input-private.h"
 #include "output-private.h"
 #include "table-private.h"
 
@@ -129,8 +130,8 @@ static int load_fits(offbkg_ctx_t *ctx, const char *path, offbkg_regions_t *r)
     offbkg_table_t t = { 0 };
     int st = 0, rc;
 
-    if (fits_open_file(&f, path, READONLY, &st) != 0)
-        return offbkg_fits_error(ctx, st, "%s", path);
+    if ((rc = offbkg_fits_open_input(ctx, path, &f)) != OFFBKG_OK)
+        return rc;
     if (!offbkg_fits_find_table(f, needed, NULL)) {
         fits_close_file(f, &st);
         return offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: no table with RA, "

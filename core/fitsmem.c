@@ -113,6 +113,20 @@ static int is_key(const unsigned char *card, const char *key)
     return 1;
 }
 
+/* A TTYPEn card whose value is not a quoted string, as FITS requires:
+ * cfitsio (4.2) copies such a value unchecked into its 70-byte column
+ * name, and a 70-character one overflows it. */
+static int card_unsafe(const unsigned char *card)
+{
+    size_t i = 10;
+
+    if (memcmp(card, "TTYPE", 5) != 0 || card[8] != '=')
+        return 0;
+    while (i < CARD && card[i] == ' ')
+        i++;
+    return i < CARD && card[i] != '\'';
+}
+
 typedef struct hdu_info {
     long long naxis, bitpix, pcount, gcount;
     unsigned long long product;  /* of the NAXISn that count */
@@ -156,6 +170,30 @@ static int take_card(const unsigned char *card, int primary, hdu_info_t *h,
     return 0;
 }
 
+/* The data bytes the header @p h describes, unpadded; -1 when they
+ * cannot be worked out. */
+static int hdu_data_bytes(const hdu_info_t *h, unsigned long long *bytes)
+{
+    unsigned long long width;
+
+    if (h->naxis < 0
+        || (h->bitpix != 8 && h->bitpix != 16 && h->bitpix != 32
+            && h->bitpix != 64 && h->bitpix != -32 && h->bitpix != -64))
+        return -1;
+    *bytes = 0;
+    if (h->naxis == 0)
+        return 0;
+    width = (unsigned long long)(h->bitpix < 0 ? -h->bitpix : h->bitpix) / 8;
+    if (__builtin_add_overflow(h->product, (unsigned long long)h->pcount,
+                               bytes)
+        || __builtin_mul_overflow(*bytes,
+                                  (unsigned long long)h->gcount * width,
+                                  bytes)
+        || *bytes > SIZE_MAX / 2)
+        return -1;
+    return 0;
+}
+
 /* Follow the headers in buf[0, have): 1 once the end of the last HDU
  * needed is known (s->end), 0 when more bytes are needed, -1 for a
  * header this reader does not follow. */
@@ -183,25 +221,11 @@ static int scan(scan_t *s, const unsigned char *buf, size_t have,
                 return -1;
             if (is_key(buf + c, "END"))
                 break;
-            if (take_card(buf + c, s->primary, &h, hdus, n_hdus) != 0)
+            if (card_unsafe(buf + c)
+                || take_card(buf + c, s->primary, &h, hdus, n_hdus) != 0)
                 return -1;
         }
-        if (h.naxis < 0 || (h.bitpix != 8 && h.bitpix != 16
-                            && h.bitpix != 32 && h.bitpix != 64
-                            && h.bitpix != -32 && h.bitpix != -64))
-            return -1;
-        bytes = 0;
-        if (h.naxis > 0
-            && (__builtin_add_overflow(h.product,
-                                       (unsigned long long)h.pcount, &bytes)
-                || __builtin_mul_overflow(bytes,
-                                          (unsigned long long)h.gcount
-                                              * (unsigned long long)(
-                                                  h.bitpix < 0 ? -h.bitpix
-                                                               : h.bitpix)
-                                              / 8,
-                                          &bytes)
-                || bytes > SIZE_MAX / 2))
+        if (hdu_data_bytes(&h, &bytes) != 0)
             return -1;
         c += CARD;
         s->hdu = p + (c - p + BLOCK - 1) / BLOCK * BLOCK
@@ -242,12 +266,12 @@ typedef struct source {
     unsigned char *in;  /* gzip: compressed bytes read */
 } source_t;
 
-/* Up to @p want more bytes of the (inflated) file at buf + *have; 0, or
- * -1 on a read or inflate error or a truncated gzip stream. */
-static int pull(source_t *src, offbkg_fitsmem_t *m, size_t *have,
-                size_t want)
+/* Up to @p want more bytes of the (inflated) file into @p out, adding
+ * the count to *have; 0, or -1 on a read or inflate error or a
+ * truncated gzip stream. */
+static int pull(source_t *src, unsigned char *out, size_t want,
+                size_t *have)
 {
-    unsigned char *out = (unsigned char *)m->buf + *have;
 
     if (!src->gzip) {
         while (want > 0 && !src->eof) {
@@ -329,7 +353,8 @@ static int load(offbkg_fitsmem_t *m, source_t *src, const char *const *hdus,
             m->size = m->file_size = have;
             return 0;
         }
-        if (reserve(m, have + want) != 0 || pull(src, m, &have, want) != 0)
+        if (reserve(m, have + want) != 0
+            || pull(src, (unsigned char *)m->buf + have, want, &have) != 0)
             return -1;
         if (!known) {
             int r = scan(&s, m->buf, have, hdus, n_hdus);
@@ -340,49 +365,69 @@ static int load(offbkg_fitsmem_t *m, source_t *src, const char *const *hdus,
     }
 }
 
+/* Open @p path as a source: plain, or gzip with a trailer its size can
+ * hold (*in: the compressed-bytes buffer, allocated on first use);
+ * *size_bytes is the file's size. 0 or -1. */
+static int source_open(source_t *src, const char *path, unsigned char **in,
+                       long long *size_bytes)
+{
+    unsigned char magic[2];
+    struct stat sb;
+
+    memset(src, 0, sizeof *src);
+    src->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (src->fd < 0)
+        return -1;
+    if (fstat(src->fd, &sb) != 0) {
+        close(src->fd);
+        return -1;
+    }
+    *size_bytes = (long long)sb.st_size;
+    if (pread(src->fd, magic, 2, 0) != 2 || magic[0] != 0x1f
+        || magic[1] != 0x8b)
+        return 0;
+    /* Too short for a gzip file, or a trailer the size cannot hold: left
+     * to the caller's checks, though this reader never relies on the
+     * trailer. */
+    if (*size_bytes < 18
+        || offbkg_gzip_implausible_size(src->fd, *size_bytes) != 0) {
+        close(src->fd);
+        return -1;
+    }
+    src->gzip = 1;
+    if (*in == NULL)
+        *in = malloc(STEP);
+    src->in = *in;
+    if (src->in == NULL || inflateInit2(&src->z, 15 + 16) != Z_OK) {
+        close(src->fd);
+        return -1;
+    }
+    return 0;
+}
+
+static void source_close(source_t *src)
+{
+    if (src->gzip)
+        inflateEnd(&src->z);
+    close(src->fd);
+}
+
 int offbkg_fitsmem_open(offbkg_fitsmem_t *m, const char *path,
                         const char *const *hdus, size_t n_hdus,
                         fitsfile **f)
 {
     source_t src;
-    unsigned char magic[2];
+    long long size_bytes;
     int rc = -1, st = 0;
 
     *f = NULL;
-    if (n_hdus == 0 || n_hdus > 16)
+    if (n_hdus == 0 || n_hdus > 16
+        || source_open(&src, path, &m->in, &size_bytes) != 0)
         return -1;
-    memset(&src, 0, sizeof src);
-    src.fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (src.fd < 0)
-        return -1;
-    struct stat sb;
     /* A plain FITS file is whole 2880-byte blocks; one that is not was
      * cut short, maybe inside an HDU we read: let cfitsio say where. */
-    if (fstat(src.fd, &sb) != 0) {
-        close(src.fd);
-        return -1;
-    }
-    if (pread(src.fd, magic, 2, 0) == 2 && magic[0] == 0x1f
-        && magic[1] == 0x8b) {
-        /* Too short for a gzip file, or a trailer the size cannot
-         * hold: left to the caller's checks, though this reader never
-         * relies on the trailer. */
-        if (sb.st_size < 18
-            || offbkg_gzip_implausible_size(src.fd, (long long)sb.st_size)
-                   != 0) {
-            close(src.fd);
-            return -1;
-        }
-        src.gzip = 1;
-        if (m->in == NULL)
-            m->in = malloc(STEP);
-        src.in = m->in;
-        if (src.in == NULL || inflateInit2(&src.z, 15 + 16) != Z_OK) {
-            close(src.fd);
-            return -1;
-        }
-    } else if (sb.st_size % BLOCK != 0) {
-        close(src.fd);
+    if (!src.gzip && size_bytes % BLOCK != 0) {
+        source_close(&src);
         return -1;
     }
     if (load(m, &src, hdus, n_hdus) == 0 && m->size >= BLOCK
@@ -394,10 +439,81 @@ int offbkg_fitsmem_open(offbkg_fitsmem_t *m, const char *path,
         *f = NULL;
         fits_clear_errmsg();
     }
-    if (src.gzip)
-        inflateEnd(&src.z);
-    close(src.fd);
+    source_close(&src);
     return rc;
+}
+
+/* Skip @p bytes of @p src, reading through @p buf (STEP bytes); 0 or
+ * -1 when the file ends first. */
+static int skip(source_t *src, unsigned char *buf, unsigned long long bytes)
+{
+    if (!src->gzip)
+        return lseek(src->fd, (off_t)bytes, SEEK_CUR) < 0 ? -1 : 0;
+    while (bytes > 0) {
+        size_t have = 0, want = bytes < STEP ? (size_t)bytes : STEP;
+        if (pull(src, buf, want, &have) != 0 || have < want)
+            return -1;
+        bytes -= want;
+    }
+    return 0;
+}
+
+int offbkg_fits_find_unsafe_card(const char *path, long *hdu_num,
+                                 char key[9])
+{
+    source_t src;
+    unsigned char *in = NULL, *buf = malloc(STEP);
+    long long size_bytes;
+    int found = 0, stop = 0;
+
+    if (buf == NULL || source_open(&src, path, &in, &size_bytes) != 0) {
+        free(buf);
+        free(in);
+        return 0;
+    }
+    /* Header after header, to the end of the file or the first header
+     * that cannot be followed (cfitsio stops there too). */
+    for (long hdu = 1; !found && !stop; hdu++) {
+        hdu_info_t h = { -1, 0, 0, 1, 1, 0 };
+        unsigned long long bytes;
+        size_t header_bytes = 0;
+        int end = 0;
+
+        while (!end && !found && !stop) {
+            size_t have = 0;
+            if (pull(&src, buf, BLOCK, &have) != 0 || have < BLOCK
+                || header_bytes >= MAX_HEADER_BYTES
+                || (header_bytes == 0
+                    && memcmp(buf, hdu == 1 ? "SIMPLE  =" : "XTENSION=", 9)
+                           != 0)) {
+                stop = 1;
+                break;
+            }
+            for (size_t c = 0; c < BLOCK && !end && !stop; c += CARD) {
+                if (is_key(buf + c, "END")) {
+                    end = 1;
+                } else if (card_unsafe(buf + c)) {
+                    found = 1;
+                    *hdu_num = hdu;
+                    memcpy(key, buf + c, 8);
+                    key[8] = '\0';
+                    key[strcspn(key, " ")] = '\0';
+                    break;
+                } else if (take_card(buf + c, hdu == 1, &h, NULL, 0) != 0) {
+                    stop = 1;
+                }
+            }
+            header_bytes += BLOCK;
+        }
+        if (!found && !stop
+            && (hdu_data_bytes(&h, &bytes) != 0
+                || skip(&src, buf, (bytes + BLOCK - 1) / BLOCK * BLOCK) != 0))
+            stop = 1;
+    }
+    source_close(&src);
+    free(buf);
+    free(in);
+    return found;
 }
 
 void offbkg_fitsmem_free(offbkg_fitsmem_t *m)

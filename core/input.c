@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fitsmem-private.h"
 #include "input-private.h"
 #include "output-private.h"
 
@@ -52,6 +53,8 @@ int offbkg_fits_open_input(offbkg_ctx_t *ctx, const char *path,
 {
     int st = 0;
     double claimed = implausible_gzip_size(path);
+    long hdu_num;
+    char key[9];
 
     *f = NULL;
     if (claimed != 0)
@@ -59,6 +62,10 @@ int offbkg_fits_open_input(offbkg_ctx_t *ctx, const char *path,
                                 "(its trailer gives an inflated size of %.0f "
                                 "bytes, more than it can hold)", path,
                                 claimed);
+    if (offbkg_fits_find_unsafe_card(path, &hdu_num, key))
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: damaged header: "
+                                "HDU %ld: the value of %s is not a quoted "
+                                "string", path, hdu_num, key);
     if (fits_open_file(f, path, READONLY, &st) != 0) {
         *f = NULL;
         return offbkg_fits_error(ctx, st, "%s", path);

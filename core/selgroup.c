@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "host-private.h"
+#include "input-private.h"
 #include "output-private.h"
 #include "selgroup-private.h"
 
@@ -600,9 +601,8 @@ static int read_fits_table(offbkg_ctx_t *ctx, const char *path,
     fitsfile *f = NULL;
     int st = 0, rc;
 
-    if (fits_open_file(&f, path, READONLY, &st) != 0)
-        return offbkg_fits_error(ctx, st, "%s (run 'offbkg group' first)",
-                                 path);
+    if ((rc = offbkg_fits_open_input(ctx, path, &f)) != OFFBKG_OK)
+        return offbkg_error_push(ctx, rc, "run 'offbkg group' first");
     if (!offbkg_fits_find_table(f, needed, NULL)) {
         fits_close_file(f, &st);
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: no table with a %s "

@@ -54,6 +54,32 @@ fresh trunc_fits
 truncate -s 20000 "$C/store/$plain"
 skipped trunc_fits 2 ".*run_000002.fits: " "a truncated FITS run file"
 
+# TTYPE1 of EVENTS (the first table) as 70 unquoted characters: cfitsio
+# 4.2 copies it into a 70-byte field and aborts (found by fuzz_events).
+# long_ttype FILE: that damage, in place, plain or gzip.
+long_ttype() {
+    case $1 in
+    *.gz) gzip -dc "$1" >"$C/plain.fits" ;;
+    *) cp "$1" "$C/plain.fits" ;;
+    esac
+    at=$(grep -abo "TTYPE1  = " "$C/plain.fits" | head -1 | cut -d: -f1)
+    printf '%070d' 0 | tr 0 X \
+        | dd of="$C/plain.fits" bs=1 seek=$((at + 10)) conv=notrunc 2>/dev/null
+    case $1 in
+    *.gz) gzip -c "$C/plain.fits" >"$1" ;;
+    *) cp "$C/plain.fits" "$1" ;;
+    esac
+    rm -f "$C/plain.fits"
+}
+fresh long_ttype
+long_ttype "$C/store/$plain"
+skipped long_ttype 2 ".*run_000002.fits: damaged header: HDU 2: the value of TTYPE1 is not a quoted string" \
+    "a plain run file whose TTYPE1 is 70 unquoted characters"
+fresh long_ttype_gz
+long_ttype "$C/store/$gz"
+skipped long_ttype_gz 1 ".*run_000001.fits.gz: damaged header: HDU 2: the value of TTYPE1 is not a quoted string" \
+    "a gzip run file whose TTYPE1 is 70 unquoted characters"
+
 fresh no_events
 damage "$C/store/$plain" delete-hdu EVENTS
 skipped no_events 2 ".*run_000002.fits: no HDU named events" \
