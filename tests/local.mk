@@ -232,7 +232,21 @@ KIT_ENVIRONMENT = KIT_TOP_BUILDDIR='$(abs_top_builddir)'; \
 	export KIT_TOP_BUILDDIR KIT_PREFIX KIT_EXEC_PREFIX KIT_BINDIR \
 	KIT_LIBDIR KIT_INCLUDEDIR KIT_MANDIR KIT_DOCDIR KIT_PKGCONFIGDIR \
 	KIT_PLUGINDIR KIT_CC KIT_LDFLAGS KIT_PKG_CONFIG KIT_PLUGINS KIT_HEADERS;
-AM_TESTS_ENVIRONMENT += $(KIT_ENVIRONMENT) KIT_MODE=stage; export KIT_MODE;
+AM_TESTS_ENVIRONMENT += $(KIT_ENVIRONMENT) KIT_MODE=stage; \
+	KIT_STAGE='$(abs_top_builddir)/$(KIT_STAGE)'; export KIT_MODE KIT_STAGE;
+# make check's install is made before any test starts: libtool relinks
+# each plugin as it installs it, moving the built one aside meanwhile,
+# so an install while other tests ran made them miss their plugins.
+KIT_STAGE = tests/kit-stage
+check_DATA = check-kit-stage
+check-kit-stage:
+	@rm -rf $(KIT_STAGE) && \
+	$(MAKE) $(AM_MAKEFLAGS) install \
+	  DESTDIR='$(abs_top_builddir)/$(KIT_STAGE)' >$(KIT_STAGE).log 2>&1 \
+	  || { tail -20 $(KIT_STAGE).log; exit 1; }
+clean-kit-stage:
+	rm -rf $(KIT_STAGE) $(KIT_STAGE).log
+.PHONY: check-kit-stage clean-kit-stage
 dist_check_SCRIPTS += tests/run/plugin_kit.sh
 TESTS += tests/run/plugin_kit.sh
 KIT_INSTALLCHECK = tests/run/installcheck-plugin_kit
@@ -340,7 +354,7 @@ else
 	@echo "make fuzz needs a build configured with CC=clang --enable-fuzzing"
 	@exit 1
 endif
-clean-local: clean-fuzz
+clean-local: clean-fuzz clean-kit-stage
 clean-fuzz:
 	rm -rf $(FUZZ_WORK)
 .PHONY: fuzz clean-fuzz
