@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "index-private.h"
+#include "input-private.h"
 #include "make_write-private.h"
 #include "output-private.h"
 #include "selgroup-private.h"
@@ -263,7 +264,7 @@ static bool made_by(const char *path, const char *section)
     int st = 0;
     bool yes = false;
 
-    if (fits_open_file(&f, path, READONLY, &st) == 0
+    if (offbkg_fits_open_readonly(&f, path, &st) == 0
         && fits_movnam_hdu(f, BINARY_TBL, "BACKGROUND", 0, &st) == 0
         && offbkg_fits_key_string(f, "SECTION", value))
         yes = strcmp(value, section) == 0;

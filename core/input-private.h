@@ -14,6 +14,12 @@
  *  file's size, else 0 (also when it has no four bytes to read). */
 double offbkg_gzip_implausible_size(int fd, long long size_bytes);
 
+/** fits_open_file(f, path, READONLY, status), except that cfitsio takes
+ *  any file whose path contains ".Z" (anywhere: a directory "run.Zen/"
+ *  is enough) for a Unix-compressed one and cannot read it; such a file
+ *  is opened through /proc/self/fd instead. */
+int offbkg_fits_open_readonly(fitsfile **f, const char *path, int *status);
+
 /** Open @p path read-only into *f. A gzip file that claims to inflate to
  *  more than deflate can produce from its size is refused as damaged
  *  (OFFBKG_EDATA); a cfitsio failure is OFFBKG_EFITS. Both name the file;

@@ -4,6 +4,8 @@
 
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,6 +50,31 @@ static double implausible_gzip_size(const char *path)
     return claimed;
 }
 
+int offbkg_fits_open_readonly(fitsfile **f, const char *path, int *status)
+{
+    unsigned char magic[2];
+    char proc_path[64];
+    int fd, rc;
+
+    if (strstr(path, ".Z") == NULL)
+        return fits_open_file(f, path, READONLY, status);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* A real .Z (LZW) file needs its name; so does a file we cannot
+     * open ourselves (cfitsio then says why). */
+    if (fd < 0 || (pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f
+                   && magic[1] == 0x9d)) {
+        if (fd >= 0)
+            close(fd);
+        return fits_open_file(f, path, READONLY, status);
+    }
+    snprintf(proc_path, sizeof proc_path, "/proc/self/fd/%d", fd);
+    rc = access(proc_path, R_OK) == 0
+             ? fits_open_file(f, proc_path, READONLY, status)
+             : fits_open_file(f, path, READONLY, status);
+    close(fd);
+    return rc;
+}
+
 int offbkg_fits_open_input(offbkg_ctx_t *ctx, const char *path,
                            fitsfile **f)
 {
@@ -66,7 +93,7 @@ int offbkg_fits_open_input(offbkg_ctx_t *ctx, const char *path,
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: damaged header: "
                                 "HDU %ld: the value of %s is not a quoted "
                                 "string", path, hdu_num, key);
-    if (fits_open_file(f, path, READONLY, &st) != 0) {
+    if (offbkg_fits_open_readonly(f, path, &st) != 0) {
         *f = NULL;
         return offbkg_fits_error(ctx, st, "%s", path);
     }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "input-private.h"
 #include "output-private.h"
 #include "table-private.h"
 
@@ -413,7 +414,7 @@ void offbkg_fits_copy_store_keys(const char *obs_index_path, fitsfile *out,
     fitsfile *in = NULL;
     int st = 0;
 
-    if (fits_open_file(&in, obs_index_path, READONLY, &st) == 0
+    if (offbkg_fits_open_readonly(&in, obs_index_path, &st) == 0
         && offbkg_fits_find_table(in, needed, (const char *const[]){
                                                   "HDU_TYPE", NULL })) {
         for (size_t i = 0; keys[i] != NULL && *fits_status == 0; i++) {

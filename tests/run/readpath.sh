@@ -3,10 +3,11 @@
 # Events are read from memory (core/fitsmem.c: only the leading HDUs of
 # a file, gzip inflated only that far): a plain and a gzip store of the
 # same events give identical 2D and 3D models, whatever the number of
-# threads, and a gzip file cut short inside its EVENTS HDU is a clean
-# skip with a reason.
+# threads, a gzip file cut short inside its EVENTS HDU is a clean skip
+# with a reason, and a path with ".Z" in it (cfitsio takes such a file
+# for a Unix-compressed one) reads like any other.
 . "$top_srcdir/tests/run/tap.sh"
-tap_plan 5
+tap_plan 6
 
 sim="--runs 6 --ontime 100,900 --r0 2e-5 --seed 5 --nan-rows 2"
 run_offbkg simulate "$tap_tmp/gz" $sim
@@ -93,3 +94,16 @@ ok $(test $status -eq 0 && echo "$out" | grep -q "made models from 5 of 6 runs" 
 run_offbkg --strict run "$tap_tmp/run.ini"
 ok $(test $status -eq 1 && echo "$err" | grep -q "OBS_ID 2"; echo $?) \
     "and stops the run under --strict"
+
+# The same store (run 2 cut) and the output under a directory whose name
+# has ".Z" in it: the gzip index tables and models are read by cfitsio.
+mkdir "$tap_tmp/run.Zenith"
+cp -R "$tap_tmp/gz" "$tap_tmp/run.Zenith/store"
+sed "s|$tap_tmp/store|$tap_tmp/run.Zenith/store|; s|$tap_tmp/models|$tap_tmp/run.Zenith/models|" \
+    "$tap_tmp/run.ini" >"$tap_tmp/run.Zenith/run.ini"
+run_offbkg run "$tap_tmp/run.Zenith/run.ini"
+ok $(test $status -eq 0 && echo "$out" | grep -q "made models from 5 of 6 runs" \
+     && echo "$out" | grep -q "linked 6 of 6 observations to a model" \
+     && test "$(ls "$tap_tmp"/run.Zenith/models/background_* | wc -l)" -eq 4
+     echo $?) \
+    "a store and output directory under run.Zenith/ (\".Z\" in the path) read and index as any other"

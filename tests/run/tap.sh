@@ -61,8 +61,10 @@ tap_checks() {
     done <"$1"
 }
 
-# A scratch directory removed on exit.
-tap_tmp=$(mktemp -d "${TMPDIR:-/tmp}/offbkg-test.XXXXXX") || {
+# A scratch directory removed on exit. No dot before the random part:
+# cfitsio (and so the test tools) cannot read a file whose path has
+# ".Z" in it.
+tap_tmp=$(mktemp -d "${TMPDIR:-/tmp}/offbkg-test-XXXXXX") || {
     echo "Bail out! cannot make a temporary directory"
     exit 1
 }
