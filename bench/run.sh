@@ -8,8 +8,10 @@
 # gammapy 1.0 (bench/gammapy_2d.py). Whole-process wall time, the minimum
 # of OFFBKG_BENCH_REPEAT runs (the machine may be shared), and peak RSS.
 #
+# Usage: run.sh [OFFBKG]: the offbkg program (the real one: make bench
+# passes it through libtool --mode=execute), else $OFFBKG.
 # Environment:
-#   OFFBKG, INFLATE_FLOOR   the programs (make bench sets both)
+#   OFFBKG, INFLATE_FLOOR   the programs (make bench sets INFLATE_FLOOR)
 #   OFFBKG_BENCH_DIR        where the stores and outputs go (they are
 #                           kept and reused: simulating is the slow part)
 #   OFFBKG_BENCH_SCALE      events per run times this (default 1; 0.05
@@ -20,7 +22,7 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-offbkg=${OFFBKG:?set OFFBKG to the offbkg program}
+offbkg=${1:-${OFFBKG:?give the offbkg program as argument or in OFFBKG}}
 floor_prog=${INFLATE_FLOOR:?set INFLATE_FLOOR to bench/inflate_floor}
 dir=${OFFBKG_BENCH_DIR:-bench-data}
 scale=${OFFBKG_BENCH_SCALE:-1}
