@@ -272,7 +272,6 @@ typedef struct source {
 static int pull(source_t *src, unsigned char *out, size_t want,
                 size_t *have)
 {
-
     if (!src->gzip) {
         while (want > 0 && !src->eof) {
             ssize_t n = read(src->fd, out, want);
@@ -365,50 +364,65 @@ static int load(offbkg_fitsmem_t *m, source_t *src, const char *const *hdus,
     }
 }
 
-/* Open @p path as a source: plain, or gzip with a trailer its size can
- * hold (*in: the compressed-bytes buffer, allocated on first use);
- * *size_bytes is the file's size. 0 or -1. */
-static int source_open(source_t *src, const char *path, unsigned char **in,
-                       long long *size_bytes)
+/* @p src reads the open file @p fd, inflating it when @p gzip (*in: the
+ * compressed-bytes buffer, allocated on first use). 0 or -1. */
+static int source_start(source_t *src, int fd, int gzip, unsigned char **in)
 {
-    unsigned char magic[2];
-    struct stat sb;
-
     memset(src, 0, sizeof *src);
-    src->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (src->fd < 0)
-        return -1;
-    if (fstat(src->fd, &sb) != 0) {
-        close(src->fd);
-        return -1;
-    }
-    *size_bytes = (long long)sb.st_size;
-    if (pread(src->fd, magic, 2, 0) != 2 || magic[0] != 0x1f
-        || magic[1] != 0x8b)
+    src->fd = fd;
+    if (!gzip)
         return 0;
-    /* Too short for a gzip file, or a trailer the size cannot hold: left
-     * to the caller's checks, though this reader never relies on the
-     * trailer. */
-    if (*size_bytes < 18
-        || offbkg_gzip_implausible_size(src->fd, *size_bytes) != 0) {
-        close(src->fd);
-        return -1;
-    }
     src->gzip = 1;
     if (*in == NULL)
         *in = malloc(STEP);
     src->in = *in;
     if (src->in == NULL || inflateInit2(&src->z, 15 + 16) != Z_OK) {
-        close(src->fd);
+        src->gzip = 0;
         return -1;
     }
     return 0;
 }
 
-static void source_close(source_t *src)
+/* Open @p path as a source: plain, or gzip with a trailer its size can
+ * hold; *size_bytes is the file's size. 0 or -1. */
+static int source_open(source_t *src, const char *path, unsigned char **in,
+                       long long *size_bytes)
+{
+    unsigned char magic[2];
+    struct stat sb;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), gzip;
+
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &sb) != 0) {
+        close(fd);
+        return -1;
+    }
+    *size_bytes = (long long)sb.st_size;
+    gzip = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f
+           && magic[1] == 0x8b;
+    /* Too short for a gzip file, or a trailer the size cannot hold: left
+     * to the caller's checks, though this reader never relies on the
+     * trailer. */
+    if ((gzip && (*size_bytes < 18
+                  || offbkg_gzip_implausible_size(fd, *size_bytes) != 0))
+        || source_start(src, fd, gzip, in) != 0) {
+        close(fd);
+        return -1;
+    }
+    return 0;
+}
+
+/* Ends @p src, leaving its file open. */
+static void source_end(source_t *src)
 {
     if (src->gzip)
         inflateEnd(&src->z);
+}
+
+static void source_close(source_t *src)
+{
+    source_end(src);
     close(src->fd);
 }
 
@@ -458,59 +472,64 @@ static int skip(source_t *src, unsigned char *buf, unsigned long long bytes)
     return 0;
 }
 
-int offbkg_fits_find_unsafe_card(const char *path, long *hdu_num,
+/* The next header of @p src into @p h, through @p buf: 0 at its END
+ * card, 1 at an unsafe card (its keyword in @p key), -1 where it cannot
+ * be followed. */
+static int walk_header(source_t *src, unsigned char *buf, int primary,
+                       hdu_info_t *h, char key[9])
+{
+    for (size_t header_bytes = 0; header_bytes < MAX_HEADER_BYTES;
+         header_bytes += BLOCK) {
+        size_t have = 0;
+        if (pull(src, buf, BLOCK, &have) != 0 || have < BLOCK
+            || (header_bytes == 0
+                && memcmp(buf, primary ? "SIMPLE  =" : "XTENSION=", 9) != 0))
+            return -1;
+        for (size_t c = 0; c < BLOCK; c += CARD) {
+            if (is_key(buf + c, "END"))
+                return 0;
+            if (card_unsafe(buf + c)) {
+                memcpy(key, buf + c, 8);
+                key[8] = '\0';
+                key[strcspn(key, " ")] = '\0';
+                return 1;
+            }
+            if (take_card(buf + c, primary, h, NULL, 0) != 0)
+                return -1;
+        }
+    }
+    return -1;
+}
+
+int offbkg_fits_find_unsafe_card(int fd, int gzip, long *hdu_num,
                                  char key[9])
 {
     source_t src;
     unsigned char *in = NULL, *buf = malloc(STEP);
-    long long size_bytes;
-    int found = 0, stop = 0;
+    int found = 0;
 
-    if (buf == NULL || source_open(&src, path, &in, &size_bytes) != 0) {
+    if (buf == NULL || source_start(&src, fd, gzip, &in) != 0) {
         free(buf);
         free(in);
         return 0;
     }
     /* Header after header, to the end of the file or the first header
      * that cannot be followed (cfitsio stops there too). */
-    for (long hdu = 1; !found && !stop; hdu++) {
+    for (long hdu = 1; !found; hdu++) {
         hdu_info_t h = { -1, 0, 0, 1, 1, 0 };
         unsigned long long bytes;
-        size_t header_bytes = 0;
-        int end = 0;
+        int r = walk_header(&src, buf, hdu == 1, &h, key);
 
-        while (!end && !found && !stop) {
-            size_t have = 0;
-            if (pull(&src, buf, BLOCK, &have) != 0 || have < BLOCK
-                || header_bytes >= MAX_HEADER_BYTES
-                || (header_bytes == 0
-                    && memcmp(buf, hdu == 1 ? "SIMPLE  =" : "XTENSION=", 9)
-                           != 0)) {
-                stop = 1;
-                break;
-            }
-            for (size_t c = 0; c < BLOCK && !end && !stop; c += CARD) {
-                if (is_key(buf + c, "END")) {
-                    end = 1;
-                } else if (card_unsafe(buf + c)) {
-                    found = 1;
-                    *hdu_num = hdu;
-                    memcpy(key, buf + c, 8);
-                    key[8] = '\0';
-                    key[strcspn(key, " ")] = '\0';
-                    break;
-                } else if (take_card(buf + c, hdu == 1, &h, NULL, 0) != 0) {
-                    stop = 1;
-                }
-            }
-            header_bytes += BLOCK;
+        if (r == 1) {
+            *hdu_num = hdu;
+            found = 1;
+        } else if (r < 0 || hdu_data_bytes(&h, &bytes) != 0
+                   || skip(&src, buf, (bytes + BLOCK - 1) / BLOCK * BLOCK)
+                          != 0) {
+            break;
         }
-        if (!found && !stop
-            && (hdu_data_bytes(&h, &bytes) != 0
-                || skip(&src, buf, (bytes + BLOCK - 1) / BLOCK * BLOCK) != 0))
-            stop = 1;
     }
-    source_close(&src);
+    source_end(&src);
     free(buf);
     free(in);
     return found;

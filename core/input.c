@@ -33,21 +33,38 @@ double offbkg_gzip_implausible_size(int fd, long long size_bytes)
     return claimed <= (double)size_bytes * DEFLATE_MAX_RATIO ? 0 : claimed;
 }
 
-/* offbkg_gzip_implausible_size of @p path if it is a gzip file, else 0. */
-static double implausible_gzip_size(const char *path)
+/* The checks cfitsio lacks, on the file @p path: a gzip trailer the
+ * size cannot hold, and a header card cfitsio cannot parse safely. A
+ * file we cannot open is left to cfitsio, which says why. */
+static int check_input(offbkg_ctx_t *ctx, const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC), gzip, rc = OFFBKG_OK;
     unsigned char magic[2];
     struct stat sb;
     double claimed = 0;
+    long hdu_num;
+    char key[9];
 
     if (fd < 0)
-        return 0;
-    if (fstat(fd, &sb) == 0 && pread(fd, magic, 2, 0) == 2
-        && magic[0] == 0x1f && magic[1] == 0x8b)
+        return OFFBKG_OK;
+    if (fstat(fd, &sb) != 0) {
+        close(fd);
+        return OFFBKG_OK;
+    }
+    gzip = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f
+           && magic[1] == 0x8b;
+    if (gzip)
         claimed = offbkg_gzip_implausible_size(fd, (long long)sb.st_size);
+    if (claimed != 0)
+        rc = offbkg_error_set(ctx, OFFBKG_EDATA, "%s: damaged gzip file "
+                              "(its trailer gives an inflated size of %.0f "
+                              "bytes, more than it can hold)", path, claimed);
+    else if (offbkg_fits_find_unsafe_card(fd, gzip, &hdu_num, key))
+        rc = offbkg_error_set(ctx, OFFBKG_EDATA, "%s: damaged header: HDU "
+                              "%ld: the value of %s is not a quoted string",
+                              path, hdu_num, key);
     close(fd);
-    return claimed;
+    return rc;
 }
 
 int offbkg_fits_open_readonly(fitsfile **f, const char *path, int *status)
@@ -78,21 +95,11 @@ int offbkg_fits_open_readonly(fitsfile **f, const char *path, int *status)
 int offbkg_fits_open_input(offbkg_ctx_t *ctx, const char *path,
                            fitsfile **f)
 {
-    int st = 0;
-    double claimed = implausible_gzip_size(path);
-    long hdu_num;
-    char key[9];
+    int st = 0, rc;
 
     *f = NULL;
-    if (claimed != 0)
-        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: damaged gzip file "
-                                "(its trailer gives an inflated size of %.0f "
-                                "bytes, more than it can hold)", path,
-                                claimed);
-    if (offbkg_fits_find_unsafe_card(path, &hdu_num, key))
-        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: damaged header: "
-                                "HDU %ld: the value of %s is not a quoted "
-                                "string", path, hdu_num, key);
+    if ((rc = check_input(ctx, path)) != OFFBKG_OK)
+        return rc;
     if (offbkg_fits_open_readonly(f, path, &st) != 0) {
         *f = NULL;
         return offbkg_fits_error(ctx, st, "%s", path);
