@@ -304,6 +304,7 @@ static int copy_rows(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
     const offbkg_column_t *file = offbkg_obs_table_column(&v, "FILE_NAME");
     const offbkg_column_t *name = offbkg_obs_table_column(&v, "HDU_NAME");
     const offbkg_column_t *size = offbkg_obs_table_column(&v, "SIZE");
+    char *prev_abs = NULL, *rel = NULL;
     int st = OFFBKG_OK;
 
     for (size_t i = 0; st == OFFBKG_OK && i < store->hdu.n_rows; i++) {
@@ -318,20 +319,32 @@ static int copy_rows(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
             d++;
         size_t n = strlen(store->base_dir) + strlen(d) + 2;
         char *abs = malloc(n);
-        if (abs == NULL)
-            return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        if (abs == NULL) {
+            st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+            break;
+        }
         snprintf(abs, n, "%s%s%s", d[0] == '/' ? "" : store->base_dir,
                  d[0] == '/' || d[0] == '\0' ? "" : "/", d);
-        char *rel = offbkg_path_relative(out_dir, abs);
+        /* Rows of one directory come together; realpath() costs a
+         * readlink per path component, so resolve each directory once. */
+        if (prev_abs == NULL || strcmp(abs, prev_abs) != 0) {
+            free(rel);
+            free(prev_abs);
+            rel = offbkg_path_relative(out_dir, abs);
+            prev_abs = abs;
+        } else {
+            free(abs);
+        }
         st = rows_add(ctx, r, id->i64[i], t,
                       hclass != NULL && hclass->type == OFFBKG_COL_STRING
                           ? hclass->str[i] : "",
-                      rel != NULL ? rel : abs, file->str[i], name->str[i],
+                      rel != NULL ? rel : prev_abs, file->str[i],
+                      name->str[i],
                       size != NULL && size->type == OFFBKG_COL_INT
                           ? size->i64[i] : 0);
-        free(rel);
-        free(abs);
     }
+    free(rel);
+    free(prev_abs);
     return st;
 }
 

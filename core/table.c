@@ -336,6 +336,72 @@ static size_t max_strlen(const offbkg_column_t *c, size_t n_rows)
     return w;
 }
 
+static void put_be64(unsigned char *p, uint64_t v)
+{
+    for (int b = 7; b >= 0; b--, v >>= 8)
+        p[b] = (unsigned char)(v & 0xff);
+}
+
+/* Row @p r packed as cfitsio writes it: big-endian, strings blank-padded to
+ * their column's width @p str_width[i]. */
+static unsigned char *pack_row(unsigned char *p, const offbkg_table_t *t,
+                               const int64_t *first, const size_t *str_width,
+                               size_t r)
+{
+    if (first != NULL) {
+        put_be64(p, (uint64_t)first[r]);
+        p += 8;
+    }
+    for (size_t i = 0; i < t->n_cols; i++) {
+        const offbkg_column_t *c = &t->cols[i];
+        if (c->type == OFFBKG_COL_INT) {
+            put_be64(p, (uint64_t)c->i64[r]);
+            p += 8;
+        } else if (c->type == OFFBKG_COL_DOUBLE) {
+            uint64_t bits;
+            memcpy(&bits, &c->f64[r], sizeof bits);
+            put_be64(p, bits);
+            p += 8;
+        } else {
+            size_t len = strlen(c->str[r]);
+            memcpy(p, c->str[r], len);
+            memset(p + len, ' ', str_width[i] - len);
+            p += str_width[i];
+        }
+    }
+    return p;
+}
+
+/* The rows, packed a chunk at a time and written as bytes: cfitsio's
+ * column-at-a-time writes revisit every block of the table once per
+ * column, which for a table larger than its 40-block cache means a read
+ * and a write of each block per column. */
+static int write_rows(fitsfile *f, const offbkg_table_t *t,
+                      const int64_t *first, const size_t *str_width)
+{
+    enum { CHUNK_BYTES = 1 << 18 };
+    long row_bytes = 0;
+    int st = 0;
+
+    fits_read_key(f, TLONG, "NAXIS1", &row_bytes, NULL, &st);
+    if (st != 0 || row_bytes <= 0 || t->n_rows == 0)
+        return st;
+    size_t per_chunk = CHUNK_BYTES / (size_t)row_bytes + 1;
+    unsigned char *buf = malloc(per_chunk * (size_t)row_bytes);
+    if (buf == NULL)
+        return -1;
+    for (size_t r0 = 0; r0 < t->n_rows && st == 0; r0 += per_chunk) {
+        size_t n = t->n_rows - r0 < per_chunk ? t->n_rows - r0 : per_chunk;
+        unsigned char *p = buf;
+        for (size_t r = r0; r < r0 + n; r++)
+            p = pack_row(p, t, first, str_width, r);
+        fits_write_tblbytes(f, (LONGLONG)r0 + 1, 1,
+                            (LONGLONG)(n * (size_t)row_bytes), buf, &st);
+    }
+    free(buf);
+    return st;
+}
+
 int offbkg_table_write(offbkg_ctx_t *ctx, fitsfile *f, const char *extname,
                        const offbkg_table_t *t, const char *first_name,
                        const int64_t *first)
@@ -345,9 +411,11 @@ int offbkg_table_write(offbkg_ctx_t *ctx, fitsfile *f, const char *extname,
     char **tform = calloc(n_cols, sizeof *tform);
     char **tunit = calloc(n_cols, sizeof *tunit);
     char (*forms)[24] = calloc(n_cols, sizeof *forms);
+    size_t *str_width = calloc(t->n_cols + 1, sizeof *str_width);
     int st = 0, k = 0;
 
-    if (ttype == NULL || tform == NULL || tunit == NULL || forms == NULL) {
+    if (ttype == NULL || tform == NULL || tunit == NULL || forms == NULL
+        || str_width == NULL) {
         st = -1;
         goto done;
     }
@@ -361,42 +429,24 @@ int offbkg_table_write(offbkg_ctx_t *ctx, fitsfile *f, const char *extname,
         const offbkg_column_t *c = &t->cols[i];
         ttype[k] = (char *)c->name;
         tunit[k] = (char *)c->unit;
-        if (c->type == OFFBKG_COL_STRING)
-            snprintf(forms[k], sizeof forms[k], "%zuA",
-                     max_strlen(c, t->n_rows));
-        else
+        if (c->type == OFFBKG_COL_STRING) {
+            str_width[i] = max_strlen(c, t->n_rows);
+            snprintf(forms[k], sizeof forms[k], "%zuA", str_width[i]);
+        } else
             snprintf(forms[k], sizeof forms[k], "%s",
                      c->type == OFFBKG_COL_INT ? "K" : "D");
         tform[k] = forms[k];
     }
     fits_create_tbl(f, BINARY_TBL, (LONGLONG)t->n_rows, (int)n_cols, ttype,
                     tform, tunit, extname, &st);
-    k = 0;
-    if (first != NULL && t->n_rows > 0)
-        fits_write_col(f, TLONGLONG, ++k, 1, 1, (LONGLONG)t->n_rows,
-                       (void *)first, &st);
-    else if (first != NULL)
-        k++;
-    for (size_t i = 0; i < t->n_cols && st == 0; i++) {
-        const offbkg_column_t *c = &t->cols[i];
-        k++;
-        if (t->n_rows == 0)
-            continue;
-        if (c->type == OFFBKG_COL_INT)
-            fits_write_col(f, TLONGLONG, k, 1, 1, (LONGLONG)t->n_rows,
-                           (void *)c->i64, &st);
-        else if (c->type == OFFBKG_COL_DOUBLE)
-            fits_write_col(f, TDOUBLE, k, 1, 1, (LONGLONG)t->n_rows,
-                           (void *)c->f64, &st);
-        else
-            fits_write_col_str(f, k, 1, 1, (LONGLONG)t->n_rows,
-                               (char **)c->str, &st);
-    }
+    if (st == 0)
+        st = write_rows(f, t, first, str_width);
 done:
     free(ttype);
     free(tform);
     free(tunit);
     free(forms);
+    free(str_width);
     if (st == -1)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     if (st != 0)
