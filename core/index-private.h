@@ -26,8 +26,11 @@ char *offbkg_path_relative(const char *from_dir, const char *to);
  *  directory, the old bkg rows of each linked observation replaced by
  *  exactly one row for the model of its group (regrouped with the
  *  [group] plugin). A group whose model file does not exist gets no rows
- *  (with a warning), never a row pointing at nothing. */
+ *  (with a warning), never a row pointing at nothing. @p open_store is
+ *  [datastore] already open, used when it is the target (NULL: open the
+ *  target here). */
 int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                     const offbkg_datastore_t *open_store,
                      offbkg_index_result_t *result);
 
 #endif

@@ -358,11 +358,13 @@ static char *join(const char *dir, const char *name)
 }
 
 int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                     const offbkg_datastore_t *open_store,
                      offbkg_index_result_t *result)
 {
     const offbkg_index_conf_t *ic = rc->index;
     offbkg_datastore_conf_t target_conf = *rc->datastore;
-    offbkg_datastore_t *store = NULL;
+    offbkg_datastore_t *owned = NULL;
+    const offbkg_datastore_t *store = open_store;
     offbkg_grouping_t g = { 0 };
     rows_t all = { 0 }, bkg = { 0 };
     size_t *every = NULL, m = 0;
@@ -371,8 +373,10 @@ int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     int st, *dims_of = NULL;
 
     memset(result, 0, sizeof *result);
-    if (ic != NULL && ic->path != NULL && ic->path[0] != '\0')
+    if (ic != NULL && ic->path != NULL && ic->path[0] != '\0') {
         target_conf = (offbkg_datastore_conf_t){ ic->path, "", "" };
+        store = NULL;
+    }
     bool smooth = (ic == NULL || ic->smooth);
     if ((st = model_to_link(ctx, rc, &m)) != OFFBKG_OK)
         return st;
@@ -387,9 +391,12 @@ int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     for (int k = 0; k < 3 && st == OFFBKG_OK; k++)
         st = offbkg_output_check(ctx, paths[k], rc->output->overwrite);
     if (st != OFFBKG_OK
-        || (st = offbkg_datastore_open(ctx, &target_conf, &store))
-               != OFFBKG_OK)
+        || (store == NULL
+            && (st = offbkg_datastore_open(ctx, &target_conf, &owned))
+                   != OFFBKG_OK))
         goto done;
+    if (store == NULL)
+        store = owned;
     size_t n = store->obs.n_rows;
     every = malloc((n > 0 ? n : 1) * sizeof *every);
     linked = calloc(n > 0 ? n : 1, 1);
@@ -459,7 +466,7 @@ done:
     free(dims_of);
     free(looked);
     offbkg_grouping_clear(&g);
-    offbkg_datastore_free(store);
+    offbkg_datastore_free(owned);
     free(every);
     free(linked);
     for (int k = 0; k < 3; k++)

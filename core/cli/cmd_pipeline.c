@@ -219,10 +219,11 @@ static int write_models(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     return CLI_EXIT_OK;
 }
 
-static int do_index(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc)
+static int do_index(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                    const offbkg_datastore_t *store)
 {
     offbkg_index_result_t res;
-    int st = offbkg_index_run(ctx, rc, &res);
+    int st = offbkg_index_run(ctx, rc, store, &res);
 
     if (st != OFFBKG_OK)
         return fail(ctx, st == OFFBKG_ECONFIG || st == OFFBKG_EDATA
@@ -329,7 +330,7 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
         code = write_models(ctx, rc, &make, &written, &n_written);
     if (indexes && code == CLI_EXIT_OK
         && (code = not_cancelled(ctx)) == CLI_EXIT_OK)
-        code = do_index(ctx, rc);
+        code = do_index(ctx, rc, store);
     if (makes && code == CLI_EXIT_OK
         && (code = not_cancelled(ctx)) == CLI_EXIT_OK) {
         offbkg_report_t report = {
