@@ -17,9 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <zlib.h>
-
 #include "fitsmem-private.h"
+#include "inflate-private.h"
 #include "input-private.h"
 
 #define BLOCK 2880
@@ -262,9 +261,25 @@ typedef struct source {
     int gzip;
     int eof;            /* the file is read to its end */
     int stream_end;     /* gzip: the last member is inflated */
-    z_stream z;
+    offbkg_inflate_t *z;
     unsigned char *in;  /* gzip: compressed bytes read */
 } source_t;
+
+/* More compressed bytes for @p src, unless its file is read to the end;
+ * 0, or -1 on a read error. */
+static int refill(source_t *src)
+{
+    ssize_t n;
+
+    do
+        n = read(src->fd, src->in, STEP);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -1;
+    src->eof = n == 0;
+    offbkg_inflate_input(src->z, src->in, (size_t)n);
+    return 0;
+}
 
 /* Up to @p want more bytes of the (inflated) file into @p out, adding
  * the count to *have; 0, or -1 on a read or inflate error or a
@@ -286,42 +301,33 @@ static int pull(source_t *src, unsigned char *out, size_t want,
         }
         return 0;
     }
-    src->z.next_out = out;
-    src->z.avail_out = (uInt)want;
-    while (src->z.avail_out > 0 && !src->stream_end) {
-        int rc;
-        if (src->z.avail_in == 0 && !src->eof) {
-            ssize_t n = read(src->fd, src->in, STEP);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0)
-                return -1;
-            src->eof = n == 0;
-            src->z.next_in = src->in;
-            src->z.avail_in = (uInt)n;
-        }
-        rc = inflate(&src->z, Z_NO_FLUSH);
-        if (rc == Z_STREAM_END) {
+    while (want > 0 && !src->stream_end) {
+        if (offbkg_inflate_avail_in(src->z) == 0 && !src->eof
+            && refill(src) != 0)
+            return -1;
+        size_t before = offbkg_inflate_avail_in(src->z), got = 0;
+        offbkg_inflate_status_t st = offbkg_inflate_step(src->z, out, want,
+                                                         &got);
+        out += got;
+        *have += got;
+        want -= got;
+        if (st == OFFBKG_INFLATE_ERROR)
+            return -1;
+        if (st == OFFBKG_INFLATE_MEMBER_END) {
             /* Another gzip member may follow. */
-            if (src->z.avail_in == 0 && !src->eof) {
-                ssize_t n = read(src->fd, src->in, STEP);
-                if (n < 0)
-                    return -1;
-                src->eof = n == 0;
-                src->z.next_in = src->in;
-                src->z.avail_in = (uInt)n;
-            }
-            if (src->z.avail_in == 0)
-                src->stream_end = 1;
-            else if (inflateReset(&src->z) != Z_OK)
+            if (offbkg_inflate_avail_in(src->z) == 0 && !src->eof
+                && refill(src) != 0)
                 return -1;
-        } else if (rc == Z_BUF_ERROR && src->eof && src->z.avail_in == 0) {
-            return -1; /* truncated */
-        } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+            if (offbkg_inflate_avail_in(src->z) == 0)
+                src->stream_end = 1;
+            else if (offbkg_inflate_next_member(src->z) != 0)
+                return -1;
+        } else if (got == 0 && offbkg_inflate_avail_in(src->z) == before) {
+            /* No progress: input is refilled before a step unless the
+             * file is at its end, so the file ends inside a member. */
             return -1;
         }
     }
-    *have += want - src->z.avail_out;
     return 0;
 }
 
@@ -376,7 +382,10 @@ static int source_start(source_t *src, int fd, int gzip, unsigned char **in)
     if (*in == NULL)
         *in = malloc(STEP);
     src->in = *in;
-    if (src->in == NULL || inflateInit2(&src->z, 15 + 16) != Z_OK) {
+    src->z = offbkg_inflate_new();
+    if (src->in == NULL || src->z == NULL) {
+        offbkg_inflate_free(src->z);
+        src->z = NULL;
         src->gzip = 0;
         return -1;
     }
@@ -416,8 +425,8 @@ static int source_open(source_t *src, const char *path, unsigned char **in,
 /* Ends @p src, leaving its file open. */
 static void source_end(source_t *src)
 {
-    if (src->gzip)
-        inflateEnd(&src->z);
+    offbkg_inflate_free(src->z);
+    src->z = NULL;
 }
 
 static void source_close(source_t *src)

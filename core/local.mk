@@ -19,6 +19,7 @@ core_liboffbkg_la_SOURCES = \
 	core/selgroup.c core/selgroup-private.h \
 	core/events.c core/events-private.h \
 	core/fitsmem.c core/fitsmem-private.h \
+	core/inflate.c core/inflate-private.h \
 	core/exclude.c core/exclude-private.h \
 	core/make.c core/make-private.h \
 	core/make_write.c core/make_write-private.h \
@@ -30,9 +31,9 @@ core_liboffbkg_la_SOURCES = \
 	core/cube.c \
 	core/bkg_io.c core/bkg_io-private.h
 core_liboffbkg_la_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) $(INIH_CFLAGS) \
-	$(ZLIB_CFLAGS)
+	$(ZLIB_CFLAGS) $(ISAL_CFLAGS)
 core_liboffbkg_la_LIBADD = $(CFITSIO_LIBS) $(INIH_LIBS) $(LIBLTDL) \
-	$(PTHREAD_LIBS) $(ZLIB_LIBS)
+	$(PTHREAD_LIBS) $(ZLIB_LIBS) $(ISAL_LIBS)
 core_liboffbkg_la_LDFLAGS = -no-undefined \
 	-version-info $(LIBOFFBKG_VERSION_INFO)
 

@@ -12,6 +12,7 @@
 #include <offbkg/plugin.h>
 #include <offbkg/version.h>
 
+#include "../inflate-private.h"
 #include "cli.h"
 
 /* The number of the SIGINT or SIGTERM received, 0 if none. The library
@@ -141,8 +142,10 @@ int main(int argc, char **argv)
         case 'S': opt.sets[opt.n_sets++] = optarg; break;
         case 's': opt.strict = 1; break;
         case 'V':
-            printf("offbkg %s (plugin ABI %d.%d)\n", OFFBKG_VERSION,
-                   OFFBKG_PLUGIN_ABI_MAJOR, OFFBKG_PLUGIN_ABI_MINOR);
+            printf("offbkg %s (plugin ABI %d.%d)\n"
+                   "gzip inputs are inflated with %s\n", OFFBKG_VERSION,
+                   OFFBKG_PLUGIN_ABI_MAJOR, OFFBKG_PLUGIN_ABI_MINOR,
+                   offbkg_inflate_library());
             free(opt.sets);
             return CLI_EXIT_OK;
         case 'h':

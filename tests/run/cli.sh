@@ -3,7 +3,7 @@
 # End-to-end tests of the offbkg command line: options, exit codes,
 # plugins/describe/check, and a config with several mistakes.
 . "$top_srcdir/tests/run/tap.sh"
-tap_plan 33
+tap_plan 34
 
 mkdir -p "$tap_tmp/store"
 cat >"$tap_tmp/good.ini" <<INI
@@ -44,6 +44,8 @@ INI
 run_offbkg --version
 ok $(test $status -eq 0 && echo "$out" | grep -q "^offbkg [0-9].* (plugin ABI [0-9]*\.[0-9]*)$"; echo $?) \
     "--version prints the version and the plugin ABI"
+ok $(echo "$out" | grep -q "^gzip inputs are inflated with \(ISA-L\|zlib\)$"; echo $?) \
+    "--version says which library inflates gzip inputs"
 
 run_offbkg --help
 ok $(test $status -eq 0 && echo "$out" | grep -q "describe STAGE/NAME"; echo $?) \
