@@ -20,6 +20,7 @@ core_liboffbkg_la_SOURCES = \
 	core/events.c core/events-private.h \
 	core/fitsmem.c core/fitsmem-private.h \
 	core/inflate.c core/inflate-private.h \
+	core/deflate.c core/deflate-private.h \
 	core/exclude.c core/exclude-private.h \
 	core/make.c core/make-private.h \
 	core/make_write.c core/make_write-private.h \

@@ -12,12 +12,15 @@
 
 #include "ctx-private.h"
 
+typedef struct offbkg_memfile offbkg_memfile_t;
+
 /** An output being written. */
 typedef struct offbkg_output {
     char *final_path;
-    char *tmp_path;     /**< same directory, same suffix (".gz" compresses) */
+    char *tmp_path;     /**< same directory, same suffix */
     bool overwrite;
     fitsfile *fits;     /**< for FITS outputs */
+    offbkg_memfile_t *mem; /**< a .gz FITS output's bytes until commit */
     FILE *text;         /**< for text outputs */
 } offbkg_output_t;
 
@@ -27,7 +30,8 @@ int offbkg_mkdir_p(offbkg_ctx_t *ctx, const char *dir);
 /** OFFBKG_EEXIST with a message when @p path exists and !overwrite. */
 int offbkg_output_check(offbkg_ctx_t *ctx, const char *path, bool overwrite);
 
-/** Start writing @p path as a new, empty FITS file (out->fits). */
+/** Start writing @p path as a new, empty FITS file (out->fits). A
+ *  ".gz" one is built in memory and compressed at commit. */
 int offbkg_output_fits(offbkg_ctx_t *ctx, const char *path, bool overwrite,
                        offbkg_output_t *out);
 

@@ -3,15 +3,24 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <zlib.h>
-
+#include "deflate-private.h"
 #include "output-private.h"
+
+/* cfitsio keeps these two addresses and updates them as the memory file
+ * grows, so they live apart from the caller's offbkg_output_t. */
+struct offbkg_memfile {
+    void *buf;
+    size_t size;
+    int fd;             /* the temporary file, created at the start */
+};
 
 int offbkg_fits_error(offbkg_ctx_t *ctx, int fits_status, const char *fmt,
                       ...)
@@ -71,7 +80,7 @@ int offbkg_output_check(offbkg_ctx_t *ctx, const char *path, bool overwrite)
 }
 
 /* "<dir>/.<base>.tmp<pid>.<n>.<suffix>": same directory (rename stays on
- * one file system) and the same suffix, so cfitsio compresses .gz names. */
+ * one file system) and the same suffix. */
 static int make_tmp_path(offbkg_ctx_t *ctx, const char *path,
                          offbkg_output_t *out)
 {
@@ -95,6 +104,32 @@ static int make_tmp_path(offbkg_ctx_t *ctx, const char *path,
     return OFFBKG_OK;
 }
 
+/* A .gz output's memory file grows by this much at a time. */
+#define MEMFILE_STEP_BYTES ((size_t)2880 * 128)
+
+/* realloc for the memory files. cfitsio reads a file's last block before
+ * it writes it (to see whether the fill is there) and checksums what it
+ * finds, so the memory a file grows into is zeroed: every byte of the
+ * block is then either written or zero, as in a new disk file. */
+static void *zeroed_realloc(void *p, size_t n)
+{
+    size_t old = p != NULL ? malloc_usable_size(p) : 0;
+    unsigned char *q = realloc(p, n);
+
+    if (q != NULL) {
+        size_t now = malloc_usable_size(q);
+        if (now > old)
+            memset(q + old, 0, now - old);
+    }
+    return q;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
 static int begin(offbkg_ctx_t *ctx, const char *path, bool overwrite,
                  offbkg_output_t *out)
 {
@@ -115,7 +150,29 @@ int offbkg_output_fits(offbkg_ctx_t *ctx, const char *path, bool overwrite,
     if (st != OFFBKG_OK)
         return st;
     unlink(out->tmp_path);     /* a stale file from a killed process */
-    if (fits_create_file(&out->fits, out->tmp_path, &fst) != 0) {
+    if (has_suffix(path, ".gz")) {
+        out->mem = calloc(1, sizeof *out->mem);
+        if (out->mem == NULL) {
+            offbkg_output_abort(out);
+            return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        }
+        /* Created now, so that a directory it cannot be written in
+         * fails the output before any work goes into it. */
+        out->mem->fd = -1;
+        out->mem->fd = open(out->tmp_path,
+                            O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (out->mem->fd < 0) {
+            st = offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot create: %s",
+                                  out->tmp_path, strerror(errno));
+            offbkg_output_abort(out);
+            return st;
+        }
+        fits_create_memfile(&out->fits, &out->mem->buf, &out->mem->size,
+                            MEMFILE_STEP_BYTES, zeroed_realloc, &fst);
+    } else {
+        fits_create_file(&out->fits, out->tmp_path, &fst);
+    }
+    if (fst != 0) {
         st = offbkg_fits_error(ctx, fst, "%s: cannot create", out->tmp_path);
         out->fits = NULL;
         offbkg_output_abort(out);
@@ -142,6 +199,12 @@ int offbkg_output_text(offbkg_ctx_t *ctx, const char *path, bool overwrite,
 
 static void output_clear(offbkg_output_t *out)
 {
+    if (out->mem != NULL) {
+        if (out->mem->fd >= 0)
+            close(out->mem->fd);
+        free(out->mem->buf);
+    }
+    free(out->mem);
     free(out->final_path);
     free(out->tmp_path);
     memset(out, 0, sizeof *out);
@@ -163,26 +226,14 @@ static long long fits_logical_size(fitsfile *f, int *fst)
 
 /* cfitsio does not report a failed write of its last buffers at close (a
  * full disk, a file size limit): check that the temporary file holds at
- * least the @p size bytes known before closing, in whole FITS blocks,
- * inflated when it is compressed (zlib checks the CRC). */
+ * least the @p size bytes known before closing, in whole FITS blocks. */
 static int check_written(offbkg_ctx_t *ctx, const offbkg_output_t *out,
                          long long size)
 {
-    long long got = 0;
-    size_t n = strlen(out->tmp_path);
+    struct stat st;
+    long long got = stat(out->tmp_path, &st) == 0 ? (long long)st.st_size
+                                                  : -1;
 
-    if (n > 3 && strcmp(out->tmp_path + n - 3, ".gz") == 0) {
-        gzFile z = gzopen(out->tmp_path, "rb");
-        char buf[65536];
-        int k = 0;
-        while (z != NULL && (k = gzread(z, buf, sizeof buf)) > 0)
-            got += k;
-        if (z == NULL || gzclose_r(z) != Z_OK || k < 0)
-            got = -1;
-    } else {
-        struct stat st;
-        got = stat(out->tmp_path, &st) == 0 ? (long long)st.st_size : -1;
-    }
     /* The header may still grow at close (keywords written then), never
      * shrink; and a whole FITS file is made of 2880-byte blocks. */
     if (got < size || got % 2880 != 0)
@@ -192,20 +243,54 @@ static int check_written(offbkg_ctx_t *ctx, const offbkg_output_t *out,
     return OFFBKG_OK;
 }
 
+/* Compress the memory file's first @p size bytes into the temporary file;
+ * every write is checked, so nothing is read back. */
+static int write_gzip(offbkg_ctx_t *ctx, offbkg_output_t *out,
+                      long long size)
+{
+    int bad = offbkg_gzip_write_fd(out->mem->fd, out->mem->buf,
+                                   (size_t)size) != 0;
+    int err = errno;
+
+    if (close(out->mem->fd) != 0 && !bad) {
+        bad = 1;
+        err = errno;
+    }
+    out->mem->fd = -1;
+    if (!bad)
+        return OFFBKG_OK;
+    return offbkg_error_set(ctx, err == ENOMEM ? OFFBKG_ENOMEM : OFFBKG_EIO,
+                            "%s: cannot write: %s%s", out->final_path,
+                            strerror(err),
+                            err == ENOSPC || err == EFBIG
+                                ? " (disk full or file size limit?)" : "");
+}
+
+/* Close out->fits and check what reached the temporary file. */
+static int finish_fits(offbkg_ctx_t *ctx, offbkg_output_t *out)
+{
+    int fst = 0, st;
+    long long size = fits_logical_size(out->fits, &fst);
+
+    if (fits_close_file(out->fits, &fst) != 0)
+        st = offbkg_fits_error(ctx, fst, "%s: cannot write",
+                               out->final_path);
+    else if (out->mem != NULL && (size < 0 || (size_t)size > out->mem->size))
+        st = offbkg_error_set(ctx, OFFBKG_EFITS, "%s: the file in memory "
+                              "is shorter than its HDUs", out->final_path);
+    else
+        st = out->mem != NULL ? write_gzip(ctx, out, size)
+                              : check_written(ctx, out, size);
+    out->fits = NULL;
+    return st;
+}
+
 int offbkg_output_commit(offbkg_ctx_t *ctx, offbkg_output_t *out)
 {
     int st = OFFBKG_OK;
 
-    if (out->fits != NULL) {
-        int fst = 0;
-        long long size = fits_logical_size(out->fits, &fst);
-        if (fits_close_file(out->fits, &fst) != 0)
-            st = offbkg_fits_error(ctx, fst, "%s: cannot write",
-                                   out->final_path);
-        else
-            st = check_written(ctx, out, size);
-        out->fits = NULL;
-    }
+    if (out->fits != NULL)
+        st = finish_fits(ctx, out);
     if (out->text != NULL) {
         int bad = ferror(out->text);
         if (fclose(out->text) != 0 || bad)
