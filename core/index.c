@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "fitsmem-private.h"
 #include "index-private.h"
 #include "input-private.h"
 #include "make_write-private.h"
@@ -256,15 +257,22 @@ static int model_to_link(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 }
 
 /* Whether the model file @p path was made by section @p section (its
- * SECTION card). */
+ * SECTION card). Only the BACKGROUND HDU is read (inflated): a 3D model
+ * has three more cubes after it. */
 static bool made_by(const char *path, const char *section)
 {
+    static const char *const hdus[] = { "BACKGROUND" };
+    offbkg_fitsmem_t mem = { 0 };
     fitsfile *f = NULL;
     char value[FLEN_VALUE] = "";
     int st = 0;
     bool yes = false;
 
-    if (offbkg_fits_open_readonly(&f, path, &st) == 0
+    if (offbkg_fitsmem_open(&mem, path, hdus, 1, &f) != 0) {
+        f = NULL;
+        offbkg_fits_open_readonly(&f, path, &st);
+    }
+    if (st == 0 && f != NULL
         && fits_movnam_hdu(f, BINARY_TBL, "BACKGROUND", 0, &st) == 0
         && offbkg_fits_key_string(f, "SECTION", value))
         yes = strcmp(value, section) == 0;
@@ -272,6 +280,7 @@ static bool made_by(const char *path, const char *section)
         st = 0;
         fits_close_file(f, &st);
     }
+    offbkg_fitsmem_free(&mem);
     fits_clear_errmsg();
     return yes;
 }
