@@ -24,6 +24,7 @@ core_liboffbkg_la_SOURCES = \
 	core/exclude.c core/exclude-private.h \
 	core/make.c core/make-private.h \
 	core/make_write.c core/make_write-private.h \
+	core/parallel.c core/parallel-private.h \
 	core/index.c core/index-private.h \
 	core/report.c core/report-private.h \
 	core/astro.c \

@@ -18,12 +18,15 @@ char *offbkg_model_path(const offbkg_runconf_t *rc, size_t m, int dims,
 int offbkg_models_check(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                         size_t n_groups, const char *dir, bool overwrite);
 
-/** Write every cube of @p make to @p dir; the paths written are
- *  appended to *paths (n_paths entries, each to free, and the array).
- *  With @p overwrite, the old file of a group that has no model now is
- *  removed (with a warning), so nothing links to it. */
+/** Write every cube of @p make to @p dir, smoothed too where the model
+ *  has a smoother, a group at a time on up to @p threads threads; the
+ *  paths written are appended to *paths (n_paths entries, each to free,
+ *  and the array) in model, group order. With @p overwrite, the old file
+ *  of a group that has no model now is removed (with a warning), so
+ *  nothing links to it. */
 int offbkg_models_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                         const offbkg_make_t *make, const char *dir,
-                        bool overwrite, char ***paths, size_t *n_paths);
+                        bool overwrite, size_t threads, char ***paths,
+                        size_t *n_paths);
 
 #endif

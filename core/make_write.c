@@ -12,6 +12,7 @@
 #include "host-private.h"
 #include "make_write-private.h"
 #include "output-private.h"
+#include "parallel-private.h"
 
 /* Whether another [model] section makes the same kind of model as @p m,
  * going by the plugin name (2d, 3d); then the label tells them apart. */
@@ -91,12 +92,11 @@ static int add_path(offbkg_ctx_t *ctx, char ***paths, size_t *n, char *p)
 }
 
 /* Write @p cube of model @p m, group @p g (smoothed by @p smoother when
- * not NULL) and remember the path. */
+ * not NULL); *path is the file written. */
 static int write_one(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      const offbkg_make_t *make, size_t m, size_t g,
                      const offbkg_cube_t *cube, const char *smoother,
-                     const char *dir, bool overwrite, char ***paths,
-                     size_t *n_paths)
+                     const char *dir, bool overwrite, char **path)
 {
     const offbkg_model_result_t *res = &make->models[m];
     char creator[160];
@@ -126,7 +126,8 @@ static int write_one(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         free(p);
         return st;
     }
-    return add_path(ctx, paths, n_paths, p);
+    *path = p;
+    return OFFBKG_OK;
 }
 
 /* The smoothed copy of @p cube (the raw cube is kept). */
@@ -211,38 +212,98 @@ static int remove_stale(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     return OFFBKG_OK;
 }
 
-int offbkg_models_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                        const offbkg_make_t *make, const char *dir,
-                        bool overwrite, char ***paths, size_t *n_paths)
+/* One group of one model: its file, and its smoothed file. */
+typedef struct write_job {
+    size_t m, g;
+    offbkg_ctx_t *ctx;      /* its own error message */
+    int status;
+    char *paths[2];         /* raw, smoothed (NULL if none) */
+} write_job_t;
+
+typedef struct write_jobs {
+    const offbkg_runconf_t *rc;
+    const offbkg_make_t *make;
+    const char *dir;
+    bool overwrite;
+    write_job_t *job;
+} write_jobs_t;
+
+/* offbkg_parallel_for item: write job @p i. A smoother instance per job,
+ * as a plugin's state is not shared between threads. */
+static void write_group(void *arg, size_t i)
+{
+    const write_jobs_t *w = arg;
+    write_job_t *job = &w->job[i];
+    const offbkg_model_result_t *res = &w->make->models[job->m];
+    const offbkg_stage_conf_t *sc = &w->rc->smooths[res->conf
+                                                    - w->rc->models];
+    const offbkg_cube_t *cube = res->cubes[job->g];
+    offbkg_instance_t *smoother = NULL;
+    offbkg_cube_t *smoothed = NULL;
+
+    job->status = write_one(job->ctx, w->rc, w->make, job->m, job->g, cube,
+                            NULL, w->dir, w->overwrite, &job->paths[0]);
+    if (job->status == OFFBKG_OK && sc->module != NULL)
+        job->status = offbkg_instance_new(job->ctx, w->rc, sc, &smoother);
+    if (job->status == OFFBKG_OK && smoother != NULL)
+        job->status = smooth_copy(job->ctx, smoother, cube, job->g,
+                                  &smoothed);
+    if (job->status == OFFBKG_OK && smoothed != NULL)
+        job->status = write_one(job->ctx, w->rc, w->make, job->m, job->g,
+                                smoothed, sc->module->name, w->dir,
+                                w->overwrite, &job->paths[1]);
+    offbkg_cube_free(smoothed);
+    offbkg_instance_free(smoother);
+}
+
+/* The paths of the jobs in order, or the first job's error. */
+static int collect(offbkg_ctx_t *ctx, write_job_t *job, size_t n_jobs,
+                   char ***paths, size_t *n_paths)
 {
     int st = OFFBKG_OK;
 
-    for (size_t m = 0; st == OFFBKG_OK && m < make->n_models; m++) {
-        const offbkg_model_result_t *res = &make->models[m];
-        const offbkg_stage_conf_t *sc = &rc->smooths[res->conf - rc->models];
-        offbkg_instance_t *smoother = NULL;
-
-        if (sc->module != NULL
-            && (st = offbkg_instance_new(ctx, rc, sc, &smoother))
-                   != OFFBKG_OK)
-            break;
-        for (size_t g = 0; st == OFFBKG_OK && g < make->n_groups; g++) {
-            const offbkg_cube_t *cube = res->cubes[g];
-            offbkg_cube_t *smoothed = NULL;
-            if (cube == NULL)
-                continue;
-            st = write_one(ctx, rc, make, m, g, cube, NULL, dir, overwrite,
-                           paths, n_paths);
-            if (st == OFFBKG_OK && smoother != NULL)
-                st = smooth_copy(ctx, smoother, cube, g, &smoothed);
-            if (st == OFFBKG_OK && smoothed != NULL)
-                st = write_one(ctx, rc, make, m, g, smoothed,
-                               sc->module->name, dir, overwrite, paths,
-                               n_paths);
-            offbkg_cube_free(smoothed);
+    for (size_t i = 0; i < n_jobs; i++) {
+        if (st == OFFBKG_OK && job[i].status != OFFBKG_OK)
+            st = offbkg_error_set(ctx, job[i].status, "%s",
+                                  offbkg_error_msg(job[i].ctx));
+        for (int k = 0; k < 2; k++) {
+            if (job[i].paths[k] != NULL && st == OFFBKG_OK)
+                st = add_path(ctx, paths, n_paths, job[i].paths[k]);
+            else
+                free(job[i].paths[k]);
+            job[i].paths[k] = NULL;
         }
-        offbkg_instance_free(smoother);
     }
+    return st;
+}
+
+int offbkg_models_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                        const offbkg_make_t *make, const char *dir,
+                        bool overwrite, size_t threads, char ***paths,
+                        size_t *n_paths)
+{
+    size_t n_jobs = 0;
+    write_job_t *job = calloc(make->n_models * make->n_groups + 1,
+                              sizeof *job);
+    int st = OFFBKG_OK;
+
+    for (size_t m = 0; job != NULL && m < make->n_models; m++)
+        for (size_t g = 0; g < make->n_groups; g++)
+            if (make->models[m].cubes[g] != NULL)
+                job[n_jobs++] = (write_job_t){ .m = m, .g = g };
+    for (size_t i = 0; job != NULL && i < n_jobs; i++)
+        if ((job[i].ctx = offbkg_ctx_new_child(ctx)) == NULL)
+            st = OFFBKG_ENOMEM;
+    if (job == NULL || st != OFFBKG_OK) {
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    } else {
+        write_jobs_t w = { rc, make, dir, overwrite, job };
+        offbkg_parallel_for(n_jobs, threads, write_group, &w);
+        st = collect(ctx, job, n_jobs, paths, n_paths);
+    }
+    for (size_t i = 0; job != NULL && i < n_jobs; i++)
+        offbkg_ctx_free(job[i].ctx);
+    free(job);
     if (st == OFFBKG_OK && overwrite)
         st = remove_stale(ctx, rc, make, dir, *paths, *n_paths);
     return st;

@@ -104,6 +104,7 @@ UNIT_TESTS = \
 	tests/unit/test_bkg_io \
 	tests/unit/test_exclude \
 	tests/unit/test_binning \
+	tests/unit/test_parallel \
 	tests/unit/test_models \
 	tests/unit/test_datastore \
 	tests/unit/test_simulate \
@@ -153,6 +154,9 @@ tests_unit_test_bkg_io_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 tests_unit_test_binning_SOURCES = tests/unit/test_binning.c
 tests_unit_test_binning_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_binning_LDADD = $(UNIT_LDADD)
+tests_unit_test_parallel_SOURCES = tests/unit/test_parallel.c
+tests_unit_test_parallel_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_parallel_LDADD = $(UNIT_LDADD)
 tests_unit_test_models_SOURCES = tests/unit/test_models.c
 tests_unit_test_models_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_models_LDADD = $(UNIT_LDADD)

@@ -195,12 +195,14 @@ static int do_make(offbkg_ctx_t *ctx, const cli_options_t *opt,
 }
 
 /* Write the models; *written (the files) is the caller's to free. */
-static int write_models(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+static int write_models(offbkg_ctx_t *ctx, const cli_options_t *opt,
+                        const offbkg_runconf_t *rc,
                         const offbkg_make_t *make, char ***written,
                         size_t *n_written)
 {
     if (offbkg_models_write(ctx, rc, make, rc->output->dir,
-                            rc->output->overwrite, written, n_written)
+                            rc->output->overwrite, thread_count(opt, rc),
+                            written, n_written)
         != OFFBKG_OK)
         return fail(ctx, CLI_EXIT_FAILED);
     size_t skipped = 0, n = make->n_runs;
@@ -327,7 +329,7 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
         code = write_grouping(ctx, rc, store, p, n_rows, &g);
     if (makes && code == CLI_EXIT_OK
         && (code = not_cancelled(ctx)) == CLI_EXIT_OK)
-        code = write_models(ctx, rc, &make, &written, &n_written);
+        code = write_models(ctx, opt, rc, &make, &written, &n_written);
     if (indexes && code == CLI_EXIT_OK
         && (code = not_cancelled(ctx)) == CLI_EXIT_OK)
         code = do_index(ctx, rc, store);
