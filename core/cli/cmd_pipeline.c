@@ -17,6 +17,7 @@
 #include "../make-private.h"
 #include "../make_write-private.h"
 #include "../output-private.h"
+#include "../parallel-private.h"
 #include "../report-private.h"
 #include "../runconf-private.h"
 #include "../selgroup-private.h"
@@ -89,18 +90,6 @@ static int do_select(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     return CLI_EXIT_OK;
 }
 
-static int write_selection(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                           const offbkg_datastore_t *store, const paths_t *p,
-                           const offbkg_selection_t *sel)
-{
-    if (offbkg_run_list_write(ctx, p->run_list, rc->output->overwrite, store,
-                              sel) != OFFBKG_OK)
-        return fail(ctx, CLI_EXIT_FAILED);
-    printf("selected %zu of %zu runs (plugin %s): %s\n", sel->n,
-           store->obs.n_rows, rc->select.module->name, p->run_list);
-    return CLI_EXIT_OK;
-}
-
 static int do_group(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                     const offbkg_datastore_t *store, const size_t *rows,
                     size_t n, offbkg_grouping_t *g)
@@ -108,26 +97,6 @@ static int do_group(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     if (offbkg_group_run(ctx, rc, store, rows, n, g) != OFFBKG_OK)
         return fail(ctx, CLI_EXIT_FAILED);
     offbkg_log_dropped(ctx, "group", &g->dropped);
-    return CLI_EXIT_OK;
-}
-
-static int write_grouping(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                          const offbkg_datastore_t *store, const paths_t *p,
-                          size_t n, const offbkg_grouping_t *g)
-{
-    const offbkg_plugin_t *d = rc->group.module->desc;
-    char grouper[128];
-
-    snprintf(grouper, sizeof grouper, "%s %s", d->name, d->version);
-    if (offbkg_grouping_write(ctx, g, store, p->obs, p->group_def,
-                              rc->output->overwrite, grouper) != OFFBKG_OK)
-        return fail(ctx, CLI_EXIT_FAILED);
-    printf("grouped %zu of %zu runs into %zu group%s (plugin %s): %s, %s\n",
-           g->obs.n_rows, n, g->n_groups, g->n_groups == 1 ? "" : "s",
-           d->name, p->obs, p->group_def);
-    for (size_t i = 0; i < g->n_groups; i++)
-        printf("  group %zu: %zu run%s\n", i, g->runs_per_group[i],
-               g->runs_per_group[i] == 1 ? "" : "s");
     return CLI_EXIT_OK;
 }
 
@@ -194,18 +163,87 @@ static int do_make(offbkg_ctx_t *ctx, const cli_options_t *opt,
     return st == OFFBKG_OK ? CLI_EXIT_OK : fail(ctx, CLI_EXIT_FAILED);
 }
 
-/* Write the models; *written (the files) is the caller's to free. */
-static int write_models(offbkg_ctx_t *ctx, const cli_options_t *opt,
-                        const offbkg_runconf_t *rc,
-                        const offbkg_make_t *make, char ***written,
-                        size_t *n_written)
+/* The outputs, written once every stage has succeeded: run.lis,
+ * obs.fits and group-def.fits, and the models, then the index tables and
+ * report.json (they read the models). The files of one round are written
+ * at the same time when the run has threads for it, each step with its
+ * own context; what a step says is printed after its round, in order. */
+typedef struct outputs {
+    const cli_options_t *opt;
+    const offbkg_runconf_t *rc;
+    const offbkg_datastore_t *store;
+    const paths_t *p;
+    const char *command;
+    const offbkg_selection_t *sel;      /* NULL: not written */
+    const offbkg_grouping_t *g;         /* NULL: not written */
+    size_t n_rows;                      /* runs grouped */
+    const offbkg_make_t *make;          /* NULL: not written */
+    bool index;
+    char **written;                     /* the model files */
+    size_t n_written;
+    offbkg_index_result_t linked;
+} outputs_t;
+
+typedef struct step {
+    int (*write)(offbkg_ctx_t *ctx, outputs_t *o);
+    void (*say)(offbkg_ctx_t *ctx, const outputs_t *o);
+    int round;
+    bool on;
+    offbkg_ctx_t *ctx;
+    int status;
+} step_t;
+
+static int write_selection(offbkg_ctx_t *ctx, outputs_t *o)
 {
-    if (offbkg_models_write(ctx, rc, make, rc->output->dir,
-                            rc->output->overwrite, thread_count(opt, rc),
-                            written, n_written)
-        != OFFBKG_OK)
-        return fail(ctx, CLI_EXIT_FAILED);
+    return offbkg_run_list_write(ctx, o->p->run_list,
+                                 o->rc->output->overwrite, o->store, o->sel);
+}
+
+static void say_selection(offbkg_ctx_t *ctx, const outputs_t *o)
+{
+    (void)ctx;
+    printf("selected %zu of %zu runs (plugin %s): %s\n", o->sel->n,
+           o->store->obs.n_rows, o->rc->select.module->name,
+           o->p->run_list);
+}
+
+static int write_grouping(offbkg_ctx_t *ctx, outputs_t *o)
+{
+    const offbkg_plugin_t *d = o->rc->group.module->desc;
+    char grouper[128];
+
+    snprintf(grouper, sizeof grouper, "%s %s", d->name, d->version);
+    return offbkg_grouping_write(ctx, o->g, o->store, o->p->obs,
+                                 o->p->group_def, o->rc->output->overwrite,
+                                 grouper);
+}
+
+static void say_grouping(offbkg_ctx_t *ctx, const outputs_t *o)
+{
+    const offbkg_grouping_t *g = o->g;
+
+    (void)ctx;
+    printf("grouped %zu of %zu runs into %zu group%s (plugin %s): %s, %s\n",
+           g->obs.n_rows, o->n_rows, g->n_groups, g->n_groups == 1 ? "" : "s",
+           o->rc->group.module->desc->name, o->p->obs, o->p->group_def);
+    for (size_t i = 0; i < g->n_groups; i++)
+        printf("  group %zu: %zu run%s\n", i, g->runs_per_group[i],
+               g->runs_per_group[i] == 1 ? "" : "s");
+}
+
+static int write_models(offbkg_ctx_t *ctx, outputs_t *o)
+{
+    return offbkg_models_write(ctx, o->rc, o->make, o->rc->output->dir,
+                               o->rc->output->overwrite,
+                               thread_count(o->opt, o->rc), &o->written,
+                               &o->n_written);
+}
+
+static void say_models(offbkg_ctx_t *ctx, const outputs_t *o)
+{
+    const offbkg_make_t *make = o->make;
     size_t skipped = 0, n = make->n_runs;
+
     for (size_t i = 0; i < make->n_runs; i++)
         skipped += make->runs[i].skipped != NULL;
     printf("made models from %zu of %zu runs%s\n", n - skipped, n,
@@ -216,25 +254,105 @@ static int write_models(offbkg_ctx_t *ctx, const cli_options_t *opt,
                 OFFBKG_WARN(ctx, "[%s] group %zu: no model: %s",
                             make->models[m].conf->section, g,
                             make->models[m].no_model[g]);
-    for (size_t i = 0; i < *n_written; i++)
-        printf("  %s\n", (*written)[i]);
-    return CLI_EXIT_OK;
+    for (size_t i = 0; i < o->n_written; i++)
+        printf("  %s\n", o->written[i]);
 }
 
-static int do_index(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                    const offbkg_datastore_t *store)
+static int write_index(offbkg_ctx_t *ctx, outputs_t *o)
 {
-    offbkg_index_result_t res;
-    int st = offbkg_index_run(ctx, rc, store, &res);
+    return offbkg_index_run(ctx, o->rc, o->store, &o->linked);
+}
 
-    if (st != OFFBKG_OK)
-        return fail(ctx, st == OFFBKG_ECONFIG || st == OFFBKG_EDATA
-                             ? CLI_EXIT_USAGE : CLI_EXIT_FAILED);
+static void say_index(offbkg_ctx_t *ctx, const outputs_t *o)
+{
+    (void)ctx;
     printf("linked %zu of %zu observations to a model (%zu in no group, "
            "%zu in a group without a model): %s/hdu-index.fits.gz\n",
-           res.n_linked, res.n_obs, res.n_no_group, res.n_no_model,
-           rc->output->dir);
-    return CLI_EXIT_OK;
+           o->linked.n_linked, o->linked.n_obs, o->linked.n_no_group,
+           o->linked.n_no_model, o->rc->output->dir);
+}
+
+static int write_report(offbkg_ctx_t *ctx, outputs_t *o)
+{
+    bool is_run = strcmp(o->command, "run") == 0;
+    offbkg_report_t report = {
+        o->command, o->rc, o->store, is_run ? o->sel : NULL,
+        is_run ? o->g : NULL, o->make, (const char *const *)o->written,
+        o->n_written };
+    return offbkg_report_write(ctx, &report, o->p->report,
+                               o->rc->output->overwrite);
+}
+
+static void say_report(offbkg_ctx_t *ctx, const outputs_t *o)
+{
+    (void)ctx;
+    printf("report: %s\n", o->p->report);
+}
+
+typedef struct round {
+    step_t *step[3];
+    size_t n;
+    outputs_t *o;
+} round_t;
+
+/* offbkg_parallel_for item: one step of a round. */
+static void run_step(void *arg, size_t i)
+{
+    round_t *r = arg;
+    step_t *s = r->step[i];
+
+    s->status = s->write(s->ctx, r->o);
+}
+
+/* Run the steps of round @p k, then print what they say, or the first
+ * failure (the index refuses a bad target as a usage error). */
+static int write_round(offbkg_ctx_t *ctx, step_t *steps, size_t n_steps,
+                       int k, outputs_t *o)
+{
+    round_t r = { .n = 0, .o = o };
+    int code = not_cancelled(ctx);
+
+    for (size_t i = 0; i < n_steps; i++)
+        if (steps[i].on && steps[i].round == k)
+            r.step[r.n++] = &steps[i];
+    for (size_t i = 0; code == CLI_EXIT_OK && i < r.n; i++)
+        if ((r.step[i]->ctx = offbkg_ctx_new_child(ctx)) == NULL) {
+            offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+            code = fail(ctx, CLI_EXIT_FAILED);
+        }
+    if (code == CLI_EXIT_OK)
+        offbkg_parallel_for(r.n, thread_count(o->opt, o->rc), run_step, &r);
+    for (size_t i = 0; i < r.n; i++) {
+        step_t *s = r.step[i];
+        if (code == CLI_EXIT_OK && s->status == OFFBKG_OK) {
+            s->say(ctx, o);
+        } else if (code == CLI_EXIT_OK) {
+            offbkg_error_set(ctx, s->status, "%s",
+                             offbkg_error_msg(s->ctx));
+            code = fail(ctx, s->write == write_index
+                                     && (s->status == OFFBKG_ECONFIG
+                                         || s->status == OFFBKG_EDATA)
+                                 ? CLI_EXIT_USAGE : CLI_EXIT_FAILED);
+        }
+        offbkg_ctx_free(s->ctx);
+        s->ctx = NULL;
+    }
+    return code;
+}
+
+static int write_outputs(offbkg_ctx_t *ctx, outputs_t *o)
+{
+    step_t steps[] = {
+        { write_selection, say_selection, 0, o->sel != NULL, NULL, 0 },
+        { write_grouping, say_grouping, 0, o->g != NULL, NULL, 0 },
+        { write_models, say_models, 0, o->make != NULL, NULL, 0 },
+        { write_index, say_index, 1, o->index, NULL, 0 },
+        { write_report, say_report, 1, o->make != NULL, NULL, 0 },
+    };
+    size_t n = sizeof steps / sizeof steps[0];
+    int code = write_round(ctx, steps, n, 0, o);
+
+    return code == CLI_EXIT_OK ? write_round(ctx, steps, n, 1, o) : code;
 }
 
 static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
@@ -321,29 +439,14 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
     }
     if (code != CLI_EXIT_OK)
         goto done;
-    /* A SIGINT or SIGTERM stops before the next file is started. */
-    if (selects && (code = not_cancelled(ctx)) == CLI_EXIT_OK)
-        code = write_selection(ctx, rc, store, p, &sel);
-    if (groups && code == CLI_EXIT_OK
-        && (code = not_cancelled(ctx)) == CLI_EXIT_OK)
-        code = write_grouping(ctx, rc, store, p, n_rows, &g);
-    if (makes && code == CLI_EXIT_OK
-        && (code = not_cancelled(ctx)) == CLI_EXIT_OK)
-        code = write_models(ctx, opt, rc, &make, &written, &n_written);
-    if (indexes && code == CLI_EXIT_OK
-        && (code = not_cancelled(ctx)) == CLI_EXIT_OK)
-        code = do_index(ctx, rc, store);
-    if (makes && code == CLI_EXIT_OK
-        && (code = not_cancelled(ctx)) == CLI_EXIT_OK) {
-        offbkg_report_t report = {
-            command, rc, store, is_run ? &sel : NULL, is_run ? &g : NULL,
-            &make, (const char *const *)written, n_written };
-        if (offbkg_report_write(ctx, &report, p->report,
-                                rc->output->overwrite) != OFFBKG_OK)
-            code = fail(ctx, CLI_EXIT_FAILED);
-        else
-            printf("report: %s\n", p->report);
-    }
+    /* A SIGINT or SIGTERM stops before the next round of files. */
+    outputs_t out = { .opt = opt, .rc = rc, .store = store, .p = p,
+                      .command = command, .sel = selects ? &sel : NULL,
+                      .g = groups ? &g : NULL, .n_rows = n_rows,
+                      .make = makes ? &make : NULL, .index = indexes };
+    code = write_outputs(ctx, &out);
+    written = out.written;
+    n_written = out.n_written;
 done:
     for (size_t i = 0; i < n_written; i++)
         free(written[i]);
