@@ -265,12 +265,14 @@ typedef struct source {
     unsigned char *in;  /* gzip: compressed bytes read */
 } source_t;
 
-/* More compressed bytes for @p src, unless its file is read to the end;
- * 0, or -1 on a read error. */
+/* More compressed bytes for @p src when it has used up what it read,
+ * unless its file is read to the end; 0, or -1 on a read error. */
 static int refill(source_t *src)
 {
     ssize_t n;
 
+    if (offbkg_inflate_avail_in(src->z) > 0 || src->eof)
+        return 0;
     do
         n = read(src->fd, src->in, STEP);
     while (n < 0 && errno == EINTR);
@@ -302,8 +304,7 @@ static int pull(source_t *src, unsigned char *out, size_t want,
         return 0;
     }
     while (want > 0 && !src->stream_end) {
-        if (offbkg_inflate_avail_in(src->z) == 0 && !src->eof
-            && refill(src) != 0)
+        if (refill(src) != 0)
             return -1;
         size_t before = offbkg_inflate_avail_in(src->z), got = 0;
         offbkg_inflate_status_t st = offbkg_inflate_step(src->z, out, want,
@@ -315,8 +316,7 @@ static int pull(source_t *src, unsigned char *out, size_t want,
             return -1;
         if (st == OFFBKG_INFLATE_MEMBER_END) {
             /* Another gzip member may follow. */
-            if (offbkg_inflate_avail_in(src->z) == 0 && !src->eof
-                && refill(src) != 0)
+            if (refill(src) != 0)
                 return -1;
             if (offbkg_inflate_avail_in(src->z) == 0)
                 src->stream_end = 1;

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Gzip inflate by ISA-L or zlib behind one small interface. */
+ * Gzip inflate by ISA-L or zlib behind one small interface. Both keep
+ * their buffers in next_in/avail_in and next_out/avail_out of a state
+ * named s here; each backend only says how to run a step. */
 #include <config.h>
 
 #include <limits.h>
@@ -12,12 +14,6 @@
 #else
 #include <zlib.h>
 #endif
-
-/* Both libraries count bytes in 32 bits. */
-static unsigned clamp_u32(size_t n)
-{
-    return n > UINT_MAX ? UINT_MAX : (unsigned)n;
-}
 
 #ifdef HAVE_ISAL
 
@@ -40,29 +36,10 @@ void offbkg_inflate_free(offbkg_inflate_t *z)
     free(z);
 }
 
-void offbkg_inflate_input(offbkg_inflate_t *z, const unsigned char *in,
-                          size_t n)
+/* Inflate what the buffers allow. */
+static offbkg_inflate_status_t run(offbkg_inflate_t *z)
 {
-    z->s.next_in = (uint8_t *)in;
-    z->s.avail_in = clamp_u32(n);
-}
-
-size_t offbkg_inflate_avail_in(const offbkg_inflate_t *z)
-{
-    return z->s.avail_in;
-}
-
-offbkg_inflate_status_t offbkg_inflate_step(offbkg_inflate_t *z,
-                                            unsigned char *out, size_t n,
-                                            size_t *produced)
-{
-    unsigned room = clamp_u32(n);
-    int rc;
-
-    z->s.next_out = out;
-    z->s.avail_out = room;
-    rc = isal_inflate(&z->s);
-    *produced = room - z->s.avail_out;
+    int rc = isal_inflate(&z->s);
     /* ISAL_NEED_DICT (a zlib stream with a preset dictionary) cannot be
      * gzip; the other positive codes say where it stopped. */
     if (rc < 0 || rc == ISAL_NEED_DICT)
@@ -112,29 +89,10 @@ void offbkg_inflate_free(offbkg_inflate_t *z)
     free(z);
 }
 
-void offbkg_inflate_input(offbkg_inflate_t *z, const unsigned char *in,
-                          size_t n)
+/* Inflate what the buffers allow. */
+static offbkg_inflate_status_t run(offbkg_inflate_t *z)
 {
-    z->s.next_in = (Bytef *)in;
-    z->s.avail_in = clamp_u32(n);
-}
-
-size_t offbkg_inflate_avail_in(const offbkg_inflate_t *z)
-{
-    return z->s.avail_in;
-}
-
-offbkg_inflate_status_t offbkg_inflate_step(offbkg_inflate_t *z,
-                                            unsigned char *out, size_t n,
-                                            size_t *produced)
-{
-    unsigned room = clamp_u32(n);
-    int rc;
-
-    z->s.next_out = out;
-    z->s.avail_out = room;
-    rc = inflate(&z->s, Z_NO_FLUSH);
-    *produced = room - z->s.avail_out;
+    int rc = inflate(&z->s, Z_NO_FLUSH);
     if (rc == Z_STREAM_END)
         return OFFBKG_INFLATE_MEMBER_END;
     /* Z_BUF_ERROR: no progress was possible; the caller tells why. */
@@ -153,3 +111,35 @@ const char *offbkg_inflate_library(void)
 }
 
 #endif
+
+/* Both libraries count bytes in 32 bits. */
+static unsigned clamp_u32(size_t n)
+{
+    return n > UINT_MAX ? UINT_MAX : (unsigned)n;
+}
+
+void offbkg_inflate_input(offbkg_inflate_t *z, const unsigned char *in,
+                          size_t n)
+{
+    z->s.next_in = (unsigned char *)in;
+    z->s.avail_in = clamp_u32(n);
+}
+
+size_t offbkg_inflate_avail_in(const offbkg_inflate_t *z)
+{
+    return z->s.avail_in;
+}
+
+offbkg_inflate_status_t offbkg_inflate_step(offbkg_inflate_t *z,
+                                            unsigned char *out, size_t n,
+                                            size_t *produced)
+{
+    unsigned room = clamp_u32(n);
+    offbkg_inflate_status_t st;
+
+    z->s.next_out = out;
+    z->s.avail_out = room;
+    st = run(z);
+    *produced = room - z->s.avail_out;
+    return st;
+}

@@ -188,7 +188,6 @@ int offbkg_output_fits(offbkg_ctx_t *ctx, const char *path, bool overwrite,
         }
         /* Created now, so that a directory it cannot be written in
          * fails the output before any work goes into it. */
-        out->mem->fd = -1;
         out->mem->fd = open(out->tmp_path,
                             O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (out->mem->fd < 0) {
