@@ -27,6 +27,7 @@
  * itself is read or inflated up to the next header to look at, never
  * beyond the last HDU needed. */
 #define STEP ((size_t)1 << 17)
+#define LOAD_CHUNK ((size_t)1 << 23)
 /* A header longer than this is not an event file's; let cfitsio judge. */
 #define MAX_HEADER_BYTES ((size_t)BLOCK * 4096)
 #define MAX_NAME 72
@@ -346,8 +347,9 @@ static int load(offbkg_fitsmem_t *m, source_t *src, const char *const *hdus,
         /* Up to the next header (or the end), not beyond. */
         size_t to = known ? s.end : s.need > have + BLOCK ? s.need
                                                           : have + BLOCK;
-        size_t want = to - have < ((size_t)1 << 30) ? to - have
-                                                    : (size_t)1 << 30;
+        /* A chunk at a time, so that memory grows with the bytes that
+         * arrive, not with what a header claims. */
+        size_t want = to - have < LOAD_CHUNK ? to - have : LOAD_CHUNK;
         if (known && have >= s.end) {
             m->size = s.end;
             return 0;
