@@ -239,20 +239,39 @@ static int scan(scan_t *s, const unsigned char *buf, size_t have,
     }
 }
 
+/* cfitsio "truncates" a memory file to the end of each HDU it moves to,
+ * even one opened read-only: without a realloc function it just takes
+ * the new size, so a header that claims more data than was loaded would
+ * have it read past the bytes loaded, into memory never written or not
+ * ours. The buffer is handed out LEAD bytes into its allocation, with
+ * the bytes loaded stored in front, so that the realloc function given
+ * to cfitsio can refuse to grow it without global state. */
+#define LEAD ((size_t)16)   /* keeps the buffer 16-byte aligned */
+
+static size_t *loaded_bytes(void *buf)
+{
+    return (size_t *)(void *)((char *)buf - LEAD);
+}
+
+static void *within_loaded(void *buf, size_t n)
+{
+    return n <= *loaded_bytes(buf) ? buf : NULL;
+}
+
 /* Room for @p n bytes in @p m->buf. */
 static int reserve(offbkg_fitsmem_t *m, size_t n)
 {
     size_t cap = m->cap > 0 ? m->cap : STEP;
-    void *p;
+    char *p;
 
     if (n <= m->cap)
         return 0;
     while (cap < n)
         cap *= 2;
-    p = realloc(m->buf, cap);
+    p = realloc(m->buf != NULL ? (char *)m->buf - LEAD : NULL, LEAD + cap);
     if (p == NULL)
         return -1;
-    m->buf = p;
+    m->buf = p + LEAD;
     m->cap = cap;
     return 0;
 }
@@ -356,7 +375,10 @@ static int load(offbkg_fitsmem_t *m, source_t *src, const char *const *hdus,
         }
         if (at_end) {
             /* The whole file: cfitsio finds what is there, or says
-             * what is not. */
+             * what is not; but an HDU the file cuts short is left to
+             * the ordinary open, which says where (see within_loaded). */
+            if (s.hdu > have)
+                return -1;
             m->size = m->file_size = have;
             return 0;
         }
@@ -455,11 +477,13 @@ int offbkg_fitsmem_open(offbkg_fitsmem_t *m, const char *path,
         source_close(&src);
         return -1;
     }
-    if (load(m, &src, hdus, n_hdus) == 0 && m->size >= BLOCK
-        && fits_open_memfile(f, "offbkg-prefix.fits", READONLY, &m->buf,
-                             &m->size, 0, NULL, &st)
-               == 0)
-        rc = 0;
+    if (load(m, &src, hdus, n_hdus) == 0 && m->size >= BLOCK) {
+        *loaded_bytes(m->buf) = m->size;
+        if (fits_open_memfile(f, "offbkg-prefix.fits", READONLY, &m->buf,
+                              &m->size, 0, within_loaded, &st)
+            == 0)
+            rc = 0;
+    }
     if (rc != 0) {
         *f = NULL;
         fits_clear_errmsg();
@@ -548,7 +572,7 @@ int offbkg_fits_find_unsafe_card(int fd, int gzip, long *hdu_num,
 
 void offbkg_fitsmem_free(offbkg_fitsmem_t *m)
 {
-    free(m->buf);
+    free(m->buf != NULL ? (char *)m->buf - LEAD : NULL);
     free(m->in);
     memset(m, 0, sizeof *m);
 }

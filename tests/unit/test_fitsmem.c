@@ -297,6 +297,47 @@ static void test_fitsmem_odd_files_fall_back(void **state)
     offbkg_fitsmem_free(&m);
 }
 
+/* Nothing past the bytes loaded is ever read: a plain file cut (at a
+ * block boundary) inside the EVENTS data is left to the ordinary open;
+ * and where cfitsio sizes an HDU larger than the reader did (here an
+ * NAXIS3 = 0 card that cfitsio ignores in a table with NAXIS = 2), it
+ * fails instead of reading whatever the rest of the buffer holds. */
+static void test_fitsmem_never_reads_past_loaded(void **state)
+{
+    const fixture_t *fx = *state;
+    static const char *const events[] = { "EVENTS" };
+    offbkg_fitsmem_t m = { 0 };
+    char path[PATH_MAX];
+    fitsfile *mf = NULL, *f = NULL;
+    double e;
+    int st = 0, col, anynul;
+
+    sg_path(path, fx->dir, "cut.fits");
+    copy_head(fx->plain, path, 2880 * 10);
+    assert_int_equal(offbkg_fitsmem_open(&m, path, need, 2, &mf), -1);
+    assert_null(mf);
+
+    sg_path(path, fx->dir, "naxis3.fits");
+    copy_head(fx->plain, path, file_size(fx->plain));
+    fits_open_file(&f, path, READWRITE, &st);
+    fits_movnam_hdu(f, BINARY_TBL, "EVENTS", 0, &st);
+    fits_update_key_lng(f, "NAXIS3", 0, NULL, &st);
+    fits_close_file(f, &st);
+    assert_int_equal(st, 0);
+    assert_int_equal(offbkg_fitsmem_open(&m, path, events, 1, &mf), 0);
+    assert_true(m.size < fx->events_end / 2);
+    /* cfitsio 4.2 already fails to move to the HDU; a version that
+     * moves there must fail to read its last row. */
+    fits_movnam_hdu(mf, BINARY_TBL, "EVENTS", 0, &st);
+    fits_get_colnum(mf, CASEINSEN, "ENERGY", &col, &st);
+    fits_read_col(mf, TDOUBLE, col, N_EVENTS, 1, 1, NULL, &e, &anynul, &st);
+    assert_int_not_equal(st, 0);
+    st = 0;
+    fits_close_file(mf, &st);
+    fits_clear_errmsg();
+    offbkg_fitsmem_free(&m);
+}
+
 /* A gzip file of two members (as `cat a.gz b.gz` makes) reads as one. */
 static void test_fitsmem_gzip_members(void **state)
 {
@@ -410,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_fitsmem_plain_prefix),
         cmocka_unit_test(test_fitsmem_missing_hdu_reads_all),
         cmocka_unit_test(test_fitsmem_odd_files_fall_back),
+        cmocka_unit_test(test_fitsmem_never_reads_past_loaded),
         cmocka_unit_test(test_fitsmem_gzip_members),
         cmocka_unit_test(test_events_read_equals_cfitsio),
     };
