@@ -47,7 +47,8 @@ plugins_group_bins_la_LIBADD = $(PLUGIN_LIBADD)
 # Shared by the model plugins; compiled into each, exported by none.
 MODEL_GRID_SOURCES = plugins/shared/model_grid.c plugins/shared/model_grid.h
 MODEL_GRID_SOURCES += plugins/shared/bin_lookup.c plugins/shared/bin_lookup.h \
-	plugins/shared/radec_bins.c plugins/shared/radec_bins.h
+	plugins/shared/radec_bins.c plugins/shared/radec_bins.h \
+	plugins/shared/near_unit.h
 
 if BUILD_PLUGIN_MODEL_2D
 pkglib_LTLIBRARIES += plugins/model_2d.la

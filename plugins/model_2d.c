@@ -15,6 +15,7 @@
 
 #include "shared/bin_lookup.h"
 #include "shared/model_grid.h"
+#include "shared/near_unit.h"
 
 #define DEG_TO_RAD (M_PI / 180.0)
 /* Events whose offset lies this close to an edge (rad) are binned from
@@ -303,18 +304,14 @@ static int ring_exclusion(const m2d_state_t *s, const offbkg_run_t *run,
  * offbkg_binning_find of offbkg_offset_frame_sep_deg gives it: from
  * sin^2(offset) = y^2 + z^2 of the offset-frame vector, unless the
  * offset lies within EDGE_GUARD_RAD of an edge or beyond 90 deg. */
-static inline ptrdiff_t offset_bin(const m2d_state_t *s,
-                                   const offbkg_offset_frame_t *f,
+static inline ptrdiff_t offset_bin(const m2d_state_t *s, const nu_frame_t *f,
                                    double ra, double dec)
 {
     const mg_axis_t *ta = &s->grid.axes[1];
 
     if (s->fast_offset) {
-        double dlon = (ra - f->lon0_deg) * DEG_TO_RAD, lat = dec * DEG_TO_RAD;
-        double cl = cos(lat), sl = sin(lat), cd = cos(dlon);
-        double x = f->cos_lat0 * cl * cd + f->sin_lat0 * sl;
-        double y = cl * sin(dlon);
-        double z = -f->sin_lat0 * cl * cd + f->cos_lat0 * sl;
+        double x, y, z;
+        nu_unit(f, ra, dec, &x, &y, &z);
         if (x > 0) {
             ptrdiff_t k = bl_find_guarded(&s->sin2, s->sin2_guard,
                                           y * y + z * z);
@@ -323,7 +320,8 @@ static inline ptrdiff_t offset_bin(const m2d_state_t *s,
         }
     }
     return offbkg_binning_find(ta->edges, ta->n_bins,
-                               offbkg_offset_frame_sep_deg(f, ra, dec));
+                               offbkg_offset_frame_sep_deg(&f->frame, ra,
+                                                           dec));
 }
 
 /* near[j]: a region may hold points of ring j (a superset: the test
@@ -348,7 +346,7 @@ static int m2d_fill(void *state, const offbkg_run_t *run, void *contrib)
     const mg_grid_t *g = &s->grid;
     const mg_axis_t *ta = &g->axes[1];
     mg_contrib_t *c = contrib;
-    offbkg_offset_frame_t frame;
+    nu_frame_t frame;
     mg_region_t *reg = NULL;
     double *frac = NULL, t_run;
     unsigned char *near = NULL;
@@ -376,7 +374,7 @@ static int m2d_fill(void *state, const offbkg_run_t *run, void *contrib)
             goto done;
     }
 
-    offbkg_offset_frame_init(&frame, run->ra_pnt_deg, run->dec_pnt_deg);
+    nu_frame_init(&frame, run->ra_pnt_deg, run->dec_pnt_deg);
     for (size_t i = 0; i < run->n_events; i++) {
         double e = run->energy_tev[i], ra = run->ra_deg[i],
                dec = run->dec_deg[i];

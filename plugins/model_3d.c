@@ -534,7 +534,7 @@ static int m3d_fill(void *state, const offbkg_run_t *run, void *contrib)
     const mg_grid_t *g = &s->grid;
     const mg_axis_t *xa = &g->axes[1], *ya = &g->axes[2];
     mg_contrib_t *c = contrib;
-    offbkg_offset_frame_t frame;
+    nu_frame_t frame;
     offbkg_altaz_fov_t fov;
     mg_region_t *reg = NULL;
     double *frac = NULL, t_run;
@@ -572,7 +572,7 @@ static int m3d_fill(void *state, const offbkg_run_t *run, void *contrib)
         near_hi = fmax(near_hi, cos(fmax(lo, 0.0) * DEG_TO_RAD));
         near_lo = fmin(near_lo, cos(fmin(hi, 180.0) * DEG_TO_RAD));
     }
-    offbkg_offset_frame_init(&frame, run->ra_pnt_deg, run->dec_pnt_deg);
+    nu_frame_init(&frame, run->ra_pnt_deg, run->dec_pnt_deg);
     for (size_t i = 0; i < run->n_events; i++) {
         double e = run->energy_tev[i], ra = run->ra_deg[i],
                dec = run->dec_deg[i];

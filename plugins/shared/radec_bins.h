@@ -17,6 +17,7 @@
 #include <offbkg/geom.h>
 
 #include "bin_lookup.h"
+#include "near_unit.h"
 
 #define RB_DEG_TO_RAD (M_PI / 180.0)
 /* Far beyond the rounding of either way of computing the angles. */
@@ -46,9 +47,8 @@ void rb_clear(rb_lookup_t *l);
 /** The pixel (ix, iy) of (ra, dec) around the pointing of @p f: 1, or 0
  *  outside the grid. *cos_offset is the cosine of its offset from the
  *  pointing, or NAN when it was not computed. */
-static inline int rb_pixel(const rb_lookup_t *l,
-                           const offbkg_offset_frame_t *f, double ra,
-                           double dec, size_t *ix, size_t *iy,
+static inline int rb_pixel(const rb_lookup_t *l, const nu_frame_t *f,
+                           double ra, double dec, size_t *ix, size_t *iy,
                            double *cos_offset)
 {
     double lon, lat;
@@ -57,7 +57,7 @@ static inline int rb_pixel(const rb_lookup_t *l,
     *cos_offset = NAN;
     if (l->fast) {
         double x, y, z;
-        offbkg_offset_frame_unit(f, ra, dec, &x, &y, &z);
+        nu_unit(f, ra, dec, &x, &y, &z);
         *cos_offset = x;
         if (x > 0) {
             jx = bl_find_guarded(&l->lon.table, l->lon.guard,
@@ -76,7 +76,7 @@ static inline int rb_pixel(const rb_lookup_t *l,
             }
         }
     }
-    offbkg_offset_frame_forward(f, ra, dec, &lon, &lat);
+    offbkg_offset_frame_forward(&f->frame, ra, dec, &lon, &lat);
     jx = offbkg_binning_find(l->lon.edges, l->lon.n, l->lon_sign * lon);
     jy = jx < 0 ? -1 : offbkg_binning_find(l->lat.edges, l->lat.n, lat);
     if (jy < 0)
