@@ -11,6 +11,7 @@
 #include <offbkg/astro.h>
 
 #include "ctx-private.h"
+#include "fitshdr-private.h"
 #include "runconf-private.h"
 #include "table-private.h"
 
@@ -61,6 +62,19 @@ int offbkg_datastore_locate(offbkg_ctx_t *ctx,
                             const offbkg_datastore_t *store, int64_t obs_id,
                             const char *hdu_type, char **path,
                             char **hdu_name, size_t *n_rows);
+
+/** Move @p f to HDU @p events_hdu and read its keywords into @p h (all
+ *  but gti_sum_s, set to NaN), leaving @p f there and its header in
+ *  @p hdr for more lookups (free it with offbkg_header_free, whatever
+ *  this returns). */
+int offbkg_run_header_keys(offbkg_ctx_t *ctx, fitsfile *f,
+                           const char *events_hdu, const char *what,
+                           offbkg_run_header_t *h, offbkg_header_t *hdr);
+
+/** h->gti_sum_s: the sum of STOP - START of the GTI HDU @p gti_hdu
+ *  (NULL: "GTI") of @p f, if the file has one. Moves @p f there. */
+void offbkg_run_header_gti(fitsfile *f, const char *gti_hdu,
+                           offbkg_run_header_t *h);
 
 /** Read the header of HDU @p events_hdu of the open file @p f, and the
  *  sum of the GTI HDU @p gti_hdu (NULL: "GTI") if the file has one. */

@@ -67,65 +67,92 @@ static char *index_path(const char *given, const char *dir, const char *base)
 /* Headers                                                             */
 
 /* MJDREFI + MJDREFF (either may be written as a float), or MJDREF. */
-static double read_mjdref(fitsfile *f)
+static double read_mjdref(const offbkg_header_t *hdr)
 {
     double i, fr = 0, whole;
-    if (offbkg_fits_key_double(f, "MJDREFI", &i)) {
-        offbkg_fits_key_double(f, "MJDREFF", &fr);
+    if (offbkg_header_double(hdr, "MJDREFI", &i)) {
+        offbkg_header_double(hdr, "MJDREFF", &fr);
         return i + fr;
     }
-    return offbkg_fits_key_double(f, "MJDREF", &whole) ? whole : NAN;
+    return offbkg_header_double(hdr, "MJDREF", &whole) ? whole : NAN;
 }
 
-static offbkg_timesys_t read_timesys(fitsfile *f)
+static offbkg_timesys_t read_timesys(const offbkg_header_t *hdr)
 {
     char buf[FLEN_VALUE];
-    return offbkg_fits_key_string(f, "TIMESYS", buf)
+    return offbkg_header_string(hdr, "TIMESYS", buf)
                ? offbkg_timesys_parse(buf)
                : OFFBKG_TIMESYS_UNKNOWN;
 }
 
-static double key_or_nan(fitsfile *f, const char *key)
+static double key_or_nan(const offbkg_header_t *hdr, const char *key)
 {
     double v;
-    return offbkg_fits_key_double(f, key, &v) ? v : NAN;
+    return offbkg_header_double(hdr, key, &v) ? v : NAN;
 }
 
-static void read_site(fitsfile *f, double *lon, double *lat, double *height)
+static void read_site(const offbkg_header_t *hdr, double *lon, double *lat,
+                      double *height)
 {
-    *lon = key_or_nan(f, "GEOLON");
-    *lat = key_or_nan(f, "GEOLAT");
-    *height = key_or_nan(f, "ALTITUDE");
+    *lon = key_or_nan(hdr, "GEOLON");
+    *lat = key_or_nan(hdr, "GEOLAT");
+    *height = key_or_nan(hdr, "ALTITUDE");
     if (isnan(*height))
-        *height = key_or_nan(f, "GEOALT");
+        *height = key_or_nan(hdr, "GEOALT");
 }
 
-int offbkg_run_header_read(offbkg_ctx_t *ctx, fitsfile *f,
-                           const char *events_hdu, const char *gti_hdu,
-                           const char *what, offbkg_run_header_t *h)
+int offbkg_run_header_keys(offbkg_ctx_t *ctx, fitsfile *f,
+                           const char *events_hdu, const char *what,
+                           offbkg_run_header_t *h, offbkg_header_t *hdr)
 {
     int st = 0;
 
+    hdr->cards = NULL;
+    hdr->n_cards = 0;
     if (fits_movnam_hdu(f, ANY_HDU, (char *)events_hdu, 0, &st) != 0)
         return offbkg_fits_error(ctx, st, "%s: no HDU named %s", what,
                                  events_hdu);
-    h->ra_pnt_deg = key_or_nan(f, "RA_PNT");
-    h->dec_pnt_deg = key_or_nan(f, "DEC_PNT");
-    h->alt_pnt_deg = key_or_nan(f, "ALT_PNT");
-    h->az_pnt_deg = key_or_nan(f, "AZ_PNT");
-    h->ontime_s = key_or_nan(f, "ONTIME");
-    h->livetime_s = key_or_nan(f, "LIVETIME");
-    h->deadc = key_or_nan(f, "DEADC");
-    h->tstart_s = key_or_nan(f, "TSTART");
-    h->tstop_s = key_or_nan(f, "TSTOP");
-    h->mjdref_day = read_mjdref(f);
-    h->timesys = read_timesys(f);
-    read_site(f, &h->site_lon_deg, &h->site_lat_deg, &h->site_height_m);
+    if ((st = offbkg_header_load(f, hdr)) != 0)
+        return offbkg_fits_error(ctx, st, "%s: HDU %s", what, events_hdu);
+    h->ra_pnt_deg = key_or_nan(hdr, "RA_PNT");
+    h->dec_pnt_deg = key_or_nan(hdr, "DEC_PNT");
+    h->alt_pnt_deg = key_or_nan(hdr, "ALT_PNT");
+    h->az_pnt_deg = key_or_nan(hdr, "AZ_PNT");
+    h->ontime_s = key_or_nan(hdr, "ONTIME");
+    h->livetime_s = key_or_nan(hdr, "LIVETIME");
+    h->deadc = key_or_nan(hdr, "DEADC");
+    h->tstart_s = key_or_nan(hdr, "TSTART");
+    h->tstop_s = key_or_nan(hdr, "TSTOP");
+    h->mjdref_day = read_mjdref(hdr);
+    h->timesys = read_timesys(hdr);
+    read_site(hdr, &h->site_lon_deg, &h->site_lat_deg, &h->site_height_m);
     h->gti_sum_s = NAN;
+    return OFFBKG_OK;
+}
+
+/* Move to the binary table named @p name: most often the HDU after the
+ * current one (GTI after EVENTS), which saves cfitsio's walk through
+ * every header from the first. */
+static int move_to_table(fitsfile *f, const char *name)
+{
+    char extname[FLEN_VALUE];
+    int st = 0, type;
+
+    if (fits_movrel_hdu(f, 1, &type, &st) == 0 && type == BINARY_TBL
+        && offbkg_fits_key_string(f, "EXTNAME", extname)
+        && strcasecmp(extname, name) == 0)
+        return 0;
+    st = 0;
+    return fits_movnam_hdu(f, BINARY_TBL, (char *)name, 0, &st);
+}
+
+void offbkg_run_header_gti(fitsfile *f, const char *gti_hdu,
+                           offbkg_run_header_t *h)
+{
+    int st = 0;
 
     /* The GTI, when the file has one: sum of STOP - START. */
-    if (fits_movnam_hdu(f, BINARY_TBL, (char *)(gti_hdu ? gti_hdu : "GTI"),
-                        0, &st) == 0) {
+    if (move_to_table(f, gti_hdu ? gti_hdu : "GTI") == 0) {
         int c_start, c_stop, anynul;
         LONGLONG n = 0;
         fits_get_colnum(f, CASEINSEN, "START", &c_start, &st);
@@ -144,7 +171,19 @@ int offbkg_run_header_read(offbkg_ctx_t *ctx, fitsfile *f,
             h->gti_sum_s = sum;
     }
     fits_clear_errmsg();
-    return OFFBKG_OK;
+}
+
+int offbkg_run_header_read(offbkg_ctx_t *ctx, fitsfile *f,
+                           const char *events_hdu, const char *gti_hdu,
+                           const char *what, offbkg_run_header_t *h)
+{
+    offbkg_header_t hdr;
+    int rc = offbkg_run_header_keys(ctx, f, events_hdu, what, h, &hdr);
+
+    offbkg_header_free(&hdr);
+    if (rc == OFFBKG_OK)
+        offbkg_run_header_gti(f, gti_hdu, h);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -607,9 +646,12 @@ static int open_store(offbkg_ctx_t *ctx, const offbkg_datastore_conf_t *conf,
                     "observation index", &s->obs, &f);
     if (rc != OFFBKG_OK)
         return rc;
-    s->mjdref_day = read_mjdref(f);
-    s->timesys = read_timesys(f);
-    read_site(f, &s->site_lon_deg, &s->site_lat_deg, &s->site_height_m);
+    offbkg_header_t hdr;
+    offbkg_header_load(f, &hdr);
+    s->mjdref_day = read_mjdref(&hdr);
+    s->timesys = read_timesys(&hdr);
+    read_site(&hdr, &s->site_lon_deg, &s->site_lat_deg, &s->site_height_m);
+    offbkg_header_free(&hdr);
     fits_close_file(f, &st);
     fits_clear_errmsg();
     if ((rc = check_int_column(ctx, &s->obs, "OBS_ID", s->obs_index_path))

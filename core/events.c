@@ -55,12 +55,24 @@ static int reserve(offbkg_ctx_t *ctx, offbkg_events_t *ev, size_t n)
     return OFFBKG_OK;
 }
 
+/* The EVENTS HDU of a run file as it is read. */
+typedef struct events_hdu {
+    fitsfile *f;                  /* open at the HDU */
+    offbkg_header_t hdr;          /* its cards */
+    const char *path;
+    const offbkg_fitsmem_t *mem;  /* the file's bytes; NULL: not in memory */
+    int cols[4];                  /* ENERGY, RA, DEC, TIME */
+    double to_tev;                /* from the ENERGY unit */
+} events_hdu_t;
+
 /* Column numbers of ENERGY, RA, DEC, TIME and the energy unit factor. */
-static int find_columns(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
-                        int cols[4], double *to_tev)
+static int find_columns(offbkg_ctx_t *ctx, events_hdu_t *eh)
 {
     static const char *const names[4] = { "ENERGY", "RA", "DEC", "TIME" };
     char key[FLEN_KEYWORD], unit[FLEN_VALUE] = "";
+    fitsfile *f = eh->f;
+    const char *path = eh->path;
+    int *cols = eh->cols;
 
     for (int i = 0; i < 4; i++) {
         int st = 0;
@@ -81,9 +93,9 @@ static int find_columns(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
         fits_clear_errmsg();
     }
     snprintf(key, sizeof key, "TUNIT%d", cols[0]);
-    offbkg_fits_key_string(f, key, unit);
-    *to_tev = offbkg_energy_unit_to_tev(unit);
-    if (*to_tev == 0)
+    offbkg_header_string(&eh->hdr, key, unit);
+    eh->to_tev = offbkg_energy_unit_to_tev(unit);
+    if (eh->to_tev == 0)
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: unknown ENERGY unit "
                                 "'%s' (expected TeV, GeV, MeV, keV or eV)",
                                 path, unit);
@@ -116,22 +128,24 @@ static size_t field_bytes(const char *tform)
 /* The layout of the four columns in the rows of the current table when
  * they can be decoded straight from memory: float32 or float64, one
  * value per row, no TSCAL or TZERO. -1 otherwise (cfitsio reads them). */
-static int raw_layout(fitsfile *f, const int cols[4], raw_col_t raw[4],
+static int raw_layout(const events_hdu_t *eh, raw_col_t raw[4],
                       size_t *row_bytes)
 {
-    LONGLONG naxis1 = 0;
+    const offbkg_header_t *hdr = &eh->hdr;
+    const int *cols = eh->cols;
+    double naxis1 = 0;
     size_t offset = 0;
     int n_cols = 0, st = 0;
 
-    fits_get_num_cols(f, &n_cols, &st);
-    fits_read_key(f, TLONGLONG, "NAXIS1", &naxis1, NULL, &st);
-    if (st != 0 || n_cols < 1 || naxis1 < 1)
+    fits_get_num_cols(eh->f, &n_cols, &st);
+    if (st != 0 || n_cols < 1 || !offbkg_header_double(hdr, "NAXIS1", &naxis1)
+        || !(naxis1 >= 1) || naxis1 != floor(naxis1))
         return -1;
     for (int c = 1; c <= n_cols; c++) {
         char key[FLEN_KEYWORD], tform[FLEN_VALUE];
         size_t bytes;
         snprintf(key, sizeof key, "TFORM%d", c);
-        if (fits_read_key(f, TSTRING, key, tform, NULL, &st) != 0
+        if (!offbkg_header_string(hdr, key, tform)
             || (bytes = field_bytes(tform)) == 0)
             return -1;
         for (int k = 0; k < 4; k++) {
@@ -143,14 +157,15 @@ static int raw_layout(fitsfile *f, const int cols[4], raw_col_t raw[4],
             fits_binary_tform(tform, &type, &repeat, &width, &st);
             if (st != 0 || repeat != 1 || (type != TFLOAT && type != TDOUBLE))
                 return -1;
+            /* Present and not a number: cfitsio judges it. */
             snprintf(key, sizeof key, "TSCAL%d", c);
-            if (fits_read_key(f, TDOUBLE, key, &v, NULL, &st) == 0 && v != 1)
+            if (offbkg_header_string(hdr, key, tform)
+                && !(offbkg_value_number(tform, &v) && v == 1))
                 return -1;
-            st = 0;
             snprintf(key, sizeof key, "TZERO%d", c);
-            if (fits_read_key(f, TDOUBLE, key, &v, NULL, &st) == 0 && v != 0)
+            if (offbkg_header_string(hdr, key, tform)
+                && !(offbkg_value_number(tform, &v) && v == 0))
                 return -1;
-            st = 0;
             raw[k].offset = offset;
             raw[k].is_double = type == TDOUBLE;
         }
@@ -187,17 +202,18 @@ static inline double be_value(const unsigned char *p, int is_double)
 /* Decode the rows straight from the file's bytes in memory, keeping the
  * good: one pass, no copy through cfitsio's buffers. -1 when the table
  * is not laid out for it (nothing read). */
-static int read_raw(offbkg_ctx_t *ctx, fitsfile *f,
-                    const offbkg_fitsmem_t *mem, const int cols[4],
-                    double to_tev, offbkg_events_t *ev)
+static int read_raw(offbkg_ctx_t *ctx, const events_hdu_t *eh,
+                    offbkg_events_t *ev)
 {
+    const offbkg_fitsmem_t *mem = eh->mem;
+    const double to_tev = eh->to_tev;
     LONGLONG head, start, end;
     raw_col_t raw[4];
     size_t row_bytes, n = ev->n_rows, k = 0;
     int st = 0;
 
-    if (fits_get_hduaddrll(f, &head, &start, &end, &st) != 0
-        || raw_layout(f, cols, raw, &row_bytes) != 0 || start < 0
+    if (fits_get_hduaddrll(eh->f, &head, &start, &end, &st) != 0
+        || raw_layout(eh, raw, &row_bytes) != 0 || start < 0
         || (size_t)start > mem->size
         || (n > 0 && (mem->size - (size_t)start) / n < row_bytes)) {
         fits_clear_errmsg();
@@ -232,10 +248,13 @@ static int read_raw(offbkg_ctx_t *ctx, fitsfile *f,
 }
 
 /* Read all rows in chunks of cfitsio's optimal size, keeping the good. */
-static int read_rows(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
-                     const int cols[4], double to_tev,
-                     const offbkg_fitsmem_t *mem, offbkg_events_t *ev)
+static int read_rows(offbkg_ctx_t *ctx, const events_hdu_t *eh,
+                     offbkg_events_t *ev)
 {
+    fitsfile *f = eh->f;
+    const char *path = eh->path;
+    const int *cols = eh->cols;
+    const double to_tev = eh->to_tev;
     LONGLONG n_rows = 0;
     long chunk = 0;
     int st = 0, anynul;
@@ -249,7 +268,7 @@ static int read_rows(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
     int rc = reserve(ctx, ev, 1);   /* arrays never NULL, even when empty */
     if (rc != OFFBKG_OK)
         return rc;
-    if (mem != NULL && read_raw(ctx, f, mem, cols, to_tev, ev) == 0)
+    if (eh->mem != NULL && read_raw(ctx, eh, ev) == 0)
         return OFFBKG_OK;
     if (chunk < 1024)
         chunk = 1024;
@@ -298,9 +317,7 @@ int offbkg_events_read(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
 {
     char *hdu = NULL, *gti_path = NULL, *gti_hdu = NULL;
     size_t n_rows, n_gti;
-    fitsfile *f = NULL;
-    int st = 0, cols[4], rc, in_memory;
-    double to_tev = 1;
+    int st = 0, rc, in_memory, type;
 
     ev->n = ev->n_rows = ev->n_nonfinite = ev->n_bad_energy = 0;
     free(ev->path);
@@ -324,25 +341,36 @@ int offbkg_events_read(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
     /* Only the EVENTS and GTI HDUs, from memory; cfitsio opens whatever
      * the in-memory reader does not handle. */
     const char *need[2] = { hdu, gti_hdu != NULL ? gti_hdu : "GTI" };
-    in_memory = offbkg_fitsmem_open(&ev->mem, ev->path, need, 2, &f) == 0;
+    events_hdu_t eh = { .path = ev->path };
+    in_memory = offbkg_fitsmem_open(&ev->mem, ev->path, need, 2, &eh.f) == 0;
     if (!in_memory
-        && (rc = offbkg_fits_open_input(ctx, ev->path, &f)) != OFFBKG_OK)
+        && (rc = offbkg_fits_open_input(ctx, ev->path, &eh.f)) != OFFBKG_OK)
         goto done;
-    rc = offbkg_run_header_read(ctx, f, hdu, gti_hdu, ev->path, &ev->header);
-    if (rc != OFFBKG_OK)
-        goto done;
-    if (fits_movnam_hdu(f, BINARY_TBL, hdu, 0, &st) != 0) {
-        rc = offbkg_fits_error(ctx, st, "%s: no HDU %s", ev->path, hdu);
-        goto done;
+    eh.mem = in_memory ? &ev->mem : NULL;
+    /* Everything from the EVENTS HDU, then the GTI: cfitsio parses a
+     * header again at each move. */
+    rc = offbkg_run_header_keys(ctx, eh.f, hdu, ev->path, &ev->header,
+                                &eh.hdr);
+    if (rc == OFFBKG_OK && fits_get_hdu_type(eh.f, &type, &st) == 0
+        && type != BINARY_TBL) {
+        /* Named like it, but not a table: a later table of that name? */
+        offbkg_header_free(&eh.hdr);
+        if (fits_movnam_hdu(eh.f, BINARY_TBL, hdu, 0, &st) != 0)
+            rc = offbkg_fits_error(ctx, st, "%s: no HDU %s", ev->path, hdu);
+        else
+            offbkg_header_load(eh.f, &eh.hdr);
     }
-    rc = find_columns(ctx, f, ev->path, cols, &to_tev);
     if (rc == OFFBKG_OK)
-        rc = read_rows(ctx, f, ev->path, cols, to_tev,
-                       in_memory ? &ev->mem : NULL, ev);
+        rc = find_columns(ctx, &eh);
+    if (rc == OFFBKG_OK)
+        rc = read_rows(ctx, &eh, ev);
+    if (rc == OFFBKG_OK)
+        offbkg_run_header_gti(eh.f, gti_hdu, &ev->header);
 done:
-    if (f != NULL) {
+    offbkg_header_free(&eh.hdr);
+    if (eh.f != NULL) {
         st = 0;
-        fits_close_file(f, &st);
+        fits_close_file(eh.f, &st);
     }
     fits_clear_errmsg();
     free(hdu);

@@ -15,6 +15,7 @@ core_liboffbkg_la_SOURCES = \
 	core/output.c core/output-private.h \
 	core/input.c core/input-private.h \
 	core/table.c core/table-private.h \
+	core/fitshdr.c core/fitshdr-private.h \
 	core/datastore.c core/datastore-private.h \
 	core/selgroup.c core/selgroup-private.h \
 	core/events.c core/events-private.h \

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fitshdr-private.h"
 #include "input-private.h"
 #include "output-private.h"
 #include "table-private.h"
@@ -46,32 +47,22 @@ static void trim_right(char *s)
 bool offbkg_fits_key_string(fitsfile *f, const char *key, char *buf)
 {
     int st = 0;
-    char *s = buf;
 
     if (fits_read_key(f, TSTRING, key, buf, NULL, &st) != 0) {
         fits_clear_errmsg();
         return false;
     }
-    while (isspace((unsigned char)*s))
-        s++;
-    memmove(buf, s, strlen(s) + 1);
-    trim_right(buf);
+    offbkg_value_trim(buf);
     return true;
 }
 
 bool offbkg_fits_key_double(fitsfile *f, const char *key, double *value)
 {
-    char buf[FLEN_VALUE], *end;
-    double v;
+    char buf[FLEN_VALUE];
 
     /* Reading as a string accepts numbers and quoted numbers alike. */
-    if (!offbkg_fits_key_string(f, key, buf) || buf[0] == '\0')
-        return false;
-    v = strtod(buf, &end);
-    if (end == buf || *end != '\0' || !isfinite(v))
-        return false;
-    *value = v;
-    return true;
+    return offbkg_fits_key_string(f, key, buf)
+           && offbkg_value_number(buf, value);
 }
 
 static bool has_column(fitsfile *f, const char *name)

@@ -1835,6 +1835,74 @@ static void test_datastore_dr1(void **state)
     free(hdu);
 }
 
+/* The header read once (offbkg_header_*) gives what cfitsio's keyword
+ * reads give (offbkg_fits_key_*), card by card, odd ones included. */
+static void test_header_snapshot_as_cfitsio(void **state)
+{
+    fixture_t *f = *state;
+    static const double x[] = { 1 };
+    static const sg_col_t cols[] = { { "X", "D", NULL, x, NULL },
+                                     { NULL, NULL, NULL, NULL, NULL } };
+    static const char *const records[] = {
+        "TIMESYS = 'TT      '           / padded string",
+        "OBJECT  = 'O''Hara'            / quote inside",
+        "BLANKS  = '   x  '",
+        "EMPTY   = ''",
+        "ONTIME  =                1754. / no digits after the point",
+        "DEADC   =     -1.5E-3",
+        "GEOLON  = '16.5002'            / a number as a string",
+        "MJDREFI =                51910",
+        "FLAG    =                    T",
+        "UNDEF   =                      / no value",
+        "NOEQUALS  some text, not a value",
+        "FORTRAN =               1.5D2 / D exponent",
+        "TWICE   =                    1",
+        "TWICE   =                    2",
+        NULL,
+    };
+    static const char *const keys[] = {
+        "TIMESYS", "OBJECT", "BLANKS", "EMPTY", "ONTIME", "DEADC", "GEOLON",
+        "MJDREFI", "FLAG", "UNDEF", "NOEQUALS", "FORTRAN", "NAXIS1", "TFORM1", "TTYPE1", "absent", "geolon", NULL,
+    };
+    char path[PATH_MAX];
+    fitsfile *ff;
+    offbkg_header_t hdr;
+    int st = 0;
+
+    sg_path(path, f->dir, "keys.fits");
+    ff = sg_create(path);
+    assert_non_null(ff);
+    assert_int_equal(sg_table(ff, "EVENTS", 1, cols, NULL), 0);
+    for (size_t i = 0; records[i] != NULL; i++)
+        fits_write_record(ff, records[i], &st);
+    assert_int_equal(st, 0);
+    assert_int_equal(sg_close(ff), 0);
+
+    fits_open_file(&ff, path, READONLY, &st);
+    fits_movnam_hdu(ff, BINARY_TBL, "EVENTS", 0, &st);
+    assert_int_equal(st, 0);
+    assert_int_equal(offbkg_header_load(ff, &hdr), 0);
+    for (size_t i = 0; keys[i] != NULL; i++) {
+        char want[FLEN_VALUE] = "", got[FLEN_VALUE] = "";
+        double dwant = 0, dgot = 0;
+        bool has = offbkg_fits_key_string(ff, keys[i], want);
+        if (offbkg_header_string(&hdr, keys[i], got) != has
+            || strcmp(got, want) != 0)
+            fail_msg("%s: '%s' (%d), cfitsio '%s' (%d)", keys[i], got,
+                     !has, want, has);
+        has = offbkg_fits_key_double(ff, keys[i], &dwant);
+        assert_true(offbkg_header_double(&hdr, keys[i], &dgot) == has);
+        if (has && dgot != dwant)
+            fail_msg("%s: %g, cfitsio %g", keys[i], dgot, dwant);
+    }
+    /* A keyword given twice (which FITS forbids): the first, where
+     * cfitsio's answer depends on the card it read last. */
+    double v = 0;
+    assert_true(offbkg_header_double(&hdr, "TWICE", &v) && v == 1);
+    offbkg_header_free(&hdr);
+    fits_close_file(ff, &st);
+}
+
 #define FIXTURE_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 /* Every test but the one on the real DR1 store. */
@@ -1858,6 +1926,7 @@ static void test_datastore_dr1(void **state)
     FIXTURE_TEST(test_datastore_hdu_index_without_hdu_name), \
     FIXTURE_TEST(test_datastore_hdu_obs_id_not_integer), \
     FIXTURE_TEST(test_datastore_locate), \
+    FIXTURE_TEST(test_header_snapshot_as_cfitsio), \
     FIXTURE_TEST(test_run_list_read), \
     FIXTURE_TEST(test_run_list_bad_line), \
     FIXTURE_TEST(test_run_list_no_header), \

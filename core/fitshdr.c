@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The cards of one FITS header, read once (see fitshdr-private.h). */
+#include <config.h>
+
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fitshdr-private.h"
+
+#define CARD 80
+
+int offbkg_header_load(fitsfile *f, offbkg_header_t *h)
+{
+    int st = 0;
+
+    h->cards = NULL;
+    h->n_cards = 0;
+    if (fits_hdr2str(f, 0, NULL, 0, &h->cards, &h->n_cards, &st) != 0) {
+        h->cards = NULL;
+        h->n_cards = 0;
+        fits_clear_errmsg();
+    }
+    return st;
+}
+
+void offbkg_header_free(offbkg_header_t *h)
+{
+    int st = 0;
+
+    if (h->cards != NULL)
+        fits_free_memory(h->cards, &st);
+    h->cards = NULL;
+    h->n_cards = 0;
+}
+
+void offbkg_value_trim(char *buf)
+{
+    char *s = buf;
+    size_t n;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        n--;
+    memmove(buf, s, n);
+    buf[n] = '\0';
+}
+
+bool offbkg_value_number(const char *buf, double *value)
+{
+    char *end;
+    double v;
+
+    if (buf[0] == '\0')
+        return false;
+    v = strtod(buf, &end);
+    if (end == buf || *end != '\0' || !isfinite(v))
+        return false;
+    *value = v;
+    return true;
+}
+
+/* The card named @p key (at most 8 characters, any case), or NULL. */
+static const char *find_card(const offbkg_header_t *h, const char *key)
+{
+    char name[9];
+    size_t n = strlen(key);
+
+    if (n > 8)
+        return NULL;
+    memset(name, ' ', 8);
+    for (size_t i = 0; i < n; i++)
+        name[i] = (char)toupper((unsigned char)key[i]);
+    for (int i = 0; i < h->n_cards; i++)
+        if (memcmp(h->cards + (size_t)i * CARD, name, 8) == 0)
+            return h->cards + (size_t)i * CARD;
+    return NULL;
+}
+
+bool offbkg_header_string(const offbkg_header_t *h, const char *key,
+                          char *buf)
+{
+    const char *card = find_card(h, key);
+    char text[CARD + 1], value[FLEN_VALUE];
+    int st = 0;
+
+    if (card == NULL)
+        return false;
+    memcpy(text, card, CARD);
+    text[CARD] = '\0';
+    if (fits_parse_value(text, value, NULL, &st) != 0 || value[0] == '\0') {
+        fits_clear_errmsg();
+        return false;
+    }
+    if (value[0] != '\'') {
+        strcpy(buf, value);
+    } else {
+        /* A FITS string: up to the closing quote, '' for a quote. */
+        size_t o = 0;
+        for (size_t i = 1; value[i] != '\0'; i++) {
+            if (value[i] == '\'') {
+                if (value[i + 1] != '\'')
+                    break;
+                i++;
+            }
+            buf[o++] = value[i];
+        }
+        buf[o] = '\0';
+    }
+    offbkg_value_trim(buf);
+    return true;
+}
+
+bool offbkg_header_double(const offbkg_header_t *h, const char *key,
+                          double *value)
+{
+    char buf[FLEN_VALUE];
+
+    return offbkg_header_string(h, key, buf)
+           && offbkg_value_number(buf, value);
+}
