@@ -125,6 +125,18 @@ static size_t field_bytes(const char *tform)
     return (size_t)repeat * (size_t)width;
 }
 
+/* Keyword @p key of @p hdr is absent, or the number @p want. A value
+ * that is no number is left to cfitsio to judge. */
+static bool absent_or(const offbkg_header_t *hdr, const char *key,
+                      double want)
+{
+    char value[FLEN_VALUE];
+    double v;
+
+    return !offbkg_header_string(hdr, key, value)
+           || (offbkg_value_number(value, &v) && v == want);
+}
+
 /* The layout of the four columns in the rows of the current table when
  * they can be decoded straight from memory: float32 or float64, one
  * value per row, no TSCAL or TZERO. -1 otherwise (cfitsio reads them). */
@@ -151,20 +163,16 @@ static int raw_layout(const events_hdu_t *eh, raw_col_t raw[4],
         for (int k = 0; k < 4; k++) {
             int type;
             long repeat, width;
-            double v;
             if (cols[k] != c)
                 continue;
             fits_binary_tform(tform, &type, &repeat, &width, &st);
             if (st != 0 || repeat != 1 || (type != TFLOAT && type != TDOUBLE))
                 return -1;
-            /* Present and not a number: cfitsio judges it. */
             snprintf(key, sizeof key, "TSCAL%d", c);
-            if (offbkg_header_string(hdr, key, tform)
-                && !(offbkg_value_number(tform, &v) && v == 1))
+            if (!absent_or(hdr, key, 1))
                 return -1;
             snprintf(key, sizeof key, "TZERO%d", c);
-            if (offbkg_header_string(hdr, key, tform)
-                && !(offbkg_value_number(tform, &v) && v == 0))
+            if (!absent_or(hdr, key, 0))
                 return -1;
             raw[k].offset = offset;
             raw[k].is_double = type == TDOUBLE;
