@@ -13,6 +13,7 @@
 #include <offbkg/geom.h>
 
 #include "datastore-private.h"
+#include "fitsmem-private.h"
 #include "input-private.h"
 #include "output-private.h"
 
@@ -313,17 +314,34 @@ static const char *const source_text[N_SOURCES] = {
     "the GTI", "computed", "missing",
 };
 
+/* The obs-index columns read besides the quantities' own. */
+enum other_column { C_DEADC, C_ALT, C_GLON, C_GLAT, N_OTHER_COLUMNS };
+
+static const char *const other_column_name[N_OTHER_COLUMNS] = {
+    "DEADC", "ALT_PNT", "GLON", "GLAT",
+};
+
 typedef struct resolver {
     offbkg_ctx_t *ctx;
     offbkg_datastore_t *store;
     double *v[N_QUANTITIES];
+    /* Looked up once, not per row (NULL: no such column). */
+    const offbkg_column_t *column[N_QUANTITIES];
+    const offbkg_column_t *other[N_OTHER_COLUMNS];
     size_t count[N_QUANTITIES][N_SOURCES];
     const char *how[N_QUANTITIES][N_SOURCES];  /* detail for the log */
 } resolver_t;
 
-static double value(const offbkg_table_t *t, const char *name, size_t r)
+/* The obs-index value of quantity @p q in row @p r (NaN when absent). */
+static double value(const resolver_t *rs, enum quantity q, size_t r)
 {
-    return offbkg_column_get_double(col(t, name), r);
+    return offbkg_column_get_double(rs->column[q], r);
+}
+
+static double other_value(const resolver_t *rs, enum other_column c,
+                          size_t r)
+{
+    return offbkg_column_get_double(rs->other[c], r);
 }
 
 /* The EVENTS header of row @p r, read on first need. */
@@ -385,7 +403,6 @@ static void put(resolver_t *rs, enum quantity q, size_t r, double v,
 /* One row: take each quantity from the index, else down the chain. */
 static void resolve_row(resolver_t *rs, size_t r)
 {
-    const offbkg_table_t *t = &rs->store->obs;
     offbkg_run_header_t h;
     int hstate = 0;
     double x;
@@ -396,7 +413,7 @@ static void resolve_row(resolver_t *rs, size_t r)
     static const enum quantity direct[] = { Q_RA, Q_DEC, Q_TSTART, Q_TSTOP };
     for (size_t i = 0; i < sizeof direct / sizeof direct[0]; i++) {
         enum quantity q = direct[i];
-        x = value(t, quantity_info[q].name, r);
+        x = value(rs, q, r);
         if (isfinite(x)) {
             put(rs, q, r, x, S_INDEX, NULL);
             continue;
@@ -408,7 +425,7 @@ static void resolve_row(resolver_t *rs, size_t r)
         put(rs, q, r, x, S_EVENTS, NULL);
     }
 
-    x = value(t, "ONTIME", r);
+    x = value(rs, Q_ONTIME, r);
     if (isfinite(x))
         put(rs, Q_ONTIME, r, x, S_INDEX, NULL);
     else if (isfinite(x = FROM_HEADER(ontime_s)))
@@ -416,23 +433,23 @@ static void resolve_row(resolver_t *rs, size_t r)
     else
         put(rs, Q_ONTIME, r, FROM_HEADER(gti_sum_s), S_GTI, "GTI sum");
 
-    x = value(t, "LIVETIME", r);
+    x = value(rs, Q_LIVETIME, r);
     if (isfinite(x)) {
         put(rs, Q_LIVETIME, r, x, S_INDEX, NULL);
     } else if (isfinite(x = FROM_HEADER(livetime_s))) {
         put(rs, Q_LIVETIME, r, x, S_EVENTS, NULL);
     } else {
-        double deadc = value(t, "DEADC", r);
+        double deadc = other_value(rs, C_DEADC, r);
         if (!isfinite(deadc))
             deadc = FROM_HEADER(deadc);
         put(rs, Q_LIVETIME, r, FROM_HEADER(gti_sum_s) * deadc, S_GTI,
             "GTI sum x DEADC");
     }
 
-    x = value(t, "ZEN_PNT", r);
+    x = value(rs, Q_ZEN, r);
     if (isfinite(x)) {
         put(rs, Q_ZEN, r, x, S_INDEX, NULL);
-    } else if (isfinite(x = value(t, "ALT_PNT", r))) {
+    } else if (isfinite(x = other_value(rs, C_ALT, r))) {
         put(rs, Q_ZEN, r, 90.0 - x, S_INDEX_ALT, "90 - ALT_PNT");
     } else if (isfinite(x = FROM_HEADER(alt_pnt_deg))) {
         put(rs, Q_ZEN, r, 90.0 - x, S_EVENTS, "90 - ALT_PNT");
@@ -462,14 +479,14 @@ static void resolve_row(resolver_t *rs, size_t r)
     }
 
     /* Galactic coordinates: GLON/GLAT_PNT, then GLON/GLAT, then computed. */
-    double l = value(t, "GLON_PNT", r), b = value(t, "GLAT_PNT", r);
+    double l = value(rs, Q_GLON, r), b = value(rs, Q_GLAT, r);
     enum source sl = S_INDEX, sb = S_INDEX;
-    if (!isfinite(l) && isfinite(value(t, "GLON", r))) {
-        l = value(t, "GLON", r);
+    if (!isfinite(l) && isfinite(other_value(rs, C_GLON, r))) {
+        l = other_value(rs, C_GLON, r);
         sl = S_INDEX_ALT;
     }
-    if (!isfinite(b) && isfinite(value(t, "GLAT", r))) {
-        b = value(t, "GLAT", r);
+    if (!isfinite(b) && isfinite(other_value(rs, C_GLAT, r))) {
+        b = other_value(rs, C_GLAT, r);
         sb = S_INDEX_ALT;
     }
     if ((!isfinite(l) || !isfinite(b)) && isfinite(rs->v[Q_RA][r])
@@ -536,9 +553,13 @@ static int apply_fallbacks(offbkg_ctx_t *ctx, offbkg_datastore_t *store)
     size_t n = store->obs.n_rows;
     int rc = OFFBKG_OK;
 
-    for (int q = 0; q < N_QUANTITIES; q++)
+    for (int q = 0; q < N_QUANTITIES; q++) {
+        rs.column[q] = col(&store->obs, quantity_info[q].name);
         if ((rs.v[q] = malloc((n > 0 ? n : 1) * sizeof(double))) == NULL)
             rc = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    }
+    for (int c = 0; c < N_OTHER_COLUMNS; c++)
+        rs.other[c] = col(&store->obs, other_column_name[c]);
     for (size_t r = 0; rc == OFFBKG_OK && r < n; r++)
         resolve_row(&rs, r);
     if (rc == OFFBKG_OK)
@@ -551,9 +572,14 @@ static int apply_fallbacks(offbkg_ctx_t *ctx, offbkg_datastore_t *store)
 /* ------------------------------------------------------------------ */
 /* Opening                                                             */
 
+/* Read the index table of @p path into @p t; with @p keep, leave the
+ * file open at it (its bytes are in @p mem, when read from memory). An
+ * index is read whole, and once: from memory, inflated with the fast
+ * inflater; cfitsio opens what the in-memory reader does not handle. */
 static int read_index(offbkg_ctx_t *ctx, const char *path,
                       const char *const *needed, const char *const *absent,
-                      const char *what, offbkg_table_t *t, fitsfile **keep)
+                      const char *what, offbkg_fitsmem_t *mem,
+                      offbkg_table_t *t, fitsfile **keep)
 {
     fitsfile *f = NULL;
     int st = 0, rc;
@@ -561,7 +587,8 @@ static int read_index(offbkg_ctx_t *ctx, const char *path,
     if (access(path, F_OK) != 0)
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: no %s (file not "
                                 "found)", path, what);
-    if (offbkg_fits_open_input(ctx, path, &f) != OFFBKG_OK)
+    if (offbkg_fitsmem_open(mem, path, NULL, 0, &f) != 0
+        && offbkg_fits_open_input(ctx, path, &f) != OFFBKG_OK)
         return offbkg_error_push(ctx, OFFBKG_EDATA, "cannot open the %s",
                                  what);
     if (!offbkg_fits_find_table(f, needed, absent)) {
@@ -633,6 +660,7 @@ static int open_store(offbkg_ctx_t *ctx, const offbkg_datastore_conf_t *conf,
     static const char *const obs_absent[] = { "HDU_TYPE", NULL };
     static const char *const hdu_needed[] = { "OBS_ID", "HDU_TYPE",
                                               "FILE_NAME", NULL };
+    offbkg_fitsmem_t mem = { 0 };
     fitsfile *f = NULL;
     int st = 0, rc;
 
@@ -643,23 +671,23 @@ static int open_store(offbkg_ctx_t *ctx, const offbkg_datastore_conf_t *conf,
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
 
     rc = read_index(ctx, s->obs_index_path, obs_needed, obs_absent,
-                    "observation index", &s->obs, &f);
-    if (rc != OFFBKG_OK)
-        return rc;
-    offbkg_header_t hdr;
-    offbkg_header_load(f, &hdr);
-    s->mjdref_day = read_mjdref(&hdr);
-    s->timesys = read_timesys(&hdr);
-    read_site(&hdr, &s->site_lon_deg, &s->site_lat_deg, &s->site_height_m);
-    offbkg_header_free(&hdr);
-    fits_close_file(f, &st);
-    fits_clear_errmsg();
-    if ((rc = check_int_column(ctx, &s->obs, "OBS_ID", s->obs_index_path))
-        != OFFBKG_OK)
-        return rc;
-
-    rc = read_index(ctx, s->hdu_index_path, hdu_needed, NULL, "HDU index",
-                    &s->hdu, NULL);
+                    "observation index", &mem, &s->obs, &f);
+    if (rc == OFFBKG_OK) {
+        offbkg_header_t hdr;
+        offbkg_header_load(f, &hdr);
+        s->mjdref_day = read_mjdref(&hdr);
+        s->timesys = read_timesys(&hdr);
+        read_site(&hdr, &s->site_lon_deg, &s->site_lat_deg,
+                  &s->site_height_m);
+        offbkg_header_free(&hdr);
+        fits_close_file(f, &st);
+        fits_clear_errmsg();
+        rc = check_int_column(ctx, &s->obs, "OBS_ID", s->obs_index_path);
+    }
+    if (rc == OFFBKG_OK)
+        rc = read_index(ctx, s->hdu_index_path, hdu_needed, NULL,
+                        "HDU index", &mem, &s->hdu, NULL);
+    offbkg_fitsmem_free(&mem);
     if (rc != OFFBKG_OK)
         return rc;
     if ((rc = check_int_column(ctx, &s->hdu, "OBS_ID", s->hdu_index_path))

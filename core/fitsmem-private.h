@@ -25,7 +25,7 @@ typedef struct offbkg_fitsmem {
 /** Open @p path read-only from memory, holding at least the HDUs named
  *  in @p hdus (EXTNAME or HDUNAME, case-insensitive, as
  *  fits_movnam_hdu matches them); the whole file when one of them is
- *  missing. The fitsfile reads @p m's buffer: close it before the next
+ *  missing, or when @p n_hdus is 0. The fitsfile reads @p m's buffer: close it before the next
  *  call or offbkg_fitsmem_free.
  *  @return 0, or -1 for anything this reader does not handle (a file it
  *  cannot open or read, a compression other than gzip, a damaged

@@ -232,7 +232,7 @@ static int scan(scan_t *s, const unsigned char *buf, size_t have,
                  + ((size_t)bytes + BLOCK - 1) / BLOCK * BLOCK;
         s->primary = 0;
         s->found |= (unsigned)h.matched;
-        if ((s->found & all) == all) {
+        if (n_hdus > 0 && (s->found & all) == all) {
             s->end = s->hdu;
             return 1;
         }
@@ -468,7 +468,7 @@ int offbkg_fitsmem_open(offbkg_fitsmem_t *m, const char *path,
     int rc = -1, st = 0;
 
     *f = NULL;
-    if (n_hdus == 0 || n_hdus > 16
+    if (n_hdus > 16
         || source_open(&src, path, &m->in, &size_bytes) != 0)
         return -1;
     /* A plain FITS file is whole 2880-byte blocks; one that is not was

@@ -487,7 +487,16 @@ static int cmp_key_row(const void *a, const void *b)
 
 int offbkg_rows_sort_by_key(const int64_t *key, size_t *rows, size_t n)
 {
-    key_row_t *p = malloc((n > 0 ? n : 1) * sizeof *p);
+    /* Index tables usually come sorted already: a pass, not a sort. */
+    size_t in_order = 1;
+    while (in_order < n
+           && (key[rows[in_order - 1]] < key[rows[in_order]]
+               || (key[rows[in_order - 1]] == key[rows[in_order]]
+                   && rows[in_order - 1] < rows[in_order])))
+        in_order++;
+    if (in_order >= n)
+        return 0;
+    key_row_t *p = malloc(n * sizeof *p);
     if (p == NULL)
         return -1;
     for (size_t i = 0; i < n; i++)

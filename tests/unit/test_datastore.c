@@ -26,6 +26,7 @@
 #include "diag-private.h"
 #include "runconf-private.h"
 #include "selgroup-private.h"
+#include "table-private.h"
 #include "storegen.h"
 
 #define END_COLS { NULL, NULL, NULL, NULL, NULL }
@@ -1903,6 +1904,34 @@ static void test_header_snapshot_as_cfitsio(void **state)
     fits_close_file(ff, &st);
 }
 
+/* Rows by key, then row: rows already in order are left as they are
+ * (the fast path), any other order is sorted, equal keys by row. */
+static void test_rows_sort_by_key(void **state)
+{
+    (void)state;
+    const int64_t key[6] = { 5, 3, 5, 9, 3, 1 };
+    size_t sorted[6] = { 5, 1, 4, 0, 2, 3 };
+    assert_int_equal(offbkg_rows_sort_by_key(key, sorted, 6), 0);
+    const size_t want[6] = { 5, 1, 4, 0, 2, 3 };
+    assert_memory_equal(sorted, want, sizeof want);
+
+    size_t rows[6] = { 0, 1, 2, 3, 4, 5 };
+    assert_int_equal(offbkg_rows_sort_by_key(key, rows, 6), 0);
+    assert_memory_equal(rows, want, sizeof want);
+
+    /* Equal keys with the rows the wrong way round: not in order. */
+    size_t swapped[6] = { 5, 4, 1, 0, 2, 3 };
+    assert_int_equal(offbkg_rows_sort_by_key(key, swapped, 6), 0);
+    assert_memory_equal(swapped, want, sizeof want);
+
+    /* A subset, and the empty list. */
+    size_t some[3] = { 3, 2, 4 };
+    const size_t some_want[3] = { 4, 2, 3 };
+    assert_int_equal(offbkg_rows_sort_by_key(key, some, 3), 0);
+    assert_memory_equal(some, some_want, sizeof some_want);
+    assert_int_equal(offbkg_rows_sort_by_key(key, some, 0), 0);
+}
+
 #define FIXTURE_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 /* Every test but the one on the real DR1 store. */
@@ -1927,6 +1956,7 @@ static void test_header_snapshot_as_cfitsio(void **state)
     FIXTURE_TEST(test_datastore_hdu_obs_id_not_integer), \
     FIXTURE_TEST(test_datastore_locate), \
     FIXTURE_TEST(test_header_snapshot_as_cfitsio), \
+    cmocka_unit_test(test_rows_sort_by_key), \
     FIXTURE_TEST(test_run_list_read), \
     FIXTURE_TEST(test_run_list_bad_line), \
     FIXTURE_TEST(test_run_list_no_header), \
