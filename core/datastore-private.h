@@ -39,6 +39,10 @@ typedef struct offbkg_datastore {
     double mjdref_day;
     offbkg_timesys_t timesys;
     double site_lon_deg, site_lat_deg, site_height_m;
+    /* Its cards that say what the times and site are, for the tables
+     * written from it: 80 characters each, n_store_cards of them. */
+    char *store_cards;
+    size_t n_store_cards;
 } offbkg_datastore_t;
 
 /** Open the data store of @p conf. Missing indexes or required columns,
@@ -47,6 +51,14 @@ int offbkg_datastore_open(offbkg_ctx_t *ctx,
                           const offbkg_datastore_conf_t *conf,
                           offbkg_datastore_t **out);
 void offbkg_datastore_free(offbkg_datastore_t *store);
+
+/** Copy the time reference and site keywords (MJDREFI, MJDREFF, MJDREF,
+ *  TIMEUNIT, TIMESYS, TIMEREF, GEOLON, GEOLAT, ALTITUDE, TELESCOP,
+ *  INSTRUME) of the store's obs-index to the current HDU of @p out. A
+ *  keyword the obs-index lacks is not an error; *fits_status is set
+ *  only by write failures. */
+void offbkg_datastore_copy_keys(const offbkg_datastore_t *store,
+                                fitsfile *out, int *fits_status);
 
 /** The obs-index row of @p obs_id, or -1. */
 long offbkg_datastore_row(const offbkg_datastore_t *store, int64_t obs_id);

@@ -576,6 +576,40 @@ static int apply_fallbacks(offbkg_ctx_t *ctx, offbkg_datastore_t *store)
  * file open at it (its bytes are in @p mem, when read from memory). An
  * index is read whole, and once: from memory, inflated with the fast
  * inflater; cfitsio opens what the in-memory reader does not handle. */
+/* The obs-index keywords copied to the tables written from a store. */
+static const char *const store_keys[] = {
+    "MJDREFI", "MJDREFF", "MJDREF", "TIMEUNIT", "TIMESYS", "TIMEREF",
+    "GEOLON", "GEOLAT", "ALTITUDE", "TELESCOP", "INSTRUME",
+};
+#define N_STORE_KEYS (sizeof store_keys / sizeof store_keys[0])
+#define CARD_CHARS 80
+
+/* Keep the cards of the store keys in @p hdr; 0, or -1 out of memory. */
+static int keep_store_cards(offbkg_datastore_t *s, const offbkg_header_t *hdr)
+{
+    s->store_cards = malloc(N_STORE_KEYS * CARD_CHARS);
+    if (s->store_cards == NULL)
+        return -1;
+    for (size_t k = 0; k < N_STORE_KEYS; k++) {
+        const char *card = offbkg_header_card(hdr, store_keys[k]);
+        if (card != NULL)
+            memcpy(s->store_cards + CARD_CHARS * s->n_store_cards++, card,
+                   CARD_CHARS);
+    }
+    return 0;
+}
+
+void offbkg_datastore_copy_keys(const offbkg_datastore_t *store,
+                                fitsfile *out, int *fits_status)
+{
+    for (size_t k = 0; k < store->n_store_cards && *fits_status == 0; k++) {
+        char card[CARD_CHARS + 1];
+        memcpy(card, store->store_cards + CARD_CHARS * k, CARD_CHARS);
+        card[CARD_CHARS] = '\0';
+        fits_write_record(out, card, fits_status);
+    }
+}
+
 static int read_index(offbkg_ctx_t *ctx, const char *path,
                       const char *const *needed, const char *const *absent,
                       const char *what, offbkg_fitsmem_t *mem,
@@ -679,10 +713,14 @@ static int open_store(offbkg_ctx_t *ctx, const offbkg_datastore_conf_t *conf,
         s->timesys = read_timesys(&hdr);
         read_site(&hdr, &s->site_lon_deg, &s->site_lat_deg,
                   &s->site_height_m);
+        if (keep_store_cards(s, &hdr) != 0)
+            rc = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
         offbkg_header_free(&hdr);
         fits_close_file(f, &st);
         fits_clear_errmsg();
-        rc = check_int_column(ctx, &s->obs, "OBS_ID", s->obs_index_path);
+        if (rc == OFFBKG_OK)
+            rc = check_int_column(ctx, &s->obs, "OBS_ID",
+                                  s->obs_index_path);
     }
     if (rc == OFFBKG_OK)
         rc = read_index(ctx, s->hdu_index_path, hdu_needed, NULL,
@@ -739,6 +777,7 @@ void offbkg_datastore_free(offbkg_datastore_t *store)
     free(store->obs_index_path);
     free(store->hdu_index_path);
     free(store->base_dir);
+    free(store->store_cards);
     offbkg_table_free(&store->obs);
     offbkg_table_free(&store->hdu);
     free(store->obs_by_id);

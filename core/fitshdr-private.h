@@ -22,6 +22,10 @@ int offbkg_header_load(fitsfile *f, offbkg_header_t *h);
 
 void offbkg_header_free(offbkg_header_t *h);
 
+/** The card named @p key (any case; the first if several): 80
+ *  characters, not NUL-terminated, or NULL. */
+const char *offbkg_header_card(const offbkg_header_t *h, const char *key);
+
 /** What offbkg_fits_key_string reads from the HDU the header is of: the
  *  value of the first card named @p key, unquoted and trimmed, into
  *  @p buf (FLEN_VALUE); false if there is none or it is undefined. */

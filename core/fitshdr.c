@@ -63,8 +63,7 @@ bool offbkg_value_number(const char *buf, double *value)
     return true;
 }
 
-/* The card named @p key (at most 8 characters, any case), or NULL. */
-static const char *find_card(const offbkg_header_t *h, const char *key)
+const char *offbkg_header_card(const offbkg_header_t *h, const char *key)
 {
     char name[9];
     size_t n = strlen(key);
@@ -83,7 +82,7 @@ static const char *find_card(const offbkg_header_t *h, const char *key)
 bool offbkg_header_string(const offbkg_header_t *h, const char *key,
                           char *buf)
 {
-    const char *card = find_card(h, key);
+    const char *card = offbkg_header_card(h, key);
     char text[CARD + 1], value[FLEN_VALUE];
     int st = 0;
 

@@ -222,7 +222,7 @@ static int write_obs_index(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
     fits_write_key(out.fits, TSTRING, "HDUCLAS1", "INDEX", NULL, &fst);
     fits_write_key(out.fits, TSTRING, "HDUCLAS2", "OBS", NULL, &fst);
     if (st == OFFBKG_OK && fst == 0)
-        offbkg_fits_copy_store_keys(store->obs_index_path, out.fits, &fst);
+        offbkg_datastore_copy_keys(store, out.fits, &fst);
     fits_clear_errmsg();
     if (st == OFFBKG_OK && fst != 0)
         st = offbkg_fits_error(ctx, fst, "%s", path);

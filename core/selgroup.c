@@ -566,7 +566,7 @@ int offbkg_grouping_write(offbkg_ctx_t *ctx, const offbkg_grouping_t *g,
         st = write_provenance(ctx, obs.fits, grouper);
     if (st == OFFBKG_OK && store != NULL) {
         int fst = 0;
-        offbkg_fits_copy_store_keys(store->obs_index_path, obs.fits, &fst);
+        offbkg_datastore_copy_keys(store, obs.fits, &fst);
         if (fst != 0)
             st = offbkg_fits_error(ctx, fst, "%s", obs_path);
     }

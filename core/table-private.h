@@ -59,14 +59,6 @@ bool offbkg_fits_key_string(fitsfile *f, const char *key, char *buf);
 bool offbkg_fits_find_table(fitsfile *f, const char *const *needed,
                             const char *const *absent);
 
-/** Copy the time reference and site keywords (MJDREFI, MJDREFF, MJDREF,
- *  TIMEUNIT, TIMESYS, TIMEREF, GEOLON, GEOLAT, ALTITUDE, TELESCOP,
- *  INSTRUME) of the observation table in @p obs_index_path to the current
- *  HDU of @p out. A missing file or keyword is not an error; *fits_status
- *  is set only by write failures. */
-void offbkg_fits_copy_store_keys(const char *obs_index_path, fitsfile *out,
-                                 int *fits_status);
-
 /** Sort the row numbers @p rows[0..n) by key[row], then by row, in
  *  place; -1 if out of memory. */
 int offbkg_rows_sort_by_key(const int64_t *key, size_t *rows, size_t n);

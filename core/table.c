@@ -445,33 +445,6 @@ done:
     return OFFBKG_OK;
 }
 
-void offbkg_fits_copy_store_keys(const char *obs_index_path, fitsfile *out,
-                                 int *fits_status)
-{
-    static const char *const keys[] = {
-        "MJDREFI", "MJDREFF", "MJDREF", "TIMEUNIT", "TIMESYS", "TIMEREF",
-        "GEOLON", "GEOLAT", "ALTITUDE", "TELESCOP", "INSTRUME", NULL };
-    static const char *const needed[] = { "OBS_ID", NULL };
-    fitsfile *in = NULL;
-    int st = 0;
-
-    if (offbkg_fits_open_readonly(&in, obs_index_path, &st) == 0
-        && offbkg_fits_find_table(in, needed, (const char *const[]){
-                                                  "HDU_TYPE", NULL })) {
-        for (size_t i = 0; keys[i] != NULL && *fits_status == 0; i++) {
-            char card[FLEN_CARD];
-            int kst = 0;
-            if (fits_read_card(in, (char *)keys[i], card, &kst) == 0)
-                fits_write_record(out, card, fits_status);
-        }
-    }
-    if (in != NULL) {
-        st = 0;
-        fits_close_file(in, &st);
-    }
-    fits_clear_errmsg();
-}
-
 typedef struct key_row {
     int64_t key;
     size_t row;

@@ -171,6 +171,19 @@ ok $(sort -t '	' -k1,1n -k2,2 -c "$T/models.rows" 2>/dev/null; echo $?) \
     "hdu-index rows are sorted by (OBS_ID, HDU_TYPE)"
 ok $(rows "$od/obs-index.fits.gz" | cut -f 1 | tr '\n' ' ' | grep -qx "1 2 3 4 5 6 "; echo $?) \
     "obs-index.fits.gz lists all 6 observations"
+# The time reference and site keywords of the input obs-index, card for
+# card, in the obs-index and obs.fits written.
+store_keys() {
+    ${OFFBKG_WRAPPER:-} "$OFFBKG_TEST_TOOLS/fitstab" "$1" \
+        | grep -E '^K	(MJDREFI|MJDREFF|MJDREF|TIMEUNIT|TIMESYS|TIMEREF|GEOLON|GEOLAT|ALTITUDE|TELESCOP|INSTRUME)	'
+}
+store_keys "$T/store/obs-index.fits.gz" >"$T/keys.in"
+store_keys "$od/obs-index.fits.gz" >"$T/keys.index"
+store_keys "$od/obs.fits" >"$T/keys.obs"
+ok $(test "$(cut -f2 "$T/keys.in" | sort | tr '\n' ' ')" \
+          = "ALTITUDE GEOLAT GEOLON MJDREFF MJDREFI TIMEREF TIMESYS TIMEUNIT " \
+     && cmp -s "$T/keys.in" "$T/keys.index" && cmp -s "$T/keys.in" "$T/keys.obs"; echo $?) \
+    "obs-index.fits.gz and obs.fits carry the store's time and site keywords"
 
 # ---------------------------------------------------------------------------
 # The staged commands give what run gives.
