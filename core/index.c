@@ -123,23 +123,27 @@ static int rows_add(offbkg_ctx_t *ctx, rows_t *r, int64_t obs_id,
     return OFFBKG_OK;
 }
 
-static const rows_t *sort_rows_ref;     /* for cmp_rows only */
+/* A row's sort key: (OBS_ID, HDU_TYPE), then the row for stability. */
+typedef struct row_key {
+    int64_t obs_id;
+    const char *type;
+    size_t row;
+} row_key_t;
 
-static int cmp_rows(const void *a, const void *b)
+static int cmp_row_keys(const void *a, const void *b)
 {
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    const rows_t *r = sort_rows_ref;
-    if (r->obs_id[x] != r->obs_id[y])
-        return r->obs_id[x] < r->obs_id[y] ? -1 : 1;
-    int c = strcmp(r->type[x], r->type[y]);
-    return c != 0 ? c : (x > y) - (x < y);
+    const row_key_t *x = a, *y = b;
+    if (x->obs_id != y->obs_id)
+        return x->obs_id < y->obs_id ? -1 : 1;
+    int c = strcmp(x->type, y->type);
+    return c != 0 ? c : (x->row > y->row) - (x->row < y->row);
 }
 
 /* Write @p r (rows in (OBS_ID, HDU_TYPE) order) as an HDU_INDEX. */
 static int write_hdu_index(offbkg_ctx_t *ctx, const rows_t *r,
                            const char *path, bool overwrite, bool with_size)
 {
-    size_t *order = malloc((r->n > 0 ? r->n : 1) * sizeof *order);
+    row_key_t *order = malloc((r->n > 0 ? r->n : 1) * sizeof *order);
     int64_t *ids = malloc((r->n > 0 ? r->n : 1) * sizeof *ids);
     int64_t *sizes = malloc((r->n > 0 ? r->n : 1) * sizeof *sizes);
     const char **s[5];
@@ -158,15 +162,14 @@ static int write_hdu_index(offbkg_ctx_t *ctx, const rows_t *r,
         goto done;
     }
     for (size_t i = 0; i < r->n; i++)
-        order[i] = i;
-    sort_rows_ref = r;      /* single-threaded step */
-    qsort(order, r->n, sizeof *order, cmp_rows);
-    sort_rows_ref = NULL;
+        order[i] = (row_key_t){ r->obs_id[i], r->type[i], i };
+    qsort(order, r->n, sizeof *order, cmp_row_keys);
     for (size_t i = 0; i < r->n; i++) {
-        ids[i] = r->obs_id[order[i]];
-        sizes[i] = r->size[order[i]];
+        size_t row = order[i].row;
+        ids[i] = r->obs_id[row];
+        sizes[i] = r->size[row];
         for (int k = 0; k < 5; k++)
-            s[k][i] = src[k][order[i]];
+            s[k][i] = src[k][row];
     }
     cols[0] = (offbkg_column_t){ .name = "OBS_ID", .type = OFFBKG_COL_INT,
                                  .unit = "", .i64 = ids };
