@@ -198,6 +198,29 @@ static void test_fitsmem_missing_hdu_reads_all(void **state)
     offbkg_fitsmem_free(&m);
 }
 
+/* No HDU named (as for the index tables): the whole file, gzip or
+ * plain, every HDU readable. */
+static void test_fitsmem_whole_file(void **state)
+{
+    const fixture_t *fx = *state;
+    const char *const paths[2] = { fx->gz, fx->plain };
+    offbkg_fitsmem_t m = { 0 };
+
+    for (int k = 0; k < 2; k++) {
+        fitsfile *mf;
+        int st = 0, n_hdus = 0;
+        assert_int_equal(offbkg_fitsmem_open(&m, paths[k], NULL, 0, &mf), 0);
+        assert_int_equal(m.size, fx->full_size);
+        assert_int_equal(m.file_size, fx->full_size);
+        fits_get_num_hdus(mf, &n_hdus, &st);
+        fits_movnam_hdu(mf, BINARY_TBL, "AEFF", 0, &st);
+        assert_int_equal(st, 0);
+        assert_int_equal(n_hdus, 4);
+        fits_close_file(mf, &st);
+    }
+    offbkg_fitsmem_free(&m);
+}
+
 /* Copy the first @p n bytes of @p from to @p to. */
 static void copy_head(const char *from, const char *to, long n)
 {
@@ -450,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_fitsmem_gzip_prefix),
         cmocka_unit_test(test_fitsmem_plain_prefix),
         cmocka_unit_test(test_fitsmem_missing_hdu_reads_all),
+        cmocka_unit_test(test_fitsmem_whole_file),
         cmocka_unit_test(test_fitsmem_odd_files_fall_back),
         cmocka_unit_test(test_fitsmem_never_reads_past_loaded),
         cmocka_unit_test(test_fitsmem_gzip_members),
