@@ -368,6 +368,11 @@ static int finish_all(offbkg_ctx_t *ctx, const make_job_t *job,
                 why = offbkg_host_last_error();
                 res->no_model[g] = strdup(why[0] ? why : "finish failed");
             }
+            /* Done with: its memory can serve the next cube. */
+            if (group_contrib[m][g] != NULL) {
+                ops_of(inst)->contrib_free(inst->state, group_contrib[m][g]);
+                group_contrib[m][g] = NULL;
+            }
             if (res->cubes[g] == NULL && res->no_model[g] == NULL)
                 return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
         }
@@ -446,9 +451,9 @@ int offbkg_make_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         run_all(workers, n_workers);
         st = pool.st;
     }
-    if (st == OFFBKG_OK)
-        st = finish_all(ctx, &job, group_contrib);
-
+    /* The workers' buffers and the slots go before the cubes are made,
+     * so that the cubes can take the memory they held: fresh pages cost
+     * a fault each (and in a VM that adds up). */
     for (size_t k = 0; workers != NULL && k < n_workers; k++)
         if (workers[k].job != NULL)
             worker_free(&workers[k]);
@@ -457,6 +462,9 @@ int offbkg_make_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     free(pool.slots);
     pthread_mutex_destroy(&pool.mu);
     pthread_cond_destroy(&pool.slot_freed);
+    if (st == OFFBKG_OK)
+        st = finish_all(ctx, &job, group_contrib);
+
     for (size_t m = 0; group_contrib != NULL && m < rc->n_models; m++) {
         for (size_t g = 0; group_contrib[m] != NULL && g < n_groups; g++)
             if (group_contrib[m][g] != NULL)
