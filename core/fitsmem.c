@@ -40,7 +40,9 @@ typedef struct scan {
     size_t need;     /* bytes needed to go on, when scan asks for more */
 } scan_t;
 
-/* The integer value of @p card; 0 when it has none. */
+/* The integer value of @p card; 0 when it has none. As cfitsio reads
+ * it: a blank after the number ends it, whatever follows ("40 junk" is
+ * 40), so that the headers are followed as far as cfitsio follows them. */
 static int card_int(const unsigned char *card, long long *v)
 {
     char text[CARD - 9];
@@ -54,9 +56,7 @@ static int card_int(const unsigned char *card, long long *v)
     *v = strtoll(text, &end, 10);
     if (end == text || errno != 0)
         return 0;
-    while (*end == ' ')
-        end++;
-    return *end == '\0' || *end == '/';
+    return *end == '\0' || *end == ' ' || *end == '/';
 }
 
 /* The string value of @p card, without quotes and trailing blanks. */
@@ -513,6 +513,10 @@ static int skip(source_t *src, unsigned char *buf, unsigned long long bytes)
 static int walk_header(source_t *src, unsigned char *buf, int primary,
                        hdu_info_t *h, char key[9])
 {
+    /* A card we cannot follow ends the walk after this header, not at
+     * that card: cfitsio may read the header on, up to an unsafe card. */
+    int followed = 1;
+
     for (size_t header_bytes = 0; header_bytes < MAX_HEADER_BYTES;
          header_bytes += BLOCK) {
         size_t have = 0;
@@ -522,15 +526,15 @@ static int walk_header(source_t *src, unsigned char *buf, int primary,
             return -1;
         for (size_t c = 0; c < BLOCK; c += CARD) {
             if (is_key(buf + c, "END"))
-                return 0;
+                return followed ? 0 : -1;
             if (card_unsafe(buf + c)) {
                 memcpy(key, buf + c, 8);
                 key[8] = '\0';
                 key[strcspn(key, " ")] = '\0';
                 return 1;
             }
-            if (take_card(buf + c, primary, h, NULL, 0) != 0)
-                return -1;
+            if (followed && take_card(buf + c, primary, h, NULL, 0) != 0)
+                followed = 0;
         }
     }
     return -1;
