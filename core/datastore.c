@@ -572,17 +572,13 @@ static int apply_fallbacks(offbkg_ctx_t *ctx, offbkg_datastore_t *store)
 /* ------------------------------------------------------------------ */
 /* Opening                                                             */
 
-/* Read the index table of @p path into @p t; with @p keep, leave the
- * file open at it (its bytes are in @p mem, when read from memory). An
- * index is read whole, and once: from memory, inflated with the fast
- * inflater; cfitsio opens what the in-memory reader does not handle. */
 /* The obs-index keywords copied to the tables written from a store. */
 static const char *const store_keys[] = {
     "MJDREFI", "MJDREFF", "MJDREF", "TIMEUNIT", "TIMESYS", "TIMEREF",
     "GEOLON", "GEOLAT", "ALTITUDE", "TELESCOP", "INSTRUME",
 };
 #define N_STORE_KEYS (sizeof store_keys / sizeof store_keys[0])
-#define CARD_CHARS 80
+#define CARD_CHARS (FLEN_CARD - 1)
 
 /* Keep the cards of the store keys in @p hdr; 0, or -1 out of memory. */
 static int keep_store_cards(offbkg_datastore_t *s, const offbkg_header_t *hdr)
@@ -610,6 +606,10 @@ void offbkg_datastore_copy_keys(const offbkg_datastore_t *store,
     }
 }
 
+/* Read the index table of @p path into @p t; with @p keep, leave the
+ * file open at it (its bytes are in @p mem, when read from memory). An
+ * index is read whole, and once: from memory, inflated with the fast
+ * inflater; cfitsio opens what the in-memory reader does not handle. */
 static int read_index(offbkg_ctx_t *ctx, const char *path,
                       const char *const *needed, const char *const *absent,
                       const char *what, offbkg_fitsmem_t *mem,

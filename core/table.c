@@ -460,23 +460,21 @@ static int cmp_key_row(const void *a, const void *b)
 
 int offbkg_rows_sort_by_key(const int64_t *key, size_t *rows, size_t n)
 {
-    /* Index tables usually come sorted already: a pass, not a sort. */
+    key_row_t *p = malloc((n > 0 ? n : 1) * sizeof *p);
     size_t in_order = 1;
-    while (in_order < n
-           && (key[rows[in_order - 1]] < key[rows[in_order]]
-               || (key[rows[in_order - 1]] == key[rows[in_order]]
-                   && rows[in_order - 1] < rows[in_order])))
-        in_order++;
-    if (in_order >= n)
-        return 0;
-    key_row_t *p = malloc(n * sizeof *p);
+
     if (p == NULL)
         return -1;
     for (size_t i = 0; i < n; i++)
         p[i] = (key_row_t){ key[rows[i]], rows[i] };
-    qsort(p, n, sizeof *p, cmp_key_row);
-    for (size_t i = 0; i < n; i++)
-        rows[i] = p[i].row;
+    /* Index tables usually come sorted already: a pass, not a sort. */
+    while (in_order < n && cmp_key_row(&p[in_order - 1], &p[in_order]) < 0)
+        in_order++;
+    if (in_order < n) {
+        qsort(p, n, sizeof *p, cmp_key_row);
+        for (size_t i = 0; i < n; i++)
+            rows[i] = p[i].row;
+    }
     free(p);
     return 0;
 }
