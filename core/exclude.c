@@ -70,7 +70,8 @@ static size_t split_csv(char *line, char **fields, size_t max)
 static int load_csv(offbkg_ctx_t *ctx, const char *path, offbkg_regions_t *r)
 {
     FILE *f = fopen(path, "r");
-    char line[1024], where[1100];
+    char *line = NULL, where[1100];
+    size_t line_size = 0;
     char *fields[64];
     int col[3] = { -1, -1, -1 }, lineno = 0, st = OFFBKG_OK;
     bool header = false;
@@ -78,7 +79,9 @@ static int load_csv(offbkg_ctx_t *ctx, const char *path, offbkg_regions_t *r)
     if (f == NULL)
         return offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: cannot read: %s",
                                 path, strerror(errno));
-    while (st == OFFBKG_OK && fgets(line, sizeof line, f) != NULL) {
+    /* getline: a line of any length is one line (a long comment read in
+     * fixed pieces would leave its tail to be read as data). */
+    while (st == OFFBKG_OK && getline(&line, &line_size, f) != -1) {
         lineno++;
         const char *first = line;
         while (isspace((unsigned char)*first))
@@ -116,6 +119,7 @@ static int load_csv(offbkg_ctx_t *ctx, const char *path, offbkg_regions_t *r)
         if (st == OFFBKG_OK)
             st = add(ctx, r, v[0], v[1], v[2], where);
     }
+    free(line);
     fclose(f);
     if (st == OFFBKG_OK && !header)
         st = offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: empty (expected a "

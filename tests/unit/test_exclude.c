@@ -11,6 +11,7 @@
 
 #include <fitsio.h>
 #include <math.h>
+#include <string.h>
 
 #include "exclude-private.h"
 #include "tmpfile.h"
@@ -88,6 +89,29 @@ static void test_csv_errors(void **unused)
     }
 }
 
+/* A comment line longer than any line buffer is one comment: no part of
+ * it is read as a data row (a fixed 1024-byte fgets read its tail as a
+ * Crab circle). */
+static void test_csv_long_comment(void **unused)
+{
+    char comment[2001], text[2100];
+    offbkg_regions_t r;
+    (void)unused;
+
+    /* "# xxx..." then, from byte 1023 on (where a 1024-byte fgets split
+     * it), what would read as a circle, and blanks up to 2000 bytes. */
+    memset(comment, ' ', sizeof comment - 1);
+    comment[sizeof comment - 1] = '\0';
+    comment[0] = '#';
+    memset(comment + 2, 'x', 1020);
+    memcpy(comment + 1023, "83.633, 22.0145, 0.3", 20);
+    snprintf(text, sizeof text, "RA,DEC,RADIUS\n%s\n10, 20, 0.5\n", comment);
+    assert_int_equal(load_csv(text, NULL, 0, &r), OFFBKG_OK);
+    assert_int_equal(r.n, 1);
+    assert_true(r.items[0].ra_deg == 10 && r.items[0].radius_deg == 0.5);
+    offbkg_regions_free(&r);
+}
+
 static void test_inline_circles(void **unused)
 {
     const double ok[] = { 10, 20, 0.5, 350, -10, 1 };
@@ -154,6 +178,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_any_column_order),
         cmocka_unit_test(test_csv_errors),
+        cmocka_unit_test(test_csv_long_comment),
         cmocka_unit_test(test_inline_circles),
         cmocka_unit_test(test_fits_table),
     };
