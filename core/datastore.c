@@ -320,6 +320,9 @@ enum other_column { C_DEADC, C_ALT, C_GLON, C_GLAT, N_OTHER_COLUMNS };
 static const char *const other_column_name[N_OTHER_COLUMNS] = {
     "DEADC", "ALT_PNT", "GLON", "GLAT",
 };
+static const char *const other_column_unit[N_OTHER_COLUMNS] = {
+    "", "deg", "deg", "deg",
+};
 
 typedef struct resolver {
     offbkg_ctx_t *ctx;
@@ -328,6 +331,8 @@ typedef struct resolver {
     /* Looked up once, not per row (NULL: no such column). */
     const offbkg_column_t *column[N_QUANTITIES];
     const offbkg_column_t *other[N_OTHER_COLUMNS];
+    double factor[N_QUANTITIES];                /* from the column's unit */
+    double other_factor[N_OTHER_COLUMNS];
     size_t count[N_QUANTITIES][N_SOURCES];
     const char *how[N_QUANTITIES][N_SOURCES];  /* detail for the log */
 } resolver_t;
@@ -335,13 +340,36 @@ typedef struct resolver {
 /* The obs-index value of quantity @p q in row @p r (NaN when absent). */
 static double value(const resolver_t *rs, enum quantity q, size_t r)
 {
-    return offbkg_column_get_double(rs->column[q], r);
+    return rs->factor[q] * offbkg_column_get_double(rs->column[q], r);
 }
 
 static double other_value(const resolver_t *rs, enum other_column c,
                           size_t r)
 {
-    return offbkg_column_get_double(rs->other[c], r);
+    return rs->other_factor[c] * offbkg_column_get_double(rs->other[c], r);
+}
+
+/* The factor from the unit of obs-index column @p c to @p want ("deg",
+ * "s" or "" for none): a missing unit is taken as @p want, rad is
+ * converted to deg; anything else is refused, as reading it as @p want
+ * would give wrong groups and selections without a word. */
+static int unit_factor(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
+                       const offbkg_column_t *c, const char *want,
+                       double *factor)
+{
+    const char *u = c != NULL && c->unit != NULL ? c->unit : "";
+
+    *factor = 1;
+    if (c == NULL || c->type == OFFBKG_COL_STRING || u[0] == '\0'
+        || strcasecmp(u, want) == 0)
+        return OFFBKG_OK;
+    if (strcmp(want, "deg") == 0 && strcasecmp(u, "rad") == 0) {
+        *factor = 180.0 / M_PI;
+        return OFFBKG_OK;
+    }
+    return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: column %s is in '%s'; "
+                            "offbkg reads it in %s", store->obs_index_path,
+                            c->name, u, want[0] != '\0' ? want : "no unit");
 }
 
 /* The EVENTS header of row @p r, read on first need. */
@@ -536,6 +564,15 @@ static int install_resolved(resolver_t *rs)
             c->str = NULL;
             c->type = OFFBKG_COL_DOUBLE;
             c->f64 = rs->v[q];
+            rs->v[q] = NULL;
+            /* The values are now in the quantity's unit. */
+            if (rs->factor[q] != 1) {
+                char *unit = strdup(quantity_info[q].unit);
+                if (unit == NULL)
+                    return OFFBKG_ENOMEM;
+                free((char *)c->unit);
+                c->unit = unit;
+            }
         } else if (offbkg_table_add_double(rs->ctx, t, quantity_info[q].name,
                                            quantity_info[q].unit, rs->v[q])
                    != OFFBKG_OK) {
@@ -557,9 +594,16 @@ static int apply_fallbacks(offbkg_ctx_t *ctx, offbkg_datastore_t *store)
         rs.column[q] = col(&store->obs, quantity_info[q].name);
         if ((rs.v[q] = malloc((n > 0 ? n : 1) * sizeof(double))) == NULL)
             rc = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        if (rc == OFFBKG_OK)
+            rc = unit_factor(ctx, store, rs.column[q], quantity_info[q].unit,
+                             &rs.factor[q]);
     }
-    for (int c = 0; c < N_OTHER_COLUMNS; c++)
+    for (int c = 0; c < N_OTHER_COLUMNS; c++) {
         rs.other[c] = col(&store->obs, other_column_name[c]);
+        if (rc == OFFBKG_OK)
+            rc = unit_factor(ctx, store, rs.other[c], other_column_unit[c],
+                             &rs.other_factor[c]);
+    }
     for (size_t r = 0; rc == OFFBKG_OK && r < n; r++)
         resolve_row(&rs, r);
     if (rc == OFFBKG_OK)

@@ -63,13 +63,37 @@ typedef struct events_hdu {
     const offbkg_fitsmem_t *mem;  /* the file's bytes; NULL: not in memory */
     int cols[4];                  /* ENERGY, RA, DEC, TIME */
     double to_tev;                /* from the ENERGY unit */
+    double ra_to_deg, dec_to_deg; /* from the RA and DEC units */
 } events_hdu_t;
+
+/* The factor from angle unit @p unit to degrees ("" is deg, as GADF
+ * says); 0 if it is not an angle we read. */
+static double angle_unit_to_deg(const char *unit)
+{
+    if (unit[0] == '\0' || strcasecmp(unit, "deg") == 0
+        || strcasecmp(unit, "degree") == 0 || strcasecmp(unit, "degrees") == 0)
+        return 1;
+    if (strcasecmp(unit, "rad") == 0 || strcasecmp(unit, "radian") == 0
+        || strcasecmp(unit, "radians") == 0)
+        return 180.0 / M_PI;
+    return 0;
+}
+
+/* The TUNIT of column @p col ("" when there is none). */
+static void column_unit(const events_hdu_t *eh, int col, char *unit)
+{
+    char key[FLEN_KEYWORD];
+
+    unit[0] = '\0';
+    snprintf(key, sizeof key, "TUNIT%d", col);
+    offbkg_header_string(&eh->hdr, key, unit);
+}
 
 /* Column numbers of ENERGY, RA, DEC, TIME and the energy unit factor. */
 static int find_columns(offbkg_ctx_t *ctx, events_hdu_t *eh)
 {
     static const char *const names[4] = { "ENERGY", "RA", "DEC", "TIME" };
-    char key[FLEN_KEYWORD], unit[FLEN_VALUE] = "";
+    char unit[FLEN_VALUE] = "";
     fitsfile *f = eh->f;
     const char *path = eh->path;
     int *cols = eh->cols;
@@ -92,13 +116,27 @@ static int find_columns(offbkg_ctx_t *ctx, events_hdu_t *eh)
                                     names[i]);
         fits_clear_errmsg();
     }
-    snprintf(key, sizeof key, "TUNIT%d", cols[0]);
-    offbkg_header_string(&eh->hdr, key, unit);
+    /* Units are checked once per file: a column in other units than we
+     * bin would give a wrong model without a word. */
+    column_unit(eh, cols[0], unit);
     eh->to_tev = offbkg_energy_unit_to_tev(unit);
     if (eh->to_tev == 0)
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: unknown ENERGY unit "
                                 "'%s' (expected TeV, GeV, MeV, keV or eV)",
                                 path, unit);
+    double *to_deg[2] = { &eh->ra_to_deg, &eh->dec_to_deg };
+    for (int i = 1; i <= 2; i++) {
+        column_unit(eh, cols[i], unit);
+        *to_deg[i - 1] = angle_unit_to_deg(unit);
+        if (*to_deg[i - 1] == 0)
+            return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: unknown %s unit "
+                                    "'%s' (expected deg or rad)", path,
+                                    names[i], unit);
+    }
+    column_unit(eh, cols[3], unit);
+    if (unit[0] != '\0' && strcmp(unit, "s") != 0)
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: unknown TIME unit "
+                                "'%s' (expected s)", path, unit);
     return OFFBKG_OK;
 }
 
@@ -255,6 +293,18 @@ static int read_raw(offbkg_ctx_t *ctx, const events_hdu_t *eh,
     return 0;
 }
 
+/* RA and DEC of the kept events to degrees: a pass of its own, only for
+ * files in other units, so the usual file costs nothing per event. */
+static void angles_to_deg(const events_hdu_t *eh, offbkg_events_t *ev)
+{
+    if (eh->ra_to_deg != 1)
+        for (size_t i = 0; i < ev->n; i++)
+            ev->ra_deg[i] *= eh->ra_to_deg;
+    if (eh->dec_to_deg != 1)
+        for (size_t i = 0; i < ev->n; i++)
+            ev->dec_deg[i] *= eh->dec_to_deg;
+}
+
 /* Read all rows in chunks of cfitsio's optimal size, keeping the good. */
 static int read_rows(offbkg_ctx_t *ctx, const events_hdu_t *eh,
                      offbkg_events_t *ev)
@@ -372,6 +422,8 @@ int offbkg_events_read(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
         rc = find_columns(ctx, &eh);
     if (rc == OFFBKG_OK)
         rc = read_rows(ctx, &eh, ev);
+    if (rc == OFFBKG_OK)
+        angles_to_deg(&eh, ev);
     if (rc == OFFBKG_OK)
         offbkg_run_header_gti(eh.f, gti_hdu, &ev->header);
 done:

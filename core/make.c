@@ -17,6 +17,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #include "events-private.h"
 #include "host-private.h"
@@ -105,7 +107,9 @@ static void process_run(worker_t *w, slot_t *sl)
     const offbkg_run_header_t *h = &w->ev.header;
     offbkg_run_t run = { .struct_size = sizeof run };
 
-    sl->failed = false;
+    sl->failed = rep->skipped != NULL;     /* found so before the work */
+    if (sl->failed)
+        return;
     rep->ontime_s = obs_value(store, "ONTIME", row);
     rep->livetime_s = obs_value(store, "LIVETIME", row);
     if (!(rep->ontime_s > 0) || !isfinite(rep->ontime_s)
@@ -122,6 +126,15 @@ static void process_run(worker_t *w, slot_t *sl)
     rep->n_events = w->ev.n;
     rep->n_nonfinite = w->ev.n_nonfinite;
     rep->n_bad_energy = w->ev.n_bad_energy;
+    /* Its time would count as exposure with no events to go with it. */
+    if (w->ev.n == 0 && w->ev.n_rows > 0) {
+        char why[160];
+        snprintf(why, sizeof why, "all %zu event rows were dropped (%zu not "
+                 "finite, %zu with ENERGY <= 0)", w->ev.n_rows,
+                 w->ev.n_nonfinite, w->ev.n_bad_energy);
+        skip(sl, rep, why);
+        return;
+    }
 
     /* The EVENTS header's float64 pointing first (DOMAIN.md §1.6). */
     run.obs_id = rep->obs_id;
@@ -380,6 +393,95 @@ static int finish_all(offbkg_ctx_t *ctx, const make_job_t *job,
     return OFFBKG_OK;
 }
 
+/* Where a run's events are: the file (its device and inode when it can be
+ * stat()ed, so two spellings of one path are one file) and the HDU. */
+typedef struct events_at {
+    dev_t dev;
+    ino_t ino;
+    char *path;         /* NULL: no events row (the reader says why) */
+    char *hdu;
+    size_t run;
+} events_at_t;
+
+static int cmp_events_at(const void *a, const void *b)
+{
+    const events_at_t *x = a, *y = b;
+    int c;
+
+    if ((x->path == NULL) != (y->path == NULL))
+        return x->path == NULL ? -1 : 1;
+    if (x->path == NULL)
+        return (x->run > y->run) - (x->run < y->run);
+    if (x->dev != y->dev)
+        return x->dev < y->dev ? -1 : 1;
+    if (x->ino != y->ino)
+        return x->ino < y->ino ? -1 : 1;
+    if (x->ino == 0 && (c = strcmp(x->path, y->path)) != 0)
+        return c;
+    if ((c = strcasecmp(x->hdu, y->hdu)) != 0)
+        return c;
+    return (x->run > y->run) - (x->run < y->run);
+}
+
+static bool same_events(const events_at_t *x, const events_at_t *y)
+{
+    return x->path != NULL && y->path != NULL && x->dev == y->dev
+           && x->ino == y->ino
+           && (x->ino != 0 || strcmp(x->path, y->path) == 0)
+           && strcasecmp(x->hdu, y->hdu) == 0;
+}
+
+/* Mark skipped each run whose hdu-index rows name the events of an
+ * earlier run (the same HDU of the same file): binned twice, they would
+ * count twice. */
+static int skip_shared_events(offbkg_ctx_t *ctx,
+                              const offbkg_datastore_t *store,
+                              offbkg_make_t *out, const size_t *store_rows)
+{
+    size_t n = out->n_runs, n_rows;
+    events_at_t *at = calloc(n > 0 ? n : 1, sizeof *at);
+    int st = OFFBKG_OK;
+
+    if (at == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        struct stat sb;
+        at[i].run = i;
+        if (offbkg_datastore_locate(ctx, store,
+                                    offbkg_datastore_obs_id(store,
+                                                            store_rows[i]),
+                                    "events", &at[i].path, &at[i].hdu,
+                                    &n_rows) != OFFBKG_OK)
+            continue;
+        if (stat(at[i].path, &sb) == 0) {
+            at[i].dev = sb.st_dev;
+            at[i].ino = sb.st_ino;
+        }
+    }
+    offbkg_error_clear(ctx);
+    qsort(at, n, sizeof *at, cmp_events_at);
+    /* Equal keys come together, the earliest run first: it keeps them. */
+    for (size_t k = 1, first = 0; st == OFFBKG_OK && k < n; k++) {
+        if (!same_events(&at[first], &at[k])) {
+            first = k;
+            continue;
+        }
+        char why[1024];
+        offbkg_run_report_t *rep = &out->runs[at[k].run];
+        snprintf(why, sizeof why, "its events (%s, HDU %s) are those of "
+                 "OBS_ID %" PRId64 ": they would be counted twice",
+                 at[k].path, at[k].hdu, out->runs[at[first].run].obs_id);
+        if ((rep->skipped = strdup(why)) == NULL)
+            st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(at[i].path);
+        free(at[i].hdu);
+    }
+    free(at);
+    return st;
+}
+
 static int prepare_out(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                        size_t n_groups, size_t n, offbkg_make_t *out)
 {
@@ -443,6 +545,8 @@ int offbkg_make_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                                   " has group %" PRId64 " of %zu",
                                   out->runs[i].obs_id, group_id[i], n_groups);
     }
+    if (st == OFFBKG_OK)
+        st = skip_shared_events(ctx, store, out, store_rows);
     for (size_t k = 0; st == OFFBKG_OK && k < n_workers; k++)
         st = worker_init(ctx, &job, &pool, &workers[k]);
     for (size_t k = 0; st == OFFBKG_OK && k < pool.n_slots; k++)

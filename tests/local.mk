@@ -308,6 +308,9 @@ dist_check_SCRIPTS += tests/robustness/bad_store.sh tests/robustness/outputs.sh
 TESTS += tests/robustness/bad_store.sh tests/robustness/outputs.sh
 dist_check_SCRIPTS += tests/robustness/signals.sh
 TESTS += tests/robustness/signals.sh
+# Inputs that gave wrong results without a word (issue 15, item 17).
+dist_check_SCRIPTS += tests/robustness/silent.sh
+TESTS += tests/robustness/silent.sh
 
 # Fuzz targets (tests/fuzz/): linked with libFuzzer under
 # --enable-fuzzing (make fuzz), else with a replay main() that make check

@@ -15,6 +15,9 @@
  *   string-col EXT COL        replaces column COL by a string column of
  *                             the same name
  *   empty EXT                 deletes every row of table EXT
+ *   scale EXT COL FACTOR UNIT multiplies every value of column COL by
+ *                             FACTOR ("nan" too) and sets its TUNIT to
+ *                             UNIT (e.g. degrees to radians)
  * Exit status 0, or 1 with cfitsio's message on stderr. */
 #include <config.h>
 
@@ -60,6 +63,30 @@ static void string_col(fitsfile *f, const char *col, int *st)
     }
 }
 
+static void scale_col(fitsfile *f, const char *col, const char *factor,
+                      const char *unit, int *st)
+{
+    int c = 0, anynul;
+    LONGLONG n = 0;
+    double x = strtod(factor, NULL);
+    char key[FLEN_KEYWORD];
+
+    fits_get_colnum(f, CASEINSEN, (char *)col, &c, st);
+    fits_get_num_rowsll(f, &n, st);
+    double *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    if (v == NULL) {
+        *st = *st != 0 ? *st : MEMORY_ALLOCATION;
+        return;
+    }
+    fits_read_col(f, TDOUBLE, c, 1, 1, n, NULL, v, &anynul, st);
+    for (LONGLONG i = 0; i < n; i++)
+        v[i] *= x;
+    fits_write_col(f, TDOUBLE, c, 1, 1, n, v, st);
+    free(v);
+    snprintf(key, sizeof key, "TUNIT%d", c);
+    fits_update_key_str(f, key, (char *)unit, NULL, st);
+}
+
 static void damage(fitsfile *f, int argc, char **argv, int *st)
 {
     const char *action = argv[0];
@@ -81,6 +108,8 @@ static void damage(fitsfile *f, int argc, char **argv, int *st)
         set_value(f, argv[2], argv[3], argv[4], st);
     else if (strcmp(action, "string-col") == 0 && argc == 3)
         string_col(f, argv[2], st);
+    else if (strcmp(action, "scale") == 0 && argc == 5)
+        scale_col(f, argv[2], argv[3], argv[4], st);
     else if (strcmp(action, "empty") == 0 && argc == 2) {
         LONGLONG n = 0;
         fits_get_num_rowsll(f, &n, st);
