@@ -325,7 +325,8 @@ static int write_round(offbkg_ctx_t *ctx, step_t *steps, size_t n_steps,
     for (size_t i = 0; i < r.n; i++) {
         step_t *s = r.step[i];
         if (code == CLI_EXIT_OK && s->status == OFFBKG_OK) {
-            s->say(ctx, o);
+            if (o->opt->verbosity >= 0)     /* -q: only errors */
+                s->say(ctx, o);
         } else if (code == CLI_EXIT_OK) {
             offbkg_error_set(ctx, s->status, "%s",
                              offbkg_error_msg(s->ctx));

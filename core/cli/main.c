@@ -15,6 +15,7 @@
 #include <offbkg/plugin.h>
 #include <offbkg/version.h>
 
+#include "../diag-private.h"
 #include "../inflate-private.h"
 #include "cli.h"
 
@@ -91,7 +92,7 @@ static void usage(FILE *fp)
           "                      also found in its [run] plugin_path)\n"
           "  simulate DIR        write a data store of simulated OFF runs\n"
           "\n"
-          "Options:\n"
+          "Options (before or after the command; -- ends them):\n"
           "  -j N                worker threads (overrides [run] threads)\n"
           "  -v                  more messages (repeat for debug)\n"
           "  -q                  only errors\n"
@@ -122,6 +123,11 @@ static void keep_freed_memory(void)
 #endif
 }
 
+static const char *const commands[] = {
+    "run", "select", "group", "make", "index", "check", "plugins",
+    "describe", "simulate", NULL
+};
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -133,27 +139,41 @@ int main(int argc, char **argv)
     };
     cli_options_t opt = { .threads = -1 };
     offbkg_ctx_t *ctx;
-    const char *command;
-    int c, status;
+    const char *command = NULL;
+    char **args;
+    int n_args = 0, c, status;
 
     opt.sets = calloc((size_t)argc, sizeof *opt.sets);
-    if (opt.sets == NULL) {
+    /* args[0] is the command, as getopt's argv[0] for simulate. */
+    args = calloc((size_t)argc + 1, sizeof *args);
+    if (opt.sets == NULL || args == NULL) {
         cli_error("out of memory");
+        free(opt.sets);
+        free(args);
         return CLI_EXIT_FAILED;
     }
-    /* '+': options end at the command, so a command's arguments are its
-     * own. */
-    while ((c = getopt_long(argc, argv, "+j:vq", longopts, NULL)) != -1) {
+    /* Options are taken anywhere, before or after the command, as git and
+     * GNU tools do ('-': operands come back in order as code 1, whatever
+     * POSIXLY_CORRECT says); '--' ends them. simulate has options of its
+     * own: the words after it are left to its parser. */
+    while ((command == NULL || strcmp(command, "simulate") != 0)
+           && (c = getopt_long(argc, argv, "-j:vq", longopts, NULL)) != -1) {
         char *end;
         switch (c) {
+        case 1:
+            if (command == NULL)
+                command = optarg;
+            else
+                args[1 + n_args++] = optarg;
+            break;
         case 'j':
             opt.threads = strtol(optarg, &end, 10);
             if (*optarg == '\0' || *end != '\0' || opt.threads < 0
                 || opt.threads > 1024) {
                 cli_error("-j: expected a number of threads 0..1024, got "
                           "'%s'", optarg);
-                free(opt.sets);
-                return CLI_EXIT_USAGE;
+                status = CLI_EXIT_USAGE;
+                goto out;
             }
             break;
         case 'v': opt.verbosity++; break;
@@ -165,28 +185,34 @@ int main(int argc, char **argv)
                    "gzip inputs are inflated with %s\n", OFFBKG_VERSION,
                    OFFBKG_PLUGIN_ABI_MAJOR, OFFBKG_PLUGIN_ABI_MINOR,
                    offbkg_inflate_library());
-            free(opt.sets);
-            return CLI_EXIT_OK;
+            status = CLI_EXIT_OK;
+            goto out;
         case 'h':
             usage(stdout);
-            free(opt.sets);
-            return CLI_EXIT_OK;
+            status = CLI_EXIT_OK;
+            goto out;
         default:
             fputs("Try 'offbkg --help'.\n", stderr);
-            free(opt.sets);
-            return CLI_EXIT_USAGE;
+            status = CLI_EXIT_USAGE;
+            goto out;
         }
     }
-    if (optind >= argc) {
+    /* After '--' the rest is operands; after simulate, its words. */
+    if (command == NULL && optind < argc)
+        command = argv[optind++];
+    for (; optind < argc; optind++)
+        args[1 + n_args++] = argv[optind];
+    if (command == NULL) {
         usage(stderr);
-        free(opt.sets);
-        return CLI_EXIT_USAGE;
+        status = CLI_EXIT_USAGE;
+        goto out;
     }
+    args[0] = (char *)command;
     ctx = offbkg_ctx_new();
     if (ctx == NULL) {
         cli_error("out of memory");
-        free(opt.sets);
-        return CLI_EXIT_FAILED;
+        status = CLI_EXIT_FAILED;
+        goto out;
     }
     if (opt.verbosity < 0)
         offbkg_ctx_set_log_level(ctx, OFFBKG_LOG_ERROR);
@@ -197,27 +223,35 @@ int main(int argc, char **argv)
     keep_freed_memory();
     offbkg_ctx_set_cancel_flag(ctx, &cancel_requested);
 
-    command = argv[optind];
-    argc -= optind + 1;
-    argv += optind + 1;
     if (strcmp(command, "check") == 0)
-        status = cli_check(ctx, &opt, argc, argv);
+        status = cli_check(ctx, &opt, n_args, args + 1);
     else if (strcmp(command, "plugins") == 0)
-        status = cli_plugins(ctx, &opt, argc, argv);
+        status = cli_plugins(ctx, &opt, n_args, args + 1);
     else if (strcmp(command, "describe") == 0)
-        status = cli_describe(ctx, &opt, argc, argv);
+        status = cli_describe(ctx, &opt, n_args, args + 1);
     else if (strcmp(command, "simulate") == 0)
-        status = cli_simulate(ctx, &opt, argc, argv);
+        status = cli_simulate(ctx, &opt, n_args, args + 1);
     else if (strcmp(command, "run") == 0 || strcmp(command, "select") == 0
              || strcmp(command, "group") == 0 || strcmp(command, "make") == 0
              || strcmp(command, "index") == 0)
-        status = cli_pipeline(ctx, &opt, command, argc, argv);
+        status = cli_pipeline(ctx, &opt, command, n_args, args + 1);
     else {
-        cli_error("unknown command '%s'; try 'offbkg --help'", command);
+        const char *hint = offbkg_closest_match(command, commands,
+                                                (size_t)-1);
+        if (hint != NULL)
+            cli_error("unknown command '%s' (did you mean '%s'?); try "
+                      "'offbkg --help'", command, hint);
+        else
+            cli_error("unknown command '%s'; try 'offbkg --help'", command);
         status = CLI_EXIT_USAGE;
     }
     offbkg_ctx_free(ctx);
     free(opt.sets);
+    free(args);
     exit_if_interrupted();
+    return status;
+out:
+    free(opt.sets);
+    free(args);
     return status;
 }

@@ -3,7 +3,7 @@
 # End-to-end tests of the offbkg command line: options, exit codes,
 # plugins/describe/check, and a config with several mistakes.
 . "$top_srcdir/tests/run/tap.sh"
-tap_plan 34
+tap_plan 41
 
 mkdir -p "$tap_tmp/store"
 cat >"$tap_tmp/good.ini" <<INI
@@ -163,5 +163,43 @@ ok $(test $status -eq 0; echo $?) "check accepts a config without [model]"
 run_offbkg make "$tap_tmp/nomodel.ini"
 ok $(test $status -eq 2 && echo "$err" | grep -q "missing section \[model\].*offbkg make"; echo $?) \
     "make without a [model] section is a configuration error"
+
+# Options anywhere: after the command as before it; '--' ends them.
+run_offbkg simulate "$tap_tmp/sim" --runs 2 --events 2000 -q
+ok $(test $status -eq 0 && test -z "$out" && test -z "$err"; echo $?) \
+    "simulate DIR takes its own options after DIR, -q silences it"
+cat >"$tap_tmp/quiet.ini" <<INI
+[datastore]
+path = sim
+[output]
+dir = models
+[select]
+plugin = all
+[group]
+plugin = zenith
+[model]
+plugin = 2d
+energy_n = 4
+offset_n = 5
+INI
+run_offbkg run "$tap_tmp/quiet.ini" -j 1 -q
+ok $(test $status -eq 0 && test -z "$out" && test -z "$err" \
+     && test -f "$tap_tmp/models/report.json"; echo $?) \
+    "run CONFIG -j 1 -q: options after the command work, -q prints nothing"
+run_offbkg run "$tap_tmp/quiet.ini" --set output.overwrite=true -j 1
+ok $(test $status -eq 0 && echo "$out" | grep -q "^report: "; echo $?) \
+    "without -q the summary is printed (options after the command again)"
+run_offbkg check -- "$tap_tmp/good.ini" -q
+ok $(test $status -eq 2 && echo "$err" | grep -q "check: expected one argument"; echo $?) \
+    "after -- an option-like word is an operand"
+run_offbkg check "$tap_tmp/good.ini" --frobnicate
+ok $(test $status -eq 2 && echo "$err" | grep -q "frobnicate"; echo $?) \
+    "an unknown option after the command is a usage error"
+run_offbkg chek "$tap_tmp/good.ini"
+ok $(test $status -eq 2 && echo "$err" | grep -q "unknown command 'chek' (did you mean 'check'?)"; echo $?) \
+    "a misspelled command gets a hint"
+run_offbkg check "$tap_tmp/good.ini" -v --strict --set select.min_glat_deg=7
+ok $(test $status -eq 0 && echo "$out" | grep -q "^min_glat_deg = 7 .*; --set$"; echo $?) \
+    "--set after the command applies"
 
 exit 0
