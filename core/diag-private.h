@@ -39,7 +39,10 @@ char *offbkg_diag_format(const offbkg_diag_t *diag);
 void offbkg_diags_clear(offbkg_diags_t *d);
 
 /** The candidate closest to @p word (edit distance, case-insensitive) if
- *  it is close enough to be a likely typo, else NULL. @p candidates is
+ *  it is close enough to be a likely typo (a third of the word, at least
+ *  2 edits) or one of them only extends the other ("min_glat" for
+ *  "min_glat_deg"), else NULL. The one hint helper of offbkg: sections,
+ *  keys, plugins and commands all go through it. @p candidates is
  *  NULL-terminated or has @p n entries (n = (size_t)-1 for NULL-ended). */
 const char *offbkg_closest_match(const char *word,
                                  const char *const *candidates, size_t n);

@@ -143,21 +143,41 @@ static size_t edit_distance(const char *a, const char *b)
     return row[lb];
 }
 
+/* @p a and @p b agree up to the end of the shorter one (case-insensitive),
+ * and the shorter is at least half the longer: "min_glat" for
+ * "min_glat_deg", a unit suffix left out or added. */
+static int prefix_related(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t shorter = la < lb ? la : lb, longer = la < lb ? lb : la;
+
+    if (shorter == 0 || 2 * shorter < longer)
+        return 0;
+    for (size_t i = 0; i < shorter; i++)
+        if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
+            return 0;
+    return 1;
+}
+
 const char *offbkg_closest_match(const char *word,
                                  const char *const *candidates, size_t n)
 {
     const char *best = NULL;
     size_t best_d = (size_t)-1;
     /* A likely typo: at most a third of the word wrong, and at least 2
-     * edits allowed so that short keys still get a hint. */
+     * edits allowed so that short keys still get a hint; or a word that
+     * only lacks (or adds) a tail, such as a unit suffix. */
     size_t limit = strlen(word) / 3 > 2 ? strlen(word) / 3 : 2;
 
     for (size_t i = 0; i < n && candidates[i] != NULL; i++) {
         size_t d = edit_distance(word, candidates[i]);
+        if (d != (size_t)-1 && d > limit
+            && !prefix_related(word, candidates[i]))
+            continue;
         if (d < best_d) {
             best_d = d;
             best = candidates[i];
         }
     }
-    return best_d <= limit ? best : NULL;
+    return best;
 }

@@ -61,6 +61,19 @@ static char *normalise_name(const char *raw)
     return out;
 }
 
+/* A copy of @p raw without the blanks at either end. */
+static char *trimmed_copy(const char *raw)
+{
+    const char *end;
+
+    while (isspace((unsigned char)*raw))
+        raw++;
+    end = raw + strlen(raw);
+    while (end > raw && isspace((unsigned char)end[-1]))
+        end--;
+    return strndup(raw, (size_t)(end - raw));
+}
+
 offbkg_ini_section_t *offbkg_ini_section(offbkg_ini_t *ini, const char *name)
 {
     for (size_t i = 0; i < ini->n; i++)
@@ -367,7 +380,9 @@ int offbkg_ini_override(offbkg_ini_t *ini, const char *assignment,
     *dot = '\0';
     sname = normalise_name(lhs);
     key = normalise_name(dot + 1);
-    value = normalise_name(eq + 1);
+    /* A value is kept as typed, inner blanks included ("two  spaces" in
+     * a path); only the blanks around it go, as in the file. */
+    value = trimmed_copy(eq + 1);
     if (sname == NULL || key == NULL || value == NULL
         || getcwd(cwd, sizeof cwd) == NULL) {
         rc = OFFBKG_ENOMEM;

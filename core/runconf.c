@@ -233,6 +233,37 @@ static size_t model_index(const offbkg_runconf_t *rc, const char *label)
     return (size_t)-1;
 }
 
+/* An unknown section, with a hint on its first word: "[smoth 2d]" gets
+ * "[smooth 2d]", "[indx]" gets "[index]". */
+static int unknown_section(const offbkg_ini_section_t *sec, const char *file,
+                           offbkg_diags_t *diags)
+{
+    const char *blank = strchr(sec->name, ' ');
+    size_t len = blank ? (size_t)(blank - sec->name) : strlen(sec->name);
+    char *word = strndup(sec->name, len);
+    const char *hint;
+    int st;
+
+    if (word == NULL)
+        return OFFBKG_ENOMEM;
+    hint = offbkg_closest_match(word, known_sections, (size_t)-1);
+    if (hint != NULL && blank != NULL && strcmp(hint, word) == 0)
+        st = offbkg_diags_add(diags, file, sec->line, sec->name, NULL,
+                              "only [model] and [smooth] sections take a "
+                              "label");
+    else if (hint != NULL)
+        st = offbkg_diags_add(diags, file, sec->line, sec->name, NULL,
+                              "unknown section (did you mean [%s%s]?)", hint,
+                              blank ? blank : "");
+    else
+        st = offbkg_diags_add(diags, file, sec->line, sec->name, NULL,
+                              "unknown section (known: datastore, output, "
+                              "run, select, group, model, smooth, exclude, "
+                              "index)");
+    free(word);
+    return st;
+}
+
 static int check_section_name(offbkg_runconf_t *rc, offbkg_ini_section_t *sec,
                               offbkg_diags_t *diags)
 {
@@ -240,7 +271,6 @@ static int check_section_name(offbkg_runconf_t *rc, offbkg_ini_section_t *sec,
     const char *file = sec->line > 0 ? rc->ini->path : "--set";
     const char *label;
     offbkg_stage_t stage = stage_of_section(sec->name, &label);
-    const char *hint;
 
     if (stage != 0) {
         if (label[0] == '\0')
@@ -257,15 +287,9 @@ static int check_section_name(offbkg_runconf_t *rc, offbkg_ini_section_t *sec,
     for (size_t i = 0; known_sections[i] != NULL; i++)
         if (strcmp(sec->name, known_sections[i]) == 0)
             return OFFBKG_OK;
-    hint = offbkg_closest_match(sec->name, known_sections, (size_t)-1);
     for (size_t i = 0; i < sec->n; i++)
         sec->entries[i].used = 1;
-    if (hint != NULL)
-        return offbkg_diags_add(diags, file, sec->line, sec->name, NULL,
-                                "unknown section (did you mean [%s]?)", hint);
-    return offbkg_diags_add(diags, file, sec->line, sec->name, NULL,
-                            "unknown section (known: datastore, output, run, "
-                            "select, group, model, smooth, exclude, index)");
+    return unknown_section(sec, file, diags);
 }
 
 static int compose_stages(offbkg_ctx_t *ctx, offbkg_runconf_t *rc,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../diag-private.h"
 #include "../params-private.h"
 #include "../registry-private.h"
 #include "../runconf-private.h"
@@ -133,8 +134,16 @@ int cli_describe(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
     stage_word[slash - argv[0]] = '\0';
     stage = offbkg_stage_from_name(stage_word);
     if (stage == 0) {
-        cli_error("describe: unknown stage '%s' (select, group, model or "
-                  "smooth)", stage_word);
+        static const char *const stages[] = { "select", "group", "model",
+                                              "smooth", NULL };
+        const char *hint = offbkg_closest_match(stage_word, stages,
+                                                (size_t)-1);
+        if (hint != NULL)
+            cli_error("describe: unknown stage '%s' (did you mean '%s'?)",
+                      stage_word, hint);
+        else
+            cli_error("describe: unknown stage '%s' (select, group, model "
+                      "or smooth)", stage_word);
         return CLI_EXIT_USAGE;
     }
     /* With CONFIG, its [run] plugin_path is searched too. */

@@ -3,7 +3,7 @@
 # End-to-end tests of the offbkg command line: options, exit codes,
 # plugins/describe/check, and a config with several mistakes.
 . "$top_srcdir/tests/run/tap.sh"
-tap_plan 41
+tap_plan 43
 
 mkdir -p "$tap_tmp/store"
 cat >"$tap_tmp/good.ini" <<INI
@@ -201,5 +201,11 @@ ok $(test $status -eq 2 && echo "$err" | grep -q "unknown command 'chek' (did yo
 run_offbkg check "$tap_tmp/good.ini" -v --strict --set select.min_glat_deg=7
 ok $(test $status -eq 0 && echo "$out" | grep -q "^min_glat_deg = 7 .*; --set$"; echo $?) \
     "--set after the command applies"
+run_offbkg describe selec/offplane
+ok $(test $status -eq 2 && echo "$err" | grep -q "unknown stage 'selec' (did you mean 'select'?)"; echo $?) \
+    "a misspelled stage in describe gets a hint"
+run_offbkg check "$tap_tmp/good.ini" --set "output.dir=$tap_tmp/two  spaces"
+ok $(test $status -eq 0 && echo "$out" | grep -q -F "dir = $tap_tmp/two  spaces "; echo $?) \
+    "--set keeps a value as typed, two blanks in a path included"
 
 exit 0

@@ -558,6 +558,21 @@ static void test_ini_override_value_keeps_equals_and_dots(void **state)
     assert_string_equal(entry(f, "select", "empty")->value, "");
 }
 
+/* A value is kept as typed: inner runs of blanks stay (a path with two
+ * spaces), only the blanks around it go. */
+static void test_ini_override_value_keeps_inner_blanks(void **state)
+{
+    fixture_t *f = *state;
+
+    assert_int_equal(read_text(f, base_text), OFFBKG_OK);
+    assert_int_equal(offbkg_ini_override(f->ini, "output.dir= /tmp/two  "
+                                         "spaces\tand tab ", &f->diags),
+                     OFFBKG_OK);
+    assert_int_equal(f->diags.n, 0);
+    assert_string_equal(entry(f, "output", "dir")->value,
+                        "/tmp/two  spaces\tand tab");
+}
+
 static void test_ini_override_malformed(void **state)
 {
     static const char *const bad[] = { "nodot=1", "a.b", ".key=1", "sec.=1",
@@ -615,6 +630,7 @@ int main(void)
         FIXTURE_TEST(test_ini_override_adds_section),
         FIXTURE_TEST(test_ini_override_section_with_blank),
         FIXTURE_TEST(test_ini_override_value_keeps_equals_and_dots),
+        FIXTURE_TEST(test_ini_override_value_keeps_inner_blanks),
         FIXTURE_TEST(test_ini_override_malformed),
     };
 

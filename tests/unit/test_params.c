@@ -827,6 +827,13 @@ static void test_params_closest_match(void **state)
     assert_null(offbkg_closest_match("shap", words, 2));
     assert_null(offbkg_closest_match("verbosity", words, (size_t)-1));
     assert_null(offbkg_closest_match("anything", none, (size_t)-1));
+    /* A word that only lacks or adds a tail (a unit suffix). */
+    assert_string_equal(offbkg_closest_match("width", words, (size_t)-1),
+                        "width_deg");
+    assert_string_equal(offbkg_closest_match("count_max", words,
+                                             (size_t)-1), "count");
+    /* ...but not a stub much shorter than the candidate. */
+    assert_null(offbkg_closest_match("wi", words, (size_t)-1));
 }
 
 /* ------------------------------------------------------------------ */

@@ -335,6 +335,52 @@ static void test_runconf_load_unknown_host_key_hint(void **state)
                      "'overwrite'?)");
 }
 
+/* Every misspelling gets the same kind of hint: a section kind with its
+ * label, a key without its unit suffix, a plugin name. */
+static void test_runconf_load_hint_section_kind_with_label(void **state)
+{
+    fixture_t *f = *state;
+
+    expect_only_diag(f, load(f, GOOD
+                                "[smoth 2d]\n"        /* line 9 */
+                                "plugin = gauss1d\n"),
+                     9, "[smoth 2d] unknown section (did you mean "
+                     "[smooth 2d]?)");
+}
+
+static void test_runconf_load_hint_host_section_with_label(void **state)
+{
+    fixture_t *f = *state;
+
+    expect_only_diag(f, load(f, GOOD "[output 2d]\ndir = x\n"), 9,
+                     "[output 2d] only [model] and [smooth] sections take a "
+                     "label");
+}
+
+static void test_runconf_load_hint_key_without_unit(void **state)
+{
+    fixture_t *f = *state;
+
+    expect_only_diag(f, load(f, NO_SELECT
+                                "[select]\n"          /* line 7 */
+                                "plugin = offplane\n"
+                                "min_glat = 4\n"),    /* line 9 */
+                     9, "[select] min_glat: unknown key (did you mean "
+                     "'min_glat_deg'?)");
+}
+
+static void test_runconf_load_hint_plugin(void **state)
+{
+    fixture_t *f = *state;
+
+    assert_int_equal(load(f, NO_SELECT
+                             "[select]\n"             /* line 7 */
+                             "plugin = offplan\n"), OFFBKG_ECONFIG);
+    assert_int_equal(f->diags.n, 1);
+    expect_diag_parts(f, 0, 8, "[select] plugin: no select plugin "
+                      "'offplan'", "did you mean 'offplane'?", NULL);
+}
+
 static void test_runconf_load_out_of_range(void **state)
 {
     fixture_t *f = *state;
@@ -734,6 +780,10 @@ int main(void)
         FIXTURE_TEST(test_runconf_load_unknown_section_no_hint),
         FIXTURE_TEST(test_runconf_load_unknown_key_hint),
         FIXTURE_TEST(test_runconf_load_unknown_host_key_hint),
+        FIXTURE_TEST(test_runconf_load_hint_section_kind_with_label),
+        FIXTURE_TEST(test_runconf_load_hint_host_section_with_label),
+        FIXTURE_TEST(test_runconf_load_hint_key_without_unit),
+        FIXTURE_TEST(test_runconf_load_hint_plugin),
         FIXTURE_TEST(test_runconf_load_out_of_range),
         FIXTURE_TEST(test_runconf_load_duplicate_key),
         FIXTURE_TEST(test_runconf_load_missing_plugin_key),
