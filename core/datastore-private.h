@@ -75,6 +75,10 @@ int offbkg_datastore_locate(offbkg_ctx_t *ctx,
                             const char *hdu_type, char **path,
                             char **hdu_name, size_t *n_rows);
 
+/** The file that hdu-index row @p row names (FILE_DIR resolved against
+ *  the hdu-index directory): a new string, NULL if out of memory. */
+char *offbkg_datastore_hdu_path(const offbkg_datastore_t *store, size_t row);
+
 /** Move @p f to HDU @p events_hdu and read its keywords into @p h (all
  *  but gti_sum_s, set to NaN), leaving @p f there and its header in
  *  @p hdr for more lookups (free it with offbkg_header_free, whatever

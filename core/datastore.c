@@ -242,6 +242,23 @@ int64_t offbkg_datastore_obs_id(const offbkg_datastore_t *store, size_t row)
     return col(&store->obs, "OBS_ID")->i64[row];
 }
 
+char *offbkg_datastore_hdu_path(const offbkg_datastore_t *store, size_t row)
+{
+    const offbkg_column_t *dir = col(&store->hdu, "FILE_DIR");
+    const offbkg_column_t *file = col(&store->hdu, "FILE_NAME");
+    const char *d = dir != NULL ? dir->str[row] : "";
+    char *full_dir, *path;
+
+    while (*d == ' ')
+        d++;
+    full_dir = d[0] == '/' ? strdup(d)
+               : d[0] == '\0' ? strdup(store->base_dir)
+                              : path_join(store->base_dir, d);
+    path = full_dir != NULL ? path_join(full_dir, file->str[row]) : NULL;
+    free(full_dir);
+    return path;
+}
+
 int offbkg_datastore_locate(offbkg_ctx_t *ctx,
                             const offbkg_datastore_t *store, int64_t obs_id,
                             const char *hdu_type, char **path,
@@ -249,8 +266,6 @@ int offbkg_datastore_locate(offbkg_ctx_t *ctx,
 {
     const int64_t *id = col(&store->hdu, "OBS_ID")->i64;
     const offbkg_column_t *type = col(&store->hdu, "HDU_TYPE");
-    const offbkg_column_t *dir = col(&store->hdu, "FILE_DIR");
-    const offbkg_column_t *file = col(&store->hdu, "FILE_NAME");
     const offbkg_column_t *name = col(&store->hdu, "HDU_NAME");
     size_t n = store->hdu.n_rows, first = SIZE_MAX, count = 0;
 
@@ -270,15 +285,8 @@ int offbkg_datastore_locate(offbkg_ctx_t *ctx,
         return offbkg_error_set(ctx, OFFBKG_EDATA, "OBS_ID %lld has no '%s' "
                                 "row in %s", (long long)obs_id, hdu_type,
                                 store->hdu_index_path);
-    const char *d = dir != NULL ? dir->str[first] : "";
-    while (*d == ' ')
-        d++;
-    char *full_dir = d[0] == '/' ? strdup(d)
-                     : d[0] == '\0' ? strdup(store->base_dir)
-                                    : path_join(store->base_dir, d);
-    *path = full_dir != NULL ? path_join(full_dir, file->str[first]) : NULL;
+    *path = offbkg_datastore_hdu_path(store, first);
     *hdu_name = strdup(name->str[first]);
-    free(full_dir);
     if (*path == NULL || *hdu_name == NULL) {
         free(*path);
         free(*hdu_name);

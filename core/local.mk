@@ -10,6 +10,7 @@ core_liboffbkg_la_SOURCES = \
 	core/registry.c core/registry-private.h \
 	core/host.c core/host-private.h \
 	core/runconf.c core/runconf-private.h \
+	core/preflight.c core/preflight-private.h \
 	core/obs_table.c \
 	core/geom.c \
 	core/output.c core/output-private.h \

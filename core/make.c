@@ -482,6 +482,26 @@ static int skip_shared_events(offbkg_ctx_t *ctx,
     return st;
 }
 
+/* Models of no run are no success: every run skipped (or none given)
+ * is an error, naming the first run's reason. */
+static int no_run_used(offbkg_ctx_t *ctx, const offbkg_make_t *out)
+{
+    const offbkg_run_report_t *first = out->n_runs ? &out->runs[0] : NULL;
+
+    for (size_t g = 0; g < out->n_groups; g++)
+        if (out->runs_used[g] > 0)
+            return OFFBKG_OK;
+    if (first == NULL)
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "no run in any group: "
+                                "no model to make");
+    return offbkg_error_set(ctx, OFFBKG_EDATA, "made models from none of "
+                            "the %zu runs: every one was skipped (OBS_ID "
+                            "%" PRId64 ": %s%s)", out->n_runs, first->obs_id,
+                            first->skipped ? first->skipped : "skipped",
+                            out->n_runs > 1 ? "; the others in the warnings"
+                                            : "");
+}
+
 static int prepare_out(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                        size_t n_groups, size_t n, offbkg_make_t *out)
 {
@@ -566,6 +586,8 @@ int offbkg_make_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     free(pool.slots);
     pthread_mutex_destroy(&pool.mu);
     pthread_cond_destroy(&pool.slot_freed);
+    if (st == OFFBKG_OK)
+        st = no_run_used(ctx, out);
     if (st == OFFBKG_OK)
         st = finish_all(ctx, &job, group_contrib);
 

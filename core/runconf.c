@@ -349,6 +349,32 @@ static int compose_stages(offbkg_ctx_t *ctx, offbkg_runconf_t *rc,
     return st;
 }
 
+/* [index] model names a [model LABEL] section that exists. */
+static int check_index_model(offbkg_runconf_t *rc, offbkg_diags_t *diags)
+{
+    const char *want = rc->index != NULL ? rc->index->model : "";
+    offbkg_ini_section_t *sec;
+    offbkg_ini_entry_t *e;
+    char labels[256] = "";
+    size_t len = 0;
+
+    if (want == NULL || want[0] == '\0' || model_index(rc, want) != (size_t)-1)
+        return OFFBKG_OK;
+    for (size_t i = 0; i < rc->n_models && len < sizeof labels; i++) {
+        int w = snprintf(labels + len, sizeof labels - len, "%s%s",
+                         i ? ", " : "", rc->models[i].label[0]
+                                            ? rc->models[i].label : "''");
+        len += w > 0 ? (size_t)w : 0;
+    }
+    sec = offbkg_ini_section(rc->ini, "index");
+    e = sec != NULL ? offbkg_ini_entry(sec, "model") : NULL;
+    return offbkg_diags_add(diags, e != NULL ? e->file : rc->ini->path,
+                            e != NULL ? e->line : 0, "index", "model",
+                            "there is no [model %s] section (%s%s)", want,
+                            rc->n_models ? "the models are: " : "no [model] "
+                            "section at all", labels);
+}
+
 int offbkg_runconf_load(offbkg_ctx_t *ctx, const char *file,
                         const char *const *overrides, size_t n_overrides,
                         offbkg_diags_t *diags, offbkg_runconf_t **out)
@@ -413,6 +439,8 @@ int offbkg_runconf_load(offbkg_ctx_t *ctx, const char *file,
         if (st == OFFBKG_ENOMEM)
             goto fail;
     }
+    if ((st = check_index_model(rc, diags)) == OFFBKG_ENOMEM)
+        goto fail;
     if (diags->n > before) {
         offbkg_runconf_free(rc);
         return OFFBKG_ECONFIG;

@@ -57,6 +57,20 @@ int offbkg_group_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 void offbkg_log_dropped(offbkg_ctx_t *ctx, const char *stage,
                         const offbkg_selection_t *sel);
 
+/** An OFFBKG_EDATA error for a stage that kept no run: "file:line:
+ *  [section] plugin NAME <what>: N runs: why; ..." with the distinct
+ *  reasons of @p dropped (the first three, and how many more). */
+int offbkg_none_kept(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                     const offbkg_stage_conf_t *sc, const char *what,
+                     const offbkg_selection_t *dropped);
+
+/** OFFBKG_OK when @p sel keeps a run of @p store; else the
+ *  offbkg_none_kept error saying what was selected from and why each
+ *  run was dropped: a selection of none is no success. */
+int offbkg_selection_require(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                             const offbkg_datastore_t *store,
+                             const offbkg_selection_t *sel);
+
 /** run.lis: CSV, header OBS_ID, one kept run per line (store order). */
 int offbkg_run_list_write(offbkg_ctx_t *ctx, const char *path,
                           bool overwrite, const offbkg_datastore_t *store,

@@ -131,6 +131,68 @@ void offbkg_log_dropped(offbkg_ctx_t *ctx, const char *stage,
     free(told);
 }
 
+/* "N runs: why; M runs: why" for the distinct reasons of @p sel, in order
+ * of first appearance, the first three of them. */
+static int reasons_text(offbkg_ctx_t *ctx, const offbkg_selection_t *sel,
+                        char *buf, size_t n)
+{
+    uint8_t *told = calloc(sel->n_dropped > 0 ? sel->n_dropped : 1, 1);
+    size_t len = 0, shown = 0, distinct = 0;
+
+    buf[0] = '\0';
+    if (told == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < sel->n_dropped; i++) {
+        size_t count = 0;
+        if (told[i])
+            continue;
+        for (size_t j = i; j < sel->n_dropped; j++)
+            if (!told[j] && strcmp(sel->dropped_why[j],
+                                   sel->dropped_why[i]) == 0) {
+                told[j] = 1;
+                count++;
+            }
+        if (distinct++ >= 3 || len >= n)
+            continue;
+        int w = snprintf(buf + len, n - len, "%s%zu run%s: %s",
+                         shown++ ? "; " : "", count, count == 1 ? "" : "s",
+                         sel->dropped_why[i]);
+        len += w > 0 ? (size_t)w : 0;
+    }
+    free(told);
+    if (distinct > shown && len < n)
+        snprintf(buf + len, n - len, "; and %zu other reason%s",
+                 distinct - shown, distinct - shown == 1 ? "" : "s");
+    return OFFBKG_OK;
+}
+
+int offbkg_none_kept(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                     const offbkg_stage_conf_t *sc, const char *what,
+                     const offbkg_selection_t *dropped)
+{
+    char why[2048];
+
+    if (reasons_text(ctx, dropped, why, sizeof why) != OFFBKG_OK)
+        return OFFBKG_ENOMEM;
+    return offbkg_error_set(ctx, OFFBKG_EDATA, "%s:%d: [%s] plugin %s %s%s%s",
+                            rc->ini->path, sc->line, sc->section,
+                            sc->module->name, what, why[0] ? ": " : "", why);
+}
+
+int offbkg_selection_require(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                             const offbkg_datastore_t *store,
+                             const offbkg_selection_t *sel)
+{
+    char what[1024];
+
+    if (sel->n > 0)
+        return OFFBKG_OK;
+    snprintf(what, sizeof what, "selected none of the %zu runs of the data "
+             "store %s (%s)", store->obs.n_rows, rc->datastore->path,
+             store->obs_index_path);
+    return offbkg_none_kept(ctx, rc, &rc->select, what, sel);
+}
+
 /* ------------------------------------------------------------------ */
 /* run.lis                                                             */
 

@@ -5,8 +5,9 @@
  * Numeric columns compare as numbers, and a NaN satisfies nothing;
  * |COLUMN| compares the absolute value of a numeric column.
  * String columns compare as text, blanks trimmed, case-sensitive, with ==
- * and != only. n_obs_max limits the rows looked at first, as in
- * select/offplane. */
+ * and != only; when a string condition holds for no row, its reason
+ * lists the values the column has (the first ten), so that a typo shows.
+ * n_obs_max limits the rows looked at first, as in select/offplane. */
 #include <config.h>
 
 #include <errno.h>
@@ -49,6 +50,8 @@ typedef struct column_state {
     size_t n_conds;
     cond_t *conds;
     const offbkg_column_t **cols;   /* per condition, during select */
+    char **nomatch;     /* per condition: the reason when no row has the
+                           string value, naming those that exist; NULL */
 } column_state_t;
 
 static const offbkg_param_t column_params[] = {
@@ -218,6 +221,9 @@ static void column_destroy(void *state)
         free(s->conds[k].false_reason);
         free(s->conds[k].nan_reason);
     }
+    for (size_t k = 0; s->nomatch != NULL && k < s->n_conds; k++)
+        free(s->nomatch[k]);
+    free(s->nomatch);
     free(s->conds);
     free(s->cols);
     free(s);
@@ -244,7 +250,8 @@ static int column_create(const offbkg_host_t *host, const void *config,
     }
     s->conds = calloc(s->n_conds, sizeof *s->conds);
     s->cols = calloc(s->n_conds, sizeof *s->cols);
-    if (s->conds == NULL || s->cols == NULL) {
+    s->nomatch = calloc(s->n_conds, sizeof *s->nomatch);
+    if (s->conds == NULL || s->cols == NULL || s->nomatch == NULL) {
         column_destroy(s);
         return host->error(host, OFFBKG_ENOMEM, "out of memory");
     }
@@ -365,12 +372,87 @@ static const char *test_row(const cond_t *c, const offbkg_column_t *col,
     return holds(c->op, cmp) ? NULL : c->false_reason;
 }
 
+/* Row @p i of string column @p col without its surrounding blanks:
+ * *len bytes from the return. */
+static const char *trimmed(const offbkg_column_t *col, size_t i, size_t *len)
+{
+    const char *v = col->str[i] != NULL ? col->str[i] : "";
+
+    while (is_blank(*v))
+        v++;
+    *len = strlen(v);
+    while (*len > 0 && is_blank(v[*len - 1]))
+        (*len)--;
+    return v;
+}
+
+#define VALUES_SHOWN 10
+
+/* When string condition @p k holds for none of the first @p n rows, the
+ * reason that says which values the column has (a typo in a value then
+ * shows at once); NULL when some row passes it. */
+static int no_match_reason(column_state_t *s, size_t k, size_t n)
+{
+    const cond_t *c = &s->conds[k];
+    const offbkg_column_t *col = s->cols[k];
+    size_t first[VALUES_SHOWN], n_shown = 0, cap, len = 0;
+    bool more = false;
+    char *out;
+
+    free(s->nomatch[k]);
+    s->nomatch[k] = NULL;
+    if (col->type != OFFBKG_COL_STRING)
+        return OFFBKG_OK;
+    for (size_t i = 0; i < n; i++)
+        if (test_row(c, col, i) == NULL)
+            return OFFBKG_OK;
+    /* The first VALUES_SHOWN distinct values, in row order (compared
+     * with those alone, so that a long table costs n x VALUES_SHOWN). */
+    for (size_t i = 0; i < n && !more; i++) {
+        size_t li, lj;
+        const char *vi = trimmed(col, i, &li);
+        bool seen = false;
+        for (size_t j = 0; j < n_shown && !seen; j++) {
+            const char *vj = trimmed(col, first[j], &lj);
+            seen = li == lj && strncmp(vi, vj, li) == 0;
+        }
+        if (!seen && n_shown < VALUES_SHOWN)
+            first[n_shown++] = i;
+        else if (!seen)
+            more = true;
+    }
+    cap = strlen(c->false_reason) + strlen(c->name) + 64;
+    for (size_t j = 0; j < n_shown; j++)
+        cap += strlen(col->str[first[j]] ? col->str[first[j]] : "") + 4;
+    if ((out = malloc(cap)) == NULL)
+        return s->host->error(s->host, OFFBKG_ENOMEM, "out of memory");
+    len = (size_t)snprintf(out, cap, "%s; %s has %s", c->false_reason,
+                           c->name, n_shown ? "" : "no value");
+    for (size_t j = 0; j < n_shown; j++) {
+        size_t lv;
+        const char *v = trimmed(col, first[j], &lv);
+        len += (size_t)snprintf(out + len, cap - len, "%s'%.*s'",
+                                j ? ", " : "", (int)lv, v);
+    }
+    if (more)
+        snprintf(out + len, cap - len, " and more");
+    s->nomatch[k] = out;
+    return OFFBKG_OK;
+}
+
 static int column_select(void *state, const offbkg_obs_table_t *obs,
                          uint8_t *keep, const char **reason)
 {
     column_state_t *s = state;
     int st = resolve(s, obs);
+    size_t n = obs->n_rows;
 
+    if (st != OFFBKG_OK)
+        return st;
+    if (s->n_obs_max > 0 && (uint64_t)s->n_obs_max < n)
+        n = (size_t)s->n_obs_max;
+    for (size_t k = 0; k < s->n_conds && st == OFFBKG_OK; k++)
+        st = no_match_reason(s, k, n);
     if (st != OFFBKG_OK)
         return st;
     for (size_t i = 0; i < obs->n_rows; i++) {
@@ -378,7 +460,9 @@ static int column_select(void *state, const offbkg_obs_table_t *obs,
         if (s->n_obs_max > 0 && (int64_t)i >= s->n_obs_max)
             why = "beyond n_obs_max";
         for (size_t k = 0; why == NULL && k < s->n_conds; k++)
-            why = test_row(&s->conds[k], s->cols[k], i);
+            if ((why = test_row(&s->conds[k], s->cols[k], i)) != NULL
+                && s->nomatch[k] != NULL)
+                why = s->nomatch[k];
         keep[i] = why == NULL;
         reason[i] = why;
     }

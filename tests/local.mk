@@ -311,6 +311,8 @@ TESTS += tests/robustness/signals.sh
 # Inputs that gave wrong results without a word (issue 15, item 17).
 dist_check_SCRIPTS += tests/robustness/silent.sh
 TESTS += tests/robustness/silent.sh
+dist_check_SCRIPTS += tests/robustness/preflight.sh
+TESTS += tests/robustness/preflight.sh
 
 # Fuzz targets (tests/fuzz/): linked with libFuzzer under
 # --enable-fuzzing (make fuzz), else with a replay main() that make check

@@ -6,52 +6,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../preflight-private.h"
 #include "../runconf-private.h"
 #include "cli.h"
 
 int cli_load_config(offbkg_ctx_t *ctx, const cli_options_t *opt,
-                    const char *file, offbkg_runconf_t **out)
+                    const char *file, const offbkg_plan_t *plan,
+                    offbkg_runconf_t **out, offbkg_preflight_t *pf)
 {
     offbkg_diags_t diags = { 0 };
     offbkg_runconf_t *rc = NULL;
     int st = offbkg_runconf_load(ctx, file, opt->sets, opt->n_sets, &diags,
                                  &rc);
-    size_t problems = diags.n;
 
+    /* Only a configuration that composes can be tried. */
+    if (st == OFFBKG_OK)
+        st = offbkg_preflight(ctx, rc, plan, &diags, pf);
     offbkg_diags_sort(&diags);
     for (size_t i = 0; i < diags.n; i++) {
         char *line = offbkg_diag_format(&diags.items[i]);
         fprintf(stderr, "%s\n", line != NULL ? line : "out of memory");
         free(line);
     }
-    offbkg_diags_clear(&diags);
     if (st == OFFBKG_ENOMEM) {
         cli_error("out of memory");
-        return CLI_EXIT_FAILED;
-    }
-    if (st == OFFBKG_OK) {
-        /* Creating the instances runs each plugin's own checks. */
-        const offbkg_stage_conf_t *all[2] = { &rc->select, &rc->group };
-        for (size_t i = 0; i < 2 + 2 * rc->n_models; i++) {
-            const offbkg_stage_conf_t *sc =
-                i < 2 ? all[i] : (i % 2 == 0 ? &rc->models[(i - 2) / 2]
-                                             : &rc->smooths[(i - 2) / 2]);
-            offbkg_instance_t *inst;
-            if (sc->module == NULL)
-                continue;
-            if (offbkg_instance_new(ctx, rc, sc, &inst) != OFFBKG_OK) {
-                fprintf(stderr, "%s\n", offbkg_error_msg(ctx));
-                problems++;
-                continue;
-            }
-            offbkg_instance_free(inst);
-        }
-    }
-    if (problems > 0) {
+        st = CLI_EXIT_FAILED;
+    } else if (st != OFFBKG_OK) {
         fprintf(stderr, "offbkg: %s: %zu problem%s; nothing was done\n",
-                file, problems, problems == 1 ? "" : "s");
+                file, diags.n, diags.n == 1 ? "" : "s");
+        st = CLI_EXIT_USAGE;
+    }
+    offbkg_diags_clear(&diags);
+    if (st != OFFBKG_OK) {
         offbkg_runconf_free(rc);
-        return CLI_EXIT_USAGE;
+        return st;
     }
     if (opt->verbosity == 0)
         offbkg_ctx_set_log_level(ctx, (offbkg_log_level_t)rc->run->log_level);
@@ -70,16 +58,28 @@ int cli_one_config_arg(const char *command, int argc)
 int cli_check(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
               char **argv)
 {
+    /* What `offbkg run` would do with it (with no [model], what
+     * select and group would). */
+    offbkg_plan_t plan = { true, true, true, true };
+    offbkg_preflight_t pf;
     offbkg_runconf_t *rc;
     char *text;
     int status;
 
     if (!cli_one_config_arg("check", argc))
         return CLI_EXIT_USAGE;
-    status = cli_load_config(ctx, opt, argv[0], &rc);
+    status = cli_load_config(ctx, opt, argv[0], &plan, &rc, &pf);
     if (status != CLI_EXIT_OK)
         return status;
+    /* A selection of none fails a run: say so now. */
+    if (offbkg_selection_require(ctx, rc, pf.store, &pf.sel) != OFFBKG_OK) {
+        cli_error("%s", offbkg_error_msg(ctx));
+        offbkg_preflight_free(&pf);
+        offbkg_runconf_free(rc);
+        return CLI_EXIT_FAILED;
+    }
     text = offbkg_runconf_format(rc);
+    offbkg_preflight_free(&pf);
     offbkg_runconf_free(rc);
     if (text == NULL) {
         cli_error("out of memory");

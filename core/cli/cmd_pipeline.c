@@ -18,6 +18,7 @@
 #include "../make_write-private.h"
 #include "../output-private.h"
 #include "../parallel-private.h"
+#include "../preflight-private.h"
 #include "../report-private.h"
 #include "../runconf-private.h"
 #include "../selgroup-private.h"
@@ -81,10 +82,11 @@ static int check_outputs(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     return CLI_EXIT_OK;
 }
 
+/* The selection preflight made: none is a failure. */
 static int do_select(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      const offbkg_datastore_t *store, offbkg_selection_t *sel)
 {
-    if (offbkg_select_run(ctx, rc, store, sel) != OFFBKG_OK)
+    if (offbkg_selection_require(ctx, rc, store, sel) != OFFBKG_OK)
         return fail(ctx, CLI_EXIT_FAILED);
     offbkg_log_dropped(ctx, "select", sel);
     return CLI_EXIT_OK;
@@ -94,8 +96,22 @@ static int do_group(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                     const offbkg_datastore_t *store, const size_t *rows,
                     size_t n, offbkg_grouping_t *g)
 {
+    char what[1024];
+
+    if (n == 0) {
+        offbkg_error_set(ctx, OFFBKG_EDATA, "no run to group: the run list "
+                         "names none of the runs of the data store %s",
+                         rc->datastore->path);
+        return fail(ctx, CLI_EXIT_FAILED);
+    }
     if (offbkg_group_run(ctx, rc, store, rows, n, g) != OFFBKG_OK)
         return fail(ctx, CLI_EXIT_FAILED);
+    if (g->obs.n_rows == 0) {
+        snprintf(what, sizeof what, "put none of the %zu selected runs of "
+                 "the data store %s into a group", n, rc->datastore->path);
+        offbkg_none_kept(ctx, rc, &rc->group, what, &g->dropped);
+        return fail(ctx, CLI_EXIT_FAILED);
+    }
     offbkg_log_dropped(ctx, "group", &g->dropped);
     return CLI_EXIT_OK;
 }
@@ -358,7 +374,7 @@ static int write_outputs(offbkg_ctx_t *ctx, outputs_t *o)
 
 static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
                     const offbkg_runconf_t *rc, const char *command,
-                    const paths_t *p)
+                    const paths_t *p, offbkg_preflight_t *pf)
 {
     int is_run = strcmp(command, "run") == 0;
     int selects = is_run || strcmp(command, "select") == 0;
@@ -367,8 +383,8 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
     int indexes = is_run || strcmp(command, "index") == 0;
     const char *files[8] = { NULL };
     size_t n_files = 0;
-    offbkg_datastore_t *store = NULL;
-    offbkg_regions_t regions = { 0 };
+    const offbkg_datastore_t *store = pf->store;
+    const offbkg_regions_t *regions = &pf->regions;
     offbkg_selection_t sel = { 0 };
     offbkg_grouping_t g = { 0 };
     offbkg_make_t make = { 0 };
@@ -392,16 +408,9 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
     }
     if ((code = check_outputs(ctx, rc, files)) != CLI_EXIT_OK)
         return code;
-    /* Exclusion regions are configuration: refused before any work. */
-    if (makes && offbkg_regions_load(ctx, rc->exclude, &regions) != OFFBKG_OK)
-        return fail(ctx, CLI_EXIT_USAGE);
-    if (regions.n > 0)
-        OFFBKG_INFO(ctx, "%zu exclusion region%s", regions.n,
-                    regions.n == 1 ? "" : "s");
-    if (offbkg_datastore_open(ctx, rc->datastore, &store) != OFFBKG_OK) {
-        offbkg_regions_free(&regions);
-        return fail(ctx, CLI_EXIT_USAGE);
-    }
+    if (makes && regions->n > 0)
+        OFFBKG_INFO(ctx, "%zu exclusion region%s", regions->n,
+                    regions->n == 1 ? "" : "s");
     OFFBKG_INFO(ctx, "data store %s: %zu runs", rc->datastore->path,
                 store->obs.n_rows);
     if (offbkg_mkdir_p(ctx, rc->output->dir) != OFFBKG_OK) {
@@ -410,8 +419,12 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
     }
     /* Compute every stage first and write only when all succeeded, so a
      * failure (or a skipped run under --strict) leaves no new outputs. */
-    if (selects && (code = do_select(ctx, rc, store, &sel)) != CLI_EXIT_OK)
-        goto done;
+    if (selects) {
+        sel = pf->sel;
+        memset(&pf->sel, 0, sizeof pf->sel);
+        if ((code = do_select(ctx, rc, store, &sel)) != CLI_EXIT_OK)
+            goto done;
+    }
     if (groups) {
         if (is_run) {
             rows = sel.rows;
@@ -426,7 +439,7 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
             goto done;
     }
     if (makes && is_run) {
-        code = do_make(ctx, opt, rc, store, &regions, g.n_groups,
+        code = do_make(ctx, opt, rc, store, regions, g.n_groups,
                        g.store_rows, g.group_id, g.obs.n_rows, &make);
     } else if (makes) {
         size_t n_mrows = 0, n_groups = 0;
@@ -435,7 +448,7 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
             code = fail(ctx, CLI_EXIT_FAILED);
             goto done;
         }
-        code = do_make(ctx, opt, rc, store, &regions, n_groups, mrows, gid,
+        code = do_make(ctx, opt, rc, store, regions, n_groups, mrows, gid,
                        n_mrows, &make);
     }
     if (code != CLI_EXIT_OK)
@@ -459,27 +472,32 @@ done:
         free(rows);
     offbkg_grouping_clear(&g);
     offbkg_selection_clear(&sel);
-    offbkg_datastore_free(store);
-    offbkg_regions_free(&regions);
     return code;
 }
 
 int cli_pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
                  const char *command, int argc, char **argv)
 {
+    int is_run = strcmp(command, "run") == 0;
+    offbkg_plan_t plan = { is_run || strcmp(command, "select") == 0,
+                           is_run || strcmp(command, "group") == 0,
+                           is_run || strcmp(command, "make") == 0,
+                           is_run || strcmp(command, "index") == 0 };
+    offbkg_preflight_t pf;
     offbkg_runconf_t *rc;
     paths_t p = { 0 };
     int code;
 
     if (!cli_one_config_arg(command, argc))
         return CLI_EXIT_USAGE;
-    code = cli_load_config(ctx, opt, argv[0], &rc);
+    code = cli_load_config(ctx, opt, argv[0], &plan, &rc, &pf);
     if (code != CLI_EXIT_OK)
         return code;
     if (rc->n_models == 0
         && (strcmp(command, "run") == 0 || strcmp(command, "make") == 0)) {
         fprintf(stderr, "%s: missing section [model] (e.g. plugin = 2d), "
                 "needed by 'offbkg %s'\n", argv[0], command);
+        offbkg_preflight_free(&pf);
         offbkg_runconf_free(rc);
         return CLI_EXIT_USAGE;
     }
@@ -496,9 +514,10 @@ int cli_pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
         cli_error("out of memory");
         code = CLI_EXIT_FAILED;
     } else {
-        code = pipeline(ctx, opt, rc, command, &p);
+        code = pipeline(ctx, opt, rc, command, &p, &pf);
     }
     paths_free(&p);
+    offbkg_preflight_free(&pf);
     offbkg_runconf_free(rc);
     return code;
 }

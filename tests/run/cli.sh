@@ -5,7 +5,12 @@
 . "$top_srcdir/tests/run/tap.sh"
 tap_plan 43
 
-mkdir -p "$tap_tmp/store"
+# check opens the data store: a small simulated one.
+"$OFFBKG" simulate "$tap_tmp/store" -q --runs 2 --events 1000 || {
+    echo "Bail out! offbkg simulate failed"
+    exit 1
+}
+mkdir -p "$tap_tmp/empty"
 cat >"$tap_tmp/good.ini" <<INI
 ; a valid run
 [datastore]
@@ -152,8 +157,8 @@ run_offbkg check "$tap_tmp/missing.ini"
 ok $(test $status -eq 2 && echo "$err" | grep -q "missing.ini: cannot read: No such file"; echo $?) \
     "a missing config file is a configuration error"
 
-run_offbkg run "$tap_tmp/good.ini"
-ok $(test $status -eq 2 && echo "$err" | grep -q "store/obs-index.fits.gz: no observation index (file not found)" \
+run_offbkg --set datastore.path="$tap_tmp/empty" run "$tap_tmp/good.ini"
+ok $(test $status -eq 2 && echo "$err" | grep -q "empty/obs-index.fits.gz: no observation index (file not found)" \
      && test -z "$(find "$tap_tmp" -name run.lis)"; echo $?) \
     "a data store without an obs-index stops the run before any output (exit 2)"
 

@@ -714,6 +714,25 @@ static void test_select_column_strings(void **state)
     expect_where(f, "TARGET_TAG != 5", "11111", NULL);
 }
 
+/* A string condition no row meets says which values the column has: a
+ * typo in the value shows at once. */
+static void test_select_column_no_match_lists_values(void **state)
+{
+    fixture_t *f = *state;
+    const char *want = "TARGET_TAG == offdta is false; TARGET_TAG has "
+                       "'offdata', 'Offdata', 'crab', ''";
+    const char *const none[] = { want, want, want, want, want };
+    const char *const mixed[] = {
+        want, "ZEN_PNT < 15 is false", "ZEN_PNT < 15 is false",
+        "ZEN_PNT is missing (NaN)", "ZEN_PNT < 15 is false"
+    };
+
+    expect_where(f, "TARGET_TAG == offdta", "00000", none);
+    /* Only the condition that no row meets lists the values. */
+    expect_where(f, "ZEN_PNT < 15, TARGET_TAG == offdta", "00000", mixed);
+    expect_where(f, "TARGET_TAG == offdata", "11000", NULL);
+}
+
 static void test_select_column_and_first_failing(void **state)
 {
     fixture_t *f = *state;
@@ -1111,6 +1130,7 @@ int main(void)
         FIXTURE_TEST(test_select_column_double_operators_and_nan),
         FIXTURE_TEST(test_select_column_absolute_value),
         FIXTURE_TEST(test_select_column_strings),
+        FIXTURE_TEST(test_select_column_no_match_lists_values),
         FIXTURE_TEST(test_select_column_and_first_failing),
         FIXTURE_TEST(test_select_column_exact_integers),
         FIXTURE_TEST(test_select_column_n_obs_max),

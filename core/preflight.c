@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Checks before any work and any write (preflight-private.h). The plugins
+ * are tried rather than asked: a select and a group plugin on the store's
+ * obs-index, a model on an empty run and its smoother on the cube that
+ * made. The ABI has no field saying which columns a plugin reads or which
+ * cubes a smoother takes, and a trial answers for any plugin, ours or
+ * not, without a new descriptor field. */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include "host-private.h"
+#include "make_write-private.h"
+#include "preflight-private.h"
+#include "selgroup-private.h"
+
+/* A file that is read, by its identity: a hard link or a symlink to it
+ * has the same (st_dev, st_ino). */
+typedef struct input {
+    dev_t dev;
+    ino_t ino;
+    char *path;
+    char *what;         /* "the data store's hdu-index", ... */
+} input_t;
+
+typedef struct check {
+    offbkg_ctx_t *quiet;            /* plugins' trials log nowhere */
+    offbkg_ctx_t *loud;             /* the caller's log, an error of ours */
+    const offbkg_runconf_t *rc;
+    const offbkg_plan_t *plan;
+    offbkg_diags_t *diags;
+    int st;                         /* OFFBKG_ENOMEM once out of memory */
+    size_t n_groups;                /* from the trial grouping; 0 unknown */
+    input_t *in;
+    size_t n_in, cap_in;
+} check_t;
+
+static void discard(void *user, offbkg_log_level_t level, const char *prefix,
+                    const char *msg)
+{
+    (void)user;
+    (void)level;
+    (void)prefix;
+    (void)msg;
+}
+
+/* One problem, "file:line: [section] key: message", at the line of
+ * @p key when it was given (key NULL: of the section). */
+static void problem(check_t *c, const char *section, const char *key,
+                    const char *fmt, ...) OFFBKG_PRINTF(4, 5);
+static void problem(check_t *c, const char *section, const char *key,
+                    const char *fmt, ...)
+{
+    offbkg_ini_section_t *sec = offbkg_ini_section(c->rc->ini, section);
+    offbkg_ini_entry_t *e = sec && key ? offbkg_ini_entry(sec, key) : NULL;
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (offbkg_diags_add(c->diags, e ? e->file : c->rc->ini->path,
+                         e ? e->line : sec ? sec->line : 0, section,
+                         e ? key : NULL, "%s", msg) != OFFBKG_OK)
+        c->st = OFFBKG_ENOMEM;
+}
+
+/* A problem of section @p sc whose message @p msg starts with
+ * "INI:line: " already (an instance's refusal, a plugin's failure): kept
+ * as a diagnostic at that line, so that all are printed in line order. */
+static void problem_said(check_t *c, const offbkg_stage_conf_t *sc,
+                         const char *msg, const char *where)
+{
+    const char *ini = c->rc->ini->path;
+    size_t n = strlen(ini);
+
+    if (strncmp(msg, ini, n) == 0 && msg[n] == ':') {
+        const char *rest = msg + n + 1;
+        while (*rest >= '0' && *rest <= '9')
+            rest++;
+        if (rest[0] == ':' && rest[1] == ' ')
+            msg = rest + 2;
+    }
+    if (offbkg_diags_add(c->diags, ini, sc->line, NULL, NULL, "%s%s%s", msg,
+                         where ? " in " : "", where ? where : "")
+        != OFFBKG_OK)
+        c->st = OFFBKG_ENOMEM;
+}
+
+/* ------------------------------------------------------------------ */
+/* Plugins                                                             */
+
+static offbkg_instance_t *instance(check_t *c, const offbkg_stage_conf_t *sc)
+{
+    offbkg_instance_t *inst = NULL;
+
+    if (sc->module == NULL)
+        return NULL;
+    if (offbkg_instance_new(c->quiet, c->rc, sc, &inst) != OFFBKG_OK)
+        problem_said(c, sc, offbkg_error_msg(c->quiet), NULL);
+    return inst;
+}
+
+/* The selection itself: it needs the obs-index alone, and a plugin that
+ * cannot read it (a column it names is missing) is found here. The
+ * command goes on with it rather than select a second time. */
+static void try_select(check_t *c, const offbkg_datastore_t *store,
+                       offbkg_selection_t *sel)
+{
+    offbkg_instance_t *inst = instance(c, &c->rc->select);
+    bool created = inst != NULL;
+    int st;
+
+    offbkg_instance_free(inst);
+    if (!created || store == NULL || c->st != OFFBKG_OK)
+        return;
+    /* A command that does not select need not hear the plugin. */
+    offbkg_ctx_t *ctx = c->plan->select ? c->loud : c->quiet;
+    st = offbkg_select_run(ctx, c->rc, store, sel);
+    if (st == OFFBKG_ENOMEM)
+        c->st = st;
+    else if (st != OFFBKG_OK)
+        problem_said(c, &c->rc->select, offbkg_error_msg(ctx),
+                     store->obs_index_path);
+}
+
+/* The grouping of every run of the store: the group plugin's columns,
+ * and how many groups there are (for the names of the model files). */
+static void try_group(check_t *c, const offbkg_datastore_t *store)
+{
+    const offbkg_runconf_t *rc = c->rc;
+    offbkg_instance_t *inst = instance(c, &rc->group);
+    size_t n = store != NULL ? store->obs.n_rows : 0;
+    size_t *every = malloc((n > 0 ? n : 1) * sizeof *every);
+    offbkg_grouping_t g = { 0 };
+    bool created = inst != NULL;
+
+    offbkg_instance_free(inst);
+    if (every == NULL) {
+        c->st = OFFBKG_ENOMEM;
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        every[i] = i;
+    if (created && store != NULL) {
+        int st = offbkg_group_run(c->quiet, rc, store, every, n, &g);
+        if (st == OFFBKG_ENOMEM)
+            c->st = st;
+        else if (st != OFFBKG_OK)
+            problem_said(c, &rc->group, offbkg_error_msg(c->quiet),
+                         store->obs_index_path);
+        else
+            c->n_groups = g.n_groups;
+    }
+    offbkg_grouping_clear(&g);
+    free(every);
+}
+
+/* The cube model @p inst makes of one empty half-hour run (pointing,
+ * site and time reference set, so that every model can place it); NULL
+ * when the model refuses it, which says nothing about the configuration. */
+static offbkg_cube_t *trial_cube(const offbkg_instance_t *inst)
+{
+    const offbkg_model_ops_t *ops = inst->conf->module->desc->ops.model;
+    offbkg_run_t run = {
+        .struct_size = sizeof run, .obs_id = 0, .group_id = 0,
+        .ra_pnt_deg = 83.63, .dec_pnt_deg = 22.01,
+        .ontime_s = 1800, .livetime_s = 1700,
+        .tstart_s = 0, .tstop_s = 1800, .mjdref_tt_day = 51910.00074287,
+        .site_lon_deg = 16.50, .site_lat_deg = -23.27, .site_height_m = 1800,
+    };
+    void *contrib = NULL;
+    offbkg_cube_t *cube = NULL;
+
+    if (ops->contrib_new(inst->state, &contrib) == OFFBKG_OK
+        && ops->fill(inst->state, &run, contrib) == OFFBKG_OK
+        && ops->finish(inst->state, contrib, &cube) != OFFBKG_OK)
+        cube = NULL;
+    if (contrib != NULL)
+        ops->contrib_free(inst->state, contrib);
+    offbkg_host_last_error();   /* a refusal is not ours to report */
+    return cube;
+}
+
+/* Each [model] and its [smooth]: the instances, and the smoother tried
+ * on a copy of the model's trial cube. */
+static void try_models(check_t *c)
+{
+    const offbkg_runconf_t *rc = c->rc;
+
+    for (size_t m = 0; m < rc->n_models && c->st == OFFBKG_OK; m++) {
+        const offbkg_stage_conf_t *sm = &rc->smooths[m];
+        offbkg_instance_t *model = instance(c, &rc->models[m]);
+        offbkg_instance_t *smoother = instance(c, sm);
+        offbkg_cube_t *cube = model != NULL && smoother != NULL
+                                  ? trial_cube(model) : NULL;
+
+        if (cube != NULL) {
+            int st = sm->module->desc->ops.smooth->smooth(smoother->state,
+                                                          cube);
+            const char *why = offbkg_host_last_error();
+            if (st == OFFBKG_ENOMEM)
+                c->st = st;
+            else if (st != OFFBKG_OK)
+                problem(c, sm->section, NULL, "plugin %s cannot smooth the "
+                        "%zuD cubes of [%s] (plugin %s): %s", sm->module->name,
+                        cube->n_axes, rc->models[m].section,
+                        rc->models[m].module->name,
+                        why[0] ? why : offbkg_strerror(st));
+        }
+        offbkg_cube_free(cube);
+        offbkg_instance_free(smoother);
+        offbkg_instance_free(model);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Inputs and outputs                                                  */
+
+static void add_input(check_t *c, const char *path, const char *fmt, ...)
+    OFFBKG_PRINTF(3, 4);
+static void add_input(check_t *c, const char *path, const char *fmt, ...)
+{
+    struct stat sb;
+    char what[256];
+    va_list ap;
+
+    if (path == NULL || path[0] == '\0' || stat(path, &sb) != 0)
+        return;
+    if (c->n_in == c->cap_in) {
+        size_t cap = c->cap_in ? 2 * c->cap_in : 64;
+        input_t *v = realloc(c->in, cap * sizeof *v);
+        if (v == NULL) {
+            c->st = OFFBKG_ENOMEM;
+            return;
+        }
+        c->in = v;
+        c->cap_in = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    input_t *in = &c->in[c->n_in];
+    in->dev = sb.st_dev;
+    in->ino = sb.st_ino;
+    in->path = strdup(path);
+    in->what = strdup(what);
+    if (in->path == NULL || in->what == NULL) {
+        free(in->path);
+        free(in->what);
+        c->st = OFFBKG_ENOMEM;
+        return;
+    }
+    c->n_in++;
+}
+
+/* The index tables of @p store and every file its hdu-index names. */
+static void add_store(check_t *c, const offbkg_datastore_t *store,
+                      const char *which)
+{
+    offbkg_obs_table_t view = offbkg_table_view(&store->hdu);
+    const offbkg_column_t *id = offbkg_obs_table_column(&view, "OBS_ID");
+
+    add_input(c, store->obs_index_path, "%s's obs-index", which);
+    add_input(c, store->hdu_index_path, "%s's hdu-index", which);
+    for (size_t r = 0; r < store->hdu.n_rows && c->st == OFFBKG_OK; r++) {
+        char *p = offbkg_datastore_hdu_path(store, r);
+        if (p == NULL) {
+            c->st = OFFBKG_ENOMEM;
+            break;
+        }
+        add_input(c, p, "a file of %s (OBS_ID %lld)", which,
+                  id != NULL ? (long long)id->i64[r] : -1LL);
+        free(p);
+    }
+}
+
+/* Every PATH key of a plugin's section names a file it reads. */
+static void add_plugin_paths(check_t *c, const offbkg_stage_conf_t *sc)
+{
+    if (sc->module == NULL || sc->config == NULL)
+        return;
+    for (const offbkg_param_t *p = sc->module->desc->params; p && p->name;
+         p++)
+        if (p->type == OFFBKG_PARAM_PATH)
+            add_input(c, *(const char *const *)((const char *)sc->config
+                                                + p->offset),
+                      "[%s] %s", sc->section, p->name);
+}
+
+static void collect_inputs(check_t *c, const offbkg_datastore_t *store,
+                           const offbkg_datastore_t *target)
+{
+    const offbkg_runconf_t *rc = c->rc;
+
+    add_input(c, rc->file, "the configuration file");
+    if (rc->exclude != NULL)
+        add_input(c, rc->exclude->regions, "the [exclude] regions file");
+    add_plugin_paths(c, &rc->select);
+    add_plugin_paths(c, &rc->group);
+    for (size_t m = 0; m < rc->n_models; m++) {
+        add_plugin_paths(c, &rc->models[m]);
+        add_plugin_paths(c, &rc->smooths[m]);
+    }
+    if (store != NULL)
+        add_store(c, store, "the data store");
+    if (target != NULL)
+        add_store(c, target, "the [index] data store");
+}
+
+static const input_t *input_of(const check_t *c, const struct stat *sb)
+{
+    for (size_t i = 0; i < c->n_in; i++)
+        if (c->in[i].dev == sb->st_dev && c->in[i].ino == sb->st_ino)
+            return &c->in[i];
+    return NULL;
+}
+
+static char *join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+
+    if (p != NULL)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+/* The directory of @p path; a new string, NULL if out of memory. */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    if (slash == NULL)
+        return strdup(".");
+    if (slash == path)
+        return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+/* Refuse an output directory that is one of @p store's directories. */
+static void check_out_dir(check_t *c, const struct stat *out,
+                          const char *store_dir, const char *which)
+{
+    struct stat sb;
+
+    if (store_dir != NULL && stat(store_dir, &sb) == 0
+        && sb.st_dev == out->st_dev && sb.st_ino == out->st_ino)
+        problem(c, "output", "dir", "%s is %s directory %s: outputs are "
+                "never written into a data store", c->rc->output->dir, which,
+                store_dir);
+}
+
+static void check_store_dirs(check_t *c, const struct stat *out,
+                             const char *path,
+                             const offbkg_datastore_t *store,
+                             const char *which)
+{
+    char *d1, *d2;
+
+    check_out_dir(c, out, path, which);
+    if (store == NULL)
+        return;
+    d1 = dir_of(store->obs_index_path);
+    d2 = dir_of(store->hdu_index_path);
+    if (d1 == NULL || d2 == NULL)
+        c->st = OFFBKG_ENOMEM;
+    else {
+        if (strcmp(d1, path) != 0)
+            check_out_dir(c, out, d1, which);
+        if (strcmp(d2, d1) != 0 && strcmp(d2, path) != 0)
+            check_out_dir(c, out, d2, which);
+    }
+    free(d1);
+    free(d2);
+}
+
+/* Whether the command writes a file called @p name in [output] dir. */
+static bool written_name(check_t *c, const char *name)
+{
+    static const char *const by_stage[4][3] = {
+        { "run.lis" }, { "obs.fits", "group-def.fits" }, { "report.json" },
+        { "hdu-index.fits.gz", "obs-index.fits.gz", "bkg-index.fits.gz" },
+    };
+    const offbkg_plan_t *plan = c->plan;
+    const bool on[4] = { plan->select, plan->group, plan->make, plan->index };
+    const char *digits = strstr(name, "group_");
+    char *end;
+    unsigned long g;
+
+    for (int s = 0; s < 4; s++)
+        for (int k = 0; on[s] && k < 3 && by_stage[s][k] != NULL; k++)
+            if (strcmp(name, by_stage[s][k]) == 0)
+                return true;
+    if (!plan->make || digits == NULL)
+        return false;
+    /* A model file: only the group its name holds can be it. */
+    g = strtoul(digits + 6, &end, 10);
+    if (end == digits + 6 || g >= c->n_groups)
+        return false;
+    for (size_t m = 0; m < c->rc->n_models; m++)
+        for (int k = 0; k < 4; k++) {
+            char *p = offbkg_model_path(c->rc, m, 2 + k % 2, g, k >= 2, ".");
+            bool same = p != NULL && strcmp(p + 2, name) == 0;
+            if (p == NULL)
+                c->st = OFFBKG_ENOMEM;
+            free(p);
+            if (same)
+                return true;
+        }
+    return false;
+}
+
+/* Every entry of [output] dir the command would replace must not be an
+ * input: not the same file, by a hard link or a symlink either. The
+ * directory is read rather than each name tried, as a grouping may
+ * define very many groups. */
+static void check_outputs(check_t *c, const offbkg_datastore_t *store,
+                          const offbkg_datastore_t *target)
+{
+    const offbkg_runconf_t *rc = c->rc;
+    const char *dir = rc->output->dir;
+    struct stat sb;
+    size_t before = c->diags->n;
+    DIR *d;
+    struct dirent *e;
+
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return;     /* made later, empty; or refused when it is made */
+    check_store_dirs(c, &sb, rc->datastore->path, store, "the data store's");
+    if (rc->index != NULL && rc->index->path[0] != '\0')
+        check_store_dirs(c, &sb, rc->index->path, target,
+                         "the [index] data store's");
+    if (c->diags->n > before || (d = opendir(dir)) == NULL)
+        return;     /* every file in it would be said again */
+    while ((e = readdir(d)) != NULL && c->st == OFFBKG_OK) {
+        const input_t *in;
+        char *path;
+        if (!written_name(c, e->d_name))
+            continue;
+        if ((path = join(dir, e->d_name)) == NULL) {
+            c->st = OFFBKG_ENOMEM;
+            break;
+        }
+        if (stat(path, &sb) == 0 && (in = input_of(c, &sb)) != NULL)
+            problem(c, "output", "dir", "%s would replace %s, %s (the same "
+                    "file): an output never replaces an input, whatever "
+                    "overwrite says", path, in->what, in->path);
+        free(path);
+    }
+    closedir(d);
+}
+
+/* ------------------------------------------------------------------ */
+
+/* A data store that does not open is a problem of its section. */
+static offbkg_datastore_t *open_store(check_t *c,
+                                      const offbkg_datastore_conf_t *conf,
+                                      const char *section)
+{
+    offbkg_datastore_t *store = NULL;
+    int st = offbkg_datastore_open(c->quiet, conf, &store);
+
+    if (st == OFFBKG_ENOMEM)
+        c->st = st;
+    else if (st != OFFBKG_OK)
+        problem(c, section, "path", "%s", offbkg_error_msg(c->quiet));
+    return st == OFFBKG_OK ? store : NULL;
+}
+
+int offbkg_preflight(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                     const offbkg_plan_t *plan, offbkg_diags_t *diags,
+                     offbkg_preflight_t *out)
+{
+    check_t c = { .rc = rc, .plan = plan, .diags = diags,
+                  .st = OFFBKG_OK };
+    size_t before = diags->n;
+    offbkg_datastore_t *target = NULL;
+
+    memset(out, 0, sizeof *out);
+    if ((c.quiet = offbkg_ctx_new_child(ctx)) == NULL
+        || (c.loud = offbkg_ctx_new_child(ctx)) == NULL) {
+        offbkg_ctx_free(c.quiet);
+        return OFFBKG_ENOMEM;
+    }
+    offbkg_ctx_set_log_sink(c.quiet, discard, NULL);
+    out->store = open_store(&c, rc->datastore, "datastore");
+    if (plan->index && rc->index != NULL && rc->index->path[0] != '\0') {
+        offbkg_datastore_conf_t tc = { rc->index->path, "", "" };
+        target = open_store(&c, &tc, "index");
+    }
+    if (rc->exclude != NULL) {
+        int st = offbkg_regions_load(c.quiet, rc->exclude, &out->regions);
+        if (st == OFFBKG_ENOMEM)
+            c.st = st;
+        else if (st != OFFBKG_OK)
+            problem(&c, "exclude", "regions", "%s",
+                    offbkg_error_msg(c.quiet));
+    }
+    try_select(&c, out->store, &out->sel);
+    try_group(&c, out->store);
+    try_models(&c);
+    if (c.st == OFFBKG_OK)
+        collect_inputs(&c, out->store, target);
+    if (c.st == OFFBKG_OK)
+        check_outputs(&c, out->store, target);
+
+    for (size_t i = 0; i < c.n_in; i++) {
+        free(c.in[i].path);
+        free(c.in[i].what);
+    }
+    free(c.in);
+    offbkg_datastore_free(target);
+    offbkg_ctx_free(c.quiet);
+    offbkg_ctx_free(c.loud);
+    if (c.st == OFFBKG_OK && diags->n > before)
+        c.st = OFFBKG_ECONFIG;
+    if (c.st != OFFBKG_OK)
+        offbkg_preflight_free(out);
+    return c.st;
+}
+
+void offbkg_preflight_free(offbkg_preflight_t *pf)
+{
+    offbkg_datastore_free(pf->store);
+    offbkg_regions_free(&pf->regions);
+    offbkg_selection_clear(&pf->sel);
+    memset(pf, 0, sizeof *pf);
+}
