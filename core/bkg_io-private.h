@@ -20,6 +20,14 @@ typedef struct offbkg_bkg_card {
     const char *comment;        /**< NULL or "" for none */
 } offbkg_bkg_card_t;
 
+/** One extra numeric header card for the BACKGROUND HDU (the same rules
+ *  for the key as offbkg_bkg_card_t). */
+typedef struct offbkg_bkg_num_card {
+    const char *key;
+    double value;
+    const char *comment;        /**< NULL or "" for none */
+} offbkg_bkg_num_card_t;
+
 /** Provenance written into the BACKGROUND header. Every field is
  *  optional; a zeroed struct (or a NULL pointer) writes only CREATOR and
  *  DATE. Nothing is kept after the call. */
@@ -35,13 +43,24 @@ typedef struct offbkg_bkg_meta {
     const offbkg_bkg_card_t *cards;
     size_t n_history;           /**< HISTORY lines (e.g. resolved config) */
     const char *const *history;
+    const char *datastore;      /**< DATASTOR, the data store; NULL: none */
+    const char *config_hash;    /**< CONFHASH; NULL: none */
+    size_t n_num_cards;         /**< extra numeric cards */
+    const offbkg_bkg_num_card_t *num_cards;
+    /** The runs merged into the model: an HDU OBS_IDS (one column
+     *  OBS_ID) after BKG_ERR when not NULL. */
+    const int64_t *obs_ids;
+    size_t n_obs_ids;
 } offbkg_bkg_meta_t;
 
 /** Write @p cube to @p path (normally ending .fits.gz, which cfitsio
  *  compresses), atomically: an empty primary HDU, then BACKGROUND (GADF
  *  BKG_2D or BKG_3D, layout A, unit s-1 MeV-1 sr-1), then COUNTS,
  *  EXPOSURE (s) and BKG_ERR (s-1 MeV-1 sr-1), each one row holding the
- *  axis columns and one cell in the same layout.
+ *  axis columns and one cell in the same layout, then OBS_IDS when
+ *  meta->obs_ids is set. BACKGROUND has OFFBKGV (the version) and the
+ *  provenance of @p meta; string values are written as
+ *  offbkg_fits_text makes them (printable ASCII).
  *
  *  Refused with OFFBKG_EDATA before anything is created: n_axes other than
  *  2 or 3, axis names or units that are not ENERG/TeV, THETA/deg or

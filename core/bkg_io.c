@@ -21,6 +21,7 @@
 #include "ctx-private.h"
 #include "input-private.h"
 #include "output-private.h"
+#include "provenance-private.h"
 
 #define BKG_UNIT "s-1 MeV-1 sr-1"
 #define GADF_DOC \
@@ -53,7 +54,7 @@ static const char *const reserved_keys[] = {
     "SIMPLE", "EXTEND", "XTENSION", "BITPIX", "PCOUNT", "GCOUNT", "TFIELDS",
     "EXTNAME", "HDUCLASS", "HDUDOC", "HDUVERS", "FOVALIGN", "FOVLONSG",
     "BKGTIME", "CREATOR", "DATE", "GROUP_ID", "NRUNS", "TOTTIME", "CONFIG",
-    "SMOOTHER", "CHECKSUM", "DATASUM", "LONGSTRN", "CONTINUE", "COMMENT",
+    "SMOOTHER", "OFFBKGV", "DATASTOR", "CONFHASH", "CHECKSUM", "DATASUM", "LONGSTRN", "CONTINUE", "COMMENT",
     "HISTORY", "END", NULL
 };
 static const char *const reserved_prefixes[] = {
@@ -201,6 +202,28 @@ static int check_meta(offbkg_ctx_t *ctx, const offbkg_bkg_meta_t *meta,
                                     "%s: the writer sets this keyword "
                                     "itself", where, key);
     }
+    if (meta->n_num_cards > 0 && meta->num_cards == NULL)
+        return offbkg_error_set(ctx, OFFBKG_EINVAL, "%s: %zu numeric cards "
+                                "but no array", where, meta->n_num_cards);
+    for (size_t i = 0; i < meta->n_num_cards; i++) {
+        const char *key = meta->num_cards[i].key;
+        size_t len = key != NULL ? strlen(key) : 0;
+        bool ok = len >= 1 && len <= 8 && isfinite(meta->num_cards[i].value)
+                  && !key_is_reserved(key);
+        for (size_t j = 0; ok && j < len; j++)
+            ok = isupper((unsigned char)key[j])
+                 || isdigit((unsigned char)key[j]) || key[j] == '-'
+                 || key[j] == '_';
+        if (!ok)
+            return offbkg_error_set(ctx, OFFBKG_EINVAL, "%s: numeric card "
+                                    "%zu: key '%s' is not 1-8 characters of "
+                                    "A-Z 0-9 - _, is reserved, or its value "
+                                    "is not finite", where, i,
+                                    key != NULL ? key : "");
+    }
+    if (meta->n_obs_ids > 0 && meta->obs_ids == NULL)
+        return offbkg_error_set(ctx, OFFBKG_EINVAL, "%s: %zu OBS_IDs but no "
+                                "array", where, meta->n_obs_ids);
     for (size_t i = 0; i < meta->n_history; i++)
         if (meta->history[i] == NULL)
             return offbkg_error_set(ctx, OFFBKG_EINVAL, "%s: HISTORY line "
@@ -277,10 +300,34 @@ static void upper_copy(char *dst, size_t size, const char *src)
     dst[i] = '\0';
 }
 
+/* A string card; bytes a FITS header cannot hold are escaped. */
 static void write_str(fitsfile *f, const char *key, const char *value,
                       const char *comment, int *st)
 {
-    fits_write_key(f, TSTRING, key, (void *)value, comment, st);
+    char *text = offbkg_fits_text(value);
+
+    if (text == NULL) {
+        *st = *st != 0 ? *st : MEMORY_ALLOCATION;
+        return;
+    }
+    fits_write_key(f, TSTRING, key, text, comment, st);
+    free(text);
+}
+
+/* A string card that may be longer than one card (LONGSTRN convention). */
+static void write_long_str(fitsfile *f, const char *key, const char *value,
+                           const char *comment, int *st)
+{
+    char *text = offbkg_fits_text(value);
+
+    if (text == NULL) {
+        *st = *st != 0 ? *st : MEMORY_ALLOCATION;
+        return;
+    }
+    if (strlen(text) > 68)
+        fits_write_key_longwarn(f, st);
+    fits_write_key_longstr(f, (char *)key, text, comment, st);
+    free(text);
 }
 
 /* The keywords that say how to read the cube, in every data HDU. */
@@ -347,12 +394,15 @@ static void write_provenance(fitsfile *f, const offbkg_cube_t *c,
         snprintf(comment, sizeof comment, "[s] summed %s of the runs", base);
         fits_write_key(f, TDOUBLE, "TOTTIME", &t, comment, st);
     }
-    if (meta->config_file != NULL) {
-        if (strlen(meta->config_file) > 68)
-            fits_write_key_longwarn(f, st);
-        fits_write_key_longstr(f, "CONFIG", meta->config_file,
-                               "configuration file of the run", st);
-    }
+    if (meta->config_file != NULL)
+        write_long_str(f, "CONFIG", meta->config_file,
+                       "configuration file of the run", st);
+    if (meta->config_hash != NULL)
+        write_str(f, "CONFHASH", meta->config_hash, "FNV-1a 64 of the "
+                  "configuration as offbkg check prints it", st);
+    if (meta->datastore != NULL)
+        write_long_str(f, "DATASTOR", meta->datastore, "data store of the "
+                       "runs", st);
     if (meta->smoother != NULL)
         write_str(f, "SMOOTHER", meta->smoother, "smoothing applied to BKG",
                   st);
@@ -361,8 +411,35 @@ static void write_provenance(fitsfile *f, const offbkg_cube_t *c,
         write_str(f, meta->cards[i].key, meta->cards[i].value,
                   comment != NULL && comment[0] != '\0' ? comment : NULL, st);
     }
+    for (size_t i = 0; i < meta->n_num_cards; i++) {
+        const offbkg_bkg_num_card_t *nc = &meta->num_cards[i];
+        double v = nc->value;
+        fits_write_key(f, TDOUBLE, nc->key, &v,
+                       nc->comment != NULL && nc->comment[0] != '\0'
+                           ? nc->comment : NULL, st);
+    }
+    if (meta->obs_ids != NULL)
+        fits_write_comment(f, "OBS_IDS: the runs merged into this model",
+                           st);
     for (size_t i = 0; i < meta->n_history; i++)
         fits_write_history(f, meta->history[i], st);
+}
+
+/* The OBS_IDS HDU: one row per run merged into the model. */
+static void write_obs_ids(fitsfile *f, const offbkg_bkg_meta_t *meta,
+                          const char *creator, int *st)
+{
+    char *ttype[] = { "OBS_ID" }, *tform[] = { "K" }, *tunit[] = { "" };
+
+    fits_create_tbl(f, BINARY_TBL, (LONGLONG)meta->n_obs_ids, 1, ttype,
+                    tform, tunit, "OBS_IDS", st);
+    if (meta->n_obs_ids > 0)
+        fits_write_col(f, TLONGLONG, 1, 1, 1, (LONGLONG)meta->n_obs_ids,
+                       (void *)meta->obs_ids, st);
+    write_creator(f, creator, st);
+    fits_write_comment(f, "The runs merged into the model in BACKGROUND",
+                       st);
+    fits_write_chksum(f, st);
 }
 
 /* One-row table @p extname: the axis columns (LO/HI) then @p colname with
@@ -434,6 +511,7 @@ static void write_model_hdu(fitsfile *f, const offbkg_cube_t *c,
               is3d ? "(energy, DETX, DETY)" : "(energy, offset)", st);
     write_convention_keys(f, c, st);
     write_creator(f, creator, st);
+    write_str(f, "OFFBKGV", offbkg_version(), "offbkg version", st);
     write_provenance(f, c, meta, st);
     fits_write_comment(f, is3d ? "BKG cell: energy fastest, TDIM = "
                                  "(n_ENERG, n_DETX, n_DETY)"
@@ -510,6 +588,8 @@ int offbkg_bkg_write(offbkg_ctx_t *ctx, const offbkg_cube_t *cube,
     for (size_t i = 0; i < 3; i++)
         write_aux_hdu(out.fits, cube, &aux_hdus[i], aux_values[i], creator,
                       buf, &fst);
+    if (meta != NULL && meta->obs_ids != NULL)
+        write_obs_ids(out.fits, meta, creator, &fst);
     free(buf);
     if (fst != 0) {
         st = offbkg_fits_error(ctx, fst, "%s: cannot write the background "

@@ -43,6 +43,11 @@ typedef struct offbkg_datastore {
      * written from it: 80 characters each, n_store_cards of them. */
     char *store_cards;
     size_t n_store_cards;
+    /* Every card of the obs-index header but those that describe the
+     * table's structure (and its checksums), in order: HDUDOC, COMMENT,
+     * ... for the obs-index written from it. */
+    char *obs_cards;
+    size_t n_obs_cards;
 } offbkg_datastore_t;
 
 /** Open the data store of @p conf. Missing indexes or required columns,
@@ -59,6 +64,13 @@ void offbkg_datastore_free(offbkg_datastore_t *store);
  *  only by write failures. */
 void offbkg_datastore_copy_keys(const offbkg_datastore_t *store,
                                 fitsfile *out, int *fits_status);
+
+/** Copy every card of the store's obs-index header but the structural
+ *  ones (XTENSION, BITPIX, NAXISn, PCOUNT, GCOUNT, TFIELDS, EXTNAME, the
+ *  column keywords Txxxxn, CHECKSUM, DATASUM, END) to the current HDU of
+ *  @p out, in their order. *fits_status is set only by write failures. */
+void offbkg_datastore_copy_header(const offbkg_datastore_t *store,
+                                  fitsfile *out, int *fits_status);
 
 /** The obs-index row of @p obs_id, or -1. */
 long offbkg_datastore_row(const offbkg_datastore_t *store, int64_t obs_id);

@@ -647,6 +647,61 @@ static int keep_store_cards(offbkg_datastore_t *s, const offbkg_header_t *hdr)
     return 0;
 }
 
+/* Whether @p card (80 characters) describes the table's structure, so
+ * that a table written from the store sets it itself. */
+static bool structural_card(const char *card)
+{
+    static const char *const keys[] = {
+        "XTENSION", "BITPIX", "PCOUNT", "GCOUNT", "TFIELDS", "EXTNAME",
+        "CHECKSUM", "DATASUM", "END", "SIMPLE", "EXTEND", NULL,
+    };
+    char key[9];
+    size_t n = 0;
+
+    while (n < 8 && card[n] != ' ' && card[n] != '=')
+        n++;
+    memcpy(key, card, n);
+    key[n] = '\0';
+    for (size_t k = 0; keys[k] != NULL; k++)
+        if (strcmp(key, keys[k]) == 0)
+            return true;
+    if (strncmp(key, "NAXIS", 5) == 0)
+        return true;
+    /* Column keywords: T, letters, then the column number (TTYPE3). */
+    size_t letters = 1;
+    while (letters < n && key[letters] >= 'A' && key[letters] <= 'Z')
+        letters++;
+    return key[0] == 'T' && letters >= 4 && letters < n
+           && strspn(key + letters, "0123456789") == n - letters;
+}
+
+/* Keep the non-structural cards of @p hdr; 0, or -1 out of memory. */
+static int keep_obs_cards(offbkg_datastore_t *s, const offbkg_header_t *hdr)
+{
+    s->obs_cards = malloc((hdr->n_cards > 0 ? (size_t)hdr->n_cards : 1)
+                          * CARD_CHARS);
+    if (s->obs_cards == NULL)
+        return -1;
+    for (int k = 0; k < hdr->n_cards; k++) {
+        const char *card = hdr->cards + (size_t)k * CARD_CHARS;
+        if (!structural_card(card))
+            memcpy(s->obs_cards + CARD_CHARS * s->n_obs_cards++, card,
+                   CARD_CHARS);
+    }
+    return 0;
+}
+
+void offbkg_datastore_copy_header(const offbkg_datastore_t *store,
+                                  fitsfile *out, int *fits_status)
+{
+    for (size_t k = 0; k < store->n_obs_cards && *fits_status == 0; k++) {
+        char card[CARD_CHARS + 1];
+        memcpy(card, store->obs_cards + CARD_CHARS * k, CARD_CHARS);
+        card[CARD_CHARS] = '\0';
+        fits_write_record(out, card, fits_status);
+    }
+}
+
 void offbkg_datastore_copy_keys(const offbkg_datastore_t *store,
                                 fitsfile *out, int *fits_status)
 {
@@ -765,7 +820,7 @@ static int open_store(offbkg_ctx_t *ctx, const offbkg_datastore_conf_t *conf,
         s->timesys = read_timesys(&hdr);
         read_site(&hdr, &s->site_lon_deg, &s->site_lat_deg,
                   &s->site_height_m);
-        if (keep_store_cards(s, &hdr) != 0)
+        if (keep_store_cards(s, &hdr) != 0 || keep_obs_cards(s, &hdr) != 0)
             rc = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
         offbkg_header_free(&hdr);
         fits_close_file(f, &st);
@@ -830,6 +885,7 @@ void offbkg_datastore_free(offbkg_datastore_t *store)
     free(store->hdu_index_path);
     free(store->base_dir);
     free(store->store_cards);
+    free(store->obs_cards);
     offbkg_table_free(&store->obs);
     offbkg_table_free(&store->hdu);
     free(store->obs_by_id);

@@ -14,6 +14,10 @@ typedef struct offbkg_index_result {
     size_t n_linked;       /**< that got a bkg row */
     size_t n_no_group;     /**< in no group */
     size_t n_no_model;     /**< in a group without a model file */
+    size_t n_store_bkg_kept;    /**< the store's own bkg rows kept, of
+                                     runs without a model of ours */
+    size_t n_store_bkg_dropped; /**< the same, left out
+                                     ([index] keep_input_bkg = false) */
 } offbkg_index_result_t;
 
 /** The relative path from directory @p from_dir to @p to (both must

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fitsmem-private.h"
@@ -208,8 +210,24 @@ done:
     return st;
 }
 
-/* The obs-index of the target store, with the header keywords that say
- * what its times and site are. */
+/* Write @p key = @p value unless the HDU has the key already. */
+static void default_key(fitsfile *f, const char *key, const char *value,
+                        int *st)
+{
+    char v[FLEN_VALUE], c[FLEN_COMMENT];
+    int rst = 0;
+
+    if (*st != 0)
+        return;
+    if (fits_read_keyword(f, key, v, c, &rst) == 0)
+        return;
+    fits_clear_errmsg();
+    fits_write_key(f, TSTRING, key, (void *)value, NULL, st);
+}
+
+/* The obs-index of the target store, with the cards of the store's own
+ * obs-index header (HDUDOC, COMMENT, the time and site keywords, ...);
+ * the GADF class keywords are added when it has none. */
 static int write_obs_index(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
                            const char *path, bool overwrite)
 {
@@ -220,12 +238,14 @@ static int write_obs_index(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
         return st;
     st = offbkg_table_write(ctx, out.fits, "OBS_INDEX", &store->obs, NULL,
                             NULL);
-    fits_write_key(out.fits, TSTRING, "HDUCLASS", "GADF", NULL, &fst);
-    fits_write_key(out.fits, TSTRING, "HDUVERS", "0.2", NULL, &fst);
-    fits_write_key(out.fits, TSTRING, "HDUCLAS1", "INDEX", NULL, &fst);
-    fits_write_key(out.fits, TSTRING, "HDUCLAS2", "OBS", NULL, &fst);
-    if (st == OFFBKG_OK && fst == 0)
-        offbkg_datastore_copy_keys(store, out.fits, &fst);
+    if (st == OFFBKG_OK)
+        offbkg_datastore_copy_header(store, out.fits, &fst);
+    default_key(out.fits, "HDUCLASS", "GADF", &fst);
+    default_key(out.fits, "HDUDOC", "https://github.com/"
+                "open-gamma-ray-astro/gamma-astro-data-formats", &fst);
+    default_key(out.fits, "HDUVERS", "0.2", &fst);
+    default_key(out.fits, "HDUCLAS1", "INDEX", &fst);
+    default_key(out.fits, "HDUCLAS2", "OBS", &fst);
     fits_clear_errmsg();
     if (st == OFFBKG_OK && fst != 0)
         st = offbkg_fits_error(ctx, fst, "%s", path);
@@ -303,10 +323,51 @@ static char *model_file(const offbkg_runconf_t *rc, size_t m, size_t g,
     return NULL;
 }
 
-/* Copy the target's rows, FILE_DIR made relative to the output directory,
- * leaving out the bkg rows of the observations in @p linked. */
+/* Whether @p text is printable ASCII, all a FITS string may hold. */
+static bool fits_safe(const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        if (*p < 0x20 || *p > 0x7e)
+            return false;
+    return true;
+}
+
+/* FILE_DIR of the rows of directory @p abs: relative to @p out_dir, or
+ * absolute; a new string (@p abs itself when it cannot be resolved), or
+ * NULL out of memory. */
+static char *file_dir(const char *out_dir, const char *abs, bool absolute)
+{
+    char *d = absolute ? realpath(abs, NULL)
+                       : offbkg_path_relative(out_dir, abs);
+    return d != NULL ? d : strdup(abs);
+}
+
+/* OFFBKG_EDATA unless FILE_DIR @p dir can be written into a FITS table:
+ * escaping it would make a path that leads nowhere. */
+static int check_file_dir(offbkg_ctx_t *ctx, const char *dir,
+                          const char *path)
+{
+    if (fits_safe(dir))
+        return OFFBKG_OK;
+    return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: FILE_DIR '%s' has bytes "
+                            "that are not printable ASCII, which a FITS "
+                            "table cannot hold: give the data store and the "
+                            "output directory ASCII paths", path, dir);
+}
+
+/* The store's bkg rows, as they were copied. */
+typedef struct store_bkg {
+    size_t kept;            /* rows of runs without a model of ours */
+    size_t dropped;         /* the same, left out (keep_input_bkg = false) */
+} store_bkg_t;
+
+/* Copy the target's rows, FILE_DIR made relative to the output directory
+ * (or absolute), leaving out the bkg rows of the observations in
+ * @p linked, and every bkg row unless @p keep_bkg. */
 static int copy_rows(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
-                     const char *out_dir, const uint8_t *linked, rows_t *r)
+                     const char *out_dir, const uint8_t *linked,
+                     bool keep_bkg, bool absolute, const char *index_path,
+                     rows_t *r, store_bkg_t *bkg)
 {
     offbkg_obs_table_t v = offbkg_table_view(&store->hdu);
     const offbkg_column_t *id = offbkg_obs_table_column(&v, "OBS_ID");
@@ -324,8 +385,15 @@ static int copy_rows(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
         while (*t == ' ')
             t++;
         long row = offbkg_datastore_row(store, id->i64[i]);
-        if (strcasecmp(t, "bkg") == 0 && row >= 0 && linked[row])
-            continue;
+        if (strcasecmp(t, "bkg") == 0) {
+            if (row >= 0 && linked[row])
+                continue;
+            if (!keep_bkg) {
+                bkg->dropped++;
+                continue;
+            }
+            bkg->kept++;
+        }
         const char *d = dir != NULL ? dir->str[i] : "";
         while (*d == ' ')
             d++;
@@ -342,16 +410,20 @@ static int copy_rows(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
         if (prev_abs == NULL || strcmp(abs, prev_abs) != 0) {
             free(rel);
             free(prev_abs);
-            rel = offbkg_path_relative(out_dir, abs);
             prev_abs = abs;
+            if ((rel = file_dir(out_dir, abs, absolute)) == NULL) {
+                st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+                break;
+            }
+            if ((st = check_file_dir(ctx, rel, index_path)) != OFFBKG_OK)
+                break;
         } else {
             free(abs);
         }
         st = rows_add(ctx, r, id->i64[i], t,
                       hclass != NULL && hclass->type == OFFBKG_COL_STRING
                           ? hclass->str[i] : "",
-                      rel != NULL ? rel : prev_abs, file->str[i],
-                      name->str[i],
+                      rel, file->str[i], name->str[i],
                       size != NULL && size->type == OFFBKG_COL_INT
                           ? size->i64[i] : 0);
     }
@@ -381,7 +453,7 @@ int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     rows_t all = { 0 }, bkg = { 0 };
     size_t *every = NULL, m = 0;
     uint8_t *linked = NULL, *looked = NULL;
-    char *paths[3] = { NULL, NULL, NULL }, **files = NULL;
+    char *paths[3] = { NULL, NULL, NULL }, **files = NULL, *own_dir = NULL;
     int st, *dims_of = NULL;
 
     memset(result, 0, sizeof *result);
@@ -390,6 +462,8 @@ int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         store = NULL;
     }
     bool smooth = (ic == NULL || ic->smooth);
+    bool keep_bkg = ic == NULL || ic->keep_input_bkg;
+    bool absolute = ic != NULL && ic->file_dir == OFFBKG_FILE_DIR_ABSOLUTE;
     if ((st = model_to_link(ctx, rc, &m)) != OFFBKG_OK)
         return st;
     smooth = smooth && rc->smooths[m].module != NULL;
@@ -409,6 +483,15 @@ int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         goto done;
     if (store == NULL)
         store = owned;
+    /* FILE_DIR of the models, which are in the output directory. */
+    if ((own_dir = absolute ? realpath(rc->output->dir, NULL) : strdup("."))
+        == NULL) {
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "%s: %s", rc->output->dir,
+                              strerror(errno));
+        goto done;
+    }
+    if ((st = check_file_dir(ctx, own_dir, paths[0])) != OFFBKG_OK)
+        goto done;
     size_t n = store->obs.n_rows;
     every = malloc((n > 0 ? n : 1) * sizeof *every);
     linked = calloc(n > 0 ? n : 1, 1);
@@ -449,16 +532,34 @@ int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         }
         const char *base = strrchr(file, '/') + 1;
         const char *hclass = dims == 2 ? "bkg_2d" : "bkg_3d";
+        struct stat sb;
         linked[g.store_rows[i]] = 1;
         result->n_linked++;
-        st = rows_add(ctx, &bkg, obs_id, "bkg", hclass, ".", base,
-                      "BACKGROUND", 0);
+        st = rows_add(ctx, &bkg, obs_id, "bkg", hclass, own_dir, base,
+                      "BACKGROUND",
+                      stat(file, &sb) == 0 ? (int64_t)sb.st_size : 0);
     }
+    store_bkg_t store_bkg = { 0, 0 };
     if (st == OFFBKG_OK)
-        st = copy_rows(ctx, store, rc->output->dir, linked, &all);
+        st = copy_rows(ctx, store, rc->output->dir, linked, keep_bkg,
+                       absolute, paths[0], &all, &store_bkg);
     for (size_t i = 0; st == OFFBKG_OK && i < bkg.n; i++)
         st = rows_add(ctx, &all, bkg.obs_id[i], bkg.type[i], bkg.hclass[i],
-                      bkg.dir[i], bkg.file[i], bkg.name[i], 0);
+                      bkg.dir[i], bkg.file[i], bkg.name[i], bkg.size[i]);
+    result->n_store_bkg_kept = store_bkg.kept;
+    result->n_store_bkg_dropped = store_bkg.dropped;
+    /* A model of the store's own (CTA 1DC ships one) would be used for
+     * these runs without a word. */
+    if (st == OFFBKG_OK && store_bkg.kept > 0)
+        OFFBKG_WARN(ctx, "%zu observation%s got no model of ours and keep "
+                    "the data store's own bkg row%s in %s ([index] "
+                    "keep_input_bkg = false leaves them out)",
+                    store_bkg.kept, store_bkg.kept == 1 ? "" : "s",
+                    store_bkg.kept == 1 ? "" : "s", paths[0]);
+    if (st == OFFBKG_OK && store_bkg.dropped > 0)
+        OFFBKG_INFO(ctx, "left out %zu bkg row%s of the data store "
+                    "(keep_input_bkg = false)", store_bkg.dropped,
+                    store_bkg.dropped == 1 ? "" : "s");
     offbkg_obs_table_t hv = offbkg_table_view(&store->hdu);
     bool with_size = offbkg_obs_table_column(&hv, "SIZE") != NULL;
     if (st == OFFBKG_OK)
@@ -483,5 +584,6 @@ done:
     free(linked);
     for (int k = 0; k < 3; k++)
         free(paths[k]);
+    free(own_dir);
     return st;
 }

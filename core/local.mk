@@ -29,6 +29,7 @@ core_liboffbkg_la_SOURCES = \
 	core/parallel.c core/parallel-private.h \
 	core/index.c core/index-private.h \
 	core/report.c core/report-private.h \
+	core/provenance.c core/provenance-private.h \
 	core/astro.c \
 	core/binning.c \
 	core/simulate.c core/simulate_write.c core/simulate-private.h \

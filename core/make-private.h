@@ -40,6 +40,9 @@ typedef struct offbkg_make {
     size_t *runs_used;              /**< per group */
     size_t n_models;
     offbkg_model_result_t *models;
+    /** The groups' definition, for the model headers (not owned); NULL
+     *  when not known (offbkg make reads only the group of each run). */
+    const struct offbkg_grouping *grouping;
 } offbkg_make_t;
 
 /** Build the models of @p rc for the runs @p store_rows[i] in group

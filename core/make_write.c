@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "bkg_io-private.h"
@@ -13,6 +14,8 @@
 #include "make_write-private.h"
 #include "output-private.h"
 #include "parallel-private.h"
+#include "provenance-private.h"
+#include "selgroup-private.h"
 
 /* Whether another [model] section makes the same kind of model as @p m,
  * going by the plugin name (2d, 3d); then the label tells them apart. */
@@ -91,37 +94,120 @@ static int add_path(offbkg_ctx_t *ctx, char ***paths, size_t *n, char *p)
     return OFFBKG_OK;
 }
 
+/* Cards per grouping axis: column, then min and max or value. */
+#define GROUP_CARDS_PER_AXIS 3
+
+/* The cards that say which ranges group @p g covers (GRPCOLk, then
+ * GRPMINk and GRPMAXk, or GRPVALk), into @p str and @p num (room for
+ * GROUP_CARDS_PER_AXIS per axis); keys are written into @p keys. */
+static void group_cards(const offbkg_grouping_t *gr, size_t g,
+                        char (*keys)[9], offbkg_bkg_card_t *str,
+                        size_t *n_str, offbkg_bkg_num_card_t *num,
+                        size_t *n_num)
+{
+    size_t nk = 0;
+
+    *n_str = *n_num = 0;
+    for (size_t k = 0; gr != NULL && k < gr->n_axes && k < 99; k++) {
+        const offbkg_gaxis_t *a = &gr->axes[k];
+        size_t stride = 1;
+        for (size_t j = k + 1; j < gr->n_axes; j++)
+            stride *= gr->axes[j].n_bins;
+        size_t bin = a->n_bins > 0 ? (g / stride) % a->n_bins : 0;
+        snprintf(keys[nk], 9, "GRPCOL%zu", k + 1);
+        str[(*n_str)++] = (offbkg_bkg_card_t){ keys[nk++], a->column,
+                                               "grouping axis column" };
+        if (a->kind == OFFBKG_GROUP_AXIS_EDGES) {
+            snprintf(keys[nk], 9, "GRPMIN%zu", k + 1);
+            num[(*n_num)++] = (offbkg_bkg_num_card_t){
+                keys[nk++], a->bounds[bin], "group: column >= this" };
+            snprintf(keys[nk], 9, "GRPMAX%zu", k + 1);
+            num[(*n_num)++] = (offbkg_bkg_num_card_t){
+                keys[nk++], a->bounds[bin + 1], "group: column < this" };
+        } else {
+            snprintf(keys[nk], 9, "GRPVAL%zu", k + 1);
+            num[(*n_num)++] = (offbkg_bkg_num_card_t){
+                keys[nk++], a->bounds[bin], "group: column == this" };
+        }
+    }
+}
+
+/* The OBS_IDs of the runs merged into group @p g (a new array, n of
+ * them; NULL with *n = 0 when there are none or out of memory). */
+static int64_t *group_obs_ids(const offbkg_make_t *make, size_t g, size_t *n)
+{
+    int64_t *ids = malloc((make->n_runs > 0 ? make->n_runs : 1)
+                          * sizeof *ids);
+
+    *n = 0;
+    for (size_t i = 0; ids != NULL && i < make->n_runs; i++)
+        if (make->runs[i].skipped == NULL
+            && (size_t)make->runs[i].group_id == g)
+            ids[(*n)++] = make->runs[i].obs_id;
+    return ids;
+}
+
 /* Write @p cube of model @p m, group @p g (smoothed by @p smoother when
  * not NULL); *path is the file written. */
 static int write_one(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      const offbkg_make_t *make, size_t m, size_t g,
                      const offbkg_cube_t *cube, const char *smoother,
-                     const char *dir, bool overwrite, char **path)
+                     const char *dir, bool overwrite,
+                     const char *config_hash, char **path)
 {
     const offbkg_model_result_t *res = &make->models[m];
+    const offbkg_grouping_t *gr = make->grouping;
+    size_t n_axes = gr != NULL ? gr->n_axes : 0;
     char creator[160];
     snprintf(creator, sizeof creator, "offbkg %s, model %s %s",
              PACKAGE_VERSION, res->conf->module->name,
              res->conf->module->desc->version);
     /* The section, so that the index step can tell which [model] made a
      * file when a 2D and a 3D model share the names' pattern. */
-    const offbkg_bkg_card_t card = { "SECTION", res->conf->section,
-                                     "offbkg [model] section" };
+    offbkg_bkg_card_t *cards = calloc(1 + n_axes, sizeof *cards);
+    offbkg_bkg_num_card_t *num = calloc(2 * n_axes + 1, sizeof *num);
+    char (*keys)[9] = calloc(GROUP_CARDS_PER_AXIS * n_axes + 1,
+                             sizeof *keys);
+    size_t n_str = 0, n_num = 0, n_ids = 0;
+    int64_t *ids = group_obs_ids(make, g, &n_ids);
+    char *p = offbkg_model_path(rc, m, (int)cube->n_axes, g,
+                                smoother != NULL, dir);
+    if (cards == NULL || num == NULL || keys == NULL || ids == NULL
+        || p == NULL) {
+        free(cards);
+        free(num);
+        free(keys);
+        free(ids);
+        free(p);
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    }
+    cards[0] = (offbkg_bkg_card_t){ "SECTION", res->conf->section,
+                                    "offbkg [model] section" };
+    group_cards(gr, g, keys, cards + 1, &n_str, num, &n_num);
+    /* A model file found alone says what made it: the version (OFFBKGV),
+     * the configuration (CONFIG, CONFHASH), the data store, the group's
+     * ranges and its runs (the OBS_IDS HDU). */
     offbkg_bkg_meta_t meta = {
         .creator = creator,
-        .n_cards = 1,
-        .cards = &card,
+        .n_cards = 1 + n_str,
+        .cards = cards,
         .group_id = (int)g,
         .n_runs = (long)make->runs_used[g],
         .total_time_s = group_time_s(make, g, cube->time_base),
         .config_file = rc->file,
         .smoother = smoother,
+        .datastore = rc->datastore->path,
+        .config_hash = config_hash,
+        .n_num_cards = n_num,
+        .num_cards = num,
+        .obs_ids = ids,
+        .n_obs_ids = n_ids,
     };
-    char *p = offbkg_model_path(rc, m, (int)cube->n_axes, g,
-                                smoother != NULL, dir);
-    if (p == NULL)
-        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     int st = offbkg_bkg_write(ctx, cube, &meta, p, overwrite);
+    free(cards);
+    free(num);
+    free(keys);
+    free(ids);
     if (st != OFFBKG_OK) {
         free(p);
         return st;
@@ -226,6 +312,7 @@ typedef struct write_jobs {
     const char *dir;
     bool overwrite;
     write_job_t *job;
+    char config_hash[17];
 } write_jobs_t;
 
 /* offbkg_parallel_for item: write job @p i. A smoother instance per job,
@@ -242,7 +329,8 @@ static void write_group(void *arg, size_t i)
     offbkg_cube_t *smoothed = NULL;
 
     job->status = write_one(job->ctx, w->rc, w->make, job->m, job->g, cube,
-                            NULL, w->dir, w->overwrite, &job->paths[0]);
+                            NULL, w->dir, w->overwrite, w->config_hash,
+                            &job->paths[0]);
     if (job->status == OFFBKG_OK && sc->module != NULL)
         job->status = offbkg_instance_new(job->ctx, w->rc, sc, &smoother);
     if (job->status == OFFBKG_OK && smoother != NULL)
@@ -251,7 +339,8 @@ static void write_group(void *arg, size_t i)
     if (job->status == OFFBKG_OK && smoothed != NULL)
         job->status = write_one(job->ctx, w->rc, w->make, job->m, job->g,
                                 smoothed, sc->module->name, w->dir,
-                                w->overwrite, &job->paths[1]);
+                                w->overwrite, w->config_hash,
+                                &job->paths[1]);
     offbkg_cube_free(smoothed);
     offbkg_instance_free(smoother);
 }
@@ -277,6 +366,33 @@ static int collect(offbkg_ctx_t *ctx, write_job_t *job, size_t n_jobs,
     return st;
 }
 
+/* A RADEC 3D model written with the default longitude sign: gammapy 1.0
+ * to 1.2 read such a model mirrored east-west, without a word, so say it
+ * once per [model] section unless the INI chose the sign. The key is
+ * model/3d's (doc/offbkg.ini.5). */
+static void warn_radec_sign(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                            const offbkg_make_t *make)
+{
+    for (size_t m = 0; m < make->n_models; m++) {
+        const offbkg_cube_t *c = NULL;
+        for (size_t g = 0; c == NULL && g < make->n_groups; g++)
+            c = make->models[m].cubes[g];
+        if (c == NULL || c->n_axes != 3
+            || strcasecmp(c->fov_alignment, "RADEC") != 0
+            || c->fov_lon_sign != -1)
+            continue;
+        offbkg_ini_section_t *sec =
+            offbkg_ini_section(rc->ini, make->models[m].conf->section);
+        if (sec != NULL && offbkg_ini_entry(sec, "radec_lon_sign") != NULL)
+            continue;
+        OFFBKG_WARN(ctx, "[%s] radec_lon_sign is not set, so the RADEC 3D "
+                    "models have the GADF longitude sign (gadf): right for "
+                    "gammapy 1.3 and later, mirrored east-west in gammapy "
+                    "1.0 to 1.2, which need radec_lon_sign = gammapy10; "
+                    "set the key to choose", make->models[m].conf->section);
+    }
+}
+
 int offbkg_models_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                         const offbkg_make_t *make, const char *dir,
                         bool overwrite, size_t threads, char ***paths,
@@ -294,10 +410,11 @@ int offbkg_models_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     for (size_t i = 0; job != NULL && i < n_jobs; i++)
         if ((job[i].ctx = offbkg_ctx_new_child(ctx)) == NULL)
             st = OFFBKG_ENOMEM;
-    if (job == NULL || st != OFFBKG_OK) {
+    write_jobs_t w = { rc, make, dir, overwrite, job, "" };
+    if (job == NULL || st != OFFBKG_OK
+        || offbkg_config_hash(rc, w.config_hash) != 0) {
         st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     } else {
-        write_jobs_t w = { rc, make, dir, overwrite, job };
         offbkg_parallel_for(n_jobs, threads, write_group, &w);
         st = collect(ctx, job, n_jobs, paths, n_paths);
     }
@@ -306,5 +423,7 @@ int offbkg_models_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     free(job);
     if (st == OFFBKG_OK && overwrite)
         st = remove_stale(ctx, rc, make, dir, *paths, *n_paths);
+    if (st == OFFBKG_OK)
+        warn_radec_sign(ctx, rc, make);
     return st;
 }

@@ -6,6 +6,7 @@
 #define OFFBKG_REPORT_PRIVATE_H
 
 #include "datastore-private.h"
+#include "index-private.h"
 #include "make-private.h"
 #include "selgroup-private.h"
 
@@ -20,6 +21,7 @@ typedef struct offbkg_report {
     const offbkg_make_t *make;
     const char *const *files;       /**< outputs written */
     size_t n_files;
+    const offbkg_index_result_t *index; /**< NULL: no index written */
 } offbkg_report_t;
 
 /** Write @p r as JSON to @p path, atomically. */

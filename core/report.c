@@ -9,23 +9,64 @@
 #include <string.h>
 
 #include "output-private.h"
+#include "provenance-private.h"
 #include "report-private.h"
 
+/* The length of the UTF-8 sequence at @p p (1 to 4), or 0 when it is
+ * not valid UTF-8 (overlong forms, surrogates and code points above
+ * U+10FFFF are not). */
+static size_t utf8_length(const unsigned char *p)
+{
+    size_t n;
+    unsigned min;
+
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+        n = 2;
+        min = 0x80;
+    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        n = 3;
+        min = 0x800;
+    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        n = 4;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    unsigned cp = p[0] & (0x3f >> (n - 1));
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+/* A JSON string: valid UTF-8 as it is; a byte that is not (a Latin-1
+ * path, say) as the code point of that byte, so the file stays JSON. */
 static void json_string(FILE *f, const char *s)
 {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;
          p++) {
+        size_t n;
         if (*p == '"' || *p == '\\')
             fprintf(f, "\\%c", *p);
         else if (*p == '\n')
             fputs("\\n", f);
         else if (*p == '\t')
             fputs("\\t", f);
-        else if (*p < 0x20)
+        else if (*p < 0x20 || *p == 0x7f)
             fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
+        else if ((n = utf8_length(p)) == 0)
+            fprintf(f, "\\u%04x", *p);
+        else {
+            fwrite(p, 1, n, f);
+            p += n - 1;
+        }
     }
     fputc('"', f);
 }
@@ -153,6 +194,8 @@ int offbkg_report_write(offbkg_ctx_t *ctx, const offbkg_report_t *r,
     json_string(f, rc->file);
     fputs(",\n  \"config\": ", f);
     json_string(f, config);
+    fprintf(f, ",\n  \"config_hash\": \"%016llx\"",
+            (unsigned long long)offbkg_fnv1a64(config));
     fputs(",\n  \"data_store\": ", f);
     json_string(f, rc->datastore->path);
     if (r->store != NULL)
@@ -181,6 +224,14 @@ int offbkg_report_write(offbkg_ctx_t *ctx, const offbkg_report_t *r,
         runs(f, r->make);
         groups(f, r->make);
     }
+    if (r->index != NULL)
+        fprintf(f, "  \"index\": {\"observations\": %zu, \"linked\": %zu, "
+                "\"in_no_group\": %zu, \"in_group_without_model\": %zu, "
+                "\"store_bkg_rows_kept\": %zu, "
+                "\"store_bkg_rows_dropped\": %zu},\n", r->index->n_obs,
+                r->index->n_linked, r->index->n_no_group,
+                r->index->n_no_model, r->index->n_store_bkg_kept,
+                r->index->n_store_bkg_dropped);
     fputs("  \"files\": [", f);
     for (size_t i = 0; i < r->n_files; i++) {
         fputs(i ? ",\n    " : "\n    ", f);

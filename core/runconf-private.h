@@ -42,7 +42,15 @@ typedef struct offbkg_index_conf {
     const char *path;                /**< target data store; "" = datastore */
     bool smooth;
     const char *model;               /**< [model LABEL] to link; "" = first */
+    bool keep_input_bkg;             /**< keep the store's own bkg rows of
+                                          runs without a model of ours */
+    int file_dir;                    /**< OFFBKG_FILE_DIR_* */
 } offbkg_index_conf_t;
+
+/** [index] file_dir: FILE_DIR relative to the output directory (the
+ *  output and the data store move together) or absolute (the output
+ *  store can be moved alone). */
+enum { OFFBKG_FILE_DIR_RELATIVE, OFFBKG_FILE_DIR_ABSOLUTE };
 
 /** One stage section with its plugin. */
 typedef struct offbkg_stage_conf {

@@ -21,6 +21,9 @@
 static const char *const log_level_words[] = { "error", "warn", "info",
                                                "debug", NULL };
 
+/* In the order of OFFBKG_FILE_DIR_*. */
+static const char *const file_dir_words[] = { "relative", "absolute", NULL };
+
 static const offbkg_param_t datastore_params[] = {
     { .name = "path", .type = OFFBKG_PARAM_PATH,
       .offset = offsetof(offbkg_datastore_conf_t, path),
@@ -88,6 +91,16 @@ static const offbkg_param_t index_params[] = {
       .offset = offsetof(offbkg_index_conf_t, model),
       .help = "label of the [model LABEL] to link when there are several "
               "(default: the first)" },
+    { .name = "keep_input_bkg", .type = OFFBKG_PARAM_BOOL,
+      .offset = offsetof(offbkg_index_conf_t, keep_input_bkg),
+      .default_value = "true",
+      .help = "keep the data store's own bkg rows of the runs that get no "
+              "model of ours" },
+    { .name = "file_dir", .type = OFFBKG_PARAM_ENUM,
+      .offset = offsetof(offbkg_index_conf_t, file_dir),
+      .default_value = "relative", .choices = file_dir_words,
+      .help = "FILE_DIR of the index tables: relative to the output "
+              "directory, or absolute (the output can then be moved)" },
     { 0 }
 };
 

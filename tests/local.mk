@@ -308,6 +308,10 @@ dist_check_SCRIPTS += tests/robustness/bad_store.sh tests/robustness/outputs.sh
 TESTS += tests/robustness/bad_store.sh tests/robustness/outputs.sh
 dist_check_SCRIPTS += tests/robustness/signals.sh
 TESTS += tests/robustness/signals.sh
+# Provenance of the outputs and the index tables' honesty (issue 15).
+dist_check_SCRIPTS += tests/run/provenance.sh
+TESTS += tests/run/provenance.sh
+EXTRA_DIST += tests/gammapy/check_provenance.py
 # Inputs that gave wrong results without a word (issue 15, item 17).
 dist_check_SCRIPTS += tests/robustness/silent.sh
 TESTS += tests/robustness/silent.sh

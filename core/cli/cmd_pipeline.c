@@ -294,7 +294,7 @@ static int write_report(offbkg_ctx_t *ctx, outputs_t *o)
     offbkg_report_t report = {
         o->command, o->rc, o->store, is_run ? o->sel : NULL,
         is_run ? o->g : NULL, o->make, (const char *const *)o->written,
-        o->n_written };
+        o->n_written, o->index ? &o->linked : NULL };
     return offbkg_report_write(ctx, &report, o->p->report,
                                o->rc->output->overwrite);
 }
@@ -364,12 +364,15 @@ static int write_outputs(offbkg_ctx_t *ctx, outputs_t *o)
         { write_grouping, say_grouping, 0, o->g != NULL, NULL, 0 },
         { write_models, say_models, 0, o->make != NULL, NULL, 0 },
         { write_index, say_index, 1, o->index, NULL, 0 },
-        { write_report, say_report, 1, o->make != NULL, NULL, 0 },
+        /* After the index: it reports what the index step did. */
+        { write_report, say_report, 2, o->make != NULL, NULL, 0 },
     };
     size_t n = sizeof steps / sizeof steps[0];
     int code = write_round(ctx, steps, n, 0, o);
 
-    return code == CLI_EXIT_OK ? write_round(ctx, steps, n, 1, o) : code;
+    if (code == CLI_EXIT_OK)
+        code = write_round(ctx, steps, n, 1, o);
+    return code == CLI_EXIT_OK ? write_round(ctx, steps, n, 2, o) : code;
 }
 
 static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
@@ -441,6 +444,7 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
     if (makes && is_run) {
         code = do_make(ctx, opt, rc, store, regions, g.n_groups,
                        g.store_rows, g.group_id, g.obs.n_rows, &make);
+        make.grouping = &g;     /* the group ranges in the model headers */
     } else if (makes) {
         size_t n_mrows = 0, n_groups = 0;
         if (offbkg_grouping_read(ctx, p->obs, p->group_def, store, &mrows,

@@ -186,6 +186,9 @@ ok $(test "$(cut -f2 "$T/keys.in" | sort | tr '\n' ' ')" \
     "obs-index.fits.gz and obs.fits carry the store's time and site keywords"
 
 # ---------------------------------------------------------------------------
+# The staged commands give what run gives. The bkg rows' SIZE is that of
+# each model file, whose header differs (DATE, CONFIG, CONFHASH).
+no_bkg_size() { awk -F '\t' -v OFS='\t' '$2 == "bkg" { $7 = "*" } { print }'; }
 # The staged commands give what run gives.
 with_dir staged
 for c in select group make index; do
@@ -209,7 +212,8 @@ ok $(for g in 0 1 2; do group_line "$od/report.json" $g; done >"$T/a";
     "the staged report.json has the same groups as run's"
 ok $(rows "$od/obs.fits" >"$T/a" && rows "$T/staged/obs.fits" >"$T/b" \
      && cmp -s "$T/a" "$T/b" \
-     && rows "$T/staged/hdu-index.fits.gz" | cmp -s - "$T/models.rows" \
+     && rows "$T/staged/hdu-index.fits.gz" | no_bkg_size >"$T/a" \
+     && no_bkg_size <"$T/models.rows" | cmp -s - "$T/a" \
      && cmp -s "$T/staged/run.lis" "$od/run.lis"; echo $?) \
     "the staged run.lis, obs.fits and hdu-index equal run's"
 

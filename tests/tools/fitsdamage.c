@@ -15,6 +15,7 @@
  *   string-col EXT COL        replaces column COL by a string column of
  *                             the same name
  *   empty EXT                 deletes every row of table EXT
+ *   comment EXT TEXT          adds a COMMENT card TEXT to EXT
  *   scale EXT COL FACTOR UNIT multiplies every value of column COL by
  *                             FACTOR ("nan" too) and sets its TUNIT to
  *                             UNIT (e.g. degrees to radians)
@@ -108,6 +109,8 @@ static void damage(fitsfile *f, int argc, char **argv, int *st)
         set_value(f, argv[2], argv[3], argv[4], st);
     else if (strcmp(action, "string-col") == 0 && argc == 3)
         string_col(f, argv[2], st);
+    else if (strcmp(action, "comment") == 0 && argc == 3)
+        fits_write_comment(f, argv[2], st);
     else if (strcmp(action, "scale") == 0 && argc == 5)
         scale_col(f, argv[2], argv[3], argv[4], st);
     else if (strcmp(action, "empty") == 0 && argc == 2) {
