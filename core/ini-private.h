@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * The raw INI file: every section and key with its line number, read
- * with inih through a line-counting reader. No meaning is given to keys
+ * by ini.c's own line parser (lines of any length). No meaning is given to keys
  * here; params.c and runconf.c do that. */
 #ifndef OFFBKG_INI_PRIVATE_H
 #define OFFBKG_INI_PRIVATE_H
@@ -8,6 +8,12 @@
 #include <stddef.h>
 
 #include "diag-private.h"
+
+/** A hash index of names (internal to ini.c; all zero = none). */
+typedef struct offbkg_ini_index {
+    size_t *slots;     /**< position + 1 of a named item; 0 = empty */
+    size_t cap;        /**< a power of two, or 0 */
+} offbkg_ini_index_t;
 
 typedef struct offbkg_ini_entry {
     char *key;
@@ -26,6 +32,7 @@ typedef struct offbkg_ini_section {
     size_t n;
     size_t cap;
     offbkg_ini_entry_t *entries;
+    offbkg_ini_index_t index;  /**< of the keys, once there are many */
 } offbkg_ini_section_t;
 
 typedef struct offbkg_ini {
@@ -34,10 +41,11 @@ typedef struct offbkg_ini {
     size_t n;
     size_t cap;
     offbkg_ini_section_t *sections;
+    offbkg_ini_index_t index;  /**< of the section names */
 } offbkg_ini_t;
 
-/** Read @p path. Syntax problems (no '=', unterminated header, line too
- *  long, duplicate keys or sections, keys outside any section) are added
+/** Read @p path. Syntax problems (no '=', unterminated header, a NUL
+ *  byte, duplicate keys or sections, keys outside any section) are added
  *  to @p diags and the rest of the file is still read. Returns OFFBKG_OK
  *  (even with diagnostics), OFFBKG_EIO if the file cannot be opened (with
  *  a diagnostic) or OFFBKG_ENOMEM. */

@@ -1,42 +1,42 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Reading INI files with inih, keeping the line of every key.
+ * Reading INI files, keeping the file and line of every key.
  *
- * Debian's libinih is built without INI_HANDLER_LINENO, so the handler is
- * not told the line. We feed inih through our own reader, which counts
- * lines; inih calls the handler while it processes the line just read, so
- * the reader's count is the handler's line. The reader also sees the raw
- * text, which lets us report every syntax error (inih returns only the
- * first) and lines longer than inih's 200-byte buffer, which it would
- * otherwise split into garbage. */
+ * offbkg used to feed inih through a line-counting reader. It now parses
+ * the lines itself: Debian's libinih has a 200-byte line buffer, so long
+ * paths could only be given with --set, and lifting that meant splitting
+ * every line here anyway (to hand inih a short stand-in and keep the real
+ * text), leaving inih nothing to do. The rules are inih's, as documented
+ * in offbkg.ini(5): [section], key = value or key: value, ';' or '#'
+ * comment lines, an inline comment after " ;", indented continuation
+ * lines. Lines may be of any length; a UTF-8 byte-order mark at the start
+ * is skipped; a NUL byte is refused (C strings would silently cut the
+ * value there). Sections and keys are found through hash indexes, so a
+ * file of many sections reads in linear time. */
 #include <config.h>
 
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <ini.h>
-
 #include "ini-private.h"
 
 typedef struct reader_state {
-    FILE *fp;
     offbkg_ini_t *ini;
     offbkg_diags_t *diags;
     int line;
-    int indented;        /* the current line starts with a blank */
-    int after_key;       /* a key came since the last header, so inih
-                            takes an indented line as its continuation */
+    offbkg_ini_section_t *sec;  /* current section; NULL before the first
+                                   or after a malformed header */
     int bad_header;      /* the last header was malformed: its keys must
                             not go to the section before it */
-    int read_errno;      /* errno of a failed read, 0 at end of file */
+    char *last_key;      /* key of the last key line since the header,
+                            which an indented line continues; NULL if none */
     int nomem;
-    char *buf;           /* getline buffer */
-    size_t buf_cap;
 } reader_state_t;
 
 /* Trim and collapse inner runs of blanks: " model   3d " -> "model 3d". */
@@ -74,20 +74,100 @@ static char *trimmed_copy(const char *raw)
     return strndup(raw, (size_t)(end - raw));
 }
 
+/* ------------------------------------------------------------------ */
+/* Hash indexes of names: open addressing, slots hold position + 1.    */
+
+/* Sections with fewer keys are scanned: an index would cost more. */
+#define ENTRY_INDEX_MIN 16
+
+static size_t hash_name(const char *s)
+{
+    uint64_t h = 14695981039346656037u;     /* FNV-1a */
+
+    for (; *s != '\0'; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return (size_t)h;
+}
+
+/* The name of item @p i of an array of structs whose name pointer is at
+ * byte @p off of each @p stride-byte item. */
+static const char *name_at(const void *base, size_t stride, size_t off,
+                           size_t i)
+{
+    return *(char *const *)((const char *)base + i * stride + off);
+}
+
+static size_t index_find(const offbkg_ini_index_t *x, const void *base,
+                         size_t stride, size_t off, const char *name)
+{
+    size_t mask = x->cap - 1;
+
+    for (size_t k = hash_name(name) & mask; x->slots[k] != 0;
+         k = (k + 1) & mask)
+        if (strcmp(name_at(base, stride, off, x->slots[k] - 1), name) == 0)
+            return x->slots[k] - 1;
+    return (size_t)-1;
+}
+
+static void index_put(offbkg_ini_index_t *x, const void *base, size_t stride,
+                      size_t off, size_t i)
+{
+    size_t mask = x->cap - 1;
+    size_t k = hash_name(name_at(base, stride, off, i)) & mask;
+
+    while (x->slots[k] != 0)
+        k = (k + 1) & mask;
+    x->slots[k] = i + 1;
+}
+
+/* Index item @p n - 1 of the @p n items, growing (and rebuilding) the
+ * table to keep it at most half full. */
+static int index_add(offbkg_ini_index_t *x, const void *base, size_t stride,
+                     size_t off, size_t n)
+{
+    if (2 * n > x->cap) {
+        size_t cap = x->cap ? 2 * x->cap : 32;
+        size_t *slots;
+        while (2 * n > cap)
+            cap *= 2;
+        slots = calloc(cap, sizeof *slots);
+        if (slots == NULL)
+            return OFFBKG_ENOMEM;
+        free(x->slots);
+        x->slots = slots;
+        x->cap = cap;
+        for (size_t i = 0; i + 1 < n; i++)
+            index_put(x, base, stride, off, i);
+    }
+    index_put(x, base, stride, off, n - 1);
+    return OFFBKG_OK;
+}
+
 offbkg_ini_section_t *offbkg_ini_section(offbkg_ini_t *ini, const char *name)
 {
-    for (size_t i = 0; i < ini->n; i++)
-        if (strcmp(ini->sections[i].name, name) == 0)
-            return &ini->sections[i];
-    return NULL;
+    size_t i;
+
+    if (ini->index.cap == 0)
+        return NULL;
+    i = index_find(&ini->index, ini->sections, sizeof *ini->sections,
+                   offsetof(offbkg_ini_section_t, name), name);
+    return i != (size_t)-1 ? &ini->sections[i] : NULL;
 }
 
 offbkg_ini_entry_t *offbkg_ini_entry(offbkg_ini_section_t *s, const char *key)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (strcmp(s->entries[i].key, key) == 0)
-            return &s->entries[i];
-    return NULL;
+    size_t i;
+
+    /* Sections built by hand (tests) or small ones have no index. */
+    if (s->index.cap == 0) {
+        for (i = 0; i < s->n; i++)
+            if (strcmp(s->entries[i].key, key) == 0)
+                return &s->entries[i];
+        return NULL;
+    }
+    i = index_find(&s->index, s->entries, sizeof *s->entries,
+                   offsetof(offbkg_ini_entry_t, key), key);
+    return i != (size_t)-1 ? &s->entries[i] : NULL;
 }
 
 static offbkg_ini_section_t *add_section(offbkg_ini_t *ini, const char *name,
@@ -110,6 +190,13 @@ static offbkg_ini_section_t *add_section(offbkg_ini_t *ini, const char *name,
         return NULL;
     s->line = line;
     ini->n++;
+    if (index_add(&ini->index, ini->sections, sizeof *ini->sections,
+                  offsetof(offbkg_ini_section_t, name), ini->n)
+        != OFFBKG_OK) {
+        ini->n--;
+        free(s->name);
+        return NULL;
+    }
     return s;
 }
 
@@ -135,167 +222,205 @@ static offbkg_ini_entry_t *add_entry(offbkg_ini_section_t *s, const char *key,
     e->base_dir = strdup(base_dir);
     e->line = line;
     if (e->key == NULL || e->value == NULL || e->file == NULL
-        || e->base_dir == NULL) {
-        free(e->key);
-        free(e->value);
-        free(e->file);
-        free(e->base_dir);
-        return NULL;
-    }
+        || e->base_dir == NULL)
+        goto fail;
     s->n++;
+    if (s->n >= ENTRY_INDEX_MIN
+        && index_add(&s->index, s->entries, sizeof *s->entries,
+                     offsetof(offbkg_ini_entry_t, key), s->n) != OFFBKG_OK) {
+        s->n--;
+        goto fail;
+    }
     return e;
+fail:
+    free(e->key);
+    free(e->value);
+    free(e->file);
+    free(e->base_dir);
+    return NULL;
 }
 
-/* Check one raw line for what inih would reject or mangle, and note
- * section headers (inih does not report them to the handler). */
-static void inspect_line(reader_state_t *st, const char *raw)
+/* ------------------------------------------------------------------ */
+/* The line parser                                                     */
+
+/* The end of @p s, or its first inline comment: a ';' after a blank. */
+static char *comment_start(char *s)
 {
-    const char *p = raw;
+    for (char *c = s; *c != '\0'; c++)
+        if (*c == ';' && c > s && isspace((unsigned char)c[-1]))
+            return c;
+    return s + strlen(s);
+}
+
+/* Cut @p s at @p end and drop the blanks before it. */
+static void cut_rstrip(char *s, char *end)
+{
+    while (end > s && isspace((unsigned char)end[-1]))
+        end--;
+    *end = '\0';
+}
+
+static void on_header(reader_state_t *st, char *p)
+{
     const char *file = st->ini->path;
+    char *end = strchr(p, ']');
+    char *name;
+
+    free(st->last_key);
+    st->last_key = NULL;
+    st->sec = NULL;
+    st->bad_header = 1;
+    if (end == NULL) {
+        offbkg_diags_add(st->diags, file, st->line, NULL, NULL,
+                         "section header without ']'");
+        return;
+    }
+    *end = '\0';
+    if ((name = normalise_name(p + 1)) == NULL) {
+        st->nomem = 1;
+        return;
+    }
+    if (name[0] == '\0') {
+        offbkg_diags_add(st->diags, file, st->line, NULL, NULL,
+                         "empty section name");
+    } else {
+        offbkg_ini_section_t *old = offbkg_ini_section(st->ini, name);
+        st->bad_header = 0;
+        if (old != NULL) {
+            /* Its keys still go to the first one, to report twins. */
+            offbkg_diags_add(st->diags, file, st->line, name, NULL,
+                             "section given twice (first at line %d)",
+                             old->line);
+            st->sec = old;
+        } else if ((st->sec = add_section(st->ini, name, st->line))
+                   == NULL) {
+            st->nomem = 1;
+        }
+    }
+    free(name);
+}
+
+/* An indented line after a key: one more list item of that key. */
+static void on_continuation(reader_state_t *st, char *text)
+{
+    offbkg_ini_entry_t *e = offbkg_ini_entry(st->sec, st->last_key);
+    size_t len, n;
+    char *joined;
+    const char *sep;
+
+    cut_rstrip(text, comment_start(text));
+    if (e == NULL || text[0] == '\0')
+        return;
+    len = strlen(e->value);
+    n = len + strlen(text) + 3;
+    /* "0, 30," + "49" and "0, 30" + "49" both give "0, 30, 49". */
+    sep = len == 0 ? "" : e->value[len - 1] == ',' ? " " : ", ";
+    if ((joined = malloc(n)) == NULL) {
+        st->nomem = 1;
+        return;
+    }
+    snprintf(joined, n, "%s%s%s", e->value, sep, text);
+    free(e->value);
+    e->value = joined;
+    if (e->cont_line == 0)
+        e->cont_line = st->line;
+}
+
+static void on_pair(reader_state_t *st, char *p)
+{
+    const char *file = st->ini->path;
+    char *cmt = comment_start(p);
+    char *eq = strpbrk(p, "=:");
+    char *key, *value;
+    offbkg_ini_entry_t *e;
+
+    if (eq == NULL || eq > cmt) {
+        cut_rstrip(p, cmt);
+        offbkg_diags_add(st->diags, file, st->line, NULL, NULL,
+                         "expected 'key = value', got '%s'", p);
+        return;
+    }
+    *eq = '\0';
+    cut_rstrip(p, eq);
+    key = p;
+    value = eq + 1;
+    while (isspace((unsigned char)*value))
+        value++;
+    cut_rstrip(value, comment_start(value));
+    if (st->bad_header)
+        return;     /* already reported; keep them out of other sections */
+    if (st->sec == NULL) {
+        offbkg_diags_add(st->diags, file, st->line, NULL, key,
+                         "key outside any section");
+        return;
+    }
+    free(st->last_key);
+    if ((st->last_key = strdup(key)) == NULL) {
+        st->nomem = 1;
+        return;
+    }
+    e = offbkg_ini_entry(st->sec, key);
+    if (e != NULL)
+        offbkg_diags_add(st->diags, file, st->line, st->sec->name, key,
+                         "given twice (first at line %d)", e->line);
+    else if (add_entry(st->sec, key, value, file, st->ini->dir, st->line)
+             == NULL)
+        st->nomem = 1;
+}
+
+/* One line, without its line end. */
+static void parse_line(reader_state_t *st, char *line)
+{
+    char *p = line;
 
     while (*p == ' ' || *p == '\t')
         p++;
-    if (*p == '\0' || *p == '\n' || *p == '\r' || *p == ';' || *p == '#')
+    if (*p == '\0' || *p == ';' || *p == '#')
         return;
-    if (st->indented && st->after_key)
-        return;     /* a continuation line: its value is free text */
-    if (*p == '[') {
-        const char *end = strchr(p, ']');
-        char *inner, *name;
-        if (end == NULL) {
-            offbkg_diags_add(st->diags, file, st->line, NULL, NULL,
-                             "section header without ']'");
-            st->bad_header = 1;
-            return;
-        }
-        st->after_key = 0;
-        st->bad_header = 0;
-        inner = strndup(p + 1, (size_t)(end - p - 1));
-        name = inner != NULL ? normalise_name(inner) : NULL;
-        free(inner);
-        if (name == NULL) {
-            st->nomem = 1;
-            return;
-        }
-        if (name[0] == '\0') {
-            offbkg_diags_add(st->diags, file, st->line, NULL, NULL,
-                             "empty section name");
-            st->bad_header = 1;
-        } else {
-            offbkg_ini_section_t *old = offbkg_ini_section(st->ini, name);
-            if (old != NULL)
-                offbkg_diags_add(st->diags, file, st->line, name, NULL,
-                                 "section given twice (first at line %d)",
-                                 old->line);
-            else if (add_section(st->ini, name, st->line) == NULL)
-                st->nomem = 1;
-        }
-        free(name);
+    if (p > line && st->last_key != NULL) {
+        /* An indented line after a key continues its value. */
+        if (!st->bad_header && st->sec != NULL)
+            on_continuation(st, p);
         return;
     }
-    if (strpbrk(p, "=:") == NULL)
-        offbkg_diags_add(st->diags, file, st->line, NULL, NULL,
-                         "expected 'key = value', got '%.*s'",
-                         (int)strcspn(p, "\r\n"), p);
+    if (*p == '[')
+        on_header(st, p);
     else
-        st->after_key = 1;
+        on_pair(st, p);
 }
 
-static char *counting_reader(char *str, int num, void *stream)
+static const char utf8_bom[] = "\xef\xbb\xbf";
+
+/* Read every line of @p fp; problems go to diags. Returns 0 or errno. */
+static int parse_stream(reader_state_t *st, FILE *fp)
 {
-    reader_state_t *st = stream;
-    ssize_t len = getline(&st->buf, &st->buf_cap, st->fp);
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int err = 0;
 
-    if (len < 0) {
-        /* A directory opens but does not read: not an empty file. */
-        if (ferror(st->fp))
-            st->read_errno = errno != 0 ? errno : EIO;
-        return NULL;
-    }
-    st->line++;
-    st->indented = st->buf[0] == ' ' || st->buf[0] == '\t';
-    /* inih's buffer holds num - 1 bytes; a longer line would come back in
-     * pieces that inih reads as separate lines. Report it and skip it. */
-    if (len > num - 1) {
-        offbkg_diags_add(st->diags, st->ini->path, st->line, NULL, NULL,
-                         "line too long (%zd bytes; at most %d)", len,
-                         num - 2);
-        strcpy(str, "\n");
-        return str;
-    }
-    inspect_line(st, st->buf);
-    memcpy(str, st->buf, (size_t)len + 1);
-    return str;
-}
-
-/* Length of a continuation value without its " ; comment": inih 55
- * strips inline comments from key lines but not from continuations. */
-static int uncommented_len(const char *value)
-{
-    const char *end = value + strlen(value);
-
-    for (const char *c = value; *c != '\0'; c++)
-        if (*c == ';' && c > value && isspace((unsigned char)c[-1])) {
-            end = c;
-            break;
+    while (!st->nomem && (len = getline(&buf, &cap, fp)) >= 0) {
+        char *line = buf;
+        st->line++;
+        if ((size_t)len != strlen(buf)) {
+            offbkg_diags_add(st->diags, st->ini->path, st->line, NULL, NULL,
+                             "NUL byte in the line (at byte %zu): not a "
+                             "text file?", strlen(buf) + 1);
+            continue;
         }
-    while (end > value && isspace((unsigned char)end[-1]))
-        end--;
-    return (int)(end - value);
-}
-
-static int on_pair(void *user, const char *section, const char *name,
-                   const char *value)
-{
-    reader_state_t *st = user;
-    const char *file = st->ini->path;
-    offbkg_ini_section_t *sec;
-    offbkg_ini_entry_t *e;
-    char *sname;
-
-    if (st->bad_header)
-        return 1;   /* already reported; keep them out of other sections */
-    sname = normalise_name(section);
-    if (sname == NULL) {
-        st->nomem = 1;
-        return 1;
+        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+            buf[--len] = '\0';
+        if (st->line == 1 && strncmp(line, utf8_bom, 3) == 0)
+            line += 3;
+        parse_line(st, line);
     }
-    sec = offbkg_ini_section(st->ini, sname);
-    if (sec == NULL) {
-        offbkg_diags_add(st->diags, file, st->line, NULL, name,
-                         "key outside any section");
-        free(sname);
-        return 1;
-    }
-    e = offbkg_ini_entry(sec, name);
-    if (e != NULL && st->indented) {
-        /* inih calls again with the same key for an indented line:
-         * a continuation, joined as one more list item. */
-        size_t len = strlen(e->value);
-        size_t n = len + strlen(value) + 3;
-        char *joined = malloc(n);
-        /* "0, 30," + "49" and "0, 30" + "49" both give "0, 30, 49". */
-        const char *sep = len == 0 ? ""
-                          : e->value[len - 1] == ',' ? " " : ", ";
-        if (joined == NULL) {
-            st->nomem = 1;
-        } else {
-            snprintf(joined, n, "%s%s%.*s", e->value, sep,
-                     uncommented_len(value), value);
-            free(e->value);
-            e->value = joined;
-            if (e->cont_line == 0)
-                e->cont_line = st->line;
-        }
-    } else if (e != NULL) {
-        offbkg_diags_add(st->diags, file, st->line, sname, name,
-                         "given twice (first at line %d)", e->line);
-    } else if (add_entry(sec, name, value, file, st->ini->dir, st->line)
-               == NULL) {
-        st->nomem = 1;
-    }
-    free(sname);
-    return 1;
+    /* A directory opens but does not read: not an empty file. */
+    if (!st->nomem && ferror(fp))
+        err = errno != 0 ? errno : EIO;
+    free(buf);
+    free(st->last_key);
+    st->last_key = NULL;
+    return err;
 }
 
 static char *absolute_dir_of(const char *path)
@@ -316,6 +441,8 @@ int offbkg_ini_read(const char *path, offbkg_ini_t **out,
 {
     reader_state_t st = { 0 };
     offbkg_ini_t *ini;
+    FILE *fp;
+    int err;
 
     *out = NULL;
     ini = calloc(1, sizeof *ini);
@@ -323,11 +450,11 @@ int offbkg_ini_read(const char *path, offbkg_ini_t **out,
         return OFFBKG_ENOMEM;
     ini->path = strdup(path);
     ini->dir = absolute_dir_of(path);
-    st.fp = fopen(path, "r");
-    if (st.fp == NULL || ini->path == NULL || ini->dir == NULL) {
-        int err = errno;
-        if (st.fp != NULL)
-            fclose(st.fp);
+    fp = fopen(path, "r");
+    if (fp == NULL || ini->path == NULL || ini->dir == NULL) {
+        err = errno;
+        if (fp != NULL)
+            fclose(fp);
         offbkg_ini_free(ini);
         if (err == ENOMEM)
             return OFFBKG_ENOMEM;
@@ -337,19 +464,17 @@ int offbkg_ini_read(const char *path, offbkg_ini_t **out,
     }
     st.ini = ini;
     st.diags = diags;
-    /* Syntax errors are collected by the reader; inih's return value only
-     * repeats the first of them, so it is not needed. */
-    ini_parse_stream(counting_reader, &st, on_pair, &st);
-    fclose(st.fp);
-    free(st.buf);
+    errno = 0;
+    err = parse_stream(&st, fp);
+    fclose(fp);
     if (st.nomem) {
         offbkg_ini_free(ini);
         return OFFBKG_ENOMEM;
     }
-    if (st.read_errno != 0) {
+    if (err != 0) {
         offbkg_ini_free(ini);
         offbkg_diags_add(diags, path, 0, NULL, NULL, "cannot read: %s",
-                         strerror(st.read_errno));
+                         strerror(err));
         return OFFBKG_EIO;
     }
     *out = ini;
@@ -437,6 +562,7 @@ void offbkg_ini_section_clear(offbkg_ini_section_t *s)
         free(s->entries[j].base_dir);
     }
     free(s->entries);
+    free(s->index.slots);
     free(s->name);
 }
 
@@ -447,6 +573,7 @@ void offbkg_ini_free(offbkg_ini_t *ini)
     for (size_t i = 0; i < ini->n; i++)
         offbkg_ini_section_clear(&ini->sections[i]);
     free(ini->sections);
+    free(ini->index.slots);
     free(ini->path);
     free(ini->dir);
     free(ini);

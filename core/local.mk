@@ -35,9 +35,9 @@ core_liboffbkg_la_SOURCES = \
 	core/simulate.c core/simulate_write.c core/simulate-private.h \
 	core/cube.c \
 	core/bkg_io.c core/bkg_io-private.h
-core_liboffbkg_la_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) $(INIH_CFLAGS) \
+core_liboffbkg_la_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) \
 	$(ZLIB_CFLAGS) $(ISAL_CFLAGS)
-core_liboffbkg_la_LIBADD = $(CFITSIO_LIBS) $(INIH_LIBS) $(LIBLTDL) \
+core_liboffbkg_la_LIBADD = $(CFITSIO_LIBS) $(LIBLTDL) \
 	$(PTHREAD_LIBS) $(ZLIB_LIBS) $(ISAL_LIBS)
 core_liboffbkg_la_LDFLAGS = -no-undefined \
 	-version-info $(LIBOFFBKG_VERSION_INFO)

@@ -15,7 +15,7 @@ build="$top/_build"
 
 # Debian packages: toolchain, the libraries, and test tools.
 packages="build-essential autoconf automake libtool pkgconf libltdl-dev
-libcfitsio-dev libinih-dev libcmocka-dev zlib1g-dev libisal-dev valgrind"
+libcfitsio-dev libcmocka-dev zlib1g-dev libisal-dev valgrind"
 # The test suite also checks our files in gammapy 1.0 (Debian's package).
 [ "$mode" = test ] && packages="$packages python3-gammapy"
 

@@ -381,6 +381,30 @@ static void test_runconf_load_hint_plugin(void **state)
                       "'offplan'", "did you mean 'offplane'?", NULL);
 }
 
+/* A composition of 160,000 [model LABEL] sections reads (in linear time:
+ * the bench measures it) and the one unknown key among them is reported
+ * at its line. */
+static void test_runconf_load_many_sections_unknown_key(void **state)
+{
+    fixture_t *f = *state;
+    enum { N = 160000, BAD = 123456 };
+    size_t cap = (size_t)N * 40 + 256;
+    char *text = malloc(cap);
+    size_t len;
+
+    assert_non_null(text);
+    len = (size_t)snprintf(text, cap, "%s", HEAD SELECT GROUP);
+    for (int i = 0; i < N; i++)
+        len += (size_t)snprintf(text + len, cap - len,
+                                "[model m%d]\nplugin = fake\n%s", i,
+                                i == BAD ? "widht_deg = 1\n" : "");
+    assert_int_equal(load(f, text), OFFBKG_ECONFIG);
+    free(text);
+    assert_int_equal(f->diags.n, 1);
+    expect_diag(f, 0, 6 + 2 * BAD + 3, "[model m%d] widht_deg: unknown key "
+                "(did you mean 'width_deg'?)", BAD);
+}
+
 static void test_runconf_load_out_of_range(void **state)
 {
     fixture_t *f = *state;
@@ -784,6 +808,7 @@ int main(void)
         FIXTURE_TEST(test_runconf_load_hint_host_section_with_label),
         FIXTURE_TEST(test_runconf_load_hint_key_without_unit),
         FIXTURE_TEST(test_runconf_load_hint_plugin),
+        FIXTURE_TEST(test_runconf_load_many_sections_unknown_key),
         FIXTURE_TEST(test_runconf_load_out_of_range),
         FIXTURE_TEST(test_runconf_load_duplicate_key),
         FIXTURE_TEST(test_runconf_load_missing_plugin_key),
