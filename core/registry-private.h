@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * The plugin registry: finds modules named <stage>_<name> with libltdl,
- * checks their descriptors and keeps them loaded until freed. */
+ * The plugin registry: finds modules named <stage>_<name> in the plugin
+ * search path only, opens them with libltdl by their path, checks their
+ * descriptors and keeps them loaded until freed. */
 #ifndef OFFBKG_REGISTRY_PRIVATE_H
 #define OFFBKG_REGISTRY_PRIVATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <offbkg/plugin.h>
@@ -29,6 +31,10 @@ typedef struct offbkg_module {
 int offbkg_registry_new(offbkg_ctx_t *ctx, const char *const *extra_dirs,
                         size_t n_extra, offbkg_registry_t **out);
 void offbkg_registry_free(offbkg_registry_t *reg);
+
+/** Accept (@p allow true) world-writable plugin directories and module
+ *  files, which are refused by default ([run] allow_unsafe_plugin_dir). */
+void offbkg_registry_allow_unsafe(offbkg_registry_t *reg, bool allow);
 
 /** The search path, colon-separated. */
 const char *offbkg_registry_search_path(const offbkg_registry_t *reg);

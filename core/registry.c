@@ -1,16 +1,32 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * The plugin registry: modules <stage>_<name> found by libltdl in the
- * search path ($OFFBKG_PLUGIN_PATH, [run] plugin_path, the installed
- * plugin directory), each checked before it is used. */
+ * The plugin registry: modules <stage>_<name> found in the search path
+ * ($OFFBKG_PLUGIN_PATH, [run] plugin_path, the installed plugin
+ * directory), each checked before it is used.
+ *
+ * Opening a module runs its code (its constructors) before any check can
+ * look at it, so the registry finds the file itself, only in those
+ * directories, and hands libltdl an absolute path: libltdl would
+ * otherwise also search LTDL_LIBRARY_PATH, LD_LIBRARY_PATH and the
+ * system directories. A .la file is read here for the name of its shared
+ * object, which is opened beside it (or in its .libs in a build tree),
+ * never where the .la says. A world-writable directory or module file is
+ * refused unless [run] allow_unsafe_plugin_dir says otherwise: anyone
+ * could put code there that offbkg would run. Modules linked into the
+ * program (libtool -dlpreopen) are found first, by name. */
+#define _GNU_SOURCE     /* RTLD_NOLOAD, dlinfo */
 #include <config.h>
 
 #include <ctype.h>
 #include <dirent.h>
+#include <dlfcn.h>
+#include <link.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <ltdl.h>
 
@@ -30,6 +46,7 @@ struct offbkg_registry {
      * valid when the arrays grow. */
     offbkg_module_t **mods;
     lt_dlhandle *handles;
+    bool allow_unsafe;     /* [run] allow_unsafe_plugin_dir */
 };
 
 static const char *const stage_words[] = { NULL, "select", "group", "model",
@@ -129,6 +146,155 @@ void offbkg_registry_free(offbkg_registry_t *reg)
 const char *offbkg_registry_search_path(const offbkg_registry_t *reg)
 {
     return reg->search_path;
+}
+
+void offbkg_registry_allow_unsafe(offbkg_registry_t *reg, bool allow)
+{
+    reg->allow_unsafe = allow;
+}
+
+/* Refuse @p path (a plugin directory, a module file) if anyone may write
+ * it. Group-writable is accepted: a group is a deliberate grant. */
+static bool unsafe_path(const offbkg_registry_t *reg, const char *path,
+                        char *why, size_t n)
+{
+    struct stat sb;
+
+    if (reg->allow_unsafe || stat(path, &sb) != 0
+        || (sb.st_mode & S_IWOTH) == 0)
+        return false;
+    snprintf(why, n, "%.500s is world-writable: anyone could put code there "
+             "that offbkg would run (chmod o-w it, or set [run] "
+             "allow_unsafe_plugin_dir = true)", path);
+    return true;
+}
+
+/* The value of "key='value'" in libtool archive line @p line, or NULL. */
+static char *la_value(char *line, const char *key)
+{
+    size_t k = strlen(key);
+    char *end;
+
+    if (strncmp(line, key, k) != 0 || line[k] != '=' || line[k + 1] != '\'')
+        return NULL;
+    line += k + 2;
+    if ((end = strchr(line, '\'')) == NULL)
+        return NULL;
+    *end = '\0';
+    return line;
+}
+
+/* The shared object to open for module file @p file (DIR/NAME.la or
+ * DIR/NAME.so) into @p so; refusals (no shared object, unsafe modes) in
+ * @p why. */
+static int module_object(const offbkg_registry_t *reg, const char *file,
+                         char *so, size_t n, char *why, size_t wn)
+{
+    const char *slash = strrchr(file, '/');
+    size_t dir_len = slash != NULL ? (size_t)(slash - file) : 0;
+    char *line = NULL, dlname[256] = "", dir[PATH_MAX];
+    size_t cap = 0;
+    bool installed = true;
+    FILE *fp;
+
+    if (slash == NULL || dir_len == 0 || dir_len >= sizeof dir)
+        return OFFBKG_EINVAL;
+    memcpy(dir, file, dir_len);
+    dir[dir_len] = '\0';
+    if (unsafe_path(reg, dir, why, wn))
+        return OFFBKG_EPLUGIN;
+    if (strcmp(strrchr(file, '.'), ".la") != 0) {
+        snprintf(so, n, "%s", file);
+        return unsafe_path(reg, file, why, wn) ? OFFBKG_EPLUGIN : OFFBKG_OK;
+    }
+    if (unsafe_path(reg, file, why, wn))
+        return OFFBKG_EPLUGIN;
+    if ((fp = fopen(file, "r")) == NULL) {
+        snprintf(why, wn, "%.500s: cannot read", file);
+        return OFFBKG_EPLUGIN;
+    }
+    while (getline(&line, &cap, fp) > 0) {
+        char *v;
+        line[strcspn(line, "\r\n")] = '\0';
+        if ((v = la_value(line, "dlname")) != NULL)
+            snprintf(dlname, sizeof dlname, "%s", v);
+        else if (strcmp(line, "installed=no") == 0)
+            installed = false;
+    }
+    free(line);
+    fclose(fp);
+    if (dlname[0] == '\0' || strchr(dlname, '/') != NULL) {
+        snprintf(why, wn, "%.500s names no shared object beside it (dlname)",
+                 file);
+        return OFFBKG_EPLUGIN;
+    }
+    /* Not installed (a build tree): libtool keeps the object in .libs. */
+    snprintf(so, n, "%.*s%s/%s", (int)dir_len, file,
+             installed ? "" : "/.libs", dlname);
+    if (!installed) {
+        char libs[PATH_MAX];
+        snprintf(libs, sizeof libs, "%.*s/.libs", (int)dir_len, file);
+        if (unsafe_path(reg, libs, why, wn))
+            return OFFBKG_EPLUGIN;
+    }
+    return unsafe_path(reg, so, why, wn) ? OFFBKG_EPLUGIN : OFFBKG_OK;
+}
+
+/* @p path names an existing regular file (after symlinks). */
+static bool is_file(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* The first file DIR/MODULE.la or DIR/MODULE.so in the search path into
+ * @p file; false if there is none. */
+static bool find_module_file(const offbkg_registry_t *reg,
+                             const char *module, char *file, size_t n)
+{
+    const char *dir = reg->search_path;
+
+    while (*dir != '\0') {
+        size_t len = strcspn(dir, ":");
+        if (len > 0)
+            for (int k = 0; k < 2; k++) {
+                snprintf(file, n, "%.*s/%s%s", (int)len, dir, module,
+                         k == 0 ? ".la" : ".so");
+                if (is_file(file))
+                    return true;
+            }
+        dir += len + (dir[len] == ':');
+    }
+    return false;
+}
+
+/* A module linked into the program, by name: no file is searched for.
+ * libtool -dlpreopen gives a static build the module's symbols, and
+ * links a shared build with the module's shared object, which is then
+ * already in memory (RTLD_NOLOAD only finds it there). */
+static lt_dlhandle open_preloaded(const char *module)
+{
+    lt_dladvise advise;
+    lt_dlhandle h = NULL;
+    struct link_map *lm;
+    char name[128];
+    void *linked;
+
+    if (lt_dladvise_init(&advise) != 0)
+        return NULL;
+    if (lt_dladvise_preload(&advise) == 0)
+        h = lt_dlopenadvise(module, advise);
+    lt_dladvise_destroy(&advise);
+    if (h != NULL)
+        return h;
+    snprintf(name, sizeof name, "%s.so", module);
+    if ((linked = dlopen(name, RTLD_LAZY | RTLD_NOLOAD)) == NULL)
+        return NULL;
+    if (dlinfo(linked, RTLD_DI_LINKMAP, &lm) == 0 && lm->l_name != NULL
+        && strchr(lm->l_name, '/') != NULL)
+        h = lt_dlopen(lm->l_name);
+    dlclose(linked);
+    return h;
 }
 
 static int valid_plugin_name(const char *name)
@@ -285,27 +451,46 @@ static int remember(offbkg_registry_t *reg, lt_dlhandle h,
     return OFFBKG_OK;
 }
 
-/* Open @p what (a module name searched in the path, or a file), check it
- * and remember it. Returns OFFBKG_OK, NOT_FOUND, LOAD_FAILED or a status
- * with the reason in @p why, which starts with the module's file when
- * @p name_file (a scan's caller knows the file already). */
+/* Open @p what (a module name, found in the search path, or a module
+ * file of it), check it and remember it. Returns OFFBKG_OK, NOT_FOUND,
+ * LOAD_FAILED or a status with the reason in @p why, which starts with
+ * the module's file when @p name_file (a scan's caller knows the file
+ * already). */
 static int open_checked(offbkg_registry_t *reg, const char *what,
                         const char *module, offbkg_stage_t stage,
                         const char *name, bool name_file, char *why,
                         size_t n, const offbkg_module_t **out)
 {
-    lt_dlhandle h;
+    lt_dlhandle h = NULL;
     offbkg_plugin_entry_fn entry;
     const offbkg_plugin_t *d = NULL;
+    char file[PATH_MAX], so[PATH_MAX];
     int rc;
 
-    /* libltdl keeps one global search path; set ours before each open. */
-    lt_dlsetsearchpath(reg->search_path);
-    h = lt_dlopenext(what);
+    if (strchr(what, '/') == NULL) {
+        h = open_preloaded(what);
+        if (h == NULL && !find_module_file(reg, what, file, sizeof file)) {
+            snprintf(why, n, "file not found");
+            return NOT_FOUND;
+        }
+    } else {
+        snprintf(file, sizeof file, "%s", what);
+    }
+    if (h == NULL) {
+        rc = module_object(reg, file, so, sizeof so, why, n);
+        if (rc != OFFBKG_OK)
+            return rc;
+        if (!is_file(so)) {
+            snprintf(why, n, "%.500s: no such file", so);
+            return LOAD_FAILED;
+        }
+        /* An absolute path: libltdl searches no directory for it. */
+        h = lt_dlopen(so);
+    }
     if (h == NULL) {
         const char *err = lt_dlerror();
         snprintf(why, n, "%s", err != NULL ? err : "unknown libltdl error");
-        return strcmp(why, "file not found") == 0 ? NOT_FOUND : LOAD_FAILED;
+        return LOAD_FAILED;
     }
     /* A module already loaded under another handle (same file) is the
      * same module: reuse it. */

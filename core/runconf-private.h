@@ -31,6 +31,7 @@ typedef struct offbkg_run_conf {
     offbkg_string_list_t plugin_path;/**< resolved against the INI's dir */
     int log_level;                   /**< offbkg_log_level_t */
     int64_t seed;
+    bool allow_unsafe_plugin_dir;    /**< load from world-writable dirs */
 } offbkg_run_conf_t;
 
 typedef struct offbkg_exclude_conf {

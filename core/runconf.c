@@ -66,6 +66,11 @@ static const offbkg_param_t run_params[] = {
       .offset = offsetof(offbkg_run_conf_t, seed), .default_value = "1",
       .flags = OFFBKG_PARAM_HAS_MIN, .min = 0,
       .help = "seed of the plugins' random streams" },
+    { .name = "allow_unsafe_plugin_dir", .type = OFFBKG_PARAM_BOOL,
+      .offset = offsetof(offbkg_run_conf_t, allow_unsafe_plugin_dir),
+      .default_value = "false",
+      .help = "load plugins from a world-writable directory or file "
+              "(refused otherwise: anyone could put code there)" },
     { 0 }
 };
 
@@ -218,32 +223,47 @@ static int compose_stage(offbkg_ctx_t *ctx, offbkg_runconf_t *rc,
     return status == OFFBKG_ENOMEM ? status : OFFBKG_OK;
 }
 
-static offbkg_stage_conf_t *grow_models(offbkg_runconf_t *rc)
+/* The composition's model and smooth slots, one per [model] section,
+ * allocated once (a file may hold very many), and for each INI section
+ * the model slot it filled, to pair [smooth LABEL] with [model LABEL]
+ * through the INI's index rather than a scan. */
+static int alloc_models(offbkg_runconf_t *rc, size_t **model_of_section)
 {
-    size_t n = rc->n_models + 1;
-    offbkg_stage_conf_t *m = realloc(rc->models, n * sizeof *m);
-    offbkg_stage_conf_t *s;
+    size_t n = 0;
 
-    if (m == NULL)
-        return NULL;
-    rc->models = m;
-    s = realloc(rc->smooths, n * sizeof *s);
-    if (s == NULL)
-        return NULL;
-    rc->smooths = s;
-    memset(&rc->models[rc->n_models], 0, sizeof *m);
-    memset(&rc->smooths[rc->n_models], 0, sizeof *s);
-    rc->n_models = n;
-    return &rc->models[n - 1];
+    for (size_t i = 0; i < rc->ini->n; i++) {
+        const char *label;
+        if (stage_of_section(rc->ini->sections[i].name, &label)
+            == OFFBKG_STAGE_MODEL)
+            n++;
+    }
+    rc->models = calloc(n > 0 ? n : 1, sizeof *rc->models);
+    rc->smooths = calloc(n > 0 ? n : 1, sizeof *rc->smooths);
+    *model_of_section = malloc((rc->ini->n > 0 ? rc->ini->n : 1)
+                               * sizeof **model_of_section);
+    if (rc->models == NULL || rc->smooths == NULL
+        || *model_of_section == NULL)
+        return OFFBKG_ENOMEM;
+    for (size_t i = 0; i < rc->ini->n; i++)
+        (*model_of_section)[i] = (size_t)-1;
+    return OFFBKG_OK;
 }
 
-/* The model whose label is @p label, or NULL. */
-static size_t model_index(const offbkg_runconf_t *rc, const char *label)
+/* The model slot of [model LABEL] ([model] for ""), or (size_t)-1. */
+static size_t model_index(const offbkg_runconf_t *rc,
+                          const size_t *model_of_section, const char *label)
 {
-    for (size_t i = 0; i < rc->n_models; i++)
-        if (strcmp(rc->models[i].label, label) == 0)
-            return i;
-    return (size_t)-1;
+    size_t n = strlen(label) + 7;
+    char *name = malloc(n);
+    const offbkg_ini_section_t *sec;
+
+    if (name == NULL)
+        return (size_t)-1;
+    snprintf(name, n, "model%s%s", label[0] ? " " : "", label);
+    sec = offbkg_ini_section(rc->ini, name);
+    free(name);
+    return sec != NULL ? model_of_section[sec - rc->ini->sections]
+                       : (size_t)-1;
 }
 
 /* An unknown section, with a hint on its first word: "[smoth 2d]" gets
@@ -309,7 +329,8 @@ static int compose_stages(offbkg_ctx_t *ctx, offbkg_runconf_t *rc,
                           offbkg_diags_t *diags)
 {
     const char *file = rc->ini->path;
-    int st = OFFBKG_OK;
+    size_t *model_of_section = NULL;
+    int st = alloc_models(rc, &model_of_section);
 
     /* Models first, so that smooth sections can be paired with them. */
     for (int pass = 0; pass < 2 && st != OFFBKG_ENOMEM; pass++) {
@@ -331,10 +352,10 @@ static int compose_stages(offbkg_ctx_t *ctx, offbkg_runconf_t *rc,
             else if (stage == OFFBKG_STAGE_GROUP)
                 sc = &rc->group;
             else if (stage == OFFBKG_STAGE_MODEL) {
-                if ((sc = grow_models(rc)) == NULL)
-                    return OFFBKG_ENOMEM;
+                model_of_section[i] = rc->n_models;
+                sc = &rc->models[rc->n_models++];
             } else {
-                size_t m = model_index(rc, label);
+                size_t m = model_index(rc, model_of_section, label);
                 if (m == (size_t)-1) {
                     for (size_t k = 0; k < sec->n; k++)
                         sec->entries[k].used = 1;
@@ -349,6 +370,7 @@ static int compose_stages(offbkg_ctx_t *ctx, offbkg_runconf_t *rc,
             st = compose_stage(ctx, rc, sec, stage, label, sc, diags);
         }
     }
+    free(model_of_section);
     if (st == OFFBKG_ENOMEM)
         return st;
     if (offbkg_ini_section(rc->ini, "select") == NULL)
@@ -433,6 +455,9 @@ int offbkg_runconf_load(offbkg_ctx_t *ctx, const char *file,
                              rc->run ? rc->run->plugin_path.v : NULL,
                              rc->run ? rc->run->plugin_path.n : 0,
                              &rc->registry);
+    if (st == OFFBKG_OK && rc->run != NULL)
+        offbkg_registry_allow_unsafe(rc->registry,
+                                     rc->run->allow_unsafe_plugin_dir);
     if (st != OFFBKG_OK) {
         if (st != OFFBKG_ENOMEM)
             st = offbkg_diags_add(diags, file, 0, NULL, NULL, "%s",

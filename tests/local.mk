@@ -28,7 +28,8 @@ check_LTLIBRARIES += \
 	tests/plugins/select_misnamed.la \
 	tests/plugins/select_badparams.la \
 	tests/plugins/select_nosym.la \
-	tests/plugins/model_fake.la
+	tests/plugins/model_fake.la \
+	tests/plugins/select_ctor.la
 
 tests_plugins_select_abimajor_la_SOURCES = tests/plugins/refused.c
 tests_plugins_select_abimajor_la_CPPFLAGS = $(AM_CPPFLAGS) \
@@ -77,6 +78,10 @@ tests_plugins_select_badparams_la_LIBADD = $(PLUGIN_LIBADD)
 tests_plugins_select_nosym_la_SOURCES = tests/plugins/select_nosym.c
 tests_plugins_select_nosym_la_LDFLAGS = -module -avoid-version \
 	-no-undefined -rpath /nowhere
+
+tests_plugins_select_ctor_la_SOURCES = tests/plugins/select_ctor.c
+tests_plugins_select_ctor_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_select_ctor_la_LIBADD = $(PLUGIN_LIBADD)
 
 tests_plugins_model_fake_la_SOURCES = tests/plugins/model_fake.c
 tests_plugins_model_fake_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
@@ -295,6 +300,8 @@ tests_unit_test_fitsmem_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS) $(ZLIB_LIBS)
 endif
 dist_check_SCRIPTS += tests/run/readpath.sh
 TESTS += tests/run/readpath.sh
+dist_check_SCRIPTS += tests/run/plugin_path.sh
+TESTS += tests/run/plugin_path.sh
 # The bad-input suite (tests/robustness/): damaged copies of simulated
 # stores, full and unwritable outputs, SIGINT and SIGTERM mid-run.
 check_PROGRAMS += tests/tools/fitsdamage
