@@ -249,9 +249,20 @@ static int alloc_models(offbkg_runconf_t *rc, size_t **model_of_section)
     return OFFBKG_OK;
 }
 
-/* The model slot of [model LABEL] ([model] for ""), or (size_t)-1. */
-static size_t model_index(const offbkg_runconf_t *rc,
-                          const size_t *model_of_section, const char *label)
+/* The model whose label is @p label, or (size_t)-1 (a scan: for one
+ * look-up after composing). */
+static size_t model_index(const offbkg_runconf_t *rc, const char *label)
+{
+    for (size_t i = 0; i < rc->n_models; i++)
+        if (strcmp(rc->models[i].label, label) == 0)
+            return i;
+    return (size_t)-1;
+}
+
+/* While composing: the model slot of [model LABEL] ([model] for ""), or
+ * (size_t)-1, through the INI's index. */
+static size_t paired_model(const offbkg_runconf_t *rc,
+                           const size_t *model_of_section, const char *label)
 {
     size_t n = strlen(label) + 7;
     char *name = malloc(n);
@@ -355,7 +366,7 @@ static int compose_stages(offbkg_ctx_t *ctx, offbkg_runconf_t *rc,
                 model_of_section[i] = rc->n_models;
                 sc = &rc->models[rc->n_models++];
             } else {
-                size_t m = model_index(rc, model_of_section, label);
+                size_t m = paired_model(rc, model_of_section, label);
                 if (m == (size_t)-1) {
                     for (size_t k = 0; k < sec->n; k++)
                         sec->entries[k].used = 1;

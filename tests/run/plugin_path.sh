@@ -14,6 +14,8 @@ marker="$tap_tmp/marker"
 OFFBKG_TEST_CTOR_MARKER=$marker
 export OFFBKG_TEST_CTOR_MARKER
 
+# check opens the data store too: a small simulated one.
+"$OFFBKG" simulate "$tap_tmp/store" --runs 2 --events 2000 -q || exit 1
 cat >"$tap_tmp/ctor.ini" <<INI
 [datastore]
 path = store
