@@ -185,6 +185,12 @@ static offbkg_cube_t *trial_cube(const offbkg_instance_t *inst)
     if (contrib != NULL)
         ops->contrib_free(inst->state, contrib);
     offbkg_host_last_error();   /* a refusal is not ours to report */
+    /* Its first energy bin alone: the smoothers work slice by slice, so
+     * one slice tells as much, for a fraction of the time. */
+    if (cube != NULL && cube->n_axes >= 2 && cube->axes[0].n_bins > 1) {
+        cube->n_cells /= cube->axes[0].n_bins;
+        cube->axes[0].n_bins = 1;
+    }
     return cube;
 }
 
