@@ -276,6 +276,25 @@ static void test_runconf_load_two_models(void **state)
     assert_null(f->rc->smooths[1].module);
 }
 
+/* [index] model names a [model LABEL] that exists, or the load fails
+ * at its line, listing the labels there are. */
+static void test_runconf_load_index_model_reference(void **state)
+{
+    fixture_t *f = *state;
+
+    assert_int_equal(load(f, NO_MODEL
+                             "[model 2d]\n"           /* line 7 */
+                             "plugin = fake\n"
+                             "[model 3d]\n"
+                             "plugin = fake\n"
+                             "[index]\n"              /* line 11 */
+                             "model = 4d\n"), OFFBKG_ECONFIG);
+    assert_null(f->rc);
+    assert_int_equal(f->diags.n, 1);
+    expect_diag(f, 0, 12, "[index] model: there is no [model 4d] section "
+                "(the models are: 2d, 3d)");
+}
+
 static void test_runconf_load_exclude_circles(void **state)
 {
     fixture_t *f = *state;
@@ -799,6 +818,7 @@ int main(void)
         FIXTURE_TEST(test_runconf_load_good_config),
         FIXTURE_TEST(test_runconf_load_model_optional),
         FIXTURE_TEST(test_runconf_load_two_models),
+        FIXTURE_TEST(test_runconf_load_index_model_reference),
         FIXTURE_TEST(test_runconf_load_exclude_circles),
         FIXTURE_TEST(test_runconf_load_unknown_section_hint),
         FIXTURE_TEST(test_runconf_load_unknown_section_no_hint),
