@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Checks before any work and any write (preflight-private.h). The plugins
  * are tried rather than asked: a select and a group plugin on the store's
- * obs-index, a model on an empty run and its smoother on the cube that
- * made. The ABI has no field saying which columns a plugin reads or which
+ * obs-index, a model on an empty run and its smoother on the cube the
+ * model made of it. The ABI has no field saying which columns a plugin reads or which
  * cubes a smoother takes, and a trial answers for any plugin, ours or
  * not, without a new descriptor field. */
 #include <config.h>
@@ -31,7 +31,7 @@ typedef struct input {
 
 typedef struct check {
     offbkg_ctx_t *quiet;            /* plugins' trials log nowhere */
-    offbkg_ctx_t *loud;             /* the caller's log, an error of ours */
+    offbkg_ctx_t *loud;             /* logs where the caller's context does */
     const offbkg_runconf_t *rc;
     const offbkg_plan_t *plan;
     offbkg_diags_t *diags;
