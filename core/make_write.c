@@ -82,6 +82,15 @@ static double group_time_s(const offbkg_make_t *make, size_t g,
     return sum;
 }
 
+static char *join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
 static int add_path(offbkg_ctx_t *ctx, char ***paths, size_t *n, char *p)
 {
     char **bigger = realloc(*paths, (*n + 1) * sizeof *bigger);
@@ -97,38 +106,83 @@ static int add_path(offbkg_ctx_t *ctx, char ***paths, size_t *n, char *p)
 /* Cards per grouping axis: column, then min and max or value. */
 #define GROUP_CARDS_PER_AXIS 3
 
-/* The cards that say which ranges group @p g covers (GRPCOLk, then
- * GRPMINk and GRPMAXk, or GRPVALk), into @p str and @p num (room for
- * GROUP_CARDS_PER_AXIS per axis); keys are written into @p keys. */
-static void group_cards(const offbkg_grouping_t *gr, size_t g,
-                        char (*keys)[9], offbkg_bkg_card_t *str,
-                        size_t *n_str, offbkg_bkg_num_card_t *num,
-                        size_t *n_num)
-{
-    size_t nk = 0;
+/* Room for the cards that say which ranges a group covers. */
+typedef struct range_cards {
+    char (*keys)[9];
+    offbkg_bkg_card_t *str;     /* GRPCOLk */
+    offbkg_bkg_num_card_t *num; /* GRPMINk and GRPMAXk, or GRPVALk */
+    size_t n_str, n_num;
+} range_cards_t;
 
-    *n_str = *n_num = 0;
-    for (size_t k = 0; gr != NULL && k < gr->n_axes && k < 99; k++) {
+/* One axis of a group: @p column, in [lo, hi) (edges) or == lo. */
+static void range_axis(range_cards_t *rc, size_t k, const char *column,
+                       bool edges, double lo, double hi)
+{
+    char (*key)[9] = rc->keys + GROUP_CARDS_PER_AXIS * (k - 1);
+
+    snprintf(key[0], 9, "GRPCOL%zu", k);
+    rc->str[rc->n_str++] = (offbkg_bkg_card_t){ key[0], column,
+                                                "grouping axis column" };
+    if (edges) {
+        snprintf(key[1], 9, "GRPMIN%zu", k);
+        rc->num[rc->n_num++] = (offbkg_bkg_num_card_t){
+            key[1], lo, "group: column >= this" };
+        snprintf(key[2], 9, "GRPMAX%zu", k);
+        rc->num[rc->n_num++] = (offbkg_bkg_num_card_t){
+            key[2], hi, "group: column < this" };
+    } else {
+        snprintf(key[1], 9, "GRPVAL%zu", k);
+        rc->num[rc->n_num++] = (offbkg_bkg_num_card_t){
+            key[1], lo, "group: column == this" };
+    }
+}
+
+/* The ranges of group @p g from the grouping of this run. */
+static void ranges_of_grouping(const offbkg_grouping_t *gr, size_t g,
+                               range_cards_t *rc)
+{
+    for (size_t k = 0; k < gr->n_axes && k < 99; k++) {
         const offbkg_gaxis_t *a = &gr->axes[k];
         size_t stride = 1;
         for (size_t j = k + 1; j < gr->n_axes; j++)
             stride *= gr->axes[j].n_bins;
         size_t bin = a->n_bins > 0 ? (g / stride) % a->n_bins : 0;
-        snprintf(keys[nk], 9, "GRPCOL%zu", k + 1);
-        str[(*n_str)++] = (offbkg_bkg_card_t){ keys[nk++], a->column,
-                                               "grouping axis column" };
-        if (a->kind == OFFBKG_GROUP_AXIS_EDGES) {
-            snprintf(keys[nk], 9, "GRPMIN%zu", k + 1);
-            num[(*n_num)++] = (offbkg_bkg_num_card_t){
-                keys[nk++], a->bounds[bin], "group: column >= this" };
-            snprintf(keys[nk], 9, "GRPMAX%zu", k + 1);
-            num[(*n_num)++] = (offbkg_bkg_num_card_t){
-                keys[nk++], a->bounds[bin + 1], "group: column < this" };
-        } else {
-            snprintf(keys[nk], 9, "GRPVAL%zu", k + 1);
-            num[(*n_num)++] = (offbkg_bkg_num_card_t){
-                keys[nk++], a->bounds[bin], "group: column == this" };
-        }
+        bool edges = a->kind == OFFBKG_GROUP_AXIS_EDGES;
+        range_axis(rc, k + 1, a->column, edges, a->bounds[bin],
+                   edges ? a->bounds[bin + 1] : 0);
+    }
+}
+
+/* The ranges of group @p g from a group-def table (offbkg make): after
+ * GROUP_ID, NAME_MIN and NAME_MAX make an edges axis, a lone column a
+ * values axis. @p names holds room for the axis names. */
+static void ranges_of_table(const offbkg_table_t *def, size_t g,
+                            char (*names)[FLEN_VALUE], range_cards_t *rc)
+{
+    const offbkg_column_t *c = def->cols;
+    size_t row = SIZE_MAX, k = 0;
+
+    for (size_t i = 0; i < def->n_cols; i++)
+        if (strcmp(c[i].name, "GROUP_ID") == 0)
+            for (size_t r = 0; r < def->n_rows; r++)
+                if (offbkg_column_get_double(&c[i], r) == (double)g)
+                    row = r;
+    for (size_t i = 0; row != SIZE_MAX && i < def->n_cols && k < 99; i++) {
+        size_t len = strlen(c[i].name);
+        if (strcmp(c[i].name, "GROUP_ID") == 0
+            || c[i].type == OFFBKG_COL_STRING || len >= FLEN_VALUE)
+            continue;
+        bool edges = len > 4 && strcmp(c[i].name + len - 4, "_MIN") == 0
+                     && i + 1 < def->n_cols
+                     && strncmp(c[i + 1].name, c[i].name, len - 4) == 0
+                     && strcmp(c[i + 1].name + len - 4, "_MAX") == 0;
+        snprintf(names[k], FLEN_VALUE, "%.*s", (int)(edges ? len - 4 : len),
+                 c[i].name);
+        range_axis(rc, k + 1, names[k], edges,
+                   offbkg_column_get_double(&c[i], row),
+                   edges ? offbkg_column_get_double(&c[i + 1], row) : 0);
+        k++;
+        i += edges;
     }
 }
 
@@ -153,60 +207,64 @@ static int write_one(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      const offbkg_make_t *make, size_t m, size_t g,
                      const offbkg_cube_t *cube, const char *smoother,
                      const char *dir, bool overwrite,
-                     const char *config_hash, char **path)
+                     const char *config_hash, const offbkg_table_t *def,
+                     char **path)
 {
     const offbkg_model_result_t *res = &make->models[m];
     const offbkg_grouping_t *gr = make->grouping;
-    size_t n_axes = gr != NULL ? gr->n_axes : 0;
+    size_t n_axes = gr != NULL ? gr->n_axes : def != NULL ? def->n_cols : 0;
     char creator[160];
     snprintf(creator, sizeof creator, "offbkg %s, model %s %s",
              PACKAGE_VERSION, res->conf->module->name,
              res->conf->module->desc->version);
-    /* The section, so that the index step can tell which [model] made a
-     * file when a 2D and a 3D model share the names' pattern. */
-    offbkg_bkg_card_t *cards = calloc(1 + n_axes, sizeof *cards);
-    offbkg_bkg_num_card_t *num = calloc(2 * n_axes + 1, sizeof *num);
-    char (*keys)[9] = calloc(GROUP_CARDS_PER_AXIS * n_axes + 1,
-                             sizeof *keys);
-    size_t n_str = 0, n_num = 0, n_ids = 0;
+    range_cards_t ranges = {
+        .keys = calloc(GROUP_CARDS_PER_AXIS * n_axes + 1, sizeof *ranges.keys),
+        .str = calloc(n_axes + 2, sizeof *ranges.str),
+        .num = calloc(2 * n_axes + 1, sizeof *ranges.num),
+    };
+    char (*names)[FLEN_VALUE] = calloc(n_axes + 1, sizeof *names);
+    size_t n_ids = 0;
     int64_t *ids = group_obs_ids(make, g, &n_ids);
     char *p = offbkg_model_path(rc, m, (int)cube->n_axes, g,
                                 smoother != NULL, dir);
-    if (cards == NULL || num == NULL || keys == NULL || ids == NULL
-        || p == NULL) {
-        free(cards);
-        free(num);
-        free(keys);
-        free(ids);
-        free(p);
-        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    int st = OFFBKG_OK;
+    if (ranges.keys == NULL || ranges.str == NULL || ranges.num == NULL
+        || names == NULL || ids == NULL || p == NULL)
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    if (st == OFFBKG_OK) {
+        /* The section, so that the index step can tell which [model]
+         * made a file when a 2D and a 3D model share the names' pattern. */
+        ranges.str[ranges.n_str++] = (offbkg_bkg_card_t){
+            "SECTION", res->conf->section, "offbkg [model] section" };
+        if (gr != NULL)
+            ranges_of_grouping(gr, g, &ranges);
+        else if (def != NULL)
+            ranges_of_table(def, g, names, &ranges);
+        /* A model file found alone says what made it: the version
+         * (OFFBKGV), the configuration (CONFIG, CONFHASH), the data
+         * store, the group's ranges and its runs (the OBS_IDS HDU). */
+        offbkg_bkg_meta_t meta = {
+            .creator = creator,
+            .n_cards = ranges.n_str,
+            .cards = ranges.str,
+            .group_id = (int)g,
+            .n_runs = (long)make->runs_used[g],
+            .total_time_s = group_time_s(make, g, cube->time_base),
+            .config_file = rc->file,
+            .smoother = smoother,
+            .datastore = rc->datastore->path,
+            .config_hash = config_hash,
+            .n_num_cards = ranges.n_num,
+            .num_cards = ranges.num,
+            .obs_ids = ids,
+            .n_obs_ids = n_ids,
+        };
+        st = offbkg_bkg_write(ctx, cube, &meta, p, overwrite);
     }
-    cards[0] = (offbkg_bkg_card_t){ "SECTION", res->conf->section,
-                                    "offbkg [model] section" };
-    group_cards(gr, g, keys, cards + 1, &n_str, num, &n_num);
-    /* A model file found alone says what made it: the version (OFFBKGV),
-     * the configuration (CONFIG, CONFHASH), the data store, the group's
-     * ranges and its runs (the OBS_IDS HDU). */
-    offbkg_bkg_meta_t meta = {
-        .creator = creator,
-        .n_cards = 1 + n_str,
-        .cards = cards,
-        .group_id = (int)g,
-        .n_runs = (long)make->runs_used[g],
-        .total_time_s = group_time_s(make, g, cube->time_base),
-        .config_file = rc->file,
-        .smoother = smoother,
-        .datastore = rc->datastore->path,
-        .config_hash = config_hash,
-        .n_num_cards = n_num,
-        .num_cards = num,
-        .obs_ids = ids,
-        .n_obs_ids = n_ids,
-    };
-    int st = offbkg_bkg_write(ctx, cube, &meta, p, overwrite);
-    free(cards);
-    free(num);
-    free(keys);
+    free(ranges.keys);
+    free(ranges.str);
+    free(ranges.num);
+    free(names);
     free(ids);
     if (st != OFFBKG_OK) {
         free(p);
@@ -313,6 +371,7 @@ typedef struct write_jobs {
     bool overwrite;
     write_job_t *job;
     char config_hash[17];
+    const offbkg_table_t *def;  /* group-def.fits, when no grouping */
 } write_jobs_t;
 
 /* offbkg_parallel_for item: write job @p i. A smoother instance per job,
@@ -330,7 +389,7 @@ static void write_group(void *arg, size_t i)
 
     job->status = write_one(job->ctx, w->rc, w->make, job->m, job->g, cube,
                             NULL, w->dir, w->overwrite, w->config_hash,
-                            &job->paths[0]);
+                            w->def, &job->paths[0]);
     if (job->status == OFFBKG_OK && sc->module != NULL)
         job->status = offbkg_instance_new(job->ctx, w->rc, sc, &smoother);
     if (job->status == OFFBKG_OK && smoother != NULL)
@@ -339,7 +398,7 @@ static void write_group(void *arg, size_t i)
     if (job->status == OFFBKG_OK && smoothed != NULL)
         job->status = write_one(job->ctx, w->rc, w->make, job->m, job->g,
                                 smoothed, sc->module->name, w->dir,
-                                w->overwrite, w->config_hash,
+                                w->overwrite, w->config_hash, w->def,
                                 &job->paths[1]);
     offbkg_cube_free(smoothed);
     offbkg_instance_free(smoother);
@@ -410,7 +469,18 @@ int offbkg_models_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     for (size_t i = 0; job != NULL && i < n_jobs; i++)
         if ((job[i].ctx = offbkg_ctx_new_child(ctx)) == NULL)
             st = OFFBKG_ENOMEM;
-    write_jobs_t w = { rc, make, dir, overwrite, job, "" };
+    write_jobs_t w = { rc, make, dir, overwrite, job, "", NULL };
+    /* offbkg make knows each run's group, not the groups' ranges: those
+     * are in the group-def.fits it started from. */
+    offbkg_table_t def = { 0 };
+    char *def_path = make->grouping == NULL
+                         ? join(rc->output->dir, "group-def.fits") : NULL;
+    offbkg_ctx_t *quiet = def_path != NULL ? offbkg_ctx_new_child(ctx) : NULL;
+    if (quiet != NULL && offbkg_group_def_read(quiet, def_path, &def)
+                             == OFFBKG_OK)
+        w.def = &def;
+    offbkg_ctx_free(quiet);
+    free(def_path);
     if (job == NULL || st != OFFBKG_OK
         || offbkg_config_hash(rc, w.config_hash) != 0) {
         st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
@@ -421,6 +491,7 @@ int offbkg_models_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     for (size_t i = 0; job != NULL && i < n_jobs; i++)
         offbkg_ctx_free(job[i].ctx);
     free(job);
+    offbkg_table_free(&def);
     if (st == OFFBKG_OK && overwrite)
         st = remove_stale(ctx, rc, make, dir, *paths, *n_paths);
     if (st == OFFBKG_OK)

@@ -101,4 +101,9 @@ int offbkg_grouping_read(offbkg_ctx_t *ctx, const char *obs_path,
                          const offbkg_datastore_t *store, size_t **rows,
                          int64_t **group_id, size_t *n, size_t *n_groups);
 
+/** The table of group-def.fits: GROUP_ID, then per axis COL_MIN and
+ *  COL_MAX (edges) or COL (values), a row per group. */
+int offbkg_group_def_read(offbkg_ctx_t *ctx, const char *def_path,
+                          offbkg_table_t *def);
+
 #endif

@@ -676,6 +676,14 @@ static int read_fits_table(offbkg_ctx_t *ctx, const char *path,
     return rc;
 }
 
+int offbkg_group_def_read(offbkg_ctx_t *ctx, const char *def_path,
+                          offbkg_table_t *def)
+{
+    static const char *const needed[] = { "GROUP_ID", NULL };
+
+    return read_fits_table(ctx, def_path, needed, def);
+}
+
 int offbkg_grouping_read(offbkg_ctx_t *ctx, const char *obs_path,
                          const char *def_path,
                          const offbkg_datastore_t *store, size_t **rows,

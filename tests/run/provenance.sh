@@ -88,6 +88,25 @@ for g in 0 1; do
         "group $g: the OBS_IDS HDU lists its runs ($want)"
 done
 
+# offbkg make, from the group-def.fits of offbkg group, writes the same
+# ranges and runs.
+ini "$T/s.ini" store s "radec_lon_sign = gadf"
+for c in select group make; do
+    run_offbkg $c "$T/s.ini"
+done
+bad=
+for g in 0 1; do
+    for k in GRPCOL1 GRPMIN1 GRPMAX1 NRUNS; do
+        a=$(key "$(m3d "$T/a" $g)[BACKGROUND]" $k)
+        b=$(key "$(m3d "$T/s" $g)[BACKGROUND]" $k)
+        test -n "$a" && test "$a" = "$b" || bad="$bad $g:$k"
+    done
+    test "$(rows "$(m3d "$T/a" $g)[OBS_IDS]")" = "$(rows "$(m3d "$T/s" $g)[OBS_IDS]")" \
+        || bad="$bad $g:OBS_IDS"
+done
+ok $(test $status -eq 0 && test -z "$bad"; echo $?) \
+    "offbkg make: the ranges and runs of offbkg run${bad:+ (differ:$bad)}"
+
 # ---------------------------------------------------------------------------
 # The hdu-index: real SIZE of the bkg rows; obs-index: the input's cards.
 bad=$(rows "$T/a/hdu-index.fits.gz" | awk -F '\t' '$2 == "bkg" { print $5, $7 }' \
