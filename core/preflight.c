@@ -275,16 +275,22 @@ static void add_store(check_t *c, const offbkg_datastore_t *store,
 
     add_input(c, store->obs_index_path, "%s's obs-index", which);
     add_input(c, store->hdu_index_path, "%s's hdu-index", which);
+    char *prev = NULL;
+
+    /* A run's rows usually name one file: it is stat()ed once. */
     for (size_t r = 0; r < store->hdu.n_rows && c->st == OFFBKG_OK; r++) {
         char *p = offbkg_datastore_hdu_path(store, r);
         if (p == NULL) {
             c->st = OFFBKG_ENOMEM;
             break;
         }
-        add_input(c, p, "a file of %s (OBS_ID %lld)", which,
-                  id != NULL ? (long long)id->i64[r] : -1LL);
-        free(p);
+        if (prev == NULL || strcmp(p, prev) != 0)
+            add_input(c, p, "a file of %s (OBS_ID %lld)", which,
+                      id != NULL ? (long long)id->i64[r] : -1LL);
+        free(prev);
+        prev = p;
     }
+    free(prev);
 }
 
 /* Every PATH key of a plugin's section names a file it reads. */
