@@ -78,6 +78,21 @@ refused out_symlink_store 2 \
     "\[output\] dir: $C/out is the data store's directory $C/store" \
     "an output dir that is a symlink to the store"
 
+# The [index] store, whose runs are linked, is an input too.
+fresh_ow out_is_index_store
+cp -R "$C/store" "$C/target"
+sed -i 's|^dir = out$|dir = target|' "$C/run.ini"
+printf '[index]\npath = target\n' >>"$C/run.ini"
+seal_all
+(cd "$C/target" && find . -type f -exec sha256sum {} + | sort) >"$C/target.sums"
+run_offbkg -q run "$C/run.ini"
+ok $(test $status -eq 2 \
+     && echo "$err" | grep -q "\[output\] dir: $C/target is the \[index\] data store's directory $C/target" \
+     && (cd "$C/target" && find . -type f -exec sha256sum {} + | sort) \
+        | diff "$C/target.sums" - >/dev/null; echo $?) \
+    "out_is_index_store: run refuses to write into the [index] store (exit $status); it is unchanged"
+unchanged out_is_index_store
+
 # The output dir is the store's data/ directory, where an event file was
 # renamed run.lis (and the hdu-index says so).
 fresh_ow out_inside_store
