@@ -51,6 +51,14 @@ void offbkg_log_prefixed(offbkg_ctx_t *ctx, offbkg_log_level_t level,
                          const char *prefix, const char *fmt, va_list ap)
     OFFBKG_PRINTF(4, 0);
 
+struct offbkg_outset;
+
+/** Write the outputs of this context (and of its children) that go to the
+ *  directory of @p set into its staging directory (core/outset.c); NULL:
+ *  straight to their directory, each file atomic on its own. */
+void offbkg_ctx_set_outset(offbkg_ctx_t *ctx, struct offbkg_outset *set);
+struct offbkg_outset *offbkg_ctx_outset(const offbkg_ctx_t *ctx);
+
 /** Receives the progress of long work: @p done of @p total runs, with
  *  @p events events read so far. */
 typedef void (*offbkg_progress_fn)(void *user, size_t done, size_t total,

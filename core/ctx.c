@@ -19,6 +19,7 @@ struct offbkg_ctx {
     volatile sig_atomic_t *cancel_flag;
     offbkg_progress_fn progress;
     void *progress_user;
+    struct offbkg_outset *outset;
 };
 
 static const char *level_word(offbkg_log_level_t level)
@@ -60,12 +61,23 @@ offbkg_ctx_t *offbkg_ctx_new_child(const offbkg_ctx_t *parent)
     ctx->cancel_flag = parent->cancel_flag;
     ctx->progress = parent->progress;
     ctx->progress_user = parent->progress_user;
+    ctx->outset = parent->outset;
     return ctx;
 }
 
 void offbkg_ctx_free(offbkg_ctx_t *ctx)
 {
     free(ctx);
+}
+
+void offbkg_ctx_set_outset(offbkg_ctx_t *ctx, struct offbkg_outset *set)
+{
+    ctx->outset = set;
+}
+
+struct offbkg_outset *offbkg_ctx_outset(const offbkg_ctx_t *ctx)
+{
+    return ctx->outset;
 }
 
 void offbkg_ctx_set_log_sink(offbkg_ctx_t *ctx, offbkg_log_sink_fn sink,

@@ -17,9 +17,10 @@
 
 #define CHUNK_BYTES ((size_t)1 << 18)
 
-/* All of @p n bytes to @p fd; 0, or -1 with errno. */
-static int write_all(int fd, const unsigned char *p, size_t n)
+int offbkg_write_all(int fd, const void *buf, size_t n)
 {
+    const unsigned char *p = buf;
+
     while (n > 0) {
         ssize_t k = write(fd, p, n);
         if (k < 0 && errno == EINTR)
@@ -71,7 +72,7 @@ int offbkg_gzip_write_fd(int fd, const void *buf, size_t n)
             rc = -1;
             break;
         }
-        rc = write_all(fd, out, CHUNK_BYTES - z->avail_out);
+        rc = offbkg_write_all(fd, out, CHUNK_BYTES - z->avail_out);
     } while (rc == 0 && z->internal_state.state != ZSTATE_END);
 done:
     free(out);
@@ -109,7 +110,7 @@ int offbkg_gzip_write_fd(int fd, const void *buf, size_t n)
             rc = -1;
             break;
         }
-        rc = write_all(fd, out, CHUNK_BYTES - z.avail_out);
+        rc = offbkg_write_all(fd, out, CHUNK_BYTES - z.avail_out);
     }
     deflateEnd(&z);
     free(out);

@@ -309,15 +309,20 @@ static bool made_by(const char *path, const char *section)
 }
 
 /* The model file of group @p g made by model @p m (either dimension), or
- * NULL. */
-static char *model_file(const offbkg_runconf_t *rc, size_t m, size_t g,
-                        bool smooth, int *dims)
+ * NULL. `offbkg run` looks at the models it is writing (not yet moved
+ * into [output] dir), never at older files there. */
+static char *model_file(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                        size_t m, size_t g, bool smooth, int *dims)
 {
     for (*dims = 2; *dims <= 3; (*dims)++) {
         char *p = offbkg_model_path(rc, m, *dims, g, smooth, rc->output->dir);
-        if (p != NULL && access(p, R_OK) == 0
-            && made_by(p, rc->models[m].section))
+        char *r = p != NULL ? offbkg_output_read_path(ctx, p) : NULL;
+        if (r != NULL && access(r, R_OK) == 0
+            && made_by(r, rc->models[m].section)) {
+            free(r);
             return p;
+        }
+        free(r);
         free(p);
     }
     return NULL;
@@ -518,7 +523,7 @@ int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         size_t gi = (size_t)g.group_id[i];
         int64_t obs_id = offbkg_datastore_obs_id(store, g.store_rows[i]);
         if (!looked[gi]) {
-            files[gi] = model_file(rc, m, gi, smooth, &dims_of[gi]);
+            files[gi] = model_file(ctx, rc, m, gi, smooth, &dims_of[gi]);
             looked[gi] = 1;
         }
         const char *file = files[gi];

@@ -14,6 +14,7 @@ core_liboffbkg_la_SOURCES = \
 	core/obs_table.c \
 	core/geom.c \
 	core/output.c core/output-private.h \
+	core/outset.c core/outset-private.h \
 	core/input.c core/input-private.h \
 	core/table.c core/table-private.h \
 	core/fitshdr.c core/fitshdr-private.h \

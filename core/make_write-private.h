@@ -21,9 +21,9 @@ int offbkg_models_check(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 /** Write every cube of @p make to @p dir, smoothed too where the model
  *  has a smoother, a group at a time on up to @p threads threads; the
  *  paths written are appended to *paths (n_paths entries, each to free,
- *  and the array) in model, group order. With @p overwrite, the old file
- *  of a group that has no model now is removed (with a warning), so
- *  nothing links to it. */
+ *  and the array) in model, group order. (The old file of a group that
+ *  has no model now is removed by the command's output set, so nothing
+ *  links to it: core/outset.c.) */
 int offbkg_models_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                         const offbkg_make_t *make, const char *dir,
                         bool overwrite, size_t threads, char ***paths,

@@ -297,65 +297,6 @@ static int smooth_copy(offbkg_ctx_t *ctx, const offbkg_instance_t *inst,
     return OFFBKG_OK;
 }
 
-static bool in_list(char *const *paths, size_t n, const char *p)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(paths[i], p) == 0)
-            return true;
-    return false;
-}
-
-/* The dimension of model @p m's cubes, or 0 if it made none. */
-static int model_dims(const offbkg_make_t *make, size_t m)
-{
-    for (size_t g = 0; g < make->n_groups; g++)
-        if (make->models[m].cubes[g] != NULL)
-            return (int)make->models[m].cubes[g]->n_axes;
-    return 0;
-}
-
-/* overwrite = true replaces the outputs: a group without a model now
- * keeps no older model file under its name, or the index step, which
- * goes by the files on disk, would link it. Files this make wrote (another
- * [model] of the other dimension) are kept. */
-static int remove_stale(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                        const offbkg_make_t *make, const char *dir,
-                        char *const *paths, size_t n_paths)
-{
-    for (size_t m = 0; m < make->n_models; m++) {
-        int known = model_dims(make, m);
-        for (size_t g = 0; g < make->n_groups; g++) {
-            if (make->models[m].cubes[g] != NULL)
-                continue;
-            for (int k = 0; k < 4; k++) {
-                int dims = 2 + k % 2;
-                bool smooth = k >= 2;
-                if (known != 0 && dims != known)
-                    continue;
-                char *p = offbkg_model_path(rc, m, dims, g, smooth, dir);
-                if (p == NULL)
-                    return offbkg_error_set(ctx, OFFBKG_ENOMEM,
-                                            "out of memory");
-                if (!in_list(paths, n_paths, p) && access(p, F_OK) == 0) {
-                    if (unlink(p) != 0) {
-                        int st = offbkg_error_set(ctx, OFFBKG_EIO, "%s: "
-                                                  "cannot remove the old "
-                                                  "model: %s", p,
-                                                  strerror(errno));
-                        free(p);
-                        return st;
-                    }
-                    OFFBKG_WARN(ctx, "[%s] group %zu has no model: removed "
-                                "the old %s", make->models[m].conf->section,
-                                g, p);
-                }
-                free(p);
-            }
-        }
-    }
-    return OFFBKG_OK;
-}
-
 /* One group of one model: its file, and its smoothed file. */
 typedef struct write_job {
     size_t m, g;
@@ -492,8 +433,6 @@ int offbkg_models_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         offbkg_ctx_free(job[i].ctx);
     free(job);
     offbkg_table_free(&def);
-    if (st == OFFBKG_OK && overwrite)
-        st = remove_stale(ctx, rc, make, dir, *paths, *n_paths);
     if (st == OFFBKG_OK)
         warn_radec_sign(ctx, rc, make);
     return st;

@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Atomic outputs: every file is written under a temporary name in its
- * final directory and renamed into place, so a crash or a full disk never
- * leaves a truncated file under a final name. */
+ * Atomic outputs: every file is written under a new, unpredictable
+ * temporary name created with O_CREAT|O_EXCL|O_NOFOLLOW (a planted name or
+ * symbolic link is never followed) and written through that descriptor;
+ * FITS files are built in memory by cfitsio and their bytes written by us.
+ * The file is fsync()ed, renamed into place and its directory fsync()ed,
+ * so a crash, a power loss or a full disk never leaves a truncated file
+ * under a final name. When the context has an output set (outset-private.h)
+ * and the file goes to its directory, it is written into the set's staging
+ * directory instead and moved in with the rest of the set. */
 #ifndef OFFBKG_OUTPUT_PRIVATE_H
 #define OFFBKG_OUTPUT_PRIVATE_H
 
@@ -16,12 +22,16 @@ typedef struct offbkg_memfile offbkg_memfile_t;
 
 /** An output being written. */
 typedef struct offbkg_output {
-    char *final_path;
-    char *tmp_path;     /**< same directory, same suffix */
+    char *final_path;   /**< the name the user knows (messages name it) */
+    char *tmp_path;     /**< the file written: a temporary beside the
+                             final one, or its name in the staging
+                             directory of the context's output set */
     bool overwrite;
-    fitsfile *fits;     /**< for FITS outputs */
-    offbkg_memfile_t *mem; /**< a .gz FITS output's bytes until commit */
-    FILE *text;         /**< for text outputs */
+    bool staged;        /**< in an output set: the set moves it in */
+    int fd;             /**< tmp_path, created O_EXCL|O_NOFOLLOW */
+    fitsfile *fits;     /**< for FITS outputs: built in memory */
+    offbkg_memfile_t *mem; /**< a FITS output's bytes until commit */
+    FILE *text;         /**< for text outputs (owns fd) */
 } offbkg_output_t;
 
 /** Create the directory @p dir and its parents as needed (mkdir -p). */
@@ -30,8 +40,8 @@ int offbkg_mkdir_p(offbkg_ctx_t *ctx, const char *dir);
 /** OFFBKG_EEXIST with a message when @p path exists and !overwrite. */
 int offbkg_output_check(offbkg_ctx_t *ctx, const char *path, bool overwrite);
 
-/** Start writing @p path as a new, empty FITS file (out->fits). A
- *  ".gz" one is built in memory and compressed at commit. */
+/** Start writing @p path as a new, empty FITS file (out->fits), built in
+ *  memory and written (compressed for a ".gz" name) at commit. */
 int offbkg_output_fits(offbkg_ctx_t *ctx, const char *path, bool overwrite,
                        offbkg_output_t *out);
 
@@ -39,13 +49,19 @@ int offbkg_output_fits(offbkg_ctx_t *ctx, const char *path, bool overwrite,
 int offbkg_output_text(offbkg_ctx_t *ctx, const char *path, bool overwrite,
                        offbkg_output_t *out);
 
-/** Close and move into place. Without overwrite, an existing file is
- *  never replaced (OFFBKG_EEXIST). On any failure the temporary file is
- *  removed. @p out is emptied either way. */
+/** Write out, fsync and move into place (a staged file stays in the
+ *  staging directory). Without overwrite, an existing file is never
+ *  replaced (OFFBKG_EEXIST). Every failure names the final path; the
+ *  temporary file is then removed. @p out is emptied either way. */
 int offbkg_output_commit(offbkg_ctx_t *ctx, offbkg_output_t *out);
 
 /** Give up: close and remove the temporary file. No-op when empty. */
 void offbkg_output_abort(offbkg_output_t *out);
+
+/** Where to read back the output @p path before the context's output set
+ *  is committed (its staged copy when the set owns the kind of file), or
+ *  @p path. A new string; NULL if out of memory. */
+char *offbkg_output_read_path(offbkg_ctx_t *ctx, const char *path);
 
 /** Record a cfitsio failure: "<what>: <cfitsio message>" as OFFBKG_EFITS. */
 int offbkg_fits_error(offbkg_ctx_t *ctx, int fits_status, const char *fmt,

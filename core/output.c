@@ -1,25 +1,28 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Atomic outputs (write a temporary file, then rename). */
+ * Atomic outputs (write a new temporary file, fsync, then rename). */
 #include <config.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "deflate-private.h"
 #include "output-private.h"
+#include "outset-private.h"
 
 /* cfitsio keeps these two addresses and updates them as the memory file
  * grows, so they live apart from the caller's offbkg_output_t. */
 struct offbkg_memfile {
     void *buf;
     size_t size;
-    int fd;             /* the temporary file, created at the start */
 };
 
 int offbkg_fits_error(offbkg_ctx_t *ctx, int fits_status, const char *fmt,
@@ -79,29 +82,64 @@ int offbkg_output_check(offbkg_ctx_t *ctx, const char *path, bool overwrite)
     return OFFBKG_OK;
 }
 
-/* "<dir>/.<base>.tmp<pid>.<n>.<suffix>": same directory (rename stays on
- * one file system) and the same suffix. */
-static int make_tmp_path(offbkg_ctx_t *ctx, const char *path,
-                         offbkg_output_t *out)
+/* @p n letters and digits, unpredictable: the name of a temporary file
+ * in a directory others may write in must not be guessed in advance (a
+ * planted file of that name would make every attempt fail). */
+static void random_chars(char *out, size_t n)
 {
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
     static unsigned counter;
+    uint64_t x;
+
+    if (getrandom(&x, sizeof x, GRND_NONBLOCK) != (ssize_t)sizeof x) {
+        /* No entropy yet (early boot): splitmix64 of the time, the pid
+         * and a counter; O_EXCL keeps this safe, only less unpredictable. */
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        x = (uint64_t)t.tv_nsec ^ ((uint64_t)t.tv_sec << 30)
+            ^ ((uint64_t)getpid() << 40)
+            ^ __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+        x += 0x9e3779b97f4a7c15u;
+        x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
+        x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
+        x ^= x >> 31;
+    }
+    for (size_t i = 0; i < n; i++) {
+        out[i] = alphabet[x % 36];
+        x /= 36;
+    }
+    out[n] = '\0';
+}
+
+/* Create "<dir>/.tmp<random>.<base>" beside @p path (rename stays on one
+ * file system; the suffix is kept) with O_EXCL|O_NOFOLLOW: an existing
+ * name, a symbolic link planted there included, is never opened. */
+static int create_tmp(offbkg_ctx_t *ctx, const char *path,
+                      offbkg_output_t *out)
+{
     const char *slash = strrchr(path, '/');
     const char *base = slash != NULL ? slash + 1 : path;
-    size_t dir_len = (size_t)(base - path);
-    size_t n = strlen(path) + 64;
-    unsigned k = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+    int dir_len = (int)(base - path);
+    size_t n = strlen(path) + 32;
+    char rnd[13];
+    int err = EEXIST;
 
-    out->final_path = strdup(path);
     out->tmp_path = malloc(n);
-    if (out->final_path == NULL || out->tmp_path == NULL) {
-        free(out->final_path);
-        free(out->tmp_path);
-        out->final_path = out->tmp_path = NULL;
+    if (out->tmp_path == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    for (int attempt = 0; attempt < 100 && err == EEXIST; attempt++) {
+        random_chars(rnd, 12);
+        snprintf(out->tmp_path, n, "%.*s.tmp%s.%s", dir_len, path, rnd, base);
+        out->fd = open(out->tmp_path, O_WRONLY | O_CREAT | O_EXCL
+                       | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (out->fd >= 0)
+            return OFFBKG_OK;
+        err = errno;
     }
-    snprintf(out->tmp_path, n, "%.*s.tmp%ld.%u.%s", (int)dir_len, path,
-             (long)getpid(), k, base);
-    return OFFBKG_OK;
+    free(out->tmp_path);
+    out->tmp_path = NULL;
+    return offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot create a temporary "
+                            "file beside it: %s", path, strerror(err));
 }
 
 /* A .gz output's memory file grows by this much at a time. */
@@ -144,9 +182,6 @@ static offbkg_memfile_t *memfile_take(void)
 
 static void memfile_give_back(offbkg_memfile_t *m)
 {
-    if (m->fd >= 0)
-        close(m->fd);
-    m->fd = -1;
     m = __atomic_exchange_n(&spare_memfile, m, __ATOMIC_ACQ_REL);
     if (m != NULL) {
         free(m->buf);
@@ -160,15 +195,57 @@ static bool has_suffix(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
+static void output_clear(offbkg_output_t *out)
+{
+    if (out->mem != NULL)
+        memfile_give_back(out->mem);
+    free(out->final_path);
+    free(out->tmp_path);
+    memset(out, 0, sizeof *out);
+    out->fd = -1;
+}
+
+/* Create the file that @p path is written to: in the staging directory
+ * of the context's output set when it is in the set's directory (nobody
+ * else can write there), else a new temporary beside @p path. */
 static int begin(offbkg_ctx_t *ctx, const char *path, bool overwrite,
                  offbkg_output_t *out)
 {
+    const offbkg_outset_t *set = offbkg_ctx_outset(ctx);
+    char *staged = NULL;
+    int in_set = set != NULL ? offbkg_outset_stage_path(set, path, &staged)
+                             : 0;
+
     memset(out, 0, sizeof *out);
+    out->fd = -1;
     out->overwrite = overwrite;
-    int st = offbkg_output_check(ctx, path, overwrite);
-    if (st != OFFBKG_OK)
+    out->final_path = strdup(path);
+    if (out->final_path == NULL || in_set < 0) {
+        free(out->final_path);
+        out->final_path = NULL;
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    }
+    if (in_set == 0) {
+        int st = offbkg_output_check(ctx, path, overwrite);
+        if (st == OFFBKG_OK)
+            st = create_tmp(ctx, path, out);
+        if (st != OFFBKG_OK)
+            output_clear(out);
         return st;
-    return make_tmp_path(ctx, path, out);
+    }
+    out->staged = true;
+    out->tmp_path = staged;
+    out->fd = open(staged, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+                   | O_CLOEXEC, 0666);
+    if (out->fd < 0) {
+        int st = offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot create: %s",
+                                  path, strerror(errno));
+        free(out->tmp_path);
+        out->tmp_path = NULL;
+        output_clear(out);
+        return st;
+    }
+    return OFFBKG_OK;
 }
 
 int offbkg_output_fits(offbkg_ctx_t *ctx, const char *path, bool overwrite,
@@ -179,30 +256,18 @@ int offbkg_output_fits(offbkg_ctx_t *ctx, const char *path, bool overwrite,
 
     if (st != OFFBKG_OK)
         return st;
-    unlink(out->tmp_path);     /* a stale file from a killed process */
-    if (has_suffix(path, ".gz")) {
-        out->mem = memfile_take();
-        if (out->mem == NULL) {
-            offbkg_output_abort(out);
-            return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-        }
-        /* Created now, so that a directory it cannot be written in
-         * fails the output before any work goes into it. */
-        out->mem->fd = open(out->tmp_path,
-                            O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (out->mem->fd < 0) {
-            st = offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot create: %s",
-                                  out->tmp_path, strerror(errno));
-            offbkg_output_abort(out);
-            return st;
-        }
-        fits_create_memfile(&out->fits, &out->mem->buf, &out->mem->size,
-                            MEMFILE_STEP_BYTES, zeroed_realloc, &fst);
-    } else {
-        fits_create_file(&out->fits, out->tmp_path, &fst);
+    /* In memory, whatever the suffix: cfitsio then never opens a file
+     * by name (it would follow a planted link), and its writes cannot
+     * fail half-way on a full disk; ours are all checked. */
+    out->mem = memfile_take();
+    if (out->mem == NULL) {
+        offbkg_output_abort(out);
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     }
+    fits_create_memfile(&out->fits, &out->mem->buf, &out->mem->size,
+                        MEMFILE_STEP_BYTES, zeroed_realloc, &fst);
     if (fst != 0) {
-        st = offbkg_fits_error(ctx, fst, "%s: cannot create", out->tmp_path);
+        st = offbkg_fits_error(ctx, fst, "%s: cannot create", path);
         out->fits = NULL;
         offbkg_output_abort(out);
         return st;
@@ -217,22 +282,15 @@ int offbkg_output_text(offbkg_ctx_t *ctx, const char *path, bool overwrite,
 
     if (st != OFFBKG_OK)
         return st;
-    out->text = fopen(out->tmp_path, "w");
+    out->text = fdopen(out->fd, "w");
     if (out->text == NULL) {
-        st = offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot create: %s",
-                              out->tmp_path, strerror(errno));
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "%s: cannot write: %s",
+                              path, strerror(errno));
         offbkg_output_abort(out);
+        return st;
     }
-    return st;
-}
-
-static void output_clear(offbkg_output_t *out)
-{
-    if (out->mem != NULL)
-        memfile_give_back(out->mem);
-    free(out->final_path);
-    free(out->tmp_path);
-    memset(out, 0, sizeof *out);
+    out->fd = -1;               /* the stream owns it now */
+    return OFFBKG_OK;
 }
 
 /* The size of the FITS file @p f once closed: the end of its last HDU. */
@@ -249,41 +307,10 @@ static long long fits_logical_size(fitsfile *f, int *fst)
     return (long long)end;
 }
 
-/* cfitsio does not report a failed write of its last buffers at close (a
- * full disk, a file size limit): check that the temporary file holds at
- * least the @p size bytes known before closing, in whole FITS blocks. */
-static int check_written(offbkg_ctx_t *ctx, const offbkg_output_t *out,
-                         long long size)
+/* "<path>: cannot write: <errno text>", the code ENOMEM or EIO. */
+static int write_error(offbkg_ctx_t *ctx, const offbkg_output_t *out,
+                       int err)
 {
-    struct stat st;
-    long long got = stat(out->tmp_path, &st) == 0 ? (long long)st.st_size
-                                                  : -1;
-
-    /* The header may still grow at close (keywords written then), never
-     * shrink; and a whole FITS file is made of 2880-byte blocks. */
-    if (got < size || got % 2880 != 0)
-        return offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot write: the "
-                                "file is incomplete (disk full or file size "
-                                "limit?)", out->final_path);
-    return OFFBKG_OK;
-}
-
-/* Compress the memory file's first @p size bytes into the temporary file;
- * every write is checked, so nothing is read back. */
-static int write_gzip(offbkg_ctx_t *ctx, offbkg_output_t *out,
-                      long long size)
-{
-    int bad = offbkg_gzip_write_fd(out->mem->fd, out->mem->buf,
-                                   (size_t)size) != 0;
-    int err = errno;
-
-    if (close(out->mem->fd) != 0 && !bad) {
-        bad = 1;
-        err = errno;
-    }
-    out->mem->fd = -1;
-    if (!bad)
-        return OFFBKG_OK;
     return offbkg_error_set(ctx, err == ENOMEM ? OFFBKG_ENOMEM : OFFBKG_EIO,
                             "%s: cannot write: %s%s", out->final_path,
                             strerror(err),
@@ -291,23 +318,90 @@ static int write_gzip(offbkg_ctx_t *ctx, offbkg_output_t *out,
                                 ? " (disk full or file size limit?)" : "");
 }
 
-/* Close out->fits and check what reached the temporary file. */
+/* Close out->fits and write its bytes, compressed for a .gz name, to the
+ * file; every write is checked, so nothing is read back. */
 static int finish_fits(offbkg_ctx_t *ctx, offbkg_output_t *out)
 {
-    int fst = 0, st;
+    int fst = 0, st = OFFBKG_OK;
     long long size = fits_logical_size(out->fits, &fst);
 
     if (fits_close_file(out->fits, &fst) != 0)
         st = offbkg_fits_error(ctx, fst, "%s: cannot write",
                                out->final_path);
-    else if (out->mem != NULL && (size < 0 || (size_t)size > out->mem->size))
+    else if (size < 0 || (size_t)size > out->mem->size)
         st = offbkg_error_set(ctx, OFFBKG_EFITS, "%s: the file in memory "
                               "is shorter than its HDUs", out->final_path);
-    else
-        st = out->mem != NULL ? write_gzip(ctx, out, size)
-                              : check_written(ctx, out, size);
+    else if ((has_suffix(out->final_path, ".gz")
+                  ? offbkg_gzip_write_fd(out->fd, out->mem->buf,
+                                         (size_t)size)
+                  : offbkg_write_all(out->fd, out->mem->buf, (size_t)size))
+             != 0)
+        st = write_error(ctx, out, errno);
     out->fits = NULL;
     return st;
+}
+
+/* Flush and close out->text (and its descriptor). */
+static int finish_text(offbkg_ctx_t *ctx, offbkg_output_t *out, int st)
+{
+    int bad = fflush(out->text) != 0 || ferror(out->text);
+    int err = errno;
+
+    if (!bad && st == OFFBKG_OK && fsync(fileno(out->text)) != 0) {
+        bad = 1;
+        err = errno;
+    }
+    if (fclose(out->text) != 0 && !bad) {
+        bad = 1;
+        err = errno;
+    }
+    out->text = NULL;
+    return st == OFFBKG_OK && bad ? write_error(ctx, out, err) : st;
+}
+
+/* fsync the directory of @p path, so that a rename in it survives a
+ * crash. File systems that cannot sync a directory say EINVAL. */
+static int sync_dir_of(offbkg_ctx_t *ctx, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash == NULL ? strdup(".")
+                              : strndup(path, slash > path
+                                                  ? (size_t)(slash - path)
+                                                  : 1);
+    int fd, st = OFFBKG_OK;
+
+    if (dir == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL))
+        st = offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot sync the "
+                              "directory: %s", dir, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    free(dir);
+    return st;
+}
+
+/* Rename (or, without overwrite, link) the temporary file into place. */
+static int move_into_place(offbkg_ctx_t *ctx, const offbkg_output_t *out)
+{
+    if (out->overwrite) {
+        if (rename(out->tmp_path, out->final_path) != 0)
+            return offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot rename "
+                                    "into place: %s", out->final_path,
+                                    strerror(errno));
+    } else if (link(out->tmp_path, out->final_path) != 0) {
+        /* link() refuses to replace: no window where another writer's
+         * file is lost. */
+        return errno == EEXIST
+                   ? offbkg_error_set(ctx, OFFBKG_EEXIST, "%s exists; remove "
+                                      "it or set [output] overwrite = true",
+                                      out->final_path)
+                   : offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot move into "
+                                      "place: %s", out->final_path,
+                                      strerror(errno));
+    }
+    return sync_dir_of(ctx, out->final_path);
 }
 
 int offbkg_output_commit(offbkg_ctx_t *ctx, offbkg_output_t *out)
@@ -317,30 +411,22 @@ int offbkg_output_commit(offbkg_ctx_t *ctx, offbkg_output_t *out)
     if (out->fits != NULL)
         st = finish_fits(ctx, out);
     if (out->text != NULL) {
-        int bad = ferror(out->text);
-        if (fclose(out->text) != 0 || bad)
-            st = offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot write: %s",
-                                  out->final_path, strerror(errno));
-        out->text = NULL;
+        st = finish_text(ctx, out, st);
+    } else if (out->fd >= 0) {
+        /* On disk before it is renamed: else a crash may leave the new
+         * name on an empty file. */
+        if (st == OFFBKG_OK && fsync(out->fd) != 0)
+            st = write_error(ctx, out, errno);
+        if (close(out->fd) != 0 && st == OFFBKG_OK)
+            st = write_error(ctx, out, errno);
+        out->fd = -1;
     }
-    if (st == OFFBKG_OK && out->overwrite) {
-        if (rename(out->tmp_path, out->final_path) != 0)
-            st = offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot rename into "
-                                  "place: %s", out->final_path,
-                                  strerror(errno));
-    } else if (st == OFFBKG_OK) {
-        /* link() refuses to replace: no window where another writer's
-         * file is lost. */
-        if (link(out->tmp_path, out->final_path) != 0)
-            st = errno == EEXIST
-                     ? offbkg_error_set(ctx, OFFBKG_EEXIST, "%s exists; "
-                                        "remove it or set [output] "
-                                        "overwrite = true", out->final_path)
-                     : offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot move "
-                                        "into place: %s", out->final_path,
-                                        strerror(errno));
-    }
-    unlink(out->tmp_path);
+    if (st == OFFBKG_OK && !out->staged)
+        st = move_into_place(ctx, out);
+    /* A staged file stays for the set; one that failed goes, so the
+     * staging directory only ever holds complete files. */
+    if (!out->staged || st != OFFBKG_OK)
+        unlink(out->tmp_path);
     output_clear(out);
     return st;
 }
@@ -354,7 +440,15 @@ void offbkg_output_abort(offbkg_output_t *out)
     }
     if (out->text != NULL)
         fclose(out->text);
+    else if (out->fd >= 0)
+        close(out->fd);
     if (out->tmp_path != NULL)
         unlink(out->tmp_path);
     output_clear(out);
+}
+
+char *offbkg_output_read_path(offbkg_ctx_t *ctx, const char *path)
+{
+    const offbkg_outset_t *set = offbkg_ctx_outset(ctx);
+    return set != NULL ? offbkg_outset_read_path(set, path) : strdup(path);
 }

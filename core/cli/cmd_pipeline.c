@@ -17,6 +17,7 @@
 #include "../make-private.h"
 #include "../make_write-private.h"
 #include "../output-private.h"
+#include "../outset-private.h"
 #include "../parallel-private.h"
 #include "../preflight-private.h"
 #include "../report-private.h"
@@ -320,8 +321,8 @@ static void run_step(void *arg, size_t i)
     s->status = s->write(s->ctx, r->o);
 }
 
-/* Run the steps of round @p k, then print what they say, or the first
- * failure (the index refuses a bad target as a usage error). */
+/* Run the steps of round @p k; the first failure is the error (the index
+ * refuses a bad target as a usage error). */
 static int write_round(offbkg_ctx_t *ctx, step_t *steps, size_t n_steps,
                        int k, outputs_t *o)
 {
@@ -340,10 +341,7 @@ static int write_round(offbkg_ctx_t *ctx, step_t *steps, size_t n_steps,
         offbkg_parallel_for(r.n, thread_count(o->opt, o->rc), run_step, &r);
     for (size_t i = 0; i < r.n; i++) {
         step_t *s = r.step[i];
-        if (code == CLI_EXIT_OK && s->status == OFFBKG_OK) {
-            if (o->opt->verbosity >= 0)     /* -q: only errors */
-                s->say(ctx, o);
-        } else if (code == CLI_EXIT_OK) {
+        if (code == CLI_EXIT_OK && s->status != OFFBKG_OK) {
             offbkg_error_set(ctx, s->status, "%s",
                              offbkg_error_msg(s->ctx));
             code = fail(ctx, s->write == write_index
@@ -357,7 +355,10 @@ static int write_round(offbkg_ctx_t *ctx, step_t *steps, size_t n_steps,
     return code;
 }
 
-static int write_outputs(offbkg_ctx_t *ctx, outputs_t *o)
+/* The rounds into the staging directory of @p set, then the commit that
+ * moves them in at once; only then is each file announced, in order. */
+static int write_outputs(offbkg_ctx_t *ctx, outputs_t *o,
+                         offbkg_outset_t *set)
 {
     step_t steps[] = {
         { write_selection, say_selection, 0, o->sel != NULL, NULL, 0 },
@@ -372,7 +373,14 @@ static int write_outputs(offbkg_ctx_t *ctx, outputs_t *o)
 
     if (code == CLI_EXIT_OK)
         code = write_round(ctx, steps, n, 1, o);
-    return code == CLI_EXIT_OK ? write_round(ctx, steps, n, 2, o) : code;
+    if (code == CLI_EXIT_OK)
+        code = write_round(ctx, steps, n, 2, o);
+    if (code == CLI_EXIT_OK && offbkg_outset_commit(ctx, set) != OFFBKG_OK)
+        code = fail(ctx, CLI_EXIT_FAILED);
+    for (size_t i = 0; code == CLI_EXIT_OK && i < n; i++)
+        if (steps[i].on && o->opt->verbosity >= 0)  /* -q: only errors */
+            steps[i].say(ctx, o);
+    return code;
 }
 
 static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
@@ -394,20 +402,28 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
     size_t *rows = NULL, n_rows = 0, *mrows = NULL, n_written = 0;
     int64_t *gid = NULL;
     char **written = NULL;
+    offbkg_outset_t *set = NULL;
+    unsigned kinds = 0;
     int code;
 
-    if (selects)
+    if (selects) {
         files[n_files++] = p->run_list;
+        kinds |= OFFBKG_OWN_RUN_LIST;
+    }
     if (groups) {
         files[n_files++] = p->obs;
         files[n_files++] = p->group_def;
+        kinds |= OFFBKG_OWN_GROUPING;
     }
-    if (makes)
+    if (makes) {
         files[n_files++] = p->report;
+        kinds |= OFFBKG_OWN_MODELS | OFFBKG_OWN_REPORT;
+    }
     if (indexes) {
         files[n_files++] = p->hdu_index;
         files[n_files++] = p->obs_index;
         files[n_files++] = p->bkg_index;
+        kinds |= OFFBKG_OWN_INDEX;
     }
     if ((code = check_outputs(ctx, rc, files)) != CLI_EXIT_OK)
         return code;
@@ -416,10 +432,15 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
                     regions->n == 1 ? "" : "s");
     OFFBKG_INFO(ctx, "data store %s: %zu runs", rc->datastore->path,
                 store->obs.n_rows);
-    if (offbkg_mkdir_p(ctx, rc->output->dir) != OFFBKG_OK) {
+    /* The output directory, locked until the end, writable and cleared
+     * of what an interrupted command left, before any work; every file
+     * of the command goes to its staging directory (core/outset.c). */
+    if (offbkg_outset_begin(ctx, rc->output->dir, kinds,
+                            rc->output->overwrite, &set) != OFFBKG_OK) {
         code = fail(ctx, CLI_EXIT_FAILED);
         goto done;
     }
+    offbkg_ctx_set_outset(ctx, set);
     /* Compute every stage first and write only when all succeeded, so a
      * failure (or a skipped run under --strict) leaves no new outputs. */
     if (selects) {
@@ -457,15 +478,17 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
     }
     if (code != CLI_EXIT_OK)
         goto done;
-    /* A SIGINT or SIGTERM stops before the next round of files. */
+    /* A signal stops before the next round of files, or the commit. */
     outputs_t out = { .opt = opt, .rc = rc, .store = store, .p = p,
                       .command = command, .sel = selects ? &sel : NULL,
                       .g = groups ? &g : NULL, .n_rows = n_rows,
                       .make = makes ? &make : NULL, .index = indexes };
-    code = write_outputs(ctx, &out);
+    code = write_outputs(ctx, &out, set);
     written = out.written;
     n_written = out.n_written;
 done:
+    offbkg_ctx_set_outset(ctx, NULL);
+    offbkg_outset_end(set);
     for (size_t i = 0; i < n_written; i++)
         free(written[i]);
     free(written);

@@ -19,8 +19,9 @@
 #include "../inflate-private.h"
 #include "cli.h"
 
-/* The number of the SIGINT or SIGTERM received, 0 if none. The library
- * polls it and stops cleanly, removing its temporary files. */
+/* The number of the signal received (SIGINT, SIGTERM, SIGHUP, SIGPIPE),
+ * 0 if none. The library polls it and stops cleanly, removing its
+ * temporary files; the outputs are then those of before. */
 static volatile sig_atomic_t cancel_requested;
 
 static void on_signal(int sig)
@@ -28,24 +29,39 @@ static void on_signal(int sig)
     cancel_requested = sig;
 }
 
-/* SIGINT and SIGTERM ask the work to stop; a file size limit (ulimit -f)
- * makes writes fail with EFBIG, reported like a full disk, instead of
- * killing the process with its temporary files left behind. */
+/* SIGINT, SIGTERM, SIGHUP (the terminal or the batch system's session
+ * gone) and SIGPIPE (a reader of our output gone: `offbkg run x.ini 2>&1
+ * | head -1`) ask the work to stop: the write that raised SIGPIPE fails
+ * with EPIPE instead of killing the process mid-output. A file size limit
+ * (ulimit -f) makes writes fail with EFBIG, reported like a full disk,
+ * instead of killing the process with its temporary files left behind. */
 static void install_signal_handlers(void)
 {
+    static const int stops[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
     struct sigaction sa;
 
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++)
+        sigaction(stops[i], &sa, NULL);
     signal(SIGXFSZ, SIG_IGN);
 }
 
-/* After a SIGINT or SIGTERM, say so and die of that signal (its
- * conventional exit status, 128 + number), now that the temporaries are
- * gone. */
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGHUP: return "SIGHUP";
+    default: return "SIGPIPE";
+    }
+}
+
+/* After one of those signals, say so and die of it (its conventional
+ * exit status, 128 + number), now that the temporaries are gone. The
+ * outputs are the old complete set, or the new one when the signal came
+ * after it was committed. */
 static void exit_if_interrupted(void)
 {
     int sig = cancel_requested;
@@ -53,7 +69,7 @@ static void exit_if_interrupted(void)
     if (sig == 0)
         return;
     cli_error("interrupted by %s; no partial output is left behind",
-              sig == SIGINT ? "SIGINT" : "SIGTERM");
+              signal_name(sig));
     fflush(stdout);
     signal(sig, SIG_DFL);
     raise(sig);
