@@ -107,6 +107,7 @@ UNIT_TESTS = \
 	tests/unit/test_geom \
 	tests/unit/test_plugins_selgroup \
 	tests/unit/test_bkg_io \
+	tests/unit/test_output \
 	tests/unit/test_exclude \
 	tests/unit/test_binning \
 	tests/unit/test_parallel \
@@ -153,6 +154,9 @@ tests_unit_test_exclude_SOURCES = tests/unit/test_exclude.c \
 	tests/unit/tmpfile.h
 tests_unit_test_exclude_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_exclude_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
+tests_unit_test_output_SOURCES = tests/unit/test_output.c
+tests_unit_test_output_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
+tests_unit_test_output_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 tests_unit_test_bkg_io_SOURCES = tests/unit/test_bkg_io.c
 tests_unit_test_bkg_io_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_bkg_io_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
@@ -324,6 +328,9 @@ dist_check_SCRIPTS += tests/robustness/silent.sh
 TESTS += tests/robustness/silent.sh
 dist_check_SCRIPTS += tests/robustness/preflight.sh
 TESTS += tests/robustness/preflight.sh
+# The output set: stale files, planted links, kills, the lock.
+dist_check_SCRIPTS += tests/robustness/outset.sh
+TESTS += tests/robustness/outset.sh
 
 # Fuzz targets (tests/fuzz/): linked with libFuzzer under
 # --enable-fuzzing (make fuzz), else with a replay main() that make check

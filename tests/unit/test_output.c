@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Unit tests of the outputs (core/output.c, core/outset.c): a write that
+ * fails names its file and leaves nothing; the names of ours; the lock of
+ * an output directory; a set that is not committed leaves nothing. */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <offbkg/status.h>
+
+#include "ctx-private.h"
+#include "output-private.h"
+#include "outset-private.h"
+#include "table-private.h"
+
+typedef struct fixture {
+    offbkg_ctx_t *ctx;
+    char dir[64];
+} fixture_t;
+
+static void quiet(void *user, offbkg_log_level_t level, const char *prefix,
+                  const char *msg)
+{
+    (void)user;
+    (void)level;
+    (void)prefix;
+    (void)msg;
+}
+
+static int setup(void **state)
+{
+    fixture_t *fx = calloc(1, sizeof *fx);
+
+    assert_non_null(fx);
+    fx->ctx = offbkg_ctx_new();
+    assert_non_null(fx->ctx);
+    offbkg_ctx_set_log_sink(fx->ctx, quiet, NULL);
+    strcpy(fx->dir, "/tmp/offbkg-output-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    *state = fx;
+    return 0;
+}
+
+/* The entries of the fixture's directory (dot files too). */
+static int dir_count(const fixture_t *fx)
+{
+    DIR *d = opendir(fx->dir);
+    struct dirent *e;
+    int n = 0;
+
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *fx = *state;
+    char cmd[128];
+
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->dir);
+    assert_int_equal(system(cmd), 0);
+    offbkg_ctx_free(fx->ctx);
+    free(fx);
+    return 0;
+}
+
+/* A table larger than cfitsio's buffers, written under a file size
+ * limit smaller than it (a full disk): whichever step fails, its message
+ * names the file, and no file is left. */
+static void test_output_full_names_file(void **state)
+{
+    fixture_t *fx = *state;
+    enum { ROWS = 20000 };
+    double *v = calloc(ROWS, sizeof *v);
+    offbkg_column_t col = { .name = "X", .type = OFFBKG_COL_DOUBLE,
+                            .unit = "", .f64 = v };
+    offbkg_table_t t = { ROWS, 1, &col };
+    offbkg_output_t out;
+    struct rlimit was, small;
+    char path[PATH_MAX];
+    int st;
+
+    assert_non_null(v);
+    snprintf(path, sizeof path, "%s/obs.fits", fx->dir);
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &was), 0);
+    small = was;
+    small.rlim_cur = 16 * 1024;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    st = offbkg_output_fits(fx->ctx, path, false, &out);
+    if (st == OFFBKG_OK) {
+        st = offbkg_table_write(fx->ctx, out.fits, "OBS_INDEX", &t, NULL,
+                                NULL);
+        if (st == OFFBKG_OK)
+            st = offbkg_output_commit(fx->ctx, &out);
+        else
+            offbkg_output_abort(&out);
+    }
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &was), 0);
+    assert_int_not_equal(st, OFFBKG_OK);
+    assert_non_null(strstr(offbkg_error_msg(fx->ctx), path));
+    assert_int_equal(dir_count(fx), 0);
+    free(v);
+}
+
+static void test_outset_names(void **state)
+{
+    (void)state;
+    assert_true(offbkg_outset_is_ours("run.lis", OFFBKG_OWN_RUN_LIST));
+    assert_false(offbkg_outset_is_ours("run.lis", OFFBKG_OWN_MODELS));
+    assert_true(offbkg_outset_is_ours("group-def.fits", OFFBKG_OWN_GROUPING));
+    assert_true(offbkg_outset_is_ours("bkg-index.fits.gz", OFFBKG_OWN_INDEX));
+    assert_true(offbkg_outset_is_ours("report.json", OFFBKG_OWN_REPORT));
+    static const char *const models[] = {
+        "background_2D_group_000_table.fits.gz",
+        "smooth_background_3D_group_012_table.fits.gz",
+        "wide_background_2D_group_1234_table.fits.gz",
+        "a_b_smooth_background_3D_group_000_table.fits.gz",
+    };
+    static const char *const not_models[] = {
+        "background_2D_group_00_table.fits.gz",
+        "background_4D_group_000_table.fits.gz",
+        "background_2D_group_000_table.fits",
+        "Big_background_2D_group_000_table.fits.gz",
+        "xbackground_2D_group_000_table.fits.gz",
+        "background_2D_group_000_table.fits.gz.orig",
+        ".tmp1.2.background_2D_group_000_table.fits.gz",
+        "notes.txt",
+    };
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        assert_true(offbkg_outset_is_ours(models[i], OFFBKG_OWN_MODELS));
+        assert_false(offbkg_outset_is_ours(models[i], OFFBKG_OWN_REPORT));
+    }
+    for (size_t i = 0; i < sizeof not_models / sizeof not_models[0]; i++)
+        assert_false(offbkg_outset_is_ours(not_models[i], OFFBKG_OWN_ALL));
+}
+
+/* A second set on a locked directory is refused at once, naming the
+ * holder; one that is not committed leaves nothing, the lock file
+ * included. */
+static void test_outset_lock(void **state)
+{
+    fixture_t *fx = *state;
+    offbkg_outset_t *a = NULL, *b = NULL;
+    offbkg_output_t out;
+    char path[PATH_MAX], want[64];
+
+    assert_int_equal(offbkg_outset_begin(fx->ctx, fx->dir, OFFBKG_OWN_ALL,
+                                         false, &a), OFFBKG_OK);
+    assert_int_equal(offbkg_outset_begin(fx->ctx, fx->dir, OFFBKG_OWN_ALL,
+                                         false, &b), OFFBKG_EIO);
+    assert_null(b);
+    snprintf(want, sizeof want, "another offbkg (pid %ld)", (long)getpid());
+    assert_non_null(strstr(offbkg_error_msg(fx->ctx), want));
+
+    offbkg_ctx_set_outset(fx->ctx, a);
+    snprintf(path, sizeof path, "%s/run.lis", fx->dir);
+    assert_int_equal(offbkg_output_text(fx->ctx, path, false, &out),
+                     OFFBKG_OK);
+    fputs("OBS_ID\n", out.text);
+    assert_int_equal(offbkg_output_commit(fx->ctx, &out), OFFBKG_OK);
+    assert_int_not_equal(access(path, F_OK), 0);    /* staged, not in */
+    offbkg_ctx_set_outset(fx->ctx, NULL);
+    offbkg_outset_end(a);
+    assert_int_equal(dir_count(fx), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_output_full_names_file, setup,
+                                        teardown),
+        cmocka_unit_test(test_outset_names),
+        cmocka_unit_test_setup_teardown(test_outset_lock, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
