@@ -12,6 +12,9 @@
 # passes it through libtool --mode=execute), else $OFFBKG.
 # Environment:
 #   OFFBKG, INFLATE_FLOOR   the programs (make bench sets INFLATE_FLOOR)
+#   NOFSYNC                 bench/nofsync.so (make bench sets it): the
+#                           cost of fsync()ing the outputs is measured
+#                           against runs where it does nothing
 #   OFFBKG_BENCH_DIR        where the stores and outputs go (they are
 #                           kept and reused: simulating is the slow part)
 #   OFFBKG_BENCH_SCALE      events per run times this (default 1; 0.05
@@ -164,6 +167,32 @@ if [ -f "$dr1/obs-index.fits.gz" ]; then
     fi
 else
     say "bench: no DR1 store at $dr1: its rows are skipped"
+fi
+
+# Durability: every output file, the journal and the directories are
+# fsync()ed (core/output.c, core/outset.c). The same jobs with fsync made
+# a no-op (LD_PRELOAD of bench/nofsync.c) give its cost.
+if [ -n "${NOFSYNC:-}" ] && [ -f "$NOFSYNC" ]; then
+    say ""
+    printf '%-22s %-3s %2s %9s %9s %8s\n' fsync mod j wall_s no_sync_s cost_ms >&2
+    fsync_job() {
+        out="$dir/out-fsync-$1-$3-j$4"
+        ini "$2" "$3" "$out" >"$dir/job.ini"
+        with=$(measure "$1 $3 fsync" "$offbkg" -q -j "$4" run "$dir/job.ini") \
+            || return 1
+        without=$(measure "$1 $3 no fsync" env LD_PRELOAD="$NOFSYNC" \
+                  "$offbkg" -q -j "$4" run "$dir/job.ini") || return 1
+        echo "$1 $3 $4 $with $without" | awk '{
+            printf "%-22s %-3s %2d %9.3f %9.3f %8.0f\n", $1, $2, $3, $4, $7,
+                   1000 * ($4 - $7) }' >&2
+    }
+    fsync_job small-plain "$dir/small-plain" 2d 1 || exit 1
+    fsync_job r1000-plain "$dir/r1000-plain" 3d "$cores" || exit 1
+    if [ -f "$dr1/obs-index.fits.gz" ]; then
+        fsync_job dr1-gz "$dr1" 2d "$cores" || exit 1
+    fi
+else
+    say "bench: no NOFSYNC: the cost of fsync is not measured"
 fi
 
 # The targets of issue 9, read off the table.
