@@ -142,7 +142,7 @@ static int create_tmp(offbkg_ctx_t *ctx, const char *path,
                             "file beside it: %s", path, strerror(err));
 }
 
-/* A .gz output's memory file grows by this much at a time. */
+/* A FITS output's memory file grows by this much at a time. */
 #define MEMFILE_STEP_BYTES ((size_t)2880 * 128)
 
 /* realloc for the memory files. cfitsio reads a file's last block before
@@ -162,7 +162,7 @@ static void *zeroed_realloc(void *p, size_t n)
     return q;
 }
 
-/* The memory file of the last .gz output, kept for the next: its pages
+/* The memory file of the last FITS output, kept for the next: its pages
  * are mapped already (a new page costs about 10 us on a virtual machine,
  * as much as compressing 40 kB). */
 static offbkg_memfile_t *spare_memfile;
