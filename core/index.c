@@ -538,11 +538,15 @@ int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         const char *base = strrchr(file, '/') + 1;
         const char *hclass = dims == 2 ? "bkg_2d" : "bkg_3d";
         struct stat sb;
+        /* `offbkg run` stats the model it is writing (core/outset.c). */
+        char *written = offbkg_output_read_path(ctx, file);
         linked[g.store_rows[i]] = 1;
         result->n_linked++;
         st = rows_add(ctx, &bkg, obs_id, "bkg", hclass, own_dir, base,
                       "BACKGROUND",
-                      stat(file, &sb) == 0 ? (int64_t)sb.st_size : 0);
+                      written != NULL && stat(written, &sb) == 0
+                          ? (int64_t)sb.st_size : 0);
+        free(written);
     }
     store_bkg_t store_bkg = { 0, 0 };
     if (st == OFFBKG_OK)
