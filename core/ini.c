@@ -406,6 +406,13 @@ static int parse_stream(reader_state_t *st, FILE *fp)
             offbkg_diags_add(st->diags, st->ini->path, st->line, NULL, NULL,
                              "NUL byte in the line (at byte %zu): not a "
                              "text file?", strlen(buf) + 1);
+            /* What follows must not go to the key or section before. */
+            free(st->last_key);
+            st->last_key = NULL;
+            if (buf[strspn(buf, " \t")] == '[') {
+                st->sec = NULL;
+                st->bad_header = 1;
+            }
             continue;
         }
         while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))

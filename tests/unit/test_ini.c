@@ -358,14 +358,21 @@ static void test_ini_read_nul_byte_refused(void **state)
     fixture_t *f = *state;
     static const char text[] = "[output]\n"
                                "dir = out\0junk\n"
-                               "overwrite = true\n";
+                               "overwrite = true\n"
+                               "[ru\0n]\n"
+                               "threads = 2\n";
 
     assert_int_equal(read_bytes(f, text, sizeof text - 1), OFFBKG_OK);
-    assert_int_equal(f->diags.n, 1);
+    assert_int_equal(f->diags.n, 2);
     expect_diag(f, 0, 2, "NUL byte in the line (at byte 10): not a text "
+                "file?");
+    expect_diag(f, 1, 4, "NUL byte in the line (at byte 4): not a text "
                 "file?");
     assert_null(offbkg_ini_entry(section(f, "output"), "dir"));
     assert_int_equal(entry(f, "output", "overwrite")->line, 3);
+    /* The keys under a header cut by a NUL go nowhere. */
+    assert_null(offbkg_ini_entry(section(f, "output"), "threads"));
+    assert_int_equal(f->ini->n, 1);
 }
 
 /* A UTF-8 byte-order mark (as some Windows editors write) is skipped. */
