@@ -43,8 +43,16 @@ static void install_signal_handlers(void)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++)
+    for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++) {
+        struct sigaction was;
+        /* SIGHUP or SIGPIPE ignored by whoever started us stays ignored:
+         * `nohup offbkg run ...` must outlive its terminal. */
+        if ((stops[i] == SIGHUP || stops[i] == SIGPIPE)
+            && sigaction(stops[i], NULL, &was) == 0
+            && was.sa_handler == SIG_IGN)
+            continue;
         sigaction(stops[i], &sa, NULL);
+    }
     signal(SIGXFSZ, SIG_IGN);
 }
 

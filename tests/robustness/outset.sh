@@ -11,6 +11,7 @@
 #                 a signal while the outputs are written leaves the old
 #                 complete set (sigpipe: the reader of `offbkg run ... 2>&1`
 #                 gone)
+#   nohup         an ignored SIGHUP stays ignored
 #   sigkill       SIGKILL then: the next run leaves no temporary and a
 #                 complete set
 #   journal       a staging dir with a complete journal is completed by
@@ -192,6 +193,28 @@ interrupt() {
 }
 interrupt sigterm TERM 143
 interrupt sighup HUP 129
+
+# nohup: a SIGHUP ignored by whoever started offbkg stays ignored.
+fresh nohup
+seal
+run_a
+tap_last_cmd="-j 1 run $C/big.ini (SIGHUP ignored, in the background, SIGHUP while it writes)"
+(trap '' HUP; exec ${OFFBKG_WRAPPER:-} "$OFFBKG" -q -j 1 run "$C/big.ini" \
+    >"$T/out" 2>"$T/err") &
+pid=$!
+if writing $pid; then
+    kill -s HUP $pid
+    reached=0
+else
+    reached=1
+fi
+wait $pid
+status=$?
+out=$(cat "$T/out")
+err=$(cat "$T/err")
+ok $reached "nohup: SIGHUP reached offbkg while it wrote its outputs"
+check nohup 0 "an ignored SIGHUP does not stop offbkg"
+ok $(grep -q '70, 90' "$C/out/report.json"; echo $?) "nohup: the new set is in place"
 
 # Each model written logs a warning (energy_n = dety_n); the reader of
 # offbkg's output ends at the first, so the next ones meet a closed pipe
