@@ -33,6 +33,14 @@ char *offbkg_path_relative(const char *from_dir, const char *to);
  *  (with a warning), never a row pointing at nothing. @p open_store is
  *  [datastore] already open, used when it is the target (NULL: open the
  *  target here). */
+/** OFFBKG_EDATA, naming it, when a FILE_DIR the index step would write
+ *  for @p store (the target) with @p rc is not printable ASCII, which a
+ *  FITS table cannot hold; before any work, the output directory may
+ *  not exist yet. */
+int offbkg_index_check_file_dirs(offbkg_ctx_t *ctx,
+                                 const offbkg_runconf_t *rc,
+                                 const offbkg_datastore_t *store);
+
 int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      const offbkg_datastore_t *open_store,
                      offbkg_index_result_t *result);

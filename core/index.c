@@ -19,12 +19,41 @@
 #include "output-private.h"
 #include "selgroup-private.h"
 
+/* @p path absolute, symlinks resolved, into @p out (PATH_MAX): realpath,
+ * or, for a path whose tail does not exist yet (an output directory
+ * before it is made), that of its deepest existing ancestor and the rest
+ * as written. NULL if none resolves. */
+static char *canonical(const char *path, char *out)
+{
+    if (realpath(path, out) != NULL)
+        return out;
+    if (errno != ENOENT)
+        return NULL;
+    /* The last component (trailing slashes aside) and its parent. */
+    size_t n = strlen(path), b;
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    for (b = n; b > 0 && path[b - 1] != '/'; b--)
+        ;
+    if (b == n)
+        return NULL;
+    char *parent = b == 0 ? strdup(".") : strndup(path, b > 1 ? b - 1 : 1);
+    char *r = parent != NULL ? canonical(parent, out) : NULL;
+    free(parent);
+    if (r == NULL || strlen(out) + (n - b) + 2 > PATH_MAX)
+        return NULL;
+    if (strcmp(out, "/") != 0)
+        strcat(out, "/");
+    strncat(out, path + b, n - b);
+    return out;
+}
+
 char *offbkg_path_relative(const char *from_dir, const char *to)
 {
     char from[PATH_MAX], dest[PATH_MAX];
     size_t common = 0, ups = 0;
 
-    if (realpath(from_dir, from) == NULL || realpath(to, dest) == NULL)
+    if (canonical(from_dir, from) == NULL || canonical(to, dest) == NULL)
         return NULL;
     /* The longest common prefix that ends at a directory boundary. */
     for (size_t i = 0;; i++) {
@@ -342,9 +371,26 @@ static bool fits_safe(const char *text)
  * NULL out of memory. */
 static char *file_dir(const char *out_dir, const char *abs, bool absolute)
 {
-    char *d = absolute ? realpath(abs, NULL)
+    char buf[PATH_MAX];
+    char *d = absolute ? (canonical(abs, buf) != NULL ? strdup(buf) : NULL)
                        : offbkg_path_relative(out_dir, abs);
     return d != NULL ? d : strdup(abs);
+}
+
+/* The directory of hdu-index row @p i of @p store, as a path (new
+ * string, or NULL out of memory). */
+static char *row_dir(const offbkg_datastore_t *store,
+                     const offbkg_column_t *dir, size_t i)
+{
+    const char *d = dir != NULL ? dir->str[i] : "";
+    while (*d == ' ')
+        d++;
+    size_t n = strlen(store->base_dir) + strlen(d) + 2;
+    char *abs = malloc(n);
+    if (abs != NULL)
+        snprintf(abs, n, "%s%s%s", d[0] == '/' ? "" : store->base_dir,
+                 d[0] == '/' || d[0] == '\0' ? "" : "/", d);
+    return abs;
 }
 
 /* OFFBKG_EDATA unless FILE_DIR @p dir can be written into a FITS table:
@@ -399,17 +445,11 @@ static int copy_rows(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
             }
             bkg->kept++;
         }
-        const char *d = dir != NULL ? dir->str[i] : "";
-        while (*d == ' ')
-            d++;
-        size_t n = strlen(store->base_dir) + strlen(d) + 2;
-        char *abs = malloc(n);
+        char *abs = row_dir(store, dir, i);
         if (abs == NULL) {
             st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
             break;
         }
-        snprintf(abs, n, "%s%s%s", d[0] == '/' ? "" : store->base_dir,
-                 d[0] == '/' || d[0] == '\0' ? "" : "/", d);
         /* Rows of one directory come together; realpath() costs a
          * readlink per path component, so resolve each directory once. */
         if (prev_abs == NULL || strcmp(abs, prev_abs) != 0) {
@@ -444,6 +484,54 @@ static char *join(const char *dir, const char *name)
     if (p != NULL)
         snprintf(p, n, "%s/%s", dir, name);
     return p;
+}
+
+int offbkg_index_check_file_dirs(offbkg_ctx_t *ctx,
+                                 const offbkg_runconf_t *rc,
+                                 const offbkg_datastore_t *store)
+{
+    const offbkg_index_conf_t *ic = rc->index;
+    bool keep_bkg = ic == NULL || ic->keep_input_bkg;
+    bool absolute = ic != NULL && ic->file_dir == OFFBKG_FILE_DIR_ABSOLUTE;
+    offbkg_obs_table_t v = offbkg_table_view(&store->hdu);
+    const offbkg_column_t *type = offbkg_obs_table_column(&v, "HDU_TYPE");
+    const offbkg_column_t *dir = offbkg_obs_table_column(&v, "FILE_DIR");
+    char *index_path = join(rc->output->dir, "hdu-index.fits.gz");
+    char *prev = NULL, *d = absolute ? file_dir(NULL, rc->output->dir, true)
+                                      : NULL;
+    int st = index_path == NULL || (absolute && d == NULL)
+                 ? offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory")
+             : d != NULL ? check_file_dir(ctx, d, index_path)
+                         : OFFBKG_OK;
+
+    free(d);
+    /* Rows of one directory come together: each is checked once. */
+    for (size_t i = 0; st == OFFBKG_OK && i < store->hdu.n_rows; i++) {
+        const char *t = type->str[i];
+        while (*t == ' ')
+            t++;
+        if (!keep_bkg && strcasecmp(t, "bkg") == 0)
+            continue;
+        char *abs = row_dir(store, dir, i);
+        if (abs == NULL) {
+            st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+            break;
+        }
+        if (prev != NULL && strcmp(abs, prev) == 0) {
+            free(abs);
+            continue;
+        }
+        free(prev);
+        prev = abs;
+        if ((d = file_dir(rc->output->dir, abs, absolute)) == NULL)
+            st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        else
+            st = check_file_dir(ctx, d, index_path);
+        free(d);
+    }
+    free(prev);
+    free(index_path);
+    return st;
 }
 
 int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
@@ -489,10 +577,9 @@ int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     if (store == NULL)
         store = owned;
     /* FILE_DIR of the models, which are in the output directory. */
-    if ((own_dir = absolute ? realpath(rc->output->dir, NULL) : strdup("."))
-        == NULL) {
-        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "%s: %s", rc->output->dir,
-                              strerror(errno));
+    if ((own_dir = absolute ? file_dir(NULL, rc->output->dir, true)
+                            : strdup(".")) == NULL) {
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
         goto done;
     }
     if ((st = check_file_dir(ctx, own_dir, paths[0])) != OFFBKG_OK)

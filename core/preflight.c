@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "host-private.h"
+#include "index-private.h"
 #include "make_write-private.h"
 #include "preflight-private.h"
 #include "selgroup-private.h"
@@ -469,6 +470,20 @@ static void check_outputs(check_t *c, const offbkg_datastore_t *store,
     closedir(d);
 }
 
+/* The FILE_DIRs the index tables will hold can be written in FITS. */
+static void check_file_dirs(check_t *c, const offbkg_datastore_t *target)
+{
+    int st;
+
+    if (target == NULL)
+        return;     /* it did not open: said already */
+    st = offbkg_index_check_file_dirs(c->quiet, c->rc, target);
+    if (st == OFFBKG_ENOMEM)
+        c->st = st;
+    else if (st != OFFBKG_OK)
+        problem(c, "output", "dir", "%s", offbkg_error_msg(c->quiet));
+}
+
 /* ------------------------------------------------------------------ */
 
 /* A data store that does not open is a problem of its section. */
@@ -522,6 +537,8 @@ int offbkg_preflight(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         collect_inputs(&c, out->store, target);
     if (c.st == OFFBKG_OK)
         check_outputs(&c, out->store, target);
+    if (c.st == OFFBKG_OK && plan->index)
+        check_file_dirs(&c, target != NULL ? target : out->store);
 
     for (size_t i = 0; i < c.n_in; i++) {
         free(c.in[i].path);

@@ -177,9 +177,12 @@ ok $(test $status -eq 0 \
 ini "$T/g.ini" "$T/$u8/store" g "radec_lon_sign = gadf"
 run_offbkg run "$T/g.ini"
 ok $(test $status -eq 2 \
-     && echo "$err" | grep -q "error: .*hdu-index.fits.gz: FILE_DIR '.*' has bytes that are not printable ASCII" \
-     && test ! -e "$T/g/hdu-index.fits.gz"; echo $?) \
-    "a FILE_DIR with UTF-8 bytes is refused, naming it; no hdu-index written"
+     && echo "$err" | grep -q "g.ini:[0-9]*: \[output\] dir: .*hdu-index.fits.gz: FILE_DIR '.*' has bytes that are not printable ASCII" \
+     && test -z "$(ls -A "$T/g" 2>/dev/null)"; echo $?) \
+    "a FILE_DIR with UTF-8 bytes is refused before any work, naming it; nothing written"
+run_offbkg check "$T/g.ini"
+ok $(test $status -eq 2 && echo "$err" | grep -q "FILE_DIR '.*' has bytes that are not printable ASCII"
+     echo $?) "offbkg check refuses it too"
 # A Latin-1 output directory: report.json is JSON all the same.
 l1=$(printf 'out\351')
 ini "$T/h.ini" store "$l1" "radec_lon_sign = gadf"
