@@ -1092,13 +1092,15 @@ int offbkg_bkg_read(offbkg_ctx_t *ctx, const char *path, offbkg_cube_t **out)
     double *aux_values[3];
     char where[FLEN_FILENAME + 16];
     offbkg_cube_t *c = NULL;
+    offbkg_fitsmem_t mem = { 0 };
     fitsfile *f = NULL;
     int st = 0, status;
 
     if (path == NULL || out == NULL)
         return offbkg_error_set(ctx, OFFBKG_EINVAL, "background model: no "
                                 "file name or no output");
-    if ((status = offbkg_fits_open_input(ctx, path, &f)) != OFFBKG_OK)
+    if ((status = offbkg_fits_open_input(ctx, path, NULL, 0, &mem, &f))
+        != OFFBKG_OK)
         return offbkg_error_push(ctx, status, "cannot open the model");
     status = find_model_hdu(ctx, f, path);
     if (status == OFFBKG_OK)
@@ -1132,9 +1134,7 @@ int offbkg_bkg_read(offbkg_ctx_t *ctx, const char *path, offbkg_cube_t **out)
         if (status == OFFBKG_OK)
             status = check_values(ctx, c, aux_values[i], aux->name, where);
     }
-    st = 0;
-    fits_close_file(f, &st);
-    fits_clear_errmsg();
+    offbkg_fits_close_input(f, &mem);
     if (status != OFFBKG_OK) {
         offbkg_cube_free(c);
         return status;

@@ -7,6 +7,7 @@
 
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 
 #include <offbkg/plugin.h>
 
@@ -33,6 +34,14 @@ offbkg_log_level_t offbkg_ctx_log_level(const offbkg_ctx_t *ctx);
 void offbkg_ctx_set_cancel_flag(offbkg_ctx_t *ctx,
                                 volatile sig_atomic_t *flag);
 int offbkg_ctx_cancelled(const offbkg_ctx_t *ctx);
+
+/** The most bytes a gzip input file may inflate to ([datastore]
+ *  max_inflated_gib; 4 GiB unless set): memory is held for what is
+ *  inflated, so a small file that claims gigabytes is refused as too
+ *  large, not inflated. Worker contexts inherit it. */
+#define OFFBKG_MAX_INFLATED_DEFAULT ((size_t)4 << 30)
+void offbkg_ctx_set_max_inflated(offbkg_ctx_t *ctx, size_t bytes);
+size_t offbkg_ctx_max_inflated(const offbkg_ctx_t *ctx);
 
 /** Record @p fmt as the error message and return @p status. */
 int offbkg_error_set(offbkg_ctx_t *ctx, int status, const char *fmt, ...)

@@ -20,6 +20,7 @@ struct offbkg_ctx {
     offbkg_progress_fn progress;
     void *progress_user;
     struct offbkg_outset *outset;
+    size_t max_inflated_bytes;
 };
 
 static const char *level_word(offbkg_log_level_t level)
@@ -47,6 +48,7 @@ offbkg_ctx_t *offbkg_ctx_new(void)
         return NULL;
     ctx->sink = stderr_sink;
     ctx->level = OFFBKG_LOG_INFO;
+    ctx->max_inflated_bytes = OFFBKG_MAX_INFLATED_DEFAULT;
     return ctx;
 }
 
@@ -62,6 +64,7 @@ offbkg_ctx_t *offbkg_ctx_new_child(const offbkg_ctx_t *parent)
     ctx->progress = parent->progress;
     ctx->progress_user = parent->progress_user;
     ctx->outset = parent->outset;
+    ctx->max_inflated_bytes = parent->max_inflated_bytes;
     return ctx;
 }
 
@@ -106,6 +109,16 @@ void offbkg_ctx_set_cancel_flag(offbkg_ctx_t *ctx,
 int offbkg_ctx_cancelled(const offbkg_ctx_t *ctx)
 {
     return ctx->cancel_flag != NULL && *ctx->cancel_flag != 0;
+}
+
+void offbkg_ctx_set_max_inflated(offbkg_ctx_t *ctx, size_t bytes)
+{
+    ctx->max_inflated_bytes = bytes;
+}
+
+size_t offbkg_ctx_max_inflated(const offbkg_ctx_t *ctx)
+{
+    return ctx->max_inflated_bytes;
 }
 
 int offbkg_error_set(offbkg_ctx_t *ctx, int status, const char *fmt, ...)

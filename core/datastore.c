@@ -388,7 +388,7 @@ static int header_of(resolver_t *rs, size_t r, offbkg_run_header_t *h,
     size_t n;
     int64_t obs_id = offbkg_datastore_obs_id(rs->store, r);
     fitsfile *f = NULL;
-    int st = 0, rc;
+    int rc;
 
     if (*state != 0)
         return *state > 0 ? OFFBKG_OK : OFFBKG_EDATA;
@@ -402,12 +402,12 @@ static int header_of(resolver_t *rs, size_t r, offbkg_run_header_t *h,
             free(gti_hdu);
             gti_hdu = NULL;
         }
-        rc = offbkg_fits_open_input(rs->ctx, path, &f);
+        const char *need[2] = { hdu, gti_hdu != NULL ? gti_hdu : "GTI" };
+        offbkg_fitsmem_t mem = { 0 };
+        rc = offbkg_fits_open_input(rs->ctx, path, need, 2, &mem, &f);
         if (rc == OFFBKG_OK)
             rc = offbkg_run_header_read(rs->ctx, f, hdu, gti_hdu, path, h);
-        if (f != NULL)
-            fits_close_file(f, &st);
-        fits_clear_errmsg();
+        offbkg_fits_close_input(f, &mem);
     }
     if (rc == OFFBKG_OK)
         *state = 1;
@@ -728,8 +728,7 @@ static int read_index(offbkg_ctx_t *ctx, const char *path,
     if (access(path, F_OK) != 0)
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: no %s (file not "
                                 "found)", path, what);
-    if (offbkg_fitsmem_open(mem, path, NULL, 0, &f) != 0
-        && offbkg_fits_open_input(ctx, path, &f) != OFFBKG_OK)
+    if (offbkg_fits_open_input(ctx, path, NULL, 0, mem, &f) != OFFBKG_OK)
         return offbkg_error_push(ctx, OFFBKG_EDATA, "cannot open the %s",
                                  what);
     if (!offbkg_fits_find_table(f, needed, absent)) {

@@ -375,7 +375,7 @@ int offbkg_events_read(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
 {
     char *hdu = NULL, *gti_path = NULL, *gti_hdu = NULL;
     size_t n_rows, n_gti;
-    int st = 0, rc, in_memory, type;
+    int st = 0, rc, type;
 
     ev->n = ev->n_rows = ev->n_nonfinite = ev->n_bad_energy = 0;
     free(ev->path);
@@ -400,11 +400,10 @@ int offbkg_events_read(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
      * the in-memory reader does not handle. */
     const char *need[2] = { hdu, gti_hdu != NULL ? gti_hdu : "GTI" };
     events_hdu_t eh = { .path = ev->path };
-    in_memory = offbkg_fitsmem_open(&ev->mem, ev->path, need, 2, &eh.f) == 0;
-    if (!in_memory
-        && (rc = offbkg_fits_open_input(ctx, ev->path, &eh.f)) != OFFBKG_OK)
+    rc = offbkg_fits_open_input(ctx, ev->path, need, 2, &ev->mem, &eh.f);
+    if (rc != OFFBKG_OK)
         goto done;
-    eh.mem = in_memory ? &ev->mem : NULL;
+    eh.mem = ev->mem.size > 0 ? &ev->mem : NULL;
     /* Everything from the EVENTS HDU, then the GTI: cfitsio parses a
      * header again at each move. */
     rc = offbkg_run_header_keys(ctx, eh.f, hdu, ev->path, &ev->header,

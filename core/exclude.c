@@ -130,20 +130,21 @@ static int load_csv(offbkg_ctx_t *ctx, const char *path, offbkg_regions_t *r)
 static int load_fits(offbkg_ctx_t *ctx, const char *path, offbkg_regions_t *r)
 {
     static const char *const needed[] = { "RA", "DEC", NULL };
+    offbkg_fitsmem_t mem = { 0 };
     fitsfile *f = NULL;
     offbkg_table_t t = { 0 };
-    int st = 0, rc;
+    int rc;
 
-    if ((rc = offbkg_fits_open_input(ctx, path, &f)) != OFFBKG_OK)
+    if ((rc = offbkg_fits_open_input(ctx, path, NULL, 0, &mem, &f))
+        != OFFBKG_OK)
         return rc;
     if (!offbkg_fits_find_table(f, needed, NULL)) {
-        fits_close_file(f, &st);
+        offbkg_fits_close_input(f, &mem);
         return offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: no table with RA, "
                                 "DEC and RADIUS columns", path);
     }
     rc = offbkg_table_read(ctx, f, path, &t);
-    fits_close_file(f, &st);
-    fits_clear_errmsg();
+    offbkg_fits_close_input(f, &mem);
     if (rc != OFFBKG_OK)
         return rc;
     offbkg_obs_table_t v = offbkg_table_view(&t);

@@ -22,15 +22,48 @@ typedef struct offbkg_fitsmem {
     unsigned char *in;   /**< compressed bytes read (gzip); reused */
 } offbkg_fitsmem_t;
 
-/** Open @p path read-only from memory, holding at least the HDUs named
- *  in @p hdus (EXTNAME or HDUNAME, case-insensitive, as
- *  fits_movnam_hdu matches them); the whole file when one of them is
- *  missing, or when @p n_hdus is 0. The fitsfile reads @p m's buffer: close it before the next
- *  call or offbkg_fitsmem_free.
- *  @return 0, or -1 for anything this reader does not handle (a file it
- *  cannot open or read, a compression other than gzip, a damaged
- *  stream or gzip trailer, a header it cannot follow): the caller then
- *  opens the file the ordinary way, which says what is wrong. */
+/** What offbkg_fitsmem_load did. */
+typedef enum {
+    OFFBKG_FITSMEM_LOADED,       /**< the bytes are in memory */
+    OFFBKG_FITSMEM_NOT_HANDLED,  /**< a plain file this reader leaves to
+                                      cfitsio reading it from disk (a
+                                      header it does not follow, a file
+                                      cut short, larger than the bound) */
+    OFFBKG_FITSMEM_UNSAFE,       /**< a card cfitsio cannot parse safely
+                                      (a TTYPEn value that is not a quoted
+                                      string: cfitsio 4.2 overflows a
+                                      buffer on a long one) */
+    OFFBKG_FITSMEM_TOO_LARGE,    /**< gzip: inflates to more than the
+                                      bound */
+    OFFBKG_FITSMEM_BAD_GZIP,     /**< gzip: damaged, cut short, or a read
+                                      error */
+    OFFBKG_FITSMEM_NO_MEMORY
+} offbkg_fitsmem_result_t;
+
+/** Read (plain) or inflate (@p gzip) the FITS file open as @p fd, from
+ *  its start, into @p m: up to the end of the HDUs named in @p hdus
+ *  (EXTNAME or HDUNAME, case-insensitive, as fits_movnam_hdu matches
+ *  them); the whole file when one of them is missing, or when @p n_hdus
+ *  is 0. Never more than @p max_bytes. Every header read is checked for
+ *  cards cfitsio cannot parse safely (OFFBKG_FITSMEM_UNSAFE, with the
+ *  HDU, 1 = primary, and the keyword). A gzip file is never left to
+ *  cfitsio: one whose headers this reader does not follow is inflated
+ *  whole. */
+offbkg_fitsmem_result_t offbkg_fitsmem_load(offbkg_fitsmem_t *m, int fd,
+                                            int gzip, size_t max_bytes,
+                                            const char *const *hdus,
+                                            size_t n_hdus, long *hdu_num,
+                                            char key[9]);
+
+/** Open the bytes loaded into @p m as a read-only FITS file (cfitsio
+ *  never reads past them). It reads @p m's buffer: close it before the
+ *  next load or offbkg_fitsmem_free. 0, or the cfitsio status. */
+int offbkg_fitsmem_open_loaded(offbkg_fitsmem_t *m, fitsfile **f,
+                               int *status);
+
+/** offbkg_fitsmem_load and offbkg_fitsmem_open_loaded of @p path (the
+ *  unit tests' way in; offbkg opens files with offbkg_fits_open_input).
+ *  @return 0, or -1 for anything not loaded or opened. */
 int offbkg_fitsmem_open(offbkg_fitsmem_t *m, const char *path,
                         const char *const *hdus, size_t n_hdus,
                         fitsfile **f);

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ctx-private.h"
 #include "fitsmem-private.h"
 #include "inflate-private.h"
 #include "input-private.h"
@@ -38,6 +39,8 @@ typedef struct scan {
     unsigned found;  /* bit i: hdus[i] has been seen */
     size_t end;      /* end of the last HDU needed; 0 until known */
     size_t need;     /* bytes needed to go on, when scan asks for more */
+    long hdu_num;    /* of the next HDU (1: the primary) */
+    char key[9];     /* the keyword of an unsafe card found */
 } scan_t;
 
 /* The integer value of @p card; 0 when it has none. As cfitsio reads
@@ -196,7 +199,9 @@ static int hdu_data_bytes(const hdu_info_t *h, unsigned long long *bytes)
 
 /* Follow the headers in buf[0, have): 1 once the end of the last HDU
  * needed is known (s->end), 0 when more bytes are needed, -1 for a
- * header this reader does not follow. */
+ * header this reader does not follow, -2 at a card cfitsio cannot parse
+ * safely (s->hdu_num, s->key). A header that cannot be followed is still
+ * read to its END for such cards: cfitsio reads it up to there. */
 static int scan(scan_t *s, const unsigned char *buf, size_t have,
                 const char *const *hdus, size_t n_hdus)
 {
@@ -206,6 +211,7 @@ static int scan(scan_t *s, const unsigned char *buf, size_t have,
         hdu_info_t h = { -1, 0, 0, 1, 1, 0 };
         size_t p = s->hdu, c = p;
         unsigned long long bytes;
+        int followed = 1;
 
         s->need = p + BLOCK;
         if (have < p + CARD)
@@ -221,16 +227,23 @@ static int scan(scan_t *s, const unsigned char *buf, size_t have,
                 return -1;
             if (is_key(buf + c, "END"))
                 break;
-            if (card_unsafe(buf + c)
-                || take_card(buf + c, s->primary, &h, hdus, n_hdus) != 0)
-                return -1;
+            if (card_unsafe(buf + c)) {
+                memcpy(s->key, buf + c, 8);
+                s->key[8] = '\0';
+                s->key[strcspn(s->key, " ")] = '\0';
+                return -2;
+            }
+            if (followed
+                && take_card(buf + c, s->primary, &h, hdus, n_hdus) != 0)
+                followed = 0;
         }
-        if (hdu_data_bytes(&h, &bytes) != 0)
+        if (!followed || hdu_data_bytes(&h, &bytes) != 0)
             return -1;
         c += CARD;
         s->hdu = p + (c - p + BLOCK - 1) / BLOCK * BLOCK
                  + ((size_t)bytes + BLOCK - 1) / BLOCK * BLOCK;
         s->primary = 0;
+        s->hdu_num++;
         s->found |= (unsigned)h.matched;
         if (n_hdus > 0 && (s->found & all) == all) {
             s->end = s->hdu;
@@ -351,44 +364,60 @@ static int pull(source_t *src, unsigned char *out, size_t want,
     return 0;
 }
 
-/* Read or inflate @p path up to the end of the HDUs needed (or all of
- * it) into @p m; 0 or -1. */
-static int load(offbkg_fitsmem_t *m, source_t *src, const char *const *hdus,
-                size_t n_hdus)
+/* Read or inflate the file of @p src up to the end of the HDUs needed
+ * (or all of it) into @p m, at most @p max_bytes of it. */
+static offbkg_fitsmem_result_t load(offbkg_fitsmem_t *m, source_t *src,
+                                    size_t max_bytes,
+                                    const char *const *hdus, size_t n_hdus,
+                                    scan_t *s)
 {
-    scan_t s = { 0, 1, 0, 0, 4 * BLOCK };
     size_t have = 0;
-    int known = 0;
+    int known = 0, whole = 0;
 
     m->size = m->file_size = 0;
     for (;;) {
         int at_end = src->gzip ? src->stream_end : src->eof;
         /* Up to the next header (or the end), not beyond. */
-        size_t to = known ? s.end : s.need > have + BLOCK ? s.need
-                                                          : have + BLOCK;
+        size_t to = known            ? s->end
+                    : whole          ? have + LOAD_CHUNK
+                    : s->need > have + BLOCK ? s->need
+                                             : have + BLOCK;
         /* A chunk at a time, so that memory grows with the bytes that
          * arrive, not with what a header claims. */
         size_t want = to - have < LOAD_CHUNK ? to - have : LOAD_CHUNK;
-        if (known && have >= s.end) {
-            m->size = s.end;
-            return 0;
+        if (known && have >= s->end) {
+            m->size = s->end;
+            return OFFBKG_FITSMEM_LOADED;
         }
         if (at_end) {
             /* The whole file: cfitsio finds what is there, or says
-             * what is not; but an HDU the file cuts short is left to
-             * the ordinary open, which says where (see within_loaded). */
-            if (s.hdu > have)
-                return -1;
+             * what is not (never reading past the bytes loaded: see
+             * within_loaded); a plain file that cuts an HDU short is
+             * left to the ordinary open, which says where. */
+            if (!src->gzip && s->hdu > have)
+                return OFFBKG_FITSMEM_NOT_HANDLED;
             m->size = m->file_size = have;
-            return 0;
+            return OFFBKG_FITSMEM_LOADED;
         }
-        if (reserve(m, have + want) != 0
-            || pull(src, (unsigned char *)m->buf + have, want, &have) != 0)
-            return -1;
-        if (!known) {
-            int r = scan(&s, m->buf, have, hdus, n_hdus);
-            if (r < 0)
-                return -1;
+        if (have + want > max_bytes)
+            return src->gzip ? OFFBKG_FITSMEM_TOO_LARGE
+                             : OFFBKG_FITSMEM_NOT_HANDLED;
+        if (reserve(m, have + want) != 0)
+            return OFFBKG_FITSMEM_NO_MEMORY;
+        if (pull(src, (unsigned char *)m->buf + have, want, &have) != 0)
+            return src->gzip ? OFFBKG_FITSMEM_BAD_GZIP
+                             : OFFBKG_FITSMEM_NOT_HANDLED;
+        if (!known && !whole) {
+            int r = scan(s, m->buf, have, hdus, n_hdus);
+            if (r == -2)
+                return OFFBKG_FITSMEM_UNSAFE;
+            /* A header this reader cannot follow: a plain file is left
+             * to cfitsio on disk; a gzip one is inflated whole (never by
+             * cfitsio, which inflates without a bound), for cfitsio to
+             * judge from memory. */
+            if (r == -1 && !src->gzip)
+                return OFFBKG_FITSMEM_NOT_HANDLED;
+            whole = r == -1;
             known = r == 1;
         }
     }
@@ -416,36 +445,6 @@ static int source_start(source_t *src, int fd, int gzip, unsigned char **in)
     return 0;
 }
 
-/* Open @p path as a source: plain, or gzip with a trailer its size can
- * hold; *size_bytes is the file's size. 0 or -1. */
-static int source_open(source_t *src, const char *path, unsigned char **in,
-                       long long *size_bytes)
-{
-    unsigned char magic[2];
-    struct stat sb;
-    int fd = open(path, O_RDONLY | O_CLOEXEC), gzip;
-
-    if (fd < 0)
-        return -1;
-    if (fstat(fd, &sb) != 0) {
-        close(fd);
-        return -1;
-    }
-    *size_bytes = (long long)sb.st_size;
-    gzip = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f
-           && magic[1] == 0x8b;
-    /* Too short for a gzip file, or a trailer the size cannot hold: left
-     * to the caller's checks, though this reader never relies on the
-     * trailer. */
-    if ((gzip && (*size_bytes < 18
-                  || offbkg_gzip_implausible_size(fd, *size_bytes) != 0))
-        || source_start(src, fd, gzip, in) != 0) {
-        close(fd);
-        return -1;
-    }
-    return 0;
-}
-
 /* Ends @p src, leaving its file open. */
 static void source_end(source_t *src)
 {
@@ -453,42 +452,77 @@ static void source_end(source_t *src)
     src->z = NULL;
 }
 
-static void source_close(source_t *src)
+offbkg_fitsmem_result_t offbkg_fitsmem_load(offbkg_fitsmem_t *m, int fd,
+                                            int gzip, size_t max_bytes,
+                                            const char *const *hdus,
+                                            size_t n_hdus, long *hdu_num,
+                                            char key[9])
 {
-    source_end(src);
-    close(src->fd);
+    scan_t s = { 0, 1, 0, 0, 4 * BLOCK, 1, "" };
+    source_t src;
+    offbkg_fitsmem_result_t r;
+
+    if (n_hdus > 16)
+        return OFFBKG_FITSMEM_NOT_HANDLED;
+    if (source_start(&src, fd, gzip, &m->in) != 0)
+        return OFFBKG_FITSMEM_NO_MEMORY;
+    r = load(m, &src, max_bytes, hdus, n_hdus, &s);
+    source_end(&src);
+    if (r == OFFBKG_FITSMEM_LOADED)
+        *loaded_bytes(m->buf) = m->size;
+    else
+        m->size = m->file_size = 0;
+    if (r == OFFBKG_FITSMEM_UNSAFE) {
+        *hdu_num = s.hdu_num;
+        memcpy(key, s.key, sizeof s.key);
+    }
+    return r;
+}
+
+int offbkg_fitsmem_open_loaded(offbkg_fitsmem_t *m, fitsfile **f,
+                               int *status)
+{
+    *f = NULL;
+    if (m->size < BLOCK) {
+        /* cfitsio's own word for it. */
+        *status = FILE_NOT_OPENED;
+        return *status;
+    }
+    if (fits_open_memfile(f, "offbkg-prefix.fits", READONLY, &m->buf,
+                          &m->size, 0, within_loaded, status) != 0)
+        *f = NULL;
+    return *status;
 }
 
 int offbkg_fitsmem_open(offbkg_fitsmem_t *m, const char *path,
                         const char *const *hdus, size_t n_hdus,
                         fitsfile **f)
 {
-    source_t src;
-    long long size_bytes;
-    int rc = -1, st = 0;
+    unsigned char magic[2];
+    struct stat sb;
+    long hdu_num;
+    char key[9];
+    int fd = open(path, O_RDONLY | O_CLOEXEC), gzip, st = 0, rc = -1;
 
     *f = NULL;
-    if (n_hdus > 16
-        || source_open(&src, path, &m->in, &size_bytes) != 0)
+    if (fd < 0)
         return -1;
-    /* A plain FITS file is whole 2880-byte blocks; one that is not was
-     * cut short, maybe inside an HDU we read: let cfitsio say where. */
-    if (!src.gzip && size_bytes % BLOCK != 0) {
-        source_close(&src);
-        return -1;
-    }
-    if (load(m, &src, hdus, n_hdus) == 0 && m->size >= BLOCK) {
-        *loaded_bytes(m->buf) = m->size;
-        if (fits_open_memfile(f, "offbkg-prefix.fits", READONLY, &m->buf,
-                              &m->size, 0, within_loaded, &st)
-            == 0)
-            rc = 0;
-    }
-    if (rc != 0) {
-        *f = NULL;
-        fits_clear_errmsg();
-    }
-    source_close(&src);
+    gzip = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f
+           && magic[1] == 0x8b;
+    /* As the guarded open: a gzip trailer no file of its size can have,
+     * or a plain file that is not whole 2880-byte blocks (cut short,
+     * maybe inside an HDU we read), are not loaded. */
+    if (fstat(fd, &sb) == 0
+        && (gzip ? offbkg_gzip_implausible_size(fd, (long long)sb.st_size)
+                       == 0
+                 : sb.st_size % BLOCK == 0)
+        && offbkg_fitsmem_load(m, fd, gzip, OFFBKG_MAX_INFLATED_DEFAULT,
+                               hdus, n_hdus, &hdu_num, key)
+               == OFFBKG_FITSMEM_LOADED
+        && offbkg_fitsmem_open_loaded(m, f, &st) == 0)
+        rc = 0;
+    fits_clear_errmsg();
+    close(fd);
     return rc;
 }
 

@@ -309,52 +309,60 @@ static int model_to_link(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 }
 
 /* Whether the model file @p path was made by section @p section (its
- * SECTION card). Only the BACKGROUND HDU is read (inflated): a 3D model
- * has three more cubes after it. */
-static bool made_by(const char *path, const char *section)
+ * SECTION card), into *yes. Only the BACKGROUND HDU is read (inflated):
+ * a 3D model has three more cubes after it. A file under a model's name
+ * that cannot be opened is an error, not someone else's file. */
+static int made_by(offbkg_ctx_t *ctx, const char *path, const char *section,
+                   bool *yes)
 {
     static const char *const hdus[] = { "BACKGROUND" };
     offbkg_fitsmem_t mem = { 0 };
     fitsfile *f = NULL;
     char value[FLEN_VALUE] = "";
-    int st = 0;
-    bool yes = false;
+    int st = 0, rc;
 
-    if (offbkg_fitsmem_open(&mem, path, hdus, 1, &f) != 0) {
-        f = NULL;
-        offbkg_fits_open_readonly(&f, path, &st);
-    }
-    if (st == 0 && f != NULL
-        && fits_movnam_hdu(f, BINARY_TBL, "BACKGROUND", 0, &st) == 0
+    *yes = false;
+    rc = offbkg_fits_open_input(ctx, path, hdus, 1, &mem, &f);
+    if (rc != OFFBKG_OK)
+        return offbkg_error_push(ctx, rc, "cannot read the model file back");
+    if (fits_movnam_hdu(f, BINARY_TBL, "BACKGROUND", 0, &st) == 0
         && offbkg_fits_key_string(f, "SECTION", value))
-        yes = strcmp(value, section) == 0;
-    if (f != NULL) {
-        st = 0;
-        fits_close_file(f, &st);
-    }
-    offbkg_fitsmem_free(&mem);
-    fits_clear_errmsg();
-    return yes;
+        *yes = strcmp(value, section) == 0;
+    offbkg_fits_close_input(f, &mem);
+    return OFFBKG_OK;
 }
 
-/* The model file of group @p g made by model @p m (either dimension), or
- * NULL. `offbkg run` looks at the models it is writing (not yet moved
- * into [output] dir), never at older files there. */
-static char *model_file(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                        size_t m, size_t g, bool smooth, int *dims)
+/* The model file of group @p g made by model @p m (either dimension)
+ * into *file, or NULL when there is none. `offbkg run` looks at the
+ * models it is writing (not yet moved into [output] dir), never at older
+ * files there. */
+static int model_file(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                      size_t m, size_t g, bool smooth, char **file,
+                      int *dims)
 {
+    *file = NULL;
     for (*dims = 2; *dims <= 3; (*dims)++) {
         char *p = offbkg_model_path(rc, m, *dims, g, smooth, rc->output->dir);
         char *r = p != NULL ? offbkg_output_read_path(ctx, p) : NULL;
-        if (r != NULL && access(r, R_OK) == 0
-            && made_by(r, rc->models[m].section)) {
-            free(r);
-            return p;
+        bool yes = false;
+        int st = OFFBKG_OK;
+        if (r == NULL) {
+            free(p);
+            return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
         }
+        if (access(r, F_OK) == 0)
+            st = made_by(ctx, r, rc->models[m].section, &yes);
         free(r);
+        if (st != OFFBKG_OK || yes) {
+            if (st == OFFBKG_OK)
+                *file = p;
+            else
+                free(p);
+            return st;
+        }
         free(p);
     }
-    return NULL;
+    return OFFBKG_OK;
 }
 
 /* Whether @p text is printable ASCII, all a FITS string may hold. */
@@ -551,7 +559,9 @@ int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 
     memset(result, 0, sizeof *result);
     if (ic != NULL && ic->path != NULL && ic->path[0] != '\0') {
-        target_conf = (offbkg_datastore_conf_t){ ic->path, "", "" };
+        target_conf = (offbkg_datastore_conf_t){ .path = ic->path,
+                                                .obs_index = "",
+                                                .hdu_index = "" };
         store = NULL;
     }
     bool smooth = (ic == NULL || ic->smooth);
@@ -609,9 +619,15 @@ int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     for (size_t i = 0; st == OFFBKG_OK && i < g.obs.n_rows; i++) {
         size_t gi = (size_t)g.group_id[i];
         int64_t obs_id = offbkg_datastore_obs_id(store, g.store_rows[i]);
+        if (offbkg_ctx_cancelled(ctx)) {
+            st = offbkg_error_set(ctx, OFFBKG_ECANCELLED, "interrupted");
+            break;
+        }
         if (!looked[gi]) {
-            files[gi] = model_file(ctx, rc, m, gi, smooth, &dims_of[gi]);
+            st = model_file(ctx, rc, m, gi, smooth, &files[gi], &dims_of[gi]);
             looked[gi] = 1;
+            if (st != OFFBKG_OK)
+                break;
         }
         const char *file = files[gi];
         int dims = dims_of[gi];

@@ -1,30 +1,38 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Opening an input FITS file for reading, with a sanity check cfitsio
- * lacks: it sizes its buffer for a gzip file from the length the file's
- * last four bytes claim, so a damaged trailer could ask for gigabytes. */
+ * The one way offbkg opens a FITS file it reads: event files, index
+ * tables, regions, the tables and models it reads back. It refuses what
+ * cfitsio would block on, crash on or fill memory with: anything but a
+ * regular file, a header card cfitsio cannot parse safely, a gzip file
+ * that inflates beyond a bound (cfitsio never inflates a file itself),
+ * and it says why in plain words naming the file. */
 #ifndef OFFBKG_INPUT_PRIVATE_H
 #define OFFBKG_INPUT_PRIVATE_H
 
 #include <fitsio.h>
 
 #include "ctx-private.h"
+#include "fitsmem-private.h"
 
 /** The inflated length the trailer of a gzip file claims (open as @p fd,
  *  @p size_bytes long) when deflate cannot produce that much from the
  *  file's size, else 0 (also when it has no four bytes to read). */
 double offbkg_gzip_implausible_size(int fd, long long size_bytes);
 
-/** fits_open_file(f, path, READONLY, status), except that cfitsio takes
- *  any file whose path contains ".Z" (anywhere: a directory "run.Zen/"
- *  is enough) for a Unix-compressed one and cannot read it; such a file
- *  is opened through /proc/self/fd instead. */
-int offbkg_fits_open_readonly(fitsfile **f, const char *path, int *status);
-
-/** Open @p path read-only into *f. A gzip file that claims to inflate to
- *  more than deflate can produce from its size is refused as damaged
- *  (OFFBKG_EDATA); a cfitsio failure is OFFBKG_EFITS. Both name the file;
- *  *f is NULL on failure. */
+/** Open @p path read-only into *f: from memory (@p mem, which must start
+ *  zeroed or hold an earlier file's buffers, reused) holding at least
+ *  the HDUs named in @p hdus, or the whole file when @p n_hdus is 0 or
+ *  one is missing; a plain file whose headers the in-memory reader does
+ *  not follow is read by cfitsio from disk. A gzip file may inflate to
+ *  at most offbkg_ctx_max_inflated(ctx) bytes. Errors name the file:
+ *  OFFBKG_EDATA ("No such file: PATH", not a regular file, not FITS,
+ *  damaged, too large), OFFBKG_EFITS (cfitsio's), OFFBKG_ECANCELLED (a
+ *  signal ended the open); *f is NULL on failure. Close with
+ *  offbkg_fits_close_input. */
 int offbkg_fits_open_input(offbkg_ctx_t *ctx, const char *path,
-                           fitsfile **f);
+                           const char *const *hdus, size_t n_hdus,
+                           offbkg_fitsmem_t *mem, fitsfile **f);
+
+/** Close @p f (may be NULL) and free @p mem. */
+void offbkg_fits_close_input(fitsfile *f, offbkg_fitsmem_t *mem);
 
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Opening input FITS files (see input-private.h). */
+ * The one way offbkg opens a FITS file it reads (see input-private.h). */
 #include <config.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,86 +24,202 @@ double offbkg_gzip_implausible_size(int fd, long long size_bytes)
 
     if (size_bytes < 4 || pread(fd, tail, 4, (off_t)size_bytes - 4) != 4)
         return 0;
-    /* ISIZE, little-endian: the inflated length modulo 2^32. */
+    /* ISIZE, little-endian: the inflated length of the last member,
+     * modulo 2^32. A smaller claim than the file's size says nothing (a
+     * last member of a multi-member file, or a file of more than 4 GiB);
+     * a larger one than deflate can make of the whole file is damage. */
     claimed = (double)((uint32_t)tail[0] | (uint32_t)tail[1] << 8
                        | (uint32_t)tail[2] << 16 | (uint32_t)tail[3] << 24);
-    /* Below the compressed size: cfitsio takes it for a file of more
-     * than 4 GiB. */
-    if (claimed < (double)size_bytes)
-        claimed += 4294967296.0;
     return claimed <= (double)size_bytes * DEFLATE_MAX_RATIO ? 0 : claimed;
 }
 
-/* The checks cfitsio lacks, on the file @p path: a gzip trailer the
- * size cannot hold, and a header card cfitsio cannot parse safely. A
- * file we cannot open is left to cfitsio, which says why. */
-static int check_input(offbkg_ctx_t *ctx, const char *path)
+/* What a file that is not a regular file is, for messages. */
+static const char *file_kind(mode_t mode)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC), gzip, rc = OFFBKG_OK;
-    unsigned char magic[2];
+    return S_ISDIR(mode)    ? "a directory"
+           : S_ISFIFO(mode) ? "a named pipe"
+           : S_ISCHR(mode)  ? "a character device"
+           : S_ISBLK(mode)  ? "a block device"
+           : S_ISSOCK(mode) ? "a socket"
+                            : "not a regular file";
+}
+
+/* The error of a failed stat or open of @p path, in plain words. */
+static int open_error(offbkg_ctx_t *ctx, const char *path, int err)
+{
+    if (err == ENOENT || err == ENOTDIR)
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "No such file: %s", path);
+    if (err == EACCES || err == EPERM)
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "Permission denied: %s",
+                                path);
+    if (err == EINTR)
+        return offbkg_error_set(ctx, OFFBKG_ECANCELLED, "%s: interrupted "
+                                "while opening it", path);
+    return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: cannot open: %s", path,
+                            strerror(err));
+}
+
+/* @p path opened read-only into *fd, if it is a regular file (symbolic
+ * links followed). Anything else is refused before it is opened: a named
+ * pipe would block the open, a device could be read forever. The open
+ * itself cannot block (O_NONBLOCK, should the file be swapped for a pipe
+ * after the check), and a signal ends it (EINTR is not retried). */
+static int open_regular(offbkg_ctx_t *ctx, const char *path, int *fd)
+{
     struct stat sb;
-    double claimed = 0;
-    long hdu_num;
-    char key[9];
+    int flags;
 
-    if (fd < 0)
-        return OFFBKG_OK;
-    if (fstat(fd, &sb) != 0) {
-        close(fd);
-        return OFFBKG_OK;
+    *fd = -1;
+    if (stat(path, &sb) != 0)
+        return open_error(ctx, path, errno);
+    if (!S_ISREG(sb.st_mode))
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: not a regular file "
+                                "(%s)", path, file_kind(sb.st_mode));
+    *fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (*fd < 0)
+        return open_error(ctx, path, errno);
+    if (fstat(*fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(*fd);
+        *fd = -1;
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: not a regular file",
+                                path);
     }
-    gzip = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f
-           && magic[1] == 0x8b;
-    if (gzip)
-        claimed = offbkg_gzip_implausible_size(fd, (long long)sb.st_size);
-    if (claimed != 0)
-        rc = offbkg_error_set(ctx, OFFBKG_EDATA, "%s: damaged gzip file "
-                              "(its trailer gives an inflated size of %.0f "
-                              "bytes, more than it can hold)", path, claimed);
-    else if (offbkg_fits_find_unsafe_card(fd, gzip, &hdu_num, key))
-        rc = offbkg_error_set(ctx, OFFBKG_EDATA, "%s: damaged header: HDU "
-                              "%ld: the value of %s is not a quoted string",
-                              path, hdu_num, key);
-    close(fd);
-    return rc;
+    flags = fcntl(*fd, F_GETFL);
+    if (flags >= 0)
+        fcntl(*fd, F_SETFL, flags & ~O_NONBLOCK);
+    return OFFBKG_OK;
 }
 
-int offbkg_fits_open_readonly(fitsfile **f, const char *path, int *status)
+/* cfitsio opens the plain FITS file open as @p fd from disk, through
+ * /proc/self/fd: the file checked, never another one put in its place;
+ * and its name is not parsed (cfitsio takes "[...]" in a name for a
+ * filter and ".Z" anywhere for Unix compress). */
+static int open_on_disk(offbkg_ctx_t *ctx, const char *path, int fd,
+                        fitsfile **f)
 {
-    unsigned char magic[2];
     char proc_path[64];
-    int fd, rc;
+    int st = 0;
 
-    if (strstr(path, ".Z") == NULL)
-        return fits_open_file(f, path, READONLY, status);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    /* A real .Z (LZW) file needs its name; so does a file we cannot
-     * open ourselves (cfitsio then says why). */
-    if (fd < 0 || (pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f
-                   && magic[1] == 0x9d)) {
-        if (fd >= 0)
-            close(fd);
-        return fits_open_file(f, path, READONLY, status);
-    }
     snprintf(proc_path, sizeof proc_path, "/proc/self/fd/%d", fd);
-    rc = access(proc_path, R_OK) == 0
-             ? fits_open_file(f, proc_path, READONLY, status)
-             : fits_open_file(f, path, READONLY, status);
-    close(fd);
-    return rc;
-}
-
-int offbkg_fits_open_input(offbkg_ctx_t *ctx, const char *path,
-                           fitsfile **f)
-{
-    int st = 0, rc;
-
-    *f = NULL;
-    if ((rc = check_input(ctx, path)) != OFFBKG_OK)
-        return rc;
-    if (offbkg_fits_open_readonly(f, path, &st) != 0) {
+    if (access(proc_path, R_OK) != 0)
+        return offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot be opened "
+                                "by cfitsio: /proc is not mounted", path);
+    if (fits_open_file(f, proc_path, READONLY, &st) != 0) {
         *f = NULL;
         return offbkg_fits_error(ctx, st, "%s", path);
     }
     return OFFBKG_OK;
+}
+
+/* A plain file that cfitsio reads from disk: checked for the cards it
+ * cannot parse safely first. */
+static int open_plain_on_disk(offbkg_ctx_t *ctx, const char *path, int fd,
+                              fitsfile **f)
+{
+    long hdu_num;
+    char key[9];
+
+    if (lseek(fd, 0, SEEK_SET) != 0)
+        return offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot read: %s",
+                                path, strerror(errno));
+    if (offbkg_fits_find_unsafe_card(fd, 0, &hdu_num, key))
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: damaged header: HDU "
+                                "%ld: the value of %s is not a quoted string",
+                                path, hdu_num, key);
+    if (lseek(fd, 0, SEEK_SET) != 0)
+        return offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot read: %s",
+                                path, strerror(errno));
+    return open_on_disk(ctx, path, fd, f);
+}
+
+static int open_fd(offbkg_ctx_t *ctx, const char *path, int fd,
+                   const char *const *hdus, size_t n_hdus,
+                   offbkg_fitsmem_t *mem, fitsfile **f)
+{
+    unsigned char magic[9] = { 0 };
+    size_t max_bytes = offbkg_ctx_max_inflated(ctx);
+    struct stat sb;
+    double claimed;
+    long hdu_num = 0;
+    char key[9] = "";
+    int gzip, st = 0;
+
+    mem->size = mem->file_size = 0;
+    if (fstat(fd, &sb) != 0)
+        return offbkg_error_set(ctx, OFFBKG_EIO, "%s: %s", path,
+                                strerror(errno));
+    ssize_t n = pread(fd, magic, sizeof magic, 0);
+    gzip = n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+    if (!gzip && (n < (ssize_t)sizeof magic
+                  || memcmp(magic, "SIMPLE  =", sizeof magic) != 0))
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: not a FITS file%s",
+                                path, n == 0 ? " (it is empty)"
+                                      : magic[0] == 0x1f
+                                          ? " (compressed, but not with "
+                                            "gzip)"
+                                          : "");
+    if (gzip && (claimed = offbkg_gzip_implausible_size(
+                     fd, (long long)sb.st_size))
+                    != 0)
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: damaged gzip file "
+                                "(its trailer gives an inflated size of %.0f "
+                                "bytes, more than it can hold)", path,
+                                claimed);
+    /* A plain file that is not whole 2880-byte blocks was cut short,
+     * maybe inside an HDU we read: cfitsio says where. */
+    if (!gzip && sb.st_size % 2880 != 0)
+        return open_plain_on_disk(ctx, path, fd, f);
+    switch (offbkg_fitsmem_load(mem, fd, gzip, max_bytes, hdus, n_hdus,
+                                &hdu_num, key)) {
+    case OFFBKG_FITSMEM_LOADED:
+        if (offbkg_fitsmem_open_loaded(mem, f, &st) != 0)
+            return offbkg_fits_error(ctx, st, "%s", path);
+        return OFFBKG_OK;
+    case OFFBKG_FITSMEM_NOT_HANDLED:
+        return open_plain_on_disk(ctx, path, fd, f);
+    case OFFBKG_FITSMEM_UNSAFE:
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: damaged header: HDU "
+                                "%ld: the value of %s is not a quoted string",
+                                path, hdu_num, key);
+    case OFFBKG_FITSMEM_TOO_LARGE:
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: too large: it "
+                                "inflates to more than %.4g GiB (the bound "
+                                "is [datastore] max_inflated_gib)", path,
+                                (double)max_bytes / (1 << 30));
+    case OFFBKG_FITSMEM_BAD_GZIP:
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: damaged gzip file "
+                                "(it cannot be inflated: corrupt or cut "
+                                "short)", path);
+    case OFFBKG_FITSMEM_NO_MEMORY:
+    default:
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "%s: out of memory",
+                                path);
+    }
+}
+
+int offbkg_fits_open_input(offbkg_ctx_t *ctx, const char *path,
+                           const char *const *hdus, size_t n_hdus,
+                           offbkg_fitsmem_t *mem, fitsfile **f)
+{
+    int fd, rc;
+
+    *f = NULL;
+    if ((rc = open_regular(ctx, path, &fd)) != OFFBKG_OK)
+        return rc;
+    rc = open_fd(ctx, path, fd, hdus, n_hdus, mem, f);
+    if (rc != OFFBKG_OK)
+        *f = NULL;
+    fits_clear_errmsg();
+    close(fd);
+    return rc;
+}
+
+void offbkg_fits_close_input(fitsfile *f, offbkg_fitsmem_t *mem)
+{
+    int st = 0;
+
+    if (f != NULL)
+        fits_close_file(f, &st);
+    fits_clear_errmsg();
+    offbkg_fitsmem_free(mem);
 }

@@ -19,6 +19,8 @@ typedef struct offbkg_datastore_conf {
     const char *path;               /**< directory of the data store */
     const char *obs_index;          /**< "" = path/obs-index.fits[.gz] */
     const char *hdu_index;          /**< "" = path/hdu-index.fits[.gz] */
+    double max_inflated_gib;        /**< bound on a gzip input, inflated;
+                                         0 = the default */
 } offbkg_datastore_conf_t;
 
 typedef struct offbkg_output_conf {

@@ -36,6 +36,15 @@ static const offbkg_param_t datastore_params[] = {
       .offset = offsetof(offbkg_datastore_conf_t, hdu_index),
       .help = "the hdu-index file, if not path/hdu-index.fits[.gz]; "
               "FILE_DIR is relative to its directory" },
+    { .name = "max_inflated_gib", .type = OFFBKG_PARAM_DOUBLE,
+      .offset = offsetof(offbkg_datastore_conf_t, max_inflated_gib),
+      .default_value = "4",
+      .flags = OFFBKG_PARAM_HAS_MIN | OFFBKG_PARAM_MIN_OPEN
+               | OFFBKG_PARAM_HAS_MAX,
+      .min = 0, .max = 1024,
+      .help = "the most a gzip input file may inflate to, in GiB (that "
+              "much memory per thread); a larger one is skipped as too "
+              "large" },
     { 0 }
 };
 

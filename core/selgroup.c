@@ -660,19 +660,20 @@ int offbkg_grouping_write(offbkg_ctx_t *ctx, const offbkg_grouping_t *g,
 static int read_fits_table(offbkg_ctx_t *ctx, const char *path,
                            const char *const *needed, offbkg_table_t *t)
 {
+    offbkg_fitsmem_t mem = { 0 };
     fitsfile *f = NULL;
-    int st = 0, rc;
+    int rc;
 
-    if ((rc = offbkg_fits_open_input(ctx, path, &f)) != OFFBKG_OK)
+    if ((rc = offbkg_fits_open_input(ctx, path, NULL, 0, &mem, &f))
+        != OFFBKG_OK)
         return offbkg_error_push(ctx, rc, "run 'offbkg group' first");
     if (!offbkg_fits_find_table(f, needed, NULL)) {
-        fits_close_file(f, &st);
+        offbkg_fits_close_input(f, &mem);
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: no table with a %s "
                                 "column", path, needed[0]);
     }
     rc = offbkg_table_read(ctx, f, path, t);
-    fits_close_file(f, &st);
-    fits_clear_errmsg();
+    offbkg_fits_close_input(f, &mem);
     return rc;
 }
 

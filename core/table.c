@@ -97,6 +97,8 @@ bool offbkg_fits_find_table(fitsfile *f, const char *const *needed,
 static int read_strings(offbkg_ctx_t *ctx, fitsfile *f, int col, long width,
                         offbkg_column_t *c, size_t n_rows, const char *what)
 {
+    /* width is at most a row's bytes and n_rows x row bytes are in the
+     * file (see rows_in_file): calloc checks the products anyway. */
     size_t w = (size_t)width + 1;
     char *block = calloc(n_rows > 0 ? n_rows : 1, w);
     char **ptrs = calloc(n_rows > 0 ? n_rows : 1, sizeof *ptrs);
@@ -144,13 +146,13 @@ static int read_column(offbkg_ctx_t *ctx, fitsfile *f, int col,
                    || type == TINT || type == TUINT || type == TLONG
                    || type == TULONG || type == TLONGLONG;
     if (integer && scale == 1 && zero == floor(zero)) {
-        int64_t *v = malloc(n * sizeof *v);
+        int64_t *v = calloc(n, sizeof *v);
         if (v == NULL)
             return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
         c->type = OFFBKG_COL_INT;
         c->i64 = v;
         if (type == TLOGICAL) {
-            char *b = malloc(n);
+            char *b = calloc(n, 1);
             if (b == NULL)
                 return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
             if (n_rows > 0)
@@ -164,7 +166,7 @@ static int read_column(offbkg_ctx_t *ctx, fitsfile *f, int col,
                           &anynul, &st);
         }
     } else {
-        double *v = malloc(n * sizeof *v), nan = NAN;
+        double *v = calloc(n, sizeof *v), nan = NAN;
         if (v == NULL)
             return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
         c->type = OFFBKG_COL_DOUBLE;
@@ -178,17 +180,48 @@ static int read_column(offbkg_ctx_t *ctx, fitsfile *f, int col,
     return OFFBKG_OK;
 }
 
+/* The @p n_rows rows of @p row_bytes that the header of the current
+ * table claims are in the file: the product does not overflow and the
+ * table's last byte can be read. Everything allocated for a table is
+ * bounded by this, never by NAXIS2 alone (a few kilobytes can claim
+ * 2^61 rows). */
+static int rows_in_file(offbkg_ctx_t *ctx, fitsfile *f, const char *what,
+                        LONGLONG n_rows, LONGLONG row_bytes)
+{
+    LONGLONG head, start, end, bytes;
+    unsigned char last;
+    int st = 0;
+
+    if (n_rows == 0)
+        return OFFBKG_OK;
+    if (n_rows < 0 || row_bytes <= 0
+        || __builtin_mul_overflow(n_rows, row_bytes, &bytes)
+        || fits_get_hduaddrll(f, &head, &start, &end, &st) != 0
+        || __builtin_add_overflow(start, bytes, &end)
+        || fits_read_tblbytes(f, n_rows, row_bytes, 1, &last, &st) != 0) {
+        fits_clear_errmsg();
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: damaged table: its "
+                                "header claims %lld rows of %lld bytes, more "
+                                "than the file holds", what,
+                                (long long)n_rows, (long long)row_bytes);
+    }
+    return OFFBKG_OK;
+}
+
 int offbkg_table_read(offbkg_ctx_t *ctx, fitsfile *f, const char *what,
                       offbkg_table_t *t)
 {
-    int st = 0, n_cols = 0;
-    LONGLONG n_rows = 0;
+    int st = 0, n_cols = 0, rc;
+    LONGLONG n_rows = 0, row_bytes = 0;
 
     memset(t, 0, sizeof *t);
     fits_get_num_rowsll(f, &n_rows, &st);
     fits_get_num_cols(f, &n_cols, &st);
+    fits_read_key(f, TLONGLONG, "NAXIS1", &row_bytes, NULL, &st);
     if (st != 0)
         return offbkg_fits_error(ctx, st, "%s", what);
+    if ((rc = rows_in_file(ctx, f, what, n_rows, row_bytes)) != OFFBKG_OK)
+        return rc;
     t->n_rows = (size_t)n_rows;
     t->cols = calloc(n_cols > 0 ? (size_t)n_cols : 1, sizeof *t->cols);
     if (t->cols == NULL)
@@ -216,7 +249,7 @@ int offbkg_table_read(offbkg_ctx_t *ctx, fitsfile *f, const char *what,
             offbkg_table_free(t);
             return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
         }
-        int rc = read_column(ctx, f, col, c, t->n_rows, what);
+        rc = read_column(ctx, f, col, c, t->n_rows, what);
         if (rc != OFFBKG_OK) {
             offbkg_table_free(t);
             return rc;

@@ -43,6 +43,9 @@ int cli_load_config(offbkg_ctx_t *ctx, const cli_options_t *opt,
     }
     if (opt->verbosity == 0)
         offbkg_ctx_set_log_level(ctx, (offbkg_log_level_t)rc->run->log_level);
+    if (rc->datastore != NULL && rc->datastore->max_inflated_gib > 0)
+        offbkg_ctx_set_max_inflated(
+            ctx, (size_t)(rc->datastore->max_inflated_gib * (1 << 30)));
     *out = rc;
     return CLI_EXIT_OK;
 }

@@ -82,7 +82,8 @@ static int write_store(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    offbkg_datastore_conf_t conf = { dir, "", "" };
+    offbkg_datastore_conf_t conf = { .path = dir, .obs_index = "",
+                                      .hdu_index = "" };
     offbkg_ctx_t *ctx = offbkg_ctx_new();
 
     (void)argc;

@@ -110,8 +110,10 @@ skipped ontime_missing 2 "ONTIME or LIVETIME is missing, zero or negative" \
 
 fresh missing_file
 damage "$C/store/hdu-index.fits.gz" value HDU_INDEX FILE_NAME 3 nope.fits
-skipped missing_file 2 ".*data/nope.fits: " \
+skipped missing_file 2 "No such file: .*data/nope.fits" \
     "an hdu-index row pointing at a missing file"
+ok $(! echo "$err" | grep -q "ffopen\|could not open the named file"
+     echo $?) "missing_file: no raw cfitsio text in the message"
 
 fresh missing_hdu
 damage "$C/store/hdu-index.fits.gz" value HDU_INDEX HDU_NAME 3 NOPE

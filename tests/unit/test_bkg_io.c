@@ -759,9 +759,11 @@ static void test_bkg_io_reads_foreign_layouts(void **state)
     assert_int_equal(offbkg_bkg_read(fx->ctx, path, &r), OFFBKG_EFITS);
     assert_null(r);
 
-    /* not a FITS file at all */
+    /* no file at all, said in plain words */
     path_in(fx, "missing.fits", path, sizeof path);
-    assert_int_equal(offbkg_bkg_read(fx->ctx, path, &r), OFFBKG_EFITS);
+    assert_int_equal(offbkg_bkg_read(fx->ctx, path, &r), OFFBKG_EDATA);
+    assert_non_null(strstr(offbkg_error_msg(fx->ctx), "No such file: "));
+    assert_null(strstr(offbkg_error_msg(fx->ctx), "ffopen"));
     assert_null(r);
     offbkg_cube_free(c2);
     offbkg_cube_free(c3);

@@ -1057,7 +1057,8 @@ static void test_datastore_events_unreadable(void **state)
     assert_true(isnan(value(f, "LIVETIME", 2)));
     assert_contains(f->log, "LIVETIME: 2 of 2 runs missing");
     snprintf(want, sizeof want, "WARN: OBS_ID 1: cannot read the EVENTS "
-             "header for missing obs-index values: %s/gone.fits", f->dir);
+             "header for missing obs-index values: No such file: %s/gone.fits",
+             f->dir);
     assert_contains(f->log, want);
     assert_contains(f->log, "WARN: OBS_ID 2: cannot read the EVENTS header");
     assert_contains(f->log, "ev.fits: no HDU named EVENTZ");

@@ -416,7 +416,8 @@ static void test_events_read_equals_cfitsio(void **state)
     p.mixed_compression = true;   /* run 1 gzip, run 2 plain */
     sg_path(dir, fx->dir, "store");
     assert_int_equal(offbkg_sim_write(ctx, &p, dir, false, NULL), OFFBKG_OK);
-    offbkg_datastore_conf_t conf = { dir, "", "" };
+    offbkg_datastore_conf_t conf = { .path = dir, .obs_index = "",
+                                      .hdu_index = "" };
     offbkg_datastore_t *store = NULL;
     assert_int_equal(offbkg_datastore_open(ctx, &conf, &store), OFFBKG_OK);
 
