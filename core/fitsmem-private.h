@@ -37,6 +37,8 @@ typedef enum {
                                       bound */
     OFFBKG_FITSMEM_BAD_GZIP,     /**< gzip: damaged, cut short, or a read
                                       error */
+    OFFBKG_FITSMEM_CUT_SHORT,    /**< gzip: an HDU (*hdu_num) claims more
+                                      data than the file holds */
     OFFBKG_FITSMEM_NO_MEMORY
 } offbkg_fitsmem_result_t;
 

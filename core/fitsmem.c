@@ -40,6 +40,7 @@ typedef struct scan {
     size_t end;      /* end of the last HDU needed; 0 until known */
     size_t need;     /* bytes needed to go on, when scan asks for more */
     long hdu_num;    /* of the next HDU (1: the primary) */
+    size_t data_end; /* end of the last HDU parsed, unpadded */
     char key[9];     /* the keyword of an unsafe card found */
 } scan_t;
 
@@ -240,6 +241,8 @@ static int scan(scan_t *s, const unsigned char *buf, size_t have,
         if (!followed || hdu_data_bytes(&h, &bytes) != 0)
             return -1;
         c += CARD;
+        s->data_end = p + (c - p + BLOCK - 1) / BLOCK * BLOCK
+                      + (size_t)bytes;
         s->hdu = p + (c - p + BLOCK - 1) / BLOCK * BLOCK
                  + ((size_t)bytes + BLOCK - 1) / BLOCK * BLOCK;
         s->primary = 0;
@@ -392,10 +395,12 @@ static offbkg_fitsmem_result_t load(offbkg_fitsmem_t *m, source_t *src,
         if (at_end) {
             /* The whole file: cfitsio finds what is there, or says
              * what is not (never reading past the bytes loaded: see
-             * within_loaded); a plain file that cuts an HDU short is
-             * left to the ordinary open, which says where. */
-            if (!src->gzip && s->hdu > have)
-                return OFFBKG_FITSMEM_NOT_HANDLED;
+             * within_loaded). A plain file that cuts an HDU short is
+             * left to cfitsio on disk, which says where; in memory,
+             * cfitsio could not even move to that HDU. */
+            if (!whole && s->data_end > have)
+                return src->gzip ? OFFBKG_FITSMEM_CUT_SHORT
+                                 : OFFBKG_FITSMEM_NOT_HANDLED;
             m->size = m->file_size = have;
             return OFFBKG_FITSMEM_LOADED;
         }
@@ -458,7 +463,7 @@ offbkg_fitsmem_result_t offbkg_fitsmem_load(offbkg_fitsmem_t *m, int fd,
                                             size_t n_hdus, long *hdu_num,
                                             char key[9])
 {
-    scan_t s = { 0, 1, 0, 0, 4 * BLOCK, 1, "" };
+    scan_t s = { 0, 1, 0, 0, 4 * BLOCK, 1, 0, "" };
     source_t src;
     offbkg_fitsmem_result_t r;
 
@@ -476,6 +481,8 @@ offbkg_fitsmem_result_t offbkg_fitsmem_load(offbkg_fitsmem_t *m, int fd,
         *hdu_num = s.hdu_num;
         memcpy(key, s.key, sizeof s.key);
     }
+    if (r == OFFBKG_FITSMEM_CUT_SHORT)
+        *hdu_num = s.hdu_num - 1;
     return r;
 }
 

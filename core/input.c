@@ -61,13 +61,13 @@ static int open_error(offbkg_ctx_t *ctx, const char *path, int err)
 
 /* @p path opened read-only into *fd, if it is a regular file (symbolic
  * links followed). Anything else is refused before it is opened: a named
- * pipe would block the open, a device could be read forever. The open
- * itself cannot block (O_NONBLOCK, should the file be swapped for a pipe
- * after the check), and a signal ends it (EINTR is not retried). */
+ * pipe would block the open, a device could be read forever. An open
+ * that blocks all the same (a file swapped for a pipe after the check, a
+ * lease, a hung network file system) is ended by a signal: EINTR is not
+ * retried. */
 static int open_regular(offbkg_ctx_t *ctx, const char *path, int *fd)
 {
     struct stat sb;
-    int flags;
 
     *fd = -1;
     if (stat(path, &sb) != 0)
@@ -75,7 +75,7 @@ static int open_regular(offbkg_ctx_t *ctx, const char *path, int *fd)
     if (!S_ISREG(sb.st_mode))
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: not a regular file "
                                 "(%s)", path, file_kind(sb.st_mode));
-    *fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    *fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (*fd < 0)
         return open_error(ctx, path, errno);
     if (fstat(*fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
@@ -84,9 +84,6 @@ static int open_regular(offbkg_ctx_t *ctx, const char *path, int *fd)
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: not a regular file",
                                 path);
     }
-    flags = fcntl(*fd, F_GETFL);
-    if (flags >= 0)
-        fcntl(*fd, F_SETFL, flags & ~O_NONBLOCK);
     return OFFBKG_OK;
 }
 
@@ -186,6 +183,10 @@ static int open_fd(offbkg_ctx_t *ctx, const char *path, int fd,
                                 "inflates to more than %.4g GiB (the bound "
                                 "is [datastore] max_inflated_gib)", path,
                                 (double)max_bytes / (1 << 30));
+    case OFFBKG_FITSMEM_CUT_SHORT:
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: damaged: the header "
+                                "of HDU %ld claims more data than the file "
+                                "holds", path, hdu_num);
     case OFFBKG_FITSMEM_BAD_GZIP:
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: damaged gzip file "
                                 "(it cannot be inflated: corrupt or cut "

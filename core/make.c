@@ -373,6 +373,9 @@ static int finish_all(offbkg_ctx_t *ctx, const make_job_t *job,
         offbkg_model_result_t *res = &out->models[m];
         for (size_t g = 0; g < out->n_groups; g++) {
             const char *why;
+            if (offbkg_ctx_cancelled(ctx))
+                return offbkg_error_set(ctx, OFFBKG_ECANCELLED,
+                                        "interrupted");
             if (group_contrib[m][g] == NULL) {
                 res->no_model[g] = strdup("no runs in this group");
             } else if (ops_of(inst)->finish(inst->state, group_contrib[m][g],

@@ -51,7 +51,10 @@ int offbkg_models_check(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                         size_t n_groups, const char *dir, bool overwrite)
 {
     for (size_t m = 0; m < rc->n_models; m++)
-        for (size_t g = 0; g < n_groups; g++)
+        for (size_t g = 0; g < n_groups; g++) {
+            if (offbkg_ctx_cancelled(ctx))
+                return offbkg_error_set(ctx, OFFBKG_ECANCELLED,
+                                        "interrupted");
             for (int k = 0; k < 4; k++) {
                 int dims = 2 + k % 2;
                 bool smooth = k >= 2;
@@ -65,6 +68,7 @@ int offbkg_models_check(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                 if (st != OFFBKG_OK)
                     return st;
             }
+        }
     return OFFBKG_OK;
 }
 

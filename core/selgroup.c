@@ -369,9 +369,10 @@ static int copy_def(offbkg_ctx_t *ctx, const offbkg_group_def_t *def,
         if (c->column == NULL || c->unit == NULL || c->bounds == NULL)
             return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
         memcpy(c->bounds, a->bounds, n_bounds * sizeof(double));
-        if (a->n_bins == 0 || n_groups > INT32_MAX / a->n_bins)
+        if (a->n_bins == 0 || n_groups > OFFBKG_MAX_GROUPS / a->n_bins)
             return offbkg_error_set(ctx, OFFBKG_EPLUGIN, "the grouper "
-                                    "defines too many groups");
+                                    "defines more than %d groups (the most "
+                                    "offbkg allows)", OFFBKG_MAX_GROUPS);
         n_groups *= a->n_bins;
     }
     g->n_groups = def->n_axes > 0 ? n_groups : 0;

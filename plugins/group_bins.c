@@ -174,11 +174,13 @@ static int check_axes(const offbkg_host_t *host, const bins_config_t *cfg,
                 return host->error(host, OFFBKG_ECONFIG, "axis%zu_column "
                                    "%s is already axis%zu_column", k + 1,
                                    a->column, j + 1);
-        /* GROUP_ID is an int32. */
+        /* Each factor is below 2^32 (a list's length) and the product
+         * so far at most OFFBKG_MAX_GROUPS: no overflow. */
         n_groups *= has_edges ? a->edges.n - 1 : a->values.n;
-        if (n_groups > INT32_MAX)
+        if (n_groups > OFFBKG_MAX_GROUPS)
             return host->error(host, OFFBKG_ECONFIG, "the axes make more "
-                               "than %d groups", INT32_MAX);
+                               "than %d groups (the most offbkg allows)",
+                               OFFBKG_MAX_GROUPS);
         n++;
     }
     if (n == 0)

@@ -385,3 +385,20 @@ clean-local: clean-fuzz clean-kit-stage
 clean-fuzz:
 	rm -rf $(FUZZ_WORK)
 .PHONY: fuzz clean-fuzz
+# The guarded open of every input (issue 15: non-regular files, tables
+# whose header claims more rows than the file holds, gzip bombs,
+# multi-member gzip, damaged model files read back, signals during a
+# blocked open).
+check_PROGRAMS += tests/tools/holdlease
+tests_tools_holdlease_SOURCES = tests/tools/holdlease.c
+dist_check_SCRIPTS += tests/robustness/input_files.sh
+TESTS += tests/robustness/input_files.sh
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_input
+TESTS += tests/unit/test_input
+tests_unit_test_input_SOURCES = tests/unit/test_input.c \
+	tests/unit/storegen.h
+tests_unit_test_input_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS) \
+	$(ZLIB_CFLAGS)
+tests_unit_test_input_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS) $(ZLIB_LIBS)
+endif

@@ -160,11 +160,16 @@ typedef struct offbkg_select_ops {
                   const char **reason);
 } offbkg_select_ops_t;
 
+/** The most groups a grouping may define: each group is a model file
+ *  (or several), and the host loops over them; more is a mistake. */
+#define OFFBKG_MAX_GROUPS 100000
+
 /** group: put each selected observation into a group. */
 typedef struct offbkg_group_ops {
     uint32_t struct_size;
     /** The group definitions (axes and bins), owned by the state. The
-     *  number of groups is the product of the axes' n_bins. */
+     *  number of groups is the product of the axes' n_bins, at most
+     *  OFFBKG_MAX_GROUPS. */
     int (*define)(void *state, const offbkg_group_def_t **def);
     /** group_id[i] for each row: 0 .. n_groups-1, or -1 for no group with
      *  reason[i] set as for select. Must depend on the row alone, so the

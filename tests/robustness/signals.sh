@@ -4,22 +4,37 @@
 # next run, removes its temporary files and dies of the signal it got
 # (exit status 128 + number), with a message; nothing is written, since
 # run computes every stage before writing, and the inputs are unchanged.
-# To be sure the signal lands mid-run, the file of run 2 is a named pipe:
-# offbkg (one thread) blocks opening it; the signal is sent then, and the
-# pipe is released so that the run goes on.
+# To be sure the signal lands mid-run, another process holds a lease on
+# the file of run 2: offbkg (one thread) blocks opening it, and the signal
+# must end that open at once (one signal, not one per attempt to open).
 . "$top_srcdir/tests/run/tap.sh"
 . "$top_srcdir/tests/robustness/common.sh"
 
 make_pristine --runs 4 --events 1000 --mixed-compression
 
-# blocked PID: wait until PID sleeps opening a named pipe (Linux /proc);
+# blocked PID: wait until PID sleeps opening a leased file (Linux /proc);
 # up to 5 minutes, for valgrind on a busy machine.
 blocked() {
     for i in $(seq 3000); do
         case $(cat "/proc/$1/wchan" 2>/dev/null) in
-        *partner* | *fifo*) return 0 ;;
+        *lease*) return 0 ;;
         esac
         kill -0 "$1" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+# lease FILE: hold a lease on FILE in the background ($holder) until
+# killed (an open waits for it up to the kernel's lease-break-time, 45 s
+# by default); false if leases cannot be taken here.
+lease() {
+    rm -f "$T/lease"
+    "$OFFBKG_TEST_TOOLS/holdlease" "$1" 600 >"$T/lease" 2>/dev/null &
+    holder=$!
+    for i in $(seq 100); do
+        grep -q ready "$T/lease" 2>/dev/null && return 0
+        kill -0 $holder 2>/dev/null || return 1
         sleep 0.1
     done
     return 1
@@ -30,8 +45,11 @@ interrupt() {
     fresh "$1"
     seal
     run2="$C/store/data/run_000002.fits"
-    mv "$run2" "$C/run2.fits"
-    mkfifo "$run2"
+    lease "$run2" || {
+        kill $holder 2>/dev/null
+        ok 1 "$1: a lease could be taken on run 2"
+        return
+    }
     tap_last_cmd="-j 1 run $C/run.ini (in the background, SIG$2)"
     ${OFFBKG_WRAPPER:-} "$OFFBKG" -j 1 run "$C/run.ini" >"$T/out" 2>"$T/err" &
     pid=$!
@@ -42,21 +60,17 @@ interrupt() {
         kill -s KILL $pid 2>/dev/null
         reached=1
     fi
-    # The real file back in place, then release the blocked open (cfitsio
-    # opens the file again by name and finds the real one). The signal
-    # may also have interrupted the open (EINTR), so the writer that
-    # releases it runs in the background and goes once offbkg is done.
-    mv "$run2" "$C/fifo"
-    mv "$C/run2.fits" "$run2"
-    (: >"$C/fifo") &
-    writer=$!
+    # The signal alone must end it: the lease is still held.
     wait $pid
     status=$?
-    kill $writer 2>/dev/null
-    wait $writer 2>/dev/null
+    kill -0 $holder 2>/dev/null
+    held=$?
+    kill $holder 2>/dev/null
+    wait $holder 2>/dev/null
     out=$(cat "$T/out")
     err=$(cat "$T/err")
-    ok $reached "$1: offbkg reached run 2 (blocked on its named pipe)"
+    ok $reached "$1: offbkg reached run 2 (blocked opening it)"
+    ok $held "$1: the signal ended the blocked open (the lease was held)"
     check "$1" "$3" "SIG$2 mid-run stops offbkg, which dies of it"
     ok $(echo "$err" | grep -q "interrupted by SIG$2" \
          && test -z "$(ls -A "$C/out" 2>/dev/null)"; echo $?) \
@@ -67,6 +81,13 @@ if [ ! -r /proc/self/wchan ]; then
     echo "1..0 # SKIP no /proc/PID/wchan to see offbkg wait"
     exit 0
 fi
+touch "$T/try-lease"
+if ! lease "$T/try-lease"; then
+    echo "1..0 # SKIP no file leases here (fcntl F_SETLEASE)"
+    exit 0
+fi
+kill $holder 2>/dev/null
+wait $holder 2>/dev/null
 interrupt sigint INT 130
 interrupt sigterm TERM 143
 
