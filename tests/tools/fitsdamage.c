@@ -19,6 +19,9 @@
  *   scale EXT COL FACTOR UNIT multiplies every value of column COL by
  *                             FACTOR ("nan" too) and sets its TUNIT to
  *                             UNIT (e.g. degrees to radians)
+ *   rows EXT N                appends zero rows to table EXT up to N
+ *                             rows (a gzip OUT of N large is a small
+ *                             file that inflates to much)
  * Exit status 0, or 1 with cfitsio's message on stderr. */
 #include <config.h>
 
@@ -118,6 +121,11 @@ static void damage(fitsfile *f, int argc, char **argv, int *st)
         fits_get_num_rowsll(f, &n, st);
         if (n > 0)
             fits_delete_rows(f, 1, n, st);
+    } else if (strcmp(action, "rows") == 0 && argc == 3) {
+        LONGLONG n = 0, want = strtoll(argv[2], NULL, 10);
+        fits_get_num_rowsll(f, &n, st);
+        if (want > n)
+            fits_insert_rows(f, n, want - n, st);
     } else
         *st = *st != 0 ? *st : BAD_OPTION;
 }
