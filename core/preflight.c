@@ -519,7 +519,8 @@ int offbkg_preflight(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     offbkg_ctx_set_log_sink(c.quiet, discard, NULL);
     out->store = open_store(&c, rc->datastore, "datastore");
     if (plan->index && rc->index != NULL && rc->index->path[0] != '\0') {
-        offbkg_datastore_conf_t tc = { rc->index->path, "", "" };
+        offbkg_datastore_conf_t tc = { .path = rc->index->path,
+                                       .obs_index = "", .hdu_index = "" };
         target = open_store(&c, &tc, "index");
     }
     if (rc->exclude != NULL) {
