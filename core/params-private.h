@@ -31,6 +31,15 @@ int offbkg_params_fill(const offbkg_param_t *table, size_t config_size,
                        const char *base_dir, const char *const *host_keys,
                        offbkg_diags_t *diags, void **config);
 
+/** Parse @p text (NULL: the parameter's zero value) for @p p into its
+ *  field of @p config, freeing the value there first. Returns OFFBKG_OK,
+ *  OFFBKG_ECONFIG with the reason in @p why (size @p n) and the old value
+ *  kept, or OFFBKG_ENOMEM. For a value that comes from elsewhere than an
+ *  INI file, e.g. a command-line option described by a table. */
+int offbkg_params_set(const offbkg_param_t *p, const char *text,
+                      const char *base_dir, void *config, char *why,
+                      size_t n);
+
 /** Free a config struct filled by offbkg_params_fill. */
 void offbkg_params_free(const offbkg_param_t *table, void *config);
 

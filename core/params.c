@@ -580,6 +580,32 @@ int offbkg_params_fill(const offbkg_param_t *table, size_t config_size,
     return diags->n > before ? OFFBKG_ECONFIG : OFFBKG_OK;
 }
 
+int offbkg_params_set(const offbkg_param_t *p, const char *text,
+                      const char *base_dir, void *config, char *why,
+                      size_t n)
+{
+    /* Parsed aside first, so that a bad value leaves the old one. */
+    union {
+        char bytes[64];
+        max_align_t align;
+    } scratch;
+    char *field = (char *)config + p->offset;
+    size_t size = field_size(p->type);
+    int rc;
+
+    if (size == 0 || size > sizeof scratch.bytes) {
+        snprintf(why, n, "unknown parameter type %d", (int)p->type);
+        return OFFBKG_ECONFIG;
+    }
+    memset(&scratch, 0, sizeof scratch);
+    rc = parse_value(p, text, base_dir, scratch.bytes, why, n);
+    if (rc != OFFBKG_OK)
+        return rc;
+    free_field(p, field);
+    memcpy(field, scratch.bytes, size);
+    return OFFBKG_OK;
+}
+
 void offbkg_params_free(const offbkg_param_t *table, void *config)
 {
     if (config == NULL)

@@ -1,239 +1,254 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * offbkg simulate DIR [options]: a GADF data store of OFF runs drawn from
- * a known rate (core/simulate-private.h has the model). */
+ * a known rate (core/simulate-private.h has the model). Its options are a
+ * parameter table, as the plugins' INI keys are: the host's parser checks
+ * types and ranges, and --help is written from the table. */
 #include <config.h>
 
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "../params-private.h"
 #include "../simulate-private.h"
 #include "cli.h"
+
+/* The options, in the units their names do not carry (the INI convention
+ * of unit suffixes would rename options that scripts use). */
+typedef struct sim_opts {
+    int64_t runs, seed, first_obs_id, nan_rows;
+    offbkg_double_list_t zenith, ontime, deadc, energy, source;
+    double r0, events, gamma, asym_lon, asym_lat, theta_max;
+    int fov_alignment;
+    bool edge_zeniths, zenith_scaling, livetime, mixed_compression;
+    bool plain, missing_file, overwrite;
+} sim_opts_t;
+
+/* One option: its parameter (name with '_' for the option's '-'; a bool
+ * is a flag without value), the placeholder of its value in --help, and
+ * the heading it starts, if any. */
+typedef struct sim_option {
+    offbkg_param_t p;
+    const char *metavar;
+    const char *heading;
+} sim_option_t;
+
+#define OFF(f) offsetof(sim_opts_t, f)
+#define MIN_ OFFBKG_PARAM_HAS_MIN
+#define MAX_ OFFBKG_PARAM_HAS_MAX
+#define MIN_OPEN (OFFBKG_PARAM_HAS_MIN | OFFBKG_PARAM_MIN_OPEN)
+
+static const char *const alignments[] = { "radec", "altaz", NULL };
+
+static const sim_option_t sim_options[] = {
+    { { "runs", OFFBKG_PARAM_INT, OFF(runs), "10", MIN_ | MAX_, 1, 100000,
+        0, 0, NULL, "", "regular runs" }, "N", "Runs:" },
+    { { "seed", OFFBKG_PARAM_INT, OFF(seed), "42", MIN_, 0, 0, 0, 0, NULL,
+        "", "random seed" }, "S", NULL },
+    { { "zenith", OFFBKG_PARAM_DOUBLE_LIST, OFF(zenith), "10, 60",
+        MIN_ | MAX_, 0, 90, 2, 2, NULL, "deg", "zenith range" },
+      "MIN,MAX", NULL },
+    { { "ontime", OFFBKG_PARAM_DOUBLE_LIST, OFF(ontime), "1200, 1800",
+        MIN_OPEN | MAX_, 0, 86400, 2, 2, NULL, "s", "ONTIME range" },
+      "MIN,MAX", NULL },
+    { { "deadc", OFFBKG_PARAM_DOUBLE_LIST, OFF(deadc), "0.85, 0.97",
+        MIN_OPEN | MAX_, 0, 1, 2, 2, NULL, "",
+        "DEADC range (live fractions)" }, "MIN,MAX", NULL },
+    { { "first_obs_id", OFFBKG_PARAM_INT, OFF(first_obs_id), "1",
+        MIN_ | MAX_, 0, 999999, 0, 0, NULL, "", "OBS_ID of the first run" },
+      "N", NULL },
+    { { "edge_zeniths", OFFBKG_PARAM_BOOL, OFF(edge_zeniths), "false", 0,
+        0, 0, 0, 0, NULL, "", "add runs at zenith 49.0 and 90.0" },
+      NULL, NULL },
+    { { "r0", OFFBKG_PARAM_DOUBLE, OFF(r0), "1e-4", MIN_, 0, 0, 0, 0, NULL,
+        "s-1 MeV-1 sr-1", "rate at 1 TeV in the FoV centre" }, "X",
+      "Truth model:" },
+    { { "events", OFFBKG_PARAM_DOUBLE, OFF(events), NULL, MIN_OPEN, 0, 0,
+        0, 0, NULL, "", "choose r0 for N events per run (mean)" }, "N",
+      NULL },
+    { { "gamma", OFFBKG_PARAM_DOUBLE, OFF(gamma), "2.7", MIN_ | MAX_, -10,
+        10, 0, 0, NULL, "", "spectral index" }, "G", NULL },
+    { { "asym_lon", OFFBKG_PARAM_DOUBLE, OFF(asym_lon), "0", 0, 0, 0, 0, 0,
+        NULL, "", "FoV lon gradient per 2.5 deg" }, "A", NULL },
+    { { "asym_lat", OFFBKG_PARAM_DOUBLE, OFF(asym_lat), "0", 0, 0, 0, 0, 0,
+        NULL, "", "FoV lat gradient per 2.5 deg" }, "B", NULL },
+    { { "zenith_scaling", OFFBKG_PARAM_BOOL, OFF(zenith_scaling), "false",
+        0, 0, 0, 0, 0, NULL, "", "r0 grows as 1/cos(zenith)" }, NULL,
+      NULL },
+    { { "livetime", OFFBKG_PARAM_BOOL, OFF(livetime), "false", 0, 0, 0, 0,
+        0, NULL, "", "the rate is per LIVETIME, not ONTIME" }, NULL, NULL },
+    { { "fov_alignment", OFFBKG_PARAM_ENUM, OFF(fov_alignment), "radec", 0,
+        0, 0, 0, 0, alignments, "",
+        "the FoV frame of the truth; altaz draws each event in the camera "
+        "at its time and converts it to RA/Dec" }, "A", NULL },
+    { { "energy", OFFBKG_PARAM_DOUBLE_LIST, OFF(energy), "0.05, 200",
+        MIN_OPEN, 0, 0, 2, 2, NULL, "TeV", "simulated energies" },
+      "MIN,MAX", NULL },
+    { { "theta_max", OFFBKG_PARAM_DOUBLE, OFF(theta_max), "6",
+        MIN_OPEN | MAX_, 0, 30, 0, 0, NULL, "deg", "simulated offsets" },
+      "DEG", NULL },
+    { { "nan_rows", OFFBKG_PARAM_INT, OFF(nan_rows), "0", MIN_ | MAX_, 0,
+        1000000, 0, 0, NULL, "",
+        "N rows with NaN RA/ENERGY/DEC and one with ENERGY = 0, in every "
+        "run" }, "N", "Contamination and broken stores:" },
+    { { "source", OFFBKG_PARAM_DOUBLE_LIST, OFF(source), NULL, 0, 0, 0, 2,
+        4, NULL, "",
+        "N events per run in a Gaussian blob of width SIGMA deg, OFFSET deg "
+        "from the pointing (default 0.5), or at a fixed RA,DEC (runs whose "
+        "field holds it)" }, "N,SIGMA[,OFFSET] or RA,DEC,N,SIGMA", NULL },
+    { { "mixed_compression", OFFBKG_PARAM_BOOL, OFF(mixed_compression),
+        "false", 0, 0, 0, 0, 0, NULL, "", "every second run as plain .fits" },
+      NULL, NULL },
+    { { "plain", OFFBKG_PARAM_BOOL, OFF(plain), "false", 0, 0, 0, 0, 0,
+        NULL, "", "every run as plain .fits" }, NULL, NULL },
+    { { "missing_file", OFFBKG_PARAM_BOOL, OFF(missing_file), "false", 0,
+        0, 0, 0, 0, NULL, "", "index one more run whose file is not "
+        "written" }, NULL, NULL },
+    { { "overwrite", OFFBKG_PARAM_BOOL, OFF(overwrite), "false", 0, 0, 0,
+        0, 0, NULL, "", "write into a non-empty DIR, replacing files" },
+      NULL, "Output:" },
+};
+
+#define N_OPTIONS (sizeof sim_options / sizeof sim_options[0])
+
+/* The option name of a parameter: '-' for '_'. */
+static void option_name(const offbkg_param_t *p, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", p->name);
+    for (char *c = buf; *c != '\0'; c++)
+        if (*c == '_')
+            *c = '-';
+}
+
+/* Print @p text from column 28 (the cursor is at @p col < 28), wrapped
+ * at spaces before column 79. */
+static void print_wrapped(FILE *fp, int col, const char *text)
+{
+    enum { WIDTH = 78 - 28 };
+    const char *s = text;
+
+    while (*s != '\0') {
+        size_t cut = strlen(s);
+        if (cut > WIDTH) {
+            cut = WIDTH;
+            while (cut > 0 && s[cut] != ' ')
+                cut--;
+            if (cut == 0)
+                cut = strcspn(s, " ");
+        }
+        fprintf(fp, "%*s%.*s\n", 28 - col, "", (int)cut, s);
+        s += cut;
+        while (*s == ' ')
+            s++;
+        col = 0;
+    }
+}
 
 static void simulate_usage(FILE *fp)
 {
     fputs("Usage: offbkg simulate DIR [OPTION]...\n"
           "Write in DIR a GADF data store of OFF runs whose events are drawn "
-          "from a\nknown background rate, and the truth in DIR/truth.txt.\n"
-          "\n"
-          "Runs:\n"
-          "      --runs N            regular runs (default 10)\n"
-          "      --seed S            random seed (default 42)\n"
-          "      --zenith MIN,MAX    zenith range, deg (default 10,60)\n"
-          "      --ontime MIN,MAX    ONTIME range, s (default 1200,1800)\n"
-          "      --deadc MIN,MAX     DEADC range (default 0.85,0.97)\n"
-          "      --first-obs-id N    OBS_ID of the first run (default 1)\n"
-          "      --edge-zeniths      add runs at zenith 49.0 and 90.0\n"
-          "Truth model:\n"
-          "      --r0 X              s-1 MeV-1 sr-1 at 1 TeV (default 1e-4)"
-          "\n"
-          "      --events N          choose r0 for N events per run (mean)\n"
-          "      --gamma G           spectral index (default 2.7)\n"
-          "      --asym-lon A        FoV lon gradient per 2.5 deg (default 0)"
-          "\n"
-          "      --asym-lat B        FoV lat gradient per 2.5 deg (default 0)"
-          "\n"
-          "      --zenith-scaling    r0 grows as 1/cos(zenith)\n"
-          "      --livetime          the rate is per LIVETIME, not ONTIME\n"
-          "      --fov-alignment A   radec (default) or altaz: the FoV frame "
-          "of the\n"
-          "                          truth; altaz draws each event in the "
-          "camera at\n"
-          "                          its time and converts it to RA/Dec\n"
-          "      --energy MIN,MAX    simulated energies, TeV (default "
-          "0.05,200)\n"
-          "      --theta-max DEG     simulated offsets (default 6)\n"
-          "Contamination and broken stores:\n"
-          "      --nan-rows N        N rows with NaN RA/ENERGY/DEC and one "
-          "with\n"
-          "                          ENERGY = 0, in every run\n"
-          "      --source N,SIGMA[,OFFSET]\n"
-          "                          N events per run in a Gaussian blob "
-          "of\n"
-          "                          width SIGMA deg, OFFSET deg from the "
-          "pointing\n"
-          "                          (default 0.5)\n"
-          "      --source RA,DEC,N,SIGMA\n"
-          "                          the blob at a fixed position (runs "
-          "whose\n"
-          "                          field holds it)\n"
-          "      --mixed-compression every second run as plain .fits\n"
-          "      --plain             every run as plain .fits\n"
-          "      --missing-file      index one more run whose file is not "
-          "written\n"
-          "Output:\n"
-          "      --overwrite         write into a non-empty DIR, replacing "
-          "files\n"
-          "  -v, --verbose           one line per run\n"
-          "  -q, --quiet             no summary line\n"
-          "  -h, --help              print this help and exit\n", fp);
-}
+          "from a\nknown background rate, and the truth in DIR/truth.txt.\n",
+          fp);
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const sim_option_t *o = &sim_options[i];
+        const offbkg_param_t *p = &o->p;
+        char name[32], range[128], text[512];
+        size_t used;
+        int col;
 
-/* Numbers separated by commas: exactly n_min..n_max of them. Returns the
- * count, or 0 on a syntax error. */
-static int parse_list(const char *text, double *v, int n_min, int n_max)
-{
-    const char *s = text;
-    int n = 0;
-
-    for (;;) {
-        char *end;
-        if (n == n_max)
-            return 0;
-        errno = 0;
-        v[n] = strtod(s, &end);
-        if (end == s || errno != 0 || !isfinite(v[n]))
-            return 0;
-        n++;
-        while (*end == ' ')
-            end++;
-        if (*end == '\0')
-            break;
-        if (*end != ',')
-            return 0;
-        s = end + 1;
-    }
-    return n >= n_min ? n : 0;
-}
-
-static int parse_count(const char *text, long max, long *out)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(text, &end, 10);
-    if (*text == '\0' || *end != '\0' || errno != 0 || v < 0 || v > max)
-        return 0;
-    *out = v;
-    return 1;
-}
-
-static int bad_value(const char *option, const char *what, const char *got)
-{
-    cli_error("simulate: %s: expected %s, got '%s'", option, what, got);
-    return CLI_EXIT_USAGE;
-}
-
-enum {
-    OPT_RUNS = 256, OPT_SEED, OPT_ZENITH, OPT_ONTIME, OPT_DEADC,
-    OPT_FIRST, OPT_EDGE, OPT_R0, OPT_EVENTS, OPT_GAMMA, OPT_ASYM_LON,
-    OPT_ASYM_LAT, OPT_ZSCALE, OPT_LIVETIME, OPT_ENERGY, OPT_THETA,
-    OPT_NAN, OPT_SOURCE, OPT_MIXED, OPT_MISSING, OPT_OVERWRITE,
-    OPT_ALIGN, OPT_PLAIN
-};
-
-/* Apply one option to @p p; CLI_EXIT_OK or CLI_EXIT_USAGE. */
-static int apply_option(int c, const char *arg, offbkg_sim_params_t *p,
-                        double *events, bool *overwrite)
-{
-    double v[4];
-    long n;
-    int k;
-
-    switch (c) {
-    case OPT_RUNS:
-        if (!parse_count(arg, 100000, &n) || n == 0)
-            return bad_value("--runs", "a number of runs 1..100000", arg);
-        p->n_runs = (int)n;
-        break;
-    case OPT_SEED: {
-        char *end;
-        unsigned long long s;
-        errno = 0;
-        s = strtoull(arg, &end, 0);
-        if (*arg == '\0' || *arg == '-' || *end != '\0' || errno != 0)
-            return bad_value("--seed", "a non-negative integer", arg);
-        p->seed = (uint64_t)s;
-        break;
-    }
-    case OPT_ZENITH:
-        if (parse_list(arg, v, 2, 2) != 2)
-            return bad_value("--zenith", "MIN,MAX in degrees", arg);
-        p->zen_min_deg = v[0];
-        p->zen_max_deg = v[1];
-        break;
-    case OPT_ONTIME:
-        if (parse_list(arg, v, 2, 2) != 2)
-            return bad_value("--ontime", "MIN,MAX in seconds", arg);
-        p->ontime_min_s = v[0];
-        p->ontime_max_s = v[1];
-        break;
-    case OPT_DEADC:
-        if (parse_list(arg, v, 2, 2) != 2)
-            return bad_value("--deadc", "MIN,MAX (live fractions)", arg);
-        p->deadc_min = v[0];
-        p->deadc_max = v[1];
-        break;
-    case OPT_FIRST:
-        if (!parse_count(arg, 999999, &n))
-            return bad_value("--first-obs-id", "an OBS_ID 0..999999", arg);
-        p->first_obs_id = n;
-        break;
-    case OPT_EDGE: p->edge_zeniths = true; break;
-    case OPT_R0:
-        if (parse_list(arg, v, 1, 1) != 1)
-            return bad_value("--r0", "a rate in s-1 MeV-1 sr-1", arg);
-        p->r0 = v[0];
-        break;
-    case OPT_EVENTS:
-        if (parse_list(arg, v, 1, 1) != 1 || !(v[0] > 0))
-            return bad_value("--events", "a positive mean number of "
-                             "events per run", arg);
-        *events = v[0];
-        break;
-    case OPT_GAMMA:
-        if (parse_list(arg, v, 1, 1) != 1)
-            return bad_value("--gamma", "a spectral index", arg);
-        p->gamma = v[0];
-        break;
-    case OPT_ASYM_LON:
-    case OPT_ASYM_LAT:
-        if (parse_list(arg, v, 1, 1) != 1)
-            return bad_value(c == OPT_ASYM_LON ? "--asym-lon" : "--asym-lat",
-                             "a gradient per 2.5 deg", arg);
-        *(c == OPT_ASYM_LON ? &p->asym_lon : &p->asym_lat) = v[0];
-        break;
-    case OPT_ZSCALE: p->zenith_scaling = true; break;
-    case OPT_LIVETIME: p->livetime_base = true; break;
-    case OPT_ALIGN:
-        if (strcmp(arg, "radec") != 0 && strcmp(arg, "altaz") != 0)
-            return bad_value("--fov-alignment", "radec or altaz", arg);
-        p->altaz = strcmp(arg, "altaz") == 0;
-        break;
-    case OPT_ENERGY:
-        if (parse_list(arg, v, 2, 2) != 2)
-            return bad_value("--energy", "MIN,MAX in TeV", arg);
-        p->e_min_tev = v[0];
-        p->e_max_tev = v[1];
-        break;
-    case OPT_THETA:
-        if (parse_list(arg, v, 1, 1) != 1)
-            return bad_value("--theta-max", "an offset in degrees", arg);
-        p->theta_max_deg = v[0];
-        break;
-    case OPT_NAN:
-        if (!parse_count(arg, 1000000, &n))
-            return bad_value("--nan-rows", "a number of rows 0..1000000",
-                             arg);
-        p->nan_rows = (int)n;
-        break;
-    case OPT_SOURCE:
-        k = parse_list(arg, v, 2, 4);
-        if (k == 0)
-            return bad_value("--source", "N,SIGMA[,OFFSET] or "
-                             "RA,DEC,N,SIGMA", arg);
-        {
-            double cnt = k == 4 ? v[2] : v[0];
-            if (cnt < 0 || cnt > 1e7 || cnt != floor(cnt))
-                return bad_value("--source", "a whole number of events N",
-                                 arg);
-            p->src_n = (int)cnt;
+        if (o->heading != NULL)
+            fprintf(fp, "%s\n", o->heading);
+        option_name(p, name, sizeof name);
+        col = fprintf(fp, "      --%s%s%s", name, o->metavar ? " " : "",
+                      o->metavar ? o->metavar : "");
+        if (col >= 27) {
+            fputc('\n', fp);
+            col = 0;
         }
+        used = (size_t)snprintf(text, sizeof text, "%s", p->help);
+        if (p->type == OFFBKG_PARAM_BOOL) {
+            print_wrapped(fp, col, text);
+            continue;
+        }
+        offbkg_params_range_text(p, range, sizeof range);
+        if (p->unit[0] != '\0' && used < sizeof text)
+            used += (size_t)snprintf(text + used, sizeof text - used, ", %s",
+                                     p->unit);
+        if (p->type != OFFBKG_PARAM_ENUM && range[0] != '\0'
+            && used < sizeof text)
+            used += (size_t)snprintf(text + used, sizeof text - used,
+                                     " (%s%s)", p->min_items == 2
+                                     && p->max_items == 2 ? "each " : "",
+                                     range);
+        else if (p->type == OFFBKG_PARAM_ENUM && used < sizeof text)
+            used += (size_t)snprintf(text + used, sizeof text - used, " (%s)",
+                                     range);
+        if (p->default_value != NULL && used < sizeof text)
+            snprintf(text + used, sizeof text - used, "; default %s",
+                     p->default_value);
+        print_wrapped(fp, col, text);
+    }
+    fputs("  -v, --verbose             one line per run\n"
+          "  -q, --quiet               no summary line\n"
+          "  -h, --help                print this help and exit\n", fp);
+}
+
+/* The table as the parameter functions take it: the params in a row, the
+ * name NULL at the end. Checked once: a bad entry is a bug here. */
+static const offbkg_param_t *sim_table(void)
+{
+    static offbkg_param_t table[N_OPTIONS + 1];
+
+    if (table[0].name == NULL)
+        for (size_t i = 0; i < N_OPTIONS; i++)
+            table[i] = sim_options[i].p;
+    return table;
+}
+
+/* Fill @p p from the options; CLI_EXIT_OK or CLI_EXIT_USAGE. */
+static int to_params(const sim_opts_t *o, offbkg_sim_params_t *p)
+{
+    p->n_runs = (int)o->runs;
+    p->seed = (uint64_t)o->seed;
+    p->zen_min_deg = o->zenith.v[0];
+    p->zen_max_deg = o->zenith.v[1];
+    p->ontime_min_s = o->ontime.v[0];
+    p->ontime_max_s = o->ontime.v[1];
+    p->deadc_min = o->deadc.v[0];
+    p->deadc_max = o->deadc.v[1];
+    p->first_obs_id = o->first_obs_id;
+    p->edge_zeniths = o->edge_zeniths;
+    p->r0 = o->r0;
+    p->gamma = o->gamma;
+    p->asym_lon = o->asym_lon;
+    p->asym_lat = o->asym_lat;
+    p->zenith_scaling = o->zenith_scaling;
+    p->livetime_base = o->livetime;
+    p->altaz = o->fov_alignment == 1;
+    p->e_min_tev = o->energy.v[0];
+    p->e_max_tev = o->energy.v[1];
+    p->theta_max_deg = o->theta_max;
+    p->nan_rows = (int)o->nan_rows;
+    p->mixed_compression = o->mixed_compression;
+    p->plain_files = o->plain;
+    p->missing_file = o->missing_file;
+    if (o->source.n > 0) {
+        /* N,SIGMA[,OFFSET] or RA,DEC,N,SIGMA: the items mean different
+         * things by their count, so N is checked here. */
+        const double *v = o->source.v;
+        size_t k = o->source.n;
+        double cnt = k == 4 ? v[2] : v[0];
+        if (cnt < 0 || cnt > 1e7 || cnt != floor(cnt)) {
+            cli_error("simulate: --source: expected a whole number of "
+                      "events N, got %g", cnt);
+            return CLI_EXIT_USAGE;
+        }
+        p->src_n = (int)cnt;
         if (k == 4) {
             p->source_mode = OFFBKG_SIM_SOURCE_RADEC;
             p->src_ra_deg = v[0];
@@ -245,58 +260,45 @@ static int apply_option(int c, const char *arg, offbkg_sim_params_t *p,
             if (k == 3)
                 p->src_offset_deg = v[2];
         }
-        break;
-    case OPT_MIXED: p->mixed_compression = true; break;
-    case OPT_PLAIN: p->plain_files = true; break;
-    case OPT_MISSING: p->missing_file = true; break;
-    case OPT_OVERWRITE: *overwrite = true; break;
-    default:
-        return CLI_EXIT_USAGE;
     }
     return CLI_EXIT_OK;
 }
 
-int cli_simulate(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
-                 char **argv)
+/* Parse argv into @p o (defaults from the table first); the options
+ * given are flagged in @p given. Returns CLI_EXIT_OK, CLI_EXIT_USAGE, or
+ * -1 after --help. *dir is the operand. */
+static int parse_args(int argc, char **argv, const offbkg_param_t *table,
+                      sim_opts_t *o, bool *given, int *verbosity,
+                      const char **dir)
 {
-    static const struct option longopts[] = {
-        { "runs", required_argument, NULL, OPT_RUNS },
-        { "seed", required_argument, NULL, OPT_SEED },
-        { "zenith", required_argument, NULL, OPT_ZENITH },
-        { "ontime", required_argument, NULL, OPT_ONTIME },
-        { "deadc", required_argument, NULL, OPT_DEADC },
-        { "first-obs-id", required_argument, NULL, OPT_FIRST },
-        { "edge-zeniths", no_argument, NULL, OPT_EDGE },
-        { "r0", required_argument, NULL, OPT_R0 },
-        { "events", required_argument, NULL, OPT_EVENTS },
-        { "gamma", required_argument, NULL, OPT_GAMMA },
-        { "asym-lon", required_argument, NULL, OPT_ASYM_LON },
-        { "fov-alignment", required_argument, NULL, OPT_ALIGN },
-        { "asym-lat", required_argument, NULL, OPT_ASYM_LAT },
-        { "zenith-scaling", no_argument, NULL, OPT_ZSCALE },
-        { "livetime", no_argument, NULL, OPT_LIVETIME },
-        { "energy", required_argument, NULL, OPT_ENERGY },
-        { "theta-max", required_argument, NULL, OPT_THETA },
-        { "nan-rows", required_argument, NULL, OPT_NAN },
-        { "source", required_argument, NULL, OPT_SOURCE },
-        { "mixed-compression", no_argument, NULL, OPT_MIXED },
-        { "plain", no_argument, NULL, OPT_PLAIN },
-        { "missing-file", no_argument, NULL, OPT_MISSING },
-        { "overwrite", no_argument, NULL, OPT_OVERWRITE },
-        { "verbose", no_argument, NULL, 'v' },
-        { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
-    offbkg_sim_params_t p;
-    offbkg_sim_summary_t sum;
-    struct timespec t0, t1;
-    double events = 0, secs;
-    bool overwrite = false, r0_given = false;
-    int verbosity = opt->verbosity, c, st;
-    const char *dir;
+    static char names[N_OPTIONS][32];
+    struct option longopts[N_OPTIONS + 4];
+    char why[512];
+    int c;
 
-    offbkg_sim_params_default(&p);
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        option_name(&table[i], names[i], sizeof names[i]);
+        longopts[i].name = names[i];
+        longopts[i].has_arg = table[i].type == OFFBKG_PARAM_BOOL
+                                  ? no_argument : required_argument;
+        longopts[i].flag = NULL;
+        longopts[i].val = 256 + (int)i;
+        /* No default: the zero of calloc (an empty --source). */
+        if (table[i].default_value != NULL
+            && offbkg_params_set(&table[i], table[i].default_value, NULL, o,
+                              why, sizeof why) != OFFBKG_OK) {
+            cli_error("simulate: --%s: %s", names[i], why);
+            return CLI_EXIT_FAILED;
+        }
+    }
+    longopts[N_OPTIONS] = (struct option){ "verbose", no_argument, NULL,
+                                           'v' };
+    longopts[N_OPTIONS + 1] = (struct option){ "quiet", no_argument, NULL,
+                                               'q' };
+    longopts[N_OPTIONS + 2] = (struct option){ "help", no_argument, NULL,
+                                               'h' };
+    longopts[N_OPTIONS + 3] = (struct option){ NULL, 0, NULL, 0 };
+
     /* argv[-1] is the command name: it plays getopt's argv[0]. optind 0
      * makes glibc start afresh after main's own getopt. */
     optind = 0;
@@ -304,11 +306,11 @@ int cli_simulate(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
     while ((c = getopt_long(argc + 1, argv - 1, ":vqh", longopts, NULL))
            != -1) {
         switch (c) {
-        case 'v': verbosity = verbosity < 0 ? 1 : verbosity + 1; break;
-        case 'q': verbosity = -1; break;
+        case 'v': *verbosity = *verbosity < 0 ? 1 : *verbosity + 1; break;
+        case 'q': *verbosity = -1; break;
         case 'h':
             simulate_usage(stdout);
-            return CLI_EXIT_OK;
+            return -1;
         case ':':
             cli_error("simulate: option '%s' needs a value",
                       argv[optind - 2]);
@@ -321,12 +323,22 @@ int cli_simulate(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
                 cli_error("simulate: unknown option '%s'; try 'offbkg "
                           "simulate --help'", argv[optind - 2]);
             return CLI_EXIT_USAGE;
-        default:
-            if (c == OPT_R0)
-                r0_given = true;
-            if (apply_option(c, optarg, &p, &events, &overwrite)
-                != CLI_EXIT_OK)
+        default: {
+            size_t i = (size_t)(c - 256);
+            const offbkg_param_t *p = &table[i];
+            int st = offbkg_params_set(p, p->type == OFFBKG_PARAM_BOOL
+                                              ? "true" : optarg,
+                                       NULL, o, why, sizeof why);
+            if (st == OFFBKG_ENOMEM) {
+                cli_error("simulate: out of memory");
+                return CLI_EXIT_FAILED;
+            }
+            if (st != OFFBKG_OK) {
+                cli_error("simulate: --%s: %s", names[i], why);
                 return CLI_EXIT_USAGE;
+            }
+            given[i] = true;
+        }
         }
     }
     if (optind - 1 != argc - 1) {
@@ -338,30 +350,75 @@ int cli_simulate(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
                       "'%s'", argv[optind - 1], argv[optind]);
         return CLI_EXIT_USAGE;
     }
-    dir = argv[optind - 1];
-    if (dir[0] == '\0') {
+    *dir = argv[optind - 1];
+    if ((*dir)[0] == '\0') {
         cli_error("simulate: the directory name is empty");
         return CLI_EXIT_USAGE;
     }
-    if (events > 0) {
-        if (r0_given) {
+    return CLI_EXIT_OK;
+}
+
+/* Whether option @p name was given. */
+static bool was_given(const offbkg_param_t *table, const bool *given,
+                      const char *name)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (strcmp(table[i].name, name) == 0)
+            return given[i];
+    return false;
+}
+
+int cli_simulate(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
+                 char **argv)
+{
+    const offbkg_param_t *table = sim_table();
+    offbkg_sim_params_t p;
+    offbkg_sim_summary_t sum;
+    struct timespec t0, t1;
+    bool given[N_OPTIONS] = { false };
+    sim_opts_t *o;
+    double secs;
+    int verbosity = opt->verbosity, st;
+    const char *dir = NULL;
+    char why[256];
+
+    if (offbkg_params_check_table(table, sizeof(sim_opts_t), why, sizeof why)
+        != OFFBKG_OK) {
+        cli_error("simulate: option table: %s", why);
+        return CLI_EXIT_FAILED;
+    }
+    o = calloc(1, sizeof *o);
+    if (o == NULL) {
+        cli_error("simulate: out of memory");
+        return CLI_EXIT_FAILED;
+    }
+    st = parse_args(argc, argv, table, o, given, &verbosity, &dir);
+    offbkg_sim_params_default(&p);
+    if (st == CLI_EXIT_OK)
+        st = to_params(o, &p);
+    if (st == CLI_EXIT_OK && o->events > 0) {
+        if (was_given(table, given, "r0")) {
             cli_error("simulate: give --r0 or --events, not both");
-            return CLI_EXIT_USAGE;
-        }
-        if (offbkg_sim_params_check(ctx, &p) != OFFBKG_OK) {
+            st = CLI_EXIT_USAGE;
+        } else if (offbkg_sim_params_check(ctx, &p) != OFFBKG_OK) {
             cli_error("simulate: %s", offbkg_error_msg(ctx));
-            return CLI_EXIT_USAGE;
-        }
-        p.r0 = offbkg_sim_r0_for_events(&p, events);
-        if (!(p.r0 >= 0)) {
-            cli_error("simulate: --events %g: the floor alone gives more "
-                      "events per run", events);
-            return CLI_EXIT_USAGE;
+            st = CLI_EXIT_USAGE;
+        } else {
+            p.r0 = offbkg_sim_r0_for_events(&p, o->events);
+            if (!(p.r0 >= 0)) {
+                cli_error("simulate: --events %g: the floor alone gives "
+                          "more events per run", o->events);
+                st = CLI_EXIT_USAGE;
+            }
         }
     }
-    if (offbkg_sim_params_check(ctx, &p) != OFFBKG_OK) {
+    if (st == CLI_EXIT_OK && offbkg_sim_params_check(ctx, &p) != OFFBKG_OK) {
         cli_error("simulate: %s", offbkg_error_msg(ctx));
-        return CLI_EXIT_USAGE;
+        st = CLI_EXIT_USAGE;
+    }
+    if (st != CLI_EXIT_OK) {
+        offbkg_params_free(table, o);
+        return st < 0 ? CLI_EXIT_OK : st;
     }
 
     /* Progress (one line per run) only with -v. */
@@ -370,8 +427,9 @@ int cli_simulate(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
                                   : verbosity == 1 ? OFFBKG_LOG_INFO
                                                    : OFFBKG_LOG_DEBUG);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    st = offbkg_sim_write(ctx, &p, dir, overwrite, &sum);
+    st = offbkg_sim_write(ctx, &p, dir, o->overwrite, &sum);
     clock_gettime(CLOCK_MONOTONIC, &t1);
+    offbkg_params_free(table, o);
     if (st != OFFBKG_OK) {
         cli_error("simulate: %s", offbkg_error_msg(ctx));
         if (st == OFFBKG_EEXIST)

@@ -4,7 +4,7 @@
 # (exit 2), refusal of a non-empty directory, reproducibility, and, where
 # python3 has gammapy, that gammapy opens the store and reads the events.
 . "$top_srcdir/tests/run/tap.sh"
-tap_plan 27
+tap_plan 29
 
 store="$tap_tmp/store"
 small="--runs 3 --ontime 60,120 --r0 1e-5"
@@ -27,8 +27,16 @@ ok $(test $status -eq 2 && echo "$err" | grep -q "option '--runs' needs a value"
     "an option without its value is a usage error"
 
 run_offbkg simulate "$store" --zenith 50
-ok $(test $status -eq 2 && echo "$err" | grep -q -- "--zenith: expected MIN,MAX"; echo $?) \
+ok $(test $status -eq 2 && echo "$err" | grep -q -- "--zenith: expected 2 items, got 1"; echo $?) \
     "--zenith needs MIN,MAX"
+
+# The options are a parameter table: its ranges and messages.
+run_offbkg simulate "$store" --runs 0
+ok $(test $status -eq 2 && echo "$err" | grep -q -- "--runs: 0 is out of range (must be >= 1 and <= 100000)"; echo $?) \
+    "an option out of its table's range is refused with the range"
+run_offbkg simulate --help
+ok $(echo "$out" | grep -q -- "--theta-max DEG  *simulated offsets, deg (> 0 and <= 30); default 6"; echo $?) \
+    "--help gives each option's unit, range and default from the table"
 
 run_offbkg simulate "$store" --zenith 60,10
 ok $(test $status -eq 2 && echo "$err" | grep -q "zenith range"; echo $?) \
@@ -155,7 +163,7 @@ ok $(test "$(cut -f2 "$tap_tmp/az.keys" | sort | tr '\n' ' ')" \
      && grep -q '^K	TIMESYS	TT$' "$tap_tmp/az.keys"; echo $?) \
     "altaz: the EVENTS header has the site and the time reference"
 run_offbkg simulate "$tap_tmp/bad" $small --fov-alignment camera
-ok $(test $status -eq 2 && echo "$err" | grep -q -- "--fov-alignment: expected radec or altaz"; echo $?) \
+ok $(test $status -eq 2 && echo "$err" | grep -q -- "--fov-alignment: 'camera' is not one of radec, altaz"; echo $?) \
     "--fov-alignment takes radec or altaz (exit 2)"
 
 # --plain: the same events, every run as plain FITS.

@@ -1015,6 +1015,35 @@ static void test_params_check_table_unknown_type(void **state)
 
 #define FIXTURE_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/* offbkg_params_set: one value outside an INI (a command-line option),
+ * the same checks and messages; a refused value leaves the old one. */
+static void test_params_set_one_value(void **state)
+{
+    test_config_t *cfg = calloc(1, sizeof *cfg);
+    char why[256];
+    (void)state;
+
+    assert_non_null(cfg);
+    assert_int_equal(offbkg_params_set(&test_params[1], "7", NULL, cfg, why,
+                                       sizeof why), OFFBKG_OK);
+    assert_int_equal(cfg->count, 7);
+    assert_int_equal(offbkg_params_set(&test_params[1], "11", NULL, cfg,
+                                       why, sizeof why), OFFBKG_ECONFIG);
+    assert_string_equal(why, "11 is out of range (must be >= 1 and <= 10)");
+    assert_int_equal(cfg->count, 7);
+    /* A list is replaced, the old items freed (valgrind checks). */
+    assert_int_equal(offbkg_params_set(&test_params[6], "1, 2", NULL, cfg,
+                                       why, sizeof why), OFFBKG_OK);
+    assert_int_equal(offbkg_params_set(&test_params[6], "3, 4, 5", NULL,
+                                       cfg, why, sizeof why), OFFBKG_OK);
+    assert_int_equal(cfg->edges_tev.n, 3);
+    assert_true(cfg->edges_tev.v[2] == 5.0);
+    assert_int_equal(offbkg_params_set(&test_params[5], "cube", NULL, cfg,
+                                       why, sizeof why), OFFBKG_ECONFIG);
+    assert_string_equal(why, "'cube' is not one of flat, gauss, power");
+    offbkg_params_free(test_params, cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1058,6 +1087,7 @@ int main(void)
         cmocka_unit_test(test_params_check_table_bad_default),
         cmocka_unit_test(test_params_check_table_required_with_default),
         cmocka_unit_test(test_params_check_table_unknown_type),
+        cmocka_unit_test(test_params_set_one_value),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
