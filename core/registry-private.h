@@ -27,7 +27,8 @@ typedef struct offbkg_module {
 
 /** A new registry whose search path is, in order: the colon-separated
  *  directories of $OFFBKG_PLUGIN_PATH, @p extra_dirs (n_extra entries,
- *  e.g. [run] plugin_path), then the installed plugin directory. */
+ *  e.g. [run] plugin_path), then the installed plugin directory
+ *  ($OFFBKG_PLUGINDIR if set, none if it is empty). */
 int offbkg_registry_new(offbkg_ctx_t *ctx, const char *const *extra_dirs,
                         size_t n_extra, offbkg_registry_t **out);
 void offbkg_registry_free(offbkg_registry_t *reg);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * The plugin registry: modules <stage>_<name> found in the search path
  * ($OFFBKG_PLUGIN_PATH, [run] plugin_path, the installed plugin
- * directory), each checked before it is used.
+ * directory or $OFFBKG_PLUGINDIR), each checked before it is used.
  *
  * Opening a module runs its code (its constructors) before any check can
  * look at it, so the registry finds the file itself, only in those
@@ -73,11 +73,31 @@ void offbkg_strv_free(char **v)
     free(v);
 }
 
+/* The installed plugin directory: $OFFBKG_PLUGINDIR when set (empty: none,
+ * so that a test suite searches only its build tree), else the configured
+ * one. */
+static const char *installed_dir(void)
+{
+    const char *env = getenv("OFFBKG_PLUGINDIR");
+    return env != NULL ? env : OFFBKG_PLUGINDIR;
+}
+
+/* Append @p dir to the colon-separated path @p p unless it is empty. */
+static void append_dir(char *p, const char *dir)
+{
+    if (dir == NULL || dir[0] == '\0')
+        return;
+    if (p[0] != '\0')
+        strcat(p, ":");
+    strcat(p, dir);
+}
+
 static int join_path(offbkg_registry_t *reg, const char *const *extra,
                      size_t n_extra)
 {
     const char *env = getenv("OFFBKG_PLUGIN_PATH");
-    size_t len = strlen(OFFBKG_PLUGINDIR) + 1;
+    const char *installed = installed_dir();
+    size_t len = strlen(installed) + 1;
     char *p;
 
     if (env != NULL)
@@ -88,16 +108,10 @@ static int join_path(offbkg_registry_t *reg, const char *const *extra,
     if (p == NULL)
         return OFFBKG_ENOMEM;
     p[0] = '\0';
-    if (env != NULL && env[0] != '\0') {
-        strcat(p, env);
-        strcat(p, ":");
-    }
+    append_dir(p, env);
     for (size_t i = 0; i < n_extra; i++)
-        if (extra[i][0] != '\0') {
-            strcat(p, extra[i]);
-            strcat(p, ":");
-        }
-    strcat(p, OFFBKG_PLUGINDIR);
+        append_dir(p, extra[i]);
+    append_dir(p, installed);
     return OFFBKG_OK;
 }
 

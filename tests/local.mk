@@ -2,10 +2,14 @@
 # Tests: cmocka programs and TAP shell scripts, all under tap-driver.sh.
 LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) \
 	$(top_srcdir)/build-aux/tap-driver.sh
+# Plugins from the build tree only: an empty OFFBKG_PLUGINDIR drops the
+# installed plugin directory from the search path, so make check tests
+# this build whatever is installed in its prefix.
 AM_TESTS_ENVIRONMENT = \
 	CMOCKA_MESSAGE_OUTPUT=TAP; export CMOCKA_MESSAGE_OUTPUT; \
 	OFFBKG_PLUGIN_PATH='$(abs_top_builddir)/plugins'; \
 	export OFFBKG_PLUGIN_PATH; \
+	OFFBKG_PLUGINDIR=; export OFFBKG_PLUGINDIR; \
 	OFFBKG_TEST_PLUGINS='$(abs_top_builddir)/tests/plugins'; \
 	export OFFBKG_TEST_PLUGINS; \
 	OFFBKG_TEST_TOOLS='$(abs_top_builddir)/tests/tools'; \

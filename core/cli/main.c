@@ -126,7 +126,7 @@ static void usage(FILE *fp)
           "      --help          print this help and exit\n"
           "\n"
           "Plugins are searched in $OFFBKG_PLUGIN_PATH, [run] plugin_path,\n"
-          "then " OFFBKG_PLUGINDIR ".\n"
+          "then $OFFBKG_PLUGINDIR if set, else " OFFBKG_PLUGINDIR ".\n"
           "Exit status: 0 ok, 1 run failed, 2 usage or configuration error.\n"
           "See offbkg(1) and offbkg.ini(5).\n", fp);
 }

@@ -43,23 +43,26 @@ if [ "$KIT_MODE" = stage ]; then
     ok $(test -x "$D$KIT_BINDIR/offbkg"; echo $?) \
         "make install DESTDIR=<scratch> (make check's check-kit-stage) installed offbkg"
     # offbkg's compiled-in library and plugin directories are not the
-    # scratch ones.
+    # scratch ones (and may hold another offbkg, installed before).
     LD_LIBRARY_PATH=$D$KIT_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
     export LD_LIBRARY_PATH
-    builtin_path=$D$KIT_PLUGINDIR
+    OFFBKG_PLUGINDIR=$D$KIT_PLUGINDIR
+    export OFFBKG_PLUGINDIR
+    if command -v ldd >/dev/null 2>&1; then
+        lib=$(ldd "$D$KIT_BINDIR/offbkg" | awk '$1 ~ /^liboffbkg\./ { print $3 }')
+        ok $(test -n "$lib" && test "$lib" = "$D$KIT_LIBDIR/${lib##*/}"; echo $?) \
+            "the staged offbkg runs with the staged liboffbkg (got: $lib)"
+    else
+        tap_n=$((tap_n + 1))
+        echo "ok $tap_n # SKIP no ldd"
+    fi
 else
-    builtin_path=
+    # The installation as it is (make check's environment empties it).
+    unset OFFBKG_PLUGINDIR
 fi
 OFFBKG=$D$KIT_BINDIR/offbkg
 inc=$D$KIT_INCLUDEDIR/offbkg
 plugindir=$D$KIT_PLUGINDIR
-# path_with DIR...: the plugin search path: DIR..., then (staged) the
-# scratch plugin directory.
-path_with() {
-    p=
-    for d in "$@" $builtin_path; do p=${p:+$p:}$d; done
-    echo "$p"
-}
 
 missing=
 for f in "$OFFBKG" "$D$KIT_LIBDIR/liboffbkg.so" \
@@ -172,7 +175,7 @@ ok $(test $? -eq 0 && test -f "$T/dest$plugindir/group_azimuth.so"; echo $?) \
 
 # ---------------------------------------------------------------------------
 # offbkg with the example through OFFBKG_PLUGIN_PATH
-OFFBKG_PLUGIN_PATH=$(path_with "$ex")
+OFFBKG_PLUGIN_PATH="$ex"
 export OFFBKG_PLUGIN_PATH
 so=$ex/group_azimuth.so
 run_offbkg plugins
@@ -198,7 +201,7 @@ sets="--set datastore.path=$T/store --set output.dir=$T/models"
 run_offbkg $sets check "$ini"
 ok $(test $status -eq 0 && echo "$out" | grep -qF "$so"; echo $?) \
     "offbkg check accepts azimuth.ini and names the plugin's file"
-OFFBKG_PLUGIN_PATH=$(path_with "$T/nowhere")
+OFFBKG_PLUGIN_PATH="$T/nowhere"
 run_offbkg $sets check "$ini"
 ok $(test $status -eq 2 && echo "$err" | grep -q "no group plugin 'azimuth'"
      echo $?) "without the example in OFFBKG_PLUGIN_PATH, check refuses it"
@@ -213,7 +216,7 @@ ok $(test $status -eq 0 \
      && echo "$out" | grep -qF "from $T/dest$plugindir/group_azimuth.so" \
      && echo "$out" | grep -q "^  az_edges_deg "; echo $?) \
     "describe group/azimuth CONFIG finds it there too"
-OFFBKG_PLUGIN_PATH=$(path_with "$ex")
+OFFBKG_PLUGIN_PATH="$ex"
 
 run_offbkg $sets run "$ini"
 [ $status -eq 0 ] || echo "$err" | sed 's/^/# /'
@@ -286,7 +289,7 @@ EOF
 # refused NAME DIR VERSION WHY: plugins and run with DIR first in the path.
 refused() {
     f=$2/group_azimuth.so
-    OFFBKG_PLUGIN_PATH=$(path_with "$2")
+    OFFBKG_PLUGIN_PATH="$2"
     run_offbkg plugins
     ok $(test $status -eq 0 \
          && echo "$err" | grep -qF "refused $f: built for plugin ABI $3, $4" \
@@ -294,7 +297,7 @@ refused() {
         "offbkg plugins lists the $1 build as refused, with its file and both ABIs"
     run_offbkg --set datastore.path="$T/store" --set output.dir="$T/refused" \
         run "$ini"
-    OFFBKG_PLUGIN_PATH=$(path_with "$ex")
+    OFFBKG_PLUGIN_PATH="$ex"
     ok $(test $status -eq 2 \
          && echo "$err" | grep -qF "refusing group plugin 'azimuth': $f: built for plugin ABI $3, $4" \
          && test ! -e "$T/refused"; echo $?) \

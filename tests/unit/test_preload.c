@@ -26,8 +26,10 @@ static void test_preload_select_all_found_without_path(void **state)
     (void)state;
     /* No directory holds the plugin: only the preloaded copy can match.
      * (libtool's wrapper puts plugins/.libs in LD_LIBRARY_PATH, which
-     * libltdl would search too.) */
+     * libltdl would search too; an installed offbkg has its plugins in
+     * the installed directory.) */
     assert_int_equal(setenv("OFFBKG_PLUGIN_PATH", "/nonexistent", 1), 0);
+    assert_int_equal(setenv("OFFBKG_PLUGINDIR", "", 1), 0);
     assert_int_equal(unsetenv("LD_LIBRARY_PATH"), 0);
     assert_int_equal(offbkg_registry_new(ctx, NULL, 0, &reg), OFFBKG_OK);
     assert_int_equal(offbkg_registry_load(reg, OFFBKG_STAGE_SELECT, "all",

@@ -178,19 +178,100 @@ static void test_registry_refuses_bad_param_table(void **state)
                    "config struct", NULL);
 }
 
+/* The search path of a new registry (extra: $OFFBKG_TEST_PLUGINS) with
+ * $OFFBKG_PLUGINDIR set to @p installed, or unset if NULL; the caller's
+ * $OFFBKG_PLUGINDIR is restored. */
+static char *path_with_plugindir(const char *installed)
+{
+    const char *was = getenv("OFFBKG_PLUGINDIR");
+    char *saved = was != NULL ? strdup(was) : NULL;
+    const char *extra[1] = { getenv("OFFBKG_TEST_PLUGINS") };
+    offbkg_ctx_t *ctx = offbkg_ctx_new();
+    offbkg_registry_t *reg;
+    char *path;
+
+    assert_true(was == NULL || saved != NULL);
+    if (installed != NULL)
+        assert_int_equal(setenv("OFFBKG_PLUGINDIR", installed, 1), 0);
+    else
+        assert_int_equal(unsetenv("OFFBKG_PLUGINDIR"), 0);
+    assert_int_equal(offbkg_registry_new(ctx, extra, 1, &reg), OFFBKG_OK);
+    path = strdup(offbkg_registry_search_path(reg));
+    offbkg_registry_free(reg);
+    offbkg_ctx_free(ctx);
+    if (saved != NULL)
+        assert_int_equal(setenv("OFFBKG_PLUGINDIR", saved, 1), 0);
+    else
+        assert_int_equal(unsetenv("OFFBKG_PLUGINDIR"), 0);
+    free(saved);
+    assert_non_null(path);
+    return path;
+}
+
 static void test_registry_search_path_order(void **state)
 {
-    fixture_t *f = *state;
-    const char *path = offbkg_registry_search_path(f->reg);
-    const char *env = strstr(path, getenv("OFFBKG_PLUGIN_PATH"));
-    const char *extra = strstr(path, getenv("OFFBKG_TEST_PLUGINS"));
-    const char *installed = strstr(path, OFFBKG_PLUGINDIR);
+    char want[4096], *path;
 
+    (void)state;
     /* $OFFBKG_PLUGIN_PATH, then [run] plugin_path, then installed. */
-    assert_ptr_equal(env, path);
-    assert_non_null(extra);
-    assert_non_null(installed);
-    assert_true(env < extra && extra < installed);
+    path = path_with_plugindir(NULL);
+    snprintf(want, sizeof want, "%s:%s:%s", getenv("OFFBKG_PLUGIN_PATH"),
+             getenv("OFFBKG_TEST_PLUGINS"), OFFBKG_PLUGINDIR);
+    assert_string_equal(path, want);
+    free(path);
+    /* $OFFBKG_PLUGINDIR in place of the installed directory... */
+    path = path_with_plugindir("/opt/elsewhere/offbkg");
+    snprintf(want, sizeof want, "%s:%s:/opt/elsewhere/offbkg",
+             getenv("OFFBKG_PLUGIN_PATH"), getenv("OFFBKG_TEST_PLUGINS"));
+    assert_string_equal(path, want);
+    free(path);
+    /* ...and, empty, none: what make check runs with. */
+    path = path_with_plugindir("");
+    snprintf(want, sizeof want, "%s:%s", getenv("OFFBKG_PLUGIN_PATH"),
+             getenv("OFFBKG_TEST_PLUGINS"));
+    assert_string_equal(path, want);
+    free(path);
+}
+
+/* A module only in the installed directory: found through it, and not
+ * found once $OFFBKG_PLUGINDIR is empty, so make check never loads an
+ * installed plugin. */
+static void test_registry_empty_plugindir_searches_no_installed_dir(
+    void **state)
+{
+    char *plugins = strdup(getenv("OFFBKG_PLUGIN_PATH"));
+    char *was = getenv("OFFBKG_PLUGINDIR") != NULL
+                    ? strdup(getenv("OFFBKG_PLUGINDIR")) : NULL;
+    offbkg_ctx_t *ctx = offbkg_ctx_new();
+    offbkg_registry_t *reg;
+    const offbkg_module_t *mod;
+
+    (void)state;
+    assert_non_null(plugins);
+    assert_int_equal(setenv("OFFBKG_PLUGIN_PATH", "/nonexistent", 1), 0);
+    /* The build tree's plugins/ as the installed directory. */
+    assert_int_equal(setenv("OFFBKG_PLUGINDIR", plugins, 1), 0);
+    assert_int_equal(offbkg_registry_new(ctx, NULL, 0, &reg), OFFBKG_OK);
+    assert_int_equal(offbkg_registry_load(reg, OFFBKG_STAGE_SELECT,
+                                          "offplane", &mod), OFFBKG_OK);
+    assert_non_null(strstr(mod->file, plugins));
+    offbkg_registry_free(reg);
+    assert_int_equal(setenv("OFFBKG_PLUGINDIR", "", 1), 0);
+    assert_int_equal(offbkg_registry_new(ctx, NULL, 0, &reg), OFFBKG_OK);
+    assert_int_equal(offbkg_registry_load(reg, OFFBKG_STAGE_SELECT,
+                                          "offplane", &mod), OFFBKG_EPLUGIN);
+    assert_non_null(strstr(offbkg_error_msg(ctx),
+                           "module select_offplane not found in "
+                           "/nonexistent"));
+    offbkg_registry_free(reg);
+    offbkg_ctx_free(ctx);
+    assert_int_equal(setenv("OFFBKG_PLUGIN_PATH", plugins, 1), 0);
+    if (was != NULL)
+        assert_int_equal(setenv("OFFBKG_PLUGINDIR", was, 1), 0);
+    else
+        assert_int_equal(unsetenv("OFFBKG_PLUGINDIR"), 0);
+    free(was);
+    free(plugins);
 }
 
 typedef struct scan_result {
@@ -290,6 +371,7 @@ int main(void)
         T(test_registry_refuses_mismatched_name),
         T(test_registry_refuses_bad_param_table),
         T(test_registry_search_path_order),
+        T(test_registry_empty_plugindir_searches_no_installed_dir),
         T(test_registry_scan_lists_good_and_refused),
         T(test_registry_module_stays_put_as_registry_grows),
         T(test_registry_names_per_stage),
