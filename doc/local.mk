@@ -8,3 +8,6 @@ pluginexampledir = $(docdir)/examples/plugin
 dist_pluginexample_DATA = doc/examples/plugin/README \
 	doc/examples/plugin/Makefile doc/examples/plugin/group_azimuth.c \
 	doc/examples/plugin/test_group_azimuth.c doc/examples/plugin/azimuth.ini
+# The design and the domain knowledge the code relies on (cited by the
+# code's comments as doc/design.md §N, doc/domain.md §N).
+EXTRA_DIST += doc/design.md doc/domain.md
