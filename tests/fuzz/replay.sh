@@ -37,5 +37,19 @@ replay fuzz_ini "$top_srcdir/doc/examples" "$src/corpus/ini" \
     "$src/regress/ini"
 replay fuzz_events "$tap_tmp/seed/data" "$src/regress/events"
 
+# Seeds of the other readers: the store's index tables, a regions table
+# (tests/fuzz/corpus/regions), the models of write_test_cubes.
+mkdir -p "$tap_tmp/models"
+"$OFFBKG_TEST_TOOLS/write_test_cubes" "$tap_tmp/models" || {
+    echo "Bail out! write_test_cubes failed"
+    exit 1
+}
+replay fuzz_obs_index "$tap_tmp/seed/obs-index.fits.gz" \
+    "$src/regress/obs_index"
+replay fuzz_hdu_index "$tap_tmp/seed/hdu-index.fits.gz" \
+    "$src/regress/hdu_index"
+replay fuzz_regions "$src/corpus/regions" "$src/regress/regions"
+replay fuzz_model "$tap_tmp/models" "$src/regress/model"
+
 tap_plan $tap_n
 exit 0
