@@ -43,6 +43,21 @@ check fifo 0 "a run file that is a named pipe is skipped, not waited on"
 ok $(skip_reason 2 ".*run_000002.fits: not a regular file \\(a named pipe\\)"
      echo $?) "fifo: report.json gives the reason"
 
+# A run file offbkg may not read: said in plain words, not by cfitsio.
+if find_unprivileged; then
+    fresh unreadable
+    chmod 777 "$C"
+    chmod 000 "$C/store/$gz"
+    seal
+    run_unprivileged run "$C/run.ini"
+    check unreadable 0 "a run file that cannot be read is skipped"
+    ok $(skip_reason 1 "Permission denied: .*run_000001.fits.gz\"" \
+         && ! grep -q ffopen "$C/out/report.json"; echo $?) \
+        "unreadable: report.json says Permission denied: PATH"
+else
+    ok 0 "# SKIP unreadable: no unprivileged user to run as"
+fi
+
 # A gzip run file whose EVENTS table inflates to 8 MB (from some 10 kB),
 # above a bound of 1 MiB: skipped as too large, named, with the key.
 fresh bomb
