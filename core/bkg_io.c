@@ -22,6 +22,7 @@
 #include "input-private.h"
 #include "output-private.h"
 #include "provenance-private.h"
+#include "table-private.h"
 
 #define BKG_UNIT "s-1 MeV-1 sr-1"
 #define GADF_DOC \
@@ -1103,6 +1104,9 @@ int offbkg_bkg_read(offbkg_ctx_t *ctx, const char *path, offbkg_cube_t **out)
         != OFFBKG_OK)
         return offbkg_error_push(ctx, status, "cannot open the model");
     status = find_model_hdu(ctx, f, path);
+    /* Every axis and cell read is then within the file's bytes. */
+    if (status == OFFBKG_OK)
+        status = offbkg_table_check_rows(ctx, f, path);
     if (status == OFFBKG_OK)
         status = read_model(ctx, f, path, &c);
 
@@ -1120,7 +1124,9 @@ int offbkg_bkg_read(offbkg_ctx_t *ctx, const char *path, offbkg_cube_t **out)
             continue;
         }
         snprintf(where, sizeof where, "%s[%s]", path, aux->name);
-        status = check_same_axes(ctx, f, where, c);
+        status = offbkg_table_check_rows(ctx, f, where);
+        if (status == OFFBKG_OK)
+            status = check_same_axes(ctx, f, where, c);
         if (status == OFFBKG_OK && has_column(f, aux->name, &col)) {
             read_unit(f, col, unit, &st);
             if (strcmp(unit, aux->unit) != 0)

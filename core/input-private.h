@@ -26,8 +26,8 @@ double offbkg_gzip_implausible_size(int fd, long long size_bytes);
  *  at most offbkg_ctx_max_inflated(ctx) bytes. Errors name the file:
  *  OFFBKG_EDATA ("No such file: PATH", not a regular file, not FITS,
  *  damaged, too large), OFFBKG_EFITS (cfitsio's), OFFBKG_ECANCELLED (a
- *  signal ended the open); *f is NULL on failure. Close with
- *  offbkg_fits_close_input. */
+ *  signal ended the open); on failure *f is NULL and @p mem is freed.
+ *  Close with offbkg_fits_close_input. */
 int offbkg_fits_open_input(offbkg_ctx_t *ctx, const char *path,
                            const char *const *hdus, size_t n_hdus,
                            offbkg_fitsmem_t *mem, fitsfile **f);

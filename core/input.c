@@ -208,8 +208,10 @@ int offbkg_fits_open_input(offbkg_ctx_t *ctx, const char *path,
     if ((rc = open_regular(ctx, path, &fd)) != OFFBKG_OK)
         return rc;
     rc = open_fd(ctx, path, fd, hdus, n_hdus, mem, f);
-    if (rc != OFFBKG_OK)
+    if (rc != OFFBKG_OK) {
         *f = NULL;
+        offbkg_fitsmem_free(mem);
+    }
     fits_clear_errmsg();
     close(fd);
     return rc;

@@ -29,6 +29,12 @@ offbkg_obs_table_t offbkg_table_view(const offbkg_table_t *t);
 int offbkg_table_read(offbkg_ctx_t *ctx, fitsfile *f, const char *what,
                       offbkg_table_t *t);
 
+/** The rows the header of the current binary table of @p f claims
+ *  (NAXIS1 x NAXIS2 bytes, overflow-checked) are in the file; else
+ *  OFFBKG_EDATA naming @p what. Every column read from the table is then
+ *  bounded by the file's size: check before allocating for one. */
+int offbkg_table_check_rows(offbkg_ctx_t *ctx, fitsfile *f, const char *what);
+
 /** Append a double column that takes ownership of @p values (n_rows). */
 int offbkg_table_add_double(offbkg_ctx_t *ctx, offbkg_table_t *t,
                             const char *name, const char *unit,

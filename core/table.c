@@ -208,20 +208,31 @@ static int rows_in_file(offbkg_ctx_t *ctx, fitsfile *f, const char *what,
     return OFFBKG_OK;
 }
 
+int offbkg_table_check_rows(offbkg_ctx_t *ctx, fitsfile *f, const char *what)
+{
+    LONGLONG n_rows = 0, row_bytes = 0;
+    int st = 0;
+
+    fits_get_num_rowsll(f, &n_rows, &st);
+    fits_read_key(f, TLONGLONG, "NAXIS1", &row_bytes, NULL, &st);
+    if (st != 0)
+        return offbkg_fits_error(ctx, st, "%s", what);
+    return rows_in_file(ctx, f, what, n_rows, row_bytes);
+}
+
 int offbkg_table_read(offbkg_ctx_t *ctx, fitsfile *f, const char *what,
                       offbkg_table_t *t)
 {
     int st = 0, n_cols = 0, rc;
-    LONGLONG n_rows = 0, row_bytes = 0;
+    LONGLONG n_rows = 0;
 
     memset(t, 0, sizeof *t);
+    if ((rc = offbkg_table_check_rows(ctx, f, what)) != OFFBKG_OK)
+        return rc;
     fits_get_num_rowsll(f, &n_rows, &st);
     fits_get_num_cols(f, &n_cols, &st);
-    fits_read_key(f, TLONGLONG, "NAXIS1", &row_bytes, NULL, &st);
     if (st != 0)
         return offbkg_fits_error(ctx, st, "%s", what);
-    if ((rc = rows_in_file(ctx, f, what, n_rows, row_bytes)) != OFFBKG_OK)
-        return rc;
     t->n_rows = (size_t)n_rows;
     t->cols = calloc(n_cols > 0 ? (size_t)n_cols : 1, sizeof *t->cols);
     if (t->cols == NULL)

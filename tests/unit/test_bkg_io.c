@@ -769,6 +769,69 @@ static void test_bkg_io_reads_foreign_layouts(void **state)
     offbkg_cube_free(c3);
 }
 
+/* The first @p what (@p k bytes) in buf[0, n), or NULL. */
+static char *find_bytes(char *buf, size_t n, const char *what, size_t k)
+{
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(buf + i, what, k) == 0)
+            return buf + i;
+    return NULL;
+}
+
+/* Card @p key of the header at @p h set to @p value (a FITS value text). */
+static void set_card(char *h, const char *key, const char *value)
+{
+    char card[81];
+
+    for (char *c = h;; c += 80) {
+        assert_memory_not_equal(c, "END     ", 8);
+        if (strncmp(c, key, strlen(key)) == 0 && c[8] == '=') {
+            snprintf(card, sizeof card, "%-8s= %20s%50s", key, value, "");
+            memcpy(c, card, 80);
+            return;
+        }
+    }
+}
+
+/* A model whose axis columns claim 2^28 values each (2 GiB to read) in
+ * a file of a few kilobytes: refused from the file's size, before
+ * anything is allocated for them. */
+static void test_bkg_io_refuses_claims_beyond_file(void **state)
+{
+    fixture_t *fx = *state;
+    char path[PATH_MAX + 64], naxis1[32], *buf, *bkg, *h;
+    offbkg_cube_t *c2 = make_2d(15, 7), *r = NULL;
+    const long t2c[2] = { 7, 15 };
+    size_t n;
+    FILE *fp;
+
+    path_in(fx, "claims.fits", path, sizeof path);
+    write_foreign(path, c2, t2c, false, "MeV-1 s-1 sr-1", 1.0);
+    buf = slurp(path, &n);
+    bkg = find_bytes(buf, n, "EXTNAME = 'BKG", 14);
+    assert_non_null(bkg);
+    h = buf + (size_t)(bkg - buf) / 2880 * 2880;
+    while (memcmp(h, "XTENSION=", 9) != 0)
+        h -= 2880;
+    set_card(h, "TFORM1", "'268435456E'");
+    set_card(h, "TFORM2", "'268435456E'");
+    char *nx = find_bytes(h, 2880, "NAXIS1  =", 9);
+    assert_non_null(nx);
+    snprintf(naxis1, sizeof naxis1, "%ld", strtol(nx + 10, NULL, 10)
+                                               + 2 * (268435456L - 15) * 4);
+    set_card(h, "NAXIS1", naxis1);
+    fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(buf, 1, n, fp), n);
+    fclose(fp);
+    free(buf);
+    assert_int_not_equal(offbkg_bkg_read(fx->ctx, path, &r), OFFBKG_OK);
+    assert_null(r);
+    assert_non_null(strstr(offbkg_error_msg(fx->ctx),
+                           "more than the file holds"));
+    offbkg_cube_free(c2);
+}
+
 static void test_bkg_io_filename(void **unused)
 {
     char *s;
@@ -805,6 +868,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_bkg_io_reads_foreign_layouts,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_bkg_io_refuses_claims_beyond_file, setup, teardown),
         cmocka_unit_test(test_bkg_io_filename),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
