@@ -445,7 +445,7 @@ if FUZZING
 	rm -rf $(FUZZ_WORK)/seed-tables
 	mkdir -p $(FUZZ_WORK)/obs_index $(FUZZ_WORK)/hdu_index \
 		$(FUZZ_WORK)/regions $(FUZZ_WORK)/model $(FUZZ_WORK)/crashes
-	./offbkg simulate $(FUZZ_WORK)/seed-tables -q --runs 2 --events 10
+	./offbkg simulate $(FUZZ_WORK)/seed-tables -q --runs 2 --events 1000
 	cp $(FUZZ_WORK)/seed-tables/obs-index.fits.gz $(FUZZ_WORK)/obs_index/
 	cp $(FUZZ_WORK)/seed-tables/hdu-index.fits.gz $(FUZZ_WORK)/hdu_index/
 	cp $(top_srcdir)/tests/fuzz/corpus/regions/* $(FUZZ_WORK)/regions/
