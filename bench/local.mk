@@ -24,7 +24,7 @@ bench: bench/inflate_floor$(EXEEXT) bench/nofsync.so offbkg$(EXEEXT) \
 	OFFBKG_PLUGIN_PATH='$(abs_top_builddir)/plugins' \
 	INFLATE_FLOOR='$(abs_top_builddir)/bench/inflate_floor$(EXEEXT)' \
 	NOFSYNC='$(abs_top_builddir)/bench/nofsync.so' \
-	OFFBKG_DR1="$${OFFBKG_DR1:-$(abs_top_srcdir)/../shared/data/hess-dl3-dr1}" \
+	OFFBKG_DR1="$${OFFBKG_DR1:-}" \
 	$(LIBTOOL) --mode=execute $(SHELL) $(top_srcdir)/bench/run.sh \
 	  '$(abs_top_builddir)/offbkg$(EXEEXT)'
 .PHONY: bench

@@ -30,7 +30,7 @@ floor_prog=${INFLATE_FLOOR:?set INFLATE_FLOOR to bench/inflate_floor}
 dir=${OFFBKG_BENCH_DIR:-bench-data}
 scale=${OFFBKG_BENCH_SCALE:-1}
 repeat=${OFFBKG_BENCH_REPEAT:-3}
-dr1=${OFFBKG_DR1:-$here/../../shared/data/hess-dl3-dr1}
+dr1=${OFFBKG_DR1:-}
 python=${OFFBKG_BENCH_PYTHON:-/usr/bin/python3}
 cores=$(nproc)
 mkdir -p "$dir" || exit 1
@@ -166,7 +166,7 @@ if [ -f "$dr1/obs-index.fits.gz" ]; then
         say "bench: no gammapy in $python: the peer comparison is skipped"
     fi
 else
-    say "bench: no DR1 store at $dr1: its rows are skipped"
+    say "bench: no DR1 store at ${dr1:-(OFFBKG_DR1 unset)}: its rows are skipped"
 fi
 
 # Durability: every output file, the journal and the directories are

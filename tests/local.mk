@@ -19,8 +19,7 @@ AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; export top_srcdir; \
 	OFFBKG_FITSTAB='$(abs_top_builddir)/tests/tools/fitstab'; \
 	export OFFBKG_FITSTAB; \
-	OFFBKG_DR1="$${OFFBKG_DR1:-$(abs_top_srcdir)/../shared/data/hess-dl3-dr1}"; \
-	export OFFBKG_DR1;
+	OFFBKG_DR1="$${OFFBKG_DR1:-}"; export OFFBKG_DR1;
 
 # Test-only plugins (built for make check, never installed).
 TEST_PLUGIN_LDFLAGS = $(PLUGIN_LDFLAGS) -rpath /nowhere
