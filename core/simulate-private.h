@@ -173,6 +173,12 @@ double offbkg_sim_rate(const offbkg_sim_params_t *p, double e_tev,
                        double fov_lon_deg, double fov_lat_deg,
                        double zen_deg);
 
+/** Z(zen): 1/cos(zen) with zenith_scaling, else 1; 0 for zen >= 90. The
+ *  rate is time * (Z * its r0 part + its floor part) where Z > 0, and 0
+ *  where Z = 0, so an integral for many runs is two integrals scaled per
+ *  run. */
+double offbkg_sim_zenith_factor(const offbkg_sim_params_t *p, double zen_deg);
+
 /** Expected counts in an (energy, offset) bin: time_s * the integral of
  *  R dE dOmega (E in MeV, Omega in sr) over [e_lo, e_hi] x the annulus
  *  [theta_lo, theta_hi], intersected with the simulated domain, i.e. the

@@ -586,6 +586,87 @@ static void test_simulate_fov_distribution(void **unused)
     offbkg_ctx_free(ctx);
 }
 
+/* The drawing in the corners of the truth's parameters (the Gaussian's
+ * energy law flat, a narrow or a wide Gaussian, a floor that dominates, a
+ * wide cap, an asymmetry, zenith scaling): the chi2 of an (energy,
+ * offset) histogram against the bin integrals. The envelope the events
+ * are drawn from changes with each; the events must not. */
+static void test_simulate_draws_in_corners(void **unused)
+{
+    enum { NE = 6, NT = 6, NCASE = 4 };
+    static const double e_edges[NE + 1] = { 0.05, 0.1, 0.3, 1, 3, 20, 200 };
+    offbkg_ctx_t *ctx = quiet_ctx();
+    (void)unused;
+
+    for (int c = 0; c < NCASE; c++) {
+        offbkg_sim_params_t p;
+        offbkg_sim_run_t *runs;
+        offbkg_sim_events_t ev;
+        offbkg_offset_frame_t frame;
+        size_t n, hist[NE][NT] = { { 0 } };
+        double t_edges[NT + 1], chi2 = 0;
+        int dof = 0;
+
+        offbkg_sim_params_default(&p);
+        p.n_runs = 1;
+        p.seed = 11 + (uint64_t)c;
+        p.ontime_min_s = p.ontime_max_s = 1000;
+        if (c == 0) {           /* gamma - 2 sigma_index = 1: log-uniform */
+            p.gamma = 1.6;
+            p.sigma_index = 0.3;
+        } else if (c == 1) {    /* narrow, shrinking; floor dominates */
+            p.sigma0_deg = 0.3;
+            p.sigma_index = -0.2;
+            p.floor_norm = 1e-6;
+            p.asym_lon = -0.15;
+        } else if (c == 2) {    /* wide cap and Gaussian, zenith scaling */
+            p.theta_max_deg = 25;
+            p.sigma0_deg = 12;
+            p.asym_lat = 0.08;
+            p.zenith_scaling = true;
+        } else {                /* no floor at all */
+            p.floor_norm = 0;
+            p.gamma = 2.0;
+        }
+        for (int b = 0; b <= NT; b++)
+            t_edges[b] = p.theta_max_deg * b / NT;
+        /* 30,000 events (mean) at zenith 0 */
+        p.r0 = offbkg_sim_r0_for_events(&p, 30000);
+        assert_int_equal(offbkg_sim_params_check(ctx, &p), OFFBKG_OK);
+        assert_int_equal(offbkg_sim_plan(ctx, &p, &runs, &n), OFFBKG_OK);
+        assert_int_equal(offbkg_sim_draw_run(ctx, &p, &runs[0], &ev),
+                         OFFBKG_OK);
+        offbkg_offset_frame_init(&frame, runs[0].ra_pnt_deg,
+                                 runs[0].dec_pnt_deg);
+        for (size_t i = 0; i < ev.n; i++) {
+            double th = offbkg_offset_frame_sep_deg(&frame, ev.ev[i].ra_deg,
+                                                    ev.ev[i].dec_deg);
+            for (int a = 0; a < NE; a++)
+                for (int b = 0; b < NT; b++)
+                    hist[a][b] += ev.ev[i].energy_tev >= e_edges[a]
+                                  && ev.ev[i].energy_tev < e_edges[a + 1]
+                                  && th >= t_edges[b] && th < t_edges[b + 1];
+        }
+        for (int a = 0; a < NE; a++)
+            for (int b = 0; b < NT; b++) {
+                double m = offbkg_sim_expected_2d(&p, runs[0].zen_deg,
+                                                  runs[0].time_s, e_edges[a],
+                                                  e_edges[a + 1], t_edges[b],
+                                                  t_edges[b + 1]);
+                if (m < 20)
+                    continue;
+                chi2 += (hist[a][b] - m) * (hist[a][b] - m) / m;
+                dof++;
+            }
+        if (!(dof >= 10 && ev.n > 5000 && chi2 < dof + 5 * sqrt(2.0 * dof)))
+            fail_msg("case %d: chi2 %g for %d cells, %zu events", c, chi2,
+                     dof, ev.n);
+        offbkg_sim_events_clear(&ev);
+        free(runs);
+    }
+    offbkg_ctx_free(ctx);
+}
+
 /* ---- the written store -------------------------------------------- */
 
 /* Remove a directory holding files and one level of subdirectories
@@ -992,6 +1073,7 @@ int main(void)
         cmocka_unit_test(test_simulate_plan_pointings),
         cmocka_unit_test(test_simulate_counts_are_poisson),
         cmocka_unit_test(test_simulate_fov_distribution),
+        cmocka_unit_test(test_simulate_draws_in_corners),
         cmocka_unit_test(test_simulate_store_files),
         cmocka_unit_test(test_simulate_reproducible),
     };
