@@ -1063,7 +1063,7 @@ static void draw_background(const offbkg_sim_params_t *p,
     for (size_t i = 0; i < n; i++) {
         double log_e, d, phi, lon_off, lat_off;
         for (;;) {
-            double theta, s2, a = 1.0, gauss, r, env;
+            double theta, s2, a = 1.0, gauss, r, env, delta, v;
             if (offbkg_sim_uniform(rng) < p_floor) {
                 log_e = power_law_log(&pl_floor, offbkg_sim_uniform(rng));
                 s2 = s0 * s0 * exp(2.0 * alpha * log_e);
@@ -1082,10 +1082,20 @@ static void draw_background(const offbkg_sim_params_t *p,
                 cap_point(d, phi, &lon_off, &lat_off);
                 a = asym_factor(p, -lon_off, lat_off) / a_max;
             }
+            /* R / envelope = a (gauss e^-delta + floor) / (gauss + floor)
+             * with delta = (theta^2 - 2 d) / (2 s^2) >= 0, small where
+             * the events are: 1 - delta <= e^-delta <= 1 decides most
+             * proposals without the exp. */
             gauss = r0z * exp(-d / s2);
             env = gauss + p->floor_norm;
-            r = a * (r0z * exp(-theta * theta / (2.0 * s2)) + p->floor_norm);
-            if (offbkg_sim_uniform(rng) * env < r)
+            delta = (theta * theta - 2.0 * d) / (2.0 * s2);
+            v = offbkg_sim_uniform(rng) * env;
+            if (v < a * (gauss * (1.0 - delta) + p->floor_norm))
+                break;
+            if (v >= a * env)
+                continue;
+            r = a * (gauss * exp(-delta) + p->floor_norm);
+            if (v < r)
                 break;
         }
         ev[i].energy_tev = exp(log_e);
@@ -1164,15 +1174,39 @@ static size_t draw_source(const offbkg_sim_params_t *p,
     return (size_t)p->src_n;
 }
 
+/* tan of a limit angle for angle_below; 0 where it does not help (a
+ * limit outside (0, 90) deg). */
+static double tan_limit(double lim_deg)
+{
+    return lim_deg > 0 && lim_deg < 90 ? tan(lim_deg * DEG_TO_RAD) : 0.0;
+}
+
+/* atan2(opp, adj) < lim_deg (opp >= 0), decided without atan2 unless the
+ * point is within 1e-9 (relative) of the limit: the answer is always the
+ * one atan2 gives, and atan2 is the slowest step of the bookkeeping. */
+static bool angle_below(double opp, double adj, double tan_lim,
+                        double lim_deg)
+{
+    if (adj > 0 && tan_lim > 0) {
+        double edge = tan_lim * adj;
+        if (opp < edge * (1.0 - 1e-9))
+            return true;
+        if (opp > edge * (1.0 + 1e-9))
+            return false;
+    }
+    return atan2(opp, adj) * RAD_TO_DEG < lim_deg;
+}
+
 /* Whether an event counts in the 2D / 3D bookkeeping regions, from its
- * RA/DEC as written. */
+ * RA/DEC as written; tan_theta and tan_box from tan_limit. */
 static void book_event(const offbkg_sim_params_t *p,
                        const offbkg_sim_run_t *run,
                        const offbkg_offset_frame_t *frame,
-                       const offbkg_altaz_fov_t *fov,
-                       const offbkg_sim_event_t *e, bool *in2, bool *in3)
+                       const offbkg_altaz_fov_t *fov, double tan_theta,
+                       double tan_box, const offbkg_sim_event_t *e,
+                       bool *in2, bool *in3)
 {
-    double lon_off, lat_off;
+    double lon_off, lat_off, x, y, z;
     bool e_in = e->energy_tev >= p->book_e_lo_tev
                 && e->energy_tev <= p->book_e_hi_tev;
 
@@ -1184,16 +1218,18 @@ static void book_event(const offbkg_sim_params_t *p,
                               e->dec_deg) < p->book_theta_deg;
         offbkg_altaz_fov_forward(fov, e->time_s, e->ra_deg, e->dec_deg,
                                  &lon_off, &lat_off);
-    } else {
-        /* One unit vector for both: the same formulas as
-         * offbkg_offset_frame_sep_deg and offbkg_offset_frame_forward. */
-        double x, y, z;
-        offbkg_offset_frame_unit(frame, e->ra_deg, e->dec_deg, &x, &y, &z);
-        *in2 = atan2(hypot(y, z), x) * RAD_TO_DEG < p->book_theta_deg;
-        lon_off = atan2(y, x) * RAD_TO_DEG;
-        lat_off = atan2(z, hypot(x, y)) * RAD_TO_DEG;
+        *in3 = fabs(lon_off) < p->book_box_deg
+               && fabs(lat_off) < p->book_box_deg;
+        return;
     }
-    *in3 = fabs(lon_off) < p->book_box_deg && fabs(lat_off) < p->book_box_deg;
+    /* One unit vector for both, with the angles of
+     * offbkg_offset_frame_sep_deg and offbkg_offset_frame_forward:
+     * theta = atan2(hypot(y, z), x), |lon_off| = atan2(|y|, x),
+     * |lat_off| = atan2(|z|, hypot(x, y)). */
+    offbkg_offset_frame_unit(frame, e->ra_deg, e->dec_deg, &x, &y, &z);
+    *in2 = angle_below(hypot(y, z), x, tan_theta, p->book_theta_deg);
+    *in3 = angle_below(fabs(y), x, tan_box, p->book_box_deg)
+           && angle_below(fabs(z), hypot(x, y), tan_box, p->book_box_deg);
 }
 
 int offbkg_sim_draw_run(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
@@ -1204,6 +1240,7 @@ int offbkg_sim_draw_run(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
     offbkg_offset_frame_t frame;
     offbkg_altaz_fov_t fov;
     offbkg_sim_event_t *tmp;
+    double tan_theta, tan_box;
     uint64_t n_bkg;
     size_t cap, n;
 
@@ -1246,11 +1283,14 @@ int offbkg_sim_draw_run(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
 
     offbkg_offset_frame_init(&frame, run->ra_pnt_deg, run->dec_pnt_deg);
     sim_altaz_init(p, run, &fov);
+    tan_theta = tan_limit(p->book_theta_deg);
+    tan_box = tan_limit(p->book_box_deg);
     for (size_t i = 0; i < n; i++) {
         bool in2, in3;
         if (out->ev[i].kind == 1)
             continue;
-        book_event(p, run, &frame, &fov, &out->ev[i], &in2, &in3);
+        book_event(p, run, &frame, &fov, tan_theta, tan_box, &out->ev[i],
+                   &in2, &in3);
         if (out->ev[i].kind == 0) {
             out->n_in_2d += in2;
             out->n_in_3d += in3;
