@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The benchmark of offbkg (README, "Performance"): simulated stores of
 # 10^5 and 2x10^7 events in 100 and 1000 runs, plain and gzip, through
-# `offbkg run` with the 2D and the 3D model on 1 and all threads; the
+# `offbkg run` with the 2D and the 3D model on 1 and all threads;
+# `offbkg simulate` itself (10^7 events in 100 runs, to gzip); the
 # H.E.S.S. DR1 store (gzip) against the floor (inflating its files fully
 # with zlib, bench/inflate_floor) and against the same job written with
 # gammapy 1.0 (bench/gammapy_2d.py). Whole-process wall time, the minimum
@@ -147,6 +148,16 @@ for s in small r100 r1000; do
         done
     done
 done
+# offbkg simulate itself (one thread): events drawn, written and gzipped
+# per second of wall time.
+sim_ev=$(per_run 100000)
+m=$(measure "simulate" "$offbkg" simulate "$dir/out-simulate" --runs 100 \
+    --events "$sim_ev" --seed 7 --overwrite) || exit 1
+ev=$(grep -o '[0-9]* events' "$dir/cmd.out" | awk '{ print $1 }')
+echo "$ev $m" | awk '{
+    printf "%-22s %-3s %2d %10d %8.2f %8.2f %7.0f %7s %6s %7.2f\n",
+           "simulate-gz", "-", 1, $1, $2, $1 / $2 / 1e6, $3 / 1024, "-",
+           "-", $4 }' | tee -a "$results"
 fl=$(floor_of "$dir/mid100-gz")
 job mid100-gz "$dir/mid100-gz" 3d "$cores" "$fl" || exit 1
 if [ -f "$dr1/obs-index.fits.gz" ]; then
@@ -207,6 +218,8 @@ awk -v cores="$cores" '
             t("2D, 1 thread, plain, large runs >= 30 Mev/s", rate["r100-plain 2d 1"], rate["r100-plain 2d 1"] >= 30)
         if ("r100-plain 3d 1" in row)
             t("3D, 1 thread, plain, large runs >= 15 Mev/s", rate["r100-plain 3d 1"], rate["r100-plain 3d 1"] >= 15)
+        if ("simulate-gz - 1" in row)
+            t("simulate, 1 thread, >= 2 Mev/s to gzip", rate["simulate-gz - 1"], rate["simulate-gz - 1"] >= 2)
         if ("dr1-gz 2d 1" in row)
             t("DR1 2D, 1 thread: wall / full-inflate floor <= 0.6", ratio["dr1-gz 2d 1"], ratio["dr1-gz 2d 1"] <= 0.6)
         k = "r1000-plain 2d " cores
