@@ -161,7 +161,9 @@ static int write_run_file(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
         offbkg_output_abort(&out);
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     }
-    fits_create_tbl(out.fits, BINARY_TBL, 0, 5, ev_type, ev_form, ev_unit,
+    /* All rows at once: growing the table row by row moves its data. */
+    fits_create_tbl(out.fits, BINARY_TBL, (LONGLONG)ev->n, 5, ev_type,
+                    ev_form, ev_unit,
                     "EVENTS", &fst);
     fits_write_key_str(out.fits, "CREATOR", "offbkg",
                        "offbkg " OFFBKG_VERSION " simulate", &fst);
@@ -224,7 +226,7 @@ static int write_run_file(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
     }
     free(rows);
 
-    fits_create_tbl(out.fits, BINARY_TBL, 0, 2, gti_type, gti_form,
+    fits_create_tbl(out.fits, BINARY_TBL, 1, 2, gti_type, gti_form,
                     gti_unit, "GTI", &fst);
     write_gadf_keys(out.fits, "GTI", NULL, &fst);
     write_time_keys(out.fits, &fst);
