@@ -161,10 +161,12 @@ static int write_run_file(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
         offbkg_output_abort(&out);
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     }
-    /* All rows at once: growing the table row by row moves its data. */
+    /* Every table is created with its row count: rows appended to the
+     * last HDU make cfitsio insert blocks, rereading and rewriting the
+     * rest of the memory file (which a .gz output reuses, old size and
+     * all). */
     fits_create_tbl(out.fits, BINARY_TBL, (LONGLONG)ev->n, 5, ev_type,
-                    ev_form, ev_unit,
-                    "EVENTS", &fst);
+                    ev_form, ev_unit, "EVENTS", &fst);
     fits_write_key_str(out.fits, "CREATOR", "offbkg",
                        "offbkg " OFFBKG_VERSION " simulate", &fst);
     write_gadf_keys(out.fits, "EVENTS", NULL, &fst);
@@ -260,8 +262,8 @@ static int write_hdu_index(offbkg_ctx_t *ctx, const char *path,
 
     if (st != OFFBKG_OK)
         return st;
-    fits_create_tbl(out.fits, BINARY_TBL, 0, 7, type, form, NULL,
-                    "HDU_INDEX", &fst);
+    fits_create_tbl(out.fits, BINARY_TBL, 2 * (LONGLONG)n, 7, type, form,
+                    NULL, "HDU_INDEX", &fst);
     write_gadf_keys(out.fits, "INDEX", "HDU", &fst);
     fits_write_key_str(out.fits, "CREATOR", "offbkg",
                        "offbkg " OFFBKG_VERSION " simulate", &fst);
@@ -312,8 +314,8 @@ static int write_obs_index(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
 
     if (st != OFFBKG_OK)
         return st;
-    fits_create_tbl(out.fits, BINARY_TBL, 0, NCOL, type, form, unit,
-                    "OBS_INDEX", &fst);
+    fits_create_tbl(out.fits, BINARY_TBL, (LONGLONG)n, NCOL, type, form,
+                    unit, "OBS_INDEX", &fst);
     write_time_keys(out.fits, &fst);
     write_gadf_keys(out.fits, "INDEX", "OBS", &fst);
     snprintf(buf, sizeof buf, "%.15g", p->site_lon_deg);
