@@ -72,13 +72,13 @@ int offbkg_fitsmem_open(offbkg_fitsmem_t *m, const char *path,
 
 void offbkg_fitsmem_free(offbkg_fitsmem_t *m);
 
-/** Walk the headers of the FITS file open as @p fd (at its start; gzip
- *  when @p gzip) for a card cfitsio cannot be trusted to parse (a TTYPEn
- *  value that is not a quoted string: cfitsio 4.2 overflows a buffer on
- *  a long one). Reads @p fd on; leaves it open.
+/** Walk the headers of the plain FITS file open as @p fd (at its start)
+ *  for a card cfitsio cannot be trusted to parse (a TTYPEn value that is
+ *  not a quoted string: cfitsio 4.2 overflows a buffer on a long one),
+ *  before cfitsio reads it from disk (a gzip file is only ever read from
+ *  memory, checked as it loads). Reads @p fd on; leaves it open.
  *  @return 1 with the HDU (1 = primary) and the keyword, else 0 (also
  *  for a file or header it cannot follow: cfitsio stops there too). */
-int offbkg_fits_find_unsafe_card(int fd, int gzip, long *hdu_num,
-                                 char key[9]);
+int offbkg_fits_find_unsafe_card(int fd, long *hdu_num, char key[9]);
 
 #endif

@@ -581,16 +581,14 @@ static int walk_header(source_t *src, unsigned char *buf, int primary,
     return -1;
 }
 
-int offbkg_fits_find_unsafe_card(int fd, int gzip, long *hdu_num,
-                                 char key[9])
+int offbkg_fits_find_unsafe_card(int fd, long *hdu_num, char key[9])
 {
     source_t src;
     unsigned char *in = NULL, *buf = malloc(STEP);
     int found = 0;
 
-    if (buf == NULL || source_start(&src, fd, gzip, &in) != 0) {
+    if (buf == NULL || source_start(&src, fd, 0, &in) != 0) {
         free(buf);
-        free(in);
         return 0;
     }
     /* Header after header, to the end of the file or the first header

@@ -119,7 +119,7 @@ static int open_plain_on_disk(offbkg_ctx_t *ctx, const char *path, int fd,
     if (lseek(fd, 0, SEEK_SET) != 0)
         return offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot read: %s",
                                 path, strerror(errno));
-    if (offbkg_fits_find_unsafe_card(fd, 0, &hdu_num, key))
+    if (offbkg_fits_find_unsafe_card(fd, &hdu_num, key))
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: damaged header: HDU "
                                 "%ld: the value of %s is not a quoted string",
                                 path, hdu_num, key);
