@@ -24,6 +24,30 @@ typedef struct offbkg_index_result {
  *  exist); a new string, or NULL if either cannot be resolved. */
 char *offbkg_path_relative(const char *from_dir, const char *to);
 
+/** OFFBKG_EDATA, naming it, when a FILE_DIR the index step would write
+ *  for @p store (the target) with @p rc is not printable ASCII, which a
+ *  FITS table cannot hold; before any work, the output directory may
+ *  not exist yet. */
+int offbkg_index_check_file_dirs(offbkg_ctx_t *ctx,
+                                 const offbkg_runconf_t *rc,
+                                 const offbkg_datastore_t *store);
+
+/** Before any event is read and anything is written: OFFBKG_EDATA, in
+ *  one message naming each such group (its id and ranges), how many
+ *  observations of the index store ([index] path, or @p open_store, the
+ *  open [datastore]) fall in it and what to do, when an observation of
+ *  the index store falls in a group that gets no model of [index] model.
+ *  With @p runs_per_group (offbkg run and check: runs of each of the
+ *  @p n_groups groups, of the @p n_runs selected), a group without a
+ *  run; without (offbkg index), a group whose model file is not in
+ *  [output] dir. OFFBKG_OK when [index] allow_missing_models = true: the
+ *  index step then warns, as it always does, and writes no row. A group
+ *  no observation of the index store falls in is no error. */
+int offbkg_index_check_needed(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                              const offbkg_datastore_t *open_store,
+                              const size_t *runs_per_group, size_t n_runs,
+                              size_t n_groups);
+
 /** Write hdu-index.fits.gz, obs-index.fits.gz and bkg-index.fits.gz in
  *  [output] dir for the target store (the [index] path or [datastore]):
  *  every original row with FILE_DIR rewritten relative to the output
@@ -33,14 +57,6 @@ char *offbkg_path_relative(const char *from_dir, const char *to);
  *  (with a warning), never a row pointing at nothing. @p open_store is
  *  [datastore] already open, used when it is the target (NULL: open the
  *  target here). */
-/** OFFBKG_EDATA, naming it, when a FILE_DIR the index step would write
- *  for @p store (the target) with @p rc is not printable ASCII, which a
- *  FITS table cannot hold; before any work, the output directory may
- *  not exist yet. */
-int offbkg_index_check_file_dirs(offbkg_ctx_t *ctx,
-                                 const offbkg_runconf_t *rc,
-                                 const offbkg_datastore_t *store);
-
 int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      const offbkg_datastore_t *open_store,
                      offbkg_index_result_t *result);

@@ -699,3 +699,157 @@ done:
     free(own_dir);
     return st;
 }
+
+/* "ZEN_PNT 49 to 90 deg": the ranges of group @p gi, an axis at a time,
+ * as group-def.fits gives them (last axis fastest). */
+static void group_ranges(const offbkg_grouping_t *g, size_t gi, char *buf,
+                         size_t n)
+{
+    size_t len = 0;
+
+    buf[0] = '\0';
+    for (size_t k = 0; k < g->n_axes && len < n; k++) {
+        const offbkg_gaxis_t *a = &g->axes[k];
+        size_t stride = 1, bin;
+        for (size_t j = k + 1; j < g->n_axes; j++)
+            stride *= g->axes[j].n_bins;
+        bin = (gi / stride) % a->n_bins;
+        const char *sp = a->unit[0] != '\0' ? " " : "";
+        int w = a->kind == OFFBKG_GROUP_AXIS_EDGES
+                    ? snprintf(buf + len, n - len, "%s%s %g to %g%s%s",
+                               k ? ", " : "", a->column, a->bounds[bin],
+                               a->bounds[bin + 1], sp, a->unit)
+                    : snprintf(buf + len, n - len, "%s%s = %g%s%s",
+                               k ? ", " : "", a->column, a->bounds[bin], sp,
+                               a->unit);
+        len += w > 0 ? (size_t)w : 0;
+    }
+}
+
+/* Whether group @p gi will have no model, into *none: no run in it
+ * (@p runs_per_group), or no model file of [model m] in [output] dir. */
+static int without_model(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                         size_t m, size_t gi, const size_t *runs_per_group,
+                         size_t n_groups, bool *none)
+{
+    bool smooth = (rc->index == NULL || rc->index->smooth)
+                  && rc->smooths[m].module != NULL;
+    char *file = NULL;
+    int dims, st;
+
+    if (runs_per_group != NULL) {
+        *none = gi >= n_groups || runs_per_group[gi] == 0;
+        return OFFBKG_OK;
+    }
+    st = model_file(ctx, rc, m, gi, smooth, &file, &dims);
+    *none = file == NULL;
+    free(file);
+    return st;
+}
+
+int offbkg_index_check_needed(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                              const offbkg_datastore_t *open_store,
+                              const size_t *runs_per_group, size_t n_runs,
+                              size_t n_groups)
+{
+    const offbkg_index_conf_t *ic = rc->index;
+    bool own_target = ic != NULL && ic->path != NULL && ic->path[0] != '\0';
+    const char *target_path = own_target ? ic->path : rc->datastore->path;
+    offbkg_datastore_conf_t target_conf = { .path = target_path,
+                                            .obs_index = "",
+                                            .hdu_index = "" };
+    offbkg_datastore_t *owned = NULL;
+    const offbkg_datastore_t *store = own_target ? NULL : open_store;
+    offbkg_grouping_t g = { 0 };
+    size_t *every = NULL, *need = NULL, m = 0, n_missing = 0, len = 0;
+    int64_t *first = NULL;
+    char msg[4096], ranges[512], why[1024];
+    int st;
+
+    if (ic != NULL && ic->allow_missing_models)
+        return OFFBKG_OK;
+    if ((st = model_to_link(ctx, rc, &m)) != OFFBKG_OK)
+        return st;
+    if (store == NULL
+        && (st = offbkg_datastore_open(ctx, &target_conf, &owned))
+               != OFFBKG_OK)
+        return st;
+    if (store == NULL)
+        store = owned;
+    size_t n = store->obs.n_rows;
+    every = malloc((n > 0 ? n : 1) * sizeof *every);
+    if (every == NULL) {
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        every[i] = i;
+    /* The grouping is a pure function of a row: which groups the index
+     * store's observations fall in is known before any event is read. */
+    if ((st = offbkg_group_run(ctx, rc, store, every, n, &g)) != OFFBKG_OK)
+        goto done;
+    need = calloc(g.n_groups > 0 ? g.n_groups : 1, sizeof *need);
+    first = calloc(g.n_groups > 0 ? g.n_groups : 1, sizeof *first);
+    if (need == NULL || first == NULL) {
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < g.obs.n_rows; i++) {
+        size_t gi = (size_t)g.group_id[i];
+        if (need[gi]++ == 0)
+            first[gi] = offbkg_datastore_obs_id(store, g.store_rows[i]);
+    }
+    len = (size_t)snprintf(msg, sizeof msg, "%s:%d: [group] plugin %s: ",
+                           rc->ini->path, rc->group.line,
+                           rc->group.module->name);
+    for (size_t gi = 0; gi < g.n_groups; gi++) {
+        bool none = false;
+        if (need[gi] == 0)
+            continue;
+        if (offbkg_ctx_cancelled(ctx)) {
+            st = offbkg_error_set(ctx, OFFBKG_ECANCELLED, "interrupted");
+            goto done;
+        }
+        if ((st = without_model(ctx, rc, m, gi, runs_per_group, n_groups,
+                                &none)) != OFFBKG_OK)
+            goto done;
+        if (!none)
+            continue;
+        if (n_missing++ >= 3 || len >= sizeof msg)
+            continue;
+        group_ranges(&g, gi, ranges, sizeof ranges);
+        if (runs_per_group != NULL)
+            snprintf(why, sizeof why, "has none of the %zu runs selected "
+                     "from the data store %s", n_runs, rc->datastore->path);
+        else
+            snprintf(why, sizeof why, "has no model file of [%s] in %s (no "
+                     "run, or no 'offbkg make')", rc->models[m].section,
+                     rc->output->dir);
+        int w = snprintf(msg + len, sizeof msg - len, "%sgroup %zu (%s) %s, "
+                         "but %zu observation%s of the index store %s "
+                         "fall%s in it (%sOBS_ID %" PRId64 ")",
+                         n_missing > 1 ? "; " : "", gi, ranges, why,
+                         need[gi], need[gi] == 1 ? "" : "s", target_path,
+                         need[gi] == 1 ? "s" : "",
+                         need[gi] == 1 ? "" : "e.g. ", first[gi]);
+        len += w > 0 ? (size_t)w : 0;
+    }
+    if (n_missing == 0)
+        goto done;
+    if (n_missing > 3 && len < sizeof msg)
+        len += (size_t)snprintf(msg + len, sizeof msg - len,
+                                "; and %zu other group%s like them",
+                                n_missing - 3, n_missing == 4 ? "" : "s");
+    st = offbkg_error_set(ctx, OFFBKG_EDATA, "%s; the index tables would "
+                          "link no model of [%s] to such observations: widen "
+                          "the select, change the group edges, or set [index] "
+                          "allow_missing_models = true to accept that (a "
+                          "warning)", msg, rc->models[m].section);
+done:
+    offbkg_grouping_clear(&g);
+    offbkg_datastore_free(owned);
+    free(every);
+    free(need);
+    free(first);
+    return st;
+}

@@ -47,6 +47,9 @@ typedef struct offbkg_index_conf {
     const char *model;               /**< [model LABEL] to link; "" = first */
     bool keep_input_bkg;             /**< keep the store's own bkg rows of
                                           runs without a model of ours */
+    bool allow_missing_models;       /**< an index-store observation in a
+                                          group without a model: a warning,
+                                          not an error */
     int file_dir;                    /**< OFFBKG_FILE_DIR_* */
 } offbkg_index_conf_t;
 

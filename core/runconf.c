@@ -110,6 +110,12 @@ static const offbkg_param_t index_params[] = {
       .default_value = "true",
       .help = "keep the data store's own bkg rows of the runs that get no "
               "model of ours" },
+    { .name = "allow_missing_models", .type = OFFBKG_PARAM_BOOL,
+      .offset = offsetof(offbkg_index_conf_t, allow_missing_models),
+      .default_value = "false",
+      .help = "let an observation of the index store fall in a group "
+              "without a model (a warning); false: an error before any "
+              "work" },
     { .name = "file_dir", .type = OFFBKG_PARAM_ENUM,
       .offset = offsetof(offbkg_index_conf_t, file_dir),
       .default_value = "relative", .choices = file_dir_words,

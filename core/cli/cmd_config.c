@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../index-private.h"
 #include "../preflight-private.h"
 #include "../runconf-private.h"
 #include "cli.h"
@@ -58,6 +59,22 @@ int cli_one_config_arg(const char *command, int argc)
     return 0;
 }
 
+/* The check of offbkg run before it reads an event: the groups of the
+ * selected runs against the observations of the index store. */
+static int need_models(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                       const offbkg_preflight_t *pf)
+{
+    offbkg_grouping_t g = { 0 };
+    int st = offbkg_group_run(ctx, rc, pf->store, pf->sel.rows, pf->sel.n,
+                              &g);
+
+    if (st == OFFBKG_OK)
+        st = offbkg_index_check_needed(ctx, rc, pf->store, g.runs_per_group,
+                                       pf->sel.n, g.n_groups);
+    offbkg_grouping_clear(&g);
+    return st;
+}
+
 int cli_check(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
               char **argv)
 {
@@ -76,6 +93,13 @@ int cli_check(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
         return status;
     /* A selection of none fails a run: say so now. */
     if (offbkg_selection_require(ctx, rc, pf.store, &pf.sel) != OFFBKG_OK) {
+        cli_error("%s", offbkg_error_msg(ctx));
+        offbkg_preflight_free(&pf);
+        offbkg_runconf_free(rc);
+        return CLI_EXIT_FAILED;
+    }
+    /* So does a group without a run that the index step needs. */
+    if (rc->n_models > 0 && need_models(ctx, rc, &pf) != OFFBKG_OK) {
         cli_error("%s", offbkg_error_msg(ctx));
         offbkg_preflight_free(&pf);
         offbkg_runconf_free(rc);

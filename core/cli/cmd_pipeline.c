@@ -462,6 +462,15 @@ static int pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
             != CLI_EXIT_OK)
             goto done;
     }
+    /* An observation of the index store in a group that will get no
+     * model is an error, found before any event is read (core/index.c). */
+    if (indexes && (is_run || !makes)
+        && offbkg_index_check_needed(ctx, rc, store,
+                                     is_run ? g.runs_per_group : NULL,
+                                     n_rows, g.n_groups) != OFFBKG_OK) {
+        code = fail(ctx, CLI_EXIT_FAILED);
+        goto done;
+    }
     if (makes && is_run) {
         code = do_make(ctx, opt, rc, store, regions, g.n_groups,
                        g.store_rows, g.group_id, g.obs.n_rows, &make);

@@ -263,9 +263,11 @@ ok $(test -z "$bad"; echo $?) \
 
 # ---------------------------------------------------------------------------
 # A group without runs that holds a target observation: OBS_ID 1 (the only
-# run below 20 deg) is not selected. Its group gets no model, the index no
-# row for it, and an older model file of that group (from a first run with
-# every run, overwrite = true) is removed rather than linked.
+# run below 20 deg) is not selected. That is an error before any event is
+# read, the outputs of a first run (every run, overwrite = true) left as
+# they were. With [index] allow_missing_models = true its group gets no
+# model, the index no row for it, and the older model file of that group
+# is removed rather than linked.
 ok $(awk '$1 == "run" && $4 < 20 { n++; id = $3 } END { exit n != 1 || id != 1 }' "$truth"; echo $?) \
     "OBS_ID 1 is the only run below 20 deg"
 with_dir empty 's/^edges_deg = .*/edges_deg = 0, 20, 49, 90/;s/^\[output\]$/[output]\noverwrite = true/'
@@ -273,13 +275,21 @@ run_offbkg run "$T/empty.ini"
 ok $(test $status -eq 0 && test -s "$(m2d "$T/empty" 0)"; echo $?) \
     "edges 0, 20, 49, 90 with every run: group 0 has OBS_ID 1 and a model"
 sed -i 's/^plugin = all$/plugin = column\nwhere = OBS_ID != 1/' "$T/empty.ini"
+sum_before=$(cd "$T/empty" && ls | xargs cksum)
+run_offbkg run "$T/empty.ini"
+ok $(test $status -eq 1 \
+     && echo "$err" | grep -q "error: .*empty.ini:[0-9]*: \[group\] plugin zenith: group 0 (ZEN_PNT 0 to 20 deg) has none of the 5 runs selected from the data store .*store, but 1 observation of the index store .*store falls in it (OBS_ID 1); .*widen the select, change the group edges, or set \[index\] allow_missing_models = true" \
+     && test "$(echo "$err" | grep -c error:)" -eq 1 \
+     && test "$sum_before" = "$(cd "$T/empty" && ls | xargs cksum)"; echo $?) \
+    "without OBS_ID 1, group 0 has no runs but OBS_ID 1 falls in it: exit 1, one message, the outputs untouched"
+printf '[index]\nallow_missing_models = true\n' >>"$T/empty.ini"
 run_offbkg run "$T/empty.ini"
 ok $(test $status -eq 0 && echo "$out" | grep -q "group 0: 0 runs" \
      && test ! -e "$(m2d "$T/empty" 0)" && test ! -e "$(m3d "$T/empty" 0)" \
      && test -s "$(m2d "$T/empty" 1)" \
      && echo "$err" | grep -q "\[model 2d\] group 0: no model: no runs in this group" \
      && echo "$err" | grep -q "removed the old .*background_2D_group_000_table.fits.gz"; echo $?) \
-    "without OBS_ID 1, group 0 has no runs: no model file (the old one removed), a warning"
+    "allow_missing_models = true: group 0 has no model file (the old one removed), a warning"
 rows "$T/empty/hdu-index.fits.gz" >"$T/empty.rows"
 ok $(echo "$err" | grep -q "OBS_ID 1: group 0 has no model file; no bkg row written" \
      && echo "$out" | grep -q "linked 4 of 6 observations to a model (1 in no group, 1 in a group without a model)" \

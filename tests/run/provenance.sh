@@ -124,8 +124,9 @@ ok $(fitstab "$T/a/obs-index.fits.gz" | grep -q "^K	HDUDOC	https://github.com/op
 # ---------------------------------------------------------------------------
 # The data store's own bkg rows: the output store a/ as a data store has
 # one per run. Selecting the low-zenith runs only, the others get no model
-# of ours: their store rows are kept with a warning and a count, or left
-# out with keep_input_bkg = false.
+# of ours (allowed by allow_missing_models = true; else an error): their
+# store rows are kept with a warning and a count, or left out with
+# keep_input_bkg = false.
 low=$(rows "$T/a/obs.fits" >/dev/null; awk '$1 == "run" && $4 < 40' "$T/store/truth.txt" | wc -l)
 high=$((4 - low))
 sel() {  # sel FILE OUT [INDEX-LINES]
@@ -133,7 +134,8 @@ sel() {  # sel FILE OUT [INDEX-LINES]
 $3"
     sed -i 's/^plugin = all$/plugin = column\nwhere = ZEN_PNT < 40/' "$1"
 }
-sel "$T/c.ini" c "keep_input_bkg = true"
+sel "$T/c.ini" c "keep_input_bkg = true
+allow_missing_models = true"
 run_offbkg run "$T/c.ini"
 ok $(test $status -eq 0 && test $low -gt 0 && test $high -gt 0 \
      && echo "$err" | grep -q "warning: $high observations\{0,1\} got no model of ours and keep the data store's own bkg rows\{0,1\} in .*keep_input_bkg = false" \
@@ -141,7 +143,8 @@ ok $(test $status -eq 0 && test $low -gt 0 && test $high -gt 0 \
      echo $?) "the store's own bkg rows kept: a warning and report.json count them ($high)"
 ok $(test "$(rows "$T/c/hdu-index.fits.gz" | awk -F '\t' '$2 == "bkg"' | wc -l)" -eq 4; echo $?) \
     "keep_input_bkg = true: every run has a bkg row"
-sel "$T/d.ini" d "keep_input_bkg = false"
+sel "$T/d.ini" d "keep_input_bkg = false
+allow_missing_models = true"
 run_offbkg run "$T/d.ini"
 ok $(test $status -eq 0 \
      && grep -q "\"store_bkg_rows_kept\": 0, \"store_bkg_rows_dropped\": $high" "$T/d/report.json" \
