@@ -334,6 +334,9 @@ TESTS += tests/robustness/preflight.sh
 # The output set: stale files, planted links, kills, the lock.
 dist_check_SCRIPTS += tests/robustness/outset.sh
 TESTS += tests/robustness/outset.sh
+# A group without runs that the index step needs (issue 15, item 3).
+dist_check_SCRIPTS += tests/robustness/empty_group.sh
+TESTS += tests/robustness/empty_group.sh
 
 # Fuzz targets (tests/fuzz/): linked with libFuzzer under
 # --enable-fuzzing (make fuzz), else with a replay main() that make check
