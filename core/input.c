@@ -169,6 +169,10 @@ static int open_fd(offbkg_ctx_t *ctx, const char *path, int fd,
     switch (offbkg_fitsmem_load(mem, fd, gzip, max_bytes, hdus, n_hdus,
                                 &hdu_num, key)) {
     case OFFBKG_FITSMEM_LOADED:
+        if (mem->size < sizeof magic
+            || memcmp(mem->buf, "SIMPLE  =", sizeof magic) != 0)
+            return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: not a FITS "
+                                    "file (once inflated)", path);
         if (offbkg_fitsmem_open_loaded(mem, f, &st) != 0)
             return offbkg_fits_error(ctx, st, "%s", path);
         return OFFBKG_OK;

@@ -213,6 +213,13 @@ static void test_input_plain_messages(void **state)
                      OFFBKG_EDATA);
     snprintf(want, sizeof want, "%s: not a FITS file", path);
     assert_string_equal(offbkg_error_msg(fx->ctx), want);
+
+    sg_path(path, fx->dir, "text.fits.gz");
+    spill(path, (const unsigned char *)"hello\n", 6, 1, NULL, 0);
+    assert_int_equal(offbkg_fits_open_input(fx->ctx, path, NULL, 0, &mem, &f),
+                     OFFBKG_EDATA);
+    snprintf(want, sizeof want, "%s: not a FITS file (once inflated)", path);
+    assert_string_equal(offbkg_error_msg(fx->ctx), want);
     offbkg_fits_close_input(f, &mem);
 }
 
