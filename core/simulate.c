@@ -894,43 +894,45 @@ void offbkg_sim_events_clear(offbkg_sim_events_t *ev)
     ev->src_ra_deg = ev->src_dec_deg = NAN;
 }
 
-/* A double's bits as an unsigned key in the same order. */
-static uint64_t time_key(double t)
+/* Whether event a comes before event b: by time, ties in draw order. */
+static bool before(const offbkg_sim_event_t *a, const offbkg_sim_event_t *b)
 {
-    uint64_t u;
-
-    memcpy(&u, &t, sizeof u);
-    return u >> 63 ? ~u : u | UINT64_C(1) << 63;
+    return a->time_s < b->time_s
+           || (a->time_s == b->time_s && a->seq < b->seq);
 }
 
-/* Sort @p ev (n rows) by time, ties in draw order: a stable LSD radix
- * sort of the time keys, 8 bits a pass, passes where every key has the
- * same byte skipped (the times of a run share their high bytes). Many
- * times faster than qsort with a comparison function; @p tmp holds n
- * rows. */
+/* Sort @p ev (n rows, times in [t0_s, t1_s]) by time, ties in draw order.
+ * The times are uniform, so n buckets of equal width hold about one event
+ * each: a stable scatter into the buckets (in draw order), then an
+ * insertion sort that only has to swap neighbours within a bucket.
+ * @p tmp holds n rows, @p count n + 1 sizes. */
 static void sort_by_time(offbkg_sim_event_t *ev, offbkg_sim_event_t *tmp,
-                         size_t n)
+                         size_t *count, size_t n, double t0_s, double t1_s)
 {
-    offbkg_sim_event_t *src = ev, *dst = tmp;
+    double scale = t1_s > t0_s ? (double)n / (t1_s - t0_s) : 0.0;
 
-    for (int shift = 0; shift < 64; shift += 8) {
-        size_t count[256] = { 0 }, pos = 0;
-        for (size_t i = 0; i < n; i++)
-            count[(time_key(src[i].time_s) >> shift) & 0xff]++;
-        if (n == 0 || count[(time_key(src[0].time_s) >> shift) & 0xff] == n)
-            continue;
-        for (int b = 0; b < 256; b++) {
-            size_t c = count[b];
-            count[b] = pos;
-            pos += c;
-        }
-        for (size_t i = 0; i < n; i++)
-            dst[count[(time_key(src[i].time_s) >> shift) & 0xff]++] = src[i];
-        src = dst;
-        dst = src == ev ? tmp : ev;
+    memset(count, 0, (n + 1) * sizeof *count);
+    for (size_t i = 0; i < n; i++) {
+        double x = (ev[i].time_s - t0_s) * scale;
+        size_t b = x > 0 ? (x < (double)n ? (size_t)x : n - 1) : 0;
+        count[b + 1]++;
     }
-    if (src != ev)
-        memcpy(ev, src, n * sizeof *ev);
+    for (size_t b = 0; b < n; b++)
+        count[b + 1] += count[b];
+    for (size_t i = 0; i < n; i++) {
+        double x = (ev[i].time_s - t0_s) * scale;
+        size_t b = x > 0 ? (x < (double)n ? (size_t)x : n - 1) : 0;
+        tmp[count[b]++] = ev[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        offbkg_sim_event_t e = tmp[i];
+        size_t j = i;
+        while (j > 0 && before(&e, &ev[j - 1])) {
+            ev[j] = ev[j - 1];
+            j--;
+        }
+        ev[j] = e;
+    }
 }
 
 /* The point at offset theta (deg) and position angle psi (rad, from +lat
@@ -1240,6 +1242,7 @@ int offbkg_sim_draw_run(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
     offbkg_offset_frame_t frame;
     offbkg_altaz_fov_t fov;
     offbkg_sim_event_t *tmp;
+    size_t *count;
     double tan_theta, tan_box;
     uint64_t n_bkg;
     size_t cap, n;
@@ -1273,13 +1276,17 @@ int offbkg_sim_draw_run(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
     for (size_t i = 0; i < n; i++)
         out->ev[i].seq = i;
     tmp = malloc((n > 0 ? n : 1) * sizeof *tmp);
-    if (tmp == NULL) {
+    count = malloc((n + 1) * sizeof *count);
+    if (tmp == NULL || count == NULL) {
+        free(tmp);
+        free(count);
         offbkg_sim_events_clear(out);
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory for %zu "
                                 "events", n);
     }
-    sort_by_time(out->ev, tmp, n);
+    sort_by_time(out->ev, tmp, count, n, run->tstart_s, run->tstop_s);
     free(tmp);
+    free(count);
 
     offbkg_offset_frame_init(&frame, run->ra_pnt_deg, run->dec_pnt_deg);
     sim_altaz_init(p, run, &fov);
