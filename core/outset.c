@@ -32,7 +32,8 @@ struct offbkg_outset {
     int dir_fd, stage_fd, lock_fd;
     unsigned kinds;
     bool overwrite;
-    bool made_dir;      /* its parent is synced at commit */
+    bool made_dir;      /* its parent is synced at commit; removed again
+                           if nothing was committed */
     bool journaled;     /* the next command completes it if we cannot */
     bool committed;
 };
@@ -705,6 +706,10 @@ void offbkg_outset_end(offbkg_outset_t *s)
     }
     if (s->dir_fd >= 0)
         close(s->dir_fd);
+    /* A directory this command made and filled with nothing goes again
+     * (rmdir leaves one that holds anything). */
+    if (s->made_dir && !s->committed)
+        rmdir(s->dir);
     free(s->dir);
     free(s->stage);
     free(s);
