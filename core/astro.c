@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Time scales, sidereal time and alt/az (DOMAIN.md §5.4). */
+ * Time scales, sidereal time and alt/az (doc/domain.md §5.4). */
 #include <config.h>
 
 #include <ctype.h>

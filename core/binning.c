@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Bin edges for model axes (DOMAIN.md §3.1, §3.3, §4.1). */
+ * Bin edges for model axes (doc/domain.md §3.1, §3.3, §4.1). */
 #include <config.h>
 
 #include <math.h>

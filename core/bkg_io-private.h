@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Background model files: GADF bkg_2d / bkg_3d (DOMAIN.md §5.1, §5.2) with
+ * Background model files: GADF bkg_2d / bkg_3d (doc/domain.md §5.1, §5.2) with
  * our COUNTS, EXPOSURE and BKG_ERR HDUs, and their names (§2.6). */
 #ifndef OFFBKG_BKG_IO_PRIVATE_H
 #define OFFBKG_BKG_IO_PRIVATE_H
@@ -91,7 +91,7 @@ int offbkg_bkg_write(offbkg_ctx_t *ctx, const offbkg_cube_t *cube,
  *  TeV, GeV or MeV and angles in deg or rad are converted; the BKG unit
  *  may be any product of (TeV|GeV|MeV|keV)-1, s-1 and sr-1, and an empty
  *  or unparseable unit is taken as s-1 MeV-1 sr-1 with a WARN, as gammapy
- *  does. The cell layout follows gammapy's rule (DOMAIN.md §5.2): layout
+ *  does. The cell layout follows gammapy's rule (doc/domain.md §5.2): layout
  *  A, TDIM (n_E, n_THETA) or (n_E, n_DETX, n_DETY), is used when TDIM
  *  says so; otherwise the reverse order, layout C (energy slowest, as the
  *  GADF examples and old gammapy files are), is tried; anything else

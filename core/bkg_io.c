@@ -826,7 +826,7 @@ done:
 }
 
 /* Read the cell of column @p colname (row 1) into @p dst in cube order,
- * times @p scale, choosing the layout as gammapy does (DOMAIN.md §5.2). */
+ * times @p scale, choosing the layout as gammapy does (doc/domain.md §5.2). */
 static int read_cell(offbkg_ctx_t *ctx, fitsfile *f, const char *where,
                      const char *colname, const offbkg_cube_t *c,
                      double scale, double *dst)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * A GADF data store: the observation index (with the fallback chain of
- * DOMAIN.md §1.6 applied, so ZEN_PNT, GLAT_PNT, ONTIME, LIVETIME, ...
+ * doc/domain.md §1.6 applied, so ZEN_PNT, GLAT_PNT, ONTIME, LIVETIME, ...
  * exist whenever they can be derived) and the HDU index that says where
  * each run's HDUs live. */
 #ifndef OFFBKG_DATASTORE_PRIVATE_H

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * GADF data stores (DOMAIN.md §1): the two index tables found by their
+ * GADF data stores (doc/domain.md §1): the two index tables found by their
  * columns, FILE_DIR resolved against the hdu-index directory, and the
  * fallback chain of §1.6 applied to the observation table. */
 #include <config.h>
@@ -296,7 +296,7 @@ int offbkg_datastore_locate(offbkg_ctx_t *ctx,
 }
 
 /* ------------------------------------------------------------------ */
-/* Fallback chain (DOMAIN.md §1.6)                                     */
+/* Fallback chain (doc/domain.md §1.6)                                */
 
 enum quantity {
     Q_RA, Q_DEC, Q_TSTART, Q_TSTOP, Q_ONTIME, Q_LIVETIME, Q_ZEN, Q_GLON,
@@ -490,7 +490,7 @@ static void resolve_row(resolver_t *rs, size_t r)
     } else if (isfinite(x = FROM_HEADER(alt_pnt_deg))) {
         put(rs, Q_ZEN, r, 90.0 - x, S_EVENTS, "90 - ALT_PNT");
     } else {
-        /* Alt/az of the pointing at mid-run (DOMAIN.md §5.4). */
+        /* Alt/az of the pointing at mid-run (doc/domain.md §5.4). */
         int ok = header_of(rs, r, &h, &hstate) == OFFBKG_OK;
         double mjdref = rs->store->mjdref_day;
         offbkg_timesys_t sys = rs->store->timesys;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Reading a run's EVENTS HDU (DOMAIN.md §1.4, §7 items 10, 17, 18). */
+ * Reading a run's EVENTS HDU (doc/domain.md §1.4, §7 items 10, 17, 18). */
 #include <config.h>
 
 #include <inttypes.h>

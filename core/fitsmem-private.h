@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * A FITS file's leading HDUs in memory (DESIGN.md, performance notes).
+ * A FITS file's leading HDUs in memory (doc/design.md §7).
  * cfitsio inflates a whole .gz file when it opens it; an event file's
  * EVENTS and GTI HDUs come first and end at about a third of it. This
  * reads (plain) or inflates (gzip, with zlib) only up to the end of the

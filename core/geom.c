@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Spherical geometry (DOMAIN.md §5.3 and Appendix A). */
+ * Spherical geometry (doc/domain.md §5.3 and Appendix A). */
 #include <config.h>
 
 #include <math.h>
@@ -103,7 +103,7 @@ double offbkg_solid_angle_lonlat_sr(double lon_lo_deg, double lon_hi_deg,
 void offbkg_icrs_to_galactic(double ra_deg, double dec_deg, double *l_deg,
                              double *b_deg)
 {
-    /* ICRS to Galactic rotation (DOMAIN.md A.4). */
+    /* ICRS to Galactic rotation (doc/domain.md A.4). */
     static const double m[3][3] = {
         { -0.0548755604162154, -0.8734370902348850, -0.4838350155487132 },
         { 0.4941094278755837, -0.4448296299600112, 0.7469822444972189 },

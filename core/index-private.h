@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Index tables (DOMAIN.md §2.7, §5.6, DESIGN.md "Outputs"): a data store
+ * Index tables (doc/domain.md §2.7, §5.6; doc/design.md §5.5): a data store
  * in [output] dir that gammapy opens with DataStore.from_dir, linking each
  * observation of the target store to the model of its group. */
 #ifndef OFFBKG_INDEX_PRIVATE_H

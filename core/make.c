@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * The model stage (DESIGN.md "Data flow": fill, merge, finish). Workers
+ * The model stage (doc/design.md §2.4: fill, merge, finish). Workers
  * (the calling thread and threads - 1 more) take the runs in order, each
  * reading its run's events once and filling a run contribution for every
  * model into a free slot. The worker that completes the run next in order
@@ -136,7 +136,7 @@ static void process_run(worker_t *w, slot_t *sl)
         return;
     }
 
-    /* The EVENTS header's float64 pointing first (DOMAIN.md §1.6). */
+    /* The EVENTS header's float64 pointing first (doc/domain.md §1.6). */
     run.obs_id = rep->obs_id;
     run.group_id = (int32_t)job->group_id[sl->run];
     run.ra_pnt_deg = isfinite(h->ra_pnt_deg) ? h->ra_pnt_deg

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * report.json (DESIGN.md "Outputs"). Written by hand: the structure is
+ * report.json (doc/design.md §5.6). Written by hand: the structure is
  * small and fixed, and a JSON library would be one more dependency. */
 #include <config.h>
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * The select and group stages of a run and their outputs: run.lis,
- * obs.fits and group-def.fits (DOMAIN.md §2.2-§2.4). */
+ * obs.fits and group-def.fits (doc/domain.md §2.2-§2.4). */
 #ifndef OFFBKG_SELGROUP_PRIVATE_H
 #define OFFBKG_SELGROUP_PRIVATE_H
 

@@ -552,7 +552,7 @@ static int write_group_table(offbkg_ctx_t *ctx, fitsfile *f,
         }
     }
     /* The axis definitions, explicit, so they never have to be guessed
-     * back from the rows (DOMAIN.md §2.4). */
+     * back from the rows (doc/domain.md §2.4). */
     long n_axes = (long)g->n_axes;
     fits_write_key(f, TLONG, "GRPNAXES", &n_axes, "number of grouping axes",
                    &st);

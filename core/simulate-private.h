@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Simulated OFF runs from a known analytic background rate (DOMAIN.md §8):
+ * Simulated OFF runs from a known analytic background rate (doc/domain.md §8):
  * the truth model, its bin integrals, and a GADF data store whose events
  * are drawn exactly from it. Tests use the same functions as the truth.
  *

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Simulated OFF runs from a known rate (DOMAIN.md §8): the truth model,
+ * Simulated OFF runs from a known rate (doc/domain.md §8): the truth model,
  * its bin integrals, the run plan, exact event drawing. Writing the data
  * store is in simulate_write.c. */
 #include <config.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * offbkg simulate: the GADF data store of simulated OFF runs (index
- * tables as in H.E.S.S. DR1, DOMAIN.md §1), and truth.txt. Every file
+ * tables as in H.E.S.S. DR1, doc/domain.md §1), and truth.txt. Every file
  * goes through the atomic output API. */
 #include <config.h>
 

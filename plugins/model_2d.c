@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * model/2d: background rate in (reconstructed energy, offset), the
- * radially symmetric model of old gammapy (DOMAIN.md §3) with exact solid
+ * radially symmetric model of old gammapy (doc/domain.md §3) with exact solid
  * angles, great-circle offsets, and exclusion regions corrected per
  * offset ring instead of the single-source "pie". */
 #include <config.h>

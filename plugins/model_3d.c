@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * model/3d: background rate in (reconstructed energy, DETX, DETY), with
  * the field-of-view coordinates computed from each event's RA/Dec
- * (DOMAIN.md §4, §5.3, §5.4): DETX is the FoV longitude and DETY the FoV
+ * (doc/domain.md §4, §5.3, §5.4): DETX is the FoV longitude and DETY the FoV
  * latitude of the spherical offset frame around the pointing, aligned
  * with RA/Dec or with the horizon (alt/az at the event's time). */
 #include <config.h>
@@ -388,7 +388,7 @@ static void pixel_exclusion(const m3d_state_t *s, const mg_cap_t *caps,
 
 /* Time slices for an ALTAZ exclusion mask: equal slices in which the
  * edge of the grid (offset reach_deg) moves less than half a pixel at
- * the fastest field rotation of the run (DOMAIN.md §5.4). */
+ * the fastest field rotation of the run (doc/domain.md §5.4). */
 static size_t altaz_slices(const m3d_state_t *s, const offbkg_run_t *run,
                            const offbkg_altaz_fov_t *fov)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * smooth/gauss1d: old gammapy's 2D smoothing (DOMAIN.md 3.6), an adaptive
+ * smooth/gauss1d: old gammapy's 2D smoothing (doc/domain.md §3.6), an adaptive
  * Gaussian along the offset axis, one energy row at a time.
  *
  * For energy row i with Nev = sum of its counts > 0 and Np offset bins:

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * smooth/k5a: old gammapy's 3D smoothing (DOMAIN.md 4.5), ROOT
+ * smooth/k5a: old gammapy's 3D smoothing (doc/domain.md §4.5), ROOT
  * TH2::Smooth's "k5a" kernel applied to each energy slice in the
  * DETX x DETY plane, never across energy, integral preserving.
  *
@@ -23,7 +23,7 @@
  * - The kernel is divided by 25 in each pass. The old code convolved with
  *   the integer kernel; the rescale makes the result the same, and the
  *   values stay near the rate's magnitude.
- * - I_e uses the cube's solid angle of each cell (exact, DOMAIN.md 4.4),
+ * - I_e uses the cube's solid angle of each cell (exact, doc/domain.md §4.4),
  *   not the flat pixel area: the preserved quantity is the integral of
  *   the model as written.
  * - A slice whose rates are all 0 is left as it is (the old code made

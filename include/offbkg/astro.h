@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Time scales and horizontal coordinates (DOMAIN.md §5.4): enough to get
+ * Time scales and horizontal coordinates (doc/domain.md §5.4): enough to get
  * a run's zenith angle when the data store lacks it (offbkg_radec_to_altaz
  * neglects precession, nutation and aberration: a few hundredths of a
  * degree), and the ALTAZ field of view (offbkg_altaz_fov, which does not:
@@ -67,7 +67,7 @@ void offbkg_icrs_to_apparent(double ra_deg, double dec_deg, double mjd_tt,
  *  plus the equation of the equinoxes at TT @p mjd_tt. */
 double offbkg_last_deg(double mjd_utc, double mjd_tt, double site_lon_deg);
 
-/** The ALTAZ field-of-view frame of one run (DOMAIN.md §5.3-§5.4): the
+/** The ALTAZ field-of-view frame of one run (doc/domain.md §5.3-§5.4): the
  *  pointing's constants hoisted out of event loops. The frame turns with
  *  the pointing's parallactic angle q; an event's FoV position is its
  *  offset-frame vector (of date) rotated by q, which equals the route
@@ -115,7 +115,7 @@ void offbkg_altaz_fov_inverse(const offbkg_altaz_fov_t *f, double met_s,
 
 /** The field rotation rate dq/dt = -omega cos(lat) cos(az) / cos(alt) of
  *  the pointing at MET @p met_s, in rad/s (omega: the Earth's sidereal
- *  rate; DOMAIN.md §5.4 gives the size). Infinite at the zenith. */
+ *  rate; doc/domain.md §5.4 gives the size). Infinite at the zenith. */
 double offbkg_altaz_fov_rotation_rate(const offbkg_altaz_fov_t *f,
                                       double met_s);
 

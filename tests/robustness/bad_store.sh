@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 # A bad data store stops offbkg before any work with exit 2 and a clear
-# message (DESIGN.md "Rules that hold everywhere"): duplicate OBS_IDs, a
+# message (doc/design.md §4.3): duplicate OBS_IDs, a
 # truncated or missing index table, a store path that is a file, an
 # unreadable store directory. Each case also checks that the inputs are
 # unchanged and that nothing is written.

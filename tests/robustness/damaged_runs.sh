@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 # Bad runs in a data store: each case damages one run of a small simulated
-# store (DESIGN.md "Rules that hold everywhere"). A run that cannot be used
+# store (doc/design.md §4.3). A run that cannot be used
 # is skipped with its reason in report.json and the log (exit 0); with
 # --strict the same run fails the command (exit 1) before any output is
 # written. Damage that leaves the run usable (NaN rows, an empty table, no

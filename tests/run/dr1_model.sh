@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
-# Real-data regression (DOMAIN.md §6.3, §8.4): the old-style 2D model of
+# Real-data regression (doc/domain.md §6.3, §8.4): the old-style 2D model of
 # the H.E.S.S. DR1 'offplane & offdata' runs, with the old settings
 # (livetime, default binning, no exclusion), must reproduce the measured
 # counts exactly, and the result must not depend on the thread count.
@@ -53,7 +53,7 @@ ok $(echo "$s1" | grep -qx "counts 23811"; echo $?) \
 want="24 57435 124278 58265 24958 13520 8630 5883 4075 2476 1470 704 306 138 26"
 got=$(echo "$s0" | awk '$1 == "counts_e" { printf "%s%s", sep, $3; sep = " " }')
 ok $(test "$got" = "$want"; echo $?) \
-    "group 0 counts per energy bin match DOMAIN.md §6.3 ($got)"
+    "group 0 counts per energy bin match doc/domain.md §6.3 ($got)"
 ok $(echo "$s1" | awk '$1 == "counts_e" && $2 < 3 { n++; if ($3 != 0) bad = 1 }
                       END { exit bad || n != 3 }'; echo $?) \
     "group 1 has no counts below 0.4 TeV (higher threshold at large zenith)"

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # `offbkg select` and `offbkg group` on the real H.E.S.S. DR1 store
 # ($OFFBKG_DR1, never copied into the repository): the run counts of
-# DOMAIN.md §2.3, §6.1 and §6.3, the formats of run.lis, obs.fits and
+# doc/domain.md §2.3, §6.1 and §6.3, the formats of run.lis, obs.fits and
 # group-def.fits (§2.2, §2.4), and the refusal to overwrite. Skipped when
 # the store is absent. FITS files are read with tests/tools/fitstab.
 . "$top_srcdir/tests/run/tap.sh"
@@ -125,7 +125,7 @@ ok $(cmp -s "$tap_tmp/idx.rows" "$tap_tmp/obs.rows"; echo $?) \
 ok $(test "$(grep -c -w offdata "$tap_tmp/all.tag")" -eq 45; echo $?) \
     "45 runs are tagged offdata (DOMAIN §2.3)"
 # ------------------------------------------------------------------ column
-# The 45 runs tagged offdata (DOMAIN.md §6.1), and with |GLAT_PNT| > 5 the
+# The 45 runs tagged offdata (doc/domain.md §6.1), and with |GLAT_PNT| > 5 the
 # 44 runs of the §6.3 regression, grouped 39 + 5.
 column_values "$tap_tmp/index.tab" TARGET_TAG >"$tap_tmp/tags"
 paste "$tap_tmp/ids" "$tap_tmp/tags" \

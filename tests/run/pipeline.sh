@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # End-to-end tests of the whole pipeline on small simulated stores:
 # offbkg run with a 2D and a 3D model, the staged commands (select, group,
-# make, index) against run, the index tables (DOMAIN.md §2.7 modern rule,
+# make, index) against run, the index tables (doc/domain.md §2.7 modern rule,
 # §7 items 12 and 13), a group without runs, a broken run with and
 # without --strict, overwrite = false, exclusion regions, bad inputs, and
 # gammapy 1.0 reading the output store (tests/gammapy/check_store.py).

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Time scales and the ALTAZ field of view (DOMAIN.md §5.4): the leap
+ * Time scales and the ALTAZ field of view (doc/domain.md §5.4): the leap
  * second table at its steps, MJD references in TT/UTC/TAI, and the
  * parallactic-angle shortcut of offbkg_altaz_fov against the full route
  * through both alt/az positions; the field rotation rate against a
@@ -109,7 +109,7 @@ static void test_sidereal_time(void **unused)
 /* FoV coordinates the long way: apparent places of the event and of the
  * pointing at the event's time, their alt/az with the apparent sidereal
  * time, the offset frame around the pointing's (az, alt), fov_lon =
- * -lon_off (DOMAIN.md §5.4 steps 1-5). */
+ * -lon_off (doc/domain.md §5.4 steps 1-5). */
 static void full_route(double ra_p, double dec_p, double lon, double lat,
                        double met, double ra, double dec, double *fov_lon,
                        double *fov_lat)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Bin edges: the default model binnings of old gammapy (DOMAIN.md §3.1,
+ * Bin edges: the default model binnings of old gammapy (doc/domain.md §3.1,
  * §4.1), refusals, and numpy.histogram bin semantics. */
 #include <config.h>
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Closure tests (DOMAIN.md §8): data stores simulated from a known
+ * Closure tests (doc/domain.md §8): data stores simulated from a known
  * rate with the simulate library, rebuilt through the real pipeline
  * (runconf from an INI file, data store, select, group, make with the
  * shipped model/2d and model/3d plugins on 2 threads), and compared
@@ -221,7 +221,7 @@ static void print_closure(const char *what, const closure_t *c)
            c->worst_cell, c->n_rows, c->row_p_min, c->sum_n, c->sum_mu);
 }
 
-/* The acceptance criteria of DOMAIN.md §8.4. */
+/* The acceptance criteria of doc/domain.md §8.4. */
 static void assert_closes(const char *what, const closure_t *c,
                           size_t min_bins)
 {
@@ -555,7 +555,7 @@ static void free_all_events(run_events_t *ev, size_t n)
 }
 
 /* The bin of @p x on @p edges (n bins): [lo, hi), the last [lo, hi]
- * (DOMAIN.md §3.3); -1 outside or NaN. */
+ * (doc/domain.md §3.3); -1 outside or NaN. */
 static long bin_of(const double *edges, size_t n, double x)
 {
     size_t lo = 0, hi = n;
@@ -811,7 +811,7 @@ static void assert_energy_axis(const offbkg_cube_t *c, size_t n_e,
     }
 }
 
-/* The default 2D binning (DOMAIN.md §3.1) and a second one the
+/* The default 2D binning (doc/domain.md §3.1) and a second one the
  * simulator knows nothing about: counts per cell equal a recount of the
  * events as written, the totals equal truth.txt, the NaN and ENERGY = 0
  * rows are dropped, the missing file is skipped, exposure is the summed
@@ -1473,7 +1473,7 @@ static int group_of(const pipeline_t *pl, int64_t id, const char *why)
 
 /* A truth with R0 ~ 1/cos(zenith) and runs at exactly 49.0 and 90.0
  * deg: the default zenith groups [0, 49) and [49, 90) take the runs as
- * DOMAIN.md §8.4 says (90 is in none), and each group's cube holds
+ * doc/domain.md §8.4 says (90 is in none), and each group's cube holds
  * exactly its runs' events and time and closes against the sum of its
  * own runs' expectations; against the truth without the zenith scaling
  * the high-zenith group fails. */

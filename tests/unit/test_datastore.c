@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * The data store reader on small stores written here with cfitsio, one
- * per layout of DOMAIN.md §1 (H.E.S.S. DR1, CTA 1DC, MAGIC, VERITAS) with
+ * per layout of doc/domain.md §1 (H.E.S.S. DR1, CTA 1DC, MAGIC, VERITAS) with
  * its quirks, the fallback chain of §1.6, bad stores, HDU lookup, the run
  * list (§2.2), grouping edge cases (§8.4) through the real group/zenith
  * plugin, and the real DR1 store when it is there ($OFFBKG_DR1).
@@ -1013,7 +1013,7 @@ static void test_datastore_alternative_columns(void **state)
                             "obs-index column: 90 - ALT_PNT");
 }
 
-/* DOMAIN.md 7 item 7: an events file that is missing, or lacks the HDU
+/* doc/domain.md §7 item 7: an events file that is missing, or lacks the HDU
  * the hdu-index names. The store opens; what the header would have given
  * is missing, with a warning naming the file. */
 static void test_datastore_events_unreadable(void **state)
@@ -1279,7 +1279,7 @@ static void write_locate_store(const fixture_t *f, const char *abs_dir)
         END_COLS,
     };
     char p[PATH_MAX];
-    /* GADF's BASE_DIR is ignored, as gammapy 1.0 does (DOMAIN.md 1.3). */
+    /* GADF's BASE_DIR is ignored, as gammapy 1.0 does (doc/domain.md §1.3). */
     static const char *const hdu_cards[] = { "BASE_DIR = '/nowhere'", NULL };
 
     assert_int_equal(sg_table_file(sg_path(p, f->dir, "obs-index.fits.gz"),
@@ -1540,7 +1540,7 @@ static void test_run_list_write_read(void **state)
 }
 
 /* ------------------------------------------------------------------ */
-/* Grouping edge cases (DOMAIN.md §7 item 24, §8.4) through group/zenith */
+/* Grouping edge cases (doc/domain.md §7 item 24, §8.4) through group/zenith */
 
 /* Runs 1-6 with ZEN_PNT 0, 48.999, 49, 89.999, 90 and none at all (no
  * ZEN_PNT, no ALT_PNT, no events row to compute it from). */
@@ -1723,7 +1723,7 @@ static void test_group_write_files(void **state)
     offbkg_grouping_clear(&g);
 }
 
-/* Two axes: one row per group, the last axis fastest (DOMAIN.md 2.4),
+/* Two axes: one row per group, the last axis fastest (doc/domain.md §2.4),
  * <COL>_MIN/_MAX for edges and <COL> for values, and GRP* keywords. */
 static void test_group_def_two_axes(void **state)
 {
@@ -1812,12 +1812,12 @@ static void test_datastore_dr1(void **state)
         n_off += fabs(glat->f64[r]) > 5;
         n_low += zen->f64[r] < 49;
     }
-    /* DOMAIN.md §2.3 and §6.1 */
+    /* doc/domain.md §2.3 and §6.1 */
     assert_int_equal(n_off, 68);
     assert_int_equal(n_low, 99);
 
     /* A run's events through the hdu-index: gzip, lower-case HDU names;
-     * the GTI spans exactly ONTIME (DOMAIN.md §1.4). */
+     * the GTI spans exactly ONTIME (doc/domain.md §1.4). */
     assert_int_equal(offbkg_datastore_locate(f->ctx, f->store, 23523,
                                              "events", &path, &hdu, &n),
                      OFFBKG_OK);

@@ -123,7 +123,7 @@ static void test_solid_angles(void **unused)
     (void)unused;
     assert_near(offbkg_solid_angle_annulus_sr(2.0, 2.5),
                 0.0021526534494134128, 1e-15);
-    /* full 2.5 deg disc, DOMAIN.md A.3 */
+    /* full 2.5 deg disc, doc/domain.md A.3 */
     assert_near(offbkg_solid_angle_annulus_sr(0, 2.5), 5.9802e-3, 1e-7);
     /* the whole sphere as one lon/lat rectangle */
     assert_near(offbkg_solid_angle_lonlat_sr(-180, 180, -90, 90), 4 * M_PI,
@@ -171,7 +171,7 @@ static void test_time(void **unused)
 static void test_altaz(void **unused)
 {
     /* the Crab from the H.E.S.S. site during run 23523; astropy includes
-     * precession and nutation, which we neglect (DOMAIN.md §5.4) */
+     * precession and nutation, which we neglect (doc/domain.md §5.4) */
     const double lon = 16.5002222222222, lat = -23.2717777777778;
     const double mjd = 53343.92234009259;
     double alt, az, ra, dec;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * The smoothers smooth/gauss1d, smooth/k5a and smooth/gauss2d through the
- * real loader, on hand-built cubes: the checks of DOMAIN.md 8.4
+ * real loader, on hand-built cubes: the checks of doc/domain.md §8.4
  * (constants stay constant, per-slice integrals are kept, a single pixel
  * gives the kernel, empty slices stay empty, smoothed Poisson data is
  * closer to the truth), the old code's results (reference values from
@@ -421,7 +421,7 @@ static void test_smoothers_param_ranges(void **state)
 /* ------------------------------------------------------------------ */
 /* gauss1d                                                             */
 
-/* The old kernel, from DOMAIN.md 3.6, written independently of the
+/* The old kernel, from doc/domain.md §3.6, written independently of the
  * plugin: its length for Nev counts over np bins, and its weights. */
 static size_t old_kernel(double nev, size_t np, double *w)
 {
@@ -1188,7 +1188,7 @@ static void test_gauss2d_refuses_bad_axes(void **state)
 }
 
 /* ------------------------------------------------------------------ */
-/* Poisson data from a known smooth rate (DOMAIN.md 8.4)               */
+/* Poisson data from a known smooth rate (doc/domain.md §8.4)         */
 
 /* T x dE x dOmega of cell @p k (s MeV sr): rate x this = mean counts. */
 static double cell_volume(const offbkg_cube_t *c, size_t k)
@@ -1273,7 +1273,7 @@ static void test_smoothers_poisson_2d_closer_to_truth(void **state)
     double total = 0;
 
     assert_non_null(truth);
-    /* DOMAIN.md 8.1: a power law times a Gaussian in offset, widening
+    /* doc/domain.md §8.1: a power law times a Gaussian in offset, widening
      * with energy, plus a floor; low statistics, 1 to 8 counts a bin. */
     for (size_t e = 0; e < 4; e++) {
         double en = sqrt(c->axes[0].edges[e] * c->axes[0].edges[e + 1]);
@@ -1306,7 +1306,7 @@ static void test_smoothers_poisson_3d_closer_to_truth(void **state)
     double total = 0;
 
     assert_non_null(truth);
-    /* The same, with the lon and lat asymmetry of DOMAIN.md 8.1. */
+    /* The same, with the lon and lat asymmetry of doc/domain.md §8.1. */
     for (size_t e = 0; e < 3; e++) {
         double en = sqrt(c->axes[0].edges[e] * c->axes[0].edges[e + 1]);
         for (size_t i = 0; i < 24; i++)
