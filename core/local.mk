@@ -1,9 +1,28 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # liboffbkg (the host library) and the offbkg command.
+#
+# liboffbkg.la is the public library: the pure helpers include/offbkg/
+# declares, compiled with hidden visibility so that it exports what the
+# headers mark OFFBKG_API and nothing else (tests/run/exports.sh). The
+# rest of the host is the convenience library liboffbkg-private.la, never
+# installed: the offbkg command and the tests link it (and through it
+# liboffbkg), so each function is in the process once. Plugins link
+# liboffbkg and reach the rest of the host through the host table.
 lib_LTLIBRARIES += core/liboffbkg.la
 core_liboffbkg_la_SOURCES = \
-	core/ctx.c core/ctx-private.h \
 	core/status.c \
+	core/obs_table.c \
+	core/geom.c \
+	core/astro.c \
+	core/binning.c \
+	core/cube.c
+core_liboffbkg_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS)
+core_liboffbkg_la_LDFLAGS = -no-undefined \
+	-version-info $(LIBOFFBKG_VERSION_INFO)
+
+noinst_LTLIBRARIES += core/liboffbkg-private.la
+core_liboffbkg_private_la_SOURCES = \
+	core/ctx.c core/ctx-private.h \
 	core/diag.c core/diag-private.h \
 	core/ini.c core/ini-private.h \
 	core/params.c core/params-private.h \
@@ -11,8 +30,6 @@ core_liboffbkg_la_SOURCES = \
 	core/host.c core/host-private.h \
 	core/runconf.c core/runconf-private.h \
 	core/preflight.c core/preflight-private.h \
-	core/obs_table.c \
-	core/geom.c \
 	core/output.c core/output-private.h \
 	core/outset.c core/outset-private.h \
 	core/input.c core/input-private.h \
@@ -31,21 +48,17 @@ core_liboffbkg_la_SOURCES = \
 	core/index.c core/index-private.h \
 	core/report.c core/report-private.h \
 	core/provenance.c core/provenance-private.h \
-	core/astro.c \
-	core/binning.c \
 	core/simulate.c core/simulate_write.c core/simulate-private.h \
-	core/cube.c \
 	core/bkg_io.c core/bkg_io-private.h
-core_liboffbkg_la_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) \
+core_liboffbkg_private_la_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) \
 	$(ZLIB_CFLAGS) $(ISAL_CFLAGS)
-core_liboffbkg_la_LIBADD = $(CFITSIO_LIBS) $(LIBLTDL) \
-	$(PTHREAD_LIBS) $(ZLIB_LIBS) $(ISAL_LIBS)
-core_liboffbkg_la_LDFLAGS = -no-undefined \
-	-version-info $(LIBOFFBKG_VERSION_INFO)
+core_liboffbkg_private_la_LIBADD = core/liboffbkg.la $(CFITSIO_LIBS) \
+	$(LIBLTDL) $(PTHREAD_LIBS) $(ZLIB_LIBS) $(ISAL_LIBS)
 
 offbkgincludedir = $(includedir)/offbkg
 offbkginclude_HEADERS = \
 	include/offbkg/offbkg.h \
+	include/offbkg/api.h \
 	include/offbkg/astro.h \
 	include/offbkg/binning.h \
 	include/offbkg/geom.h \
@@ -63,4 +76,4 @@ offbkg_SOURCES = \
 	core/cli/cmd_plugins.c \
 	core/cli/cmd_simulate.c
 offbkg_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS)
-offbkg_LDADD = core/liboffbkg.la $(CFITSIO_LIBS)
+offbkg_LDADD = core/liboffbkg-private.la $(CFITSIO_LIBS)

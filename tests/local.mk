@@ -99,7 +99,7 @@ tests_tools_fitstab_LDADD = $(CFITSIO_LIBS)
 # Unit tests (cmocka): one program per core module.
 if HAVE_CMOCKA
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/core
-UNIT_LDADD = core/liboffbkg.la $(CMOCKA_LIBS)
+UNIT_LDADD = core/liboffbkg-private.la $(CMOCKA_LIBS)
 UNIT_TESTS = \
 	tests/unit/test_params \
 	tests/unit/test_ini \
@@ -140,7 +140,7 @@ tests_unit_test_preload_CFLAGS = $(UNIT_CFLAGS)
 # libltdl find the module file instead of the preloaded copy.
 tests_unit_test_preload_LDFLAGS = -no-install -dlpreopen plugins/select_all.la
 tests_unit_test_preload_LDADD = $(UNIT_LDADD) $(LIBLTDL)
-tests_unit_test_preload_DEPENDENCIES = core/liboffbkg.la \
+tests_unit_test_preload_DEPENDENCIES = core/liboffbkg-private.la \
 	plugins/select_all.la
 tests_unit_test_shipped_plugins_SOURCES = \
 	tests/unit/test_shipped_plugins.c
@@ -196,11 +196,11 @@ endif
 check_PROGRAMS += tests/tools/write_test_cubes
 tests_tools_write_test_cubes_SOURCES = tests/tools/write_test_cubes.c
 tests_tools_write_test_cubes_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/core
-tests_tools_write_test_cubes_LDADD = core/liboffbkg.la
+tests_tools_write_test_cubes_LDADD = core/liboffbkg-private.la
 check_PROGRAMS += tests/tools/bkg_summary
 tests_tools_bkg_summary_SOURCES = tests/tools/bkg_summary.c
 tests_tools_bkg_summary_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/core
-tests_tools_bkg_summary_LDADD = core/liboffbkg.la
+tests_tools_bkg_summary_LDADD = core/liboffbkg-private.la
 
 # End-to-end tests of the command line (TAP shell scripts).
 dist_check_SCRIPTS += tests/run/cli.sh tests/run/tap.sh tests/run/gammapy.sh \
@@ -291,7 +291,7 @@ check_PROGRAMS += tests/tools/altaz_fov
 tests_tools_altaz_fov_SOURCES = tests/tools/altaz_fov.c
 tests_tools_altaz_fov_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) \
 	-I$(top_srcdir)/core
-tests_tools_altaz_fov_LDADD = core/liboffbkg.la $(CFITSIO_LIBS)
+tests_tools_altaz_fov_LDADD = core/liboffbkg-private.la $(CFITSIO_LIBS)
 dist_check_SCRIPTS += tests/run/altaz_gammapy.sh
 TESTS += tests/run/altaz_gammapy.sh
 EXTRA_DIST += tests/gammapy/check_altaz_fov.py
@@ -345,11 +345,11 @@ FUZZ_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) -I$(top_srcdir)/core
 check_PROGRAMS += tests/fuzz/fuzz_ini tests/fuzz/fuzz_events
 tests_fuzz_fuzz_ini_SOURCES = tests/fuzz/fuzz_ini.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_ini_CFLAGS = $(FUZZ_CFLAGS)
-tests_fuzz_fuzz_ini_LDADD = core/liboffbkg.la $(CFITSIO_LIBS) -ldl
+tests_fuzz_fuzz_ini_LDADD = core/liboffbkg-private.la $(CFITSIO_LIBS) -ldl
 tests_fuzz_fuzz_events_SOURCES = tests/fuzz/fuzz_events.c tests/fuzz/fuzz.h \
 	tests/unit/storegen.h
 tests_fuzz_fuzz_events_CFLAGS = $(FUZZ_CFLAGS)
-tests_fuzz_fuzz_events_LDADD = core/liboffbkg.la $(CFITSIO_LIBS)
+tests_fuzz_fuzz_events_LDADD = core/liboffbkg-private.la $(CFITSIO_LIBS)
 if FUZZING
 tests_fuzz_fuzz_ini_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_events_LDFLAGS = -fsanitize=fuzzer
@@ -417,7 +417,7 @@ FUZZ_TABLES = tests/fuzz/fuzz_obs_index tests/fuzz/fuzz_hdu_index \
 check_PROGRAMS += $(FUZZ_TABLES)
 FUZZ_TABLES_SOURCES = tests/fuzz/fuzz_tables.c tests/fuzz/fuzz.h \
 	tests/unit/storegen.h
-FUZZ_TABLES_LDADD = core/liboffbkg.la $(CFITSIO_LIBS)
+FUZZ_TABLES_LDADD = core/liboffbkg-private.la $(CFITSIO_LIBS)
 tests_fuzz_fuzz_obs_index_SOURCES = $(FUZZ_TABLES_SOURCES)
 tests_fuzz_fuzz_obs_index_CFLAGS = $(FUZZ_CFLAGS) -DFUZZ_TABLE=1
 tests_fuzz_fuzz_obs_index_LDADD = $(FUZZ_TABLES_LDADD)
@@ -467,3 +467,11 @@ endif
 # exists (issue 16, item 4).
 dist_check_SCRIPTS += tests/run/self_contained.sh
 TESTS += tests/run/self_contained.sh
+# liboffbkg exports its ABI and nothing else (issue 16, item 2).
+AM_TESTS_ENVIRONMENT += NM='$(NM)'; export NM; \
+	OFFBKG_LIBDIR='$(abs_top_builddir)/core/.libs'; export OFFBKG_LIBDIR; \
+	OFFBKG_HEADERS='$(offbkginclude_HEADERS) $(nodist_offbkginclude_HEADERS)'; \
+	OFFBKG_VERSION_H='$(abs_top_builddir)/include/offbkg/version.h'; \
+	export OFFBKG_HEADERS OFFBKG_VERSION_H;
+dist_check_SCRIPTS += tests/run/exports.sh
+TESTS += tests/run/exports.sh

@@ -5,6 +5,8 @@
 #ifndef OFFBKG_BINNING_H
 #define OFFBKG_BINNING_H
 
+#include <offbkg/api.h>
+
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -27,12 +29,14 @@ typedef enum offbkg_spacing {
  *  @return OFFBKG_OK, or OFFBKG_EINVAL (edges untouched) when n_bins is
  *  0, lo or hi is not finite, lo >= hi, lo <= 0 for LOG, lo < 0 for SQRT,
  *  or the edges would not be strictly increasing. */
+OFFBKG_API
 int offbkg_binning_edges(double lo, double hi, size_t n_bins,
                          offbkg_spacing_t spacing, double *edges);
 
 /** Check that @p edges holds at least 2 finite, strictly increasing
  *  values.
  *  @return OFFBKG_OK or OFFBKG_EINVAL. */
+OFFBKG_API
 int offbkg_binning_check(const double *edges, size_t n_edges);
 
 /** The bin of @p v among @p n_bins bins with edges @p edges (n_bins + 1,
@@ -40,6 +44,7 @@ int offbkg_binning_check(const double *edges, size_t n_edges);
  *  edges[k] <= v < edges[k+1], except that the last bin also holds
  *  v == edges[n_bins].
  *  @return the bin index, or -1 for a value outside the edges or NaN. */
+OFFBKG_API
 ptrdiff_t offbkg_binning_find(const double *edges, size_t n_bins, double v);
 
 #ifdef __cplusplus

@@ -6,6 +6,8 @@
 #ifndef OFFBKG_GEOM_H
 #define OFFBKG_GEOM_H
 
+#include <offbkg/api.h>
+
 #include <math.h>
 
 #ifdef __cplusplus
@@ -14,11 +16,13 @@ extern "C" {
 
 /** Great-circle separation of two points (Vincenty's formula, stable at
  *  small and large angles), in degrees. */
+OFFBKG_API
 double offbkg_sep_deg(double lon1_deg, double lat1_deg, double lon2_deg,
                       double lat2_deg);
 
 /** Position angle of point 2 seen from point 1, east of north, in
  *  [0, 360) degrees. */
+OFFBKG_API
 double offbkg_position_angle_deg(double lon1_deg, double lat1_deg,
                                  double lon2_deg, double lat2_deg);
 
@@ -31,6 +35,7 @@ typedef struct offbkg_offset_frame {
     double cos_lat0;
 } offbkg_offset_frame_t;
 
+OFFBKG_API
 void offbkg_offset_frame_init(offbkg_offset_frame_t *frame, double lon0_deg,
                               double lat0_deg);
 
@@ -54,6 +59,7 @@ static inline void offbkg_offset_frame_unit(const offbkg_offset_frame_t *frame,
 /** Spherical offset-frame coordinates of (lon, lat). lon_off grows toward
  *  increasing lon (east for RA/Dec). The GADF FoV longitude is -lon_off
  *  (it grows toward decreasing RA or azimuth); fov_lat = lat_off. */
+OFFBKG_API
 void offbkg_offset_frame_forward(const offbkg_offset_frame_t *frame,
                                  double lon_deg, double lat_deg,
                                  double *lon_off_deg, double *lat_off_deg);
@@ -63,24 +69,29 @@ void offbkg_offset_frame_forward(const offbkg_offset_frame_t *frame,
  *  with the origin's sine and cosine taken from @p frame. Equal to
  *  offbkg_sep_deg(origin, point) (the same Vincenty form), for event
  *  loops around one pointing. */
+OFFBKG_API
 double offbkg_offset_frame_sep_deg(const offbkg_offset_frame_t *frame,
                                    double lon_deg, double lat_deg);
 
 /** The inverse of offbkg_offset_frame_forward; lon in [0, 360). */
+OFFBKG_API
 void offbkg_offset_frame_inverse(const offbkg_offset_frame_t *frame,
                                  double lon_off_deg, double lat_off_deg,
                                  double *lon_deg, double *lat_deg);
 
 /** Exact solid angle of the annulus lo <= theta < hi around any point,
  *  2 pi (cos lo - cos hi), in sr. */
+OFFBKG_API
 double offbkg_solid_angle_annulus_sr(double theta_lo_deg, double theta_hi_deg);
 
 /** Exact solid angle of the lon/lat rectangle, dlon (sin lat_hi -
  *  sin lat_lo), in sr (offset-frame pixels of a 3D model). */
+OFFBKG_API
 double offbkg_solid_angle_lonlat_sr(double lon_lo_deg, double lon_hi_deg,
                                     double lat_lo_deg, double lat_hi_deg);
 
 /** ICRS (RA, Dec) to Galactic (l in [0, 360), b). */
+OFFBKG_API
 void offbkg_icrs_to_galactic(double ra_deg, double dec_deg, double *l_deg,
                              double *b_deg);
 

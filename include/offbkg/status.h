@@ -3,6 +3,8 @@
 #ifndef OFFBKG_STATUS_H
 #define OFFBKG_STATUS_H
 
+#include <offbkg/api.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -25,6 +27,7 @@ typedef enum offbkg_status {
 } offbkg_status_t;
 
 /** Static English text for a status code ("unknown status" if not one). */
+OFFBKG_API
 const char *offbkg_strerror(int status);
 
 #ifdef __cplusplus

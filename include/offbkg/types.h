@@ -5,6 +5,8 @@
 #ifndef OFFBKG_TYPES_H
 #define OFFBKG_TYPES_H
 
+#include <offbkg/api.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,11 +50,13 @@ typedef struct offbkg_obs_table {
 } offbkg_obs_table_t;
 
 /** The column called @p name (case-insensitive), or NULL. */
+OFFBKG_API
 const offbkg_column_t *offbkg_obs_table_column(const offbkg_obs_table_t *t,
                                                const char *name);
 
 /** Row @p row of a numeric column as a double; NaN for a string column
  *  or a NULL column. */
+OFFBKG_API
 double offbkg_column_get_double(const offbkg_column_t *c, size_t row);
 
 /* ------------------------------------------------------------------ */
@@ -152,12 +156,15 @@ typedef struct offbkg_cube {
 
 /** Allocate a zeroed cube with @p n_axes axes of @p n_bins[k] bins each
  *  (edges zeroed too). NULL on bad arguments or out of memory. */
+OFFBKG_API
 offbkg_cube_t *offbkg_cube_new(size_t n_axes, const size_t *n_bins);
 
 /** A deep copy of @p cube, or NULL on out of memory. */
+OFFBKG_API
 offbkg_cube_t *offbkg_cube_copy(const offbkg_cube_t *cube);
 
 /** Free a cube and everything it owns; NULL is a no-op. */
+OFFBKG_API
 void offbkg_cube_free(offbkg_cube_t *cube);
 
 #ifdef __cplusplus
