@@ -16,30 +16,10 @@
 #include "fitsmem-private.h"
 #include "input-private.h"
 #include "output-private.h"
+#include "path-private.h"
 
 /* ------------------------------------------------------------------ */
 /* Paths                                                               */
-
-static char *path_join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p != NULL)
-        snprintf(p, n, "%s%s%s", dir,
-                 dir[0] != '\0' && dir[strlen(dir) - 1] != '/' ? "/" : "",
-                 name);
-    return p;
-}
-
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (slash == NULL)
-        return strdup(".");
-    if (slash == path)
-        return strdup("/");
-    return strndup(path, (size_t)(slash - path));
-}
 
 /* @p given if set, else DIR/BASE.fits.gz or DIR/BASE.fits, whichever
  * exists (the .gz name when neither does, for the message). */
@@ -51,11 +31,11 @@ static char *index_path(const char *given, const char *dir, const char *base)
     if (given != NULL && given[0] != '\0')
         return strdup(given);
     snprintf(name, sizeof name, "%s.fits.gz", base);
-    p = path_join(dir, name);
+    p = offbkg_path_join(dir, name);
     if (p == NULL || access(p, F_OK) == 0)
         return p;
     snprintf(name, sizeof name, "%s.fits", base);
-    char *plain = path_join(dir, name);
+    char *plain = offbkg_path_join(dir, name);
     if (plain != NULL && access(plain, F_OK) == 0) {
         free(p);
         return plain;
@@ -253,8 +233,8 @@ char *offbkg_datastore_hdu_path(const offbkg_datastore_t *store, size_t row)
         d++;
     full_dir = d[0] == '/' ? strdup(d)
                : d[0] == '\0' ? strdup(store->base_dir)
-                              : path_join(store->base_dir, d);
-    path = full_dir != NULL ? path_join(full_dir, file->str[row]) : NULL;
+                              : offbkg_path_join(store->base_dir, d);
+    path = full_dir != NULL ? offbkg_path_join(full_dir, file->str[row]) : NULL;
     free(full_dir);
     return path;
 }
@@ -807,7 +787,7 @@ static int open_store(offbkg_ctx_t *ctx, const offbkg_datastore_conf_t *conf,
     s->obs_index_path = index_path(conf->obs_index, conf->path, "obs-index");
     s->hdu_index_path = index_path(conf->hdu_index, conf->path, "hdu-index");
     if (s->obs_index_path == NULL || s->hdu_index_path == NULL
-        || (s->base_dir = dir_of(s->hdu_index_path)) == NULL)
+        || (s->base_dir = offbkg_path_dir(s->hdu_index_path)) == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
 
     rc = read_index(ctx, s->obs_index_path, obs_needed, obs_absent,

@@ -20,10 +20,6 @@ typedef struct offbkg_index_result {
                                      ([index] keep_input_bkg = false) */
 } offbkg_index_result_t;
 
-/** The relative path from directory @p from_dir to @p to (both must
- *  exist); a new string, or NULL if either cannot be resolved. */
-char *offbkg_path_relative(const char *from_dir, const char *to);
-
 /** OFFBKG_EDATA, naming it, when a FILE_DIR the index step would write
  *  for @p store (the target) with @p rc is not printable ASCII, which a
  *  FITS table cannot hold; before any work, the output directory may

@@ -17,73 +17,8 @@
 #include "input-private.h"
 #include "make_write-private.h"
 #include "output-private.h"
+#include "path-private.h"
 #include "selgroup-private.h"
-
-/* @p path absolute, symlinks resolved, into @p out (PATH_MAX): realpath,
- * or, for a path whose tail does not exist yet (an output directory
- * before it is made), that of its deepest existing ancestor and the rest
- * as written. NULL if none resolves. */
-static char *canonical(const char *path, char *out)
-{
-    if (realpath(path, out) != NULL)
-        return out;
-    if (errno != ENOENT)
-        return NULL;
-    /* The last component (trailing slashes aside) and its parent. */
-    size_t n = strlen(path), b;
-    while (n > 1 && path[n - 1] == '/')
-        n--;
-    for (b = n; b > 0 && path[b - 1] != '/'; b--)
-        ;
-    if (b == n)
-        return NULL;
-    char *parent = b == 0 ? strdup(".") : strndup(path, b > 1 ? b - 1 : 1);
-    char *r = parent != NULL ? canonical(parent, out) : NULL;
-    free(parent);
-    if (r == NULL || strlen(out) + (n - b) + 2 > PATH_MAX)
-        return NULL;
-    if (strcmp(out, "/") != 0)
-        strcat(out, "/");
-    strncat(out, path + b, n - b);
-    return out;
-}
-
-char *offbkg_path_relative(const char *from_dir, const char *to)
-{
-    char from[PATH_MAX], dest[PATH_MAX];
-    size_t common = 0, ups = 0;
-
-    if (canonical(from_dir, from) == NULL || canonical(to, dest) == NULL)
-        return NULL;
-    /* The longest common prefix that ends at a directory boundary. */
-    for (size_t i = 0;; i++) {
-        bool end_f = from[i] == '\0' || from[i] == '/';
-        bool end_d = dest[i] == '\0' || dest[i] == '/';
-        if (end_f && end_d)
-            common = i;
-        if (from[i] != dest[i] || from[i] == '\0')
-            break;
-    }
-    if (strcmp(from, "/") == 0)
-        common = 0;
-    for (const char *p = from + common; *p != '\0'; p++)
-        if (*p == '/')
-            ups++;
-    const char *rest = dest + common;
-    if (*rest == '/')
-        rest++;
-    size_t n = 3 * ups + strlen(rest) + 2;
-    char *out = malloc(n);
-    if (out == NULL)
-        return NULL;
-    out[0] = '\0';
-    for (size_t i = 0; i < ups; i++)
-        strcat(out, i + 1 < ups || rest[0] != '\0' ? "../" : "..");
-    strcat(out, rest);
-    if (out[0] == '\0')
-        strcpy(out, ".");
-    return out;
-}
 
 /* hdu-index rows being built; strings owned. */
 typedef struct rows {
@@ -379,8 +314,7 @@ static bool fits_safe(const char *text)
  * NULL out of memory. */
 static char *file_dir(const char *out_dir, const char *abs, bool absolute)
 {
-    char buf[PATH_MAX];
-    char *d = absolute ? (canonical(abs, buf) != NULL ? strdup(buf) : NULL)
+    char *d = absolute ? offbkg_path_absolute(abs)
                        : offbkg_path_relative(out_dir, abs);
     return d != NULL ? d : strdup(abs);
 }
@@ -485,15 +419,6 @@ static int copy_rows(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
     return st;
 }
 
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p != NULL)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 int offbkg_index_check_file_dirs(offbkg_ctx_t *ctx,
                                  const offbkg_runconf_t *rc,
                                  const offbkg_datastore_t *store)
@@ -504,7 +429,7 @@ int offbkg_index_check_file_dirs(offbkg_ctx_t *ctx,
     offbkg_obs_table_t v = offbkg_table_view(&store->hdu);
     const offbkg_column_t *type = offbkg_obs_table_column(&v, "HDU_TYPE");
     const offbkg_column_t *dir = offbkg_obs_table_column(&v, "FILE_DIR");
-    char *index_path = join(rc->output->dir, "hdu-index.fits.gz");
+    char *index_path = offbkg_path_join(rc->output->dir, "hdu-index.fits.gz");
     char *prev = NULL, *d = absolute ? file_dir(NULL, rc->output->dir, true)
                                       : NULL;
     int st = index_path == NULL || (absolute && d == NULL)
@@ -570,9 +495,9 @@ int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     if ((st = model_to_link(ctx, rc, &m)) != OFFBKG_OK)
         return st;
     smooth = smooth && rc->smooths[m].module != NULL;
-    paths[0] = join(rc->output->dir, "hdu-index.fits.gz");
-    paths[1] = join(rc->output->dir, "obs-index.fits.gz");
-    paths[2] = join(rc->output->dir, "bkg-index.fits.gz");
+    paths[0] = offbkg_path_join(rc->output->dir, "hdu-index.fits.gz");
+    paths[1] = offbkg_path_join(rc->output->dir, "obs-index.fits.gz");
+    paths[2] = offbkg_path_join(rc->output->dir, "bkg-index.fits.gz");
     if (!paths[0] || !paths[1] || !paths[2]) {
         st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
         goto done;

@@ -26,6 +26,7 @@ core_liboffbkg_private_la_SOURCES = \
 	core/diag.c core/diag-private.h \
 	core/ini.c core/ini-private.h \
 	core/params.c core/params-private.h \
+	core/path.c core/path-private.h \
 	core/registry.c core/registry-private.h \
 	core/host.c core/host-private.h \
 	core/runconf.c core/runconf-private.h \

@@ -16,6 +16,7 @@
 #include "parallel-private.h"
 #include "provenance-private.h"
 #include "selgroup-private.h"
+#include "path-private.h"
 
 /* Whether another [model] section makes the same kind of model as @p m,
  * going by the plugin name (2d, 3d); then the label tells them apart. */
@@ -84,15 +85,6 @@ static double group_time_s(const offbkg_make_t *make, size_t g,
             sum += live ? r->livetime_s : r->ontime_s;
     }
     return sum;
-}
-
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p != NULL)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
 }
 
 static int add_path(offbkg_ctx_t *ctx, char ***paths, size_t *n, char *p)
@@ -419,7 +411,7 @@ int offbkg_models_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
      * are in the group-def.fits it started from. */
     offbkg_table_t def = { 0 };
     char *def_path = make->grouping == NULL
-                         ? join(rc->output->dir, "group-def.fits") : NULL;
+                         ? offbkg_path_join(rc->output->dir, "group-def.fits") : NULL;
     offbkg_ctx_t *quiet = def_path != NULL ? offbkg_ctx_new_child(ctx) : NULL;
     if (quiet != NULL && offbkg_group_def_read(quiet, def_path, &def)
                              == OFFBKG_OK)

@@ -16,6 +16,7 @@
 #include "deflate-private.h"
 #include "output-private.h"
 #include "outset-private.h"
+#include "path-private.h"
 
 #define LOCK_NAME ".offbkg.lock"
 /* ".tmp" first: the names any leftover check looks for. */
@@ -170,15 +171,6 @@ static void clear_dir(int fd)
     for (size_t i = 0; i < l.n; i++)
         unlinkat(fd, l.name[i], 0);
     names_free(&l);
-}
-
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p != NULL)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
 }
 
 /* ------------------------------------------------------------------ */
@@ -453,7 +445,7 @@ int offbkg_outset_begin(offbkg_ctx_t *ctx, const char *dir, unsigned kinds,
     s->overwrite = overwrite;
     s->made_dir = stat(dir, &st) != 0;
     s->dir = strdup(dir);
-    s->stage = join(dir, STAGE_PREFIX "XXXXXX");
+    s->stage = offbkg_path_join(dir, STAGE_PREFIX "XXXXXX");
     if (s->dir == NULL || s->stage == NULL) {
         rc = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
         goto fail;
@@ -507,7 +499,7 @@ int offbkg_outset_stage_path(const offbkg_outset_t *set, const char *path,
     *staged = NULL;
     if (name == NULL)
         return 0;
-    *staged = join(set->stage, name);
+    *staged = offbkg_path_join(set->stage, name);
     return *staged != NULL ? 1 : -1;
 }
 
@@ -516,7 +508,7 @@ char *offbkg_outset_read_path(const offbkg_outset_t *set, const char *path)
     const char *name = name_in_dir(set, path);
 
     if (name != NULL && offbkg_outset_is_ours(name, set->kinds))
-        return join(set->stage, name);
+        return offbkg_path_join(set->stage, name);
     return strdup(path);
 }
 
@@ -638,7 +630,7 @@ static int journal_write(offbkg_ctx_t *ctx, offbkg_outset_t *s,
  * too. */
 static void sync_parent(const char *dir)
 {
-    char *parent = join(dir, "..");
+    char *parent = offbkg_path_join(dir, "..");
     int fd = parent != NULL ? open(parent, O_RDONLY | O_DIRECTORY
                                    | O_CLOEXEC) : -1;
 

@@ -54,8 +54,4 @@ const char *offbkg_param_type_name(offbkg_param_type_t type);
  *  into @p buf; "" if unbounded. */
 void offbkg_params_range_text(const offbkg_param_t *p, char *buf, size_t n);
 
-/** Resolve @p path against @p base_dir unless it is absolute or empty;
- *  a new string, NULL if out of memory. */
-char *offbkg_path_resolve(const char *base_dir, const char *path);
-
 #endif

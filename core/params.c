@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "params-private.h"
+#include "path-private.h"
 
 /* Message buffers: a reason, and the smaller parts a reason quotes. */
 #define MSG_MAX 512
@@ -237,20 +238,6 @@ static int parse_string_list(const char *text, offbkg_string_list_t *out,
     out->n = n_items;
     out->v = (const char *const *)v;
     return OFFBKG_OK;
-}
-
-char *offbkg_path_resolve(const char *base_dir, const char *path)
-{
-    size_t n;
-    char *out;
-
-    if (path[0] == '/' || path[0] == '\0' || base_dir == NULL)
-        return strdup(path);
-    n = strlen(base_dir) + strlen(path) + 2;
-    out = malloc(n);
-    if (out != NULL)
-        snprintf(out, n, "%s/%s", base_dir, path);
-    return out;
 }
 
 static void free_field(const offbkg_param_t *p, char *field)

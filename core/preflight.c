@@ -20,6 +20,7 @@
 #include "make_write-private.h"
 #include "preflight-private.h"
 #include "selgroup-private.h"
+#include "path-private.h"
 
 /* A file that is read, by its identity: a hard link or a symlink to it
  * has the same (st_dev, st_ino). */
@@ -335,28 +336,6 @@ static const input_t *input_of(const check_t *c, const struct stat *sb)
     return NULL;
 }
 
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-
-    if (p != NULL)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
-/* The directory of @p path; a new string, NULL if out of memory. */
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-
-    if (slash == NULL)
-        return strdup(".");
-    if (slash == path)
-        return strdup("/");
-    return strndup(path, (size_t)(slash - path));
-}
-
 /* Refuse an output directory that is one of @p store's directories. */
 static void check_out_dir(check_t *c, const struct stat *out,
                           const char *store_dir, const char *which)
@@ -380,8 +359,8 @@ static void check_store_dirs(check_t *c, const struct stat *out,
     check_out_dir(c, out, path, which);
     if (store == NULL)
         return;
-    d1 = dir_of(store->obs_index_path);
-    d2 = dir_of(store->hdu_index_path);
+    d1 = offbkg_path_dir(store->obs_index_path);
+    d2 = offbkg_path_dir(store->hdu_index_path);
     if (d1 == NULL || d2 == NULL)
         c->st = OFFBKG_ENOMEM;
     else {
@@ -457,7 +436,7 @@ static void check_outputs(check_t *c, const offbkg_datastore_t *store,
         char *path;
         if (!written_name(c, e->d_name))
             continue;
-        if ((path = join(dir, e->d_name)) == NULL) {
+        if ((path = offbkg_path_join(dir, e->d_name)) == NULL) {
             c->st = OFFBKG_ENOMEM;
             break;
         }

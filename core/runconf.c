@@ -17,6 +17,7 @@
 #include "host-private.h"
 #include "params-private.h"
 #include "runconf-private.h"
+#include "path-private.h"
 
 static const char *const log_level_words[] = { "error", "warn", "info",
                                                "debug", NULL };

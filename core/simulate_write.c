@@ -19,6 +19,7 @@
 
 #include "output-private.h"
 #include "simulate-private.h"
+#include "path-private.h"
 
 #define SIM_MJDREFI 51910
 #define SIM_MJDREFF 0.000742870370370241
@@ -35,14 +36,10 @@ typedef struct run_stats {
 
 static char *join(offbkg_ctx_t *ctx, const char *a, const char *b)
 {
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *s = malloc(n);
+    char *s = offbkg_path_join(a, b);
 
-    if (s == NULL) {
+    if (s == NULL)
         offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-        return NULL;
-    }
-    snprintf(s, n, "%s/%s", a, b);
     return s;
 }
 

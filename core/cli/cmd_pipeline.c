@@ -19,6 +19,7 @@
 #include "../output-private.h"
 #include "../outset-private.h"
 #include "../parallel-private.h"
+#include "../path-private.h"
 #include "../preflight-private.h"
 #include "../report-private.h"
 #include "../runconf-private.h"
@@ -38,11 +39,7 @@ typedef struct paths {
 
 static char *out_path(const offbkg_runconf_t *rc, const char *name)
 {
-    size_t n = strlen(rc->output->dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p != NULL)
-        snprintf(p, n, "%s/%s", rc->output->dir, name);
-    return p;
+    return offbkg_path_join(rc->output->dir, name);
 }
 
 static void paths_free(paths_t *p)

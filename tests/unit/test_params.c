@@ -20,6 +20,7 @@
 #include "diag-private.h"
 #include "ini-private.h"
 #include "params-private.h"
+#include "path-private.h"
 
 /* A config struct with one field of every parameter type. */
 typedef struct test_config {
