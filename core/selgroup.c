@@ -103,32 +103,52 @@ done:
     return st;
 }
 
-void offbkg_log_dropped(offbkg_ctx_t *ctx, const char *stage,
-                        const offbkg_selection_t *sel)
+/* For each dropped run of @p sel that is the first with its reason, the
+ * number of runs dropped for that reason; 0 for the others (so the
+ * distinct reasons come in order of first appearance). NULL out of
+ * memory. */
+static size_t *reason_counts(const offbkg_selection_t *sel)
 {
+    size_t *count = calloc(sel->n_dropped > 0 ? sel->n_dropped : 1,
+                           sizeof *count);
     uint8_t *told = calloc(sel->n_dropped > 0 ? sel->n_dropped : 1, 1);
 
-    for (size_t i = 0; i < sel->n_dropped; i++)
-        OFFBKG_DEBUG(ctx, "%s: OBS_ID %" PRId64 " dropped: %s", stage,
-                     sel->dropped_ids[i], sel->dropped_why[i]);
-    if (told == NULL)
-        return;
-    /* One line per distinct reason, in order of first appearance. */
+    if (count == NULL || told == NULL) {
+        free(count);
+        free(told);
+        return NULL;
+    }
     for (size_t i = 0; i < sel->n_dropped; i++) {
-        size_t count = 0;
         if (told[i])
             continue;
         for (size_t j = i; j < sel->n_dropped; j++)
             if (!told[j] && strcmp(sel->dropped_why[j],
                                    sel->dropped_why[i]) == 0) {
                 told[j] = 1;
-                count++;
+                count[i]++;
             }
-        OFFBKG_INFO(ctx, "%s: %zu run%s dropped: %s (e.g. OBS_ID %" PRId64
-                    ")", stage, count, count == 1 ? "" : "s",
-                    sel->dropped_why[i], sel->dropped_ids[i]);
     }
     free(told);
+    return count;
+}
+
+void offbkg_log_dropped(offbkg_ctx_t *ctx, const char *stage,
+                        const offbkg_selection_t *sel)
+{
+    size_t *count = reason_counts(sel);
+
+    for (size_t i = 0; i < sel->n_dropped; i++)
+        OFFBKG_DEBUG(ctx, "%s: OBS_ID %" PRId64 " dropped: %s", stage,
+                     sel->dropped_ids[i], sel->dropped_why[i]);
+    if (count == NULL)
+        return;
+    /* One line per distinct reason. */
+    for (size_t i = 0; i < sel->n_dropped; i++)
+        if (count[i] > 0)
+            OFFBKG_INFO(ctx, "%s: %zu run%s dropped: %s (e.g. OBS_ID %"
+                        PRId64 ")", stage, count[i], count[i] == 1 ? "" : "s",
+                        sel->dropped_why[i], sel->dropped_ids[i]);
+    free(count);
 }
 
 /* "N runs: why; M runs: why" for the distinct reasons of @p sel, in order
@@ -136,30 +156,21 @@ void offbkg_log_dropped(offbkg_ctx_t *ctx, const char *stage,
 static int reasons_text(offbkg_ctx_t *ctx, const offbkg_selection_t *sel,
                         char *buf, size_t n)
 {
-    uint8_t *told = calloc(sel->n_dropped > 0 ? sel->n_dropped : 1, 1);
+    size_t *count = reason_counts(sel);
     size_t len = 0, shown = 0, distinct = 0;
 
     buf[0] = '\0';
-    if (told == NULL)
+    if (count == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     for (size_t i = 0; i < sel->n_dropped; i++) {
-        size_t count = 0;
-        if (told[i])
-            continue;
-        for (size_t j = i; j < sel->n_dropped; j++)
-            if (!told[j] && strcmp(sel->dropped_why[j],
-                                   sel->dropped_why[i]) == 0) {
-                told[j] = 1;
-                count++;
-            }
-        if (distinct++ >= 3 || len >= n)
+        if (count[i] == 0 || distinct++ >= 3 || len >= n)
             continue;
         int w = snprintf(buf + len, n - len, "%s%zu run%s: %s",
-                         shown++ ? "; " : "", count, count == 1 ? "" : "s",
-                         sel->dropped_why[i]);
+                         shown++ ? "; " : "", count[i],
+                         count[i] == 1 ? "" : "s", sel->dropped_why[i]);
         len += w > 0 ? (size_t)w : 0;
     }
-    free(told);
+    free(count);
     if (distinct > shown && len < n)
         snprintf(buf + len, n - len, "; and %zu other reason%s",
                  distinct - shown, distinct - shown == 1 ? "" : "s");
