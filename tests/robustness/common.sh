@@ -10,6 +10,10 @@
 #                           signal), $C/store unchanged since seal, and
 #                           no partial or temporary file in $C/out
 #   skip_reason OBS_ID RE   the skipped reason of OBS_ID in report.json
+#   skipped NAME OBS_ID RE DESC
+#                           a run of $C skips OBS_ID (reason matching RE,
+#                           in report.json and the log), and --strict
+#                           fails naming it with nothing written
 #                           matches the extended regex RE
 #   find_unprivileged       $unpriv: the prefix that runs a command
 #                           without root's power over permissions (empty
@@ -117,4 +121,19 @@ run_unprivileged() {
     status=$?
     out=$(cat "$T/out")
     err=$(cat "$T/err")
+}
+
+# skipped NAME OBS_ID REASON-RE DESC: run and --strict run of $C.
+skipped() {
+    seal
+    run_offbkg run "$C/run.ini"
+    check "$1" 0 "$4 is skipped"
+    ok $(skip_reason "$2" "$3" && echo "$err" | grep -q "OBS_ID $2 skipped"
+         echo $?) "$1: report.json and the log give the reason"
+    rm -rf "$C/out"
+    run_offbkg -q --strict run "$C/run.ini"
+    check "$1 --strict" 1 "$4 fails the run"
+    ok $(echo "$err" | grep -q "error: OBS_ID $2: .*(--strict)" \
+         && test -z "$(ls -A "$C/out" 2>/dev/null)"; echo $?) \
+        "$1 --strict: the error names the run; nothing is written"
 }

@@ -15,21 +15,6 @@ make_pristine --runs 4 --events 1000 --mixed-compression
 plain=data/run_000002.fits
 gz=data/run_000001.fits.gz
 
-# skipped NAME OBS_ID REASON-RE DESC: run and --strict run of $C.
-skipped() {
-    seal
-    run_offbkg run "$C/run.ini"
-    check "$1" 0 "$4 is skipped"
-    ok $(skip_reason "$2" "$3" && echo "$err" | grep -q "OBS_ID $2 skipped"
-         echo $?) "$1: report.json and the log give the reason"
-    rm -rf "$C/out"
-    run_offbkg -q --strict run "$C/run.ini"
-    check "$1 --strict" 1 "$4 fails the run"
-    ok $(echo "$err" | grep -q "error: OBS_ID $2: .*(--strict)" \
-         && test -z "$(ls -A "$C/out" 2>/dev/null)"; echo $?) \
-        "$1 --strict: the error names the run; nothing is written"
-}
-
 # used NAME OBS_ID DESC: the run is used (not skipped).
 used() {
     seal

@@ -14,21 +14,6 @@ plain=data/run_000002.fits
 gz=data/run_000001.fits.gz
 summary() { "$OFFBKG_TEST_TOOLS/bkg_summary" "$@"; }
 
-# skipped NAME OBS_ID REASON-RE DESC: run and --strict run of $C.
-skipped() {
-    seal
-    run_offbkg run "$C/run.ini"
-    check "$1" 0 "$4 is skipped"
-    ok $(skip_reason "$2" "$3" && echo "$err" | grep -q "OBS_ID $2 skipped"
-         echo $?) "$1: report.json and the log give the reason"
-    rm -rf "$C/out"
-    run_offbkg -q --strict run "$C/run.ini"
-    check "$1 --strict" 1 "$4 fails the run"
-    ok $(echo "$err" | grep -q "error: OBS_ID $2: .*(--strict)" \
-         && test -z "$(ls -A "$C/out" 2>/dev/null)"; echo $?) \
-        "$1 --strict: the error names the run; nothing is written"
-}
-
 # The reference models, from the store as simulated.
 fresh reference
 run_offbkg run "$C/run.ini"
