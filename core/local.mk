@@ -45,6 +45,8 @@ core_liboffbkg_private_la_SOURCES = \
 	core/exclude.c core/exclude-private.h \
 	core/make.c core/make-private.h \
 	core/make_write.c core/make_write-private.h \
+	core/smooth.c core/smooth-private.h \
+	core/pipeline.c core/pipeline-private.h \
 	core/parallel.c core/parallel-private.h \
 	core/index.c core/index-private.h \
 	core/report.c core/report-private.h \

@@ -26,11 +26,13 @@ typedef struct offbkg_run_report {
 } offbkg_run_report_t;
 
 /** One [model] section's result: a cube per group (NULL: no model, and
- *  why in no_model[g]). */
+ *  why in no_model[g]), and its smoothed copy when the section has a
+ *  smoother (the smooth step fills smoothed[]; NULL until then). */
 typedef struct offbkg_model_result {
     const offbkg_stage_conf_t *conf;
     offbkg_cube_t **cubes;
     char **no_model;
+    offbkg_cube_t **smoothed;
 } offbkg_model_result_t;
 
 typedef struct offbkg_make {

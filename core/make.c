@@ -619,11 +619,14 @@ void offbkg_make_clear(offbkg_make_t *m)
         for (size_t g = 0; g < m->n_groups; g++) {
             if (m->models[k].cubes != NULL)
                 offbkg_cube_free(m->models[k].cubes[g]);
+            if (m->models[k].smoothed != NULL)
+                offbkg_cube_free(m->models[k].smoothed[g]);
             if (m->models[k].no_model != NULL)
                 free(m->models[k].no_model[g]);
         }
         free(m->models[k].cubes);
         free(m->models[k].no_model);
+        free(m->models[k].smoothed);
     }
     free(m->runs);
     free(m->runs_used);

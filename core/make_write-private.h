@@ -18,8 +18,8 @@ char *offbkg_model_path(const offbkg_runconf_t *rc, size_t m, int dims,
 int offbkg_models_check(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                         size_t n_groups, const char *dir, bool overwrite);
 
-/** Write every cube of @p make to @p dir, smoothed too where the model
- *  has a smoother, a group at a time on up to @p threads threads; the
+/** Write every cube of @p make to @p dir, and its smoothed copy where the
+ *  smooth step made one (core/smooth.c), a group at a time on up to @p threads threads; the
  *  paths written are appended to *paths (n_paths entries, each to free,
  *  and the array) in model, group order. (The old file of a group that
  *  has no model now is removed by the command's output set, so nothing

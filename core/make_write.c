@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "bkg_io-private.h"
-#include "host-private.h"
 #include "make_write-private.h"
 #include "output-private.h"
 #include "parallel-private.h"
@@ -270,29 +269,6 @@ static int write_one(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     return OFFBKG_OK;
 }
 
-/* The smoothed copy of @p cube (the raw cube is kept). */
-static int smooth_copy(offbkg_ctx_t *ctx, const offbkg_instance_t *inst,
-                       const offbkg_cube_t *cube, size_t g,
-                       offbkg_cube_t **out)
-{
-    offbkg_cube_t *copy = offbkg_cube_copy(cube);
-    int st;
-
-    *out = NULL;
-    if (copy == NULL)
-        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    st = inst->conf->module->desc->ops.smooth->smooth(inst->state, copy);
-    if (st != OFFBKG_OK) {
-        const char *why = offbkg_host_last_error();
-        offbkg_cube_free(copy);
-        return offbkg_error_set(ctx, st < 0 ? st : OFFBKG_EPLUGIN,
-                                "[%s] group %zu: %s", inst->conf->section, g,
-                                why[0] ? why : offbkg_strerror(st));
-    }
-    *out = copy;
-    return OFFBKG_OK;
-}
-
 /* One group of one model: its file, and its smoothed file. */
 typedef struct write_job {
     size_t m, g;
@@ -311,8 +287,8 @@ typedef struct write_jobs {
     const offbkg_table_t *def;  /* group-def.fits, when no grouping */
 } write_jobs_t;
 
-/* offbkg_parallel_for item: write job @p i. A smoother instance per job,
- * as a plugin's state is not shared between threads. */
+/* offbkg_parallel_for item: write job @p i, the cube and its smoothed
+ * copy (the smooth step made it: core/smooth.c). */
 static void write_group(void *arg, size_t i)
 {
     const write_jobs_t *w = arg;
@@ -320,25 +296,17 @@ static void write_group(void *arg, size_t i)
     const offbkg_model_result_t *res = &w->make->models[job->m];
     const offbkg_stage_conf_t *sc = &w->rc->smooths[res->conf
                                                     - w->rc->models];
-    const offbkg_cube_t *cube = res->cubes[job->g];
-    offbkg_instance_t *smoother = NULL;
-    offbkg_cube_t *smoothed = NULL;
+    const offbkg_cube_t *smoothed =
+        res->smoothed != NULL ? res->smoothed[job->g] : NULL;
 
-    job->status = write_one(job->ctx, w->rc, w->make, job->m, job->g, cube,
-                            NULL, w->dir, w->overwrite, w->config_hash,
-                            w->def, &job->paths[0]);
-    if (job->status == OFFBKG_OK && sc->module != NULL)
-        job->status = offbkg_instance_new(job->ctx, w->rc, sc, &smoother);
-    if (job->status == OFFBKG_OK && smoother != NULL)
-        job->status = smooth_copy(job->ctx, smoother, cube, job->g,
-                                  &smoothed);
+    job->status = write_one(job->ctx, w->rc, w->make, job->m, job->g,
+                            res->cubes[job->g], NULL, w->dir, w->overwrite,
+                            w->config_hash, w->def, &job->paths[0]);
     if (job->status == OFFBKG_OK && smoothed != NULL)
         job->status = write_one(job->ctx, w->rc, w->make, job->m, job->g,
                                 smoothed, sc->module->name, w->dir,
                                 w->overwrite, w->config_hash, w->def,
                                 &job->paths[1]);
-    offbkg_cube_free(smoothed);
-    offbkg_instance_free(smoother);
 }
 
 /* The paths of the jobs in order, or the first job's error. */

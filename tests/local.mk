@@ -118,7 +118,8 @@ UNIT_TESTS = \
 	tests/unit/test_datastore \
 	tests/unit/test_simulate \
 	tests/unit/test_smoothers \
-	tests/unit/test_closure
+	tests/unit/test_closure \
+	tests/unit/test_pipeline
 check_PROGRAMS += $(UNIT_TESTS)
 tests_unit_test_params_SOURCES = tests/unit/test_params.c
 tests_unit_test_params_CFLAGS = $(UNIT_CFLAGS)
@@ -189,6 +190,10 @@ tests_unit_test_closure_SOURCES = tests/unit/test_closure.c \
 	tests/unit/storegen.h
 tests_unit_test_closure_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_closure_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
+tests_unit_test_pipeline_SOURCES = tests/unit/test_pipeline.c \
+	tests/unit/storegen.h
+tests_unit_test_pipeline_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
+tests_unit_test_pipeline_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 TESTS += $(UNIT_TESTS)
 endif
 

@@ -24,17 +24,15 @@ typedef struct cli_options {
 } cli_options_t;
 
 struct offbkg_runconf;
-struct offbkg_plan;
-struct offbkg_preflight;
+struct offbkg_pipeline;
 
-/** Load CONFIG with the --set overrides and make every check that needs
- *  no event (offbkg_preflight) for a command that runs @p plan, printing
- *  every problem. Returns CLI_EXIT_OK with *out and *pf set (the store
- *  open, the regions loaded), or CLI_EXIT_USAGE. */
+/** Load CONFIG with the --set overrides and start a run of the steps of
+ *  @p command ("run", "select", ..., or "check"): every check that needs
+ *  no event (offbkg_preflight), printing every problem. Returns
+ *  CLI_EXIT_OK with *out and *pl set, or CLI_EXIT_USAGE. */
 int cli_load_config(offbkg_ctx_t *ctx, const cli_options_t *opt,
-                    const char *file, const struct offbkg_plan *plan,
-                    struct offbkg_runconf **out,
-                    struct offbkg_preflight *pf);
+                    const char *command, const char *file,
+                    struct offbkg_runconf **out, struct offbkg_pipeline **pl);
 
 /** True when @p argc is 1; otherwise prints a usage error. */
 int cli_one_config_arg(const char *command, int argc);

@@ -6,23 +6,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../index-private.h"
-#include "../preflight-private.h"
+#include "../pipeline-private.h"
 #include "../runconf-private.h"
 #include "cli.h"
 
+/* The steps of @p command; check tries those of run (with no [model],
+ * those of select and group). */
+static offbkg_plan_t command_plan(const char *command,
+                                  const offbkg_runconf_t *rc)
+{
+    bool all = strcmp(command, "run") == 0;
+    bool models = strcmp(command, "check") == 0 ? rc->n_models > 0 : all;
+
+    if (strcmp(command, "check") == 0)
+        return (offbkg_plan_t){ true, true, models, models };
+    return (offbkg_plan_t){ all || strcmp(command, "select") == 0,
+                            all || strcmp(command, "group") == 0,
+                            all || strcmp(command, "make") == 0,
+                            all || strcmp(command, "index") == 0 };
+}
+
 int cli_load_config(offbkg_ctx_t *ctx, const cli_options_t *opt,
-                    const char *file, const offbkg_plan_t *plan,
-                    offbkg_runconf_t **out, offbkg_preflight_t *pf)
+                    const char *command, const char *file,
+                    offbkg_runconf_t **out, offbkg_pipeline_t **pl)
 {
     offbkg_diags_t diags = { 0 };
     offbkg_runconf_t *rc = NULL;
+    offbkg_pipeline_opts_t opts = { opt->threads, opt->strict };
     int st = offbkg_runconf_load(ctx, file, opt->sets, opt->n_sets, &diags,
                                  &rc);
 
     /* Only a configuration that composes can be tried. */
-    if (st == OFFBKG_OK)
-        st = offbkg_preflight(ctx, rc, plan, &diags, pf);
+    if (st == OFFBKG_OK) {
+        offbkg_plan_t plan = command_plan(command, rc);
+        st = offbkg_pipeline_new(ctx, rc, &plan, &opts, &diags, pl);
+    }
     offbkg_diags_sort(&diags);
     for (size_t i = 0; i < diags.n; i++) {
         char *line = offbkg_diag_format(&diags.items[i]);
@@ -59,54 +77,30 @@ int cli_one_config_arg(const char *command, int argc)
     return 0;
 }
 
-/* The check of offbkg run before it reads an event: the groups of the
- * selected runs against the observations of the index store. */
-static int need_models(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                       const offbkg_preflight_t *pf)
-{
-    offbkg_grouping_t g = { 0 };
-    int st = offbkg_group_run(ctx, rc, pf->store, pf->sel.rows, pf->sel.n,
-                              &g);
-
-    if (st == OFFBKG_OK)
-        st = offbkg_index_check_needed(ctx, rc, pf->store, g.runs_per_group,
-                                       pf->sel.n, g.n_groups);
-    offbkg_grouping_clear(&g);
-    return st;
-}
-
 int cli_check(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
               char **argv)
 {
-    /* What `offbkg run` would do with it (with no [model], what
-     * select and group would). */
-    offbkg_plan_t plan = { true, true, true, true };
-    offbkg_preflight_t pf;
+    offbkg_pipeline_t *pl;
     offbkg_runconf_t *rc;
     char *text;
     int status;
 
     if (!cli_one_config_arg("check", argc))
         return CLI_EXIT_USAGE;
-    status = cli_load_config(ctx, opt, argv[0], &plan, &rc, &pf);
+    status = cli_load_config(ctx, opt, "check", argv[0], &rc, &pl);
     if (status != CLI_EXIT_OK)
         return status;
-    /* A selection of none fails a run: say so now. */
-    if (offbkg_selection_require(ctx, rc, pf.store, &pf.sel) != OFFBKG_OK) {
+    /* What fails a run before it reads an event fails the check: a
+     * selection or a grouping of none, an observation to index that no
+     * model will cover. */
+    if (offbkg_pipeline_check(ctx, pl) != OFFBKG_OK) {
         cli_error("%s", offbkg_error_msg(ctx));
-        offbkg_preflight_free(&pf);
-        offbkg_runconf_free(rc);
-        return CLI_EXIT_FAILED;
-    }
-    /* So does a group without a run that the index step needs. */
-    if (rc->n_models > 0 && need_models(ctx, rc, &pf) != OFFBKG_OK) {
-        cli_error("%s", offbkg_error_msg(ctx));
-        offbkg_preflight_free(&pf);
+        offbkg_pipeline_free(pl);
         offbkg_runconf_free(rc);
         return CLI_EXIT_FAILED;
     }
     text = offbkg_runconf_format(rc);
-    offbkg_preflight_free(&pf);
+    offbkg_pipeline_free(pl);
     offbkg_runconf_free(rc);
     if (text == NULL) {
         cli_error("out of memory");

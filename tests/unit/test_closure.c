@@ -43,12 +43,9 @@
 #include <offbkg/geom.h>
 
 #include "ctx-private.h"
-#include "datastore-private.h"
 #include "diag-private.h"
-#include "exclude-private.h"
-#include "make-private.h"
+#include "pipeline-private.h"
 #include "runconf-private.h"
-#include "selgroup-private.h"
 #include "simulate-private.h"
 #include "storegen.h"
 
@@ -398,11 +395,10 @@ typedef struct pipeline {
     offbkg_ctx_t *ctx;
     offbkg_diags_t diags;
     offbkg_runconf_t *rc;
-    offbkg_datastore_t *store;
-    offbkg_selection_t sel;
-    offbkg_grouping_t g;
-    offbkg_regions_t regions;
-    offbkg_make_t make;
+    offbkg_pipeline_t *run;
+    const offbkg_make_t *make;          /* what the run made */
+    const offbkg_grouping_t *g;
+    const offbkg_regions_t *regions;
 } pipeline_t;
 
 #define PIPE_OK(pl, call)                                                  \
@@ -412,47 +408,41 @@ typedef struct pipeline {
     } while (0)
 
 /* Write @p name in the store with [datastore], [output] and [run] (2
- * threads) followed by @p body, and run it: select, group, load the
- * regions, make. */
+ * threads) followed by @p body, and run it as `offbkg run` does (the
+ * outputs go to out/, replacing the previous test's). */
 static void pipeline_run(pipeline_t *pl, const sim_store_t *s,
                          const char *name, const char *body)
 {
     char path[PATH_MAX], text[8192];
+    offbkg_plan_t plan = { true, true, true, true };
+    offbkg_pipeline_opts_t opts = { -1, false };
 
     memset(pl, 0, sizeof *pl);
     pl->ctx = offbkg_ctx_new();
     assert_non_null(pl->ctx);
     offbkg_ctx_set_log_level(pl->ctx, OFFBKG_LOG_ERROR);
     snprintf(text, sizeof text,
-             "[datastore]\npath = .\n[output]\ndir = out\n"
+             "[datastore]\npath = .\n[output]\ndir = out\noverwrite = true\n"
              "[run]\nthreads = 2\nlog_level = error\n%s", body);
     assert_int_equal(sg_write_text(sg_path(path, s->dir, "%s", name), text),
                      0);
     if (offbkg_runconf_load(pl->ctx, path, NULL, 0, &pl->diags, &pl->rc)
-        != OFFBKG_OK) {
+            != OFFBKG_OK
+        || offbkg_pipeline_new(pl->ctx, pl->rc, &plan, &opts, &pl->diags,
+                               &pl->run) != OFFBKG_OK) {
         char *d = pl->diags.n > 0 ? offbkg_diag_format(&pl->diags.items[0])
                                   : NULL;
         fail_msg("%s does not load: %s", name, d != NULL ? d : "?");
     }
-    PIPE_OK(pl, offbkg_datastore_open(pl->ctx, pl->rc->datastore,
-                                      &pl->store));
-    PIPE_OK(pl, offbkg_select_run(pl->ctx, pl->rc, pl->store, &pl->sel));
-    PIPE_OK(pl, offbkg_group_run(pl->ctx, pl->rc, pl->store, pl->sel.rows,
-                                 pl->sel.n, &pl->g));
-    PIPE_OK(pl, offbkg_regions_load(pl->ctx, pl->rc->exclude, &pl->regions));
-    PIPE_OK(pl, offbkg_make_run(pl->ctx, pl->rc, pl->store, &pl->regions,
-                                pl->g.n_groups, pl->g.store_rows,
-                                pl->g.group_id, pl->g.obs.n_rows, 2, false,
-                                &pl->make));
+    PIPE_OK(pl, offbkg_pipeline_run(pl->ctx, pl->run));
+    pl->make = offbkg_pipeline_result(pl->run)->models;
+    pl->g = offbkg_pipeline_result(pl->run)->grouping;
+    pl->regions = offbkg_pipeline_result(pl->run)->regions;
 }
 
 static void pipeline_free(pipeline_t *pl)
 {
-    offbkg_make_clear(&pl->make);
-    offbkg_regions_free(&pl->regions);
-    offbkg_grouping_clear(&pl->g);
-    offbkg_selection_clear(&pl->sel);
-    offbkg_datastore_free(pl->store);
+    offbkg_pipeline_free(pl->run);
     offbkg_runconf_free(pl->rc);
     offbkg_diags_clear(&pl->diags);
     offbkg_ctx_free(pl->ctx);
@@ -462,7 +452,7 @@ static void pipeline_free(pipeline_t *pl)
 static const offbkg_cube_t *cube_of(const pipeline_t *pl, const char *label,
                                     size_t group)
 {
-    const offbkg_make_t *m = &pl->make;
+    const offbkg_make_t *m = pl->make;
 
     for (size_t k = 0; k < m->n_models; k++) {
         if (strcmp(m->models[k].conf->label, label) != 0)
@@ -484,14 +474,14 @@ static size_t used_runs(const pipeline_t *pl, const sim_store_t *s,
 {
     size_t n = 0;
 
-    for (size_t i = 0; i < pl->make.n_runs; i++) {
-        const offbkg_run_report_t *r = &pl->make.runs[i];
+    for (size_t i = 0; i < pl->make->n_runs; i++) {
+        const offbkg_run_report_t *r = &pl->make->runs[i];
         if (r->group_id != (int32_t)group || r->skipped != NULL)
             continue;
         assert_true(n < MAX_RUNS);
         out[n++] = truth_of(s, r->obs_id);
     }
-    assert_int_equal(n, pl->make.runs_used[group]);
+    assert_int_equal(n, pl->make->runs_used[group]);
     return n;
 }
 
@@ -840,10 +830,10 @@ static void test_closure_2d(void **unused)
     pipeline_run(&pl, s, "closure2d.ini", ini_2d);
 
     /* One group; every run used but the one whose file is missing. */
-    assert_int_equal(pl.g.n_groups, 1);
-    assert_int_equal(pl.make.n_runs, (size_t)p.n_runs + 1);
-    for (size_t i = 0; i < pl.make.n_runs; i++) {
-        const offbkg_run_report_t *r = &pl.make.runs[i];
+    assert_int_equal(pl.g->n_groups, 1);
+    assert_int_equal(pl.make->n_runs, (size_t)p.n_runs + 1);
+    for (size_t i = 0; i < pl.make->n_runs; i++) {
+        const offbkg_run_report_t *r = &pl.make->runs[i];
         const truth_run_t *t = truth_of(s, r->obs_id);
         if (!t->written) {
             assert_non_null(r->skipped);
@@ -1093,7 +1083,7 @@ static void test_closure_3d(void **unused)
     p.nan_rows = 2;
     s = store_new(&p);
     pipeline_run(&pl, s, "closure3d.ini", ini_3d);
-    assert_int_equal(pl.g.n_groups, 1);
+    assert_int_equal(pl.g->n_groups, 1);
     n = used_runs(&pl, s, 0, runs);
     assert_int_equal(n, (size_t)p.n_runs);
     for (size_t i = 0; i < n; i++)
@@ -1421,7 +1411,7 @@ static void test_closure_exclusion(void **unused)
 
     pipeline_run(&pl, s, "excluded.ini",
                  EXCL_MODELS "[exclude]\nregions = regions.csv\n");
-    assert_int_equal(pl.regions.n, n_reg);
+    assert_int_equal(pl.regions->n, n_reg);
     n = used_runs(&pl, s, 0, runs);
     assert_int_equal(n, (size_t)p.n_runs);
     ev = read_all_events(s, runs, n);
@@ -1431,7 +1421,7 @@ static void test_closure_exclusion(void **unused)
                          n, reg, n_reg, &p, 2.0, slow);
 
     pipeline_run(&raw, s, "raw.ini", EXCL_MODELS);
-    assert_int_equal(raw.regions.n, 0);
+    assert_int_equal(raw.regions->n, 0);
     assert_int_equal(used_runs(&raw, s, 0, runs), n);
     {
         const offbkg_cube_t *c = cube_of(&raw, "ring", 0);
@@ -1455,16 +1445,16 @@ static void test_closure_exclusion(void **unused)
  * (then it must be among the dropped runs, with reason @p why). */
 static int group_of(const pipeline_t *pl, int64_t id, const char *why)
 {
-    offbkg_obs_table_t v = offbkg_table_view(&pl->g.obs);
+    offbkg_obs_table_t v = offbkg_table_view(&pl->g->obs);
     const offbkg_column_t *ids = offbkg_obs_table_column(&v, "OBS_ID");
 
     assert_non_null(ids);
     for (size_t i = 0; i < v.n_rows; i++)
         if (ids->i64[i] == id)
-            return (int)pl->g.group_id[i];
-    for (size_t i = 0; i < pl->g.dropped.n_dropped; i++)
-        if (pl->g.dropped.dropped_ids[i] == id) {
-            assert_string_equal(pl->g.dropped.dropped_why[i], why);
+            return (int)pl->g->group_id[i];
+    for (size_t i = 0; i < pl->g->dropped.n_dropped; i++)
+        if (pl->g->dropped.dropped_ids[i] == id) {
+            assert_string_equal(pl->g->dropped.dropped_why[i], why);
             return -1;
         }
     fail_msg("OBS_ID %lld is neither grouped nor dropped", (long long)id);
@@ -1495,7 +1485,7 @@ static void test_closure_zenith(void **unused)
     pipeline_run(&pl, s, "zenith.ini",
                  "[select]\nplugin = all\n[group]\nplugin = zenith\n"
                  "[model std]\nplugin = 2d\n");
-    assert_int_equal(pl.g.n_groups, 2);
+    assert_int_equal(pl.g->n_groups, 2);
     for (size_t i = 0; i < s->n_runs; i++) {
         const truth_run_t *t = &s->runs[i];
         int want = t->zen < 49 ? 0 : t->zen < 90 ? 1 : -1;
@@ -1790,9 +1780,9 @@ static void unzip_obs_index(const sim_store_t *s)
 /* Why run @p obs_id was skipped (NULL: used). */
 static const char *skip_reason(const pipeline_t *pl, int64_t obs_id)
 {
-    for (size_t i = 0; i < pl->make.n_runs; i++)
-        if (pl->make.runs[i].obs_id == obs_id)
-            return pl->make.runs[i].skipped;
+    for (size_t i = 0; i < pl->make->n_runs; i++)
+        if (pl->make->runs[i].obs_id == obs_id)
+            return pl->make->runs[i].skipped;
     fail_msg("OBS_ID %lld is not in the make report", (long long)obs_id);
     return NULL;
 }
@@ -1837,7 +1827,7 @@ static void test_closure_altaz_site_chain(void **unused)
     s = store_new(&p);
     pipeline_run(&pl, s, "chain0.ini", INI_SITE_CHAIN);
     c = cube_of(&pl, "altaz", 0);
-    assert_int_equal(pl.make.runs_used[0], 3);
+    assert_int_equal(pl.make->runs_used[0], 3);
     n_cells = c->n_cells;
     want = malloc(n_cells * sizeof *want);
     assert_non_null(want);
@@ -1851,7 +1841,7 @@ static void test_closure_altaz_site_chain(void **unused)
     drop_keys(path, "EVENTS", site_keys);
     drop_keys(path, "EVENTS", time_keys);
     pipeline_run(&pl, s, "chain1.ini", INI_SITE_CHAIN);
-    assert_int_equal(pl.make.runs_used[0], 3);
+    assert_int_equal(pl.make->runs_used[0], 3);
     assert_counts_equal("site and MJDREF from the obs-index header",
                         cube_of(&pl, "altaz", 0), want);
     pipeline_free(&pl);
@@ -1861,7 +1851,7 @@ static void test_closure_altaz_site_chain(void **unused)
     drop_keys(sg_path(path, s->dir, "obs-index.fits"), "OBS_INDEX",
               site_keys);
     pipeline_run(&pl, s, "chain2.ini", INI_SITE_CHAIN);
-    assert_int_equal(pl.make.runs_used[0], 2);
+    assert_int_equal(pl.make->runs_used[0], 2);
     assert_skipped_for(&pl, 2, "fov_alignment = altaz needs the site "
                                "(GEOLON, GEOLAT in the EVENTS or obs-index "
                                "header, or [model] site)");
@@ -1872,7 +1862,7 @@ static void test_closure_altaz_site_chain(void **unused)
     snprintf(ini, sizeof ini, INI_SITE_CHAIN "site = %.17g, %.17g, %.17g\n",
              p.site_lon_deg, p.site_lat_deg, p.site_alt_m);
     pipeline_run(&pl, s, "chain3.ini", ini);
-    assert_int_equal(pl.make.runs_used[0], 3);
+    assert_int_equal(pl.make->runs_used[0], 3);
     assert_counts_equal("site from [model] site", cube_of(&pl, "altaz", 0),
                         want);
     pipeline_free(&pl);
@@ -1881,7 +1871,7 @@ static void test_closure_altaz_site_chain(void **unused)
     drop_keys(sg_path(path, s->dir, "obs-index.fits"), "OBS_INDEX",
               time_keys);
     pipeline_run(&pl, s, "chain4.ini", ini);
-    assert_int_equal(pl.make.runs_used[0], 2);
+    assert_int_equal(pl.make->runs_used[0], 2);
     assert_skipped_for(&pl, 2, "needs the time reference (MJDREFI + MJDREFF "
                                "or MJDREF, and TIMESYS TT, UTC or TAI)");
     pipeline_free(&pl);

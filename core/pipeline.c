@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * A run of the pipeline. Adding a step is one entry in steps[] and the
+ * functions it names. */
+#include <config.h>
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "make_write-private.h"
+#include "output-private.h"
+#include "outset-private.h"
+#include "parallel-private.h"
+#include "path-private.h"
+#include "pipeline-private.h"
+#include "report-private.h"
+#include "selgroup-private.h"
+#include "smooth-private.h"
+
+/* The most files a step names in [output] dir (the index writes 3). */
+#define STEP_FILES 3
+
+struct offbkg_pipeline {
+    const offbkg_runconf_t *rc;
+    offbkg_plan_t plan;
+    size_t threads;
+    bool strict;
+    offbkg_preflight_t pf;          /* the store, the regions, the
+                                       selection (the select plugin runs
+                                       in the preflight) */
+    const size_t *rows;             /* to group: sel.rows or rows_read */
+    size_t n_rows;
+    size_t *rows_read;              /* run.lis, for offbkg group */
+    offbkg_grouping_t g;
+    size_t *model_rows;             /* obs.fits, for offbkg make */
+    int64_t *model_group_id;
+    size_t n_model_rows, n_model_groups;
+    offbkg_make_t make;
+    char **model_files;
+    size_t n_model_files;
+    offbkg_index_result_t linked;
+    char *files[OFFBKG_STEP_COUNT][STEP_FILES];
+    bool computed[OFFBKG_STEP_COUNT];  /* a run after a check goes on */
+    offbkg_step_id_t failed;
+    bool failed_writing;
+    offbkg_pipeline_result_t result;
+};
+
+typedef struct step {
+    offbkg_step_id_t id;
+    const char *name;
+    size_t plan_flag;       /* offsetof the offbkg_plan_t flag that runs it */
+    bool reads_events;      /* not tried by offbkg_pipeline_check */
+    unsigned owns;          /* the kinds of files it writes (OFFBKG_OWN_*) */
+    const char *files[STEP_FILES]; /* in [output] dir; refused up front if
+                                      they exist and overwrite is false */
+    int (*compute)(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
+    int (*write)(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
+    int round;              /* rounds are written in order, the files of
+                               one round at the same time */
+} step_t;
+
+static int compute_select(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
+static int compute_group(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
+static int compute_index(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
+static int compute_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
+static int compute_smooth(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
+static int write_select(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
+static int write_group(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
+static int write_index(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
+static int write_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
+static int write_report(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
+
+/* In the order they compute, which is the order of offbkg_step_id_t. The
+ * index step checks, before any event is read, that every observation it
+ * will link gets a model, and writes after the models (it reads them);
+ * the report comes last, as it says what the index step did. The smooth
+ * step's cubes are written with the models, a group's raw and smoothed
+ * files together. */
+static const step_t steps[OFFBKG_STEP_COUNT] = {
+    { OFFBKG_STEP_SELECT, "select", offsetof(offbkg_plan_t, select), false,
+      OFFBKG_OWN_RUN_LIST, { "run.lis" }, compute_select, write_select, 0 },
+    { OFFBKG_STEP_GROUP, "group", offsetof(offbkg_plan_t, group), false,
+      OFFBKG_OWN_GROUPING, { "obs.fits", "group-def.fits" }, compute_group,
+      write_group, 0 },
+    { OFFBKG_STEP_INDEX, "index", offsetof(offbkg_plan_t, index), false,
+      OFFBKG_OWN_INDEX,
+      { "hdu-index.fits.gz", "obs-index.fits.gz", "bkg-index.fits.gz" },
+      compute_index, write_index, 1 },
+    { OFFBKG_STEP_MODEL, "model", offsetof(offbkg_plan_t, make), true,
+      OFFBKG_OWN_MODELS, { NULL }, compute_model, write_model, 0 },
+    { OFFBKG_STEP_SMOOTH, "smooth", offsetof(offbkg_plan_t, make), true, 0,
+      { NULL }, compute_smooth, NULL, 0 },
+    { OFFBKG_STEP_REPORT, "report", offsetof(offbkg_plan_t, make), false,
+      OFFBKG_OWN_REPORT, { "report.json" }, NULL, write_report, 2 },
+};
+
+#define N_ROUNDS 3
+
+const char *offbkg_pipeline_step_name(offbkg_step_id_t id)
+{
+    return id >= 0 && id < OFFBKG_STEP_COUNT ? steps[id].name : "none";
+}
+
+static bool step_on(const offbkg_pipeline_t *pl, const step_t *s)
+{
+    return *(const bool *)((const char *)&pl->plan + s->plan_flag);
+}
+
+/* The command that runs @p p's steps, for the report. */
+static const char *plan_command(const offbkg_plan_t *p)
+{
+    if (p->select && p->group && p->make && p->index)
+        return "run";
+    return p->select ? "select" : p->group ? "group" : p->make ? "make"
+                                                               : "index";
+}
+
+/* ------------------------------------------------------------------ */
+/* The steps                                                           */
+
+static int compute_select(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
+{
+    int st = offbkg_selection_require(ctx, pl->rc, pl->pf.store, &pl->pf.sel);
+    if (st != OFFBKG_OK)
+        return st;
+    offbkg_log_dropped(ctx, "select", &pl->pf.sel);
+    pl->rows = pl->pf.sel.rows;
+    pl->n_rows = pl->pf.sel.n;
+    return OFFBKG_OK;
+}
+
+static int compute_group(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
+{
+    const offbkg_runconf_t *rc = pl->rc;
+    const offbkg_datastore_t *store = pl->pf.store;
+    char what[1024];
+
+    offbkg_grouping_clear(&pl->g);
+    /* offbkg group starts from the run.lis offbkg select wrote. */
+    if (!pl->plan.select) {
+        free(pl->rows_read);
+        pl->rows_read = NULL;
+        int st = offbkg_run_list_read(ctx, pl->files[OFFBKG_STEP_SELECT][0],
+                                      store, &pl->rows_read, &pl->n_rows);
+        if (st != OFFBKG_OK)
+            return st;
+        pl->rows = pl->rows_read;
+    }
+    if (pl->n_rows == 0)
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "no run to group: the run "
+                                "list names none of the runs of the data "
+                                "store %s", rc->datastore->path);
+    int st = offbkg_group_run(ctx, rc, store, pl->rows, pl->n_rows, &pl->g);
+    if (st != OFFBKG_OK)
+        return st;
+    if (pl->g.obs.n_rows == 0) {
+        snprintf(what, sizeof what, "put none of the %zu selected runs of "
+                 "the data store %s into a group", pl->n_rows,
+                 rc->datastore->path);
+        return offbkg_none_kept(ctx, rc, &rc->group, what, &pl->g.dropped);
+    }
+    offbkg_log_dropped(ctx, "group", &pl->g.dropped);
+    return OFFBKG_OK;
+}
+
+/* An observation of the index store in a group that will get no model
+ * is an error, found before any event is read (core/index.c). */
+static int compute_index(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
+{
+    return offbkg_index_check_needed(
+        ctx, pl->rc, pl->pf.store,
+        pl->plan.group ? pl->g.runs_per_group : NULL, pl->n_rows,
+        pl->g.n_groups);
+}
+
+static int compute_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
+{
+    const offbkg_runconf_t *rc = pl->rc;
+    const size_t *rows = pl->g.store_rows;
+    const int64_t *group_id = pl->g.group_id;
+    size_t n = pl->g.obs.n_rows, n_groups = pl->g.n_groups;
+
+    int st = OFFBKG_OK;
+
+    offbkg_make_clear(&pl->make);
+    /* offbkg make starts from the obs.fits offbkg group wrote. */
+    if (!pl->plan.group) {
+        free(pl->model_rows);
+        free(pl->model_group_id);
+        pl->model_rows = NULL;
+        pl->model_group_id = NULL;
+        st = offbkg_grouping_read(ctx, pl->files[OFFBKG_STEP_GROUP][0],
+                                  pl->files[OFFBKG_STEP_GROUP][1],
+                                  pl->pf.store, &pl->model_rows,
+                                  &pl->model_group_id, &pl->n_model_rows,
+                                  &pl->n_model_groups);
+        if (st != OFFBKG_OK)
+            return st;
+        rows = pl->model_rows;
+        group_id = pl->model_group_id;
+        n = pl->n_model_rows;
+        n_groups = pl->n_model_groups;
+    }
+    st = offbkg_models_check(ctx, rc, n_groups, rc->output->dir,
+                                 rc->output->overwrite);
+    if (st == OFFBKG_OK)
+        st = offbkg_make_run(ctx, rc, pl->pf.store, &pl->pf.regions,
+                             n_groups, rows, group_id, n, pl->threads,
+                             pl->strict, &pl->make);
+    /* The group ranges in the model headers (offbkg make has only the
+     * group of each run: the writer reads them from group-def.fits). */
+    if (pl->plan.group)
+        pl->make.grouping = &pl->g;
+    return st;
+}
+
+static int compute_smooth(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
+{
+    return offbkg_smooth_run(ctx, pl->rc, &pl->make, pl->threads);
+}
+
+static int write_select(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
+{
+    return offbkg_run_list_write(ctx, pl->files[OFFBKG_STEP_SELECT][0],
+                                 pl->rc->output->overwrite, pl->pf.store,
+                                 &pl->pf.sel);
+}
+
+static int write_group(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
+{
+    const offbkg_plugin_t *d = pl->rc->group.module->desc;
+    char grouper[128];
+
+    snprintf(grouper, sizeof grouper, "%s %s", d->name, d->version);
+    return offbkg_grouping_write(ctx, &pl->g, pl->pf.store,
+                                 pl->files[OFFBKG_STEP_GROUP][0],
+                                 pl->files[OFFBKG_STEP_GROUP][1],
+                                 pl->rc->output->overwrite, grouper);
+}
+
+static int write_index(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
+{
+    return offbkg_index_run(ctx, pl->rc, pl->pf.store, &pl->linked);
+}
+
+static int write_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
+{
+    return offbkg_models_write(ctx, pl->rc, &pl->make, pl->rc->output->dir,
+                               pl->rc->output->overwrite, pl->threads,
+                               &pl->model_files, &pl->n_model_files);
+}
+
+static int write_report(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
+{
+    /* The selection and grouping of this command; offbkg make's come
+     * from files another command wrote. */
+    offbkg_report_t report = {
+        plan_command(&pl->plan), pl->rc, pl->pf.store,
+        pl->plan.select ? &pl->pf.sel : NULL, pl->plan.group ? &pl->g : NULL,
+        &pl->make, (const char *const *)pl->model_files, pl->n_model_files,
+        pl->plan.index ? &pl->linked : NULL };
+    return offbkg_report_write(ctx, &report,
+                               pl->files[OFFBKG_STEP_REPORT][0],
+                               pl->rc->output->overwrite);
+}
+
+/* ------------------------------------------------------------------ */
+/* The run                                                             */
+
+static size_t resolve_threads(long opt, const offbkg_runconf_t *rc)
+{
+    long n = opt >= 0 ? opt : (long)rc->run->threads;
+    if (n <= 0)
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (size_t)n : 1;
+}
+
+/* What the caller may look at, as it stands. */
+static void fill_result(offbkg_pipeline_t *pl)
+{
+    pl->result = (offbkg_pipeline_result_t){
+        .command = plan_command(&pl->plan),
+        .store = pl->pf.store,
+        .regions = &pl->pf.regions,
+        .selection = pl->plan.select ? &pl->pf.sel : NULL,
+        .grouping = pl->plan.group ? &pl->g : NULL,
+        .n_to_group = pl->n_rows,
+        .models = pl->plan.make ? &pl->make : NULL,
+        .model_files = (const char *const *)pl->model_files,
+        .n_model_files = pl->n_model_files,
+        .index = pl->plan.index ? &pl->linked : NULL,
+        .run_list = pl->files[OFFBKG_STEP_SELECT][0],
+        .obs = pl->files[OFFBKG_STEP_GROUP][0],
+        .group_def = pl->files[OFFBKG_STEP_GROUP][1],
+        .report = pl->files[OFFBKG_STEP_REPORT][0],
+    };
+}
+
+int offbkg_pipeline_new(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                        const offbkg_plan_t *plan,
+                        const offbkg_pipeline_opts_t *opts,
+                        offbkg_diags_t *diags, offbkg_pipeline_t **out)
+{
+    offbkg_pipeline_t *pl = calloc(1, sizeof *pl);
+
+    *out = NULL;
+    if (pl == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    pl->rc = rc;
+    pl->plan = *plan;
+    pl->threads = resolve_threads(opts->threads, rc);
+    pl->strict = opts->strict;
+    pl->failed = OFFBKG_STEP_NONE;
+    for (size_t s = 0; s < OFFBKG_STEP_COUNT; s++)
+        for (size_t k = 0; k < STEP_FILES && steps[s].files[k] != NULL; k++)
+            if ((pl->files[s][k] = offbkg_path_join(rc->output->dir,
+                                                    steps[s].files[k]))
+                == NULL) {
+                offbkg_pipeline_free(pl);
+                return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+            }
+    int st = offbkg_preflight(ctx, rc, plan, diags, &pl->pf);
+    if (st != OFFBKG_OK) {
+        offbkg_pipeline_free(pl);
+        return st;
+    }
+    fill_result(pl);
+    *out = pl;
+    return OFFBKG_OK;
+}
+
+void offbkg_pipeline_free(offbkg_pipeline_t *pl)
+{
+    if (pl == NULL)
+        return;
+    for (size_t i = 0; i < pl->n_model_files; i++)
+        free(pl->model_files[i]);
+    free(pl->model_files);
+    offbkg_make_clear(&pl->make);
+    free(pl->model_rows);
+    free(pl->model_group_id);
+    offbkg_grouping_clear(&pl->g);
+    free(pl->rows_read);
+    offbkg_preflight_free(&pl->pf);
+    for (size_t s = 0; s < OFFBKG_STEP_COUNT; s++)
+        for (size_t k = 0; k < STEP_FILES; k++)
+            free(pl->files[s][k]);
+    free(pl);
+}
+
+static int cancelled(offbkg_ctx_t *ctx)
+{
+    return offbkg_ctx_cancelled(ctx)
+               ? offbkg_error_set(ctx, OFFBKG_ECANCELLED, "interrupted")
+               : OFFBKG_OK;
+}
+
+/* Compute the steps of the plan in order (with @p events false, only
+ * those that read no event), stopping at the first failure; a step a
+ * check computed is not computed again. */
+static int compute(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl, bool events)
+{
+    for (size_t s = 0; s < OFFBKG_STEP_COUNT; s++) {
+        const step_t *step = &steps[s];
+        if (!step_on(pl, step) || step->compute == NULL
+            || pl->computed[s] || (step->reads_events && !events))
+            continue;
+        int st = cancelled(ctx);
+        if (st == OFFBKG_OK)
+            st = step->compute(ctx, pl);
+        if (st != OFFBKG_OK) {
+            pl->failed = step->id;
+            return st;
+        }
+        pl->computed[s] = true;
+    }
+    return OFFBKG_OK;
+}
+
+int offbkg_pipeline_check(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
+{
+    int st = compute(ctx, pl, false);
+
+    fill_result(pl);
+    return st;
+}
+
+/* The writes of one round, on up to pl->threads threads, each with its
+ * own context; the first failure, in step order, is the error. */
+typedef struct round {
+    offbkg_pipeline_t *pl;
+    const step_t *step[OFFBKG_STEP_COUNT];
+    offbkg_ctx_t *ctx[OFFBKG_STEP_COUNT];
+    int status[OFFBKG_STEP_COUNT];
+    size_t n;
+} round_t;
+
+/* offbkg_parallel_for item: one write of a round. */
+static void write_one(void *arg, size_t i)
+{
+    round_t *r = arg;
+
+    r->status[i] = r->step[i]->write(r->ctx[i], r->pl);
+}
+
+static int write_round(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl, int k)
+{
+    round_t r = { .pl = pl };
+    int st = cancelled(ctx);
+
+    for (size_t s = 0; s < OFFBKG_STEP_COUNT; s++)
+        if (step_on(pl, &steps[s]) && steps[s].write != NULL
+            && steps[s].round == k)
+            r.step[r.n++] = &steps[s];
+    for (size_t i = 0; st == OFFBKG_OK && i < r.n; i++)
+        if ((r.ctx[i] = offbkg_ctx_new_child(ctx)) == NULL)
+            st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    if (st == OFFBKG_OK)
+        offbkg_parallel_for(r.n, pl->threads, write_one, &r);
+    for (size_t i = 0; i < r.n; i++) {
+        if (st == OFFBKG_OK && r.ctx[i] != NULL
+            && r.status[i] != OFFBKG_OK) {
+            st = offbkg_error_set(ctx, r.status[i], "%s",
+                                  offbkg_error_msg(r.ctx[i]));
+            pl->failed = r.step[i]->id;
+            pl->failed_writing = true;
+        }
+        offbkg_ctx_free(r.ctx[i]);
+    }
+    return st;
+}
+
+/* Refuse up front, before any work, to replace outputs we would write. */
+static int check_outputs(offbkg_ctx_t *ctx, const offbkg_pipeline_t *pl,
+                         unsigned *owns)
+{
+    int st;
+
+    *owns = 0;
+    for (size_t s = 0; s < OFFBKG_STEP_COUNT; s++) {
+        if (!step_on(pl, &steps[s]))
+            continue;
+        *owns |= steps[s].owns;
+        for (size_t k = 0; k < STEP_FILES && pl->files[s][k] != NULL; k++)
+            if ((st = offbkg_output_check(ctx, pl->files[s][k],
+                                          pl->rc->output->overwrite))
+                != OFFBKG_OK)
+                return st;
+    }
+    return OFFBKG_OK;
+}
+
+/* A group of a model that got no cube, said once the run is done. */
+static void warn_no_model(offbkg_ctx_t *ctx, const offbkg_make_t *make)
+{
+    for (size_t m = 0; m < make->n_models; m++)
+        for (size_t g = 0; g < make->n_groups; g++)
+            if (make->models[m].no_model[g] != NULL)
+                OFFBKG_WARN(ctx, "[%s] group %zu: no model: %s",
+                            make->models[m].conf->section, g,
+                            make->models[m].no_model[g]);
+}
+
+int offbkg_pipeline_run(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
+{
+    const offbkg_runconf_t *rc = pl->rc;
+    offbkg_outset_t *set = NULL;
+    unsigned owns;
+    int st = check_outputs(ctx, pl, &owns);
+
+    if (st != OFFBKG_OK)
+        return st;
+    if (pl->plan.make && pl->pf.regions.n > 0)
+        OFFBKG_INFO(ctx, "%zu exclusion region%s", pl->pf.regions.n,
+                    pl->pf.regions.n == 1 ? "" : "s");
+    OFFBKG_INFO(ctx, "data store %s: %zu runs", rc->datastore->path,
+                pl->pf.store->obs.n_rows);
+    /* The output directory, locked until the end, writable and cleared
+     * of what an interrupted command left, before any work; every file
+     * goes to its staging directory (core/outset.c). */
+    st = offbkg_outset_begin(ctx, rc->output->dir, owns,
+                             rc->output->overwrite, &set);
+    if (st != OFFBKG_OK)
+        return st;
+    offbkg_ctx_set_outset(ctx, set);
+    /* Every step first, the files only when all succeeded, so a failure
+     * (or a skipped run under --strict) leaves no new outputs. */
+    st = compute(ctx, pl, true);
+    for (int k = 0; st == OFFBKG_OK && k < N_ROUNDS; k++)
+        st = write_round(ctx, pl, k);
+    if (st == OFFBKG_OK)
+        st = cancelled(ctx);
+    if (st == OFFBKG_OK)
+        st = offbkg_outset_commit(ctx, set);
+    offbkg_ctx_set_outset(ctx, NULL);
+    offbkg_outset_end(set);
+    fill_result(pl);
+    if (st == OFFBKG_OK && pl->plan.make)
+        warn_no_model(ctx, &pl->make);
+    return st;
+}
+
+offbkg_step_id_t offbkg_pipeline_failed_step(const offbkg_pipeline_t *pl,
+                                             bool *writing)
+{
+    if (writing != NULL)
+        *writing = pl->failed_writing;
+    return pl->failed;
+}
+
+const offbkg_pipeline_result_t *
+offbkg_pipeline_result(const offbkg_pipeline_t *pl)
+{
+    return &pl->result;
+}

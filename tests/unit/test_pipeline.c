@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The run object (core/pipeline.c) as an embedding program uses it: the
+ * smooth step as its own step (the raw cube kept, both written, in model
+ * then group order), which step failed, and that a failed or cancelled
+ * run writes nothing. */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ctx-private.h"
+#include "diag-private.h"
+#include "pipeline-private.h"
+#include "runconf-private.h"
+#include "simulate-private.h"
+#include "storegen.h"
+
+typedef struct fixture {
+    char dir[PATH_MAX];             /* the simulated store */
+    offbkg_ctx_t *ctx;
+    offbkg_diags_t diags;
+    offbkg_runconf_t *rc;
+    offbkg_pipeline_t *pl;
+} fixture_t;
+
+/* Two zenith groups of two small runs each. */
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    offbkg_sim_params_t p;
+
+    assert_non_null(f);
+    offbkg_sim_params_default(&p);
+    p.n_runs = 4;
+    p.r0 = offbkg_sim_r0_for_events(&p, 3000);
+    f->ctx = offbkg_ctx_new();
+    assert_non_null(f->ctx);
+    offbkg_ctx_set_log_level(f->ctx, OFFBKG_LOG_ERROR);
+    assert_int_equal(sg_mkdtemp(f->dir), 0);
+    if (offbkg_sim_write(f->ctx, &p, f->dir, true, NULL) != OFFBKG_OK)
+        fail_msg("simulate: %s", offbkg_error_msg(f->ctx));
+    *state = f;
+    return 0;
+}
+
+static void release(fixture_t *f)
+{
+    offbkg_pipeline_free(f->pl);
+    offbkg_runconf_free(f->rc);
+    offbkg_diags_clear(&f->diags);
+    f->pl = NULL;
+    f->rc = NULL;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+
+    release(f);
+    offbkg_ctx_free(f->ctx);
+    sg_remove_tree(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Load run.ini, [output] dir = @p out, zenith groups @p edges_deg, with
+ * @p body, for `offbkg run`. */
+static void start(fixture_t *f, const char *out, const char *edges_deg,
+                  const char *body)
+{
+    char path[PATH_MAX], text[4096];
+    offbkg_plan_t plan = { true, true, true, true };
+    offbkg_pipeline_opts_t opts = { 2, false };
+
+    release(f);
+    snprintf(text, sizeof text,
+             "[datastore]\npath = .\n[output]\ndir = %s\n[select]\nplugin = all\n"
+             "[group]\nplugin = zenith\nedges_deg = %s\n%s", out,
+             edges_deg, body);
+    assert_int_equal(sg_write_text(sg_path(path, f->dir, "run.ini"), text),
+                     0);
+    if (offbkg_runconf_load(f->ctx, path, NULL, 0, &f->diags, &f->rc)
+            != OFFBKG_OK
+        || offbkg_pipeline_new(f->ctx, f->rc, &plan, &opts, &f->diags,
+                               &f->pl) != OFFBKG_OK) {
+        char *d = f->diags.n > 0 ? offbkg_diag_format(&f->diags.items[0])
+                                 : NULL;
+        fail_msg("run.ini does not start: %s", d != NULL ? d : "?");
+    }
+}
+
+static bool exists(const fixture_t *f, const char *rel)
+{
+    char path[PATH_MAX];
+    struct stat st;
+
+    return stat(sg_path(path, f->dir, "%s", rel), &st) == 0;
+}
+
+static void test_smooth_is_a_step(void **state)
+{
+    fixture_t *f = *state;
+
+    /* The raw cubes of a run without a smoother... */
+    start(f, "raw", "0, 30, 60", "[model 2d]\nplugin = 2d\n");
+    assert_int_equal(offbkg_pipeline_run(f->ctx, f->pl), OFFBKG_OK);
+    const offbkg_make_t *raw = offbkg_pipeline_result(f->pl)->models;
+    assert_int_equal(raw->n_groups, 2);
+    assert_null(raw->models[0].smoothed);
+    offbkg_cube_t *raw_cube[2];
+    for (size_t g = 0; g < 2; g++) {
+        assert_non_null(raw->models[0].cubes[g]);
+        raw_cube[g] = offbkg_cube_copy(raw->models[0].cubes[g]);
+    }
+    assert_int_equal(offbkg_pipeline_result(f->pl)->n_model_files, 2);
+
+    /* ...are those of a run with one, which adds the smoothed copies. */
+    start(f, "smooth", "0, 30, 60", "[model 2d]\nplugin = 2d\n[smooth 2d]\n"
+                       "plugin = gauss1d\n");
+    assert_int_equal(offbkg_pipeline_run(f->ctx, f->pl), OFFBKG_OK);
+    const offbkg_pipeline_result_t *r = offbkg_pipeline_result(f->pl);
+    const offbkg_model_result_t *m = &r->models->models[0];
+    assert_non_null(m->smoothed);
+    for (size_t g = 0; g < 2; g++) {
+        size_t n = raw_cube[g]->n_cells;
+        assert_memory_equal(m->cubes[g]->counts, raw_cube[g]->counts,
+                            n * sizeof *raw_cube[g]->counts);
+        assert_memory_equal(m->cubes[g]->rate, raw_cube[g]->rate,
+                            n * sizeof *raw_cube[g]->rate);
+        assert_non_null(m->smoothed[g]);
+        assert_memory_not_equal(m->smoothed[g]->rate, raw_cube[g]->rate,
+                                n * sizeof *raw_cube[g]->rate);
+        offbkg_cube_free(raw_cube[g]);
+    }
+    /* Group by group, the raw file then the smoothed one. */
+    assert_int_equal(r->n_model_files, 4);
+    assert_non_null(strstr(r->model_files[0], "/background_2D_group_000"));
+    assert_non_null(strstr(r->model_files[1],
+                           "/smooth_background_2D_group_000"));
+    assert_non_null(strstr(r->model_files[2], "/background_2D_group_001"));
+    assert_non_null(strstr(r->model_files[3],
+                           "/smooth_background_2D_group_001"));
+    assert_true(exists(f, "smooth/report.json"));
+    assert_int_equal(offbkg_pipeline_failed_step(f->pl, NULL),
+                     OFFBKG_STEP_NONE);
+}
+
+static void test_failed_step_writes_nothing(void **state)
+{
+    fixture_t *f = *state;
+    bool writing = true;
+
+    /* No run falls in the one group: the group step fails, in the check
+     * as in the run, and the run writes nothing. */
+    start(f, "none", "85, 89", "[model 2d]\nplugin = 2d\n");
+    assert_int_equal(offbkg_pipeline_check(f->ctx, f->pl), OFFBKG_EDATA);
+    assert_int_equal(offbkg_pipeline_failed_step(f->pl, &writing),
+                     OFFBKG_STEP_GROUP);
+    assert_false(writing);
+    assert_non_null(strstr(offbkg_error_msg(f->ctx), "into a group"));
+    assert_int_equal(offbkg_pipeline_run(f->ctx, f->pl), OFFBKG_EDATA);
+    assert_int_equal(offbkg_pipeline_failed_step(f->pl, NULL),
+                     OFFBKG_STEP_GROUP);
+    assert_false(exists(f, "none/run.lis"));
+    assert_string_equal(offbkg_pipeline_step_name(OFFBKG_STEP_GROUP),
+                        "group");
+}
+
+static void test_cancelled_writes_nothing(void **state)
+{
+    fixture_t *f = *state;
+    volatile sig_atomic_t stop = 1;
+
+    start(f, "cancelled", "0, 30, 60", "[model 2d]\nplugin = 2d\n");
+    offbkg_ctx_set_cancel_flag(f->ctx, &stop);
+    assert_int_equal(offbkg_pipeline_run(f->ctx, f->pl), OFFBKG_ECANCELLED);
+    offbkg_ctx_set_cancel_flag(f->ctx, NULL);
+    assert_int_equal(offbkg_pipeline_failed_step(f->pl, NULL),
+                     OFFBKG_STEP_SELECT);
+    assert_false(exists(f, "cancelled/run.lis"));
+    assert_false(exists(f, "cancelled/report.json"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_smooth_is_a_step),
+        cmocka_unit_test(test_failed_step_writes_nothing),
+        cmocka_unit_test(test_cancelled_writes_nothing),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
