@@ -4,6 +4,8 @@ dist_man_MANS += doc/offbkg.1 doc/offbkg.ini.5
 # out-of-tree example plugin (installed, so users build it from there).
 dist_man_MANS += doc/offbkg-plugin.7
 EXTRA_DIST += doc/plugin-guide.md
+# How the tests start a one-node Slurm cluster.
+EXTRA_DIST += doc/slurm.md
 pluginexampledir = $(docdir)/examples/plugin
 dist_pluginexample_DATA = doc/examples/plugin/README \
 	doc/examples/plugin/Makefile doc/examples/plugin/group_azimuth.c \

@@ -314,6 +314,10 @@ dist_check_SCRIPTS += tests/run/readpath.sh
 TESTS += tests/run/readpath.sh
 dist_check_SCRIPTS += tests/run/plugin_path.sh
 TESTS += tests/run/plugin_path.sh
+# A one-node Slurm test cluster (Debian's slurm-wlm and munge, as root),
+# started and stopped by the tests that need it (doc/slurm.md).
+dist_check_SCRIPTS += tests/tools/slurm_cluster.sh tests/run/slurm_cluster.sh
+TESTS += tests/run/slurm_cluster.sh
 # The bad-input suite (tests/robustness/): damaged copies of simulated
 # stores, full and unwritable outputs, SIGINT and SIGTERM mid-run.
 check_PROGRAMS += tests/tools/fitsdamage

@@ -16,8 +16,9 @@ build="$top/_build"
 # Debian packages: toolchain, the libraries, and test tools.
 packages="build-essential autoconf automake libtool pkgconf libltdl-dev
 libcfitsio-dev libcmocka-dev zlib1g-dev libisal-dev valgrind"
-# The test suite also checks our files in gammapy 1.0 (Debian's package).
-[ "$mode" = test ] && packages="$packages python3-gammapy"
+# The test suite also checks our files in gammapy 1.0 (Debian's package)
+# and starts a one-node Slurm cluster of its own (doc/slurm.md).
+[ "$mode" = test ] && packages="$packages python3-gammapy slurm-wlm munge"
 
 install_missing() {
     missing=""
