@@ -49,6 +49,13 @@ const char *offbkg_registry_search_path(const offbkg_registry_t *reg);
 int offbkg_registry_load(offbkg_registry_t *reg, offbkg_stage_t stage,
                          const char *name, const offbkg_module_t **out);
 
+/** The model plugin @p desc can export and import run contributions (ABI
+ *  1.1 contrib_view and contrib_load: its ops table is large enough to
+ *  hold both and both are set), so a contribution store can be used with
+ *  it. False for any other stage and for a plugin built against ABI 1.0,
+ *  whose ops table ends before those members. */
+bool offbkg_registry_model_has_store(const offbkg_plugin_t *desc);
+
 /** Called for each module file found by offbkg_registry_scan: @p mod on
  *  success, else NULL and @p why says why it was refused. */
 typedef void (*offbkg_scan_fn)(void *user, const char *file,

@@ -23,6 +23,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,6 +323,28 @@ static int valid_plugin_name(const char *name)
     return 1;
 }
 
+/* The size of the model ops table of ABI 1.0, which ended with finish:
+ * the smallest a model plugin may declare. Members past a table's
+ * struct_size are not the plugin's and are never read. */
+#define MODEL_OPS_1_0_SIZE offsetof(offbkg_model_ops_t, contrib_view)
+
+/* The model ops table @p m declares member @p member (by its struct_size)
+ * and sets it. */
+#define MODEL_HAS(m, member)                                                \
+    ((m)->struct_size >= offsetof(offbkg_model_ops_t, member)               \
+                             + sizeof (m)->member                           \
+     && (m)->member != NULL)
+
+bool offbkg_registry_model_has_store(const offbkg_plugin_t *desc)
+{
+    const offbkg_model_ops_t *m;
+
+    if (desc == NULL || desc->stage != OFFBKG_STAGE_MODEL
+        || (m = desc->ops.model) == NULL)
+        return false;
+    return MODEL_HAS(m, contrib_view) && MODEL_HAS(m, contrib_load);
+}
+
 /* The ops table of a descriptor is complete for its stage. */
 static const char *missing_op(const offbkg_plugin_t *d)
 {
@@ -360,12 +383,49 @@ static const char *missing_op(const offbkg_plugin_t *d)
     return "stage";
 }
 
+/* The struct_size of the descriptor's ops table into @p have, and the
+ * least the host reads into @p need: the table as of ABI 1.0 (later
+ * members are read only when struct_size covers them). False when the
+ * table is missing, which missing_op reports. */
+static bool ops_sizes(const offbkg_plugin_t *d, uint32_t *have, size_t *need)
+{
+    switch (d->stage) {
+    case OFFBKG_STAGE_SELECT:
+        if (d->ops.select == NULL)
+            return false;
+        *have = d->ops.select->struct_size;
+        *need = sizeof(offbkg_select_ops_t);
+        return true;
+    case OFFBKG_STAGE_GROUP:
+        if (d->ops.group == NULL)
+            return false;
+        *have = d->ops.group->struct_size;
+        *need = sizeof(offbkg_group_ops_t);
+        return true;
+    case OFFBKG_STAGE_MODEL:
+        if (d->ops.model == NULL)
+            return false;
+        *have = d->ops.model->struct_size;
+        *need = MODEL_OPS_1_0_SIZE;
+        return true;
+    case OFFBKG_STAGE_SMOOTH:
+        if (d->ops.smooth == NULL)
+            return false;
+        *have = d->ops.smooth->struct_size;
+        *need = sizeof(offbkg_smooth_ops_t);
+        return true;
+    }
+    return false;
+}
+
 /* Check a descriptor against the module it came from. On refusal writes
  * the reason (without the file name) to why. */
 static int check_descriptor(const offbkg_plugin_t *d, offbkg_stage_t stage,
                             const char *name, char *why, size_t n)
 {
     const char *op;
+    uint32_t ops_have;
+    size_t ops_need;
 
     if (d == NULL) {
         snprintf(why, n, "its entry point returned no descriptor");
@@ -408,6 +468,12 @@ static int check_descriptor(const offbkg_plugin_t *d, offbkg_stage_t stage,
         snprintf(why, n, "descriptor lacks version, summary, create or "
                  "destroy");
         return OFFBKG_EPLUGIN;
+    }
+    if (ops_sizes(d, &ops_have, &ops_need) && ops_have < ops_need) {
+        snprintf(why, n, "%s operations table is %u bytes, ABI %u.0 needs "
+                 "at least %zu", offbkg_stage_name(d->stage), ops_have,
+                 OFFBKG_PLUGIN_ABI_MAJOR, ops_need);
+        return OFFBKG_EABI;
     }
     if ((op = missing_op(d)) != NULL) {
         snprintf(why, n, "descriptor lacks the %s operation", op);

@@ -434,6 +434,21 @@ static int m2d_finish(void *state, const void *contrib, offbkg_cube_t **cube)
     return mg_finish(s->host, &s->grid, contrib, cube);
 }
 
+static int m2d_contrib_view(void *state, const void *contrib,
+                            offbkg_contrib_data_t *out)
+{
+    m2d_state_t *s = state;
+    mg_contrib_view(&s->grid, contrib, out);
+    return OFFBKG_OK;
+}
+
+static int m2d_contrib_load(void *state, const offbkg_contrib_data_t *in,
+                            void *contrib)
+{
+    m2d_state_t *s = state;
+    return mg_contrib_load(s->host, &s->grid, in, contrib);
+}
+
 static const offbkg_model_ops_t m2d_ops = {
     .struct_size = sizeof(offbkg_model_ops_t),
     .contrib_new = m2d_contrib_new,
@@ -442,6 +457,8 @@ static const offbkg_model_ops_t m2d_ops = {
     .fill = m2d_fill,
     .merge = m2d_merge,
     .finish = m2d_finish,
+    .contrib_view = m2d_contrib_view,
+    .contrib_load = m2d_contrib_load,
 };
 
 static const offbkg_plugin_t m2d_plugin = {

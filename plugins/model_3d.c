@@ -652,6 +652,21 @@ static int m3d_finish(void *state, const void *contrib, offbkg_cube_t **cube)
     return mg_finish(s->host, &s->grid, contrib, cube);
 }
 
+static int m3d_contrib_view(void *state, const void *contrib,
+                            offbkg_contrib_data_t *out)
+{
+    m3d_state_t *s = state;
+    mg_contrib_view(&s->grid, contrib, out);
+    return OFFBKG_OK;
+}
+
+static int m3d_contrib_load(void *state, const offbkg_contrib_data_t *in,
+                            void *contrib)
+{
+    m3d_state_t *s = state;
+    return mg_contrib_load(s->host, &s->grid, in, contrib);
+}
+
 static const offbkg_model_ops_t m3d_ops = {
     .struct_size = sizeof(offbkg_model_ops_t),
     .contrib_new = m3d_contrib_new,
@@ -660,6 +675,8 @@ static const offbkg_model_ops_t m3d_ops = {
     .fill = m3d_fill,
     .merge = m3d_merge,
     .finish = m3d_finish,
+    .contrib_view = m3d_contrib_view,
+    .contrib_load = m3d_contrib_load,
 };
 
 static const offbkg_plugin_t m3d_plugin = {

@@ -32,6 +32,7 @@ check_LTLIBRARIES += \
 	tests/plugins/select_badparams.la \
 	tests/plugins/select_nosym.la \
 	tests/plugins/model_fake.la \
+	tests/plugins/model_smallops.la \
 	tests/plugins/select_ctor.la
 
 tests_plugins_select_abimajor_la_SOURCES = tests/plugins/refused.c
@@ -89,6 +90,13 @@ tests_plugins_select_ctor_la_LIBADD = $(PLUGIN_LIBADD)
 tests_plugins_model_fake_la_SOURCES = tests/plugins/model_fake.c
 tests_plugins_model_fake_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_model_fake_la_LIBADD = $(PLUGIN_LIBADD)
+
+tests_plugins_model_smallops_la_SOURCES = tests/plugins/model_fake.c
+tests_plugins_model_smallops_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DTEST_MODULE=model_smallops -DTEST_NAME='"smallops"' \
+	-DTEST_OPS_SIZE='offsetof(offbkg_model_ops_t, finish)'
+tests_plugins_model_smallops_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_model_smallops_la_LIBADD = $(PLUGIN_LIBADD)
 
 # Helper programs for the shell tests (built, never run as tests).
 check_PROGRAMS += tests/tools/fitstab

@@ -23,7 +23,7 @@ extern "C" {
 #endif
 
 #define OFFBKG_PLUGIN_ABI_MAJOR 1
-#define OFFBKG_PLUGIN_ABI_MINOR 0
+#define OFFBKG_PLUGIN_ABI_MINOR 1
 
 #if defined(__GNUC__)
 #define OFFBKG_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -178,14 +178,29 @@ typedef struct offbkg_group_ops {
                   int32_t *group_id, const char **reason);
 } offbkg_group_ops_t;
 
+/** A run contribution as plain data, for the contribution store
+ *  (ABI 1.1): the counts of each cell and the exposure of each
+ *  exposure bin, in the model's own order. */
+typedef struct offbkg_contrib_data {
+    uint32_t struct_size;     /* sizeof at build time */
+    size_t n_counts;          /* cells */
+    const uint64_t *counts;   /* n_counts: events per cell */
+    size_t n_exposure;        /* exposure bins (the model's choice: e.g.
+                                 spatial bins, or cells) */
+    const double *exposure_s; /* n_exposure: time x non-excluded
+                                 fraction, s; finite, >= 0 */
+} offbkg_contrib_data_t;
+
 /** model: accumulate runs into per-group contributions, then a cube.
  *
  *  A contribution is a pure value: the counts and exposure of one or more
  *  runs in the model's bins. The host fills one contribution per run
  *  (concurrently, on different contributions) and merges them into the
  *  group's contribution in a fixed order, so results do not depend on the
- *  thread count. Only fill may run concurrently, and state is read-only
- *  after create. */
+ *  thread count. Only fill, contrib_view and contrib_load may run
+ *  concurrently (each on its own contribution), and state is read-only
+ *  after create. The plugin sets struct_size in contrib_view's @p out;
+ *  the host sets it in contrib_load's @p in. */
 typedef struct offbkg_model_ops {
     uint32_t struct_size;
     /** A new, empty contribution, owned by the host (freed with free). */
@@ -202,6 +217,18 @@ typedef struct offbkg_model_ops {
      *  on success (free with offbkg_cube_free). A contribution with no
      *  exposure is an OFFBKG_EDATA error, never a NaN cube. */
     int (*finish)(void *state, const void *contrib, offbkg_cube_t **cube);
+    /** (ABI 1.1; NULL: this model cannot use a contribution store.) The
+     *  data of @p contrib as read-only views into it, valid until
+     *  @p contrib is changed or freed. */
+    int (*contrib_view)(void *state, const void *contrib,
+                        offbkg_contrib_data_t *out);
+    /** (ABI 1.1) Make @p contrib (from contrib_new) equal to @p in,
+     *  copying the arrays; OFFBKG_EDATA (with host->error) when the sizes
+     *  are not this model's or a value is negative or not finite. A run
+     *  loaded back must merge and finish bit for bit as the run filled
+     *  from events. */
+    int (*contrib_load)(void *state, const offbkg_contrib_data_t *in,
+                        void *contrib);
 } offbkg_model_ops_t;
 
 /** smooth: smooth a finished cube's rate in place (the host passes a

@@ -227,6 +227,53 @@ void mg_contrib_merge(const mg_grid_t *g, mg_contrib_t *into,
         into->exposure_s[s] += from->exposure_s[s];
 }
 
+void mg_contrib_view(const mg_grid_t *g, const mg_contrib_t *c,
+                     offbkg_contrib_data_t *out)
+{
+    *out = (offbkg_contrib_data_t){
+        .struct_size = sizeof *out,
+        .n_counts = g->n_cells,
+        .counts = c->counts,
+        .n_exposure = g->n_sp,
+        .exposure_s = c->exposure_s,
+    };
+}
+
+int mg_contrib_load(const offbkg_host_t *host, const mg_grid_t *g,
+                    const offbkg_contrib_data_t *in, mg_contrib_t *c)
+{
+    /* The members this plugin reads: a host may pass a larger struct. */
+    const size_t need = offsetof(offbkg_contrib_data_t, exposure_s)
+                        + sizeof in->exposure_s;
+
+    if (in->struct_size < need)
+        return host->error(host, OFFBKG_EINVAL,
+                           "contribution data of %u bytes, at least %zu "
+                           "needed", in->struct_size, need);
+    if (in->n_counts != g->n_cells || in->n_exposure != g->n_sp)
+        return host->error(host, OFFBKG_EDATA,
+                           "contribution of %zu cells and %zu exposure "
+                           "bins, but this model has %zu cells (%zu energy "
+                           "x %zu spatial bins) and %zu exposure bins (one "
+                           "per spatial bin)",
+                           in->n_counts, in->n_exposure, g->n_cells, g->n_e,
+                           g->n_sp, g->n_sp);
+    if ((g->n_cells > 0 && in->counts == NULL)
+        || (g->n_sp > 0 && in->exposure_s == NULL))
+        return host->error(host, OFFBKG_EINVAL,
+                           "contribution data without its arrays");
+    /* Checked before anything is copied, so a refusal changes nothing. */
+    for (size_t s = 0; s < g->n_sp; s++)
+        if (!(in->exposure_s[s] >= 0) || !isfinite(in->exposure_s[s]))
+            return host->error(host, OFFBKG_EDATA,
+                               "contribution exposure bin %zu is %g s: "
+                               "not a finite time >= 0",
+                               s, in->exposure_s[s]);
+    memmove(c->counts, in->counts, g->n_cells * sizeof *c->counts);
+    memmove(c->exposure_s, in->exposure_s, g->n_sp * sizeof *c->exposure_s);
+    return OFFBKG_OK;
+}
+
 int mg_finish(const offbkg_host_t *host, const mg_grid_t *g,
               const mg_contrib_t *c, offbkg_cube_t **out)
 {

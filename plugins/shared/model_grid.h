@@ -101,6 +101,16 @@ void mg_contrib_free(void *contrib);
 /** into += from. */
 void mg_contrib_merge(const mg_grid_t *grid, mg_contrib_t *into,
                       const mg_contrib_t *from);
+/** @p c as plain data (ABI 1.1 contrib_view): n_cells counts, and
+ *  n_sp exposures, one per spatial bin (the exposure is the same in
+ *  every energy bin). */
+void mg_contrib_view(const mg_grid_t *grid, const mg_contrib_t *c,
+                     offbkg_contrib_data_t *out);
+/** Make @p c equal to @p in (ABI 1.1 contrib_load): OFFBKG_EDATA through
+ *  host->error when the sizes are not n_cells and n_sp or an exposure
+ *  is negative or not finite, and then @p c is left as it was. */
+int mg_contrib_load(const offbkg_host_t *host, const mg_grid_t *grid,
+                    const offbkg_contrib_data_t *in, mg_contrib_t *c);
 /** The rate cube; OFFBKG_EDATA when the total exposure is 0. */
 int mg_finish(const offbkg_host_t *host, const mg_grid_t *grid,
               const mg_contrib_t *c, offbkg_cube_t **cube);

@@ -2,12 +2,19 @@
  * Test-only model with one parameter of every type, so the host's
  * parsing, range checks and printing can be tested through a real module.
  * Its model is a single cell: total counts over total ontime. create
- * refuses reject = true, to test how create-time refusals are reported. */
+ * refuses reject = true, to test how create-time refusals are reported.
+ *
+ * It is built as a plugin of ABI 1.0, whose model ops table ends with
+ * finish: the host must load and run it, and must know it cannot use a
+ * contribution store. Built with TEST_OPS_SIZE, it declares an ops table
+ * smaller than any ABI has had, which the host refuses. */
 #include <config.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <offbkg/geom.h>
 #include <offbkg/plugin.h>
 
 typedef struct fake_config {
@@ -140,27 +147,77 @@ static int fake_finish(void *state, const void *contrib, offbkg_cube_t **out)
     cube = offbkg_cube_new(2, one);
     if (cube == NULL)
         return s->host->error(s->host, OFFBKG_ENOMEM, "out of memory");
+    /* One cell the host can write: 0.1 to 100 TeV, 0 to 2.5 deg. */
+    snprintf(cube->axes[0].name, sizeof cube->axes[0].name, "ENERG");
+    snprintf(cube->axes[0].unit, sizeof cube->axes[0].unit, "TeV");
+    cube->axes[0].edges[0] = 0.1;
+    cube->axes[0].edges[1] = 100;
+    snprintf(cube->axes[1].name, sizeof cube->axes[1].name, "THETA");
+    snprintf(cube->axes[1].unit, sizeof cube->axes[1].unit, "deg");
+    cube->axes[1].edges[0] = 0;
+    cube->axes[1].edges[1] = 2.5;
+    snprintf(cube->time_base, sizeof cube->time_base, "ONTIME");
     cube->counts[0] = c->counts;
     cube->exposure_s[0] = c->ontime_s;
+    cube->solid_angle_sr[0] = offbkg_solid_angle_annulus_sr(0, 2.5);
     cube->rate[0] = c->counts / c->ontime_s;
     *out = cube;
     return OFFBKG_OK;
 }
 
+/* What lies past a 1.0 ops table in memory is whatever the linker put
+ * there: here, functions that fail if the host calls them. The host must
+ * go by struct_size and never read these. */
+static int fake_past_table(void *state)
+{
+    fake_state_t *s = state;
+    return s->host->error(s->host, OFFBKG_EPLUGIN, "the host used a member "
+                          "past this ABI 1.0 plugin's model ops table");
+}
+
+static int fake_contrib_view(void *state, const void *contrib,
+                             offbkg_contrib_data_t *out)
+{
+    (void)contrib;
+    (void)out;
+    return fake_past_table(state);
+}
+
+static int fake_contrib_load(void *state, const offbkg_contrib_data_t *in,
+                             void *contrib)
+{
+    (void)in;
+    (void)contrib;
+    return fake_past_table(state);
+}
+
+#ifndef TEST_OPS_SIZE
+/* The size of the model ops table of ABI 1.0. */
+#define TEST_OPS_SIZE offsetof(offbkg_model_ops_t, contrib_view)
+#endif
+#ifndef TEST_MODULE
+#define TEST_MODULE model_fake
+#define TEST_NAME "fake"
+#endif
+
 static const offbkg_model_ops_t fake_ops = {
-    .struct_size = sizeof(offbkg_model_ops_t),
+    .struct_size = TEST_OPS_SIZE,
     .contrib_new = fake_contrib_new,
     .contrib_reset = fake_contrib_reset,
     .contrib_free = fake_contrib_free,
     .fill = fake_fill,
     .merge = fake_merge,
     .finish = fake_finish,
+    .contrib_view = fake_contrib_view,
+    .contrib_load = fake_contrib_load,
 };
 
 static const offbkg_plugin_t fake_plugin = {
-    OFFBKG_PLUGIN_HEADER,
+    .abi_major = OFFBKG_PLUGIN_ABI_MAJOR,
+    .abi_minor = 0,
+    .struct_size = sizeof(offbkg_plugin_t),
     .stage = OFFBKG_STAGE_MODEL,
-    .name = "fake",
+    .name = TEST_NAME,
     .version = "0.0.1",
     .summary = "test: one cell, one parameter of every type",
     .params = fake_params,
@@ -170,4 +227,4 @@ static const offbkg_plugin_t fake_plugin = {
     .ops.model = &fake_ops,
 };
 
-OFFBKG_PLUGIN_DEFINE(model_fake, fake_plugin)
+OFFBKG_PLUGIN_DEFINE(TEST_MODULE, fake_plugin)

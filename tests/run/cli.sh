@@ -3,7 +3,7 @@
 # End-to-end tests of the offbkg command line: options, exit codes,
 # plugins/describe/check, and a config with several mistakes.
 . "$top_srcdir/tests/run/tap.sh"
-tap_plan 43
+tap_plan 45
 
 # check opens the data store: a small simulated one.
 "$OFFBKG" simulate "$tap_tmp/store" -q --runs 2 --events 1000 || {
@@ -212,5 +212,16 @@ ok $(test $status -eq 2 && echo "$err" | grep -q "unknown stage 'selec' (did you
 run_offbkg check "$tap_tmp/good.ini" --set "output.dir=$tap_tmp/two  spaces"
 ok $(test $status -eq 0 && echo "$out" | grep -q -F "dir = $tap_tmp/two  spaces "; echo $?) \
     "--set keeps a value as typed, two blanks in a path included"
+
+# model/fake is built as a plugin of ABI 1.0 (its model ops table ends
+# with finish): an older minor still makes models.
+run_offbkg describe model/fake "$tap_tmp/good.ini"
+ok $(echo "$out" | grep -q "plugin ABI 1\.0,"; echo $?) \
+    "model/fake declares plugin ABI 1.0"
+run_offbkg run "$tap_tmp/good.ini" -q --set select.plugin=all \
+    --set "output.dir=$tap_tmp/abi10"
+ok $(test $status -eq 0 \
+     && test -f "$tap_tmp/abi10/background_2D_group_000_table.fits.gz"; echo $?) \
+    "a model plugin of ABI 1.0 loads and makes a model"
 
 exit 0

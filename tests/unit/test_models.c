@@ -1707,6 +1707,252 @@ static void test_model_3d_edges_exact_gp10(void **state)
     check_3d_edges(*state, grid_7x5_gp10, 1);
 }
 
+/* ------------------------------------------------------------------ */
+/* Contributions as data (ABI 1.1 contrib_view, contrib_load)          */
+
+/* Two runs filled from events, with exclusion regions or not, and with
+ * the site and times an ALTAZ model needs. */
+static void contrib_runs(trun_t **a, trun_t **b, int with_regions)
+{
+    const double t0 = 1.0e8;
+    double ra, dec;
+
+    /* A pointing near culmination: the ALTAZ field turns during a run. */
+    offbkg_altaz_to_radec(75, 10, hess_utc(t0), HESS_LON, HESS_LAT, &ra,
+                          &dec);
+    *a = trun_new(21, ra, dec);
+    *b = trun_new(22, ra + 0.9, dec - 0.7);
+    for (int k = 0; k < 2; k++) {
+        trun_t *r = k == 0 ? *a : *b;
+        set_hess_site(r);
+        r->run.tstart_s = t0 + 3000 * k;
+        r->run.tstop_s = r->run.tstart_s + ONTIME;
+        for (int i = 0; i < 3000; i++) {
+            double e = 0.1 * pow(1000, (i % (97 - 14 * k)) / (97.0 - 14 * k));
+            double ra_ev, dec_ev;
+            trun_place(r, 2.6 * (i % (89 - 18 * k)) / (89 - 18 * k),
+                       i * (37.0 + 16 * k), &ra_ev, &dec_ev);
+            trun_add(r, e, ra_ev, dec_ev, r->run.tstart_s + i % 1000);
+        }
+    }
+    (*b)->run.ontime_s = 1234.5;
+    if (with_regions) {
+        trun_region_at(*a, 1.0, 20, 0.3);
+        trun_region_at(*a, 0.0, 0, 0.2);
+        trun_region_at(*b, 1.5, 200, 0.4);
+    }
+}
+
+/* The view of @p c, checked against the model's cube layout. */
+static offbkg_contrib_data_t view_ok(fixture_t *f, const void *c,
+                                     const offbkg_cube_t *layout)
+{
+    offbkg_contrib_data_t v;
+    size_t n_e = layout->axes[0].n_bins;
+
+    memset(&v, 0xA5, sizeof v);
+    assert_int_equal(ops(f)->contrib_view(f->state, c, &v), OFFBKG_OK);
+    assert_int_equal(v.struct_size, sizeof v);
+    /* Counts per cell; exposure per spatial bin (the same in every
+     * energy bin). */
+    assert_int_equal(v.n_counts, layout->n_cells);
+    assert_int_equal(v.n_exposure, layout->n_cells / n_e);
+    assert_non_null(v.counts);
+    assert_non_null(v.exposure_s);
+    return v;
+}
+
+static void *load_ok(fixture_t *f, const offbkg_contrib_data_t *v)
+{
+    void *c = contrib_new(f);
+    int rc = ops(f)->contrib_load(f->state, v, c);
+    if (rc != OFFBKG_OK)
+        fail_msg("contrib_load failed: %s", offbkg_host_last_error());
+    return c;
+}
+
+/* Runs filled from events, viewed, loaded into fresh contributions:
+ * both sets merge and finish to bit-identical cubes. */
+static void check_view_load(fixture_t *f, const char *name, const kv_t *kv,
+                            int with_regions)
+{
+    trun_t *a, *b;
+    void *ca, *cb, *la, *lb, *from_events, *from_data;
+    offbkg_contrib_data_t va, vb, vla;
+    offbkg_cube_t *ce, *cd;
+    int excluded = 0;
+
+    make(f, name, kv);
+    assert_true(offbkg_registry_model_has_store(f->mod->desc));
+    assert_non_null(ops(f)->contrib_view);
+    assert_non_null(ops(f)->contrib_load);
+    contrib_runs(&a, &b, with_regions);
+    ca = contrib_new(f);
+    cb = contrib_new(f);
+    fill_ok(f, a, ca);
+    fill_ok(f, b, cb);
+    from_events = contrib_new(f);
+    assert_int_equal(ops(f)->merge(f->state, from_events, ca), OFFBKG_OK);
+    assert_int_equal(ops(f)->merge(f->state, from_events, cb), OFFBKG_OK);
+    ce = finish_ok(f, from_events);
+
+    va = view_ok(f, ca, ce);
+    vb = view_ok(f, cb, ce);
+    /* Without regions every bin has the run's whole time. */
+    for (size_t s = 1; s < va.n_exposure; s++)
+        excluded |= va.exposure_s[s] != va.exposure_s[0];
+    assert_int_equal(excluded, with_regions);
+    la = load_ok(f, &va);
+    lb = load_ok(f, &vb);
+    /* A loaded contribution views as the one it came from. */
+    vla = view_ok(f, la, ce);
+    assert_memory_equal(vla.counts, va.counts,
+                        va.n_counts * sizeof *va.counts);
+    assert_memory_equal(vla.exposure_s, va.exposure_s,
+                        va.n_exposure * sizeof *va.exposure_s);
+    assert_true(vla.counts != va.counts);
+    from_data = contrib_new(f);
+    assert_int_equal(ops(f)->merge(f->state, from_data, la), OFFBKG_OK);
+    assert_int_equal(ops(f)->merge(f->state, from_data, lb), OFFBKG_OK);
+    cd = finish_ok(f, from_data);
+    assert_cubes_identical(ce, cd);
+    assert_true(total_counts(ce) > 1000);
+
+    offbkg_cube_free(ce);
+    offbkg_cube_free(cd);
+    contrib_free(f, ca);
+    contrib_free(f, cb);
+    contrib_free(f, la);
+    contrib_free(f, lb);
+    contrib_free(f, from_events);
+    contrib_free(f, from_data);
+    free(a);
+    free(b);
+}
+
+static void test_contrib_data_2d(void **state)
+{
+    check_view_load(*state, "2d", NULL, 0);
+    check_view_load(*state, "2d", NULL, 1);
+}
+
+static void test_contrib_data_3d_radec(void **state)
+{
+    check_view_load(*state, "3d", NULL, 0);
+    check_view_load(*state, "3d", NULL, 1);
+}
+
+static void test_contrib_data_3d_altaz(void **state)
+{
+    const kv_t altaz[] = { { "fov_alignment", "altaz" }, { NULL, NULL } };
+    check_view_load(*state, "3d", altaz, 0);
+    check_view_load(*state, "3d", altaz, 1);
+}
+
+/* A refused load: OFFBKG_EDATA (or @p status) with the message, and the
+ * contribution as it was. */
+static void expect_load_refused(fixture_t *f, const offbkg_contrib_data_t *in,
+                                void *c, int status, const char *want)
+{
+    offbkg_contrib_data_t before, after;
+
+    assert_int_equal(ops(f)->contrib_view(f->state, c, &before), OFFBKG_OK);
+    assert_int_equal(ops(f)->contrib_load(f->state, in, c), status);
+    assert_host_error(want);
+    assert_int_equal(ops(f)->contrib_view(f->state, c, &after), OFFBKG_OK);
+    assert_int_equal(after.n_counts, before.n_counts);
+    for (size_t i = 0; i < after.n_counts; i++)
+        assert_true(after.counts[i] == (i == 7 ? 5u : 0u));
+    for (size_t s = 0; s < after.n_exposure; s++)
+        assert_true(after.exposure_s[s] == (s == 3 ? 10.0 : 0.0));
+}
+
+static void check_load_refusals(fixture_t *f, const char *name,
+                                const kv_t *kv, const char *layout)
+{
+    void *c;
+    offbkg_contrib_data_t v, bad;
+    uint64_t *counts;
+    double *expo;
+    char want[256];
+
+    make(f, name, kv);
+    c = contrib_new(f);
+    assert_int_equal(ops(f)->contrib_view(f->state, c, &v), OFFBKG_OK);
+    counts = calloc(v.n_counts + 1, sizeof *counts);
+    expo = calloc(v.n_exposure + 1, sizeof *expo);
+    assert_non_null(counts);
+    assert_non_null(expo);
+    counts[7] = 5;
+    expo[3] = 10.0;
+    v.counts = counts;
+    v.exposure_s = expo;
+    v.struct_size = sizeof v;
+    /* A good load first: the refusals must leave it as it is. */
+    assert_int_equal(ops(f)->contrib_load(f->state, &v, c), OFFBKG_OK);
+
+    bad = v;
+    bad.n_counts++;
+    snprintf(want, sizeof want, "contribution of %zu cells and %zu exposure "
+             "bins, but this model has %s", bad.n_counts, bad.n_exposure,
+             layout);
+    expect_load_refused(f, &bad, c, OFFBKG_EDATA, want);
+    bad = v;
+    bad.n_exposure--;
+    snprintf(want, sizeof want, "contribution of %zu cells and %zu exposure "
+             "bins, but this model has %s", bad.n_counts, bad.n_exposure,
+             layout);
+    expect_load_refused(f, &bad, c, OFFBKG_EDATA, want);
+    bad = v;
+    bad.n_exposure = bad.n_counts;  /* exposure per cell: not this model */
+    expo = realloc(expo, bad.n_counts * sizeof *expo);
+    assert_non_null(expo);
+    v.exposure_s = bad.exposure_s = expo;
+    snprintf(want, sizeof want, "contribution of %zu cells and %zu exposure "
+             "bins, but this model has %s", bad.n_counts, bad.n_exposure,
+             layout);
+    expect_load_refused(f, &bad, c, OFFBKG_EDATA, want);
+
+    /* Exposures: negative, NaN, infinite; one bad bin refuses it all. */
+    expo[v.n_exposure - 1] = -1e-300;
+    snprintf(want, sizeof want, "contribution exposure bin %zu is -1e-300 "
+             "s: not a finite time >= 0", v.n_exposure - 1);
+    expect_load_refused(f, &v, c, OFFBKG_EDATA, want);
+    expo[v.n_exposure - 1] = NAN;
+    snprintf(want, sizeof want, "contribution exposure bin %zu is nan s: "
+             "not a finite time >= 0", v.n_exposure - 1);
+    expect_load_refused(f, &v, c, OFFBKG_EDATA, want);
+    expo[v.n_exposure - 1] = INFINITY;
+    snprintf(want, sizeof want, "contribution exposure bin %zu is inf s: "
+             "not a finite time >= 0", v.n_exposure - 1);
+    expect_load_refused(f, &v, c, OFFBKG_EDATA, want);
+    expo[v.n_exposure - 1] = 0;
+
+    /* A host that does not say the size of what it passes. */
+    bad = v;
+    bad.struct_size = 0;
+    snprintf(want, sizeof want, "contribution data of 0 bytes, at least %zu "
+             "needed", sizeof v);
+    expect_load_refused(f, &bad, c, OFFBKG_EINVAL, want);
+
+    free(counts);
+    free(expo);
+    contrib_free(f, c);
+}
+
+static void test_contrib_load_refusals(void **state)
+{
+    const kv_t grid_4x5[] = { { "energy_n", "4" }, { "offset_n", "5" },
+                              { NULL, NULL } };
+
+    check_load_refusals(*state, "2d", grid_4x5, "20 cells (4 energy x 5 "
+                        "spatial bins) and 5 exposure bins (one per spatial "
+                        "bin)");
+    check_load_refusals(*state, "3d", grid_7x5, "70 cells (2 energy x 35 "
+                        "spatial bins) and 35 exposure bins (one per spatial "
+                        "bin)");
+}
+
 #define FIXTURE_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1740,6 +1986,10 @@ int main(void)
         FIXTURE_TEST(test_model_2d_edges_exact_past_90),
         FIXTURE_TEST(test_model_3d_edges_exact),
         FIXTURE_TEST(test_model_3d_edges_exact_gp10),
+        FIXTURE_TEST(test_contrib_data_2d),
+        FIXTURE_TEST(test_contrib_data_3d_radec),
+        FIXTURE_TEST(test_contrib_data_3d_altaz),
+        FIXTURE_TEST(test_contrib_load_refusals),
     };
     const char *path = getenv("OFFBKG_PLUGIN_PATH");
 

@@ -147,6 +147,47 @@ static void test_registry_refuses_newer_minor(void **state)
                    "select_abiminor.", want, host, NULL);
 }
 
+/* A model plugin of ABI 1.0 (tests/plugins/model_fake.c: its model ops
+ * table ends with finish) loads, and cannot use a contribution store;
+ * the shipped models can. */
+static void test_registry_model_store_support(void **state)
+{
+    fixture_t *f = *state;
+    const offbkg_module_t *mod;
+
+    assert_int_equal(offbkg_registry_load(f->reg, OFFBKG_STAGE_MODEL, "fake",
+                                          &mod), OFFBKG_OK);
+    assert_int_equal(mod->desc->abi_minor, 0);
+    assert_int_equal(mod->desc->ops.model->struct_size,
+                     offsetof(offbkg_model_ops_t, contrib_view));
+    assert_false(offbkg_registry_model_has_store(mod->desc));
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(offbkg_registry_load(f->reg, OFFBKG_STAGE_MODEL,
+                                              k == 0 ? "2d" : "3d", &mod),
+                         OFFBKG_OK);
+        assert_true(offbkg_registry_model_has_store(mod->desc));
+    }
+    assert_int_equal(offbkg_registry_load(f->reg, OFFBKG_STAGE_GROUP,
+                                          "zenith", &mod), OFFBKG_OK);
+    assert_false(offbkg_registry_model_has_store(mod->desc));
+    assert_false(offbkg_registry_model_has_store(NULL));
+}
+
+/* An ops table smaller than ABI 1.0's: the host would read past it. */
+static void test_registry_refuses_small_ops_table(void **state)
+{
+    fixture_t *f = *state;
+    char want[128];
+
+    snprintf(want, sizeof want, "model operations table is %zu bytes, ABI "
+             "%d.0 needs at least %zu", offsetof(offbkg_model_ops_t, finish),
+             OFFBKG_PLUGIN_ABI_MAJOR,
+             offsetof(offbkg_model_ops_t, contrib_view));
+    expect_refusal(f, OFFBKG_STAGE_MODEL, "smallops", OFFBKG_EABI,
+                   "refusing model plugin 'smallops'", "model_smallops.",
+                   want, NULL);
+}
+
 static void test_registry_refuses_missing_symbol(void **state)
 {
     fixture_t *f = *state;
@@ -366,6 +407,8 @@ int main(void)
         T(test_registry_refuses_bad_names),
         T(test_registry_refuses_abi_major),
         T(test_registry_refuses_newer_minor),
+        T(test_registry_model_store_support),
+        T(test_registry_refuses_small_ops_table),
         T(test_registry_refuses_missing_symbol),
         T(test_registry_refuses_wrong_stage),
         T(test_registry_refuses_mismatched_name),
