@@ -51,6 +51,7 @@ core_liboffbkg_private_la_SOURCES = \
 	core/index.c core/index-private.h \
 	core/report.c core/report-private.h \
 	core/provenance.c core/provenance-private.h \
+	core/store.c core/store-private.h \
 	core/simulate.c core/simulate_write.c core/simulate-private.h \
 	core/bkg_io.c core/bkg_io-private.h
 core_liboffbkg_private_la_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) \

@@ -127,7 +127,8 @@ UNIT_TESTS = \
 	tests/unit/test_simulate \
 	tests/unit/test_smoothers \
 	tests/unit/test_closure \
-	tests/unit/test_pipeline
+	tests/unit/test_pipeline \
+	tests/unit/test_store
 check_PROGRAMS += $(UNIT_TESTS)
 tests_unit_test_params_SOURCES = tests/unit/test_params.c
 tests_unit_test_params_CFLAGS = $(UNIT_CFLAGS)
@@ -202,6 +203,10 @@ tests_unit_test_pipeline_SOURCES = tests/unit/test_pipeline.c \
 	tests/unit/storegen.h
 tests_unit_test_pipeline_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_pipeline_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
+# The contribution store: simulated data stores, files edited with cfitsio.
+tests_unit_test_store_SOURCES = tests/unit/test_store.c tests/unit/storegen.h
+tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
+tests_unit_test_store_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 TESTS += $(UNIT_TESTS)
 endif
 

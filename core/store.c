@@ -1,0 +1,1087 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The contribution store: one FITS file per run and model configuration
+ * (doc/store.md). */
+#include <config.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "input-private.h"
+#include "output-private.h"
+#include "params-private.h"
+#include "path-private.h"
+#include "provenance-private.h"
+#include "store-private.h"
+#include "table-private.h"
+
+/* Run files are plain FITS: doc/store.md §3 gives the measurement. */
+#define RUN_FILE_SUFFIX ".fits"
+
+struct offbkg_store {
+    char *dir;
+};
+
+/* ------------------------------------------------------------------ */
+/* Opening (doc/store.md §1)                                           */
+
+/* The first line of the file open as @p fd into @p line (n bytes). */
+static void first_line(int fd, char *line, size_t n)
+{
+    ssize_t got = read(fd, line, n - 1);
+
+    line[got > 0 ? (size_t)got : 0] = '\0';
+    line[strcspn(line, "\n")] = '\0';
+}
+
+/* 1: @p path is a STORE of our format; 0: it does not exist; else the
+ * error (set on @p ctx). */
+static int check_store_file(offbkg_ctx_t *ctx, const char *path)
+{
+    /* Never blocks on a named pipe planted there: not a regular file is
+     * refused before anything is read. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    struct stat sb;
+    char line[256];
+
+    if (fd < 0 && errno == ENOENT)
+        return 0;
+    if (fd < 0)
+        return offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: cannot read: %s",
+                                path, strerror(errno));
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: not a regular "
+                                "file", path);
+    }
+    first_line(fd, line, sizeof line);
+    close(fd);
+    if (strcmp(line, OFFBKG_STORE_FORMAT_LINE) == 0)
+        return 1;
+    char *shown = offbkg_fits_text(line);
+    int st = offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: a store of another "
+                              "format (\"%.80s\"); this offbkg reads \"%s\"",
+                              path, shown != NULL ? shown : "?",
+                              OFFBKG_STORE_FORMAT_LINE);
+    free(shown);
+    return st;
+}
+
+/* Whether @p dir holds nothing but hidden names (a store being made by
+ * another process has only its temporary .tmp* file in it). */
+static bool holds_nothing(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    bool empty = true;
+
+    if (d == NULL)
+        return false;
+    while (empty && (e = readdir(d)) != NULL)
+        empty = e->d_name[0] == '.';
+    closedir(d);
+    return empty;
+}
+
+/* Write DIR/STORE, unless another process did first. */
+static int make_store_file(offbkg_ctx_t *ctx, const char *dir,
+                           const char *path)
+{
+    offbkg_output_t out;
+    int st;
+
+    if (!holds_nothing(dir))
+        return offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: not a contribution "
+                                "store (no STORE file) and not empty: "
+                                "refusing to write in it", dir);
+    st = offbkg_output_text(ctx, path, false, &out);
+    if (st == OFFBKG_OK) {
+        fprintf(out.text, "%s\n", OFFBKG_STORE_FORMAT_LINE);
+        st = offbkg_output_commit(ctx, &out);
+    }
+    if (st == OFFBKG_EEXIST) {
+        offbkg_error_clear(ctx);
+        st = check_store_file(ctx, path);
+        return st == 1 ? OFFBKG_OK
+               : st == 0 ? offbkg_error_set(ctx, OFFBKG_EIO, "%s: vanished "
+                                            "while being made", path)
+                         : st;
+    }
+    return st;
+}
+
+int offbkg_store_open(offbkg_ctx_t *ctx, const char *dir, bool create,
+                      offbkg_store_t **out)
+{
+    offbkg_store_t *s = calloc(1, sizeof *s);
+    char *path = offbkg_path_join(dir, "STORE");
+    struct stat sb;
+    int st = OFFBKG_OK;
+
+    *out = NULL;
+    if (s == NULL || path == NULL || (s->dir = strdup(dir)) == NULL) {
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (stat(dir, &sb) != 0 && !create) {
+        st = offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: no contribution "
+                              "store: %s", dir, strerror(errno));
+        goto done;
+    }
+    if (create && (st = offbkg_mkdir_p(ctx, dir)) != OFFBKG_OK)
+        goto done;
+    st = check_store_file(ctx, path);
+    if (st == 0 && !create)
+        st = offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: not a contribution "
+                              "store (no STORE file)", dir);
+    else if (st == 0)
+        st = make_store_file(ctx, dir, path);
+    else if (st == 1)
+        st = OFFBKG_OK;
+done:
+    free(path);
+    if (st != OFFBKG_OK) {
+        offbkg_store_close(s);
+        return st;
+    }
+    *out = s;
+    return OFFBKG_OK;
+}
+
+void offbkg_store_close(offbkg_store_t *store)
+{
+    if (store == NULL)
+        return;
+    free(store->dir);
+    free(store);
+}
+
+const char *offbkg_store_dir(const offbkg_store_t *store)
+{
+    return store->dir;
+}
+
+/* ------------------------------------------------------------------ */
+/* Keys and hashes (doc/store.md §2)                                   */
+
+/* "plugin = NAME\nversion = V\n" and "key = value\n" per parameter, in
+ * the plugin's table order, each value as `offbkg check` prints it. */
+static char *model_text(const offbkg_stage_conf_t *model)
+{
+    const offbkg_plugin_t *d = model->module->desc;
+    size_t len = strlen(d->name) + strlen(d->version) + 32;
+    char *text = malloc(len), *value = NULL;
+
+    if (text == NULL)
+        return NULL;
+    len = (size_t)snprintf(text, len, "plugin = %s\nversion = %s\n",
+                           d->name, d->version);
+    for (const offbkg_param_t *p = d->params; p != NULL && p->name != NULL;
+         p++) {
+        value = offbkg_params_format(p, model->config);
+        size_t more = value != NULL ? strlen(p->name) + strlen(value) + 5 : 0;
+        char *grown = value != NULL ? realloc(text, len + more) : NULL;
+        if (grown == NULL) {
+            free(value);
+            free(text);
+            return NULL;
+        }
+        text = grown;
+        len += (size_t)snprintf(text + len, more, "%s = %s\n", p->name,
+                                value);
+        free(value);
+    }
+    return text;
+}
+
+int offbkg_store_model_key(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                           const offbkg_stage_conf_t *model, char **key,
+                           char **text)
+{
+    bool ours = false;
+    char *t;
+
+    *key = NULL;
+    if (text != NULL)
+        *text = NULL;
+    for (size_t i = 0; i < rc->n_models; i++)
+        ours |= model == &rc->models[i];
+    if (!ours || model->module == NULL)
+        return offbkg_error_set(ctx, OFFBKG_EINVAL, "not a [model] section "
+                                "of %s", rc->file);
+    t = model_text(model);
+    size_t n = strlen(model->module->desc->name) + 18;
+    *key = t != NULL ? malloc(n) : NULL;
+    if (*key == NULL) {
+        free(t);
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    }
+    snprintf(*key, n, "%s-%016" PRIx64, model->module->desc->name,
+             offbkg_fnv1a64(t));
+    if (text != NULL)
+        *text = t;
+    else
+        free(t);
+    return OFFBKG_OK;
+}
+
+/* FNV-1a 64 (as offbkg_fnv1a64) continued from @p h over @p n bytes. */
+static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n)
+{
+    for (const unsigned char *b = p; n > 0; n--, b++) {
+        h ^= *b;
+        h *= 0x100000001b3u;
+    }
+    return h;
+}
+
+#define FNV_BASIS 0xcbf29ce484222325u
+
+/* ... over the 8 bytes of @p v, least significant first (the same hash
+ * on every machine). */
+static uint64_t fnv_u64(uint64_t h, uint64_t v)
+{
+    unsigned char b[8];
+
+    for (int i = 0; i < 8; i++, v >>= 8)
+        b[i] = (unsigned char)(v & 0xff);
+    return fnv_bytes(h, b, sizeof b);
+}
+
+/* ... over the bits of @p v; every NaN hashes alike (a NaN's payload
+ * need not survive a FITS round trip). */
+static uint64_t fnv_double(uint64_t h, double v)
+{
+    uint64_t bits;
+
+    if (isnan(v))
+        v = NAN;
+    memcpy(&bits, &v, sizeof bits);
+    return fnv_u64(h, bits);
+}
+
+static uint64_t fnv_string(uint64_t h, const char *s)
+{
+    return fnv_bytes(h, s, strlen(s) + 1);
+}
+
+uint64_t offbkg_store_regions_hash(const offbkg_regions_t *regions)
+{
+    size_t n = regions != NULL ? regions->n : 0;
+    uint64_t h = fnv_u64(FNV_BASIS, n);
+
+    for (size_t i = 0; i < n; i++) {
+        h = fnv_double(h, regions->items[i].ra_deg);
+        h = fnv_double(h, regions->items[i].dec_deg);
+        h = fnv_double(h, regions->items[i].radius_deg);
+    }
+    return h;
+}
+
+/* The hash of row @p row of @p t: every column's name, unit, type and
+ * value. */
+static uint64_t table_row_hash(const offbkg_table_t *t, size_t row)
+{
+    uint64_t h = fnv_u64(FNV_BASIS, t->n_cols);
+
+    for (size_t i = 0; i < t->n_cols; i++) {
+        const offbkg_column_t *c = &t->cols[i];
+        h = fnv_string(h, c->name);
+        h = fnv_string(h, c->unit);
+        h = fnv_u64(h, (uint64_t)c->type);
+        if (c->type == OFFBKG_COL_INT)
+            h = fnv_u64(h, (uint64_t)c->i64[row]);
+        else if (c->type == OFFBKG_COL_DOUBLE)
+            h = fnv_double(h, c->f64[row]);
+        else
+            h = fnv_string(h, c->str[row]);
+    }
+    return h;
+}
+
+uint64_t offbkg_store_row_hash(const offbkg_datastore_t *ds, size_t row)
+{
+    return table_row_hash(&ds->obs, row);
+}
+
+int offbkg_store_identity(offbkg_ctx_t *ctx, const char *path,
+                          const char *hdu, offbkg_store_identity_t *id)
+{
+    struct stat sb;
+
+    memset(id, 0, sizeof *id);
+    if (stat(path, &sb) != 0)
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: %s", path,
+                                strerror(errno));
+    id->path = path;
+    id->hdu = hdu;
+    id->size_bytes = (int64_t)sb.st_size;
+    id->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000
+                   + (int64_t)sb.st_mtim.tv_nsec;
+    return OFFBKG_OK;
+}
+
+int offbkg_store_crc32(offbkg_ctx_t *ctx, const char *path, uint32_t *crc)
+{
+    enum { CHUNK_BYTES = 1 << 20 };
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    unsigned char *buf = malloc(CHUNK_BYTES);
+    uLong c = crc32(0L, Z_NULL, 0);
+    ssize_t got;
+    int st = OFFBKG_OK;
+
+    *crc = 0;
+    if (buf == NULL)
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    else if (fd < 0)
+        st = offbkg_error_set(ctx, OFFBKG_EDATA, "%s: %s", path,
+                              strerror(errno));
+    while (st == OFFBKG_OK && (got = read(fd, buf, CHUNK_BYTES)) != 0) {
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            st = offbkg_error_set(ctx, OFFBKG_EDATA, "%s: cannot read: %s",
+                                  path, strerror(errno));
+        else
+            c = crc32(c, buf, (uInt)got);
+    }
+    if (fd >= 0)
+        close(fd);
+    free(buf);
+    if (st == OFFBKG_OK)
+        *crc = (uint32_t)c;
+    return st;
+}
+
+char *offbkg_store_path(const offbkg_store_t *store,
+                        const offbkg_store_key_t *key)
+{
+    size_t n = strlen(store->dir) + strlen(key->model_key) + 64;
+    char *path = malloc(n);
+
+    if (path != NULL)
+        snprintf(path, n, "%s/%s/obs_%" PRId64 RUN_FILE_SUFFIX, store->dir,
+                 key->model_key, key->obs_id);
+    return path;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading (doc/store.md §4)                                           */
+
+void offbkg_store_entry_free(offbkg_store_entry_t *entry)
+{
+    if (entry == NULL)
+        return;
+    free((uint64_t *)entry->data.counts);
+    free((double *)entry->data.exposure_s);
+    memset(entry, 0, sizeof *entry);
+}
+
+/* "@p path: @p kind: <fmt>" as the context's message; returns @p status. */
+static int unusable(offbkg_ctx_t *ctx, int status, const char *path,
+                    const char *fmt, ...) OFFBKG_PRINTF(4, 5);
+static int unusable(offbkg_ctx_t *ctx, int status, const char *path,
+                    const char *fmt, ...)
+{
+    char why[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    return offbkg_error_set(ctx, status, "%s: %s: %s", path,
+                            status == OFFBKG_STORE_STALE ? "stale"
+                            : status == OFFBKG_STORE_MISSING ? "missing"
+                                                              : "damaged",
+                            why);
+}
+
+/* cfitsio's text for @p fst, its message stack cleared. */
+static const char *fits_text(int fst, char buf[FLEN_STATUS])
+{
+    fits_get_errstatus(fst, buf);
+    fits_clear_errmsg();
+    return buf;
+}
+
+/* A string card (long-string convention) into a new string; NULL if
+ * absent or out of memory. */
+static char *read_string(fitsfile *f, const char *key)
+{
+    char *value = NULL, *copy;
+    int fst = 0;
+
+    if (fits_read_key_longstr(f, key, &value, NULL, &fst) != 0) {
+        fits_clear_errmsg();
+        return NULL;
+    }
+    copy = strdup(value);
+    fits_free_memory(value, &fst);
+    return copy;
+}
+
+static bool read_ll(fitsfile *f, const char *key, long long *v)
+{
+    int fst = 0;
+
+    if (fits_read_key(f, TLONGLONG, key, v, NULL, &fst) != 0) {
+        fits_clear_errmsg();
+        return false;
+    }
+    return true;
+}
+
+static bool read_hex(fitsfile *f, const char *key, int digits, uint64_t *v)
+{
+    char buf[FLEN_VALUE], *end;
+    int fst = 0;
+
+    if (fits_read_key(f, TSTRING, key, buf, NULL, &fst) != 0) {
+        fits_clear_errmsg();
+        return false;
+    }
+    errno = 0;
+    *v = strtoull(buf, &end, 16);
+    return errno == 0 && (int)strlen(buf) == digits && *end == '\0';
+}
+
+static bool read_time(fitsfile *f, const char *key, double *v)
+{
+    int fst = 0;
+
+    if (fits_read_key(f, TDOUBLE, key, v, NULL, &fst) != 0) {
+        fits_clear_errmsg();
+        return false;
+    }
+    return isfinite(*v) && *v >= 0;
+}
+
+/* The string cards of the primary header against the key: OFFBKG_OK,
+ * stale or damaged. */
+static int check_strings(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
+                         const offbkg_store_key_t *key)
+{
+    static const char *const names[] = { "OFFBKGV", "MODKEY", "EVPATH",
+                                         "EVHDU" };
+    char *got[4] = { NULL }, *want[4] = { NULL };
+    int st = OFFBKG_OK;
+
+    want[0] = strdup(PACKAGE_VERSION);
+    want[1] = strdup(key->model_key);
+    want[2] = offbkg_fits_text(key->events.path);
+    want[3] = offbkg_fits_text(key->events.hdu);
+    for (int i = 0; i < 4; i++)
+        got[i] = read_string(f, names[i]);
+    for (int i = 0; i < 4 && st == OFFBKG_OK; i++)
+        if (want[i] == NULL)
+            st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    for (int i = 0; i < 4 && st == OFFBKG_OK; i++)
+        if (got[i] == NULL)
+            st = unusable(ctx, OFFBKG_STORE_DAMAGED, path, "no %s card",
+                          names[i]);
+    if (st == OFFBKG_OK && strcmp(got[0], want[0]) != 0)
+        st = unusable(ctx, OFFBKG_STORE_STALE, path, "written by offbkg %s "
+                      "(this is %s)", got[0], want[0]);
+    else if (st == OFFBKG_OK && strcmp(got[1], want[1]) != 0)
+        st = unusable(ctx, OFFBKG_STORE_STALE, path, "another model "
+                      "configuration (%s, expected %s)", got[1], want[1]);
+    else if (st == OFFBKG_OK && strcmp(got[2], want[2]) != 0)
+        st = unusable(ctx, OFFBKG_STORE_STALE, path, "another events file "
+                      "(%s -> %s)", got[2], want[2]);
+    else if (st == OFFBKG_OK && strcmp(got[3], want[3]) != 0)
+        st = unusable(ctx, OFFBKG_STORE_STALE, path, "another events HDU "
+                      "(%s -> %s)", got[3], want[3]);
+    for (int i = 0; i < 4; i++) {
+        free(got[i]);
+        free(want[i]);
+    }
+    return st;
+}
+
+/* The primary header: format and version, the key, the run's numbers. */
+static int read_primary(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
+                        const offbkg_store_key_t *key,
+                        offbkg_store_entry_t *out)
+{
+    long long fmt, obs_id, size, mtime, n[5];
+    static const char *const n_names[] = { "NROWS", "NEVENTS", "NNONFIN",
+                                           "NBADEN", "NREGIONS" };
+    uint64_t reg, row, crc;
+    int st;
+
+    if (!read_ll(f, "STOREFMT", &fmt))
+        return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "no STOREFMT card");
+    if (fmt != OFFBKG_STORE_FORMAT)
+        return unusable(ctx, OFFBKG_STORE_STALE, path, "store format %lld "
+                        "(this offbkg reads %d)", fmt, OFFBKG_STORE_FORMAT);
+    if ((st = check_strings(ctx, f, path, key)) != OFFBKG_OK)
+        return st;
+    if (!read_ll(f, "OBS_ID", &obs_id) || !read_hex(f, "REGHASH", 16, &reg)
+        || !read_hex(f, "ROWHASH", 16, &row) || !read_ll(f, "EVSIZE", &size)
+        || !read_ll(f, "EVMTIME", &mtime) || !read_hex(f, "EVCRC", 8, &crc))
+        return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "a key card "
+                        "(OBS_ID, REGHASH, ROWHASH, EVSIZE, EVMTIME, EVCRC) "
+                        "is missing or malformed");
+    if (obs_id != key->obs_id)
+        return unusable(ctx, OFFBKG_STORE_STALE, path, "another run (OBS_ID "
+                        "%lld, expected %" PRId64 ")", obs_id, key->obs_id);
+    if (reg != key->regions_hash)
+        return unusable(ctx, OFFBKG_STORE_STALE, path, "the exclusion regions "
+                        "changed");
+    if (row != key->row_hash)
+        return unusable(ctx, OFFBKG_STORE_STALE, path, "the run's obs-index "
+                        "row changed");
+    if (size != key->events.size_bytes)
+        return unusable(ctx, OFFBKG_STORE_STALE, path, "the events file "
+                        "changed (size %lld -> %" PRId64 ")", size,
+                        key->events.size_bytes);
+    if (mtime != key->events.mtime_ns)
+        return unusable(ctx, OFFBKG_STORE_STALE, path, "the events file "
+                        "changed (modification time %lld -> %" PRId64
+                        " ns)", mtime, key->events.mtime_ns);
+    for (int i = 0; i < 5; i++)
+        if (!read_ll(f, n_names[i], &n[i]) || n[i] < 0)
+            return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%s is missing "
+                            "or negative", n_names[i]);
+    if (!read_time(f, "ONTIME", &out->ontime_s)
+        || !read_time(f, "LIVETIME", &out->livetime_s))
+        return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "ONTIME or LIVETIME "
+                        "is missing, not finite or negative");
+    out->events_crc = (uint32_t)crc;
+    out->n_rows = (size_t)n[0];
+    out->n_events = (size_t)n[1];
+    out->n_nonfinite = (size_t)n[2];
+    out->n_bad_energy = (size_t)n[3];
+    out->n_regions = (size_t)n[4];
+    return OFFBKG_OK;
+}
+
+/* Move to table @p extname and check its rows are in the file. */
+static int goto_table(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
+                      const char *extname, long long *n_rows)
+{
+    char text[FLEN_STATUS];
+    int fst = 0;
+
+    if (fits_movnam_hdu(f, BINARY_TBL, (char *)extname, 0, &fst) != 0)
+        return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "no %s table (%s)",
+                        extname, fits_text(fst, text));
+    if (offbkg_table_check_rows(ctx, f, extname) != OFFBKG_OK)
+        return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%s",
+                        offbkg_error_msg(ctx));
+    if (fits_get_num_rowsll(f, n_rows, &fst) != 0)
+        return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%s: %s", extname,
+                        fits_text(fst, text));
+    return OFFBKG_OK;
+}
+
+/* The OBS table: one row, whose hash is ROWHASH (already checked equal
+ * to the key's). */
+static int read_obs(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
+                    const offbkg_store_key_t *key)
+{
+    offbkg_table_t t;
+    long long n_rows;
+    int st = goto_table(ctx, f, path, "OBS", &n_rows);
+
+    if (st != OFFBKG_OK)
+        return st;
+    st = offbkg_table_read(ctx, f, "OBS", &t);
+    if (st == OFFBKG_ENOMEM)
+        return st;
+    if (st != OFFBKG_OK)
+        return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%s",
+                        offbkg_error_msg(ctx));
+    if (t.n_rows != 1 || table_row_hash(&t, 0) != key->row_hash)
+        st = unusable(ctx, OFFBKG_STORE_DAMAGED, path, "its OBS table is not "
+                      "the one row ROWHASH says");
+    offbkg_table_free(&t);
+    return st;
+}
+
+/* The size card @p card (NCELLS, NEXPO): > 0, at most the bound, and
+ * @p expected when that is not 0. */
+static int read_size(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
+                     const char *card, size_t expected, size_t *n)
+{
+    long long v;
+
+    if (!read_ll(f, card, &v) || v <= 0
+        || (unsigned long long)v > OFFBKG_STORE_MAX_CELLS)
+        return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%s is missing or "
+                        "out of range", card);
+    if (expected != 0 && (size_t)v != expected)
+        return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%s is %lld, the "
+                        "model has %zu", card, v, expected);
+    *n = (size_t)v;
+    return OFFBKG_OK;
+}
+
+/* Column @p name of the current table, of cfitsio type @p type, scalar,
+ * read as @p type into @p v (n_rows values). */
+static int read_col(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
+                    const char *name, int type, long long n_rows, void *v)
+{
+    char text[FLEN_STATUS];
+    int fst = 0, col, got_type;
+    long repeat, width;
+
+    if (fits_get_colnum(f, CASESEN, (char *)name, &col, &fst) != 0
+        || fits_get_coltype(f, col, &got_type, &repeat, &width, &fst) != 0)
+        return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "no column %s (%s)",
+                        name, fits_text(fst, text));
+    if (got_type != type || repeat != 1)
+        return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "column %s is not "
+                        "of type %s", name, type == TDOUBLE ? "D" : "K");
+    if (n_rows > 0 && fits_read_col(f, type, col, 1, 1, n_rows, NULL, v,
+                                    NULL, &fst) != 0)
+        return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "column %s: %s",
+                        name, fits_text(fst, text));
+    return OFFBKG_OK;
+}
+
+/* Read the index column @p index_name and the value column of a sparse
+ * table into *index and *values (new arrays of n_rows; the values as
+ * @p type, 8 bytes each). Indexes strictly increase and are below @p n. */
+static int read_sparse(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
+                       const char *index_name, const char *value_name,
+                       int type, long long n_rows, size_t n,
+                       int64_t **index, void **values)
+{
+    int st;
+
+    if ((unsigned long long)n_rows > n)
+        return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%lld rows for %zu "
+                        "cells", n_rows, n);
+    *index = malloc(n_rows > 0 ? (size_t)n_rows * 8 : 1);
+    *values = malloc(n_rows > 0 ? (size_t)n_rows * 8 : 1);
+    if (*index == NULL || *values == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    st = read_col(ctx, f, path, index_name, TLONGLONG, n_rows, *index);
+    if (st == OFFBKG_OK)
+        st = read_col(ctx, f, path, value_name, type, n_rows, *values);
+    for (long long r = 0; st == OFFBKG_OK && r < n_rows; r++)
+        if ((*index)[r] < 0 || (uint64_t)(*index)[r] >= n
+            || (r > 0 && (*index)[r] <= (*index)[r - 1]))
+            st = unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%s %" PRId64
+                          " in row %lld is out of range or out of order",
+                          index_name, (*index)[r], r + 1);
+    return st;
+}
+
+static int read_counts(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
+                       size_t expected, offbkg_store_entry_t *out)
+{
+    long long n_rows;
+    size_t n = 0;
+    int64_t *cell = NULL, *count = NULL;
+    uint64_t *dense;
+    int st = goto_table(ctx, f, path, "COUNTS", &n_rows);
+
+    if (st == OFFBKG_OK)
+        st = read_size(ctx, f, path, "NCELLS", expected, &n);
+    if (st == OFFBKG_OK)
+        st = read_sparse(ctx, f, path, "CELL", "COUNT", TLONGLONG, n_rows, n,
+                         &cell, (void **)&count);
+    for (long long r = 0; st == OFFBKG_OK && r < n_rows; r++)
+        if (count[r] <= 0)
+            st = unusable(ctx, OFFBKG_STORE_DAMAGED, path, "COUNT %" PRId64
+                          " in row %lld", count[r], r + 1);
+    if (st == OFFBKG_OK && (dense = calloc(n, sizeof *dense)) == NULL)
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    if (st == OFFBKG_OK) {
+        for (long long r = 0; r < n_rows; r++)
+            dense[cell[r]] = (uint64_t)count[r];
+        out->data.n_counts = n;
+        out->data.counts = dense;
+    }
+    free(cell);
+    free(count);
+    return st;
+}
+
+static int read_exposure(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
+                         size_t expected, offbkg_store_entry_t *out)
+{
+    long long n_rows;
+    size_t n = 0;
+    int64_t *bin = NULL;
+    double *value = NULL, uniform, *dense;
+    int st = goto_table(ctx, f, path, "EXPOSURE", &n_rows);
+
+    if (st == OFFBKG_OK)
+        st = read_size(ctx, f, path, "NEXPO", expected, &n);
+    if (st == OFFBKG_OK && !read_time(f, "EXPUNIF", &uniform))
+        st = unusable(ctx, OFFBKG_STORE_DAMAGED, path, "EXPUNIF is missing, "
+                      "not finite or negative");
+    if (st == OFFBKG_OK)
+        st = read_sparse(ctx, f, path, "BIN", "EXPOSURE", TDOUBLE, n_rows, n,
+                         &bin, (void **)&value);
+    for (long long r = 0; st == OFFBKG_OK && r < n_rows; r++)
+        if (!isfinite(value[r]) || value[r] < 0)
+            st = unusable(ctx, OFFBKG_STORE_DAMAGED, path, "EXPOSURE %g in "
+                          "row %lld", value[r], r + 1);
+    if (st == OFFBKG_OK && (dense = malloc(n * sizeof *dense)) == NULL)
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    if (st == OFFBKG_OK) {
+        for (size_t i = 0; i < n; i++)
+            dense[i] = uniform;
+        for (long long r = 0; r < n_rows; r++)
+            dense[bin[r]] = value[r];
+        out->data.n_exposure = n;
+        out->data.exposure_s = dense;
+    }
+    free(bin);
+    free(value);
+    return st;
+}
+
+int offbkg_store_read(offbkg_ctx_t *ctx, const offbkg_store_t *store,
+                      const offbkg_store_key_t *key, size_t n_counts,
+                      size_t n_exposure, offbkg_store_entry_t *out)
+{
+    char *path = offbkg_store_path(store, key);
+    offbkg_fitsmem_t mem = { 0 };
+    fitsfile *f = NULL;
+    struct stat sb;
+    int st;
+
+    memset(out, 0, sizeof *out);
+    if (path == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    if (stat(path, &sb) != 0) {
+        st = errno == ENOENT || errno == ENOTDIR
+                 ? unusable(ctx, OFFBKG_STORE_MISSING, path, "no such file")
+                 : unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%s",
+                            strerror(errno));
+        free(path);
+        return st;
+    }
+    st = offbkg_fits_open_input(ctx, path, NULL, 0, &mem, &f);
+    if (st != OFFBKG_OK && st != OFFBKG_ENOMEM && st != OFFBKG_ECANCELLED) {
+        /* Its message names the path already. */
+        char why[1024];
+        snprintf(why, sizeof why, "%s", offbkg_error_msg(ctx));
+        st = offbkg_error_set(ctx, OFFBKG_STORE_DAMAGED, "%s (damaged)",
+                              why);
+    }
+    if (st == OFFBKG_OK)
+        st = read_primary(ctx, f, path, key, out);
+    if (st == OFFBKG_OK)
+        st = read_obs(ctx, f, path, key);
+    if (st == OFFBKG_OK)
+        st = read_counts(ctx, f, path, n_counts, out);
+    if (st == OFFBKG_OK)
+        st = read_exposure(ctx, f, path, n_exposure, out);
+    offbkg_fits_close_input(f, &mem);
+    if (st != OFFBKG_OK)
+        offbkg_store_entry_free(out);
+    else
+        out->data.struct_size = sizeof out->data;
+    free(path);
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing (doc/store.md §3, §5)                                       */
+
+/* The value of most of @p v (more than half, when one is: Boyer-Moore's
+ * vote), compared bitwise. Any value is correct, only the file is larger
+ * when it is not the most common one. */
+static double majority(const double *v, size_t n)
+{
+    uint64_t cand = 0, bits;
+    size_t votes = 0;
+    double out;
+
+    for (size_t i = 0; i < n; i++) {
+        memcpy(&bits, &v[i], sizeof bits);
+        if (votes == 0)
+            cand = bits;
+        votes += bits == cand ? 1 : (size_t)-1;
+    }
+    memcpy(&out, &cand, sizeof out);
+    return out;
+}
+
+static bool same_bits(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+static int check_entry(offbkg_ctx_t *ctx, const offbkg_store_key_t *key,
+                       const offbkg_store_entry_t *e)
+{
+    const offbkg_contrib_data_t *d = &e->data;
+
+    if (d->n_counts == 0 || d->n_counts > OFFBKG_STORE_MAX_CELLS
+        || d->n_exposure == 0 || d->n_exposure > OFFBKG_STORE_MAX_CELLS
+        || d->counts == NULL || d->exposure_s == NULL)
+        return offbkg_error_set(ctx, OFFBKG_EINVAL, "OBS_ID %" PRId64 ": a "
+                                "contribution of %zu cells and %zu exposure "
+                                "bins cannot be stored", key->obs_id,
+                                d->n_counts, d->n_exposure);
+    for (size_t i = 0; i < d->n_counts; i++)
+        if (d->counts[i] > (uint64_t)INT64_MAX)
+            return offbkg_error_set(ctx, OFFBKG_EINVAL, "OBS_ID %" PRId64
+                                    ": count %" PRIu64 " in cell %zu is too "
+                                    "large to store", key->obs_id,
+                                    d->counts[i], i);
+    for (size_t i = 0; i < d->n_exposure; i++)
+        if (!isfinite(d->exposure_s[i]) || d->exposure_s[i] < 0)
+            return offbkg_error_set(ctx, OFFBKG_EINVAL, "OBS_ID %" PRId64
+                                    ": exposure %g s in bin %zu",
+                                    key->obs_id, d->exposure_s[i], i);
+    if (!isfinite(e->ontime_s) || e->ontime_s < 0
+        || !isfinite(e->livetime_s) || e->livetime_s < 0)
+        return offbkg_error_set(ctx, OFFBKG_EINVAL, "OBS_ID %" PRId64
+                                ": ONTIME %g s, LIVETIME %g s",
+                                key->obs_id, e->ontime_s, e->livetime_s);
+    return OFFBKG_OK;
+}
+
+static void write_string(fitsfile *f, const char *card, const char *value,
+                         const char *comment, int *fst)
+{
+    char *text = offbkg_fits_text(value);
+
+    if (text == NULL) {
+        *fst = MEMORY_ALLOCATION;
+        return;
+    }
+    fits_write_key_longstr(f, (char *)card, text, (char *)comment, fst);
+    free(text);
+}
+
+static void write_ll(fitsfile *f, const char *card, long long v,
+                     const char *comment, int *fst)
+{
+    fits_write_key(f, TLONGLONG, card, &v, comment, fst);
+}
+
+static void write_hex(fitsfile *f, const char *card, int digits, uint64_t v,
+                      const char *comment, int *fst)
+{
+    char hex[17];
+
+    snprintf(hex, sizeof hex, "%0*" PRIx64, digits, v);
+    fits_write_key(f, TSTRING, card, hex, comment, fst);
+}
+
+static void write_primary(fitsfile *f, const offbkg_store_key_t *key,
+                          const offbkg_store_entry_t *e, int *fst)
+{
+    int fmt = OFFBKG_STORE_FORMAT;
+
+    fits_create_img(f, BYTE_IMG, 0, NULL, fst);
+    fits_write_key_longwarn(f, fst);
+    fits_write_key(f, TSTRING, "OFFBKGV", PACKAGE_VERSION,
+                   "offbkg version that wrote this file", fst);
+    fits_write_key(f, TINT, "STOREFMT", &fmt, "contribution store format",
+                   fst);
+    write_ll(f, "OBS_ID", key->obs_id, "the run", fst);
+    write_string(f, "MODKEY", key->model_key, "model configuration key", fst);
+    write_hex(f, "REGHASH", 16, key->regions_hash, "exclusion regions hash",
+              fst);
+    write_hex(f, "ROWHASH", 16, key->row_hash, "obs-index row hash", fst);
+    write_string(f, "EVPATH", key->events.path, "events file", fst);
+    write_string(f, "EVHDU", key->events.hdu, "events HDU", fst);
+    write_ll(f, "EVSIZE", key->events.size_bytes, "[byte] events file size",
+             fst);
+    write_ll(f, "EVMTIME", key->events.mtime_ns,
+             "[ns] events file modification time", fst);
+    write_hex(f, "EVCRC", 8, e->events_crc, "CRC-32 of the events file",
+              fst);
+    write_ll(f, "NROWS", (long long)e->n_rows, "rows of the EVENTS table",
+             fst);
+    write_ll(f, "NEVENTS", (long long)e->n_events, "events counted", fst);
+    write_ll(f, "NNONFIN", (long long)e->n_nonfinite,
+             "rows dropped: NaN or inf", fst);
+    write_ll(f, "NBADEN", (long long)e->n_bad_energy,
+             "rows dropped: ENERGY <= 0", fst);
+    write_ll(f, "NREGIONS", (long long)e->n_regions,
+             "exclusion regions near the run", fst);
+    /* 17 significant digits: the double read back is the one written. */
+    fits_write_key_dbl(f, "ONTIME", e->ontime_s, -17, "[s]", fst);
+    fits_write_key_dbl(f, "LIVETIME", e->livetime_s, -17, "[s]", fst);
+}
+
+/* A two-column sparse table: K index column and a K or D value column. */
+static void write_sparse(fitsfile *f, const char *extname,
+                         const char *index_name, const char *value_name,
+                         const char *value_form, const char *value_unit,
+                         size_t n_rows, const int64_t *index,
+                         const void *values, int *fst)
+{
+    char *ttype[] = { (char *)index_name, (char *)value_name };
+    char *tform[] = { "K", (char *)value_form };
+    char *tunit[] = { "", (char *)value_unit };
+
+    fits_create_tbl(f, BINARY_TBL, (LONGLONG)n_rows, 2, ttype, tform, tunit,
+                    extname, fst);
+    if (n_rows == 0)
+        return;
+    fits_write_col(f, TLONGLONG, 1, 1, 1, (LONGLONG)n_rows, (void *)index,
+                   fst);
+    fits_write_col(f, value_form[0] == 'D' ? TDOUBLE : TLONGLONG, 2, 1, 1,
+                   (LONGLONG)n_rows, (void *)values, fst);
+}
+
+static int write_data(offbkg_ctx_t *ctx, fitsfile *f,
+                      const offbkg_contrib_data_t *d, int *fst)
+{
+    size_t nnz = 0, n_diff = 0;
+    size_t n = d->n_counts > d->n_exposure ? d->n_counts : d->n_exposure;
+    int64_t *index = malloc(n * sizeof *index);
+    void *values = malloc(n * 8);
+    double uniform = majority(d->exposure_s, d->n_exposure);
+
+    if (index == NULL || values == NULL) {
+        free(index);
+        free(values);
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    }
+    int64_t *count = values;
+    for (size_t i = 0; i < d->n_counts; i++)
+        if (d->counts[i] != 0) {
+            index[nnz] = (int64_t)i;
+            count[nnz++] = (int64_t)d->counts[i];
+        }
+    write_sparse(f, "COUNTS", "CELL", "COUNT", "K", "", nnz, index, count,
+                 fst);
+    write_ll(f, "NCELLS", (long long)d->n_counts, "cells of the model", fst);
+    double *exposure = values;
+    for (size_t i = 0; i < d->n_exposure; i++)
+        if (!same_bits(d->exposure_s[i], uniform)) {
+            index[n_diff] = (int64_t)i;
+            exposure[n_diff++] = d->exposure_s[i];
+        }
+    write_sparse(f, "EXPOSURE", "BIN", "EXPOSURE", "D", "s", n_diff, index,
+                 exposure, fst);
+    write_ll(f, "NEXPO", (long long)d->n_exposure, "exposure bins", fst);
+    fits_write_key_dbl(f, "EXPUNIF", uniform, -17,
+                       "[s] exposure of the bins not listed", fst);
+    free(index);
+    free(values);
+    return OFFBKG_OK;
+}
+
+/* Build the run file in out->fits. */
+static int build(offbkg_ctx_t *ctx, offbkg_output_t *out,
+                 const offbkg_store_key_t *key,
+                 const offbkg_store_entry_t *e, const offbkg_datastore_t *ds,
+                 size_t row)
+{
+    offbkg_table_t obs;
+    int fst = 0, st;
+
+    write_primary(out->fits, key, e, &fst);
+    if (fst != 0)
+        return offbkg_fits_error(ctx, fst, "%s", out->final_path);
+    if ((st = offbkg_table_take(ctx, &ds->obs, &row, 1, &obs)) != OFFBKG_OK)
+        return st;
+    st = offbkg_table_write(ctx, out->fits, "OBS", &obs, NULL, NULL);
+    offbkg_table_free(&obs);
+    if (st == OFFBKG_OK)
+        st = write_data(ctx, out->fits, &e->data, &fst);
+    if (st == OFFBKG_OK && fst != 0)
+        st = offbkg_fits_error(ctx, fst, "%s", out->final_path);
+    return st;
+}
+
+/* DIR/KEY/ and its MODEL, written once (another process may be first). */
+static int model_dir(offbkg_ctx_t *ctx, const offbkg_store_t *store,
+                     const offbkg_store_key_t *key)
+{
+    char *dir = offbkg_path_join(store->dir, key->model_key);
+    char *path = dir != NULL ? offbkg_path_join(dir, "MODEL") : NULL;
+    offbkg_output_t out;
+    int st = OFFBKG_OK;
+
+    if (path == NULL)
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    else if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        st = offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot create directory:"
+                              " %s", dir, strerror(errno));
+    else if (access(path, F_OK) != 0
+             && (st = offbkg_output_text(ctx, path, false, &out))
+                    == OFFBKG_OK) {
+        fputs(key->model_text, out.text);
+        st = offbkg_output_commit(ctx, &out);
+    }
+    if (st == OFFBKG_EEXIST) {
+        offbkg_error_clear(ctx);
+        st = OFFBKG_OK;
+    }
+    free(path);
+    free(dir);
+    return st;
+}
+
+/* How many times a write looks again at a file another process put in
+ * its place before it gives up. */
+#define WRITE_ATTEMPTS 8
+
+int offbkg_store_write(offbkg_ctx_t *ctx, const offbkg_store_t *store,
+                       const offbkg_store_key_t *key,
+                       const offbkg_store_entry_t *entry,
+                       const offbkg_datastore_t *ds, size_t row, bool *kept)
+{
+    char *path = NULL;
+    int st;
+
+    if (kept != NULL)
+        *kept = false;
+    if ((st = check_entry(ctx, key, entry)) != OFFBKG_OK
+        || (st = model_dir(ctx, store, key)) != OFFBKG_OK)
+        return st;
+    if ((path = offbkg_store_path(store, key)) == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    st = OFFBKG_EEXIST;
+    for (int attempt = 0; attempt < WRITE_ATTEMPTS && st == OFFBKG_EEXIST;
+         attempt++) {
+        offbkg_store_entry_t old;
+        offbkg_output_t out;
+        int there = offbkg_store_read(ctx, store, key, entry->data.n_counts,
+                                      entry->data.n_exposure, &old);
+        if (there == OFFBKG_OK) {
+            offbkg_store_entry_free(&old);
+            if (kept != NULL)
+                *kept = true;
+            st = OFFBKG_OK;
+            break;
+        }
+        if (there < 0) {
+            st = there;
+            break;
+        }
+        offbkg_error_clear(ctx);
+        /* Missing: link() into place, which fails if another process
+         * put a file there meanwhile (then look at it again); stale or
+         * damaged: rename() over it. */
+        st = offbkg_output_fits(ctx, path, there != OFFBKG_STORE_MISSING,
+                                &out);
+        if (st == OFFBKG_OK) {
+            st = build(ctx, &out, key, entry, ds, row);
+            if (st == OFFBKG_OK)
+                st = offbkg_output_commit(ctx, &out);
+            else
+                offbkg_output_abort(&out);
+        }
+    }
+    if (st == OFFBKG_EEXIST)
+        st = offbkg_error_set(ctx, OFFBKG_EIO, "%s: other processes keep "
+                              "replacing it", path);
+    free(path);
+    return st;
+}

@@ -1,0 +1,689 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The contribution store (core/store.c, doc/store.md): entries round-trip
+ * bit for bit; every stale key field and every kind of damage is said,
+ * never trusted and never a crash; a valid file is kept; concurrent
+ * writers leave a valid file; a store of another format is refused. */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ctx-private.h"
+#include "datastore-private.h"
+#include "diag-private.h"
+#include "runconf-private.h"
+#include "simulate-private.h"
+#include "store-private.h"
+#include "storegen.h"
+
+/* 32 energies x 4 x 4 cells, 32 exposure bins: small, but sparse. */
+#define N_CELLS 512
+#define N_EXPO 32
+
+typedef struct fixture {
+    char dir[PATH_MAX];             /* simulated data store */
+    char store_dir[PATH_MAX];
+    offbkg_ctx_t *ctx;
+    offbkg_datastore_t *ds;
+    offbkg_store_t *store;
+    char events[PATH_MAX];          /* an events file of the store */
+    offbkg_store_key_t key;
+    uint64_t counts[N_CELLS];
+    double exposure[N_EXPO];
+    offbkg_store_entry_t entry;
+} fixture_t;
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    offbkg_sim_params_t p;
+    offbkg_datastore_conf_t conf = { 0 };
+    char *ev_path = NULL, *ev_hdu = NULL;
+    size_t n_rows;
+
+    assert_non_null(f);
+    offbkg_sim_params_default(&p);
+    p.n_runs = 2;
+    p.r0 = offbkg_sim_r0_for_events(&p, 1000);
+    f->ctx = offbkg_ctx_new();
+    assert_non_null(f->ctx);
+    offbkg_ctx_set_log_level(f->ctx, OFFBKG_LOG_ERROR);
+    assert_int_equal(sg_mkdtemp(f->dir), 0);
+    if (offbkg_sim_write(f->ctx, &p, f->dir, true, NULL) != OFFBKG_OK)
+        fail_msg("simulate: %s", offbkg_error_msg(f->ctx));
+    conf.path = f->dir;
+    conf.obs_index = "";
+    conf.hdu_index = "";
+    assert_int_equal(offbkg_datastore_open(f->ctx, &conf, &f->ds), OFFBKG_OK);
+    int64_t obs_id = offbkg_datastore_obs_id(f->ds, 0);
+    assert_int_equal(offbkg_datastore_locate(f->ctx, f->ds, obs_id, "events",
+                                             &ev_path, &ev_hdu, &n_rows),
+                     OFFBKG_OK);
+    snprintf(f->events, sizeof f->events, "%s", ev_path);
+    free(ev_path);
+    free(ev_hdu);
+    sg_path(f->store_dir, f->dir, "store");
+    assert_int_equal(offbkg_store_open(f->ctx, f->store_dir, true, &f->store),
+                     OFFBKG_OK);
+
+    f->key.obs_id = obs_id;
+    f->key.model_key = "3d-0123456789abcdef";
+    f->key.model_text = "plugin = 3d\nversion = 1\n";
+    f->key.regions_hash = 0x1234;
+    f->key.row_hash = offbkg_store_row_hash(f->ds, 0);
+    assert_int_equal(offbkg_store_identity(f->ctx, f->events, "EVENTS",
+                                           &f->key.events), OFFBKG_OK);
+    /* Sparse counts, exposure uniform but near a corner. */
+    for (size_t i = 0; i < N_CELLS; i += 7)
+        f->counts[i] = i % 3 + 1;
+    f->counts[N_CELLS - 1] = (uint64_t)INT64_MAX;
+    for (size_t i = 0; i < N_EXPO; i++)
+        f->exposure[i] = 1687.0 / 3;
+    f->exposure[3] = 0.1;
+    f->exposure[4] = -0.0;
+    f->exposure[N_EXPO - 1] = 5e-324;   /* subnormal */
+    f->entry.events_crc = 0xdeadbeef;
+    f->entry.n_rows = 230;
+    f->entry.n_events = 220;
+    f->entry.n_nonfinite = 7;
+    f->entry.n_bad_energy = 3;
+    f->entry.n_regions = 2;
+    f->entry.ontime_s = 1687.0 / 3;
+    f->entry.livetime_s = 1687.0 / 3 * 0.9;
+    f->entry.data.struct_size = sizeof f->entry.data;
+    f->entry.data.n_counts = N_CELLS;
+    f->entry.data.counts = f->counts;
+    f->entry.data.n_exposure = N_EXPO;
+    f->entry.data.exposure_s = f->exposure;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+
+    offbkg_store_close(f->store);
+    offbkg_datastore_free(f->ds);
+    offbkg_ctx_free(f->ctx);
+    sg_remove_tree(f->dir);
+    free(f);
+    return 0;
+}
+
+static void write_ok(fixture_t *f, const offbkg_store_key_t *key,
+                     const offbkg_store_entry_t *e, bool expect_kept)
+{
+    bool kept = !expect_kept;
+
+    if (offbkg_store_write(f->ctx, f->store, key, e, f->ds, 0, &kept)
+        != OFFBKG_OK)
+        fail_msg("write: %s", offbkg_error_msg(f->ctx));
+    assert_int_equal(kept, expect_kept);
+}
+
+static bool same_doubles(const double *a, const double *b, size_t n)
+{
+    return memcmp(a, b, n * sizeof *a) == 0;
+}
+
+/* Read @p key and compare it bit for bit with @p e. */
+static void assert_reads_back(fixture_t *f, const offbkg_store_key_t *key,
+                              const offbkg_store_entry_t *e)
+{
+    offbkg_store_entry_t got;
+    int st = offbkg_store_read(f->ctx, f->store, key, e->data.n_counts,
+                               e->data.n_exposure, &got);
+
+    if (st != OFFBKG_OK)
+        fail_msg("read: %d %s", st, offbkg_error_msg(f->ctx));
+    assert_int_equal(got.events_crc, e->events_crc);
+    assert_int_equal(got.n_rows, e->n_rows);
+    assert_int_equal(got.n_events, e->n_events);
+    assert_int_equal(got.n_nonfinite, e->n_nonfinite);
+    assert_int_equal(got.n_bad_energy, e->n_bad_energy);
+    assert_int_equal(got.n_regions, e->n_regions);
+    assert_true(same_doubles(&got.ontime_s, &e->ontime_s, 1));
+    assert_true(same_doubles(&got.livetime_s, &e->livetime_s, 1));
+    assert_int_equal(got.data.n_counts, e->data.n_counts);
+    assert_int_equal(got.data.n_exposure, e->data.n_exposure);
+    assert_memory_equal(got.data.counts, e->data.counts,
+                        e->data.n_counts * sizeof *e->data.counts);
+    assert_true(same_doubles(got.data.exposure_s, e->data.exposure_s,
+                             e->data.n_exposure));
+    offbkg_store_entry_free(&got);
+}
+
+/* The status of reading f->key, and its message in @p why (1024). */
+static int read_status(fixture_t *f, const offbkg_store_key_t *key,
+                       char *why)
+{
+    offbkg_store_entry_t got;
+    int st = offbkg_store_read(f->ctx, f->store, key, N_CELLS, N_EXPO, &got);
+
+    snprintf(why, 1024, "%s", offbkg_error_msg(f->ctx));
+    assert_null(got.data.counts);
+    offbkg_store_entry_free(&got);
+    return st;
+}
+
+static void assert_unusable(fixture_t *f, const offbkg_store_key_t *key,
+                            int status, const char *needle)
+{
+    char why[1024];
+    int st = read_status(f, key, why);
+
+    if (st != status || strstr(why, needle) == NULL)
+        fail_msg("expected %d with \"%s\", got %d: %s", status, needle, st,
+                 why);
+}
+
+static char *run_path(fixture_t *f)
+{
+    char *p = offbkg_store_path(f->store, &f->key);
+    assert_non_null(p);
+    return p;
+}
+
+static void test_round_trip(void **state)
+{
+    fixture_t *f = *state;
+    char path[PATH_MAX], text[256];
+    FILE *fp;
+
+    assert_unusable(f, &f->key, OFFBKG_STORE_MISSING, "missing");
+    write_ok(f, &f->key, &f->entry, false);
+    assert_reads_back(f, &f->key, &f->entry);
+
+    /* The layout: STORE, KEY/MODEL, KEY/obs_N.fits. */
+    fp = fopen(sg_path(path, f->store_dir, "STORE"), "r");
+    assert_non_null(fp);
+    assert_non_null(fgets(text, sizeof text, fp));
+    fclose(fp);
+    assert_string_equal(text, OFFBKG_STORE_FORMAT_LINE "\n");
+    fp = fopen(sg_path(path, f->store_dir, "%s/MODEL", f->key.model_key),
+               "r");
+    assert_non_null(fp);
+    size_t n = fread(text, 1, sizeof text - 1, fp);
+    text[n] = '\0';
+    fclose(fp);
+    assert_string_equal(text, f->key.model_text);
+
+    /* Dense counts, exposure all one value (no row in EXPOSURE). */
+    offbkg_store_key_t k2 = f->key;
+    k2.obs_id = offbkg_datastore_obs_id(f->ds, 1);
+    for (size_t i = 0; i < N_CELLS; i++)
+        f->counts[i] = i + 1;
+    for (size_t i = 0; i < N_EXPO; i++)
+        f->exposure[i] = 1234.5;
+    write_ok(f, &k2, &f->entry, false);
+    assert_reads_back(f, &k2, &f->entry);
+
+    /* No event at all, a varied exposure. */
+    memset(f->counts, 0, sizeof f->counts);
+    for (size_t i = 0; i < N_EXPO; i++)
+        f->exposure[i] = i * 0.3;
+    k2.obs_id = 999;
+    write_ok(f, &k2, &f->entry, false);
+    assert_reads_back(f, &k2, &f->entry);
+}
+
+/* Replace card @p card of HDU @p hdu (1 = primary) of @p path. */
+static void edit_card(const char *path, int hdu, const char *card,
+                      int type, const void *value)
+{
+    fitsfile *ff = NULL;
+    int st = 0;
+
+    fits_open_file(&ff, path, READWRITE, &st);
+    fits_movabs_hdu(ff, hdu, NULL, &st);
+    fits_update_key(ff, type, card, (void *)value, NULL, &st);
+    fits_close_file(ff, &st);
+    assert_int_equal(st, 0);
+}
+
+static void copy_file(const char *from, const char *to, size_t max_bytes)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    char buf[4096];
+    size_t n, done = 0;
+
+    assert_non_null(in);
+    assert_non_null(out);
+    while (done < max_bytes && (n = fread(buf, 1, sizeof buf, in)) > 0) {
+        if (n > max_bytes - done)
+            n = max_bytes - done;
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+        done += n;
+    }
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+static void test_stale(void **state)
+{
+    fixture_t *f = *state;
+    offbkg_store_key_t k;
+    char *path = run_path(f), moved[PATH_MAX];
+
+    write_ok(f, &f->key, &f->entry, false);
+
+    k = f->key;
+    k.regions_hash++;
+    assert_unusable(f, &k, OFFBKG_STORE_STALE, "the exclusion regions "
+                    "changed");
+    k = f->key;
+    k.row_hash = offbkg_store_row_hash(f->ds, 1);
+    assert_unusable(f, &k, OFFBKG_STORE_STALE, "obs-index row changed");
+    k = f->key;
+    k.events.size_bytes += 6;
+    char want[128];
+    snprintf(want, sizeof want, "the events file changed (size %lld -> "
+             "%lld)", (long long)f->key.events.size_bytes,
+             (long long)k.events.size_bytes);
+    assert_unusable(f, &k, OFFBKG_STORE_STALE, want);
+    k = f->key;
+    k.events.mtime_ns += 1;
+    assert_unusable(f, &k, OFFBKG_STORE_STALE, "modification time");
+    k = f->key;
+    k.events.path = "/elsewhere/run.fits";
+    assert_unusable(f, &k, OFFBKG_STORE_STALE, "another events file");
+    k = f->key;
+    k.events.hdu = "EVENTS2";
+    assert_unusable(f, &k, OFFBKG_STORE_STALE, "another events HDU");
+    assert_reads_back(f, &f->key, &f->entry);
+
+    /* The file of another run, or of another model, in its place. */
+    k = f->key;
+    k.obs_id = 4242;
+    char *other = offbkg_store_path(f->store, &k);
+    copy_file(path, other, SIZE_MAX);
+    assert_unusable(f, &k, OFFBKG_STORE_STALE, "another run (OBS_ID");
+    free(other);
+    k = f->key;
+    k.model_key = "3d-fedcba9876543210";
+    assert_int_equal(sg_mkdirs(f->store_dir, k.model_key), 0);
+    other = offbkg_store_path(f->store, &k);
+    copy_file(path, other, SIZE_MAX);
+    assert_unusable(f, &k, OFFBKG_STORE_STALE, "another model configuration");
+    free(other);
+
+    /* Another offbkg version, another format. */
+    sg_path(moved, f->dir, "copy.fits");
+    copy_file(path, moved, SIZE_MAX);
+    edit_card(path, 1, "OFFBKGV", TSTRING, "0.0.1");
+    assert_unusable(f, &f->key, OFFBKG_STORE_STALE, "written by offbkg 0.0.1");
+    copy_file(moved, path, SIZE_MAX);
+    int fmt = 2;
+    edit_card(path, 1, "STOREFMT", TINT, &fmt);
+    assert_unusable(f, &f->key, OFFBKG_STORE_STALE, "store format 2");
+
+    /* A stale file is replaced by the next write. */
+    write_ok(f, &f->key, &f->entry, false);
+    assert_reads_back(f, &f->key, &f->entry);
+    free(path);
+}
+
+/* Each damaged copy is reported as damaged, and a write replaces it. */
+static void assert_damaged(fixture_t *f, const char *needle)
+{
+    assert_unusable(f, &f->key, OFFBKG_STORE_DAMAGED, needle);
+    write_ok(f, &f->key, &f->entry, false);
+    assert_reads_back(f, &f->key, &f->entry);
+}
+
+static void test_damaged(void **state)
+{
+    fixture_t *f = *state;
+    char *path = run_path(f), good[PATH_MAX];
+    struct stat sb;
+    fitsfile *ff = NULL;
+    int st = 0;
+
+    write_ok(f, &f->key, &f->entry, false);
+    sg_path(good, f->dir, "good.fits");
+    copy_file(path, good, SIZE_MAX);
+    assert_int_equal(stat(good, &sb), 0);
+    size_t size = (size_t)sb.st_size;
+    const size_t cuts[] = { 0, 1, 100, 2880, 2880 + 80, 2 * 2880,
+                            3 * 2880 + 17, size - 2880, size - 8, size - 1 };
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        copy_file(good, path, cuts[i]);
+        assert_damaged(f, "");
+    }
+
+    assert_int_equal(sg_write_text(path, "SIMPLE  = garbage, not FITS at "
+                                   "all\n"), 0);
+    assert_damaged(f, "");
+
+    copy_file(good, path, SIZE_MAX);
+    long long ncells = N_CELLS + 1;
+    edit_card(path, 3, "NCELLS", TLONGLONG, &ncells);
+    assert_damaged(f, "NCELLS is 513, the model has 512");
+
+    copy_file(good, path, SIZE_MAX);
+    ncells = (long long)1 << 40;
+    edit_card(path, 3, "NCELLS", TLONGLONG, &ncells);
+    assert_damaged(f, "NCELLS is missing or out of range");
+
+    copy_file(good, path, SIZE_MAX);
+    long long cell = N_CELLS;
+    fits_open_file(&ff, path, READWRITE, &st);
+    fits_movnam_hdu(ff, BINARY_TBL, "COUNTS", 0, &st);
+    fits_write_col(ff, TLONGLONG, 1, 2, 1, 1, &cell, &st);
+    fits_close_file(ff, &st);
+    assert_int_equal(st, 0);
+    assert_damaged(f, "CELL 512 in row 2 is out of range or out of order");
+
+    copy_file(good, path, SIZE_MAX);
+    cell = 0;
+    fits_open_file(&ff, path, READWRITE, &st);
+    fits_movnam_hdu(ff, BINARY_TBL, "COUNTS", 0, &st);
+    fits_write_col(ff, TLONGLONG, 1, 2, 1, 1, &cell, &st);
+    fits_close_file(ff, &st);
+    assert_int_equal(st, 0);
+    assert_damaged(f, "out of order");
+
+    copy_file(good, path, SIZE_MAX);
+    double nan = NAN;
+    fits_open_file(&ff, path, READWRITE, &st);
+    fits_movnam_hdu(ff, BINARY_TBL, "EXPOSURE", 0, &st);
+    fits_write_col(ff, TDOUBLE, 2, 1, 1, 1, &nan, &st);
+    fits_close_file(ff, &st);
+    assert_int_equal(st, 0);
+    assert_damaged(f, "EXPOSURE nan in row 1");
+
+    copy_file(good, path, SIZE_MAX);
+    double negative = -1;
+    edit_card(path, 4, "EXPUNIF", TDOUBLE, &negative);
+    assert_damaged(f, "EXPUNIF");
+
+    const char *hdus[] = { "COUNTS", "EXPOSURE", "OBS" };
+    for (size_t i = 0; i < 3; i++) {
+        copy_file(good, path, SIZE_MAX);
+        fits_open_file(&ff, path, READWRITE, &st);
+        fits_movnam_hdu(ff, BINARY_TBL, (char *)hdus[i], 0, &st);
+        fits_delete_hdu(ff, NULL, &st);
+        fits_close_file(ff, &st);
+        assert_int_equal(st, 0);
+        char want[64];
+        snprintf(want, sizeof want, "no %s table", hdus[i]);
+        assert_damaged(f, want);
+    }
+
+    /* An OBS row that is not the one ROWHASH names. */
+    copy_file(good, path, SIZE_MAX);
+    long long id = 77;
+    fits_open_file(&ff, path, READWRITE, &st);
+    fits_movnam_hdu(ff, BINARY_TBL, "OBS", 0, &st);
+    int col;
+    fits_get_colnum(ff, CASEINSEN, "OBS_ID", &col, &st);
+    fits_write_col(ff, TLONGLONG, col, 1, 1, 1, &id, &st);
+    fits_close_file(ff, &st);
+    assert_int_equal(st, 0);
+    assert_damaged(f, "OBS table");
+
+    /* A directory in the file's place. */
+    unlink(path);
+    assert_int_equal(mkdir(path, 0777), 0);
+    assert_unusable(f, &f->key, OFFBKG_STORE_DAMAGED, "");
+    rmdir(path);
+    free(path);
+}
+
+static void test_valid_file_kept(void **state)
+{
+    fixture_t *f = *state;
+    offbkg_store_entry_t other = f->entry;
+    uint64_t counts[N_CELLS] = { 5 };
+    char *path = run_path(f);
+    struct stat before, after;
+
+    write_ok(f, &f->key, &f->entry, false);
+    assert_int_equal(stat(path, &before), 0);
+    other.data.counts = counts;
+    other.n_events = 5;
+    write_ok(f, &f->key, &other, true);
+    assert_int_equal(stat(path, &after), 0);
+    assert_int_equal(before.st_ino, after.st_ino);
+    assert_reads_back(f, &f->key, &f->entry);
+
+    /* Refused: what a FITS file must not hold. */
+    f->exposure[2] = INFINITY;
+    assert_int_equal(offbkg_store_write(f->ctx, f->store, &f->key, &f->entry,
+                                        f->ds, 0, NULL), OFFBKG_EINVAL);
+    f->exposure[2] = 1;
+    counts[0] = (uint64_t)INT64_MAX + 1;
+    assert_int_equal(offbkg_store_write(f->ctx, f->store, &f->key, &other,
+                                        f->ds, 0, NULL), OFFBKG_EINVAL);
+    free(path);
+}
+
+/* Two processes writing two versions of the entry (events sizes that make
+ * each stale for the other) 50 times each, reading between: no read ever
+ * sees a damaged file, and a valid one is left. */
+static void test_concurrent_writers(void **state)
+{
+    fixture_t *f = *state;
+    pid_t pid[2];
+
+    for (int w = 0; w < 2; w++) {
+        pid[w] = fork();
+        assert_true(pid[w] >= 0);
+        if (pid[w] > 0)
+            continue;
+        offbkg_store_key_t k = f->key;
+        int bad = 0;
+        k.events.size_bytes += w;
+        for (int i = 0; i < 50 && !bad; i++) {
+            offbkg_store_entry_t got;
+            if (offbkg_store_write(f->ctx, f->store, &k, &f->entry, f->ds, 0,
+                                   NULL) != OFFBKG_OK)
+                bad = 1;
+            int st = offbkg_store_read(f->ctx, f->store, &k, N_CELLS, N_EXPO,
+                                       &got);
+            offbkg_store_entry_free(&got);
+            if (st != OFFBKG_OK && st != OFFBKG_STORE_STALE)
+                bad = 2;
+        }
+        _exit(bad);
+    }
+    for (int w = 0; w < 2; w++) {
+        int status;
+        assert_int_equal(waitpid(pid[w], &status, 0), pid[w]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    offbkg_store_key_t k1 = f->key;
+    k1.events.size_bytes += 1;
+    offbkg_store_entry_t got;
+    int a = offbkg_store_read(f->ctx, f->store, &f->key, N_CELLS, N_EXPO,
+                              &got);
+    offbkg_store_entry_free(&got);
+    int b = offbkg_store_read(f->ctx, f->store, &k1, N_CELLS, N_EXPO, &got);
+    offbkg_store_entry_free(&got);
+    assert_true((a == OFFBKG_OK && b == OFFBKG_STORE_STALE)
+                || (b == OFFBKG_OK && a == OFFBKG_STORE_STALE));
+
+    /* Both writing the same entry: one file, valid. */
+    for (int w = 0; w < 2; w++) {
+        pid[w] = fork();
+        assert_true(pid[w] >= 0);
+        if (pid[w] > 0)
+            continue;
+        int bad = 0;
+        for (int i = 0; i < 50 && !bad; i++) {
+            char *p = run_path(f);
+            if (w == 0 && i % 5 == 0)
+                unlink(p);
+            free(p);
+            bad = offbkg_store_write(f->ctx, f->store, &f->key, &f->entry,
+                                     f->ds, 0, NULL) != OFFBKG_OK;
+        }
+        _exit(bad);
+    }
+    for (int w = 0; w < 2; w++) {
+        int status;
+        assert_int_equal(waitpid(pid[w], &status, 0), pid[w]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    assert_reads_back(f, &f->key, &f->entry);
+}
+
+static void test_open(void **state)
+{
+    fixture_t *f = *state;
+    char dir[PATH_MAX], path[PATH_MAX];
+    offbkg_store_t *s = NULL;
+
+    /* Not there, and not to be made. */
+    sg_path(dir, f->dir, "nostore");
+    assert_int_equal(offbkg_store_open(f->ctx, dir, false, &s),
+                     OFFBKG_ECONFIG);
+    assert_null(s);
+    /* A directory with other files in it is not made a store. */
+    assert_int_equal(offbkg_store_open(f->ctx, f->dir, true, &s),
+                     OFFBKG_ECONFIG);
+    assert_non_null(strstr(offbkg_error_msg(f->ctx), "not empty"));
+    assert_int_equal(access(sg_path(path, f->dir, "STORE"), F_OK), -1);
+    /* An existing store opens without create. */
+    assert_int_equal(offbkg_store_open(f->ctx, f->store_dir, false, &s),
+                     OFFBKG_OK);
+    assert_string_equal(offbkg_store_dir(s), f->store_dir);
+    offbkg_store_close(s);
+    /* Another format is refused, named. */
+    assert_int_equal(sg_mkdirs(f->dir, "future"), 0);
+    sg_path(dir, f->dir, "future");
+    assert_int_equal(sg_write_text(sg_path(path, dir, "STORE"),
+                                   "offbkg contribution store, format 2\n"),
+                     0);
+    s = NULL;
+    assert_int_equal(offbkg_store_open(f->ctx, dir, true, &s),
+                     OFFBKG_ECONFIG);
+    assert_null(s);
+    assert_non_null(strstr(offbkg_error_msg(f->ctx), "format 2"));
+    assert_non_null(strstr(offbkg_error_msg(f->ctx), "another format"));
+}
+
+static void test_identity_crc_hashes(void **state)
+{
+    fixture_t *f = *state;
+    char path[PATH_MAX];
+    uint32_t crc;
+    offbkg_store_identity_t id;
+    struct stat sb;
+
+    assert_int_equal(sg_write_text(sg_path(path, f->dir, "crc.txt"),
+                                   "123456789"), 0);
+    assert_int_equal(offbkg_store_crc32(f->ctx, path, &crc), OFFBKG_OK);
+    assert_int_equal(crc, 0xcbf43926u);
+    assert_int_equal(offbkg_store_identity(f->ctx, path, "X", &id),
+                     OFFBKG_OK);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(id.size_bytes, 9);
+    assert_int_equal(id.mtime_ns, (int64_t)sb.st_mtim.tv_sec * 1000000000
+                                      + sb.st_mtim.tv_nsec);
+    assert_int_equal(offbkg_store_crc32(f->ctx, "/nonexistent/x", &crc),
+                     OFFBKG_EDATA);
+    assert_int_equal(offbkg_store_identity(f->ctx, "/nonexistent/x", "X",
+                                           &id), OFFBKG_EDATA);
+
+    assert_int_not_equal(offbkg_store_row_hash(f->ds, 0),
+                         offbkg_store_row_hash(f->ds, 1));
+    offbkg_region_t items[2] = { { 83.6, 22.0, 0.5 }, { 10, -5, 1 } };
+    offbkg_regions_t r = { 2, items };
+    uint64_t h = offbkg_store_regions_hash(&r);
+    assert_int_not_equal(h, offbkg_store_regions_hash(NULL));
+    items[1].radius_deg = nextafter(1, 2);
+    assert_int_not_equal(h, offbkg_store_regions_hash(&r));
+}
+
+/* The model key: the same for the same resolved section, another for a
+ * changed value, default or time base. */
+static void model_key(fixture_t *f, const char *body, char **key,
+                      char **text)
+{
+    char path[PATH_MAX], ini[2048];
+    offbkg_diags_t diags = { 0 };
+    offbkg_runconf_t *rc = NULL;
+
+    snprintf(ini, sizeof ini, "[datastore]\npath = .\n[select]\nplugin = "
+             "all\n[group]\nplugin = zenith\nedges_deg = 0, 90\n"
+             "[model x]\nplugin = 3d\n%s", body);
+    assert_int_equal(sg_write_text(sg_path(path, f->dir, "k.ini"), ini), 0);
+    if (offbkg_runconf_load(f->ctx, path, NULL, 0, &diags, &rc) != OFFBKG_OK)
+        fail_msg("k.ini does not load");
+    assert_int_equal(offbkg_store_model_key(f->ctx, rc, &rc->models[0], key,
+                                            text), OFFBKG_OK);
+    char *again = NULL;
+    assert_int_equal(offbkg_store_model_key(f->ctx, rc, &rc->select, &again,
+                                            NULL), OFFBKG_EINVAL);
+    assert_null(again);
+    assert_int_equal(offbkg_store_model_key(f->ctx, rc, &rc->models[0],
+                                            &again, NULL), OFFBKG_OK);
+    assert_string_equal(again, *key);
+    free(again);
+    offbkg_runconf_free(rc);
+    offbkg_diags_clear(&diags);
+}
+
+static void test_model_key(void **state)
+{
+    fixture_t *f = *state;
+    char *k1, *k2, *k3, *k4, *t1, *t2, *t3, *t4;
+
+    model_key(f, "", &k1, &t1);
+    model_key(f, "energy_n = 12\n", &k2, &t2);
+    model_key(f, "time_base = livetime\n", &k3, &t3);
+    model_key(f, "\n", &k4, &t4);
+    assert_int_equal(strlen(k1), strlen("3d-") + 16);
+    assert_memory_equal(k1, "3d-", 3);
+    assert_string_equal(k1, k4);
+    assert_string_equal(t1, t4);
+    assert_string_not_equal(k1, k2);
+    assert_string_not_equal(k1, k3);
+    assert_memory_equal(t1, "plugin = 3d\nversion = ", 22);
+    assert_non_null(strstr(t1, "\ntime_base = ontime\n"));
+    assert_non_null(strstr(t3, "\ntime_base = livetime\n"));
+    assert_non_null(strstr(t2, "\nenergy_n = 12\n"));
+    free(k1);
+    free(k2);
+    free(k3);
+    free(k4);
+    free(t1);
+    free(t2);
+    free(t3);
+    free(t4);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_valid_file_kept, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_writers, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_identity_crc_hashes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_model_key, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
