@@ -203,10 +203,12 @@ tests_unit_test_pipeline_SOURCES = tests/unit/test_pipeline.c \
 	tests/unit/storegen.h
 tests_unit_test_pipeline_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_pipeline_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
-# The contribution store: simulated data stores, files edited with cfitsio.
+# The contribution store: simulated data stores; its gzip files edited
+# with cfitsio and zlib.
 tests_unit_test_store_SOURCES = tests/unit/test_store.c tests/unit/storegen.h
-tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
-tests_unit_test_store_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
+tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS) \
+	$(ZLIB_CFLAGS)
+tests_unit_test_store_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS) $(ZLIB_LIBS)
 TESTS += $(UNIT_TESTS)
 endif
 
