@@ -10,7 +10,8 @@ pluginexampledir = $(docdir)/examples/plugin
 dist_pluginexample_DATA = doc/examples/plugin/README \
 	doc/examples/plugin/Makefile doc/examples/plugin/group_azimuth.c \
 	doc/examples/plugin/test_group_azimuth.c doc/examples/plugin/azimuth.ini
-# The design and the domain knowledge the code relies on (cited by the
-# code's comments, the installed headers' too, as doc/design.md §N and
-# doc/domain.md §N), installed in $(docdir).
-dist_doc_DATA = doc/design.md doc/domain.md
+# The design, the domain knowledge and the contribution store's format
+# the code relies on (cited by the code's comments, the installed
+# headers' too, as doc/design.md §N, doc/domain.md §N and doc/store.md
+# §N), installed in $(docdir).
+dist_doc_DATA = doc/design.md doc/domain.md doc/store.md
