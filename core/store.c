@@ -825,6 +825,10 @@ static int check_entry(offbkg_ctx_t *ctx, const offbkg_store_key_t *key,
 {
     const offbkg_contrib_data_t *d = &e->data;
 
+    if (key->model_key == NULL || key->model_text == NULL
+        || key->events.path == NULL || key->events.hdu == NULL)
+        return offbkg_error_set(ctx, OFFBKG_EINVAL, "OBS_ID %" PRId64 ": an "
+                                "incomplete store key", key->obs_id);
     if (d->n_counts == 0 || d->n_counts > OFFBKG_STORE_MAX_CELLS
         || d->n_exposure == 0 || d->n_exposure > OFFBKG_STORE_MAX_CELLS
         || d->counts == NULL || d->exposure_s == NULL)
