@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * The library context: error message, log sink and level, cancellation.
- * Library code never prints: it records an error here and logs through
- * the sink the caller installed. One context is used by one thread. */
+ * The library context: error message, log sink and level, cancellation,
+ * progress, output set. Library code never prints: it records an error
+ * here (core/error.c) and logs through the sink the caller installed
+ * (core/log.c). One context is used by one thread. */
 #ifndef OFFBKG_CTX_PRIVATE_H
 #define OFFBKG_CTX_PRIVATE_H
 
@@ -43,22 +44,12 @@ int offbkg_ctx_cancelled(const offbkg_ctx_t *ctx);
 void offbkg_ctx_set_max_inflated(offbkg_ctx_t *ctx, size_t bytes);
 size_t offbkg_ctx_max_inflated(const offbkg_ctx_t *ctx);
 
-/** Record @p fmt as the error message and return @p status. */
-int offbkg_error_set(offbkg_ctx_t *ctx, int status, const char *fmt, ...)
-    OFFBKG_PRINTF(3, 4);
-/** Prepend context ("while reading obs 23523: ") to the current message
- *  and return @p status. */
-int offbkg_error_push(offbkg_ctx_t *ctx, int status, const char *fmt, ...)
-    OFFBKG_PRINTF(3, 4);
-/** The last error message ("" if none). Valid until the next error call. */
-const char *offbkg_error_msg(const offbkg_ctx_t *ctx);
-void offbkg_error_clear(offbkg_ctx_t *ctx);
+/** The sink and its user data that log lines go to (core/log.c). */
+offbkg_log_sink_fn offbkg_ctx_log_sink(const offbkg_ctx_t *ctx, void **user);
 
-void offbkg_log(offbkg_ctx_t *ctx, offbkg_log_level_t level,
-                const char *fmt, ...) OFFBKG_PRINTF(3, 4);
-void offbkg_log_prefixed(offbkg_ctx_t *ctx, offbkg_log_level_t level,
-                         const char *prefix, const char *fmt, va_list ap)
-    OFFBKG_PRINTF(4, 0);
+/** The buffer of the context's error message, @p *size bytes: written by
+ *  core/error.c only; everyone else uses offbkg_error_msg(). */
+char *offbkg_ctx_error_buffer(const offbkg_ctx_t *ctx, size_t *size);
 
 struct offbkg_outset;
 
@@ -77,12 +68,11 @@ typedef void (*offbkg_progress_fn)(void *user, size_t done, size_t total,
 void offbkg_ctx_set_progress(offbkg_ctx_t *ctx, offbkg_progress_fn fn,
                              void *user);
 /** Report progress to the receiver, if any. */
-void offbkg_progress(offbkg_ctx_t *ctx, size_t done, size_t total,
-                     size_t events);
+void offbkg_ctx_progress(offbkg_ctx_t *ctx, size_t done, size_t total,
+                         size_t events);
 
-#define OFFBKG_ERROR(ctx, ...) offbkg_log((ctx), OFFBKG_LOG_ERROR, __VA_ARGS__)
-#define OFFBKG_WARN(ctx, ...) offbkg_log((ctx), OFFBKG_LOG_WARN, __VA_ARGS__)
-#define OFFBKG_INFO(ctx, ...) offbkg_log((ctx), OFFBKG_LOG_INFO, __VA_ARGS__)
-#define OFFBKG_DEBUG(ctx, ...) offbkg_log((ctx), OFFBKG_LOG_DEBUG, __VA_ARGS__)
+/* Every user of a context sets errors and logs through it. */
+#include "error-private.h"
+#include "log-private.h"
 
 #endif

@@ -1,18 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Library context: error message, logging and cancellation. */
+ * The library context: where errors are kept and log lines go, the log
+ * level, cancellation, progress and the output set (core/error.c and
+ * core/log.c write the errors and the log lines). */
 #include <config.h>
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctx-private.h"
 
-#define ERROR_MSG_MAX 2048
-
 struct offbkg_ctx {
-    char error[ERROR_MSG_MAX];
+    char error[OFFBKG_ERROR_MSG_MAX];
     offbkg_log_sink_fn sink;
     void *sink_user;
     offbkg_log_level_t level;
@@ -23,30 +21,12 @@ struct offbkg_ctx {
     size_t max_inflated_bytes;
 };
 
-static const char *level_word(offbkg_log_level_t level)
-{
-    switch (level) {
-    case OFFBKG_LOG_ERROR: return "error";
-    case OFFBKG_LOG_WARN: return "warning";
-    case OFFBKG_LOG_INFO: return "info";
-    default: return "debug";
-    }
-}
-
-/* The default sink: one line on stderr, the form GNU tools use. */
-static void stderr_sink(void *user, offbkg_log_level_t level,
-                        const char *prefix, const char *msg)
-{
-    (void)user;
-    fprintf(stderr, "offbkg: %s: %s%s\n", level_word(level), prefix, msg);
-}
-
 offbkg_ctx_t *offbkg_ctx_new(void)
 {
     offbkg_ctx_t *ctx = calloc(1, sizeof *ctx);
     if (ctx == NULL)
         return NULL;
-    ctx->sink = stderr_sink;
+    ctx->sink = offbkg_log_stderr;
     ctx->level = OFFBKG_LOG_INFO;
     ctx->max_inflated_bytes = OFFBKG_MAX_INFLATED_DEFAULT;
     return ctx;
@@ -86,7 +66,7 @@ struct offbkg_outset *offbkg_ctx_outset(const offbkg_ctx_t *ctx)
 void offbkg_ctx_set_log_sink(offbkg_ctx_t *ctx, offbkg_log_sink_fn sink,
                              void *user)
 {
-    ctx->sink = sink != NULL ? sink : stderr_sink;
+    ctx->sink = sink != NULL ? sink : offbkg_log_stderr;
     ctx->sink_user = user;
 }
 
@@ -121,63 +101,17 @@ size_t offbkg_ctx_max_inflated(const offbkg_ctx_t *ctx)
     return ctx->max_inflated_bytes;
 }
 
-int offbkg_error_set(offbkg_ctx_t *ctx, int status, const char *fmt, ...)
+offbkg_log_sink_fn offbkg_ctx_log_sink(const offbkg_ctx_t *ctx, void **user)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
-    va_end(ap);
-    return status;
+    *user = ctx->sink_user;
+    return ctx->sink;
 }
 
-int offbkg_error_push(offbkg_ctx_t *ctx, int status, const char *fmt, ...)
+char *offbkg_ctx_error_buffer(const offbkg_ctx_t *ctx, size_t *size)
 {
-    char old[ERROR_MSG_MAX];
-    size_t n;
-    va_list ap;
-
-    memcpy(old, ctx->error, sizeof old);
-    va_start(ap, fmt);
-    vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
-    va_end(ap);
-    /* Append ": " and the old message, truncating the tail if needed. */
-    n = strlen(ctx->error);
-    if (n + 3 < sizeof ctx->error) {
-        memcpy(ctx->error + n, ": ", 3);
-        n += 2;
-        strncat(ctx->error, old, sizeof ctx->error - n - 1);
-    }
-    return status;
-}
-
-const char *offbkg_error_msg(const offbkg_ctx_t *ctx)
-{
-    return ctx->error;
-}
-
-void offbkg_error_clear(offbkg_ctx_t *ctx)
-{
-    ctx->error[0] = '\0';
-}
-
-void offbkg_log_prefixed(offbkg_ctx_t *ctx, offbkg_log_level_t level,
-                         const char *prefix, const char *fmt, va_list ap)
-{
-    char msg[ERROR_MSG_MAX];
-
-    if (level > ctx->level)
-        return;
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    ctx->sink(ctx->sink_user, level, prefix != NULL ? prefix : "", msg);
-}
-
-void offbkg_log(offbkg_ctx_t *ctx, offbkg_log_level_t level,
-                const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    offbkg_log_prefixed(ctx, level, "", fmt, ap);
-    va_end(ap);
+    *size = sizeof ctx->error;
+    /* Like strchr: a const context, its buffer writable by core/error.c. */
+    return (char *)ctx->error;
 }
 
 void offbkg_ctx_set_progress(offbkg_ctx_t *ctx, offbkg_progress_fn fn,
@@ -187,8 +121,8 @@ void offbkg_ctx_set_progress(offbkg_ctx_t *ctx, offbkg_progress_fn fn,
     ctx->progress_user = user;
 }
 
-void offbkg_progress(offbkg_ctx_t *ctx, size_t done, size_t total,
-                     size_t events)
+void offbkg_ctx_progress(offbkg_ctx_t *ctx, size_t done, size_t total,
+                         size_t events)
 {
     if (ctx->progress != NULL)
         ctx->progress(ctx->progress_user, done, total, events);

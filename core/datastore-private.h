@@ -12,20 +12,9 @@
 
 #include "ctx-private.h"
 #include "fitshdr-private.h"
+#include "run_header-private.h"
 #include "runconf-private.h"
 #include "table-private.h"
-
-/** Header values of a run's EVENTS HDU (NaN when absent), and the GTI. */
-typedef struct offbkg_run_header {
-    double ra_pnt_deg, dec_pnt_deg;
-    double alt_pnt_deg, az_pnt_deg;
-    double ontime_s, livetime_s, deadc;
-    double tstart_s, tstop_s;
-    double mjdref_day;              /**< in timesys */
-    offbkg_timesys_t timesys;
-    double site_lon_deg, site_lat_deg, site_height_m;
-    double gti_sum_s;               /**< NaN without a GTI */
-} offbkg_run_header_t;
 
 typedef struct offbkg_datastore {
     char *obs_index_path;
@@ -90,24 +79,5 @@ int offbkg_datastore_locate(offbkg_ctx_t *ctx,
 /** The file that hdu-index row @p row names (FILE_DIR resolved against
  *  the hdu-index directory): a new string, NULL if out of memory. */
 char *offbkg_datastore_hdu_path(const offbkg_datastore_t *store, size_t row);
-
-/** Move @p f to HDU @p events_hdu and read its keywords into @p h (all
- *  but gti_sum_s, set to NaN), leaving @p f there and its header in
- *  @p hdr for more lookups (free it with offbkg_header_free, whatever
- *  this returns). */
-int offbkg_run_header_keys(offbkg_ctx_t *ctx, fitsfile *f,
-                           const char *events_hdu, const char *what,
-                           offbkg_run_header_t *h, offbkg_header_t *hdr);
-
-/** h->gti_sum_s: the sum of STOP - START of the GTI HDU @p gti_hdu
- *  (NULL: "GTI") of @p f, if the file has one. Moves @p f there. */
-void offbkg_run_header_gti(fitsfile *f, const char *gti_hdu,
-                           offbkg_run_header_t *h);
-
-/** Read the header of HDU @p events_hdu of the open file @p f, and the
- *  sum of the GTI HDU @p gti_hdu (NULL: "GTI") if the file has one. */
-int offbkg_run_header_read(offbkg_ctx_t *ctx, fitsfile *f,
-                           const char *events_hdu, const char *gti_hdu,
-                           const char *what, offbkg_run_header_t *h);
 
 #endif

@@ -45,129 +45,6 @@ static char *index_path(const char *given, const char *dir, const char *base)
 }
 
 /* ------------------------------------------------------------------ */
-/* Headers                                                             */
-
-/* MJDREFI + MJDREFF (either may be written as a float), or MJDREF. */
-static double read_mjdref(const offbkg_header_t *hdr)
-{
-    double i, fr = 0, whole;
-    if (offbkg_header_double(hdr, "MJDREFI", &i)) {
-        offbkg_header_double(hdr, "MJDREFF", &fr);
-        return i + fr;
-    }
-    return offbkg_header_double(hdr, "MJDREF", &whole) ? whole : NAN;
-}
-
-static offbkg_timesys_t read_timesys(const offbkg_header_t *hdr)
-{
-    char buf[FLEN_VALUE];
-    return offbkg_header_string(hdr, "TIMESYS", buf)
-               ? offbkg_timesys_parse(buf)
-               : OFFBKG_TIMESYS_UNKNOWN;
-}
-
-static double key_or_nan(const offbkg_header_t *hdr, const char *key)
-{
-    double v;
-    return offbkg_header_double(hdr, key, &v) ? v : NAN;
-}
-
-static void read_site(const offbkg_header_t *hdr, double *lon, double *lat,
-                      double *height)
-{
-    *lon = key_or_nan(hdr, "GEOLON");
-    *lat = key_or_nan(hdr, "GEOLAT");
-    *height = key_or_nan(hdr, "ALTITUDE");
-    if (isnan(*height))
-        *height = key_or_nan(hdr, "GEOALT");
-}
-
-int offbkg_run_header_keys(offbkg_ctx_t *ctx, fitsfile *f,
-                           const char *events_hdu, const char *what,
-                           offbkg_run_header_t *h, offbkg_header_t *hdr)
-{
-    int st = 0;
-
-    hdr->cards = NULL;
-    hdr->n_cards = 0;
-    if (fits_movnam_hdu(f, ANY_HDU, (char *)events_hdu, 0, &st) != 0)
-        return offbkg_fits_error(ctx, st, "%s: no HDU named %s", what,
-                                 events_hdu);
-    if ((st = offbkg_header_load(f, hdr)) != 0)
-        return offbkg_fits_error(ctx, st, "%s: HDU %s", what, events_hdu);
-    h->ra_pnt_deg = key_or_nan(hdr, "RA_PNT");
-    h->dec_pnt_deg = key_or_nan(hdr, "DEC_PNT");
-    h->alt_pnt_deg = key_or_nan(hdr, "ALT_PNT");
-    h->az_pnt_deg = key_or_nan(hdr, "AZ_PNT");
-    h->ontime_s = key_or_nan(hdr, "ONTIME");
-    h->livetime_s = key_or_nan(hdr, "LIVETIME");
-    h->deadc = key_or_nan(hdr, "DEADC");
-    h->tstart_s = key_or_nan(hdr, "TSTART");
-    h->tstop_s = key_or_nan(hdr, "TSTOP");
-    h->mjdref_day = read_mjdref(hdr);
-    h->timesys = read_timesys(hdr);
-    read_site(hdr, &h->site_lon_deg, &h->site_lat_deg, &h->site_height_m);
-    h->gti_sum_s = NAN;
-    return OFFBKG_OK;
-}
-
-/* Move to the binary table named @p name: most often the HDU after the
- * current one (GTI after EVENTS), which saves cfitsio's walk through
- * every header from the first. */
-static int move_to_table(fitsfile *f, const char *name)
-{
-    char extname[FLEN_VALUE];
-    int st = 0, type;
-
-    if (fits_movrel_hdu(f, 1, &type, &st) == 0 && type == BINARY_TBL
-        && offbkg_fits_key_string(f, "EXTNAME", extname)
-        && strcasecmp(extname, name) == 0)
-        return 0;
-    st = 0;
-    return fits_movnam_hdu(f, BINARY_TBL, (char *)name, 0, &st);
-}
-
-void offbkg_run_header_gti(fitsfile *f, const char *gti_hdu,
-                           offbkg_run_header_t *h)
-{
-    int st = 0;
-
-    /* The GTI, when the file has one: sum of STOP - START. */
-    if (move_to_table(f, gti_hdu ? gti_hdu : "GTI") == 0) {
-        int c_start, c_stop, anynul;
-        LONGLONG n = 0;
-        fits_get_colnum(f, CASEINSEN, "START", &c_start, &st);
-        fits_get_colnum(f, CASEINSEN, "STOP", &c_stop, &st);
-        fits_get_num_rowsll(f, &n, &st);
-        double sum = 0;
-        for (LONGLONG r = 1; st == 0 && r <= n; r++) {
-            double a, b;
-            fits_read_col(f, TDOUBLE, c_start, r, 1, 1, NULL, &a, &anynul,
-                          &st);
-            fits_read_col(f, TDOUBLE, c_stop, r, 1, 1, NULL, &b, &anynul,
-                          &st);
-            sum += b - a;
-        }
-        if (st == 0)
-            h->gti_sum_s = sum;
-    }
-    fits_clear_errmsg();
-}
-
-int offbkg_run_header_read(offbkg_ctx_t *ctx, fitsfile *f,
-                           const char *events_hdu, const char *gti_hdu,
-                           const char *what, offbkg_run_header_t *h)
-{
-    offbkg_header_t hdr;
-    int rc = offbkg_run_header_keys(ctx, f, events_hdu, what, h, &hdr);
-
-    offbkg_header_free(&hdr);
-    if (rc == OFFBKG_OK)
-        offbkg_run_header_gti(f, gti_hdu, h);
-    return rc;
-}
-
-/* ------------------------------------------------------------------ */
 /* Index lookups                                                       */
 
 static const offbkg_column_t *col(const offbkg_table_t *t, const char *name)
@@ -186,7 +63,7 @@ static size_t *sorted_rows(const offbkg_table_t *t)
         return NULL;
     for (size_t i = 0; i < n; i++)
         rows[i] = i;
-    if (offbkg_rows_sort_by_key(col(t, "OBS_ID")->i64, rows, n) != 0) {
+    if (offbkg_table_sort_rows(col(t, "OBS_ID")->i64, rows, n) != 0) {
         free(rows);
         return NULL;
     }
@@ -384,10 +261,10 @@ static int header_of(resolver_t *rs, size_t r, offbkg_run_header_t *h,
         }
         const char *need[2] = { hdu, gti_hdu != NULL ? gti_hdu : "GTI" };
         offbkg_fitsmem_t mem = { 0 };
-        rc = offbkg_fits_open_input(rs->ctx, path, need, 2, &mem, &f);
+        rc = offbkg_input_open(rs->ctx, path, need, 2, &mem, &f);
         if (rc == OFFBKG_OK)
             rc = offbkg_run_header_read(rs->ctx, f, hdu, gti_hdu, path, h);
-        offbkg_fits_close_input(f, &mem);
+        offbkg_input_close(f, &mem);
     }
     if (rc == OFFBKG_OK)
         *state = 1;
@@ -619,7 +496,7 @@ static int keep_store_cards(offbkg_datastore_t *s, const offbkg_header_t *hdr)
     if (s->store_cards == NULL)
         return -1;
     for (size_t k = 0; k < N_STORE_KEYS; k++) {
-        const char *card = offbkg_header_card(hdr, store_keys[k]);
+        const char *card = offbkg_fitshdr_card(hdr, store_keys[k]);
         if (card != NULL)
             memcpy(s->store_cards + CARD_CHARS * s->n_store_cards++, card,
                    CARD_CHARS);
@@ -708,10 +585,10 @@ static int read_index(offbkg_ctx_t *ctx, const char *path,
     if (access(path, F_OK) != 0)
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: no %s (file not "
                                 "found)", path, what);
-    if (offbkg_fits_open_input(ctx, path, NULL, 0, mem, &f) != OFFBKG_OK)
+    if (offbkg_input_open(ctx, path, NULL, 0, mem, &f) != OFFBKG_OK)
         return offbkg_error_push(ctx, OFFBKG_EDATA, "cannot open the %s",
                                  what);
-    if (!offbkg_fits_find_table(f, needed, absent)) {
+    if (!offbkg_table_find(f, needed, absent)) {
         fits_close_file(f, &st);
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: no %s in it (a binary "
                                 "table with columns %s%s%s%s%s)", path, what,
@@ -794,14 +671,14 @@ static int open_store(offbkg_ctx_t *ctx, const offbkg_datastore_conf_t *conf,
                     "observation index", &mem, &s->obs, &f);
     if (rc == OFFBKG_OK) {
         offbkg_header_t hdr;
-        offbkg_header_load(f, &hdr);
-        s->mjdref_day = read_mjdref(&hdr);
-        s->timesys = read_timesys(&hdr);
-        read_site(&hdr, &s->site_lon_deg, &s->site_lat_deg,
-                  &s->site_height_m);
+        offbkg_fitshdr_load(f, &hdr);
+        s->mjdref_day = offbkg_fitshdr_mjdref(&hdr);
+        s->timesys = offbkg_fitshdr_timesys(&hdr);
+        offbkg_fitshdr_site(&hdr, &s->site_lon_deg, &s->site_lat_deg,
+                            &s->site_height_m);
         if (keep_store_cards(s, &hdr) != 0 || keep_obs_cards(s, &hdr) != 0)
             rc = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-        offbkg_header_free(&hdr);
+        offbkg_fitshdr_free(&hdr);
         fits_close_file(f, &st);
         fits_clear_errmsg();
         if (rc == OFFBKG_OK)

@@ -10,10 +10,6 @@
 /** Write @p buf (@p n bytes) to the open file @p fd as one gzip member.
  *  0, or -1 with errno set (ENOMEM when out of memory, else what write()
  *  said: ENOSPC, EFBIG, ...). */
-int offbkg_gzip_write_fd(int fd, const void *buf, size_t n);
-
-/** Write all of @p buf (@p n bytes) to @p fd, retrying short writes and
- *  EINTR. 0, or -1 with errno set. */
-int offbkg_write_all(int fd, const void *buf, size_t n);
+int offbkg_deflate_write_fd(int fd, const void *buf, size_t n);
 
 #endif

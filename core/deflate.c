@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "deflate-private.h"
+#include "output-private.h"
 
 #ifdef HAVE_ISAL
 #include <isa-l/igzip_lib.h>
@@ -17,28 +18,9 @@
 
 #define CHUNK_BYTES ((size_t)1 << 18)
 
-int offbkg_write_all(int fd, const void *buf, size_t n)
-{
-    const unsigned char *p = buf;
-
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            if (k == 0)
-                errno = EIO;
-            return -1;
-        }
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 #ifdef HAVE_ISAL
 
-int offbkg_gzip_write_fd(int fd, const void *buf, size_t n)
+int offbkg_deflate_write_fd(int fd, const void *buf, size_t n)
 {
     struct isal_zstream *z = malloc(sizeof *z);
     unsigned char *level_buf = malloc(ISAL_DEF_LVL1_DEFAULT);
@@ -72,7 +54,7 @@ int offbkg_gzip_write_fd(int fd, const void *buf, size_t n)
             rc = -1;
             break;
         }
-        rc = offbkg_write_all(fd, out, CHUNK_BYTES - z->avail_out);
+        rc = offbkg_output_write_all(fd, out, CHUNK_BYTES - z->avail_out);
     } while (rc == 0 && z->internal_state.state != ZSTATE_END);
 done:
     free(out);
@@ -83,7 +65,7 @@ done:
 
 #else
 
-int offbkg_gzip_write_fd(int fd, const void *buf, size_t n)
+int offbkg_deflate_write_fd(int fd, const void *buf, size_t n)
 {
     unsigned char *out = malloc(CHUNK_BYTES);
     z_stream z = { 0 };
@@ -110,7 +92,7 @@ int offbkg_gzip_write_fd(int fd, const void *buf, size_t n)
             rc = -1;
             break;
         }
-        rc = offbkg_write_all(fd, out, CHUNK_BYTES - z.avail_out);
+        rc = offbkg_output_write_all(fd, out, CHUNK_BYTES - z.avail_out);
     }
     deflateEnd(&z);
     free(out);

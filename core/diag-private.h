@@ -25,18 +25,18 @@ typedef struct offbkg_diags {
 
 /** Add a diagnostic (file, section and key may be NULL). Returns
  *  OFFBKG_OK or OFFBKG_ENOMEM. */
-int offbkg_diags_add(offbkg_diags_t *d, const char *file, int line,
-                     const char *section, const char *key,
-                     const char *fmt, ...) OFFBKG_PRINTF(6, 7);
+int offbkg_diag_add(offbkg_diags_t *d, const char *file, int line,
+                    const char *section, const char *key,
+                    const char *fmt, ...) OFFBKG_PRINTF(6, 7);
 
 /** Sort by file, then line (stable), for printing. */
-void offbkg_diags_sort(offbkg_diags_t *d);
+void offbkg_diag_sort(offbkg_diags_t *d);
 
 /** Format one diagnostic as "file:line: [section] key: message" (the
  *  parts that exist) into a new string; NULL if out of memory. */
 char *offbkg_diag_format(const offbkg_diag_t *diag);
 
-void offbkg_diags_clear(offbkg_diags_t *d);
+void offbkg_diag_clear(offbkg_diags_t *d);
 
 /** The candidate closest to @p word (edit distance, case-insensitive) if
  *  it is close enough to be a likely typo (a third of the word, at least
@@ -44,7 +44,7 @@ void offbkg_diags_clear(offbkg_diags_t *d);
  *  "min_glat_deg"), else NULL. The one hint helper of offbkg: sections,
  *  keys, plugins and commands all go through it. @p candidates is
  *  NULL-terminated or has @p n entries (n = (size_t)-1 for NULL-ended). */
-const char *offbkg_closest_match(const char *word,
-                                 const char *const *candidates, size_t n);
+const char *offbkg_diag_closest_match(const char *word,
+                                      const char *const *candidates, size_t n);
 
 #endif

@@ -15,9 +15,9 @@ static char *dup_or_null(const char *s)
     return s != NULL ? strdup(s) : NULL;
 }
 
-int offbkg_diags_add(offbkg_diags_t *d, const char *file, int line,
-                     const char *section, const char *key,
-                     const char *fmt, ...)
+int offbkg_diag_add(offbkg_diags_t *d, const char *file, int line,
+                    const char *section, const char *key,
+                    const char *fmt, ...)
 {
     offbkg_diag_t *item;
     char msg[1024];
@@ -62,7 +62,7 @@ static int diag_order(const offbkg_diag_t *a, const offbkg_diag_t *b)
     return (a->line > b->line) - (a->line < b->line);
 }
 
-void offbkg_diags_sort(offbkg_diags_t *d)
+void offbkg_diag_sort(offbkg_diags_t *d)
 {
     /* Insertion sort: stable, and the lists are short. */
     for (size_t i = 1; i < d->n; i++) {
@@ -101,7 +101,7 @@ char *offbkg_diag_format(const offbkg_diag_t *diag)
     return out;
 }
 
-void offbkg_diags_clear(offbkg_diags_t *d)
+void offbkg_diag_clear(offbkg_diags_t *d)
 {
     for (size_t i = 0; i < d->n; i++) {
         free(d->items[i].file);
@@ -159,8 +159,8 @@ static int prefix_related(const char *a, const char *b)
     return 1;
 }
 
-const char *offbkg_closest_match(const char *word,
-                                 const char *const *candidates, size_t n)
+const char *offbkg_diag_closest_match(const char *word,
+                                      const char *const *candidates, size_t n)
 {
     const char *best = NULL;
     size_t best_d = (size_t)-1;

@@ -35,6 +35,6 @@ void offbkg_events_free(offbkg_events_t *ev);
 /** The factor from energy unit @p unit to TeV ("TeV", "GeV", "MeV",
  *  "keV", "eV", case-insensitive; "" means TeV as GADF says); 0 if
  *  unknown. */
-double offbkg_energy_unit_to_tev(const char *unit);
+double offbkg_events_energy_unit_to_tev(const char *unit);
 
 #endif

@@ -13,7 +13,7 @@
 #include "input-private.h"
 #include "output-private.h"
 
-double offbkg_energy_unit_to_tev(const char *unit)
+double offbkg_events_energy_unit_to_tev(const char *unit)
 {
     static const struct { const char *name; double to_tev; } units[] = {
         { "", 1 }, { "TeV", 1 }, { "GeV", 1e-3 }, { "MeV", 1e-6 },
@@ -86,7 +86,7 @@ static void column_unit(const events_hdu_t *eh, int col, char *unit)
 
     unit[0] = '\0';
     snprintf(key, sizeof key, "TUNIT%d", col);
-    offbkg_header_string(&eh->hdr, key, unit);
+    offbkg_fitshdr_string(&eh->hdr, key, unit);
 }
 
 /* Column numbers of ENERGY, RA, DEC, TIME and the energy unit factor. */
@@ -119,7 +119,7 @@ static int find_columns(offbkg_ctx_t *ctx, events_hdu_t *eh)
     /* Units are checked once per file: a column in other units than we
      * bin would give a wrong model without a word. */
     column_unit(eh, cols[0], unit);
-    eh->to_tev = offbkg_energy_unit_to_tev(unit);
+    eh->to_tev = offbkg_events_energy_unit_to_tev(unit);
     if (eh->to_tev == 0)
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: unknown ENERGY unit "
                                 "'%s' (expected TeV, GeV, MeV, keV or eV)",
@@ -171,8 +171,8 @@ static bool absent_or(const offbkg_header_t *hdr, const char *key,
     char value[FLEN_VALUE];
     double v;
 
-    return !offbkg_header_string(hdr, key, value)
-           || (offbkg_value_number(value, &v) && v == want);
+    return !offbkg_fitshdr_string(hdr, key, value)
+           || (offbkg_fitshdr_value_number(value, &v) && v == want);
 }
 
 /* The layout of the four columns in the rows of the current table when
@@ -188,14 +188,14 @@ static int raw_layout(const events_hdu_t *eh, raw_col_t raw[4],
     int n_cols = 0, st = 0;
 
     fits_get_num_cols(eh->f, &n_cols, &st);
-    if (st != 0 || n_cols < 1 || !offbkg_header_double(hdr, "NAXIS1", &naxis1)
+    if (st != 0 || n_cols < 1 || !offbkg_fitshdr_double(hdr, "NAXIS1", &naxis1)
         || !(naxis1 >= 1) || naxis1 != floor(naxis1))
         return -1;
     for (int c = 1; c <= n_cols; c++) {
         char key[FLEN_KEYWORD], tform[FLEN_VALUE];
         size_t bytes;
         snprintf(key, sizeof key, "TFORM%d", c);
-        if (!offbkg_header_string(hdr, key, tform)
+        if (!offbkg_fitshdr_string(hdr, key, tform)
             || (bytes = field_bytes(tform)) == 0)
             return -1;
         for (int k = 0; k < 4; k++) {
@@ -321,7 +321,7 @@ static int read_rows(offbkg_ctx_t *ctx, const events_hdu_t *eh,
     fits_get_num_rowsll(f, &n_rows, &st);
     fits_get_rowsize(f, &chunk, &st);
     if (st != 0)
-        return offbkg_fits_error(ctx, st, "%s: EVENTS", path);
+        return offbkg_error_fits(ctx, st, "%s: EVENTS", path);
     ev->n_rows = (size_t)n_rows;
     int rc = reserve(ctx, ev, 1);   /* arrays never NULL, even when empty */
     if (rc != OFFBKG_OK)
@@ -347,7 +347,7 @@ static int read_rows(offbkg_ctx_t *ctx, const events_hdu_t *eh,
                       &st);
         fits_read_col(f, TDOUBLE, cols[3], first, 1, n, &nan, t, &anynul, &st);
         if (st != 0)
-            return offbkg_fits_error(ctx, st, "%s: reading events", path);
+            return offbkg_error_fits(ctx, st, "%s: reading events", path);
         size_t k = 0;
         for (LONGLONG i = 0; i < n; i++) {
             if (!isfinite(e[i]) || !isfinite(ra[i]) || !isfinite(dec[i])
@@ -400,7 +400,7 @@ int offbkg_events_read(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
      * the in-memory reader does not handle. */
     const char *need[2] = { hdu, gti_hdu != NULL ? gti_hdu : "GTI" };
     events_hdu_t eh = { .path = ev->path };
-    rc = offbkg_fits_open_input(ctx, ev->path, need, 2, &ev->mem, &eh.f);
+    rc = offbkg_input_open(ctx, ev->path, need, 2, &ev->mem, &eh.f);
     if (rc != OFFBKG_OK)
         goto done;
     eh.mem = ev->mem.size > 0 ? &ev->mem : NULL;
@@ -411,11 +411,11 @@ int offbkg_events_read(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
     if (rc == OFFBKG_OK && fits_get_hdu_type(eh.f, &type, &st) == 0
         && type != BINARY_TBL) {
         /* Named like it, but not a table: a later table of that name? */
-        offbkg_header_free(&eh.hdr);
+        offbkg_fitshdr_free(&eh.hdr);
         if (fits_movnam_hdu(eh.f, BINARY_TBL, hdu, 0, &st) != 0)
-            rc = offbkg_fits_error(ctx, st, "%s: no HDU %s", ev->path, hdu);
+            rc = offbkg_error_fits(ctx, st, "%s: no HDU %s", ev->path, hdu);
         else
-            offbkg_header_load(eh.f, &eh.hdr);
+            offbkg_fitshdr_load(eh.f, &eh.hdr);
     }
     if (rc == OFFBKG_OK)
         rc = find_columns(ctx, &eh);
@@ -426,7 +426,7 @@ int offbkg_events_read(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
     if (rc == OFFBKG_OK)
         offbkg_run_header_gti(eh.f, gti_hdu, &ev->header);
 done:
-    offbkg_header_free(&eh.hdr);
+    offbkg_fitshdr_free(&eh.hdr);
     if (eh.f != NULL) {
         st = 0;
         fits_close_file(eh.f, &st);

@@ -20,15 +20,15 @@ typedef struct offbkg_regions {
  *  (RADIUS may be called Radius, as old gammapy wrote it). Bad values
  *  (non-finite, radius <= 0 or >= 90, |DEC| > 90) are errors naming
  *  file:line or the row. */
-int offbkg_regions_load(offbkg_ctx_t *ctx, const offbkg_exclude_conf_t *conf,
+int offbkg_exclude_load(offbkg_ctx_t *ctx, const offbkg_exclude_conf_t *conf,
                         offbkg_regions_t *out);
 
 /** The regions whose circle comes within @p radius_deg of (ra, dec):
  *  written to @p near (room for all), their count returned. */
-size_t offbkg_regions_near(const offbkg_regions_t *r, double ra_deg,
+size_t offbkg_exclude_near(const offbkg_regions_t *r, double ra_deg,
                            double dec_deg, double radius_deg,
                            offbkg_region_t *near);
 
-void offbkg_regions_free(offbkg_regions_t *r);
+void offbkg_exclude_free(offbkg_regions_t *r);
 
 #endif

@@ -18,7 +18,7 @@
 #include "output-private.h"
 #include "table-private.h"
 
-void offbkg_regions_free(offbkg_regions_t *r)
+void offbkg_exclude_free(offbkg_regions_t *r)
 {
     free(r->items);
     memset(r, 0, sizeof *r);
@@ -135,16 +135,16 @@ static int load_fits(offbkg_ctx_t *ctx, const char *path, offbkg_regions_t *r)
     offbkg_table_t t = { 0 };
     int rc;
 
-    if ((rc = offbkg_fits_open_input(ctx, path, NULL, 0, &mem, &f))
+    if ((rc = offbkg_input_open(ctx, path, NULL, 0, &mem, &f))
         != OFFBKG_OK)
         return rc;
-    if (!offbkg_fits_find_table(f, needed, NULL)) {
-        offbkg_fits_close_input(f, &mem);
+    if (!offbkg_table_find(f, needed, NULL)) {
+        offbkg_input_close(f, &mem);
         return offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: no table with RA, "
                                 "DEC and RADIUS columns", path);
     }
     rc = offbkg_table_read(ctx, f, path, &t);
-    offbkg_fits_close_input(f, &mem);
+    offbkg_input_close(f, &mem);
     if (rc != OFFBKG_OK)
         return rc;
     offbkg_obs_table_t v = offbkg_table_view(&t);
@@ -178,7 +178,7 @@ static bool is_fits(const char *path)
     return false;
 }
 
-int offbkg_regions_load(offbkg_ctx_t *ctx, const offbkg_exclude_conf_t *conf,
+int offbkg_exclude_load(offbkg_ctx_t *ctx, const offbkg_exclude_conf_t *conf,
                         offbkg_regions_t *out)
 {
     int st = OFFBKG_OK;
@@ -198,11 +198,11 @@ int offbkg_regions_load(offbkg_ctx_t *ctx, const offbkg_exclude_conf_t *conf,
         st = add(ctx, out, c->v[i], c->v[i + 1], c->v[i + 2],
                  "[exclude] circles_deg");
     if (st != OFFBKG_OK)
-        offbkg_regions_free(out);
+        offbkg_exclude_free(out);
     return st;
 }
 
-size_t offbkg_regions_near(const offbkg_regions_t *r, double ra_deg,
+size_t offbkg_exclude_near(const offbkg_regions_t *r, double ra_deg,
                            double dec_deg, double radius_deg,
                            offbkg_region_t *near)
 {

@@ -11,36 +11,53 @@
 
 #include <fitsio.h>
 
+#include <offbkg/astro.h>
+
 typedef struct offbkg_header {
     char *cards;   /**< 80 characters per card, from fits_hdr2str */
     int n_cards;
 } offbkg_header_t;
 
 /** The header of the current HDU of @p f into @p h (free it with
- *  offbkg_header_free). @return 0, or a cfitsio status. */
-int offbkg_header_load(fitsfile *f, offbkg_header_t *h);
+ *  offbkg_fitshdr_free). @return 0, or a cfitsio status. */
+int offbkg_fitshdr_load(fitsfile *f, offbkg_header_t *h);
 
-void offbkg_header_free(offbkg_header_t *h);
+void offbkg_fitshdr_free(offbkg_header_t *h);
 
 /** The card named @p key (any case; the first if several): 80
  *  characters, not NUL-terminated, or NULL. */
-const char *offbkg_header_card(const offbkg_header_t *h, const char *key);
+const char *offbkg_fitshdr_card(const offbkg_header_t *h, const char *key);
 
-/** What offbkg_fits_key_string reads from the HDU the header is of: the
+/** What offbkg_table_key_string reads from the HDU the header is of: the
  *  value of the first card named @p key, unquoted and trimmed, into
  *  @p buf (FLEN_VALUE); false if there is none or it is undefined. */
-bool offbkg_header_string(const offbkg_header_t *h, const char *key,
-                          char *buf);
+bool offbkg_fitshdr_string(const offbkg_header_t *h, const char *key,
+                           char *buf);
 
-/** What offbkg_fits_key_double reads: the value as a number, quoted or
+/** What offbkg_table_key_double reads: the value as a number, quoted or
  *  not; false if absent or not a finite number. */
-bool offbkg_header_double(const offbkg_header_t *h, const char *key,
-                          double *value);
+bool offbkg_fitshdr_double(const offbkg_header_t *h, const char *key,
+                           double *value);
 
 /** Strip the blanks around the value in @p buf, in place. */
-void offbkg_value_trim(char *buf);
+void offbkg_fitshdr_value_trim(char *buf);
 
 /** @p buf (trimmed) as a finite number: true and *value, else false. */
-bool offbkg_value_number(const char *buf, double *value);
+bool offbkg_fitshdr_value_number(const char *buf, double *value);
+
+/** The value of @p key as a number, NaN if absent or not a number. */
+double offbkg_fitshdr_number(const offbkg_header_t *h, const char *key);
+
+/** The time reference in days: MJDREFI + MJDREFF (either may be written
+ *  as a float), or MJDREF; NaN if absent. */
+double offbkg_fitshdr_mjdref(const offbkg_header_t *h);
+
+/** TIMESYS parsed, OFFBKG_TIMESYS_UNKNOWN if absent. */
+offbkg_timesys_t offbkg_fitshdr_timesys(const offbkg_header_t *h);
+
+/** The site: GEOLON, GEOLAT (deg) and ALTITUDE, else GEOALT (m); NaN
+ *  each if absent. */
+void offbkg_fitshdr_site(const offbkg_header_t *h, double *lon_deg,
+                         double *lat_deg, double *height_m);
 
 #endif

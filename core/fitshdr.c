@@ -11,7 +11,7 @@
 
 #define CARD 80
 
-int offbkg_header_load(fitsfile *f, offbkg_header_t *h)
+int offbkg_fitshdr_load(fitsfile *f, offbkg_header_t *h)
 {
     int st = 0;
 
@@ -25,7 +25,7 @@ int offbkg_header_load(fitsfile *f, offbkg_header_t *h)
     return st;
 }
 
-void offbkg_header_free(offbkg_header_t *h)
+void offbkg_fitshdr_free(offbkg_header_t *h)
 {
     int st = 0;
 
@@ -35,7 +35,7 @@ void offbkg_header_free(offbkg_header_t *h)
     h->n_cards = 0;
 }
 
-void offbkg_value_trim(char *buf)
+void offbkg_fitshdr_value_trim(char *buf)
 {
     char *s = buf;
     size_t n;
@@ -49,7 +49,7 @@ void offbkg_value_trim(char *buf)
     buf[n] = '\0';
 }
 
-bool offbkg_value_number(const char *buf, double *value)
+bool offbkg_fitshdr_value_number(const char *buf, double *value)
 {
     char *end;
     double v;
@@ -63,7 +63,7 @@ bool offbkg_value_number(const char *buf, double *value)
     return true;
 }
 
-const char *offbkg_header_card(const offbkg_header_t *h, const char *key)
+const char *offbkg_fitshdr_card(const offbkg_header_t *h, const char *key)
 {
     char name[9];
     size_t n = strlen(key);
@@ -79,10 +79,10 @@ const char *offbkg_header_card(const offbkg_header_t *h, const char *key)
     return NULL;
 }
 
-bool offbkg_header_string(const offbkg_header_t *h, const char *key,
-                          char *buf)
+bool offbkg_fitshdr_string(const offbkg_header_t *h, const char *key,
+                           char *buf)
 {
-    const char *card = offbkg_header_card(h, key);
+    const char *card = offbkg_fitshdr_card(h, key);
     char text[CARD + 1], value[FLEN_VALUE];
     int st = 0;
 
@@ -109,15 +109,49 @@ bool offbkg_header_string(const offbkg_header_t *h, const char *key,
         }
         buf[o] = '\0';
     }
-    offbkg_value_trim(buf);
+    offbkg_fitshdr_value_trim(buf);
     return true;
 }
 
-bool offbkg_header_double(const offbkg_header_t *h, const char *key,
-                          double *value)
+bool offbkg_fitshdr_double(const offbkg_header_t *h, const char *key,
+                           double *value)
 {
     char buf[FLEN_VALUE];
 
-    return offbkg_header_string(h, key, buf)
-           && offbkg_value_number(buf, value);
+    return offbkg_fitshdr_string(h, key, buf)
+           && offbkg_fitshdr_value_number(buf, value);
+}
+
+double offbkg_fitshdr_mjdref(const offbkg_header_t *hdr)
+{
+    double i, fr = 0, whole;
+    if (offbkg_fitshdr_double(hdr, "MJDREFI", &i)) {
+        offbkg_fitshdr_double(hdr, "MJDREFF", &fr);
+        return i + fr;
+    }
+    return offbkg_fitshdr_double(hdr, "MJDREF", &whole) ? whole : NAN;
+}
+
+offbkg_timesys_t offbkg_fitshdr_timesys(const offbkg_header_t *hdr)
+{
+    char buf[FLEN_VALUE];
+    return offbkg_fitshdr_string(hdr, "TIMESYS", buf)
+               ? offbkg_timesys_parse(buf)
+               : OFFBKG_TIMESYS_UNKNOWN;
+}
+
+double offbkg_fitshdr_number(const offbkg_header_t *hdr, const char *key)
+{
+    double v;
+    return offbkg_fitshdr_double(hdr, key, &v) ? v : NAN;
+}
+
+void offbkg_fitshdr_site(const offbkg_header_t *hdr, double *lon, double *lat,
+                         double *height)
+{
+    *lon = offbkg_fitshdr_number(hdr, "GEOLON");
+    *lat = offbkg_fitshdr_number(hdr, "GEOLAT");
+    *height = offbkg_fitshdr_number(hdr, "ALTITUDE");
+    if (isnan(*height))
+        *height = offbkg_fitshdr_number(hdr, "GEOALT");
 }

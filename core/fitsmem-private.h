@@ -64,7 +64,7 @@ int offbkg_fitsmem_open_loaded(offbkg_fitsmem_t *m, fitsfile **f,
                                int *status);
 
 /** offbkg_fitsmem_load and offbkg_fitsmem_open_loaded of @p path (the
- *  unit tests' way in; offbkg opens files with offbkg_fits_open_input).
+ *  unit tests' way in; offbkg opens files with offbkg_input_open).
  *  @return 0, or -1 for anything not loaded or opened. */
 int offbkg_fitsmem_open(offbkg_fitsmem_t *m, const char *path,
                         const char *const *hdus, size_t n_hdus,
@@ -79,6 +79,6 @@ void offbkg_fitsmem_free(offbkg_fitsmem_t *m);
  *  memory, checked as it loads). Reads @p fd on; leaves it open.
  *  @return 1 with the HDU (1 = primary) and the keyword, else 0 (also
  *  for a file or header it cannot follow: cfitsio stops there too). */
-int offbkg_fits_find_unsafe_card(int fd, long *hdu_num, char key[9]);
+int offbkg_fitsmem_find_unsafe_card(int fd, long *hdu_num, char key[9]);
 
 #endif

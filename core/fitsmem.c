@@ -520,7 +520,7 @@ int offbkg_fitsmem_open(offbkg_fitsmem_t *m, const char *path,
      * or a plain file that is not whole 2880-byte blocks (cut short,
      * maybe inside an HDU we read), are not loaded. */
     if (fstat(fd, &sb) == 0
-        && (gzip ? offbkg_gzip_implausible_size(fd, (long long)sb.st_size)
+        && (gzip ? offbkg_input_gzip_implausible_size(fd, (long long)sb.st_size)
                        == 0
                  : sb.st_size % BLOCK == 0)
         && offbkg_fitsmem_load(m, fd, gzip, OFFBKG_MAX_INFLATED_DEFAULT,
@@ -581,7 +581,7 @@ static int walk_header(source_t *src, unsigned char *buf, int primary,
     return -1;
 }
 
-int offbkg_fits_find_unsafe_card(int fd, long *hdu_num, char key[9])
+int offbkg_fitsmem_find_unsafe_card(int fd, long *hdu_num, char key[9])
 {
     source_t src;
     unsigned char *in = NULL, *buf = malloc(STEP);

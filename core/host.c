@@ -119,7 +119,7 @@ offbkg_host_t *offbkg_host_new(offbkg_ctx_t *ctx, offbkg_stage_t stage,
     h->pub.cancelled = host_cancelled;
     h->ctx = ctx;
     snprintf(h->prefix, sizeof h->prefix, "[%s/%s] ",
-             offbkg_stage_name(stage), plugin_name);
+             offbkg_registry_stage_name(stage), plugin_name);
     /* Mix the section name into the seed (FNV-1a) so every section has
      * its own stream, the same for the same seed on every run. */
     for (const char *c = section; *c != '\0'; c++)

@@ -13,12 +13,12 @@
 #include <unistd.h>
 
 #include "fitsmem-private.h"
+#include "group-private.h"
 #include "index-private.h"
 #include "input-private.h"
-#include "make_write-private.h"
+#include "model_write-private.h"
 #include "output-private.h"
 #include "path-private.h"
-#include "selgroup-private.h"
 
 /* hdu-index rows being built; strings owned. */
 typedef struct rows {
@@ -161,7 +161,7 @@ static int write_hdu_index(offbkg_ctx_t *ctx, const rows_t *r,
         fits_write_key(out.fits, TSTRING, "CREATOR", "offbkg " PACKAGE_VERSION,
                        NULL, &fst);
         if (fst != 0)
-            st = offbkg_fits_error(ctx, fst, "%s", path);
+            st = offbkg_error_fits(ctx, fst, "%s", path);
     }
     st = st == OFFBKG_OK ? offbkg_output_commit(ctx, &out)
                          : (offbkg_output_abort(&out), st);
@@ -212,7 +212,7 @@ static int write_obs_index(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
     default_key(out.fits, "HDUCLAS2", "OBS", &fst);
     fits_clear_errmsg();
     if (st == OFFBKG_OK && fst != 0)
-        st = offbkg_fits_error(ctx, fst, "%s", path);
+        st = offbkg_error_fits(ctx, fst, "%s", path);
     if (st != OFFBKG_OK) {
         offbkg_output_abort(&out);
         return st;
@@ -257,13 +257,13 @@ static int made_by(offbkg_ctx_t *ctx, const char *path, const char *section,
     int st = 0, rc;
 
     *yes = false;
-    rc = offbkg_fits_open_input(ctx, path, hdus, 1, &mem, &f);
+    rc = offbkg_input_open(ctx, path, hdus, 1, &mem, &f);
     if (rc != OFFBKG_OK)
         return offbkg_error_push(ctx, rc, "cannot read the model file back");
     if (fits_movnam_hdu(f, BINARY_TBL, "BACKGROUND", 0, &st) == 0
-        && offbkg_fits_key_string(f, "SECTION", value))
+        && offbkg_table_key_string(f, "SECTION", value))
         *yes = strcmp(value, section) == 0;
-    offbkg_fits_close_input(f, &mem);
+    offbkg_input_close(f, &mem);
     return OFFBKG_OK;
 }
 
@@ -277,7 +277,8 @@ static int model_file(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 {
     *file = NULL;
     for (*dims = 2; *dims <= 3; (*dims)++) {
-        char *p = offbkg_model_path(rc, m, *dims, g, smooth, rc->output->dir);
+        char *p = offbkg_model_write_path(rc, m, *dims, g, smooth,
+                                          rc->output->dir);
         char *r = p != NULL ? offbkg_output_read_path(ctx, p) : NULL;
         bool yes = false;
         int st = OFFBKG_OK;
@@ -615,7 +616,7 @@ done:
     free(files);
     free(dims_of);
     free(looked);
-    offbkg_grouping_clear(&g);
+    offbkg_group_clear(&g);
     offbkg_datastore_free(owned);
     free(every);
     free(linked);
@@ -771,7 +772,7 @@ int offbkg_index_check_needed(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                           "allow_missing_models = true to accept that (a "
                           "warning)", msg, rc->models[m].section);
 done:
-    offbkg_grouping_clear(&g);
+    offbkg_group_clear(&g);
     offbkg_datastore_free(owned);
     free(every);
     free(need);

@@ -271,8 +271,8 @@ static void on_header(reader_state_t *st, char *p)
     st->sec = NULL;
     st->bad_header = 1;
     if (end == NULL) {
-        offbkg_diags_add(st->diags, file, st->line, NULL, NULL,
-                         "section header without ']'");
+        offbkg_diag_add(st->diags, file, st->line, NULL, NULL,
+                        "section header without ']'");
         return;
     }
     *end = '\0';
@@ -281,16 +281,16 @@ static void on_header(reader_state_t *st, char *p)
         return;
     }
     if (name[0] == '\0') {
-        offbkg_diags_add(st->diags, file, st->line, NULL, NULL,
-                         "empty section name");
+        offbkg_diag_add(st->diags, file, st->line, NULL, NULL,
+                        "empty section name");
     } else {
         offbkg_ini_section_t *old = offbkg_ini_section(st->ini, name);
         st->bad_header = 0;
         if (old != NULL) {
             /* Its keys still go to the first one, to report twins. */
-            offbkg_diags_add(st->diags, file, st->line, name, NULL,
-                             "section given twice (first at line %d)",
-                             old->line);
+            offbkg_diag_add(st->diags, file, st->line, name, NULL,
+                            "section given twice (first at line %d)",
+                            old->line);
             st->sec = old;
         } else if ((st->sec = add_section(st->ini, name, st->line))
                    == NULL) {
@@ -336,8 +336,8 @@ static void on_pair(reader_state_t *st, char *p)
 
     if (eq == NULL || eq > cmt) {
         cut_rstrip(p, cmt);
-        offbkg_diags_add(st->diags, file, st->line, NULL, NULL,
-                         "expected 'key = value', got '%s'", p);
+        offbkg_diag_add(st->diags, file, st->line, NULL, NULL,
+                        "expected 'key = value', got '%s'", p);
         return;
     }
     *eq = '\0';
@@ -350,8 +350,8 @@ static void on_pair(reader_state_t *st, char *p)
     if (st->bad_header)
         return;     /* already reported; keep them out of other sections */
     if (st->sec == NULL) {
-        offbkg_diags_add(st->diags, file, st->line, NULL, key,
-                         "key outside any section");
+        offbkg_diag_add(st->diags, file, st->line, NULL, key,
+                        "key outside any section");
         return;
     }
     free(st->last_key);
@@ -361,8 +361,8 @@ static void on_pair(reader_state_t *st, char *p)
     }
     e = offbkg_ini_entry(st->sec, key);
     if (e != NULL)
-        offbkg_diags_add(st->diags, file, st->line, st->sec->name, key,
-                         "given twice (first at line %d)", e->line);
+        offbkg_diag_add(st->diags, file, st->line, st->sec->name, key,
+                        "given twice (first at line %d)", e->line);
     else if (add_entry(st->sec, key, value, file, st->ini->dir, st->line)
              == NULL)
         st->nomem = 1;
@@ -403,9 +403,9 @@ static int parse_stream(reader_state_t *st, FILE *fp)
         char *line = buf;
         st->line++;
         if ((size_t)len != strlen(buf)) {
-            offbkg_diags_add(st->diags, st->ini->path, st->line, NULL, NULL,
-                             "NUL byte in the line (at byte %zu): not a "
-                             "text file?", strlen(buf) + 1);
+            offbkg_diag_add(st->diags, st->ini->path, st->line, NULL, NULL,
+                            "NUL byte in the line (at byte %zu): not a "
+                            "text file?", strlen(buf) + 1);
             /* What follows must not go to the key or section before. */
             free(st->last_key);
             st->last_key = NULL;
@@ -465,8 +465,8 @@ int offbkg_ini_read(const char *path, offbkg_ini_t **out,
         offbkg_ini_free(ini);
         if (err == ENOMEM)
             return OFFBKG_ENOMEM;
-        offbkg_diags_add(diags, path, 0, NULL, NULL, "cannot read: %s",
-                         strerror(err));
+        offbkg_diag_add(diags, path, 0, NULL, NULL, "cannot read: %s",
+                        strerror(err));
         return OFFBKG_EIO;
     }
     st.ini = ini;
@@ -480,8 +480,8 @@ int offbkg_ini_read(const char *path, offbkg_ini_t **out,
     }
     if (err != 0) {
         offbkg_ini_free(ini);
-        offbkg_diags_add(diags, path, 0, NULL, NULL, "cannot read: %s",
-                         strerror(err));
+        offbkg_diag_add(diags, path, 0, NULL, NULL, "cannot read: %s",
+                        strerror(err));
         return OFFBKG_EIO;
     }
     *out = ini;
@@ -504,9 +504,9 @@ int offbkg_ini_override(offbkg_ini_t *ini, const char *assignment,
         free(lhs);
         if (eq != NULL && lhs == NULL)
             return OFFBKG_ENOMEM;
-        return offbkg_diags_add(diags, "--set", 0, NULL, NULL,
-                                "'%s': expected SECTION.KEY=VALUE",
-                                assignment) == OFFBKG_OK
+        return offbkg_diag_add(diags, "--set", 0, NULL, NULL,
+                               "'%s': expected SECTION.KEY=VALUE",
+                               assignment) == OFFBKG_OK
                    ? OFFBKG_ECONFIG : OFFBKG_ENOMEM;
     }
     *dot = '\0';
@@ -521,8 +521,8 @@ int offbkg_ini_override(offbkg_ini_t *ini, const char *assignment,
         goto done;
     }
     if (sname[0] == '\0' || key[0] == '\0') {
-        rc = offbkg_diags_add(diags, "--set", 0, NULL, NULL,
-                              "'%s': expected SECTION.KEY=VALUE", assignment)
+        rc = offbkg_diag_add(diags, "--set", 0, NULL, NULL,
+                             "'%s': expected SECTION.KEY=VALUE", assignment)
                      == OFFBKG_OK ? OFFBKG_ECONFIG : OFFBKG_ENOMEM;
         goto done;
     }

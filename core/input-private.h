@@ -16,7 +16,7 @@
 /** The inflated length the trailer of a gzip file claims (open as @p fd,
  *  @p size_bytes long) when deflate cannot produce that much from the
  *  file's size, else 0 (also when it has no four bytes to read). */
-double offbkg_gzip_implausible_size(int fd, long long size_bytes);
+double offbkg_input_gzip_implausible_size(int fd, long long size_bytes);
 
 /** Open @p path read-only into *f: from memory (@p mem, which must start
  *  zeroed or hold an earlier file's buffers, reused) holding at least
@@ -27,12 +27,12 @@ double offbkg_gzip_implausible_size(int fd, long long size_bytes);
  *  OFFBKG_EDATA ("No such file: PATH", not a regular file, not FITS,
  *  damaged, too large), OFFBKG_EFITS (cfitsio's), OFFBKG_ECANCELLED (a
  *  signal ended the open); on failure *f is NULL and @p mem is freed.
- *  Close with offbkg_fits_close_input. */
-int offbkg_fits_open_input(offbkg_ctx_t *ctx, const char *path,
-                           const char *const *hdus, size_t n_hdus,
-                           offbkg_fitsmem_t *mem, fitsfile **f);
+ *  Close with offbkg_input_close. */
+int offbkg_input_open(offbkg_ctx_t *ctx, const char *path,
+                      const char *const *hdus, size_t n_hdus,
+                      offbkg_fitsmem_t *mem, fitsfile **f);
 
 /** Close @p f (may be NULL) and free @p mem. */
-void offbkg_fits_close_input(fitsfile *f, offbkg_fitsmem_t *mem);
+void offbkg_input_close(fitsfile *f, offbkg_fitsmem_t *mem);
 
 #endif

@@ -17,7 +17,7 @@
 /* deflate never inflates one byte into more than 1032. */
 #define DEFLATE_MAX_RATIO 1032.0
 
-double offbkg_gzip_implausible_size(int fd, long long size_bytes)
+double offbkg_input_gzip_implausible_size(int fd, long long size_bytes)
 {
     unsigned char tail[4];
     double claimed;
@@ -103,7 +103,7 @@ static int open_on_disk(offbkg_ctx_t *ctx, const char *path, int fd,
                                 "by cfitsio: /proc is not mounted", path);
     if (fits_open_file(f, proc_path, READONLY, &st) != 0) {
         *f = NULL;
-        return offbkg_fits_error(ctx, st, "%s", path);
+        return offbkg_error_fits(ctx, st, "%s", path);
     }
     return OFFBKG_OK;
 }
@@ -119,7 +119,7 @@ static int open_plain_on_disk(offbkg_ctx_t *ctx, const char *path, int fd,
     if (lseek(fd, 0, SEEK_SET) != 0)
         return offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot read: %s",
                                 path, strerror(errno));
-    if (offbkg_fits_find_unsafe_card(fd, &hdu_num, key))
+    if (offbkg_fitsmem_find_unsafe_card(fd, &hdu_num, key))
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: damaged header: HDU "
                                 "%ld: the value of %s is not a quoted string",
                                 path, hdu_num, key);
@@ -155,7 +155,7 @@ static int open_fd(offbkg_ctx_t *ctx, const char *path, int fd,
                                           ? " (compressed, but not with "
                                             "gzip)"
                                           : "");
-    if (gzip && (claimed = offbkg_gzip_implausible_size(
+    if (gzip && (claimed = offbkg_input_gzip_implausible_size(
                      fd, (long long)sb.st_size))
                     != 0)
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: damaged gzip file "
@@ -174,7 +174,7 @@ static int open_fd(offbkg_ctx_t *ctx, const char *path, int fd,
             return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: not a FITS "
                                     "file (once inflated)", path);
         if (offbkg_fitsmem_open_loaded(mem, f, &st) != 0)
-            return offbkg_fits_error(ctx, st, "%s", path);
+            return offbkg_error_fits(ctx, st, "%s", path);
         return OFFBKG_OK;
     case OFFBKG_FITSMEM_NOT_HANDLED:
         return open_plain_on_disk(ctx, path, fd, f);
@@ -202,9 +202,9 @@ static int open_fd(offbkg_ctx_t *ctx, const char *path, int fd,
     }
 }
 
-int offbkg_fits_open_input(offbkg_ctx_t *ctx, const char *path,
-                           const char *const *hdus, size_t n_hdus,
-                           offbkg_fitsmem_t *mem, fitsfile **f)
+int offbkg_input_open(offbkg_ctx_t *ctx, const char *path,
+                      const char *const *hdus, size_t n_hdus,
+                      offbkg_fitsmem_t *mem, fitsfile **f)
 {
     int fd, rc;
 
@@ -221,7 +221,7 @@ int offbkg_fits_open_input(offbkg_ctx_t *ctx, const char *path,
     return rc;
 }
 
-void offbkg_fits_close_input(fitsfile *f, offbkg_fitsmem_t *mem)
+void offbkg_input_close(fitsfile *f, offbkg_fitsmem_t *mem)
 {
     int st = 0;
 

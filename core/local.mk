@@ -23,6 +23,8 @@ core_liboffbkg_la_LDFLAGS = -no-undefined \
 noinst_LTLIBRARIES += core/liboffbkg-private.la
 core_liboffbkg_private_la_SOURCES = \
 	core/ctx.c core/ctx-private.h \
+	core/error.c core/error-private.h \
+	core/log.c core/log-private.h \
 	core/diag.c core/diag-private.h \
 	core/ini.c core/ini-private.h \
 	core/params.c core/params-private.h \
@@ -30,6 +32,7 @@ core_liboffbkg_private_la_SOURCES = \
 	core/registry.c core/registry-private.h \
 	core/host.c core/host-private.h \
 	core/runconf.c core/runconf-private.h \
+	core/instance.c core/instance-private.h \
 	core/preflight.c core/preflight-private.h \
 	core/output.c core/output-private.h \
 	core/outset.c core/outset-private.h \
@@ -37,14 +40,16 @@ core_liboffbkg_private_la_SOURCES = \
 	core/table.c core/table-private.h \
 	core/fitshdr.c core/fitshdr-private.h \
 	core/datastore.c core/datastore-private.h \
-	core/selgroup.c core/selgroup-private.h \
+	core/run_header.c core/run_header-private.h \
+	core/select.c core/select-private.h \
+	core/group.c core/group-private.h \
 	core/events.c core/events-private.h \
 	core/fitsmem.c core/fitsmem-private.h \
 	core/inflate.c core/inflate-private.h \
 	core/deflate.c core/deflate-private.h \
 	core/exclude.c core/exclude-private.h \
-	core/make.c core/make-private.h \
-	core/make_write.c core/make_write-private.h \
+	core/model.c core/model-private.h \
+	core/model_write.c core/model_write-private.h \
 	core/smooth.c core/smooth-private.h \
 	core/pipeline.c core/pipeline-private.h \
 	core/parallel.c core/parallel-private.h \
@@ -52,12 +57,15 @@ core_liboffbkg_private_la_SOURCES = \
 	core/report.c core/report-private.h \
 	core/provenance.c core/provenance-private.h \
 	core/store.c core/store-private.h \
-	core/simulate.c core/simulate_write.c core/simulate-private.h \
-	core/bkg_io.c core/bkg_io-private.h
+	core/sim.c core/sim_write.c core/sim-private.h \
+	core/bkg.c core/bkg-private.h
 core_liboffbkg_private_la_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) \
 	$(ZLIB_CFLAGS) $(ISAL_CFLAGS)
 core_liboffbkg_private_la_LIBADD = core/liboffbkg.la $(CFITSIO_LIBS) \
 	$(LIBLTDL) $(PTHREAD_LIBS) $(ZLIB_LIBS) $(ISAL_LIBS)
+
+# Which file of core/ does what (tests/run/names.sh checks it is complete).
+EXTRA_DIST += core/README
 
 offbkgincludedir = $(includedir)/offbkg
 offbkginclude_HEADERS = \

@@ -34,8 +34,12 @@ typedef struct offbkg_output {
     FILE *text;         /**< for text outputs (owns fd) */
 } offbkg_output_t;
 
+/** Write all of @p buf (@p n bytes) to @p fd, retrying short writes and
+ *  EINTR. 0, or -1 with errno set. */
+int offbkg_output_write_all(int fd, const void *buf, size_t n);
+
 /** Create the directory @p dir and its parents as needed (mkdir -p). */
-int offbkg_mkdir_p(offbkg_ctx_t *ctx, const char *dir);
+int offbkg_output_mkdir_p(offbkg_ctx_t *ctx, const char *dir);
 
 /** OFFBKG_EEXIST with a message when @p path exists and !overwrite. */
 int offbkg_output_check(offbkg_ctx_t *ctx, const char *path, bool overwrite);
@@ -62,9 +66,5 @@ void offbkg_output_abort(offbkg_output_t *out);
  *  is committed (its staged copy when the set owns the kind of file), or
  *  @p path. A new string; NULL if out of memory. */
 char *offbkg_output_read_path(offbkg_ctx_t *ctx, const char *path);
-
-/** Record a cfitsio failure: "<what>: <cfitsio message>" as OFFBKG_EFITS. */
-int offbkg_fits_error(offbkg_ctx_t *ctx, int fits_status, const char *fmt,
-                      ...) OFFBKG_PRINTF(3, 4);
 
 #endif

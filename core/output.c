@@ -25,25 +25,26 @@ struct offbkg_memfile {
     size_t size;
 };
 
-int offbkg_fits_error(offbkg_ctx_t *ctx, int fits_status, const char *fmt,
-                      ...)
+int offbkg_output_write_all(int fd, const void *buf, size_t n)
 {
-    char what[512], text[FLEN_STATUS], detail[FLEN_ERRMSG];
-    va_list ap;
+    const unsigned char *p = buf;
 
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    fits_get_errstatus(fits_status, text);
-    /* The first message on cfitsio's stack says most; drop the rest. */
-    if (fits_read_errmsg(detail) == 0)
-        detail[0] = '\0';
-    fits_clear_errmsg();
-    return offbkg_error_set(ctx, OFFBKG_EFITS, "%s: %s%s%s", what, text,
-                            detail[0] != '\0' ? ": " : "", detail);
+    while (n > 0) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            if (k == 0)
+                errno = EIO;
+            return -1;
+        }
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
 }
 
-int offbkg_mkdir_p(offbkg_ctx_t *ctx, const char *dir)
+int offbkg_output_mkdir_p(offbkg_ctx_t *ctx, const char *dir)
 {
     char *path = strdup(dir);
     int status = OFFBKG_OK;
@@ -267,7 +268,7 @@ int offbkg_output_fits(offbkg_ctx_t *ctx, const char *path, bool overwrite,
     fits_create_memfile(&out->fits, &out->mem->buf, &out->mem->size,
                         MEMFILE_STEP_BYTES, zeroed_realloc, &fst);
     if (fst != 0) {
-        st = offbkg_fits_error(ctx, fst, "%s: cannot create", path);
+        st = offbkg_error_fits(ctx, fst, "%s: cannot create", path);
         out->fits = NULL;
         offbkg_output_abort(out);
         return st;
@@ -326,15 +327,16 @@ static int finish_fits(offbkg_ctx_t *ctx, offbkg_output_t *out)
     long long size = fits_logical_size(out->fits, &fst);
 
     if (fits_close_file(out->fits, &fst) != 0)
-        st = offbkg_fits_error(ctx, fst, "%s: cannot write",
+        st = offbkg_error_fits(ctx, fst, "%s: cannot write",
                                out->final_path);
     else if (size < 0 || (size_t)size > out->mem->size)
         st = offbkg_error_set(ctx, OFFBKG_EFITS, "%s: the file in memory "
                               "is shorter than its HDUs", out->final_path);
     else if ((has_suffix(out->final_path, ".gz")
-                  ? offbkg_gzip_write_fd(out->fd, out->mem->buf,
-                                         (size_t)size)
-                  : offbkg_write_all(out->fd, out->mem->buf, (size_t)size))
+                  ? offbkg_deflate_write_fd(out->fd, out->mem->buf,
+                                            (size_t)size)
+                  : offbkg_output_write_all(out->fd, out->mem->buf,
+                                            (size_t)size))
              != 0)
         st = write_error(ctx, out, errno);
     out->fits = NULL;

@@ -450,7 +450,7 @@ int offbkg_outset_begin(offbkg_ctx_t *ctx, const char *dir, unsigned kinds,
         rc = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
         goto fail;
     }
-    if ((rc = offbkg_mkdir_p(ctx, dir)) != OFFBKG_OK)
+    if ((rc = offbkg_output_mkdir_p(ctx, dir)) != OFFBKG_OK)
         goto fail;
     s->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->dir_fd < 0) {
@@ -602,7 +602,7 @@ static int journal_write(offbkg_ctx_t *ctx, offbkg_outset_t *s,
 {
     int fd = openat(s->stage_fd, JOURNAL_NAME, O_WRONLY | O_CREAT | O_EXCL
                     | O_NOFOLLOW | O_CLOEXEC, 0600);
-    int bad = fd < 0 || offbkg_write_all(fd, text, strlen(text)) != 0
+    int bad = fd < 0 || offbkg_output_write_all(fd, text, strlen(text)) != 0
               || fsync(fd) != 0;
     int err = errno;
 

@@ -48,7 +48,7 @@ char *offbkg_params_format(const offbkg_param_t *p, const void *config);
 
 /** "bool", "int", "double", "string", "path", "enum", "list of doubles",
  *  "list of strings". */
-const char *offbkg_param_type_name(offbkg_param_type_t type);
+const char *offbkg_params_type_name(offbkg_param_type_t type);
 
 /** The allowed range of @p p as text ("> 0", "0 .. 90", "one of a, b")
  *  into @p buf; "" if unbounded. */

@@ -36,7 +36,7 @@ static size_t field_size(offbkg_param_type_t type)
     }
 }
 
-const char *offbkg_param_type_name(offbkg_param_type_t type)
+const char *offbkg_params_type_name(offbkg_param_type_t type)
 {
     switch (type) {
     case OFFBKG_PARAM_BOOL: return "bool";
@@ -482,12 +482,12 @@ static int report_unknown_key(const offbkg_param_t *table,
     for (size_t i = 0; host_keys && host_keys[i] && n < 127; i++)
         names[n++] = host_keys[i];
     names[n] = NULL;
-    hint = offbkg_closest_match(e->key, names, n);
+    hint = offbkg_diag_closest_match(e->key, names, n);
     if (hint != NULL)
-        return offbkg_diags_add(diags, e->file, e->line, section_name, e->key,
-                                "unknown key (did you mean '%s'?)", hint);
-    return offbkg_diags_add(diags, e->file, e->line, section_name, e->key,
-                            "unknown key");
+        return offbkg_diag_add(diags, e->file, e->line, section_name, e->key,
+                               "unknown key (did you mean '%s'?)", hint);
+    return offbkg_diag_add(diags, e->file, e->line, section_name, e->key,
+                           "unknown key");
 }
 
 int offbkg_params_fill(const offbkg_param_t *table, size_t config_size,
@@ -513,9 +513,9 @@ int offbkg_params_fill(const offbkg_param_t *table, size_t config_size,
 
         if (e == NULL) {
             if (p->flags & OFFBKG_PARAM_REQUIRED)
-                rc = offbkg_diags_add(diags, ini_file, section_line,
-                                      section_name, p->name,
-                                      "required key is missing");
+                rc = offbkg_diag_add(diags, ini_file, section_line,
+                                     section_name, p->name,
+                                     "required key is missing");
             /* Even when missing, a string field gets "", never NULL. */
             prc = parse_value(p, p->default_value, base_dir,
                               cfg + p->offset, why, sizeof why);
@@ -525,10 +525,10 @@ int offbkg_params_fill(const offbkg_param_t *table, size_t config_size,
         }
         e->used = 1;
         if (e->cont_line != 0 && is_scalar(p->type)) {
-            rc = offbkg_diags_add(diags, e->file, e->cont_line, section_name,
-                                  p->name, "a single %s cannot continue on "
-                                  "an indented line",
-                                  offbkg_param_type_name(p->type));
+            rc = offbkg_diag_add(diags, e->file, e->cont_line, section_name,
+                                 p->name, "a single %s cannot continue on "
+                                 "an indented line",
+                                 offbkg_params_type_name(p->type));
             if (rc == OFFBKG_OK
                 && parse_value(p, p->default_value, base_dir,
                                cfg + p->offset, why, sizeof why)
@@ -541,8 +541,8 @@ int offbkg_params_fill(const offbkg_param_t *table, size_t config_size,
         if (prc == OFFBKG_ENOMEM) {
             rc = prc;
         } else if (prc != OFFBKG_OK) {
-            rc = offbkg_diags_add(diags, e->file, e->line, section_name,
-                                  p->name, "%s", why);
+            rc = offbkg_diag_add(diags, e->file, e->line, section_name,
+                                 p->name, "%s", why);
             /* Go on with the default, so that what depends on this
              * section (e.g. [run] plugin_path) can still be checked. */
             if (rc == OFFBKG_OK

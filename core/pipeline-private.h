@@ -10,7 +10,7 @@
 
 #include "diag-private.h"
 #include "index-private.h"
-#include "make-private.h"
+#include "model-private.h"
 #include "preflight-private.h"
 
 /** The steps, in the order they compute. */
@@ -76,7 +76,7 @@ typedef struct offbkg_pipeline_result {
     const offbkg_selection_t *selection;
     const offbkg_grouping_t *grouping;
     size_t n_to_group;                  /**< runs handed to [group] */
-    const offbkg_make_t *models;        /**< with the smoothed cubes */
+    const offbkg_model_t *models;       /**< with the smoothed cubes */
     const char *const *model_files;     /**< in model, group order */
     size_t n_model_files;
     const offbkg_index_result_t *index;

@@ -9,14 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "make_write-private.h"
+#include "group-private.h"
+#include "model_write-private.h"
 #include "output-private.h"
 #include "outset-private.h"
 #include "parallel-private.h"
 #include "path-private.h"
 #include "pipeline-private.h"
 #include "report-private.h"
-#include "selgroup-private.h"
 #include "smooth-private.h"
 
 /* The most files a step names in [output] dir (the index writes 3). */
@@ -37,7 +37,7 @@ struct offbkg_pipeline {
     size_t *model_rows;             /* obs.fits, for offbkg make */
     int64_t *model_group_id;
     size_t n_model_rows, n_model_groups;
-    offbkg_make_t make;
+    offbkg_model_t make;
     char **model_files;
     size_t n_model_files;
     offbkg_index_result_t linked;
@@ -123,10 +123,10 @@ static const char *plan_command(const offbkg_plan_t *p)
 
 static int compute_select(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
 {
-    int st = offbkg_selection_require(ctx, pl->rc, pl->pf.store, &pl->pf.sel);
+    int st = offbkg_select_require(ctx, pl->rc, pl->pf.store, &pl->pf.sel);
     if (st != OFFBKG_OK)
         return st;
-    offbkg_log_dropped(ctx, "select", &pl->pf.sel);
+    offbkg_select_log_dropped(ctx, "select", &pl->pf.sel);
     pl->rows = pl->pf.sel.rows;
     pl->n_rows = pl->pf.sel.n;
     return OFFBKG_OK;
@@ -138,13 +138,13 @@ static int compute_group(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
     const offbkg_datastore_t *store = pl->pf.store;
     char what[1024];
 
-    offbkg_grouping_clear(&pl->g);
+    offbkg_group_clear(&pl->g);
     /* offbkg group starts from the run.lis offbkg select wrote. */
     if (!pl->plan.select) {
         free(pl->rows_read);
         pl->rows_read = NULL;
-        int st = offbkg_run_list_read(ctx, pl->files[OFFBKG_STEP_SELECT][0],
-                                      store, &pl->rows_read, &pl->n_rows);
+        int st = offbkg_select_read(ctx, pl->files[OFFBKG_STEP_SELECT][0],
+                                    store, &pl->rows_read, &pl->n_rows);
         if (st != OFFBKG_OK)
             return st;
         pl->rows = pl->rows_read;
@@ -160,9 +160,10 @@ static int compute_group(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
         snprintf(what, sizeof what, "put none of the %zu selected runs of "
                  "the data store %s into a group", pl->n_rows,
                  rc->datastore->path);
-        return offbkg_none_kept(ctx, rc, &rc->group, what, &pl->g.dropped);
+        return offbkg_select_none_kept(ctx, rc, &rc->group, what,
+                                       &pl->g.dropped);
     }
-    offbkg_log_dropped(ctx, "group", &pl->g.dropped);
+    offbkg_select_log_dropped(ctx, "group", &pl->g.dropped);
     return OFFBKG_OK;
 }
 
@@ -185,18 +186,18 @@ static int compute_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
 
     int st = OFFBKG_OK;
 
-    offbkg_make_clear(&pl->make);
+    offbkg_model_clear(&pl->make);
     /* offbkg make starts from the obs.fits offbkg group wrote. */
     if (!pl->plan.group) {
         free(pl->model_rows);
         free(pl->model_group_id);
         pl->model_rows = NULL;
         pl->model_group_id = NULL;
-        st = offbkg_grouping_read(ctx, pl->files[OFFBKG_STEP_GROUP][0],
-                                  pl->files[OFFBKG_STEP_GROUP][1],
-                                  pl->pf.store, &pl->model_rows,
-                                  &pl->model_group_id, &pl->n_model_rows,
-                                  &pl->n_model_groups);
+        st = offbkg_group_read(ctx, pl->files[OFFBKG_STEP_GROUP][0],
+                               pl->files[OFFBKG_STEP_GROUP][1],
+                               pl->pf.store, &pl->model_rows,
+                               &pl->model_group_id, &pl->n_model_rows,
+                               &pl->n_model_groups);
         if (st != OFFBKG_OK)
             return st;
         rows = pl->model_rows;
@@ -204,12 +205,12 @@ static int compute_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
         n = pl->n_model_rows;
         n_groups = pl->n_model_groups;
     }
-    st = offbkg_models_check(ctx, rc, n_groups, rc->output->dir,
-                                 rc->output->overwrite);
+    st = offbkg_model_write_check(ctx, rc, n_groups, rc->output->dir,
+                                  rc->output->overwrite);
     if (st == OFFBKG_OK)
-        st = offbkg_make_run(ctx, rc, pl->pf.store, &pl->pf.regions,
-                             n_groups, rows, group_id, n, pl->threads,
-                             pl->strict, &pl->make);
+        st = offbkg_model_run(ctx, rc, pl->pf.store, &pl->pf.regions,
+                              n_groups, rows, group_id, n, pl->threads,
+                              pl->strict, &pl->make);
     /* The group ranges in the model headers (offbkg make has only the
      * group of each run: the writer reads them from group-def.fits). */
     if (pl->plan.group)
@@ -224,9 +225,9 @@ static int compute_smooth(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
 
 static int write_select(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
 {
-    return offbkg_run_list_write(ctx, pl->files[OFFBKG_STEP_SELECT][0],
-                                 pl->rc->output->overwrite, pl->pf.store,
-                                 &pl->pf.sel);
+    return offbkg_select_write(ctx, pl->files[OFFBKG_STEP_SELECT][0],
+                               pl->rc->output->overwrite, pl->pf.store,
+                               &pl->pf.sel);
 }
 
 static int write_group(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
@@ -235,10 +236,10 @@ static int write_group(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
     char grouper[128];
 
     snprintf(grouper, sizeof grouper, "%s %s", d->name, d->version);
-    return offbkg_grouping_write(ctx, &pl->g, pl->pf.store,
-                                 pl->files[OFFBKG_STEP_GROUP][0],
-                                 pl->files[OFFBKG_STEP_GROUP][1],
-                                 pl->rc->output->overwrite, grouper);
+    return offbkg_group_write(ctx, &pl->g, pl->pf.store,
+                              pl->files[OFFBKG_STEP_GROUP][0],
+                              pl->files[OFFBKG_STEP_GROUP][1],
+                              pl->rc->output->overwrite, grouper);
 }
 
 static int write_index(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
@@ -248,9 +249,9 @@ static int write_index(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
 
 static int write_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
 {
-    return offbkg_models_write(ctx, pl->rc, &pl->make, pl->rc->output->dir,
-                               pl->rc->output->overwrite, pl->threads,
-                               &pl->model_files, &pl->n_model_files);
+    return offbkg_model_write(ctx, pl->rc, &pl->make, pl->rc->output->dir,
+                              pl->rc->output->overwrite, pl->threads,
+                              &pl->model_files, &pl->n_model_files);
 }
 
 static int write_report(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
@@ -339,10 +340,10 @@ void offbkg_pipeline_free(offbkg_pipeline_t *pl)
     for (size_t i = 0; i < pl->n_model_files; i++)
         free(pl->model_files[i]);
     free(pl->model_files);
-    offbkg_make_clear(&pl->make);
+    offbkg_model_clear(&pl->make);
     free(pl->model_rows);
     free(pl->model_group_id);
-    offbkg_grouping_clear(&pl->g);
+    offbkg_group_clear(&pl->g);
     free(pl->rows_read);
     offbkg_preflight_free(&pl->pf);
     for (size_t s = 0; s < OFFBKG_STEP_COUNT; s++)
@@ -454,7 +455,7 @@ static int check_outputs(offbkg_ctx_t *ctx, const offbkg_pipeline_t *pl,
 }
 
 /* A group of a model that got no cube, said once the run is done. */
-static void warn_no_model(offbkg_ctx_t *ctx, const offbkg_make_t *make)
+static void warn_no_model(offbkg_ctx_t *ctx, const offbkg_model_t *make)
 {
     for (size_t m = 0; m < make->n_models; m++)
         for (size_t g = 0; g < make->n_groups; g++)

@@ -11,8 +11,8 @@
 #include "datastore-private.h"
 #include "diag-private.h"
 #include "exclude-private.h"
+#include "group-private.h"
 #include "runconf-private.h"
-#include "selgroup-private.h"
 
 /** The stages a command runs (and so the files it writes). */
 typedef struct offbkg_plan {
@@ -28,7 +28,7 @@ typedef struct offbkg_preflight {
     offbkg_regions_t regions;       /**< [exclude], loaded */
     offbkg_selection_t sel;         /**< what [select] keeps of the store
                                          (may be none: see
-                                         offbkg_selection_require) */
+                                         offbkg_select_require) */
 } offbkg_preflight_t;
 
 /** Check @p rc for a command that runs @p plan: every plugin instance

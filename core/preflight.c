@@ -17,9 +17,10 @@
 
 #include "host-private.h"
 #include "index-private.h"
-#include "make_write-private.h"
+#include "instance-private.h"
+#include "model_write-private.h"
 #include "preflight-private.h"
-#include "selgroup-private.h"
+#include "group-private.h"
 #include "path-private.h"
 
 /* A file that is read, by its identity: a hard link or a symlink to it
@@ -67,9 +68,9 @@ static void problem(check_t *c, const char *section, const char *key,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (offbkg_diags_add(c->diags, e ? e->file : c->rc->ini->path,
-                         e ? e->line : sec ? sec->line : 0, section,
-                         e ? key : NULL, "%s", msg) != OFFBKG_OK)
+    if (offbkg_diag_add(c->diags, e ? e->file : c->rc->ini->path,
+                        e ? e->line : sec ? sec->line : 0, section,
+                        e ? key : NULL, "%s", msg) != OFFBKG_OK)
         c->st = OFFBKG_ENOMEM;
 }
 
@@ -89,8 +90,8 @@ static void problem_said(check_t *c, const offbkg_stage_conf_t *sc,
         if (rest[0] == ':' && rest[1] == ' ')
             msg = rest + 2;
     }
-    if (offbkg_diags_add(c->diags, ini, sc->line, NULL, NULL, "%s%s%s", msg,
-                         where ? " in " : "", where ? where : "")
+    if (offbkg_diag_add(c->diags, ini, sc->line, NULL, NULL, "%s%s%s", msg,
+                        where ? " in " : "", where ? where : "")
         != OFFBKG_OK)
         c->st = OFFBKG_ENOMEM;
 }
@@ -160,7 +161,7 @@ static void try_group(check_t *c, const offbkg_datastore_t *store)
         else
             c->n_groups = g.n_groups;
     }
-    offbkg_grouping_clear(&g);
+    offbkg_group_clear(&g);
     free(every);
 }
 
@@ -398,7 +399,8 @@ static bool written_name(check_t *c, const char *name)
         return false;
     for (size_t m = 0; m < c->rc->n_models; m++)
         for (int k = 0; k < 4; k++) {
-            char *p = offbkg_model_path(c->rc, m, 2 + k % 2, g, k >= 2, ".");
+            char *p = offbkg_model_write_path(c->rc, m, 2 + k % 2, g,
+                                              k >= 2, ".");
             bool same = p != NULL && strcmp(p + 2, name) == 0;
             if (p == NULL)
                 c->st = OFFBKG_ENOMEM;
@@ -503,7 +505,7 @@ int offbkg_preflight(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         target = open_store(&c, &tc, "index");
     }
     if (rc->exclude != NULL) {
-        int st = offbkg_regions_load(c.quiet, rc->exclude, &out->regions);
+        int st = offbkg_exclude_load(c.quiet, rc->exclude, &out->regions);
         if (st == OFFBKG_ENOMEM)
             c.st = st;
         else if (st != OFFBKG_OK)
@@ -538,7 +540,7 @@ int offbkg_preflight(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 void offbkg_preflight_free(offbkg_preflight_t *pf)
 {
     offbkg_datastore_free(pf->store);
-    offbkg_regions_free(&pf->regions);
-    offbkg_selection_clear(&pf->sel);
+    offbkg_exclude_free(&pf->regions);
+    offbkg_select_clear(&pf->sel);
     memset(pf, 0, sizeof *pf);
 }

@@ -10,7 +10,7 @@
 
 #include "provenance-private.h"
 
-uint64_t offbkg_fnv1a64(const char *text)
+uint64_t offbkg_provenance_fnv1a64(const char *text)
 {
     uint64_t h = 0xcbf29ce484222325u;
 
@@ -21,18 +21,19 @@ uint64_t offbkg_fnv1a64(const char *text)
     return h;
 }
 
-int offbkg_config_hash(const offbkg_runconf_t *rc, char hex[17])
+int offbkg_provenance_config_hash(const offbkg_runconf_t *rc, char hex[17])
 {
     char *text = offbkg_runconf_format(rc);
 
     if (text == NULL)
         return -1;
-    snprintf(hex, 17, "%016llx", (unsigned long long)offbkg_fnv1a64(text));
+    snprintf(hex, 17, "%016llx",
+             (unsigned long long)offbkg_provenance_fnv1a64(text));
     free(text);
     return 0;
 }
 
-char *offbkg_fits_text(const char *text)
+char *offbkg_provenance_fits_text(const char *text)
 {
     size_t n = 1;
     const unsigned char *p;

@@ -68,13 +68,13 @@ int offbkg_registry_scan(offbkg_registry_t *reg, offbkg_scan_fn fn,
                          void *user);
 
 /** The names of the stage's plugins found in the search path, sorted,
- *  NULL-terminated, in a new array (free with offbkg_strv_free). */
+ *  NULL-terminated, in a new array (free with offbkg_registry_names_free). */
 char **offbkg_registry_names(offbkg_registry_t *reg, offbkg_stage_t stage);
-void offbkg_strv_free(char **v);
+void offbkg_registry_names_free(char **v);
 
 /** "select", "group", "model", "smooth"; NULL for anything else. */
-const char *offbkg_stage_name(offbkg_stage_t stage);
+const char *offbkg_registry_stage_name(offbkg_stage_t stage);
 /** The stage called @p word, or 0. */
-offbkg_stage_t offbkg_stage_from_name(const char *word);
+offbkg_stage_t offbkg_registry_stage_from_name(const char *word);
 
 #endif

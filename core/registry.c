@@ -53,13 +53,13 @@ struct offbkg_registry {
 static const char *const stage_words[] = { NULL, "select", "group", "model",
                                            "smooth" };
 
-const char *offbkg_stage_name(offbkg_stage_t stage)
+const char *offbkg_registry_stage_name(offbkg_stage_t stage)
 {
     return stage >= OFFBKG_STAGE_SELECT && stage <= OFFBKG_STAGE_SMOOTH
                ? stage_words[stage] : NULL;
 }
 
-offbkg_stage_t offbkg_stage_from_name(const char *word)
+offbkg_stage_t offbkg_registry_stage_from_name(const char *word)
 {
     for (int s = OFFBKG_STAGE_SELECT; s <= OFFBKG_STAGE_SMOOTH; s++)
         if (strcmp(word, stage_words[s]) == 0)
@@ -67,7 +67,7 @@ offbkg_stage_t offbkg_stage_from_name(const char *word)
     return 0;
 }
 
-void offbkg_strv_free(char **v)
+void offbkg_registry_names_free(char **v)
 {
     for (size_t i = 0; v != NULL && v[i] != NULL; i++)
         free(v[i]);
@@ -452,10 +452,10 @@ static int check_descriptor(const offbkg_plugin_t *d, offbkg_stage_t stage,
         return OFFBKG_EABI;
     }
     if (d->stage != stage) {
-        const char *declared = offbkg_stage_name(d->stage);
+        const char *declared = offbkg_registry_stage_name(d->stage);
         snprintf(why, n, "declares stage '%s', but its module name says "
                  "'%s'", declared != NULL ? declared : "invalid",
-                 offbkg_stage_name(stage));
+                 offbkg_registry_stage_name(stage));
         return OFFBKG_EPLUGIN;
     }
     if (d->name == NULL || strcmp(d->name, name) != 0) {
@@ -471,7 +471,7 @@ static int check_descriptor(const offbkg_plugin_t *d, offbkg_stage_t stage,
     }
     if (ops_sizes(d, &ops_have, &ops_need) && ops_have < ops_need) {
         snprintf(why, n, "%s operations table is %u bytes, ABI %u.0 needs "
-                 "at least %zu", offbkg_stage_name(d->stage), ops_have,
+                 "at least %zu", offbkg_registry_stage_name(d->stage), ops_have,
                  OFFBKG_PLUGIN_ABI_MAJOR, ops_need);
         return OFFBKG_EABI;
     }
@@ -609,7 +609,7 @@ static int open_checked(offbkg_registry_t *reg, const char *what,
 int offbkg_registry_load(offbkg_registry_t *reg, offbkg_stage_t stage,
                          const char *name, const offbkg_module_t **out)
 {
-    const char *sname = offbkg_stage_name(stage);
+    const char *sname = offbkg_registry_stage_name(stage);
     char module[96], why[768];
     int rc;
 
@@ -642,8 +642,8 @@ int offbkg_registry_load(offbkg_registry_t *reg, offbkg_stage_t stage,
                      i ? ", " : "", names[i]);
         }
         if (names != NULL)
-            hint = offbkg_closest_match(name, (const char *const *)names,
-                                        (size_t)-1);
+            hint = offbkg_diag_closest_match(name, (const char *const *)names,
+                                             (size_t)-1);
         rc = offbkg_error_set(reg->ctx, OFFBKG_EPLUGIN,
                               "no %s plugin '%s': module %s not found in "
                               "%s%s%s%s%s%s%s%s", sname, name, module,
@@ -653,7 +653,7 @@ int offbkg_registry_load(offbkg_registry_t *reg, offbkg_stage_t stage,
                               known[0] ? " plugins: " : "", known,
                               hint ? "; did you mean '" : "",
                               hint ? hint : "", hint ? "'?" : "");
-        offbkg_strv_free(names);
+        offbkg_registry_names_free(names);
         return rc;
     }
     if (rc == OFFBKG_ENOMEM)
@@ -688,7 +688,7 @@ static offbkg_stage_t module_of_file(const char *file, char *module,
         return 0;
     memcpy(word, file, len);
     word[len] = '\0';
-    stage = offbkg_stage_from_name(word);
+    stage = offbkg_registry_stage_from_name(word);
     len = (size_t)(dot - file);
     if (stage == 0 || len >= n)
         return 0;
@@ -798,7 +798,7 @@ char **offbkg_registry_names(offbkg_registry_t *reg, offbkg_stage_t stage)
     found_t *f;
     size_t n, k = 0;
     char **names;
-    size_t prefix = strlen(offbkg_stage_name(stage)) + 1;
+    size_t prefix = strlen(offbkg_registry_stage_name(stage)) + 1;
 
     if (list_modules(reg, &f, &n) != OFFBKG_OK)
         return NULL;
@@ -806,7 +806,7 @@ char **offbkg_registry_names(offbkg_registry_t *reg, offbkg_stage_t stage)
     for (size_t i = 0; names != NULL && i < n; i++)
         if (f[i].stage == stage
             && (names[k++] = strdup(f[i].module + prefix)) == NULL) {
-            offbkg_strv_free(names);
+            offbkg_registry_names_free(names);
             names = NULL;
         }
     free_found(f, n);
@@ -824,7 +824,7 @@ int offbkg_registry_scan(offbkg_registry_t *reg, offbkg_scan_fn fn,
         return offbkg_error_set(reg->ctx, rc, "out of memory");
     for (size_t i = 0; i < n; i++) {
         const offbkg_module_t *mod = NULL;
-        const char *name = f[i].module + strlen(offbkg_stage_name(
+        const char *name = f[i].module + strlen(offbkg_registry_stage_name(
                                              f[i].stage)) + 1;
         char why[768];
         rc = open_checked(reg, f[i].file, f[i].module, f[i].stage, name,

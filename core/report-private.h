@@ -6,9 +6,9 @@
 #define OFFBKG_REPORT_PRIVATE_H
 
 #include "datastore-private.h"
+#include "group-private.h"
 #include "index-private.h"
-#include "make-private.h"
-#include "selgroup-private.h"
+#include "model-private.h"
 
 /** What a command did; any part may be NULL when that stage did not run
  *  in this command. */
@@ -18,7 +18,7 @@ typedef struct offbkg_report {
     const offbkg_datastore_t *store;
     const offbkg_selection_t *selection;
     const offbkg_grouping_t *grouping;
-    const offbkg_make_t *make;
+    const offbkg_model_t *make;
     const char *const *files;       /**< outputs written */
     size_t n_files;
     const offbkg_index_result_t *index; /**< NULL: no index written */

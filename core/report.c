@@ -107,7 +107,7 @@ static void dropped(FILE *f, const char *key, const offbkg_selection_t *s,
     fprintf(f, "%s]%s\n", s->n_dropped ? "\n  " : "", end);
 }
 
-static void runs(FILE *f, const offbkg_make_t *m)
+static void runs(FILE *f, const offbkg_model_t *m)
 {
     fputs("  \"runs\": [", f);
     for (size_t i = 0; i < m->n_runs; i++) {
@@ -130,7 +130,7 @@ static void runs(FILE *f, const offbkg_make_t *m)
     fprintf(f, "%s],\n", m->n_runs ? "\n  " : "");
 }
 
-static void groups(FILE *f, const offbkg_make_t *m)
+static void groups(FILE *f, const offbkg_model_t *m)
 {
     fputs("  \"groups\": [", f);
     for (size_t g = 0; g < m->n_groups; g++) {
@@ -195,7 +195,7 @@ int offbkg_report_write(offbkg_ctx_t *ctx, const offbkg_report_t *r,
     fputs(",\n  \"config\": ", f);
     json_string(f, config);
     fprintf(f, ",\n  \"config_hash\": \"%016llx\"",
-            (unsigned long long)offbkg_fnv1a64(config));
+            (unsigned long long)offbkg_provenance_fnv1a64(config));
     fputs(",\n  \"data_store\": ", f);
     json_string(f, rc->datastore->path);
     if (r->store != NULL)

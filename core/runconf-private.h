@@ -101,19 +101,4 @@ void offbkg_runconf_free(offbkg_runconf_t *rc);
  *  A new string; NULL if out of memory. */
 char *offbkg_runconf_format(const offbkg_runconf_t *rc);
 
-/** A plugin instance: the module, its host table and its state. */
-typedef struct offbkg_instance {
-    const offbkg_stage_conf_t *conf;
-    offbkg_host_t *host;
-    void *state;
-} offbkg_instance_t;
-
-/** Create the instance of stage section @p sc (calls the plugin's
- *  create). A refusal is reported in @p ctx as
- *  "file:line: [section] message". */
-int offbkg_instance_new(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                        const offbkg_stage_conf_t *sc,
-                        offbkg_instance_t **out);
-void offbkg_instance_free(offbkg_instance_t *inst);
-
 #endif

@@ -14,7 +14,6 @@
 
 #include <offbkg/version.h>
 
-#include "host-private.h"
 #include "params-private.h"
 #include "runconf-private.h"
 #include "path-private.h"
@@ -187,7 +186,7 @@ static offbkg_stage_t stage_of_section(const char *name, const char **label)
         return 0;
     memcpy(word, name, len);
     word[len] = '\0';
-    return offbkg_stage_from_name(word);
+    return offbkg_registry_stage_from_name(word);
 }
 
 static int valid_label(const char *label)
@@ -218,8 +217,8 @@ static int compose_stage(offbkg_ctx_t *ctx, offbkg_runconf_t *rc,
     if (sc->section == NULL || sc->label == NULL)
         return OFFBKG_ENOMEM;
     if (plugin == NULL)
-        return offbkg_diags_add(diags, file, sec->line, sec->name, "plugin",
-                                "required key is missing");
+        return offbkg_diag_add(diags, file, sec->line, sec->name, "plugin",
+                               "required key is missing");
     plugin->used = 1;
     status = offbkg_registry_load(rc->registry, stage, plugin->value,
                                   &sc->module);
@@ -229,8 +228,8 @@ static int compose_stage(offbkg_ctx_t *ctx, offbkg_runconf_t *rc,
         /* Without the plugin its keys cannot be checked: skip them. */
         for (size_t i = 0; i < sec->n; i++)
             sec->entries[i].used = 1;
-        return offbkg_diags_add(diags, plugin->file, plugin->line, sec->name,
-                                "plugin", "%s", offbkg_error_msg(ctx));
+        return offbkg_diag_add(diags, plugin->file, plugin->line, sec->name,
+                               "plugin", "%s", offbkg_error_msg(ctx));
     }
     d = sc->module->desc;
     status = offbkg_params_fill(d->params, d->config_size, sec, sec->name,
@@ -306,20 +305,20 @@ static int unknown_section(const offbkg_ini_section_t *sec, const char *file,
 
     if (word == NULL)
         return OFFBKG_ENOMEM;
-    hint = offbkg_closest_match(word, known_sections, (size_t)-1);
+    hint = offbkg_diag_closest_match(word, known_sections, (size_t)-1);
     if (hint != NULL && blank != NULL && strcmp(hint, word) == 0)
-        st = offbkg_diags_add(diags, file, sec->line, sec->name, NULL,
-                              "only [model] and [smooth] sections take a "
-                              "label");
+        st = offbkg_diag_add(diags, file, sec->line, sec->name, NULL,
+                             "only [model] and [smooth] sections take a "
+                             "label");
     else if (hint != NULL)
-        st = offbkg_diags_add(diags, file, sec->line, sec->name, NULL,
-                              "unknown section (did you mean [%s%s]?)", hint,
-                              blank ? blank : "");
+        st = offbkg_diag_add(diags, file, sec->line, sec->name, NULL,
+                             "unknown section (did you mean [%s%s]?)", hint,
+                             blank ? blank : "");
     else
-        st = offbkg_diags_add(diags, file, sec->line, sec->name, NULL,
-                              "unknown section (known: datastore, output, "
-                              "run, select, group, model, smooth, exclude, "
-                              "index)");
+        st = offbkg_diag_add(diags, file, sec->line, sec->name, NULL,
+                             "unknown section (known: datastore, output, "
+                             "run, select, group, model, smooth, exclude, "
+                             "index)");
     free(word);
     return st;
 }
@@ -336,12 +335,12 @@ static int check_section_name(offbkg_runconf_t *rc, offbkg_ini_section_t *sec,
         if (label[0] == '\0')
             return OFFBKG_OK;
         if (stage != OFFBKG_STAGE_MODEL && stage != OFFBKG_STAGE_SMOOTH)
-            return offbkg_diags_add(diags, file, sec->line, sec->name, NULL,
-                                    "only [model] and [smooth] sections take "
-                                    "a label");
+            return offbkg_diag_add(diags, file, sec->line, sec->name, NULL,
+                                   "only [model] and [smooth] sections take "
+                                   "a label");
         if (!valid_label(label))
-            return offbkg_diags_add(diags, file, sec->line, sec->name, NULL,
-                                    "label '%s' is not [a-z0-9_]+", label);
+            return offbkg_diag_add(diags, file, sec->line, sec->name, NULL,
+                                   "label '%s' is not [a-z0-9_]+", label);
         return OFFBKG_OK;
     }
     for (size_t i = 0; known_sections[i] != NULL; i++)
@@ -386,10 +385,10 @@ static int compose_stages(offbkg_ctx_t *ctx, offbkg_runconf_t *rc,
                 if (m == (size_t)-1) {
                     for (size_t k = 0; k < sec->n; k++)
                         sec->entries[k].used = 1;
-                    st = offbkg_diags_add(diags, file, sec->line, sec->name,
-                                          NULL, "no [model%s%s] section to "
-                                          "smooth", label[0] ? " " : "",
-                                          label);
+                    st = offbkg_diag_add(diags, file, sec->line, sec->name,
+                                         NULL, "no [model%s%s] section to "
+                                         "smooth", label[0] ? " " : "",
+                                         label);
                     continue;
                 }
                 sc = &rc->smooths[m];
@@ -401,13 +400,13 @@ static int compose_stages(offbkg_ctx_t *ctx, offbkg_runconf_t *rc,
     if (st == OFFBKG_ENOMEM)
         return st;
     if (offbkg_ini_section(rc->ini, "select") == NULL)
-        st = offbkg_diags_add(diags, file, 0, NULL, NULL,
-                              "missing section [select] (e.g. plugin = "
-                              "offplane)");
+        st = offbkg_diag_add(diags, file, 0, NULL, NULL,
+                             "missing section [select] (e.g. plugin = "
+                             "offplane)");
     if (st == OFFBKG_OK && offbkg_ini_section(rc->ini, "group") == NULL)
-        st = offbkg_diags_add(diags, file, 0, NULL, NULL,
-                              "missing section [group] (e.g. plugin = "
-                              "zenith)");
+        st = offbkg_diag_add(diags, file, 0, NULL, NULL,
+                             "missing section [group] (e.g. plugin = "
+                             "zenith)");
     return st;
 }
 
@@ -430,11 +429,11 @@ static int check_index_model(offbkg_runconf_t *rc, offbkg_diags_t *diags)
     }
     sec = offbkg_ini_section(rc->ini, "index");
     e = sec != NULL ? offbkg_ini_entry(sec, "model") : NULL;
-    return offbkg_diags_add(diags, e != NULL ? e->file : rc->ini->path,
-                            e != NULL ? e->line : 0, "index", "model",
-                            "there is no [model %s] section (%s%s)", want,
-                            rc->n_models ? "the models are: " : "no [model] "
-                            "section at all", labels);
+    return offbkg_diag_add(diags, e != NULL ? e->file : rc->ini->path,
+                           e != NULL ? e->line : 0, "index", "model",
+                           "there is no [model %s] section (%s%s)", want,
+                           rc->n_models ? "the models are: " : "no [model] "
+                           "section at all", labels);
 }
 
 int offbkg_runconf_load(offbkg_ctx_t *ctx, const char *file,
@@ -487,8 +486,8 @@ int offbkg_runconf_load(offbkg_ctx_t *ctx, const char *file,
                                      rc->run->allow_unsafe_plugin_dir);
     if (st != OFFBKG_OK) {
         if (st != OFFBKG_ENOMEM)
-            st = offbkg_diags_add(diags, file, 0, NULL, NULL, "%s",
-                                  offbkg_error_msg(ctx));
+            st = offbkg_diag_add(diags, file, 0, NULL, NULL, "%s",
+                                 offbkg_error_msg(ctx));
         goto fail;
     }
     st = compose_stages(ctx, rc, diags);
@@ -497,10 +496,10 @@ int offbkg_runconf_load(offbkg_ctx_t *ctx, const char *file,
     if (rc->exclude != NULL && rc->exclude->circles_deg.n % 3 != 0) {
         offbkg_ini_section_t *sec = offbkg_ini_section(rc->ini, "exclude");
         offbkg_ini_entry_t *e = offbkg_ini_entry(sec, "circles_deg");
-        st = offbkg_diags_add(diags, e->file, e->line, "exclude",
-                              "circles_deg", "expected RA, DEC, RADIUS "
-                              "triples, got %zu numbers",
-                              rc->exclude->circles_deg.n);
+        st = offbkg_diag_add(diags, e->file, e->line, "exclude",
+                             "circles_deg", "expected RA, DEC, RADIUS "
+                             "triples, got %zu numbers",
+                             rc->exclude->circles_deg.n);
         if (st == OFFBKG_ENOMEM)
             goto fail;
     }
@@ -662,45 +661,4 @@ char *offbkg_runconf_format(const offbkg_runconf_t *rc)
         return NULL;
     }
     return t.s;
-}
-
-int offbkg_instance_new(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                        const offbkg_stage_conf_t *sc,
-                        offbkg_instance_t **out)
-{
-    offbkg_instance_t *inst = calloc(1, sizeof *inst);
-    const offbkg_plugin_t *d = sc->module->desc;
-    int st;
-
-    *out = NULL;
-    if (inst == NULL)
-        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    inst->conf = sc;
-    inst->host = offbkg_host_new(ctx, sc->stage, d->name, sc->section,
-                                 (uint64_t)(rc->run ? rc->run->seed : 1));
-    if (inst->host == NULL) {
-        free(inst);
-        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    }
-    st = d->create(inst->host, sc->config, &inst->state);
-    if (st != OFFBKG_OK) {
-        const char *why = offbkg_host_last_error();
-        offbkg_error_set(ctx, st < 0 ? st : OFFBKG_EPLUGIN,
-                         "%s:%d: [%s] %s", rc->ini->path, sc->line,
-                         sc->section, why[0] ? why : offbkg_strerror(st));
-        offbkg_host_free(inst->host);
-        free(inst);
-        return st < 0 ? st : OFFBKG_EPLUGIN;
-    }
-    *out = inst;
-    return OFFBKG_OK;
-}
-
-void offbkg_instance_free(offbkg_instance_t *inst)
-{
-    if (inst == NULL)
-        return;
-    inst->conf->module->desc->destroy(inst->state);
-    offbkg_host_free(inst->host);
-    free(inst);
 }

@@ -5,7 +5,7 @@
 #ifndef OFFBKG_SMOOTH_PRIVATE_H
 #define OFFBKG_SMOOTH_PRIVATE_H
 
-#include "make-private.h"
+#include "model-private.h"
 
 /** Fill models[m].smoothed[g] of @p make for every cube whose model has
  *  a smoother, a (model, group) at a time on up to @p threads threads,
@@ -13,6 +13,6 @@
  *  between threads). The first failure, in model then group order, is
  *  the error, naming the section and the group. */
 int offbkg_smooth_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                      offbkg_make_t *make, size_t threads);
+                      offbkg_model_t *make, size_t threads);
 
 #endif

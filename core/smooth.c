@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "host-private.h"
+#include "instance-private.h"
 #include "parallel-private.h"
 #include "smooth-private.h"
 
@@ -17,7 +18,7 @@ typedef struct smooth_job {
 
 typedef struct smooth_jobs {
     const offbkg_runconf_t *rc;
-    offbkg_make_t *make;
+    offbkg_model_t *make;
     smooth_job_t *job;
 } smooth_jobs_t;
 
@@ -55,7 +56,7 @@ static void smooth_one(void *arg, size_t i)
 }
 
 /* Drop the smoothed cubes of an earlier try. */
-static void clear_smoothed(offbkg_make_t *make)
+static void clear_smoothed(offbkg_model_t *make)
 {
     for (size_t m = 0; m < make->n_models; m++) {
         offbkg_model_result_t *res = &make->models[m];
@@ -67,7 +68,7 @@ static void clear_smoothed(offbkg_make_t *make)
 }
 
 int offbkg_smooth_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                      offbkg_make_t *make, size_t threads)
+                      offbkg_model_t *make, size_t threads)
 {
     size_t n_jobs = 0, n_cells = make->n_models * make->n_groups;
     smooth_job_t *job = calloc(n_cells > 0 ? n_cells : 1, sizeof *job);

@@ -69,7 +69,7 @@ static int check_store_file(offbkg_ctx_t *ctx, const char *path)
     close(fd);
     if (strcmp(line, OFFBKG_STORE_FORMAT_LINE) == 0)
         return 1;
-    char *shown = offbkg_fits_text(line);
+    char *shown = offbkg_provenance_fits_text(line);
     int st = offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: a store of another "
                               "format (\"%.80s\"); this offbkg reads \"%s\"",
                               path, shown != NULL ? shown : "?",
@@ -139,7 +139,7 @@ int offbkg_store_open(offbkg_ctx_t *ctx, const char *dir, bool create,
                               "store: %s", dir, strerror(errno));
         goto done;
     }
-    if (create && (st = offbkg_mkdir_p(ctx, dir)) != OFFBKG_OK)
+    if (create && (st = offbkg_output_mkdir_p(ctx, dir)) != OFFBKG_OK)
         goto done;
     st = check_store_file(ctx, path);
     if (st == 0 && !create)
@@ -228,7 +228,7 @@ int offbkg_store_model_key(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     }
     snprintf(*key, n, "%s-%016" PRIx64, model->module->desc->name,
-             offbkg_fnv1a64(t));
+             offbkg_provenance_fnv1a64(t));
     if (text != NULL)
         *text = t;
     else
@@ -236,7 +236,8 @@ int offbkg_store_model_key(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     return OFFBKG_OK;
 }
 
-/* FNV-1a 64 (as offbkg_fnv1a64) continued from @p h over @p n bytes. */
+/* FNV-1a 64 (as offbkg_provenance_fnv1a64) continued from @p h over @p n
+ * bytes. */
 static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n)
 {
     for (const unsigned char *b = p; n > 0; n--, b++) {
@@ -479,8 +480,8 @@ static int check_strings(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
 
     want[0] = strdup(PACKAGE_VERSION);
     want[1] = strdup(key->model_key);
-    want[2] = offbkg_fits_text(key->events.path);
-    want[3] = offbkg_fits_text(key->events.hdu);
+    want[2] = offbkg_provenance_fits_text(key->events.path);
+    want[3] = offbkg_provenance_fits_text(key->events.hdu);
     for (int i = 0; i < 4; i++)
         got[i] = read_string(f, names[i]);
     for (int i = 0; i < 4 && st == OFFBKG_OK; i++)
@@ -768,7 +769,7 @@ int offbkg_store_read(offbkg_ctx_t *ctx, const offbkg_store_t *store,
         free(path);
         return st;
     }
-    st = offbkg_fits_open_input(ctx, path, NULL, 0, &mem, &f);
+    st = offbkg_input_open(ctx, path, NULL, 0, &mem, &f);
     if (st != OFFBKG_OK && st != OFFBKG_ENOMEM && st != OFFBKG_ECANCELLED) {
         /* Its message names the path already. */
         char why[1024];
@@ -784,7 +785,7 @@ int offbkg_store_read(offbkg_ctx_t *ctx, const offbkg_store_t *store,
         st = read_counts(ctx, f, path, n_counts, out);
     if (st == OFFBKG_OK)
         st = read_exposure(ctx, f, path, n_exposure, out);
-    offbkg_fits_close_input(f, &mem);
+    offbkg_input_close(f, &mem);
     if (st != OFFBKG_OK)
         offbkg_store_entry_free(out);
     else
@@ -858,7 +859,7 @@ static int check_entry(offbkg_ctx_t *ctx, const offbkg_store_key_t *key,
 static void write_string(fitsfile *f, const char *card, const char *value,
                          const char *comment, int *fst)
 {
-    char *text = offbkg_fits_text(value);
+    char *text = offbkg_provenance_fits_text(value);
 
     if (text == NULL) {
         *fst = MEMORY_ALLOCATION;
@@ -992,7 +993,7 @@ static int build(offbkg_ctx_t *ctx, offbkg_output_t *out,
 
     write_primary(out->fits, key, e, &fst);
     if (fst != 0)
-        return offbkg_fits_error(ctx, fst, "%s", out->final_path);
+        return offbkg_error_fits(ctx, fst, "%s", out->final_path);
     if ((st = offbkg_table_take(ctx, &ds->obs, &row, 1, &obs)) != OFFBKG_OK)
         return st;
     st = offbkg_table_write(ctx, out->fits, "OBS", &obs, NULL, NULL);
@@ -1000,7 +1001,7 @@ static int build(offbkg_ctx_t *ctx, offbkg_output_t *out,
     if (st == OFFBKG_OK)
         st = write_data(ctx, out->fits, &e->data, &fst);
     if (st == OFFBKG_OK && fst != 0)
-        st = offbkg_fits_error(ctx, fst, "%s", out->final_path);
+        st = offbkg_error_fits(ctx, fst, "%s", out->final_path);
     return st;
 }
 

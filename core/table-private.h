@@ -54,19 +54,19 @@ void offbkg_table_free(offbkg_table_t *t);
 
 /** Header value @p key of the current HDU as a number, parsing string
  *  values too ("16.5002"); false if absent or unparsable. */
-bool offbkg_fits_key_double(fitsfile *f, const char *key, double *value);
+bool offbkg_table_key_double(fitsfile *f, const char *key, double *value);
 
 /** Header string value @p key, trimmed, into @p buf (FLEN_VALUE); false
  *  if absent. */
-bool offbkg_fits_key_string(fitsfile *f, const char *key, char *buf);
+bool offbkg_table_key_string(fitsfile *f, const char *key, char *buf);
 
 /** Move @p f to the first binary table that has every column in the
  *  NULL-terminated @p needed and none in @p absent (may be NULL). */
-bool offbkg_fits_find_table(fitsfile *f, const char *const *needed,
-                            const char *const *absent);
+bool offbkg_table_find(fitsfile *f, const char *const *needed,
+                       const char *const *absent);
 
 /** Sort the row numbers @p rows[0..n) by key[row], then by row, in
  *  place; -1 if out of memory. */
-int offbkg_rows_sort_by_key(const int64_t *key, size_t *rows, size_t n);
+int offbkg_table_sort_rows(const int64_t *key, size_t *rows, size_t n);
 
 #endif

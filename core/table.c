@@ -44,7 +44,7 @@ static void trim_right(char *s)
         s[--n] = '\0';
 }
 
-bool offbkg_fits_key_string(fitsfile *f, const char *key, char *buf)
+bool offbkg_table_key_string(fitsfile *f, const char *key, char *buf)
 {
     int st = 0;
 
@@ -52,17 +52,17 @@ bool offbkg_fits_key_string(fitsfile *f, const char *key, char *buf)
         fits_clear_errmsg();
         return false;
     }
-    offbkg_value_trim(buf);
+    offbkg_fitshdr_value_trim(buf);
     return true;
 }
 
-bool offbkg_fits_key_double(fitsfile *f, const char *key, double *value)
+bool offbkg_table_key_double(fitsfile *f, const char *key, double *value)
 {
     char buf[FLEN_VALUE];
 
     /* Reading as a string accepts numbers and quoted numbers alike. */
-    return offbkg_fits_key_string(f, key, buf)
-           && offbkg_value_number(buf, value);
+    return offbkg_table_key_string(f, key, buf)
+           && offbkg_fitshdr_value_number(buf, value);
 }
 
 static bool has_column(fitsfile *f, const char *name)
@@ -73,8 +73,8 @@ static bool has_column(fitsfile *f, const char *name)
     return ok;
 }
 
-bool offbkg_fits_find_table(fitsfile *f, const char *const *needed,
-                            const char *const *absent)
+bool offbkg_table_find(fitsfile *f, const char *const *needed,
+                       const char *const *absent)
 {
     int n_hdus = 0, st = 0, type;
 
@@ -115,7 +115,7 @@ static int read_strings(offbkg_ctx_t *ctx, fitsfile *f, int col, long width,
     c->str = (const char *const *)ptrs;
     if (n_rows > 0 && fits_read_col_str(f, col, 1, 1, (LONGLONG)n_rows, "",
                                         ptrs, &anynul, &st) != 0)
-        return offbkg_fits_error(ctx, st, "%s: column %s", what, c->name);
+        return offbkg_error_fits(ctx, st, "%s: column %s", what, c->name);
     for (size_t r = 0; r < n_rows; r++)
         trim_right(ptrs[r]);
     return OFFBKG_OK;
@@ -132,15 +132,15 @@ static int read_column(offbkg_ctx_t *ctx, fitsfile *f, int col,
 
     fits_get_eqcoltype(f, col, &type, &repeat, &width, &st);
     if (st != 0)
-        return offbkg_fits_error(ctx, st, "%s: column %s", what, c->name);
+        return offbkg_error_fits(ctx, st, "%s: column %s", what, c->name);
     if (type == TSTRING) {
         c->type = OFFBKG_COL_STRING;
         return read_strings(ctx, f, col, repeat, c, n_rows, what);
     }
     snprintf(key, sizeof key, "TSCAL%d", col);
-    offbkg_fits_key_double(f, key, &scale);
+    offbkg_table_key_double(f, key, &scale);
     snprintf(key, sizeof key, "TZERO%d", col);
-    offbkg_fits_key_double(f, key, &zero);
+    offbkg_table_key_double(f, key, &zero);
     bool integer = type == TBIT || type == TBYTE || type == TSBYTE
                    || type == TLOGICAL || type == TSHORT || type == TUSHORT
                    || type == TINT || type == TUINT || type == TLONG
@@ -176,7 +176,7 @@ static int read_column(offbkg_ctx_t *ctx, fitsfile *f, int col,
                           &anynul, &st);
     }
     if (st != 0)
-        return offbkg_fits_error(ctx, st, "%s: column %s", what, c->name);
+        return offbkg_error_fits(ctx, st, "%s: column %s", what, c->name);
     return OFFBKG_OK;
 }
 
@@ -216,7 +216,7 @@ int offbkg_table_check_rows(offbkg_ctx_t *ctx, fitsfile *f, const char *what)
     fits_get_num_rowsll(f, &n_rows, &st);
     fits_read_key(f, TLONGLONG, "NAXIS1", &row_bytes, NULL, &st);
     if (st != 0)
-        return offbkg_fits_error(ctx, st, "%s", what);
+        return offbkg_error_fits(ctx, st, "%s", what);
     return rows_in_file(ctx, f, what, n_rows, row_bytes);
 }
 
@@ -232,7 +232,7 @@ int offbkg_table_read(offbkg_ctx_t *ctx, fitsfile *f, const char *what,
     fits_get_num_rowsll(f, &n_rows, &st);
     fits_get_num_cols(f, &n_cols, &st);
     if (st != 0)
-        return offbkg_fits_error(ctx, st, "%s", what);
+        return offbkg_error_fits(ctx, st, "%s", what);
     t->n_rows = (size_t)n_rows;
     t->cols = calloc(n_cols > 0 ? (size_t)n_cols : 1, sizeof *t->cols);
     if (t->cols == NULL)
@@ -244,7 +244,7 @@ int offbkg_table_read(offbkg_ctx_t *ctx, fitsfile *f, const char *what,
         offbkg_column_t *c = &t->cols[t->n_cols];
 
         snprintf(key, sizeof key, "TTYPE%d", col);
-        if (!offbkg_fits_key_string(f, key, name) || name[0] == '\0')
+        if (!offbkg_table_key_string(f, key, name) || name[0] == '\0')
             continue;
         fits_get_eqcoltype(f, col, &type, &repeat, &width, &st);
         if (st != 0)
@@ -252,7 +252,7 @@ int offbkg_table_read(offbkg_ctx_t *ctx, fitsfile *f, const char *what,
         if (type != TSTRING && repeat != 1)
             continue;   /* vector cells (e.g. TELLIST as numbers): unused */
         snprintf(key, sizeof key, "TUNIT%d", col);
-        offbkg_fits_key_string(f, key, unit);
+        offbkg_table_key_string(f, key, unit);
         c->name = strdup(name);
         c->unit = strdup(unit);
         t->n_cols++;
@@ -268,7 +268,7 @@ int offbkg_table_read(offbkg_ctx_t *ctx, fitsfile *f, const char *what,
     }
     if (st != 0) {
         offbkg_table_free(t);
-        return offbkg_fits_error(ctx, st, "%s", what);
+        return offbkg_error_fits(ctx, st, "%s", what);
     }
     return OFFBKG_OK;
 }
@@ -485,7 +485,7 @@ done:
     if (st == -1)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     if (st != 0)
-        return offbkg_fits_error(ctx, st, "writing table %s", extname);
+        return offbkg_error_fits(ctx, st, "writing table %s", extname);
     return OFFBKG_OK;
 }
 
@@ -502,7 +502,7 @@ static int cmp_key_row(const void *a, const void *b)
     return (x->row > y->row) - (x->row < y->row);
 }
 
-int offbkg_rows_sort_by_key(const int64_t *key, size_t *rows, size_t n)
+int offbkg_table_sort_rows(const int64_t *key, size_t *rows, size_t n)
 {
     key_row_t *p = malloc((n > 0 ? n : 1) * sizeof *p);
     size_t in_order = 1;

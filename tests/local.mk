@@ -117,14 +117,14 @@ UNIT_TESTS = \
 	tests/unit/test_shipped_plugins \
 	tests/unit/test_geom \
 	tests/unit/test_plugins_selgroup \
-	tests/unit/test_bkg_io \
+	tests/unit/test_bkg \
 	tests/unit/test_output \
 	tests/unit/test_exclude \
 	tests/unit/test_binning \
 	tests/unit/test_parallel \
 	tests/unit/test_models \
 	tests/unit/test_datastore \
-	tests/unit/test_simulate \
+	tests/unit/test_sim \
 	tests/unit/test_smoothers \
 	tests/unit/test_closure \
 	tests/unit/test_pipeline \
@@ -170,9 +170,9 @@ tests_unit_test_exclude_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 tests_unit_test_output_SOURCES = tests/unit/test_output.c
 tests_unit_test_output_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_output_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
-tests_unit_test_bkg_io_SOURCES = tests/unit/test_bkg_io.c
-tests_unit_test_bkg_io_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
-tests_unit_test_bkg_io_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
+tests_unit_test_bkg_SOURCES = tests/unit/test_bkg.c
+tests_unit_test_bkg_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
+tests_unit_test_bkg_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 tests_unit_test_binning_SOURCES = tests/unit/test_binning.c
 tests_unit_test_binning_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_binning_LDADD = $(UNIT_LDADD)
@@ -187,9 +187,9 @@ tests_unit_test_datastore_SOURCES = tests/unit/test_datastore.c \
 	tests/unit/storegen.h
 tests_unit_test_datastore_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_datastore_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
-tests_unit_test_simulate_SOURCES = tests/unit/test_simulate.c
-tests_unit_test_simulate_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
-tests_unit_test_simulate_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
+tests_unit_test_sim_SOURCES = tests/unit/test_sim.c
+tests_unit_test_sim_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
+tests_unit_test_sim_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 tests_unit_test_smoothers_SOURCES = tests/unit/test_smoothers.c
 tests_unit_test_smoothers_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_smoothers_LDADD = $(UNIT_LDADD)
@@ -499,3 +499,7 @@ AM_TESTS_ENVIRONMENT += NM='$(NM)'; export NM; \
 	export OFFBKG_HEADERS OFFBKG_VERSION_H;
 dist_check_SCRIPTS += tests/run/exports.sh
 TESTS += tests/run/exports.sh
+# Names say where they live, and core/README maps every file of core/
+# (issue 16, item 3).
+dist_check_SCRIPTS += tests/run/names.sh
+TESTS += tests/run/names.sh

@@ -41,7 +41,7 @@ int cli_load_config(offbkg_ctx_t *ctx, const cli_options_t *opt,
         offbkg_plan_t plan = command_plan(command, rc);
         st = offbkg_pipeline_new(ctx, rc, &plan, &opts, &diags, pl);
     }
-    offbkg_diags_sort(&diags);
+    offbkg_diag_sort(&diags);
     for (size_t i = 0; i < diags.n; i++) {
         char *line = offbkg_diag_format(&diags.items[i]);
         fprintf(stderr, "%s\n", line != NULL ? line : "out of memory");
@@ -55,7 +55,7 @@ int cli_load_config(offbkg_ctx_t *ctx, const cli_options_t *opt,
                 file, diags.n, diags.n == 1 ? "" : "s");
         st = CLI_EXIT_USAGE;
     }
-    offbkg_diags_clear(&diags);
+    offbkg_diag_clear(&diags);
     if (st != OFFBKG_OK) {
         offbkg_runconf_free(rc);
         return st;

@@ -69,7 +69,7 @@ static void say_grouping(const offbkg_runconf_t *rc,
 static void say_models(const offbkg_runconf_t *rc,
                        const offbkg_pipeline_result_t *r)
 {
-    const offbkg_make_t *make = r->models;
+    const offbkg_model_t *make = r->models;
     size_t skipped = 0, n = make->n_runs;
 
     (void)rc;

@@ -27,8 +27,8 @@ static void print_module(void *user, const char *file,
         return;
     }
     printf("%-7s %-12s %-8s %s\n        %s\n",
-           offbkg_stage_name(mod->stage), mod->name, mod->desc->version,
-           mod->desc->summary, mod->file);
+           offbkg_registry_stage_name(mod->stage), mod->name,
+           mod->desc->version, mod->desc->summary, mod->file);
     l->n_ok++;
 }
 
@@ -45,7 +45,7 @@ static int open_registry(offbkg_ctx_t *ctx, const cli_options_t *opt,
          * 'offbkg check', so a config with errors still lists. */
         int st = offbkg_runconf_load(ctx, argv[0], opt->sets, opt->n_sets,
                                      &diags, rc);
-        offbkg_diags_clear(&diags);
+        offbkg_diag_clear(&diags);
         if (st == OFFBKG_OK) {
             *reg = (*rc)->registry;
             return OFFBKG_OK;
@@ -91,7 +91,7 @@ static void describe_param(const offbkg_param_t *p)
     char range[256];
 
     offbkg_params_range_text(p, range, sizeof range);
-    printf("  %s (%s", p->name, offbkg_param_type_name(p->type));
+    printf("  %s (%s", p->name, offbkg_params_type_name(p->type));
     if (p->unit != NULL && p->unit[0] != '\0')
         printf(", %s", p->unit);
     printf(")\n      %s\n", p->help != NULL ? p->help : "");
@@ -132,12 +132,12 @@ int cli_describe(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
     }
     memcpy(stage_word, argv[0], (size_t)(slash - argv[0]));
     stage_word[slash - argv[0]] = '\0';
-    stage = offbkg_stage_from_name(stage_word);
+    stage = offbkg_registry_stage_from_name(stage_word);
     if (stage == 0) {
         static const char *const stages[] = { "select", "group", "model",
                                               "smooth", NULL };
-        const char *hint = offbkg_closest_match(stage_word, stages,
-                                                (size_t)-1);
+        const char *hint = offbkg_diag_closest_match(stage_word, stages,
+                                                     (size_t)-1);
         if (hint != NULL)
             cli_error("describe: unknown stage '%s' (did you mean '%s'?)",
                       stage_word, hint);

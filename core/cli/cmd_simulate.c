@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * offbkg simulate DIR [options]: a GADF data store of OFF runs drawn from
- * a known rate (core/simulate-private.h has the model). Its options are a
+ * a known rate (core/sim-private.h has the model). Its options are a
  * parameter table, as the plugins' INI keys are: the host's parser checks
  * types and ranges, and --help is written from the table. */
 #include <config.h>
@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "../params-private.h"
-#include "../simulate-private.h"
+#include "../sim-private.h"
 #include "cli.h"
 
 /* The options, in the units their names do not carry (the INI convention

@@ -260,8 +260,8 @@ int main(int argc, char **argv)
              || strcmp(command, "index") == 0)
         status = cli_pipeline(ctx, &opt, command, n_args, args + 1);
     else {
-        const char *hint = offbkg_closest_match(command, commands,
-                                                (size_t)-1);
+        const char *hint = offbkg_diag_closest_match(command, commands,
+                                                     (size_t)-1);
         if (hint != NULL)
             cli_error("unknown command '%s' (did you mean '%s'?); try "
                       "'offbkg --help'", command, hint);

@@ -80,10 +80,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(offbkg_runconf_format(rc));
         offbkg_runconf_free(rc);
     }
-    offbkg_diags_sort(&diags);
+    offbkg_diag_sort(&diags);
     for (size_t i = 0; i < diags.n; i++)
         free(offbkg_diag_format(&diags.items[i]));
-    offbkg_diags_clear(&diags);
+    offbkg_diag_clear(&diags);
     offbkg_ctx_free(ctx);
     unlink(ini_path);
     return 0;

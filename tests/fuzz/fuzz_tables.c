@@ -11,7 +11,7 @@
  * Files are written in a scratch directory made once. */
 #include <config.h>
 
-#include "bkg_io-private.h"
+#include "bkg-private.h"
 #include "ctx-private.h"
 #include "datastore-private.h"
 #include "exclude-private.h"
@@ -119,8 +119,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (FUZZ_TABLE == FUZZ_REGIONS) {
         offbkg_exclude_conf_t conf = { .regions = path };
         offbkg_regions_t r;
-        if (offbkg_regions_load(ctx, &conf, &r) == OFFBKG_OK)
-            offbkg_regions_free(&r);
+        if (offbkg_exclude_load(ctx, &conf, &r) == OFFBKG_OK)
+            offbkg_exclude_free(&r);
     } else {
         offbkg_cube_t *cube = NULL;
         if (offbkg_bkg_read(ctx, path, &cube) == OFFBKG_OK)

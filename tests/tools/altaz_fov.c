@@ -56,7 +56,7 @@ int main(int argc, char **argv)
         rc = fail(ctx, argv[2]);
         goto out;
     }
-    /* The fallback chain of core/make.c: EVENTS header, then the
+    /* The fallback chain of core/model.c: EVENTS header, then the
      * obs-index header. */
     h = &ev.header;
     mjdref_tt = isfinite(h->mjdref_day)

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "bkg_io-private.h"
+#include "bkg-private.h"
 
 int main(int argc, char **argv)
 {

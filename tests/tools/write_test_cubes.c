@@ -23,7 +23,7 @@
 
 #include <offbkg/types.h>
 
-#include "bkg_io-private.h"
+#include "bkg-private.h"
 #include "ctx-private.h"
 
 static offbkg_cube_t *make_cube(size_t n_axes, const size_t *n_bins)

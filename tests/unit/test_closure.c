@@ -46,7 +46,7 @@
 #include "diag-private.h"
 #include "pipeline-private.h"
 #include "runconf-private.h"
-#include "simulate-private.h"
+#include "sim-private.h"
 #include "storegen.h"
 
 #define DEG (M_PI / 180.0)
@@ -396,7 +396,7 @@ typedef struct pipeline {
     offbkg_diags_t diags;
     offbkg_runconf_t *rc;
     offbkg_pipeline_t *run;
-    const offbkg_make_t *make;          /* what the run made */
+    const offbkg_model_t *make;         /* what the run made */
     const offbkg_grouping_t *g;
     const offbkg_regions_t *regions;
 } pipeline_t;
@@ -444,7 +444,7 @@ static void pipeline_free(pipeline_t *pl)
 {
     offbkg_pipeline_free(pl->run);
     offbkg_runconf_free(pl->rc);
-    offbkg_diags_clear(&pl->diags);
+    offbkg_diag_clear(&pl->diags);
     offbkg_ctx_free(pl->ctx);
 }
 
@@ -452,7 +452,7 @@ static void pipeline_free(pipeline_t *pl)
 static const offbkg_cube_t *cube_of(const pipeline_t *pl, const char *label,
                                     size_t group)
 {
-    const offbkg_make_t *m = pl->make;
+    const offbkg_model_t *m = pl->make;
 
     for (size_t k = 0; k < m->n_models; k++) {
         if (strcmp(m->models[k].conf->label, label) != 0)

@@ -25,7 +25,7 @@
 #include "datastore-private.h"
 #include "diag-private.h"
 #include "runconf-private.h"
-#include "selgroup-private.h"
+#include "group-private.h"
 #include "table-private.h"
 #include "storegen.h"
 
@@ -78,7 +78,7 @@ static int teardown(void **state)
     fixture_t *f = *state;
     offbkg_datastore_free(f->store);
     offbkg_runconf_free(f->rc);
-    offbkg_diags_clear(&f->diags);
+    offbkg_diag_clear(&f->diags);
     offbkg_ctx_free(f->ctx);
     sg_remove_tree(f->dir);
     free(f);
@@ -1383,7 +1383,7 @@ static int read_run_list(fixture_t *f, const char *text, size_t **rows,
 {
     assert_int_equal(sg_write_text(sg_path(path, f->dir, "run.lis"), text),
                      0);
-    return offbkg_run_list_read(f->ctx, path, f->store, rows, n);
+    return offbkg_select_read(f->ctx, path, f->store, rows, n);
 }
 
 static void test_run_list_read(void **state)
@@ -1495,9 +1495,9 @@ static void test_run_list_missing_file(void **state)
     size_t *rows = NULL, n = 0;
 
     open_runlist_store(f);
-    assert_int_equal(offbkg_run_list_read(f->ctx, sg_path(path, f->dir,
-                                                          "none.lis"),
-                                          f->store, &rows, &n),
+    assert_int_equal(offbkg_select_read(f->ctx, sg_path(path, f->dir,
+                                                        "none.lis"),
+                                        f->store, &rows, &n),
                      OFFBKG_EDATA);
     assert_null(rows);
     assert_contains(offbkg_error_msg(f->ctx), path);
@@ -1515,13 +1515,13 @@ static void test_run_list_write_read(void **state)
 
     open_runlist_store(f);
     sg_path(path, f->dir, "run.lis");
-    assert_int_equal(offbkg_run_list_write(f->ctx, path, false, f->store,
-                                           &sel), OFFBKG_OK);
+    assert_int_equal(offbkg_select_write(f->ctx, path, false, f->store,
+                                         &sel), OFFBKG_OK);
     assert_non_null(fp = fopen(path, "r"));
     assert_true(fread(text, 1, sizeof text - 1, fp) > 0);
     fclose(fp);
     assert_string_equal(text, "OBS_ID\n30\n20\n40\n");
-    assert_int_equal(offbkg_run_list_read(f->ctx, path, f->store, &rows, &n),
+    assert_int_equal(offbkg_select_read(f->ctx, path, f->store, &rows, &n),
                      OFFBKG_OK);
     assert_int_equal(n, 3);
     assert_int_equal(rows[0], 2);   /* 20 */
@@ -1530,8 +1530,8 @@ static void test_run_list_write_read(void **state)
     free(rows);
 
     sel.n = 1;
-    assert_int_equal(offbkg_run_list_write(f->ctx, path, false, f->store,
-                                           &sel), OFFBKG_EEXIST);
+    assert_int_equal(offbkg_select_write(f->ctx, path, false, f->store,
+                                         &sel), OFFBKG_EEXIST);
     assert_non_null(fp = fopen(path, "r"));
     memset(text, 0, sizeof text);
     assert_true(fread(text, 1, sizeof text - 1, fp) > 0);
@@ -1623,7 +1623,7 @@ static void test_group_zenith_edges(void **state)
             fail_msg("OBS_ID %lld dropped",
                      (long long)g.dropped.dropped_ids[i]);
     }
-    offbkg_grouping_clear(&g);
+    offbkg_group_clear(&g);
 }
 
 /* Column names of the table HDU @p ext of @p path, comma-separated. */
@@ -1667,9 +1667,9 @@ static void test_group_write_files(void **state)
                      OFFBKG_OK);
     sg_path(obs, f->dir, "obs.fits");
     sg_path(def, f->dir, "group-def.fits");
-    assert_int_equal(offbkg_grouping_write(f->ctx, &g, f->store, obs, def, false,
-                                           "zenith 1.0.0"), OFFBKG_OK);
-    offbkg_grouping_clear(&g);
+    assert_int_equal(offbkg_group_write(f->ctx, &g, f->store, obs, def, false,
+                                        "zenith 1.0.0"), OFFBKG_OK);
+    offbkg_group_clear(&g);
 
     /* The store's columns (GLON/GLAT_PNT were derived), GROUP_ID first. */
     column_names(obs, "OBS_INDEX", names, sizeof names);
@@ -1718,9 +1718,9 @@ static void test_group_write_files(void **state)
     /* Not replaced without overwrite. */
     assert_int_equal(offbkg_group_run(f->ctx, f->rc, f->store, rows, 6, &g),
                      OFFBKG_OK);
-    assert_int_equal(offbkg_grouping_write(f->ctx, &g, f->store, obs, def, false,
-                                           "zenith 1.0.0"), OFFBKG_EEXIST);
-    offbkg_grouping_clear(&g);
+    assert_int_equal(offbkg_group_write(f->ctx, &g, f->store, obs, def, false,
+                                        "zenith 1.0.0"), OFFBKG_EEXIST);
+    offbkg_group_clear(&g);
 }
 
 /* Two axes: one row per group, the last axis fastest (doc/domain.md §2.4),
@@ -1747,8 +1747,8 @@ static void test_group_def_two_axes(void **state)
 
     sg_path(obs, f->dir, "obs.fits");
     sg_path(def, f->dir, "group-def.fits");
-    assert_int_equal(offbkg_grouping_write(f->ctx, &g, f->store, obs, def, false,
-                                           "bins 0.0.0"), OFFBKG_OK);
+    assert_int_equal(offbkg_group_write(f->ctx, &g, f->store, obs, def, false,
+                                        "bins 0.0.0"), OFFBKG_OK);
     column_names(def, "GROUP_DEF", names, sizeof names);
     assert_string_equal(names, "GROUP_ID,ZEN_PNT_MIN,ZEN_PNT_MAX,N_TELS");
     assert_int_equal(fits_open_table(&ff, def, READONLY, &st), 0);
@@ -1883,25 +1883,25 @@ static void test_header_snapshot_as_cfitsio(void **state)
     fits_open_file(&ff, path, READONLY, &st);
     fits_movnam_hdu(ff, BINARY_TBL, "EVENTS", 0, &st);
     assert_int_equal(st, 0);
-    assert_int_equal(offbkg_header_load(ff, &hdr), 0);
+    assert_int_equal(offbkg_fitshdr_load(ff, &hdr), 0);
     for (size_t i = 0; keys[i] != NULL; i++) {
         char want[FLEN_VALUE] = "", got[FLEN_VALUE] = "";
         double dwant = 0, dgot = 0;
-        bool has = offbkg_fits_key_string(ff, keys[i], want);
-        if (offbkg_header_string(&hdr, keys[i], got) != has
+        bool has = offbkg_table_key_string(ff, keys[i], want);
+        if (offbkg_fitshdr_string(&hdr, keys[i], got) != has
             || strcmp(got, want) != 0)
             fail_msg("%s: '%s' (%d), cfitsio '%s' (%d)", keys[i], got,
                      !has, want, has);
-        has = offbkg_fits_key_double(ff, keys[i], &dwant);
-        assert_true(offbkg_header_double(&hdr, keys[i], &dgot) == has);
+        has = offbkg_table_key_double(ff, keys[i], &dwant);
+        assert_true(offbkg_fitshdr_double(&hdr, keys[i], &dgot) == has);
         if (has && dgot != dwant)
             fail_msg("%s: %g, cfitsio %g", keys[i], dgot, dwant);
     }
     /* A keyword given twice (which FITS forbids): the first, where
      * cfitsio's answer depends on the card it read last. */
     double v = 0;
-    assert_true(offbkg_header_double(&hdr, "TWICE", &v) && v == 1);
-    offbkg_header_free(&hdr);
+    assert_true(offbkg_fitshdr_double(&hdr, "TWICE", &v) && v == 1);
+    offbkg_fitshdr_free(&hdr);
     fits_close_file(ff, &st);
 }
 
@@ -1912,25 +1912,25 @@ static void test_rows_sort_by_key(void **state)
     (void)state;
     const int64_t key[6] = { 5, 3, 5, 9, 3, 1 };
     size_t sorted[6] = { 5, 1, 4, 0, 2, 3 };
-    assert_int_equal(offbkg_rows_sort_by_key(key, sorted, 6), 0);
+    assert_int_equal(offbkg_table_sort_rows(key, sorted, 6), 0);
     const size_t want[6] = { 5, 1, 4, 0, 2, 3 };
     assert_memory_equal(sorted, want, sizeof want);
 
     size_t rows[6] = { 0, 1, 2, 3, 4, 5 };
-    assert_int_equal(offbkg_rows_sort_by_key(key, rows, 6), 0);
+    assert_int_equal(offbkg_table_sort_rows(key, rows, 6), 0);
     assert_memory_equal(rows, want, sizeof want);
 
     /* Equal keys with the rows the wrong way round: not in order. */
     size_t swapped[6] = { 5, 4, 1, 0, 2, 3 };
-    assert_int_equal(offbkg_rows_sort_by_key(key, swapped, 6), 0);
+    assert_int_equal(offbkg_table_sort_rows(key, swapped, 6), 0);
     assert_memory_equal(swapped, want, sizeof want);
 
     /* A subset, and the empty list. */
     size_t some[3] = { 3, 2, 4 };
     const size_t some_want[3] = { 4, 2, 3 };
-    assert_int_equal(offbkg_rows_sort_by_key(key, some, 3), 0);
+    assert_int_equal(offbkg_table_sort_rows(key, some, 3), 0);
     assert_memory_equal(some, some_want, sizeof some_want);
-    assert_int_equal(offbkg_rows_sort_by_key(key, some, 0), 0);
+    assert_int_equal(offbkg_table_sort_rows(key, some, 0), 0);
 }
 
 #define FIXTURE_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)

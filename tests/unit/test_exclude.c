@@ -43,7 +43,7 @@ static int load_csv(const char *text, const double *circles, size_t n,
     assert_int_equal(tmp_ini_write_named(&t, "regions.csv", text), 0);
     if (text[0] != '\0' || n == 0)
         conf.regions = t.path;
-    st = offbkg_regions_load(ctx, &conf, r);
+    st = offbkg_exclude_load(ctx, &conf, r);
     tmp_ini_remove(&t);
     return st;
 }
@@ -61,7 +61,7 @@ static void test_csv_any_column_order(void **unused)
                 && r.items[0].radius_deg == 0.3);
     /* RA is wrapped into [0, 360) */
     assert_true(fabs(r.items[1].ra_deg - 329.72) < 1e-12);
-    offbkg_regions_free(&r);
+    offbkg_exclude_free(&r);
 }
 
 static void test_csv_errors(void **unused)
@@ -109,7 +109,7 @@ static void test_csv_long_comment(void **unused)
     assert_int_equal(load_csv(text, NULL, 0, &r), OFFBKG_OK);
     assert_int_equal(r.n, 1);
     assert_true(r.items[0].ra_deg == 10 && r.items[0].radius_deg == 0.5);
-    offbkg_regions_free(&r);
+    offbkg_exclude_free(&r);
 }
 
 static void test_inline_circles(void **unused)
@@ -121,16 +121,16 @@ static void test_inline_circles(void **unused)
                                    .circles_deg = { 6, ok } };
     (void)unused;
 
-    assert_int_equal(offbkg_regions_load(ctx, &conf, &r), OFFBKG_OK);
+    assert_int_equal(offbkg_exclude_load(ctx, &conf, &r), OFFBKG_OK);
     assert_int_equal(r.n, 2);
     assert_true(r.items[1].ra_deg == 350 && r.items[1].radius_deg == 1);
-    offbkg_regions_free(&r);
+    offbkg_exclude_free(&r);
     conf.circles_deg = (offbkg_double_list_t){ 2, bad };
-    assert_int_equal(offbkg_regions_load(ctx, &conf, &r), OFFBKG_ECONFIG);
+    assert_int_equal(offbkg_exclude_load(ctx, &conf, &r), OFFBKG_ECONFIG);
     assert_non_null(strstr(offbkg_error_msg(ctx), "not a list of RA, DEC, "
                            "RADIUS triples"));
     /* no [exclude] at all */
-    assert_int_equal(offbkg_regions_load(ctx, NULL, &r), OFFBKG_OK);
+    assert_int_equal(offbkg_exclude_load(ctx, NULL, &r), OFFBKG_OK);
     assert_int_equal(r.n, 0);
 }
 
@@ -158,7 +158,7 @@ static void test_fits_table(void **unused)
     assert_int_equal(st, 0);
 
     offbkg_exclude_conf_t conf = { .regions = t.path };
-    assert_int_equal(offbkg_regions_load(ctx, &conf, &r), OFFBKG_OK);
+    assert_int_equal(offbkg_exclude_load(ctx, &conf, &r), OFFBKG_OK);
     tmp_ini_remove(&t);
     assert_int_equal(r.n, 2);
     assert_true(fabs(r.items[0].ra_deg - 83.633) < 1e-5);
@@ -166,11 +166,11 @@ static void test_fits_table(void **unused)
 
     /* regions near a pointing: within reach + radius */
     offbkg_region_t near[2];
-    assert_int_equal(offbkg_regions_near(&r, 83.633, 24.0, 2.0, near), 1);
-    assert_int_equal(offbkg_regions_near(&r, 83.633, 24.3, 2.0, near), 1);
-    assert_int_equal(offbkg_regions_near(&r, 83.633, 24.4, 2.0, near), 0);
-    assert_int_equal(offbkg_regions_near(&r, 80.0, 0.0, 90.0, near), 2);
-    offbkg_regions_free(&r);
+    assert_int_equal(offbkg_exclude_near(&r, 83.633, 24.0, 2.0, near), 1);
+    assert_int_equal(offbkg_exclude_near(&r, 83.633, 24.3, 2.0, near), 1);
+    assert_int_equal(offbkg_exclude_near(&r, 83.633, 24.4, 2.0, near), 0);
+    assert_int_equal(offbkg_exclude_near(&r, 80.0, 0.0, 90.0, near), 2);
+    offbkg_exclude_free(&r);
 }
 
 int main(void)

@@ -23,7 +23,7 @@
 #include "events-private.h"
 #include "fitsmem-private.h"
 #include "runconf-private.h"
-#include "simulate-private.h"
+#include "sim-private.h"
 #include "storegen.h"
 
 #define N_EVENTS 20000

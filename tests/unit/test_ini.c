@@ -40,7 +40,7 @@ static int teardown(void **state)
 {
     fixture_t *f = *state;
     offbkg_ini_free(f->ini);
-    offbkg_diags_clear(&f->diags);
+    offbkg_diag_clear(&f->diags);
     if (f->have_file)
         tmp_ini_remove(&f->t);
     free(f);

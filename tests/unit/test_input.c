@@ -186,7 +186,7 @@ static void test_input_plain_messages(void **state)
     fitsfile *f = NULL;
 
     sg_path(path, fx->dir, "nope.fits");
-    assert_int_equal(offbkg_fits_open_input(fx->ctx, path, NULL, 0, &mem, &f),
+    assert_int_equal(offbkg_input_open(fx->ctx, path, NULL, 0, &mem, &f),
                      OFFBKG_EDATA);
     snprintf(want, sizeof want, "No such file: %s", path);
     assert_string_equal(offbkg_error_msg(fx->ctx), want);
@@ -195,32 +195,32 @@ static void test_input_plain_messages(void **state)
     sg_path(path, fx->dir, "pipe.fits");
     assert_int_equal(mkfifo(path, 0600), 0);
     alarm(20);   /* a blocked open fails the test instead of hanging */
-    assert_int_equal(offbkg_fits_open_input(fx->ctx, path, NULL, 0, &mem, &f),
+    assert_int_equal(offbkg_input_open(fx->ctx, path, NULL, 0, &mem, &f),
                      OFFBKG_EDATA);
     alarm(0);
     snprintf(want, sizeof want, "%s: not a regular file (a named pipe)",
              path);
     assert_string_equal(offbkg_error_msg(fx->ctx), want);
 
-    assert_int_equal(offbkg_fits_open_input(fx->ctx, fx->dir, NULL, 0, &mem,
-                                            &f),
+    assert_int_equal(offbkg_input_open(fx->ctx, fx->dir, NULL, 0, &mem,
+                                       &f),
                      OFFBKG_EDATA);
     assert_contains(offbkg_error_msg(fx->ctx), "(a directory)");
 
     sg_path(path, fx->dir, "text.fits");
     assert_int_equal(sg_write_text(path, "hello\n"), 0);
-    assert_int_equal(offbkg_fits_open_input(fx->ctx, path, NULL, 0, &mem, &f),
+    assert_int_equal(offbkg_input_open(fx->ctx, path, NULL, 0, &mem, &f),
                      OFFBKG_EDATA);
     snprintf(want, sizeof want, "%s: not a FITS file", path);
     assert_string_equal(offbkg_error_msg(fx->ctx), want);
 
     sg_path(path, fx->dir, "text.fits.gz");
     spill(path, (const unsigned char *)"hello\n", 6, 1, NULL, 0);
-    assert_int_equal(offbkg_fits_open_input(fx->ctx, path, NULL, 0, &mem, &f),
+    assert_int_equal(offbkg_input_open(fx->ctx, path, NULL, 0, &mem, &f),
                      OFFBKG_EDATA);
     snprintf(want, sizeof want, "%s: not a FITS file (once inflated)", path);
     assert_string_equal(offbkg_error_msg(fx->ctx), want);
-    offbkg_fits_close_input(f, &mem);
+    offbkg_input_close(f, &mem);
 }
 
 /* An obs-index of 1-byte rows whose NAXIS2 is 2^61 + 1 (rows x 8 bytes
@@ -268,7 +268,7 @@ static void test_input_regions_huge_rows(void **state)
         craft(fx, gzip ? "regions.fits.gz" : "regions.fits", "REGIONS", 2,
               cols, HUGE_ROWS, gzip, path);
         offbkg_exclude_conf_t conf = { .regions = path };
-        assert_int_not_equal(offbkg_regions_load(fx->ctx, &conf, &r),
+        assert_int_not_equal(offbkg_exclude_load(fx->ctx, &conf, &r),
                              OFFBKG_OK);
         assert_contains(offbkg_error_msg(fx->ctx),
                         gzip ? "the header of HDU 2 claims more data than "
@@ -334,7 +334,7 @@ static double energy_sum(fixture_t *fx, const char *path, int *status)
     double sum = 0;
     int st = 0;
 
-    *status = offbkg_fits_open_input(fx->ctx, path, NULL, 0, &mem, &f);
+    *status = offbkg_input_open(fx->ctx, path, NULL, 0, &mem, &f);
     if (*status != OFFBKG_OK)
         return 0;
     fits_movabs_hdu(f, 2, NULL, &st);
@@ -343,7 +343,7 @@ static double energy_sum(fixture_t *fx, const char *path, int *status)
     for (size_t i = 0; *status == OFFBKG_OK && i < t.n_rows; i++)
         sum += t.cols[0].f64[i];
     offbkg_table_free(&t);
-    offbkg_fits_close_input(f, &mem);
+    offbkg_input_close(f, &mem);
     return sum;
 }
 

@@ -137,7 +137,7 @@ static void unmake(fixture_t *f)
     f->config = NULL;
     section_free(f->sec);
     f->sec = NULL;
-    offbkg_diags_clear(&f->diags);
+    offbkg_diag_clear(&f->diags);
     f->warnings[0] = '\0';
 }
 

@@ -136,7 +136,7 @@ static void reset(fixture_t *f)
     f->config = NULL;
     section_free(f->sec);
     f->sec = NULL;
-    offbkg_diags_clear(&f->diags);
+    offbkg_diag_clear(&f->diags);
 }
 
 static int setup(void **state)
@@ -799,13 +799,13 @@ static void test_params_range_text(void **state)
 static void test_params_type_names(void **state)
 {
     (void)state;
-    assert_string_equal(offbkg_param_type_name(OFFBKG_PARAM_BOOL), "bool");
-    assert_string_equal(offbkg_param_type_name(OFFBKG_PARAM_PATH), "path");
-    assert_string_equal(offbkg_param_type_name(OFFBKG_PARAM_DOUBLE_LIST),
+    assert_string_equal(offbkg_params_type_name(OFFBKG_PARAM_BOOL), "bool");
+    assert_string_equal(offbkg_params_type_name(OFFBKG_PARAM_PATH), "path");
+    assert_string_equal(offbkg_params_type_name(OFFBKG_PARAM_DOUBLE_LIST),
                         "list of doubles");
-    assert_string_equal(offbkg_param_type_name(OFFBKG_PARAM_STRING_LIST),
+    assert_string_equal(offbkg_params_type_name(OFFBKG_PARAM_STRING_LIST),
                         "list of strings");
-    assert_string_equal(offbkg_param_type_name((offbkg_param_type_t)99),
+    assert_string_equal(offbkg_params_type_name((offbkg_param_type_t)99),
                         "unknown");
 }
 
@@ -819,22 +819,22 @@ static void test_params_closest_match(void **state)
     static const char *const none[] = { NULL };
     (void)state;
 
-    assert_string_equal(offbkg_closest_match("widht_deg", words, (size_t)-1),
-                        "width_deg");
-    assert_string_equal(offbkg_closest_match("COUNT", words, (size_t)-1),
+    assert_string_equal(offbkg_diag_closest_match("widht_deg", words,
+                                                  (size_t)-1), "width_deg");
+    assert_string_equal(offbkg_diag_closest_match("COUNT", words, (size_t)-1),
                         "count");
-    assert_string_equal(offbkg_closest_match("shap", words, 3), "shape");
+    assert_string_equal(offbkg_diag_closest_match("shap", words, 3), "shape");
     /* n limits the candidates even before the NULL. */
-    assert_null(offbkg_closest_match("shap", words, 2));
-    assert_null(offbkg_closest_match("verbosity", words, (size_t)-1));
-    assert_null(offbkg_closest_match("anything", none, (size_t)-1));
+    assert_null(offbkg_diag_closest_match("shap", words, 2));
+    assert_null(offbkg_diag_closest_match("verbosity", words, (size_t)-1));
+    assert_null(offbkg_diag_closest_match("anything", none, (size_t)-1));
     /* A word that only lacks or adds a tail (a unit suffix). */
-    assert_string_equal(offbkg_closest_match("width", words, (size_t)-1),
+    assert_string_equal(offbkg_diag_closest_match("width", words, (size_t)-1),
                         "width_deg");
-    assert_string_equal(offbkg_closest_match("count_max", words,
-                                             (size_t)-1), "count");
+    assert_string_equal(offbkg_diag_closest_match("count_max", words,
+                                                  (size_t)-1), "count");
     /* ...but not a stub much shorter than the candidate. */
-    assert_null(offbkg_closest_match("wi", words, (size_t)-1));
+    assert_null(offbkg_diag_closest_match("wi", words, (size_t)-1));
 }
 
 /* ------------------------------------------------------------------ */

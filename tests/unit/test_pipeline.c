@@ -22,7 +22,7 @@
 #include "diag-private.h"
 #include "pipeline-private.h"
 #include "runconf-private.h"
-#include "simulate-private.h"
+#include "sim-private.h"
 #include "storegen.h"
 
 typedef struct fixture {
@@ -57,7 +57,7 @@ static void release(fixture_t *f)
 {
     offbkg_pipeline_free(f->pl);
     offbkg_runconf_free(f->rc);
-    offbkg_diags_clear(&f->diags);
+    offbkg_diag_clear(&f->diags);
     f->pl = NULL;
     f->rc = NULL;
 }
@@ -114,7 +114,7 @@ static void test_smooth_is_a_step(void **state)
     /* The raw cubes of a run without a smoother... */
     start(f, "raw", "0, 30, 60", "[model 2d]\nplugin = 2d\n");
     assert_int_equal(offbkg_pipeline_run(f->ctx, f->pl), OFFBKG_OK);
-    const offbkg_make_t *raw = offbkg_pipeline_result(f->pl)->models;
+    const offbkg_model_t *raw = offbkg_pipeline_result(f->pl)->models;
     assert_int_equal(raw->n_groups, 2);
     assert_null(raw->models[0].smoothed);
     offbkg_cube_t *raw_cube[2];

@@ -140,7 +140,7 @@ static void instance_clear(fixture_t *f)
         offbkg_params_free(in->mod->desc->params, in->config);
     section_free(in->sec);
     memset(in, 0, sizeof *in);
-    offbkg_diags_clear(&f->diags);
+    offbkg_diag_clear(&f->diags);
     logs_clear(f);
 }
 
@@ -171,10 +171,10 @@ static int configure(fixture_t *f, offbkg_stage_t stage, const char *name,
     assert_int_equal(d->stage, stage);
     assert_string_equal(d->name, name);
     if (kv != NULL)
-        in->sec = section_new(offbkg_stage_name(stage), kv);
+        in->sec = section_new(offbkg_registry_stage_name(stage), kv);
     return offbkg_params_fill(d->params, d->config_size, in->sec,
-                              offbkg_stage_name(stage), "t.ini", 1, "/base",
-                              NULL, &f->diags, &in->config);
+                              offbkg_registry_stage_name(stage), "t.ini", 1,
+                              "/base", NULL, &f->diags, &in->config);
 }
 
 /* configure, then create the instance as the host does; returns the
@@ -188,7 +188,7 @@ static int try_make(fixture_t *f, offbkg_stage_t stage, const char *name,
     assert_int_equal(configure(f, stage, name, kv), OFFBKG_OK);
     assert_int_equal(f->diags.n, 0);
     in->host = offbkg_host_new(f->ctx, stage, name,
-                               offbkg_stage_name(stage), 1);
+                               offbkg_registry_stage_name(stage), 1);
     assert_non_null(in->host);
     st = in->mod->desc->create(in->host, in->config, &in->state);
     if (st != OFFBKG_OK)

@@ -384,17 +384,17 @@ static void test_registry_names_per_stage(void **state)
         zenith |= strcmp(names[i], "zenith") == 0;
     }
     assert_true(zenith);
-    offbkg_strv_free(names);
+    offbkg_registry_names_free(names);
 }
 
 static void test_registry_stage_names_round_trip(void **state)
 {
     (void)state;
     for (int s = OFFBKG_STAGE_SELECT; s <= OFFBKG_STAGE_SMOOTH; s++)
-        assert_int_equal(offbkg_stage_from_name(
-                             offbkg_stage_name((offbkg_stage_t)s)), s);
-    assert_null(offbkg_stage_name((offbkg_stage_t)0));
-    assert_int_equal(offbkg_stage_from_name("grouper"), 0);
+        assert_int_equal(offbkg_registry_stage_from_name(
+                             offbkg_registry_stage_name((offbkg_stage_t)s)), s);
+    assert_null(offbkg_registry_stage_name((offbkg_stage_t)0));
+    assert_int_equal(offbkg_registry_stage_from_name("grouper"), 0);
 }
 
 int main(void)

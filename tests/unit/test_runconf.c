@@ -18,6 +18,7 @@
 
 #include "ctx-private.h"
 #include "diag-private.h"
+#include "instance-private.h"
 #include "params-private.h"
 #include "runconf-private.h"
 #include "tmpfile.h"
@@ -53,7 +54,7 @@ static int teardown(void **state)
     for (size_t i = 0; i < 3; i++)
         offbkg_instance_free(f->inst[i]);
     offbkg_runconf_free(f->rc);
-    offbkg_diags_clear(&f->diags);
+    offbkg_diag_clear(&f->diags);
     offbkg_ctx_free(f->ctx);
     if (f->have_file)
         tmp_ini_remove(&f->t);
@@ -620,7 +621,7 @@ static void test_runconf_load_five_mistakes(void **state)
                              "path = x\n"), OFFBKG_ECONFIG);
     assert_null(f->rc);
     assert_int_equal(f->diags.n, 5);
-    offbkg_diags_sort(&f->diags);
+    offbkg_diag_sort(&f->diags);
     for (size_t i = 0; i < 5; i++)
         assert_int_equal(f->diags.items[i].line, lines[i]);
     expect_diag(f, 0, 4, "[run] threads: -1 is out of range (must be >= 0 "

@@ -111,7 +111,7 @@ static int teardown(void **state)
         offbkg_params_free(in->mod->desc->params, in->config);
     section_free(in->sec);
     offbkg_registry_free(f->reg);
-    offbkg_diags_clear(&f->diags);
+    offbkg_diag_clear(&f->diags);
     offbkg_ctx_free(f->ctx);
     free(f);
     return 0;
@@ -131,10 +131,10 @@ static int configure(fixture_t *f, offbkg_stage_t stage, const char *name,
     assert_int_equal(d->stage, stage);
     assert_string_equal(d->name, name);
     if (kv != NULL)
-        in->sec = section_new(offbkg_stage_name(stage), kv);
+        in->sec = section_new(offbkg_registry_stage_name(stage), kv);
     return offbkg_params_fill(d->params, d->config_size, in->sec,
-                              offbkg_stage_name(stage), "t.ini", 1, "/base",
-                              NULL, &f->diags, &in->config);
+                              offbkg_registry_stage_name(stage), "t.ini", 1,
+                              "/base", NULL, &f->diags, &in->config);
 }
 
 /* configure, then create the instance as the host does. */
@@ -146,7 +146,7 @@ static void make(fixture_t *f, offbkg_stage_t stage, const char *name,
     assert_int_equal(configure(f, stage, name, kv), OFFBKG_OK);
     assert_int_equal(f->diags.n, 0);
     in->host = offbkg_host_new(f->ctx, stage, name,
-                               offbkg_stage_name(stage), 1);
+                               offbkg_registry_stage_name(stage), 1);
     assert_non_null(in->host);
     assert_int_equal(in->mod->desc->create(in->host, in->config,
                                            &in->state), OFFBKG_OK);
@@ -290,7 +290,7 @@ static void test_shipped_plugins_tables_check_values(void **state)
     f->inst.config = NULL;
     section_free(f->inst.sec);
     f->inst.sec = NULL;
-    offbkg_diags_clear(&f->diags);
+    offbkg_diag_clear(&f->diags);
 
     assert_int_equal(configure(f, OFFBKG_STAGE_GROUP, "zenith", edges),
                      OFFBKG_ECONFIG);

@@ -116,7 +116,7 @@ static void unmake(fixture_t *f)
     if (in->mod != NULL)
         offbkg_params_free(in->mod->desc->params, in->config);
     section_free(in->sec);
-    offbkg_diags_clear(&f->diags);
+    offbkg_diag_clear(&f->diags);
     memset(in, 0, sizeof *in);
 }
 

@@ -27,7 +27,7 @@
 #include "datastore-private.h"
 #include "diag-private.h"
 #include "runconf-private.h"
-#include "simulate-private.h"
+#include "sim-private.h"
 #include "store-private.h"
 #include "storegen.h"
 
@@ -711,7 +711,7 @@ static void model_key(fixture_t *f, const char *body, char **key,
     assert_string_equal(again, *key);
     free(again);
     offbkg_runconf_free(rc);
-    offbkg_diags_clear(&diags);
+    offbkg_diag_clear(&diags);
 }
 
 static void test_model_key(void **state)

@@ -1,17 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Select and group stages, run.lis, obs.fits and group-def.fits. */
+ * The group stage: the [group] plugin's groups of the selected runs, and
+ * obs.fits and group-def.fits (doc/domain.md §2.3-§2.4). */
 #include <config.h>
 
-#include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "host-private.h"
+#include "group-private.h"
 #include "input-private.h"
+#include "instance-private.h"
 #include "output-private.h"
-#include "selgroup-private.h"
 
 static const offbkg_column_t *obs_id_column(const offbkg_table_t *t)
 {
@@ -19,331 +18,7 @@ static const offbkg_column_t *obs_id_column(const offbkg_table_t *t)
     return offbkg_obs_table_column(&v, "OBS_ID");
 }
 
-void offbkg_selection_clear(offbkg_selection_t *sel)
-{
-    for (size_t i = 0; i < sel->n_dropped; i++)
-        free(sel->dropped_why[i]);
-    free(sel->rows);
-    free(sel->dropped_ids);
-    free(sel->dropped_why);
-    memset(sel, 0, sizeof *sel);
-}
-
-static int add_dropped(offbkg_ctx_t *ctx, offbkg_selection_t *sel,
-                       int64_t obs_id, const char *why)
-{
-    size_t n = sel->n_dropped + 1;
-    int64_t *ids = realloc(sel->dropped_ids, n * sizeof *ids);
-    if (ids != NULL)
-        sel->dropped_ids = ids;
-    char **whys = realloc(sel->dropped_why, n * sizeof *whys);
-    if (whys != NULL)
-        sel->dropped_why = whys;
-    char *copy = strdup(why != NULL && why[0] != '\0' ? why : "no reason given");
-    if (ids == NULL || whys == NULL || copy == NULL) {
-        free(copy);
-        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    }
-    ids[sel->n_dropped] = obs_id;
-    whys[sel->n_dropped] = copy;
-    sel->n_dropped = n;
-    return OFFBKG_OK;
-}
-
-/* "[select] plugin offplane failed: why" */
-static int plugin_failed(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                         const offbkg_stage_conf_t *sc, int st)
-{
-    const char *why = offbkg_host_last_error();
-    return offbkg_error_set(ctx, st < 0 ? st : OFFBKG_EPLUGIN,
-                            "%s:%d: [%s] plugin %s failed: %s", rc->ini->path,
-                            sc->line, sc->section, sc->module->name,
-                            why[0] != '\0' ? why : offbkg_strerror(st));
-}
-
-int offbkg_select_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                      const offbkg_datastore_t *store,
-                      offbkg_selection_t *sel)
-{
-    size_t n = store->obs.n_rows;
-    offbkg_obs_table_t view = offbkg_table_view(&store->obs);
-    uint8_t *keep = calloc(n > 0 ? n : 1, 1);
-    const char **reason = calloc(n > 0 ? n : 1, sizeof *reason);
-    offbkg_instance_t *inst = NULL;
-    int st;
-
-    memset(sel, 0, sizeof *sel);
-    sel->rows = malloc((n > 0 ? n : 1) * sizeof *sel->rows);
-    if (keep == NULL || reason == NULL || sel->rows == NULL) {
-        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-        goto done;
-    }
-    st = offbkg_instance_new(ctx, rc, &rc->select, &inst);
-    if (st != OFFBKG_OK)
-        goto done;
-    st = rc->select.module->desc->ops.select->select(inst->state, &view, keep,
-                                                     reason);
-    if (st != OFFBKG_OK) {
-        st = plugin_failed(ctx, rc, &rc->select, st);
-        goto done;
-    }
-    for (size_t r = 0; r < n && st == OFFBKG_OK; r++) {
-        if (keep[r])
-            sel->rows[sel->n++] = r;
-        else
-            st = add_dropped(ctx, sel, offbkg_datastore_obs_id(store, r),
-                             reason[r]);
-    }
-done:
-    offbkg_instance_free(inst);
-    free(keep);
-    free(reason);
-    if (st != OFFBKG_OK)
-        offbkg_selection_clear(sel);
-    return st;
-}
-
-/* For each dropped run of @p sel that is the first with its reason, the
- * number of runs dropped for that reason; 0 for the others (so the
- * distinct reasons come in order of first appearance). NULL out of
- * memory. */
-static size_t *reason_counts(const offbkg_selection_t *sel)
-{
-    size_t *count = calloc(sel->n_dropped > 0 ? sel->n_dropped : 1,
-                           sizeof *count);
-    uint8_t *told = calloc(sel->n_dropped > 0 ? sel->n_dropped : 1, 1);
-
-    if (count == NULL || told == NULL) {
-        free(count);
-        free(told);
-        return NULL;
-    }
-    for (size_t i = 0; i < sel->n_dropped; i++) {
-        if (told[i])
-            continue;
-        for (size_t j = i; j < sel->n_dropped; j++)
-            if (!told[j] && strcmp(sel->dropped_why[j],
-                                   sel->dropped_why[i]) == 0) {
-                told[j] = 1;
-                count[i]++;
-            }
-    }
-    free(told);
-    return count;
-}
-
-void offbkg_log_dropped(offbkg_ctx_t *ctx, const char *stage,
-                        const offbkg_selection_t *sel)
-{
-    size_t *count = reason_counts(sel);
-
-    for (size_t i = 0; i < sel->n_dropped; i++)
-        OFFBKG_DEBUG(ctx, "%s: OBS_ID %" PRId64 " dropped: %s", stage,
-                     sel->dropped_ids[i], sel->dropped_why[i]);
-    if (count == NULL)
-        return;
-    /* One line per distinct reason. */
-    for (size_t i = 0; i < sel->n_dropped; i++)
-        if (count[i] > 0)
-            OFFBKG_INFO(ctx, "%s: %zu run%s dropped: %s (e.g. OBS_ID %"
-                        PRId64 ")", stage, count[i], count[i] == 1 ? "" : "s",
-                        sel->dropped_why[i], sel->dropped_ids[i]);
-    free(count);
-}
-
-/* "N runs: why; M runs: why" for the distinct reasons of @p sel, in order
- * of first appearance, the first three of them. */
-static int reasons_text(offbkg_ctx_t *ctx, const offbkg_selection_t *sel,
-                        char *buf, size_t n)
-{
-    size_t *count = reason_counts(sel);
-    size_t len = 0, shown = 0, distinct = 0;
-
-    buf[0] = '\0';
-    if (count == NULL)
-        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    for (size_t i = 0; i < sel->n_dropped; i++) {
-        if (count[i] == 0 || distinct++ >= 3 || len >= n)
-            continue;
-        int w = snprintf(buf + len, n - len, "%s%zu run%s: %s",
-                         shown++ ? "; " : "", count[i],
-                         count[i] == 1 ? "" : "s", sel->dropped_why[i]);
-        len += w > 0 ? (size_t)w : 0;
-    }
-    free(count);
-    if (distinct > shown && len < n)
-        snprintf(buf + len, n - len, "; and %zu other reason%s",
-                 distinct - shown, distinct - shown == 1 ? "" : "s");
-    return OFFBKG_OK;
-}
-
-int offbkg_none_kept(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                     const offbkg_stage_conf_t *sc, const char *what,
-                     const offbkg_selection_t *dropped)
-{
-    char why[2048];
-
-    if (reasons_text(ctx, dropped, why, sizeof why) != OFFBKG_OK)
-        return OFFBKG_ENOMEM;
-    return offbkg_error_set(ctx, OFFBKG_EDATA, "%s:%d: [%s] plugin %s %s%s%s",
-                            rc->ini->path, sc->line, sc->section,
-                            sc->module->name, what, why[0] ? ": " : "", why);
-}
-
-int offbkg_selection_require(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                             const offbkg_datastore_t *store,
-                             const offbkg_selection_t *sel)
-{
-    char what[1024];
-
-    if (sel->n > 0)
-        return OFFBKG_OK;
-    snprintf(what, sizeof what, "selected none of the %zu runs of the data "
-             "store %s (%s)", store->obs.n_rows, rc->datastore->path,
-             store->obs_index_path);
-    return offbkg_none_kept(ctx, rc, &rc->select, what, sel);
-}
-
-/* ------------------------------------------------------------------ */
-/* run.lis                                                             */
-
-int offbkg_run_list_write(offbkg_ctx_t *ctx, const char *path,
-                          bool overwrite, const offbkg_datastore_t *store,
-                          const offbkg_selection_t *sel)
-{
-    offbkg_output_t out;
-    int st = offbkg_output_text(ctx, path, overwrite, &out);
-
-    if (st != OFFBKG_OK)
-        return st;
-    fputs("OBS_ID\n", out.text);
-    for (size_t i = 0; i < sel->n; i++)
-        fprintf(out.text, "%" PRId64 "\n",
-                offbkg_datastore_obs_id(store, sel->rows[i]));
-    return offbkg_output_commit(ctx, &out);
-}
-
-static int cmp_size(const void *a, const void *b)
-{
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    return (x > y) - (x < y);
-}
-
-static char *trim(char *s)
-{
-    char *end = s + strlen(s);
-    while (isspace((unsigned char)*s))
-        s++;
-    while (end > s && isspace((unsigned char)end[-1]))
-        *--end = '\0';
-    return s;
-}
-
-int offbkg_run_list_read(offbkg_ctx_t *ctx, const char *path,
-                         const offbkg_datastore_t *store, size_t **rows,
-                         size_t *n)
-{
-    FILE *f = fopen(path, "r");
-    char *line = NULL;
-    size_t line_cap = 0;
-    int lineno = 0, st = OFFBKG_OK;
-    size_t cap = 64, missing = 0, dups = 0;
-    int64_t first_missing = 0;
-
-    *rows = NULL;
-    *n = 0;
-    if (f == NULL)
-        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: cannot read the run "
-                                "list: %s (run 'offbkg select' first)", path,
-                                strerror(errno));
-    size_t *r = malloc(cap * sizeof *r);
-    bool header = false;
-    /* getline: a line of any length is one line (long comments). */
-    while (r != NULL && st == OFFBKG_OK
-           && getline(&line, &line_cap, f) >= 0) {
-        char *s = trim(line), *end;
-        lineno++;
-        if (s[0] == '\0' || s[0] == '#')
-            continue;
-        if (!header) {
-            header = true;
-            if (strcmp(s, "OBS_ID") != 0)
-                st = offbkg_error_set(ctx, OFFBKG_EDATA, "%s:%d: the first "
-                                      "line must be the header OBS_ID",
-                                      path, lineno);
-            continue;
-        }
-        errno = 0;
-        long long id = strtoll(s, &end, 10);
-        if (end == s || *end != '\0' || errno != 0) {
-            st = offbkg_error_set(ctx, OFFBKG_EDATA, "%s:%d: '%s' is not an "
-                                  "OBS_ID", path, lineno, s);
-            break;
-        }
-        long row = offbkg_datastore_row(store, id);
-        if (row < 0) {
-            if (missing++ == 0)
-                first_missing = id;
-            continue;
-        }
-        if (*n == cap) {
-            size_t *bigger = realloc(r, 2 * cap * sizeof *r);
-            if (bigger == NULL) {
-                free(r);
-                r = NULL;
-                break;
-            }
-            r = bigger;
-            cap *= 2;
-        }
-        r[(*n)++] = (size_t)row;
-    }
-    free(line);
-    fclose(f);
-    if (r == NULL)
-        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    if (st == OFFBKG_OK && !header)
-        st = offbkg_error_set(ctx, OFFBKG_EDATA, "%s: not a run list (no "
-                              "header OBS_ID; the file is empty or all "
-                              "comments)", path);
-    if (st != OFFBKG_OK) {
-        free(r);
-        *n = 0;
-        return st;
-    }
-    if (missing > 0)
-        OFFBKG_WARN(ctx, "%s: %zu OBS_ID%s not in the data store, skipped "
-                    "(first: %" PRId64 ")", path, missing,
-                    missing == 1 ? "" : "s", first_missing);
-    /* Rows ascend with OBS_ID only by accident: sort by row to find
-     * duplicates, then by OBS_ID as the old join did. */
-    qsort(r, *n, sizeof *r, cmp_size);
-    size_t k = 0;
-    for (size_t i = 0; i < *n; i++) {
-        if (k > 0 && r[k - 1] == r[i]) {
-            dups++;
-            continue;
-        }
-        r[k++] = r[i];
-    }
-    if (dups > 0)
-        OFFBKG_WARN(ctx, "%s: %zu duplicate OBS_ID%s counted once", path,
-                    dups, dups == 1 ? "" : "s");
-    *n = k;
-    if (offbkg_rows_sort_by_key(obs_id_column(&store->obs)->i64, r, *n)
-        != 0) {
-        free(r);
-        *n = 0;
-        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    }
-    *rows = r;
-    return OFFBKG_OK;
-}
-
-/* ------------------------------------------------------------------ */
-/* Grouping                                                            */
-
-void offbkg_grouping_clear(offbkg_grouping_t *g)
+void offbkg_group_clear(offbkg_grouping_t *g)
 {
     for (size_t k = 0; k < g->n_axes; k++) {
         free(g->axes[k].column);
@@ -355,7 +30,7 @@ void offbkg_grouping_clear(offbkg_grouping_t *g)
     free(g->group_id);
     free(g->store_rows);
     free(g->runs_per_group);
-    offbkg_selection_clear(&g->dropped);
+    offbkg_select_clear(&g->dropped);
     memset(g, 0, sizeof *g);
 }
 
@@ -432,7 +107,7 @@ static int build_grouped(offbkg_ctx_t *ctx, const offbkg_table_t *sub,
                                   "only %zu", ids[i], (int)gid[i],
                                   g->n_groups);
         } else {
-            st = add_dropped(ctx, &g->dropped, ids[i], reason[i]);
+            st = offbkg_select_drop(ctx, &g->dropped, ids[i], reason[i]);
         }
     }
     if (st != OFFBKG_OK)
@@ -479,14 +154,14 @@ int offbkg_group_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                != OFFBKG_OK)
         goto done;
     if ((st = ops->define(inst->state, &def)) != OFFBKG_OK) {
-        st = plugin_failed(ctx, rc, &rc->group, st);
+        st = offbkg_instance_failed(ctx, rc, &rc->group, st);
         goto done;
     }
     if ((st = copy_def(ctx, def, g)) != OFFBKG_OK)
         goto done;
     offbkg_obs_table_t view = offbkg_table_view(&sub);
     if ((st = ops->assign(inst->state, &view, gid, reason)) != OFFBKG_OK) {
-        st = plugin_failed(ctx, rc, &rc->group, st);
+        st = offbkg_instance_failed(ctx, rc, &rc->group, st);
         goto done;
     }
     st = build_grouped(ctx, &sub, rows, gid, reason, g);
@@ -496,7 +171,7 @@ done:
     free(gid);
     free(reason);
     if (st != OFFBKG_OK)
-        offbkg_grouping_clear(g);
+        offbkg_group_clear(g);
     return st;
 }
 
@@ -604,7 +279,7 @@ done:
     if (st == -1)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     if (st != 0)
-        return offbkg_fits_error(ctx, st, "writing the group table");
+        return offbkg_error_fits(ctx, st, "writing the group table");
     return OFFBKG_OK;
 }
 
@@ -617,13 +292,13 @@ static int write_provenance(offbkg_ctx_t *ctx, fitsfile *f,
     fits_write_key(f, TSTRING, "GROUPER", (char *)grouper,
                    "group plugin and version", &st);
     fits_write_date(f, &st);
-    return st != 0 ? offbkg_fits_error(ctx, st, "writing header") : OFFBKG_OK;
+    return st != 0 ? offbkg_error_fits(ctx, st, "writing header") : OFFBKG_OK;
 }
 
-int offbkg_grouping_write(offbkg_ctx_t *ctx, const offbkg_grouping_t *g,
-                          const offbkg_datastore_t *store,
-                          const char *obs_path, const char *def_path,
-                          bool overwrite, const char *grouper)
+int offbkg_group_write(offbkg_ctx_t *ctx, const offbkg_grouping_t *g,
+                       const offbkg_datastore_t *store,
+                       const char *obs_path, const char *def_path,
+                       bool overwrite, const char *grouper)
 {
     offbkg_output_t obs, def;
     int st;
@@ -642,7 +317,7 @@ int offbkg_grouping_write(offbkg_ctx_t *ctx, const offbkg_grouping_t *g,
         int fst = 0;
         offbkg_datastore_copy_keys(store, obs.fits, &fst);
         if (fst != 0)
-            st = offbkg_fits_error(ctx, fst, "%s", obs_path);
+            st = offbkg_error_fits(ctx, fst, "%s", obs_path);
     }
     if (st != OFFBKG_OK) {
         offbkg_output_abort(&obs);
@@ -676,16 +351,16 @@ static int read_fits_table(offbkg_ctx_t *ctx, const char *path,
     fitsfile *f = NULL;
     int rc;
 
-    if ((rc = offbkg_fits_open_input(ctx, path, NULL, 0, &mem, &f))
+    if ((rc = offbkg_input_open(ctx, path, NULL, 0, &mem, &f))
         != OFFBKG_OK)
         return offbkg_error_push(ctx, rc, "run 'offbkg group' first");
-    if (!offbkg_fits_find_table(f, needed, NULL)) {
-        offbkg_fits_close_input(f, &mem);
+    if (!offbkg_table_find(f, needed, NULL)) {
+        offbkg_input_close(f, &mem);
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: no table with a %s "
                                 "column", path, needed[0]);
     }
     rc = offbkg_table_read(ctx, f, path, t);
-    offbkg_fits_close_input(f, &mem);
+    offbkg_input_close(f, &mem);
     return rc;
 }
 
@@ -697,10 +372,10 @@ int offbkg_group_def_read(offbkg_ctx_t *ctx, const char *def_path,
     return read_fits_table(ctx, def_path, needed, def);
 }
 
-int offbkg_grouping_read(offbkg_ctx_t *ctx, const char *obs_path,
-                         const char *def_path,
-                         const offbkg_datastore_t *store, size_t **rows,
-                         int64_t **group_id, size_t *n, size_t *n_groups)
+int offbkg_group_read(offbkg_ctx_t *ctx, const char *obs_path,
+                      const char *def_path,
+                      const offbkg_datastore_t *store, size_t **rows,
+                      int64_t **group_id, size_t *n, size_t *n_groups)
 {
     static const char *const obs_needed[] = { "GROUP_ID", "OBS_ID", NULL };
     static const char *const def_needed[] = { "GROUP_ID", NULL };

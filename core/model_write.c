@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Model files of a make step. */
+ * Model files of the model and smooth steps. */
 #include <config.h>
 
 #include <errno.h>
@@ -9,12 +9,12 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "bkg_io-private.h"
-#include "make_write-private.h"
+#include "bkg-private.h"
+#include "model_write-private.h"
 #include "output-private.h"
 #include "parallel-private.h"
 #include "provenance-private.h"
-#include "selgroup-private.h"
+#include "group-private.h"
 #include "path-private.h"
 
 /* Whether another [model] section makes the same kind of model as @p m,
@@ -28,8 +28,8 @@ static bool needs_prefix(const offbkg_runconf_t *rc, size_t m)
     return false;
 }
 
-char *offbkg_model_path(const offbkg_runconf_t *rc, size_t m, int dims,
-                        size_t g, bool smooth, const char *dir)
+char *offbkg_model_write_path(const offbkg_runconf_t *rc, size_t m, int dims,
+                              size_t g, bool smooth, const char *dir)
 {
     char *name = offbkg_bkg_filename(dims, (int)g, smooth);
     const char *label = needs_prefix(rc, m) ? rc->models[m].label : "";
@@ -47,8 +47,8 @@ char *offbkg_model_path(const offbkg_runconf_t *rc, size_t m, int dims,
     return path;
 }
 
-int offbkg_models_check(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                        size_t n_groups, const char *dir, bool overwrite)
+int offbkg_model_write_check(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                             size_t n_groups, const char *dir, bool overwrite)
 {
     for (size_t m = 0; m < rc->n_models; m++)
         for (size_t g = 0; g < n_groups; g++) {
@@ -60,7 +60,7 @@ int offbkg_models_check(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                 bool smooth = k >= 2;
                 if (smooth && rc->smooths[m].module == NULL)
                     continue;
-                char *p = offbkg_model_path(rc, m, dims, g, smooth, dir);
+                char *p = offbkg_model_write_path(rc, m, dims, g, smooth, dir);
                 int st = p == NULL ? offbkg_error_set(ctx, OFFBKG_ENOMEM,
                                                       "out of memory")
                                    : offbkg_output_check(ctx, p, overwrite);
@@ -73,7 +73,7 @@ int offbkg_models_check(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 }
 
 /* Total time of the runs of group @p g in the cube's time base. */
-static double group_time_s(const offbkg_make_t *make, size_t g,
+static double group_time_s(const offbkg_model_t *make, size_t g,
                            const char *time_base)
 {
     bool live = strcmp(time_base, "LIVETIME") == 0;
@@ -183,7 +183,7 @@ static void ranges_of_table(const offbkg_table_t *def, size_t g,
 
 /* The OBS_IDs of the runs merged into group @p g (a new array, n of
  * them; NULL with *n = 0 when there are none or out of memory). */
-static int64_t *group_obs_ids(const offbkg_make_t *make, size_t g, size_t *n)
+static int64_t *group_obs_ids(const offbkg_model_t *make, size_t g, size_t *n)
 {
     int64_t *ids = malloc((make->n_runs > 0 ? make->n_runs : 1)
                           * sizeof *ids);
@@ -199,7 +199,7 @@ static int64_t *group_obs_ids(const offbkg_make_t *make, size_t g, size_t *n)
 /* Write @p cube of model @p m, group @p g (smoothed by @p smoother when
  * not NULL); *path is the file written. */
 static int write_one(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                     const offbkg_make_t *make, size_t m, size_t g,
+                     const offbkg_model_t *make, size_t m, size_t g,
                      const offbkg_cube_t *cube, const char *smoother,
                      const char *dir, bool overwrite,
                      const char *config_hash, const offbkg_table_t *def,
@@ -220,8 +220,8 @@ static int write_one(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     char (*names)[FLEN_VALUE] = calloc(n_axes + 1, sizeof *names);
     size_t n_ids = 0;
     int64_t *ids = group_obs_ids(make, g, &n_ids);
-    char *p = offbkg_model_path(rc, m, (int)cube->n_axes, g,
-                                smoother != NULL, dir);
+    char *p = offbkg_model_write_path(rc, m, (int)cube->n_axes, g,
+                                      smoother != NULL, dir);
     int st = OFFBKG_OK;
     if (ranges.keys == NULL || ranges.str == NULL || ranges.num == NULL
         || names == NULL || ids == NULL || p == NULL)
@@ -279,7 +279,7 @@ typedef struct write_job {
 
 typedef struct write_jobs {
     const offbkg_runconf_t *rc;
-    const offbkg_make_t *make;
+    const offbkg_model_t *make;
     const char *dir;
     bool overwrite;
     write_job_t *job;
@@ -335,7 +335,7 @@ static int collect(offbkg_ctx_t *ctx, write_job_t *job, size_t n_jobs,
  * once per [model] section unless the INI chose the sign. The key is
  * model/3d's (doc/offbkg.ini.5). */
 static void warn_radec_sign(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                            const offbkg_make_t *make)
+                            const offbkg_model_t *make)
 {
     for (size_t m = 0; m < make->n_models; m++) {
         const offbkg_cube_t *c = NULL;
@@ -357,10 +357,10 @@ static void warn_radec_sign(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     }
 }
 
-int offbkg_models_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                        const offbkg_make_t *make, const char *dir,
-                        bool overwrite, size_t threads, char ***paths,
-                        size_t *n_paths)
+int offbkg_model_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                       const offbkg_model_t *make, const char *dir,
+                       bool overwrite, size_t threads, char ***paths,
+                       size_t *n_paths)
 {
     size_t n_jobs = 0;
     write_job_t *job = calloc(make->n_models * make->n_groups + 1,
@@ -387,7 +387,7 @@ int offbkg_models_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     offbkg_ctx_free(quiet);
     free(def_path);
     if (job == NULL || st != OFFBKG_OK
-        || offbkg_config_hash(rc, w.config_hash) != 0) {
+        || offbkg_provenance_config_hash(rc, w.config_hash) != 0) {
         st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     } else {
         offbkg_parallel_for(n_jobs, threads, write_group, &w);

@@ -18,7 +18,7 @@
 #include <offbkg/version.h>
 
 #include "output-private.h"
-#include "simulate-private.h"
+#include "sim-private.h"
 #include "path-private.h"
 
 #define SIM_MJDREFI 51910
@@ -238,7 +238,7 @@ static int write_run_file(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
     rs->size_events = hdu_size(out.fits, 2, &fst);
     rs->size_gti = hdu_size(out.fits, 3, &fst);
     if (fst != 0) {
-        st = offbkg_fits_error(ctx, fst, "%s: cannot write", path);
+        st = offbkg_error_fits(ctx, fst, "%s: cannot write", path);
         offbkg_output_abort(&out);
         return st;
     }
@@ -281,7 +281,7 @@ static int write_hdu_index(offbkg_ctx_t *ctx, const char *path,
         }
     }
     if (fst != 0) {
-        st = offbkg_fits_error(ctx, fst, "%s: cannot write", path);
+        st = offbkg_error_fits(ctx, fst, "%s: cannot write", path);
         offbkg_output_abort(&out);
         return st;
     }
@@ -349,7 +349,7 @@ static int write_obs_index(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
         fits_write_col(out.fits, TSTRING, 17, row, 1, 1, &tag, &fst);
     }
     if (fst != 0) {
-        st = offbkg_fits_error(ctx, fst, "%s: cannot write", path);
+        st = offbkg_error_fits(ctx, fst, "%s: cannot write", path);
         offbkg_output_abort(&out);
         return st;
     }
@@ -544,7 +544,7 @@ int offbkg_sim_write(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
                         : OFFBKG_ENOMEM;
         goto done;
     }
-    st = offbkg_mkdir_p(ctx, data_dir);
+    st = offbkg_output_mkdir_p(ctx, data_dir);
     if (st != OFFBKG_OK)
         goto done;
     book_init(p, &book);

@@ -17,7 +17,7 @@
 #include <offbkg/types.h>
 #include <offbkg/version.h>
 
-#include "bkg_io-private.h"
+#include "bkg-private.h"
 #include "ctx-private.h"
 #include "input-private.h"
 #include "output-private.h"
@@ -305,7 +305,7 @@ static void upper_copy(char *dst, size_t size, const char *src)
 static void write_str(fitsfile *f, const char *key, const char *value,
                       const char *comment, int *st)
 {
-    char *text = offbkg_fits_text(value);
+    char *text = offbkg_provenance_fits_text(value);
 
     if (text == NULL) {
         *st = *st != 0 ? *st : MEMORY_ALLOCATION;
@@ -319,7 +319,7 @@ static void write_str(fitsfile *f, const char *key, const char *value,
 static void write_long_str(fitsfile *f, const char *key, const char *value,
                            const char *comment, int *st)
 {
-    char *text = offbkg_fits_text(value);
+    char *text = offbkg_provenance_fits_text(value);
 
     if (text == NULL) {
         *st = *st != 0 ? *st : MEMORY_ALLOCATION;
@@ -593,7 +593,7 @@ int offbkg_bkg_write(offbkg_ctx_t *ctx, const offbkg_cube_t *cube,
         write_obs_ids(out.fits, meta, creator, &fst);
     free(buf);
     if (fst != 0) {
-        st = offbkg_fits_error(ctx, fst, "%s: cannot write the background "
+        st = offbkg_error_fits(ctx, fst, "%s: cannot write the background "
                                "model", path);
         offbkg_output_abort(&out);
         return st;
@@ -718,7 +718,7 @@ static int find_model_hdu(offbkg_ctx_t *ctx, fitsfile *f, const char *path)
             return OFFBKG_OK;
     }
     if (st != 0)
-        return offbkg_fits_error(ctx, st, "%s: cannot read", path);
+        return offbkg_error_fits(ctx, st, "%s: cannot read", path);
     return offbkg_error_set(ctx, OFFBKG_EFITS, "%s: no BACKGROUND HDU and "
                             "no table with a BKG column", path);
 }
@@ -759,7 +759,7 @@ static int read_axis(offbkg_ctx_t *ctx, fitsfile *f, const char *where,
     fits_get_coltype(f, col_lo, &type, &rep_lo, &width, &st);
     fits_get_coltype(f, col_hi, &type, &rep_hi, &width, &st);
     if (st != 0)
-        return offbkg_fits_error(ctx, st, "%s: axis %s", where, name);
+        return offbkg_error_fits(ctx, st, "%s: axis %s", where, name);
     if (rep_lo < 1 || rep_lo != rep_hi)
         return offbkg_error_set(ctx, OFFBKG_EFITS, "%s: %s_LO and %s_HI "
                                 "have %ld and %ld values", where, name, name,
@@ -775,7 +775,7 @@ static int read_axis(offbkg_ctx_t *ctx, fitsfile *f, const char *where,
     fits_read_col(f, TDOUBLE, col_hi, 1, 1, rep_lo, NULL, hi, NULL, &st);
     read_unit(f, col_lo, unit, &st);
     if (st != 0) {
-        status = offbkg_fits_error(ctx, st, "%s: axis %s", where, name);
+        status = offbkg_error_fits(ctx, st, "%s: axis %s", where, name);
         goto done;
     }
     if (unit[0] == '\0') {
@@ -842,7 +842,7 @@ static int read_cell(offbkg_ctx_t *ctx, fitsfile *f, const char *where,
     fits_get_coltype(f, col, &type, &rep, &width, &st);
     fits_read_tdim(f, col, 8, &naxes, tdim, &st);
     if (st != 0)
-        return offbkg_fits_error(ctx, st, "%s: column %s", where, colname);
+        return offbkg_error_fits(ctx, st, "%s: column %s", where, colname);
     if (rep < 0 || (size_t)rep != c->n_cells)
         return offbkg_error_set(ctx, OFFBKG_EFITS, "%s: column %s has %ld "
                                 "values; the axes make %zu", where, colname,
@@ -883,7 +883,7 @@ static int read_cell(offbkg_ctx_t *ctx, fitsfile *f, const char *where,
     fits_read_col(f, TDOUBLE, col, 1, 1, rep, NULL, buf, NULL, &st);
     if (st != 0) {
         free(buf);
-        return offbkg_fits_error(ctx, st, "%s: column %s", where, colname);
+        return offbkg_error_fits(ctx, st, "%s: column %s", where, colname);
     }
     if (layout_a) {
         if (layout_c && c->n_cells > 1)
@@ -936,7 +936,7 @@ static int read_conventions(offbkg_ctx_t *ctx, fitsfile *f, const char *where,
                                 c->fov_alignment);
     if (fits_read_key(f, TINT, "FOVLONSG", &sign, NULL, &st) != 0) {
         if (st != KEY_NO_EXIST)
-            return offbkg_fits_error(ctx, st, "%s: FOVLONSG", where);
+            return offbkg_error_fits(ctx, st, "%s: FOVLONSG", where);
         fits_clear_errmsg();
         sign = -1;
     }
@@ -1100,7 +1100,7 @@ int offbkg_bkg_read(offbkg_ctx_t *ctx, const char *path, offbkg_cube_t **out)
     if (path == NULL || out == NULL)
         return offbkg_error_set(ctx, OFFBKG_EINVAL, "background model: no "
                                 "file name or no output");
-    if ((status = offbkg_fits_open_input(ctx, path, NULL, 0, &mem, &f))
+    if ((status = offbkg_input_open(ctx, path, NULL, 0, &mem, &f))
         != OFFBKG_OK)
         return offbkg_error_push(ctx, status, "cannot open the model");
     status = find_model_hdu(ctx, f, path);
@@ -1140,7 +1140,7 @@ int offbkg_bkg_read(offbkg_ctx_t *ctx, const char *path, offbkg_cube_t **out)
         if (status == OFFBKG_OK)
             status = check_values(ctx, c, aux_values[i], aux->name, where);
     }
-    offbkg_fits_close_input(f, &mem);
+    offbkg_input_close(f, &mem);
     if (status != OFFBKG_OK) {
         offbkg_cube_free(c);
         return status;

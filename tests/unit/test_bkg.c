@@ -24,7 +24,7 @@
 #include <offbkg/status.h>
 #include <offbkg/types.h>
 
-#include "bkg_io-private.h"
+#include "bkg-private.h"
 #include "ctx-private.h"
 
 /* ------------------------------------------------------------------ */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Simulated OFF runs from a known rate (doc/domain.md §8): the truth model,
  * its bin integrals, the run plan, exact event drawing. Writing the data
- * store is in simulate_write.c. */
+ * store is in sim_write.c. */
 #include <config.h>
 
 #include <math.h>
@@ -12,7 +12,7 @@
 #include <offbkg/astro.h>
 #include <offbkg/geom.h>
 
-#include "simulate-private.h"
+#include "sim-private.h"
 
 #define DEG_TO_RAD (M_PI / 180.0)
 #define RAD_TO_DEG (180.0 / M_PI)

@@ -2,8 +2,8 @@
  * The model stage: every run of a grouping read once, filled into every
  * [model] of the run in parallel, merged per group in run order (so the
  * result is the same for any thread count), finished into cubes. */
-#ifndef OFFBKG_MAKE_PRIVATE_H
-#define OFFBKG_MAKE_PRIVATE_H
+#ifndef OFFBKG_MODEL_PRIVATE_H
+#define OFFBKG_MODEL_PRIVATE_H
 
 #include <stdbool.h>
 
@@ -35,7 +35,7 @@ typedef struct offbkg_model_result {
     offbkg_cube_t **smoothed;
 } offbkg_model_result_t;
 
-typedef struct offbkg_make {
+typedef struct offbkg_model {
     size_t n_groups;
     size_t n_runs;
     offbkg_run_report_t *runs;      /**< in grouping order */
@@ -45,19 +45,19 @@ typedef struct offbkg_make {
     /** The groups' definition, for the model headers (not owned); NULL
      *  when not known (offbkg make reads only the group of each run). */
     const struct offbkg_grouping *grouping;
-} offbkg_make_t;
+} offbkg_model_t;
 
 /** Build the models of @p rc for the runs @p store_rows[i] in group
  *  @p group_id[i] (n runs, sorted by group then OBS_ID), with @p threads
  *  workers (>= 1). A run that cannot be used is skipped with its reason,
  *  or stops everything when @p strict. */
-int offbkg_make_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                    const offbkg_datastore_t *store,
-                    const offbkg_regions_t *regions, size_t n_groups,
-                    const size_t *store_rows, const int64_t *group_id,
-                    size_t n, size_t threads, bool strict,
-                    offbkg_make_t *out);
+int offbkg_model_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                     const offbkg_datastore_t *store,
+                     const offbkg_regions_t *regions, size_t n_groups,
+                     const size_t *store_rows, const int64_t *group_id,
+                     size_t n, size_t threads, bool strict,
+                     offbkg_model_t *out);
 
-void offbkg_make_clear(offbkg_make_t *m);
+void offbkg_model_clear(offbkg_model_t *m);
 
 #endif

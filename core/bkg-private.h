@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Background model files: GADF bkg_2d / bkg_3d (doc/domain.md §5.1, §5.2) with
  * our COUNTS, EXPOSURE and BKG_ERR HDUs, and their names (§2.6). */
-#ifndef OFFBKG_BKG_IO_PRIVATE_H
-#define OFFBKG_BKG_IO_PRIVATE_H
+#ifndef OFFBKG_BKG_PRIVATE_H
+#define OFFBKG_BKG_PRIVATE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -60,7 +60,7 @@ typedef struct offbkg_bkg_meta {
  *  axis columns and one cell in the same layout, then OBS_IDS when
  *  meta->obs_ids is set. BACKGROUND has OFFBKGV (the version) and the
  *  provenance of @p meta; string values are written as
- *  offbkg_fits_text makes them (printable ASCII).
+ *  offbkg_provenance_fits_text makes them (printable ASCII).
  *
  *  Refused with OFFBKG_EDATA before anything is created: n_axes other than
  *  2 or 3, axis names or units that are not ENERG/TeV, THETA/deg or

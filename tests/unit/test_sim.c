@@ -27,7 +27,7 @@
 #include <offbkg/geom.h>
 
 #include "ctx-private.h"
-#include "simulate-private.h"
+#include "sim-private.h"
 
 #define DEG (M_PI / 180.0)
 

@@ -20,8 +20,8 @@
  * theta is the great-circle offset from the pointing. Events are drawn
  * only in the simulated domain e_min_tev <= E <= e_max_tev and
  * theta <= theta_max_deg. */
-#ifndef OFFBKG_SIMULATE_PRIVATE_H
-#define OFFBKG_SIMULATE_PRIVATE_H
+#ifndef OFFBKG_SIM_PRIVATE_H
+#define OFFBKG_SIM_PRIVATE_H
 
 #include <stdbool.h>
 #include <stddef.h>

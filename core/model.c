@@ -22,7 +22,8 @@
 
 #include "events-private.h"
 #include "host-private.h"
-#include "make-private.h"
+#include "instance-private.h"
+#include "model-private.h"
 
 /* Regions whose circle comes this close to the pointing are handed to the
  * models; wider than any field of view we bin. */
@@ -36,7 +37,7 @@ typedef struct make_job {
     size_t n_models;
     const size_t *store_rows;
     const int64_t *group_id;
-    offbkg_make_t *out;
+    offbkg_model_t *out;
 } make_job_t;
 
 /* Room for one run's contributions, filled by a worker, merged by the
@@ -165,7 +166,7 @@ static void process_run(worker_t *w, slot_t *sl)
     run.ra_deg = w->ev.ra_deg;
     run.dec_deg = w->ev.dec_deg;
     run.time_s = w->ev.time_s;
-    run.n_regions = offbkg_regions_near(job->regions, run.ra_pnt_deg,
+    run.n_regions = offbkg_exclude_near(job->regions, run.ra_pnt_deg,
                                        run.dec_pnt_deg, REGION_REACH_DEG,
                                        w->near);
     run.regions = w->near;
@@ -299,7 +300,7 @@ static void merge_ready(const make_job_t *job, pool_t *p)
                                         "interrupted")
                      : take_run(p->ctx, job, p->group_contrib, sl, p->strict);
         p->events += job->out->runs[sl->run].n_rows;
-        offbkg_progress(p->ctx, sl->run + 1, p->n, p->events);
+        offbkg_ctx_progress(p->ctx, sl->run + 1, p->n, p->events);
         pthread_mutex_lock(&p->mu);
         sl->state = SLOT_FREE;
         p->next_merge++;
@@ -366,7 +367,7 @@ static void run_all(worker_t *workers, size_t n_workers)
 static int finish_all(offbkg_ctx_t *ctx, const make_job_t *job,
                       void ***group_contrib)
 {
-    offbkg_make_t *out = job->out;
+    offbkg_model_t *out = job->out;
 
     for (size_t m = 0; m < job->n_models; m++) {
         const offbkg_instance_t *inst = job->models[m];
@@ -439,7 +440,7 @@ static bool same_events(const events_at_t *x, const events_at_t *y)
  * count twice. */
 static int skip_shared_events(offbkg_ctx_t *ctx,
                               const offbkg_datastore_t *store,
-                              offbkg_make_t *out, const size_t *store_rows)
+                              offbkg_model_t *out, const size_t *store_rows)
 {
     size_t n = out->n_runs, n_rows;
     events_at_t *at = calloc(n > 0 ? n : 1, sizeof *at);
@@ -487,7 +488,7 @@ static int skip_shared_events(offbkg_ctx_t *ctx,
 
 /* Models of no run are no success: every run skipped (or none given)
  * is an error, naming the first run's reason. */
-static int no_run_used(offbkg_ctx_t *ctx, const offbkg_make_t *out)
+static int no_run_used(offbkg_ctx_t *ctx, const offbkg_model_t *out)
 {
     const offbkg_run_report_t *first = out->n_runs ? &out->runs[0] : NULL;
 
@@ -506,7 +507,7 @@ static int no_run_used(offbkg_ctx_t *ctx, const offbkg_make_t *out)
 }
 
 static int prepare_out(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                       size_t n_groups, size_t n, offbkg_make_t *out)
+                       size_t n_groups, size_t n, offbkg_model_t *out)
 {
     memset(out, 0, sizeof *out);
     out->n_groups = n_groups;
@@ -529,12 +530,12 @@ static int prepare_out(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     return OFFBKG_OK;
 }
 
-int offbkg_make_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                    const offbkg_datastore_t *store,
-                    const offbkg_regions_t *regions, size_t n_groups,
-                    const size_t *store_rows, const int64_t *group_id,
-                    size_t n, size_t threads, bool strict,
-                    offbkg_make_t *out)
+int offbkg_model_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                     const offbkg_datastore_t *store,
+                     const offbkg_regions_t *regions, size_t n_groups,
+                     const size_t *store_rows, const int64_t *group_id,
+                     size_t n, size_t threads, bool strict,
+                     offbkg_model_t *out)
 {
     make_job_t job = { rc, store, regions, NULL, rc->n_models, store_rows,
                        group_id, out };
@@ -607,11 +608,11 @@ int offbkg_make_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     free(group_contrib);
     free(workers);
     if (st != OFFBKG_OK)
-        offbkg_make_clear(out);
+        offbkg_model_clear(out);
     return st;
 }
 
-void offbkg_make_clear(offbkg_make_t *m)
+void offbkg_model_clear(offbkg_model_t *m)
 {
     for (size_t i = 0; m->runs != NULL && i < m->n_runs; i++)
         free(m->runs[i].skipped);
