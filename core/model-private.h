@@ -23,6 +23,13 @@ typedef struct offbkg_run_report {
     double ontime_s;
     double livetime_s;
     char *skipped;          /**< why it was skipped; NULL if used */
+    bool from_store;        /**< its contributions came from [store] */
+    bool filled;            /**< read from events and put in [store] */
+    int store_status;       /**< OFFBKG_OK (taken from [store]) or why
+                                 not: OFFBKG_STORE_MISSING, _STALE,
+                                 _DAMAGED, or an error (< 0) */
+    char *store_why;        /**< its words; NULL if taken or no [store] */
+    char *store_error;      /**< why its entry could not be written */
 } offbkg_run_report_t;
 
 /** One [model] section's result: a cube per group (NULL: no model, and
@@ -45,17 +52,35 @@ typedef struct offbkg_model {
     /** The groups' definition, for the model headers (not owned); NULL
      *  when not known (offbkg make reads only the group of each run). */
     const struct offbkg_grouping *grouping;
+    size_t n_from_store;            /**< runs taken from [store] */
+    size_t n_filled;                /**< runs read and put in [store] */
 } offbkg_model_t;
 
+struct offbkg_store;
+
+/** How the model step runs. */
+typedef struct offbkg_model_opts {
+    size_t threads;                 /**< workers, >= 1 */
+    bool strict;                    /**< a skipped run stops everything */
+    /** The contribution store (doc/store.md), NULL: none. A run whose
+     *  entries are valid for every model is taken from it, without its
+     *  events; the others are read and their entries written. */
+    const struct offbkg_store *store;
+    bool from_store;                /**< read no event: a run the store
+                                         lacks is an error naming it */
+    bool fill_only;                 /**< offbkg fill: the store's entries
+                                         only, no group, no cube */
+} offbkg_model_opts_t;
+
 /** Build the models of @p rc for the runs @p store_rows[i] in group
- *  @p group_id[i] (n runs, sorted by group then OBS_ID), with @p threads
- *  workers (>= 1). A run that cannot be used is skipped with its reason,
- *  or stops everything when @p strict. */
+ *  @p group_id[i] (n runs, sorted by group then OBS_ID), as @p opts say.
+ *  A run that cannot be used is skipped with its reason, or stops
+ *  everything when opts->strict. */
 int offbkg_model_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      const offbkg_datastore_t *store,
                      const offbkg_regions_t *regions, size_t n_groups,
                      const size_t *store_rows, const int64_t *group_id,
-                     size_t n, size_t threads, bool strict,
+                    size_t n, const offbkg_model_opts_t *opts,
                      offbkg_model_t *out);
 
 void offbkg_model_clear(offbkg_model_t *m);

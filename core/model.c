@@ -24,6 +24,7 @@
 #include "host-private.h"
 #include "instance-private.h"
 #include "model-private.h"
+#include "model_store-private.h"
 
 /* Regions whose circle comes this close to the pointing are handed to the
  * models; wider than any field of view we bin. */
@@ -38,6 +39,8 @@ typedef struct make_job {
     const size_t *store_rows;
     const int64_t *group_id;
     offbkg_model_t *out;
+    const offbkg_model_opts_t *opts;
+    offbkg_model_store_t *ms;       /* NULL: no [store] */
 } make_job_t;
 
 /* Room for one run's contributions, filled by a worker, merged by the
@@ -69,6 +72,7 @@ typedef struct pool {
     size_t next_run;                /* the next run a worker takes */
     size_t next_merge;              /* the next run to merge */
     size_t n;                       /* runs */
+    size_t n_missing;               /* --from-store: runs not in it */
     size_t events;                  /* rows of the runs merged */
     bool merging;                   /* a worker is merging */
     bool stop;                      /* an error or a cancel: no more runs */
@@ -76,7 +80,6 @@ typedef struct pool {
     /* What merging needs, used by one worker at a time. */
     offbkg_ctx_t *ctx;
     void ***group_contrib;
-    bool strict;
 } pool_t;
 
 static const offbkg_model_ops_t *ops_of(const offbkg_instance_t *inst)
@@ -98,8 +101,79 @@ static void skip(slot_t *sl, offbkg_run_report_t *rep, const char *why)
     rep->skipped = strdup(why);
 }
 
+static void fill_run(worker_t *w, slot_t *sl);
+
+/* Take run sl->run from the store when every model's entry is valid;
+ * otherwise say why in rep->store_why. True when taken. */
+static bool from_store(worker_t *w, slot_t *sl,
+                       const offbkg_model_store_run_t *key)
+{
+    const make_job_t *job = w->job;
+    offbkg_run_report_t *rep = &job->out->runs[sl->run];
+
+    for (size_t m = 0; m < job->n_models; m++)
+        ops_of(job->models[m])->contrib_reset(job->models[m]->state,
+                                              sl->contrib[m]);
+    rep->store_status = offbkg_model_store_load(w->ctx, job->ms, job->models,
+                                                key, sl->contrib, rep);
+    if (rep->store_status == OFFBKG_OK) {
+        rep->from_store = true;
+        return true;
+    }
+    rep->store_why = strdup(offbkg_error_msg(w->ctx));
+    return false;
+}
+
 /* Fill run sl->run into the slot's contributions, or say why not. */
 static void process_run(worker_t *w, slot_t *sl)
+{
+    const make_job_t *job = w->job;
+    offbkg_model_store_run_t key = { 0 };
+
+    sl->failed = job->out->runs[sl->run].skipped != NULL;
+    if (sl->failed)
+        return;
+    if (job->ms != NULL) {
+        int st = offbkg_model_store_run_key(w->ctx, job->ms, job->store,
+                                            job->store_rows[sl->run], &key);
+        if (st == OFFBKG_OK && from_store(w, sl, &key)) {
+            offbkg_model_store_run_clear(&key);
+            return;
+        }
+        if (st != OFFBKG_OK) {
+            /* Its events are not where the data store says: the reader
+             * says why, or --from-store that it is not in the store. */
+            offbkg_run_report_t *rep = &job->out->runs[sl->run];
+            rep->store_status = OFFBKG_STORE_MISSING;
+            rep->store_why = strdup(offbkg_error_msg(w->ctx));
+            if (!job->opts->from_store)
+                fill_run(w, sl);
+            sl->failed = sl->failed || job->opts->from_store;
+            offbkg_model_store_run_clear(&key);
+            return;
+        }
+        if (job->opts->from_store) {
+            sl->failed = true;
+            offbkg_model_store_run_clear(&key);
+            return;
+        }
+    }
+    fill_run(w, sl);
+    if (job->ms != NULL && !sl->failed) {
+        offbkg_run_report_t *rep = &job->out->runs[sl->run];
+        if (offbkg_model_store_save(w->ctx, job->ms, job->models, &key,
+                                    sl->contrib, rep, job->store,
+                                    job->store_rows[sl->run]) == OFFBKG_OK)
+            rep->filled = true;
+        else
+            rep->store_error = strdup(offbkg_error_msg(w->ctx));
+    }
+    offbkg_model_store_run_clear(&key);
+}
+
+/* Read run sl->run's events into the slot's contributions, or say why
+ * not. */
+static void fill_run(worker_t *w, slot_t *sl)
 {
     const make_job_t *job = w->job;
     const offbkg_datastore_t *store = job->store;
@@ -108,9 +182,6 @@ static void process_run(worker_t *w, slot_t *sl)
     const offbkg_run_header_t *h = &w->ev.header;
     offbkg_run_t run = { .struct_size = sizeof run };
 
-    sl->failed = rep->skipped != NULL;     /* found so before the work */
-    if (sl->failed)
-        return;
     rep->ontime_s = obs_value(store, "ONTIME", row);
     rep->livetime_s = obs_value(store, "LIVETIME", row);
     if (!(rep->ontime_s > 0) || !isfinite(rep->ontime_s)
@@ -261,16 +332,55 @@ static int merge_run(offbkg_ctx_t *ctx, const make_job_t *job,
     return OFFBKG_OK;
 }
 
+/* What the store did with a run that is used. */
+static void say_store(offbkg_ctx_t *ctx, const make_job_t *job,
+                      const offbkg_run_report_t *rep)
+{
+    if (job->ms == NULL || rep->from_store)
+        return;
+    if (rep->store_status == OFFBKG_STORE_DAMAGED)
+        OFFBKG_WARN(ctx, "OBS_ID %" PRId64 ": the store's entry is damaged "
+                    "(%s): read from the events again", rep->obs_id,
+                    rep->store_why);
+    else if (rep->store_status == OFFBKG_STORE_STALE)
+        OFFBKG_INFO(ctx, "OBS_ID %" PRId64 ": read from the events again: "
+                    "%s", rep->obs_id, rep->store_why);
+    else if (rep->store_why != NULL)
+        OFFBKG_DEBUG(ctx, "OBS_ID %" PRId64 ": %s", rep->obs_id,
+                     rep->store_why);
+    if (rep->store_error != NULL && !job->opts->fill_only)
+        OFFBKG_WARN(ctx, "OBS_ID %" PRId64 ": not put in the store: %s",
+                    rep->obs_id, rep->store_error);
+}
+
 /* Merge a filled slot, or report its run skipped (an error under
- * --strict). */
-static int take_run(offbkg_ctx_t *ctx, const make_job_t *job,
-                    void ***group_contrib, const slot_t *sl, bool strict)
+ * --strict); offbkg fill merges nothing, and a run it could not put in
+ * the store is an error. */
+static int take_run(offbkg_ctx_t *ctx, const make_job_t *job, pool_t *p,
+                    const slot_t *sl)
 {
     offbkg_run_report_t *rep = &job->out->runs[sl->run];
-    const char *why = rep->skipped ? rep->skipped : "out of memory";
+    const char *why = rep->skipped ? rep->skipped
+                      : rep->store_why ? rep->store_why : "out of memory";
+    bool strict = job->opts->strict;
 
+    job->out->n_from_store += rep->from_store;
+    job->out->n_filled += rep->filled;
     if (!sl->failed)
-        return merge_run(ctx, job, group_contrib, sl);
+        say_store(ctx, job, rep);
+    if (!sl->failed && rep->store_error != NULL && job->opts->fill_only)
+        return offbkg_error_set(ctx, OFFBKG_EIO, "OBS_ID %" PRId64 ": not "
+                                "put in the store: %s", rep->obs_id,
+                                rep->store_error);
+    if (!sl->failed)
+        return job->opts->fill_only
+                   ? OFFBKG_OK
+                   : merge_run(ctx, job, p->group_contrib, sl);
+    if (rep->skipped == NULL && job->opts->from_store) {
+        /* Said at the end, all of them in one message. */
+        p->n_missing++;
+        return OFFBKG_OK;
+    }
     if (strict)
         return offbkg_error_set(ctx, OFFBKG_EDATA, "OBS_ID %" PRId64
                                 ": %s (--strict)", rep->obs_id, why);
@@ -298,7 +408,7 @@ static void merge_ready(const make_job_t *job, pool_t *p)
         int st = offbkg_ctx_cancelled(p->ctx)
                      ? offbkg_error_set(p->ctx, OFFBKG_ECANCELLED,
                                         "interrupted")
-                     : take_run(p->ctx, job, p->group_contrib, sl, p->strict);
+                     : take_run(p->ctx, job, p, sl);
         p->events += job->out->runs[sl->run].n_rows;
         offbkg_ctx_progress(p->ctx, sl->run + 1, p->n, p->events);
         pthread_mutex_lock(&p->mu);
@@ -506,6 +616,34 @@ static int no_run_used(offbkg_ctx_t *ctx, const offbkg_model_t *out)
                                             : "");
 }
 
+/* --from-store: the runs the store lacks, in one message (the first few
+ * with their reasons). */
+static int missing_runs(offbkg_ctx_t *ctx, const offbkg_model_t *out,
+                        size_t n_missing, const char *dir)
+{
+    char list[2048];
+    size_t len = 0, shown = 0;
+
+    list[0] = '\0';
+    for (size_t i = 0; i < out->n_runs && shown < 5; i++) {
+        const offbkg_run_report_t *r = &out->runs[i];
+        if (r->from_store || r->skipped != NULL || r->store_why == NULL)
+            continue;
+        int k = snprintf(list + len, sizeof list - len, "%sOBS_ID %" PRId64
+                         " (%s)", shown ? "; " : "", r->obs_id, r->store_why);
+        if (k < 0 || (size_t)k >= sizeof list - len)
+            break;
+        len += (size_t)k;
+        shown++;
+    }
+    return offbkg_error_set(ctx, OFFBKG_EDATA, "%zu of the %zu runs are not "
+                            "in the store %s, and no event file is to be "
+                            "read ([store] fill = never, --from-store): %s%s;"
+                            " fill them with offbkg fill", n_missing,
+                            out->n_runs, dir, list,
+                            n_missing > shown ? "; ..." : "");
+}
+
 static int prepare_out(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                        size_t n_groups, size_t n, offbkg_model_t *out)
 {
@@ -534,17 +672,18 @@ int offbkg_model_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      const offbkg_datastore_t *store,
                      const offbkg_regions_t *regions, size_t n_groups,
                      const size_t *store_rows, const int64_t *group_id,
-                     size_t n, size_t threads, bool strict,
+                    size_t n, const offbkg_model_opts_t *opts,
                      offbkg_model_t *out)
 {
     make_job_t job = { rc, store, regions, NULL, rc->n_models, store_rows,
-                       group_id, out };
+                       group_id, out, opts, NULL };
+    offbkg_model_store_t ms = { 0 };
+    size_t threads = opts->threads;
     size_t n_workers = threads < 1 ? 1 : threads > n && n > 0 ? n : threads;
     worker_t *workers = calloc(n_workers, sizeof *workers);
     void ***group_contrib = calloc(rc->n_models, sizeof *group_contrib);
     pool_t pool = { .n_slots = n_workers > 1 ? 2 * n_workers : 1, .n = n,
-                    .ctx = ctx, .group_contrib = group_contrib,
-                    .strict = strict };
+                    .ctx = ctx, .group_contrib = group_contrib };
     int st = prepare_out(ctx, rc, n_groups, n, out);
 
     pool.slots = calloc(pool.n_slots, sizeof *pool.slots);
@@ -569,6 +708,11 @@ int offbkg_model_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                                   " has group %" PRId64 " of %zu",
                                   out->runs[i].obs_id, group_id[i], n_groups);
     }
+    if (st == OFFBKG_OK && opts->store != NULL) {
+        st = offbkg_model_store_init(ctx, rc, opts->store, regions,
+                                     job.models, rc->n_models, &ms);
+        job.ms = &ms;
+    }
     if (st == OFFBKG_OK)
         st = skip_shared_events(ctx, store, out, store_rows);
     for (size_t k = 0; st == OFFBKG_OK && k < n_workers; k++)
@@ -579,6 +723,8 @@ int offbkg_model_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         run_all(workers, n_workers);
         st = pool.st;
     }
+    if (st == OFFBKG_OK && pool.n_missing > 0)
+        st = missing_runs(ctx, out, pool.n_missing, offbkg_store_dir(opts->store));
     /* The workers' buffers and the slots go before the cubes are made,
      * so that the cubes can take the memory they held: fresh pages cost
      * a fault each (and in a VM that adds up). */
@@ -590,10 +736,11 @@ int offbkg_model_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     free(pool.slots);
     pthread_mutex_destroy(&pool.mu);
     pthread_cond_destroy(&pool.slot_freed);
-    if (st == OFFBKG_OK)
+    if (st == OFFBKG_OK && !opts->fill_only)
         st = no_run_used(ctx, out);
-    if (st == OFFBKG_OK)
+    if (st == OFFBKG_OK && !opts->fill_only)
         st = finish_all(ctx, &job, group_contrib);
+    offbkg_model_store_clear(&ms);
 
     for (size_t m = 0; group_contrib != NULL && m < rc->n_models; m++) {
         for (size_t g = 0; group_contrib[m] != NULL && g < n_groups; g++)
@@ -614,8 +761,11 @@ int offbkg_model_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 
 void offbkg_model_clear(offbkg_model_t *m)
 {
-    for (size_t i = 0; m->runs != NULL && i < m->n_runs; i++)
+    for (size_t i = 0; m->runs != NULL && i < m->n_runs; i++) {
         free(m->runs[i].skipped);
+        free(m->runs[i].store_why);
+        free(m->runs[i].store_error);
+    }
     for (size_t k = 0; m->models != NULL && k < m->n_models; k++) {
         for (size_t g = 0; g < m->n_groups; g++) {
             if (m->models[k].cubes != NULL)

@@ -17,6 +17,8 @@
 typedef enum offbkg_step_id {
     OFFBKG_STEP_NONE = -1,
     OFFBKG_STEP_SELECT,     /**< [select]: the runs kept; run.lis */
+    OFFBKG_STEP_FILL,       /**< [store]: the selected runs' entries
+                                 (offbkg fill) */
     OFFBKG_STEP_GROUP,      /**< [group]: obs.fits, group-def.fits */
     OFFBKG_STEP_INDEX,      /**< [index]: checked before any event is
                                  read, written once the models are */
@@ -32,6 +34,9 @@ const char *offbkg_pipeline_step_name(offbkg_step_id_t id);
 typedef struct offbkg_pipeline_opts {
     long threads;       /**< workers; -1: [run] threads; 0: one per core */
     bool strict;        /**< a skipped run stops the run */
+    unsigned shard;     /**< fill: only the runs with OBS_ID mod n_shards
+                             == shard - 1 (1 <= shard <= n_shards) */
+    unsigned n_shards;  /**< 0: every run */
 } offbkg_pipeline_opts_t;
 
 typedef struct offbkg_pipeline offbkg_pipeline_t;
@@ -77,6 +82,7 @@ typedef struct offbkg_pipeline_result {
     const offbkg_grouping_t *grouping;
     size_t n_to_group;                  /**< runs handed to [group] */
     const offbkg_model_t *models;       /**< with the smoothed cubes */
+    const offbkg_model_t *filled;        /**< offbkg fill: its runs */
     const char *const *model_files;     /**< in model, group order */
     size_t n_model_files;
     const offbkg_index_result_t *index;

@@ -18,6 +18,7 @@
 #include "pipeline-private.h"
 #include "report-private.h"
 #include "smooth-private.h"
+#include "store-private.h"
 
 /* The most files a step names in [output] dir (the index writes 3). */
 #define STEP_FILES 3
@@ -27,6 +28,7 @@ struct offbkg_pipeline {
     offbkg_plan_t plan;
     size_t threads;
     bool strict;
+    unsigned shard, n_shards;
     offbkg_preflight_t pf;          /* the store, the regions, the
                                        selection (the select plugin runs
                                        in the preflight) */
@@ -38,6 +40,8 @@ struct offbkg_pipeline {
     int64_t *model_group_id;
     size_t n_model_rows, n_model_groups;
     offbkg_model_t make;
+    offbkg_model_t fill;
+    size_t *fill_rows;              /* the runs of this shard */
     char **model_files;
     size_t n_model_files;
     offbkg_index_result_t linked;
@@ -63,6 +67,7 @@ typedef struct step {
 } step_t;
 
 static int compute_select(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
+static int compute_fill(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static int compute_group(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static int compute_index(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static int compute_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
@@ -82,6 +87,8 @@ static int write_report(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static const step_t steps[OFFBKG_STEP_COUNT] = {
     { OFFBKG_STEP_SELECT, "select", offsetof(offbkg_plan_t, select), false,
       OFFBKG_OWN_RUN_LIST, { "run.lis" }, compute_select, write_select, 0 },
+    { OFFBKG_STEP_FILL, "fill", offsetof(offbkg_plan_t, fill), true, 0,
+      { NULL }, compute_fill, NULL, 0 },
     { OFFBKG_STEP_GROUP, "group", offsetof(offbkg_plan_t, group), false,
       OFFBKG_OWN_GROUPING, { "obs.fits", "group-def.fits" }, compute_group,
       write_group, 0 },
@@ -109,13 +116,19 @@ static bool step_on(const offbkg_pipeline_t *pl, const step_t *s)
     return *(const bool *)((const char *)&pl->plan + s->plan_flag);
 }
 
+/* offbkg fill selects its runs without writing run.lis. */
+static bool step_computes(const offbkg_pipeline_t *pl, const step_t *s)
+{
+    return step_on(pl, s) || (s->id == OFFBKG_STEP_SELECT && pl->plan.fill);
+}
+
 /* The command that runs @p p's steps, for the report. */
 static const char *plan_command(const offbkg_plan_t *p)
 {
     if (p->select && p->group && p->make && p->index)
         return "run";
     return p->select ? "select" : p->group ? "group" : p->make ? "make"
-                                                               : "index";
+           : p->fill ? "fill" : "index";
 }
 
 /* ------------------------------------------------------------------ */
@@ -177,6 +190,39 @@ static int compute_index(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
         pl->g.n_groups);
 }
 
+/* The model step on @p n runs, with [store] if there is one: opened
+ * (made when it may be filled) for this step and closed after it. */
+static int make_with_store(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl,
+                           size_t n_groups, const size_t *rows,
+                           const int64_t *group_id, size_t n, bool fill_only,
+                           offbkg_model_t *out)
+{
+    const offbkg_store_conf_t *sc = pl->rc->store;
+    offbkg_model_opts_t opts = {
+        .threads = pl->threads, .strict = pl->strict,
+        .from_store = sc != NULL && sc->fill == OFFBKG_STORE_FILL_NEVER,
+        .fill_only = fill_only };
+    offbkg_store_t *store = NULL;
+    int st = OFFBKG_OK;
+
+    if (fill_only && sc == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: offbkg fill needs "
+                                "a [store] section (dir = ...)",
+                                pl->rc->file);
+    if (fill_only && opts.from_store)
+        return offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: offbkg fill with "
+                                "[store] fill = never (or --from-store) "
+                                "would read nothing", pl->rc->file);
+    if (sc != NULL)
+        st = offbkg_store_open(ctx, sc->dir, !opts.from_store, &store);
+    opts.store = store;
+    if (st == OFFBKG_OK)
+        st = offbkg_model_run(ctx, pl->rc, pl->pf.store, &pl->pf.regions,
+                             n_groups, rows, group_id, n, &opts, out);
+    offbkg_store_close(store);
+    return st;
+}
+
 static int compute_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
 {
     const offbkg_runconf_t *rc = pl->rc;
@@ -208,13 +254,67 @@ static int compute_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
     st = offbkg_model_write_check(ctx, rc, n_groups, rc->output->dir,
                                   rc->output->overwrite);
     if (st == OFFBKG_OK)
-        st = offbkg_model_run(ctx, rc, pl->pf.store, &pl->pf.regions,
-                              n_groups, rows, group_id, n, pl->threads,
-                              pl->strict, &pl->make);
+        st = make_with_store(ctx, pl, n_groups, rows, group_id, n, false,
+                             &pl->make);
     /* The group ranges in the model headers (offbkg make has only the
      * group of each run: the writer reads them from group-def.fits). */
     if (pl->plan.group)
         pl->make.grouping = &pl->g;
+    return st;
+}
+
+static int compare_obs_id(const void *a, const void *b)
+{
+    const int64_t *x = a, *y = b;
+    return (*x > *y) - (*x < *y);
+}
+
+/* The selected runs of this shard: OBS_ID mod N = I - 1, so each run
+ * always falls in the same shard whatever else the archive holds
+ * (doc/store.md). In OBS_ID order, as the store keys them. */
+static int shard_rows(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl, size_t *n)
+{
+    const offbkg_selection_t *sel = &pl->pf.sel;
+    int64_t (*pairs)[2] = malloc((sel->n > 0 ? sel->n : 1) * sizeof *pairs);
+
+    free(pl->fill_rows);
+    pl->fill_rows = malloc((sel->n > 0 ? sel->n : 1) * sizeof *pl->fill_rows);
+    if (pairs == NULL || pl->fill_rows == NULL) {
+        free(pairs);
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    }
+    *n = 0;
+    for (size_t i = 0; i < sel->n; i++) {
+        int64_t id = offbkg_datastore_obs_id(pl->pf.store, sel->rows[i]);
+        int64_t r = pl->n_shards > 0 ? id % (int64_t)pl->n_shards : 0;
+        if (r < 0)
+            r += (int64_t)pl->n_shards;
+        if (pl->n_shards == 0 || r == (int64_t)pl->shard - 1) {
+            pairs[*n][0] = id;
+            pairs[(*n)++][1] = (int64_t)sel->rows[i];
+        }
+    }
+    qsort(pairs, *n, sizeof *pairs, compare_obs_id);
+    for (size_t i = 0; i < *n; i++)
+        pl->fill_rows[i] = (size_t)pairs[i][1];
+    free(pairs);
+    return OFFBKG_OK;
+}
+
+/* offbkg fill: the entries of this shard's selected runs. */
+static int compute_fill(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
+{
+    size_t n = 0;
+    int st = shard_rows(ctx, pl, &n);
+    int64_t *group_id = calloc(n > 0 ? n : 1, sizeof *group_id);
+
+    offbkg_model_clear(&pl->fill);
+    if (st == OFFBKG_OK && group_id == NULL)
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    if (st == OFFBKG_OK)
+        st = make_with_store(ctx, pl, 1, pl->fill_rows, group_id, n, true,
+                             &pl->fill);
+    free(group_id);
     return st;
 }
 
@@ -290,6 +390,7 @@ static void fill_result(offbkg_pipeline_t *pl)
         .grouping = pl->plan.group ? &pl->g : NULL,
         .n_to_group = pl->n_rows,
         .models = pl->plan.make ? &pl->make : NULL,
+        .filled = pl->plan.fill ? &pl->fill : NULL,
         .model_files = (const char *const *)pl->model_files,
         .n_model_files = pl->n_model_files,
         .index = pl->plan.index ? &pl->linked : NULL,
@@ -314,6 +415,8 @@ int offbkg_pipeline_new(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     pl->plan = *plan;
     pl->threads = resolve_threads(opts->threads, rc);
     pl->strict = opts->strict;
+    pl->shard = opts->shard;
+    pl->n_shards = opts->n_shards;
     pl->failed = OFFBKG_STEP_NONE;
     for (size_t s = 0; s < OFFBKG_STEP_COUNT; s++)
         for (size_t k = 0; k < STEP_FILES && steps[s].files[k] != NULL; k++)
@@ -341,6 +444,8 @@ void offbkg_pipeline_free(offbkg_pipeline_t *pl)
         free(pl->model_files[i]);
     free(pl->model_files);
     offbkg_model_clear(&pl->make);
+    offbkg_model_clear(&pl->fill);
+    free(pl->fill_rows);
     free(pl->model_rows);
     free(pl->model_group_id);
     offbkg_group_clear(&pl->g);
@@ -366,7 +471,7 @@ static int compute(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl, bool events)
 {
     for (size_t s = 0; s < OFFBKG_STEP_COUNT; s++) {
         const step_t *step = &steps[s];
-        if (!step_on(pl, step) || step->compute == NULL
+        if (!step_computes(pl, step) || step->compute == NULL
             || pl->computed[s] || (step->reads_events && !events))
             continue;
         int st = cancelled(ctx);
@@ -474,17 +579,20 @@ int offbkg_pipeline_run(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
 
     if (st != OFFBKG_OK)
         return st;
-    if (pl->plan.make && pl->pf.regions.n > 0)
+    if ((pl->plan.make || pl->plan.fill) && pl->pf.regions.n > 0)
         OFFBKG_INFO(ctx, "%zu exclusion region%s", pl->pf.regions.n,
                     pl->pf.regions.n == 1 ? "" : "s");
     OFFBKG_INFO(ctx, "data store %s: %zu runs", rc->datastore->path,
                 pl->pf.store->obs.n_rows);
     /* The output directory, locked until the end, writable and cleared
      * of what an interrupted command left, before any work; every file
-     * goes to its staging directory (core/outset.c). */
-    st = offbkg_outset_begin(ctx, rc->output->dir, owns,
-                             rc->output->overwrite, &set);
-    if (st != OFFBKG_OK)
+     * goes to its staging directory (core/outset.c). offbkg fill writes
+     * only to the store, whose files are each atomic: shards of it run at
+     * the same time. */
+    if (owns != 0
+        && (st = offbkg_outset_begin(ctx, rc->output->dir, owns,
+                                     rc->output->overwrite, &set))
+               != OFFBKG_OK)
         return st;
     offbkg_ctx_set_outset(ctx, set);
     /* Every step first, the files only when all succeeded, so a failure
@@ -494,7 +602,7 @@ int offbkg_pipeline_run(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
         st = write_round(ctx, pl, k);
     if (st == OFFBKG_OK)
         st = cancelled(ctx);
-    if (st == OFFBKG_OK)
+    if (st == OFFBKG_OK && set != NULL)
         st = offbkg_outset_commit(ctx, set);
     offbkg_ctx_set_outset(ctx, NULL);
     offbkg_outset_end(set);

@@ -20,6 +20,7 @@ typedef struct offbkg_plan {
     bool group;         /**< writes obs.fits, group-def.fits */
     bool make;          /**< writes the models and report.json */
     bool index;         /**< writes the three index tables */
+    bool fill;          /**< fills [store] (offbkg fill); writes no output */
 } offbkg_plan_t;
 
 /** What the checks opened, for the command to go on with. */

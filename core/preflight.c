@@ -124,7 +124,7 @@ static void try_select(check_t *c, const offbkg_datastore_t *store,
     if (!created || store == NULL || c->st != OFFBKG_OK)
         return;
     /* A command that does not select need not hear the plugin. */
-    offbkg_ctx_t *ctx = c->plan->select ? c->loud : c->quiet;
+    offbkg_ctx_t *ctx = c->plan->select || c->plan->fill ? c->loud : c->quiet;
     st = offbkg_select_run(ctx, c->rc, store, sel);
     if (st == OFFBKG_ENOMEM)
         c->st = st;
@@ -374,6 +374,38 @@ static void check_store_dirs(check_t *c, const struct stat *out,
     free(d2);
 }
 
+/* [store] dir, when it exists, is none of the data store's directories
+ * (inputs are never modified) nor [output] dir (whose files appear as a
+ * set, doc/design.md §4.2, while the store's appear one by one). */
+static void check_contrib_store(check_t *c, const offbkg_datastore_t *store)
+{
+    const offbkg_runconf_t *rc = c->rc;
+    const char *dir = rc->store != NULL ? rc->store->dir : "";
+    const char *dirs[3] = { rc->datastore->path, NULL, NULL };
+    struct stat sb, other;
+
+    if (dir[0] == '\0' || stat(dir, &sb) != 0)
+        return;     /* made when it is first used */
+    char *d1 = store != NULL ? offbkg_path_dir(store->obs_index_path) : NULL;
+    char *d2 = store != NULL ? offbkg_path_dir(store->hdu_index_path) : NULL;
+    dirs[1] = d1;
+    dirs[2] = d2;
+    for (size_t k = 0; k < 3; k++)
+        if (dirs[k] != NULL && stat(dirs[k], &other) == 0
+            && other.st_dev == sb.st_dev && other.st_ino == sb.st_ino) {
+            problem(c, "store", "dir", "%s is the data store's directory "
+                    "%s: the contribution store is never written into a "
+                    "data store", dir, dirs[k]);
+            break;
+        }
+    if (stat(rc->output->dir, &other) == 0 && other.st_dev == sb.st_dev
+        && other.st_ino == sb.st_ino)
+        problem(c, "store", "dir", "%s is [output] dir: give the "
+                "contribution store a directory of its own", dir);
+    free(d1);
+    free(d2);
+}
+
 /* Whether the command writes a file called @p name in [output] dir. */
 static bool written_name(check_t *c, const char *name)
 {
@@ -519,6 +551,8 @@ int offbkg_preflight(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         collect_inputs(&c, out->store, target);
     if (c.st == OFFBKG_OK)
         check_outputs(&c, out->store, target);
+    if (c.st == OFFBKG_OK)
+        check_contrib_store(&c, out->store);
     if (c.st == OFFBKG_OK && plan->index)
         check_file_dirs(&c, target != NULL ? target : out->store);
 

@@ -120,6 +120,9 @@ static void runs(FILE *f, const offbkg_model_t *m)
         json_number(f, r->ontime_s);
         fputs(", \"livetime_s\": ", f);
         json_number(f, r->livetime_s);
+        if (r->from_store || r->filled)
+            fprintf(f, ", \"store\": \"%s\"",
+                    r->from_store ? "read" : "filled");
         fputs(", \"skipped\": ", f);
         if (r->skipped != NULL)
             json_string(f, r->skipped);
@@ -223,6 +226,12 @@ int offbkg_report_write(offbkg_ctx_t *ctx, const offbkg_report_t *r,
     if (r->make != NULL) {
         runs(f, r->make);
         groups(f, r->make);
+    }
+    if (r->make != NULL && rc->store != NULL) {
+        fputs("  \"store\": {\"dir\": ", f);
+        json_string(f, rc->store->dir);
+        fprintf(f, ", \"runs_from_store\": %zu, \"runs_filled\": %zu},\n",
+                r->make->n_from_store, r->make->n_filled);
     }
     if (r->index != NULL)
         fprintf(f, "  \"index\": {\"observations\": %zu, \"linked\": %zu, "

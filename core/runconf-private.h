@@ -53,6 +53,17 @@ typedef struct offbkg_index_conf {
     int file_dir;                    /**< OFFBKG_FILE_DIR_* */
 } offbkg_index_conf_t;
 
+/** [store]: the contribution store (doc/store.md). */
+typedef struct offbkg_store_conf {
+    const char *dir;                 /**< "" if unset (an error) */
+    int fill;                        /**< OFFBKG_STORE_FILL_* */
+} offbkg_store_conf_t;
+
+enum {
+    OFFBKG_STORE_FILL_AUTO = 0,      /**< missing or stale: from events */
+    OFFBKG_STORE_FILL_NEVER = 1      /**< read no event file */
+};
+
 /** [index] file_dir: FILE_DIR relative to the output directory (the
  *  output and the data store move together) or absolute (the output
  *  store can be moved alone). */
@@ -77,6 +88,7 @@ typedef struct offbkg_runconf {
     offbkg_run_conf_t *run;
     offbkg_exclude_conf_t *exclude;  /**< NULL if no [exclude] */
     offbkg_index_conf_t *index;      /**< NULL if no [index] */
+    offbkg_store_conf_t *store;      /**< NULL if no [store] */
     offbkg_stage_conf_t select;
     offbkg_stage_conf_t group;
     size_t n_models;                 /**< 0 is valid here; the commands

@@ -23,6 +23,7 @@ static const char *const log_level_words[] = { "error", "warn", "info",
 
 /* In the order of OFFBKG_FILE_DIR_*. */
 static const char *const file_dir_words[] = { "relative", "absolute", NULL };
+static const char *const store_fill_words[] = { "auto", "never", NULL };
 
 static const offbkg_param_t datastore_params[] = {
     { .name = "path", .type = OFFBKG_PARAM_PATH,
@@ -124,11 +125,25 @@ static const offbkg_param_t index_params[] = {
     { 0 }
 };
 
+static const offbkg_param_t store_params[] = {
+    { .name = "dir", .type = OFFBKG_PARAM_PATH,
+      .offset = offsetof(offbkg_store_conf_t, dir),
+      .help = "contribution store: each run's counts and exposure per "
+              "model, reused by later runs (doc/store.md)" },
+    { .name = "fill", .type = OFFBKG_PARAM_ENUM,
+      .offset = offsetof(offbkg_store_conf_t, fill),
+      .default_value = "auto", .choices = store_fill_words,
+      .help = "auto: fill from the events what is missing or stale; "
+              "never: read no event file (a run not in the store is an "
+              "error)" },
+    { 0 }
+};
+
 static const char *const stage_keys[] = { "plugin", NULL };
 
 static const char *const known_sections[] = {
     "datastore", "output", "run", "select", "group", "model", "smooth",
-    "exclude", "index", NULL
+    "exclude", "index", "store", NULL
 };
 
 /* Host sections in the order they are printed. */
@@ -151,6 +166,8 @@ static const host_section_t host_sections[] = {
       offsetof(offbkg_runconf_t, exclude), 1 },
     { "index", index_params, sizeof(offbkg_index_conf_t),
       offsetof(offbkg_runconf_t, index), 1 },
+    { "store", store_params, sizeof(offbkg_store_conf_t),
+      offsetof(offbkg_runconf_t, store), 1 },
 };
 #define N_HOST_SECTIONS (sizeof host_sections / sizeof host_sections[0])
 
@@ -318,7 +335,7 @@ static int unknown_section(const offbkg_ini_section_t *sec, const char *file,
         st = offbkg_diag_add(diags, file, sec->line, sec->name, NULL,
                              "unknown section (known: datastore, output, "
                              "run, select, group, model, smooth, exclude, "
-                             "index)");
+                              "index, store)");
     free(word);
     return st;
 }
@@ -407,6 +424,33 @@ static int compose_stages(offbkg_ctx_t *ctx, offbkg_runconf_t *rc,
         st = offbkg_diag_add(diags, file, 0, NULL, NULL,
                              "missing section [group] (e.g. plugin = "
                              "zenith)");
+    return st;
+}
+
+/* [store] needs its directory, and model plugins that can hand their
+ * contributions to it (plugin ABI 1.1: contrib_view, contrib_load). */
+static int check_store(const offbkg_runconf_t *rc, offbkg_diags_t *diags)
+{
+    offbkg_ini_section_t *sec;
+    int st = OFFBKG_OK;
+
+    if (rc->store == NULL)
+        return OFFBKG_OK;
+    sec = offbkg_ini_section(rc->ini, "store");
+    if (rc->store->dir[0] == '\0')
+        st = offbkg_diag_add(diags, rc->ini->path, sec->line, "store",
+                              "dir", "missing key dir: the directory of "
+                              "the contribution store");
+    for (size_t m = 0; st == OFFBKG_OK && m < rc->n_models; m++) {
+        const offbkg_stage_conf_t *sc = &rc->models[m];
+        if (sc->module != NULL
+            && !offbkg_registry_model_has_store(sc->module->desc))
+            st = offbkg_diag_add(diags, rc->ini->path, sc->line,
+                                  sc->section, "plugin", "plugin %s %s "
+                                  "cannot use [store] (it predates plugin "
+                                  "ABI 1.1: no contrib_view, contrib_load)",
+                                  sc->module->name, sc->module->desc->version);
+    }
     return st;
 }
 
@@ -504,6 +548,8 @@ int offbkg_runconf_load(offbkg_ctx_t *ctx, const char *file,
             goto fail;
     }
     if ((st = check_index_model(rc, diags)) == OFFBKG_ENOMEM)
+        goto fail;
+    if ((st = check_store(rc, diags)) == OFFBKG_ENOMEM)
         goto fail;
     if (diags->n > before) {
         offbkg_runconf_free(rc);

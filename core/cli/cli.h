@@ -21,6 +21,7 @@ typedef struct cli_options {
     int strict;
     size_t n_sets;
     const char **sets;          /* --set values, in order */
+    unsigned shard, n_shards;   /* --shard I/N (fill); 0/0 if not given */
 } cli_options_t;
 
 struct offbkg_runconf;

@@ -19,11 +19,13 @@ static offbkg_plan_t command_plan(const char *command,
     bool models = strcmp(command, "check") == 0 ? rc->n_models > 0 : all;
 
     if (strcmp(command, "check") == 0)
-        return (offbkg_plan_t){ true, true, models, models };
+        return (offbkg_plan_t){ true, true, models, models, false };
+    if (strcmp(command, "fill") == 0)
+        return (offbkg_plan_t){ .fill = true };
     return (offbkg_plan_t){ all || strcmp(command, "select") == 0,
                             all || strcmp(command, "group") == 0,
                             all || strcmp(command, "make") == 0,
-                            all || strcmp(command, "index") == 0 };
+                            all || strcmp(command, "index") == 0, false };
 }
 
 int cli_load_config(offbkg_ctx_t *ctx, const cli_options_t *opt,
@@ -32,7 +34,8 @@ int cli_load_config(offbkg_ctx_t *ctx, const cli_options_t *opt,
 {
     offbkg_diags_t diags = { 0 };
     offbkg_runconf_t *rc = NULL;
-    offbkg_pipeline_opts_t opts = { opt->threads, opt->strict };
+    offbkg_pipeline_opts_t opts = { opt->threads, opt->strict, opt->shard,
+                                    opt->n_shards };
     int st = offbkg_runconf_load(ctx, file, opt->sets, opt->n_sets, &diags,
                                  &rc);
 

@@ -72,13 +72,31 @@ static void say_models(const offbkg_runconf_t *rc,
     const offbkg_model_t *make = r->models;
     size_t skipped = 0, n = make->n_runs;
 
-    (void)rc;
     for (size_t i = 0; i < make->n_runs; i++)
         skipped += make->runs[i].skipped != NULL;
     printf("made models from %zu of %zu runs%s\n", n - skipped, n,
            skipped ? " (see the warnings for the skipped ones)" : "");
+    if (rc->store != NULL)
+        printf("  %zu from the store, %zu read and put in it: %s\n",
+               make->n_from_store, make->n_filled, rc->store->dir);
     for (size_t i = 0; i < r->n_model_files; i++)
         printf("  %s\n", r->model_files[i]);
+}
+
+static void say_fill(const offbkg_runconf_t *rc,
+                     const offbkg_pipeline_result_t *r, unsigned shard,
+                     unsigned n_shards)
+{
+    const offbkg_model_t *f = r->filled;
+    size_t skipped = f->n_runs - f->n_filled - f->n_from_store;
+    char which[64] = "";
+
+    if (n_shards > 0)
+        snprintf(which, sizeof which, " (shard %u/%u)", shard, n_shards);
+    printf("filled %zu of %zu selected runs%s into the store %s: %zu were "
+           "in it already, %zu skipped%s\n", f->n_filled, f->n_runs, which,
+           rc->store->dir, f->n_from_store, skipped,
+           skipped ? " (see the warnings)" : "");
 }
 
 static void say_index(const offbkg_runconf_t *rc,
@@ -98,9 +116,11 @@ static void say_report(const offbkg_runconf_t *rc,
 }
 
 /* What a successful run says, in the order its files were written. */
-static void say_all(const offbkg_runconf_t *rc,
+static void say_all(const offbkg_runconf_t *rc, const cli_options_t *opt,
                     const offbkg_pipeline_result_t *r)
 {
+    if (r->filled != NULL)
+        say_fill(rc, r, opt->shard, opt->n_shards);
     if (r->selection != NULL)
         say_selection(rc, r);
     if (r->grouping != NULL)
@@ -137,11 +157,17 @@ int cli_pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
 
     if (!cli_one_config_arg(command, argc))
         return CLI_EXIT_USAGE;
+    if (opt->n_shards > 0 && strcmp(command, "fill") != 0) {
+        cli_error("--shard is an option of offbkg fill, not of offbkg %s",
+                  command);
+        return CLI_EXIT_USAGE;
+    }
     code = cli_load_config(ctx, opt, command, argv[0], &rc, &pl);
     if (code != CLI_EXIT_OK)
         return code;
     if (rc->n_models == 0
-        && (strcmp(command, "run") == 0 || strcmp(command, "make") == 0)) {
+        && (strcmp(command, "run") == 0 || strcmp(command, "make") == 0
+            || strcmp(command, "fill") == 0)) {
         fprintf(stderr, "%s: missing section [model] (e.g. plugin = 2d), "
                 "needed by 'offbkg %s'\n", argv[0], command);
         offbkg_pipeline_free(pl);
@@ -157,7 +183,7 @@ int cli_pipeline(offbkg_ctx_t *ctx, const cli_options_t *opt,
     if (st != OFFBKG_OK)
         code = failed(ctx, pl, st);
     else if (opt->verbosity >= 0)   /* -q: only errors */
-        say_all(rc, offbkg_pipeline_result(pl));
+        say_all(rc, opt, offbkg_pipeline_result(pl));
     offbkg_pipeline_free(pl);
     offbkg_runconf_free(rc);
     return code;

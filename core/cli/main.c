@@ -2,12 +2,14 @@
  * offbkg: background models for IACTs from OFF runs (command line). */
 #include <config.h>
 
+#include <ctype.h>
 #include <getopt.h>
 #ifdef HAVE_MALLOC_H
 #include <malloc.h>
 #endif
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +107,9 @@ static void usage(FILE *fp)
           "  group CONFIG        write obs.fits and group-def.fits\n"
           "  make CONFIG         make models from run.lis and obs.fits\n"
           "  index CONFIG        write the index tables\n"
+          "  fill CONFIG         fill the [store] with the contributions of"
+          "\n"
+          "                      the selected runs it lacks\n"
           "  check CONFIG        validate the configuration and its plugins;"
           "\n"
           "                      print the resolved configuration\n"
@@ -122,6 +127,11 @@ static void usage(FILE *fp)
           "  -q                  only errors\n"
           "      --set S.K=V     override key K of section S (repeatable)\n"
           "      --strict        a skipped run is an error\n"
+          "      --from-store    read no event file: take every run from\n"
+          "                      the [store] (same as --set store.fill=never)"
+          "\n"
+          "      --shard I/N     fill: only the runs with OBS_ID mod N = I-1"
+          "\n"
           "      --version       print the version and exit\n"
           "      --help          print this help and exit\n"
           "\n"
@@ -147,8 +157,26 @@ static void keep_freed_memory(void)
 #endif
 }
 
+/* --shard I/N, 1 <= I <= N <= 100000. */
+static bool parse_shard(const char *arg, cli_options_t *opt)
+{
+    char *end;
+    unsigned long i = strtoul(arg, &end, 10), n = 0;
+
+    if (end != arg && *end == '/' && isdigit((unsigned char)end[1]))
+        n = strtoul(end + 1, &end, 10);
+    if (*end != '\0' || i < 1 || n < i || n > 100000) {
+        cli_error("--shard: expected I/N with 1 <= I <= N <= 100000 (e.g. "
+                  "--shard 2/8), got '%s'", arg);
+        return false;
+    }
+    opt->shard = (unsigned)i;
+    opt->n_shards = (unsigned)n;
+    return true;
+}
+
 static const char *const commands[] = {
-    "run", "select", "group", "make", "index", "check", "plugins",
+    "run", "select", "group", "make", "index", "fill", "check", "plugins",
     "describe", "simulate", NULL
 };
 
@@ -157,6 +185,8 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         { "set", required_argument, NULL, 'S' },
         { "strict", no_argument, NULL, 's' },
+        { "from-store", no_argument, NULL, 'F' },
+        { "shard", required_argument, NULL, 'H' },
         { "version", no_argument, NULL, 'V' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -204,6 +234,13 @@ int main(int argc, char **argv)
         case 'q': opt.verbosity = -1; break;
         case 'S': opt.sets[opt.n_sets++] = optarg; break;
         case 's': opt.strict = 1; break;
+        case 'F': opt.sets[opt.n_sets++] = "store.fill=never"; break;
+        case 'H':
+            if (!parse_shard(optarg, &opt)) {
+                status = CLI_EXIT_USAGE;
+                goto out;
+            }
+            break;
         case 'V':
             printf("offbkg %s (plugin ABI %d.%d)\n"
                    "gzip inputs are inflated with %s\n", OFFBKG_VERSION,
@@ -257,7 +294,8 @@ int main(int argc, char **argv)
         status = cli_simulate(ctx, &opt, n_args, args + 1);
     else if (strcmp(command, "run") == 0 || strcmp(command, "select") == 0
              || strcmp(command, "group") == 0 || strcmp(command, "make") == 0
-             || strcmp(command, "index") == 0)
+             || strcmp(command, "index") == 0
+             || strcmp(command, "fill") == 0)
         status = cli_pipeline(ctx, &opt, command, n_args, args + 1);
     else {
         const char *hint = offbkg_diag_closest_match(command, commands,

@@ -7,14 +7,40 @@
  *   exposure_max_s T                 (largest exposure of any cell)
  *   rate IE,I1[,I2] VALUE            (for each cell IE,I1[,I2] given)
  *   exposure_s IE,I1[,I2] VALUE      (that cell's exposure)
- *   nonfinite N                      (NaN or inf anywhere; must be 0) */
+ *   nonfinite N                      (NaN or inf anywhere; must be 0)
+ *   digest HEX                       (FNV-1a 64 of every array's bytes:
+ *                                     equal digests, bit-identical data) */
 #include <config.h>
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "bkg-private.h"
+
+/* FNV-1a 64 of @p n bytes at @p p, continuing from @p h. */
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ ((const unsigned char *)p)[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static uint64_t digest(const offbkg_cube_t *c)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    size_t n = c->n_cells * sizeof(double);
+
+    for (size_t k = 0; k < c->n_axes; k++)
+        h = fnv1a(h, c->axes[k].edges,
+                  (c->axes[k].n_bins + 1) * sizeof(double));
+    h = fnv1a(h, c->counts, n);
+    h = fnv1a(h, c->exposure_s, n);
+    h = fnv1a(h, c->solid_angle_sr, n);
+    h = fnv1a(h, c->rate, n);
+    return fnv1a(h, c->rate_err, n);
+}
 
 int main(int argc, char **argv)
 {
@@ -67,6 +93,7 @@ int main(int argc, char **argv)
         printf("exposure_s %s %.6g\n", argv[a], c->exposure_s[cell]);
     }
     printf("nonfinite %zu\n", bad);
+    printf("digest %016llx\n", (unsigned long long)digest(c));
     offbkg_cube_free(c);
     offbkg_ctx_free(ctx);
     return 0;

@@ -329,7 +329,7 @@ static void test_runconf_load_unknown_section_no_hint(void **state)
     expect_only_diag(f, load(f, GOOD "[frobnicate]\nx = 1\n"), 9,
                      "[frobnicate] unknown section (known: datastore, "
                      "output, run, select, group, model, smooth, exclude, "
-                     "index)");
+                     "index, store)");
 }
 
 static void test_runconf_load_unknown_key_hint(void **state)

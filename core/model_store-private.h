@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The model step and the contribution store (doc/store.md): the keys of
+ * a step's models, and a run's entries loaded into its contributions or
+ * saved from them, through the model plugins' contrib_load and
+ * contrib_view (plugin ABI 1.1). */
+#ifndef OFFBKG_MODEL_STORE_PRIVATE_H
+#define OFFBKG_MODEL_STORE_PRIVATE_H
+
+#include "instance-private.h"
+#include "model-private.h"
+#include "store-private.h"
+
+/** What every run of a model step shares. */
+typedef struct offbkg_model_store {
+    const offbkg_store_t *store;
+    size_t n_models;
+    char **key;                 /**< per model: offbkg_store_model_key */
+    char **text;                /**< per model: its canonical text */
+    size_t *n_counts;           /**< per model: the cells it has */
+    size_t *n_exposure;         /**< per model: its exposure bins */
+    uint64_t regions_hash;
+} offbkg_model_store_t;
+
+/** The keys of the @p n_models instances @p models (one per [model] of
+ *  @p rc, in order) for @p store, with the regions @p regions. */
+int offbkg_model_store_init(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                            const offbkg_store_t *store,
+                            const offbkg_regions_t *regions,
+                            offbkg_instance_t *const *models,
+                            size_t n_models, offbkg_model_store_t *ms);
+void offbkg_model_store_clear(offbkg_model_store_t *ms);
+
+/** One run's key: where its events are, and what they are now. */
+typedef struct offbkg_model_store_run {
+    offbkg_store_key_t key;     /**< model_key set per model */
+    char *path, *hdu;           /**< owned */
+} offbkg_model_store_run_t;
+
+/** The key of the run in obs-index row @p row of @p ds; OFFBKG_EDATA (the
+ *  run's events cannot be found or stat()ed) with the reason. */
+int offbkg_model_store_run_key(offbkg_ctx_t *ctx,
+                               const offbkg_model_store_t *ms,
+                               const offbkg_datastore_t *ds, size_t row,
+                               offbkg_model_store_run_t *run);
+void offbkg_model_store_run_clear(offbkg_model_store_run_t *run);
+
+/** Load every model's entry of @p run into @p contrib (one per model)
+ *  and the run's numbers into @p rep: OFFBKG_OK; OFFBKG_STORE_MISSING,
+ *  _STALE or _DAMAGED (an entry the plugin refuses is damaged) with the
+ *  reason as the context's message; or an error (< 0). */
+int offbkg_model_store_load(offbkg_ctx_t *ctx, const offbkg_model_store_t *ms,
+                            offbkg_instance_t *const *models,
+                            const offbkg_model_store_run_t *run,
+                            void *const *contrib, offbkg_run_report_t *rep);
+
+/** Save every model's contribution @p contrib of @p run, with the run's
+ *  numbers @p rep and its obs-index row @p row of @p ds. */
+int offbkg_model_store_save(offbkg_ctx_t *ctx, const offbkg_model_store_t *ms,
+                            offbkg_instance_t *const *models,
+                            const offbkg_model_store_run_t *run,
+                            void *const *contrib,
+                            const offbkg_run_report_t *rep,
+                            const offbkg_datastore_t *ds, size_t row);
+
+#endif

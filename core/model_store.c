@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The model step's side of the contribution store. */
+#include <config.h>
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host-private.h"
+#include "model_store-private.h"
+
+static const offbkg_model_ops_t *ops_of(const offbkg_instance_t *inst)
+{
+    return inst->conf->module->desc->ops.model;
+}
+
+/* What the plugin says of an error of its own. */
+static int plugin_error(offbkg_ctx_t *ctx, int st, const offbkg_instance_t *inst,
+                        const char *what)
+{
+    const char *why = offbkg_host_last_error();
+    return offbkg_error_set(ctx, st < 0 ? st : OFFBKG_EPLUGIN, "[%s] %s: %s",
+                            inst->conf->section, what,
+                            why[0] ? why : offbkg_strerror(st));
+}
+
+/* The sizes of model @p inst's contributions, from an empty one. */
+static int sizes_of(offbkg_ctx_t *ctx, const offbkg_instance_t *inst,
+                    size_t *n_counts, size_t *n_exposure)
+{
+    void *c = NULL;
+    offbkg_contrib_data_t d = { .struct_size = sizeof d };
+    int st = ops_of(inst)->contrib_new(inst->state, &c);
+
+    if (st != OFFBKG_OK)
+        return plugin_error(ctx, st, inst, "contrib_new");
+    st = ops_of(inst)->contrib_view(inst->state, c, &d);
+    if (st != OFFBKG_OK)
+        st = plugin_error(ctx, st, inst, "contrib_view");
+    *n_counts = d.n_counts;
+    *n_exposure = d.n_exposure;
+    ops_of(inst)->contrib_free(inst->state, c);
+    return st;
+}
+
+int offbkg_model_store_init(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                            const offbkg_store_t *store,
+                            const offbkg_regions_t *regions,
+                            offbkg_instance_t *const *models,
+                            size_t n_models, offbkg_model_store_t *ms)
+{
+    memset(ms, 0, sizeof *ms);
+    ms->store = store;
+    ms->n_models = n_models;
+    ms->key = calloc(n_models + 1, sizeof *ms->key);
+    ms->text = calloc(n_models + 1, sizeof *ms->text);
+    ms->n_counts = calloc(n_models + 1, sizeof *ms->n_counts);
+    ms->n_exposure = calloc(n_models + 1, sizeof *ms->n_exposure);
+    if (ms->key == NULL || ms->text == NULL || ms->n_counts == NULL
+        || ms->n_exposure == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    ms->regions_hash = offbkg_store_regions_hash(regions);
+    for (size_t m = 0; m < n_models; m++) {
+        int st = offbkg_store_model_key(ctx, rc, &rc->models[m], &ms->key[m],
+                                        &ms->text[m]);
+        if (st == OFFBKG_OK)
+            st = sizes_of(ctx, models[m], &ms->n_counts[m],
+                          &ms->n_exposure[m]);
+        if (st != OFFBKG_OK)
+            return st;
+    }
+    return OFFBKG_OK;
+}
+
+void offbkg_model_store_clear(offbkg_model_store_t *ms)
+{
+    for (size_t m = 0; m < ms->n_models; m++) {
+        if (ms->key != NULL)
+            free(ms->key[m]);
+        if (ms->text != NULL)
+            free(ms->text[m]);
+    }
+    free(ms->key);
+    free(ms->text);
+    free(ms->n_counts);
+    free(ms->n_exposure);
+    memset(ms, 0, sizeof *ms);
+}
+
+int offbkg_model_store_run_key(offbkg_ctx_t *ctx,
+                               const offbkg_model_store_t *ms,
+                               const offbkg_datastore_t *ds, size_t row,
+                               offbkg_model_store_run_t *run)
+{
+    size_t n_rows;
+    int64_t obs_id = offbkg_datastore_obs_id(ds, row);
+    int st = offbkg_datastore_locate(ctx, ds, obs_id, "events", &run->path,
+                                     &run->hdu, &n_rows);
+
+    run->key = (offbkg_store_key_t){
+        .obs_id = obs_id,
+        .regions_hash = ms->regions_hash,
+        .row_hash = offbkg_store_row_hash(ds, row),
+    };
+    if (st == OFFBKG_OK)
+        st = offbkg_store_identity(ctx, run->path, run->hdu,
+                                   &run->key.events);
+    return st;
+}
+
+void offbkg_model_store_run_clear(offbkg_model_store_run_t *run)
+{
+    free(run->path);
+    free(run->hdu);
+    memset(run, 0, sizeof *run);
+}
+
+/* The run's numbers, as the entry of its first model says them. */
+static void numbers_from(const offbkg_store_entry_t *e,
+                         offbkg_run_report_t *rep)
+{
+    rep->n_rows = e->n_rows;
+    rep->n_events = e->n_events;
+    rep->n_nonfinite = e->n_nonfinite;
+    rep->n_bad_energy = e->n_bad_energy;
+    rep->n_regions = e->n_regions;
+    rep->ontime_s = e->ontime_s;
+    rep->livetime_s = e->livetime_s;
+}
+
+int offbkg_model_store_load(offbkg_ctx_t *ctx, const offbkg_model_store_t *ms,
+                            offbkg_instance_t *const *models,
+                            const offbkg_model_store_run_t *run,
+                            void *const *contrib, offbkg_run_report_t *rep)
+{
+    for (size_t m = 0; m < ms->n_models; m++) {
+        offbkg_store_key_t key = run->key;
+        offbkg_store_entry_t e;
+        key.model_key = ms->key[m];
+        key.model_text = ms->text[m];
+        int st = offbkg_store_read(ctx, ms->store, &key, ms->n_counts[m],
+                                   ms->n_exposure[m], &e);
+        if (st != OFFBKG_OK)
+            return st;
+        e.data.struct_size = sizeof e.data;
+        st = ops_of(models[m])->contrib_load(models[m]->state, &e.data,
+                                             contrib[m]);
+        if (st != OFFBKG_OK) {
+            const char *why = offbkg_host_last_error();
+            offbkg_error_set(ctx, OFFBKG_EDATA, "[%s] refuses its entry: %s",
+                             models[m]->conf->section,
+                             why[0] ? why : offbkg_strerror(st));
+            offbkg_store_entry_free(&e);
+            return OFFBKG_STORE_DAMAGED;
+        }
+        if (m == 0)
+            numbers_from(&e, rep);
+        offbkg_store_entry_free(&e);
+    }
+    return OFFBKG_OK;
+}
+
+int offbkg_model_store_save(offbkg_ctx_t *ctx, const offbkg_model_store_t *ms,
+                            offbkg_instance_t *const *models,
+                            const offbkg_model_store_run_t *run,
+                            void *const *contrib,
+                            const offbkg_run_report_t *rep,
+                            const offbkg_datastore_t *ds, size_t row)
+{
+    offbkg_store_entry_t e = {
+        .n_rows = rep->n_rows,
+        .n_events = rep->n_events,
+        .n_nonfinite = rep->n_nonfinite,
+        .n_bad_energy = rep->n_bad_energy,
+        .n_regions = rep->n_regions,
+        .ontime_s = rep->ontime_s,
+        .livetime_s = rep->livetime_s,
+        .data = { .struct_size = sizeof e.data },
+    };
+    int st = offbkg_store_crc32(ctx, run->path, &e.events_crc);
+
+    for (size_t m = 0; st == OFFBKG_OK && m < ms->n_models; m++) {
+        offbkg_store_key_t key = run->key;
+        key.model_key = ms->key[m];
+        key.model_text = ms->text[m];
+        st = ops_of(models[m])->contrib_view(models[m]->state, contrib[m],
+                                             &e.data);
+        if (st != OFFBKG_OK)
+            return plugin_error(ctx, st, models[m], "contrib_view");
+        st = offbkg_store_write(ctx, ms->store, &key, &e, ds, row, NULL);
+    }
+    return st;
+}
