@@ -96,5 +96,36 @@ wait $holder 2>/dev/null
 interrupt sigint INT 130
 interrupt sigterm TERM 143
 
+# SIGTERM in the middle of offbkg fill (doc/store.md §5, §7): run 1's
+# entry is complete, run 2 is not begun, no temporary file is left; the
+# next fill takes run 1 from the store and fills the others.
+fresh fill
+printf '[store]\ndir = contrib\n' >>"$C/run.ini"
+if lease "$C/store/data/run_000002.fits"; then
+    ${OFFBKG_WRAPPER:-} "$OFFBKG" -j 1 fill "$C/run.ini" >"$T/out" 2>"$T/err" &
+    pid=$!
+    reached=1
+    blocked $pid && reached=0
+    kill -s TERM $pid
+    wait $pid
+    status=$?
+    kill $holder 2>/dev/null
+    wait $holder 2>/dev/null
+    ok $reached "fill: offbkg fill reached run 2 (blocked opening it)"
+    ok $(test $status -eq 143 && grep -q "interrupted by SIGTERM" "$T/err"; echo $?) \
+        "fill: SIGTERM mid-fill stops it, which dies of it (exit $status)"
+    ok $(test "$(ls "$C/contrib"/*/obs_1.fits.gz | wc -l)" -ge 1 \
+         && ! ls "$C/contrib"/*/obs_2.fits.gz >/dev/null 2>&1 \
+         && test -z "$(find "$C/contrib" -name '.tmp*')"; echo $?) \
+        "fill: run 1's entries are there, run 2's not, no temporary file"
+    run_offbkg fill "$C/run.ini"
+    ok $(test $status -eq 0 && grep -q "filled 3 of 4 selected runs .*: 1 were in it already" "$T/out" \
+         && ! grep -q damaged "$T/err"; echo $?) \
+        "fill: the next fill keeps run 1 and fills the other 3 (exit $status): $out"
+else
+    kill $holder 2>/dev/null
+    ok 1 "fill: a lease could be taken on run 2"
+fi
+
 tap_plan $tap_n
 exit 0

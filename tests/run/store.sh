@@ -105,6 +105,21 @@ digests "$T/fromshards" >"$T/fromshards.dig"
 ok $(test $status -eq 0 && cmp -s "$T/events.dig" "$T/fromshards.dig"; echo $?) \
     "models from the 4-shard store are those from the events (exit $status)"
 
+# Two whole fills at once on one store (shards that overlap by mistake):
+# each entry is written atomically and one already complete is kept.
+for i in 1 2; do
+    ${OFFBKG_WRAPPER:-} "$OFFBKG" fill "$T/store.ini" \
+        --set store.dir="$T/twice" >"$T/twice$i.out" 2>"$T/twice$i.err" &
+done
+wait
+run_offbkg -q run "$T/store.ini" --from-store --set store.dir="$T/twice" \
+    --set output.dir="$T/fromtwice"
+digests "$T/fromtwice" >"$T/fromtwice.dig"
+ok $(test $status -eq 0 && cmp -s "$T/events.dig" "$T/fromtwice.dig" \
+     && ! grep -q damaged "$T/twice1.err" "$T/twice2.err" "$T/err" \
+     && test -z "$(find "$T/twice" -name '.tmp*')"; echo $?) \
+    "two overlapping fills at once leave a complete store, no damaged or temporary file (exit $status)"
+
 # A shard fills only its runs: OBS_ID mod 4 = 0 for shard 1.
 run_offbkg fill "$T/store.ini" --shard 1/4 --set store.dir="$T/one"
 ok $(test $status -eq 0 && grep -q "filled 2 of 2 selected runs (shard 1/4)" "$T/out"; echo $?) \
