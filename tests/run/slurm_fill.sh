@@ -15,12 +15,6 @@ trap 'sh "$cluster" stop "$S" >/dev/null 2>&1; rm -rf "$tap_tmp"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 trap 'exit 141' PIPE
-summary() { ${OFFBKG_WRAPPER:-} "$OFFBKG_TEST_TOOLS/bkg_summary" "$@"; }
-digests() {
-    for f in "$1"/*background_*_table.fits.gz; do
-        printf '%s %s\n' "${f##*/}" "$(summary "$f" | sed -n 's/^digest //p')"
-    done | sort
-}
 
 reason=$(sh "$cluster" start "$S") || {
     echo "1..0 # SKIP slurm test cluster: $reason"; exit 0; }
@@ -50,9 +44,11 @@ run_offbkg -q run "$T/events.ini"
 one_s=$(( $(date +%s) - start_s ))
 ok $status "one process from the events (exit $status, ${one_s} s)"
 
-# The jobs call offbkg as the tests do (under valgrind in check-valgrind).
+# The jobs call offbkg as the tests do (under valgrind in check-valgrind,
+# through libtool, which is found from the build directory).
 cat >"$T/offbkg" <<SH
 #!/bin/sh
+cd '$(pwd)' || exit 1
 exec ${OFFBKG_WRAPPER:-} "$OFFBKG" "\$@"
 SH
 chmod +x "$T/offbkg"
@@ -69,8 +65,8 @@ ok $(test "$state" = JobState=COMPLETED; echo $?) \
     "the reduce job completed ($state; array and reduce took ${cluster_s} s, one process ${one_s} s)"
 n=$(ls "$T/contrib"/*/obs_*.fits* 2>/dev/null | wc -l)
 ok $(test "$n" -eq 24; echo $?) "4 shards filled 12 runs x 2 models = 24 entries ($n)"
-digests "$T/events" >"$T/events.dig"
-digests "$T/cluster" >"$T/cluster.dig"
+model_digests "$T/events" >"$T/events.dig"
+model_digests "$T/cluster" >"$T/cluster.dig"
 ok $(test -s "$T/cluster.dig" && cmp -s "$T/events.dig" "$T/cluster.dig"; echo $?) \
     "the models of the cluster are bit for bit those of one process"
 sh "$cluster" stop "$S"

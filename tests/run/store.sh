@@ -10,14 +10,6 @@
 . "$top_srcdir/tests/run/tap.sh"
 
 T=$tap_tmp
-summary() { ${OFFBKG_WRAPPER:-} "$OFFBKG_TEST_TOOLS/bkg_summary" "$@"; }
-# The digests of every model file in directory $1, one "name digest" per
-# line, sorted.
-digests() {
-    for f in "$1"/*background_*_table.fits.gz; do
-        printf '%s %s\n' "${f##*/}" "$(summary "$f" | sed -n 's/^digest //p')"
-    done | sort
-}
 
 run_offbkg simulate "$T/store" --runs 8 --events 2000 --ontime 600,900
 ok $status "simulate writes the test store"
@@ -48,7 +40,7 @@ INI
 
 run_offbkg -q run "$T/events.ini"
 ok $status "models from the events (exit $status): $(cat "$T/err")"
-digests "$T/events" >"$T/events.dig"
+model_digests "$T/events" >"$T/events.dig"
 ok $(test "$(wc -l <"$T/events.dig")" -ge 6; echo $?) \
     "six or more model files ($(wc -l <"$T/events.dig"))"
 ok $(grep -q '"obs_id": 1, .*"exclusion_regions": 1,' "$T/events/report.json" \
@@ -59,7 +51,7 @@ ok $(grep -q '"obs_id": 1, .*"exclusion_regions": 1,' "$T/events/report.json" \
 run_offbkg run "$T/store.ini"
 ok $(test $status -eq 0 && grep -q "0 from the store, 8 read and put in it" "$T/out"; echo $?) \
     "run with an empty store fills it (exit $status): $(grep 'from the store' "$T/out")"
-digests "$T/filled" >"$T/filled.dig"
+model_digests "$T/filled" >"$T/filled.dig"
 ok $(cmp -s "$T/events.dig" "$T/filled.dig"; echo $?) \
     "the models of a run that fills the store are those from the events"
 ok $(grep -q '"runs_from_store": 0, "runs_filled": 8' "$T/filled/report.json"; echo $?) \
@@ -69,7 +61,7 @@ ok $(grep -q '"runs_from_store": 0, "runs_filled": 8' "$T/filled/report.json"; e
 for j in 1 2; do
     run_offbkg -j $j run "$T/store.ini" --from-store \
         --set output.dir="$T/from$j"
-    digests "$T/from$j" >"$T/from$j.dig"
+    model_digests "$T/from$j" >"$T/from$j.dig"
     ok $(test $status -eq 0 && cmp -s "$T/events.dig" "$T/from$j.dig" \
          && grep -q "8 from the store, 0 read" "$T/out"; echo $?) \
         "--from-store -j $j: the same models bit for bit, no event read (exit $status)"
@@ -101,7 +93,7 @@ ok $(test "$n" -eq 24 && ! test -s "$T/shard1.err"; echo $?) \
     "4 concurrent shards fill 8 runs x 3 models = 24 entries ($n)"
 run_offbkg -q run "$T/store.ini" --from-store --set store.dir="$T/shards" \
     --set output.dir="$T/fromshards"
-digests "$T/fromshards" >"$T/fromshards.dig"
+model_digests "$T/fromshards" >"$T/fromshards.dig"
 ok $(test $status -eq 0 && cmp -s "$T/events.dig" "$T/fromshards.dig"; echo $?) \
     "models from the 4-shard store are those from the events (exit $status)"
 
@@ -114,7 +106,7 @@ done
 wait
 run_offbkg -q run "$T/store.ini" --from-store --set store.dir="$T/twice" \
     --set output.dir="$T/fromtwice"
-digests "$T/fromtwice" >"$T/fromtwice.dig"
+model_digests "$T/fromtwice" >"$T/fromtwice.dig"
 ok $(test $status -eq 0 && cmp -s "$T/events.dig" "$T/fromtwice.dig" \
      && ! grep -q damaged "$T/twice1.err" "$T/twice2.err" "$T/err" \
      && test -z "$(find "$T/twice" -name '.tmp*')"; echo $?) \
@@ -148,7 +140,7 @@ touch -d '2001-01-01' "$f"
 e=$(ls "$T/contrib"/*/obs_*.fits* | tail -1)
 printf 'garbage' >"$e"
 run_offbkg run "$T/store.ini" --set output.dir="$T/again"
-digests "$T/again" >"$T/again.dig"
+model_digests "$T/again" >"$T/again.dig"
 ok $(test $status -eq 0 && grep -q "6 from the store, 2 read and put in it" "$T/out" \
      && grep -q "damaged" "$T/err" && cmp -s "$T/events.dig" "$T/again.dig"; echo $?) \
     "a touched events file and a damaged entry are read again, the models unchanged (exit $status): $(grep 'from the store' "$T/out")"

@@ -34,6 +34,15 @@ run_offbkg() {
     err=$(cat "$tap_tmp/err")
 }
 
+# model_digests DIR: "file digest" of every model file in DIR, sorted;
+# equal digests are bit-identical data (tests/tools/bkg_summary).
+model_digests() {
+    for f in "$1"/*background_*_table.fits.gz; do
+        printf '%s %s\n' "${f##*/}" "$(${OFFBKG_WRAPPER:-} \
+            "$OFFBKG_TEST_TOOLS/bkg_summary" "$f" | sed -n 's/^digest //p')"
+    done | sort
+}
+
 # find_gammapy_python: set $python to the first of /usr/bin/python3 and
 # python3 that can import gammapy (the Debian interpreter first: a pyenv
 # shim earlier on PATH may lack numpy); false if there is none.
