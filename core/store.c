@@ -101,10 +101,16 @@ static int make_store_file(offbkg_ctx_t *ctx, const char *dir,
     offbkg_output_t out;
     int st;
 
-    if (!holds_nothing(dir))
+    if (!holds_nothing(dir)) {
+        /* Another process may have made the store since we looked: its
+         * STORE comes before anything else it writes. */
+        st = check_store_file(ctx, path);
+        if (st != 0)
+            return st == 1 ? OFFBKG_OK : st;
         return offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: not a contribution "
                                 "store (no STORE file) and not empty: "
                                 "refusing to write in it", dir);
+    }
     st = offbkg_output_text(ctx, path, false, &out);
     if (st == OFFBKG_OK) {
         fprintf(out.text, "%s\n", OFFBKG_STORE_FORMAT_LINE);

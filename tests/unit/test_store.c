@@ -617,6 +617,39 @@ static void test_concurrent_writers(void **state)
     assert_reads_back(f, &f->key, &f->entry);
 }
 
+/* Four processes making one new store at once, each then writing an
+ * entry (a model key directory appears right after STORE), 30 times:
+ * every open succeeds (one process may find the store being made). */
+static void test_concurrent_open(void **state)
+{
+    fixture_t *f = *state;
+    char dir[PATH_MAX];
+    pid_t pid[4];
+
+    for (int round = 0; round < 30; round++) {
+        sg_path(dir, f->dir, "new%d", round);
+        for (int w = 0; w < 4; w++) {
+            pid[w] = fork();
+            assert_true(pid[w] >= 0);
+            if (pid[w] > 0)
+                continue;
+            offbkg_store_t *s = NULL;
+            int bad = offbkg_store_open(f->ctx, dir, true, &s) != OFFBKG_OK;
+            if (!bad)
+                bad = offbkg_store_write(f->ctx, s, &f->key, &f->entry, f->ds,
+                                         0, NULL) != OFFBKG_OK;
+            offbkg_store_close(s);
+            _exit(bad);
+        }
+        for (int w = 0; w < 4; w++) {
+            int status;
+            assert_int_equal(waitpid(pid[w], &status, 0), pid[w]);
+            assert_true(WIFEXITED(status));
+            assert_int_equal(WEXITSTATUS(status), 0);
+        }
+    }
+}
+
 static void test_open(void **state)
 {
     fixture_t *f = *state;
@@ -752,6 +785,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_valid_file_kept, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_open, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_identity_crc_hashes, setup,
