@@ -16,11 +16,18 @@
 typedef struct offbkg_header {
     char *cards;   /**< 80 characters per card, from fits_hdr2str */
     int n_cards;
+    bool borrowed; /**< cards are a view of the file's bytes, not ours */
 } offbkg_header_t;
 
 /** The header of the current HDU of @p f into @p h (free it with
  *  offbkg_fitshdr_free). @return 0, or a cfitsio status. */
 int offbkg_fitshdr_load(fitsfile *f, offbkg_header_t *h);
+
+/** The header that starts at @p bytes (@p n_bytes: its blocks, as the
+ *  file holds them) as a view, nothing copied: its cards up to END. The
+ *  bytes must outlive @p h. */
+void offbkg_fitshdr_view(offbkg_header_t *h, const char *bytes,
+                         size_t n_bytes);
 
 void offbkg_fitshdr_free(offbkg_header_t *h);
 
@@ -38,6 +45,18 @@ bool offbkg_fitshdr_string(const offbkg_header_t *h, const char *key,
  *  not; false if absent or not a finite number. */
 bool offbkg_fitshdr_double(const offbkg_header_t *h, const char *key,
                            double *value);
+
+/** What fits_read_key_longstr reads: the string value of the first card
+ *  named @p key, continued over the CONTINUE cards that follow it while
+ *  it ends in '&', as a new string (free it); NULL if absent, malformed
+ *  or out of memory. */
+char *offbkg_fitshdr_longstr(const offbkg_header_t *h, const char *key);
+
+/** What fits_read_key reads as TLONGLONG: an integer (a number written
+ *  with a fraction is truncated), quoted or not; false if absent or out
+ *  of range. */
+bool offbkg_fitshdr_ll(const offbkg_header_t *h, const char *key,
+                       long long *value);
 
 /** Strip the blanks around the value in @p buf, in place. */
 void offbkg_fitshdr_value_trim(char *buf);

@@ -3,6 +3,8 @@
 #include <config.h>
 
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@ int offbkg_fitshdr_load(fitsfile *f, offbkg_header_t *h)
 
     h->cards = NULL;
     h->n_cards = 0;
+    h->borrowed = false;
     if (fits_hdr2str(f, 0, NULL, 0, &h->cards, &h->n_cards, &st) != 0) {
         h->cards = NULL;
         h->n_cards = 0;
@@ -25,14 +28,28 @@ int offbkg_fitshdr_load(fitsfile *f, offbkg_header_t *h)
     return st;
 }
 
+void offbkg_fitshdr_view(offbkg_header_t *h, const char *bytes,
+                         size_t n_bytes)
+{
+    size_t n = 0;
+
+    while (n < n_bytes / CARD
+           && memcmp(bytes + n * CARD, "END     ", 8) != 0)
+        n++;
+    h->cards = (char *)bytes;
+    h->n_cards = n < INT_MAX ? (int)n : INT_MAX;
+    h->borrowed = true;
+}
+
 void offbkg_fitshdr_free(offbkg_header_t *h)
 {
     int st = 0;
 
-    if (h->cards != NULL)
+    if (h->cards != NULL && !h->borrowed)
         fits_free_memory(h->cards, &st);
     h->cards = NULL;
     h->n_cards = 0;
+    h->borrowed = false;
 }
 
 void offbkg_fitshdr_value_trim(char *buf)
@@ -120,6 +137,96 @@ bool offbkg_fitshdr_double(const offbkg_header_t *h, const char *key,
 
     return offbkg_fitshdr_string(h, key, buf)
            && offbkg_fitshdr_value_number(buf, value);
+}
+
+/* The value of @p card (80 characters) as a string: unquoted ('' is a
+ * quote, trailing blanks dropped) when quoted, else as written; false if
+ * it cannot be parsed or a quote is not closed. */
+static bool card_string(const char *card, char value[FLEN_VALUE])
+{
+    char text[CARD + 1], raw[FLEN_VALUE];
+    size_t o = 0, i;
+    int st = 0;
+
+    memcpy(text, card, CARD);
+    text[CARD] = '\0';
+    if (fits_parse_value(text, raw, NULL, &st) != 0) {
+        fits_clear_errmsg();
+        return false;
+    }
+    if (raw[0] != '\'') {
+        strcpy(value, raw);
+        return true;
+    }
+    for (i = 1; raw[i] != '\0'; i++) {
+        if (raw[i] == '\'') {
+            if (raw[i + 1] != '\'')
+                break;
+            i++;
+        }
+        value[o++] = raw[i];
+    }
+    if (raw[i] != '\'')
+        return false;
+    while (o > 0 && value[o - 1] == ' ')
+        o--;
+    value[o] = '\0';
+    return true;
+}
+
+char *offbkg_fitshdr_longstr(const offbkg_header_t *h, const char *key)
+{
+    const char *card = offbkg_fitshdr_card(h, key);
+    const char *end = h->cards + (size_t)h->n_cards * CARD;
+    char part[FLEN_VALUE], *value, *grown;
+    size_t len;
+
+    if (card == NULL || !card_string(card, part)
+        || (value = strdup(part)) == NULL)
+        return NULL;
+    len = strlen(value);
+    for (card += CARD; len > 0 && value[len - 1] == '&' && card < end;
+         card += CARD) {
+        char cont[CARD];
+        /* A CONTINUE card's value read as a keyword's (cfitsio's way). */
+        if (memcmp(card, "CONTINUE  ", 10) != 0)
+            break;
+        memcpy(cont, "D2345678= ", 10);
+        memcpy(cont + 10, card + 10, CARD - 10);
+        if (!card_string(cont, part) || part[0] == '\0')
+            break;
+        if ((grown = realloc(value, len + strlen(part))) == NULL) {
+            free(value);
+            return NULL;
+        }
+        value = grown;
+        strcpy(value + len - 1, part);
+        len = strlen(value);
+    }
+    return value;
+}
+
+bool offbkg_fitshdr_ll(const offbkg_header_t *h, const char *key,
+                       long long *value)
+{
+    char buf[FLEN_VALUE], *end;
+    double d;
+    long long v;
+
+    if (!offbkg_fitshdr_string(h, key, buf) || buf[0] == '\0')
+        return false;
+    errno = 0;
+    v = strtoll(buf, &end, 10);
+    if (*end == '\0' && errno == 0) {
+        *value = v;
+        return true;
+    }
+    if (*end == '\0')
+        return false;
+    if (!offbkg_fitshdr_value_number(buf, &d) || d >= 0x1p63 || d < -0x1p63)
+        return false;
+    *value = (long long)d;
+    return true;
 }
 
 double offbkg_fitshdr_mjdref(const offbkg_header_t *hdr)

@@ -12,11 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <zlib.h>
 
+#include "fitshdr-private.h"
 #include "input-private.h"
 #include "output-private.h"
 #include "params-private.h"
@@ -422,62 +424,32 @@ static const char *fits_text(int fst, char buf[FLEN_STATUS])
     return buf;
 }
 
-/* A string card (long-string convention) into a new string; NULL if
- * absent or out of memory. */
-static char *read_string(fitsfile *f, const char *key)
+static bool read_ll(const offbkg_header_t *h, const char *key, long long *v)
 {
-    char *value = NULL, *copy;
-    int fst = 0;
-
-    if (fits_read_key_longstr(f, key, &value, NULL, &fst) != 0) {
-        fits_clear_errmsg();
-        return NULL;
-    }
-    copy = strdup(value);
-    fits_free_memory(value, &fst);
-    return copy;
+    return offbkg_fitshdr_ll(h, key, v);
 }
 
-static bool read_ll(fitsfile *f, const char *key, long long *v)
-{
-    int fst = 0;
-
-    if (fits_read_key(f, TLONGLONG, key, v, NULL, &fst) != 0) {
-        fits_clear_errmsg();
-        return false;
-    }
-    return true;
-}
-
-static bool read_hex(fitsfile *f, const char *key, int digits, uint64_t *v)
+static bool read_hex(const offbkg_header_t *h, const char *key, int digits,
+                     uint64_t *v)
 {
     char buf[FLEN_VALUE], *end;
-    int fst = 0;
 
-    if (fits_read_key(f, TSTRING, key, buf, NULL, &fst) != 0) {
-        fits_clear_errmsg();
+    if (!offbkg_fitshdr_string(h, key, buf))
         return false;
-    }
     errno = 0;
     *v = strtoull(buf, &end, 16);
     return errno == 0 && (int)strlen(buf) == digits && *end == '\0';
 }
 
-static bool read_time(fitsfile *f, const char *key, double *v)
+static bool read_time(const offbkg_header_t *h, const char *key, double *v)
 {
-    int fst = 0;
-
-    if (fits_read_key(f, TDOUBLE, key, v, NULL, &fst) != 0) {
-        fits_clear_errmsg();
-        return false;
-    }
-    return isfinite(*v) && *v >= 0;
+    return offbkg_fitshdr_double(h, key, v) && *v >= 0;
 }
 
 /* The string cards of the primary header against the key: OFFBKG_OK,
  * stale or damaged. */
-static int check_strings(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
-                         const offbkg_store_key_t *key)
+static int check_strings(offbkg_ctx_t *ctx, const offbkg_header_t *h,
+                         const char *path, const offbkg_store_key_t *key)
 {
     static const char *const names[] = { "OFFBKGV", "MODKEY", "EVPATH",
                                          "EVHDU" };
@@ -489,7 +461,7 @@ static int check_strings(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
     want[2] = offbkg_provenance_fits_text(key->events.path);
     want[3] = offbkg_provenance_fits_text(key->events.hdu);
     for (int i = 0; i < 4; i++)
-        got[i] = read_string(f, names[i]);
+        got[i] = offbkg_fitshdr_longstr(h, names[i]);
     for (int i = 0; i < 4 && st == OFFBKG_OK; i++)
         if (want[i] == NULL)
             st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
@@ -517,9 +489,9 @@ static int check_strings(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
 }
 
 /* The primary header: format and version, the key, the run's numbers. */
-static int read_primary(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
-                        const offbkg_store_key_t *key,
-                        offbkg_store_entry_t *out)
+static int check_primary(offbkg_ctx_t *ctx, const offbkg_header_t *h,
+                         const char *path, const offbkg_store_key_t *key,
+                         offbkg_store_entry_t *out)
 {
     long long fmt, obs_id, size, mtime, n[5];
     static const char *const n_names[] = { "NROWS", "NEVENTS", "NNONFIN",
@@ -527,16 +499,16 @@ static int read_primary(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
     uint64_t reg, row, crc;
     int st;
 
-    if (!read_ll(f, "STOREFMT", &fmt))
+    if (!read_ll(h, "STOREFMT", &fmt))
         return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "no STOREFMT card");
     if (fmt != OFFBKG_STORE_FORMAT)
         return unusable(ctx, OFFBKG_STORE_STALE, path, "store format %lld "
                         "(this offbkg reads %d)", fmt, OFFBKG_STORE_FORMAT);
-    if ((st = check_strings(ctx, f, path, key)) != OFFBKG_OK)
+    if ((st = check_strings(ctx, h, path, key)) != OFFBKG_OK)
         return st;
-    if (!read_ll(f, "OBS_ID", &obs_id) || !read_hex(f, "REGHASH", 16, &reg)
-        || !read_hex(f, "ROWHASH", 16, &row) || !read_ll(f, "EVSIZE", &size)
-        || !read_ll(f, "EVMTIME", &mtime) || !read_hex(f, "EVCRC", 8, &crc))
+    if (!read_ll(h, "OBS_ID", &obs_id) || !read_hex(h, "REGHASH", 16, &reg)
+        || !read_hex(h, "ROWHASH", 16, &row) || !read_ll(h, "EVSIZE", &size)
+        || !read_ll(h, "EVMTIME", &mtime) || !read_hex(h, "EVCRC", 8, &crc))
         return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "a key card "
                         "(OBS_ID, REGHASH, ROWHASH, EVSIZE, EVMTIME, EVCRC) "
                         "is missing or malformed");
@@ -558,11 +530,11 @@ static int read_primary(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
                         "changed (modification time %lld -> %" PRId64
                         " ns)", mtime, key->events.mtime_ns);
     for (int i = 0; i < 5; i++)
-        if (!read_ll(f, n_names[i], &n[i]) || n[i] < 0)
+        if (!read_ll(h, n_names[i], &n[i]) || n[i] < 0)
             return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%s is missing "
                             "or negative", n_names[i]);
-    if (!read_time(f, "ONTIME", &out->ontime_s)
-        || !read_time(f, "LIVETIME", &out->livetime_s))
+    if (!read_time(h, "ONTIME", &out->ontime_s)
+        || !read_time(h, "LIVETIME", &out->livetime_s))
         return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "ONTIME or LIVETIME "
                         "is missing, not finite or negative");
     out->events_crc = (uint32_t)crc;
@@ -574,16 +546,90 @@ static int read_primary(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
     return OFFBKG_OK;
 }
 
-/* Move to table @p extname and check its rows are in the file. */
-static int goto_table(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
-                      const char *extname, long long *n_rows)
+/* The header of the current HDU into @p h: a view of the file's bytes
+ * when they are in memory (nothing copied), else read by cfitsio. 0 or
+ * a cfitsio status. */
+static int load_header(fitsfile *f, const offbkg_fitsmem_t *mem,
+                       offbkg_header_t *h)
+{
+    LONGLONG head, data, end;
+    int fst = 0;
+
+    if (mem->buf != NULL
+        && fits_get_hduaddrll(f, &head, &data, &end, &fst) == 0
+        && head >= 0 && head <= data && (size_t)data <= mem->size) {
+        offbkg_fitshdr_view(h, (const char *)mem->buf + head,
+                            (size_t)(data - head));
+        return 0;
+    }
+    fits_clear_errmsg();
+    return offbkg_fitshdr_load(f, h);
+}
+
+/* The primary header, its cards read once (core/fitshdr-private.h). */
+static int read_primary(offbkg_ctx_t *ctx, fitsfile *f,
+                        const offbkg_fitsmem_t *mem, const char *path,
+                        const offbkg_store_key_t *key,
+                        offbkg_store_entry_t *out)
+{
+    offbkg_header_t h;
+    char text[FLEN_STATUS];
+    int fst = load_header(f, mem, &h), st;
+
+    if (fst != 0)
+        return fst == MEMORY_ALLOCATION
+                   ? offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory")
+                   : unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%s",
+                              fits_text(fst, text));
+    st = check_primary(ctx, &h, path, key, out);
+    offbkg_fitshdr_free(&h);
+    return st;
+}
+
+/* Whether the next HDU is the binary table @p extname: if so, f is on
+ * it and its header in @p h. Tables are written in order (doc/store.md
+ * §3), so this is the common case; fits_movnam_hdu would parse every
+ * header from the first again. */
+static bool next_is(fitsfile *f, const offbkg_fitsmem_t *mem,
+                    const char *extname, offbkg_header_t *h)
+{
+    char name[FLEN_VALUE];
+    int fst = 0, type;
+
+    if (fits_movrel_hdu(f, 1, &type, &fst) != 0 || type != BINARY_TBL
+        || load_header(f, mem, h) != 0) {
+        fits_clear_errmsg();
+        return false;
+    }
+    if (offbkg_fitshdr_string(h, "EXTNAME", name)
+        && strcasecmp(name, extname) == 0)
+        return true;
+    offbkg_fitshdr_free(h);
+    return false;
+}
+
+/* Move to table @p extname, check its rows are in the file, and its
+ * header into @p h (free it with offbkg_fitshdr_free, whatever the
+ * outcome). */
+static int goto_table(offbkg_ctx_t *ctx, fitsfile *f,
+                      const offbkg_fitsmem_t *mem, const char *path,
+                      const char *extname, long long *n_rows,
+                      offbkg_header_t *h)
 {
     char text[FLEN_STATUS];
     int fst = 0;
 
-    if (fits_movnam_hdu(f, BINARY_TBL, (char *)extname, 0, &fst) != 0)
-        return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "no %s table (%s)",
-                        extname, fits_text(fst, text));
+    memset(h, 0, sizeof *h);
+    if (!next_is(f, mem, extname, h)) {
+        if (fits_movnam_hdu(f, BINARY_TBL, (char *)extname, 0, &fst) != 0)
+            return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "no %s table "
+                            "(%s)", extname, fits_text(fst, text));
+        if ((fst = load_header(f, mem, h)) != 0)
+            return fst == MEMORY_ALLOCATION
+                       ? offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory")
+                       : unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%s: %s",
+                                  extname, fits_text(fst, text));
+    }
     if (offbkg_table_check_rows(ctx, f, extname) != OFFBKG_OK)
         return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%s",
                         offbkg_error_msg(ctx));
@@ -595,21 +641,24 @@ static int goto_table(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
 
 /* The OBS table: one row, whose hash is ROWHASH (already checked equal
  * to the key's). */
-static int read_obs(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
+static int read_obs(offbkg_ctx_t *ctx, fitsfile *f,
+                    const offbkg_fitsmem_t *mem, const char *path,
                     const offbkg_store_key_t *key)
 {
     offbkg_table_t t;
+    offbkg_header_t h;
     long long n_rows;
-    int st = goto_table(ctx, f, path, "OBS", &n_rows);
+    int st = goto_table(ctx, f, mem, path, "OBS", &n_rows, &h);
 
+    if (st == OFFBKG_OK) {
+        st = offbkg_table_read_hdr(ctx, f, &h, "OBS", &t);
+        if (st != OFFBKG_OK && st != OFFBKG_ENOMEM)
+            st = unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%s",
+                          offbkg_error_msg(ctx));
+    }
+    offbkg_fitshdr_free(&h);
     if (st != OFFBKG_OK)
         return st;
-    st = offbkg_table_read(ctx, f, "OBS", &t);
-    if (st == OFFBKG_ENOMEM)
-        return st;
-    if (st != OFFBKG_OK)
-        return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%s",
-                        offbkg_error_msg(ctx));
     if (t.n_rows != 1 || table_row_hash(&t, 0) != key->row_hash)
         st = unusable(ctx, OFFBKG_STORE_DAMAGED, path, "its OBS table is not "
                       "the one row ROWHASH says");
@@ -619,12 +668,13 @@ static int read_obs(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
 
 /* The size card @p card (NCELLS, NEXPO): > 0, at most the bound, and
  * @p expected when that is not 0. */
-static int read_size(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
+static int read_size(offbkg_ctx_t *ctx, const offbkg_header_t *h,
+                     const char *path,
                      const char *card, size_t expected, size_t *n)
 {
     long long v;
 
-    if (!read_ll(f, card, &v) || v <= 0
+    if (!read_ll(h, card, &v) || v <= 0
         || (unsigned long long)v > OFFBKG_STORE_MAX_CELLS)
         return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%s is missing or "
                         "out of range", card);
@@ -635,38 +685,100 @@ static int read_size(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
     return OFFBKG_OK;
 }
 
-/* Column @p name of the current table, of cfitsio type @p type, scalar,
- * read as @p type into @p v (n_rows values). */
-static int read_col(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
-                    const char *name, int type, long long n_rows, void *v)
+/* Column @p name of the current table, scalar: a D column for
+ * @p type TDOUBLE, a K or J column (64 or 32 bits, doc/store.md §3) for
+ * TLONGLONG. Its number into *col, its bytes per row into *bytes. */
+static int find_col(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
+                    const char *name, int type, int *col, int *bytes)
 {
     char text[FLEN_STATUS];
-    int fst = 0, col, got_type;
+    int fst = 0, got_type;
     long repeat, width;
 
-    if (fits_get_colnum(f, CASESEN, (char *)name, &col, &fst) != 0
-        || fits_get_coltype(f, col, &got_type, &repeat, &width, &fst) != 0)
+    if (fits_get_colnum(f, CASESEN, (char *)name, col, &fst) != 0
+        || fits_get_coltype(f, *col, &got_type, &repeat, &width, &fst) != 0)
         return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "no column %s (%s)",
                         name, fits_text(fst, text));
-    if (got_type != type || repeat != 1)
+    bool integer = got_type == TLONGLONG || got_type == TLONG;
+    if ((type == TDOUBLE ? got_type != TDOUBLE : !integer) || repeat != 1)
         return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "column %s is not "
-                        "of type %s", name, type == TDOUBLE ? "D" : "K");
-    if (n_rows > 0 && fits_read_col(f, type, col, 1, 1, n_rows, NULL, v,
-                                    NULL, &fst) != 0)
-        return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "column %s: %s",
-                        name, fits_text(fst, text));
+                        "of type %s", name, type == TDOUBLE ? "D" : "K or J");
+    *bytes = got_type == TLONG ? 4 : 8;
     return OFFBKG_OK;
+}
+
+/* The rows of the current table as the file holds them, when it is the
+ * table offbkg writes: columns 1 and 2 only, of @p bytes1 and @p bytes2,
+ * without scaling (no TSCALn, TZEROn), all in @p mem. Else NULL, and the
+ * columns are read through cfitsio. */
+static const unsigned char *plain_rows(fitsfile *f,
+                                       const offbkg_fitsmem_t *mem,
+                                       const offbkg_header_t *h,
+                                       long long n_rows, int bytes1,
+                                       int bytes2)
+{
+    static const char *const scaling[] = { "TSCAL1", "TZERO1", "TSCAL2",
+                                           "TZERO2" };
+    long long row_bytes, n_fields;
+    LONGLONG head, data, end;
+    int fst = 0;
+
+    if (mem->buf == NULL || !offbkg_fitshdr_ll(h, "TFIELDS", &n_fields)
+        || n_fields != 2 || !offbkg_fitshdr_ll(h, "NAXIS1", &row_bytes)
+        || row_bytes != bytes1 + bytes2
+        || fits_get_hduaddrll(f, &head, &data, &end, &fst) != 0
+        || data < 0 || (size_t)data > mem->size
+        || (unsigned long long)n_rows > (mem->size - (size_t)data)
+                                            / (unsigned long long)row_bytes) {
+        fits_clear_errmsg();
+        return NULL;
+    }
+    for (size_t i = 0; i < 4; i++)
+        if (offbkg_fitshdr_card(h, scaling[i]) != NULL)
+            return NULL;
+    return (const unsigned char *)mem->buf + data;
+}
+
+/* A big-endian integer of @p bytes (4 or 8), signed. */
+static inline int64_t get_be(const unsigned char *p, int bytes)
+{
+    if (bytes == 4) {
+        uint32_t u;
+        memcpy(&u, p, sizeof u);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        u = __builtin_bswap32(u);
+#endif
+        return (int32_t)u;
+    }
+    uint64_t u;
+    memcpy(&u, p, sizeof u);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    u = __builtin_bswap64(u);
+#endif
+    return (int64_t)u;
+}
+
+static inline double get_be_double(const unsigned char *p)
+{
+    uint64_t bits = (uint64_t)get_be(p, 8);
+    double v;
+
+    memcpy(&v, &bits, sizeof v);
+    return v;
 }
 
 /* Read the index column @p index_name and the value column of a sparse
  * table into *index and *values (new arrays of n_rows; the values as
  * @p type, 8 bytes each). Indexes strictly increase and are below @p n. */
-static int read_sparse(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
-                       const char *index_name, const char *value_name,
-                       int type, long long n_rows, size_t n,
-                       int64_t **index, void **values)
+static int read_sparse(offbkg_ctx_t *ctx, fitsfile *f,
+                       const offbkg_fitsmem_t *mem, const offbkg_header_t *h,
+                       const char *path, const char *index_name,
+                       const char *value_name, int type, long long n_rows,
+                       size_t n, int64_t **index, void **values)
 {
-    int st;
+    char text[FLEN_STATUS];
+    const unsigned char *rows;
+    int st, col1, col2, bytes1, bytes2, fst = 0;
 
     if ((unsigned long long)n_rows > n)
         return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%lld rows for %zu "
@@ -675,32 +787,61 @@ static int read_sparse(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
     *values = malloc(n_rows > 0 ? (size_t)n_rows * 8 : 1);
     if (*index == NULL || *values == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    st = read_col(ctx, f, path, index_name, TLONGLONG, n_rows, *index);
+    st = find_col(ctx, f, path, index_name, TLONGLONG, &col1, &bytes1);
     if (st == OFFBKG_OK)
-        st = read_col(ctx, f, path, value_name, type, n_rows, *values);
-    for (long long r = 0; st == OFFBKG_OK && r < n_rows; r++)
+        st = find_col(ctx, f, path, value_name, type, &col2, &bytes2);
+    if (st != OFFBKG_OK || n_rows == 0)
+        return st;
+    rows = col1 == 1 && col2 == 2
+               ? plain_rows(f, mem, h, n_rows, bytes1, bytes2)
+               : NULL;
+    if (rows != NULL) {
+        /* Decoded from the file's bytes in one pass: no copy through
+         * cfitsio's buffers, column by column, value by value. */
+        int64_t *iv = *index, *vv = *values;
+        double *dv = *values;
+        for (long long r = 0; r < n_rows; r++, rows += bytes1 + bytes2) {
+            iv[r] = get_be(rows, bytes1);
+            if (type == TDOUBLE)
+                dv[r] = get_be_double(rows + bytes1);
+            else
+                vv[r] = get_be(rows + bytes1, bytes2);
+        }
+    } else if (fits_read_col(f, TLONGLONG, col1, 1, 1, n_rows, NULL, *index,
+                             NULL, &fst) != 0) {
+        return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "column %s: %s",
+                        index_name, fits_text(fst, text));
+    } else if (fits_read_col(f, type, col2, 1, 1, n_rows, NULL, *values,
+                             NULL, &fst) != 0) {
+        return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "column %s: %s",
+                        value_name, fits_text(fst, text));
+    }
+    for (long long r = 0; r < n_rows; r++)
         if ((*index)[r] < 0 || (uint64_t)(*index)[r] >= n
             || (r > 0 && (*index)[r] <= (*index)[r - 1]))
-            st = unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%s %" PRId64
-                          " in row %lld is out of range or out of order",
-                          index_name, (*index)[r], r + 1);
-    return st;
+            return unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%s %" PRId64
+                            " in row %lld is out of range or out of order",
+                            index_name, (*index)[r], r + 1);
+    return OFFBKG_OK;
 }
 
-static int read_counts(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
+static int read_counts(offbkg_ctx_t *ctx, fitsfile *f,
+                       const offbkg_fitsmem_t *mem, const char *path,
                        size_t expected, offbkg_store_entry_t *out)
 {
     long long n_rows;
     size_t n = 0;
     int64_t *cell = NULL, *count = NULL;
     uint64_t *dense;
-    int st = goto_table(ctx, f, path, "COUNTS", &n_rows);
+    offbkg_header_t h;
+    int st = goto_table(ctx, f, mem, path, "COUNTS", &n_rows, &h);
 
     if (st == OFFBKG_OK)
-        st = read_size(ctx, f, path, "NCELLS", expected, &n);
+        st = read_size(ctx, &h, path, "NCELLS", expected, &n);
     if (st == OFFBKG_OK)
-        st = read_sparse(ctx, f, path, "CELL", "COUNT", TLONGLONG, n_rows, n,
-                         &cell, (void **)&count);
+        st = read_sparse(ctx, f, mem, &h, path, "CELL", "COUNT", TLONGLONG,
+                         n_rows, n, &cell, (void **)&count);
+    offbkg_fitshdr_free(&h);
     for (long long r = 0; st == OFFBKG_OK && r < n_rows; r++)
         if (count[r] <= 0)
             st = unusable(ctx, OFFBKG_STORE_DAMAGED, path, "COUNT %" PRId64
@@ -718,23 +859,26 @@ static int read_counts(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
     return st;
 }
 
-static int read_exposure(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
+static int read_exposure(offbkg_ctx_t *ctx, fitsfile *f,
+                         const offbkg_fitsmem_t *mem, const char *path,
                          size_t expected, offbkg_store_entry_t *out)
 {
     long long n_rows;
     size_t n = 0;
     int64_t *bin = NULL;
     double *value = NULL, uniform, *dense;
-    int st = goto_table(ctx, f, path, "EXPOSURE", &n_rows);
+    offbkg_header_t h;
+    int st = goto_table(ctx, f, mem, path, "EXPOSURE", &n_rows, &h);
 
     if (st == OFFBKG_OK)
-        st = read_size(ctx, f, path, "NEXPO", expected, &n);
-    if (st == OFFBKG_OK && !read_time(f, "EXPUNIF", &uniform))
+        st = read_size(ctx, &h, path, "NEXPO", expected, &n);
+    if (st == OFFBKG_OK && !read_time(&h, "EXPUNIF", &uniform))
         st = unusable(ctx, OFFBKG_STORE_DAMAGED, path, "EXPUNIF is missing, "
                       "not finite or negative");
     if (st == OFFBKG_OK)
-        st = read_sparse(ctx, f, path, "BIN", "EXPOSURE", TDOUBLE, n_rows, n,
-                         &bin, (void **)&value);
+        st = read_sparse(ctx, f, mem, &h, path, "BIN", "EXPOSURE", TDOUBLE,
+                         n_rows, n, &bin, (void **)&value);
+    offbkg_fitshdr_free(&h);
     for (long long r = 0; st == OFFBKG_OK && r < n_rows; r++)
         if (!isfinite(value[r]) || value[r] < 0)
             st = unusable(ctx, OFFBKG_STORE_DAMAGED, path, "EXPOSURE %g in "
@@ -784,13 +928,13 @@ int offbkg_store_read(offbkg_ctx_t *ctx, const offbkg_store_t *store,
                               why);
     }
     if (st == OFFBKG_OK)
-        st = read_primary(ctx, f, path, key, out);
+        st = read_primary(ctx, f, &mem, path, key, out);
     if (st == OFFBKG_OK)
-        st = read_obs(ctx, f, path, key);
+        st = read_obs(ctx, f, &mem, path, key);
     if (st == OFFBKG_OK)
-        st = read_counts(ctx, f, path, n_counts, out);
+        st = read_counts(ctx, f, &mem, path, n_counts, out);
     if (st == OFFBKG_OK)
-        st = read_exposure(ctx, f, path, n_exposure, out);
+        st = read_exposure(ctx, f, &mem, path, n_exposure, out);
     offbkg_input_close(f, &mem);
     if (st != OFFBKG_OK)
         offbkg_store_entry_free(out);
@@ -928,21 +1072,35 @@ static void write_primary(fitsfile *f, const offbkg_store_key_t *key,
     fits_write_key_dbl(f, "LIVETIME", e->livetime_s, -17, "[s]", fst);
 }
 
-/* A two-column sparse table: K index column and a K or D value column. */
+/* The narrowest exact integer form: J (32 bits) when every one of the
+ * @p n values is at most @p max, else K. J columns make the run file
+ * smaller to store and to inflate (doc/store.md §3). */
+static const char *int_form(const int64_t *v, size_t n, int64_t max)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] > INT32_MAX)
+            return "K";
+    return max <= INT32_MAX ? "J" : "K";
+}
+
+/* A two-column sparse table: a J or K index column (indexes below
+ * @p n_index) and a J, K or D value column. */
 static void write_sparse(fitsfile *f, const char *extname,
                          const char *index_name, const char *value_name,
                          const char *value_form, const char *value_unit,
-                         size_t n_rows, const int64_t *index,
+                         size_t n_rows, size_t n_index, const int64_t *index,
                          const void *values, int *fst)
 {
     char *ttype[] = { (char *)index_name, (char *)value_name };
-    char *tform[] = { "K", (char *)value_form };
+    char *tform[] = { (char *)int_form(NULL, 0, (int64_t)n_index - 1),
+                      (char *)value_form };
     char *tunit[] = { "", (char *)value_unit };
 
     fits_create_tbl(f, BINARY_TBL, (LONGLONG)n_rows, 2, ttype, tform, tunit,
                     extname, fst);
     if (n_rows == 0)
         return;
+    /* cfitsio converts the 64-bit values to the column's form. */
     fits_write_col(f, TLONGLONG, 1, 1, 1, (LONGLONG)n_rows, (void *)index,
                    fst);
     fits_write_col(f, value_form[0] == 'D' ? TDOUBLE : TLONGLONG, 2, 1, 1,
@@ -969,8 +1127,8 @@ static int write_data(offbkg_ctx_t *ctx, fitsfile *f,
             index[nnz] = (int64_t)i;
             count[nnz++] = (int64_t)d->counts[i];
         }
-    write_sparse(f, "COUNTS", "CELL", "COUNT", "K", "", nnz, index, count,
-                 fst);
+    write_sparse(f, "COUNTS", "CELL", "COUNT", int_form(count, nnz, 0), "",
+                 nnz, d->n_counts, index, count, fst);
     write_ll(f, "NCELLS", (long long)d->n_counts, "cells of the model", fst);
     double *exposure = values;
     for (size_t i = 0; i < d->n_exposure; i++)
@@ -978,8 +1136,8 @@ static int write_data(offbkg_ctx_t *ctx, fitsfile *f,
             index[n_diff] = (int64_t)i;
             exposure[n_diff++] = d->exposure_s[i];
         }
-    write_sparse(f, "EXPOSURE", "BIN", "EXPOSURE", "D", "s", n_diff, index,
-                 exposure, fst);
+    write_sparse(f, "EXPOSURE", "BIN", "EXPOSURE", "D", "s", n_diff,
+                 d->n_exposure, index, exposure, fst);
     write_ll(f, "NEXPO", (long long)d->n_exposure, "exposure bins", fst);
     fits_write_key_dbl(f, "EXPUNIF", uniform, -17,
                        "[s] exposure of the bins not listed", fst);

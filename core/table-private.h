@@ -13,6 +13,7 @@
 #include <offbkg/types.h>
 
 #include "ctx-private.h"
+#include "fitshdr-private.h"
 
 typedef struct offbkg_table {
     size_t n_rows;
@@ -28,6 +29,11 @@ offbkg_obs_table_t offbkg_table_view(const offbkg_table_t *t);
  *  the table in messages. */
 int offbkg_table_read(offbkg_ctx_t *ctx, fitsfile *f, const char *what,
                       offbkg_table_t *t);
+
+/** The same, with the cards of the current HDU's header in @p hdr. */
+int offbkg_table_read_hdr(offbkg_ctx_t *ctx, fitsfile *f,
+                          const offbkg_header_t *hdr, const char *what,
+                          offbkg_table_t *t);
 
 /** The rows the header of the current binary table of @p f claims
  *  (NAXIS1 x NAXIS2 bytes, overflow-checked) are in the file; else

@@ -121,7 +121,8 @@ static int read_strings(offbkg_ctx_t *ctx, fitsfile *f, int col, long width,
     return OFFBKG_OK;
 }
 
-static int read_column(offbkg_ctx_t *ctx, fitsfile *f, int col,
+static int read_column(offbkg_ctx_t *ctx, fitsfile *f,
+                       const offbkg_header_t *hdr, int col,
                        offbkg_column_t *c, size_t n_rows, const char *what)
 {
     int st = 0, type, anynul;
@@ -138,9 +139,9 @@ static int read_column(offbkg_ctx_t *ctx, fitsfile *f, int col,
         return read_strings(ctx, f, col, repeat, c, n_rows, what);
     }
     snprintf(key, sizeof key, "TSCAL%d", col);
-    offbkg_table_key_double(f, key, &scale);
+    offbkg_fitshdr_double(hdr, key, &scale);
     snprintf(key, sizeof key, "TZERO%d", col);
-    offbkg_table_key_double(f, key, &zero);
+    offbkg_fitshdr_double(hdr, key, &zero);
     bool integer = type == TBIT || type == TBYTE || type == TSBYTE
                    || type == TLOGICAL || type == TSHORT || type == TUSHORT
                    || type == TINT || type == TUINT || type == TLONG
@@ -223,6 +224,23 @@ int offbkg_table_check_rows(offbkg_ctx_t *ctx, fitsfile *f, const char *what)
 int offbkg_table_read(offbkg_ctx_t *ctx, fitsfile *f, const char *what,
                       offbkg_table_t *t)
 {
+    offbkg_header_t hdr;
+    int st, rc;
+
+    memset(t, 0, sizeof *t);
+    /* Every card read once, not walked by cfitsio for each of 4 keys
+     * per column (core/fitshdr-private.h). */
+    if ((st = offbkg_fitshdr_load(f, &hdr)) != 0)
+        return offbkg_error_fits(ctx, st, "%s", what);
+    rc = offbkg_table_read_hdr(ctx, f, &hdr, what, t);
+    offbkg_fitshdr_free(&hdr);
+    return rc;
+}
+
+int offbkg_table_read_hdr(offbkg_ctx_t *ctx, fitsfile *f,
+                          const offbkg_header_t *hdr, const char *what,
+                          offbkg_table_t *t)
+{
     int st = 0, n_cols = 0, rc;
     LONGLONG n_rows = 0;
 
@@ -244,7 +262,7 @@ int offbkg_table_read(offbkg_ctx_t *ctx, fitsfile *f, const char *what,
         offbkg_column_t *c = &t->cols[t->n_cols];
 
         snprintf(key, sizeof key, "TTYPE%d", col);
-        if (!offbkg_table_key_string(f, key, name) || name[0] == '\0')
+        if (!offbkg_fitshdr_string(hdr, key, name) || name[0] == '\0')
             continue;
         fits_get_eqcoltype(f, col, &type, &repeat, &width, &st);
         if (st != 0)
@@ -252,7 +270,7 @@ int offbkg_table_read(offbkg_ctx_t *ctx, fitsfile *f, const char *what,
         if (type != TSTRING && repeat != 1)
             continue;   /* vector cells (e.g. TELLIST as numbers): unused */
         snprintf(key, sizeof key, "TUNIT%d", col);
-        offbkg_table_key_string(f, key, unit);
+        offbkg_fitshdr_string(hdr, key, unit);
         c->name = strdup(name);
         c->unit = strdup(unit);
         t->n_cols++;
@@ -260,7 +278,7 @@ int offbkg_table_read(offbkg_ctx_t *ctx, fitsfile *f, const char *what,
             offbkg_table_free(t);
             return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
         }
-        rc = read_column(ctx, f, col, c, t->n_rows, what);
+        rc = read_column(ctx, f, hdr, col, c, t->n_rows, what);
         if (rc != OFFBKG_OK) {
             offbkg_table_free(t);
             return rc;

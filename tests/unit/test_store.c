@@ -517,6 +517,145 @@ static void test_damaged(void **state)
     free(path);
 }
 
+/* The TFORM of column @p col of table @p extname of the run file. */
+static void column_form(const char *path, const char *extname, int col,
+                        char *form)
+{
+    fitsfile *ff = NULL;
+    char key[16];
+    int st = 0;
+
+    fits_open_file(&ff, path, READONLY, &st);
+    fits_movnam_hdu(ff, BINARY_TBL, (char *)extname, 0, &st);
+    snprintf(key, sizeof key, "TFORM%d", col);
+    fits_read_key(ff, TSTRING, key, form, NULL, &st);
+    fits_close_file(ff, &st);
+    assert_int_equal(st, 0);
+}
+
+static void assert_forms(const char *path, const char *cell,
+                         const char *count, const char *bin)
+{
+    char form[FLEN_VALUE];
+
+    column_form(path, "COUNTS", 1, form);
+    assert_string_equal(form, cell);
+    column_form(path, "COUNTS", 2, form);
+    assert_string_equal(form, count);
+    column_form(path, "EXPOSURE", 1, form);
+    assert_string_equal(form, bin);
+    column_form(path, "EXPOSURE", 2, form);
+    assert_string_equal(form, "D");
+}
+
+/* Column @p col of table @p extname rewritten as @p form (K, J, E...),
+ * its values kept. */
+static void edit_form(fixture_t *f, const char *path, const char *extname,
+                      int col, const char *form)
+{
+    char plain[PATH_MAX], name[FLEN_VALUE], key[16];
+    fitsfile *ff = edit_begin(f, path, plain);
+    long long n_rows = 0;
+    int st = 0;
+
+    fits_movnam_hdu(ff, BINARY_TBL, (char *)extname, 0, &st);
+    fits_get_num_rowsll(ff, &n_rows, &st);
+    snprintf(key, sizeof key, "TTYPE%d", col);
+    fits_read_key(ff, TSTRING, key, name, NULL, &st);
+    double *v = calloc((size_t)n_rows + 1, sizeof *v);
+    assert_non_null(v);
+    fits_read_col(ff, TDOUBLE, col, 1, 1, n_rows, NULL, v, NULL, &st);
+    fits_delete_col(ff, col, &st);
+    fits_insert_col(ff, col, name, (char *)form, &st);
+    fits_write_col(ff, TDOUBLE, col, 1, 1, n_rows, v, &st);
+    free(v);
+    assert_int_equal(st, 0);
+    edit_end(ff, plain, path);
+}
+
+/* Sparse columns are written in the narrowest exact form (J when every
+ * value fits 32 bits, else K) and read in either, the 64-bit files of
+ * earlier versions included; scaled columns are read through cfitsio;
+ * long strings with quotes and ampersands round-trip. */
+static void test_column_forms(void **state)
+{
+    fixture_t *f = *state;
+    char *path = run_path(f), good[PATH_MAX];
+    char long_path[400];
+
+    /* The fixture has a count of INT64_MAX: COUNT is K. */
+    write_ok(f, &f->key, &f->entry, false);
+    assert_forms(path, "J", "K", "J");
+    assert_reads_back(f, &f->key, &f->entry);
+    unlink(path);
+
+    /* Every count fits 32 bits: J; the largest that does. */
+    f->counts[N_CELLS - 1] = INT32_MAX;
+    write_ok(f, &f->key, &f->entry, false);
+    assert_forms(path, "J", "J", "J");
+    assert_reads_back(f, &f->key, &f->entry);
+    sg_path(good, f->dir, "good.fits.gz");
+    copy_file(path, good, SIZE_MAX);
+    unlink(path);
+
+    /* One more: K. */
+    f->counts[N_CELLS - 1] = (uint64_t)INT32_MAX + 1;
+    write_ok(f, &f->key, &f->entry, false);
+    assert_forms(path, "J", "K", "J");
+    assert_reads_back(f, &f->key, &f->entry);
+
+    /* The wide form of format 1 as first written (every index and count
+     * K) reads back the same. */
+    f->counts[N_CELLS - 1] = INT32_MAX;
+    copy_file(good, path, SIZE_MAX);
+    edit_form(f, path, "COUNTS", 1, "K");
+    edit_form(f, path, "COUNTS", 2, "K");
+    edit_form(f, path, "EXPOSURE", 1, "K");
+    assert_forms(path, "K", "K", "K");
+    assert_reads_back(f, &f->key, &f->entry);
+
+    /* Scaling cards that change nothing: read through cfitsio, the same;
+     * a scaling that changes the values: read as cfitsio scales them. */
+    copy_file(good, path, SIZE_MAX);
+    long long zero = 0;
+    edit_card(f, path, 3, "TZERO2", TLONGLONG, &zero);
+    assert_reads_back(f, &f->key, &f->entry);
+    long long two = 2;
+    edit_card(f, path, 3, "TSCAL2", TLONGLONG, &two);
+    offbkg_store_entry_t got;
+    assert_int_equal(offbkg_store_read(f->ctx, f->store, &f->key, N_CELLS,
+                                       N_EXPO, &got), OFFBKG_OK);
+    assert_int_equal(got.data.counts[0], 2 * f->counts[0]);
+    offbkg_store_entry_free(&got);
+
+    /* Columns of another type are damaged. */
+    copy_file(good, path, SIZE_MAX);
+    edit_form(f, path, "COUNTS", 2, "E");
+    assert_damaged(f, "column COUNT is not of type K or J");
+    copy_file(good, path, SIZE_MAX);
+    edit_form(f, path, "EXPOSURE", 1, "I");
+    assert_damaged(f, "column BIN is not of type K or J");
+    copy_file(good, path, SIZE_MAX);
+    edit_form(f, path, "EXPOSURE", 2, "K");
+    assert_damaged(f, "column EXPOSURE is not of type D");
+
+    /* An events path over several CONTINUE cards, with a quote and an
+     * ampersand in it (the long-string convention's own marks). */
+    size_t n = 0;
+    n += (size_t)snprintf(long_path, sizeof long_path, "%s", f->dir);
+    while (n < 300)
+        n += (size_t)snprintf(long_path + n, sizeof long_path - n,
+                              "/it's & more");
+    offbkg_store_key_t k2 = f->key;
+    k2.events.path = long_path;
+    unlink(path);
+    write_ok(f, &k2, &f->entry, false);
+    assert_reads_back(f, &k2, &f->entry);
+    long_path[n - 1] = 'X';
+    assert_unusable(f, &k2, OFFBKG_STORE_STALE, "another events file");
+    free(path);
+}
+
 static void test_valid_file_kept(void **state)
 {
     fixture_t *f = *state;
@@ -782,6 +921,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_column_forms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_valid_file_kept, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers, setup,
