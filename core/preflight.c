@@ -20,6 +20,7 @@
 #include "instance-private.h"
 #include "model_write-private.h"
 #include "preflight-private.h"
+#include "store-private.h"
 #include "group-private.h"
 #include "path-private.h"
 
@@ -376,13 +377,15 @@ static void check_store_dirs(check_t *c, const struct stat *out,
 
 /* [store] dir, when it exists, is none of the data store's directories
  * (inputs are never modified) nor [output] dir (whose files appear as a
- * set, doc/design.md §4.2, while the store's appear one by one). */
+ * set, doc/design.md §4.2, while the store's appear one by one), and is a
+ * store or empty. */
 static void check_contrib_store(check_t *c, const offbkg_datastore_t *store)
 {
     const offbkg_runconf_t *rc = c->rc;
     const char *dir = rc->store != NULL ? rc->store->dir : "";
     const char *dirs[3] = { rc->datastore->path, NULL, NULL };
     struct stat sb, other;
+    size_t before = c->diags->n;
 
     if (dir[0] == '\0' || stat(dir, &sb) != 0)
         return;     /* made when it is first used */
@@ -402,6 +405,10 @@ static void check_contrib_store(check_t *c, const offbkg_datastore_t *store)
         && other.st_ino == sb.st_ino)
         problem(c, "store", "dir", "%s is [output] dir: give the "
                 "contribution store a directory of its own", dir);
+    /* What opening it would refuse, said without writing anything. */
+    if (c->diags->n == before
+        && offbkg_store_check(c->quiet, dir) != OFFBKG_OK)
+        problem(c, "store", "dir", "%s", offbkg_error_msg(c->quiet));
     free(d1);
     free(d2);
 }

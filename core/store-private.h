@@ -83,6 +83,11 @@ typedef struct offbkg_store_entry {
  *  STORE, is refused (OFFBKG_ECONFIG naming it). */
 int offbkg_store_open(offbkg_ctx_t *ctx, const char *dir, bool create,
                       offbkg_store_t **out);
+/** What offbkg_store_open(create) would refuse, found without writing
+ *  anything (offbkg check): @p dir is missing, empty, or a store of this
+ *  format; else OFFBKG_ECONFIG naming it. */
+int offbkg_store_check(offbkg_ctx_t *ctx, const char *dir);
+
 /** Free @p store (NULL: no-op). */
 void offbkg_store_close(offbkg_store_t *store);
 

@@ -167,6 +167,31 @@ done:
     return OFFBKG_OK;
 }
 
+int offbkg_store_check(offbkg_ctx_t *ctx, const char *dir)
+{
+    char *path = offbkg_path_join(dir, "STORE");
+    struct stat sb;
+    int st = OFFBKG_OK;
+
+    if (path == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    if (stat(dir, &sb) != 0)
+        ;   /* made when it is first used */
+    else if (!S_ISDIR(sb.st_mode))
+        st = offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: not a directory",
+                              dir);
+    else if ((st = check_store_file(ctx, path)) == 1)
+        st = OFFBKG_OK;
+    else if (st == 0)
+        st = holds_nothing(dir)
+                 ? OFFBKG_OK
+                 : offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: not a "
+                                    "contribution store (no STORE file) and "
+                                    "not empty", dir);
+    free(path);
+    return st;
+}
+
 void offbkg_store_close(offbkg_store_t *store)
 {
     if (store == NULL)

@@ -160,4 +160,10 @@ run_offbkg check "$T/store.ini" --set store.dir="$T/filled" --set output.dir="$T
 ok $(test $status -eq 2 && grep -q "\[store\] dir: .* is \[output\] dir" "$T/err"; echo $?) \
     "[store] dir = [output] dir: refused (exit $status): $(head -1 "$T/err")"
 
+# A directory that is not a store is refused by check, before any work.
+mkdir -p "$T/notastore" && echo x >"$T/notastore/file"
+run_offbkg check "$T/store.ini" --set store.dir="$T/notastore"
+ok $(test $status -eq 2 && grep -q "\[store\] dir: .*notastore: not a contribution store (no STORE file) and not empty" "$T/err"; echo $?) \
+    "[store] dir that is not a store: check refuses it (exit $status): $(head -1 "$T/err")"
+
 tap_plan $tap_n
