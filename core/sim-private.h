@@ -19,7 +19,13 @@
  *
  * theta is the great-circle offset from the pointing. Events are drawn
  * only in the simulated domain e_min_tev <= E <= e_max_tev and
- * theta <= theta_max_deg. */
+ * theta <= theta_max_deg.
+ *
+ * A run may carry a rate factor F = C * S on all of R (shape unchanged):
+ * C = (v / rate_col_ref)^rate_col_index for the value v of the column
+ * rate_column, drawn per run uniformly in [rate_col_min, rate_col_max],
+ * and S lognormal with mean 1 and relative sigma run_scatter. F = 1 by
+ * default. The run's expected counts are F times those of R. */
 #ifndef OFFBKG_SIM_PRIVATE_H
 #define OFFBKG_SIM_PRIVATE_H
 
@@ -103,6 +109,15 @@ typedef struct offbkg_sim_params {
     bool mixed_compression;     /**< every second run as plain .fits */
     bool plain_files;           /**< every run as plain .fits */
     bool missing_file;          /**< add an indexed run with no file */
+
+    /* Per-run rate factors (see the file comment) */
+    char rate_column[9];        /**< obs-index column and EVENTS key,
+                                     [A-Z0-9_]; "" (default): none */
+    double rate_col_min;        /**< its values, uniform; 0.5 */
+    double rate_col_max;        /**< 1.5 */
+    double rate_col_ref;        /**< value where C = 1; 1 */
+    double rate_col_index;      /**< C = (v / ref)^index; 1 */
+    double run_scatter;         /**< relative sigma of S; 0 (S = 1) */
 } offbkg_sim_params_t;
 
 /** One run of the plan: its pointing, times and expected counts. */
@@ -118,8 +133,13 @@ typedef struct offbkg_sim_run {
     double tstart_s, tstop_s;   /**< MET (TT) since MJDREFI + MJDREFF */
     double ontime_s, livetime_s, deadc;
     double time_s;              /**< the rate's time base for this run */
-    double mu;                  /**< expected background events: time_s *
-                                     integral of R over the domain */
+    double col_value;           /**< rate_column's value; NaN if none */
+    double col_factor;          /**< C; 1 without rate_column */
+    double scatter_factor;      /**< S; 1 without run_scatter */
+    double rate_factor;         /**< F = C * S, on the whole rate */
+    double mu;                  /**< expected background events: F *
+                                     time_s * integral of R over the
+                                     domain */
     bool missing;               /**< indexed, but no file is written */
     char file_name[32];         /**< under data/ */
 } offbkg_sim_run_t;
@@ -183,8 +203,10 @@ double offbkg_sim_zenith_factor(const offbkg_sim_params_t *p, double zen_deg);
  *  R dE dOmega (E in MeV, Omega in sr) over [e_lo, e_hi] x the annulus
  *  [theta_lo, theta_hi], intersected with the simulated domain, i.e. the
  *  mean number of simulated background events in the bin for a run of
- *  time base @p time_s. Gauss-Legendre in ln E and theta (and azimuth if
- *  there is an asymmetry); relative accuracy better than 1e-8. */
+ *  time base @p time_s (for a run with a rate factor F, truth.txt's
+ *  rate_factor, pass F * its time base). Gauss-Legendre in ln E and
+ *  theta (and azimuth if there is an asymmetry); relative accuracy
+ *  better than 1e-8. */
 double offbkg_sim_expected_2d(const offbkg_sim_params_t *p, double zen_deg,
                               double time_s, double e_lo_tev,
                               double e_hi_tev, double theta_lo_deg,
@@ -193,7 +215,8 @@ double offbkg_sim_expected_2d(const offbkg_sim_params_t *p, double zen_deg,
 /** Expected counts in an (energy, fov_lon, fov_lat) bin, the lon/lat
  *  rectangle taken in the spherical offset frame (GADF lon sign) with
  *  dOmega = cos(lat) dlon dlat, intersected with the simulated domain
- *  (including the cap theta <= theta_max_deg). Same accuracy. */
+ *  (including the cap theta <= theta_max_deg). Same accuracy; F * time
+ *  base for a run with a rate factor F, as for the 2D one. */
 double offbkg_sim_expected_3d(const offbkg_sim_params_t *p, double zen_deg,
                               double time_s, double e_lo_tev,
                               double e_hi_tev, double lon_lo_deg,
@@ -221,9 +244,9 @@ double offbkg_sim_r0_for_events(const offbkg_sim_params_t *p,
                                 double mean_events);
 
 /** Plan the runs: pointings (at their zenith at mid-run for the site,
- *  off the Galactic plane), times, expected counts. Regular runs first,
- *  then the edge-zenith runs, then the missing-file run. *out is
- *  malloc'ed (caller frees) on success. */
+ *  off the Galactic plane), times, rate factors, expected counts.
+ *  Regular runs first, then the edge-zenith runs, then the missing-file
+ *  run. *out is malloc'ed (caller frees) on success. */
 int offbkg_sim_plan(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
                     offbkg_sim_run_t **out, size_t *n_out);
 
@@ -262,5 +285,7 @@ double offbkg_sim_uniform(offbkg_sim_rng_t *rng);
 /** Exact Poisson variate of mean @p mu >= 0 (inversion below 10, Hormann's
  *  transformed rejection PTRS above). */
 uint64_t offbkg_sim_poisson(offbkg_sim_rng_t *rng, double mu);
+/** Standard normal variate (Box-Muller, one of the pair). */
+double offbkg_sim_normal(offbkg_sim_rng_t *rng);
 
 #endif

@@ -72,6 +72,13 @@ void offbkg_sim_params_default(offbkg_sim_params_t *p)
     p->src_ra_deg = NAN;
     p->src_dec_deg = NAN;
     p->src_gamma = 2.0;
+
+    p->rate_column[0] = '\0';
+    p->rate_col_min = 0.5;
+    p->rate_col_max = 1.5;
+    p->rate_col_ref = 1.0;
+    p->rate_col_index = 1.0;
+    p->run_scatter = 0.0;
 }
 
 /* "name: message" as OFFBKG_EINVAL. */
@@ -80,6 +87,52 @@ void offbkg_sim_params_default(offbkg_sim_params_t *p)
 static int range_ok(double lo, double hi)
 {
     return isfinite(lo) && isfinite(hi) && lo <= hi;
+}
+
+/* Names the store already writes in the obs-index or as EVENTS keys, and
+ * FITS keywords of the table structure: the rate column must be new. */
+static const char *const taken_names[] = {
+    "OBS_ID", "RA_PNT", "DEC_PNT", "GLON_PNT", "GLAT_PNT", "ZEN_PNT",
+    "ALT_PNT", "AZ_PNT", "OBJECT", "ONTIME", "LIVETIME", "DEADC", "TSTART",
+    "TSTOP", "N_TELS", "EVENT_COUNT", "TARGET_TAG", "CREATOR", "HDUCLASS",
+    "HDUDOC", "HDUVERS", "HDUCLAS1", "HDUCLAS2", "MJDREFI", "MJDREFF",
+    "TIMEUNIT", "TIMESYS", "TIMEREF", "RADECSYS", "EQUINOX", "OBS_MODE",
+    "GEOLON", "GEOLAT", "ALTITUDE", "EUNIT", "EXTNAME", "XTENSION",
+    "BITPIX", "PCOUNT", "GCOUNT", "TFIELDS", "COMMENT", "HISTORY", "END",
+    NULL
+};
+
+static int check_rate_factors(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p)
+{
+    const char *name = p->rate_column;
+    size_t len = strnlen(name, sizeof p->rate_column);
+
+    if (!isfinite(p->run_scatter) || p->run_scatter < 0
+        || p->run_scatter > 1)
+        return BAD("run scatter: %g is out of range 0..1", p->run_scatter);
+    if (len == 0)
+        return OFFBKG_OK;
+    if (len >= sizeof p->rate_column || strspn(name, "ABCDEFGHIJKLMNOPQRS"
+                                              "TUVWXYZ0123456789_") != len)
+        return BAD("rate column: '%.*s' is not 1 to 8 of A-Z, 0-9, _",
+                   (int)len, name);
+    for (size_t i = 0; taken_names[i] != NULL; i++)
+        if (strcmp(name, taken_names[i]) == 0)
+            return BAD("rate column: %s is already written by the store",
+                       name);
+    if (strncmp(name, "NAXIS", 5) == 0 || strncmp(name, "TTYPE", 5) == 0
+        || strncmp(name, "TFORM", 5) == 0 || strncmp(name, "TUNIT", 5) == 0)
+        return BAD("rate column: %s is a FITS table keyword", name);
+    /* The power of a positive value only: C stays finite and positive. */
+    if (!range_ok(p->rate_col_min, p->rate_col_max) || p->rate_col_min <= 0)
+        return BAD("rate column range: need 0 < MIN <= MAX, got %g, %g",
+                   p->rate_col_min, p->rate_col_max);
+    if (!isfinite(p->rate_col_ref) || p->rate_col_ref <= 0)
+        return BAD("rate column reference: %g is not > 0", p->rate_col_ref);
+    if (!isfinite(p->rate_col_index) || fabs(p->rate_col_index) > 10)
+        return BAD("rate column index: %g is out of range -10..10",
+                   p->rate_col_index);
+    return OFFBKG_OK;
 }
 
 int offbkg_sim_params_check(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p)
@@ -180,7 +233,7 @@ int offbkg_sim_params_check(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p)
             return BAD("source position: RA %g, Dec %g deg is not usable",
                        p->src_ra_deg, p->src_dec_deg);
     }
-    return OFFBKG_OK;
+    return check_rate_factors(ctx, p);
 }
 
 /* ---- the truth ---------------------------------------------------- */
@@ -661,6 +714,14 @@ double offbkg_sim_uniform(offbkg_sim_rng_t *rng)
     return (double)(offbkg_sim_rng_next(rng) >> 11) * 0x1.0p-53;
 }
 
+double offbkg_sim_normal(offbkg_sim_rng_t *rng)
+{
+    /* 1 - u is in (0, 1]: the log is finite. */
+    double r = sqrt(-2.0 * log(1.0 - offbkg_sim_uniform(rng)));
+
+    return r * cos(2.0 * M_PI * offbkg_sim_uniform(rng));
+}
+
 uint64_t offbkg_sim_poisson(offbkg_sim_rng_t *rng, double mu)
 {
     if (!(mu > 0))
@@ -818,6 +879,39 @@ static double draw_in(offbkg_sim_rng_t *rng, double lo, double hi)
     return lo + offbkg_sim_uniform(rng) * (hi - lo);
 }
 
+/* The streams of the per-run factors, apart from the 4 per run of the
+ * plan and the draws (4 * index + 0..3, index < 2^30): switching a factor
+ * on changes no other draw. */
+#define STREAM_COLUMN (UINT64_C(1) << 32)
+#define STREAM_SCATTER (UINT64_C(2) << 32)
+
+/* The run's rate factor F = C * S (sim-private.h). S is lognormal, not a
+ * normal cut at 0: it is positive without a cut that would bias its mean
+ * and width, and with ln S ~ N(-s2 / 2, s2), s2 = ln(1 + sigma^2), its
+ * mean is exactly 1 and its relative sigma exactly run_scatter. */
+static void plan_rate_factor(const offbkg_sim_params_t *p,
+                             offbkg_sim_run_t *r)
+{
+    offbkg_sim_rng_t rng;
+
+    r->col_value = NAN;
+    r->col_factor = 1.0;
+    r->scatter_factor = 1.0;
+    if (p->rate_column[0] != '\0') {
+        offbkg_sim_rng_seed(&rng, p->seed, STREAM_COLUMN + r->index);
+        r->col_value = draw_in(&rng, p->rate_col_min, p->rate_col_max);
+        r->col_factor = pow(r->col_value / p->rate_col_ref,
+                            p->rate_col_index);
+    }
+    if (p->run_scatter > 0) {
+        double s2 = log1p(p->run_scatter * p->run_scatter);
+        offbkg_sim_rng_seed(&rng, p->seed, STREAM_SCATTER + r->index);
+        r->scatter_factor = exp(sqrt(s2) * offbkg_sim_normal(&rng)
+                                - 0.5 * s2);
+    }
+    r->rate_factor = r->col_factor * r->scatter_factor;
+}
+
 int offbkg_sim_plan(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
                     offbkg_sim_run_t **out, size_t *n_out)
 {
@@ -864,9 +958,13 @@ int offbkg_sim_plan(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
             free(runs);
             return st;
         }
-        r->mu = offbkg_sim_expected_2d(p, r->zen_deg, r->time_s,
-                                       p->e_min_tev, p->e_max_tev, 0.0,
-                                       p->theta_max_deg);
+        plan_rate_factor(p, r);
+        /* F multiplies the whole rate: the events' distribution is the
+         * same, only their number changes (no work per event). */
+        r->mu = r->rate_factor
+                * offbkg_sim_expected_2d(p, r->zen_deg, r->time_s,
+                                         p->e_min_tev, p->e_max_tev, 0.0,
+                                         p->theta_max_deg);
         if (!(r->mu < 5e7)) {
             free(runs);
             return offbkg_error_set(ctx, OFFBKG_EINVAL, "run %lld would "

@@ -204,6 +204,9 @@ static int write_run_file(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
     fits_write_key_dbl(out.fits, "ALTITUDE", p->site_alt_m, -15,
                        "altitude of observatory (m)", &fst);
     fits_write_key_str(out.fits, "EUNIT", "TeV", "energy unit", &fst);
+    if (p->rate_column[0] != '\0')
+        write_dbl(out.fits, p->rate_column, r->col_value,
+                  "sets the run's rate, see truth.txt", &fst);
     fits_write_comment(out.fits, "Simulated OFF run: background drawn from "
                        "a known rate, see truth.txt", &fst);
     /* The rows packed as FITS stores them (big-endian, 40 bytes) and
@@ -295,15 +298,18 @@ static int write_obs_index(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
                            const offbkg_sim_run_t *runs,
                            const run_stats_t *rs, size_t n)
 {
-    enum { NCOL = 17 };
+    /* The rate column, when there is one, last. */
+    enum { NCOL = 18 };
     char *type[NCOL] = { "OBS_ID", "RA_PNT", "DEC_PNT", "GLON_PNT",
                          "GLAT_PNT", "ZEN_PNT", "ALT_PNT", "AZ_PNT",
                          "OBJECT", "ONTIME", "LIVETIME", "DEADC", "TSTART",
-                         "TSTOP", "N_TELS", "EVENT_COUNT", "TARGET_TAG" };
+                         "TSTOP", "N_TELS", "EVENT_COUNT", "TARGET_TAG",
+                         (char *)p->rate_column };
     char *form[NCOL] = { "K", "D", "D", "D", "D", "D", "D", "D", "16A", "D",
-                         "D", "D", "D", "D", "K", "K", "8A" };
+                         "D", "D", "D", "D", "K", "K", "8A", "D" };
     char *unit[NCOL] = { "", "deg", "deg", "deg", "deg", "deg", "deg", "deg",
-                         "", "s", "s", "", "s", "s", "", "", "" };
+                         "", "s", "s", "", "s", "s", "", "", "", "" };
+    int ncol = p->rate_column[0] != '\0' ? NCOL : NCOL - 1;
     char buf[32];
     offbkg_output_t out;
     int fst = 0;
@@ -311,7 +317,7 @@ static int write_obs_index(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
 
     if (st != OFFBKG_OK)
         return st;
-    fits_create_tbl(out.fits, BINARY_TBL, (LONGLONG)n, NCOL, type, form,
+    fits_create_tbl(out.fits, BINARY_TBL, (LONGLONG)n, ncol, type, form,
                     unit, "OBS_INDEX", &fst);
     write_time_keys(out.fits, &fst);
     write_gadf_keys(out.fits, "INDEX", "OBS", &fst);
@@ -347,6 +353,9 @@ static int write_obs_index(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
         fits_write_col(out.fits, TLONGLONG, 15, row, 1, 1, &ntel, &fst);
         fits_write_col(out.fits, TLONGLONG, 16, row, 1, 1, &count, &fst);
         fits_write_col(out.fits, TSTRING, 17, row, 1, 1, &tag, &fst);
+        if (ncol == NCOL)
+            fits_write_col(out.fits, TDOUBLE, 18, row, 1, 1,
+                           (void *)&r->col_value, &fst);
     }
     if (fst != 0) {
         st = offbkg_error_fits(ctx, fst, "%s: cannot write", path);
@@ -380,6 +389,8 @@ static int write_truth(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
                        size_t n)
 {
     static const char *mode[] = { "none", "offset", "radec" };
+    /* Without factors, the file of the stores written before them. */
+    bool factors = p->rate_column[0] != '\0' || p->run_scatter > 0;
     char b[32], c[13][32];
     offbkg_output_t out;
     FILE *f;
@@ -453,6 +464,26 @@ static int write_truth(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
     fprintf(f, "mixed_compression = %s\n", yes_no(p->mixed_compression));
     fprintf(f, "plain_files = %s\n", yes_no(p->plain_files));
     fprintf(f, "missing_file = %s\n", yes_no(p->missing_file));
+    if (factors) {
+        fprintf(f,
+                "# per-run rate factor F = C * S on all of R (its shape "
+                "unchanged):\n"
+                "#   C = (v / rate_column_ref)^rate_column_index, v the "
+                "run's value of the\n"
+                "#   obs-index column rate_column (and EVENTS key), uniform "
+                "in [rate_column_min,\n"
+                "#   rate_column_max]; S lognormal, mean 1, relative sigma "
+                "run_scatter.\n"
+                "# A run's expected counts in any bin are F * time_s * the "
+                "integral of R.\n");
+        fprintf(f, "rate_column = %s\n", p->rate_column[0] != '\0'
+                                             ? p->rate_column : "none");
+        fprintf(f, "rate_column_min = %s\n", num(b, p->rate_col_min));
+        fprintf(f, "rate_column_max = %s\n", num(b, p->rate_col_max));
+        fprintf(f, "rate_column_ref = %s\n", num(b, p->rate_col_ref));
+        fprintf(f, "rate_column_index = %s\n", num(b, p->rate_col_index));
+        fprintf(f, "run_scatter = %s\n", num(b, p->run_scatter));
+    }
     fprintf(f,
             "# n_in_2d: background events with book_e_lo_tev <= E <= "
             "book_e_hi_tev and offset < book_theta_deg;\n"
@@ -463,16 +494,23 @@ static int write_truth(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
             "# n_bad: NaN / ENERGY <= 0 rows; n_src: source rows.\n"
             "# written = 0: the run is in the indexes but its file is "
             "missing (on purpose).\n");
+    if (factors)
+        fprintf(f, "# column_value: v (nan without rate_column); "
+                "column_factor: C; scatter_factor: S;\n"
+                "# rate_factor: F = C * S, included in mu, mu_in_2d and "
+                "mu_in_3d.\n");
     fprintf(f, "run_columns = obs_id zen_deg ra_pnt_deg dec_pnt_deg "
             "tstart_s tstop_s ontime_s livetime_s time_s mu n_events "
             "n_background n_in_2d mu_in_2d n_in_3d mu_in_3d n_bad n_src "
             "n_src_in_2d "
-            "src_ra_deg src_dec_deg written file\n");
+            "src_ra_deg src_dec_deg written file%s\n",
+            factors ? " column_value column_factor scatter_factor "
+                      "rate_factor" : "");
     for (size_t i = 0; i < n; i++) {
         const offbkg_sim_run_t *r = &runs[i];
         const run_stats_t *s = &rs[i];
         fprintf(f, "run = %lld %s %s %s %s %s %s %s %s %s %zu %zu %zu %s "
-                "%zu %s %zu %zu %zu %s %s %d data/%s\n",
+                "%zu %s %zu %zu %zu %s %s %d data/%s",
                 (long long)r->obs_id, num(c[0], r->zen_deg),
                 num(c[1], r->ra_pnt_deg), num(c[2], r->dec_pnt_deg),
                 num(c[3], r->tstart_s), num(c[4], r->tstop_s),
@@ -483,6 +521,11 @@ static int write_truth(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
                 s->n_src_in_2d, num(c[11], s->src_ra_deg),
                 num(c[12], s->src_dec_deg),
                 !r->missing, r->file_name);
+        if (factors)
+            fprintf(f, " %s %s %s %s", num(c[0], r->col_value),
+                    num(c[1], r->col_factor), num(c[2], r->scatter_factor),
+                    num(c[3], r->rate_factor));
+        fputc('\n', f);
     }
     return offbkg_output_commit(ctx, &out);
 }
@@ -564,8 +607,9 @@ int offbkg_sim_write(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
             /* Z = 0 (below the horizon): no rate at all, floor included */
             double z = offbkg_sim_zenith_factor(p, r->zen_deg);
             double t = z > 0 ? r->time_s : 0.0;
-            rs[i].mu_in_2d = t * (z * book.r0_2d + book.floor_2d);
-            rs[i].mu_in_3d = t * (z * book.r0_3d + book.floor_3d);
+            double f = r->rate_factor;
+            rs[i].mu_in_2d = f * (t * (z * book.r0_2d + book.floor_2d));
+            rs[i].mu_in_3d = f * (t * (z * book.r0_3d + book.floor_3d));
         }
         if (r->missing) {
             OFFBKG_INFO(ctx, "run %zu/%zu: OBS_ID %lld is indexed but its "

@@ -24,6 +24,9 @@ typedef struct sim_opts {
     offbkg_double_list_t zenith, ontime, deadc, energy, source;
     double r0, events, gamma, asym_lon, asym_lat, theta_max;
     int fov_alignment;
+    const char *rate_column;
+    offbkg_double_list_t rate_column_range;
+    double rate_column_ref, rate_column_index, run_scatter;
     bool edge_zeniths, zenith_scaling, livetime, mixed_compression;
     bool plain, missing_file, overwrite;
 } sim_opts_t;
@@ -68,7 +71,8 @@ static const sim_option_t sim_options[] = {
         "s-1 MeV-1 sr-1", "rate at 1 TeV in the FoV centre" }, "X",
       "Truth model:" },
     { { "events", OFFBKG_PARAM_DOUBLE, OFF(events), NULL, MIN_OPEN, 0, 0,
-        0, 0, NULL, "", "choose r0 for N events per run (mean)" }, "N",
+        0, 0, NULL, "",
+        "choose r0 for N events per run (mean, before rate factors)" }, "N",
       NULL },
     { { "gamma", OFFBKG_PARAM_DOUBLE, OFF(gamma), "2.7", MIN_ | MAX_, -10,
         10, 0, 0, NULL, "", "spectral index" }, "G", NULL },
@@ -91,6 +95,25 @@ static const sim_option_t sim_options[] = {
     { { "theta_max", OFFBKG_PARAM_DOUBLE, OFF(theta_max), "6",
         MIN_OPEN | MAX_, 0, 30, 0, 0, NULL, "deg", "simulated offsets" },
       "DEG", NULL },
+    { { "rate_column", OFFBKG_PARAM_STRING, OFF(rate_column), NULL, 0, 0, 0,
+        0, 0, NULL, "",
+        "add obs-index column NAME (and EVENTS key), drawn per run "
+        "uniformly in --rate-column-range; the run's rate is multiplied by "
+        "(value / REF)^INDEX" }, "NAME", "Per-run rate factors:" },
+    { { "rate_column_range", OFFBKG_PARAM_DOUBLE_LIST,
+        OFF(rate_column_range), "0.5, 1.5", MIN_OPEN, 0, 0, 2, 2, NULL, "",
+        "values of NAME" }, "MIN,MAX", NULL },
+    { { "rate_column_ref", OFFBKG_PARAM_DOUBLE, OFF(rate_column_ref), "1",
+        MIN_OPEN, 0, 0, 0, 0, NULL, "", "REF, the value of rate factor 1" },
+      "REF", NULL },
+    { { "rate_column_index", OFFBKG_PARAM_DOUBLE, OFF(rate_column_index),
+        "1", MIN_ | MAX_, -10, 10, 0, 0, NULL, "", "the power INDEX" },
+      "INDEX",
+      NULL },
+    { { "run_scatter", OFFBKG_PARAM_DOUBLE, OFF(run_scatter), "0",
+        MIN_ | MAX_, 0, 1, 0, 0, NULL, "",
+        "relative sigma of a lognormal factor of mean 1 on each run's rate" },
+      "SIGMA", NULL },
     { { "nan_rows", OFFBKG_PARAM_INT, OFF(nan_rows), "0", MIN_ | MAX_, 0,
         1000000, 0, 0, NULL, "",
         "N rows with NaN RA/ENERGY/DEC and one with ENERGY = 0, in every "
@@ -237,6 +260,19 @@ static int to_params(const sim_opts_t *o, offbkg_sim_params_t *p)
     p->mixed_compression = o->mixed_compression;
     p->plain_files = o->plain;
     p->missing_file = o->missing_file;
+    if (o->rate_column != NULL && o->rate_column[0] != '\0') {
+        if (strlen(o->rate_column) >= sizeof p->rate_column) {
+            cli_error("simulate: --rate-column: '%s' is longer than 8 "
+                      "characters (a FITS keyword)", o->rate_column);
+            return CLI_EXIT_USAGE;
+        }
+        strcpy(p->rate_column, o->rate_column);
+    }
+    p->rate_col_min = o->rate_column_range.v[0];
+    p->rate_col_max = o->rate_column_range.v[1];
+    p->rate_col_ref = o->rate_column_ref;
+    p->rate_col_index = o->rate_column_index;
+    p->run_scatter = o->run_scatter;
     if (o->source.n > 0) {
         /* N,SIGMA[,OFFSET] or RA,DEC,N,SIGMA: the items mean different
          * things by their count, so N is checked here. */
@@ -396,6 +432,14 @@ int cli_simulate(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
     offbkg_sim_params_default(&p);
     if (st == CLI_EXIT_OK)
         st = to_params(o, &p);
+    if (st == CLI_EXIT_OK && p.rate_column[0] == '\0'
+        && (was_given(table, given, "rate_column_range")
+            || was_given(table, given, "rate_column_ref")
+            || was_given(table, given, "rate_column_index"))) {
+        cli_error("simulate: --rate-column-range, --rate-column-ref and "
+                  "--rate-column-index need --rate-column");
+        st = CLI_EXIT_USAGE;
+    }
     if (st == CLI_EXIT_OK && o->events > 0) {
         if (was_given(table, given, "r0")) {
             cli_error("simulate: give --r0 or --events, not both");
