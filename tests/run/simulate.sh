@@ -4,7 +4,7 @@
 # (exit 2), refusal of a non-empty directory, reproducibility, and, where
 # python3 has gammapy, that gammapy opens the store and reads the events.
 . "$top_srcdir/tests/run/tap.sh"
-tap_plan 29
+tap_plan 33
 
 store="$tap_tmp/store"
 small="--runs 3 --ontime 60,120 --r0 1e-5"
@@ -49,6 +49,20 @@ ok $(test $status -eq 2 && echo "$err" | grep -q "lon asymmetry"; echo $?) \
 run_offbkg simulate "$store" --r0 1e-4 --events 100
 ok $(test $status -eq 2 && echo "$err" | grep -q "not both"; echo $?) \
     "--r0 and --events together are refused"
+
+# The per-run rate factors: their options and their checks.
+run_offbkg simulate "$store" --rate-column-index 2
+ok $(test $status -eq 2 && echo "$err" | grep -q "need --rate-column"; echo $?) \
+    "--rate-column-index without --rate-column is refused"
+run_offbkg simulate "$store" --rate-column muoneff
+ok $(test $status -eq 2 && echo "$err" | grep -q "rate column: 'muoneff' is not 1 to 8"; echo $?) \
+    "a rate column that is not an upper-case FITS keyword is refused"
+run_offbkg simulate "$store" --rate-column ZEN_PNT
+ok $(test $status -eq 2 && echo "$err" | grep -q "ZEN_PNT is already written"; echo $?) \
+    "a rate column the store already writes is refused"
+run_offbkg simulate "$store" --run-scatter 1.5
+ok $(test $status -eq 2 && echo "$err" | grep -q -- "--run-scatter: 1.5 is out of range"; echo $?) \
+    "a run scatter above 1 is refused"
 
 run_offbkg simulate "$store" "$tap_tmp/other"
 ok $(test $status -eq 2 && echo "$err" | grep -q "expected one directory"; echo $?) \

@@ -284,6 +284,7 @@ typedef struct truth_run {
     double src_ra, src_dec;
     int written;
     char file[64];
+    double rate_factor;         /* F of the run; 1 if truth.txt has none */
 } truth_run_t;
 
 typedef struct sim_store {
@@ -330,7 +331,18 @@ static void read_truth(sim_store_t *s)
         t->src_ra = v[19];
         t->src_dec = v[20];
         t->written = (int)v[21];
-        assert_int_equal(sscanf(p, " %63s", t->file), 1);
+        {
+            /* column_value column_factor scatter_factor rate_factor
+             * follow the file with per-run rate factors */
+            double f[4];
+            int used = 0;
+            assert_int_equal(sscanf(p, " %63s%n", t->file, &used), 1);
+            p += used;
+            t->rate_factor = 1.0;
+            if (sscanf(p, "%lf %lf %lf %lf", &f[0], &f[1], &f[2], &f[3])
+                == 4)
+                t->rate_factor = f[3];
+        }
     }
     fclose(fp);
 }
@@ -655,7 +667,7 @@ static void assert_exposure(const char *what, const offbkg_cube_t *c,
 
 /* mu[cell] = sum over the runs of the truth integral over the cube's
  * bins (2D annuli or 3D lon/lat rectangles, GADF lon sign), each run
- * with its zenith and time base. */
+ * with its zenith and time base, times its rate factor F. */
 static double *expect(const offbkg_sim_params_t *p,
                       const truth_run_t *const *runs, size_t n_runs,
                       const offbkg_cube_t *c)
@@ -671,14 +683,15 @@ static double *expect(const offbkg_sim_params_t *p,
                 size_t cell = (ie * n1 + i1) * n2 + i2;
                 for (size_t r = 0; r < n_runs; r++) {
                     const truth_run_t *t = runs[r];
+                    double ft_s = t->rate_factor * t->time_s;
                     mu[cell] +=
                         c->n_axes == 2
                             ? offbkg_sim_expected_2d(
-                                  p, t->zen, t->time_s, ax[0].edges[ie],
+                                  p, t->zen, ft_s, ax[0].edges[ie],
                                   ax[0].edges[ie + 1], ax[1].edges[i1],
                                   ax[1].edges[i1 + 1])
                             : offbkg_sim_expected_3d(
-                                  p, t->zen, t->time_s, ax[0].edges[ie],
+                                  p, t->zen, ft_s, ax[0].edges[ie],
                                   ax[0].edges[ie + 1], ax[1].edges[i1],
                                   ax[1].edges[i1 + 1], ax[2].edges[i2],
                                   ax[2].edges[i2 + 1]);
@@ -1532,6 +1545,68 @@ static void test_closure_zenith(void **unused)
 }
 
 /* ------------------------------------------------------------------ */
+/* Per-run rate factors                                                */
+
+/* A rate that changes with zenith and with an obs-index column, and a
+ * per-run scatter: the counts of a group close against the expectation
+ * with each run's rate factor F from truth.txt, and not against the same
+ * runs with F = 1 (negative control). */
+static void test_closure_rate_factors(void **unused)
+{
+    int slow = slow_mode();
+    offbkg_sim_params_t p;
+    sim_store_t *s;
+    pipeline_t pl;
+    const truth_run_t *runs[MAX_RUNS];
+    truth_run_t plain[MAX_RUNS];
+    const truth_run_t *plain_p[MAX_RUNS];
+    const offbkg_cube_t *c;
+    double *mu, f_min = 10, f_max = 0;
+    closure_t cl;
+    size_t n;
+    (void)unused;
+
+    base_params(&p, 6007, slow ? 3 : 8, slow ? 4000 : 30000);
+    p.zenith_scaling = true;
+    snprintf(p.rate_column, sizeof p.rate_column, "MUONEFF");
+    p.rate_col_min = 0.6;
+    p.rate_col_max = 1.0;
+    /* F from 0.73 to 2.04 (times the scatter): far from F = 1 on
+     * average, so the control fails for any seed */
+    p.rate_col_ref = 0.7;
+    p.rate_col_index = 2.0;
+    p.run_scatter = 0.1;
+    s = store_new(&p);
+    pipeline_run(&pl, s, "factors.ini",
+                 "[select]\nplugin = all\n[group]\nplugin = zenith\n"
+                 "edges_deg = 0, 90\n[model std]\nplugin = 2d\n");
+    assert_int_equal(pl.g->n_groups, 1);
+    c = cube_of(&pl, "std", 0);
+    n = used_runs(&pl, s, 0, runs);
+    assert_int_equal(n, s->n_runs);
+    for (size_t i = 0; i < n; i++) {
+        f_min = fmin(f_min, runs[i]->rate_factor);
+        f_max = fmax(f_max, runs[i]->rate_factor);
+        plain[i] = *runs[i];
+        plain[i].rate_factor = 1.0;
+        plain_p[i] = &plain[i];
+    }
+    assert_true(f_max / f_min > 1.2);
+    assert_exposure("rate factors", c, sum_time(runs, n, 0));
+    mu = expect(&p, runs, n, c);
+    cl = closure_stats(c->counts, mu, 15, 99);
+    assert_closes("rate factors", &cl, slow ? 10 : 100);
+    free(mu);
+    mu = expect(&p, plain_p, n, c);
+    cl = closure_stats(c->counts, mu, 15, 99);
+    assert_fails("rate factors vs the truth with F = 1 (negative control)",
+                 &cl);
+    free(mu);
+    pipeline_free(&pl);
+    store_free(s);
+}
+
+/* ------------------------------------------------------------------ */
 /* ALTAZ: a truth that follows the camera                              */
 
 static const char ini_altaz[] =
@@ -1890,6 +1965,7 @@ int main(void)
         cmocka_unit_test(test_closure_3d),
         cmocka_unit_test(test_closure_exclusion),
         cmocka_unit_test(test_closure_zenith),
+        cmocka_unit_test(test_closure_rate_factors),
         cmocka_unit_test(test_closure_altaz),
         cmocka_unit_test(test_closure_altaz_site_chain),
         cmocka_unit_test(test_closure_altaz_exclusion),

@@ -714,10 +714,13 @@ static void small_store_params(offbkg_sim_params_t *p)
     p->src_n = 50;
 }
 
-/* The "run = ..." lines of truth.txt, 22 numbers and the file name. */
+/* The "run = ..." lines of truth.txt, 22 numbers and the file name,
+ * then with rate factors column_value column_factor scatter_factor
+ * rate_factor in v[22..25] (NaN 1 1 1 without). */
 typedef struct truth_run {
-    double v[22];
+    double v[26];
     char file[64];
+    int n_factors;              /* numbers after the file name: 0 or 4 */
 } truth_run_t;
 
 static size_t read_truth(const char *path, truth_run_t *rows, size_t max,
@@ -738,7 +741,23 @@ static size_t read_truth(const char *path, truth_run_t *rows, size_t max,
                 assert_true(end != s);
                 s = end;
             }
-            assert_int_equal(sscanf(s, " %63s", rows[n].file), 1);
+            {
+                int used = 0;
+                assert_int_equal(sscanf(s, " %63s%n", rows[n].file, &used),
+                                 1);
+                s += used;
+            }
+            rows[n].v[22] = NAN;
+            rows[n].v[23] = rows[n].v[24] = rows[n].v[25] = 1.0;
+            rows[n].n_factors = 0;
+            for (int k = 22; k < 26; k++) {
+                double x = strtod(s, &end);
+                if (end == s)
+                    break;
+                rows[n].v[k] = x;
+                rows[n].n_factors++;
+                s = end;
+            }
             n++;
         }
     }
@@ -1059,6 +1078,304 @@ static void test_simulate_reproducible(void **unused)
     offbkg_ctx_free(ctx);
 }
 
+/* ---- per-run rate factors ----------------------------------------- */
+
+static void factor_params(offbkg_sim_params_t *p)
+{
+    offbkg_sim_params_default(p);
+    p->n_runs = 60;
+    p->seed = 11;
+    p->r0 = 1e-5;
+    p->floor_norm = 1e-8;
+    p->ontime_min_s = 100;
+    p->ontime_max_s = 200;
+    p->zenith_scaling = true;
+    snprintf(p->rate_column, sizeof p->rate_column, "MUONEFF");
+    p->rate_col_min = 0.6;
+    p->rate_col_max = 1.0;
+    p->rate_col_ref = 0.8;
+    p->rate_col_index = 2.0;
+    p->run_scatter = 0.05;
+}
+
+/* The factors change the expected counts of a run only: the plan is the
+ * same, each factor comes from its own stream (switching one on changes
+ * no other draw), and defaults give F = 1 exactly. */
+static void test_simulate_rate_factor_plan(void **unused)
+{
+    offbkg_ctx_t *ctx = quiet_ctx();
+    offbkg_sim_params_t p, q;
+    offbkg_sim_run_t *base, *both, *col, *sc;
+    size_t n, m;
+    int below = 0, above = 0;
+    (void)unused;
+
+    factor_params(&p);
+    q = p;
+    q.rate_column[0] = '\0';
+    q.run_scatter = 0;
+    assert_int_equal(offbkg_sim_plan(ctx, &q, &base, &n), OFFBKG_OK);
+    assert_int_equal(offbkg_sim_plan(ctx, &p, &both, &m), OFFBKG_OK);
+    assert_int_equal(m, n);
+    q.run_scatter = p.run_scatter;
+    assert_int_equal(offbkg_sim_plan(ctx, &q, &sc, &m), OFFBKG_OK);
+    q = p;
+    q.run_scatter = 0;
+    assert_int_equal(offbkg_sim_plan(ctx, &q, &col, &m), OFFBKG_OK);
+    for (size_t i = 0; i < n; i++) {
+        const offbkg_sim_run_t *b = &base[i], *r = &both[i];
+        double c = pow(r->col_value / 0.8, 2.0);
+        assert_true(isnan(b->col_value));
+        assert_true(b->col_factor == 1.0 && b->scatter_factor == 1.0
+                    && b->rate_factor == 1.0);
+        assert_true(r->zen_deg == b->zen_deg && r->ra_pnt_deg == b->ra_pnt_deg
+                    && r->dec_pnt_deg == b->dec_pnt_deg
+                    && r->tstart_s == b->tstart_s
+                    && r->time_s == b->time_s);
+        assert_true(r->col_value >= 0.6 && r->col_value <= 1.0);
+        below += r->col_value < 0.8;
+        above += r->col_value >= 0.8;
+        assert_rel(r->col_factor, c, 1e-15);
+        assert_true(r->scatter_factor > 0.7 && r->scatter_factor < 1.4
+                    && r->scatter_factor != 1.0);
+        assert_rel(r->rate_factor, r->col_factor * r->scatter_factor,
+                   1e-15);
+        assert_rel(r->mu, r->rate_factor * b->mu, 1e-14);
+        /* one factor on: the same draw as with both */
+        assert_true(col[i].col_value == r->col_value
+                    && col[i].scatter_factor == 1.0);
+        assert_true(sc[i].scatter_factor == r->scatter_factor
+                    && isnan(sc[i].col_value) && sc[i].col_factor == 1.0);
+    }
+    /* uniform in the range: both halves get runs */
+    assert_true(below > 15 && above > 15);
+    free(base);
+    free(both);
+    free(col);
+    free(sc);
+
+    /* unusable factors are refused, naming the field */
+    q = p;
+    snprintf(q.rate_column, sizeof q.rate_column, "muon");
+    assert_int_equal(offbkg_sim_params_check(ctx, &q), OFFBKG_EINVAL);
+    assert_non_null(strstr(offbkg_error_msg(ctx), "rate column"));
+    snprintf(q.rate_column, sizeof q.rate_column, "ZEN_PNT");
+    assert_int_equal(offbkg_sim_params_check(ctx, &q), OFFBKG_EINVAL);
+    q = p;
+    q.rate_col_min = 0;
+    assert_int_equal(offbkg_sim_params_check(ctx, &q), OFFBKG_EINVAL);
+    q = p;
+    q.rate_col_ref = -1;
+    assert_int_equal(offbkg_sim_params_check(ctx, &q), OFFBKG_EINVAL);
+    q = p;
+    q.run_scatter = NAN;
+    assert_int_equal(offbkg_sim_params_check(ctx, &q), OFFBKG_EINVAL);
+    offbkg_ctx_free(ctx);
+}
+
+/* The scatter factors of many runs: mean 1 and relative sigma as asked,
+ * within their statistical errors (a normal in ln S without the -s2/2
+ * shift, or with sigma for the width of ln S, fails at 0.3). */
+static void test_simulate_run_scatter_spread(void **unused)
+{
+    static const double sigmas[] = { 0.05, 0.3 };
+    offbkg_ctx_t *ctx = quiet_ctx();
+    (void)unused;
+
+    for (size_t k = 0; k < 2; k++) {
+        offbkg_sim_params_t p;
+        offbkg_sim_run_t *runs;
+        double s = sigmas[k], sum = 0, sum2 = 0, mean, sd, m4 = 0, err_sd;
+        size_t n;
+
+        offbkg_sim_params_default(&p);
+        p.n_runs = 4000;
+        p.seed = 5;
+        p.run_scatter = s;
+        assert_int_equal(offbkg_sim_plan(ctx, &p, &runs, &n), OFFBKG_OK);
+        for (size_t i = 0; i < n; i++) {
+            sum += runs[i].scatter_factor;
+            sum2 += runs[i].scatter_factor * runs[i].scatter_factor;
+        }
+        mean = sum / (double)n;
+        sd = sqrt((sum2 - sum * mean) / (double)(n - 1));
+        for (size_t i = 0; i < n; i++)
+            m4 += pow(runs[i].scatter_factor - mean, 4);
+        m4 /= (double)n;
+        /* the error of a sample sd: sqrt((m4 - sd^4) / n) / (2 sd) */
+        err_sd = sqrt((m4 - pow(sd, 4)) / (double)n) / (2 * sd);
+        if (!(fabs(mean - 1) < 4 * s / sqrt((double)n)))
+            fail_msg("sigma %g: mean %.5f, want 1 +- %.5f", s, mean,
+                     s / sqrt((double)n));
+        if (!(fabs(sd / mean - s) < 4 * err_sd))
+            fail_msg("sigma %g: measured %.5f +- %.5f", s, sd / mean,
+                     err_sd);
+        free(runs);
+    }
+    offbkg_ctx_free(ctx);
+}
+
+/* A store with a rate column and a scatter: the column in the obs-index
+ * and the EVENTS header with the values of truth.txt, C and F as stated,
+ * the expectations with F, and the counts per run following them (and
+ * not the rate without F). */
+static void test_simulate_rate_factor_store(void **unused)
+{
+    offbkg_ctx_t *ctx = quiet_ctx();
+    offbkg_sim_params_t p;
+    truth_run_t rows[64];
+    char dir[PATH_MAX], path[PATH_MAX + 80];
+    unsigned long long seed = 0;
+    double chi2 = 0, chi2_nof = 0, chi2_2d = 0, f_min = 10, f_max = 0;
+    fitsfile *f;
+    int st = 0, col = 0;
+    size_t n;
+    (void)unused;
+
+    factor_params(&p);
+    make_tmpdir(dir, sizeof dir);
+    assert_int_equal(offbkg_sim_write(ctx, &p, dir, false, NULL), OFFBKG_OK);
+    snprintf(path, sizeof path, "%s/truth.txt", dir);
+    n = read_truth(path, rows, 64, &seed);
+    assert_int_equal(n, 60);
+    snprintf(path, sizeof path, "%s/obs-index.fits.gz", dir);
+    assert_int_equal(fits_open_table(&f, path, READONLY, &st), 0);
+    assert_column(f, "MUONEFF", "D", NULL);
+    fits_get_colnum(f, CASESEN, "MUONEFF", &col, &st);
+    for (size_t i = 0; i < n; i++) {
+        const truth_run_t *t = &rows[i];
+        double v = NAN, mu, k = t->v[11];
+        fitsfile *g;
+        fits_read_col(f, TDOUBLE, col, (LONGLONG)i + 1, 1, 1, NULL, &v,
+                      NULL, &st);
+        assert_int_equal(st, 0);
+        assert_int_equal(t->n_factors, 4);
+        assert_true(v == t->v[22]);
+        snprintf(path, sizeof path, "%s/%s", dir, t->file);
+        assert_int_equal(fits_open_table(&g, path, READONLY, &st), 0);
+        assert_true(read_key_dbl(g, "MUONEFF", &st) == v);
+        fits_close_file(g, &st);
+        assert_int_equal(st, 0);
+        assert_rel(t->v[23], pow(v / 0.8, 2.0), 1e-15);
+        assert_rel(t->v[25], t->v[23] * t->v[24], 1e-15);
+        f_min = fmin(f_min, t->v[25]);
+        f_max = fmax(f_max, t->v[25]);
+        /* mu and mu_in_2d with F, from the bin integrals */
+        mu = t->v[25] * offbkg_sim_expected_2d(&p, t->v[1], t->v[8], 0.05,
+                                                200, 0, 6);
+        assert_rel(t->v[9], mu, 1e-12);
+        assert_rel(t->v[13], t->v[25] * offbkg_sim_expected_2d(
+                                            &p, t->v[1], t->v[8], 0.1, 100,
+                                            0, 2.5), 1e-6);
+        chi2 += (k - mu) * (k - mu) / mu;
+        chi2_nof += (k - mu / t->v[25]) * (k - mu / t->v[25])
+                    / (mu / t->v[25]);
+        chi2_2d += (t->v[12] - t->v[13]) * (t->v[12] - t->v[13]) / t->v[13];
+    }
+    fits_close_file(f, &st);
+    /* F spans (0.6/0.8)^2 .. (1/0.8)^2 times the scatter */
+    assert_true(f_min < 0.7 && f_max > 1.3);
+    /* chi2 of 60 runs: mean 60, sd 11 */
+    if (!(chi2 < 60 + 4 * 11 && chi2 > 60 - 4 * 11))
+        fail_msg("counts against mu with F: chi2 %.1f for 60 runs", chi2);
+    assert_true(chi2_2d < 60 + 4 * 11 && chi2_2d > 60 - 4 * 11);
+    if (!(chi2_nof > 60 + 4 * 11))
+        fail_msg("counts against mu without F: chi2 %.1f", chi2_nof);
+    rm_tree(dir);
+    offbkg_ctx_free(ctx);
+}
+
+/* FNV-1a over a file's content as a reader sees it: truth.txt's lines
+ * but the creator's, and every FITS HDU's header cards but CREATOR and
+ * its data bytes (not the gzip stream, whose bytes depend on zlib). */
+static uint64_t fnv(uint64_t h, const void *buf, size_t n)
+{
+    const unsigned char *b = buf;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+static uint64_t content_digest(uint64_t h, const char *path)
+{
+    if (strstr(path, "truth.txt") != NULL) {
+        char line[2048];
+        FILE *fp = fopen(path, "r");
+        assert_non_null(fp);
+        while (fgets(line, sizeof line, fp) != NULL)
+            if (strncmp(line, "creator = ", 10) != 0)
+                h = fnv(h, line, strlen(line));
+        fclose(fp);
+        return h;
+    }
+    {
+        fitsfile *f;
+        int st = 0, n_hdu = 0;
+        assert_int_equal(fits_open_file(&f, path, READONLY, &st), 0);
+        fits_get_num_hdus(f, &n_hdu, &st);
+        for (int k = 1; k <= n_hdu && st == 0; k++) {
+            int n_keys = 0, type = 0;
+            char card[FLEN_CARD];
+            fits_movabs_hdu(f, k, &type, &st);
+            fits_get_hdrspace(f, &n_keys, NULL, &st);
+            for (int c = 1; c <= n_keys && st == 0; c++) {
+                fits_read_record(f, c, card, &st);
+                if (strncmp(card, "CREATOR ", 8) != 0)
+                    h = fnv(h, card, strlen(card));
+            }
+            if (type == BINARY_TBL) {
+                long rows = 0;
+                int width = 0;
+                unsigned char *buf;
+                fits_get_num_rows(f, &rows, &st);
+                fits_read_key(f, TINT, "NAXIS1", &width, NULL, &st);
+                buf = malloc((size_t)width * (size_t)(rows > 0 ? rows : 1));
+                assert_non_null(buf);
+                fits_read_tblbytes(f, 1, 1, (LONGLONG)width * rows, buf,
+                                   &st);
+                h = fnv(h, buf, (size_t)width * (size_t)rows);
+                free(buf);
+            }
+        }
+        fits_close_file(f, &st);
+        assert_int_equal(st, 0);
+    }
+    return h;
+}
+
+/* Without the factor options a store is what offbkg wrote before them:
+ * the digest of every file's content was taken with the offbkg before
+ * the rate factors (commit 5ad753b). A change of the default output must
+ * change this digest on purpose. */
+static void test_simulate_defaults_unchanged(void **unused)
+{
+    static const char *files[] = {
+        "obs-index.fits.gz", "hdu-index.fits.gz", "truth.txt",
+        "data/run_000001.fits.gz", "data/run_000002.fits",
+        "data/run_000003.fits.gz", "data/run_000004.fits",
+        "data/run_000005.fits.gz",
+    };
+    offbkg_ctx_t *ctx = quiet_ctx();
+    offbkg_sim_params_t p;
+    char dir[PATH_MAX], path[PATH_MAX + 64];
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    (void)unused;
+
+    make_tmpdir(dir, sizeof dir);
+    small_store_params(&p);
+    p.zenith_scaling = true;
+    assert_int_equal(offbkg_sim_write(ctx, &p, dir, false, NULL), OFFBKG_OK);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        h = content_digest(h, path);
+    }
+    if (h != UINT64_C(0xddc49fc62833cbc3))
+        fail_msg("digest of the default store: 0x%016llx",
+                 (unsigned long long)h);
+    rm_tree(dir);
+    offbkg_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1076,6 +1393,10 @@ int main(void)
         cmocka_unit_test(test_simulate_draws_in_corners),
         cmocka_unit_test(test_simulate_store_files),
         cmocka_unit_test(test_simulate_reproducible),
+        cmocka_unit_test(test_simulate_rate_factor_plan),
+        cmocka_unit_test(test_simulate_run_scatter_spread),
+        cmocka_unit_test(test_simulate_rate_factor_store),
+        cmocka_unit_test(test_simulate_defaults_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
