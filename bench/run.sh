@@ -4,6 +4,9 @@
 # 10^5 and 2x10^7 events in 100 and 1000 runs, plain and gzip, through
 # `offbkg run` with the 2D and the 3D model on 1 and all threads;
 # `offbkg simulate` itself (10^7 events in 100 runs, to gzip); the
+# contribution store on the 1000-run gzip store (filling it while
+# running, regrouping and re-smoothing from it, its size, adding 10 runs
+# to it); the
 # H.E.S.S. DR1 store (gzip) against the floor (inflating its files fully
 # with zlib, bench/inflate_floor) and against the same job written with
 # gammapy 1.0 (bench/gammapy_2d.py). Whole-process wall time, the minimum
@@ -180,6 +183,111 @@ else
     say "bench: no DR1 store at ${dr1:-(OFFBKG_DR1 unset)}: its rows are skipped"
 fi
 
+# The contribution store (doc/store.md), on the 1000-run gzip store with
+# all cores. Rows as above, where floor_s is the same job from the events
+# and ratio is wall / that, and events are those read from event files:
+# "fill" runs with an empty [store] (moved aside before each run),
+# "store" runs --from-store, "regroup" with other zenith edges and
+# "resmooth" with a [smooth] section, both from the store (their jobs
+# from the events are timed here too); "add10" runs a 1010-run selection
+# with a store complete for 1000 of them (the 10 entries removed before
+# each run), against the 1010 runs from the events. The sizes (du -sk) of
+# the store and of the event data it summarises follow.
+store r1010-gz 1010 "$mid"
+printf 'OBS_ID\n' >"$dir/list1000.txt"
+seq 1 1000 >>"$dir/list1000.txt"
+printf 'OBS_ID\n' >"$dir/list1010.txt"
+seq 1 1010 >>"$dir/list1010.txt"
+
+# store_ini STORE MODEL OUT CONTRIB [LIST]: ini with a [store] when
+# CONTRIB is not empty (and the runs of LIST).
+store_ini() {
+    if [ -n "${5:-}" ]; then
+        ini "$1" "$2" "$3" | sed "s|^plugin = all\$|plugin = list\\
+path = $5|"
+    else
+        ini "$1" "$2" "$3"
+    fi
+    if [ -n "$4" ]; then
+        printf '[store]\ndir = %s\n' "$4"
+    fi
+}
+
+# The events read from event files: runs not taken from the store.
+file_events_read() {
+    grep '"obs_id"' "$1/report.json" | grep -v '"store": "read"' \
+        | grep -o '"events_read": [0-9]*' | awk '{ n += $2 } END { print n + 0 }'
+}
+
+smoother() { if [ "$1" = 2d ]; then echo gauss1d; else echo k5a; fi; }
+
+# store_row LABEL MODEL REF_S OUT CMD...: measure CMD, print its row.
+store_row() {
+    label=$1 model=$2 ref=$3 out=$4
+    shift 4
+    m=$(measure "$label $model" "$@") || return 1
+    ev=$(file_events_read "$out")
+    echo "$label $model $cores $ev $m $ref" | awk '{
+        printf "%-22s %-3s %2d %10d %8.2f %8.2f %7.0f %7.3f %6.3f %7.2f\n",
+               $1, $2, $3, $4, $5, $4 / $5 / 1e6, $6 / 1024, $8, $5 / $8, $7
+        }' | tee -a "$results"
+}
+
+for model in 2d 3d; do
+    ref=$(awk -v k="r1000-gz $model $cores" '$1 " " $2 " " $3 == k { print $5 }' \
+          "$results")
+    st="$dir/contrib-$model"
+    out="$dir/out-store-$model"
+    store_ini "$dir/r1000-gz" "$model" "$out" "$st" >"$dir/store-$model.ini"
+    rm -rf "$st" "$st".old.*
+    store_row r1000-gz-fill "$model" "$ref" "$out" sh -c \
+        'if [ -e "$1" ]; then mv "$1" "$1.old.$$"; fi; shift; exec "$@"' \
+        sh "$st" "$offbkg" -q -j "$cores" run "$dir/store-$model.ini" \
+        || exit 1
+    rm -rf "$st".old.*
+    store_row r1000-gz-store "$model" "$ref" "$out" "$offbkg" -q -j "$cores" \
+        run --from-store "$dir/store-$model.ini" || exit 1
+    edges='group.edges_deg=0, 30, 60, 90'
+    store_ini "$dir/r1000-gz" "$model" "$out" "" >"$dir/events-$model.ini"
+    m=$(measure "regroup $model from events" "$offbkg" -q -j "$cores" run \
+        --set "$edges" "$dir/events-$model.ini") || exit 1
+    store_row r1000-gz-regroup "$model" "$(echo "$m" | cut -d' ' -f1)" \
+        "$out" "$offbkg" -q -j "$cores" run --from-store --set "$edges" \
+        "$dir/store-$model.ini" || exit 1
+    for i in events store; do
+        { cat "$dir/$i-$model.ini"
+          printf '[smooth]\nplugin = %s\n' "$(smoother "$model")"
+        } >"$dir/smooth-$i-$model.ini"
+    done
+    m=$(measure "resmooth $model from events" "$offbkg" -q -j "$cores" run \
+        "$dir/smooth-events-$model.ini") || exit 1
+    store_row r1000-gz-resmooth "$model" "$(echo "$m" | cut -d' ' -f1)" \
+        "$out" "$offbkg" -q -j "$cores" run --from-store \
+        "$dir/smooth-store-$model.ini" || exit 1
+    echo "r1000-gz-size $model $(du -sk "$st" | cut -f1)" \
+        "$(du -sk "$dir/r1000-gz/data" | cut -f1)" | awk '{
+        printf "%-22s %-3s store %.1f MB, event data %.1f MB: %.3f\n",
+               $1, $2, $3 / 1024, $4 / 1024, $3 / $4 }' | tee -a "$results"
+
+    # Adding 10 runs.
+    st="$dir/contrib-add-$model"
+    out="$dir/out-add-$model"
+    store_ini "$dir/r1010-gz" "$model" "$out" "$st" "$dir/list1000.txt" \
+        >"$dir/add1000-$model.ini"
+    store_ini "$dir/r1010-gz" "$model" "$out" "$st" "$dir/list1010.txt" \
+        >"$dir/add1010-$model.ini"
+    store_ini "$dir/r1010-gz" "$model" "$out" "" "$dir/list1010.txt" \
+        >"$dir/events1010-$model.ini"
+    "$offbkg" -q -j "$cores" run "$dir/add1000-$model.ini" || exit 1
+    m=$(measure "r1010-gz $model" "$offbkg" -q -j "$cores" run \
+        "$dir/events1010-$model.ini") || exit 1
+    ref=$(echo "$m" | awk '{ print $1 }')
+    store_row r1010-gz-add10 "$model" "$ref" "$out" sh -c \
+        'for i in $(seq 1001 1010); do rm -f "$1"/*/obs_$i.fits.gz; done
+         shift; exec "$@"' sh "$st" "$offbkg" -q -j "$cores" run \
+        "$dir/add1010-$model.ini" || exit 1
+done
+
 # Durability: every output file, the journal and the directories are
 # fsync()ed (core/output.c, core/outset.c). The same jobs with fsync made
 # a no-op (LD_PRELOAD of bench/nofsync.c) give its cost.
@@ -210,7 +318,8 @@ fi
 awk -v cores="$cores" '
     { row[$1 " " $2 " " $3] = $0; wall[$1 " " $2 " " $3] = $5
       rate[$1 " " $2 " " $3] = $6; rss[$1 " " $2 " " $3] = $7
-      ratio[$1 " " $2 " " $3] = $9 }
+      ratio[$1 " " $2 " " $3] = $9
+      if ($1 == "r1000-gz-size" && $2 == "3d") size3d = $NF }
     function t(what, got, ok) { printf "%-58s %-12s %s\n", what, got, ok ? "met" : "NOT met" }
     END {
         print ""
@@ -235,6 +344,21 @@ awk -v cores="$cores" '
         k = "r100-gz 3d " cores
         if (k in row)
             t("peak RSS, default 3D, " cores " threads < 200 MB", rss[k] " MB", rss[k] < 200)
+        for (m = 1; m <= 2; m++) {
+            mod = m == 1 ? "2d" : "3d"
+            M = m == 1 ? "2D" : "3D"
+            k = "r1000-gz-regroup " mod " " cores
+            if (k in row)
+                t("store: regroup " M " >= 10x faster than from events", sprintf("%.1fx", 1 / ratio[k]), ratio[k] <= 0.1)
+            k = "r1000-gz-resmooth " mod " " cores
+            if (k in row)
+                t("store: re-smooth " M " >= 10x faster than from events", sprintf("%.1fx", 1 / ratio[k]), ratio[k] <= 0.1)
+            k = "r1010-gz-add10 " mod " " cores
+            if (k in row)
+                t("store: adding 10 runs, " M ", <= 5% of a full run", sprintf("%.1f%%", 100 * ratio[k]), ratio[k] <= 0.05)
+        }
+        if ("r1000-gz-size 3d store" in row)
+            t("store: size, default 3D, <= 0.25x the event data", size3d, size3d <= 0.25)
         if (("dr1-gz-gammapy1.0 2d 1" in row) && ("dr1-gz 2d " cores in row)) {
             s = wall["dr1-gz-gammapy1.0 2d 1"] / wall["dr1-gz 2d " cores]
             t("DR1 2D, all cores, vs gammapy 1.0: >= 50x", sprintf("%.1fx", s), s >= 50)
