@@ -936,16 +936,17 @@ int offbkg_store_read(offbkg_ctx_t *ctx, const offbkg_store_t *store,
     memset(out, 0, sizeof *out);
     if (path == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    if (stat(path, &sb) != 0) {
+    st = offbkg_input_open(ctx, path, NULL, 0, &mem, &f);
+    /* Missing or not: asked only when the open fails (a stat() per
+     * entry was a few percent of reading a complete store). */
+    if (st != OFFBKG_OK && st != OFFBKG_ENOMEM && st != OFFBKG_ECANCELLED
+        && stat(path, &sb) != 0) {
         st = errno == ENOENT || errno == ENOTDIR
                  ? unusable(ctx, OFFBKG_STORE_MISSING, path, "no such file")
                  : unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%s",
                             strerror(errno));
-        free(path);
-        return st;
-    }
-    st = offbkg_input_open(ctx, path, NULL, 0, &mem, &f);
-    if (st != OFFBKG_OK && st != OFFBKG_ENOMEM && st != OFFBKG_ECANCELLED) {
+    } else if (st != OFFBKG_OK && st != OFFBKG_ENOMEM
+               && st != OFFBKG_ECANCELLED) {
         /* Its message names the path already. */
         char why[1024];
         snprintf(why, sizeof why, "%s", offbkg_error_msg(ctx));
