@@ -162,6 +162,12 @@ int cli_describe(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
            mod->name, mod->desc->version, mod->desc->summary, mod->module,
            mod->desc->abi_major, mod->desc->abi_minor, mod->file,
            stage_word, mod->name);
+    if (stage == OFFBKG_STAGE_MODEL)
+        printf("  [store]: %s\n\n",
+               offbkg_registry_model_has_store(mod->desc)
+                   ? "supported (contrib_view, contrib_load)"
+                   : "not supported: no contrib_view, contrib_load "
+                     "(plugin ABI 1.1)");
     if (mod->desc->params == NULL || mod->desc->params[0].name == NULL)
         printf("  (none)\n");
     for (const offbkg_param_t *p = mod->desc->params; p && p->name; p++)

@@ -3,7 +3,7 @@
 # End-to-end tests of the offbkg command line: options, exit codes,
 # plugins/describe/check, and a config with several mistakes.
 . "$top_srcdir/tests/run/tap.sh"
-tap_plan 45
+tap_plan 46
 
 # check opens the data store: a small simulated one.
 "$OFFBKG" simulate "$tap_tmp/store" -q --runs 2 --events 1000 || {
@@ -216,8 +216,13 @@ ok $(test $status -eq 0 && echo "$out" | grep -q -F "dir = $tap_tmp/two  spaces 
 # model/fake is built as a plugin of ABI 1.0 (its model ops table ends
 # with finish): an older minor still makes models.
 run_offbkg describe model/fake "$tap_tmp/good.ini"
-ok $(echo "$out" | grep -q "plugin ABI 1\.0,"; echo $?) \
-    "model/fake declares plugin ABI 1.0"
+ok $(echo "$out" | grep -q "plugin ABI 1\.0," \
+     && echo "$out" | grep -q "^  \[store\]: not supported"; echo $?) \
+    "model/fake declares plugin ABI 1.0, and describe says it cannot use [store]"
+run_offbkg describe model/3d
+ok $(test $status -eq 0 \
+     && echo "$out" | grep -q "^  \[store\]: supported (contrib_view, contrib_load)"; echo $?) \
+    "describe says model/3d can use [store]"
 run_offbkg run "$tap_tmp/good.ini" -q --set select.plugin=all \
     --set "output.dir=$tap_tmp/abi10"
 ok $(test $status -eq 0 \

@@ -426,8 +426,9 @@ static void pipeline_run(pipeline_t *pl, const sim_store_t *s,
                          const char *name, const char *body)
 {
     char path[PATH_MAX], text[8192];
-    offbkg_plan_t plan = { true, true, true, true };
-    offbkg_pipeline_opts_t opts = { -1, false };
+    offbkg_plan_t plan = { .select = true, .group = true, .make = true,
+                           .index = true };
+    offbkg_pipeline_opts_t opts = { .threads = -1 };
 
     memset(pl, 0, sizeof *pl);
     pl->ctx = offbkg_ctx_new();

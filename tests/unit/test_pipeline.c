@@ -79,8 +79,9 @@ static void start(fixture_t *f, const char *out, const char *edges_deg,
                   const char *body)
 {
     char path[PATH_MAX], text[4096];
-    offbkg_plan_t plan = { true, true, true, true };
-    offbkg_pipeline_opts_t opts = { 2, false };
+    offbkg_plan_t plan = { .select = true, .group = true, .make = true,
+                           .index = true };
+    offbkg_pipeline_opts_t opts = { .threads = 2 };
 
     release(f);
     snprintf(text, sizeof text,
