@@ -338,27 +338,39 @@ static const input_t *input_of(const check_t *c, const struct stat *sb)
     return NULL;
 }
 
-/* Refuse an output directory that is one of @p store's directories. */
-static void check_out_dir(check_t *c, const struct stat *out,
+/* A directory offbkg writes in: [output] dir (section "output") or
+ * [store] dir ("store"), @p dir, with stat @p out; @p writes says what
+ * goes there ("outputs are", ...). */
+typedef struct written_dir {
+    const char *section;
+    const char *dir;
+    const struct stat *out;
+    const char *writes;
+} written_dir_t;
+
+/* Refuse @p w when it is the directory @p store_dir of @p which store. */
+static void check_out_dir(check_t *c, const written_dir_t *w,
                           const char *store_dir, const char *which)
 {
     struct stat sb;
 
     if (store_dir != NULL && stat(store_dir, &sb) == 0
-        && sb.st_dev == out->st_dev && sb.st_ino == out->st_ino)
-        problem(c, "output", "dir", "%s is %s directory %s: outputs are "
-                "never written into a data store", c->rc->output->dir, which,
-                store_dir);
+        && sb.st_dev == w->out->st_dev && sb.st_ino == w->out->st_ino)
+        problem(c, w->section, "dir", "%s is %s directory %s: %s never "
+                "written into a data store", w->dir, which, store_dir,
+                w->writes);
 }
 
-static void check_store_dirs(check_t *c, const struct stat *out,
+/* Refuse @p w when it is one of @p store's directories: @p path, and
+ * those of its index tables. */
+static void check_store_dirs(check_t *c, const written_dir_t *w,
                              const char *path,
                              const offbkg_datastore_t *store,
                              const char *which)
 {
     char *d1, *d2;
 
-    check_out_dir(c, out, path, which);
+    check_out_dir(c, w, path, which);
     if (store == NULL)
         return;
     d1 = offbkg_path_dir(store->obs_index_path);
@@ -367,9 +379,9 @@ static void check_store_dirs(check_t *c, const struct stat *out,
         c->st = OFFBKG_ENOMEM;
     else {
         if (strcmp(d1, path) != 0)
-            check_out_dir(c, out, d1, which);
+            check_out_dir(c, w, d1, which);
         if (strcmp(d2, d1) != 0 && strcmp(d2, path) != 0)
-            check_out_dir(c, out, d2, which);
+            check_out_dir(c, w, d2, which);
     }
     free(d1);
     free(d2);
@@ -383,24 +395,13 @@ static void check_contrib_store(check_t *c, const offbkg_datastore_t *store)
 {
     const offbkg_runconf_t *rc = c->rc;
     const char *dir = rc->store != NULL ? rc->store->dir : "";
-    const char *dirs[3] = { rc->datastore->path, NULL, NULL };
     struct stat sb, other;
     size_t before = c->diags->n;
 
     if (dir[0] == '\0' || stat(dir, &sb) != 0)
         return;     /* made when it is first used */
-    char *d1 = store != NULL ? offbkg_path_dir(store->obs_index_path) : NULL;
-    char *d2 = store != NULL ? offbkg_path_dir(store->hdu_index_path) : NULL;
-    dirs[1] = d1;
-    dirs[2] = d2;
-    for (size_t k = 0; k < 3; k++)
-        if (dirs[k] != NULL && stat(dirs[k], &other) == 0
-            && other.st_dev == sb.st_dev && other.st_ino == sb.st_ino) {
-            problem(c, "store", "dir", "%s is the data store's directory "
-                    "%s: the contribution store is never written into a "
-                    "data store", dir, dirs[k]);
-            break;
-        }
+    written_dir_t w = { "store", dir, &sb, "the contribution store is" };
+    check_store_dirs(c, &w, rc->datastore->path, store, "the data store's");
     if (stat(rc->output->dir, &other) == 0 && other.st_dev == sb.st_dev
         && other.st_ino == sb.st_ino)
         problem(c, "store", "dir", "%s is [output] dir: give the "
@@ -409,8 +410,6 @@ static void check_contrib_store(check_t *c, const offbkg_datastore_t *store)
     if (c->diags->n == before
         && offbkg_store_check(c->quiet, dir) != OFFBKG_OK)
         problem(c, "store", "dir", "%s", offbkg_error_msg(c->quiet));
-    free(d1);
-    free(d2);
 }
 
 /* Whether the command writes a file called @p name in [output] dir. */
@@ -466,9 +465,10 @@ static void check_outputs(check_t *c, const offbkg_datastore_t *store,
 
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return;     /* made later, empty; or refused when it is made */
-    check_store_dirs(c, &sb, rc->datastore->path, store, "the data store's");
+    written_dir_t w = { "output", dir, &sb, "outputs are" };
+    check_store_dirs(c, &w, rc->datastore->path, store, "the data store's");
     if (rc->index != NULL && rc->index->path[0] != '\0')
-        check_store_dirs(c, &sb, rc->index->path, target,
+        check_store_dirs(c, &w, rc->index->path, target,
                          "the [index] data store's");
     if (c->diags->n > before || (d = opendir(dir)) == NULL)
         return;     /* every file in it would be said again */
