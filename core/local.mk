@@ -57,7 +57,7 @@ core_liboffbkg_private_la_SOURCES = \
 	core/report.c core/report-private.h \
 	core/provenance.c core/provenance-private.h \
 	core/store.c core/store-private.h \
-	core/model_store.c core/model_store-private.h \
+	core/model_store.c core/model_store-private.h core/match-private.h \
 	core/sim.c core/sim_write.c core/sim-private.h \
 	core/bkg.c core/bkg-private.h
 core_liboffbkg_private_la_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) \

@@ -51,17 +51,17 @@ struct offbkg_registry {
 };
 
 static const char *const stage_words[] = { NULL, "select", "group", "model",
-                                           "smooth" };
+                                           "smooth", "match" };
 
 const char *offbkg_registry_stage_name(offbkg_stage_t stage)
 {
-    return stage >= OFFBKG_STAGE_SELECT && stage <= OFFBKG_STAGE_SMOOTH
+    return stage >= OFFBKG_STAGE_SELECT && stage <= OFFBKG_STAGE_MATCH
                ? stage_words[stage] : NULL;
 }
 
 offbkg_stage_t offbkg_registry_stage_from_name(const char *word)
 {
-    for (int s = OFFBKG_STAGE_SELECT; s <= OFFBKG_STAGE_SMOOTH; s++)
+    for (int s = OFFBKG_STAGE_SELECT; s <= OFFBKG_STAGE_MATCH; s++)
         if (strcmp(word, stage_words[s]) == 0)
             return (offbkg_stage_t)s;
     return 0;
@@ -379,6 +379,14 @@ static const char *missing_op(const offbkg_plugin_t *d)
         if (d->ops.smooth == NULL || d->ops.smooth->smooth == NULL)
             return "smooth";
         return NULL;
+    case OFFBKG_STAGE_MATCH:
+        if (d->ops.match == NULL)
+            return "match";
+        /* A plugin that shares the group models is never called. */
+        if (!(d->ops.match->flags & OFFBKG_MATCH_SHARED_GROUPS)
+            && (d->ops.match->prepare == NULL || d->ops.match->match == NULL))
+            return d->ops.match->prepare == NULL ? "prepare" : "match";
+        return NULL;
     }
     return "stage";
 }
@@ -413,6 +421,12 @@ static bool ops_sizes(const offbkg_plugin_t *d, uint32_t *have, size_t *need)
             return false;
         *have = d->ops.smooth->struct_size;
         *need = sizeof(offbkg_smooth_ops_t);
+        return true;
+    case OFFBKG_STAGE_MATCH:
+        if (d->ops.match == NULL)
+            return false;
+        *have = d->ops.match->struct_size;
+        *need = sizeof(offbkg_match_ops_t);
         return true;
     }
     return false;

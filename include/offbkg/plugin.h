@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * The offbkg plugin ABI: everything a selector, grouper, model builder or
- * smoother needs, in one installed header. See offbkg-plugin(7).
+ * The offbkg plugin ABI: everything a selector, grouper, model builder,
+ * smoother or matcher needs, in one installed header. See offbkg-plugin(7).
  *
  * ABI policy: fields are only ever appended (to the descriptor, the host
  * table and the ops tables), which bumps OFFBKG_PLUGIN_ABI_MINOR. Changing,
@@ -23,7 +23,7 @@ extern "C" {
 #endif
 
 #define OFFBKG_PLUGIN_ABI_MAJOR 1
-#define OFFBKG_PLUGIN_ABI_MINOR 1
+#define OFFBKG_PLUGIN_ABI_MINOR 2
 
 #if defined(__GNUC__)
 #define OFFBKG_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -33,12 +33,13 @@ extern "C" {
 #define OFFBKG_EXPORT
 #endif
 
-/** The four stages of a run. A module named <stage>_<name> provides one. */
+/** The stages of a run. A module named <stage>_<name> provides one. */
 typedef enum offbkg_stage {
     OFFBKG_STAGE_SELECT = 1,
     OFFBKG_STAGE_GROUP = 2,
     OFFBKG_STAGE_MODEL = 3,
-    OFFBKG_STAGE_SMOOTH = 4
+    OFFBKG_STAGE_SMOOTH = 4,
+    OFFBKG_STAGE_MATCH = 5      /**< ABI 1.2 */
 } offbkg_stage_t;
 
 /* ------------------------------------------------------------------ */
@@ -191,6 +192,20 @@ typedef struct offbkg_contrib_data {
                                  fraction, s; finite, >= 0 */
 } offbkg_contrib_data_t;
 
+/** Weighted sums of run contributions' data (ABI 1.2), in the layout of
+ *  offbkg_contrib_data_t: with weights w_r > 0 over runs r,
+ *  counts[i] = sum w_r counts_r[i], counts_w2[i] = sum w_r^2 counts_r[i]
+ *  (the variance of counts[i]; equal to counts when every w_r is 1) and
+ *  exposure_s[j] = sum w_r exposure_r[j]. All finite and >= 0. */
+typedef struct offbkg_contrib_sums {
+    uint32_t struct_size;     /* sizeof at build time of the host */
+    size_t n_counts;
+    const double *counts;
+    const double *counts_w2;
+    size_t n_exposure;
+    const double *exposure_s;
+} offbkg_contrib_sums_t;
+
 /** model: accumulate runs into per-group contributions, then a cube.
  *
  *  A contribution is a pure value: the counts and exposure of one or more
@@ -229,6 +244,16 @@ typedef struct offbkg_model_ops {
      *  from events. */
     int (*contrib_load)(void *state, const offbkg_contrib_data_t *in,
                         void *contrib);
+    /** (ABI 1.2; NULL: this model cannot make per-observation models
+     *  from runs.) The rate cube of weighted sums of run contributions,
+     *  as finish makes it of a contribution: rate = counts / (exposure x
+     *  energy width x solid angle), rate_err = sqrt(counts_w2) / the
+     *  same; OFFBKG_EDATA when the sizes are not this model's or there is
+     *  no exposure. With every weight 1 the cube equals finish's of the
+     *  merged runs bit for bit. May run concurrently (state is
+     *  read-only). */
+    int (*finish_sums)(void *state, const offbkg_contrib_sums_t *sums,
+                       offbkg_cube_t **cube);
 } offbkg_model_ops_t;
 
 /** smooth: smooth a finished cube's rate in place (the host passes a
@@ -237,6 +262,77 @@ typedef struct offbkg_smooth_ops {
     uint32_t struct_size;
     int (*smooth)(void *state, offbkg_cube_t *cube);
 } offbkg_smooth_ops_t;
+
+/** What a match names for a target (ABI 1.2). */
+typedef enum offbkg_match_kind {
+    /** OFF runs: the model is the pooled estimate of the runs' model
+     *  contributions, sum w*counts / sum w*exposure, cell by cell
+     *  (model finish_sums). */
+    OFFBKG_MATCH_RUNS = 1,
+    /** Groups: each group's model is made without the target's own run
+     *  (an observation is never part of its own OFF sample) and the
+     *  rates combined with the weights, normalised to sum 1. */
+    OFFBKG_MATCH_GROUPS = 2
+} offbkg_match_kind_t;
+
+/** How group rates are combined (OFFBKG_MATCH_GROUPS). */
+typedef enum offbkg_match_combine {
+    /** rate = sum w_k rate_k; rate_err = sqrt(sum w_k^2 rate_err_k^2). */
+    OFFBKG_COMBINE_LINEAR = 1,
+    /** rate = exp(sum w_k ln rate_k); a cell whose rate is 0 in any group
+     *  with w_k > 0 is combined linearly instead, so an empty cell never
+     *  becomes NaN, inf or a spike; relative errors add in quadrature. */
+    OFFBKG_COMBINE_LOG = 2
+} offbkg_match_combine_t;
+
+/** What the match stage works from, valid from prepare until destroy. */
+typedef struct offbkg_match_input {
+    uint32_t struct_size;           /**< sizeof at build time of the host */
+    /** The OFF runs: the runs the models were made of (selected, in a
+     *  group, not skipped), one row each, with the obs-index columns. */
+    const offbkg_obs_table_t *off;
+    const int32_t *off_group_id;    /**< off->n_rows: the group of each */
+    const offbkg_group_def_t *groups;
+    size_t n_groups;
+    /** n_groups: 1 when the group has at least one OFF run. */
+    const uint8_t *group_used;
+} offbkg_match_input_t;
+
+/** One target's match, filled by the plugin. The arrays are the
+ *  plugin's and stay valid until its next match call or destroy. */
+typedef struct offbkg_match_result {
+    uint32_t struct_size;           /**< set by the host */
+    offbkg_match_kind_t kind;
+    offbkg_match_combine_t combine; /**< OFFBKG_MATCH_GROUPS only */
+    size_t n;                       /**< 0: no match, and reason says why */
+    const size_t *index;            /**< n: rows of off, or group ids;
+                                         each at most once */
+    const double *weight;           /**< n: finite, > 0 */
+    const double *distance;         /**< n, for the report; NULL: none */
+    const char *reason;             /**< when n == 0: one line */
+} offbkg_match_result_t;
+
+/** The match plugin makes all group models shared: each observation
+ *  uses its group's model file, as without a [match] section. The host
+ *  calls neither prepare nor match. */
+#define OFFBKG_MATCH_SHARED_GROUPS (1u << 0)
+
+/** match: which OFF runs, or which group models, make each target
+ *  observation's model, and with which weights (ABI 1.2). The host calls
+ *  prepare once, then match target by target, from one thread; state
+ *  may change in both. */
+typedef struct offbkg_match_ops {
+    uint32_t struct_size;
+    uint32_t flags;                 /**< OFFBKG_MATCH_* */
+    int (*prepare)(void *state, const offbkg_match_input_t *in);
+    /** Match row @p row of @p targets (the target data store's obs-index
+     *  table, with the fallbacks applied). @p self is the row of @p off
+     *  that is the same observation, or SIZE_MAX: it must not be in a
+     *  runs result (the host refuses it). A target that cannot be matched
+     *  is n = 0 with a reason, not an error; errors are for failures. */
+    int (*match)(void *state, const offbkg_obs_table_t *targets, size_t row,
+                 size_t self, offbkg_match_result_t *out);
+} offbkg_match_ops_t;
 
 /* ------------------------------------------------------------------ */
 /* The descriptor                                                      */
@@ -268,6 +364,7 @@ typedef struct offbkg_plugin {
         const offbkg_group_ops_t *group;
         const offbkg_model_ops_t *model;
         const offbkg_smooth_ops_t *smooth;
+        const offbkg_match_ops_t *match;    /**< ABI 1.2 */
     } ops;
 } offbkg_plugin_t;
 
