@@ -11,12 +11,13 @@
 
 #include "host-private.h"
 #include "registry-private.h"
+#include "rng-private.h"
 
 typedef struct host_impl {
     offbkg_host_t pub;       /* first, so a host pointer is an impl pointer */
     offbkg_ctx_t *ctx;
     char prefix[96];         /* "[select/offplane] " */
-    uint64_t rng[4];         /* xoshiro256** state */
+    offbkg_rng_t rng;        /* this instance's stream */
 } host_impl_t;
 
 /* Plugin errors are per thread: fill runs on worker threads. */
@@ -60,44 +61,19 @@ static int host_error(const offbkg_host_t *host, int status, const char *fmt,
     return status < 0 ? status : OFFBKG_EPLUGIN;
 }
 
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-/* xoshiro256** (Blackman and Vigna): fast, 256-bit state, good enough for
- * simulation; the state is per instance so streams never interleave. */
 static uint64_t host_rng_u64(const offbkg_host_t *host)
 {
-    uint64_t *s = ((host_impl_t *)host)->rng;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
+    return offbkg_rng_next(&((host_impl_t *)host)->rng);
 }
 
 static double host_rng_uniform(const offbkg_host_t *host)
 {
-    /* The top 53 bits give every double in [0, 1) on a 2^-53 grid. */
-    return (double)(host_rng_u64(host) >> 11) * 0x1.0p-53;
+    return offbkg_rng_uniform(&((host_impl_t *)host)->rng);
 }
 
 static int host_cancelled(const offbkg_host_t *host)
 {
     return offbkg_ctx_cancelled(((const host_impl_t *)host)->ctx);
-}
-
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
 }
 
 offbkg_host_t *offbkg_host_new(offbkg_ctx_t *ctx, offbkg_stage_t stage,
@@ -125,7 +101,7 @@ offbkg_host_t *offbkg_host_new(offbkg_ctx_t *ctx, offbkg_stage_t stage,
     for (const char *c = section; *c != '\0'; c++)
         x = (x ^ (unsigned char)*c) * 0x100000001B3ull;
     for (int i = 0; i < 4; i++)
-        h->rng[i] = splitmix64(&x);
+        h->rng.s[i] = offbkg_rng_splitmix64(&x);
     return &h->pub;
 }
 

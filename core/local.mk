@@ -53,6 +53,7 @@ core_liboffbkg_private_la_SOURCES = \
 	core/smooth.c core/smooth-private.h \
 	core/pipeline.c core/pipeline-private.h \
 	core/parallel.c core/parallel-private.h \
+	core/rng.c core/rng-private.h \
 	core/index.c core/index-private.h \
 	core/report.c core/report-private.h \
 	core/provenance.c core/provenance-private.h \

@@ -17,6 +17,7 @@
 #include "deflate-private.h"
 #include "output-private.h"
 #include "outset-private.h"
+#include "rng-private.h"
 
 /* cfitsio keeps these two addresses and updates them as the memory file
  * grows, so they live apart from the caller's offbkg_output_t. */
@@ -100,10 +101,7 @@ static void random_chars(char *out, size_t n)
         x = (uint64_t)t.tv_nsec ^ ((uint64_t)t.tv_sec << 30)
             ^ ((uint64_t)getpid() << 40)
             ^ __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
-        x += 0x9e3779b97f4a7c15u;
-        x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
-        x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
-        x ^= x >> 31;
+        x = offbkg_rng_splitmix64(&x);
     }
     for (size_t i = 0; i < n; i++) {
         out[i] = alphabet[x % 36];

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "ctx-private.h"
+#include "rng-private.h"
 
 /** Where an injected Gaussian "source" blob sits. */
 typedef enum offbkg_sim_source_mode {
@@ -270,22 +271,13 @@ int offbkg_sim_write(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
                      const char *dir, bool overwrite,
                      offbkg_sim_summary_t *summary);
 
-/* The deterministic generator (xoshiro256**, seeded by splitmix64), for
- * tests. */
-typedef struct offbkg_sim_rng {
-    uint64_t s[4];
-} offbkg_sim_rng_t;
-
 /** Seed from (seed, stream): distinct streams are independent. */
-void offbkg_sim_rng_seed(offbkg_sim_rng_t *rng, uint64_t seed,
+void offbkg_sim_rng_seed(offbkg_rng_t *rng, uint64_t seed,
                          uint64_t stream);
-uint64_t offbkg_sim_rng_next(offbkg_sim_rng_t *rng);
-/** Uniform in [0, 1), 53 random bits. */
-double offbkg_sim_uniform(offbkg_sim_rng_t *rng);
 /** Exact Poisson variate of mean @p mu >= 0 (inversion below 10, Hormann's
  *  transformed rejection PTRS above). */
-uint64_t offbkg_sim_poisson(offbkg_sim_rng_t *rng, double mu);
+uint64_t offbkg_sim_poisson(offbkg_rng_t *rng, double mu);
 /** Standard normal variate (Box-Muller, one of the pair). */
-double offbkg_sim_normal(offbkg_sim_rng_t *rng);
+double offbkg_sim_normal(offbkg_rng_t *rng);
 
 #endif

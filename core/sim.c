@@ -666,69 +666,36 @@ double offbkg_sim_r0_for_events(const offbkg_sim_params_t *p,
 
 /* ---- random numbers ----------------------------------------------- */
 
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += UINT64_C(0x9E3779B97F4A7C15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
-void offbkg_sim_rng_seed(offbkg_sim_rng_t *rng, uint64_t seed,
+void offbkg_sim_rng_seed(offbkg_rng_t *rng, uint64_t seed,
                          uint64_t stream)
 {
     /* Hash the seed, then offset by the stream through a second odd
      * constant, so (seed, stream) pairs give unrelated states. */
     uint64_t x = seed;
-    uint64_t h = splitmix64(&x);
+    uint64_t h = offbkg_rng_splitmix64(&x);
 
     x = h ^ (stream * UINT64_C(0xD1B54A32D192ED03));
     for (int i = 0; i < 4; i++)
-        rng->s[i] = splitmix64(&x);
+        rng->s[i] = offbkg_rng_splitmix64(&x);
     if ((rng->s[0] | rng->s[1] | rng->s[2] | rng->s[3]) == 0)
         rng->s[0] = 1;
 }
 
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-uint64_t offbkg_sim_rng_next(offbkg_sim_rng_t *rng)
-{
-    uint64_t *s = rng->s;
-    uint64_t out = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return out;
-}
-
-double offbkg_sim_uniform(offbkg_sim_rng_t *rng)
-{
-    return (double)(offbkg_sim_rng_next(rng) >> 11) * 0x1.0p-53;
-}
-
-double offbkg_sim_normal(offbkg_sim_rng_t *rng)
+double offbkg_sim_normal(offbkg_rng_t *rng)
 {
     /* 1 - u is in (0, 1]: the log is finite. */
-    double r = sqrt(-2.0 * log(1.0 - offbkg_sim_uniform(rng)));
+    double r = sqrt(-2.0 * log(1.0 - offbkg_rng_uniform(rng)));
 
-    return r * cos(2.0 * M_PI * offbkg_sim_uniform(rng));
+    return r * cos(2.0 * M_PI * offbkg_rng_uniform(rng));
 }
 
-uint64_t offbkg_sim_poisson(offbkg_sim_rng_t *rng, double mu)
+uint64_t offbkg_sim_poisson(offbkg_rng_t *rng, double mu)
 {
     if (!(mu > 0))
         return 0;
     if (mu < 10) {
         /* Inversion by sequential search. */
-        double u = offbkg_sim_uniform(rng), pk = exp(-mu), cdf = pk;
+        double u = offbkg_rng_uniform(rng), pk = exp(-mu), cdf = pk;
         uint64_t k = 0;
         while (u > cdf && k < 1000) {
             k++;
@@ -746,8 +713,8 @@ uint64_t offbkg_sim_poisson(offbkg_sim_rng_t *rng, double mu)
         double inv_alpha = 1.1239 + 1.1328 / (b - 3.4);
         double v_r = 0.9277 - 3.6224 / (b - 2.0);
         for (;;) {
-            double u = offbkg_sim_uniform(rng) - 0.5;
-            double v = offbkg_sim_uniform(rng);
+            double u = offbkg_rng_uniform(rng) - 0.5;
+            double v = offbkg_rng_uniform(rng);
             double us = 0.5 - fabs(u), k;
             if (us <= 0)
                 continue;
@@ -765,10 +732,10 @@ uint64_t offbkg_sim_poisson(offbkg_sim_rng_t *rng, double mu)
 
 /* A power law E^-g on [lo, hi] by inverting its CDF, written with
  * expm1/log1p so that g near 1 (log-uniform) keeps its precision. */
-static double draw_power_law(offbkg_sim_rng_t *rng, double g, double lo,
+static double draw_power_law(offbkg_rng_t *rng, double g, double lo,
                              double hi)
 {
-    double u = offbkg_sim_uniform(rng), s = 1.0 - g, l = log(hi / lo);
+    double u = offbkg_rng_uniform(rng), s = 1.0 - g, l = log(hi / lo);
 
     if (fabs(s * l) < 1e-12)
         return lo * exp(u * l);
@@ -822,20 +789,20 @@ static double met_to_utc(double met_s)
  * Galactic plane, and the date on night r->index when the LST puts the
  * pointing there at mid-run. */
 static int plan_pointing(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
-                         offbkg_sim_rng_t *rng, offbkg_sim_run_t *r)
+                         offbkg_rng_t *rng, offbkg_sim_run_t *r)
 {
     double phi = p->site_lat_deg * DEG_TO_RAD, z = r->zen_deg * DEG_TO_RAD;
     double dlo = fmax(-89.5, p->site_lat_deg - r->zen_deg);
     double dhi = fmin(89.5, p->site_lat_deg + r->zen_deg);
 
     for (int tries = 0; tries < 100000; tries++) {
-        double dec = dlo + offbkg_sim_uniform(rng) * (dhi - dlo);
+        double dec = dlo + offbkg_rng_uniform(rng) * (dhi - dlo);
         double d = dec * DEG_TO_RAD;
         double cos_h = (cos(z) - sin(phi) * sin(d)) / (cos(phi) * cos(d));
         double h, ra, l, b, mjd_mid, met_mid, mid_utc, alt, az;
-        bool west = offbkg_sim_uniform(rng) < 0.5;
+        bool west = offbkg_rng_uniform(rng) < 0.5;
 
-        ra = 360.0 * offbkg_sim_uniform(rng);
+        ra = 360.0 * offbkg_rng_uniform(rng);
         if (fabs(cos_h) > 1.0 + 1e-12)
             continue;
         h = acos(fmax(-1.0, fmin(1.0, cos_h))) * RAD_TO_DEG;
@@ -874,9 +841,9 @@ static int plan_pointing(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
                             p->min_abs_glat_deg);
 }
 
-static double draw_in(offbkg_sim_rng_t *rng, double lo, double hi)
+static double draw_in(offbkg_rng_t *rng, double lo, double hi)
 {
-    return lo + offbkg_sim_uniform(rng) * (hi - lo);
+    return lo + offbkg_rng_uniform(rng) * (hi - lo);
 }
 
 /* The streams of the per-run factors, apart from the 4 per run of the
@@ -892,7 +859,7 @@ static double draw_in(offbkg_sim_rng_t *rng, double lo, double hi)
 static void plan_rate_factor(const offbkg_sim_params_t *p,
                              offbkg_sim_run_t *r)
 {
-    offbkg_sim_rng_t rng;
+    offbkg_rng_t rng;
 
     r->col_value = NAN;
     r->col_factor = 1.0;
@@ -931,13 +898,13 @@ int offbkg_sim_plan(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         offbkg_sim_run_t *r = &runs[i];
-        offbkg_sim_rng_t rng;
+        offbkg_rng_t rng;
         double u, t;
 
         offbkg_sim_rng_seed(&rng, p->seed, 4 * (uint64_t)i);
         r->index = i;
         r->obs_id = p->first_obs_id + (int64_t)i;
-        u = offbkg_sim_uniform(&rng);
+        u = offbkg_rng_uniform(&rng);
         if (i < n_reg)          /* stratified: every stretch gets runs */
             r->zen_deg = p->zen_min_deg + (i + u) / (double)n_reg
                                               * (p->zen_max_deg
@@ -1133,7 +1100,7 @@ static double power_law_mass(const power_law_t *pl)
  * envelope; this one only wastes fewer draws. */
 static void draw_background(const offbkg_sim_params_t *p,
                             const offbkg_sim_run_t *run,
-                            offbkg_sim_rng_t *rng, size_t n,
+                            offbkg_rng_t *rng, size_t n,
                             offbkg_sim_event_t *ev)
 {
     double tm = p->theta_max_deg * DEG_TO_RAD;
@@ -1164,16 +1131,16 @@ static void draw_background(const offbkg_sim_params_t *p,
         double log_e, d, phi, lon_off, lat_off;
         for (;;) {
             double theta, s2, a = 1.0, gauss, r, env, delta, v;
-            if (offbkg_sim_uniform(rng) < p_floor) {
-                log_e = power_law_log(&pl_floor, offbkg_sim_uniform(rng));
+            if (offbkg_rng_uniform(rng) < p_floor) {
+                log_e = power_law_log(&pl_floor, offbkg_rng_uniform(rng));
                 s2 = s0 * s0 * exp(2.0 * alpha * log_e);
-                d = offbkg_sim_uniform(rng) * d_max;
+                d = offbkg_rng_uniform(rng) * d_max;
             } else {
-                log_e = power_law_log(&pl_gauss, offbkg_sim_uniform(rng));
+                log_e = power_law_log(&pl_gauss, offbkg_rng_uniform(rng));
                 s2 = s0 * s0 * exp(2.0 * alpha * log_e);
-                d = -s2 * log1p(-offbkg_sim_uniform(rng));
+                d = -s2 * log1p(-offbkg_rng_uniform(rng));
             }
-            phi = 2.0 * M_PI * offbkg_sim_uniform(rng);
+            phi = 2.0 * M_PI * offbkg_rng_uniform(rng);
             if (d > d_max)
                 continue;
             /* theta in radians; s2 too */
@@ -1189,7 +1156,7 @@ static void draw_background(const offbkg_sim_params_t *p,
             gauss = r0z * exp(-d / s2);
             env = gauss + p->floor_norm;
             delta = (theta * theta - 2.0 * d) / (2.0 * s2);
-            v = offbkg_sim_uniform(rng) * env;
+            v = offbkg_rng_uniform(rng) * env;
             if (v < a * (gauss * (1.0 - delta) + p->floor_norm))
                 break;
             if (v >= a * env)
@@ -1214,7 +1181,7 @@ static void draw_background(const offbkg_sim_params_t *p,
 /* Bad rows: NaN RA, ENERGY or DEC in turn, then one with ENERGY = 0. */
 static size_t draw_bad_rows(const offbkg_sim_params_t *p,
                             const offbkg_sim_run_t *run,
-                            offbkg_sim_rng_t *rng, offbkg_sim_event_t *ev)
+                            offbkg_rng_t *rng, offbkg_sim_event_t *ev)
 {
     size_t n = 0;
 
@@ -1242,7 +1209,7 @@ static size_t draw_bad_rows(const offbkg_sim_params_t *p,
  * pointing at a random position angle), then src_n events around it. */
 static size_t draw_source(const offbkg_sim_params_t *p,
                           const offbkg_sim_run_t *run,
-                          offbkg_sim_rng_t *rng, offbkg_sim_event_t *ev,
+                          offbkg_rng_t *rng, offbkg_sim_event_t *ev,
                           double *src_ra, double *src_dec)
 {
     offbkg_offset_frame_t frame;
@@ -1252,7 +1219,7 @@ static size_t draw_source(const offbkg_sim_params_t *p,
     if (p->source_mode == OFFBKG_SIM_SOURCE_OFFSET) {
         offbkg_offset_frame_init(&frame, run->ra_pnt_deg, run->dec_pnt_deg);
         point_around(&frame, p->src_offset_deg,
-                     2.0 * M_PI * offbkg_sim_uniform(rng), src_ra, src_dec);
+                     2.0 * M_PI * offbkg_rng_uniform(rng), src_ra, src_dec);
     } else {
         *src_ra = p->src_ra_deg;
         *src_dec = p->src_dec_deg;
@@ -1263,8 +1230,8 @@ static size_t draw_source(const offbkg_sim_params_t *p,
     offbkg_offset_frame_init(&frame, *src_ra, *src_dec);
     for (int i = 0; i < p->src_n; i++) {
         double r = p->src_sigma_deg
-                   * sqrt(-2.0 * log1p(-offbkg_sim_uniform(rng)));
-        point_around(&frame, r, 2.0 * M_PI * offbkg_sim_uniform(rng),
+                   * sqrt(-2.0 * log1p(-offbkg_rng_uniform(rng)));
+        point_around(&frame, r, 2.0 * M_PI * offbkg_rng_uniform(rng),
                      &ev[i].ra_deg, &ev[i].dec_deg);
         ev[i].energy_tev = draw_power_law(rng, p->src_gamma, p->e_min_tev,
                                           p->e_max_tev);
@@ -1336,7 +1303,7 @@ int offbkg_sim_draw_run(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
                         const offbkg_sim_run_t *run,
                         offbkg_sim_events_t *out)
 {
-    offbkg_sim_rng_t rng;
+    offbkg_rng_t rng;
     offbkg_offset_frame_t frame;
     offbkg_altaz_fov_t fov;
     offbkg_sim_event_t *tmp;

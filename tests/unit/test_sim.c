@@ -305,7 +305,7 @@ static void test_simulate_expected_consistency(void **unused)
 
 static void test_simulate_rng_streams(void **unused)
 {
-    offbkg_sim_rng_t a, b, c;
+    offbkg_rng_t a, b, c;
     int same_ab = 1, same_ac = 0;
     double sum = 0;
     (void)unused;
@@ -314,15 +314,15 @@ static void test_simulate_rng_streams(void **unused)
     offbkg_sim_rng_seed(&b, 42, 7);
     offbkg_sim_rng_seed(&c, 42, 8);
     for (int i = 0; i < 1000; i++) {
-        uint64_t x = offbkg_sim_rng_next(&a), y = offbkg_sim_rng_next(&b);
-        uint64_t z = offbkg_sim_rng_next(&c);
+        uint64_t x = offbkg_rng_next(&a), y = offbkg_rng_next(&b);
+        uint64_t z = offbkg_rng_next(&c);
         same_ab &= x == y;
         same_ac += x == z;
     }
     assert_true(same_ab);
     assert_int_equal(same_ac, 0);
     for (int i = 0; i < 100000; i++) {
-        double u = offbkg_sim_uniform(&a);
+        double u = offbkg_rng_uniform(&a);
         assert_true(u >= 0 && u < 1);
         sum += u;
     }
@@ -334,7 +334,7 @@ static void test_simulate_rng_streams(void **unused)
 static void test_simulate_poisson(void **unused)
 {
     static const double mus[] = { 0.7, 4.5, 10.0, 37.5, 1000.0 };
-    offbkg_sim_rng_t rng;
+    offbkg_rng_t rng;
     (void)unused;
 
     offbkg_sim_rng_seed(&rng, 1, 99);
