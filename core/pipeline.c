@@ -205,14 +205,8 @@ static int make_with_store(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl,
     offbkg_store_t *store = NULL;
     int st = OFFBKG_OK;
 
-    if (fill_only && sc == NULL)
-        return offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: offbkg fill needs "
-                                "a [store] section (dir = ...)",
-                                pl->rc->file);
-    if (fill_only && opts.from_store)
-        return offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: offbkg fill with "
-                                "[store] fill = never (or --from-store) "
-                                "would read nothing", pl->rc->file);
+    /* offbkg fill without a [store] it may fill: refused by the
+     * preflight (core/preflight.c). */
     if (sc != NULL)
         st = offbkg_store_open(ctx, sc->dir, !opts.from_store, &store);
     opts.store = store;

@@ -412,6 +412,26 @@ static void check_contrib_store(check_t *c, const offbkg_datastore_t *store)
         problem(c, "store", "dir", "%s", offbkg_error_msg(c->quiet));
 }
 
+/* offbkg fill fills [store]: without one, or with one it may not fill,
+ * it would do nothing. */
+static void check_fill(check_t *c)
+{
+    const offbkg_store_conf_t *sc = c->rc->store;
+
+    if (!c->plan->fill)
+        return;
+    if (sc == NULL) {
+        if (offbkg_diag_add(c->diags, c->rc->ini->path, 0, NULL, NULL,
+                            "missing section [store] (dir = ...): the "
+                            "contribution store offbkg fill fills")
+            != OFFBKG_OK)
+            c->st = OFFBKG_ENOMEM;
+    }
+    else if (sc->fill == OFFBKG_STORE_FILL_NEVER)
+        problem(c, "store", "fill", "offbkg fill with [store] fill = never "
+                "(or --from-store) would read nothing");
+}
+
 /* Whether the command writes a file called @p name in [output] dir. */
 static bool written_name(check_t *c, const char *name)
 {
@@ -560,6 +580,7 @@ int offbkg_preflight(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         check_outputs(&c, out->store, target);
     if (c.st == OFFBKG_OK)
         check_contrib_store(&c, out->store);
+    check_fill(&c);
     if (c.st == OFFBKG_OK && plan->index)
         check_file_dirs(&c, target != NULL ? target : out->store);
 

@@ -145,6 +145,16 @@ ok $(test $status -eq 0 && grep -q "6 from the store, 2 read and put in it" "$T/
      && grep -q "damaged" "$T/err" && cmp -s "$T/events.dig" "$T/again.dig"; echo $?) \
     "a touched events file and a damaged entry are read again, the models unchanged (exit $status): $(grep 'from the store' "$T/out")"
 
+# offbkg fill without a [store] it may fill: a configuration error.
+{ cat "$T/base.ini"; printf '[output]\ndir = x\n'; } >"$T/nostore.ini"
+run_offbkg fill "$T/nostore.ini"
+ok $(test $status -eq 2 && grep -q "nostore.ini: missing section \[store\]" "$T/err" \
+     && ! test -e "$T/x"; echo $?) \
+    "offbkg fill without [store]: exit 2 (exit $status): $(head -1 "$T/err")"
+run_offbkg fill "$T/store.ini" --set store.fill=never
+ok $(test $status -eq 2 && grep -q "\[store\] fill: offbkg fill with \[store\] fill = never" "$T/err"; echo $?) \
+    "offbkg fill with [store] fill = never: exit 2 (exit $status): $(head -1 "$T/err")"
+
 # A [store] without dir is a configuration error naming the line.
 printf '[store]\n' >>"$T/base.ini"
 { cat "$T/base.ini"; printf '[output]\ndir = x\n'; } >"$T/nodir.ini"
