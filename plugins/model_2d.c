@@ -434,6 +434,13 @@ static int m2d_finish(void *state, const void *contrib, offbkg_cube_t **cube)
     return mg_finish(s->host, &s->grid, contrib, cube);
 }
 
+static int m2d_finish_sums(void *state, const offbkg_contrib_sums_t *sums,
+                           offbkg_cube_t **cube)
+{
+    m2d_state_t *s = state;
+    return mg_finish_sums(s->host, &s->grid, sums, cube);
+}
+
 static int m2d_contrib_view(void *state, const void *contrib,
                             offbkg_contrib_data_t *out)
 {
@@ -459,6 +466,7 @@ static const offbkg_model_ops_t m2d_ops = {
     .finish = m2d_finish,
     .contrib_view = m2d_contrib_view,
     .contrib_load = m2d_contrib_load,
+    .finish_sums = m2d_finish_sums,
 };
 
 static const offbkg_plugin_t m2d_plugin = {

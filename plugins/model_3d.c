@@ -652,6 +652,13 @@ static int m3d_finish(void *state, const void *contrib, offbkg_cube_t **cube)
     return mg_finish(s->host, &s->grid, contrib, cube);
 }
 
+static int m3d_finish_sums(void *state, const offbkg_contrib_sums_t *sums,
+                           offbkg_cube_t **cube)
+{
+    m3d_state_t *s = state;
+    return mg_finish_sums(s->host, &s->grid, sums, cube);
+}
+
 static int m3d_contrib_view(void *state, const void *contrib,
                             offbkg_contrib_data_t *out)
 {
@@ -677,6 +684,7 @@ static const offbkg_model_ops_t m3d_ops = {
     .finish = m3d_finish,
     .contrib_view = m3d_contrib_view,
     .contrib_load = m3d_contrib_load,
+    .finish_sums = m3d_finish_sums,
 };
 
 static const offbkg_plugin_t m3d_plugin = {

@@ -274,8 +274,19 @@ int mg_contrib_load(const offbkg_host_t *host, const mg_grid_t *g,
     return OFFBKG_OK;
 }
 
-int mg_finish(const offbkg_host_t *host, const mg_grid_t *g,
-              const mg_contrib_t *c, offbkg_cube_t **out)
+/* What a cube is made of: integer counts (finish), or weighted counts
+ * and their variance (finish_sums); exposure per spatial bin. */
+typedef struct cube_source {
+    const uint64_t *counts;   /* n_cells, or NULL: counts_w and var */
+    const double *counts_w;   /* n_cells: weighted counts */
+    const double *var;        /* n_cells: variance of counts_w */
+    const double *exposure_s; /* n_sp */
+} cube_source_t;
+
+/* The one place a rate cube is made, so finish_sums with weights 1
+ * equals finish bit for bit: same sums, same operations, same order. */
+static int make_cube(const offbkg_host_t *host, const mg_grid_t *g,
+                     const cube_source_t *src, offbkg_cube_t **out)
 {
     size_t n_bins[MG_MAX_AXES];
     double total = 0;
@@ -283,7 +294,7 @@ int mg_finish(const offbkg_host_t *host, const mg_grid_t *g,
 
     *out = NULL;
     for (size_t s = 0; s < g->n_sp; s++)
-        total += c->exposure_s[s];
+        total += src->exposure_s[s];
     if (!(total > 0))
         return host->error(host, OFFBKG_EDATA,
                            "no exposure: no run was filled, or every bin "
@@ -305,15 +316,26 @@ int mg_finish(const offbkg_host_t *host, const mg_grid_t *g,
         double de_mev = 1e6 * (e[ie + 1] - e[ie]);
         for (size_t s = 0; s < g->n_sp; s++) {
             size_t cell = ie * g->n_sp + s;
-            double n = (double)c->counts[cell];
-            double t = c->exposure_s[s];
+            double n = src->counts != NULL ? (double)src->counts[cell]
+                                           : src->counts_w[cell];
+            double v = src->counts != NULL ? n : src->var[cell];
+            double t = src->exposure_s[s];
             double den = t * de_mev * g->omega_sr[s];
             cube->counts[cell] = n;
             cube->exposure_s[cell] = t;
             cube->solid_angle_sr[cell] = g->omega_sr[s];
             /* A fully excluded bin has no exposure: rate 0, never NaN. */
             cube->rate[cell] = den > 0 ? n / den : 0.0;
-            cube->rate_err[cell] = den > 0 ? sqrt(n) / den : 0.0;
+            cube->rate_err[cell] = den > 0 ? sqrt(v) / den : 0.0;
+            /* A denormal exposure would overflow: refuse, never inf. */
+            if (!isfinite(cube->rate[cell])
+                || !isfinite(cube->rate_err[cell])) {
+                offbkg_cube_free(cube);
+                return host->error(host, OFFBKG_EDATA,
+                                   "cell %zu: %g counts over %g s of "
+                                   "exposure is not a finite rate",
+                                   cell, n, t);
+            }
         }
     }
     snprintf(cube->fov_alignment, sizeof cube->fov_alignment, "%s",
@@ -323,6 +345,68 @@ int mg_finish(const offbkg_host_t *host, const mg_grid_t *g,
     cube->fov_lon_sign = g->fov_lon_sign;
     *out = cube;
     return OFFBKG_OK;
+}
+
+int mg_finish(const offbkg_host_t *host, const mg_grid_t *g,
+              const mg_contrib_t *c, offbkg_cube_t **out)
+{
+    cube_source_t src = { .counts = c->counts,
+                          .exposure_s = c->exposure_s };
+
+    return make_cube(host, g, &src, out);
+}
+
+/* Each value finite and >= 0, or an OFFBKG_EDATA error naming it. */
+static int check_values(const offbkg_host_t *host, const char *what,
+                        const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(v[i] >= 0) || !isfinite(v[i]))
+            return host->error(host, OFFBKG_EDATA,
+                               "weighted sums: %s[%zu] is %g, not a finite "
+                               "value >= 0",
+                               what, i, v[i]);
+    return OFFBKG_OK;
+}
+
+int mg_finish_sums(const offbkg_host_t *host, const mg_grid_t *g,
+                   const offbkg_contrib_sums_t *sums, offbkg_cube_t **out)
+{
+    /* The members this plugin reads: a host may pass a larger struct. */
+    const size_t need = offsetof(offbkg_contrib_sums_t, exposure_s)
+                        + sizeof sums->exposure_s;
+    cube_source_t src;
+    int rc;
+
+    *out = NULL;
+    if (sums->struct_size < need)
+        return host->error(host, OFFBKG_EINVAL,
+                           "weighted sums of %u bytes, at least %zu needed",
+                           sums->struct_size, need);
+    if (sums->n_counts != g->n_cells || sums->n_exposure != g->n_sp)
+        return host->error(host, OFFBKG_EDATA,
+                           "weighted sums of %zu cells and %zu exposure "
+                           "bins, but this model has %zu cells (%zu energy "
+                           "x %zu spatial bins) and %zu exposure bins (one "
+                           "per spatial bin)",
+                           sums->n_counts, sums->n_exposure, g->n_cells,
+                           g->n_e, g->n_sp, g->n_sp);
+    if ((g->n_cells > 0
+         && (sums->counts == NULL || sums->counts_w2 == NULL))
+        || (g->n_sp > 0 && sums->exposure_s == NULL))
+        return host->error(host, OFFBKG_EINVAL,
+                           "weighted sums without their arrays");
+    if ((rc = check_values(host, "counts", sums->counts, g->n_cells))
+            != OFFBKG_OK
+        || (rc = check_values(host, "counts_w2", sums->counts_w2,
+                              g->n_cells)) != OFFBKG_OK
+        || (rc = check_values(host, "exposure_s", sums->exposure_s,
+                              g->n_sp)) != OFFBKG_OK)
+        return rc;
+    src = (cube_source_t){ .counts_w = sums->counts,
+                           .var = sums->counts_w2,
+                           .exposure_s = sums->exposure_s };
+    return make_cube(host, g, &src, out);
 }
 
 void mg_unit_vector(double lon_deg, double lat_deg, double v[3])

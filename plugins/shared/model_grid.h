@@ -114,6 +114,14 @@ int mg_contrib_load(const offbkg_host_t *host, const mg_grid_t *grid,
 /** The rate cube; OFFBKG_EDATA when the total exposure is 0. */
 int mg_finish(const offbkg_host_t *host, const mg_grid_t *grid,
               const mg_contrib_t *c, offbkg_cube_t **cube);
+/** The rate cube of weighted sums (ABI 1.2 finish_sums), made by the
+ *  same code as mg_finish: with counts_w2 == counts == a merged
+ *  contribution's counts and its exposure, the cube is mg_finish's bit
+ *  for bit. OFFBKG_EDATA through host->error when the sizes are not
+ *  n_cells and n_sp, a value is negative or not finite, or the total
+ *  exposure is 0. */
+int mg_finish_sums(const offbkg_host_t *host, const mg_grid_t *grid,
+                   const offbkg_contrib_sums_t *sums, offbkg_cube_t **cube);
 
 /** A circle on the sphere. */
 typedef struct mg_circle {

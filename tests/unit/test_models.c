@@ -1953,6 +1953,342 @@ static void test_contrib_load_refusals(void **state)
                         "bin)");
 }
 
+/* ------------------------------------------------------------------ */
+/* Weighted sums (ABI 1.2 finish_sums)                                 */
+
+/* The weighted sums of the views @p v[0..n-1] with weights @p w, summed
+ * run by run in that order as the host sums them. Arrays malloc'ed. */
+static offbkg_contrib_sums_t sums_of(const offbkg_contrib_data_t *v,
+                                     const double *w, size_t n)
+{
+    size_t nc = v[0].n_counts, nx = v[0].n_exposure;
+    double *c = calloc(nc, sizeof *c), *c2 = calloc(nc, sizeof *c2);
+    double *x = calloc(nx, sizeof *x);
+
+    assert_true(c != NULL && c2 != NULL && x != NULL);
+    for (size_t r = 0; r < n; r++) {
+        for (size_t i = 0; i < nc; i++) {
+            c[i] += w[r] * (double)v[r].counts[i];
+            c2[i] += w[r] * w[r] * (double)v[r].counts[i];
+        }
+        for (size_t j = 0; j < nx; j++)
+            x[j] += w[r] * v[r].exposure_s[j];
+    }
+    return (offbkg_contrib_sums_t){
+        .struct_size = sizeof(offbkg_contrib_sums_t), .n_counts = nc,
+        .counts = c, .counts_w2 = c2, .n_exposure = nx, .exposure_s = x,
+    };
+}
+
+static void sums_free(offbkg_contrib_sums_t *s)
+{
+    free((void *)s->counts);
+    free((void *)s->counts_w2);
+    free((void *)s->exposure_s);
+}
+
+static offbkg_cube_t *finish_sums_ok(fixture_t *f,
+                                     const offbkg_contrib_sums_t *s)
+{
+    offbkg_cube_t *cube = NULL;
+    int rc = ops(f)->finish_sums(f->state, s, &cube);
+    if (rc != OFFBKG_OK)
+        fail_msg("finish_sums failed: %s", offbkg_host_last_error());
+    assert_non_null(cube);
+    return cube;
+}
+
+/* Axes, frame and time base as well as the cells. */
+static void assert_cubes_same(const offbkg_cube_t *a, const offbkg_cube_t *b)
+{
+    assert_cubes_identical(a, b);
+    assert_int_equal(a->n_axes, b->n_axes);
+    for (size_t k = 0; k < a->n_axes; k++) {
+        assert_string_equal(a->axes[k].name, b->axes[k].name);
+        assert_string_equal(a->axes[k].unit, b->axes[k].unit);
+        assert_int_equal(a->axes[k].n_bins, b->axes[k].n_bins);
+        assert_memory_equal(a->axes[k].edges, b->axes[k].edges,
+                            (a->axes[k].n_bins + 1) * sizeof(double));
+    }
+    assert_string_equal(a->fov_alignment, b->fov_alignment);
+    assert_string_equal(a->time_base, b->time_base);
+    assert_int_equal(a->fov_lon_sign, b->fov_lon_sign);
+}
+
+/* Three runs filled from events: with weights 1 the sums finish to the
+ * merged runs' cube bit for bit; with other weights each cell is the
+ * pooled estimate computed here. */
+static void check_finish_sums(fixture_t *f, const char *name, const kv_t *kv,
+                              int with_regions)
+{
+    trun_t *a, *b, *c3;
+    void *contrib[3], *merged;
+    offbkg_contrib_data_t v[3];
+    offbkg_contrib_sums_t s;
+    offbkg_cube_t *cm, *cs;
+    const double ones[3] = { 1, 1, 1 }, w[3] = { 2.0, 0.37, 1.5 };
+    size_t n_e, n_sp, n_full = 0;
+
+    make(f, name, kv);
+    assert_non_null(ops(f)->finish_sums);
+    contrib_runs(&a, &b, with_regions);
+    c3 = malloc(sizeof *c3);
+    assert_non_null(c3);
+    *c3 = *a;                 /* a's events again, another time base */
+    c3->run.energy_tev = c3->e;
+    c3->run.ra_deg = c3->ra;
+    c3->run.dec_deg = c3->dec;
+    c3->run.time_s = c3->t;
+    c3->run.regions = c3->reg;
+    c3->run.obs_id = 23;
+    c3->run.ontime_s = 321.25;
+    c3->run.livetime_s = 300.5;
+    merged = contrib_new(f);
+    for (int r = 0; r < 3; r++) {
+        contrib[r] = contrib_new(f);
+        fill_ok(f, r == 0 ? a : r == 1 ? b : c3, contrib[r]);
+        assert_int_equal(ops(f)->merge(f->state, merged, contrib[r]),
+                         OFFBKG_OK);
+    }
+    cm = finish_ok(f, merged);
+    for (int r = 0; r < 3; r++)
+        v[r] = view_ok(f, contrib[r], cm);
+
+    s = sums_of(v, ones, 3);
+    assert_memory_equal(s.counts, s.counts_w2, s.n_counts * sizeof(double));
+    cs = finish_sums_ok(f, &s);
+    assert_cubes_same(cm, cs);
+    assert_true(total_counts(cs) > 1000);
+    offbkg_cube_free(cs);
+    sums_free(&s);
+
+    /* Other weights: rate = sum w n / (sum w t x dE x dOmega), rate_err =
+     * sqrt(sum w^2 n) / the same. */
+    s = sums_of(v, w, 3);
+    cs = finish_sums_ok(f, &s);
+    n_e = cm->axes[0].n_bins;
+    n_sp = cm->n_cells / n_e;
+    for (size_t ie = 0; ie < n_e; ie++) {
+        const double *e = cm->axes[0].edges;
+        for (size_t j = 0; j < n_sp; j++) {
+            size_t cell = ie * n_sp + j;
+            double n = 0, n2 = 0, t = 0, den;
+            for (int r = 0; r < 3; r++) {
+                n += w[r] * (double)v[r].counts[cell];
+                n2 += w[r] * w[r] * (double)v[r].counts[cell];
+                t += w[r] * v[r].exposure_s[j];
+            }
+            den = t * 1e6 * (e[ie + 1] - e[ie]) * cm->solid_angle_sr[cell];
+            assert_rel(cs->counts[cell], n, 1e-14);
+            assert_rel(cs->exposure_s[cell], t, 1e-14);
+            assert_true(cs->solid_angle_sr[cell]
+                        == cm->solid_angle_sr[cell]);
+            if (t > 0) {
+                assert_rel(cs->rate[cell], n / den, 1e-12);
+                assert_rel(cs->rate_err[cell], sqrt(n2) / den, 1e-12);
+                n_full += n > 0;
+            } else {
+                assert_true(cs->rate[cell] == 0 && cs->rate_err[cell] == 0);
+            }
+        }
+    }
+    assert_true(n_full > 10);
+    offbkg_cube_free(cs);
+    sums_free(&s);
+
+    offbkg_cube_free(cm);
+    for (int r = 0; r < 3; r++)
+        contrib_free(f, contrib[r]);
+    contrib_free(f, merged);
+    free(a);
+    free(b);
+    free(c3);
+}
+
+static void test_finish_sums_2d(void **state)
+{
+    check_finish_sums(*state, "2d", NULL, 0);
+    check_finish_sums(*state, "2d", NULL, 1);
+}
+
+static void test_finish_sums_3d_radec(void **state)
+{
+    check_finish_sums(*state, "3d", NULL, 0);
+    check_finish_sums(*state, "3d", NULL, 1);
+}
+
+static void test_finish_sums_3d_altaz(void **state)
+{
+    const kv_t altaz[] = { { "fov_alignment", "altaz" }, { NULL, NULL } };
+    check_finish_sums(*state, "3d", altaz, 1);
+}
+
+/* A weighted case by hand on the 3 x 3 grid of small_2d: two runs of
+ * weights 2 and 0.5, one offset ring fully excluded in the second. */
+static void test_finish_sums_by_hand(void **state)
+{
+    fixture_t *f = *state;
+    const double e[] = { 1, 2, 4, 8 }, th[] = { 0, 0.5, 1, 2 };
+    /* run A: n = 4 in [0][1], 1 in [2][2]; t = 1000 s everywhere.
+     * run B: n = 2 in [0][1], 6 in [1][0]; t = 500, 500, 0 s.
+     * weights 2, 0.5. */
+    double counts[9] = { 0 }, w2[9] = { 0 };
+    const double expo[3] = { 2 * 1000 + 0.5 * 500, 2 * 1000 + 0.5 * 500,
+                             2 * 1000 };
+    offbkg_contrib_sums_t s = {
+        .struct_size = sizeof s, .n_counts = 9, .counts = counts,
+        .counts_w2 = w2, .n_exposure = 3, .exposure_s = expo,
+    };
+    offbkg_cube_t *cube;
+
+    counts[1] = 2 * 4 + 0.5 * 2;  /* 9 */
+    w2[1] = 4 * 4 + 0.25 * 2;     /* 16.5 */
+    counts[8] = 2 * 1;
+    w2[8] = 4 * 1;
+    counts[3] = 0.5 * 6;          /* 3 */
+    w2[3] = 0.25 * 6;             /* 1.5 */
+    make(f, "2d", small_2d);
+    cube = finish_sums_ok(f, &s);
+    assert_int_equal(cube->n_cells, 9);
+    for (size_t ie = 0; ie < 3; ie++)
+        for (size_t it = 0; it < 3; it++) {
+            size_t cell = ie * 3 + it;
+            double dom = 2 * M_PI * (cos(th[it] * DEG) - cos(th[it + 1] * DEG));
+            double den = expo[it] * 1e6 * (e[ie + 1] - e[ie]) * dom;
+            assert_true(cube->counts[cell] == counts[cell]);
+            assert_true(cube->exposure_s[cell] == expo[it]);
+            assert_rel(cube->rate[cell], counts[cell] / den, 1e-10);
+            assert_rel(cube->rate_err[cell], sqrt(w2[cell]) / den, 1e-10);
+        }
+    /* Cell [0][1] in numbers: 9 / (2250 s x 1e6 MeV x dOmega). */
+    assert_rel(cube->rate[1],
+               9.0 / (2250 * 1e6 * 2 * M_PI * (cos(0.5 * DEG) - cos(DEG))),
+               1e-10);
+    assert_rel(cube->rate_err[1] / cube->rate[1], sqrt(16.5) / 9, 1e-12);
+    offbkg_cube_free(cube);
+
+    /* An exposure bin with no time: rate 0 there, never NaN. */
+    {
+        const double expo0[3] = { 0, 2250, 2000 };
+        s.exposure_s = expo0;
+        counts[0] = 5;
+        w2[0] = 5;
+        cube = finish_sums_ok(f, &s);
+        for (size_t ie = 0; ie < 3; ie++) {
+            assert_true(cube->rate[ie * 3] == 0);
+            assert_true(cube->rate_err[ie * 3] == 0);
+        }
+        assert_true(cube->counts[0] == 5);
+        assert_true(cube->rate[1] > 0);
+        offbkg_cube_free(cube);
+    }
+}
+
+static void expect_sums_refused(fixture_t *f, const offbkg_contrib_sums_t *s,
+                                int status, const char *want)
+{
+    offbkg_cube_t *cube = (offbkg_cube_t *)&cube;
+
+    assert_int_equal(ops(f)->finish_sums(f->state, s, &cube), status);
+    assert_null(cube);
+    assert_host_error(want);
+}
+
+static void check_sums_refusals(fixture_t *f, const char *name,
+                                const kv_t *kv, const char *layout)
+{
+    double *counts, *w2, *expo;
+    offbkg_contrib_sums_t s, bad;
+    offbkg_contrib_data_t v;
+    void *c;
+    char want[256];
+
+    make(f, name, kv);
+    c = contrib_new(f);
+    assert_int_equal(ops(f)->contrib_view(f->state, c, &v), OFFBKG_OK);
+    counts = calloc(v.n_counts + 1, sizeof *counts);
+    w2 = calloc(v.n_counts + 1, sizeof *w2);
+    expo = calloc(v.n_counts + 1, sizeof *expo);
+    assert_true(counts != NULL && w2 != NULL && expo != NULL);
+    s = (offbkg_contrib_sums_t){
+        .struct_size = sizeof s, .n_counts = v.n_counts, .counts = counts,
+        .counts_w2 = w2, .n_exposure = v.n_exposure, .exposure_s = expo,
+    };
+    /* No exposure at all. */
+    expect_sums_refused(f, &s, OFFBKG_EDATA, "no exposure: no run was "
+                        "filled, or every bin is excluded");
+    expo[1] = 10;
+    counts[2] = w2[2] = 3;
+    offbkg_cube_free(finish_sums_ok(f, &s));
+
+    bad = s;
+    bad.n_counts++;
+    snprintf(want, sizeof want, "weighted sums of %zu cells and %zu "
+             "exposure bins, but this model has %s", bad.n_counts,
+             bad.n_exposure, layout);
+    expect_sums_refused(f, &bad, OFFBKG_EDATA, want);
+    bad = s;
+    bad.n_exposure--;
+    snprintf(want, sizeof want, "weighted sums of %zu cells and %zu "
+             "exposure bins, but this model has %s", bad.n_counts,
+             bad.n_exposure, layout);
+    expect_sums_refused(f, &bad, OFFBKG_EDATA, want);
+    bad = s;
+    bad.n_exposure = bad.n_counts;  /* exposure per cell: not this model */
+    snprintf(want, sizeof want, "weighted sums of %zu cells and %zu "
+             "exposure bins, but this model has %s", bad.n_counts,
+             bad.n_exposure, layout);
+    expect_sums_refused(f, &bad, OFFBKG_EDATA, want);
+
+    bad = s;
+    bad.counts_w2 = NULL;
+    expect_sums_refused(f, &bad, OFFBKG_EINVAL,
+                        "weighted sums without their arrays");
+    bad = s;
+    bad.struct_size = 0;
+    snprintf(want, sizeof want, "weighted sums of 0 bytes, at least %zu "
+             "needed", sizeof s);
+    expect_sums_refused(f, &bad, OFFBKG_EINVAL, want);
+
+    /* Values: negative, NaN, infinite. */
+    counts[4] = -0.5;
+    expect_sums_refused(f, &s, OFFBKG_EDATA, "weighted sums: counts[4] is "
+                        "-0.5, not a finite value >= 0");
+    counts[4] = 0;
+    w2[5] = NAN;
+    expect_sums_refused(f, &s, OFFBKG_EDATA, "weighted sums: counts_w2[5] "
+                        "is nan, not a finite value >= 0");
+    w2[5] = 0;
+    expo[v.n_exposure - 1] = INFINITY;
+    snprintf(want, sizeof want, "weighted sums: exposure_s[%zu] is inf, "
+             "not a finite value >= 0", v.n_exposure - 1);
+    expect_sums_refused(f, &s, OFFBKG_EDATA, want);
+    /* An exposure so small the rate would overflow: refused, never inf. */
+    expo[v.n_exposure - 1] = 0;
+    expo[2] = 1e-320;
+    snprintf(want, sizeof want, "cell 2: 3 counts over %g s of "
+             "exposure is not a finite rate", expo[2]);
+    expect_sums_refused(f, &s, OFFBKG_EDATA, want);
+
+    free(counts);
+    free(w2);
+    free(expo);
+    contrib_free(f, c);
+}
+
+static void test_finish_sums_refusals(void **state)
+{
+    const kv_t grid_4x5[] = { { "energy_n", "4" }, { "offset_n", "5" },
+                              { NULL, NULL } };
+
+    check_sums_refusals(*state, "2d", grid_4x5, "20 cells (4 energy x 5 "
+                        "spatial bins) and 5 exposure bins (one per spatial "
+                        "bin)");
+    check_sums_refusals(*state, "3d", grid_7x5, "70 cells (2 energy x 35 "
+                        "spatial bins) and 35 exposure bins (one per spatial "
+                        "bin)");
+}
+
 #define FIXTURE_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1990,6 +2326,11 @@ int main(void)
         FIXTURE_TEST(test_contrib_data_3d_radec),
         FIXTURE_TEST(test_contrib_data_3d_altaz),
         FIXTURE_TEST(test_contrib_load_refusals),
+        FIXTURE_TEST(test_finish_sums_2d),
+        FIXTURE_TEST(test_finish_sums_3d_radec),
+        FIXTURE_TEST(test_finish_sums_3d_altaz),
+        FIXTURE_TEST(test_finish_sums_by_hand),
+        FIXTURE_TEST(test_finish_sums_refusals),
     };
     const char *path = getenv("OFFBKG_PLUGIN_PATH");
 
