@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <offbkg/types.h>
 
@@ -27,6 +28,26 @@ typedef struct offbkg_bkg_num_card {
     double value;
     const char *comment;        /**< NULL or "" for none */
 } offbkg_bkg_num_card_t;
+
+/** One extra integer header card for the BACKGROUND HDU (the same rules
+ *  for the key as offbkg_bkg_card_t). */
+typedef struct offbkg_bkg_int_card {
+    const char *key;
+    int64_t value;
+    const char *comment;        /**< NULL or "" for none */
+} offbkg_bkg_int_card_t;
+
+/** What made a per-observation model (doc/match.md): an HDU MATCH, one
+ *  row per OFF run or group model, columns OBS_ID (K, -1 for a group),
+ *  GROUP_ID (J), WEIGHT (D) and DISTANCE (D); weights and distances
+ *  finite. */
+typedef struct offbkg_bkg_match {
+    size_t n;
+    const int64_t *obs_id;
+    const int32_t *group_id;
+    const double *weight;
+    const double *distance;
+} offbkg_bkg_match_t;
 
 /** Provenance written into the BACKGROUND header. Every field is
  *  optional; a zeroed struct (or a NULL pointer) writes only CREATOR and
@@ -51,6 +72,10 @@ typedef struct offbkg_bkg_meta {
      *  OBS_ID) after BKG_ERR when not NULL. */
     const int64_t *obs_ids;
     size_t n_obs_ids;
+    size_t n_int_cards;         /**< extra integer cards */
+    const offbkg_bkg_int_card_t *int_cards;
+    /** A per-observation model's match: an HDU MATCH last; NULL: none. */
+    const offbkg_bkg_match_t *match;
 } offbkg_bkg_meta_t;
 
 /** Write @p cube to @p path (normally ending .fits.gz, which cfitsio
@@ -58,7 +83,7 @@ typedef struct offbkg_bkg_meta {
  *  BKG_2D or BKG_3D, layout A, unit s-1 MeV-1 sr-1), then COUNTS,
  *  EXPOSURE (s) and BKG_ERR (s-1 MeV-1 sr-1), each one row holding the
  *  axis columns and one cell in the same layout, then OBS_IDS when
- *  meta->obs_ids is set. BACKGROUND has OFFBKGV (the version) and the
+ *  meta->obs_ids is set, then MATCH when meta->match is set. BACKGROUND has OFFBKGV (the version) and the
  *  provenance of @p meta; string values are written as
  *  offbkg_provenance_fits_text makes them (printable ASCII).
  *
@@ -113,5 +138,11 @@ int offbkg_bkg_read(offbkg_ctx_t *ctx, const char *path,
  *  to 3 digits). A new string to free(), or NULL on bad arguments or out
  *  of memory. */
 char *offbkg_bkg_filename(int dims, int group_id, bool smooth);
+
+/** "background_3D_obs_023523_table.fits.gz", observation @p obs_id's own
+ *  model (OBS_ID zero-padded to 6 digits), with the prefix "smooth_"
+ *  when @p smooth. NULL on dims other than 2 or 3, @p obs_id < 0, or
+ *  out of memory. */
+char *offbkg_bkg_obs_filename(int dims, int64_t obs_id, bool smooth);
 
 #endif

@@ -4,6 +4,7 @@
 #include <config.h>
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,6 +174,34 @@ static bool key_is_reserved(const char *key)
     return false;
 }
 
+/* An extra card's key: 1 to 8 of A-Z 0-9 - _, not one the writer sets. */
+static bool key_ok(const char *key)
+{
+    size_t len = key != NULL ? strlen(key) : 0;
+    bool ok = len >= 1 && len <= 8 && !key_is_reserved(key);
+
+    for (size_t j = 0; ok && j < len; j++)
+        ok = isupper((unsigned char)key[j]) || isdigit((unsigned char)key[j])
+             || key[j] == '-' || key[j] == '_';
+    return ok;
+}
+
+/* The MATCH rows: arrays given, weights and distances finite. */
+static int check_match(offbkg_ctx_t *ctx, const offbkg_bkg_match_t *m,
+                       const char *where)
+{
+    if (m->n > 0 && (m->obs_id == NULL || m->group_id == NULL
+                     || m->weight == NULL || m->distance == NULL))
+        return offbkg_error_set(ctx, OFFBKG_EINVAL, "%s: %zu MATCH rows but "
+                                "a column without an array", where, m->n);
+    for (size_t i = 0; i < m->n; i++)
+        if (!isfinite(m->weight[i]) || !isfinite(m->distance[i]))
+            return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: MATCH row %zu: "
+                                    "weight %g, distance %g: not finite",
+                                    where, i, m->weight[i], m->distance[i]);
+    return OFFBKG_OK;
+}
+
 static int check_meta(offbkg_ctx_t *ctx, const offbkg_bkg_meta_t *meta,
                       const char *where)
 {
@@ -186,42 +215,35 @@ static int check_meta(offbkg_ctx_t *ctx, const offbkg_bkg_meta_t *meta,
                                 "but no array", where, meta->n_history);
     for (size_t i = 0; i < meta->n_cards; i++) {
         const char *key = meta->cards[i].key;
-        size_t len = key != NULL ? strlen(key) : 0;
-        bool ok = len >= 1 && len <= 8 && meta->cards[i].value != NULL;
-
-        for (size_t j = 0; ok && j < len; j++)
-            ok = isupper((unsigned char)key[j])
-                 || isdigit((unsigned char)key[j]) || key[j] == '-'
-                 || key[j] == '_';
-        if (!ok)
+        if (!key_ok(key) || meta->cards[i].value == NULL)
             return offbkg_error_set(ctx, OFFBKG_EINVAL, "%s: extra card "
                                     "%zu: key '%s' is not 1-8 characters "
-                                    "of A-Z 0-9 - _, or it has no value",
-                                    where, i, key != NULL ? key : "");
-        if (key_is_reserved(key))
-            return offbkg_error_set(ctx, OFFBKG_EINVAL, "%s: extra card "
-                                    "%s: the writer sets this keyword "
-                                    "itself", where, key);
+                                    "of A-Z 0-9 - _, is one the writer sets "
+                                    "itself, or it has no value", where, i,
+                                    key != NULL ? key : "");
     }
     if (meta->n_num_cards > 0 && meta->num_cards == NULL)
         return offbkg_error_set(ctx, OFFBKG_EINVAL, "%s: %zu numeric cards "
                                 "but no array", where, meta->n_num_cards);
     for (size_t i = 0; i < meta->n_num_cards; i++) {
         const char *key = meta->num_cards[i].key;
-        size_t len = key != NULL ? strlen(key) : 0;
-        bool ok = len >= 1 && len <= 8 && isfinite(meta->num_cards[i].value)
-                  && !key_is_reserved(key);
-        for (size_t j = 0; ok && j < len; j++)
-            ok = isupper((unsigned char)key[j])
-                 || isdigit((unsigned char)key[j]) || key[j] == '-'
-                 || key[j] == '_';
-        if (!ok)
+        if (!key_ok(key) || !isfinite(meta->num_cards[i].value))
             return offbkg_error_set(ctx, OFFBKG_EINVAL, "%s: numeric card "
                                     "%zu: key '%s' is not 1-8 characters of "
                                     "A-Z 0-9 - _, is reserved, or its value "
                                     "is not finite", where, i,
                                     key != NULL ? key : "");
     }
+    if (meta->n_int_cards > 0 && meta->int_cards == NULL)
+        return offbkg_error_set(ctx, OFFBKG_EINVAL, "%s: %zu integer cards "
+                                "but no array", where, meta->n_int_cards);
+    for (size_t i = 0; i < meta->n_int_cards; i++)
+        if (!key_ok(meta->int_cards[i].key))
+            return offbkg_error_set(ctx, OFFBKG_EINVAL, "%s: integer card "
+                                    "%zu: key '%s' is not 1-8 characters of "
+                                    "A-Z 0-9 - _, or is reserved", where, i,
+                                    meta->int_cards[i].key != NULL
+                                        ? meta->int_cards[i].key : "");
     if (meta->n_obs_ids > 0 && meta->obs_ids == NULL)
         return offbkg_error_set(ctx, OFFBKG_EINVAL, "%s: %zu OBS_IDs but no "
                                 "array", where, meta->n_obs_ids);
@@ -229,7 +251,8 @@ static int check_meta(offbkg_ctx_t *ctx, const offbkg_bkg_meta_t *meta,
         if (meta->history[i] == NULL)
             return offbkg_error_set(ctx, OFFBKG_EINVAL, "%s: HISTORY line "
                                     "%zu is NULL", where, i);
-    return OFFBKG_OK;
+    return meta->match != NULL ? check_match(ctx, meta->match, where)
+                               : OFFBKG_OK;
 }
 
 /* Everything the writer refuses, checked before any file is created. */
@@ -419,9 +442,19 @@ static void write_provenance(fitsfile *f, const offbkg_cube_t *c,
                        nc->comment != NULL && nc->comment[0] != '\0'
                            ? nc->comment : NULL, st);
     }
+    for (size_t i = 0; i < meta->n_int_cards; i++) {
+        const offbkg_bkg_int_card_t *ic = &meta->int_cards[i];
+        LONGLONG v = (LONGLONG)ic->value;
+        fits_write_key(f, TLONGLONG, ic->key, &v,
+                       ic->comment != NULL && ic->comment[0] != '\0'
+                           ? ic->comment : NULL, st);
+    }
     if (meta->obs_ids != NULL)
         fits_write_comment(f, "OBS_IDS: the runs merged into this model",
                            st);
+    if (meta->match != NULL)
+        fits_write_comment(f, "MATCH: the OFF runs or group models that "
+                           "made this model, with weights", st);
     for (size_t i = 0; i < meta->n_history; i++)
         fits_write_history(f, meta->history[i], st);
 }
@@ -440,6 +473,28 @@ static void write_obs_ids(fitsfile *f, const offbkg_bkg_meta_t *meta,
     write_creator(f, creator, st);
     fits_write_comment(f, "The runs merged into the model in BACKGROUND",
                        st);
+    fits_write_chksum(f, st);
+}
+
+/* The MATCH HDU: one row per OFF run or group model of a
+ * per-observation model. */
+static void write_match(fitsfile *f, const offbkg_bkg_match_t *m,
+                        const char *creator, int *st)
+{
+    char *ttype[] = { "OBS_ID", "GROUP_ID", "WEIGHT", "DISTANCE" };
+    char *tform[] = { "K", "J", "D", "D" }, *tunit[] = { "", "", "", "" };
+    LONGLONG n = (LONGLONG)m->n;
+
+    fits_create_tbl(f, BINARY_TBL, n, 4, ttype, tform, tunit, "MATCH", st);
+    if (n > 0) {
+        fits_write_col(f, TLONGLONG, 1, 1, 1, n, (void *)m->obs_id, st);
+        fits_write_col(f, TINT, 2, 1, 1, n, (void *)m->group_id, st);
+        fits_write_col(f, TDOUBLE, 3, 1, 1, n, (void *)m->weight, st);
+        fits_write_col(f, TDOUBLE, 4, 1, 1, n, (void *)m->distance, st);
+    }
+    write_creator(f, creator, st);
+    fits_write_comment(f, "The OFF runs (OBS_ID) or group models (OBS_ID "
+                       "-1) that made the model in BACKGROUND", st);
     fits_write_chksum(f, st);
 }
 
@@ -591,6 +646,8 @@ int offbkg_bkg_write(offbkg_ctx_t *ctx, const offbkg_cube_t *cube,
                       buf, &fst);
     if (meta != NULL && meta->obs_ids != NULL)
         write_obs_ids(out.fits, meta, creator, &fst);
+    if (meta != NULL && meta->match != NULL)
+        write_match(out.fits, meta->match, creator, &fst);
     free(buf);
     if (fst != 0) {
         st = offbkg_error_fits(ctx, fst, "%s: cannot write the background "
@@ -1159,6 +1216,20 @@ char *offbkg_bkg_filename(int dims, int group_id, bool smooth)
         return NULL;
     n = snprintf(name, sizeof name, "%sbackground_%dD_group_%03d_table"
                  ".fits.gz", smooth ? "smooth_" : "", dims, group_id);
+    if (n < 0 || (size_t)n >= sizeof name)
+        return NULL;
+    return strdup(name);
+}
+
+char *offbkg_bkg_obs_filename(int dims, int64_t obs_id, bool smooth)
+{
+    char name[80];
+    int n;
+
+    if ((dims != 2 && dims != 3) || obs_id < 0)
+        return NULL;
+    n = snprintf(name, sizeof name, "%sbackground_%dD_obs_%06" PRId64
+                 "_table.fits.gz", smooth ? "smooth_" : "", dims, obs_id);
     if (n < 0 || (size_t)n >= sizeof name)
         return NULL;
     return strdup(name);

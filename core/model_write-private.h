@@ -5,6 +5,7 @@
 #ifndef OFFBKG_MODEL_WRITE_PRIVATE_H
 #define OFFBKG_MODEL_WRITE_PRIVATE_H
 
+#include "bkg-private.h"
 #include "model-private.h"
 
 /** The file name of model @p m's cube of group @p g (dims 2 or 3), in
@@ -12,11 +13,38 @@
 char *offbkg_model_write_path(const offbkg_runconf_t *rc, size_t m, int dims,
                               size_t g, bool smooth, const char *dir);
 
+/** The file name of model @p m's own cube of observation @p obs_id
+ *  (background_3D_obs_023523_table.fits.gz, a per-observation model of
+ *  the match step), in @p dir. A new string; NULL if out of memory or
+ *  @p obs_id < 0. */
+char *offbkg_model_write_obs_path(const offbkg_runconf_t *rc, size_t m,
+                                  int dims, int64_t obs_id, bool smooth,
+                                  const char *dir);
+
 /** OFFBKG_EEXIST, before any work, if a model file of @p rc for one of
  *  @p n_groups groups exists in @p dir (either dimension) and
  *  !overwrite. */
 int offbkg_model_write_check(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                              size_t n_groups, const char *dir, bool overwrite);
+
+/** OFFBKG_EEXIST, before any work, if a per-observation model file of
+ *  @p rc for an observation of @p targets exists in @p dir (either
+ *  dimension) and !overwrite. */
+int offbkg_model_write_check_obs(offbkg_ctx_t *ctx,
+                                 const offbkg_runconf_t *rc,
+                                 const offbkg_datastore_t *targets,
+                                 const char *dir, bool overwrite);
+
+/** The provenance every model file of [model] @p m has, set in @p meta
+ *  (its other fields are left as they are): CREATOR (written into
+ *  @p creator), CONFIG, CONFHASH (@p config_hash), DATASTOR and SMOOTHER
+ *  (@p smoother; NULL: raw); and the SECTION card the index step reads,
+ *  into @p section, for the caller's cards. */
+void offbkg_model_write_meta(const offbkg_runconf_t *rc, size_t m,
+                             const char *smoother, const char *config_hash,
+                             char *creator, size_t creator_size,
+                             offbkg_bkg_card_t *section,
+                             offbkg_bkg_meta_t *meta);
 
 /** Write every cube of @p make to @p dir, and its smoothed copy where the
  *  smooth step made one (core/smooth.c), a group at a time on up to @p threads threads; the

@@ -28,10 +28,10 @@ static bool needs_prefix(const offbkg_runconf_t *rc, size_t m)
     return false;
 }
 
-char *offbkg_model_write_path(const offbkg_runconf_t *rc, size_t m, int dims,
-                              size_t g, bool smooth, const char *dir)
+/* @p name in @p dir, with model @p m's label as a prefix when needed. */
+static char *prefixed(const offbkg_runconf_t *rc, size_t m, char *name,
+                      const char *dir)
 {
-    char *name = offbkg_bkg_filename(dims, (int)g, smooth);
     const char *label = needs_prefix(rc, m) ? rc->models[m].label : "";
     size_t n;
     char *path;
@@ -47,29 +47,73 @@ char *offbkg_model_write_path(const offbkg_runconf_t *rc, size_t m, int dims,
     return path;
 }
 
+char *offbkg_model_write_path(const offbkg_runconf_t *rc, size_t m, int dims,
+                              size_t g, bool smooth, const char *dir)
+{
+    return prefixed(rc, m, offbkg_bkg_filename(dims, (int)g, smooth), dir);
+}
+
+char *offbkg_model_write_obs_path(const offbkg_runconf_t *rc, size_t m,
+                                  int dims, int64_t obs_id, bool smooth,
+                                  const char *dir)
+{
+    return prefixed(rc, m, offbkg_bkg_obs_filename(dims, obs_id, smooth),
+                    dir);
+}
+
+/* OFFBKG_EEXIST if a file of model @p m for group @p id (or observation
+ * @p id when @p obs) exists, raw or smoothed, 2D or 3D, and !overwrite. */
+static int check_files(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                       size_t m, bool obs, int64_t id, const char *dir,
+                       bool overwrite)
+{
+    if (offbkg_ctx_cancelled(ctx))
+        return offbkg_error_set(ctx, OFFBKG_ECANCELLED, "interrupted");
+    for (int k = 0; k < 4; k++) {
+        int dims = 2 + k % 2;
+        bool smooth = k >= 2;
+        if (smooth && rc->smooths[m].module == NULL)
+            continue;
+        char *p = obs ? offbkg_model_write_obs_path(rc, m, dims, id, smooth,
+                                                    dir)
+                      : offbkg_model_write_path(rc, m, dims, (size_t)id,
+                                                smooth, dir);
+        int st = p == NULL ? offbkg_error_set(ctx, OFFBKG_ENOMEM,
+                                              "out of memory")
+                           : offbkg_output_check(ctx, p, overwrite);
+        free(p);
+        if (st != OFFBKG_OK)
+            return st;
+    }
+    return OFFBKG_OK;
+}
+
 int offbkg_model_write_check(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                              size_t n_groups, const char *dir, bool overwrite)
 {
-    for (size_t m = 0; m < rc->n_models; m++)
-        for (size_t g = 0; g < n_groups; g++) {
-            if (offbkg_ctx_cancelled(ctx))
-                return offbkg_error_set(ctx, OFFBKG_ECANCELLED,
-                                        "interrupted");
-            for (int k = 0; k < 4; k++) {
-                int dims = 2 + k % 2;
-                bool smooth = k >= 2;
-                if (smooth && rc->smooths[m].module == NULL)
-                    continue;
-                char *p = offbkg_model_write_path(rc, m, dims, g, smooth, dir);
-                int st = p == NULL ? offbkg_error_set(ctx, OFFBKG_ENOMEM,
-                                                      "out of memory")
-                                   : offbkg_output_check(ctx, p, overwrite);
-                free(p);
-                if (st != OFFBKG_OK)
-                    return st;
-            }
+    int st = OFFBKG_OK;
+
+    for (size_t m = 0; st == OFFBKG_OK && m < rc->n_models; m++)
+        for (size_t g = 0; st == OFFBKG_OK && g < n_groups; g++)
+            st = check_files(ctx, rc, m, false, (int64_t)g, dir, overwrite);
+    return st;
+}
+
+int offbkg_model_write_check_obs(offbkg_ctx_t *ctx,
+                                 const offbkg_runconf_t *rc,
+                                 const offbkg_datastore_t *targets,
+                                 const char *dir, bool overwrite)
+{
+    int st = OFFBKG_OK;
+
+    for (size_t m = 0; st == OFFBKG_OK && m < rc->n_models; m++)
+        for (size_t i = 0; st == OFFBKG_OK && i < targets->obs.n_rows; i++) {
+            int64_t id = offbkg_datastore_obs_id(targets, i);
+            /* A name that cannot be made is said when it is written. */
+            if (id >= 0)
+                st = check_files(ctx, rc, m, true, id, dir, overwrite);
         }
-    return OFFBKG_OK;
+    return st;
 }
 
 /* Total time of the runs of group @p g in the cube's time base. */
@@ -196,6 +240,29 @@ static int64_t *group_obs_ids(const offbkg_model_t *make, size_t g, size_t *n)
     return ids;
 }
 
+void offbkg_model_write_meta(const offbkg_runconf_t *rc, size_t m,
+                             const char *smoother, const char *config_hash,
+                             char *creator, size_t creator_size,
+                             offbkg_bkg_card_t *section,
+                             offbkg_bkg_meta_t *meta)
+{
+    const offbkg_stage_conf_t *sc = &rc->models[m];
+
+    snprintf(creator, creator_size, "offbkg %s, model %s %s",
+             PACKAGE_VERSION, sc->module->name, sc->module->desc->version);
+    /* The section, so that the index step can tell which [model] made a
+     * file when a 2D and a 3D model share the names' pattern. */
+    *section = (offbkg_bkg_card_t){ "SECTION", sc->section,
+                                    "offbkg [model] section" };
+    /* A model file found alone says what made it: the version (OFFBKGV),
+     * the configuration (CONFIG, CONFHASH), the data store. */
+    meta->creator = creator;
+    meta->config_file = rc->file;
+    meta->smoother = smoother;
+    meta->datastore = rc->datastore->path;
+    meta->config_hash = config_hash;
+}
+
 /* Write @p cube of model @p m, group @p g (smoothed by @p smoother when
  * not NULL); *path is the file written. */
 static int write_one(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
@@ -205,13 +272,9 @@ static int write_one(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      const char *config_hash, const offbkg_table_t *def,
                      char **path)
 {
-    const offbkg_model_result_t *res = &make->models[m];
     const offbkg_grouping_t *gr = make->grouping;
     size_t n_axes = gr != NULL ? gr->n_axes : def != NULL ? def->n_cols : 0;
     char creator[160];
-    snprintf(creator, sizeof creator, "offbkg %s, model %s %s",
-             PACKAGE_VERSION, res->conf->module->name,
-             res->conf->module->desc->version);
     range_cards_t ranges = {
         .keys = calloc(GROUP_CARDS_PER_AXIS * n_axes + 1, sizeof *ranges.keys),
         .str = calloc(n_axes + 2, sizeof *ranges.str),
@@ -227,33 +290,25 @@ static int write_one(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         || names == NULL || ids == NULL || p == NULL)
         st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     if (st == OFFBKG_OK) {
-        /* The section, so that the index step can tell which [model]
-         * made a file when a 2D and a 3D model share the names' pattern. */
-        ranges.str[ranges.n_str++] = (offbkg_bkg_card_t){
-            "SECTION", res->conf->section, "offbkg [model] section" };
+        offbkg_bkg_meta_t meta = {
+            .group_id = (int)g,
+            .n_runs = (long)make->runs_used[g],
+            .total_time_s = group_time_s(make, g, cube->time_base),
+            .obs_ids = ids,
+            .n_obs_ids = n_ids,
+        };
+        offbkg_model_write_meta(rc, m, smoother, config_hash, creator,
+                                sizeof creator, &ranges.str[ranges.n_str++],
+                                &meta);
         if (gr != NULL)
             ranges_of_grouping(gr, g, &ranges);
         else if (def != NULL)
             ranges_of_table(def, g, names, &ranges);
-        /* A model file found alone says what made it: the version
-         * (OFFBKGV), the configuration (CONFIG, CONFHASH), the data
-         * store, the group's ranges and its runs (the OBS_IDS HDU). */
-        offbkg_bkg_meta_t meta = {
-            .creator = creator,
-            .n_cards = ranges.n_str,
-            .cards = ranges.str,
-            .group_id = (int)g,
-            .n_runs = (long)make->runs_used[g],
-            .total_time_s = group_time_s(make, g, cube->time_base),
-            .config_file = rc->file,
-            .smoother = smoother,
-            .datastore = rc->datastore->path,
-            .config_hash = config_hash,
-            .n_num_cards = ranges.n_num,
-            .num_cards = ranges.num,
-            .obs_ids = ids,
-            .n_obs_ids = n_ids,
-        };
+        /* The group's ranges and its runs (the OBS_IDS HDU). */
+        meta.n_cards = ranges.n_str;
+        meta.cards = ranges.str;
+        meta.n_num_cards = ranges.n_num;
+        meta.num_cards = ranges.num;
         st = offbkg_bkg_write(ctx, cube, &meta, p, overwrite);
     }
     free(ranges.keys);

@@ -33,7 +33,8 @@ typedef struct offbkg_outset offbkg_outset_t;
 enum {
     OFFBKG_OWN_RUN_LIST = 1,    /**< run.lis */
     OFFBKG_OWN_GROUPING = 2,    /**< obs.fits, group-def.fits */
-    OFFBKG_OWN_MODELS = 4,      /**< [label_][smooth_]background_*D_group_NNN_table.fits.gz */
+    OFFBKG_OWN_MODELS = 4,      /**< [label_][smooth_]background_*D_group_NNN_table.fits.gz,
+                                     and _obs_NNNNNN_ (per observation) */
     OFFBKG_OWN_REPORT = 8,      /**< report.json */
     OFFBKG_OWN_INDEX = 16,      /**< hdu-, obs-, bkg-index.fits.gz */
     OFFBKG_OWN_ALL = 31

@@ -40,30 +40,39 @@ struct offbkg_outset {
 };
 
 /* A model file: [label_][smooth_]background_{2,3}D_group_NNN_table.fits.gz
+ * or a per-observation one, background_{2,3}D_obs_NNNNNN_table.fits.gz
  * (labels are [a-z0-9_]+). */
 static bool is_model_name(const char *s)
 {
     static const char tail[] = "_table.fits.gz";
-    static const char head[] = "background_2D_group_";
-    size_t n = strlen(s), k = sizeof tail - 1, m = sizeof head - 1;
+    static const struct {
+        const char *head;       /* the 2 stands for 2 or 3 */
+        size_t min_digits;
+    } kinds[] = { { "background_2D_group_", 3 }, { "background_2D_obs_", 6 } };
+    size_t n = strlen(s), k = sizeof tail - 1;
 
     if (n <= k || strcmp(s + n - k, tail) != 0)
         return false;
     size_t end = n - k, b = end;
     while (b > 0 && s[b - 1] >= '0' && s[b - 1] <= '9')
         b--;
-    if (end - b < 3 || b < m)
-        return false;
-    const char *p = s + b - m;
-    if (strncmp(p, head, 11) != 0 || (p[11] != '2' && p[11] != '3')
-        || strncmp(p + 12, head + 12, m - 12) != 0)
-        return false;
-    size_t prefix = b - m;
-    for (size_t i = 0; i < prefix; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')
-              || s[i] == '_'))
-            return false;
-    return prefix == 0 || s[prefix - 1] == '_';
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        const char *head = kinds[i].head;
+        size_t m = strlen(head);
+        if (end - b < kinds[i].min_digits || b < m)
+            continue;
+        const char *p = s + b - m;
+        if (strncmp(p, head, 11) != 0 || (p[11] != '2' && p[11] != '3')
+            || strncmp(p + 12, head + 12, m - 12) != 0)
+            continue;
+        size_t prefix = b - m;
+        for (size_t j = 0; j < prefix; j++)
+            if (!((s[j] >= 'a' && s[j] <= 'z') || (s[j] >= '0' && s[j] <= '9')
+                  || s[j] == '_'))
+                return false;
+        return prefix == 0 || s[prefix - 1] == '_';
+    }
+    return false;
 }
 
 bool offbkg_outset_is_ours(const char *name, unsigned kinds)

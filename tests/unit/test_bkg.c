@@ -832,6 +832,77 @@ static void test_bkg_io_refuses_claims_beyond_file(void **state)
     offbkg_cube_free(c2);
 }
 
+/* A per-observation model: integer cards and the MATCH HDU last. */
+static void test_bkg_io_match_hdu(void **state)
+{
+    fixture_t *fx = *state;
+    char path[PATH_MAX + 64], names[256], value[FLEN_VALUE];
+    offbkg_cube_t *c = make_3d(4, 3, 2);
+    const int64_t off[3] = { 23523, 23526, -1 };
+    const int32_t group[3] = { 0, 0, 2 };
+    double weight[3] = { 1, 1, 0.25 }, distance[3] = { 0.01, 0.5, 0 };
+    const offbkg_bkg_int_card_t ints[] = {
+        { "OBS_ID", 23592, "target" }, { "N_MATCH", 3, NULL } };
+    offbkg_bkg_match_t match = { 3, off, group, weight, distance };
+    offbkg_bkg_meta_t meta = { .group_id = -1, .n_runs = -1,
+                               .total_time_s = NAN, .n_int_cards = 2,
+                               .int_cards = ints, .match = &match };
+    long long ids[3] = { 0, 0, 0 };
+    int gids[3] = { 9, 9, 9 }, st = 0;
+    double w[3] = { 0, 0, 0 }, d[3] = { 9, 9, 9 };
+    fitsfile *f;
+
+    path_in(fx, "background_3D_obs_023592_table.fits.gz", path, sizeof path);
+    assert_int_equal(offbkg_bkg_write(fx->ctx, c, &meta, path, false),
+                     OFFBKG_OK);
+    hdu_names(path, names, sizeof names);
+    assert_string_equal(names,
+                        "PRIMARY,BACKGROUND,COUNTS,EXPOSURE,BKG_ERR,MATCH");
+    f = open_hdu(path, "BACKGROUND");
+    /* integers, as gammapy reads OBS_ID */
+    fits_read_keyword(f, "OBS_ID", value, NULL, &st);
+    assert_int_equal(st, 0);
+    assert_string_equal(value, "23592");
+    assert_no_key(f, "GROUP_ID");
+    close_fits(f);
+    f = open_hdu(path, "MATCH");
+    assert_key(f, "TFORM1", "K");
+    assert_key(f, "TTYPE2", "GROUP_ID");
+    assert_key(f, "TFORM2", "J");
+    assert_key(f, "TTYPE3", "WEIGHT");
+    assert_key(f, "TTYPE4", "DISTANCE");
+    assert_key(f, "TFORM4", "D");
+    fits_read_col(f, TLONGLONG, 1, 1, 1, 3, NULL, ids, NULL, &st);
+    fits_read_col(f, TINT, 2, 1, 1, 3, NULL, gids, NULL, &st);
+    fits_read_col(f, TDOUBLE, 3, 1, 1, 3, NULL, w, NULL, &st);
+    fits_read_col(f, TDOUBLE, 4, 1, 1, 3, NULL, d, NULL, &st);
+    assert_int_equal(st, 0);
+    for (int i = 0; i < 3; i++) {
+        assert_true(ids[i] == off[i] && gids[i] == group[i]);
+        assert_true(w[i] == weight[i] && d[i] == distance[i]);
+    }
+    close_fits(f);
+
+    /* a NaN weight or distance is never written */
+    unlink(path);
+    distance[1] = NAN;
+    assert_int_equal(offbkg_bkg_write(fx->ctx, c, &meta, path, false),
+                     OFFBKG_EDATA);
+    distance[1] = 0.5;
+    weight[2] = INFINITY;
+    assert_int_equal(offbkg_bkg_write(fx->ctx, c, &meta, path, false),
+                     OFFBKG_EDATA);
+    weight[2] = 0.25;
+    /* a reserved integer key is refused */
+    offbkg_bkg_int_card_t bad = { "NRUNS", 1, NULL };
+    meta.int_cards = &bad;
+    meta.n_int_cards = 1;
+    assert_int_equal(offbkg_bkg_write(fx->ctx, c, &meta, path, false),
+                     OFFBKG_EINVAL);
+    assert_int_equal(dir_count(fx), 0);
+    offbkg_cube_free(c);
+}
+
 static void test_bkg_io_filename(void **unused)
 {
     char *s;
@@ -849,6 +920,17 @@ static void test_bkg_io_filename(void **unused)
     assert_null(offbkg_bkg_filename(1, 0, false));
     assert_null(offbkg_bkg_filename(4, 0, false));
     assert_null(offbkg_bkg_filename(2, -1, false));
+    s = offbkg_bkg_obs_filename(3, 23523, false);
+    assert_string_equal(s, "background_3D_obs_023523_table.fits.gz");
+    free(s);
+    s = offbkg_bkg_obs_filename(2, 7, true);
+    assert_string_equal(s, "smooth_background_2D_obs_000007_table.fits.gz");
+    free(s);
+    s = offbkg_bkg_obs_filename(2, 12345678, false);
+    assert_string_equal(s, "background_2D_obs_12345678_table.fits.gz");
+    free(s);
+    assert_null(offbkg_bkg_obs_filename(2, -1, false));
+    assert_null(offbkg_bkg_obs_filename(4, 1, false));
 }
 
 int main(void)
@@ -870,6 +952,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_bkg_io_refuses_claims_beyond_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bkg_io_match_hdu, setup,
+                                        teardown),
         cmocka_unit_test(test_bkg_io_filename),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -133,6 +133,9 @@ static void test_outset_names(void **state)
         "smooth_background_3D_group_012_table.fits.gz",
         "wide_background_2D_group_1234_table.fits.gz",
         "a_b_smooth_background_3D_group_000_table.fits.gz",
+        "background_3D_obs_023523_table.fits.gz",
+        "smooth_background_2D_obs_000007_table.fits.gz",
+        "wide_background_2D_obs_12345678_table.fits.gz",
     };
     static const char *const not_models[] = {
         "background_2D_group_00_table.fits.gz",
@@ -142,6 +145,10 @@ static void test_outset_names(void **state)
         "xbackground_2D_group_000_table.fits.gz",
         "background_2D_group_000_table.fits.gz.orig",
         ".tmp1.2.background_2D_group_000_table.fits.gz",
+        "background_2D_obs_00123_table.fits.gz",
+        "background_2D_obs_023523_table.fits",
+        "background_2D_run_023523_table.fits.gz",
+        "Big_background_3D_obs_023523_table.fits.gz",
         "notes.txt",
     };
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
