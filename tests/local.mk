@@ -128,7 +128,8 @@ UNIT_TESTS = \
 	tests/unit/test_smoothers \
 	tests/unit/test_closure \
 	tests/unit/test_pipeline \
-	tests/unit/test_store
+	tests/unit/test_store \
+	tests/unit/test_match_write
 check_PROGRAMS += $(UNIT_TESTS)
 tests_unit_test_params_SOURCES = tests/unit/test_params.c
 tests_unit_test_params_CFLAGS = $(UNIT_CFLAGS)
@@ -199,6 +200,11 @@ tests_unit_test_closure_SOURCES = tests/unit/test_closure.c \
 	tests/unit/storegen.h
 tests_unit_test_closure_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_closure_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
+# Per-observation model files from a hand-made match (core/match_write.c).
+tests_unit_test_match_write_SOURCES = tests/unit/test_match_write.c \
+	tests/unit/storegen.h
+tests_unit_test_match_write_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
+tests_unit_test_match_write_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 tests_unit_test_pipeline_SOURCES = tests/unit/test_pipeline.c \
 	tests/unit/storegen.h
 tests_unit_test_pipeline_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
