@@ -26,6 +26,10 @@ typedef struct offbkg_plan {
 /** What the checks opened, for the command to go on with. */
 typedef struct offbkg_preflight {
     offbkg_datastore_t *store;      /**< [datastore], open */
+    /** The target store of a per-target [match] ([target] or [index]
+     *  path), open; NULL when the targets are [datastore]'s runs (no
+     *  such path, or the same directory) or the models are shared. */
+    offbkg_datastore_t *target;
     offbkg_regions_t regions;       /**< [exclude], loaded */
     offbkg_selection_t sel;         /**< what [select] keeps of the store
                                          (may be none: see

@@ -97,6 +97,15 @@ static void problem_said(check_t *c, const offbkg_stage_conf_t *sc,
         c->st = OFFBKG_ENOMEM;
 }
 
+/* Two spellings of one directory (both exist and are the same file). */
+static bool same_dir(const char *a, const char *b)
+{
+    struct stat sa, sb;
+
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev
+           && sa.st_ino == sb.st_ino;
+}
+
 /* ------------------------------------------------------------------ */
 /* Plugins                                                             */
 
@@ -320,6 +329,7 @@ static void collect_inputs(check_t *c, const offbkg_datastore_t *store,
         add_input(c, rc->exclude->regions, "the [exclude] regions file");
     add_plugin_paths(c, &rc->select);
     add_plugin_paths(c, &rc->group);
+    add_plugin_paths(c, &rc->match);
     for (size_t m = 0; m < rc->n_models; m++) {
         add_plugin_paths(c, &rc->models[m]);
         add_plugin_paths(c, &rc->smooths[m]);
@@ -327,7 +337,8 @@ static void collect_inputs(check_t *c, const offbkg_datastore_t *store,
     if (store != NULL)
         add_store(c, store, "the data store");
     if (target != NULL)
-        add_store(c, target, "the [index] data store");
+        add_store(c, target, rc->target != NULL ? "the [target] data store"
+                                                : "the [index] data store");
 }
 
 static const input_t *input_of(const check_t *c, const struct stat *sb)
@@ -487,9 +498,10 @@ static void check_outputs(check_t *c, const offbkg_datastore_t *store,
         return;     /* made later, empty; or refused when it is made */
     written_dir_t w = { "output", dir, &sb, "outputs are" };
     check_store_dirs(c, &w, rc->datastore->path, store, "the data store's");
-    if (rc->index != NULL && rc->index->path[0] != '\0')
-        check_store_dirs(c, &w, rc->index->path, target,
-                         "the [index] data store's");
+    if (offbkg_runconf_target_path(rc)[0] != '\0')
+        check_store_dirs(c, &w, offbkg_runconf_target_path(rc), target,
+                         rc->target != NULL ? "the [target] data store's"
+                                            : "the [index] data store's");
     if (c->diags->n > before || (d = opendir(dir)) == NULL)
         return;     /* every file in it would be said again */
     while ((e = readdir(d)) != NULL && c->st == OFFBKG_OK) {
@@ -522,6 +534,12 @@ static void check_file_dirs(check_t *c, const offbkg_datastore_t *target)
         c->st = st;
     else if (st != OFFBKG_OK)
         problem(c, "output", "dir", "%s", offbkg_error_msg(c->quiet));
+}
+
+/* The [match] instance can be created. */
+static void try_match(check_t *c)
+{
+    offbkg_instance_free(instance(c, &c->rc->match));
 }
 
 /* ------------------------------------------------------------------ */
@@ -558,10 +576,17 @@ int offbkg_preflight(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     }
     offbkg_ctx_set_log_sink(c.quiet, discard, NULL);
     out->store = open_store(&c, rc->datastore, "datastore");
-    if (plan->index && rc->index != NULL && rc->index->path[0] != '\0') {
-        offbkg_datastore_conf_t tc = { .path = rc->index->path,
-                                       .obs_index = "", .hdu_index = "" };
-        target = open_store(&c, &tc, "index");
+    /* The store of the targets: [target] path, or [index] path (the same
+     * store, runconf checks), kept open for a per-target match step. */
+    const char *tpath = offbkg_runconf_target_path(rc);
+    bool targets = plan->make && offbkg_runconf_per_target(rc)
+                   && tpath[0] != '\0' && !same_dir(tpath,
+                                                    rc->datastore->path);
+    if (tpath[0] != '\0' && (plan->index || targets)) {
+        offbkg_datastore_conf_t tc = { .path = tpath, .obs_index = "",
+                                       .hdu_index = "" };
+        target = open_store(&c, &tc, rc->target != NULL ? "target"
+                                                        : "index");
     }
     if (rc->exclude != NULL) {
         int st = offbkg_exclude_load(c.quiet, rc->exclude, &out->regions);
@@ -574,6 +599,7 @@ int offbkg_preflight(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     try_select(&c, out->store, &out->sel);
     try_group(&c, out->store);
     try_models(&c);
+    try_match(&c);
     if (c.st == OFFBKG_OK)
         collect_inputs(&c, out->store, target);
     if (c.st == OFFBKG_OK)
@@ -589,7 +615,10 @@ int offbkg_preflight(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         free(c.in[i].what);
     }
     free(c.in);
-    offbkg_datastore_free(target);
+    if (targets && c.st == OFFBKG_OK && diags->n == before)
+        out->target = target;
+    else
+        offbkg_datastore_free(target);
     offbkg_ctx_free(c.quiet);
     offbkg_ctx_free(c.loud);
     if (c.st == OFFBKG_OK && diags->n > before)
@@ -602,6 +631,7 @@ int offbkg_preflight(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 void offbkg_preflight_free(offbkg_preflight_t *pf)
 {
     offbkg_datastore_free(pf->store);
+    offbkg_datastore_free(pf->target);
     offbkg_exclude_free(&pf->regions);
     offbkg_select_clear(&pf->sel);
     memset(pf, 0, sizeof *pf);

@@ -56,6 +56,11 @@ int offbkg_registry_load(offbkg_registry_t *reg, offbkg_stage_t stage,
  *  whose ops table ends before those members. */
 bool offbkg_registry_model_has_store(const offbkg_plugin_t *desc);
 
+/** The model plugin @p desc can make per-observation models from kept
+ *  runs: ABI 1.1 contrib_view and ABI 1.2 finish_sums, both declared and
+ *  set. False for any other stage. */
+bool offbkg_registry_model_has_sums(const offbkg_plugin_t *desc);
+
 /** Called for each module file found by offbkg_registry_scan: @p mod on
  *  success, else NULL and @p why says why it was refused. */
 typedef void (*offbkg_scan_fn)(void *user, const char *file,

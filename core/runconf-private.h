@@ -64,6 +64,12 @@ enum {
     OFFBKG_STORE_FILL_NEVER = 1      /**< read no event file */
 };
 
+/** [target]: the data store whose observations get a model each
+ *  (doc/match.md); the same store as [index] path. */
+typedef struct offbkg_target_conf {
+    const char *path;                /**< its directory */
+} offbkg_target_conf_t;
+
 /** [index] file_dir: FILE_DIR relative to the output directory (the
  *  output and the data store move together) or absolute (the output
  *  store can be moved alone). */
@@ -89,6 +95,7 @@ typedef struct offbkg_runconf {
     offbkg_exclude_conf_t *exclude;  /**< NULL if no [exclude] */
     offbkg_index_conf_t *index;      /**< NULL if no [index] */
     offbkg_store_conf_t *store;      /**< NULL if no [store] */
+    offbkg_target_conf_t *target;    /**< NULL if no [target] */
     offbkg_stage_conf_t select;
     offbkg_stage_conf_t group;
     size_t n_models;                 /**< 0 is valid here; the commands
@@ -96,6 +103,8 @@ typedef struct offbkg_runconf {
     offbkg_stage_conf_t *models;     /**< [model] or [model LABEL] */
     offbkg_stage_conf_t *smooths;    /**< n_models entries; module NULL
                                           when that model has none */
+    offbkg_stage_conf_t match;       /**< module NULL: no [match], which
+                                          is match/group (shared groups) */
 } offbkg_runconf_t;
 
 /** Read and validate @p file with the @p n_overrides "section.key=value"
@@ -106,6 +115,14 @@ int offbkg_runconf_load(offbkg_ctx_t *ctx, const char *file,
                         const char *const *overrides, size_t n_overrides,
                         offbkg_diags_t *diags, offbkg_runconf_t **out);
 void offbkg_runconf_free(offbkg_runconf_t *rc);
+
+/** The [match] plugin makes a model per target observation (it is not
+ *  OFFBKG_MATCH_SHARED_GROUPS); false without [match]. */
+bool offbkg_runconf_per_target(const offbkg_runconf_t *rc);
+
+/** The directory of the target data store: [target] path, else [index]
+ *  path, else "" (the targets are [datastore]'s observations). */
+const char *offbkg_runconf_target_path(const offbkg_runconf_t *rc);
 
 /** The resolved configuration as INI text with every value, defaults
  *  included, each followed by a comment saying where it came from

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <offbkg/version.h>
 
@@ -139,11 +140,21 @@ static const offbkg_param_t store_params[] = {
     { 0 }
 };
 
+static const offbkg_param_t target_params[] = {
+    { .name = "path", .type = OFFBKG_PARAM_PATH,
+      .offset = offsetof(offbkg_target_conf_t, path),
+      .flags = OFFBKG_PARAM_REQUIRED,
+      .help = "data store whose observations get a model each with a "
+              "per-observation [match] (default: [datastore]); the same "
+              "store as [index] path" },
+    { 0 }
+};
+
 static const char *const stage_keys[] = { "plugin", NULL };
 
 static const char *const known_sections[] = {
     "datastore", "output", "run", "select", "group", "model", "smooth",
-    "exclude", "index", "store", NULL
+    "exclude", "index", "store", "match", "target", NULL
 };
 
 /* Host sections in the order they are printed. */
@@ -168,6 +179,8 @@ static const host_section_t host_sections[] = {
       offsetof(offbkg_runconf_t, index), 1 },
     { "store", store_params, sizeof(offbkg_store_conf_t),
       offsetof(offbkg_runconf_t, store), 1 },
+    { "target", target_params, sizeof(offbkg_target_conf_t),
+      offsetof(offbkg_runconf_t, target), 1 },
 };
 #define N_HOST_SECTIONS (sizeof host_sections / sizeof host_sections[0])
 
@@ -334,8 +347,8 @@ static int unknown_section(const offbkg_ini_section_t *sec, const char *file,
     else
         st = offbkg_diag_add(diags, file, sec->line, sec->name, NULL,
                              "unknown section (known: datastore, output, "
-                             "run, select, group, model, smooth, exclude, "
-                              "index, store)");
+                             "run, select, group, model, smooth, match, "
+                             "exclude, index, store, target)");
     free(word);
     return st;
 }
@@ -394,6 +407,8 @@ static int compose_stages(offbkg_ctx_t *ctx, offbkg_runconf_t *rc,
                 sc = &rc->select;
             else if (stage == OFFBKG_STAGE_GROUP)
                 sc = &rc->group;
+            else if (stage == OFFBKG_STAGE_MATCH)
+                sc = &rc->match;
             else if (stage == OFFBKG_STAGE_MODEL) {
                 model_of_section[i] = rc->n_models;
                 sc = &rc->models[rc->n_models++];
@@ -452,6 +467,70 @@ static int check_store(const offbkg_runconf_t *rc, offbkg_diags_t *diags)
                                   sc->module->name, sc->module->desc->version);
     }
     return st;
+}
+
+/* Two spellings of one directory: the same file when both exist, the
+ * same resolved text otherwise. */
+static bool same_dir(const char *a, const char *b)
+{
+    struct stat sa, sb;
+
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    return strcmp(a, b) == 0;
+}
+
+/* [target] path and [index] path name one store; a per-target [match]
+ * needs models that can make a cube of weighted runs (ABI 1.2
+ * finish_sums). */
+static int check_match(const offbkg_runconf_t *rc, offbkg_diags_t *diags)
+{
+    int st = OFFBKG_OK;
+
+    if (rc->target != NULL && rc->index != NULL
+        && rc->target->path[0] != '\0' && rc->index->path[0] != '\0'
+        && !same_dir(rc->target->path, rc->index->path)) {
+        offbkg_ini_entry_t *t = offbkg_ini_entry(
+            offbkg_ini_section(rc->ini, "target"), "path");
+        offbkg_ini_entry_t *i = offbkg_ini_entry(
+            offbkg_ini_section(rc->ini, "index"), "path");
+        st = offbkg_diag_add(diags, t->file, t->line, "target", "path",
+                             "%s is not [index] path %s (%s:%d): both name "
+                             "the store whose observations get the models; "
+                             "give one, or the same directory",
+                             rc->target->path, rc->index->path, i->file,
+                             i->line);
+    }
+    for (size_t m = 0; st == OFFBKG_OK && offbkg_runconf_per_target(rc)
+                       && m < rc->n_models; m++) {
+        const offbkg_stage_conf_t *sc = &rc->models[m];
+        if (sc->module != NULL
+            && !offbkg_registry_model_has_sums(sc->module->desc))
+            st = offbkg_diag_add(diags, rc->ini->path, sc->line,
+                                 sc->section, "plugin", "plugin %s %s "
+                                 "cannot make per-observation models for "
+                                 "[match] plugin %s (no finish_sums: it "
+                                 "predates plugin ABI 1.2)",
+                                 sc->module->name, sc->module->desc->version,
+                                 rc->match.module->name);
+    }
+    return st;
+}
+
+bool offbkg_runconf_per_target(const offbkg_runconf_t *rc)
+{
+    return rc->match.module != NULL
+           && !(rc->match.module->desc->ops.match->flags
+                & OFFBKG_MATCH_SHARED_GROUPS);
+}
+
+const char *offbkg_runconf_target_path(const offbkg_runconf_t *rc)
+{
+    if (rc->target != NULL && rc->target->path[0] != '\0')
+        return rc->target->path;
+    if (rc->index != NULL && rc->index->path[0] != '\0')
+        return rc->index->path;
+    return "";
 }
 
 /* [index] model names a [model LABEL] section that exists. */
@@ -551,6 +630,8 @@ int offbkg_runconf_load(offbkg_ctx_t *ctx, const char *file,
         goto fail;
     if ((st = check_store(rc, diags)) == OFFBKG_ENOMEM)
         goto fail;
+    if ((st = check_match(rc, diags)) == OFFBKG_ENOMEM)
+        goto fail;
     if (diags->n > before) {
         offbkg_runconf_free(rc);
         return OFFBKG_ECONFIG;
@@ -579,6 +660,7 @@ void offbkg_runconf_free(offbkg_runconf_t *rc)
                            *host_slot(rc, &host_sections[i]));
     free_stage(&rc->select);
     free_stage(&rc->group);
+    free_stage(&rc->match);
     for (size_t i = 0; i < rc->n_models; i++) {
         free_stage(&rc->models[i]);
         free_stage(&rc->smooths[i]);
@@ -702,6 +784,7 @@ char *offbkg_runconf_format(const offbkg_runconf_t *rc)
         put_stage(&t, rc->ini, &rc->models[i]);
         put_stage(&t, rc->ini, &rc->smooths[i]);
     }
+    put_stage(&t, rc->ini, &rc->match);
     if (t.nomem) {
         free(t.s);
         return NULL;

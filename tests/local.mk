@@ -33,7 +33,8 @@ check_LTLIBRARIES += \
 	tests/plugins/select_nosym.la \
 	tests/plugins/model_fake.la \
 	tests/plugins/model_smallops.la \
-	tests/plugins/select_ctor.la
+	tests/plugins/select_ctor.la \
+	tests/plugins/match_fake.la
 
 tests_plugins_select_abimajor_la_SOURCES = tests/plugins/refused.c
 tests_plugins_select_abimajor_la_CPPFLAGS = $(AM_CPPFLAGS) \
@@ -90,6 +91,10 @@ tests_plugins_select_ctor_la_LIBADD = $(PLUGIN_LIBADD)
 tests_plugins_model_fake_la_SOURCES = tests/plugins/model_fake.c
 tests_plugins_model_fake_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_model_fake_la_LIBADD = $(PLUGIN_LIBADD)
+
+tests_plugins_match_fake_la_SOURCES = tests/plugins/match_fake.c
+tests_plugins_match_fake_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_match_fake_la_LIBADD = $(PLUGIN_LIBADD)
 
 tests_plugins_model_smallops_la_SOURCES = tests/plugins/model_fake.c
 tests_plugins_model_smallops_la_CPPFLAGS = $(AM_CPPFLAGS) \
@@ -372,6 +377,9 @@ TESTS += tests/robustness/outset.sh
 # A group without runs that the index step needs (issue 15, item 3).
 dist_check_SCRIPTS += tests/robustness/empty_group.sh
 TESTS += tests/robustness/empty_group.sh
+# Bad [match] and [target] sections (issue 18).
+dist_check_SCRIPTS += tests/robustness/match_config.sh
+TESTS += tests/robustness/match_config.sh
 
 # Fuzz targets (tests/fuzz/): linked with libFuzzer under
 # --enable-fuzzing (make fuzz), else with a replay main() that make check

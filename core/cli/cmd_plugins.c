@@ -135,15 +135,15 @@ int cli_describe(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
     stage = offbkg_registry_stage_from_name(stage_word);
     if (stage == 0) {
         static const char *const stages[] = { "select", "group", "model",
-                                              "smooth", NULL };
+                                              "smooth", "match", NULL };
         const char *hint = offbkg_diag_closest_match(stage_word, stages,
                                                      (size_t)-1);
         if (hint != NULL)
             cli_error("describe: unknown stage '%s' (did you mean '%s'?)",
                       stage_word, hint);
         else
-            cli_error("describe: unknown stage '%s' (select, group, model "
-                      "or smooth)", stage_word);
+            cli_error("describe: unknown stage '%s' (select, group, model, "
+                      "smooth or match)", stage_word);
         return CLI_EXIT_USAGE;
     }
     /* With CONFIG, its [run] plugin_path is searched too. */
@@ -163,11 +163,21 @@ int cli_describe(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
            mod->desc->abi_major, mod->desc->abi_minor, mod->file,
            stage_word, mod->name);
     if (stage == OFFBKG_STAGE_MODEL)
-        printf("  [store]: %s\n\n",
+        printf("  [store]: %s\n",
                offbkg_registry_model_has_store(mod->desc)
                    ? "supported (contrib_view, contrib_load)"
                    : "not supported: no contrib_view, contrib_load "
                      "(plugin ABI 1.1)");
+    if (stage == OFFBKG_STAGE_MODEL)
+        printf("  [match] per observation: %s\n\n",
+               offbkg_registry_model_has_sums(mod->desc)
+                   ? "supported (finish_sums)"
+                   : "not supported: no finish_sums (plugin ABI 1.2)");
+    if (stage == OFFBKG_STAGE_MATCH)
+        printf("  models: %s\n\n",
+               mod->desc->ops.match->flags & OFFBKG_MATCH_SHARED_GROUPS
+                   ? "one per group, shared by its observations"
+                   : "one per target observation");
     if (mod->desc->params == NULL || mod->desc->params[0].name == NULL)
         printf("  (none)\n");
     for (const offbkg_param_t *p = mod->desc->params; p && p->name; p++)

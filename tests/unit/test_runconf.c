@@ -328,8 +328,8 @@ static void test_runconf_load_unknown_section_no_hint(void **state)
 
     expect_only_diag(f, load(f, GOOD "[frobnicate]\nx = 1\n"), 9,
                      "[frobnicate] unknown section (known: datastore, "
-                     "output, run, select, group, model, smooth, exclude, "
-                     "index, store)");
+                     "output, run, select, group, model, smooth, match, "
+                     "exclude, index, store, target)");
 }
 
 static void test_runconf_load_unknown_key_hint(void **state)
