@@ -9,6 +9,8 @@
 
 #include "datastore-private.h"
 #include "exclude-private.h"
+#include "instance-private.h"
+#include "model_keep-private.h"
 #include "runconf-private.h"
 
 /** What happened to one run. */
@@ -54,6 +56,19 @@ typedef struct offbkg_model {
     const struct offbkg_grouping *grouping;
     size_t n_from_store;            /**< runs taken from [store] */
     size_t n_filled;                /**< runs read and put in [store] */
+    /** The data store the runs are rows of (not owned). */
+    const offbkg_datastore_t *store;
+    /* opts.keep_runs only (else NULL, 0): */
+    /** Each used run's contribution of each model, compact, at
+     *  kept[run * n_models + m]; empty (n_cells 0, no memory) for a run
+     *  not used. */
+    offbkg_model_keep_t *kept;
+    size_t kept_bytes;              /**< the memory they hold */
+    size_t *n_counts;               /**< per model: its cells */
+    size_t *n_exposure;             /**< per model: its exposure bins */
+    /** Per model: its instance, kept for finish_sums (which may run
+     *  concurrently). */
+    offbkg_instance_t **instances;
 } offbkg_model_t;
 
 struct offbkg_store;
@@ -70,6 +85,9 @@ typedef struct offbkg_model_opts {
                                          lacks is an error naming it */
     bool fill_only;                 /**< offbkg fill: the store's entries
                                          only, no group, no cube */
+    /** Keep every used run's contribution of every model in memory
+     *  (offbkg_model_t.kept), for per-target models ([match]). */
+    bool keep_runs;
 } offbkg_model_opts_t;
 
 /** Build the models of @p rc for the runs @p store_rows[i] in group

@@ -50,6 +50,8 @@ typedef struct slot {
     size_t run;                     /* index of the run it holds */
     enum { SLOT_FREE, SLOT_BUSY, SLOT_DONE } state;
     bool failed;                    /* the run is skipped */
+    int keep_st;                    /* keep_runs: why it was not kept */
+    char *keep_why;                 /* its words, or NULL */
 } slot_t;
 
 struct pool;
@@ -258,6 +260,33 @@ static void fill_run(worker_t *w, slot_t *sl)
     }
 }
 
+/* opts.keep_runs: the run's contributions of every model, kept compactly
+ * (by the worker that filled or loaded them: contrib_view may run
+ * concurrently, each on its own contribution). */
+static void keep_run(worker_t *w, slot_t *sl)
+{
+    const make_job_t *job = w->job;
+    offbkg_model_keep_t *kept = &job->out->kept[sl->run * job->n_models];
+
+    for (size_t m = 0; m < job->n_models && sl->keep_st == OFFBKG_OK; m++) {
+        const offbkg_instance_t *inst = job->models[m];
+        offbkg_contrib_data_t d = { .struct_size = sizeof d };
+        int st = ops_of(inst)->contrib_view(inst->state, sl->contrib[m], &d);
+        if (st != OFFBKG_OK) {
+            const char *why = offbkg_host_last_error();
+            st = offbkg_error_set(w->ctx, st < 0 ? st : OFFBKG_EPLUGIN,
+                                  "[%s] contrib_view: %s",
+                                  inst->conf->section,
+                                  why[0] ? why : offbkg_strerror(st));
+        } else
+            st = offbkg_model_keep_take(w->ctx, &d, &kept[m]);
+        if (st != OFFBKG_OK) {
+            sl->keep_st = st;
+            sl->keep_why = strdup(offbkg_error_msg(w->ctx));
+        }
+    }
+}
+
 static void slot_free(const make_job_t *job, slot_t *sl)
 {
     for (size_t m = 0; sl->contrib != NULL && m < job->n_models; m++)
@@ -265,6 +294,7 @@ static void slot_free(const make_job_t *job, slot_t *sl)
             ops_of(job->models[m])->contrib_free(job->models[m]->state,
                                                  sl->contrib[m]);
     free(sl->contrib);
+    free(sl->keep_why);
 }
 
 static int slot_init(offbkg_ctx_t *ctx, const make_job_t *job, slot_t *sl)
@@ -364,6 +394,16 @@ static int take_run(offbkg_ctx_t *ctx, const make_job_t *job, pool_t *p,
                       : rep->store_why ? rep->store_why : "out of memory";
     bool strict = job->opts->strict;
 
+    if (sl->keep_st != OFFBKG_OK)
+        return offbkg_error_set(ctx, sl->keep_st, "OBS_ID %" PRId64 ": not "
+                                "kept for [match]: %s", rep->obs_id,
+                                sl->keep_why ? sl->keep_why
+                                             : "out of memory");
+    if (!sl->failed && job->opts->keep_runs)
+        for (size_t m = 0; m < job->n_models; m++)
+            job->out->kept_bytes += offbkg_model_keep_bytes(
+                &job->out->kept[sl->run * job->n_models + m]);
+
     job->out->n_from_store += rep->from_store;
     job->out->n_filled += rep->filled;
     if (!sl->failed)
@@ -409,6 +449,9 @@ static void merge_ready(const make_job_t *job, pool_t *p)
                      ? offbkg_error_set(p->ctx, OFFBKG_ECANCELLED,
                                         "interrupted")
                      : take_run(p->ctx, job, p, sl);
+        free(sl->keep_why);
+        sl->keep_why = NULL;
+        sl->keep_st = OFFBKG_OK;
         p->events += job->out->runs[sl->run].n_rows;
         offbkg_ctx_progress(p->ctx, sl->run + 1, p->n, p->events);
         pthread_mutex_lock(&p->mu);
@@ -447,6 +490,8 @@ static void *worker_main(void *arg)
         sl->state = SLOT_BUSY;
         pthread_mutex_unlock(&p->mu);
         process_run(w, sl);
+        if (!sl->failed && job->opts->keep_runs && !job->opts->fill_only)
+            keep_run(w, sl);
         pthread_mutex_lock(&p->mu);
         sl->state = SLOT_DONE;
         if (!p->merging) {
@@ -645,7 +690,8 @@ static int missing_runs(offbkg_ctx_t *ctx, const offbkg_model_t *out,
 }
 
 static int prepare_out(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                       size_t n_groups, size_t n, offbkg_model_t *out)
+                       size_t n_groups, size_t n, bool keep_runs,
+                       offbkg_model_t *out)
 {
     memset(out, 0, sizeof *out);
     out->n_groups = n_groups;
@@ -656,6 +702,16 @@ static int prepare_out(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     out->models = calloc(rc->n_models, sizeof *out->models);
     if (out->runs == NULL || out->runs_used == NULL || out->models == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    if (keep_runs
+        && ((out->kept = calloc(n > 0 ? n * rc->n_models : 1,
+                                sizeof *out->kept)) == NULL
+            || (out->n_counts = calloc(rc->n_models + 1, sizeof(size_t)))
+                   == NULL
+            || (out->n_exposure = calloc(rc->n_models + 1, sizeof(size_t)))
+                   == NULL
+            || (out->instances = calloc(rc->n_models + 1,
+                                        sizeof *out->instances)) == NULL))
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     for (size_t m = 0; m < rc->n_models; m++) {
         out->models[m].conf = &rc->models[m];
         out->models[m].cubes = calloc(n_groups > 0 ? n_groups : 1,
@@ -664,6 +720,29 @@ static int prepare_out(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                                          sizeof(char *));
         if (out->models[m].cubes == NULL || out->models[m].no_model == NULL)
             return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    }
+    return OFFBKG_OK;
+}
+
+/* keep_runs: the sizes of each model's contributions (those of an empty
+ * one), which every kept run has. */
+static int keep_sizes(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                      offbkg_instance_t *const *models, size_t n_models,
+                      offbkg_model_t *out)
+{
+    for (size_t m = 0; m < n_models; m++) {
+        const offbkg_instance_t *inst = models[m];
+        offbkg_contrib_data_t d = { .struct_size = sizeof d };
+        void *c = NULL;
+        int st = ops_of(inst)->contrib_new(inst->state, &c);
+        if (st == OFFBKG_OK)
+            st = ops_of(inst)->contrib_view(inst->state, c, &d);
+        if (c != NULL)
+            ops_of(inst)->contrib_free(inst->state, c);
+        if (st != OFFBKG_OK)
+            return offbkg_instance_failed(ctx, rc, inst->conf, st);
+        out->n_counts[m] = d.n_counts;
+        out->n_exposure[m] = d.n_exposure;
     }
     return OFFBKG_OK;
 }
@@ -684,7 +763,8 @@ int offbkg_model_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     void ***group_contrib = calloc(rc->n_models, sizeof *group_contrib);
     pool_t pool = { .n_slots = n_workers > 1 ? 2 * n_workers : 1, .n = n,
                     .ctx = ctx, .group_contrib = group_contrib };
-    int st = prepare_out(ctx, rc, n_groups, n, out);
+    bool keep = opts->keep_runs && !opts->fill_only;
+    int st = prepare_out(ctx, rc, n_groups, n, keep, out);
 
     pool.slots = calloc(pool.n_slots, sizeof *pool.slots);
     pthread_mutex_init(&pool.mu, NULL);
@@ -700,6 +780,9 @@ int offbkg_model_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         if (st == OFFBKG_OK && group_contrib[m] == NULL)
             st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     }
+    out->store = store;
+    if (st == OFFBKG_OK && keep)
+        st = keep_sizes(ctx, rc, job.models, rc->n_models, out);
     for (size_t i = 0; st == OFFBKG_OK && i < n; i++) {
         out->runs[i].obs_id = offbkg_datastore_obs_id(store, store_rows[i]);
         out->runs[i].group_id = (int32_t)group_id[i];
@@ -749,8 +832,12 @@ int offbkg_model_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                                                     group_contrib[m][g]);
         free(group_contrib[m]);
     }
+    /* Kept runs are made into cubes later: their models stay. */
     for (size_t m = 0; job.models != NULL && m < rc->n_models; m++)
-        offbkg_instance_free(job.models[m]);
+        if (st == OFFBKG_OK && keep)
+            out->instances[m] = job.models[m];
+        else
+            offbkg_instance_free(job.models[m]);
     free(job.models);
     free(group_contrib);
     free(workers);
@@ -779,6 +866,14 @@ void offbkg_model_clear(offbkg_model_t *m)
         free(m->models[k].no_model);
         free(m->models[k].smoothed);
     }
+    for (size_t i = 0; m->kept != NULL && i < m->n_runs * m->n_models; i++)
+        offbkg_model_keep_free(&m->kept[i]);
+    for (size_t k = 0; m->instances != NULL && k < m->n_models; k++)
+        offbkg_instance_free(m->instances[k]);
+    free(m->kept);
+    free(m->n_counts);
+    free(m->n_exposure);
+    free(m->instances);
     free(m->runs);
     free(m->runs_used);
     free(m->models);

@@ -134,7 +134,8 @@ UNIT_TESTS = \
 	tests/unit/test_closure \
 	tests/unit/test_pipeline \
 	tests/unit/test_store \
-	tests/unit/test_match_write
+	tests/unit/test_match_write \
+	tests/unit/test_match
 check_PROGRAMS += $(UNIT_TESTS)
 tests_unit_test_params_SOURCES = tests/unit/test_params.c
 tests_unit_test_params_CFLAGS = $(UNIT_CFLAGS)
@@ -220,6 +221,10 @@ tests_unit_test_store_SOURCES = tests/unit/test_store.c tests/unit/storegen.h
 tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS) \
 	$(ZLIB_CFLAGS)
 tests_unit_test_store_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS) $(ZLIB_LIBS)
+# The match step: simulated stores, the test matcher tests/plugins/match_fake.
+tests_unit_test_match_SOURCES = tests/unit/test_match.c tests/unit/storegen.h
+tests_unit_test_match_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
+tests_unit_test_match_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 TESTS += $(UNIT_TESTS)
 endif
 
