@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Index tables (doc/domain.md §2.7, §5.6; doc/design.md §5.5): a data store
  * in [output] dir that gammapy opens with DataStore.from_dir, linking each
- * observation of the target store to the model of its group. */
+ * observation of the target store to the model of its group, or to its
+ * own model (doc/match.md §6). */
 #ifndef OFFBKG_INDEX_PRIVATE_H
 #define OFFBKG_INDEX_PRIVATE_H
 
@@ -38,19 +39,26 @@ int offbkg_index_check_file_dirs(offbkg_ctx_t *ctx,
  *  run; without (offbkg index), a group whose model file is not in
  *  [output] dir. OFFBKG_OK when [index] allow_missing_models = true: the
  *  index step then warns, as it always does, and writes no row. A group
- *  no observation of the index store falls in is no error. */
+ *  no observation of the index store falls in is no error. OFFBKG_OK
+ *  with per-observation models (offbkg_runconf_per_target): no group
+ *  model is needed, and a target without its own is skipped by the match
+ *  step. */
 int offbkg_index_check_needed(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                               const offbkg_datastore_t *open_store,
                               const size_t *runs_per_group, size_t n_runs,
                               size_t n_groups);
 
 /** Write hdu-index.fits.gz, obs-index.fits.gz and bkg-index.fits.gz in
- *  [output] dir for the target store (the [index] path or [datastore]):
+ *  [output] dir for the target store ([target] or [index] path, or
+ *  [datastore]):
  *  every original row with FILE_DIR rewritten relative to the output
  *  directory, the old bkg rows of each linked observation replaced by
  *  exactly one row for the model of its group (regrouped with the
- *  [group] plugin). A group whose model file does not exist gets no rows
- *  (with a warning), never a row pointing at nothing. @p open_store is
+ *  [group] plugin), or, with per-observation models
+ *  (offbkg_runconf_per_target), for its own file
+ *  (background_2D_obs_NNNNNN_table.fits.gz). A group, or an observation,
+ *  whose model file does not exist gets no rows (with a warning), never a
+ *  row pointing at nothing. @p open_store is
  *  [datastore] already open, used when it is the target (NULL: open the
  *  target here). */
 int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,

@@ -267,24 +267,31 @@ static int made_by(offbkg_ctx_t *ctx, const char *path, const char *section,
     return OFFBKG_OK;
 }
 
-/* The model file of group @p g made by model @p m (either dimension)
- * into *file, or NULL when there is none. `offbkg run` looks at the
- * models it is writing (not yet moved into [output] dir), never at older
- * files there. */
+/* The model file of group @p id (or of observation @p id when @p obs: a
+ * per-observation model) made by model @p m (either dimension) into
+ * *file, or NULL when there is none. `offbkg run` looks at the models it
+ * is writing (not yet moved into [output] dir), never at older files
+ * there. */
 static int model_file(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                      size_t m, size_t g, bool smooth, char **file,
-                      int *dims)
+                      size_t m, bool obs, int64_t id, bool smooth,
+                      char **file, int *dims)
 {
     *file = NULL;
     for (*dims = 2; *dims <= 3; (*dims)++) {
-        char *p = offbkg_model_write_path(rc, m, *dims, g, smooth,
-                                          rc->output->dir);
+        char *p = obs ? offbkg_model_write_obs_path(rc, m, *dims, id, smooth,
+                                                    rc->output->dir)
+                      : offbkg_model_write_path(rc, m, *dims, (size_t)id,
+                                                smooth, rc->output->dir);
         char *r = p != NULL ? offbkg_output_read_path(ctx, p) : NULL;
         bool yes = false;
         int st = OFFBKG_OK;
         if (r == NULL) {
             free(p);
-            return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+            /* A negative OBS_ID names no file: that observation has
+             * none. */
+            return obs && id < 0 ? OFFBKG_OK
+                                 : offbkg_error_set(ctx, OFFBKG_ENOMEM,
+                                                    "out of memory");
         }
         if (access(r, F_OK) == 0)
             st = made_by(ctx, r, rc->models[m].section, &yes);
@@ -299,6 +306,55 @@ static int model_file(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         free(p);
     }
     return OFFBKG_OK;
+}
+
+/* The bkg row of observation @p obs_id for model file @p file (@p dims
+ * 2 or 3) in directory @p own_dir, added to @p bkg. */
+static int link_row(offbkg_ctx_t *ctx, rows_t *bkg, int64_t obs_id,
+                    const char *file, int dims, const char *own_dir)
+{
+    const char *base = strrchr(file, '/') + 1;
+    const char *hclass = dims == 2 ? "bkg_2d" : "bkg_3d";
+    struct stat sb;
+    /* `offbkg run` stats the model it is writing (core/outset.c). */
+    char *written = offbkg_output_read_path(ctx, file);
+    int st = rows_add(ctx, bkg, obs_id, "bkg", hclass, own_dir, base,
+                      "BACKGROUND",
+                      written != NULL && stat(written, &sb) == 0
+                          ? (int64_t)sb.st_size : 0);
+    free(written);
+    return st;
+}
+
+/* Per-observation models: each observation of @p store linked to its
+ * own file; one without (unmatched or skipped by the match step) gets
+ * no row. */
+static int link_own(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc, size_t m,
+                    bool smooth, const offbkg_datastore_t *store,
+                    const char *own_dir, uint8_t *linked, rows_t *bkg,
+                    offbkg_index_result_t *result)
+{
+    int st = OFFBKG_OK;
+
+    for (size_t i = 0; st == OFFBKG_OK && i < store->obs.n_rows; i++) {
+        int64_t obs_id = offbkg_datastore_obs_id(store, i);
+        char *file = NULL;
+        int dims = 0;
+        if (offbkg_ctx_cancelled(ctx))
+            return offbkg_error_set(ctx, OFFBKG_ECANCELLED, "interrupted");
+        st = model_file(ctx, rc, m, true, obs_id, smooth, &file, &dims);
+        if (st == OFFBKG_OK && file == NULL) {
+            result->n_no_model++;
+            OFFBKG_WARN(ctx, "OBS_ID %" PRId64 ": no model file of its own "
+                        "(not matched); no bkg row written", obs_id);
+        } else if (st == OFFBKG_OK) {
+            linked[i] = 1;
+            result->n_linked++;
+            st = link_row(ctx, bkg, obs_id, file, dims, own_dir);
+        }
+        free(file);
+    }
+    return st;
 }
 
 /* Whether @p text is printable ASCII, all a FITS string may hold. */
@@ -468,6 +524,68 @@ int offbkg_index_check_file_dirs(offbkg_ctx_t *ctx,
     return st;
 }
 
+/* Shared group models: each observation of @p store (rows @p every)
+ * linked to its group's file (regrouped with the [group] plugin); one
+ * in no group, or in a group without a file, gets no row. */
+static int link_groups(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                       size_t m, bool smooth, const offbkg_datastore_t *store,
+                       const size_t *every, const char *own_dir,
+                       uint8_t *linked, rows_t *bkg,
+                       offbkg_index_result_t *result)
+{
+    offbkg_grouping_t g = { 0 };
+    char **files = NULL;
+    int *dims_of = NULL, st;
+    uint8_t *looked = NULL;
+    size_t n = store->obs.n_rows;
+
+    /* The grouping is a pure function of a row: apply it to the target. */
+    if ((st = offbkg_group_run(ctx, rc, store, every, n, &g)) != OFFBKG_OK)
+        goto done;
+    result->n_no_group = g.dropped.n_dropped;
+    /* Each group's model file is looked up once, not once per run. */
+    files = calloc(g.n_groups > 0 ? g.n_groups : 1, sizeof *files);
+    dims_of = calloc(g.n_groups > 0 ? g.n_groups : 1, sizeof *dims_of);
+    looked = calloc(g.n_groups > 0 ? g.n_groups : 1, 1);
+    if (files == NULL || dims_of == NULL || looked == NULL) {
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; st == OFFBKG_OK && i < g.obs.n_rows; i++) {
+        size_t gi = (size_t)g.group_id[i];
+        int64_t obs_id = offbkg_datastore_obs_id(store, g.store_rows[i]);
+        if (offbkg_ctx_cancelled(ctx)) {
+            st = offbkg_error_set(ctx, OFFBKG_ECANCELLED, "interrupted");
+            break;
+        }
+        if (!looked[gi]) {
+            st = model_file(ctx, rc, m, false, (int64_t)gi, smooth,
+                            &files[gi], &dims_of[gi]);
+            looked[gi] = 1;
+            if (st != OFFBKG_OK)
+                break;
+        }
+        if (files[gi] == NULL) {
+            result->n_no_model++;
+            OFFBKG_WARN(ctx, "OBS_ID %" PRId64 ": group %" PRId64 " has no "
+                        "model file; no bkg row written", obs_id,
+                        g.group_id[i]);
+            continue;
+        }
+        linked[g.store_rows[i]] = 1;
+        result->n_linked++;
+        st = link_row(ctx, bkg, obs_id, files[gi], dims_of[gi], own_dir);
+    }
+done:
+    for (size_t k = 0; files != NULL && k < g.n_groups; k++)
+        free(files[k]);
+    free(files);
+    free(dims_of);
+    free(looked);
+    offbkg_group_clear(&g);
+    return st;
+}
+
 int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      const offbkg_datastore_t *open_store,
                      offbkg_index_result_t *result)
@@ -476,16 +594,16 @@ int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     offbkg_datastore_conf_t target_conf = *rc->datastore;
     offbkg_datastore_t *owned = NULL;
     const offbkg_datastore_t *store = open_store;
-    offbkg_grouping_t g = { 0 };
     rows_t all = { 0 }, bkg = { 0 };
     size_t *every = NULL, m = 0;
-    uint8_t *linked = NULL, *looked = NULL;
-    char *paths[3] = { NULL, NULL, NULL }, **files = NULL, *own_dir = NULL;
-    int st, *dims_of = NULL;
+    uint8_t *linked = NULL;
+    char *paths[3] = { NULL, NULL, NULL }, *own_dir = NULL;
+    int st;
 
     memset(result, 0, sizeof *result);
-    if (ic != NULL && ic->path != NULL && ic->path[0] != '\0') {
-        target_conf = (offbkg_datastore_conf_t){ .path = ic->path,
+    if (offbkg_runconf_target_path(rc)[0] != '\0') {
+        target_conf = (offbkg_datastore_conf_t){
+            .path = offbkg_runconf_target_path(rc),
                                                 .obs_index = "",
                                                 .hdu_index = "" };
         store = NULL;
@@ -529,54 +647,13 @@ int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     }
     for (size_t i = 0; i < n; i++)
         every[i] = i;
-    /* The grouping is a pure function of a row: apply it to the target. */
-    if ((st = offbkg_group_run(ctx, rc, store, every, n, &g)) != OFFBKG_OK)
-        goto done;
     result->n_obs = n;
-    result->n_no_group = g.dropped.n_dropped;
-    /* Each group's model file is looked up once, not once per run. */
-    files = calloc(g.n_groups > 0 ? g.n_groups : 1, sizeof *files);
-    dims_of = calloc(g.n_groups > 0 ? g.n_groups : 1, sizeof *dims_of);
-    looked = calloc(g.n_groups > 0 ? g.n_groups : 1, 1);
-    if (files == NULL || dims_of == NULL || looked == NULL) {
-        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; st == OFFBKG_OK && i < g.obs.n_rows; i++) {
-        size_t gi = (size_t)g.group_id[i];
-        int64_t obs_id = offbkg_datastore_obs_id(store, g.store_rows[i]);
-        if (offbkg_ctx_cancelled(ctx)) {
-            st = offbkg_error_set(ctx, OFFBKG_ECANCELLED, "interrupted");
-            break;
-        }
-        if (!looked[gi]) {
-            st = model_file(ctx, rc, m, gi, smooth, &files[gi], &dims_of[gi]);
-            looked[gi] = 1;
-            if (st != OFFBKG_OK)
-                break;
-        }
-        const char *file = files[gi];
-        int dims = dims_of[gi];
-        if (file == NULL) {
-            result->n_no_model++;
-            OFFBKG_WARN(ctx, "OBS_ID %" PRId64 ": group %" PRId64 " has no "
-                        "model file; no bkg row written", obs_id,
-                        g.group_id[i]);
-            continue;
-        }
-        const char *base = strrchr(file, '/') + 1;
-        const char *hclass = dims == 2 ? "bkg_2d" : "bkg_3d";
-        struct stat sb;
-        /* `offbkg run` stats the model it is writing (core/outset.c). */
-        char *written = offbkg_output_read_path(ctx, file);
-        linked[g.store_rows[i]] = 1;
-        result->n_linked++;
-        st = rows_add(ctx, &bkg, obs_id, "bkg", hclass, own_dir, base,
-                      "BACKGROUND",
-                      written != NULL && stat(written, &sb) == 0
-                          ? (int64_t)sb.st_size : 0);
-        free(written);
-    }
+    if (offbkg_runconf_per_target(rc))
+        st = link_own(ctx, rc, m, smooth, store, own_dir, linked, &bkg,
+                      result);
+    else
+        st = link_groups(ctx, rc, m, smooth, store, every, own_dir, linked,
+                         &bkg, result);
     store_bkg_t store_bkg = { 0, 0 };
     if (st == OFFBKG_OK)
         st = copy_rows(ctx, store, rc->output->dir, linked, keep_bkg,
@@ -611,12 +688,6 @@ int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 done:
     rows_free(&all);
     rows_free(&bkg);
-    for (size_t k = 0; files != NULL && k < g.n_groups; k++)
-        free(files[k]);
-    free(files);
-    free(dims_of);
-    free(looked);
-    offbkg_group_clear(&g);
     offbkg_datastore_free(owned);
     free(every);
     free(linked);
@@ -667,7 +738,7 @@ static int without_model(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         *none = gi >= n_groups || runs_per_group[gi] == 0;
         return OFFBKG_OK;
     }
-    st = model_file(ctx, rc, m, gi, smooth, &file, &dims);
+    st = model_file(ctx, rc, m, false, (int64_t)gi, smooth, &file, &dims);
     *none = file == NULL;
     free(file);
     return st;
@@ -679,8 +750,9 @@ int offbkg_index_check_needed(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                               size_t n_groups)
 {
     const offbkg_index_conf_t *ic = rc->index;
-    bool own_target = ic != NULL && ic->path != NULL && ic->path[0] != '\0';
-    const char *target_path = own_target ? ic->path : rc->datastore->path;
+    bool own_target = offbkg_runconf_target_path(rc)[0] != '\0';
+    const char *target_path = own_target ? offbkg_runconf_target_path(rc)
+                                         : rc->datastore->path;
     offbkg_datastore_conf_t target_conf = { .path = target_path,
                                             .obs_index = "",
                                             .hdu_index = "" };
@@ -692,7 +764,10 @@ int offbkg_index_check_needed(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     char msg[4096], ranges[512], why[1024];
     int st;
 
-    if (ic != NULL && ic->allow_missing_models)
+    /* Per-observation models are made for every target the match step
+     * can match; the others are skipped with their reason there. */
+    if ((ic != NULL && ic->allow_missing_models)
+        || offbkg_runconf_per_target(rc))
         return OFFBKG_OK;
     if ((st = model_to_link(ctx, rc, &m)) != OFFBKG_OK)
         return st;

@@ -2,7 +2,8 @@
  * The per-observation model files (core/match_write.c) from a hand-made
  * match: names, HDUs and cards, the smoothed copy, a target without a
  * cube skipped (or failing under strict, with no file of it), existing
- * files refused without overwrite, the same files on 1 and 3 threads. */
+ * files refused without overwrite, the same files on 1 and 3 threads;
+ * the index links each observation to its own file. */
 #include <config.h>
 
 #include <stdarg.h>
@@ -24,6 +25,7 @@
 #include "ctx-private.h"
 #include "diag-private.h"
 #include "match_write-private.h"
+#include "index-private.h"
 #include "model_write-private.h"
 #include "pipeline-private.h"
 #include "runconf-private.h"
@@ -346,12 +348,125 @@ static void test_match_write_refuses_existing(void **state)
                      OFFBKG_OK);
 }
 
+/* @p out/bkg-index.fits.gz: its FILE_NAME of each OBS_ID of @p ids (""
+ * when it has no row). */
+static void bkg_rows(const fixture_t *f, const char *out, const int64_t *ids,
+                     size_t n, char names[][80])
+{
+    char path[PATH_MAX];
+    fitsfile *fp = NULL;
+    long rows = 0;
+    int st = 0, c_id = 0, c_file = 0;
+
+    fits_open_table(&fp, sg_path(path, f->dir, "%s/bkg-index.fits.gz", out),
+                    READONLY, &st);
+    fits_get_num_rows(fp, &rows, &st);
+    fits_get_colnum(fp, CASEINSEN, "OBS_ID", &c_id, &st);
+    fits_get_colnum(fp, CASEINSEN, "FILE_NAME", &c_file, &st);
+    assert_int_equal(st, 0);
+    for (size_t i = 0; i < n; i++)
+        names[i][0] = '\0';
+    for (long r = 1; r <= rows; r++) {
+        long long id = 0;
+        char name[80], *p = name;
+        fits_read_col(fp, TLONGLONG, c_id, r, 1, 1, NULL, &id, NULL, &st);
+        fits_read_col(fp, TSTRING, c_file, r, 1, 1, NULL, &p, NULL, &st);
+        for (size_t i = 0; i < n; i++)
+            if (ids[i] == id) {
+                assert_string_equal(names[i], "");   /* one row each */
+                snprintf(names[i], 80, "%s", name);
+            }
+    }
+    assert_int_equal(st, 0);
+    fits_close_file(fp, &st);
+}
+
+/* Another run.ini for the same store: [output] dir @p out, per-target
+ * models with the test matcher when @p per_target. */
+static offbkg_runconf_t *load_rc(fixture_t *f, const char *out,
+                                 bool per_target, const char *index)
+{
+    char path[PATH_MAX], text[2048];
+    offbkg_runconf_t *rc = NULL;
+
+    snprintf(text, sizeof text,
+             "[datastore]\npath = .\n[output]\ndir = %s\noverwrite = true\n"
+             "[run]\nplugin_path = %s\n[select]\nplugin = all\n[group]\n"
+             "plugin = zenith\nedges_deg = 0, 30, 60\n[model 2d]\n"
+             "plugin = 2d\n[smooth 2d]\nplugin = gauss1d\n%s%s", out,
+             getenv("OFFBKG_TEST_PLUGINS") ? getenv("OFFBKG_TEST_PLUGINS")
+                                           : ".",
+             per_target ? "[match]\nplugin = fake\n" : "", index);
+    assert_int_equal(sg_write_text(sg_path(path, f->dir, "own.ini"), text),
+                     0);
+    if (offbkg_runconf_load(f->ctx, path, NULL, 0, &f->diags, &rc)
+        != OFFBKG_OK)
+        fail_msg("own.ini does not load");
+    assert_true(offbkg_runconf_per_target(rc) == per_target);
+    return rc;
+}
+
+static void test_match_write_index(void **state)
+{
+    fixture_t *f = *state;
+    const offbkg_datastore_t *store = offbkg_pipeline_result(f->pl)->store;
+    offbkg_runconf_t *rc = load_rc(f, "own", true, "");
+    offbkg_index_result_t res;
+    char names[N_TARGETS][80], want[80];
+    size_t n_files = 0;
+
+    /* Before any model is made, the index step does not ask for group
+     * models: each target gets its own. */
+    make_match(f);
+    assert_int_equal(write_into(f, "own", false, false, 2, &n_files),
+                     OFFBKG_OK);
+    assert_int_equal(offbkg_index_check_needed(f->ctx, rc, store, NULL, 4,
+                                               2),
+                     OFFBKG_OK);
+    assert_int_equal(offbkg_index_run(f->ctx, rc, store, &res), OFFBKG_OK);
+    assert_int_equal(res.n_obs, 4);
+    assert_int_equal(res.n_linked, 2);
+    assert_int_equal(res.n_no_model, 2);
+    bkg_rows(f, "own", f->obs_id, N_TARGETS, names);
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(want, sizeof want, "smooth_background_2D_obs_%06" PRId64
+                 "_table.fits.gz", f->obs_id[i]);
+        assert_string_equal(names[i], want);
+    }
+    /* the skipped and the unmatched target: no row */
+    assert_string_equal(names[2], "");
+    assert_string_equal(names[3], "");
+    offbkg_runconf_free(rc);
+
+    /* [index] smooth = false links the raw file */
+    rc = load_rc(f, "own", true, "[index]\nsmooth = false\n");
+    assert_int_equal(offbkg_index_run(f->ctx, rc, store, &res), OFFBKG_OK);
+    bkg_rows(f, "own", f->obs_id, N_TARGETS, names);
+    snprintf(want, sizeof want, "background_2D_obs_%06" PRId64
+             "_table.fits.gz", f->obs_id[1]);
+    assert_string_equal(names[1], want);
+    offbkg_runconf_free(rc);
+
+    /* shared groups: the same directory has no group model, which the
+     * check before any work refuses, and no row links an own file */
+    rc = load_rc(f, "own", false, "");
+    assert_int_equal(offbkg_index_check_needed(f->ctx, rc, store, NULL, 4,
+                                               2),
+                     OFFBKG_EDATA);
+    offbkg_runconf_free(rc);
+    rc = load_rc(f, "own", false, "[index]\nallow_missing_models = true\n");
+    assert_int_equal(offbkg_index_run(f->ctx, rc, store, &res), OFFBKG_OK);
+    assert_int_equal(res.n_linked, 0);
+    offbkg_runconf_free(rc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_match_write_files),
         cmocka_unit_test(test_match_write_strict),
         cmocka_unit_test(test_match_write_refuses_existing),
+        cmocka_unit_test(test_match_write_index),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
