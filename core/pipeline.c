@@ -356,7 +356,7 @@ static int write_report(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
         plan_command(&pl->plan), pl->rc, pl->pf.store,
         pl->plan.select ? &pl->pf.sel : NULL, pl->plan.group ? &pl->g : NULL,
         &pl->make, (const char *const *)pl->model_files, pl->n_model_files,
-        pl->plan.index ? &pl->linked : NULL };
+        pl->plan.index ? &pl->linked : NULL, NULL };
     return offbkg_report_write(ctx, &report,
                                pl->files[OFFBKG_STEP_REPORT][0],
                                pl->rc->output->overwrite);

@@ -8,6 +8,7 @@
 #include "datastore-private.h"
 #include "group-private.h"
 #include "index-private.h"
+#include "match-private.h"
 #include "model-private.h"
 
 /** What a command did; any part may be NULL when that stage did not run
@@ -22,6 +23,8 @@ typedef struct offbkg_report {
     const char *const *files;       /**< outputs written */
     size_t n_files;
     const offbkg_index_result_t *index; /**< NULL: no index written */
+    const offbkg_match_t *match;    /**< NULL: no match step; shared
+                                         groups: only its plugin */
 } offbkg_report_t;
 
 /** Write @p r as JSON to @p path, atomically. */

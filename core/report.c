@@ -175,6 +175,47 @@ static void groups(FILE *f, const offbkg_model_t *m)
     fprintf(f, "%s],\n", m->n_groups ? "\n  " : "");
 }
 
+/* What each target was matched with, or why it was skipped
+ * (doc/match.md §6). */
+static void match(FILE *f, const offbkg_match_t *m)
+{
+    fputs("  \"match\": {\"plugin\": ", f);
+    json_string(f, m->plugin);
+    if (m->shared_groups) {
+        fputs("},\n", f);
+        return;
+    }
+    fprintf(f, ", \"n_targets\": %zu, \"n_matched\": %zu, "
+            "\"n_skipped\": %zu, \"targets\": [", m->n_targets,
+            m->n_matched, m->n_skipped);
+    for (size_t i = 0; i < m->n_targets; i++) {
+        const offbkg_match_target_t *t = &m->targets[i];
+        fprintf(f, "%s\n    {\"obs_id\": %" PRId64 ", \"matched\": [",
+                i ? "," : "", t->obs_id);
+        for (size_t k = 0; t->skipped == NULL && k < t->n; k++) {
+            fputs(k ? ", {" : "{", f);
+            if (t->kind == OFFBKG_MATCH_RUNS)
+                fprintf(f, "\"obs_id\": %" PRId64 ", ", t->off_obs_id[k]);
+            fprintf(f, "\"group_id\": %d, \"weight\": ",
+                    (int)t->group_id[k]);
+            json_number(f, t->weight[k]);
+            fputs(", \"distance\": ", f);
+            if (t->has_distance)
+                json_number(f, t->distance[k]);
+            else
+                fputs("null", f);
+            fputc('}', f);
+        }
+        fputs("], \"skipped\": ", f);
+        if (t->skipped != NULL)
+            json_string(f, t->skipped);
+        else
+            fputs("null", f);
+        fputc('}', f);
+    }
+    fprintf(f, "%s]},\n", m->n_targets ? "\n  " : "");
+}
+
 int offbkg_report_write(offbkg_ctx_t *ctx, const offbkg_report_t *r,
                         const char *path, bool overwrite)
 {
@@ -204,15 +245,19 @@ int offbkg_report_write(offbkg_ctx_t *ctx, const offbkg_report_t *r,
     if (r->store != NULL)
         fprintf(f, ",\n  \"runs_in_store\": %zu", r->store->obs.n_rows);
     fputs(",\n  \"plugins\": [\n", f);
-    plugin(f, "    ", &rc->select, ",");
-    plugin(f, "    ", &rc->group, rc->n_models ? "," : "");
+    /* Every stage section, in order, [match] last. */
+    size_t n_stages = 2 + rc->n_models + (rc->match.module != NULL), k = 0;
+    for (size_t m = 0; m < rc->n_models; m++)
+        n_stages += rc->smooths[m].module != NULL;
+    plugin(f, "    ", &rc->select, ++k < n_stages ? "," : "");
+    plugin(f, "    ", &rc->group, ++k < n_stages ? "," : "");
     for (size_t m = 0; m < rc->n_models; m++) {
-        bool last_model = m + 1 == rc->n_models;
-        bool smooth = rc->smooths[m].module != NULL;
-        plugin(f, "    ", &rc->models[m], last_model && !smooth ? "" : ",");
-        if (smooth)
-            plugin(f, "    ", &rc->smooths[m], last_model ? "" : ",");
+        plugin(f, "    ", &rc->models[m], ++k < n_stages ? "," : "");
+        if (rc->smooths[m].module != NULL)
+            plugin(f, "    ", &rc->smooths[m], ++k < n_stages ? "," : "");
     }
+    if (rc->match.module != NULL)
+        plugin(f, "    ", &rc->match, ++k < n_stages ? "," : "");
     fputs("  ],\n", f);
     if (r->selection != NULL) {
         fprintf(f, "  \"selected\": %zu,\n", r->selection->n);
@@ -233,6 +278,8 @@ int offbkg_report_write(offbkg_ctx_t *ctx, const offbkg_report_t *r,
         fprintf(f, ", \"runs_from_store\": %zu, \"runs_filled\": %zu},\n",
                 r->make->n_from_store, r->make->n_filled);
     }
+    if (r->match != NULL)
+        match(f, r->match);
     if (r->index != NULL)
         fprintf(f, "  \"index\": {\"observations\": %zu, \"linked\": %zu, "
                 "\"in_no_group\": %zu, \"in_group_without_model\": %zu, "

@@ -3,7 +3,8 @@
  * match: names, HDUs and cards, the smoothed copy, a target without a
  * cube skipped (or failing under strict, with no file of it), existing
  * files refused without overwrite, the same files on 1 and 3 threads;
- * the index links each observation to its own file. */
+ * the index links each observation to its own file; report.json says
+ * what each target was matched with. */
 #include <config.h>
 
 #include <stdarg.h>
@@ -27,6 +28,7 @@
 #include "match_write-private.h"
 #include "index-private.h"
 #include "model_write-private.h"
+#include "report-private.h"
 #include "pipeline-private.h"
 #include "runconf-private.h"
 #include "sim-private.h"
@@ -460,6 +462,71 @@ static void test_match_write_index(void **state)
     offbkg_runconf_free(rc);
 }
 
+static char *slurp(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    char *buf = calloc(1, 1 << 16);
+
+    assert_non_null(fp);
+    assert_non_null(buf);
+    assert_true(fread(buf, 1, (1 << 16) - 1, fp) > 0);
+    fclose(fp);
+    return buf;
+}
+
+static void test_match_write_report(void **state)
+{
+    fixture_t *f = *state;
+    const offbkg_datastore_t *store = offbkg_pipeline_result(f->pl)->store;
+    offbkg_runconf_t *rc = load_rc(f, "report", true, "");
+    char path[PATH_MAX], want[512];
+    size_t n_files = 0;
+
+    make_match(f);
+    assert_int_equal(write_into(f, "report", false, false, 2, &n_files),
+                     OFFBKG_OK);
+    offbkg_report_t r = { .command = "run", .rc = rc, .store = store,
+                          .make = f->make, .match = &f->match };
+    sg_path(path, f->dir, "report/report.json");
+    assert_int_equal(offbkg_report_write(f->ctx, &r, path, false),
+                     OFFBKG_OK);
+    char *json = slurp(path);
+    assert_non_null(strstr(json, "\"plugin\": \"fake\""));
+    assert_non_null(strstr(json, "\"match\": {\"plugin\": \"nearest "
+                                 "1.0.0\", \"n_targets\": 4, "
+                                 "\"n_matched\": 2, \"n_skipped\": 2, "
+                                 "\"targets\": ["));
+    snprintf(want, sizeof want, "{\"obs_id\": %" PRId64 ", \"matched\": "
+             "[{\"obs_id\": %" PRId64 ", \"group_id\": %d, \"weight\": 1, "
+             "\"distance\": 0.25}, {\"obs_id\": %" PRId64 ", \"group_id\": "
+             "%d, \"weight\": 1, \"distance\": 0.5}], \"skipped\": null}",
+             f->obs_id[1], f->off_id[1][0], f->gid[1][0], f->off_id[1][1],
+             f->gid[1][1]);
+    assert_non_null(strstr(json, want));
+    /* skipped by the writer, and unmatched by the plugin */
+    snprintf(want, sizeof want, "{\"obs_id\": %" PRId64 ", \"matched\": "
+             "[], \"skipped\": \"[model 2d]", f->obs_id[2]);
+    assert_non_null(strstr(json, want));
+    snprintf(want, sizeof want, "{\"obs_id\": %" PRId64 ", \"matched\": "
+             "[], \"skipped\": \"1 run within the cuts: min_runs = 2\"}",
+             f->obs_id[3]);
+    assert_non_null(strstr(json, want));
+    free(json);
+
+    /* shared groups: the plugin only */
+    f->match.shared_groups = true;
+    snprintf(f->match.plugin, sizeof f->match.plugin, "group 1.0.0");
+    unlink(path);
+    assert_int_equal(offbkg_report_write(f->ctx, &r, path, false),
+                     OFFBKG_OK);
+    json = slurp(path);
+    assert_non_null(strstr(json, "\"match\": {\"plugin\": \"group "
+                                 "1.0.0\"},\n"));
+    assert_null(strstr(json, "n_targets"));
+    free(json);
+    offbkg_runconf_free(rc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -467,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_match_write_strict),
         cmocka_unit_test(test_match_write_refuses_existing),
         cmocka_unit_test(test_match_write_index),
+        cmocka_unit_test(test_match_write_report),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
