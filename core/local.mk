@@ -50,6 +50,7 @@ core_liboffbkg_private_la_SOURCES = \
 	core/exclude.c core/exclude-private.h \
 	core/model.c core/model-private.h \
 	core/model_keep.c core/model_keep-private.h \
+	core/match.c \
 	core/model_write.c core/model_write-private.h \
 	core/match_write.c core/match_write-private.h \
 	core/smooth.c core/smooth-private.h \

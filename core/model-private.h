@@ -66,6 +66,10 @@ typedef struct offbkg_model {
     size_t kept_bytes;              /**< the memory they hold */
     size_t *n_counts;               /**< per model: its cells */
     size_t *n_exposure;             /**< per model: its exposure bins */
+    /** Per model and group, group_sums[m * n_groups + g]: the group's
+     *  merged contribution, n_counts[m] counts then n_exposure[m]
+     *  exposures (s); NULL for a group without runs. */
+    double **group_sums;
     /** Per model: its instance, kept for finish_sums (which may run
      *  concurrently). */
     offbkg_instance_t **instances;

@@ -518,6 +518,29 @@ static void run_all(worker_t *workers, size_t n_workers)
         }
 }
 
+/* keep_runs: group @p g's merged contribution of model @p m, dense, for
+ * the per-target models made of a group without the target's run. */
+static int keep_group(offbkg_ctx_t *ctx, const make_job_t *job, size_t m,
+                      size_t g, const void *contrib)
+{
+    const offbkg_instance_t *inst = job->models[m];
+    offbkg_model_t *out = job->out;
+    offbkg_contrib_data_t d = { .struct_size = sizeof d };
+    int st = ops_of(inst)->contrib_view(inst->state, contrib, &d);
+    double *sums;
+
+    if (st != OFFBKG_OK)
+        return offbkg_instance_failed(ctx, job->rc, inst->conf, st);
+    sums = malloc((d.n_counts + d.n_exposure + 1) * sizeof *sums);
+    if (sums == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < d.n_counts; i++)
+        sums[i] = (double)d.counts[i];
+    memcpy(sums + d.n_counts, d.exposure_s, d.n_exposure * sizeof *sums);
+    out->group_sums[m * out->n_groups + g] = sums;
+    return OFFBKG_OK;
+}
+
 /* Finish every group's contribution of every model into a cube. */
 static int finish_all(offbkg_ctx_t *ctx, const make_job_t *job,
                       void ***group_contrib)
@@ -540,6 +563,11 @@ static int finish_all(offbkg_ctx_t *ctx, const make_job_t *job,
                 why = offbkg_host_last_error();
                 res->no_model[g] = strdup(why[0] ? why : "finish failed");
             }
+            int st = out->group_sums != NULL && group_contrib[m][g] != NULL
+                         ? keep_group(ctx, job, m, g, group_contrib[m][g])
+                         : OFFBKG_OK;
+            if (st != OFFBKG_OK)
+                return st;
             /* Done with: its memory can serve the next cube. */
             if (group_contrib[m][g] != NULL) {
                 ops_of(inst)->contrib_free(inst->state, group_contrib[m][g]);
@@ -710,7 +738,9 @@ static int prepare_out(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
             || (out->n_exposure = calloc(rc->n_models + 1, sizeof(size_t)))
                    == NULL
             || (out->instances = calloc(rc->n_models + 1,
-                                        sizeof *out->instances)) == NULL))
+                                        sizeof *out->instances)) == NULL
+            || (out->group_sums = calloc(rc->n_models * n_groups + 1,
+                                         sizeof *out->group_sums)) == NULL))
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     for (size_t m = 0; m < rc->n_models; m++) {
         out->models[m].conf = &rc->models[m];
@@ -870,6 +900,10 @@ void offbkg_model_clear(offbkg_model_t *m)
         offbkg_model_keep_free(&m->kept[i]);
     for (size_t k = 0; m->instances != NULL && k < m->n_models; k++)
         offbkg_instance_free(m->instances[k]);
+    for (size_t i = 0; m->group_sums != NULL
+                       && i < m->n_models * m->n_groups; i++)
+        free(m->group_sums[i]);
+    free(m->group_sums);
     free(m->kept);
     free(m->n_counts);
     free(m->n_exposure);

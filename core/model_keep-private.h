@@ -38,6 +38,12 @@ void offbkg_model_keep_add(const offbkg_model_keep_t *k, double w,
                            double *counts, double *counts_w2,
                            double *exposure_s, size_t n_exposure);
 
+/** Take the kept run @p k out of sums it is part of (a group's):
+ *  counts -= n, exposure_s -= e, never below 0 (the difference of a
+ *  sum and one of its terms may round below 0 by an ulp). */
+void offbkg_model_keep_sub(const offbkg_model_keep_t *k, double *counts,
+                           double *exposure_s, size_t n_exposure);
+
 /** The bytes @p k holds. */
 size_t offbkg_model_keep_bytes(const offbkg_model_keep_t *k);
 

@@ -94,6 +94,20 @@ void offbkg_model_keep_add(const offbkg_model_keep_t *k, double w,
     }
 }
 
+void offbkg_model_keep_sub(const offbkg_model_keep_t *k, double *counts,
+                           double *exposure_s, size_t n_exposure)
+{
+    size_t d = 0;
+
+    for (uint32_t c = 0; c < k->n_cells; c++)
+        counts[k->cell[c]] -= (double)k->count[c];
+    for (size_t j = 0; j < n_exposure; j++) {
+        double e = d < k->n_diff && k->diff_bin[d] == j
+                       ? k->diff_exposure_s[d++] : k->exposure_base_s;
+        exposure_s[j] = exposure_s[j] > e ? exposure_s[j] - e : 0.0;
+    }
+}
+
 size_t offbkg_model_keep_bytes(const offbkg_model_keep_t *k)
 {
     return sizeof *k + k->n_diff * sizeof(double)

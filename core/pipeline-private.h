@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * A run of the pipeline: the steps (select, group, index check, model,
- * smooth) in their order, computed in memory, then the outputs written in
+ * match, smooth) in their order, computed in memory, then the outputs written in
  * rounds into the staging directory of the output set and moved in at
  * once, only when every step succeeded (doc/design.md §2.9). `offbkg run`,
  * the staged commands, `offbkg check` and the closure tests all go
@@ -10,6 +10,7 @@
 
 #include "diag-private.h"
 #include "index-private.h"
+#include "match-private.h"
 #include "model-private.h"
 #include "preflight-private.h"
 
@@ -23,6 +24,8 @@ typedef enum offbkg_step_id {
     OFFBKG_STEP_INDEX,      /**< [index]: checked before any event is
                                  read, written once the models are */
     OFFBKG_STEP_MODEL,      /**< [model]: the cubes, read from events */
+    OFFBKG_STEP_MATCH,      /**< [match]: each target's OFF runs or
+                                 groups (per-target models only) */
     OFFBKG_STEP_SMOOTH,     /**< [smooth]: a smoothed copy of each cube */
     OFFBKG_STEP_REPORT,     /**< report.json */
     OFFBKG_STEP_COUNT
@@ -83,6 +86,9 @@ typedef struct offbkg_pipeline_result {
     size_t n_to_group;                  /**< runs handed to [group] */
     const offbkg_model_t *models;       /**< with the smoothed cubes */
     const offbkg_model_t *filled;        /**< offbkg fill: its runs */
+    /** [match]: each target's match (shared_groups: none, the group
+     *  models serve every observation). */
+    const offbkg_match_t *match;
     const char *const *model_files;     /**< in model, group order */
     size_t n_model_files;
     const offbkg_index_result_t *index;

@@ -40,6 +40,7 @@ struct offbkg_pipeline {
     int64_t *model_group_id;
     size_t n_model_rows, n_model_groups;
     offbkg_model_t make;
+    offbkg_match_t match;
     offbkg_model_t fill;
     size_t *fill_rows;              /* the runs of this shard */
     char **model_files;
@@ -71,6 +72,7 @@ static int compute_fill(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static int compute_group(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static int compute_index(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static int compute_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
+static int compute_match(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static int compute_smooth(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static int write_select(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static int write_group(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
@@ -98,6 +100,8 @@ static const step_t steps[OFFBKG_STEP_COUNT] = {
       compute_index, write_index, 1 },
     { OFFBKG_STEP_MODEL, "model", offsetof(offbkg_plan_t, make), true,
       OFFBKG_OWN_MODELS, { NULL }, compute_model, write_model, 0 },
+    { OFFBKG_STEP_MATCH, "match", offsetof(offbkg_plan_t, make), true, 0,
+      { NULL }, compute_match, NULL, 0 },
     { OFFBKG_STEP_SMOOTH, "smooth", offsetof(offbkg_plan_t, make), true, 0,
       { NULL }, compute_smooth, NULL, 0 },
     { OFFBKG_STEP_REPORT, "report", offsetof(offbkg_plan_t, make), false,
@@ -201,7 +205,9 @@ static int make_with_store(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl,
     offbkg_model_opts_t opts = {
         .threads = pl->threads, .strict = pl->strict,
         .from_store = sc != NULL && sc->fill == OFFBKG_STORE_FILL_NEVER,
-        .fill_only = fill_only };
+        .fill_only = fill_only,
+        /* Per-target models are made of the runs, kept in memory. */
+        .keep_runs = !fill_only && offbkg_runconf_per_target(pl->rc) };
     offbkg_store_t *store = NULL;
     int st = OFFBKG_OK;
 
@@ -226,6 +232,7 @@ static int compute_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
 
     int st = OFFBKG_OK;
 
+    offbkg_match_clear(&pl->match);     /* it points into make */
     offbkg_model_clear(&pl->make);
     /* offbkg make starts from the obs.fits offbkg group wrote. */
     if (!pl->plan.group) {
@@ -312,6 +319,18 @@ static int compute_fill(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
     return st;
 }
 
+/* Each target's match (nothing to do for shared group models). The
+ * targets are [target]'s (or [index]'s) store's, or [datastore]'s. */
+static int compute_match(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
+{
+    const offbkg_datastore_t *targets = pl->pf.target != NULL
+                                            ? pl->pf.target : pl->pf.store;
+
+    offbkg_match_clear(&pl->match);
+    return offbkg_match_run(ctx, pl->rc, targets, &pl->make, pl->strict,
+                            &pl->match);
+}
+
 static int compute_smooth(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
 {
     return offbkg_smooth_run(ctx, pl->rc, &pl->make, pl->threads);
@@ -385,6 +404,8 @@ static void fill_result(offbkg_pipeline_t *pl)
         .n_to_group = pl->n_rows,
         .models = pl->plan.make ? &pl->make : NULL,
         .filled = pl->plan.fill ? &pl->fill : NULL,
+        .match = pl->plan.make && pl->computed[OFFBKG_STEP_MATCH]
+                     ? &pl->match : NULL,
         .model_files = (const char *const *)pl->model_files,
         .n_model_files = pl->n_model_files,
         .index = pl->plan.index ? &pl->linked : NULL,
@@ -437,6 +458,7 @@ void offbkg_pipeline_free(offbkg_pipeline_t *pl)
     for (size_t i = 0; i < pl->n_model_files; i++)
         free(pl->model_files[i]);
     free(pl->model_files);
+    offbkg_match_clear(&pl->match);
     offbkg_model_clear(&pl->make);
     offbkg_model_clear(&pl->fill);
     free(pl->fill_rows);

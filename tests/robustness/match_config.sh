@@ -75,5 +75,10 @@ seal
 run_offbkg check "$C/run.ini"
 check samestore 0 "[target] and [index] naming one store two ways is fine"
 
+fresh notstore
+printf '[target]\npath = nowhere\n[match]\nplugin = fake\n' >>"$C/run.ini"
+bad notstore "$(line 'path = nowhere'): \[target\] path: .*nowhere" \
+    "a [target] store that does not open"
+
 tap_plan $tap_n
 exit 0

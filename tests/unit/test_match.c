@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * The match step's host side: runs' contributions kept compactly by the
  * model step (core/model_keep.c, opts.keep_runs), from events and from
- * [store], summing to the group models bit for bit. */
+ * [store], summing to the group models bit for bit; the match step
+ * (core/match.c) with the test matcher tests/plugins/match_fake.c and the
+ * real model plugins: pooled runs, groups without the target's run,
+ * combinations that never give NaN, answers it refuses, targets it
+ * cannot match. */
 #include <config.h>
 
 #include <stdarg.h>
@@ -19,6 +23,7 @@
 #include "ctx-private.h"
 #include "diag-private.h"
 #include "group-private.h"
+#include "match-private.h"
 #include "model-private.h"
 #include "runconf-private.h"
 #include "sim-private.h"
@@ -33,6 +38,7 @@ typedef struct fixture {
     offbkg_datastore_t *ds;
     offbkg_grouping_t g;
     offbkg_model_t make;
+    offbkg_match_t match;
 } fixture_t;
 
 /* Eight small runs, zenith 0 to 60 deg. */
@@ -57,6 +63,7 @@ static int setup(void **state)
 
 static void release(fixture_t *f)
 {
+    offbkg_match_clear(&f->match);
     offbkg_model_clear(&f->make);
     offbkg_group_clear(&f->g);
     offbkg_datastore_free(f->ds);
@@ -114,6 +121,7 @@ static void make(fixture_t *f, const char *sdir)
     offbkg_store_t *store = NULL;
     offbkg_model_opts_t opts = { .threads = 2, .keep_runs = true };
 
+    offbkg_match_clear(&f->match);
     offbkg_model_clear(&f->make);
     if (sdir != NULL)
         assert_int_equal(offbkg_store_open(f->ctx, sdir, true, &store),
@@ -241,6 +249,278 @@ static void test_keep_take_and_add(void **state)
     offbkg_model_keep_free(&k);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* The match step                                                      */
+
+/* [model 2d], [model 3d] and [match] plugin = fake with @p keys; the
+ * models made, runs kept; every observation of the store a target. */
+static int match_with(fixture_t *f, const char *keys, bool strict)
+{
+    char body[2048];
+
+    snprintf(body, sizeof body, "%s[match]\nplugin = fake\n%s", models,
+             keys);
+    load(f, body);
+    make(f, NULL);
+    offbkg_match_clear(&f->match);
+    return offbkg_match_run(f->ctx, f->rc, f->ds, &f->make, strict,
+                            &f->match);
+}
+
+/* The run of f->make that is @p obs_id. */
+static size_t run_of(const fixture_t *f, int64_t obs_id)
+{
+    for (size_t r = 0; r < f->make.n_runs; r++)
+        if (f->make.runs[r].obs_id == obs_id)
+            return r;
+    fail_msg("OBS_ID %lld is not a run", (long long)obs_id);
+    return 0;
+}
+
+static void assert_same_cube(const offbkg_cube_t *a, const offbkg_cube_t *b)
+{
+    size_t n = a->n_cells;
+
+    assert_int_equal(a->n_cells, b->n_cells);
+    assert_memory_equal(a->counts, b->counts, n * sizeof *a->counts);
+    assert_memory_equal(a->exposure_s, b->exposure_s,
+                        n * sizeof *a->exposure_s);
+    assert_memory_equal(a->rate, b->rate, n * sizeof *a->rate);
+    assert_memory_equal(a->rate_err, b->rate_err, n * sizeof *a->rate_err);
+}
+
+static void assert_finite_cube(const offbkg_cube_t *c)
+{
+    for (size_t i = 0; i < c->n_cells; i++)
+        if (!isfinite(c->rate[i]) || !(c->rate[i] >= 0)
+            || !isfinite(c->rate_err[i]) || !isfinite(c->counts[i])
+            || !isfinite(c->exposure_s[i]))
+            fail_msg("cell %zu: rate %g +- %g, counts %g, exposure %g", i,
+                     c->rate[i], c->rate_err[i], c->counts[i],
+                     c->exposure_s[i]);
+}
+
+/* A target of group @p g0 matched with every run of group @p g1 != g0,
+ * weights 1: the group's own cube, bit for bit, for every model. */
+static void test_runs_weights_1_are_the_group_cube(void **state)
+{
+    fixture_t *f = *state;
+
+    assert_int_equal(match_with(f, "kind = runs\ngroup = 1\n", false),
+                     OFFBKG_OK);
+    assert_false(f->match.shared_groups);
+    assert_int_equal(f->match.n_targets, f->ds->obs.n_rows);
+    assert_true(f->make.runs_used[0] > 0 && f->make.runs_used[1] > 0);
+    size_t checked = 0;
+    for (size_t i = 0; i < f->match.n_targets; i++) {
+        const offbkg_match_target_t *t = &f->match.targets[i];
+        if (f->make.runs[run_of(f, t->obs_id)].group_id != 0)
+            continue;
+        assert_null(t->skipped);
+        assert_int_equal(t->kind, OFFBKG_MATCH_RUNS);
+        assert_int_equal(t->n, f->make.runs_used[1]);
+        for (size_t m = 0; m < 2; m++) {
+            offbkg_cube_t *cube;
+            assert_int_equal(offbkg_match_cube(f->ctx, f->rc, &f->make, t,
+                                               m, &cube), OFFBKG_OK);
+            assert_same_cube(cube, f->make.models[m].cubes[1]);
+            offbkg_cube_free(cube);
+        }
+        checked++;
+    }
+    assert_true(checked > 0);
+}
+
+/* The model of group @p g made by the model step without run @p skip. */
+static offbkg_cube_t *group_without(fixture_t *f, size_t m, int64_t g,
+                                    int64_t skip)
+{
+    size_t rows[64], n = 0;
+    int64_t gid[64];
+    offbkg_regions_t none = { 0 };
+    offbkg_model_opts_t opts = { .threads = 1 };
+    offbkg_model_t mk = { 0 };
+    offbkg_cube_t *cube;
+
+    for (size_t i = 0; i < f->g.obs.n_rows; i++)
+        if (f->g.group_id[i] == g
+            && offbkg_datastore_obs_id(f->ds, f->g.store_rows[i]) != skip) {
+            rows[n] = f->g.store_rows[i];
+            gid[n++] = 0;
+        }
+    assert_int_equal(offbkg_model_run(f->ctx, f->rc, f->ds, &none, 1, rows,
+                                      gid, n, &opts, &mk), OFFBKG_OK);
+    cube = offbkg_cube_copy(mk.models[m].cubes[0]);
+    offbkg_model_clear(&mk);
+    return cube;
+}
+
+/* GROUPS, one group (the target's), weight 1: that group's model made
+ * without the target's run (the same counts; rates to rounding, as the
+ * run's exposure is taken out of the group's sum). */
+static void test_groups_one_group_is_the_group_without_the_target(
+    void **state)
+{
+    fixture_t *f = *state;
+
+    assert_int_equal(match_with(f, "kind = groups\n", false), OFFBKG_OK);
+    const offbkg_match_target_t *t = &f->match.targets[0];
+    int64_t g = f->make.runs[run_of(f, t->obs_id)].group_id;
+    assert_true(f->make.runs_used[g] >= 2);
+    assert_int_equal(t->kind, OFFBKG_MATCH_GROUPS);
+    assert_int_equal(t->n, 1);
+    assert_true(t->weight[0] == 1);
+    for (size_t m = 0; m < 2; m++) {
+        offbkg_cube_t *cube, *want = group_without(f, m, g, t->obs_id);
+        const offbkg_cube_t *all = f->make.models[m].cubes[g];
+        bool differs = false;
+        assert_int_equal(offbkg_match_cube(f->ctx, f->rc, &f->make, t, m,
+                                           &cube), OFFBKG_OK);
+        assert_int_equal(cube->n_cells, want->n_cells);
+        assert_memory_equal(cube->counts, want->counts,
+                            want->n_cells * sizeof *want->counts);
+        for (size_t c = 0; c < want->n_cells; c++) {
+            assert_true(fabs(cube->rate[c] - want->rate[c])
+                        <= 1e-12 * want->rate[c]);
+            assert_true(fabs(cube->exposure_s[c] - want->exposure_s[c])
+                        <= 1e-12 * want->exposure_s[c]);
+            differs = differs || cube->counts[c] != all->counts[c];
+        }
+        assert_true(differs);   /* the target's own events are out */
+        offbkg_cube_free(cube);
+        offbkg_cube_free(want);
+    }
+}
+
+/* Two groups combined in log: a cell empty in either is combined
+ * linearly, never NaN or inf; a cell full in both is the geometric
+ * mean. Linear: the mean. */
+static void test_groups_log_with_empty_cells_stays_finite(void **state)
+{
+    fixture_t *f = *state;
+    size_t n_empty = 0, n_full = 0;
+
+    assert_int_equal(match_with(f, "kind = groups\ncombine = log\n"
+                                   "group_ids = 0, 1\nweights = 2, 2\n",
+                                false), OFFBKG_OK);
+    const offbkg_match_target_t *t = &f->match.targets[0];
+    assert_int_equal(t->combine, OFFBKG_COMBINE_LOG);
+    assert_true(t->weight[0] == 0.5 && t->weight[1] == 0.5);
+    offbkg_cube_t *cube, *node[2];
+    assert_int_equal(offbkg_match_cube(f->ctx, f->rc, &f->make, t, 1,
+                                       &cube), OFFBKG_OK);
+    assert_finite_cube(cube);
+    /* The nodes: each group without the target's run. */
+    for (int k = 0; k < 2; k++)
+        node[k] = group_without(f, 1, k, t->obs_id);
+    for (size_t c = 0; c < cube->n_cells; c++) {
+        double a = node[0]->rate[c], b = node[1]->rate[c];
+        if (a > 0 && b > 0) {
+            assert_true(fabs(cube->rate[c] - sqrt(a * b))
+                        <= 1e-9 * sqrt(a * b));
+            n_full++;
+        } else {
+            assert_true(fabs(cube->rate[c] - 0.5 * (a + b))
+                        <= 1e-9 * (a + b));
+            n_empty += (a > 0) != (b > 0);
+        }
+    }
+    assert_true(n_empty > 0 && n_full > 0);
+    offbkg_cube_free(cube);
+
+    offbkg_match_clear(&f->match);
+    load(f, "[model 2d]\nplugin = 2d\n[model 3d]\nplugin = 3d\nenergy_n = 5"
+            "\ndetx_n = 12\ndety_n = 12\n[match]\nplugin = fake\nkind = "
+            "groups\ngroup_ids = 0, 1\n");
+    make(f, NULL);
+    assert_int_equal(offbkg_match_run(f->ctx, f->rc, f->ds, &f->make, false,
+                                      &f->match), OFFBKG_OK);
+    t = &f->match.targets[0];
+    assert_int_equal(offbkg_match_cube(f->ctx, f->rc, &f->make, t, 1,
+                                       &cube), OFFBKG_OK);
+    assert_finite_cube(cube);
+    for (size_t c = 0; c < cube->n_cells; c++)
+        assert_true(fabs(cube->rate[c]
+                         - 0.5 * (node[0]->rate[c] + node[1]->rate[c]))
+                    <= 1e-9 * (node[0]->rate[c] + node[1]->rate[c]));
+    offbkg_cube_free(cube);
+    offbkg_cube_free(node[0]);
+    offbkg_cube_free(node[1]);
+}
+
+/* Wrong answers are refused, naming the plugin and the INI line. */
+static void test_bad_results_are_refused(void **state)
+{
+    fixture_t *f = *state;
+    static const struct { const char *keys, *says; } bad[] = {
+        { "bad = range\n", "names OFF row 8 of 8" },
+        { "kind = groups\nbad = range\n", "names group 2 of 2" },
+        { "bad = twice\n", "twice" },
+        { "bad = nan\n", "weight nan of OFF row" },
+        { "bad = zero\n", "weight 0 of OFF row" },
+        { "bad = self\n", "never part of its own OFF sample" },
+        { "kind = groups\ngroup_ids = 0, 1\nweights = 1, -1\n",
+          "weight -1 of group 1" },
+        { "bad = fail\n", "plugin fake failed: fails on request" },
+    };
+
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int st = match_with(f, bad[i].keys, false);
+        const char *msg = offbkg_error_msg(f->ctx);
+        if (st != OFFBKG_EPLUGIN || strstr(msg, bad[i].says) == NULL
+            || strstr(msg, "run.ini:") == NULL
+            || strstr(msg, "[match] plugin fake") == NULL)
+            fail_msg("%s: %d %s", bad[i].keys, st, msg);
+        assert_null(f->match.targets);
+    }
+}
+
+/* A target the plugin cannot match is skipped with its reason; under
+ * --strict it fails the step, naming it. */
+static void test_unmatched_skipped_or_strict(void **state)
+{
+    fixture_t *f = *state;
+    int64_t id = -1;
+
+    assert_int_equal(match_with(f, "kind = runs\n", false), OFFBKG_OK);
+    id = f->match.targets[2].obs_id;
+    char keys[128];
+    snprintf(keys, sizeof keys, "unmatched_obs_id = %lld\n", (long long)id);
+    assert_int_equal(match_with(f, keys, false), OFFBKG_OK);
+    assert_int_equal(f->match.n_skipped, 1);
+    assert_int_equal(f->match.n_matched, f->match.n_targets - 1);
+    assert_string_equal(f->match.targets[2].skipped,
+                        "fake: unmatched on request");
+    offbkg_cube_t *cube = (offbkg_cube_t *)1;
+    assert_int_equal(offbkg_match_cube(f->ctx, f->rc, &f->make,
+                                       &f->match.targets[2], 0, &cube),
+                     OFFBKG_EINVAL);
+    assert_null(cube);
+    assert_null(f->match.targets[3].skipped);
+
+    assert_int_equal(match_with(f, keys, true), OFFBKG_EDATA);
+    char want[128];
+    snprintf(want, sizeof want, "OBS_ID %lld: not matched", (long long)id);
+    assert_non_null(strstr(offbkg_error_msg(f->ctx), want));
+    assert_non_null(strstr(offbkg_error_msg(f->ctx), "(--strict)"));
+    assert_null(f->match.targets);
+}
+
+/* Without [match] the group models are every observation's. */
+static void test_no_match_is_shared_groups(void **state)
+{
+    fixture_t *f = *state;
+
+    load(f, models);
+    make(f, NULL);
+    assert_int_equal(offbkg_match_run(f->ctx, f->rc, f->ds, &f->make, true,
+                                      &f->match), OFFBKG_OK);
+    assert_true(f->match.shared_groups);
+    assert_int_equal(f->match.n_targets, 0);
+    assert_null(f->match.targets);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +529,19 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_keep_runs_from_events_and_store,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_keep_runs_off_keeps_nothing,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_runs_weights_1_are_the_group_cube, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_groups_one_group_is_the_group_without_the_target, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_groups_log_with_empty_cells_stays_finite, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_results_are_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_unmatched_skipped_or_strict,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_match_is_shared_groups,
                                         setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
