@@ -87,3 +87,30 @@ plugins_smooth_gauss2d_la_SOURCES = plugins/smooth_gauss2d.c \
 	plugins/smooth-private.h
 plugins_smooth_gauss2d_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_smooth_gauss2d_la_LIBADD = $(PLUGIN_LIBADD)
+
+# The match plugins; nearest and zenith share plugins/shared/match_common.
+if BUILD_PLUGIN_MATCH_GROUP
+pkglib_LTLIBRARIES += plugins/match_group.la
+endif
+plugins_match_group_la_SOURCES = plugins/match_group.c
+plugins_match_group_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_match_group_la_LIBADD = $(PLUGIN_LIBADD)
+
+MATCH_COMMON_SOURCES = plugins/shared/match_common.c \
+	plugins/shared/match_common.h
+
+if BUILD_PLUGIN_MATCH_NEAREST
+pkglib_LTLIBRARIES += plugins/match_nearest.la
+endif
+plugins_match_nearest_la_SOURCES = plugins/match_nearest.c \
+	$(MATCH_COMMON_SOURCES)
+plugins_match_nearest_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_match_nearest_la_LIBADD = $(PLUGIN_LIBADD)
+
+if BUILD_PLUGIN_MATCH_ZENITH
+pkglib_LTLIBRARIES += plugins/match_zenith.la
+endif
+plugins_match_zenith_la_SOURCES = plugins/match_zenith.c \
+	$(MATCH_COMMON_SOURCES)
+plugins_match_zenith_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_match_zenith_la_LIBADD = $(PLUGIN_LIBADD)

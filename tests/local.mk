@@ -128,6 +128,7 @@ UNIT_TESTS = \
 	tests/unit/test_binning \
 	tests/unit/test_parallel \
 	tests/unit/test_models \
+	tests/unit/test_match_plugins \
 	tests/unit/test_datastore \
 	tests/unit/test_sim \
 	tests/unit/test_smoothers \
@@ -189,6 +190,9 @@ tests_unit_test_parallel_LDADD = $(UNIT_LDADD)
 tests_unit_test_models_SOURCES = tests/unit/test_models.c
 tests_unit_test_models_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_models_LDADD = $(UNIT_LDADD)
+tests_unit_test_match_plugins_SOURCES = tests/unit/test_match_plugins.c
+tests_unit_test_match_plugins_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_match_plugins_LDADD = $(UNIT_LDADD)
 # Writes its own small data stores with cfitsio; reads $OFFBKG_DR1 too.
 tests_unit_test_datastore_SOURCES = tests/unit/test_datastore.c \
 	tests/unit/storegen.h

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * What the match plugins match/nearest and match/zenith share: column
+ * lookups, the time of a run, angles. Private to those plugins: compiled
+ * into each module and not exported. */
+#ifndef OFFBKG_PLUGINS_MATCH_COMMON_H
+#define OFFBKG_PLUGINS_MATCH_COMMON_H
+
+#include <stddef.h>
+
+#include <offbkg/plugin.h>
+
+#define MC_DEG_TO_RAD (3.14159265358979323846 / 180.0)
+
+/** The numeric (int or double) column @p name of @p t (case-insensitive),
+ *  or NULL when it is missing or holds strings. */
+const offbkg_column_t *mc_numeric_column(const offbkg_obs_table_t *t,
+                                         const char *name);
+
+/** The column a run's time is read from: LIVETIME, or ONTIME when the
+ *  table has no numeric LIVETIME; NULL when it has neither. */
+const offbkg_column_t *mc_time_column(const offbkg_obs_table_t *t);
+
+/** |a - b| the shorter way round a circle of 360 deg: 0 to 180. NaN when
+ *  either is not finite. */
+double mc_angle_diff_deg(double a_deg, double b_deg);
+
+#endif
