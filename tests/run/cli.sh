@@ -3,7 +3,7 @@
 # End-to-end tests of the offbkg command line: options, exit codes,
 # plugins/describe/check, and a config with several mistakes.
 . "$top_srcdir/tests/run/tap.sh"
-tap_plan 46
+tap_plan 50
 
 # check opens the data store: a small simulated one.
 "$OFFBKG" simulate "$tap_tmp/store" -q --runs 2 --events 1000 || {
@@ -223,6 +223,19 @@ run_offbkg describe model/3d
 ok $(test $status -eq 0 \
      && echo "$out" | grep -q "^  \[store\]: supported (contrib_view, contrib_load)"; echo $?) \
     "describe says model/3d can use [store]"
+ok $(echo "$out" | grep -q "^  \[match\] per observation: supported (finish_sums)"
+     echo $?) "describe says model/3d can make per-observation models"
+run_offbkg describe model/fake "$tap_tmp/good.ini"
+ok $(echo "$out" | grep -q "^  \[match\] per observation: not supported: no finish_sums"
+     echo $?) "describe says model/fake (ABI 1.0) cannot make per-observation models"
+run_offbkg describe match/fake "$tap_tmp/good.ini"
+ok $(test $status -eq 0 \
+     && echo "$out" | grep -q "^Keys of \[match\] (besides plugin = fake)" \
+     && echo "$out" | grep -q "^  models: one per target observation"
+     echo $?) "describe match/fake: its keys and that it makes a model per target"
+run_offbkg describe mach/fake
+ok $(test $status -eq 2 && echo "$err" | grep -q "unknown stage 'mach' (did you mean 'match'?)"; echo $?) \
+    "a misspelled match stage in describe gets a hint"
 run_offbkg run "$tap_tmp/good.ini" -q --set select.plugin=all \
     --set "output.dir=$tap_tmp/abi10"
 ok $(test $status -eq 0 \

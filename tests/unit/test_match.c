@@ -25,6 +25,7 @@
 #include "group-private.h"
 #include "match-private.h"
 #include "model-private.h"
+#include "pipeline-private.h"
 #include "runconf-private.h"
 #include "sim-private.h"
 #include "store-private.h"
@@ -39,6 +40,7 @@ typedef struct fixture {
     offbkg_grouping_t g;
     offbkg_model_t make;
     offbkg_match_t match;
+    const char *out;                /* [output] dir; NULL: out */
 } fixture_t;
 
 /* Eight small runs, zenith 0 to 60 deg. */
@@ -91,10 +93,10 @@ static void load(fixture_t *f, const char *body)
 
     release(f);
     snprintf(text, sizeof text,
-             "[datastore]\npath = .\n[output]\ndir = out\n[run]\n"
+             "[datastore]\npath = .\n[output]\ndir = %s\n[run]\n"
              "plugin_path = %s\n[select]\nplugin = all\n[group]\n"
              "plugin = zenith\nedges_deg = 0, 30, 60\n%s",
-             getenv("OFFBKG_TEST_PLUGINS") ? getenv("OFFBKG_TEST_PLUGINS")
+             f->out != NULL ? f->out : "out", getenv("OFFBKG_TEST_PLUGINS") ? getenv("OFFBKG_TEST_PLUGINS")
                                            : ".", body);
     assert_int_equal(sg_write_text(sg_path(path, f->dir, "run.ini"), text),
                      0);
@@ -521,6 +523,45 @@ static void test_no_match_is_shared_groups(void **state)
     assert_null(f->match.targets);
 }
 
+/* The pipeline's match step: after the model step, with the runs kept
+ * for a per-target matcher and not otherwise. */
+static void test_pipeline_match_step(void **state)
+{
+    fixture_t *f = *state;
+    static const char *const bodies[2] = { "", "[match]\nplugin = fake\n" };
+
+    for (int k = 0; k < 2; k++) {
+        char body[2048];
+        offbkg_plan_t plan = { .select = true, .group = true, .make = true,
+                               .index = true };
+        offbkg_pipeline_opts_t opts = { .threads = 2 };
+        offbkg_pipeline_t *pl = NULL;
+
+        snprintf(body, sizeof body, "%s%s", models, bodies[k]);
+        f->out = k == 0 ? "out0" : "out1";
+        load(f, body);
+        if (offbkg_pipeline_new(f->ctx, f->rc, &plan, &opts, &f->diags, &pl)
+            != OFFBKG_OK)
+            fail_msg("pipeline: %s", offbkg_error_msg(f->ctx));
+        if (offbkg_pipeline_run(f->ctx, pl) != OFFBKG_OK)
+            fail_msg("run: %s", offbkg_error_msg(f->ctx));
+        const offbkg_pipeline_result_t *r = offbkg_pipeline_result(pl);
+        assert_non_null(r->match);
+        assert_int_equal(r->match->shared_groups, k == 0);
+        if (k == 0) {
+            assert_null(r->models->kept);
+            assert_int_equal(r->match->n_targets, 0);
+        } else {
+            assert_non_null(r->models->kept);
+            assert_int_equal(r->match->n_targets, f->ds->obs.n_rows);
+            assert_int_equal(r->match->n_matched, f->ds->obs.n_rows);
+            assert_string_equal(r->match->plugin, "fake 0.0.1");
+            assert_true(r->match->target_store == r->store);
+        }
+        offbkg_pipeline_free(pl);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -543,6 +584,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_match_is_shared_groups,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pipeline_match_step, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
