@@ -117,9 +117,19 @@ static void load(fixture_t *f, const char *body)
 
 /* The model step on every grouped run, keeping them, with [store] @p sdir
  * (NULL: none). */
+static void make_regions(fixture_t *f, const char *sdir,
+                         const offbkg_regions_t *regions);
+
 static void make(fixture_t *f, const char *sdir)
 {
     offbkg_regions_t none = { 0 };
+
+    make_regions(f, sdir, &none);
+}
+
+static void make_regions(fixture_t *f, const char *sdir,
+                         const offbkg_regions_t *regions)
+{
     offbkg_store_t *store = NULL;
     offbkg_model_opts_t opts = { .threads = 2, .keep_runs = true };
 
@@ -129,7 +139,7 @@ static void make(fixture_t *f, const char *sdir)
         assert_int_equal(offbkg_store_open(f->ctx, sdir, true, &store),
                          OFFBKG_OK);
     opts.store = store;
-    if (offbkg_model_run(f->ctx, f->rc, f->ds, &none, f->g.n_groups,
+    if (offbkg_model_run(f->ctx, f->rc, f->ds, regions, f->g.n_groups,
                          f->g.store_rows, f->g.group_id, f->g.obs.n_rows,
                          &opts, &f->make) != OFFBKG_OK)
         fail_msg("model: %s", offbkg_error_msg(f->ctx));
@@ -199,6 +209,32 @@ static void test_keep_runs_from_events_and_store(void **state)
     assert_int_equal(f->make.n_from_store, f->make.n_runs);
     assert_kept_sum_to_groups(&f->make);
     assert_int_equal(f->make.kept_bytes, bytes);
+}
+
+/* An exclusion region in each field: some exposure bins differ from the
+ * rest, and are kept as such. */
+static void test_keep_runs_with_regions(void **state)
+{
+    fixture_t *f = *state;
+    offbkg_region_t items[64];
+    offbkg_regions_t regions = { .items = items };
+    size_t n_diff = 0;
+
+    load(f, models);
+    offbkg_obs_table_t v = offbkg_table_view(&f->ds->obs);
+    for (size_t i = 0; i < f->ds->obs.n_rows; i++) {
+        double dec = offbkg_column_get_double(
+            offbkg_obs_table_column(&v, "DEC_PNT"), i);
+        items[regions.n++] = (offbkg_region_t){
+            .ra_deg = offbkg_column_get_double(
+                offbkg_obs_table_column(&v, "RA_PNT"), i),
+            .dec_deg = dec > 0 ? dec - 1 : dec + 1, .radius_deg = 0.4 };
+    }
+    make_regions(f, NULL, &regions);
+    for (size_t i = 0; i < f->make.n_runs * f->make.n_models; i++)
+        n_diff += f->make.kept[i].n_diff;
+    assert_true(n_diff > 0);
+    assert_kept_sum_to_groups(&f->make);
 }
 
 static void test_keep_runs_off_keeps_nothing(void **state)
@@ -571,6 +607,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_keep_runs_off_keeps_nothing,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keep_runs_with_regions, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(
             test_runs_weights_1_are_the_group_cube, setup, teardown),
         cmocka_unit_test_setup_teardown(
