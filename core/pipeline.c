@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "group-private.h"
+#include "match_write-private.h"
 #include "model_write-private.h"
 #include "output-private.h"
 #include "outset-private.h"
@@ -78,6 +79,7 @@ static int write_select(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static int write_group(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static int write_index(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static int write_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
+static int write_match(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static int write_report(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 
 /* In the order they compute, which is the order of offbkg_step_id_t. The
@@ -101,7 +103,7 @@ static const step_t steps[OFFBKG_STEP_COUNT] = {
     { OFFBKG_STEP_MODEL, "model", offsetof(offbkg_plan_t, make), true,
       OFFBKG_OWN_MODELS, { NULL }, compute_model, write_model, 0 },
     { OFFBKG_STEP_MATCH, "match", offsetof(offbkg_plan_t, make), true, 0,
-      { NULL }, compute_match, NULL, 0 },
+      { NULL }, compute_match, write_match, 0 },
     { OFFBKG_STEP_SMOOTH, "smooth", offsetof(offbkg_plan_t, make), true, 0,
       { NULL }, compute_smooth, NULL, 0 },
     { OFFBKG_STEP_REPORT, "report", offsetof(offbkg_plan_t, make), false,
@@ -254,6 +256,10 @@ static int compute_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
     }
     st = offbkg_model_write_check(ctx, rc, n_groups, rc->output->dir,
                                   rc->output->overwrite);
+    if (st == OFFBKG_OK && offbkg_runconf_per_target(rc))
+        st = offbkg_model_write_check_obs(
+            ctx, rc, pl->pf.target != NULL ? pl->pf.target : pl->pf.store,
+            rc->output->dir, rc->output->overwrite);
     if (st == OFFBKG_OK)
         st = make_with_store(ctx, pl, n_groups, rows, group_id, n, false,
                              &pl->make);
@@ -367,6 +373,24 @@ static int write_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
                               &pl->model_files, &pl->n_model_files);
 }
 
+/* Each target's own model files, a target at a time per thread; a
+ * target without a cube is marked skipped in pl->match for the index
+ * and the report (core/match_write.c). */
+static int write_match(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
+{
+    size_t n_files = 0;
+    int st = offbkg_match_write(ctx, pl->rc, &pl->make, &pl->match,
+                                offbkg_match_cube, pl->rc->output->dir,
+                                pl->rc->output->overwrite, pl->strict,
+                                pl->threads, &n_files);
+
+    if (st == OFFBKG_OK && !pl->match.shared_groups)
+        OFFBKG_INFO(ctx, "%zu per-observation model files for %zu of %zu "
+                    "targets", n_files, pl->match.n_matched,
+                    pl->match.n_targets);
+    return st;
+}
+
 static int write_report(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
 {
     /* The selection and grouping of this command; offbkg make's come
@@ -375,7 +399,10 @@ static int write_report(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
         plan_command(&pl->plan), pl->rc, pl->pf.store,
         pl->plan.select ? &pl->pf.sel : NULL, pl->plan.group ? &pl->g : NULL,
         &pl->make, (const char *const *)pl->model_files, pl->n_model_files,
-        pl->plan.index ? &pl->linked : NULL, NULL };
+        pl->plan.index ? &pl->linked : NULL,
+        /* With a [match] section: what each target was matched with. */
+        pl->rc->match.module != NULL && pl->computed[OFFBKG_STEP_MATCH]
+            ? &pl->match : NULL };
     return offbkg_report_write(ctx, &report,
                                pl->files[OFFBKG_STEP_REPORT][0],
                                pl->rc->output->overwrite);

@@ -389,6 +389,9 @@ TESTS += tests/robustness/empty_group.sh
 # Bad [match] and [target] sections (issue 18).
 dist_check_SCRIPTS += tests/robustness/match_config.sh
 TESTS += tests/robustness/match_config.sh
+# Per-observation model files, index rows and report (core/match_write.c).
+dist_check_SCRIPTS += tests/run/match_files.sh
+TESTS += tests/run/match_files.sh
 
 # Fuzz targets (tests/fuzz/): linked with libFuzzer under
 # --enable-fuzzing (make fuzz), else with a replay main() that make check
