@@ -54,6 +54,12 @@ int offbkg_group_read(offbkg_ctx_t *ctx, const char *obs_path,
                       const offbkg_datastore_t *store, size_t **rows,
                       int64_t **group_id, size_t *n, size_t *n_groups);
 
+/** The grouping axes group-def.fits describes (its GRP* cards), in
+ *  @p g (n_groups, n_axes, axes; no run): what `offbkg make` knows of
+ *  the groups' definition. */
+int offbkg_group_def_axes(offbkg_ctx_t *ctx, const char *def_path,
+                          offbkg_grouping_t *g);
+
 /** The table of group-def.fits: GROUP_ID, then per axis COL_MIN and
  *  COL_MAX (edges) or COL (values), a row per group. */
 int offbkg_group_def_read(offbkg_ctx_t *ctx, const char *def_path,

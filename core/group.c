@@ -372,6 +372,90 @@ int offbkg_group_def_read(offbkg_ctx_t *ctx, const char *def_path,
     return read_fits_table(ctx, def_path, needed, def);
 }
 
+/* Axis @p k (from 1) of the GRP* cards of the current HDU of @p f. */
+static int def_axis(offbkg_ctx_t *ctx, fitsfile *f, const char *path,
+                    size_t k, offbkg_gaxis_t *a)
+{
+    char key[FLEN_KEYWORD], col[FLEN_VALUE], kind[FLEN_VALUE];
+    char *list = NULL, *p, *end;
+    long n_bins = 0;
+    size_t n_b, i = 0;
+    int st = 0;
+
+    snprintf(key, sizeof key, "GRPCOL%zu", k);
+    fits_read_key(f, TSTRING, key, col, NULL, &st);
+    snprintf(key, sizeof key, "GRPKND%zu", k);
+    fits_read_key(f, TSTRING, key, kind, NULL, &st);
+    snprintf(key, sizeof key, "GRPNBN%zu", k);
+    fits_read_key(f, TLONG, key, &n_bins, NULL, &st);
+    snprintf(key, sizeof key, "GRPBND%zu", k);
+    fits_read_key_longstr(f, key, &list, NULL, &st);
+    if (st != 0 || n_bins < 1 || n_bins > OFFBKG_MAX_GROUPS
+        || (strcmp(kind, "EDGES") != 0 && strcmp(kind, "VALUES") != 0)) {
+        if (list != NULL)
+            fits_free_memory(list, &st);
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: grouping axis %zu "
+                                "is not described (GRPCOL, GRPKND, GRPNBN, "
+                                "GRPBND cards)", path, k);
+    }
+    a->kind = strcmp(kind, "EDGES") == 0 ? OFFBKG_GROUP_AXIS_EDGES
+                                         : OFFBKG_GROUP_AXIS_VALUES;
+    a->n_bins = (size_t)n_bins;
+    n_b = a->n_bins + (a->kind == OFFBKG_GROUP_AXIS_EDGES);
+    a->column = strdup(col);
+    a->unit = strdup("");
+    a->bounds = malloc(n_b * sizeof *a->bounds);
+    if (a->column == NULL || a->unit == NULL || a->bounds == NULL) {
+        fits_free_memory(list, &st);
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    }
+    for (p = list; i < n_b; i++, p = end + (*end == ',')) {
+        a->bounds[i] = strtod(p, &end);
+        if (end == p || (*end != ',' && *end != '\0'))
+            break;
+    }
+    bool whole = i == n_b && *end == '\0';
+    st = 0;
+    fits_free_memory(list, &st);
+    if (!whole)
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: GRPBND%zu does not "
+                                "hold %zu numbers", path, k, n_b);
+    return OFFBKG_OK;
+}
+
+int offbkg_group_def_axes(offbkg_ctx_t *ctx, const char *def_path,
+                          offbkg_grouping_t *g)
+{
+    static const char *const needed[] = { "GROUP_ID", NULL };
+    offbkg_fitsmem_t mem = { 0 };
+    fitsfile *f = NULL;
+    long n_axes = 0;
+    int st = 0, rc;
+
+    memset(g, 0, sizeof *g);
+    if ((rc = offbkg_input_open(ctx, def_path, NULL, 0, &mem, &f))
+        != OFFBKG_OK)
+        return rc;
+    if (!offbkg_table_find(f, needed, NULL)
+        || fits_read_key(f, TLONG, "GRPNAXES", &n_axes, NULL, &st) != 0
+        || n_axes < 0 || n_axes > 64)
+        rc = offbkg_error_set(ctx, OFFBKG_EDATA, "%s: no GRPNAXES card in "
+                              "its GROUP_ID table", def_path);
+    else if ((g->axes = calloc((size_t)n_axes + 1, sizeof *g->axes))
+             == NULL)
+        rc = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    g->n_groups = 1;
+    for (size_t k = 0; rc == OFFBKG_OK && k < (size_t)n_axes; k++) {
+        g->n_axes = k + 1;
+        rc = def_axis(ctx, f, def_path, k + 1, &g->axes[k]);
+        g->n_groups *= g->axes[k].n_bins;
+    }
+    offbkg_input_close(f, &mem);
+    if (rc != OFFBKG_OK)
+        offbkg_group_clear(g);
+    return rc;
+}
+
 int offbkg_group_read(offbkg_ctx_t *ctx, const char *obs_path,
                       const char *def_path,
                       const offbkg_datastore_t *store, size_t **rows,

@@ -42,6 +42,7 @@ struct offbkg_pipeline {
     size_t n_model_rows, n_model_groups;
     offbkg_model_t make;
     offbkg_match_t match;
+    offbkg_grouping_t def_axes;     /* offbkg make: group-def.fits' axes */
     offbkg_model_t fill;
     size_t *fill_rows;              /* the runs of this shard */
     char **model_files;
@@ -332,9 +333,24 @@ static int compute_match(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
     const offbkg_datastore_t *targets = pl->pf.target != NULL
                                             ? pl->pf.target : pl->pf.store;
 
+    int st = OFFBKG_OK;
+
     offbkg_match_clear(&pl->match);
-    return offbkg_match_run(ctx, pl->rc, targets, &pl->make, pl->strict,
-                            &pl->match);
+    /* offbkg make has only the group of each run: the matcher gets the
+     * groups' axes from group-def.fits (for this step alone; the model
+     * files take their ranges from it as they always did). */
+    offbkg_group_clear(&pl->def_axes);
+    if (!pl->plan.group && offbkg_runconf_per_target(pl->rc)) {
+        st = offbkg_group_def_axes(ctx, pl->files[OFFBKG_STEP_GROUP][1],
+                                   &pl->def_axes);
+        pl->make.grouping = &pl->def_axes;
+    }
+    if (st == OFFBKG_OK)
+        st = offbkg_match_run(ctx, pl->rc, targets, &pl->make, pl->strict,
+                              &pl->match);
+    if (!pl->plan.group)
+        pl->make.grouping = NULL;
+    return st;
 }
 
 static int compute_smooth(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
@@ -492,6 +508,7 @@ void offbkg_pipeline_free(offbkg_pipeline_t *pl)
     free(pl->model_rows);
     free(pl->model_group_id);
     offbkg_group_clear(&pl->g);
+    offbkg_group_clear(&pl->def_axes);
     free(pl->rows_read);
     offbkg_preflight_free(&pl->pf);
     for (size_t s = 0; s < OFFBKG_STEP_COUNT; s++)

@@ -41,6 +41,7 @@ typedef struct fixture {
     offbkg_model_t make;
     offbkg_match_t match;
     const char *out;                /* [output] dir; NULL: out */
+    const char *group;              /* [group]; NULL: zenith 0, 30, 60 */
 } fixture_t;
 
 /* Eight small runs, zenith 0 to 60 deg. */
@@ -94,10 +95,12 @@ static void load(fixture_t *f, const char *body)
     release(f);
     snprintf(text, sizeof text,
              "[datastore]\npath = .\n[output]\ndir = %s\n[run]\n"
-             "plugin_path = %s\n[select]\nplugin = all\n[group]\n"
-             "plugin = zenith\nedges_deg = 0, 30, 60\n%s",
-             f->out != NULL ? f->out : "out", getenv("OFFBKG_TEST_PLUGINS") ? getenv("OFFBKG_TEST_PLUGINS")
-                                           : ".", body);
+             "plugin_path = %s\n[select]\nplugin = all\n%s%s",
+             f->out != NULL ? f->out : "out",
+             getenv("OFFBKG_TEST_PLUGINS") ? getenv("OFFBKG_TEST_PLUGINS")
+                                           : ".",
+             f->group != NULL ? f->group : "[group]\nplugin = zenith\n"
+                                           "edges_deg = 0, 30, 60\n", body);
     assert_int_equal(sg_write_text(sg_path(path, f->dir, "run.ini"), text),
                      0);
     if (offbkg_runconf_load(f->ctx, path, NULL, 0, &f->diags, &f->rc)
@@ -598,6 +601,73 @@ static void test_pipeline_match_step(void **state)
     }
 }
 
+/* offbkg make's matcher gets the grouping axes from group-def.fits, as
+ * they were: edges and values, bit for bit. */
+static void test_group_def_axes(void **state)
+{
+    fixture_t *f = *state;
+    char obs[PATH_MAX], def[PATH_MAX];
+    offbkg_grouping_t back;
+
+    f->group = "[group]\nplugin = bins\naxis1_column = ZEN_PNT\n"
+               "axis1_edges = 0, 30.1, 60.000000000000007\n"
+               "axis2_column = N_TELS\naxis2_values = 3, 4\n";
+    load(f, models);
+    assert_int_equal(f->g.n_axes, 2);
+    assert_int_equal(offbkg_group_write(f->ctx, &f->g, f->ds,
+                                        sg_path(obs, f->dir, "obs.fits"),
+                                        sg_path(def, f->dir,
+                                                "group-def.fits"),
+                                        false, "bins 1.0.0"), OFFBKG_OK);
+    assert_int_equal(offbkg_group_def_axes(f->ctx, def, &back), OFFBKG_OK);
+    assert_int_equal(back.n_groups, f->g.n_groups);
+    assert_int_equal(back.n_axes, 2);
+    for (size_t k = 0; k < 2; k++) {
+        const offbkg_gaxis_t *a = &f->g.axes[k], *b = &back.axes[k];
+        size_t n_b = a->n_bins + (a->kind == OFFBKG_GROUP_AXIS_EDGES);
+        assert_string_equal(b->column, a->column);
+        assert_int_equal(b->kind, a->kind);
+        assert_int_equal(b->n_bins, a->n_bins);
+        assert_memory_equal(b->bounds, a->bounds, n_b * sizeof *a->bounds);
+    }
+    offbkg_group_clear(&back);
+
+    /* A file without the cards is said, naming it. */
+    assert_int_not_equal(offbkg_group_def_axes(f->ctx, obs, &back),
+                         OFFBKG_OK);
+    assert_non_null(strstr(offbkg_error_msg(f->ctx), "obs.fits"));
+    f->group = NULL;
+}
+
+/* offbkg select, group, then make with match/zenith: the matcher knows
+ * the zenith axis from group-def.fits, and every target is matched. */
+static void test_staged_make_with_zenith(void **state)
+{
+    fixture_t *f = *state;
+    const offbkg_plan_t plans[2] = { { .select = true, .group = true },
+                                     { .make = true } };
+
+    f->out = "staged";
+    load(f, "[model 2d]\nplugin = 2d\n[match]\nplugin = zenith\n");
+    for (int k = 0; k < 2; k++) {
+        offbkg_pipeline_opts_t opts = { .threads = 2 };
+        offbkg_pipeline_t *pl = NULL;
+        if (offbkg_pipeline_new(f->ctx, f->rc, &plans[k], &opts, &f->diags,
+                                &pl) != OFFBKG_OK
+            || offbkg_pipeline_run(f->ctx, pl) != OFFBKG_OK)
+            fail_msg("step %d: %s", k, offbkg_error_msg(f->ctx));
+        if (k == 1) {
+            const offbkg_match_t *m = offbkg_pipeline_result(pl)->match;
+            assert_non_null(m);
+            assert_int_equal(m->n_matched, f->ds->obs.n_rows);
+            assert_int_equal(m->targets[0].kind, OFFBKG_MATCH_GROUPS);
+            assert_null(offbkg_pipeline_result(pl)->models->grouping);
+        }
+        offbkg_pipeline_free(pl);
+    }
+    f->out = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -623,6 +693,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_match_is_shared_groups,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipeline_match_step, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_group_def_axes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_staged_make_with_zenith, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
