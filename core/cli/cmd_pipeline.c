@@ -102,10 +102,15 @@ static void say_fill(const offbkg_runconf_t *rc,
 static void say_index(const offbkg_runconf_t *rc,
                       const offbkg_pipeline_result_t *r)
 {
-    printf("linked %zu of %zu observations to a model (%zu in no group, "
-           "%zu in a group without a model): %s/hdu-index.fits.gz\n",
-           r->index->n_linked, r->index->n_obs, r->index->n_no_group,
-           r->index->n_no_model, rc->output->dir);
+    if (offbkg_runconf_per_target(rc))
+        printf("linked %zu of %zu observations to their own model (%zu "
+               "without one): %s/hdu-index.fits.gz\n", r->index->n_linked,
+               r->index->n_obs, r->index->n_no_model, rc->output->dir);
+    else
+        printf("linked %zu of %zu observations to a model (%zu in no group, "
+               "%zu in a group without a model): %s/hdu-index.fits.gz\n",
+               r->index->n_linked, r->index->n_obs, r->index->n_no_group,
+               r->index->n_no_model, rc->output->dir);
 }
 
 static void say_report(const offbkg_runconf_t *rc,

@@ -61,8 +61,9 @@ ok $(test -z "$missing"; echo $?) \
 ok $(! ls "$T/models" | grep -q '_obs_000003_' \
      && ! test -e "$T/models/smooth_background_3D_obs_000001_table.fits.gz"
      echo $?) "the unmatched target has no file; [model 3d] has no smoother, no smoothed file"
-ok $(echo "$err" | grep -q "OBS_ID 3.*unmatched on request"; echo $?) \
-    "the unmatched target is warned about"
+ok $(echo "$err" | grep -q "OBS_ID 3.*unmatched on request" \
+     && echo "$out" | grep -q "linked 5 of 6 observations to their own model (1 without one)"
+     echo $?) "the unmatched target is warned about; 5 of 6 linked to their own model"
 
 # The MATCH HDU and the cards of OBS_ID 4: the other 5 runs, weight 1.
 f4="$T/models/background_3D_obs_000004_table.fits.gz"
@@ -127,6 +128,100 @@ PY
 else
     ok 0 "# SKIP no python3 for report.json"
 fi
+
+# The shipped matchers. nearest: the 2 runs nearest in zenith, never the
+# target itself, nearest first; every observation linked to its own file.
+sed 's/^dir = models$/dir = nearest/
+     s/^plugin = fake$/plugin = nearest\ncolumns = ZEN_PNT\nmin_runs = 2\nmax_runs = 2/
+     /^unmatched_obs_id/d' "$T/run.ini" >"$T/nearest.ini"
+run_offbkg run "$T/nearest.ini"
+ok $status "match/nearest: offbkg run (exit $status)"
+bad=
+for id in 1 2 3 4 5 6; do
+    f="$T/nearest/background_3D_obs_$(printf '%06d' $id)_table.fits.gz"
+    fitstab "$f[MATCH]" 2>/dev/null | awk -F'\t' -v id=$id '
+        $1 == "R" { n++; if ($2 == id || $2 < 1 || $5 < last || $5 < 0) bad = 1
+                    last = $5 }
+        END { exit n != 2 || bad }' || bad="$bad $id"
+    fitstab "$f[BACKGROUND]" >"$T/card.txt" 2>/dev/null
+    test "$(card MATCHKND "$T/card.txt")" = RUNS \
+        && card MATCHER "$T/card.txt" | grep -q '^nearest ' || bad="$bad $id"
+done
+ok $(test -z "$bad"; echo $?) \
+    "match/nearest: each target's MATCH has its 2 nearest runs, not itself, by increasing DISTANCE; MATCHKND RUNS (bad:$bad)"
+fitstab "$T/nearest/hdu-index.fits.gz" >"$T/hdu.txt"
+ok $(awk -F'\t' '$1 == "R" && $3 == "bkg" { n[$2]++; f[$2] = $6 }
+     END { for (id = 1; id <= 6; id++)
+               if (n[id] != 1 || f[id] != sprintf("smooth_background_2D_obs_%06d_table.fits.gz", id)) exit 1 }' \
+     "$T/hdu.txt"; echo $?) "match/nearest: each observation's bkg row is its own file"
+
+# zenith: combined group models (OBS_ID -1, weights summing to 1); a
+# target whose group has no run but itself has no model without it and
+# is skipped: no file, no index row, its reason in report.json.
+sed 's/^dir = models$/dir = zenith/
+     s/^edges_deg = 0, 90$/edges_deg = 0, 25, 40, 90/
+     s/^plugin = fake$/plugin = zenith/
+     /^unmatched_obs_id/d' "$T/run.ini" >"$T/zenith.ini"
+run_offbkg run "$T/zenith.ini"
+ok $status "match/zenith: offbkg run (exit $status)"
+bad= n_files=0
+for f in "$T"/zenith/background_2D_obs_*_table.fits.gz; do
+    [ -f "$f" ] || continue
+    n_files=$((n_files + 1))
+    fitstab "$f[MATCH]" | awk -F'\t' '$1 == "R" { n++; w += $4; if ($2 != -1) bad = 1 }
+        END { exit n < 1 || bad || w < 1 - 1e-9 || w > 1 + 1e-9 }' \
+        || bad="$bad ${f##*/}"
+    fitstab "$f[BACKGROUND]" >"$T/card.txt"
+    test "$(card MATCHKND "$T/card.txt")" = GROUPS || bad="$bad ${f##*/}"
+done
+ok $(test -z "$bad" && test $n_files -ge 1; echo $?) \
+    "match/zenith: $n_files files, MATCH rows are groups (OBS_ID -1) with weights summing to 1, MATCHKND GROUPS (bad:$bad)"
+if [ -n "$py" ]; then
+    "$py" - "$T/zenith" >"$T/zenith.txt" 2>&1 <<'PY'
+import json, os, sys
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "report.json")))["match"]
+own = lambda i: "background_2D_obs_%06d_table.fits.gz" % i
+ok = m["n_matched"] + m["n_skipped"] == m["n_targets"] == 6
+for t in m["targets"]:
+    has = os.path.exists(os.path.join(d, own(t["obs_id"])))
+    ok = ok and has == (t["skipped"] is None)
+print("ok" if ok else "bad: %r" % m)
+PY
+    ok $(grep -q '^ok$' "$T/zenith.txt"; echo $?) \
+        "match/zenith: report.json's matched targets are those with a file ($(head -c 200 "$T/zenith.txt"))"
+else
+    ok 0 "# SKIP no python3 for report.json"
+fi
+
+# group: the group files bit for bit as without [match], no own file.
+sed 's/^dir = models$/dir = group/; s/^plugin = fake$/plugin = group/
+     /^unmatched_obs_id/d' "$T/run.ini" >"$T/group.ini"
+grep -v -e '^\[match\]' -e '^plugin = fake' -e '^unmatched_obs_id' \
+    "$T/run.ini" | sed 's/^dir = models$/dir = nomatch/' >"$T/nomatch.ini"
+run_offbkg run "$T/group.ini"
+s1=$status
+run_offbkg run "$T/nomatch.ini"
+ok $(test $s1 -eq 0 && test $status -eq 0 \
+     && test "$(model_digests "$T/group")" = "$(model_digests "$T/nomatch")" \
+     && ! ls "$T/group" | grep -q '_obs_' \
+     && grep -q '"match": {"plugin": "group ' "$T/group/report.json" \
+     && ! grep -q '"match"' "$T/nomatch/report.json"; echo $?) \
+    "match/group: the group models bit for bit as without [match], no per-observation file; report.json names the plugin"
+
+# [target] path: the targets are another store's observations (ON runs),
+# the index is that store's, each linked to its own file.
+run_offbkg simulate "$T/on" --runs 3 --first-obs-id 101 --events 500
+sed 's/^dir = nearest$/dir = on_models/' "$T/nearest.ini" >"$T/on.ini"
+printf '[target]\npath = on\n' >>"$T/on.ini"
+run_offbkg run "$T/on.ini"
+fitstab "$T/on_models/hdu-index.fits.gz" >"$T/hdu.txt"
+ok $(test $status -eq 0 && ! ls "$T/on_models" | grep -q '_obs_00000[1-6]_' \
+     && awk -F'\t' '$1 == "R" && $3 == "bkg" { n[$2]++; f[$2] = $6; all++ }
+         END { for (id = 101; id <= 103; id++)
+                   if (n[id] != 1 || f[id] != sprintf("smooth_background_2D_obs_%06d_table.fits.gz", id)) exit 1
+               exit all != 3 }' "$T/hdu.txt"; echo $?) \
+    "[target] path: the other store's observations get their own files and the index links each (exit $status)"
 
 # --strict: the unmatched target fails the run; nothing is written.
 sed 's/^dir = models$/dir = strict/' "$T/run.ini" >"$T/strict.ini"
