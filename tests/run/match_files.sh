@@ -155,6 +155,21 @@ ok $(awk -F'\t' '$1 == "R" && $3 == "bkg" { n[$2]++; f[$2] = $6 }
                if (n[id] != 1 || f[id] != sprintf("smooth_background_2D_obs_%06d_table.fits.gz", id)) exit 1 }' \
      "$T/hdu.txt"; echo $?) "match/nearest: each observation's bkg row is its own file"
 
+# The staged commands make the same files, and offbkg index alone links
+# each observation to its own file in [output] dir.
+sed 's/^dir = nearest$/dir = staged/' "$T/nearest.ini" >"$T/staged.ini"
+st=0
+for cmd in select group make index; do
+    run_offbkg $cmd "$T/staged.ini"
+    [ $status -eq 0 ] || st=1
+done
+fitstab "$T/staged/hdu-index.fits.gz" >"$T/hdu2.txt"
+ok $(test $st -eq 0 \
+     && test "$(model_digests "$T/staged")" = "$(model_digests "$T/nearest")" \
+     && test "$(awk -F'\t' '$1 == "R" && $3 == "bkg" { print $2, $6 }' "$T/hdu2.txt")" \
+             = "$(awk -F'\t' '$1 == "R" && $3 == "bkg" { print $2, $6 }' "$T/hdu.txt")"
+     echo $?) "offbkg select, group, make, index: the same per-observation files and bkg rows as offbkg run"
+
 # zenith: combined group models (OBS_ID -1, weights summing to 1); a
 # target whose group has no run but itself has no model without it and
 # is skipped: no file, no index row, its reason in report.json.
