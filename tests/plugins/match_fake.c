@@ -70,6 +70,7 @@ typedef struct fake_state {
     size_t *index;
     double *weight;
     double *distance;
+    size_t cap;                     /* room for cap + 1 answers */
 } fake_state_t;
 
 static int fake_create(const offbkg_host_t *host, const void *config,
@@ -102,6 +103,7 @@ static int fake_prepare(void *state, const offbkg_match_input_t *in)
                                               : in->n_groups;
 
     s->in = *in;
+    s->cap = n;
     s->index = malloc((n + 1) * sizeof *s->index);
     s->weight = malloc((n + 1) * sizeof *s->weight);
     s->distance = malloc((n + 1) * sizeof *s->distance);
@@ -151,7 +153,7 @@ static int fake_match(void *state, const offbkg_obs_table_t *targets,
         s->weight[n] = 1;
         s->distance[n++] = 0;
     } else {
-        for (size_t k = 0; k < cfg->group_ids.n; k++) {
+        for (size_t k = 0; k < cfg->group_ids.n && k < s->cap; k++) {
             s->index[n] = (size_t)cfg->group_ids.v[k];
             s->weight[n] = k < cfg->weights.n ? cfg->weights.v[k] : 1;
             s->distance[n++] = (double)k;
