@@ -5,6 +5,9 @@
  *   counts TOTAL                     (sum of the COUNTS HDU)
  *   counts_e I COUNT                 (per energy bin)
  *   exposure_max_s T                 (largest exposure of any cell)
+ *   rate_integral_per_s R            (sum over cells of rate x solid
+ *                                     angle x energy width: the model's
+ *                                     events per second of run time)
  *   rate IE,I1[,I2] VALUE            (for each cell IE,I1[,I2] given)
  *   exposure_s IE,I1[,I2] VALUE      (that cell's exposure)
  *   nonfinite N                      (NaN or inf anywhere; must be 0)
@@ -57,7 +60,7 @@ int main(int argc, char **argv)
         return 1;
     }
     size_t ne = c->axes[0].n_bins, per_e = c->n_cells / ne, bad = 0;
-    double total = 0, tmax = 0;
+    double total = 0, tmax = 0, integral = 0;
     printf("axes %zu", ne);
     for (size_t k = 1; k < c->n_axes; k++)
         printf(" %zu", c->axes[k].n_bins);
@@ -71,12 +74,17 @@ int main(int argc, char **argv)
     }
     printf("counts %.0f\n", total);
     for (size_t e = 0; e < ne; e++) {
-        double sum = 0;
-        for (size_t j = 0; j < per_e; j++)
-            sum += c->counts[e * per_e + j];
+        double sum = 0, de_mev = (c->axes[0].edges[e + 1]
+                                  - c->axes[0].edges[e]) * 1e6;
+        for (size_t j = 0; j < per_e; j++) {
+            size_t i = e * per_e + j;
+            sum += c->counts[i];
+            integral += c->rate[i] * c->solid_angle_sr[i] * de_mev;
+        }
         printf("counts_e %zu %.0f\n", e, sum);
     }
     printf("exposure_max_s %.2f\n", tmax);
+    printf("rate_integral_per_s %.9g\n", integral);
     for (int a = 2; a < argc; a++) {
         long i[3] = { 0, 0, 0 };
         int n = sscanf(argv[a], "%ld,%ld,%ld", &i[0], &i[1], &i[2]);
