@@ -26,6 +26,8 @@
 #   OFFBKG_BENCH_REPEAT     runs of each measurement (default 3)
 #   OFFBKG_DR1              the DR1 store (skipped when absent)
 #   OFFBKG_BENCH_PYTHON     a python3 with gammapy (default /usr/bin/python3)
+#   OFFBKG_BENCH_PART       "match": only the per-observation models (the
+#                           match step, doc/match.md); default: everything
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,6 +38,7 @@ scale=${OFFBKG_BENCH_SCALE:-1}
 repeat=${OFFBKG_BENCH_REPEAT:-3}
 dr1=${OFFBKG_DR1:-}
 python=${OFFBKG_BENCH_PYTHON:-/usr/bin/python3}
+part=${OFFBKG_BENCH_PART:-all}
 cores=$(nproc)
 mkdir -p "$dir" || exit 1
 dir=$(cd "$dir" && pwd)
@@ -125,9 +128,104 @@ say "bench: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'),
 per_run() {
     awk -v n="$1" -v s="$scale" 'BEGIN { n *= s; printf "%d", n < 1000 ? 1000 : n }'
 }
+# The events read from event files: runs not taken from the store.
+file_events_read() {
+    grep '"obs_id"' "$1/report.json" | grep -v '"store": "read"' \
+        | grep -o '"events_read": [0-9]*' | awk '{ n += $2 } END { print n + 0 }'
+}
+
+smoother() { if [ "$1" = 2d ]; then echo gauss1d; else echo k5a; fi; }
+
+# store_row LABEL MODEL REF_S OUT CMD...: measure CMD, print its row.
+store_row() {
+    label=$1 model=$2 ref=$3 out=$4
+    shift 4
+    m=$(measure "$label $model" "$@") || return 1
+    ev=$(file_events_read "$out")
+    echo "$label $model $cores $ev $m $ref" | awk '{
+        printf "%-22s %-3s %2d %10d %8.2f %8.2f %7.0f %7.3f %6.3f %7.2f\n",
+               $1, $2, $3, $4, $5, $4 / $5 / 1e6, $6 / 1024, $8, $5 / $8, $7
+        }' | tee -a "$results"
+}
+
+# The match step (doc/match.md): per-observation 3D models of all 1000
+# runs of the 1000-run gzip store, each from its 50 nearest runs
+# (match/nearest on ZEN_PNT and AZ_PNT, min_runs = max_runs = 50),
+# against the group models from the events on the same store and cores
+# (ratio = wall / that); and a 3D model for each of the 105 runs of DR1
+# with two threads, by match/nearest (20 runs each) and match/zenith,
+# against DR1's group models. Rows as the store's: floor_s is the group
+# job's wall time.
+match_rows() {
+    store r1000-gz 1000 "$mid"
+    # match_ini STORE OUT PLUGIN-KEYS...: ini with a [match] section.
+    match_ini() {
+        st=$1 out=$2
+        shift 2
+        ini "$st" 3d "$out"
+        printf '[match]\n'
+        printf '%s\n' "$@"
+    }
+    ini "$dir/r1000-gz" 3d "$dir/out-match-group" >"$dir/match-group.ini"
+    m=$(measure "r1000-gz 3d groups" "$offbkg" -q -j "$cores" run \
+        "$dir/match-group.ini") || return 1
+    ref=$(echo "$m" | cut -d' ' -f1)
+    match_ini "$dir/r1000-gz" "$dir/out-match-nearest" "plugin = nearest" \
+        "columns = ZEN_PNT, AZ_PNT" "min_runs = 50" "max_runs = 50" \
+        >"$dir/match-nearest.ini"
+    store_row r1000-gz-nearest50 3d "$ref" "$dir/out-match-nearest" \
+        "$offbkg" -q -j "$cores" run "$dir/match-nearest.ini" || return 1
+    n=$(ls "$dir/out-match-nearest" | grep -c '^background_3D_obs_')
+    say "bench: r1000-gz-nearest50: $n per-observation 3D files"
+    if [ -f "$dr1/obs-index.fits.gz" ]; then
+        ini "$dr1" 3d "$dir/out-dr1-match-group" >"$dir/dr1-match-group.ini"
+        m=$(measure "dr1-gz 3d groups" "$offbkg" -q -j 2 run \
+            "$dir/dr1-match-group.ini") || return 1
+        ref=$(echo "$m" | cut -d' ' -f1)
+        match_ini "$dr1" "$dir/out-dr1-nearest" "plugin = nearest" \
+            "columns = ZEN_PNT, AZ_PNT" "min_runs = 20" "max_runs = 20" \
+            >"$dir/dr1-nearest.ini"
+        match_ini "$dr1" "$dir/out-dr1-zenith" "plugin = zenith" \
+            >"$dir/dr1-zenith.ini"
+        for p in nearest zenith; do
+            cores_was=$cores cores=2
+            store_row "dr1-gz-$p" 3d "$ref" "$dir/out-dr1-$p" \
+                "$offbkg" -q -j 2 run "$dir/dr1-$p.ini" || return 1
+            cores=$cores_was
+            n=$(ls "$dir/out-dr1-$p" | grep -c '^background_3D_obs_')
+            say "bench: dr1-gz-$p: $n per-observation 3D files"
+        done
+    else
+        say "bench: no DR1 store at ${dr1:-(OFFBKG_DR1 unset)}: its match rows are skipped"
+    fi
+}
+
+# match_targets: the targets of issue 18, read off the table.
+match_targets() {
+    awk -v cores="$cores" '
+        { k = $1 " " $2 " " $3; row[k] = 1; wall[k] = $5; ratio[k] = $9 }
+        function t(what, got, ok) { printf "%-58s %-12s %s\n", what, got, ok ? "met" : "NOT met" }
+        END {
+            k = "r1000-gz-nearest50 3d " cores
+            if (k in row)
+                t("match: 1000 x 50 runs, 3D, <= 3x the group models", sprintf("%.2fx", ratio[k]), ratio[k] <= 3)
+            if ("dr1-gz-nearest 3d 2" in row)
+                t("match: DR1, 105 3D models (nearest), 2 threads < 1 s", wall["dr1-gz-nearest 3d 2"] " s", wall["dr1-gz-nearest 3d 2"] < 1)
+            if ("dr1-gz-zenith 3d 2" in row)
+                t("match: DR1, 105 3D models (zenith), 2 threads < 1 s", wall["dr1-gz-zenith 3d 2"] " s", wall["dr1-gz-zenith 3d 2"] < 1)
+        }' "$results"
+}
+
 big=$(per_run 200000)
 mid=$(per_run 20000)
 small=1000
+if [ "$part" = match ]; then
+    printf '%-22s %-3s %2s %10s %8s %8s %7s %7s %6s %7s\n' case mod j events \
+        wall_s Mev/s rss_MB floor_s ratio cpu_s | tee -a "$results"
+    match_rows || exit 1
+    match_targets
+    exit 0
+fi
 store small-gz 100 $small &
 store small-plain 100 $small --plain &
 wait
@@ -213,26 +311,6 @@ path = $5|"
     fi
 }
 
-# The events read from event files: runs not taken from the store.
-file_events_read() {
-    grep '"obs_id"' "$1/report.json" | grep -v '"store": "read"' \
-        | grep -o '"events_read": [0-9]*' | awk '{ n += $2 } END { print n + 0 }'
-}
-
-smoother() { if [ "$1" = 2d ]; then echo gauss1d; else echo k5a; fi; }
-
-# store_row LABEL MODEL REF_S OUT CMD...: measure CMD, print its row.
-store_row() {
-    label=$1 model=$2 ref=$3 out=$4
-    shift 4
-    m=$(measure "$label $model" "$@") || return 1
-    ev=$(file_events_read "$out")
-    echo "$label $model $cores $ev $m $ref" | awk '{
-        printf "%-22s %-3s %2d %10d %8.2f %8.2f %7.0f %7.3f %6.3f %7.2f\n",
-               $1, $2, $3, $4, $5, $4 / $5 / 1e6, $6 / 1024, $8, $5 / $8, $7
-        }' | tee -a "$results"
-}
-
 for model in 2d 3d; do
     ref=$(awk -v k="r1000-gz $model $cores" '$1 " " $2 " " $3 == k { print $5 }' \
           "$results")
@@ -287,6 +365,8 @@ for model in 2d 3d; do
          shift; exec "$@"' sh "$st" "$offbkg" -q -j "$cores" run \
         "$dir/add1010-$model.ini" || exit 1
 done
+
+match_rows || exit 1
 
 # Durability: every output file, the journal and the directories are
 # fsync()ed (core/output.c, core/outset.c). The same jobs with fsync made
@@ -364,6 +444,8 @@ awk -v cores="$cores" '
             t("DR1 2D, all cores, vs gammapy 1.0: >= 50x", sprintf("%.1fx", s), s >= 50)
         }
     }' "$results"
+
+match_targets
 
 # Reading a large INI: 160,000 sections (about 1.5 MB), each reported as
 # unknown, through `offbkg check` (exit 2, "nothing was done"). The reader
