@@ -534,3 +534,10 @@ TESTS += tests/run/exports.sh
 # (issue 16, item 3).
 dist_check_SCRIPTS += tests/run/names.sh
 TESTS += tests/run/names.sh
+# The match step end to end (issue 18): match/group bit for bit as
+# before, nearest and zenith unbiased at the zenith-group edges against a
+# simulation's truth, per-observation files, index rows and MATCH HDUs,
+# [target] path, gammapy 1.0 on each observation's own model.
+dist_check_SCRIPTS += tests/run/match.sh
+TESTS += tests/run/match.sh
+EXTRA_DIST += tests/gammapy/check_match.py
