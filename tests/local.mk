@@ -541,3 +541,7 @@ TESTS += tests/run/names.sh
 dist_check_SCRIPTS += tests/run/match.sh
 TESTS += tests/run/match.sh
 EXTRA_DIST += tests/gammapy/check_match.py
+# The shipped match plugins' bad keys, match/zenith without a zenith
+# grouping axis, unmatchable targets (skipped, or --strict failing).
+dist_check_SCRIPTS += tests/robustness/match.sh
+TESTS += tests/robustness/match.sh
