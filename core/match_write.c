@@ -170,9 +170,13 @@ static int write_target(offbkg_ctx_t *ctx, writer_t *w, size_t i,
     int st = OFFBKG_OK;
 
     for (size_t m = 0; st == OFFBKG_OK && m < n_models; m++) {
+        const char *section = w->rc->models[m].section;
+        char named[80];
         st = w->cube_of(ctx, w->rc, w->make, t, m, &cubes[m]);
-        if (st == OFFBKG_EDATA)
-            offbkg_error_push(ctx, st, "[%s]", w->rc->models[m].section);
+        /* The reason names the section, once. */
+        snprintf(named, sizeof named, "[%s]", section);
+        if (st == OFFBKG_EDATA && !strstr(offbkg_error_msg(ctx), named))
+            offbkg_error_push(ctx, st, "%s", named);
     }
     for (size_t m = 0; st == OFFBKG_OK && m < n_models; m++) {
         offbkg_cube_t *smoothed = NULL;

@@ -238,6 +238,27 @@ ok $(test $status -eq 0 && ! ls "$T/on_models" | grep -q '_obs_00000[1-6]_' \
                exit all != 3 }' "$T/hdu.txt"; echo $?) \
     "[target] path: the other store's observations get their own files and the index links each (exit $status)"
 
+# Targets whose matched runs give no exposure (the only run of group 1,
+# OBS_ID 6, is excluded whole): no file, skipped with the reason; with
+# --strict the run fails and nothing is written.
+radec=$(awk '$1 == "run" && $3 == 6 { print $5 ", " $6 }' "$T/store/truth.txt")
+sed 's/^dir = models$/dir = noexp/; s/^edges_deg = 0, 90$/edges_deg = 0, 55, 90/
+     s/^plugin = fake$/plugin = fake\ngroup = 1/; /^unmatched_obs_id/d' \
+    "$T/run.ini" >"$T/noexp.ini"
+printf '[target]\npath = on\n[exclude]\ncircles_deg = %s, 20\n' "$radec" \
+    >>"$T/noexp.ini"
+run_offbkg run "$T/noexp.ini"
+ok $(test $status -eq 0 && ! ls "$T/noexp" | grep -q '_obs_' \
+     && test "$(echo "$err" | grep -c 'OBS_ID 10[123]: no model of its own, skipped: .*no exposure')" -eq 3 \
+     && grep -q '"n_matched": 0, "n_skipped": 3' "$T/noexp/report.json"
+     echo $?) "targets whose runs give no exposure: no file, skipped with the reason, in report.json (exit $status)"
+sed 's/^dir = noexp$/dir = noexp_strict/' "$T/noexp.ini" >"$T/noexp_strict.ini"
+run_offbkg run "$T/noexp_strict.ini" --strict
+ok $(test $status -eq 1 \
+     && echo "$err" | grep -q 'OBS_ID 101: no model of its own: .*no exposure.*(--strict)' \
+     && test -z "$(ls -A "$T/noexp_strict" 2>/dev/null)"; echo $?) \
+    "--strict: a target without exposure fails the run, nothing written (exit $status)"
+
 # --strict: the unmatched target fails the run; nothing is written.
 sed 's/^dir = models$/dir = strict/' "$T/run.ini" >"$T/strict.ini"
 run_offbkg run "$T/strict.ini" --strict
