@@ -497,22 +497,30 @@ static size_t own_run(const offbkg_model_t *make, int64_t obs_id, size_t g)
     return SIZE_MAX;
 }
 
-/* Group @p g's cube of model @p m without target @p t's own run: its
- * sums less that run's (OFFBKG_EDATA when nothing is left). */
+/* Group @p g's cube of model @p m without target @p t's own run: the
+ * model step's own cube when the run is not in the group (finish_sums of
+ * its sums would be it, bit for bit), else its sums less that run's
+ * (OFFBKG_EDATA when nothing is left). *use is the cube, *owned the same
+ * when it was made here (the caller frees it), else NULL. */
 static int group_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                       const offbkg_model_t *make,
                       const offbkg_match_target_t *t, size_t m, size_t g,
-                      offbkg_cube_t **cube)
+                      const offbkg_cube_t **use, offbkg_cube_t **owned)
 {
     const double *all = make->group_sums[m * make->n_groups + g];
     size_t self = own_run(make, t->obs_id, g);
     sums_t s = { 0 };
     int st;
 
-    *cube = NULL;
+    *use = NULL;
+    *owned = NULL;
     if (all == NULL)
         return offbkg_error_set(ctx, OFFBKG_EDATA, "group %zu has no run",
                                 g);
+    if (self == SIZE_MAX && make->models[m].cubes[g] != NULL) {
+        *use = make->models[m].cubes[g];
+        return OFFBKG_OK;
+    }
     if ((st = sums_new(ctx, make, m, &s)) == OFFBKG_OK) {
         memcpy(s.counts, all, s.n_counts * sizeof *s.counts);
         memcpy(s.exposure_s, all + s.n_counts,
@@ -521,7 +529,8 @@ static int group_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
             offbkg_model_keep_sub(&make->kept[self * make->n_models + m],
                                   s.counts, s.exposure_s, s.n_exposure);
         memcpy(s.counts_w2, s.counts, s.n_counts * sizeof *s.counts);
-        st = finish(ctx, rc, make, m, &s, cube);
+        st = finish(ctx, rc, make, m, &s, owned);
+        *use = *owned;
     }
     sums_free(&s);
     return st;
@@ -529,9 +538,11 @@ static int group_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 
 /* Combine the node cubes @p node (weights @p w, summing to 1) into
  * @p out, cell by cell (include/offbkg/plugin.h, doc/match.md §4). */
-static void combine(offbkg_cube_t *const *node, const double *w, size_t n,
-                    offbkg_match_combine_t how, offbkg_cube_t *out)
+static void combine(const offbkg_cube_t *const *node, const double *w,
+                    size_t n, offbkg_match_combine_t how, offbkg_cube_t *out)
 {
+    bool log_rates = how == OFFBKG_COMBINE_LOG;
+
     for (size_t c = 0; c < out->n_cells; c++) {
         double counts = 0, expo = 0, lin = 0, var = 0, logsum = 0,
                rel2 = 0;
@@ -542,6 +553,8 @@ static void combine(offbkg_cube_t *const *node, const double *w, size_t n,
             expo += w[k] * node[k]->exposure_s[c];
             lin += w[k] * r;
             var += w[k] * w[k] * e * e;
+            if (!log_rates)
+                continue;
             if (r > 0) {
                 logsum += w[k] * log(r);
                 rel2 += w[k] * w[k] * (e / r) * (e / r);
@@ -550,7 +563,7 @@ static void combine(offbkg_cube_t *const *node, const double *w, size_t n,
         }
         out->counts[c] = counts;
         out->exposure_s[c] = expo;
-        if (how == OFFBKG_COMBINE_LOG && !empty) {
+        if (log_rates && !empty) {
             out->rate[c] = exp(logsum);
             out->rate_err[c] = out->rate[c] * sqrt(rel2);
         } else {
@@ -568,17 +581,18 @@ static int groups_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                        const offbkg_match_target_t *t, size_t m,
                        offbkg_cube_t **cube)
 {
-    offbkg_cube_t **node = calloc(t->n + 1, sizeof *node);
+    const offbkg_cube_t **node = calloc(t->n + 1, sizeof *node);
+    offbkg_cube_t **owned = calloc(t->n + 1, sizeof *owned);
     double *w = calloc(t->n + 1, sizeof *w);
     size_t n = 0;
     double total = 0;
-    int st = node == NULL || w == NULL
+    int st = node == NULL || owned == NULL || w == NULL
                  ? offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory")
                  : OFFBKG_OK;
 
     for (size_t k = 0; st == OFFBKG_OK && k < t->n; k++) {
         st = group_cube(ctx, rc, make, t, m, (size_t)t->group_id[k],
-                        &node[n]);
+                        &node[n], &owned[n]);
         if (st == OFFBKG_EDATA) {
             offbkg_error_clear(ctx);    /* only the target's run was in it */
             st = OFFBKG_OK;
@@ -605,9 +619,10 @@ static int groups_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     }
     if (st == OFFBKG_OK)
         combine(node, w, n, t->combine, *cube);
-    for (size_t k = 0; node != NULL && k <= n && k < t->n; k++)
-        offbkg_cube_free(node[k]);
+    for (size_t k = 0; owned != NULL && k <= n && k < t->n; k++)
+        offbkg_cube_free(owned[k]);
     free(node);
+    free(owned);
     free(w);
     return st;
 }
