@@ -545,3 +545,9 @@ EXTRA_DIST += tests/gammapy/check_match.py
 # grouping axis, unmatchable targets (skipped, or --strict failing).
 dist_check_SCRIPTS += tests/robustness/match.sh
 TESTS += tests/robustness/match.sh
+# Whether a per-observation model is the weighted combination of two
+# group models (doc/match.md §4), cell by cell (tests/run/match.sh).
+check_PROGRAMS += tests/tools/bkg_combine
+tests_tools_bkg_combine_SOURCES = tests/tools/bkg_combine.c
+tests_tools_bkg_combine_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/core
+tests_tools_bkg_combine_LDADD = core/liboffbkg-private.la

@@ -10,7 +10,9 @@
 # group model's own bias as the control); every observation gets its own
 # file and bkg row, its MATCH HDU lists OFF runs and never the target;
 # [target] path = another store gives that store's observations models
-# and index rows; gammapy 1.0 reads each observation's own model.
+# and index rows; match/zenith's models are the weighted combination of
+# the group models in every cell, empty cells included (linear and log);
+# gammapy 1.0 reads each observation's own model.
 . "$top_srcdir/tests/run/tap.sh"
 
 T=$tap_tmp
@@ -321,6 +323,49 @@ ok $(test -z "$bad"; echo $?) "each ON run's MATCH HDU lists 10 runs of the OFF 
 bias "$T/on-near" "$T/on/truth.txt" >"$T/on-near.all"
 edge "$T/on-near.all" 30 40 >"$T/b.match"
 assert_bias "ON runs, nearest ZEN_PNT+MUONEFF" 0.08 4
+
+# ---- (e) match/zenith's combination rule, empty cells included
+
+# The ON runs as targets of the zenith-only store's groups: no target is
+# an OFF run, so each node is its group's model as written, and every
+# target's model must be the combination of the group files with the
+# weights of its MATCH HDU (doc/match.md §4), in every cell: linear, or
+# log where both rates are > 0; never NaN, inf or outside the two nodes
+# (a "spike"), also where one node is empty (the 3D model's 72000 cells
+# from 40 runs leave many).
+for how in linear log; do
+    { plain "$T/zoff" "$T/comb-$how"; cat <<INI; } >"$T/comb-$how.ini"
+[model 3d]
+plugin = 3d
+[target]
+path = $T/on
+[match]
+plugin = zenith
+interpolation = $how
+INI
+    run_offbkg -q run "$T/comb-$how.ini"
+    ok $status "match/zenith $how, the ON runs as targets (exit $status): $(head -c 300 "$T/err")"
+    : >"$T/comb.out"
+    for id in $(seq 1001 1010); do
+        for d in 2D 3D; do
+            f="$T/comb-$how/background_${d}_obs_00${id}_table.fits.gz"
+            # OBS_ID GROUP_ID WEIGHT DISTANCE: one or two nodes.
+            set -- $(rows "$f[MATCH]" 2>/dev/null | awk -F'\t' '{ printf "%d %s ", $2, $3 }')
+            if [ $# -eq 2 ]; then set -- "$1" "$2" "$1" 0; fi
+            g() { printf '%s/background_%s_group_%03d_table.fits.gz' "$T/comb-$how" "$d" "$1"; }
+            "$OFFBKG_TEST_TOOLS/bkg_combine" "$how" "$f" "$(g "$1")" "$2" "$(g "$3")" "$4" \
+                2>&1 | sed "s/^/$id $d /"
+        done
+    done >"$T/comb.out"
+    awk -v how="$how" '{ v[$3] += $4; if ($4 > m[$3]) m[$3] = $4 }
+        END { printf "# %s: max rel diff rate %g, err %g; cells outside %d, nonfinite %d\n",
+                     how, m["max_rel_rate"], m["max_rel_err"], v["outside"], v["nonfinite"] }' "$T/comb.out"
+    ok $(awk '{ n[$3]++; v[$3] += $4; if ($4 > m[$3]) m[$3] = $4 }
+         END { exit !(n["cells"] == 20 && m["max_rel_rate"] <= 1e-7 \
+                      && m["max_rel_err"] <= 1e-7 && v["outside"] == 0 \
+                      && v["nonfinite"] == 0 && v["one_empty"] > 0) }' "$T/comb.out"; echo $?) \
+        "match/zenith $how: the 20 models are the weighted combination of their group files in every cell, $(awk '$3 == "one_empty" { v += $4 } END { print v }' "$T/comb.out") cells with one node empty included; none outside its nodes, no NaN or inf"
+done
 
 # ---- gammapy 1.0 reads each observation's own model
 
