@@ -473,12 +473,19 @@ static int runs_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         order[k][1] = k;
     }
     if (st == OFFBKG_OK) {
+        bool ones = true;
+        for (size_t k = 0; k < t->n; k++)
+            ones = ones && t->weight[k] == 1;
         qsort(order, t->n, sizeof *order, cmp_size);
+        /* Weights 1: the variance is the counts, summed once. */
         for (size_t k = 0; k < t->n; k++)
             offbkg_model_keep_add(&make->kept[order[k][0] * make->n_models
                                               + m],
                                   t->weight[order[k][1]], s.counts,
-                                  s.counts_w2, s.exposure_s, s.n_exposure);
+                                  ones ? NULL : s.counts_w2, s.exposure_s,
+                                  s.n_exposure);
+        if (ones)
+            memcpy(s.counts_w2, s.counts, s.n_counts * sizeof *s.counts);
         st = finish(ctx, rc, make, m, &s, cube);
     }
     sums_free(&s);

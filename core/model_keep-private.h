@@ -31,7 +31,7 @@ int offbkg_model_keep_take(offbkg_ctx_t *ctx, const offbkg_contrib_data_t *d,
 
 /** Add @p w times the kept run @p k to the sums (n_counts cells and
  *  n_exposure bins, as the model's contrib_view has them):
- *  counts += w n, counts_w2 += w^2 n, exposure_s += w e. With @p w 1
+ *  counts += w n, counts_w2 += w^2 n (NULL: not kept), exposure_s += w e. With @p w 1
  *  each value added is the run's own, so sums over runs in one order are
  *  bit for bit the plugin's merge in that order. */
 void offbkg_model_keep_add(const offbkg_model_keep_t *k, double w,

@@ -79,18 +79,24 @@ void offbkg_model_keep_add(const offbkg_model_keep_t *k, double w,
                            double *exposure_s, size_t n_exposure)
 {
     double base = w * k->exposure_base_s;
-    size_t d = 0;
+    size_t j = 0;
 
-    for (uint32_t c = 0; c < k->n_cells; c++) {
-        double n = (double)k->count[c];
-        counts[k->cell[c]] += w * n;
-        counts_w2[k->cell[c]] += w * w * n;
-    }
-    for (size_t j = 0; j < n_exposure; j++) {
-        if (d < k->n_diff && k->diff_bin[d] == j)
-            exposure_s[j] += w * k->diff_exposure_s[d++];
-        else
+    if (counts_w2 == NULL)
+        for (uint32_t c = 0; c < k->n_cells; c++)
+            counts[k->cell[c]] += w * (double)k->count[c];
+    else
+        for (uint32_t c = 0; c < k->n_cells; c++) {
+            double n = (double)k->count[c];
+            counts[k->cell[c]] += w * n;
+            counts_w2[k->cell[c]] += w * w * n;
+        }
+    /* The runs between two differing bins in one simple loop. */
+    for (uint32_t d = 0; d <= k->n_diff; d++) {
+        size_t end = d < k->n_diff ? k->diff_bin[d] : n_exposure;
+        for (; j < end; j++)
             exposure_s[j] += base;
+        if (d < k->n_diff)
+            exposure_s[j++] += w * k->diff_exposure_s[d];
     }
 }
 
