@@ -173,9 +173,12 @@ static offbkg_memfile_t *memfile_take(void)
     if (m == NULL)
         return calloc(1, sizeof *m);
     /* Zero, as new memory: what cfitsio reads before it writes must not
-     * depend on the file before. */
+     * depend on the file before. And empty: cfitsio takes the size it is
+     * given for the file's, so each file would start after the last and
+     * the buffer (and every block inserted) grow with the files written. */
     if (m->buf != NULL)
         memset(m->buf, 0, malloc_usable_size(m->buf));
+    m->size = 0;
     return m;
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Unit tests of the outputs (core/output.c, core/outset.c): a write that
- * fails names its file and leaves nothing; the names of ours; the lock of
- * an output directory; a set that is not committed leaves nothing. */
+ * fails names its file and leaves nothing; many FITS files in a row take
+ * the memory of one; the names of ours; the lock of an output directory;
+ * a set that is not committed leaves nothing. */
 #include <config.h>
 
 #include <stdarg.h>
@@ -120,6 +121,63 @@ static void test_output_full_names_file(void **state)
     free(v);
 }
 
+/* 150 FITS files of 160 kB written one after the other (as the
+ * per-observation models are, a target at a time): each file's memory
+ * starts empty, so the memory stays that of one file, and every file is
+ * the same. (The memory file kept for the next one used to start each
+ * file after the last, growing by a file's size every time: 24 MB here,
+ * and quadratic time in the number of files.) */
+static void test_output_files_in_a_row(void **state)
+{
+    fixture_t *fx = *state;
+    enum { ROWS = 20000, FILES = 150 };
+    double *v = calloc(ROWS, sizeof *v);
+    offbkg_column_t col = { .name = "X", .type = OFFBKG_COL_DOUBLE,
+                            .unit = "", .f64 = v };
+    offbkg_table_t t = { ROWS, 1, &col };
+    struct rusage before, after;
+    long first_size = -1;
+    char path[PATH_MAX];
+
+    assert_non_null(v);
+    for (size_t i = 0; i < ROWS; i++)
+        v[i] = (double)i;
+    assert_int_equal(getrusage(RUSAGE_SELF, &before), 0);
+    for (int k = 0; k < FILES; k++) {
+        offbkg_output_t out;
+        snprintf(path, sizeof path, "%s/f%03d.fits", fx->dir, k);
+        assert_int_equal(offbkg_output_fits(fx->ctx, path, false, &out),
+                         OFFBKG_OK);
+        assert_int_equal(offbkg_table_write(fx->ctx, out.fits, "T", &t, NULL,
+                                            NULL),
+                         OFFBKG_OK);
+        /* Cards after the data, as the model files have: cfitsio inserts
+         * header blocks, moving what follows up to the end of the file. */
+        int fst = 0;
+        for (int c = 0; c < 100; c++) {
+            char key[16];
+            snprintf(key, sizeof key, "KEY%03d", c);
+            fits_write_key(out.fits, TINT, key, &c, NULL, &fst);
+        }
+        assert_int_equal(fst, 0);
+        assert_int_equal(offbkg_output_commit(fx->ctx, &out), OFFBKG_OK);
+        FILE *fp = fopen(path, "rb");
+        assert_non_null(fp);
+        fseek(fp, 0, SEEK_END);
+        if (first_size < 0)
+            first_size = ftell(fp);
+        assert_int_equal(ftell(fp), first_size);
+        fclose(fp);
+        unlink(path);
+    }
+    assert_int_equal(getrusage(RUSAGE_SELF, &after), 0);
+    if (after.ru_maxrss - before.ru_maxrss > 8 * 1024)
+        fail_msg("%d files of %ld bytes in a row: the peak memory grew by "
+                 "%ld kB", FILES, first_size,
+                 after.ru_maxrss - before.ru_maxrss);
+    free(v);
+}
+
 static void test_outset_names(void **state)
 {
     (void)state;
@@ -193,6 +251,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_output_full_names_file, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_output_files_in_a_row, setup,
                                         teardown),
         cmocka_unit_test(test_outset_names),
         cmocka_unit_test_setup_teardown(test_outset_lock, setup, teardown),
