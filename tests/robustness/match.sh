@@ -4,11 +4,12 @@
 # (doc/match.md; the host's own [match] and [target] errors are in
 # match_config.sh): every configuration error exits 2 naming the file and
 # line before any work; match/zenith without a grouping axis on zenith
-# is one too; a target the plugin cannot match (too
-# few runs within its cuts, a NaN in a column of the distance) is skipped
-# with the plugin's reason (no file, no bkg row, the reason in the log
-# and in report.json), and fails the run under --strict with nothing
-# written; the inputs are never modified.
+# fails naming the line (exit 2 before any work is TODO); a target the
+# plugin cannot match (too few runs within its cuts, min_runs above the
+# store, a NaN or a missing column of the distance) is skipped with the
+# plugin's reason (no file, no bkg row, the reason in the log and in
+# report.json), and fails the run under --strict with nothing written;
+# the inputs are never modified.
 . "$top_srcdir/tests/run/tap.sh"
 . "$top_srcdir/tests/robustness/common.sh"
 
@@ -175,5 +176,26 @@ for f in "$C/out"/background_2D_obs_*_table.fits.gz; do
 done
 ok $(test $status -eq 0 && test $n -eq 5 && test -z "$bad"; echo $?) \
     "nan_column: none of the 5 other targets' MATCH HDUs has OBS_ID 2 ($n files)${bad:+; it is in$bad}"
+
+# Targets from a store without MUONEFF ([target] path): each is skipped
+# naming the column; --strict fails with nothing written.
+"$OFFBKG" -q simulate "$T/nomu" --runs 3 --events 1000 --first-obs-id 101
+fresh no_column
+printf '[target]\npath = %s\n[match]\nplugin = nearest\ncolumns = ZEN_PNT, MUONEFF\nmin_runs = 2\n' \
+    "$T/nomu" >>"$C/run.ini"
+seal
+nomu() { (cd "$T/nomu" && find . -type f -exec sha256sum {} + | sort); }
+nomu >"$T/nomu.sums"
+run_offbkg run "$C/run.ini"
+ok $(test "$(echo "$err" | grep -c 'warning: OBS_ID 10[1-3] skipped: .*MUONEFF')" -eq 3 \
+     && ! ls "$C/out" 2>/dev/null | grep -q '_obs_'; echo $?) \
+    "no_column: the 3 targets of a store without MUONEFF are skipped naming it (exit $status): $(echo "$err" | grep -m1 'OBS_ID 101')"
+rm -rf "$C/out"
+run_offbkg -q --strict run "$C/run.ini"
+check "no_column --strict" 1 "a target without MUONEFF fails the run"
+ok $(echo "$err" | grep -q "error: .*OBS_ID 101.*MUONEFF" \
+     && test -z "$(ls -A "$C/out" 2>/dev/null)"; echo $?) \
+    "no_column --strict: the error names OBS_ID 101 and MUONEFF; nothing is written: $(echo "$err" | grep -m1 error)"
+ok $(nomu | cmp -s - "$T/nomu.sums"; echo $?) "no_column: the target store is unchanged"
 
 tap_plan $tap_n
