@@ -171,11 +171,15 @@ static void test_output_files_in_a_row(void **state)
         unlink(path);
     }
     assert_int_equal(getrusage(RUSAGE_SELF, &after), 0);
-    if (after.ru_maxrss - before.ru_maxrss > 8 * 1024)
+    free(v);
+    /* Under valgrind (make check-valgrind sets OFFBKG_WRAPPER) the peak
+     * is valgrind's: the sizes alone are checked. */
+    const char *wrapper = getenv("OFFBKG_WRAPPER");
+    if ((wrapper == NULL || wrapper[0] == '\0')
+        && after.ru_maxrss - before.ru_maxrss > 8 * 1024)
         fail_msg("%d files of %ld bytes in a row: the peak memory grew by "
                  "%ld kB", FILES, first_size,
                  after.ru_maxrss - before.ru_maxrss);
-    free(v);
 }
 
 static void test_outset_names(void **state)
