@@ -54,6 +54,11 @@ int offbkg_group_read(offbkg_ctx_t *ctx, const char *obs_path,
                       const offbkg_datastore_t *store, size_t **rows,
                       int64_t **group_id, size_t *n, size_t *n_groups);
 
+/** @p g's axes as the plugin ABI has them, in @p axes (g->n_axes
+ *  entries); their strings and bounds stay @p g's. */
+void offbkg_group_abi_axes(const offbkg_grouping_t *g,
+                           offbkg_group_axis_t *axes);
+
 /** The grouping axes group-def.fits describes (its GRP* cards), in
  *  @p g (n_groups, n_axes, axes; no run): what `offbkg make` knows of
  *  the groups' definition. */

@@ -519,3 +519,13 @@ done:
     offbkg_table_free(&def);
     return rc;
 }
+
+void offbkg_group_abi_axes(const offbkg_grouping_t *g,
+                           offbkg_group_axis_t *axes)
+{
+    for (size_t a = 0; a < g->n_axes; a++)
+        axes[a] = (offbkg_group_axis_t){
+            .column = g->axes[a].column, .kind = g->axes[a].kind,
+            .n_bins = g->axes[a].n_bins, .bounds = g->axes[a].bounds,
+            .unit = g->axes[a].unit };
+}

@@ -113,11 +113,8 @@ static int sample_groups(offbkg_ctx_t *ctx, const offbkg_model_t *make,
     s->axes = calloc(na + 1, sizeof *s->axes);
     if (s->axes == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    for (size_t a = 0; a < na; a++)
-        s->axes[a] = (offbkg_group_axis_t){
-            .column = g->axes[a].column, .kind = g->axes[a].kind,
-            .n_bins = g->axes[a].n_bins, .bounds = g->axes[a].bounds,
-            .unit = g->axes[a].unit };
+    if (g != NULL)
+        offbkg_group_abi_axes(g, s->axes);
     s->def = (offbkg_group_def_t){ .n_axes = na, .axes = s->axes };
     return OFFBKG_OK;
 }

@@ -41,6 +41,7 @@ typedef struct check {
     offbkg_diags_t *diags;
     int st;                         /* OFFBKG_ENOMEM once out of memory */
     size_t n_groups;                /* from the trial grouping; 0 unknown */
+    offbkg_grouping_t trial;        /* of every run, when it worked */
     input_t *in;
     size_t n_in, cap_in;
 } check_t;
@@ -168,8 +169,11 @@ static void try_group(check_t *c, const offbkg_datastore_t *store)
         else if (st != OFFBKG_OK)
             problem_said(c, &rc->group, offbkg_error_msg(c->quiet),
                          store->obs_index_path);
-        else
+        else {
             c->n_groups = g.n_groups;
+            c->trial = g;       /* for try_match */
+            memset(&g, 0, sizeof g);
+        }
     }
     offbkg_group_clear(&g);
     free(every);
@@ -536,10 +540,55 @@ static void check_file_dirs(check_t *c, const offbkg_datastore_t *target)
         problem(c, "output", "dir", "%s", offbkg_error_msg(c->quiet));
 }
 
-/* The [match] instance can be created. */
+/* The [match] instance can be created and, when it makes a model per
+ * target, prepared with the trial grouping of every run (try_group): a
+ * grouping it cannot work with (match/zenith without a zenith axis) is
+ * a problem of [match], found before any work. */
 static void try_match(check_t *c)
 {
-    offbkg_instance_free(instance(c, &c->rc->match));
+    const offbkg_runconf_t *rc = c->rc;
+    const offbkg_grouping_t *g = &c->trial;
+    offbkg_instance_t *inst = instance(c, &rc->match);
+    size_t n = g->obs.n_rows, n_groups = g->n_groups;
+    int32_t *group_id = NULL;
+    uint8_t *used = NULL;
+    offbkg_group_axis_t *axes = NULL;
+
+    if (inst == NULL || !offbkg_runconf_per_target(rc) || n_groups == 0) {
+        offbkg_instance_free(inst);
+        return;
+    }
+    group_id = malloc((n + 1) * sizeof *group_id);
+    used = malloc(n_groups);
+    axes = malloc((g->n_axes + 1) * sizeof *axes);
+    if (group_id == NULL || used == NULL || axes == NULL)
+        c->st = OFFBKG_ENOMEM;
+    else {
+        offbkg_obs_table_t off = offbkg_table_view(&g->obs);
+        offbkg_group_def_t def = { .n_axes = g->n_axes, .axes = axes };
+        offbkg_match_input_t in = {
+            .struct_size = sizeof in, .off = &off, .off_group_id = group_id,
+            .groups = &def, .n_groups = n_groups, .group_used = used };
+        for (size_t i = 0; i < n; i++)
+            group_id[i] = (int32_t)g->group_id[i];
+        for (size_t k = 0; k < n_groups; k++)
+            used[k] = g->runs_per_group[k] > 0;
+        offbkg_group_abi_axes(g, axes);
+        int st = rc->match.module->desc->ops.match->prepare(inst->state, &in);
+        if (st != OFFBKG_OK) {
+            st = offbkg_instance_failed(c->quiet, rc, &rc->match, st);
+            if (st == OFFBKG_ENOMEM)
+                c->st = st;
+            else
+                problem_said(c, &rc->match, offbkg_error_msg(c->quiet),
+                             NULL);
+        }
+    }
+    /* The plugin may read its input until destroy. */
+    offbkg_instance_free(inst);
+    free(group_id);
+    free(used);
+    free(axes);
 }
 
 /* ------------------------------------------------------------------ */
@@ -619,6 +668,7 @@ int offbkg_preflight(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         out->target = target;
     else
         offbkg_datastore_free(target);
+    offbkg_group_clear(&c.trial);
     offbkg_ctx_free(c.quiet);
     offbkg_ctx_free(c.loud);
     if (c.st == OFFBKG_OK && diags->n > before)

@@ -4,7 +4,8 @@
 # (doc/match.md; the host's own [match] and [target] errors are in
 # match_config.sh): every configuration error exits 2 naming the file and
 # line before any work; match/zenith without a grouping axis on zenith
-# fails naming the line (exit 2 before any work is TODO); a target the
+# is one of them (its prepare is tried on every run's trial grouping);
+# a target the
 # plugin cannot match (too few runs within its cuts, min_runs above the
 # store, a NaN or a missing column of the distance) is skipped with the
 # plugin's reason (no file, no bkg row, the reason in the log and in
@@ -74,16 +75,7 @@ bad target_nostore "[target]
 path = /nonexistent/store" "^path" "nonexistent" "[target] path that does not exist"
 
 # match/zenith needs a grouping axis on its zenith column: a grouping on
-# AZ_PNT alone. Wanted: a configuration error (exit 2) from offbkg check
-# and run before any event is read. Today the plugin finds it in prepare,
-# after the model step: offbkg check accepts the file and run reads every
-# run, then fails with exit 1 naming the [match] line. Those checks are
-# TODO (reported); the message and that nothing is written are asserted.
-todo() {
-    tap_n=$((tap_n + 1))
-    if [ "$1" -eq 0 ]; then r=ok; else r="not ok"; fi
-    echo "$r $tap_n - $2 # TODO $3"
-}
+# AZ_PNT alone is a configuration error before any event is read.
 fresh no_zenith_axis
 sed -i 's/^plugin = zenith$/plugin = bins\naxis1_column = AZ_PNT/
         s/^edges_deg = .*/axis1_edges = 0, 180, 360/' "$C/run.ini"
@@ -92,9 +84,8 @@ line=$(grep -n '^plugin = zenith$' "$C/run.ini" | cut -d: -f1)
 line="$line|$((line - 1))"      # the plugin's line or its section's
 seal
 run_offbkg -v run "$C/run.ini"
-todo $(test $status -eq 2 && ! echo "$err" | grep -q "info: runs [0-9]"; echo $?) \
-    "no_zenith_axis: exit 2 before any event is read (exit $status)" \
-    "match/zenith checks its grouping in prepare, after the model step"
+ok $(test $status -eq 2 && ! echo "$err" | grep -q "info: runs [0-9]"; echo $?) \
+    "no_zenith_axis: exit 2 before any event is read (exit $status)"
 ok $(test $status -ne 0 && echo "$err" | grep -Eq "run\.ini:($line): .*ZEN_PNT" \
      && test -z "$(ls -A "$C/out" 2>/dev/null)"; echo $?) \
     "no_zenith_axis: the run fails naming run.ini:$line and ZEN_PNT; nothing written: $(echo "$err" | grep -m1 error)"
@@ -102,9 +93,8 @@ new=$( (cd "$C/store" && find . -type f -exec sha256sum {} + | sort) \
        | diff "$C/sums" - >/dev/null && echo same)
 ok $(test "$new" = same; echo $?) "no_zenith_axis: the inputs are unchanged"
 run_offbkg check "$C/run.ini"
-todo $(test $status -eq 2 && echo "$err" | grep -Eq "run\.ini:($line): .*ZEN_PNT"; echo $?) \
-    "no_zenith_axis: offbkg check refuses it (exit $status)" \
-    "offbkg check does not prepare the match plugin"
+ok $(test $status -eq 2 && echo "$err" | grep -Eq "run\.ini:($line): .*ZEN_PNT"; echo $?) \
+    "no_zenith_axis: offbkg check refuses it (exit $status)"
 
 # unmatched NAME OBS_ID RE DESC: $C/run.ini (with its [match]) runs,
 # skipping target OBS_ID with a reason matching RE (log and report.json)
