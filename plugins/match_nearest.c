@@ -337,14 +337,8 @@ static int unmatched(nearest_state_t *s, offbkg_match_result_t *out,
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(s->reason, sizeof s->reason, fmt, ap);
+    mc_unmatched(out, OFFBKG_MATCH_RUNS, s->reason, sizeof s->reason, fmt, ap);
     va_end(ap);
-    out->kind = OFFBKG_MATCH_RUNS;
-    out->n = 0;
-    out->index = NULL;
-    out->weight = NULL;
-    out->distance = NULL;
-    out->reason = s->reason;
     return OFFBKG_OK;
 }
 

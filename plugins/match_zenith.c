@@ -273,14 +273,8 @@ static int unmatched(zenith_state_t *s, offbkg_match_result_t *out,
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(s->reason, sizeof s->reason, fmt, ap);
+    mc_unmatched(out, OFFBKG_MATCH_GROUPS, s->reason, sizeof s->reason, fmt, ap);
     va_end(ap);
-    out->kind = OFFBKG_MATCH_GROUPS;
-    out->n = 0;
-    out->index = NULL;
-    out->weight = NULL;
-    out->distance = NULL;
-    out->reason = s->reason;
     return OFFBKG_OK;
 }
 

@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include <math.h>
+#include <stdio.h>
 
 #include <offbkg/plugin.h>
 
@@ -33,4 +34,17 @@ double mc_angle_diff_deg(double a_deg, double b_deg)
         return NAN;
     d = fmod(fabs(a_deg - b_deg), 360.0);
     return d > 180.0 ? 360.0 - d : d;
+}
+
+int mc_unmatched(offbkg_match_result_t *out, offbkg_match_kind_t kind,
+                 char *reason, size_t size, const char *fmt, va_list ap)
+{
+    vsnprintf(reason, size, fmt, ap);
+    out->kind = kind;
+    out->n = 0;
+    out->index = NULL;
+    out->weight = NULL;
+    out->distance = NULL;
+    out->reason = reason;
+    return OFFBKG_OK;
 }
