@@ -8,6 +8,7 @@
 
 #include "datastore-private.h"
 #include "runconf-private.h"
+#include "written-private.h"
 
 /** What an index step did. */
 typedef struct offbkg_index_result {
@@ -60,9 +61,13 @@ int offbkg_index_check_needed(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
  *  whose model file does not exist gets no rows (with a warning), never a
  *  row pointing at nothing. @p open_store is
  *  [datastore] already open, used when it is the target (NULL: open the
- *  target here). */
+ *  target here). @p written: the model files this command wrote, sorted
+ *  (offbkg_written_sort), which are linked from the list, unopened; NULL
+ *  (offbkg index, linking another command's files): each candidate file
+ *  is opened to check that the [model] section it links made it. */
 int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      const offbkg_datastore_t *open_store,
+                     const offbkg_written_t *written,
                      offbkg_index_result_t *result);
 
 #endif

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <strings.h>
 #include <errno.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fitsmem-private.h"
@@ -267,16 +266,45 @@ static int made_by(offbkg_ctx_t *ctx, const char *path, const char *section,
     return OFFBKG_OK;
 }
 
+/* The file of @p id written by this command (@p written), as
+ * model_file says it. */
+static int written_file(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                        size_t m, bool obs, int64_t id, bool smooth,
+                        const offbkg_written_t *written, char **file,
+                        int *dims, int64_t *size_bytes)
+{
+    const offbkg_written_file_t *w = offbkg_written_find(written, m, obs,
+                                                         id, smooth);
+    if (w == NULL)
+        return OFFBKG_OK;
+    *dims = w->dims;
+    *size_bytes = w->size_bytes;
+    *file = obs ? offbkg_model_write_obs_path(rc, m, w->dims, id, smooth,
+                                              rc->output->dir)
+                : offbkg_model_write_path(rc, m, w->dims, (size_t)id, smooth,
+                                          rc->output->dir);
+    return *file != NULL ? OFFBKG_OK
+                         : offbkg_error_set(ctx, OFFBKG_ENOMEM,
+                                            "out of memory");
+}
+
 /* The model file of group @p id (or of observation @p id when @p obs: a
  * per-observation model) made by model @p m (either dimension) into
- * *file, or NULL when there is none. `offbkg run` looks at the models it
- * is writing (not yet moved into [output] dir), never at older files
- * there. */
+ * *file, or NULL when there is none, its size into *size_bytes. With
+ * @p written (the command wrote the models), from that list: `offbkg
+ * run` links the models it is writing, never older files in [output]
+ * dir, and need not open them again. Without (offbkg index), each file
+ * is opened to check that @p m made it. */
 static int model_file(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                       size_t m, bool obs, int64_t id, bool smooth,
-                      char **file, int *dims)
+                      const offbkg_written_t *written, char **file,
+                      int *dims, int64_t *size_bytes)
 {
     *file = NULL;
+    *size_bytes = 0;
+    if (written != NULL)
+        return written_file(ctx, rc, m, obs, id, smooth, written, file, dims,
+                            size_bytes);
     for (*dims = 2; *dims <= 3; (*dims)++) {
         char *p = obs ? offbkg_model_write_obs_path(rc, m, *dims, id, smooth,
                                                     rc->output->dir)
@@ -295,6 +323,8 @@ static int model_file(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         }
         if (access(r, F_OK) == 0)
             st = made_by(ctx, r, rc->models[m].section, &yes);
+        if (st == OFFBKG_OK && yes)
+            *size_bytes = offbkg_written_size(ctx, p);
         free(r);
         if (st != OFFBKG_OK || yes) {
             if (st == OFFBKG_OK)
@@ -309,21 +339,16 @@ static int model_file(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 }
 
 /* The bkg row of observation @p obs_id for model file @p file (@p dims
- * 2 or 3) in directory @p own_dir, added to @p bkg. */
+ * 2 or 3, @p size_bytes) in directory @p own_dir, added to @p bkg. */
 static int link_row(offbkg_ctx_t *ctx, rows_t *bkg, int64_t obs_id,
-                    const char *file, int dims, const char *own_dir)
+                    const char *file, int dims, int64_t size_bytes,
+                    const char *own_dir)
 {
     const char *base = strrchr(file, '/') + 1;
     const char *hclass = dims == 2 ? "bkg_2d" : "bkg_3d";
-    struct stat sb;
-    /* `offbkg run` stats the model it is writing (core/outset.c). */
-    char *written = offbkg_output_read_path(ctx, file);
-    int st = rows_add(ctx, bkg, obs_id, "bkg", hclass, own_dir, base,
-                      "BACKGROUND",
-                      written != NULL && stat(written, &sb) == 0
-                          ? (int64_t)sb.st_size : 0);
-    free(written);
-    return st;
+
+    return rows_add(ctx, bkg, obs_id, "bkg", hclass, own_dir, base,
+                    "BACKGROUND", size_bytes);
 }
 
 /* Per-observation models: each observation of @p store linked to its
@@ -331,7 +356,8 @@ static int link_row(offbkg_ctx_t *ctx, rows_t *bkg, int64_t obs_id,
  * no row. */
 static int link_own(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc, size_t m,
                     bool smooth, const offbkg_datastore_t *store,
-                    const char *own_dir, uint8_t *linked, rows_t *bkg,
+                    const offbkg_written_t *written, const char *own_dir,
+                    uint8_t *linked, rows_t *bkg,
                     offbkg_index_result_t *result)
 {
     int st = OFFBKG_OK;
@@ -340,9 +366,11 @@ static int link_own(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc, size_t m,
         int64_t obs_id = offbkg_datastore_obs_id(store, i);
         char *file = NULL;
         int dims = 0;
+        int64_t size_bytes = 0;
         if (offbkg_ctx_cancelled(ctx))
             return offbkg_error_set(ctx, OFFBKG_ECANCELLED, "interrupted");
-        st = model_file(ctx, rc, m, true, obs_id, smooth, &file, &dims);
+        st = model_file(ctx, rc, m, true, obs_id, smooth, written, &file,
+                        &dims, &size_bytes);
         if (st == OFFBKG_OK && file == NULL) {
             result->n_no_model++;
             OFFBKG_WARN(ctx, "OBS_ID %" PRId64 ": no model file of its own "
@@ -350,7 +378,7 @@ static int link_own(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc, size_t m,
         } else if (st == OFFBKG_OK) {
             linked[i] = 1;
             result->n_linked++;
-            st = link_row(ctx, bkg, obs_id, file, dims, own_dir);
+            st = link_row(ctx, bkg, obs_id, file, dims, size_bytes, own_dir);
         }
         free(file);
     }
@@ -529,13 +557,14 @@ int offbkg_index_check_file_dirs(offbkg_ctx_t *ctx,
  * in no group, or in a group without a file, gets no row. */
 static int link_groups(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                        size_t m, bool smooth, const offbkg_datastore_t *store,
-                       const size_t *every, const char *own_dir,
-                       uint8_t *linked, rows_t *bkg,
+                       const size_t *every, const offbkg_written_t *written,
+                       const char *own_dir, uint8_t *linked, rows_t *bkg,
                        offbkg_index_result_t *result)
 {
     offbkg_grouping_t g = { 0 };
     char **files = NULL;
     int *dims_of = NULL, st;
+    int64_t *size_of = NULL;
     uint8_t *looked = NULL;
     size_t n = store->obs.n_rows;
 
@@ -546,8 +575,10 @@ static int link_groups(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     /* Each group's model file is looked up once, not once per run. */
     files = calloc(g.n_groups > 0 ? g.n_groups : 1, sizeof *files);
     dims_of = calloc(g.n_groups > 0 ? g.n_groups : 1, sizeof *dims_of);
+    size_of = calloc(g.n_groups > 0 ? g.n_groups : 1, sizeof *size_of);
     looked = calloc(g.n_groups > 0 ? g.n_groups : 1, 1);
-    if (files == NULL || dims_of == NULL || looked == NULL) {
+    if (files == NULL || dims_of == NULL || size_of == NULL
+        || looked == NULL) {
         st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
         goto done;
     }
@@ -560,7 +591,8 @@ static int link_groups(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         }
         if (!looked[gi]) {
             st = model_file(ctx, rc, m, false, (int64_t)gi, smooth,
-                            &files[gi], &dims_of[gi]);
+                            written, &files[gi], &dims_of[gi],
+                            &size_of[gi]);
             looked[gi] = 1;
             if (st != OFFBKG_OK)
                 break;
@@ -574,13 +606,15 @@ static int link_groups(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         }
         linked[g.store_rows[i]] = 1;
         result->n_linked++;
-        st = link_row(ctx, bkg, obs_id, files[gi], dims_of[gi], own_dir);
+        st = link_row(ctx, bkg, obs_id, files[gi], dims_of[gi], size_of[gi],
+                      own_dir);
     }
 done:
     for (size_t k = 0; files != NULL && k < g.n_groups; k++)
         free(files[k]);
     free(files);
     free(dims_of);
+    free(size_of);
     free(looked);
     offbkg_group_clear(&g);
     return st;
@@ -588,6 +622,7 @@ done:
 
 int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      const offbkg_datastore_t *open_store,
+                     const offbkg_written_t *written,
                      offbkg_index_result_t *result)
 {
     const offbkg_index_conf_t *ic = rc->index;
@@ -649,11 +684,11 @@ int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         every[i] = i;
     result->n_obs = n;
     if (offbkg_runconf_per_target(rc))
-        st = link_own(ctx, rc, m, smooth, store, own_dir, linked, &bkg,
-                      result);
+        st = link_own(ctx, rc, m, smooth, store, written, own_dir, linked,
+                      &bkg, result);
     else
-        st = link_groups(ctx, rc, m, smooth, store, every, own_dir, linked,
-                         &bkg, result);
+        st = link_groups(ctx, rc, m, smooth, store, every, written, own_dir,
+                         linked, &bkg, result);
     store_bkg_t store_bkg = { 0, 0 };
     if (st == OFFBKG_OK)
         st = copy_rows(ctx, store, rc->output->dir, linked, keep_bkg,
@@ -733,12 +768,14 @@ static int without_model(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                   && rc->smooths[m].module != NULL;
     char *file = NULL;
     int dims, st;
+    int64_t size_bytes;
 
     if (runs_per_group != NULL) {
         *none = gi >= n_groups || runs_per_group[gi] == 0;
         return OFFBKG_OK;
     }
-    st = model_file(ctx, rc, m, false, (int64_t)gi, smooth, &file, &dims);
+    st = model_file(ctx, rc, m, false, (int64_t)gi, smooth, NULL, &file,
+                    &dims, &size_bytes);
     *none = file == NULL;
     free(file);
     return st;

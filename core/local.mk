@@ -53,6 +53,7 @@ core_liboffbkg_private_la_SOURCES = \
 	core/match.c \
 	core/model_write.c core/model_write-private.h \
 	core/match_write.c core/match_write-private.h \
+	core/written.c core/written-private.h \
 	core/smooth.c core/smooth-private.h \
 	core/pipeline.c core/pipeline-private.h \
 	core/parallel.c core/parallel-private.h \

@@ -8,6 +8,7 @@
 #define OFFBKG_MATCH_WRITE_PRIVATE_H
 
 #include "match-private.h"
+#include "written-private.h"
 
 /** How a target's cube is made: offbkg_match_cube (the unit tests pass
  *  their own). */
@@ -24,11 +25,13 @@ typedef int (*offbkg_match_write_cube_fn)(offbkg_ctx_t *ctx,
  *  whose cubes fails with OFFBKG_EDATA gets no file and is marked
  *  skipped in @p match with the reason (a warning), or, with @p strict,
  *  fails the call. Any other failure fails the call; the first, in
- *  target order, is the error. *n_files: the files written. */
+ *  target order, is the error. *n_files: the files written; appended to
+ *  @p written (when not NULL) with what made them, for the index step
+ *  of the same command. */
 int offbkg_match_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                        const offbkg_model_t *make, offbkg_match_t *match,
                        offbkg_match_write_cube_fn cube_of, const char *dir,
                        bool overwrite, bool strict, size_t threads,
-                       size_t *n_files);
+                       size_t *n_files, offbkg_written_t *written);
 
 #endif

@@ -32,6 +32,8 @@ typedef struct writer {
     bool overwrite, strict;
     char config_hash[17];
     target_out_t *out;          /* one per target */
+    offbkg_written_file_t *files;   /* 2 x n_models per target: its
+                                       out->n_files files, in order */
     size_t next;                /* the next target to take (atomic) */
     int stop;                   /* a failure: take no more (atomic) */
     offbkg_ctx_t **ctx;         /* one per thread: its own messages */
@@ -95,10 +97,11 @@ static double runs_time_s(const offbkg_model_t *make,
 }
 
 /* Write @p cube of [model] @p m for target @p t (smoothed by
- * @p smoother when not NULL). */
+ * @p smoother when not NULL); *done says what was written. */
 static int write_file(offbkg_ctx_t *ctx, const writer_t *w,
                       const offbkg_match_target_t *t, size_t m,
-                      const offbkg_cube_t *cube, const char *smoother)
+                      const offbkg_cube_t *cube, const char *smoother,
+                      offbkg_written_file_t *done)
 {
     cards_t c;
     char creator[160];
@@ -129,6 +132,11 @@ static int write_file(offbkg_ctx_t *ctx, const writer_t *w,
     offbkg_model_write_meta(w->rc, m, smoother, w->config_hash, creator,
                             sizeof creator, &c.str[0], &meta);
     st = offbkg_bkg_write(ctx, cube, &meta, path, w->overwrite);
+    if (st == OFFBKG_OK)
+        *done = (offbkg_written_file_t){
+            .m = m, .obs = true, .smooth = smoother != NULL,
+            .id = t->obs_id, .dims = (int)cube->n_axes,
+            .size_bytes = offbkg_written_size(ctx, path) };
     free(path);
     return st;
 }
@@ -167,6 +175,7 @@ static int write_target(offbkg_ctx_t *ctx, writer_t *w, size_t i,
 {
     const offbkg_match_target_t *t = &w->match->targets[i];
     size_t n_models = w->rc->n_models;
+    offbkg_written_file_t *files = &w->files[2 * n_models * i];
     int st = OFFBKG_OK;
 
     for (size_t m = 0; st == OFFBKG_OK && m < n_models; m++) {
@@ -180,7 +189,8 @@ static int write_target(offbkg_ctx_t *ctx, writer_t *w, size_t i,
     }
     for (size_t m = 0; st == OFFBKG_OK && m < n_models; m++) {
         offbkg_cube_t *smoothed = NULL;
-        st = write_file(ctx, w, t, m, cubes[m], NULL);
+        st = write_file(ctx, w, t, m, cubes[m], NULL,
+                        &files[w->out[i].n_files]);
         if (st == OFFBKG_OK)
             w->out[i].n_files++;
         if (st == OFFBKG_OK && smoothers[m] != NULL)
@@ -188,7 +198,8 @@ static int write_target(offbkg_ctx_t *ctx, writer_t *w, size_t i,
                              &smoothed);
         if (st == OFFBKG_OK && smoothed != NULL) {
             st = write_file(ctx, w, t, m, smoothed,
-                            w->rc->smooths[m].module->name);
+                            w->rc->smooths[m].module->name,
+                            &files[w->out[i].n_files]);
             if (st == OFFBKG_OK)
                 w->out[i].n_files++;
         }
@@ -258,10 +269,12 @@ static void mark_skipped(offbkg_ctx_t *ctx, offbkg_match_t *match,
     match->n_skipped++;
 }
 
-/* The outcome of every target in order: skipped ones marked, the first
- * failure the error. */
+/* The outcome of every target in order: skipped ones marked, the files
+ * written into @p written (when not NULL; a skipped target's too, as
+ * they are in the output set), the first failure the error. */
 static int collect(offbkg_ctx_t *ctx, const writer_t *w,
-                   offbkg_match_t *match, size_t *n_files)
+                   offbkg_match_t *match, size_t *n_files,
+                   offbkg_written_t *written)
 {
     int st = OFFBKG_OK;
 
@@ -269,6 +282,10 @@ static int collect(offbkg_ctx_t *ctx, const writer_t *w,
         target_out_t *out = &w->out[i];
         offbkg_match_target_t *t = &match->targets[i];
         *n_files += out->n_files;
+        if (st == OFFBKG_OK && written != NULL)
+            st = offbkg_written_add(ctx, written,
+                                    &w->files[2 * w->rc->n_models * i],
+                                    out->n_files);
         if (st != OFFBKG_OK || out->status == OFFBKG_OK)
             continue;
         if (out->why == NULL)
@@ -290,7 +307,7 @@ int offbkg_match_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                        const offbkg_model_t *make, offbkg_match_t *match,
                        offbkg_match_write_cube_fn cube_of, const char *dir,
                        bool overwrite, bool strict, size_t threads,
-                       size_t *n_files)
+                       size_t *n_files, offbkg_written_t *written)
 {
     size_t n = match->n_targets;
     size_t n_threads = threads < n ? threads : n;
@@ -306,7 +323,8 @@ int offbkg_match_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         n_threads = 1;
     w.out = calloc(n, sizeof *w.out);
     w.ctx = calloc(n_threads, sizeof *w.ctx);
-    if (w.out == NULL || w.ctx == NULL
+    w.files = calloc(2 * rc->n_models * n + 1, sizeof *w.files);
+    if (w.out == NULL || w.ctx == NULL || w.files == NULL
         || offbkg_provenance_config_hash(rc, w.config_hash) != 0)
         st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     for (size_t k = 0; st == OFFBKG_OK && k < n_threads; k++)
@@ -314,7 +332,7 @@ int offbkg_match_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
             st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     if (st == OFFBKG_OK) {
         offbkg_parallel_for(n_threads, n_threads, worker, &w);
-        st = collect(ctx, &w, match, n_files);
+        st = collect(ctx, &w, match, n_files, written);
     }
     for (size_t i = 0; w.out != NULL && i < n; i++)
         free(w.out[i].why);
@@ -322,5 +340,6 @@ int offbkg_match_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         offbkg_ctx_free(w.ctx[k]);
     free(w.out);
     free(w.ctx);
+    free(w.files);
     return st;
 }

@@ -7,6 +7,7 @@
 
 #include "bkg-private.h"
 #include "model-private.h"
+#include "written-private.h"
 
 /** The file name of model @p m's cube of group @p g (dims 2 or 3), in
  *  @p dir. A new string; NULL if out of memory. */
@@ -49,12 +50,14 @@ void offbkg_model_write_meta(const offbkg_runconf_t *rc, size_t m,
 /** Write every cube of @p make to @p dir, and its smoothed copy where the
  *  smooth step made one (core/smooth.c), a group at a time on up to @p threads threads; the
  *  paths written are appended to *paths (n_paths entries, each to free,
- *  and the array) in model, group order. (The old file of a group that
- *  has no model now is removed by the command's output set, so nothing
- *  links to it: core/outset.c.) */
+ *  and the array) in model, group order, and, when @p written is not
+ *  NULL, appended to it with what made them, for the index step of the
+ *  same command. (The old file of a group that has no model now is
+ *  removed by the command's output set, so nothing links to it:
+ *  core/outset.c.) */
 int offbkg_model_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                        const offbkg_model_t *make, const char *dir,
                        bool overwrite, size_t threads, char ***paths,
-                       size_t *n_paths);
+                       size_t *n_paths, offbkg_written_t *written);
 
 #endif

@@ -330,6 +330,7 @@ typedef struct write_job {
     offbkg_ctx_t *ctx;      /* its own error message */
     int status;
     char *paths[2];         /* raw, smoothed (NULL if none) */
+    offbkg_written_file_t files[2];     /* the same, for the index */
 } write_job_t;
 
 typedef struct write_jobs {
@@ -362,11 +363,18 @@ static void write_group(void *arg, size_t i)
                                 smoothed, sc->module->name, w->dir,
                                 w->overwrite, w->config_hash, w->def,
                                 &job->paths[1]);
+    for (int k = 0; k < 2; k++)
+        if (job->paths[k] != NULL)
+            job->files[k] = (offbkg_written_file_t){
+                .m = job->m, .smooth = k == 1, .id = (int64_t)job->g,
+                .dims = (int)res->cubes[job->g]->n_axes,
+                .size_bytes = offbkg_written_size(job->ctx, job->paths[k]) };
 }
 
-/* The paths of the jobs in order, or the first job's error. */
+/* The paths of the jobs in order (and into @p written, when not NULL,
+ * what made them), or the first job's error. */
 static int collect(offbkg_ctx_t *ctx, write_job_t *job, size_t n_jobs,
-                   char ***paths, size_t *n_paths)
+                   char ***paths, size_t *n_paths, offbkg_written_t *written)
 {
     int st = OFFBKG_OK;
 
@@ -375,6 +383,9 @@ static int collect(offbkg_ctx_t *ctx, write_job_t *job, size_t n_jobs,
             st = offbkg_error_set(ctx, job[i].status, "%s",
                                   offbkg_error_msg(job[i].ctx));
         for (int k = 0; k < 2; k++) {
+            if (job[i].paths[k] != NULL && st == OFFBKG_OK
+                && written != NULL)
+                st = offbkg_written_add(ctx, written, &job[i].files[k], 1);
             if (job[i].paths[k] != NULL && st == OFFBKG_OK)
                 st = add_path(ctx, paths, n_paths, job[i].paths[k]);
             else
@@ -415,7 +426,7 @@ static void warn_radec_sign(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 int offbkg_model_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                        const offbkg_model_t *make, const char *dir,
                        bool overwrite, size_t threads, char ***paths,
-                       size_t *n_paths)
+                       size_t *n_paths, offbkg_written_t *written)
 {
     size_t n_jobs = 0;
     write_job_t *job = calloc(make->n_models * make->n_groups + 1,
@@ -446,7 +457,7 @@ int offbkg_model_write(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     } else {
         offbkg_parallel_for(n_jobs, threads, write_group, &w);
-        st = collect(ctx, job, n_jobs, paths, n_paths);
+        st = collect(ctx, job, n_jobs, paths, n_paths, written);
     }
     for (size_t i = 0; job != NULL && i < n_jobs; i++)
         offbkg_ctx_free(job[i].ctx);

@@ -47,6 +47,9 @@ struct offbkg_pipeline {
     size_t *fill_rows;              /* the runs of this shard */
     char **model_files;
     size_t n_model_files;
+    /* What the model and match steps wrote, each its own list (they
+     * write at the same time), for the index step. */
+    offbkg_written_t written_models, written_match;
     offbkg_index_result_t linked;
     char *files[OFFBKG_STEP_COUNT][STEP_FILES];
     bool computed[OFFBKG_STEP_COUNT];  /* a run after a check goes on */
@@ -85,7 +88,8 @@ static int write_report(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 
 /* In the order they compute, which is the order of offbkg_step_id_t. The
  * index step checks, before any event is read, that every observation it
- * will link gets a model, and writes after the models (it reads them);
+ * will link gets a model, and writes after the models (it links the
+ * files they wrote, as they wrote them);
  * the report comes last, as it says what the index step did. The smooth
  * step's cubes are written with the models, a group's raw and smoothed
  * files together. */
@@ -377,16 +381,36 @@ static int write_group(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
                               pl->rc->output->overwrite, grouper);
 }
 
+/* After the models: a command that wrote them links them from what it
+ * wrote, without opening each again; offbkg index alone checks the
+ * files another command wrote. */
 static int write_index(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
 {
-    return offbkg_index_run(ctx, pl->rc, pl->pf.store, &pl->linked);
+    offbkg_written_t all = { 0 };
+    int st = OFFBKG_OK;
+
+    if (pl->plan.make) {
+        st = offbkg_written_add(ctx, &all, pl->written_models.files,
+                                pl->written_models.n);
+        if (st == OFFBKG_OK)
+            st = offbkg_written_add(ctx, &all, pl->written_match.files,
+                                    pl->written_match.n);
+        offbkg_written_sort(&all);
+    }
+    if (st == OFFBKG_OK)
+        st = offbkg_index_run(ctx, pl->rc, pl->pf.store,
+                              pl->plan.make ? &all : NULL, &pl->linked);
+    offbkg_written_clear(&all);
+    return st;
 }
 
 static int write_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
 {
+    offbkg_written_clear(&pl->written_models);
     return offbkg_model_write(ctx, pl->rc, &pl->make, pl->rc->output->dir,
                               pl->rc->output->overwrite, pl->threads,
-                              &pl->model_files, &pl->n_model_files);
+                              &pl->model_files, &pl->n_model_files,
+                              &pl->written_models);
 }
 
 /* Each target's own model files, a target at a time per thread; a
@@ -395,10 +419,12 @@ static int write_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
 static int write_match(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
 {
     size_t n_files = 0;
+
+    offbkg_written_clear(&pl->written_match);
     int st = offbkg_match_write(ctx, pl->rc, &pl->make, &pl->match,
                                 offbkg_match_cube, pl->rc->output->dir,
                                 pl->rc->output->overwrite, pl->strict,
-                                pl->threads, &n_files);
+                                pl->threads, &n_files, &pl->written_match);
 
     if (st == OFFBKG_OK && !pl->match.shared_groups)
         OFFBKG_INFO(ctx, "%zu per-observation model files for %zu of %zu "
@@ -501,6 +527,8 @@ void offbkg_pipeline_free(offbkg_pipeline_t *pl)
     for (size_t i = 0; i < pl->n_model_files; i++)
         free(pl->model_files[i]);
     free(pl->model_files);
+    offbkg_written_clear(&pl->written_models);
+    offbkg_written_clear(&pl->written_match);
     offbkg_match_clear(&pl->match);
     offbkg_model_clear(&pl->make);
     offbkg_model_clear(&pl->fill);

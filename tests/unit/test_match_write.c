@@ -203,7 +203,8 @@ static int write_into(fixture_t *f, const char *out, bool overwrite,
     sg_path(dir, f->dir, "%s", out);
     mkdir(dir, 0755);
     return offbkg_match_write(f->ctx, f->rc, f->make, &f->match, fake_cube,
-                              dir, overwrite, strict, threads, n_files);
+                              dir, overwrite, strict, threads, n_files,
+                              NULL);
 }
 
 static void test_match_write_files(void **state)
@@ -425,7 +426,8 @@ static void test_match_write_index(void **state)
     assert_int_equal(offbkg_index_check_needed(f->ctx, rc, store, NULL, 4,
                                                2),
                      OFFBKG_OK);
-    assert_int_equal(offbkg_index_run(f->ctx, rc, store, &res), OFFBKG_OK);
+    assert_int_equal(offbkg_index_run(f->ctx, rc, store, NULL, &res),
+                     OFFBKG_OK);
     assert_int_equal(res.n_obs, 4);
     assert_int_equal(res.n_linked, 2);
     assert_int_equal(res.n_no_model, 2);
@@ -442,7 +444,8 @@ static void test_match_write_index(void **state)
 
     /* [index] smooth = false links the raw file */
     rc = load_rc(f, "own", true, "[index]\nsmooth = false\n");
-    assert_int_equal(offbkg_index_run(f->ctx, rc, store, &res), OFFBKG_OK);
+    assert_int_equal(offbkg_index_run(f->ctx, rc, store, NULL, &res),
+                     OFFBKG_OK);
     bkg_rows(f, "own", f->obs_id, N_TARGETS, names);
     snprintf(want, sizeof want, "background_2D_obs_%06" PRId64
              "_table.fits.gz", f->obs_id[1]);
@@ -457,7 +460,8 @@ static void test_match_write_index(void **state)
                      OFFBKG_EDATA);
     offbkg_runconf_free(rc);
     rc = load_rc(f, "own", false, "[index]\nallow_missing_models = true\n");
-    assert_int_equal(offbkg_index_run(f->ctx, rc, store, &res), OFFBKG_OK);
+    assert_int_equal(offbkg_index_run(f->ctx, rc, store, NULL, &res),
+                     OFFBKG_OK);
     assert_int_equal(res.n_linked, 0);
     offbkg_runconf_free(rc);
 }

@@ -2,7 +2,9 @@
  * The run object (core/pipeline.c) as an embedding program uses it: the
  * smooth step as its own step (the raw cube kept, both written, in model
  * then group order), which step failed, and that a failed or cancelled
- * run writes nothing. */
+ * run writes nothing; the index step of a run links the per-observation
+ * models it wrote without opening them again (the same tables as offbkg
+ * index, which opens them and refuses a file of another [model]). */
 #include <config.h>
 
 #include <stdarg.h>
@@ -17,9 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ctx-private.h"
 #include "diag-private.h"
+#include "model_write-private.h"
+#include "output-private.h"
 #include "pipeline-private.h"
 #include "runconf-private.h"
 #include "sim-private.h"
@@ -74,13 +79,11 @@ static int teardown(void **state)
 }
 
 /* Load run.ini, [output] dir = @p out, zenith groups @p edges_deg, with
- * @p body, for `offbkg run`. */
-static void start(fixture_t *f, const char *out, const char *edges_deg,
-                  const char *body)
+ * @p body, for the steps of @p plan. */
+static void start_plan(fixture_t *f, const char *out, const char *edges_deg,
+                       const char *body, offbkg_plan_t plan)
 {
     char path[PATH_MAX], text[4096];
-    offbkg_plan_t plan = { .select = true, .group = true, .make = true,
-                           .index = true };
     offbkg_pipeline_opts_t opts = { .threads = 2 };
 
     release(f);
@@ -98,6 +101,15 @@ static void start(fixture_t *f, const char *out, const char *edges_deg,
                                  : NULL;
         fail_msg("run.ini does not start: %s", d != NULL ? d : "?");
     }
+}
+
+/* The same, for `offbkg run`. */
+static void start(fixture_t *f, const char *out, const char *edges_deg,
+                  const char *body)
+{
+    start_plan(f, out, edges_deg, body,
+               (offbkg_plan_t){ .select = true, .group = true, .make = true,
+                                .index = true });
 }
 
 static bool exists(const fixture_t *f, const char *rel)
@@ -192,12 +204,137 @@ static void test_cancelled_writes_nothing(void **state)
     assert_false(exists(f, "cancelled/report.json"));
 }
 
+/* Per-observation models of match/nearest, each from its 2 nearest
+ * runs: all 4 runs are matched. */
+#define OWN_MODELS "[model 2d]\nplugin = 2d\n[match]\nplugin = nearest\n" \
+                   "columns = ZEN_PNT\nmin_runs = 2\nmax_runs = 2\n"
+
+typedef struct spoiler {
+    fixture_t *f;
+    const char *out;
+    int n_spoiled;
+} spoiler_t;
+
+/* A log sink that, once the match step has written the per-observation
+ * files (and before the index step, a round later), writes garbage over
+ * the start of each, keeping its size: an index step that opened them
+ * again would fail. */
+static void spoil_own_models(void *user, offbkg_log_level_t level,
+                             const char *prefix, const char *msg)
+{
+    spoiler_t *sp = user;
+    const offbkg_datastore_t *store = offbkg_pipeline_result(sp->f->pl)->store;
+    char out[PATH_MAX], junk[2880];
+
+    (void)level;
+    (void)prefix;
+    if (strstr(msg, "per-observation model files") == NULL)
+        return;
+    memset(junk, 'x', sizeof junk);
+    sg_path(out, sp->f->dir, "%s", sp->out);
+    for (size_t i = 0; i < store->obs.n_rows; i++) {
+        char *p = offbkg_model_write_obs_path(
+            sp->f->rc, 0, 2, offbkg_datastore_obs_id(store, i), false, out);
+        char *staged = p != NULL ? offbkg_output_read_path(sp->f->ctx, p)
+                                 : NULL;
+        FILE *fp = staged != NULL ? fopen(staged, "r+b") : NULL;
+        if (fp != NULL && fwrite(junk, 1, sizeof junk, fp) == sizeof junk)
+            sp->n_spoiled++;
+        if (fp != NULL)
+            fclose(fp);
+        free(staged);
+        free(p);
+    }
+}
+
+static void test_run_links_own_models_unopened(void **state)
+{
+    fixture_t *f = *state;
+    spoiler_t sp = { f, "spoiled", 0 };
+
+    start(f, "spoiled", "0, 30, 60", OWN_MODELS);
+    offbkg_ctx_set_log_level(f->ctx, OFFBKG_LOG_INFO);
+    offbkg_ctx_set_log_sink(f->ctx, spoil_own_models, &sp);
+    int st = offbkg_pipeline_run(f->ctx, f->pl);
+    offbkg_ctx_set_log_sink(f->ctx, NULL, NULL);
+    offbkg_ctx_set_log_level(f->ctx, OFFBKG_LOG_ERROR);
+    if (st != OFFBKG_OK)
+        fail_msg("run: %s", offbkg_error_msg(f->ctx));
+    assert_int_equal(sp.n_spoiled, 4);
+    const offbkg_index_result_t *ix = offbkg_pipeline_result(f->pl)->index;
+    assert_int_equal(ix->n_obs, 4);
+    assert_int_equal(ix->n_linked, 4);
+    assert_int_equal(ix->n_no_model, 0);
+}
+
+/* The bytes of @p rel in the store directory (*n of them), to free. */
+static char *slurp(const fixture_t *f, const char *rel, size_t *n)
+{
+    char path[PATH_MAX];
+    FILE *fp = fopen(sg_path(path, f->dir, "%s", rel), "rb");
+    char *buf = malloc(1 << 20);
+
+    assert_non_null(fp);
+    assert_non_null(buf);
+    *n = fread(buf, 1, 1 << 20, fp);
+    assert_true(*n > 0 && *n < (1 << 20));
+    fclose(fp);
+    return buf;
+}
+
+static void test_index_alone_reads_models(void **state)
+{
+    fixture_t *f = *state;
+    static const char *const tables[2] = { "own/hdu-index.fits.gz",
+                                           "own/bkg-index.fits.gz" };
+    const offbkg_plan_t index = { .index = true };
+    char *ran[2], path[PATH_MAX];
+    size_t n_ran[2];
+
+    start(f, "own", "0, 30, 60", OWN_MODELS);
+    assert_int_equal(offbkg_pipeline_run(f->ctx, f->pl), OFFBKG_OK);
+    for (int k = 0; k < 2; k++) {
+        ran[k] = slurp(f, tables[k], &n_ran[k]);
+        assert_int_equal(unlink(sg_path(path, f->dir, "%s", tables[k])), 0);
+    }
+    assert_int_equal(unlink(sg_path(path, f->dir, "own/obs-index.fits.gz")),
+                     0);
+
+    /* offbkg index opens the files the run wrote, and links them as the
+     * run did, byte for byte (SIZE included). */
+    start_plan(f, "own", "0, 30, 60", OWN_MODELS, index);
+    assert_int_equal(offbkg_pipeline_run(f->ctx, f->pl), OFFBKG_OK);
+    assert_int_equal(offbkg_pipeline_result(f->pl)->index->n_linked, 4);
+    for (int k = 0; k < 2; k++) {
+        size_t n;
+        char *again = slurp(f, tables[k], &n);
+        assert_int_equal(n, n_ran[k]);
+        assert_memory_equal(again, ran[k], n);
+        free(again);
+        free(ran[k]);
+        assert_int_equal(unlink(sg_path(path, f->dir, "%s", tables[k])), 0);
+    }
+    assert_int_equal(unlink(sg_path(path, f->dir, "own/obs-index.fits.gz")),
+                     0);
+
+    /* The same file names, made by [model 2d], are not [model other]'s:
+     * no row links them. */
+    start_plan(f, "own", "0, 30, 60",
+               "[model other]\nplugin = 2d\n[match]\nplugin = nearest\n"
+               "columns = ZEN_PNT\n", index);
+    assert_int_equal(offbkg_pipeline_run(f->ctx, f->pl), OFFBKG_OK);
+    assert_int_equal(offbkg_pipeline_result(f->pl)->index->n_linked, 0);
+    assert_int_equal(offbkg_pipeline_result(f->pl)->index->n_no_model, 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_smooth_is_a_step),
         cmocka_unit_test(test_failed_step_writes_nothing),
         cmocka_unit_test(test_cancelled_writes_nothing),
+        cmocka_unit_test(test_run_links_own_models_unopened),
+        cmocka_unit_test(test_index_alone_reads_models),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
