@@ -20,6 +20,7 @@
 
 #include "bkg-private.h"
 #include "ctx-private.h"
+#include "fitssum-private.h"
 #include "input-private.h"
 #include "output-private.h"
 #include "provenance-private.h"
@@ -460,8 +461,9 @@ static void write_provenance(fitsfile *f, const offbkg_cube_t *c,
 }
 
 /* The OBS_IDS HDU: one row per run merged into the model. */
-static void write_obs_ids(fitsfile *f, const offbkg_bkg_meta_t *meta,
-                          const char *creator, int *st)
+static void write_obs_ids(fitsfile *f, const offbkg_memfile_t *mem,
+                          const offbkg_bkg_meta_t *meta, const char *creator,
+                          int *st)
 {
     char *ttype[] = { "OBS_ID" }, *tform[] = { "K" }, *tunit[] = { "" };
 
@@ -473,13 +475,14 @@ static void write_obs_ids(fitsfile *f, const offbkg_bkg_meta_t *meta,
     write_creator(f, creator, st);
     fits_write_comment(f, "The runs merged into the model in BACKGROUND",
                        st);
-    fits_write_chksum(f, st);
+    offbkg_fitssum_write(f, mem, st);
 }
 
 /* The MATCH HDU: one row per OFF run or group model of a
  * per-observation model. */
-static void write_match(fitsfile *f, const offbkg_bkg_match_t *m,
-                        const char *creator, int *st)
+static void write_match(fitsfile *f, const offbkg_memfile_t *mem,
+                        const offbkg_bkg_match_t *m, const char *creator,
+                        int *st)
 {
     char *ttype[] = { "OBS_ID", "GROUP_ID", "WEIGHT", "DISTANCE" };
     char *tform[] = { "K", "J", "D", "D" }, *tunit[] = { "", "", "", "" };
@@ -495,7 +498,7 @@ static void write_match(fitsfile *f, const offbkg_bkg_match_t *m,
     write_creator(f, creator, st);
     fits_write_comment(f, "The OFF runs (OBS_ID) or group models (OBS_ID "
                        "-1) that made the model in BACKGROUND", st);
-    fits_write_chksum(f, st);
+    offbkg_fitssum_write(f, mem, st);
 }
 
 /* One-row table @p extname: the axis columns (LO/HI) then @p colname with
@@ -549,7 +552,8 @@ static void write_table(fitsfile *f, const offbkg_cube_t *c,
     fits_write_col(f, TDOUBLE, n_cols, 1, 1, (LONGLONG)c->n_cells, buf, st);
 }
 
-static void write_model_hdu(fitsfile *f, const offbkg_cube_t *c,
+static void write_model_hdu(fitsfile *f, const offbkg_memfile_t *mem,
+                            const offbkg_cube_t *c,
                             const offbkg_bkg_meta_t *meta,
                             const char *creator, double *buf, int *st)
 {
@@ -578,10 +582,11 @@ static void write_model_hdu(fitsfile *f, const offbkg_cube_t *c,
                            "= FoV latitude", st);
     fits_write_comment(f, "COUNTS, EXPOSURE and BKG_ERR follow as HDUs of "
                        "the same layout", st);
-    fits_write_chksum(f, st);
+    offbkg_fitssum_write(f, mem, st);
 }
 
-static void write_aux_hdu(fitsfile *f, const offbkg_cube_t *c,
+static void write_aux_hdu(fitsfile *f, const offbkg_memfile_t *mem,
+                          const offbkg_cube_t *c,
                           const aux_hdu_t *aux, const double *values,
                           const char *creator, double *buf, int *st)
 {
@@ -593,7 +598,7 @@ static void write_aux_hdu(fitsfile *f, const offbkg_cube_t *c,
     snprintf(comment, sizeof comment, "%s: %s, cells as in BACKGROUND",
              aux->name, aux->what);
     fits_write_comment(f, comment, st);
-    fits_write_chksum(f, st);
+    offbkg_fitssum_write(f, mem, st);
 }
 
 int offbkg_bkg_write(offbkg_ctx_t *ctx, const offbkg_cube_t *cube,
@@ -636,18 +641,18 @@ int offbkg_bkg_write(offbkg_ctx_t *ctx, const offbkg_cube_t *cube,
 
     fits_create_img(out.fits, BYTE_IMG, 0, NULL, &fst);
     write_creator(out.fits, creator, &fst);
-    fits_write_chksum(out.fits, &fst);
-    write_model_hdu(out.fits, cube, meta, creator, buf, &fst);
+    offbkg_fitssum_write(out.fits, out.mem, &fst);
+    write_model_hdu(out.fits, out.mem, cube, meta, creator, buf, &fst);
     aux_values[0] = cube->counts;
     aux_values[1] = cube->exposure_s;
     aux_values[2] = cube->rate_err;
     for (size_t i = 0; i < 3; i++)
-        write_aux_hdu(out.fits, cube, &aux_hdus[i], aux_values[i], creator,
-                      buf, &fst);
+        write_aux_hdu(out.fits, out.mem, cube, &aux_hdus[i], aux_values[i],
+                      creator, buf, &fst);
     if (meta != NULL && meta->obs_ids != NULL)
-        write_obs_ids(out.fits, meta, creator, &fst);
+        write_obs_ids(out.fits, out.mem, meta, creator, &fst);
     if (meta != NULL && meta->match != NULL)
-        write_match(out.fits, meta->match, creator, &fst);
+        write_match(out.fits, out.mem, meta->match, creator, &fst);
     free(buf);
     if (fst != 0) {
         st = offbkg_error_fits(ctx, fst, "%s: cannot write the background "

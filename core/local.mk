@@ -35,6 +35,7 @@ core_liboffbkg_private_la_SOURCES = \
 	core/instance.c core/instance-private.h \
 	core/preflight.c core/preflight-private.h \
 	core/output.c core/output-private.h \
+	core/fitssum.c core/fitssum-private.h \
 	core/outset.c core/outset-private.h \
 	core/input.c core/input-private.h \
 	core/table.c core/table-private.h \

@@ -18,7 +18,13 @@
 
 #include "ctx-private.h"
 
-typedef struct offbkg_memfile offbkg_memfile_t;
+/** A FITS output's bytes in memory. cfitsio keeps the addresses of the
+ *  two fields and updates them as the memory file grows, so they live
+ *  apart from offbkg_output_t: buf may move at any cfitsio write. */
+typedef struct offbkg_memfile {
+    void *buf;
+    size_t size;
+} offbkg_memfile_t;
 
 /** An output being written. */
 typedef struct offbkg_output {

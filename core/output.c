@@ -19,13 +19,6 @@
 #include "outset-private.h"
 #include "rng-private.h"
 
-/* cfitsio keeps these two addresses and updates them as the memory file
- * grows, so they live apart from the caller's offbkg_output_t. */
-struct offbkg_memfile {
-    void *buf;
-    size_t size;
-};
-
 int offbkg_output_write_all(int fd, const void *buf, size_t n)
 {
     const unsigned char *p = buf;
