@@ -82,9 +82,10 @@ typedef struct offbkg_bkg_meta {
  *  compresses), atomically: an empty primary HDU, then BACKGROUND (GADF
  *  BKG_2D or BKG_3D, layout A, unit s-1 MeV-1 sr-1), then COUNTS,
  *  EXPOSURE (s) and BKG_ERR (s-1 MeV-1 sr-1), each one row holding the
- *  axis columns and one cell in the same layout, then OBS_IDS when
- *  meta->obs_ids is set, then MATCH when meta->match is set. BACKGROUND has OFFBKGV (the version) and the
- *  provenance of @p meta; string values are written as
+ *  axis columns and one cell in the same layout (with meta->match, a
+ *  per-observation model: BKG_ERR only), then OBS_IDS when
+ *  meta->obs_ids is set, then MATCH when meta->match is set. BACKGROUND
+ *  has OFFBKGV (the version) and the provenance of @p meta; string values are written as
  *  offbkg_provenance_fits_text makes them (printable ASCII).
  *
  *  Refused with OFFBKG_EDATA before anything is created: n_axes other than

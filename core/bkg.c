@@ -580,8 +580,13 @@ static void write_model_hdu(fitsfile *f, const offbkg_memfile_t *mem,
     if (is3d)
         fits_write_comment(f, "DETX = FoV longitude (gammapy fov_lon), DETY "
                            "= FoV latitude", st);
-    fits_write_comment(f, "COUNTS, EXPOSURE and BKG_ERR follow as HDUs of "
-                       "the same layout", st);
+    if (meta != NULL && meta->match != NULL)
+        fits_write_comment(f, "BKG_ERR follows as an HDU of the same layout; "
+                           "the counts and exposure are the runs' of MATCH",
+                           st);
+    else
+        fits_write_comment(f, "COUNTS, EXPOSURE and BKG_ERR follow as HDUs "
+                           "of the same layout", st);
     offbkg_fitssum_write(f, mem, st);
 }
 
@@ -646,7 +651,11 @@ int offbkg_bkg_write(offbkg_ctx_t *ctx, const offbkg_cube_t *cube,
     aux_values[0] = cube->counts;
     aux_values[1] = cube->exposure_s;
     aux_values[2] = cube->rate_err;
-    for (size_t i = 0; i < 3; i++)
+    /* A per-observation model keeps BKG_ERR only: its counts and
+     * exposure are sums over the runs its MATCH HDU lists (doc/match.md
+     * §6), and (BKG / BKG_ERR)^2 is its effective number of counts. Two
+     * fewer dense HDUs halve the cost of writing a model per run. */
+    for (size_t i = meta != NULL && meta->match != NULL ? 2 : 0; i < 3; i++)
         write_aux_hdu(out.fits, out.mem, cube, &aux_hdus[i], aux_values[i],
                       creator, buf, &fst);
     if (meta != NULL && meta->obs_ids != NULL)

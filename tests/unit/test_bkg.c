@@ -832,7 +832,8 @@ static void test_bkg_io_refuses_claims_beyond_file(void **state)
     offbkg_cube_free(c2);
 }
 
-/* A per-observation model: integer cards and the MATCH HDU last. */
+/* A per-observation model: integer cards, BKG_ERR alone of the cubes
+ * after BACKGROUND, and the MATCH HDU last. */
 static void test_bkg_io_match_hdu(void **state)
 {
     fixture_t *fx = *state;
@@ -857,7 +858,7 @@ static void test_bkg_io_match_hdu(void **state)
                      OFFBKG_OK);
     hdu_names(path, names, sizeof names);
     assert_string_equal(names,
-                        "PRIMARY,BACKGROUND,COUNTS,EXPOSURE,BKG_ERR,MATCH");
+                        "PRIMARY,BACKGROUND,BKG_ERR,MATCH");
     f = open_hdu(path, "BACKGROUND");
     /* integers, as gammapy reads OBS_ID */
     fits_read_keyword(f, "OBS_ID", value, NULL, &st);

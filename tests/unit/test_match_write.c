@@ -238,7 +238,7 @@ static void test_match_write_files(void **state)
              "_table.fits.gz", f->obs_id[1]);
     fits_open_file(&fp, sg_path(path, f->dir, "%s", name), READONLY, &st);
     fits_get_num_hdus(fp, &n_hdus, &st);
-    assert_int_equal(n_hdus, 6);
+    assert_int_equal(n_hdus, 4); /* PRIMARY, BACKGROUND, BKG_ERR, MATCH */
     fits_movnam_hdu(fp, BINARY_TBL, "BACKGROUND", 0, &st);
     assert_int_equal(st, 0);
     snprintf(name, sizeof name, "%" PRId64, f->obs_id[1]);
