@@ -2,6 +2,7 @@
  * Shared parts of model/2d and model/3d (see model_grid.h). */
 #include <config.h>
 
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -360,6 +361,14 @@ int mg_finish(const offbkg_host_t *host, const mg_grid_t *g,
 static int check_values(const offbkg_host_t *host, const char *what,
                         const double *v, size_t n)
 {
+    int ok = 1;
+
+    /* No early exit, so the compiler vectorises the common case; the
+     * value at fault is looked for only when there is one. */
+    for (size_t i = 0; i < n; i++)
+        ok &= (v[i] >= 0) & (v[i] <= DBL_MAX);
+    if (ok)
+        return OFFBKG_OK;
     for (size_t i = 0; i < n; i++)
         if (!(v[i] >= 0) || !isfinite(v[i]))
             return host->error(host, OFFBKG_EDATA,
