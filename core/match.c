@@ -400,21 +400,24 @@ int offbkg_match_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 /* ------------------------------------------------------------------ */
 /* A target's cube                                                     */
 
-/* The sums of one cube, owned. */
+/* The sums of one cube, owned. Without weights (all 1) the variance
+ * is the counts: counts_w2 is NULL then, and counts stands for it. */
 typedef struct sums {
     size_t n_counts, n_exposure;
     double *counts, *counts_w2, *exposure_s;
 } sums_t;
 
 static int sums_new(offbkg_ctx_t *ctx, const offbkg_model_t *make, size_t m,
-                    sums_t *s)
+                    bool weighted, sums_t *s)
 {
     s->n_counts = make->n_counts[m];
     s->n_exposure = make->n_exposure[m];
     s->counts = calloc(s->n_counts + 1, sizeof *s->counts);
-    s->counts_w2 = calloc(s->n_counts + 1, sizeof *s->counts_w2);
+    s->counts_w2 = weighted ? calloc(s->n_counts + 1, sizeof *s->counts_w2)
+                            : NULL;
     s->exposure_s = calloc(s->n_exposure + 1, sizeof *s->exposure_s);
-    if (s->counts == NULL || s->counts_w2 == NULL || s->exposure_s == NULL)
+    if (s->counts == NULL || (weighted && s->counts_w2 == NULL)
+        || s->exposure_s == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     return OFFBKG_OK;
 }
@@ -434,7 +437,8 @@ static int finish(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     const offbkg_instance_t *inst = make->instances[m];
     offbkg_contrib_sums_t cs = {
         .struct_size = sizeof cs, .n_counts = s->n_counts,
-        .counts = s->counts, .counts_w2 = s->counts_w2,
+        .counts = s->counts,
+        .counts_w2 = s->counts_w2 != NULL ? s->counts_w2 : s->counts,
         .n_exposure = s->n_exposure, .exposure_s = s->exposure_s };
     int st = inst->conf->module->desc->ops.model->finish_sums(inst->state,
                                                               &cs, cube);
@@ -461,28 +465,25 @@ static int runs_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 {
     size_t (*order)[2] = malloc((t->n + 1) * sizeof *order);
     sums_t s = { 0 };
+    bool ones = true;
+
+    for (size_t k = 0; k < t->n; k++)
+        ones = ones && t->weight[k] == 1;
     int st = order == NULL ? offbkg_error_set(ctx, OFFBKG_ENOMEM,
                                               "out of memory")
-                           : sums_new(ctx, make, m, &s);
+                           : sums_new(ctx, make, m, !ones, &s);
 
     for (size_t k = 0; st == OFFBKG_OK && k < t->n; k++) {
         order[k][0] = t->off[k];
         order[k][1] = k;
     }
     if (st == OFFBKG_OK) {
-        bool ones = true;
-        for (size_t k = 0; k < t->n; k++)
-            ones = ones && t->weight[k] == 1;
         qsort(order, t->n, sizeof *order, cmp_size);
-        /* Weights 1: the variance is the counts, summed once. */
         for (size_t k = 0; k < t->n; k++)
             offbkg_model_keep_add(&make->kept[order[k][0] * make->n_models
                                               + m],
                                   t->weight[order[k][1]], s.counts,
-                                  ones ? NULL : s.counts_w2, s.exposure_s,
-                                  s.n_exposure);
-        if (ones)
-            memcpy(s.counts_w2, s.counts, s.n_counts * sizeof *s.counts);
+                                  s.counts_w2, s.exposure_s, s.n_exposure);
         st = finish(ctx, rc, make, m, &s, cube);
     }
     sums_free(&s);
@@ -525,14 +526,13 @@ static int group_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         *use = make->models[m].cubes[g];
         return OFFBKG_OK;
     }
-    if ((st = sums_new(ctx, make, m, &s)) == OFFBKG_OK) {
+    if ((st = sums_new(ctx, make, m, false, &s)) == OFFBKG_OK) {
         memcpy(s.counts, all, s.n_counts * sizeof *s.counts);
         memcpy(s.exposure_s, all + s.n_counts,
                s.n_exposure * sizeof *s.exposure_s);
         if (self != SIZE_MAX)
             offbkg_model_keep_sub(&make->kept[self * make->n_models + m],
                                   s.counts, s.exposure_s, s.n_exposure);
-        memcpy(s.counts_w2, s.counts, s.n_counts * sizeof *s.counts);
         st = finish(ctx, rc, make, m, &s, owned);
         *use = *owned;
     }
