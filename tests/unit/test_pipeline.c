@@ -267,11 +267,10 @@ static void test_run_links_own_models_unopened(void **state)
     assert_int_equal(ix->n_no_model, 0);
 }
 
-/* The bytes of @p rel in the store directory (*n of them), to free. */
-static char *slurp(const fixture_t *f, const char *rel, size_t *n)
+/* The bytes of @p path (*n of them), to free. */
+static char *slurp(const char *path, size_t *n)
 {
-    char path[PATH_MAX];
-    FILE *fp = fopen(sg_path(path, f->dir, "%s", rel), "rb");
+    FILE *fp = fopen(path, "rb");
     char *buf = malloc(1 << 20);
 
     assert_non_null(fp);
@@ -282,40 +281,52 @@ static char *slurp(const fixture_t *f, const char *rel, size_t *n)
     return buf;
 }
 
-static void test_index_alone_reads_models(void **state)
+/* `offbkg run` with @p body into @p out, then `offbkg index` (which opens
+ * the files the run wrote): the same hdu-index and bkg-index, byte for
+ * byte (SIZE included); the index tables are removed after. */
+static void assert_index_as_run(fixture_t *f, const char *out,
+                                const char *body)
 {
-    fixture_t *f = *state;
-    static const char *const tables[2] = { "own/hdu-index.fits.gz",
-                                           "own/bkg-index.fits.gz" };
-    const offbkg_plan_t index = { .index = true };
+    static const char *const tables[3] = { "hdu-index.fits.gz",
+                                           "bkg-index.fits.gz",
+                                           "obs-index.fits.gz" };
     char *ran[2], path[PATH_MAX];
     size_t n_ran[2];
 
-    start(f, "own", "0, 30, 60", OWN_MODELS);
+    start(f, out, "0, 30, 60", body);
     assert_int_equal(offbkg_pipeline_run(f->ctx, f->pl), OFFBKG_OK);
-    for (int k = 0; k < 2; k++) {
-        ran[k] = slurp(f, tables[k], &n_ran[k]);
-        assert_int_equal(unlink(sg_path(path, f->dir, "%s", tables[k])), 0);
+    for (int k = 0; k < 3; k++) {
+        sg_path(path, f->dir, "%s/%s", out, tables[k]);
+        if (k < 2)
+            ran[k] = slurp(path, &n_ran[k]);
+        assert_int_equal(unlink(path), 0);
     }
-    assert_int_equal(unlink(sg_path(path, f->dir, "own/obs-index.fits.gz")),
-                     0);
-
-    /* offbkg index opens the files the run wrote, and links them as the
-     * run did, byte for byte (SIZE included). */
-    start_plan(f, "own", "0, 30, 60", OWN_MODELS, index);
+    start_plan(f, out, "0, 30, 60", body, (offbkg_plan_t){ .index = true });
     assert_int_equal(offbkg_pipeline_run(f->ctx, f->pl), OFFBKG_OK);
     assert_int_equal(offbkg_pipeline_result(f->pl)->index->n_linked, 4);
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         size_t n;
-        char *again = slurp(f, tables[k], &n);
-        assert_int_equal(n, n_ran[k]);
-        assert_memory_equal(again, ran[k], n);
-        free(again);
-        free(ran[k]);
-        assert_int_equal(unlink(sg_path(path, f->dir, "%s", tables[k])), 0);
+        sg_path(path, f->dir, "%s/%s", out, tables[k]);
+        if (k < 2) {
+            char *again = slurp(path, &n);
+            assert_int_equal(n, n_ran[k]);
+            assert_memory_equal(again, ran[k], n);
+            free(again);
+            free(ran[k]);
+        }
+        assert_int_equal(unlink(path), 0);
     }
-    assert_int_equal(unlink(sg_path(path, f->dir, "own/obs-index.fits.gz")),
-                     0);
+}
+
+static void test_index_alone_reads_models(void **state)
+{
+    fixture_t *f = *state;
+    const offbkg_plan_t index = { .index = true };
+
+    /* Per-observation models, and group models raw and smoothed. */
+    assert_index_as_run(f, "own", OWN_MODELS);
+    assert_index_as_run(f, "groups", "[model 2d]\nplugin = 2d\n"
+                        "[smooth 2d]\nplugin = gauss1d\n");
 
     /* The same file names, made by [model 2d], are not [model other]'s:
      * no row links them. */
