@@ -75,17 +75,27 @@ static void cube_shape(const offbkg_cube_t *c, size_t n[3])
 
 /* Cube order (energy slowest) to layout A (energy fastest):
  * ((i2 * n1) + i1) * n0 + ie, i.e. TDIM (n_E, n_1[, n_2]). */
-static void cube_to_layout_a(const offbkg_cube_t *c, const double *src,
-                             double scale, double *dst)
+/* The FITS checksum of what it writes comes with it: summed here, where
+ * each value passes anyway, it costs no pass over the cells of its own
+ * (a 3D model's cells outgrow the cache). */
+static uint32_t cube_to_layout_a(const offbkg_cube_t *c, const double *src,
+                                 double scale, double *dst)
 {
     size_t n[3];
+    uint32_t sum = 0;
 
     cube_shape(c, n);
     for (size_t ie = 0; ie < n[0]; ie++)
-        for (size_t i1 = 0; i1 < n[1]; i1++)
-            for (size_t i2 = 0; i2 < n[2]; i2++)
-                dst[(i2 * n[1] + i1) * n[0] + ie] =
-                    scale * src[(ie * n[1] + i1) * n[2] + i2];
+        for (size_t i1 = 0; i1 < n[1]; i1++) {
+            uint64_t acc = 0;
+            for (size_t i2 = 0; i2 < n[2]; i2++) {
+                double v = scale * src[(ie * n[1] + i1) * n[2] + i2];
+                dst[(i2 * n[1] + i1) * n[0] + ie] = v;
+                acc = offbkg_fitssum_add_double(acc, v);
+            }
+            sum = offbkg_fitssum_fold(sum, acc);
+        }
+    return sum;
 }
 
 static void layout_a_to_cube(const offbkg_cube_t *c, const double *src,
@@ -517,11 +527,13 @@ static void write_match(fitsfile *f, const offbkg_memfile_t *mem,
 }
 
 /* One-row table @p extname: the axis columns (LO/HI) then @p colname with
- * @p values (cube order) laid out as layout A. @p buf holds n_cells. */
-static void write_table(fitsfile *f, const offbkg_cube_t *c,
-                        const char *extname, const char *colname,
-                        const char *unit, const double *values, double *buf,
-                        int *st)
+ * @p values (cube order) laid out as layout A. @p buf holds n_cells.
+ * The sum of its data unit (its doubles: one row, no heap, zero fill),
+ * taken from the doubles as they are written. */
+static uint32_t write_table(fitsfile *f, const offbkg_cube_t *c,
+                            const char *extname, const char *colname,
+                            const char *unit, const double *values,
+                            double *buf, int *st)
 {
     char names[2 * OFFBKG_CUBE_MAX_AXES + 1][FLEN_VALUE];
     char forms[2 * OFFBKG_CUBE_MAX_AXES + 1][FLEN_VALUE];
@@ -531,6 +543,7 @@ static void write_table(fitsfile *f, const offbkg_cube_t *c,
     char *tunit[2 * OFFBKG_CUBE_MAX_AXES + 1];
     long tdim[OFFBKG_CUBE_MAX_AXES];
     int n_cols = 0;
+    uint32_t sum = 0;
 
     for (size_t k = 0; k < c->n_axes; k++) {
         const char *name = axis_name[c->n_axes - 2][k];
@@ -562,9 +575,12 @@ static void write_table(fitsfile *f, const offbkg_cube_t *c,
                        a->edges, st);
         fits_write_col(f, TDOUBLE, (int)(2 * k + 2), 1, 1, (LONGLONG)a->n_bins,
                        a->edges + 1, st);
+        sum = offbkg_fitssum_doubles(sum, a->edges, a->n_bins);
+        sum = offbkg_fitssum_doubles(sum, a->edges + 1, a->n_bins);
     }
-    cube_to_layout_a(c, values, 1.0, buf);
+    sum = offbkg_fitssum_fold(sum, cube_to_layout_a(c, values, 1.0, buf));
     fits_write_col(f, TDOUBLE, n_cols, 1, 1, (LONGLONG)c->n_cells, buf, st);
+    return sum;
 }
 
 static void write_model_hdu(fitsfile *f, const offbkg_memfile_t *mem,
@@ -573,8 +589,9 @@ static void write_model_hdu(fitsfile *f, const offbkg_memfile_t *mem,
                             const char *creator, double *buf, int *st)
 {
     const bool is3d = c->n_axes == 3;
+    uint32_t data_sum = write_table(f, c, "BACKGROUND", "BKG", BKG_UNIT,
+                                    c->rate, buf, st);
 
-    write_table(f, c, "BACKGROUND", "BKG", BKG_UNIT, c->rate, buf, st);
     write_str(f, "HDUCLASS", "GADF", "FITS file following the GADF format",
               st);
     write_str(f, "HDUDOC", GADF_DOC, NULL, st);
@@ -602,7 +619,7 @@ static void write_model_hdu(fitsfile *f, const offbkg_memfile_t *mem,
     else
         fits_write_comment(f, "COUNTS, EXPOSURE and BKG_ERR follow as HDUs "
                            "of the same layout", st);
-    offbkg_fitssum_write(f, mem, st);
+    offbkg_fitssum_write_known(f, mem, data_sum, st);
 }
 
 static void write_aux_hdu(fitsfile *f, const offbkg_memfile_t *mem,
@@ -611,14 +628,15 @@ static void write_aux_hdu(fitsfile *f, const offbkg_memfile_t *mem,
                           const char *creator, double *buf, int *st)
 {
     char comment[FLEN_COMMENT];
+    uint32_t data_sum = write_table(f, c, aux->name, aux->name, aux->unit,
+                                    values, buf, st);
 
-    write_table(f, c, aux->name, aux->name, aux->unit, values, buf, st);
     write_convention_keys(f, c, st);
     write_creator(f, creator, st);
     snprintf(comment, sizeof comment, "%s: %s, cells as in BACKGROUND",
              aux->name, aux->what);
     fits_write_comment(f, comment, st);
-    offbkg_fitssum_write(f, mem, st);
+    offbkg_fitssum_write_known(f, mem, data_sum, st);
 }
 
 int offbkg_bkg_write(offbkg_ctx_t *ctx, const offbkg_cube_t *cube,

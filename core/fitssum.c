@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +14,9 @@
  * words cannot overflow. A fixed count of plain ands, shifts and adds,
  * which the compiler vectorises (byte swaps, without SSSE3, it does not). */
 #define CHUNK_WORDS 256
+
+/* Doubles added to a 64-bit sum between two folds (each adds < 2^33). */
+#define DOUBLES_PER_FOLD ((size_t)1 << 30)
 
 static uint64_t fold(uint64_t s)
 {
@@ -48,9 +52,11 @@ static void add_lanes(uint64_t lane[4], const unsigned char *p,
     }
 }
 
-uint32_t offbkg_fitssum_add(uint32_t sum, const void *bytes, size_t n)
+/* @p sum plus the words of @p p (@p n bytes) whose byte k weighs
+ * 2^shift[k], in ones' complement. */
+static uint32_t sum_words(uint32_t sum, const unsigned char *p, size_t n,
+                          const unsigned shift[4])
 {
-    const unsigned char *p = bytes;
     size_t n_words = n / 4, n_chunks = n_words / CHUNK_WORDS;
     uint64_t lane[4] = { 0, 0, 0, 0 }, s = sum;
 
@@ -58,27 +64,53 @@ uint32_t offbkg_fitssum_add(uint32_t sum, const void *bytes, size_t n)
     for (size_t i = n_chunks * CHUNK_WORDS; i < n_words; i++)
         for (int k = 0; k < 4; k++)
             lane[k] += p[4 * i + (size_t)k];
-    /* A big-endian word is lane 0 << 24 + ... + lane 3; a shift is a
-     * product, which the fold (the sum modulo 2^32 - 1) keeps. */
-    s += fold(lane[0]) << 24;
-    s += fold(lane[1]) << 16;
-    s += fold(lane[2]) << 8;
-    s += fold(lane[3]);
+    /* A word is the sum of its lanes shifted; a shift is a product,
+     * which the fold (the sum modulo 2^32 - 1) keeps. */
+    for (int k = 0; k < 4; k++)
+        s += fold(lane[k]) << shift[k];
     return (uint32_t)fold(s);
 }
 
-int offbkg_fitssum_write(fitsfile *f, const offbkg_memfile_t *mem, int *st)
+static const unsigned big_endian[4] = { 24, 16, 8, 0 };
+
+uint32_t offbkg_fitssum_add(uint32_t sum, const void *bytes, size_t n)
+{
+    return sum_words(sum, bytes, n, big_endian);
+}
+
+uint32_t offbkg_fitssum_fold(uint32_t sum, uint64_t acc)
+{
+    return (uint32_t)fold(fold(acc) + sum);
+}
+
+uint32_t offbkg_fitssum_doubles(uint32_t sum, const double *v, size_t n)
+{
+    while (n > 0) {
+        size_t k = n < DOUBLES_PER_FOLD ? n : DOUBLES_PER_FOLD;
+        uint64_t acc = 0;
+        for (size_t i = 0; i < k; i++)
+            acc = offbkg_fitssum_add_double(acc, v[i]);
+        sum = offbkg_fitssum_fold(sum, acc);
+        v += k;
+        n -= k;
+    }
+    return sum;
+}
+
+/* The cards as cfitsio writes them: placeholders first, the data's sum
+ * then replacing the "0" when it is not 0, the comments dated. The
+ * data's sum is @p data_sum when @p known, else summed from @p mem. */
+static int write_sums(fitsfile *f, const offbkg_memfile_t *mem, bool known,
+                      uint32_t data_sum, int *st)
 {
     char date[20], datacomm[FLEN_COMMENT], chkcomm[FLEN_COMMENT];
     char value[FLEN_VALUE];
     LONGLONG head, data, end;
-    uint32_t data_sum, hdu_sum;
+    uint32_t hdu_sum;
     int timeref;
 
     if (*st > 0)
         return *st;
-    /* The cards as cfitsio writes them: placeholders first, the data's
-     * sum then replacing the "0" when it is not 0, the comments dated. */
     fits_get_system_time(date, &timeref, st);
     snprintf(chkcomm, sizeof chkcomm, "HDU checksum updated %s", date);
     snprintf(datacomm, sizeof datacomm, "data unit checksum updated %s",
@@ -95,8 +127,10 @@ int offbkg_fitssum_write(fitsfile *f, const offbkg_memfile_t *mem, int *st)
         || (unsigned long long)end > mem->size || mem->buf == NULL)
         return *st = END_OF_FILE;
 
-    data_sum = offbkg_fitssum_add(0, (const unsigned char *)mem->buf + data,
-                                  (size_t)(end - data));
+    if (!known)
+        data_sum = offbkg_fitssum_add(0,
+                                      (const unsigned char *)mem->buf + data,
+                                      (size_t)(end - data));
     if (data_sum != 0) {
         snprintf(value, sizeof value, "%" PRIu32, data_sum);
         fits_modify_key_str(f, "DATASUM", value, datacomm, st);
@@ -111,4 +145,15 @@ int offbkg_fitssum_write(fitsfile *f, const offbkg_memfile_t *mem, int *st)
     fits_encode_chksum(hdu_sum, 1, value);
     fits_modify_key_str(f, "CHECKSUM", value, "&", st);
     return *st;
+}
+
+int offbkg_fitssum_write(fitsfile *f, const offbkg_memfile_t *mem, int *st)
+{
+    return write_sums(f, mem, false, 0, st);
+}
+
+int offbkg_fitssum_write_known(fitsfile *f, const offbkg_memfile_t *mem,
+                               uint32_t data_sum, int *st)
+{
+    return write_sums(f, mem, true, data_sum, st);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Background model files: round trips of asymmetric 2D and 3D cubes, the
- * header and cell layout checked with cfitsio, refusals that leave no
- * file behind, overwrite rules, third-party layouts, file names. */
+ * header and cell layout checked with cfitsio, every HDU's CHECKSUM and
+ * DATASUM good, refusals that leave no file behind, overwrite rules,
+ * third-party layouts, file names. */
 #include <config.h>
 
 #include <stdarg.h>
@@ -255,6 +256,27 @@ static void hdu_names(const char *path, char *buf, size_t size)
     close_fits(f);
 }
 
+/* Every HDU of @p path has a CHECKSUM and a DATASUM, and both are good
+ * (fits_verify_chksum). */
+static void assert_checksums(const char *path)
+{
+    fitsfile *f = NULL;
+    int st = 0, n = 0, type;
+
+    fits_open_file(&f, path, READONLY, &st);
+    fits_get_num_hdus(f, &n, &st);
+    assert_int_equal(st, 0);
+    for (int i = 1; i <= n; i++) {
+        int data_ok = 0, hdu_ok = 0;
+        fits_movabs_hdu(f, i, &type, &st);
+        fits_verify_chksum(f, &data_ok, &hdu_ok, &st);
+        assert_int_equal(st, 0);
+        assert_int_equal(data_ok, 1);
+        assert_int_equal(hdu_ok, 1);
+    }
+    close_fits(f);
+}
+
 /* Read the column @p col of row 1 of the current HDU (n values). */
 static double *read_column(fitsfile *f, const char *col, size_t n)
 {
@@ -342,6 +364,7 @@ static void test_bkg_io_roundtrip_2d(void **state)
 
     hdu_names(path, names, sizeof names);
     assert_string_equal(names, "PRIMARY,BACKGROUND,COUNTS,EXPOSURE,BKG_ERR");
+    assert_checksums(path);
 
     f = open_hdu(path, "BACKGROUND");
     assert_key(f, "HDUCLASS", "GADF");
@@ -412,6 +435,7 @@ static void test_bkg_io_roundtrip_3d(void **state)
     assert_int_equal(fx->n_warn, 0);
     hdu_names(path, names, sizeof names);
     assert_string_equal(names, "PRIMARY,BACKGROUND,COUNTS,EXPOSURE,BKG_ERR");
+    assert_checksums(path);
 
     f = open_hdu(path, "BACKGROUND");
     assert_key(f, "HDUCLAS4", "BKG_3D");
@@ -859,6 +883,7 @@ static void test_bkg_io_match_hdu(void **state)
     hdu_names(path, names, sizeof names);
     assert_string_equal(names,
                         "PRIMARY,BACKGROUND,BKG_ERR,MATCH");
+    assert_checksums(path);
     f = open_hdu(path, "BACKGROUND");
     /* integers, as gammapy reads OBS_ID */
     fits_read_keyword(f, "OBS_ID", value, NULL, &st);

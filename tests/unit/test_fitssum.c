@@ -3,7 +3,8 @@
  * ones'-complement sum of the big-endian words, and a file whose HDUs
  * offbkg_fitssum_write closes is byte for byte the file cfitsio's
  * fits_write_chksum makes (empty data, odd sizes, headers that grow a
- * block, a 3D model's table), which fits_verify_chksum accepts. */
+ * block, a 3D model's table, its data's sum taken from the doubles),
+ * which fits_verify_chksum accepts. */
 #include <config.h>
 
 #include <stdarg.h>
@@ -64,6 +65,33 @@ static void test_fitssum_add(void **state)
         assert_int_equal(offbkg_fitssum_add(seed, buf, n),
                          reference_sum(seed, buf, n));
     }
+}
+
+/* The sum of doubles is that of their big-endian bytes. */
+static void test_fitssum_doubles(void **state)
+{
+    double v[1001];
+    unsigned char be[sizeof v];
+    uint32_t seed = 777;
+
+    (void)state;
+    for (size_t i = 0; i < 1001; i++) {
+        uint64_t bits = 0;
+        for (int k = 0; k < 4; k++) {
+            seed = seed * 1664525u + 1013904223u;
+            bits = bits << 16 | seed >> 16;
+        }
+        memcpy(&v[i], &bits, 8);
+        for (int k = 0; k < 8; k++)
+            be[8 * i + (size_t)k] = (unsigned char)(bits >> (56 - 8 * k));
+    }
+    v[3] = -0.0;
+    memcpy(be + 24, "\x80\0\0\0\0\0\0\0", 8);
+    for (size_t n = 0; n <= 1001; n += 77)
+        assert_int_equal(offbkg_fitssum_doubles(5, v, n),
+                         offbkg_fitssum_add(5, be, 8 * n));
+    assert_int_equal(offbkg_fitssum_doubles(0, v, 1001),
+                     offbkg_fitssum_add(0, be, sizeof be));
 }
 
 /* realloc for the memory files: what a file grows into is zeroed, as in
@@ -150,7 +178,13 @@ static size_t write_file(offbkg_memfile_t *m, int ours)
     fits_write_tdim(f, 2, 3, tdim, &st);
     fits_write_col(f, TDOUBLE, 1, 1, 1, 20, model, &st);
     fits_write_col(f, TDOUBLE, 2, 1, 1, 72000, model, &st);
-    close_hdu(f, m, ours, &st);
+    if (ours)
+        offbkg_fitssum_write_known(f, m,
+                                   offbkg_fitssum_doubles(
+                                       offbkg_fitssum_doubles(0, model, 20),
+                                       model, 72000), &st);
+    else
+        fits_write_chksum(f, &st);
     fits_get_hduaddrll(f, &head, &data, &end, &st);
     fits_close_file(f, &st);
     assert_int_equal(st, 0);
@@ -211,6 +245,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fitssum_add),
+        cmocka_unit_test(test_fitssum_doubles),
         cmocka_unit_test(test_fitssum_as_cfitsio),
         cmocka_unit_test(test_fitssum_verified),
     };
