@@ -113,6 +113,8 @@ tests_tools_fitstab_LDADD = $(CFITSIO_LIBS)
 if HAVE_CMOCKA
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/core
 UNIT_LDADD = core/liboffbkg-private.la $(CMOCKA_LIBS)
+# A shipped plugin's instance made as the host makes it, from INI pairs.
+PLUGIN_FIXTURE = tests/unit/plugin_fixture.h tests/unit/inisec.h
 UNIT_TESTS = \
 	tests/unit/test_params \
 	tests/unit/test_ini \
@@ -139,7 +141,8 @@ UNIT_TESTS = \
 	tests/unit/test_match_write \
 	tests/unit/test_match
 check_PROGRAMS += $(UNIT_TESTS)
-tests_unit_test_params_SOURCES = tests/unit/test_params.c
+tests_unit_test_params_SOURCES = tests/unit/test_params.c \
+	tests/unit/inisec.h
 tests_unit_test_params_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_params_LDADD = $(UNIT_LDADD)
 tests_unit_test_ini_SOURCES = tests/unit/test_ini.c tests/unit/tmpfile.h
@@ -162,14 +165,14 @@ tests_unit_test_preload_LDADD = $(UNIT_LDADD) $(LIBLTDL)
 tests_unit_test_preload_DEPENDENCIES = core/liboffbkg-private.la \
 	plugins/select_all.la
 tests_unit_test_shipped_plugins_SOURCES = \
-	tests/unit/test_shipped_plugins.c
+	tests/unit/test_shipped_plugins.c $(PLUGIN_FIXTURE)
 tests_unit_test_shipped_plugins_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_shipped_plugins_LDADD = $(UNIT_LDADD)
 tests_unit_test_geom_SOURCES = tests/unit/test_geom.c
 tests_unit_test_geom_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_geom_LDADD = $(UNIT_LDADD)
 tests_unit_test_plugins_selgroup_SOURCES = \
-	tests/unit/test_plugins_selgroup.c tests/unit/tmpfile.h
+	tests/unit/test_plugins_selgroup.c tests/unit/tmpfile.h $(PLUGIN_FIXTURE)
 tests_unit_test_plugins_selgroup_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_plugins_selgroup_LDADD = $(UNIT_LDADD)
 tests_unit_test_exclude_SOURCES = tests/unit/test_exclude.c \
@@ -191,10 +194,11 @@ tests_unit_test_binning_LDADD = $(UNIT_LDADD)
 tests_unit_test_parallel_SOURCES = tests/unit/test_parallel.c
 tests_unit_test_parallel_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_parallel_LDADD = $(UNIT_LDADD)
-tests_unit_test_models_SOURCES = tests/unit/test_models.c
+tests_unit_test_models_SOURCES = tests/unit/test_models.c $(PLUGIN_FIXTURE)
 tests_unit_test_models_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_models_LDADD = $(UNIT_LDADD)
-tests_unit_test_match_plugins_SOURCES = tests/unit/test_match_plugins.c
+tests_unit_test_match_plugins_SOURCES = tests/unit/test_match_plugins.c \
+	$(PLUGIN_FIXTURE)
 tests_unit_test_match_plugins_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_match_plugins_LDADD = $(UNIT_LDADD)
 # Writes its own small data stores with cfitsio; reads $OFFBKG_DR1 too.
@@ -205,7 +209,8 @@ tests_unit_test_datastore_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 tests_unit_test_sim_SOURCES = tests/unit/test_sim.c
 tests_unit_test_sim_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_sim_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
-tests_unit_test_smoothers_SOURCES = tests/unit/test_smoothers.c
+tests_unit_test_smoothers_SOURCES = tests/unit/test_smoothers.c \
+	$(PLUGIN_FIXTURE)
 tests_unit_test_smoothers_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_smoothers_LDADD = $(UNIT_LDADD)
 # Simulated stores through the whole pipeline against the truth; reads

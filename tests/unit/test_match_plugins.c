@@ -17,92 +17,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctx-private.h"
-#include "diag-private.h"
-#include "host-private.h"
-#include "ini-private.h"
-#include "params-private.h"
-#include "registry-private.h"
+#include "plugin_fixture.h"
 
 #define DEG (M_PI / 180.0)
 
 /* ------------------------------------------------------------------ */
 /* Fixture: one plugin instance made the way the host makes it         */
 
-typedef struct kv {
-    const char *key;
-    const char *value;
-} kv_t;
-
 typedef struct fixture {
     offbkg_ctx_t *ctx;
     offbkg_registry_t *reg;
     offbkg_diags_t diags;
-    const offbkg_module_t *mod;
-    offbkg_ini_section_t *sec;
-    void *config;
-    offbkg_host_t *host;
-    void *state;
-    char warnings[4096];
+    plugin_inst_t inst;
+    char warnings[PLUGIN_WARNINGS_MAX];
 } fixture_t;
-
-static void capture_log(void *user, offbkg_log_level_t level,
-                        const char *prefix, const char *msg)
-{
-    fixture_t *f = user;
-    size_t used = strlen(f->warnings);
-
-    if (level != OFFBKG_LOG_WARN)
-        return;
-    snprintf(f->warnings + used, sizeof f->warnings - used, "%s%s\n",
-             prefix, msg);
-}
-
-static void section_free(offbkg_ini_section_t *s)
-{
-    if (s == NULL)
-        return;
-    offbkg_ini_section_clear(s);
-    free(s);
-}
-
-static offbkg_ini_section_t *section_new(const kv_t *kv)
-{
-    offbkg_ini_section_t *s = calloc(1, sizeof *s);
-    size_t n = 0;
-
-    assert_non_null(s);
-    while (kv[n].key != NULL)
-        n++;
-    s->name = strdup("match");
-    s->line = 1;
-    s->n = s->cap = n;
-    s->entries = calloc(n > 0 ? n : 1, sizeof *s->entries);
-    assert_non_null(s->name);
-    assert_non_null(s->entries);
-    for (size_t i = 0; i < n; i++) {
-        offbkg_ini_entry_t *e = &s->entries[i];
-        e->key = strdup(kv[i].key);
-        e->value = strdup(kv[i].value);
-        e->file = strdup("t.ini");
-        e->base_dir = strdup("/base");
-        e->line = (int)i + 2;
-        assert_true(e->key && e->value && e->file && e->base_dir);
-    }
-    return s;
-}
 
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
 
-    if (f == NULL || (f->ctx = offbkg_ctx_new()) == NULL) {
-        free(f);
-        return -1;
-    }
-    offbkg_ctx_set_log_sink(f->ctx, capture_log, f);
-    if (offbkg_registry_new(f->ctx, NULL, 0, &f->reg) != OFFBKG_OK) {
-        offbkg_ctx_free(f->ctx);
+    if (f == NULL || plugin_open(&f->ctx, &f->reg, plugin_capture_warnings,
+                                 f->warnings) != 0) {
         free(f);
         return -1;
     }
@@ -112,16 +47,7 @@ static int setup(void **state)
 
 static void unmake(fixture_t *f)
 {
-    if (f->state != NULL)
-        f->mod->desc->destroy(f->state);
-    f->state = NULL;
-    offbkg_host_free(f->host);
-    f->host = NULL;
-    if (f->mod != NULL && f->config != NULL)
-        offbkg_params_free(f->mod->desc->params, f->config);
-    f->config = NULL;
-    section_free(f->sec);
-    f->sec = NULL;
+    plugin_inst_clear(&f->inst);
     offbkg_diag_clear(&f->diags);
     f->warnings[0] = '\0';
 }
@@ -141,25 +67,14 @@ static int teardown(void **state)
  * create the instance; returns the first failing status. */
 static int try_make(fixture_t *f, const char *name, const kv_t *kv)
 {
-    const offbkg_plugin_t *d;
     int rc;
 
     unmake(f);
-    assert_int_equal(offbkg_registry_load(f->reg, OFFBKG_STAGE_MATCH, name,
-                                          &f->mod), OFFBKG_OK);
-    d = f->mod->desc;
-    assert_int_equal(d->stage, OFFBKG_STAGE_MATCH);
-    assert_string_equal(d->name, name);
-    if (kv != NULL)
-        f->sec = section_new(kv);
-    rc = offbkg_params_fill(d->params, d->config_size, f->sec, "match",
-                            "t.ini", 1, "/base", NULL, &f->diags,
-                            &f->config);
+    rc = plugin_configure(&f->inst, f->reg, &f->diags, OFFBKG_STAGE_MATCH,
+                          name, kv);
     if (rc != OFFBKG_OK)
         return rc;
-    f->host = offbkg_host_new(f->ctx, OFFBKG_STAGE_MATCH, name, "match", 1);
-    assert_non_null(f->host);
-    return d->create(f->host, f->config, &f->state);
+    return plugin_create(&f->inst, f->ctx, OFFBKG_STAGE_MATCH, name);
 }
 
 static void make(fixture_t *f, const char *name, const kv_t *kv)
@@ -168,12 +83,12 @@ static void make(fixture_t *f, const char *name, const kv_t *kv)
     if (rc != OFFBKG_OK)
         fail_msg("making match/%s failed (%d): %s", name, rc,
                  offbkg_host_last_error());
-    assert_non_null(f->state);
+    assert_non_null(f->inst.state);
 }
 
 static const offbkg_match_ops_t *mops(const fixture_t *f)
 {
-    return f->mod->desc->ops.match;
+    return f->inst.mod->desc->ops.match;
 }
 
 static void assert_host_error(const char *want)
@@ -261,7 +176,7 @@ static void input_runs(input_t *x, const tab_t *off)
 
 static void prepare_ok(fixture_t *f, const offbkg_match_input_t *in)
 {
-    int rc = mops(f)->prepare(f->state, in);
+    int rc = mops(f)->prepare(f->inst.state, in);
     if (rc != OFFBKG_OK)
         fail_msg("prepare failed: %s", offbkg_host_last_error());
 }
@@ -274,7 +189,7 @@ static offbkg_match_result_t match_ok(fixture_t *f, const tab_t *targets,
 
     memset(&r, 0xA5, sizeof r);
     r.struct_size = sizeof r;
-    rc = mops(f)->match(f->state, &targets->t, row, self, &r);
+    rc = mops(f)->match(f->inst.state, &targets->t, row, self, &r);
     if (rc != OFFBKG_OK)
         fail_msg("match failed: %s", offbkg_host_last_error());
     return r;
@@ -318,20 +233,20 @@ static void test_match_group_shares_groups(void **state)
     fixture_t *f = *state;
 
     make(f, "group", NULL);
-    assert_string_equal(f->mod->module, "match_group");
-    assert_non_null(strstr(f->mod->file, "match_group"));
+    assert_string_equal(f->inst.mod->module, "match_group");
+    assert_non_null(strstr(f->inst.mod->file, "match_group"));
     assert_int_equal(mops(f)->struct_size, sizeof(offbkg_match_ops_t));
     assert_true(mops(f)->flags & OFFBKG_MATCH_SHARED_GROUPS);
     assert_null(mops(f)->prepare);
     assert_null(mops(f)->match);
-    assert_null(f->mod->desc->params);
+    assert_null(f->inst.mod->desc->params);
     /* nearest and zenith are per-observation plugins. */
     make(f, "nearest", (const kv_t[]){ { "columns", "ZEN_PNT" },
                                        { NULL, NULL } });
-    assert_string_equal(f->mod->module, "match_nearest");
+    assert_string_equal(f->inst.mod->module, "match_nearest");
     assert_int_equal(mops(f)->flags, 0);
     make(f, "zenith", NULL);
-    assert_string_equal(f->mod->module, "match_zenith");
+    assert_string_equal(f->inst.mod->module, "match_zenith");
     assert_int_equal(mops(f)->flags, 0);
 }
 
@@ -1147,7 +1062,7 @@ static void test_zenith_ontime_weights(void **state)
                   (const double[]){ 1 - fr, fr }, 2);
     /* Neither column: prepare fails. */
     z.off.cols[1].name = "OTHER";
-    assert_int_equal(mops(f)->prepare(f->state, &z.in), OFFBKG_EDATA);
+    assert_int_equal(mops(f)->prepare(f->inst.state, &z.in), OFFBKG_EDATA);
     assert_host_error("the OFF runs have no LIVETIME or ONTIME column to "
                       "weight the nodes");
 }
@@ -1163,7 +1078,7 @@ static void test_zenith_needs_axis(void **state)
     zgrid_init(&z, 1, zen, live, nt, 1);
     make(f, "zenith", (const kv_t[]){ { "column", "ALT_PNT" },
                                       { NULL, NULL } });
-    assert_int_equal(mops(f)->prepare(f->state, &z.in), OFFBKG_ECONFIG);
+    assert_int_equal(mops(f)->prepare(f->inst.state, &z.in), OFFBKG_ECONFIG);
     assert_host_error("the grouping has no axis on ALT_PNT (its axes: "
                       "N_TELS, ZEN_PNT): match/zenith interpolates between "
                       "zenith groups; use group/zenith, or a group/bins "

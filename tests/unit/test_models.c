@@ -20,12 +20,7 @@
 #include <offbkg/binning.h>
 #include <offbkg/geom.h>
 
-#include "ctx-private.h"
-#include "diag-private.h"
-#include "host-private.h"
-#include "ini-private.h"
-#include "params-private.h"
-#include "registry-private.h"
+#include "plugin_fixture.h"
 
 #define DEG (M_PI / 180.0)
 #define CRAB_RA 83.633
@@ -41,82 +36,20 @@
 /* ------------------------------------------------------------------ */
 /* Fixture: one plugin instance made the way the host makes it         */
 
-typedef struct kv {
-    const char *key;
-    const char *value;
-} kv_t;
-
-#define LOG_MAX 4096
-
 typedef struct fixture {
     offbkg_ctx_t *ctx;
     offbkg_registry_t *reg;
     offbkg_diags_t diags;
-    const offbkg_module_t *mod;
-    offbkg_ini_section_t *sec;
-    void *config;
-    offbkg_host_t *host;
-    void *state;
-    char warnings[LOG_MAX]; /* WARN lines the plugin logged */
+    plugin_inst_t inst;
+    char warnings[PLUGIN_WARNINGS_MAX]; /* WARN lines the plugin logged */
 } fixture_t;
-
-static void capture_log(void *user, offbkg_log_level_t level,
-                        const char *prefix, const char *msg)
-{
-    fixture_t *f = user;
-    size_t used = strlen(f->warnings);
-
-    if (level != OFFBKG_LOG_WARN)
-        return;
-    snprintf(f->warnings + used, sizeof f->warnings - used, "%s%s\n",
-             prefix, msg);
-}
-
-static void section_free(offbkg_ini_section_t *s)
-{
-    if (s == NULL)
-        return;
-    offbkg_ini_section_clear(s);
-    free(s);
-}
-
-static offbkg_ini_section_t *section_new(const kv_t *kv)
-{
-    offbkg_ini_section_t *s = calloc(1, sizeof *s);
-    size_t n = 0;
-
-    assert_non_null(s);
-    while (kv[n].key != NULL)
-        n++;
-    s->name = strdup("model");
-    s->line = 1;
-    s->n = s->cap = n;
-    s->entries = calloc(n > 0 ? n : 1, sizeof *s->entries);
-    assert_non_null(s->name);
-    assert_non_null(s->entries);
-    for (size_t i = 0; i < n; i++) {
-        offbkg_ini_entry_t *e = &s->entries[i];
-        e->key = strdup(kv[i].key);
-        e->value = strdup(kv[i].value);
-        e->file = strdup("t.ini");
-        e->base_dir = strdup("/base");
-        e->line = (int)i + 2;
-        assert_true(e->key && e->value && e->file && e->base_dir);
-    }
-    return s;
-}
 
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
 
-    if (f == NULL || (f->ctx = offbkg_ctx_new()) == NULL) {
-        free(f);
-        return -1;
-    }
-    offbkg_ctx_set_log_sink(f->ctx, capture_log, f);
-    if (offbkg_registry_new(f->ctx, NULL, 0, &f->reg) != OFFBKG_OK) {
-        offbkg_ctx_free(f->ctx);
+    if (f == NULL || plugin_open(&f->ctx, &f->reg, plugin_capture_warnings,
+                                 f->warnings) != 0) {
         free(f);
         return -1;
     }
@@ -127,16 +60,7 @@ static int setup(void **state)
 /* Drop the instance, keep the registry: a test may make several. */
 static void unmake(fixture_t *f)
 {
-    if (f->state != NULL)
-        f->mod->desc->destroy(f->state);
-    f->state = NULL;
-    offbkg_host_free(f->host);
-    f->host = NULL;
-    if (f->mod != NULL && f->config != NULL)
-        offbkg_params_free(f->mod->desc->params, f->config);
-    f->config = NULL;
-    section_free(f->sec);
-    f->sec = NULL;
+    plugin_inst_clear(&f->inst);
     offbkg_diag_clear(&f->diags);
     f->warnings[0] = '\0';
 }
@@ -155,29 +79,17 @@ static int teardown(void **state)
 /* Fill the config of model/@p name from @p kv (NULL: defaults). */
 static int configure(fixture_t *f, const char *name, const kv_t *kv)
 {
-    const offbkg_plugin_t *d;
-
     unmake(f);
-    assert_int_equal(offbkg_registry_load(f->reg, OFFBKG_STAGE_MODEL, name,
-                                          &f->mod), OFFBKG_OK);
-    d = f->mod->desc;
-    assert_int_equal(d->stage, OFFBKG_STAGE_MODEL);
-    assert_string_equal(d->name, name);
-    if (kv != NULL)
-        f->sec = section_new(kv);
-    return offbkg_params_fill(d->params, d->config_size, f->sec, "model",
-                              "t.ini", 1, "/base", NULL, &f->diags,
-                              &f->config);
+    return plugin_configure(&f->inst, f->reg, &f->diags, OFFBKG_STAGE_MODEL,
+                            name, kv);
 }
 
 /* configure, then create; returns create's status. */
 static int try_make(fixture_t *f, const char *name, const kv_t *kv)
 {
-    assert_int_equal(configure(f, name, kv), OFFBKG_OK);
-    assert_int_equal(f->diags.n, 0);
-    f->host = offbkg_host_new(f->ctx, OFFBKG_STAGE_MODEL, name, "model", 1);
-    assert_non_null(f->host);
-    return f->mod->desc->create(f->host, f->config, &f->state);
+    unmake(f);
+    return plugin_make_status(&f->inst, f->ctx, f->reg, &f->diags,
+                              OFFBKG_STAGE_MODEL, name, kv);
 }
 
 static void make(fixture_t *f, const char *name, const kv_t *kv)
@@ -185,25 +97,25 @@ static void make(fixture_t *f, const char *name, const kv_t *kv)
     int rc = try_make(f, name, kv);
     if (rc != OFFBKG_OK)
         fail_msg("create failed: %s", offbkg_host_last_error());
-    assert_non_null(f->state);
+    assert_non_null(f->inst.state);
 }
 
 static const offbkg_model_ops_t *ops(const fixture_t *f)
 {
-    return f->mod->desc->ops.model;
+    return f->inst.mod->desc->ops.model;
 }
 
 static void *contrib_new(fixture_t *f)
 {
     void *c = NULL;
-    assert_int_equal(ops(f)->contrib_new(f->state, &c), OFFBKG_OK);
+    assert_int_equal(ops(f)->contrib_new(f->inst.state, &c), OFFBKG_OK);
     assert_non_null(c);
     return c;
 }
 
 static void contrib_free(fixture_t *f, void *c)
 {
-    ops(f)->contrib_free(f->state, c);
+    ops(f)->contrib_free(f->inst.state, c);
 }
 
 /* The host's record of the plugin's last error, which reading clears. */
@@ -298,7 +210,7 @@ static void trun_region_at(trun_t *r, double s_deg, double phi_deg,
 
 static void fill_ok(fixture_t *f, const trun_t *r, void *c)
 {
-    int rc = ops(f)->fill(f->state, &r->run, c);
+    int rc = ops(f)->fill(f->inst.state, &r->run, c);
     if (rc != OFFBKG_OK)
         fail_msg("fill failed: %s", offbkg_host_last_error());
 }
@@ -306,7 +218,7 @@ static void fill_ok(fixture_t *f, const trun_t *r, void *c)
 static offbkg_cube_t *finish_ok(fixture_t *f, const void *c)
 {
     offbkg_cube_t *cube = NULL;
-    int rc = ops(f)->finish(f->state, c, &cube);
+    int rc = ops(f)->finish(f->inst.state, c, &cube);
     if (rc != OFFBKG_OK)
         fail_msg("finish failed: %s", offbkg_host_last_error());
     assert_non_null(cube);
@@ -510,7 +422,7 @@ static void test_model_2d_time_base(void **state)
     r->run.ontime_s = 0;
     {
         void *c = contrib_new(f);
-        assert_int_equal(ops(f)->fill(f->state, &r->run, c), OFFBKG_EDATA);
+        assert_int_equal(ops(f)->fill(f->inst.state, &r->run, c), OFFBKG_EDATA);
         assert_host_error("run 7: ONTIME is 0, not a positive time");
         contrib_free(f, c);
     }
@@ -574,7 +486,7 @@ static void test_model_2d_zero_exposure(void **state)
     make(f, "2d", NULL);
     /* Nothing filled. */
     c = contrib_new(f);
-    assert_int_equal(ops(f)->finish(f->state, c, &cube), OFFBKG_EDATA);
+    assert_int_equal(ops(f)->finish(f->inst.state, c, &cube), OFFBKG_EDATA);
     assert_null(cube);
     assert_host_error("no exposure: no run was filled, or every bin is "
                       "excluded");
@@ -585,7 +497,7 @@ static void test_model_2d_zero_exposure(void **state)
     trun_add_at(r, 1.0, 2.49, 180);
     fill_ok(f, r, c);
     cube = (offbkg_cube_t *)&cube;
-    assert_int_equal(ops(f)->finish(f->state, c, &cube), OFFBKG_EDATA);
+    assert_int_equal(ops(f)->finish(f->inst.state, c, &cube), OFFBKG_EDATA);
     assert_null(cube);
     contrib_free(f, c);
     free(r);
@@ -806,7 +718,7 @@ static void test_model_2d_bad_configs(void **state)
     char *text;
 
     assert_int_equal(try_make(f, "2d", edges_and_lo), OFFBKG_ECONFIG);
-    assert_null(f->state);
+    assert_null(f->inst.state);
     assert_host_error("energy_edges_tev cannot be combined with "
                       "energy_lo_tev, energy_hi_tev, energy_n or "
                       "energy_spacing: give either the edges or the range");
@@ -880,8 +792,8 @@ static void check_merge(fixture_t *f, const char *name)
     direct = contrib_new(f);
     fill_ok(f, a, ca);
     fill_ok(f, b, cb);
-    assert_int_equal(ops(f)->merge(f->state, merged, ca), OFFBKG_OK);
-    assert_int_equal(ops(f)->merge(f->state, merged, cb), OFFBKG_OK);
+    assert_int_equal(ops(f)->merge(f->inst.state, merged, ca), OFFBKG_OK);
+    assert_int_equal(ops(f)->merge(f->inst.state, merged, cb), OFFBKG_OK);
     fill_ok(f, a, direct);
     fill_ok(f, b, direct);
     m = finish_ok(f, merged);
@@ -889,9 +801,9 @@ static void check_merge(fixture_t *f, const char *name)
     assert_cubes_identical(m, d);
     offbkg_cube_free(d);
     /* reset empties a contribution; refilling gives the same again. */
-    ops(f)->contrib_reset(f->state, direct);
+    ops(f)->contrib_reset(f->inst.state, direct);
     d = (offbkg_cube_t *)&d;
-    assert_int_equal(ops(f)->finish(f->state, direct, &d), OFFBKG_EDATA);
+    assert_int_equal(ops(f)->finish(f->inst.state, direct, &d), OFFBKG_EDATA);
     assert_null(d);
     fill_ok(f, a, direct);
     fill_ok(f, b, direct);
@@ -1133,13 +1045,13 @@ static void test_model_3d_altaz_needs_site(void **state)
     make(f, "3d", grid_7x5_altaz);
     c = contrib_new(f);
     add_lonlat(r, 2, 0.5, 0.5);
-    assert_int_equal(ops(f)->fill(f->state, &r->run, c), OFFBKG_EDATA);
+    assert_int_equal(ops(f)->fill(f->inst.state, &r->run, c), OFFBKG_EDATA);
     assert_host_error("run 4242: fov_alignment = altaz needs the site "
                       "(GEOLON, GEOLAT in the EVENTS or obs-index header, "
                       "or [model] site), which the run lacks");
     set_hess_site(r);
     r->run.mjdref_tt_day = NAN;
-    assert_int_equal(ops(f)->fill(f->state, &r->run, c), OFFBKG_EDATA);
+    assert_int_equal(ops(f)->fill(f->inst.state, &r->run, c), OFFBKG_EDATA);
     assert_host_error("run 4242: fov_alignment = altaz needs the time "
                       "reference (MJDREFI + MJDREFF or MJDREF, and TIMESYS "
                       "TT, UTC or TAI), which the run lacks");
@@ -1147,14 +1059,14 @@ static void test_model_3d_altaz_needs_site(void **state)
     r->run.mjdref_tt_day = HESS_MJDREF;
     r->run.tstop_s = NAN;
     trun_region_at(r, 1, 0, 0.3);
-    assert_int_equal(ops(f)->fill(f->state, &r->run, c), OFFBKG_EDATA);
+    assert_int_equal(ops(f)->fill(f->inst.state, &r->run, c), OFFBKG_EDATA);
     assert_host_error("run 4242: fov_alignment = altaz needs a valid "
                       "TSTART and TSTOP (to average the exclusion regions "
                       "over the run), which the run lacks");
     /* Nothing was added by the refused runs. */
     {
         offbkg_cube_t *cube = (offbkg_cube_t *)&c;
-        assert_int_equal(ops(f)->finish(f->state, c, &cube), OFFBKG_EDATA);
+        assert_int_equal(ops(f)->finish(f->inst.state, c, &cube), OFFBKG_EDATA);
         assert_null(cube);
     }
     contrib_free(f, c);
@@ -1751,7 +1663,7 @@ static offbkg_contrib_data_t view_ok(fixture_t *f, const void *c,
     size_t n_e = layout->axes[0].n_bins;
 
     memset(&v, 0xA5, sizeof v);
-    assert_int_equal(ops(f)->contrib_view(f->state, c, &v), OFFBKG_OK);
+    assert_int_equal(ops(f)->contrib_view(f->inst.state, c, &v), OFFBKG_OK);
     assert_int_equal(v.struct_size, sizeof v);
     /* Counts per cell; exposure per spatial bin (the same in every
      * energy bin). */
@@ -1765,7 +1677,7 @@ static offbkg_contrib_data_t view_ok(fixture_t *f, const void *c,
 static void *load_ok(fixture_t *f, const offbkg_contrib_data_t *v)
 {
     void *c = contrib_new(f);
-    int rc = ops(f)->contrib_load(f->state, v, c);
+    int rc = ops(f)->contrib_load(f->inst.state, v, c);
     if (rc != OFFBKG_OK)
         fail_msg("contrib_load failed: %s", offbkg_host_last_error());
     return c;
@@ -1783,7 +1695,7 @@ static void check_view_load(fixture_t *f, const char *name, const kv_t *kv,
     int excluded = 0;
 
     make(f, name, kv);
-    assert_true(offbkg_registry_model_has_store(f->mod->desc));
+    assert_true(offbkg_registry_model_has_store(f->inst.mod->desc));
     assert_non_null(ops(f)->contrib_view);
     assert_non_null(ops(f)->contrib_load);
     contrib_runs(&a, &b, with_regions);
@@ -1792,8 +1704,8 @@ static void check_view_load(fixture_t *f, const char *name, const kv_t *kv,
     fill_ok(f, a, ca);
     fill_ok(f, b, cb);
     from_events = contrib_new(f);
-    assert_int_equal(ops(f)->merge(f->state, from_events, ca), OFFBKG_OK);
-    assert_int_equal(ops(f)->merge(f->state, from_events, cb), OFFBKG_OK);
+    assert_int_equal(ops(f)->merge(f->inst.state, from_events, ca), OFFBKG_OK);
+    assert_int_equal(ops(f)->merge(f->inst.state, from_events, cb), OFFBKG_OK);
     ce = finish_ok(f, from_events);
 
     va = view_ok(f, ca, ce);
@@ -1812,8 +1724,8 @@ static void check_view_load(fixture_t *f, const char *name, const kv_t *kv,
                         va.n_exposure * sizeof *va.exposure_s);
     assert_true(vla.counts != va.counts);
     from_data = contrib_new(f);
-    assert_int_equal(ops(f)->merge(f->state, from_data, la), OFFBKG_OK);
-    assert_int_equal(ops(f)->merge(f->state, from_data, lb), OFFBKG_OK);
+    assert_int_equal(ops(f)->merge(f->inst.state, from_data, la), OFFBKG_OK);
+    assert_int_equal(ops(f)->merge(f->inst.state, from_data, lb), OFFBKG_OK);
     cd = finish_ok(f, from_data);
     assert_cubes_identical(ce, cd);
     assert_true(total_counts(ce) > 1000);
@@ -1856,10 +1768,10 @@ static void expect_load_refused(fixture_t *f, const offbkg_contrib_data_t *in,
 {
     offbkg_contrib_data_t before, after;
 
-    assert_int_equal(ops(f)->contrib_view(f->state, c, &before), OFFBKG_OK);
-    assert_int_equal(ops(f)->contrib_load(f->state, in, c), status);
+    assert_int_equal(ops(f)->contrib_view(f->inst.state, c, &before), OFFBKG_OK);
+    assert_int_equal(ops(f)->contrib_load(f->inst.state, in, c), status);
     assert_host_error(want);
-    assert_int_equal(ops(f)->contrib_view(f->state, c, &after), OFFBKG_OK);
+    assert_int_equal(ops(f)->contrib_view(f->inst.state, c, &after), OFFBKG_OK);
     assert_int_equal(after.n_counts, before.n_counts);
     for (size_t i = 0; i < after.n_counts; i++)
         assert_true(after.counts[i] == (i == 7 ? 5u : 0u));
@@ -1878,7 +1790,7 @@ static void check_load_refusals(fixture_t *f, const char *name,
 
     make(f, name, kv);
     c = contrib_new(f);
-    assert_int_equal(ops(f)->contrib_view(f->state, c, &v), OFFBKG_OK);
+    assert_int_equal(ops(f)->contrib_view(f->inst.state, c, &v), OFFBKG_OK);
     counts = calloc(v.n_counts + 1, sizeof *counts);
     expo = calloc(v.n_exposure + 1, sizeof *expo);
     assert_non_null(counts);
@@ -1889,7 +1801,7 @@ static void check_load_refusals(fixture_t *f, const char *name,
     v.exposure_s = expo;
     v.struct_size = sizeof v;
     /* A good load first: the refusals must leave it as it is. */
-    assert_int_equal(ops(f)->contrib_load(f->state, &v, c), OFFBKG_OK);
+    assert_int_equal(ops(f)->contrib_load(f->inst.state, &v, c), OFFBKG_OK);
 
     bad = v;
     bad.n_counts++;
@@ -1991,7 +1903,7 @@ static offbkg_cube_t *finish_sums_ok(fixture_t *f,
                                      const offbkg_contrib_sums_t *s)
 {
     offbkg_cube_t *cube = NULL;
-    int rc = ops(f)->finish_sums(f->state, s, &cube);
+    int rc = ops(f)->finish_sums(f->inst.state, s, &cube);
     if (rc != OFFBKG_OK)
         fail_msg("finish_sums failed: %s", offbkg_host_last_error());
     assert_non_null(cube);
@@ -2047,7 +1959,7 @@ static void check_finish_sums(fixture_t *f, const char *name, const kv_t *kv,
     for (int r = 0; r < 3; r++) {
         contrib[r] = contrib_new(f);
         fill_ok(f, r == 0 ? a : r == 1 ? b : c3, contrib[r]);
-        assert_int_equal(ops(f)->merge(f->state, merged, contrib[r]),
+        assert_int_equal(ops(f)->merge(f->inst.state, merged, contrib[r]),
                          OFFBKG_OK);
     }
     cm = finish_ok(f, merged);
@@ -2189,7 +2101,7 @@ static void expect_sums_refused(fixture_t *f, const offbkg_contrib_sums_t *s,
 {
     offbkg_cube_t *cube = (offbkg_cube_t *)&cube;
 
-    assert_int_equal(ops(f)->finish_sums(f->state, s, &cube), status);
+    assert_int_equal(ops(f)->finish_sums(f->inst.state, s, &cube), status);
     assert_null(cube);
     assert_host_error(want);
 }
@@ -2205,7 +2117,7 @@ static void check_sums_refusals(fixture_t *f, const char *name,
 
     make(f, name, kv);
     c = contrib_new(f);
-    assert_int_equal(ops(f)->contrib_view(f->state, c, &v), OFFBKG_OK);
+    assert_int_equal(ops(f)->contrib_view(f->inst.state, c, &v), OFFBKG_OK);
     counts = calloc(v.n_counts + 1, sizeof *counts);
     w2 = calloc(v.n_counts + 1, sizeof *w2);
     expo = calloc(v.n_counts + 1, sizeof *expo);

@@ -21,6 +21,7 @@
 #include "ini-private.h"
 #include "params-private.h"
 #include "path-private.h"
+#include "inisec.h"
 
 /* A config struct with one field of every parameter type. */
 typedef struct test_config {
@@ -92,40 +93,19 @@ typedef struct fixture {
     void *config;
 } fixture_t;
 
-static void section_free(offbkg_ini_section_t *s)
-{
-    if (s == NULL)
-        return;
-    offbkg_ini_section_clear(s);
-    free(s);
-}
-
 /* Section [test] (header on line 1) of file t.ini in /base, holding the
  * pairs of @p kv up to the one whose key is NULL. */
 static offbkg_ini_section_t *section_new(const kv_t *kv)
 {
-    offbkg_ini_section_t *s = calloc(1, sizeof *s);
+    offbkg_ini_section_t *s;
     size_t n = 0;
 
-    assert_non_null(s);
     while (kv != NULL && kv[n].key != NULL)
         n++;
-    s->name = strdup("test");
-    s->line = 1;
-    s->n = s->cap = n;
-    s->entries = calloc(n > 0 ? n : 1, sizeof *s->entries);
-    assert_non_null(s->name);
-    assert_non_null(s->entries);
-    for (size_t i = 0; i < n; i++) {
-        offbkg_ini_entry_t *e = &s->entries[i];
-        e->key = strdup(kv[i].key);
-        e->value = strdup(kv[i].value);
-        e->file = strdup("t.ini");
-        e->base_dir = strdup("/base");
-        e->line = kv[i].line;
-        e->cont_line = kv[i].cont_line;
-        assert_true(e->key && e->value && e->file && e->base_dir);
-    }
+    s = inisec_new("test", n);
+    for (size_t i = 0; i < n; i++)
+        inisec_set(s, i, kv[i].key, kv[i].value, kv[i].line)->cont_line =
+            kv[i].cont_line;
     return s;
 }
 
@@ -134,7 +114,7 @@ static void reset(fixture_t *f)
 {
     offbkg_params_free(f->table, f->config);
     f->config = NULL;
-    section_free(f->sec);
+    inisec_free(f->sec);
     f->sec = NULL;
     offbkg_diag_clear(&f->diags);
 }

@@ -16,22 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctx-private.h"
-#include "diag-private.h"
-#include "host-private.h"
-#include "ini-private.h"
-#include "params-private.h"
-#include "registry-private.h"
+#include "plugin_fixture.h"
 #include "tmpfile.h"
-
-/* One plugin instance made the way the host makes it. */
-typedef struct instance {
-    const offbkg_module_t *mod;
-    offbkg_ini_section_t *sec;
-    void *config;
-    offbkg_host_t *host;
-    void *state;
-} instance_t;
 
 #define MAX_LOGS 8
 
@@ -39,54 +25,13 @@ typedef struct fixture {
     offbkg_ctx_t *ctx;
     offbkg_registry_t *reg;
     offbkg_diags_t diags;
-    instance_t inst;
+    plugin_inst_t inst;
     tmp_ini_t tmp;           /* a run list, removed in teardown */
     int have_tmp;
     size_t n_logs;           /* warnings and errors the plugin logged */
     char *logs[MAX_LOGS];
     char log_prefix[64];
 } fixture_t;
-
-/* A key = value of a hand-built section; NULL key ends a list. */
-typedef struct kv {
-    const char *key;
-    const char *value;
-} kv_t;
-
-static void section_free(offbkg_ini_section_t *s)
-{
-    if (s == NULL)
-        return;
-    offbkg_ini_section_clear(s);
-    free(s);
-}
-
-/* Section @p name of file t.ini, header on line 1, keys from line 2. */
-static offbkg_ini_section_t *section_new(const char *name, const kv_t *kv)
-{
-    offbkg_ini_section_t *s = calloc(1, sizeof *s);
-    size_t n = 0;
-
-    assert_non_null(s);
-    while (kv[n].key != NULL)
-        n++;
-    s->name = strdup(name);
-    s->line = 1;
-    s->n = s->cap = n;
-    s->entries = calloc(n > 0 ? n : 1, sizeof *s->entries);
-    assert_non_null(s->name);
-    assert_non_null(s->entries);
-    for (size_t i = 0; i < n; i++) {
-        offbkg_ini_entry_t *e = &s->entries[i];
-        e->key = strdup(kv[i].key);
-        e->value = strdup(kv[i].value);
-        e->file = strdup("t.ini");
-        e->base_dir = strdup("/base");
-        e->line = (int)i + 2;
-        assert_true(e->key && e->value && e->file && e->base_dir);
-    }
-    return s;
-}
 
 /* Keep WARN and ERROR lines; the rest would only be noise. */
 static void capture_log(void *user, offbkg_log_level_t level,
@@ -113,14 +58,7 @@ static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
 
-    if (f == NULL || (f->ctx = offbkg_ctx_new()) == NULL) {
-        free(f);
-        return -1;
-    }
-    offbkg_ctx_set_log_sink(f->ctx, capture_log, f);
-    /* The search path is $OFFBKG_PLUGIN_PATH, as make check sets it. */
-    if (offbkg_registry_new(f->ctx, NULL, 0, &f->reg) != OFFBKG_OK) {
-        offbkg_ctx_free(f->ctx);
+    if (f == NULL || plugin_open(&f->ctx, &f->reg, capture_log, f) != 0) {
         free(f);
         return -1;
     }
@@ -131,15 +69,7 @@ static int setup(void **state)
 /* Destroy the instance and its config, so a test can make another. */
 static void instance_clear(fixture_t *f)
 {
-    instance_t *in = &f->inst;
-
-    if (in->state != NULL)
-        in->mod->desc->destroy(in->state);
-    offbkg_host_free(in->host);
-    if (in->mod != NULL)
-        offbkg_params_free(in->mod->desc->params, in->config);
-    section_free(in->sec);
-    memset(in, 0, sizeof *in);
+    plugin_inst_clear(&f->inst);
     offbkg_diag_clear(&f->diags);
     logs_clear(f);
 }
@@ -162,19 +92,7 @@ static int teardown(void **state)
 static int configure(fixture_t *f, offbkg_stage_t stage, const char *name,
                      const kv_t *kv)
 {
-    instance_t *in = &f->inst;
-    const offbkg_plugin_t *d;
-
-    assert_int_equal(offbkg_registry_load(f->reg, stage, name, &in->mod),
-                     OFFBKG_OK);
-    d = in->mod->desc;
-    assert_int_equal(d->stage, stage);
-    assert_string_equal(d->name, name);
-    if (kv != NULL)
-        in->sec = section_new(offbkg_registry_stage_name(stage), kv);
-    return offbkg_params_fill(d->params, d->config_size, in->sec,
-                              offbkg_registry_stage_name(stage), "t.ini", 1,
-                              "/base", NULL, &f->diags, &in->config);
+    return plugin_configure(&f->inst, f->reg, &f->diags, stage, name, kv);
 }
 
 /* configure, then create the instance as the host does; returns the
@@ -182,17 +100,11 @@ static int configure(fixture_t *f, offbkg_stage_t stage, const char *name,
 static int try_make(fixture_t *f, offbkg_stage_t stage, const char *name,
                     const kv_t *kv)
 {
-    instance_t *in = &f->inst;
-    int st;
+    int st = plugin_make_status(&f->inst, f->ctx, f->reg, &f->diags, stage,
+                                name, kv);
 
-    assert_int_equal(configure(f, stage, name, kv), OFFBKG_OK);
-    assert_int_equal(f->diags.n, 0);
-    in->host = offbkg_host_new(f->ctx, stage, name,
-                               offbkg_registry_stage_name(stage), 1);
-    assert_non_null(in->host);
-    st = in->mod->desc->create(in->host, in->config, &in->state);
     if (st != OFFBKG_OK)
-        assert_null(in->state);
+        assert_null(f->inst.state);
     return st;
 }
 

@@ -19,85 +19,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctx-private.h"
-#include "diag-private.h"
-#include "host-private.h"
-#include "ini-private.h"
-#include "params-private.h"
-#include "registry-private.h"
+#include "plugin_fixture.h"
 
 #define DEG (M_PI / 180.0)
 
 /* ------------------------------------------------------------------ */
 /* Fixture: one smoother instance made the way the host makes it.      */
 
-typedef struct instance {
-    const offbkg_module_t *mod;
-    offbkg_ini_section_t *sec;
-    void *config;
-    offbkg_host_t *host;
-    void *state;
-} instance_t;
-
 typedef struct fixture {
     offbkg_ctx_t *ctx;
     offbkg_registry_t *reg;
     offbkg_diags_t diags;
-    instance_t inst;
+    plugin_inst_t inst;
 } fixture_t;
-
-/* A key = value of a hand-built section; NULL key ends a list. */
-typedef struct kv {
-    const char *key;
-    const char *value;
-} kv_t;
-
-static void section_free(offbkg_ini_section_t *s)
-{
-    if (s == NULL)
-        return;
-    offbkg_ini_section_clear(s);
-    free(s);
-}
-
-/* Section [smooth] of file t.ini, header on line 1, keys from line 2. */
-static offbkg_ini_section_t *section_new(const kv_t *kv)
-{
-    offbkg_ini_section_t *s = calloc(1, sizeof *s);
-    size_t n = 0;
-
-    assert_non_null(s);
-    while (kv[n].key != NULL)
-        n++;
-    s->name = strdup("smooth");
-    s->line = 1;
-    s->n = s->cap = n;
-    s->entries = calloc(n > 0 ? n : 1, sizeof *s->entries);
-    assert_non_null(s->name);
-    assert_non_null(s->entries);
-    for (size_t i = 0; i < n; i++) {
-        offbkg_ini_entry_t *e = &s->entries[i];
-        e->key = strdup(kv[i].key);
-        e->value = strdup(kv[i].value);
-        e->file = strdup("t.ini");
-        e->base_dir = strdup("/base");
-        e->line = (int)i + 2;
-        assert_true(e->key && e->value && e->file && e->base_dir);
-    }
-    return s;
-}
 
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
 
-    if (f == NULL || (f->ctx = offbkg_ctx_new()) == NULL) {
-        free(f);
-        return -1;
-    }
-    /* The search path is $OFFBKG_PLUGIN_PATH, as make check sets it. */
-    if (offbkg_registry_new(f->ctx, NULL, 0, &f->reg) != OFFBKG_OK) {
-        offbkg_ctx_free(f->ctx);
+    if (f == NULL || plugin_open(&f->ctx, &f->reg, NULL, NULL) != 0) {
         free(f);
         return -1;
     }
@@ -108,16 +48,8 @@ static int setup(void **state)
 /* Destroy the instance, if any, so that another can be made. */
 static void unmake(fixture_t *f)
 {
-    instance_t *in = &f->inst;
-
-    if (in->state != NULL)
-        in->mod->desc->destroy(in->state);
-    offbkg_host_free(in->host);
-    if (in->mod != NULL)
-        offbkg_params_free(in->mod->desc->params, in->config);
-    section_free(in->sec);
+    plugin_inst_clear(&f->inst);
     offbkg_diag_clear(&f->diags);
-    memset(in, 0, sizeof *in);
 }
 
 static int teardown(void **state)
@@ -135,36 +67,18 @@ static int teardown(void **state)
  * only); returns the fill status. */
 static int configure(fixture_t *f, const char *name, const kv_t *kv)
 {
-    instance_t *in = &f->inst;
-    const offbkg_plugin_t *d;
-
-    assert_int_equal(offbkg_registry_load(f->reg, OFFBKG_STAGE_SMOOTH, name,
-                                          &in->mod),
-                     OFFBKG_OK);
-    d = in->mod->desc;
-    assert_int_equal(d->stage, OFFBKG_STAGE_SMOOTH);
-    assert_string_equal(d->name, name);
-    if (kv != NULL)
-        in->sec = section_new(kv);
-    return offbkg_params_fill(d->params, d->config_size, in->sec, "smooth",
-                              "t.ini", 1, "/base", NULL, &f->diags,
-                              &in->config);
+    return plugin_configure(&f->inst, f->reg, &f->diags, OFFBKG_STAGE_SMOOTH,
+                            name, kv);
 }
 
 /* A fresh instance of smoother @p name (any previous one destroyed). */
 static void make(fixture_t *f, const char *name, const kv_t *kv)
 {
-    instance_t *in = &f->inst;
-
     unmake(f);
-    assert_int_equal(configure(f, name, kv), OFFBKG_OK);
-    assert_int_equal(f->diags.n, 0);
-    in->host = offbkg_host_new(f->ctx, OFFBKG_STAGE_SMOOTH, name, "smooth",
-                               1);
-    assert_non_null(in->host);
-    assert_int_equal(in->mod->desc->create(in->host, in->config,
-                                           &in->state), OFFBKG_OK);
-    assert_non_null(in->state);
+    assert_int_equal(plugin_make_status(&f->inst, f->ctx, f->reg, &f->diags,
+                                        OFFBKG_STAGE_SMOOTH, name, kv),
+                     OFFBKG_OK);
+    assert_non_null(f->inst.state);
 }
 
 static int smooth(fixture_t *f, offbkg_cube_t *cube)
