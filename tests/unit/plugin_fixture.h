@@ -3,8 +3,9 @@
  * makes it: loaded through the registry (search path
  * $OFFBKG_PLUGIN_PATH, as make check sets it), its config filled from a
  * hand-built INI section of key = value pairs, a host, create; and
- * undone again. The test's own fixture holds the context, registry and
- * diagnostics and one plugin_inst_t. */
+ * undone again. plugin_fixture_t is a whole cmocka fixture for that; a
+ * test with more state holds its own context, registry, diagnostics and
+ * one plugin_inst_t. */
 #ifndef OFFBKG_TESTS_PLUGIN_FIXTURE_H
 #define OFFBKG_TESTS_PLUGIN_FIXTURE_H
 
@@ -142,6 +143,78 @@ static inline int plugin_make_status(plugin_inst_t *in, offbkg_ctx_t *ctx,
                      OFFBKG_OK);
     assert_int_equal(diags->n, 0);
     return plugin_create(in, ctx, stage, name);
+}
+
+/* The host's record of the plugin's last error must be @p want; reading
+ * it clears it. */
+static inline void plugin_assert_host_error(const char *want)
+{
+    char got[1024];
+
+    snprintf(got, sizeof got, "%s", offbkg_host_last_error());
+    if (strcmp(got, want) != 0)
+        fail_msg("error '%s', want '%s'", got, want);
+}
+
+/* plugin_assert_host_error, and the record is empty after the read. */
+static inline void plugin_assert_host_error_cleared(const char *want)
+{
+    plugin_assert_host_error(want);
+    assert_string_equal(offbkg_host_last_error(), "");
+}
+
+/* A cmocka fixture: one instance at a time, the WARN lines it logged. */
+typedef struct plugin_fixture {
+    offbkg_ctx_t *ctx;
+    offbkg_registry_t *reg;
+    offbkg_diags_t diags;
+    plugin_inst_t inst;
+    char warnings[PLUGIN_WARNINGS_MAX];
+} plugin_fixture_t;
+
+static inline int plugin_fixture_setup(void **state)
+{
+    plugin_fixture_t *f = calloc(1, sizeof *f);
+
+    if (f == NULL || plugin_open(&f->ctx, &f->reg, plugin_capture_warnings,
+                                 f->warnings) != 0) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+/* Drop the instance, keep the registry: a test may make several. */
+static inline void plugin_fixture_unmake(plugin_fixture_t *f)
+{
+    plugin_inst_clear(&f->inst);
+    offbkg_diag_clear(&f->diags);
+    f->warnings[0] = '\0';
+}
+
+static inline int plugin_fixture_teardown(void **state)
+{
+    plugin_fixture_t *f = *state;
+
+    plugin_fixture_unmake(f);
+    offbkg_registry_free(f->reg);
+    offbkg_ctx_free(f->ctx);
+    free(f);
+    return 0;
+}
+
+/* Without make check's $OFFBKG_PLUGIN_PATH no plugin loads: true, with
+ * the TAP line that skips the whole program printed. */
+static inline int plugin_path_unset(void)
+{
+    const char *path = getenv("OFFBKG_PLUGIN_PATH");
+
+    if (path != NULL && path[0] != '\0')
+        return 0;
+    printf("1..0 # SKIP OFFBKG_PLUGIN_PATH is not set (make check sets "
+           "it to the build tree's plugins/)\n");
+    return 1;
 }
 
 #endif

@@ -24,44 +24,7 @@
 /* ------------------------------------------------------------------ */
 /* Fixture: one plugin instance made the way the host makes it         */
 
-typedef struct fixture {
-    offbkg_ctx_t *ctx;
-    offbkg_registry_t *reg;
-    offbkg_diags_t diags;
-    plugin_inst_t inst;
-    char warnings[PLUGIN_WARNINGS_MAX];
-} fixture_t;
-
-static int setup(void **state)
-{
-    fixture_t *f = calloc(1, sizeof *f);
-
-    if (f == NULL || plugin_open(&f->ctx, &f->reg, plugin_capture_warnings,
-                                 f->warnings) != 0) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static void unmake(fixture_t *f)
-{
-    plugin_inst_clear(&f->inst);
-    offbkg_diag_clear(&f->diags);
-    f->warnings[0] = '\0';
-}
-
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-
-    unmake(f);
-    offbkg_registry_free(f->reg);
-    offbkg_ctx_free(f->ctx);
-    free(f);
-    return 0;
-}
+typedef plugin_fixture_t fixture_t;
 
 /* Fill the config of match/@p name from @p kv (NULL: defaults) and
  * create the instance; returns the first failing status. */
@@ -69,7 +32,7 @@ static int try_make(fixture_t *f, const char *name, const kv_t *kv)
 {
     int rc;
 
-    unmake(f);
+    plugin_fixture_unmake(f);
     rc = plugin_configure(&f->inst, f->reg, &f->diags, OFFBKG_STAGE_MATCH,
                           name, kv);
     if (rc != OFFBKG_OK)
@@ -89,15 +52,6 @@ static void make(fixture_t *f, const char *name, const kv_t *kv)
 static const offbkg_match_ops_t *mops(const fixture_t *f)
 {
     return f->inst.mod->desc->ops.match;
-}
-
-static void assert_host_error(const char *want)
-{
-    char got[1024];
-
-    snprintf(got, sizeof got, "%s", offbkg_host_last_error());
-    if (strcmp(got, want) != 0)
-        fail_msg("error '%s', want '%s'", got, want);
 }
 
 static void assert_near(double got, double want, double tol)
@@ -702,14 +656,14 @@ static void test_nearest_bad_configs(void **state)
                                               { "scales", "1" },
                                               { NULL, NULL } }),
                      OFFBKG_ECONFIG);
-    assert_host_error("scales has 1 items but columns has 2: give one per "
+    plugin_assert_host_error("scales has 1 items but columns has 2: give one per "
                       "column");
     assert_int_equal(try_make(f, "nearest",
                               (const kv_t[]){ { "columns", "ZEN_PNT" },
                                               { "max_differences", "1, 2" },
                                               { NULL, NULL } }),
                      OFFBKG_ECONFIG);
-    assert_host_error("max_differences has 2 items but columns has 1: give "
+    plugin_assert_host_error("max_differences has 2 items but columns has 1: give "
                       "one per column");
     assert_int_equal(try_make(f, "nearest",
                               (const kv_t[]){ { "columns", "ZEN_PNT" },
@@ -717,13 +671,13 @@ static void test_nearest_bad_configs(void **state)
                                               { "max_runs", "4" },
                                               { NULL, NULL } }),
                      OFFBKG_ECONFIG);
-    assert_host_error("min_runs (5) is above max_runs (4)");
+    plugin_assert_host_error("min_runs (5) is above max_runs (4)");
     assert_int_equal(try_make(f, "nearest",
                               (const kv_t[]){ { "columns",
                                                 "ZEN_PNT, zen_pnt" },
                                               { NULL, NULL } }),
                      OFFBKG_ECONFIG);
-    assert_host_error("columns: zen_pnt is given twice");
+    plugin_assert_host_error("columns: zen_pnt is given twice");
     /* The host enforces the declared ranges and the required key. */
     assert_int_equal(try_make(f, "nearest",
                               (const kv_t[]){ { "columns", "ZEN_PNT" },
@@ -1063,7 +1017,7 @@ static void test_zenith_ontime_weights(void **state)
     /* Neither column: prepare fails. */
     z.off.cols[1].name = "OTHER";
     assert_int_equal(mops(f)->prepare(f->inst.state, &z.in), OFFBKG_EDATA);
-    assert_host_error("the OFF runs have no LIVETIME or ONTIME column to "
+    plugin_assert_host_error("the OFF runs have no LIVETIME or ONTIME column to "
                       "weight the nodes");
 }
 
@@ -1079,7 +1033,7 @@ static void test_zenith_needs_axis(void **state)
     make(f, "zenith", (const kv_t[]){ { "column", "ALT_PNT" },
                                       { NULL, NULL } });
     assert_int_equal(mops(f)->prepare(f->inst.state, &z.in), OFFBKG_ECONFIG);
-    assert_host_error("the grouping has no axis on ALT_PNT (its axes: "
+    plugin_assert_host_error("the grouping has no axis on ALT_PNT (its axes: "
                       "N_TELS, ZEN_PNT): match/zenith interpolates between "
                       "zenith groups; use group/zenith, or a group/bins "
                       "axis on ALT_PNT");
@@ -1091,7 +1045,9 @@ static void test_zenith_needs_axis(void **state)
     prepare_ok(f, &z.in);
 }
 
-#define FIXTURE_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define FIXTURE_TEST(fn) \
+    cmocka_unit_test_setup_teardown(fn, plugin_fixture_setup, \
+                                    plugin_fixture_teardown)
 
 int main(void)
 {
@@ -1112,12 +1068,8 @@ int main(void)
         FIXTURE_TEST(test_zenith_ontime_weights),
         FIXTURE_TEST(test_zenith_needs_axis),
     };
-    const char *path = getenv("OFFBKG_PLUGIN_PATH");
 
-    if (path == NULL || path[0] == '\0') {
-        printf("1..0 # SKIP OFFBKG_PLUGIN_PATH is not set (make check sets "
-               "it to the build tree's plugins/)\n");
+    if (plugin_path_unset())
         return 0;
-    }
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,50 +36,12 @@
 /* ------------------------------------------------------------------ */
 /* Fixture: one plugin instance made the way the host makes it         */
 
-typedef struct fixture {
-    offbkg_ctx_t *ctx;
-    offbkg_registry_t *reg;
-    offbkg_diags_t diags;
-    plugin_inst_t inst;
-    char warnings[PLUGIN_WARNINGS_MAX]; /* WARN lines the plugin logged */
-} fixture_t;
-
-static int setup(void **state)
-{
-    fixture_t *f = calloc(1, sizeof *f);
-
-    if (f == NULL || plugin_open(&f->ctx, &f->reg, plugin_capture_warnings,
-                                 f->warnings) != 0) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-/* Drop the instance, keep the registry: a test may make several. */
-static void unmake(fixture_t *f)
-{
-    plugin_inst_clear(&f->inst);
-    offbkg_diag_clear(&f->diags);
-    f->warnings[0] = '\0';
-}
-
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-
-    unmake(f);
-    offbkg_registry_free(f->reg);
-    offbkg_ctx_free(f->ctx);
-    free(f);
-    return 0;
-}
+typedef plugin_fixture_t fixture_t;
 
 /* Fill the config of model/@p name from @p kv (NULL: defaults). */
 static int configure(fixture_t *f, const char *name, const kv_t *kv)
 {
-    unmake(f);
+    plugin_fixture_unmake(f);
     return plugin_configure(&f->inst, f->reg, &f->diags, OFFBKG_STAGE_MODEL,
                             name, kv);
 }
@@ -87,7 +49,7 @@ static int configure(fixture_t *f, const char *name, const kv_t *kv)
 /* configure, then create; returns create's status. */
 static int try_make(fixture_t *f, const char *name, const kv_t *kv)
 {
-    unmake(f);
+    plugin_fixture_unmake(f);
     return plugin_make_status(&f->inst, f->ctx, f->reg, &f->diags,
                               OFFBKG_STAGE_MODEL, name, kv);
 }
@@ -116,16 +78,6 @@ static void *contrib_new(fixture_t *f)
 static void contrib_free(fixture_t *f, void *c)
 {
     ops(f)->contrib_free(f->inst.state, c);
-}
-
-/* The host's record of the plugin's last error, which reading clears. */
-static void assert_host_error(const char *want)
-{
-    char got[1024];
-
-    snprintf(got, sizeof got, "%s", offbkg_host_last_error());
-    if (strcmp(got, want) != 0)
-        fail_msg("error '%s', want '%s'", got, want);
 }
 
 static void assert_near(double got, double want, double tol)
@@ -423,7 +375,7 @@ static void test_model_2d_time_base(void **state)
     {
         void *c = contrib_new(f);
         assert_int_equal(ops(f)->fill(f->inst.state, &r->run, c), OFFBKG_EDATA);
-        assert_host_error("run 7: ONTIME is 0, not a positive time");
+        plugin_assert_host_error("run 7: ONTIME is 0, not a positive time");
         contrib_free(f, c);
     }
     free(r);
@@ -488,7 +440,7 @@ static void test_model_2d_zero_exposure(void **state)
     c = contrib_new(f);
     assert_int_equal(ops(f)->finish(f->inst.state, c, &cube), OFFBKG_EDATA);
     assert_null(cube);
-    assert_host_error("no exposure: no run was filled, or every bin is "
+    plugin_assert_host_error("no exposure: no run was filled, or every bin is "
                       "excluded");
     /* A run whose whole field of view is excluded: no exposure, and its
      * events are all dropped. */
@@ -719,21 +671,21 @@ static void test_model_2d_bad_configs(void **state)
 
     assert_int_equal(try_make(f, "2d", edges_and_lo), OFFBKG_ECONFIG);
     assert_null(f->inst.state);
-    assert_host_error("energy_edges_tev cannot be combined with "
+    plugin_assert_host_error("energy_edges_tev cannot be combined with "
                       "energy_lo_tev, energy_hi_tev, energy_n or "
                       "energy_spacing: give either the edges or the range");
     assert_int_equal(try_make(f, "2d", edges_and_n), OFFBKG_ECONFIG);
-    assert_host_error("offset_edges_deg cannot be combined with "
+    plugin_assert_host_error("offset_edges_deg cannot be combined with "
                       "offset_max_deg, offset_n or offset_spacing: give "
                       "either the edges or the range");
     assert_int_equal(try_make(f, "2d", log_zero), OFFBKG_ECONFIG);
-    assert_host_error("energy_spacing = log needs energy_lo_tev > 0, "
+    plugin_assert_host_error("energy_spacing = log needs energy_lo_tev > 0, "
                       "got 0");
     assert_int_equal(try_make(f, "2d", one_edge), OFFBKG_ECONFIG);
-    assert_host_error("energy_edges_tev: at least 2 edges are needed, "
+    plugin_assert_host_error("energy_edges_tev: at least 2 edges are needed, "
                       "got 1");
     assert_int_equal(try_make(f, "2d", upside), OFFBKG_ECONFIG);
-    assert_host_error("energy_lo_tev (10) must be below energy_hi_tev (1)");
+    plugin_assert_host_error("energy_lo_tev (10) must be below energy_hi_tev (1)");
     /* lo = 0 is fine with linear spacing. */
     make(f, "2d", lin_zero);
 
@@ -1046,13 +998,13 @@ static void test_model_3d_altaz_needs_site(void **state)
     c = contrib_new(f);
     add_lonlat(r, 2, 0.5, 0.5);
     assert_int_equal(ops(f)->fill(f->inst.state, &r->run, c), OFFBKG_EDATA);
-    assert_host_error("run 4242: fov_alignment = altaz needs the site "
+    plugin_assert_host_error("run 4242: fov_alignment = altaz needs the site "
                       "(GEOLON, GEOLAT in the EVENTS or obs-index header, "
                       "or [model] site), which the run lacks");
     set_hess_site(r);
     r->run.mjdref_tt_day = NAN;
     assert_int_equal(ops(f)->fill(f->inst.state, &r->run, c), OFFBKG_EDATA);
-    assert_host_error("run 4242: fov_alignment = altaz needs the time "
+    plugin_assert_host_error("run 4242: fov_alignment = altaz needs the time "
                       "reference (MJDREFI + MJDREFF or MJDREF, and TIMESYS "
                       "TT, UTC or TAI), which the run lacks");
     /* With exclusion regions it also needs the run's start and stop. */
@@ -1060,7 +1012,7 @@ static void test_model_3d_altaz_needs_site(void **state)
     r->run.tstop_s = NAN;
     trun_region_at(r, 1, 0, 0.3);
     assert_int_equal(ops(f)->fill(f->inst.state, &r->run, c), OFFBKG_EDATA);
-    assert_host_error("run 4242: fov_alignment = altaz needs a valid "
+    plugin_assert_host_error("run 4242: fov_alignment = altaz needs a valid "
                       "TSTART and TSTOP (to average the exclusion regions "
                       "over the run), which the run lacks");
     /* Nothing was added by the refused runs. */
@@ -1366,13 +1318,13 @@ static void test_model_3d_altaz_config_site(void **state)
     offbkg_cube_free(want);
 
     assert_int_equal(try_make(f, "3d", one), OFFBKG_ECONFIG);
-    assert_host_error("site: expected longitude, latitude[, height], got 1 "
+    plugin_assert_host_error("site: expected longitude, latitude[, height], got 1 "
                       "numbers");
     assert_int_equal(try_make(f, "3d", four), OFFBKG_ECONFIG);
-    assert_host_error("site: expected longitude, latitude[, height], got 4 "
+    plugin_assert_host_error("site: expected longitude, latitude[, height], got 4 "
                       "numbers");
     assert_int_equal(try_make(f, "3d", pole), OFFBKG_ECONFIG);
-    assert_host_error("site: longitude 16.5 must be within +-360 deg and "
+    plugin_assert_host_error("site: longitude 16.5 must be within +-360 deg and "
                       "latitude -90 within +-90 deg (exclusive)");
     make(f, "3d", radec);
     assert_non_null(strstr(f->warnings, "site is used by fov_alignment = "
@@ -1413,15 +1365,15 @@ static void test_model_3d_bad_configs(void **state)
                               { NULL, NULL } };
 
     assert_int_equal(try_make(f, "3d", sqrt_neg), OFFBKG_ECONFIG);
-    assert_host_error("detx_spacing = sqrt needs detx_lo_deg >= 0, got -4");
+    plugin_assert_host_error("detx_spacing = sqrt needs detx_lo_deg >= 0, got -4");
     assert_int_equal(try_make(f, "3d", log_neg), OFFBKG_ECONFIG);
-    assert_host_error("dety_spacing = log needs dety_lo_deg > 0, got -4");
+    plugin_assert_host_error("dety_spacing = log needs dety_lo_deg > 0, got -4");
     assert_int_equal(try_make(f, "3d", edges_and_hi), OFFBKG_ECONFIG);
-    assert_host_error("dety_edges_deg cannot be combined with dety_lo_deg, "
+    plugin_assert_host_error("dety_edges_deg cannot be combined with dety_lo_deg, "
                       "dety_hi_deg, dety_n or dety_spacing: give either the "
                       "edges or the range");
     assert_int_equal(try_make(f, "3d", altaz_gp10), OFFBKG_ECONFIG);
-    assert_host_error("radec_lon_sign = gammapy10 applies to fov_alignment "
+    plugin_assert_host_error("radec_lon_sign = gammapy10 applies to fov_alignment "
                       "= radec only; the ALTAZ FoV longitude always grows "
                       "toward decreasing azimuth");
     assert_int_equal(configure(f, "3d", lat_range), OFFBKG_ECONFIG);
@@ -1770,7 +1722,7 @@ static void expect_load_refused(fixture_t *f, const offbkg_contrib_data_t *in,
 
     assert_int_equal(ops(f)->contrib_view(f->inst.state, c, &before), OFFBKG_OK);
     assert_int_equal(ops(f)->contrib_load(f->inst.state, in, c), status);
-    assert_host_error(want);
+    plugin_assert_host_error(want);
     assert_int_equal(ops(f)->contrib_view(f->inst.state, c, &after), OFFBKG_OK);
     assert_int_equal(after.n_counts, before.n_counts);
     for (size_t i = 0; i < after.n_counts; i++)
@@ -2103,7 +2055,7 @@ static void expect_sums_refused(fixture_t *f, const offbkg_contrib_sums_t *s,
 
     assert_int_equal(ops(f)->finish_sums(f->inst.state, s, &cube), status);
     assert_null(cube);
-    assert_host_error(want);
+    plugin_assert_host_error(want);
 }
 
 static void check_sums_refusals(fixture_t *f, const char *name,
@@ -2201,7 +2153,9 @@ static void test_finish_sums_refusals(void **state)
                         "bin)");
 }
 
-#define FIXTURE_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define FIXTURE_TEST(fn) \
+    cmocka_unit_test_setup_teardown(fn, plugin_fixture_setup, \
+                                    plugin_fixture_teardown)
 
 int main(void)
 {
@@ -2244,12 +2198,8 @@ int main(void)
         FIXTURE_TEST(test_finish_sums_by_hand),
         FIXTURE_TEST(test_finish_sums_refusals),
     };
-    const char *path = getenv("OFFBKG_PLUGIN_PATH");
 
-    if (path == NULL || path[0] == '\0') {
-        printf("1..0 # SKIP OFFBKG_PLUGIN_PATH is not set (make check sets "
-               "it to the build tree's plugins/)\n");
+    if (plugin_path_unset())
         return 0;
-    }
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -115,22 +115,12 @@ static void make(fixture_t *f, offbkg_stage_t stage, const char *name,
     assert_non_null(f->inst.state);
 }
 
-/* The host's record of the plugin's last error, which reading clears. */
-static void assert_host_error(const char *want)
-{
-    char got[1024];
-
-    snprintf(got, sizeof got, "%s", offbkg_host_last_error());
-    assert_string_equal(got, want);
-    assert_string_equal(offbkg_host_last_error(), "");
-}
-
 /* create must refuse @p kv with @p status and message @p want. */
 static void make_fails(fixture_t *f, offbkg_stage_t stage, const char *name,
                        const kv_t *kv, int status, const char *want)
 {
     assert_int_equal(try_make(f, stage, name, kv), status);
-    assert_host_error(want);
+    plugin_assert_host_error_cleared(want);
     instance_clear(f);
 }
 
@@ -425,7 +415,7 @@ static void test_select_list_bad_header(void **state)
                      OFFBKG_ECONFIG);
     snprintf(want, sizeof want, "%s:1: expected the header line OBS_ID, "
              "got 'RUN'", f->tmp.path);
-    assert_host_error(want);
+    plugin_assert_host_error_cleared(want);
     instance_clear(f);
 
     /* Counted from the file's first line, comments and blanks too. */
@@ -433,7 +423,7 @@ static void test_select_list_bad_header(void **state)
                      OFFBKG_ECONFIG);
     snprintf(want, sizeof want, "%s:3: expected the header line OBS_ID, "
              "got 'obs_id'", f->tmp.path);
-    assert_host_error(want);
+    plugin_assert_host_error_cleared(want);
     instance_clear(f);
 
     /* A list without its header is refused, not read as IDs. */
@@ -441,7 +431,7 @@ static void test_select_list_bad_header(void **state)
                      OFFBKG_ECONFIG);
     snprintf(want, sizeof want, "%s:1: expected the header line OBS_ID, "
              "got '1000'", f->tmp.path);
-    assert_host_error(want);
+    plugin_assert_host_error_cleared(want);
 }
 
 static void test_select_list_not_an_integer(void **state)
@@ -457,7 +447,7 @@ static void test_select_list_not_an_integer(void **state)
         assert_int_equal(make_list(f, text, NULL, NULL), OFFBKG_ECONFIG);
         snprintf(want, sizeof want, "%s:4: expected an integer OBS_ID, got "
                  "'%s'", f->tmp.path, bad[i]);
-        assert_host_error(want);
+        plugin_assert_host_error_cleared(want);
         instance_clear(f);
     }
 }
@@ -470,14 +460,14 @@ static void test_select_list_empty_lists(void **state)
     assert_int_equal(make_list(f, "", NULL, NULL), OFFBKG_ECONFIG);
     snprintf(want, sizeof want, "%s: empty run list: expected the header "
              "line OBS_ID", f->tmp.path);
-    assert_host_error(want);
+    plugin_assert_host_error_cleared(want);
     instance_clear(f);
 
     assert_int_equal(make_list(f, "OBS_ID\n# none yet\n", NULL, NULL),
                      OFFBKG_ECONFIG);
     snprintf(want, sizeof want, "%s: the run list has no OBS_ID after its "
              "header", f->tmp.path);
-    assert_host_error(want);
+    plugin_assert_host_error_cleared(want);
 }
 
 static void test_select_list_path_problems(void **state)
@@ -506,7 +496,7 @@ static void test_select_list_needs_obs_id(void **state)
     table_init(&t, 2);
     table_double(&t, "ZEN_PNT", z);
     assert_int_equal(run_select(f, &t, keep, reason), OFFBKG_EDATA);
-    assert_host_error("the observation table has no integer OBS_ID column");
+    plugin_assert_host_error_cleared("the observation table has no integer OBS_ID column");
 }
 
 /* ------------------------------------------------------------------ */
@@ -771,7 +761,7 @@ static void test_select_column_table_mismatch(void **state)
         const kv_t kv[] = { { "where", bad[i].where }, { NULL, NULL } };
         make(f, OFFBKG_STAGE_SELECT, "column", kv);
         assert_int_equal(run_select(f, &t, keep, reason), OFFBKG_EDATA);
-        assert_host_error(bad[i].msg);
+        plugin_assert_host_error_cleared(bad[i].msg);
         instance_clear(f);
     }
 }
@@ -1014,11 +1004,11 @@ static void test_group_bins_missing_or_string_column(void **state)
     table_init(&t, 2);
     table_double(&t, "ZEN_PNT", zen);
     assert_int_equal(run_assign(f, &t, gid, reason), OFFBKG_EDATA);
-    assert_host_error("the observation table has no numeric N_TELS column "
+    plugin_assert_host_error_cleared("the observation table has no numeric N_TELS column "
                       "(axis 2)");
     table_string(&t, "N_TELS", tels);
     assert_int_equal(run_assign(f, &t, gid, reason), OFFBKG_EDATA);
-    assert_host_error("the observation table has no numeric N_TELS column "
+    plugin_assert_host_error_cleared("the observation table has no numeric N_TELS column "
                       "(axis 2)");
 }
 
@@ -1057,12 +1047,8 @@ int main(void)
         FIXTURE_TEST(test_group_bins_tables_check_values),
         FIXTURE_TEST(test_group_bins_missing_or_string_column),
     };
-    const char *path = getenv("OFFBKG_PLUGIN_PATH");
 
-    if (path == NULL || path[0] == '\0') {
-        printf("1..0 # SKIP OFFBKG_PLUGIN_PATH is not set (make check sets "
-               "it to the build tree's plugins/)\n");
+    if (plugin_path_unset())
         return 0;
-    }
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,36 +19,7 @@
 
 #include "plugin_fixture.h"
 
-typedef struct fixture {
-    offbkg_ctx_t *ctx;
-    offbkg_registry_t *reg;
-    offbkg_diags_t diags;
-    plugin_inst_t inst;
-} fixture_t;
-
-static int setup(void **state)
-{
-    fixture_t *f = calloc(1, sizeof *f);
-
-    if (f == NULL || plugin_open(&f->ctx, &f->reg, NULL, NULL) != 0) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-
-    plugin_inst_clear(&f->inst);
-    offbkg_registry_free(f->reg);
-    offbkg_diag_clear(&f->diags);
-    offbkg_ctx_free(f->ctx);
-    free(f);
-    return 0;
-}
+typedef plugin_fixture_t fixture_t;
 
 /* Load plugin @p stage / @p name and fill its config from @p kv (NULL:
  * defaults only); returns the fill status. */
@@ -126,16 +97,6 @@ static void table_int(table_t *t, const char *name, const int64_t *v,
     t->cols[1].type = OFFBKG_COL_INT;
     t->cols[1].f64 = NULL;
     t->cols[1].i64 = v;
-}
-
-/* The host's record of the plugin's last error, which reading clears. */
-static void assert_host_error(const char *want)
-{
-    char got[1024];
-
-    snprintf(got, sizeof got, "%s", offbkg_host_last_error());
-    assert_string_equal(got, want);
-    assert_string_equal(offbkg_host_last_error(), "");
 }
 
 /* ------------------------------------------------------------------ */
@@ -375,7 +336,7 @@ static void test_select_offplane_missing_column(void **state)
     table_double(&t, "ZEN_PNT", z, 2);
     assert_int_equal(select_ops(f)->select(f->inst.state, &t.obs, keep,
                                            reason), OFFBKG_EDATA);
-    assert_host_error("the observation table has no numeric GLAT_PNT "
+    plugin_assert_host_error_cleared("the observation table has no numeric GLAT_PNT "
                       "column");
     /* A string column of that name is no better. */
     table_double(&t, "GLAT_PNT", NULL, 2);
@@ -383,7 +344,7 @@ static void test_select_offplane_missing_column(void **state)
     t.cols[1].str = words;
     assert_int_equal(select_ops(f)->select(f->inst.state, &t.obs, keep,
                                            reason), OFFBKG_EDATA);
-    assert_host_error("the observation table has no numeric GLAT_PNT "
+    plugin_assert_host_error_cleared("the observation table has no numeric GLAT_PNT "
                       "column");
 }
 
@@ -490,11 +451,13 @@ static void test_group_zenith_missing_column(void **state)
     table_double(&t, "GLAT_PNT", glat, 2);
     assert_int_equal(group_ops(f)->assign(f->inst.state, &t.obs, gid,
                                           reason), OFFBKG_EDATA);
-    assert_host_error("the observation table has no numeric ZEN_PNT "
+    plugin_assert_host_error_cleared("the observation table has no numeric ZEN_PNT "
                       "column");
 }
 
-#define FIXTURE_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define FIXTURE_TEST(fn) \
+    cmocka_unit_test_setup_teardown(fn, plugin_fixture_setup, \
+                                    plugin_fixture_teardown)
 
 int main(void)
 {
@@ -515,12 +478,8 @@ int main(void)
         FIXTURE_TEST(test_group_zenith_custom_edges),
         FIXTURE_TEST(test_group_zenith_missing_column),
     };
-    const char *path = getenv("OFFBKG_PLUGIN_PATH");
 
-    if (path == NULL || path[0] == '\0') {
-        printf("1..0 # SKIP OFFBKG_PLUGIN_PATH is not set (make check sets "
-               "it to the build tree's plugins/)\n");
+    if (plugin_path_unset())
         return 0;
-    }
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

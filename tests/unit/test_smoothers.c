@@ -26,42 +26,7 @@
 /* ------------------------------------------------------------------ */
 /* Fixture: one smoother instance made the way the host makes it.      */
 
-typedef struct fixture {
-    offbkg_ctx_t *ctx;
-    offbkg_registry_t *reg;
-    offbkg_diags_t diags;
-    plugin_inst_t inst;
-} fixture_t;
-
-static int setup(void **state)
-{
-    fixture_t *f = calloc(1, sizeof *f);
-
-    if (f == NULL || plugin_open(&f->ctx, &f->reg, NULL, NULL) != 0) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-/* Destroy the instance, if any, so that another can be made. */
-static void unmake(fixture_t *f)
-{
-    plugin_inst_clear(&f->inst);
-    offbkg_diag_clear(&f->diags);
-}
-
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-
-    unmake(f);
-    offbkg_registry_free(f->reg);
-    offbkg_ctx_free(f->ctx);
-    free(f);
-    return 0;
-}
+typedef plugin_fixture_t fixture_t;
 
 /* Load smoother @p name and fill its config from @p kv (NULL: defaults
  * only); returns the fill status. */
@@ -74,7 +39,7 @@ static int configure(fixture_t *f, const char *name, const kv_t *kv)
 /* A fresh instance of smoother @p name (any previous one destroyed). */
 static void make(fixture_t *f, const char *name, const kv_t *kv)
 {
-    unmake(f);
+    plugin_fixture_unmake(f);
     assert_int_equal(plugin_make_status(&f->inst, f->ctx, f->reg, &f->diags,
                                         OFFBKG_STAGE_SMOOTH, name, kv),
                      OFFBKG_OK);
@@ -86,30 +51,20 @@ static int smooth(fixture_t *f, offbkg_cube_t *cube)
     return f->inst.mod->desc->ops.smooth->smooth(f->inst.state, cube);
 }
 
-/* The host's record of the plugin's last error, which reading clears. */
-static void assert_host_error(const char *want)
-{
-    char got[1024];
-
-    snprintf(got, sizeof got, "%s", offbkg_host_last_error());
-    assert_string_equal(got, want);
-    assert_string_equal(offbkg_host_last_error(), "");
-}
-
 /* The config problem @p kv gives smoother @p name, formatted. */
 static void assert_config_error(fixture_t *f, const char *name,
                                 const kv_t *kv, const char *want)
 {
     char *text;
 
-    unmake(f);
+    plugin_fixture_unmake(f);
     assert_int_equal(configure(f, name, kv), OFFBKG_ECONFIG);
     assert_int_equal(f->diags.n, 1);
     text = offbkg_diag_format(&f->diags.items[0]);
     assert_non_null(text);
     assert_string_equal(text, want);
     free(text);
-    unmake(f);
+    plugin_fixture_unmake(f);
 }
 
 /* ------------------------------------------------------------------ */
@@ -617,7 +572,7 @@ static void test_gauss1d_refuses_3d_and_bad_cubes(void **state)
 
     make(f, "gauss1d", NULL);
     assert_int_equal(smooth(f, c), OFFBKG_EINVAL);
-    assert_host_error("gauss1d smooths 2D (energy, offset) cubes along the "
+    plugin_assert_host_error_cleared("gauss1d smooths 2D (energy, offset) cubes along the "
                       "offset axis; this cube has 3 axes (use k5a or "
                       "gauss2d for a 3D cube)");
     offbkg_cube_free(c);
@@ -625,15 +580,15 @@ static void test_gauss1d_refuses_3d_and_bad_cubes(void **state)
     c->counts[0] = 10;
     c->rate[3] = NAN;
     assert_int_equal(smooth(f, c), OFFBKG_EDATA);
-    assert_host_error("cell 3: rate nan is not finite and >= 0");
+    plugin_assert_host_error_cleared("cell 3: rate nan is not finite and >= 0");
     c->rate[3] = 1;
     c->rate_err[4] = -1;
     assert_int_equal(smooth(f, c), OFFBKG_EDATA);
-    assert_host_error("cell 4: rate_err -1 is not finite and >= 0");
+    plugin_assert_host_error_cleared("cell 4: rate_err -1 is not finite and >= 0");
     c->rate_err[4] = 0;
     c->solid_angle_sr[7] = 0;
     assert_int_equal(smooth(f, c), OFFBKG_EDATA);
-    assert_host_error("cell 7: solid angle 0 sr is not finite and > 0");
+    plugin_assert_host_error_cleared("cell 7: solid angle 0 sr is not finite and > 0");
     offbkg_cube_free(c);
 }
 
@@ -896,7 +851,7 @@ static void test_k5a_refuses_2d(void **state)
 
     make(f, "k5a", NULL);
     assert_int_equal(smooth(f, c), OFFBKG_EINVAL);
-    assert_host_error("k5a smooths 3D (energy, DETX, DETY) cubes in the "
+    plugin_assert_host_error_cleared("k5a smooths 3D (energy, DETX, DETY) cubes in the "
                       "field-of-view plane; this cube has 2 axes (use "
                       "gauss1d or gauss2d for a 2D cube)");
     offbkg_cube_free(c);
@@ -1091,12 +1046,12 @@ static void test_gauss2d_refuses_bad_axes(void **state)
     make(f, "gauss2d", NULL);
     strcpy(c->axes[2].unit, "rad");
     assert_int_equal(smooth(f, c), OFFBKG_EDATA);
-    assert_host_error("gauss2d needs spatial axes in deg; axis DETY is in "
+    plugin_assert_host_error_cleared("gauss2d needs spatial axes in deg; axis DETY is in "
                       "'rad'");
     strcpy(c->axes[2].unit, "deg");
     c->axes[1].edges[2] = c->axes[1].edges[1];
     assert_int_equal(smooth(f, c), OFFBKG_EDATA);
-    assert_host_error("cube axis 1 (DETX): edge 2 is not finite and above "
+    plugin_assert_host_error_cleared("cube axis 1 (DETX): edge 2 is not finite and above "
                       "the one before");
     offbkg_cube_free(c);
 }
@@ -1248,7 +1203,9 @@ static void test_smoothers_poisson_3d_closer_to_truth(void **state)
     offbkg_cube_free(c);
 }
 
-#define FIXTURE_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define FIXTURE_TEST(fn) \
+    cmocka_unit_test_setup_teardown(fn, plugin_fixture_setup, \
+                                    plugin_fixture_teardown)
 
 int main(void)
 {
