@@ -203,7 +203,8 @@ tests_unit_test_match_plugins_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_match_plugins_LDADD = $(UNIT_LDADD)
 # Writes its own small data stores with cfitsio; reads $OFFBKG_DR1 too.
 tests_unit_test_datastore_SOURCES = tests/unit/test_datastore.c \
-	tests/unit/storegen.h
+	tests/unit/storegen.h \
+	tests/unit/simstore.h
 tests_unit_test_datastore_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_datastore_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 tests_unit_test_sim_SOURCES = tests/unit/test_sim.c
@@ -221,21 +222,25 @@ tests_unit_test_closure_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_closure_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 # Per-observation model files from a hand-made match (core/match_write.c).
 tests_unit_test_match_write_SOURCES = tests/unit/test_match_write.c \
-	tests/unit/storegen.h
+	tests/unit/storegen.h \
+	tests/unit/simstore.h
 tests_unit_test_match_write_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_match_write_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 tests_unit_test_pipeline_SOURCES = tests/unit/test_pipeline.c \
-	tests/unit/storegen.h
+	tests/unit/storegen.h \
+	tests/unit/simstore.h
 tests_unit_test_pipeline_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_pipeline_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 # The contribution store: simulated data stores; its gzip files edited
 # with cfitsio and zlib.
-tests_unit_test_store_SOURCES = tests/unit/test_store.c tests/unit/storegen.h
+tests_unit_test_store_SOURCES = tests/unit/test_store.c tests/unit/storegen.h \
+	tests/unit/simstore.h
 tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS) \
 	$(ZLIB_CFLAGS)
 tests_unit_test_store_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS) $(ZLIB_LIBS)
 # The match step: simulated stores, the test matcher tests/plugins/match_fake.
-tests_unit_test_match_SOURCES = tests/unit/test_match.c tests/unit/storegen.h
+tests_unit_test_match_SOURCES = tests/unit/test_match.c tests/unit/storegen.h \
+	tests/unit/simstore.h
 tests_unit_test_match_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_match_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 TESTS += $(UNIT_TESTS)

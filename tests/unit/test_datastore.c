@@ -27,6 +27,7 @@
 #include "runconf-private.h"
 #include "group-private.h"
 #include "table-private.h"
+#include "simstore.h"
 #include "storegen.h"
 
 #define END_COLS { NULL, NULL, NULL, NULL, NULL }
@@ -79,8 +80,7 @@ static int teardown(void **state)
     offbkg_datastore_free(f->store);
     offbkg_runconf_free(f->rc);
     offbkg_diag_clear(&f->diags);
-    offbkg_ctx_free(f->ctx);
-    sg_remove_tree(f->dir);
+    simstore_free(f->ctx, f->dir);
     free(f);
     return 0;
 }
@@ -168,16 +168,7 @@ static void card(cards_t *c, const char *fmt, ...)
  * $OFFBKG_PLUGIN_PATH. */
 static void load_conf(fixture_t *f, const char *text)
 {
-    char path[PATH_MAX];
-
-    assert_int_equal(sg_write_text(sg_path(path, f->dir, "run.ini"), text),
-                     0);
-    if (offbkg_runconf_load(f->ctx, path, NULL, 0, &f->diags, &f->rc)
-        != OFFBKG_OK) {
-        char *d = f->diags.n > 0 ? offbkg_diag_format(&f->diags.items[0])
-                                 : NULL;
-        fail_msg("run.ini does not load: %s", d != NULL ? d : "?");
-    }
+    simstore_load_conf(f->ctx, f->dir, text, &f->diags, &f->rc);
 }
 
 /* ------------------------------------------------------------------ */

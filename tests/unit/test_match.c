@@ -29,6 +29,7 @@
 #include "runconf-private.h"
 #include "sim-private.h"
 #include "store-private.h"
+#include "simstore.h"
 #include "storegen.h"
 
 typedef struct fixture {
@@ -48,18 +49,9 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    offbkg_sim_params_t p;
 
     assert_non_null(f);
-    offbkg_sim_params_default(&p);
-    p.n_runs = 8;
-    p.r0 = offbkg_sim_r0_for_events(&p, 2000);
-    f->ctx = offbkg_ctx_new();
-    assert_non_null(f->ctx);
-    offbkg_ctx_set_log_level(f->ctx, OFFBKG_LOG_ERROR);
-    assert_int_equal(sg_mkdtemp(f->dir), 0);
-    if (offbkg_sim_write(f->ctx, &p, f->dir, true, NULL) != OFFBKG_OK)
-        fail_msg("simulate: %s", offbkg_error_msg(f->ctx));
+    f->ctx = simstore_new(f->dir, 8, 2000);
     *state = f;
     return 0;
 }
@@ -81,8 +73,7 @@ static int teardown(void **state)
     fixture_t *f = *state;
 
     release(f);
-    offbkg_ctx_free(f->ctx);
-    sg_remove_tree(f->dir);
+    simstore_free(f->ctx, f->dir);
     free(f);
     return 0;
 }
@@ -90,7 +81,7 @@ static int teardown(void **state)
 /* Load run.ini: every run, zenith groups 0-30-60 deg, @p body. */
 static void load(fixture_t *f, const char *body)
 {
-    char path[PATH_MAX], text[4096];
+    char text[4096];
 
     release(f);
     snprintf(text, sizeof text,
@@ -101,14 +92,7 @@ static void load(fixture_t *f, const char *body)
                                            : ".",
              f->group != NULL ? f->group : "[group]\nplugin = zenith\n"
                                            "edges_deg = 0, 30, 60\n", body);
-    assert_int_equal(sg_write_text(sg_path(path, f->dir, "run.ini"), text),
-                     0);
-    if (offbkg_runconf_load(f->ctx, path, NULL, 0, &f->diags, &f->rc)
-        != OFFBKG_OK) {
-        char *d = f->diags.n > 0 ? offbkg_diag_format(&f->diags.items[0])
-                                 : NULL;
-        fail_msg("run.ini does not load: %s", d != NULL ? d : "?");
-    }
+    simstore_load_conf(f->ctx, f->dir, text, &f->diags, &f->rc);
     assert_int_equal(offbkg_datastore_open(f->ctx, f->rc->datastore, &f->ds),
                      OFFBKG_OK);
     size_t n = f->ds->obs.n_rows, rows[64];

@@ -32,6 +32,7 @@
 #include "pipeline-private.h"
 #include "runconf-private.h"
 #include "sim-private.h"
+#include "simstore.h"
 #include "storegen.h"
 
 #define N_TARGETS 4
@@ -58,21 +59,12 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    offbkg_sim_params_t p;
     char path[PATH_MAX], text[1024];
     offbkg_plan_t plan = { .select = true, .group = true, .make = true };
     offbkg_pipeline_opts_t opts = { .threads = 2 };
 
     assert_non_null(f);
-    offbkg_sim_params_default(&p);
-    p.n_runs = 4;
-    p.r0 = offbkg_sim_r0_for_events(&p, 3000);
-    f->ctx = offbkg_ctx_new();
-    assert_non_null(f->ctx);
-    offbkg_ctx_set_log_level(f->ctx, OFFBKG_LOG_ERROR);
-    assert_int_equal(sg_mkdtemp(f->dir), 0);
-    if (offbkg_sim_write(f->ctx, &p, f->dir, true, NULL) != OFFBKG_OK)
-        fail_msg("simulate: %s", offbkg_error_msg(f->ctx));
+    f->ctx = simstore_new(f->dir, 4, 3000);
     snprintf(text, sizeof text,
              "[datastore]\npath = .\n[output]\ndir = groups\n[select]\n"
              "plugin = all\n[group]\nplugin = zenith\nedges_deg = 0, 30, 60\n"
@@ -102,8 +94,7 @@ static int teardown(void **state)
     offbkg_pipeline_free(f->pl);
     offbkg_runconf_free(f->rc);
     offbkg_diag_clear(&f->diags);
-    offbkg_ctx_free(f->ctx);
-    sg_remove_tree(f->dir);
+    simstore_free(f->ctx, f->dir);
     free(f);
     return 0;
 }

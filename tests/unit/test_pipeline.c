@@ -28,6 +28,7 @@
 #include "pipeline-private.h"
 #include "runconf-private.h"
 #include "sim-private.h"
+#include "simstore.h"
 #include "storegen.h"
 
 typedef struct fixture {
@@ -42,18 +43,9 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    offbkg_sim_params_t p;
 
     assert_non_null(f);
-    offbkg_sim_params_default(&p);
-    p.n_runs = 4;
-    p.r0 = offbkg_sim_r0_for_events(&p, 3000);
-    f->ctx = offbkg_ctx_new();
-    assert_non_null(f->ctx);
-    offbkg_ctx_set_log_level(f->ctx, OFFBKG_LOG_ERROR);
-    assert_int_equal(sg_mkdtemp(f->dir), 0);
-    if (offbkg_sim_write(f->ctx, &p, f->dir, true, NULL) != OFFBKG_OK)
-        fail_msg("simulate: %s", offbkg_error_msg(f->ctx));
+    f->ctx = simstore_new(f->dir, 4, 3000);
     *state = f;
     return 0;
 }
@@ -72,8 +64,7 @@ static int teardown(void **state)
     fixture_t *f = *state;
 
     release(f);
-    offbkg_ctx_free(f->ctx);
-    sg_remove_tree(f->dir);
+    simstore_free(f->ctx, f->dir);
     free(f);
     return 0;
 }

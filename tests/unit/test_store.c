@@ -29,6 +29,7 @@
 #include "runconf-private.h"
 #include "sim-private.h"
 #include "store-private.h"
+#include "simstore.h"
 #include "storegen.h"
 
 /* 32 energies x 4 x 4 cells, 32 exposure bins: small, but sparse. */
@@ -51,21 +52,12 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    offbkg_sim_params_t p;
     offbkg_datastore_conf_t conf = { 0 };
     char *ev_path = NULL, *ev_hdu = NULL;
     size_t n_rows;
 
     assert_non_null(f);
-    offbkg_sim_params_default(&p);
-    p.n_runs = 2;
-    p.r0 = offbkg_sim_r0_for_events(&p, 1000);
-    f->ctx = offbkg_ctx_new();
-    assert_non_null(f->ctx);
-    offbkg_ctx_set_log_level(f->ctx, OFFBKG_LOG_ERROR);
-    assert_int_equal(sg_mkdtemp(f->dir), 0);
-    if (offbkg_sim_write(f->ctx, &p, f->dir, true, NULL) != OFFBKG_OK)
-        fail_msg("simulate: %s", offbkg_error_msg(f->ctx));
+    f->ctx = simstore_new(f->dir, 2, 1000);
     conf.path = f->dir;
     conf.obs_index = "";
     conf.hdu_index = "";
@@ -120,8 +112,7 @@ static int teardown(void **state)
 
     offbkg_store_close(f->store);
     offbkg_datastore_free(f->ds);
-    offbkg_ctx_free(f->ctx);
-    sg_remove_tree(f->dir);
+    simstore_free(f->ctx, f->dir);
     free(f);
     return 0;
 }
