@@ -58,4 +58,13 @@ static inline void simstore_load_conf(offbkg_ctx_t *ctx, const char *dir,
     }
 }
 
+/* Undo simstore_load_conf: free *@p rc (NULL after), clear @p diags. */
+static inline void simstore_conf_clear(offbkg_runconf_t **rc,
+                                       offbkg_diags_t *diags)
+{
+    offbkg_runconf_free(*rc);
+    *rc = NULL;
+    offbkg_diag_clear(diags);
+}
+
 #endif

@@ -78,8 +78,7 @@ static int teardown(void **state)
 {
     fixture_t *f = *state;
     offbkg_datastore_free(f->store);
-    offbkg_runconf_free(f->rc);
-    offbkg_diag_clear(&f->diags);
+    simstore_conf_clear(&f->rc, &f->diags);
     simstore_free(f->ctx, f->dir);
     free(f);
     return 0;

@@ -62,10 +62,8 @@ static void release(fixture_t *f)
     offbkg_model_clear(&f->make);
     offbkg_group_clear(&f->g);
     offbkg_datastore_free(f->ds);
-    offbkg_runconf_free(f->rc);
-    offbkg_diag_clear(&f->diags);
     f->ds = NULL;
-    f->rc = NULL;
+    simstore_conf_clear(&f->rc, &f->diags);
 }
 
 static int teardown(void **state)

@@ -92,8 +92,7 @@ static int teardown(void **state)
     for (size_t i = 0; i < N_TARGETS; i++)
         free(f->t[i].skipped);
     offbkg_pipeline_free(f->pl);
-    offbkg_runconf_free(f->rc);
-    offbkg_diag_clear(&f->diags);
+    simstore_conf_clear(&f->rc, &f->diags);
     simstore_free(f->ctx, f->dir);
     free(f);
     return 0;

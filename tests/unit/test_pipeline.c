@@ -53,10 +53,8 @@ static int setup(void **state)
 static void release(fixture_t *f)
 {
     offbkg_pipeline_free(f->pl);
-    offbkg_runconf_free(f->rc);
-    offbkg_diag_clear(&f->diags);
     f->pl = NULL;
-    f->rc = NULL;
+    simstore_conf_clear(&f->rc, &f->diags);
 }
 
 static int teardown(void **state)
