@@ -182,12 +182,16 @@ int offbkg_store_check(offbkg_ctx_t *ctx, const char *dir)
                               dir);
     else if ((st = check_store_file(ctx, path)) == 1)
         st = OFFBKG_OK;
-    else if (st == 0)
-        st = holds_nothing(dir)
-                 ? OFFBKG_OK
-                 : offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: not a "
-                                    "contribution store (no STORE file) and "
-                                    "not empty", dir);
+    /* Another process may make the store meanwhile: its STORE comes
+     * before anything else it writes, so STORE is looked for again once
+     * the directory is seen not empty. */
+    else if (st == 0 && !holds_nothing(dir)
+             && (st = check_store_file(ctx, path)) == 0)
+        st = offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: not a "
+                              "contribution store (no STORE file) and "
+                              "not empty", dir);
+    else if (st == 0 || st == 1)
+        st = OFFBKG_OK;
     free(path);
     return st;
 }
@@ -923,6 +927,13 @@ static int read_exposure(offbkg_ctx_t *ctx, fitsfile *f,
     return st;
 }
 
+/* Whether an open of an entry failed on the entry (not for lack of
+ * memory, nor by a cancel). */
+static bool open_failed(int st)
+{
+    return st != OFFBKG_OK && st != OFFBKG_ENOMEM && st != OFFBKG_ECANCELLED;
+}
+
 int offbkg_store_read(offbkg_ctx_t *ctx, const offbkg_store_t *store,
                       const offbkg_store_key_t *key, size_t n_counts,
                       size_t n_exposure, offbkg_store_entry_t *out)
@@ -938,20 +949,25 @@ int offbkg_store_read(offbkg_ctx_t *ctx, const offbkg_store_t *store,
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     st = offbkg_input_open(ctx, path, NULL, 0, &mem, &f);
     /* Missing or not: asked only when the open fails (a stat() per
-     * entry was a few percent of reading a complete store). */
-    if (st != OFFBKG_OK && st != OFFBKG_ENOMEM && st != OFFBKG_ECANCELLED
-        && stat(path, &sb) != 0) {
+     * entry was a few percent of reading a complete store). A file that
+     * is there now may have been put in place by another fill between
+     * the open and the stat: it is opened once more before it is called
+     * damaged. */
+    if (open_failed(st) && stat(path, &sb) != 0) {
         st = errno == ENOENT || errno == ENOTDIR
                  ? unusable(ctx, OFFBKG_STORE_MISSING, path, "no such file")
                  : unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%s",
                             strerror(errno));
-    } else if (st != OFFBKG_OK && st != OFFBKG_ENOMEM
-               && st != OFFBKG_ECANCELLED) {
-        /* Its message names the path already. */
-        char why[1024];
-        snprintf(why, sizeof why, "%s", offbkg_error_msg(ctx));
-        st = offbkg_error_set(ctx, OFFBKG_STORE_DAMAGED, "%s (damaged)",
-                              why);
+    } else if (open_failed(st)) {
+        offbkg_error_clear(ctx);
+        st = offbkg_input_open(ctx, path, NULL, 0, &mem, &f);
+        if (open_failed(st)) {
+            /* Its message names the path already. */
+            char why[1024];
+            snprintf(why, sizeof why, "%s", offbkg_error_msg(ctx));
+            st = offbkg_error_set(ctx, OFFBKG_STORE_DAMAGED, "%s (damaged)",
+                                  why);
+        }
     }
     if (st == OFFBKG_OK)
         st = read_primary(ctx, f, &mem, path, key, out);
