@@ -209,26 +209,23 @@ plain "$T/zoff" "$T/z-group" >"$T/z-group.ini"
 run_offbkg -q run "$T/z-group.ini"
 bias "$T/z-group" "$T/zoff/truth.txt" >"$T/z-group.all"
 edge "$T/z-group.all" 31 39 >"$T/b.group"
-{ plain "$T/zoff" "$T/z-zen"; printf '[match]\nplugin = zenith\n'; } >"$T/z-zen.ini"
-run_offbkg -q run "$T/z-zen.ini"
-ok $status "match/zenith on the zenith-only store (exit $status): $(head -c 300 "$T/err")"
-bias "$T/z-zen" "$T/zoff/truth.txt" >"$T/z-zen.all"
-edge "$T/z-zen.all" 31 39 >"$T/b.match"
-assert_bias "zenith linear" 0.06 5
-
+# zoff_case OUT LABEL TOLERANCE KEY=VALUE...: the zenith-only store
+# with a [match] of those keys; its edge runs' bias within TOLERANCE.
+zoff_case() {
+    z_out=$1 z_label=$2 z_tol=$3
+    shift 3
+    { plain "$T/zoff" "$T/$z_out"; printf '[match]\n'; printf '%s\n' "$@"; } >"$T/$z_out.ini"
+    run_offbkg -q run "$T/$z_out.ini"
+    ok $status "$z_label on the zenith-only store (exit $status): $(head -c 300 "$T/err")"
+    bias "$T/$z_out" "$T/zoff/truth.txt" >"$T/$z_out.all"
+    edge "$T/$z_out.all" 31 39 >"$T/b.match"
+    assert_bias "$z_label" "$z_tol" 5
+}
+zoff_case z-zen "zenith linear" 0.06 "plugin = zenith"
 # The same store, log interpolation, and match/nearest on ZEN_PNT alone.
-{ plain "$T/zoff" "$T/z-log"; printf '[match]\nplugin = zenith\ninterpolation = log\n'; } >"$T/z-log.ini"
-run_offbkg -q run "$T/z-log.ini"
-ok $status "match/zenith, log interpolation (exit $status): $(head -c 300 "$T/err")"
-bias "$T/z-log" "$T/zoff/truth.txt" >"$T/z-log.all"
-edge "$T/z-log.all" 31 39 >"$T/b.match"
-assert_bias "zenith log" 0.045 5
-{ plain "$T/zoff" "$T/z-near"; printf '[match]\nplugin = nearest\ncolumns = ZEN_PNT\nmin_runs = 6\nmax_runs = 6\n'; } >"$T/z-near.ini"
-run_offbkg -q run "$T/z-near.ini"
-ok $status "match/nearest on ZEN_PNT alone (exit $status): $(head -c 300 "$T/err")"
-bias "$T/z-near" "$T/zoff/truth.txt" >"$T/z-near.all"
-edge "$T/z-near.all" 31 39 >"$T/b.match"
-assert_bias "nearest ZEN_PNT" 0.05 5
+zoff_case z-log "zenith log" 0.045 "plugin = zenith" "interpolation = log"
+zoff_case z-near "nearest ZEN_PNT" 0.05 "plugin = nearest" "columns = ZEN_PNT" \
+    "min_runs = 6" "max_runs = 6"
 
 # ---- (c) one file and one bkg row per observation; the MATCH HDU
 
