@@ -581,6 +581,28 @@ static int walk_header(source_t *src, unsigned char *buf, int primary,
     return -1;
 }
 
+/* Every card of @p src from where it stands, block by block (the last
+ * block may be short): 1 at an unsafe one (its keyword in @p key). For
+ * a file whose headers cannot be followed: cfitsio may still read them,
+ * its own way. */
+static int scan_cards(source_t *src, unsigned char *buf, char key[9])
+{
+    for (;;) {
+        size_t have = 0;
+        if (pull(src, buf, STEP, &have) != 0 || have == 0)
+            return 0;
+        for (size_t c = 0; c + CARD <= have; c += CARD)
+            if (card_unsafe(buf + c)) {
+                memcpy(key, buf + c, 8);
+                key[8] = '\0';
+                key[strcspn(key, " ")] = '\0';
+                return 1;
+            }
+        if (have < STEP)
+            return 0;
+    }
+}
+
 int offbkg_fitsmem_find_unsafe_card(int fd, long *hdu_num, char key[9])
 {
     source_t src;
@@ -591,8 +613,10 @@ int offbkg_fitsmem_find_unsafe_card(int fd, long *hdu_num, char key[9])
         free(buf);
         return 0;
     }
-    /* Header after header, to the end of the file or the first header
-     * that cannot be followed (cfitsio stops there too). */
+    /* Header after header, to the end of the file; from the first
+     * header that cannot be followed on, every card of the rest of the
+     * file (cfitsio may read on where we cannot follow: a fuzzed file
+     * made it parse an unsafe card we had not looked at). */
     for (long hdu = 1; !found; hdu++) {
         hdu_info_t h = { -1, 0, 0, 1, 1, 0 };
         unsigned long long bytes;
@@ -604,6 +628,13 @@ int offbkg_fitsmem_find_unsafe_card(int fd, long *hdu_num, char key[9])
         } else if (r < 0 || hdu_data_bytes(&h, &bytes) != 0
                    || skip(&src, buf, (bytes + BLOCK - 1) / BLOCK * BLOCK)
                           != 0) {
+            source_end(&src);
+            if (lseek(fd, 0, SEEK_SET) == 0
+                && source_start(&src, fd, 0, &in) == 0
+                && scan_cards(&src, buf, key)) {
+                *hdu_num = hdu;
+                found = 1;
+            }
             break;
         }
     }
