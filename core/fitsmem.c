@@ -131,6 +131,20 @@ static int card_unsafe(const unsigned char *card)
     return i < CARD && card[i] != '\'';
 }
 
+/* The first unsafe card among the whole cards of @p buf (@p n bytes,
+ * from a card boundary): 1 with its keyword in @p key, or 0. */
+static int unsafe_in(const unsigned char *buf, size_t n, char key[9])
+{
+    for (size_t c = 0; c + CARD <= n; c += CARD)
+        if (card_unsafe(buf + c)) {
+            memcpy(key, buf + c, 8);
+            key[8] = '\0';
+            key[strcspn(key, " ")] = '\0';
+            return 1;
+        }
+    return 0;
+}
+
 typedef struct hdu_info {
     long long naxis, bitpix, pcount, gcount;
     unsigned long long product;  /* of the NAXISn that count */
@@ -228,12 +242,8 @@ static int scan(scan_t *s, const unsigned char *buf, size_t have,
                 return -1;
             if (is_key(buf + c, "END"))
                 break;
-            if (card_unsafe(buf + c)) {
-                memcpy(s->key, buf + c, 8);
-                s->key[8] = '\0';
-                s->key[strcspn(s->key, " ")] = '\0';
+            if (unsafe_in(buf + c, CARD, s->key))
                 return -2;
-            }
             if (followed
                 && take_card(buf + c, s->primary, &h, hdus, n_hdus) != 0)
                 followed = 0;
@@ -401,6 +411,10 @@ static offbkg_fitsmem_result_t load(offbkg_fitsmem_t *m, source_t *src,
             if (!whole && s->data_end > have)
                 return src->gzip ? OFFBKG_FITSMEM_CUT_SHORT
                                  : OFFBKG_FITSMEM_NOT_HANDLED;
+            /* Loaded whole for headers we could not follow: cfitsio may
+             * read on past where we stopped, so every card is looked at. */
+            if (whole && unsafe_in(m->buf, have, s->key))
+                return OFFBKG_FITSMEM_UNSAFE;
             m->size = m->file_size = have;
             return OFFBKG_FITSMEM_LOADED;
         }
@@ -568,12 +582,8 @@ static int walk_header(source_t *src, unsigned char *buf, int primary,
         for (size_t c = 0; c < BLOCK; c += CARD) {
             if (is_key(buf + c, "END"))
                 return followed ? 0 : -1;
-            if (card_unsafe(buf + c)) {
-                memcpy(key, buf + c, 8);
-                key[8] = '\0';
-                key[strcspn(key, " ")] = '\0';
+            if (unsafe_in(buf + c, CARD, key))
                 return 1;
-            }
             if (followed && take_card(buf + c, primary, h, NULL, 0) != 0)
                 followed = 0;
         }
@@ -591,13 +601,8 @@ static int scan_cards(source_t *src, unsigned char *buf, char key[9])
         size_t have = 0;
         if (pull(src, buf, STEP, &have) != 0 || have == 0)
             return 0;
-        for (size_t c = 0; c + CARD <= have; c += CARD)
-            if (card_unsafe(buf + c)) {
-                memcpy(key, buf + c, 8);
-                key[8] = '\0';
-                key[strcspn(key, " ")] = '\0';
-                return 1;
-            }
+        if (unsafe_in(buf, have, key))
+            return 1;
         if (have < STEP)
             return 0;
     }
