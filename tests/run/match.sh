@@ -38,10 +38,9 @@ run_offbkg simulate "$T/on" --runs 10 --zenith 30,40 $sim $mu --seed 3 \
     --first-obs-id 1001
 ok $status "simulate the ON store (10 runs at zenith 30-40 deg, OBS_ID 1001-)"
 
-# base STORE OUT: two zenith groups split at 35 deg, a 2D model (its
-# default binning is the 2D region of truth.txt's mu_in_2d: 0.1-100 TeV,
-# offset < 2.5 deg) and a small 3D one, the 2D one smoothed.
-base() {
+# groups_2d STORE: the store, every run, two zenith groups split at
+# 35 deg and a 2D model: what base and plain share.
+groups_2d() {
     cat <<INI
 [datastore]
 path = $1
@@ -52,6 +51,15 @@ plugin = zenith
 edges_deg = 0, 35, 90
 [model 2d]
 plugin = 2d
+INI
+}
+
+# base STORE OUT: two zenith groups split at 35 deg, a 2D model (its
+# default binning is the 2D region of truth.txt's mu_in_2d: 0.1-100 TeV,
+# offset < 2.5 deg) and a small 3D one, the 2D one smoothed.
+base() {
+    groups_2d "$1"
+    cat <<INI
 [smooth 2d]
 plugin = gauss1d
 [model 3d]
@@ -162,19 +170,8 @@ assert_bias() {
 
 # 2D only, raw models linked: what the bias is measured on.
 plain() {
-    cat <<INI
-[datastore]
-path = $1
-[select]
-plugin = all
-[group]
-plugin = zenith
-edges_deg = 0, 35, 90
-[model 2d]
-plugin = 2d
-[output]
-dir = $2
-INI
+    groups_2d "$1"
+    printf '[output]\ndir = %s\n' "$2"
 }
 
 # Zenith 31-39 deg: within 4 deg of the group edge at 35.
