@@ -12,6 +12,7 @@ dist_pluginexample_DATA = doc/examples/plugin/README \
 	doc/examples/plugin/test_group_azimuth.c doc/examples/plugin/azimuth.ini
 # The design, the domain knowledge and the contribution store's format
 # the code relies on (cited by the code's comments, the installed
-# headers' too, as doc/design.md §N, doc/domain.md §N, doc/store.md §N
-# and doc/match.md §N), installed in $(docdir).
-dist_doc_DATA = doc/design.md doc/domain.md doc/store.md doc/match.md
+# headers' too, as doc/design.md §N, doc/domain.md §N, doc/store.md §N,
+# doc/match.md §N and doc/validate.md §N), installed in $(docdir).
+dist_doc_DATA = doc/design.md doc/domain.md doc/store.md doc/match.md \
+	doc/validate.md
