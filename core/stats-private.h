@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The statistics of offbkg validate (doc/validate.md): Poisson
+ * probabilities, deviance and significance of observed counts against a
+ * model's prediction, the run-wise systematic of a model, the
+ * distribution of the significances, outlier runs.
+ *
+ * Pure functions: no allocation, no context, no side effect. Counts are
+ * doubles (model cubes hold doubles); a count is a whole number >= 0 but
+ * any value >= 0 is accepted (the formulas continue to real n). No
+ * function returns NaN or inf: each says what it returns at the edges
+ * (no counts, no prediction, no input, invalid input). Invalid input
+ * includes, besides negative and non-finite values, counts and
+ * predictions above 1e30, variances above 1e60 and, for the run
+ * functions, predictions below 1e-30 (beyond any data; within, no sum
+ * or square can overflow); significances beyond 1e150 in magnitude. */
+#ifndef OFFBKG_STATS_PRIVATE_H
+#define OFFBKG_STATS_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- Poisson ---------------------------------------------------------- */
+
+/** ln P(n; mu) = n ln mu - mu - ln n!, for n >= 0, mu >= 0 (Loader's
+ *  saddle-point form: accurate where n ln mu and ln n! are large and
+ *  nearly cancel). mu = 0: 0 for n = 0, else -DBL_MAX (the probability
+ *  is 0; -DBL_MAX stands for ln 0). Invalid input (negative or
+ *  non-finite n or mu): -DBL_MAX. */
+double offbkg_stats_poisson_log_pmf(double n, double mu);
+
+/** The regularized lower incomplete gamma function
+ *  P(a, x) = gamma(a, x) / Gamma(a), for a > 0, x >= 0: a power series
+ *  for x < a + 1, else 1 - Q from the continued fraction; Temme's
+ *  uniform expansion above a = 1e9. About 1e-13 relative for
+ *  0.5 <= a <= 1e15 (tests/unit/test_stats.c). In [0, 1]:
+ *  x <= 0 gives 0, x = +inf gives 1; a <= 0 with x > 0 gives 1 (the
+ *  limit a -> 0); a NaN argument gives 0. */
+double offbkg_stats_gamma_p(double a, double x);
+
+/** Q(a, x) = 1 - P(a, x), computed directly where it is the small one
+ *  (x >= a + 1: Legendre's continued fraction by the modified Lentz
+ *  method), so a tail probability keeps its relative accuracy down to
+ *  the smallest doubles. Edges as P's: x <= 0 gives 1, a NaN argument
+ *  gives 1. */
+double offbkg_stats_gamma_q(double a, double x);
+
+/** P(N <= n) for N Poisson of mean mu: Q(floor(n) + 1, mu). n < 0 gives
+ *  0; mu <= 0 gives 1 (N = 0 surely) for n >= 0. NaN input gives 1. */
+double offbkg_stats_poisson_cdf(double n, double mu);
+
+/** P(N >= n) for N Poisson of mean mu: P(ceil(n), mu); 1 for n <= 0;
+ *  0 for n > 0 and mu <= 0. NaN input gives 1. */
+double offbkg_stats_poisson_sf(double n, double mu);
+
+/** P(X >= chi2) for X chi-square with @p ndf degrees of freedom:
+ *  Q(ndf / 2, chi2 / 2). 1 for chi2 <= 0, ndf <= 0 or NaN input. */
+double offbkg_stats_chi2_sf(double chi2, double ndf);
+
+#endif

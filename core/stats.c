@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The statistics of offbkg validate (core/stats-private.h; the formulas,
+ * their sources and their limits: doc/validate.md). */
+#include <config.h>
+
+#include <float.h>
+#include <math.h>
+
+#include "stats-private.h"
+
+#define LN_SQRT_2PI 0.91893853320467274178 /* ln sqrt(2 pi) */
+#define INV_SQRT_2PI 0.39894228040143267794 /* 1 / sqrt(2 pi) */
+
+/* ---- Poisson ---------------------------------------------------------- */
+
+/* x ln(x / m) - (x - m) >= 0 for x >= 0, m > 0, without the cancellation
+ * of its two terms when x is close to m: there, with v = (x - m) /
+ * (x + m), ln(x / m) = 2 atanh(v) = 2 (v + v^3/3 + v^5/5 + ...) gives
+ * v (x - m) + 2 x (v^3/3 + v^5/5 + ...), each term small against the
+ * first (Loader's "bd0"; doc/validate.md §1). */
+static double bd0(double x, double m)
+{
+    if (x == 0)
+        return m;
+    if (fabs(x - m) < 0.1 * (x + m)) {
+        double v = (x - m) / (x + m), v2 = v * v, vk = v * v2;
+        double sum = v * (x - m), term;
+        for (int j = 1; j < 40; j++) {
+            term = 2.0 * x * vk / (2 * j + 1);
+            sum += term;
+            if (fabs(term) <= 0.5 * DBL_EPSILON * sum)
+                break;
+            vk *= v2;
+        }
+        return sum > 0 ? sum : 0;
+    }
+    {
+        double r = x * (log(x) - log(m)) + m - x;
+        return r > 0 ? r : 0;
+    }
+}
+
+/* The error of Stirling's formula for ln Gamma(a + 1), a > 0:
+ * ln Gamma(a + 1) - ((a + 1/2) ln a - a + ln sqrt(2 pi)). Its asymptotic
+ * series above 15 (error below 1e-17), lgamma below (absolute error a few
+ * 1e-15, as small as the result's terms are). */
+static double stirling_err(double a)
+{
+    if (a > 15) {
+        double r = 1.0 / a, r2 = r * r;
+        return r * (1.0 / 12 - r2 * (1.0 / 360 - r2 * (1.0 / 1260
+                    - r2 * (1.0 / 1680 - r2 * (1.0 / 1188
+                    - r2 * (691.0 / 360360))))));
+    }
+    return lgamma(a + 1) - (a + 0.5) * log(a) + a - LN_SQRT_2PI;
+}
+
+/* ln(x^a e^-x / Gamma(a + 1)) for a > 0, x > 0: the Poisson log
+ * probability continued to real a, as -bd0(a, x) - stirling_err(a) -
+ * ln sqrt(2 pi a), which keeps its relative accuracy for large a and x
+ * where a ln x, x and ln Gamma(a + 1) nearly cancel. */
+static double log_dpois(double a, double x)
+{
+    return -bd0(a, x) - stirling_err(a) - LN_SQRT_2PI - 0.5 * log(a);
+}
+
+/* Above this a, P and Q come from Temme's uniform expansion: the series
+ * and the continued fraction would need about 9 sqrt(a) terms near
+ * x = a. */
+#define TEMME_MIN_A 1e9
+
+/* Iterations of the series or the continued fraction (a <= TEMME_MIN_A):
+ * a bound well above the 9 sqrt(a) they need near x = a. */
+static long max_terms(double a)
+{
+    return (long)(100 + 30 * sqrt(a));
+}
+
+/* P(a, x) for x < a + 1: x^a e^-x / Gamma(a + 1) times
+ * sum_k x^k / ((a + 1) ... (a + k)), all terms positive. */
+static double gamma_p_series(double a, double x)
+{
+    double term = 1, sum = 1, ap = a;
+    long n = max_terms(a);
+    for (long k = 1; k < n; k++) {
+        ap += 1;
+        term *= x / ap;
+        sum += term;
+        if (term <= 0.5 * DBL_EPSILON * sum)
+            break;
+    }
+    return exp(log_dpois(a, x)) * sum;
+}
+
+/* Q(a, x) for x >= a + 1: a x^a e^-x / Gamma(a + 1) times Legendre's
+ * continued fraction 1 / (x + 1 - a - 1 (1 - a) / (x + 3 - a -
+ * 2 (2 - a) / (x + 5 - a - ...))), evaluated forward by the modified
+ * Lentz method (tiny stands in for a zero denominator). */
+static double gamma_q_cfrac(double a, double x)
+{
+    const double tiny = 1e-300;
+    double b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d;
+    long n = max_terms(a);
+    for (long i = 1; i < n; i++) {
+        double an = -i * (i - a), delta;
+        b += 2;
+        d = an * d + b;
+        if (fabs(d) < tiny)
+            d = tiny;
+        c = b + an / c;
+        if (fabs(c) < tiny)
+            c = tiny;
+        d = 1 / d;
+        delta = d * c;
+        h *= delta;
+        if (fabs(delta - 1) <= 0.5 * DBL_EPSILON)
+            break;
+    }
+    return exp(log(a) + log_dpois(a, x)) * h;
+}
+
+/* P and Q for large a by Temme's uniform asymptotic expansion (DLMF
+ * §8.12), its first term: with lambda = x / a and eta of the
+ * sign of lambda - 1 with eta^2 / 2 = lambda - 1 - ln lambda,
+ *   Q = erfc(eta sqrt(a / 2)) / 2 + R,  P = erfc(-eta sqrt(a / 2)) / 2 - R
+ *   R = exp(-a eta^2 / 2) / sqrt(2 pi a) c0,  c0 = 1 / (lambda - 1) - 1 / eta
+ * a eta^2 / 2 being bd0(a, x). The next term is c1 / a smaller (c1(0) =
+ * -1/540): 1e-12 relative and better for a > 1e9. Near lambda = 1, c0's
+ * two terms cancel, and its series -1/3 + eta/12 - 2 eta^2/135 is used. */
+static void gamma_pq_temme(double a, double x, double *p, double *q)
+{
+    double d = bd0(a, x), s = x < a ? -sqrt(d) : sqrt(d);
+    double eta = s * sqrt(2 / a), c0, r;
+
+    c0 = fabs(eta) < 1e-3 ? -1.0 / 3 + eta / 12 - 2 * eta * eta / 135
+                          : a / (x - a) - 1 / eta;
+    r = exp(-d) * INV_SQRT_2PI / sqrt(a) * c0;
+    *q = 0.5 * erfc(s) + r;
+    *p = 0.5 * erfc(-s) - r;
+    *q = *q < 0 ? 0 : *q > 1 ? 1 : *q;
+    *p = *p < 0 ? 0 : *p > 1 ? 1 : *p;
+}
+
+/* P and Q together: which is computed directly, which as 1 - the other. */
+static void gamma_pq(double a, double x, double *p, double *q)
+{
+    if (isnan(a) || isnan(x) || !(x > 0)) {
+        *p = 0;
+        *q = 1;
+    } else if (!(a > 0) || x == INFINITY) {
+        *p = 1;
+        *q = 0;
+    } else if (a == INFINITY) {
+        *p = 0;
+        *q = 1;
+    } else if (a > TEMME_MIN_A) {
+        gamma_pq_temme(a, x, p, q);
+    } else if (x < a + 1) {
+        double v = gamma_p_series(a, x);
+        *p = v < 1 ? v : 1;
+        *q = 1 - *p;
+    } else {
+        double v = gamma_q_cfrac(a, x);
+        *q = v < 1 ? v : 1;
+        *p = 1 - *q;
+    }
+}
+
+double offbkg_stats_gamma_p(double a, double x)
+{
+    double p, q;
+    gamma_pq(a, x, &p, &q);
+    return p;
+}
+
+double offbkg_stats_gamma_q(double a, double x)
+{
+    double p, q;
+    gamma_pq(a, x, &p, &q);
+    return q;
+}
+
+double offbkg_stats_poisson_log_pmf(double n, double mu)
+{
+    if (!(n >= 0) || !(mu >= 0) || !isfinite(n) || !isfinite(mu))
+        return -DBL_MAX;
+    if (n == 0)
+        return -mu;
+    if (mu == 0)
+        return -DBL_MAX;
+    {
+        double l = log_dpois(n, mu);
+        return l > -DBL_MAX ? l : -DBL_MAX;
+    }
+}
+
+double offbkg_stats_poisson_cdf(double n, double mu)
+{
+    if (isnan(n) || isnan(mu))
+        return 1;
+    if (n < 0)
+        return 0;
+    if (!(mu > 0))
+        return 1;
+    return offbkg_stats_gamma_q(floor(n) + 1, mu);
+}
+
+double offbkg_stats_poisson_sf(double n, double mu)
+{
+    if (isnan(n) || isnan(mu) || !(n > 0))
+        return 1;
+    if (!(mu > 0))
+        return 0;
+    return offbkg_stats_gamma_p(ceil(n), mu);
+}
+
+double offbkg_stats_chi2_sf(double chi2, double ndf)
+{
+    if (!(chi2 > 0) || !(ndf > 0))
+        return 1;
+    return offbkg_stats_gamma_q(0.5 * ndf, 0.5 * chi2);
+}

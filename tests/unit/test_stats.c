@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The statistics of offbkg validate (core/stats.c): incomplete gamma
+ * and Poisson probabilities against reference values (computed once
+ * with mpmath 1.3 at 40 digits: gammainc(a, 0, x, regularized=True)
+ * or, for a >= 1e8, quad of the gamma density,
+ * n log mu - mu - loggamma(n + 1), and Li & Ma's eq. 17 written out);
+ * the deviance, significances, run-wise systematic, Gaussian moments
+ * and outliers on draws with the simulator's random numbers, with
+ * tolerances a wrong formula exceeds. */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "sim-private.h"
+#include "stats-private.h"
+
+static void assert_rel(double got, double want, double rel)
+{
+    if (!(fabs(got - want) <= rel * fabs(want)))
+        fail_msg("got %.17g, want %.17g (relative tolerance %g)", got, want,
+                 rel);
+}
+
+/* ---- Incomplete gamma, Poisson, chi-square ------------------------------ */
+
+static void test_gamma_pq(void **unused)
+{
+    /* a, x, P(a, x), Q(a, x) */
+    static const double ref[][4] = {
+        { 0.5, 0.1, 3.4527915398142298e-1, 6.5472084601857702e-1 },
+        { 0.5, 2.0, 9.5449973610364159e-1, 4.5500263896358414e-2 },
+        { 1, 0.001, 9.9950016662500835e-4, 9.9900049983337499e-1 },
+        { 1, 30, 9.9999999999990642e-1, 9.3576229688401746e-14 },
+        { 2.5, 1.0, 1.5085496391539036e-1, 8.4914503608460964e-1 },
+        { 3, 10, 9.9723060428448842e-1, 2.7693957155115759e-3 },
+        { 10, 9.5, 4.7817397776279259e-1, 5.2182602223720741e-1 },
+        { 10, 30, 9.9999287824913718e-1, 7.1217508628155771e-6 },
+        { 50, 40, 7.0335066659394954e-2, 9.2966493334060505e-1 },
+        { 50, 70, 9.9485949754149411e-1, 5.1405024585058939e-3 },
+        { 100, 100, 5.1329879827914866e-1, 4.8670120172085134e-1 },
+        { 100, 140, 9.9983894282528744e-1, 1.6105717471255586e-4 },
+        { 1000, 1000, 5.0420524418021551e-1, 4.9579475581978449e-1 },
+        { 1000, 900, 5.4990226571178292e-4, 9.9945009773428822e-1 },
+        { 1000, 1150, 9.9999712622393961e-1, 2.8737760603923576e-6 },
+        { 1e5, 1e5, 5.0042052211036518e-1, 4.9957947788963482e-1 },
+        { 1e5, 1.01e5, 9.9919157848707441e-1, 8.0842151292559073e-4 },
+        { 20, 1e-05, 4.1102784776168768e-119, 1.0 },
+        { 7.5, 200, 1.0, 6.917357319112347e-76 },
+        { 16000, 16500, 9.9995480439438536e-1, 4.5195605614641589e-5 },
+        { 0.5, 700, 1.0, 2.1010145162642175e-306 },
+        /* by the series and fraction up to 1e9, Temme's expansion above
+         * (references by mpmath quad of the gamma density) */
+        { 1e8, 1e8, 5.0001329807601412e-1, 4.9998670192398588e-1 },
+        { 1e8, 99970000, 1.3487164491615506e-3, 9.9865128355083845e-1 },
+        { 1e10, 10000100000, 8.4134474607257577e-1, 1.5865525392742423e-1 },
+        { 1e12, 999999000000, 1.5865525393141672e-1, 8.4134474606858328e-1 },
+        { 1e12, 1000003000000, 9.986500901500831e-1, 1.3499098499169015e-3 },
+        { 1e15, 1e15, 5.0000000420522087e-1, 4.9999999579477913e-1 },
+    };
+    (void)unused;
+
+    for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++) {
+        double p = offbkg_stats_gamma_p(ref[i][0], ref[i][1]);
+        double q = offbkg_stats_gamma_q(ref[i][0], ref[i][1]);
+        print_message("# a %g x %g: P %.17g Q %.17g\n", ref[i][0], ref[i][1],
+                      p, q);
+        assert_rel(p, ref[i][2], 1e-12);
+        assert_rel(q, ref[i][3], 1e-12);
+    }
+}
+
+static void test_gamma_edges(void **unused)
+{
+    (void)unused;
+    assert_true(offbkg_stats_gamma_p(2, 0) == 0);
+    assert_true(offbkg_stats_gamma_q(2, 0) == 1);
+    assert_true(offbkg_stats_gamma_p(2, -1) == 0);
+    assert_true(offbkg_stats_gamma_p(2, INFINITY) == 1);
+    assert_true(offbkg_stats_gamma_q(2, INFINITY) == 0);
+    assert_true(offbkg_stats_gamma_p(0, 1) == 1);
+    assert_true(offbkg_stats_gamma_q(-3, 1) == 0);
+    assert_true(offbkg_stats_gamma_p(INFINITY, 1) == 0);
+    assert_true(offbkg_stats_gamma_p(NAN, 1) == 0);
+    assert_true(offbkg_stats_gamma_q(1, NAN) == 1);
+    /* far tails underflow to 0, never to NaN */
+    assert_true(offbkg_stats_gamma_q(1, 1e300) == 0);
+    assert_true(offbkg_stats_gamma_p(1e6, 1) == 0);
+    /* continuous across the switch between series and fraction at
+     * x = a + 1 */
+    for (double a = 0.5; a < 2000; a *= 3) {
+        double lo = offbkg_stats_gamma_q(a, nextafter(a + 1, 0));
+        double hi = offbkg_stats_gamma_q(a, a + 1);
+        assert_rel(hi, lo, 1e-12);
+    }
+}
+
+static void test_poisson_log_pmf(void **unused)
+{
+    static const double ref[][3] = {
+        { 0.0, 3.5, -3.5 },
+        { 1.0, 0.001, -6.908755278982137 },
+        { 5.0, 5.0, -1.7403021806115441 },
+        { 100.0, 120.0, -4.9902012773588907 },
+        { 10000.0, 10200.0, -7.4978440907289644 },
+        { 1000000.0, 1001000.0, -8.3263608119869763 },
+        { 3.0, 1e-200, -1383.3428152656555 },
+        { 100000.0, 3.0, -941440.9930323109 },
+    };
+    (void)unused;
+
+    for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++)
+        assert_rel(offbkg_stats_poisson_log_pmf(ref[i][0], ref[i][1]),
+                   ref[i][2], 1e-13);
+    assert_true(offbkg_stats_poisson_log_pmf(0, 0) == 0);
+    assert_true(offbkg_stats_poisson_log_pmf(2, 0) == -DBL_MAX);
+    assert_true(offbkg_stats_poisson_log_pmf(-1, 2) == -DBL_MAX);
+    assert_true(offbkg_stats_poisson_log_pmf(1, NAN) == -DBL_MAX);
+    assert_true(offbkg_stats_poisson_log_pmf(INFINITY, 1) == -DBL_MAX);
+}
+
+/* The CDF and survival against sums of the pmf, in the body and the far
+ * tails, and their edges. */
+static void test_poisson_cdf_sf(void **unused)
+{
+    static const double mus[] = { 0.3, 3.7, 42.0, 900.0 };
+    (void)unused;
+
+    for (size_t j = 0; j < sizeof mus / sizeof mus[0]; j++) {
+        double mu = mus[j], cdf = 0;
+        int k_max = (int)(mu + 12 * sqrt(mu) + 30);
+        for (int k = 0; k <= k_max; k++) {
+            double sf = 1 - cdf;        /* P(N >= k) */
+            cdf += exp(offbkg_stats_poisson_log_pmf(k, mu));
+            if (cdf > 1e-290)   /* not among the denormals */
+                assert_rel(offbkg_stats_poisson_cdf(k, mu), cdf, 1e-11);
+            if (sf > 1e-3)
+                assert_rel(offbkg_stats_poisson_sf(k, mu), sf, 1e-11);
+        }
+        /* the upper tail, where 1 - cdf has lost every digit: a sum of
+         * the pmf from k up */
+        {
+            int k0 = (int)(mu + 10 * sqrt(mu) + 20);
+            double tail = 0;
+            for (int k = k0 + 400; k >= k0; k--)
+                tail += exp(offbkg_stats_poisson_log_pmf(k, mu));
+            assert_rel(offbkg_stats_poisson_sf(k0, mu), tail, 1e-11);
+        }
+    }
+    assert_true(offbkg_stats_poisson_cdf(-1, 3) == 0);
+    assert_true(offbkg_stats_poisson_cdf(0, 0) == 1);
+    assert_true(offbkg_stats_poisson_sf(0, 3) == 1);
+    assert_true(offbkg_stats_poisson_sf(2, 0) == 0);
+    assert_true(offbkg_stats_poisson_cdf(NAN, 3) == 1);
+    assert_true(offbkg_stats_poisson_sf(3, NAN) == 1);
+    /* P(N <= 2.7) = P(N <= 2), P(N >= 2.2) = P(N >= 3) */
+    assert_true(offbkg_stats_poisson_cdf(2.7, 3) ==
+                offbkg_stats_poisson_cdf(2, 3));
+    assert_true(offbkg_stats_poisson_sf(2.2, 3) ==
+                offbkg_stats_poisson_sf(3, 3));
+}
+
+static void test_chi2_sf(void **unused)
+{
+    (void)unused;
+    /* the 5% critical values of the chi-square tables */
+    assert_rel(offbkg_stats_chi2_sf(3.841458820694124, 1), 0.05, 1e-12);
+    assert_rel(offbkg_stats_chi2_sf(18.307038053275146, 10), 0.05, 1e-12);
+    assert_rel(offbkg_stats_chi2_sf(124.34211340400407, 100), 0.05, 1e-12);
+    /* two degrees of freedom: exp(-x/2) */
+    assert_rel(offbkg_stats_chi2_sf(50, 2), exp(-25), 1e-13);
+    assert_true(offbkg_stats_chi2_sf(0, 3) == 1);
+    assert_true(offbkg_stats_chi2_sf(5, 0) == 1);
+    assert_true(offbkg_stats_chi2_sf(NAN, 3) == 1);
+    assert_true(offbkg_stats_chi2_sf(DBL_MAX, 3) == 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gamma_pq),
+        cmocka_unit_test(test_gamma_edges),
+        cmocka_unit_test(test_poisson_log_pmf),
+        cmocka_unit_test(test_poisson_cdf_sf),
+        cmocka_unit_test(test_chi2_sf),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
