@@ -57,4 +57,43 @@ double offbkg_stats_poisson_sf(double n, double mu);
  *  Q(ndf / 2, chi2 / 2). 1 for chi2 <= 0, ndf <= 0 or NaN input. */
 double offbkg_stats_chi2_sf(double chi2, double ndf);
 
+/* ---- Distribution of significances ------------------------------------ */
+
+/** Count @p n values @p x into @p n_bins equal bins of [lo, hi) in
+ *  @p counts (zeroed first); values below lo, at or above hi, and
+ *  non-finite ones are counted in *n_under, *n_over, *n_bad (each may
+ *  be NULL). Nothing is counted if n_bins = 0 or !(lo < hi). */
+void offbkg_stats_histogram(const double *x, size_t n, double lo, double hi,
+                            size_t n_bins, uint64_t *counts, size_t *n_under,
+                            size_t *n_over, size_t *n_bad);
+
+/** A Gaussian's mean and width estimated from values. */
+typedef struct offbkg_stats_gauss {
+    size_t n;           /**< values used (moments), or the histogram's
+                             total (fit) */
+    double mean, mean_err;
+    double width, width_err;
+} offbkg_stats_gauss_t;
+
+/** The mean and width (standard deviation, n - 1) of the values of
+ *  @p x that are finite and within +-1e150, with their standard errors
+ *  for a Normal parent: width / sqrt(n) and width / sqrt(2 (n - 1))
+ *  (doc/validate.md §4).
+ *  No value: all 0; one value: its mean, the rest 0. */
+void offbkg_stats_gauss_moments(const double *x, size_t n,
+                                offbkg_stats_gauss_t *out);
+
+/** A Gaussian fitted to a histogram of @p n_bins equal bins of
+ *  [lo, hi) by binned Poisson maximum likelihood: the expected count of
+ *  bin k is A times the Normal(mean, width) probability of the bin, A
+ *  free, so only the shape within [lo, hi) is fitted and values outside
+ *  it (an unexcluded source's tail) do not pull it (doc/validate.md §4).
+ *  Solved by Fisher scoring from the histogram's moments; the errors
+ *  from the inverse of the expected information at the maximum. out->n
+ *  is the histogram's total. False, with the rest of *out 0, if fewer
+ *  than 3 bins have counts (with 2, the best width is 0), !(lo < hi),
+ *  or the fit does not converge. */
+bool offbkg_stats_gauss_fit(const uint64_t *counts, size_t n_bins, double lo,
+                            double hi, offbkg_stats_gauss_t *out);
+
 #endif

@@ -220,3 +220,234 @@ double offbkg_stats_chi2_sf(double chi2, double ndf)
         return 1;
     return offbkg_stats_gamma_q(0.5 * ndf, 0.5 * chi2);
 }
+
+/* ---- Distribution of significances ------------------------------------ */
+
+#define INV_SQRT_2 0.70710678118654752440   /* 1 / sqrt(2) */
+
+void offbkg_stats_histogram(const double *x, size_t n, double lo, double hi,
+                            size_t n_bins, uint64_t *counts, size_t *n_under,
+                            size_t *n_over, size_t *n_bad)
+{
+    size_t under = 0, over = 0, bad = 0;
+    bool ok = n_bins > 0 && lo < hi && isfinite(hi - lo);
+
+    for (size_t k = 0; k < n_bins; k++)
+        counts[k] = 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        size_t k;
+        if (!isfinite(x[i])) {
+            bad++;
+            continue;
+        }
+        if (x[i] < lo) {
+            under++;
+            continue;
+        }
+        if (x[i] >= hi) {
+            over++;
+            continue;
+        }
+        /* Rounding may put a value just below hi into bin n_bins. */
+        k = (size_t)((x[i] - lo) / (hi - lo) * (double)n_bins);
+        counts[k < n_bins ? k : n_bins - 1]++;
+    }
+    if (n_under != NULL)
+        *n_under = under;
+    if (n_over != NULL)
+        *n_over = over;
+    if (n_bad != NULL)
+        *n_bad = bad;
+}
+
+/* A value the moments take: its square and the sums stay finite. */
+static bool value_ok(double x)
+{
+    return fabs(x) <= 1e150;
+}
+
+void offbkg_stats_gauss_moments(const double *x, size_t n,
+                                offbkg_stats_gauss_t *out)
+{
+    double mean = 0, ss = 0;
+    size_t used = 0;
+
+    *out = (offbkg_stats_gauss_t){ 0 };
+    for (size_t i = 0; i < n; i++)
+        if (value_ok(x[i])) {
+            mean += x[i];
+            used++;
+        }
+    out->n = used;
+    if (used == 0)
+        return;
+    mean /= (double)used;
+    out->mean = mean;
+    if (used < 2)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (value_ok(x[i]))
+            ss += (x[i] - mean) * (x[i] - mean);
+    out->width = sqrt(ss / (double)(used - 1));
+    out->mean_err = out->width / sqrt((double)used);
+    out->width_err = out->width / sqrt(2.0 * (double)(used - 1));
+}
+
+/* The Normal(0, 1) probability of [z0, z1], z0 <= z1, from the side
+ * where it is a difference of small numbers (no cancellation in the
+ * tails). */
+static double normal_prob(double z0, double z1)
+{
+    if (z0 >= 0)
+        return 0.5 * (erfc(z0 * INV_SQRT_2) - erfc(z1 * INV_SQRT_2));
+    if (z1 <= 0)
+        return 0.5 * (erfc(-z1 * INV_SQRT_2) - erfc(-z0 * INV_SQRT_2));
+    return 0.5 * (erf(z1 * INV_SQRT_2) - erf(z0 * INV_SQRT_2));
+}
+
+static double normal_pdf(double z)
+{
+    return exp(-0.5 * z * z) * INV_SQRT_2PI;
+}
+
+/* The histogram's Poisson log-likelihood at theta = (A, mean, width)
+ * (constants dropped); with @p grad and @p info, its gradient and the
+ * expected (Fisher) information sum_k dnu_k/dtheta_i dnu_k/dtheta_j /
+ * nu_k. A bin the model gives no probability is floored at DBL_MIN, so
+ * the log-likelihood stays finite and such a point loses. */
+static double gauss_loglike(const uint64_t *counts, size_t n_bins,
+                            double lo, double h, const double th[3],
+                            double grad[3], double info[3][3])
+{
+    double ll = 0, a = th[0], mean = th[1], width = th[2];
+    double z0 = (lo - mean) / width, f0 = normal_pdf(z0);
+
+    if (grad != NULL)
+        for (int i = 0; i < 3; i++) {
+            grad[i] = 0;
+            for (int j = 0; j < 3; j++)
+                info[i][j] = 0;
+        }
+    for (size_t k = 0; k < n_bins; k++) {
+        double z1 = (lo + h * (double)(k + 1) - mean) / width;
+        double f1 = normal_pdf(z1), p = normal_prob(z0, z1), nu = a * p;
+        double c = (double)counts[k];
+        if (nu < DBL_MIN)
+            nu = DBL_MIN;
+        ll += c * log(nu) - nu;
+        if (grad != NULL && a * p >= DBL_MIN) {
+            /* d nu / d(A, mean, width) */
+            double d[3] = { p, a * (f0 - f1) / width,
+                            a * (z0 * f0 - z1 * f1) / width };
+            for (int i = 0; i < 3; i++) {
+                grad[i] += (c / nu - 1) * d[i];
+                for (int j = 0; j < 3; j++)
+                    info[i][j] += d[i] * d[j] / nu;
+            }
+        }
+        z0 = z1;
+        f0 = f1;
+    }
+    return ll;
+}
+
+/* The inverse of a symmetric 3x3 matrix by cofactors; false if it is
+ * not positive definite (then no fit is defined). */
+static bool inverse3(double m[3][3], double inv[3][3])
+{
+    double det;
+
+    inv[0][0] = m[1][1] * m[2][2] - m[1][2] * m[2][1];
+    inv[0][1] = m[0][2] * m[2][1] - m[0][1] * m[2][2];
+    inv[0][2] = m[0][1] * m[1][2] - m[0][2] * m[1][1];
+    inv[1][1] = m[0][0] * m[2][2] - m[0][2] * m[2][0];
+    inv[1][2] = m[0][2] * m[1][0] - m[0][0] * m[1][2];
+    inv[2][2] = m[0][0] * m[1][1] - m[0][1] * m[1][0];
+    inv[1][0] = inv[0][1];
+    inv[2][0] = inv[0][2];
+    inv[2][1] = inv[1][2];
+    det = m[0][0] * inv[0][0] + m[0][1] * inv[1][0] + m[0][2] * inv[2][0];
+    if (!(det > 0) || !isfinite(det) || !(m[0][0] > 0)
+        || !(inv[2][2] > 0))
+        return false;
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            inv[i][j] /= det;
+    return true;
+}
+
+bool offbkg_stats_gauss_fit(const uint64_t *counts, size_t n_bins, double lo,
+                            double hi, offbkg_stats_gauss_t *out)
+{
+    double h, total = 0, sx = 0, sxx = 0, th[3], ll;
+    double grad[3], info[3][3], cov[3][3];
+    size_t filled = 0;
+    bool converged = false;
+
+    *out = (offbkg_stats_gauss_t){ 0 };
+    for (size_t k = 0; k < n_bins; k++)
+        total += (double)counts[k];
+    out->n = (size_t)total;
+    if (n_bins == 0 || !(lo < hi) || !isfinite(hi - lo))
+        return false;
+    h = (hi - lo) / (double)n_bins;
+    for (size_t k = 0; k < n_bins; k++) {
+        double x = lo + h * ((double)k + 0.5), c = (double)counts[k];
+        filled += counts[k] > 0;
+        sx += c * x;
+        sxx += c * x * x;
+    }
+    /* Two filled bins are fitted best by a width tending to 0 (a step
+     * between them): no fit. */
+    if (filled < 3)
+        return false;
+
+    /* Start at the histogram's moments (Sheppard's correction for the
+     * bin width, at least half a bin wide). */
+    th[0] = total;
+    th[1] = sx / total;
+    th[2] = sxx / total - th[1] * th[1] - h * h / 12;
+    th[2] = th[2] > 0.25 * h * h ? sqrt(th[2]) : 0.5 * h;
+    ll = gauss_loglike(counts, n_bins, lo, h, th, grad, info);
+
+    /* Fisher scoring: theta += I^-1 grad, halved until the likelihood
+     * does not fall and A, width stay positive. */
+    for (int it = 0; it < 200 && !converged; it++) {
+        double step[3], t = 1;
+        bool moved = false;
+        if (!inverse3(info, cov))
+            return false;
+        for (int i = 0; i < 3; i++)
+            step[i] = cov[i][0] * grad[0] + cov[i][1] * grad[1]
+                      + cov[i][2] * grad[2];
+        for (int half = 0; half < 40; half++, t *= 0.5) {
+            double tn[3] = { th[0] + t * step[0], th[1] + t * step[1],
+                             th[2] + t * step[2] };
+            double lln;
+            if (!(tn[0] > 0) || !(tn[2] > 0) || !isfinite(tn[1]))
+                continue;
+            lln = gauss_loglike(counts, n_bins, lo, h, tn, NULL, NULL);
+            if (lln >= ll) {
+                moved = true;
+                converged = fabs(t * step[1]) <= 1e-10 * th[2]
+                            && fabs(t * step[2]) <= 1e-10 * th[2]
+                            && fabs(t * step[0]) <= 1e-10 * th[0];
+                for (int i = 0; i < 3; i++)
+                    th[i] = tn[i];
+                ll = lln;
+                break;
+            }
+        }
+        /* No step of any size gains: at the maximum to rounding. */
+        if (!moved)
+            converged = true;
+        ll = gauss_loglike(counts, n_bins, lo, h, th, grad, info);
+    }
+    if (!converged || !inverse3(info, cov))
+        return false;
+    out->mean = th[1];
+    out->width = th[2];
+    out->mean_err = sqrt(cov[1][1]);
+    out->width_err = sqrt(cov[2][2]);
+    return true;
+}

@@ -29,6 +29,12 @@ static void assert_rel(double got, double want, double rel)
                  rel);
 }
 
+static void assert_near(double got, double want, double tol)
+{
+    if (!(fabs(got - want) <= tol))
+        fail_msg("got %.17g, want %.17g (tolerance %g)", got, want, tol);
+}
+
 /* ---- Incomplete gamma, Poisson, chi-square ------------------------------ */
 
 static void test_gamma_pq(void **unused)
@@ -182,6 +188,175 @@ static void test_chi2_sf(void **unused)
     assert_true(offbkg_stats_chi2_sf(DBL_MAX, 3) == 0);
 }
 
+/* ---- Distribution of significances -------------------------------------- */
+
+static void test_histogram(void **unused)
+{
+    const double x[] = { -5, -1, -0.5, 0, 0.25, 0.999999999, 1, 3, NAN,
+                         INFINITY };
+    uint64_t c[4] = { 9, 9, 9, 9 };
+    size_t under, over, bad;
+    (void)unused;
+
+    offbkg_stats_histogram(x, 10, -1, 1, 4, c, &under, &over, &bad);
+    assert_int_equal(c[0], 1);       /* -1 */
+    assert_int_equal(c[1], 1);       /* -0.5 */
+    assert_int_equal(c[2], 2);       /* 0, 0.25 */
+    assert_int_equal(c[3], 1);       /* just below 1 */
+    assert_int_equal(under, 1);
+    assert_int_equal(over, 2);       /* 1, 3 */
+    assert_int_equal(bad, 2);
+    offbkg_stats_histogram(x, 10, 1, 1, 4, c, &under, NULL, NULL);
+    assert_true(c[0] == 0 && c[3] == 0 && under == 0);
+}
+
+/* Draws from Normal(0.3, 1.7): the moments find them within their
+ * errors, and the errors are the spread of the estimates over many
+ * sets. */
+static void test_gauss_moments(void **unused)
+{
+    enum { N = 100, SETS = 400 };
+    double x[N], sm = 0, smm = 0, sw = 0, sww = 0, err_m = 0, err_w = 0;
+    offbkg_rng_t rng;
+    offbkg_stats_gauss_t g;
+    (void)unused;
+
+    offbkg_sim_rng_seed(&rng, 3, 0);
+    for (int k = 0; k < SETS; k++) {
+        for (int i = 0; i < N; i++)
+            x[i] = 0.3 + 1.7 * offbkg_sim_normal(&rng);
+        offbkg_stats_gauss_moments(x, N, &g);
+        sm += g.mean;
+        smm += g.mean * g.mean;
+        sw += g.width;
+        sww += g.width * g.width;
+        err_m += g.mean_err / SETS;
+        err_w += g.width_err / SETS;
+    }
+    sm /= SETS;
+    sw /= SETS;
+    print_message("# moments: mean %g (spread %g, quoted %g), width %g "
+                  "(spread %g, quoted %g)\n", sm, sqrt(smm / SETS - sm * sm),
+                  err_m, sw, sqrt(sww / SETS - sw * sw), err_w);
+    assert_near(sm, 0.3, 3 * 1.7 / sqrt((double)N * SETS));
+    assert_near(sw, 1.7, 0.02);
+    assert_rel(sqrt(smm / SETS - sm * sm), err_m, 0.15);
+    assert_rel(sqrt(sww / SETS - sw * sw), err_w, 0.15);
+
+    {
+        const double one[] = { 2.5, NAN };
+        offbkg_stats_gauss_moments(one, 2, &g);
+        assert_true(g.n == 1 && g.mean == 2.5 && g.width == 0
+                    && g.mean_err == 0);
+        offbkg_stats_gauss_moments(NULL, 0, &g);
+        assert_true(g.n == 0 && g.mean == 0);
+    }
+}
+
+/* The binned fit on draws from Normal(0.3, 1.7) in 48 bins of [-6, 6):
+ * unbiased, and its errors are the spread of its estimates over many
+ * sets. */
+static void test_gauss_fit(void **unused)
+{
+    enum { N = 1000, SETS = 200, BINS = 48 };
+    double x[N], sm = 0, smm = 0, sw = 0, sww = 0, err_m = 0, err_w = 0;
+    uint64_t c[BINS];
+    offbkg_rng_t rng;
+    offbkg_stats_gauss_t g;
+    (void)unused;
+
+    offbkg_sim_rng_seed(&rng, 4, 0);
+    for (int k = 0; k < SETS; k++) {
+        size_t under, over;
+        for (int i = 0; i < N; i++)
+            x[i] = 0.3 + 1.7 * offbkg_sim_normal(&rng);
+        offbkg_stats_histogram(x, N, -6, 6, BINS, c, &under, &over, NULL);
+        assert_true(offbkg_stats_gauss_fit(c, BINS, -6, 6, &g));
+        assert_int_equal(g.n, N - under - over);
+        sm += g.mean;
+        smm += g.mean * g.mean;
+        sw += g.width;
+        sww += g.width * g.width;
+        err_m += g.mean_err / SETS;
+        err_w += g.width_err / SETS;
+    }
+    sm /= SETS;
+    sw /= SETS;
+    print_message("# fit: mean %g (spread %g, quoted %g), width %g "
+                  "(spread %g, quoted %g)\n", sm, sqrt(smm / SETS - sm * sm),
+                  err_m, sw, sqrt(sww / SETS - sw * sw), err_w);
+    assert_near(sm, 0.3, 3 * err_m / sqrt((double)SETS));
+    assert_near(sw, 1.7, 3 * err_w / sqrt((double)SETS));
+    assert_rel(err_m, 1.7 / sqrt((double)N), 0.05);
+    assert_rel(sqrt(smm / SETS - sm * sm), err_m, 0.15);
+    assert_rel(sqrt(sww / SETS - sw * sw), err_w, 0.15);
+}
+
+/* What the fit is for: values beyond the histogram's range (a bright
+ * tail) pull the moments but not the fit, and a range cutting into the
+ * Gaussian does not narrow it. */
+static void test_gauss_fit_range(void **unused)
+{
+    enum { N = 20000, TAIL = 600, BINS = 25 };
+    static double x[N + TAIL];
+    uint64_t c[BINS];
+    offbkg_rng_t rng;
+    offbkg_stats_gauss_t fit, mom;
+    (void)unused;
+
+    offbkg_sim_rng_seed(&rng, 5, 0);
+    for (int i = 0; i < N; i++)
+        x[i] = offbkg_sim_normal(&rng);
+    for (int i = N; i < N + TAIL; i++)
+        x[i] = 8 + offbkg_sim_normal(&rng);
+    offbkg_stats_gauss_moments(x, N + TAIL, &mom);
+    offbkg_stats_histogram(x, N + TAIL, -5, 5, BINS, c, NULL, NULL, NULL);
+    assert_true(offbkg_stats_gauss_fit(c, BINS, -5, 5, &fit));
+    print_message("# tail: moments %g / %g, fit %g +- %g / %g +- %g\n",
+                  mom.mean, mom.width, fit.mean, fit.mean_err, fit.width,
+                  fit.width_err);
+    assert_true(mom.width > 1.3);
+    assert_near(fit.mean, 0, 3 * fit.mean_err);
+    assert_near(fit.width, 1, 3 * fit.width_err);
+
+    /* only [-1.5, 1.5): the histogram's own spread is about 0.8 */
+    offbkg_stats_histogram(x, N, -1.5, 1.5, BINS, c, NULL, NULL, NULL);
+    assert_true(offbkg_stats_gauss_fit(c, BINS, -1.5, 1.5, &fit));
+    print_message("# truncated: fit %g +- %g / %g +- %g\n", fit.mean,
+                  fit.mean_err, fit.width, fit.width_err);
+    assert_near(fit.mean, 0, 3 * fit.mean_err);
+    assert_near(fit.width, 1, 3 * fit.width_err);
+}
+
+static void test_gauss_fit_edges(void **unused)
+{
+    uint64_t c[4] = { 0, 7, 0, 0 };
+    offbkg_stats_gauss_t g;
+    (void)unused;
+
+    /* one filled bin: no width to fit */
+    assert_false(offbkg_stats_gauss_fit(c, 4, -1, 1, &g));
+    assert_true(g.n == 7 && g.mean == 0 && g.width == 0);
+    c[1] = 0;
+    assert_false(offbkg_stats_gauss_fit(c, 4, -1, 1, &g));
+    assert_false(offbkg_stats_gauss_fit(c, 0, -1, 1, &g));
+    c[1] = 5;
+    c[2] = 5;
+    assert_false(offbkg_stats_gauss_fit(c, 4, 1, 1, &g));
+    /* two filled bins: the best width is 0, no fit */
+    assert_false(offbkg_stats_gauss_fit(c, 4, -1, 1, &g));
+    /* three: centred, with a finite width and errors */
+    {
+        const uint64_t c3[3] = { 5, 10, 5 };
+        assert_true(offbkg_stats_gauss_fit(c3, 3, -1.5, 1.5, &g));
+        print_message("# three bins: %g +- %g / %g +- %g\n", g.mean,
+                      g.mean_err, g.width, g.width_err);
+        assert_near(g.mean, 0, 1e-9);
+        assert_true(g.width > 0.5 && g.width < 2);
+        assert_true(g.width_err > 0 && g.width_err < g.width);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -190,6 +365,11 @@ int main(void)
         cmocka_unit_test(test_poisson_log_pmf),
         cmocka_unit_test(test_poisson_cdf_sf),
         cmocka_unit_test(test_chi2_sf),
+        cmocka_unit_test(test_histogram),
+        cmocka_unit_test(test_gauss_moments),
+        cmocka_unit_test(test_gauss_fit),
+        cmocka_unit_test(test_gauss_fit_range),
+        cmocka_unit_test(test_gauss_fit_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
