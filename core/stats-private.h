@@ -57,6 +57,48 @@ double offbkg_stats_poisson_sf(double n, double mu);
  *  Q(ndf / 2, chi2 / 2). 1 for chi2 <= 0, ndf <= 0 or NaN input. */
 double offbkg_stats_chi2_sf(double chi2, double ndf);
 
+/* ---- Cells: deviance and significance --------------------------------- */
+
+/** The Poisson deviance of one cell: 2 (mu - n + n ln(n / mu)), >= 0;
+ *  2 mu for n = 0. mu <= 0: 0 for n = 0, DBL_MAX for n > 0 (the cell is
+ *  impossible under the model). Invalid input: 0. */
+double offbkg_stats_deviance_cell(double n, double mu);
+
+/** The deviance of a set of cells and its p-value. */
+typedef struct offbkg_stats_deviance {
+    double deviance;    /**< 2 sum (mu - n + n ln(n / mu)) over the cells
+                             used; 0 if none */
+    size_t n_cells;     /**< cells used: n >= 0 and mu > 0, both finite */
+    size_t n_skipped;   /**< the others (mu <= 0, negative or non-finite
+                             values): never counted as zero */
+    double p_value;     /**< chi2_sf(deviance, n_cells): the
+                             probability of a deviance at least this
+                             large if the prediction is right; 1 if no
+                             cell is used. Asymptotic: see
+                             doc/validate.md for its limit at small mu */
+} offbkg_stats_deviance_t;
+
+/** The deviance of @p n_cells observed counts @p n against predictions
+ *  @p mu (either may be NULL only with n_cells = 0). */
+void offbkg_stats_deviance(const double *n, const double *mu,
+                           size_t n_cells, offbkg_stats_deviance_t *out);
+
+/** The signed significance of @p n counts against a known mean @p mu:
+ *  sign(n - mu) sqrt(2 (n ln(n / mu) - (n - mu))); -sqrt(2 mu) for n = 0
+ *  (the likelihood-ratio significance; doc/validate.md §2). 0 for
+ *  mu <= 0 (no prediction: the caller leaves such cells out) and for
+ *  invalid input. */
+double offbkg_stats_significance(double n, double mu);
+
+/** The signed significance of @p n counts against a prediction @p mu
+ *  that has its own variance @p var_mu >= 0: Li & Ma's eq. 17 with the
+ *  prediction taken as alpha N_off, alpha = var_mu / mu, N_off =
+ *  mu^2 / var_mu (doc/validate.md §2 says why and its limits). Equals
+ *  offbkg_stats_significance for var_mu = 0; smaller in magnitude as
+ *  var_mu grows. 0 for mu <= 0 and for invalid input; a negative or
+ *  non-finite var_mu is invalid. */
+double offbkg_stats_significance_var(double n, double mu, double var_mu);
+
 /* ---- Distribution of significances ------------------------------------ */
 
 /** Count @p n values @p x into @p n_bins equal bins of [lo, hi) in

@@ -221,6 +221,87 @@ double offbkg_stats_chi2_sf(double chi2, double ndf)
     return offbkg_stats_gamma_q(0.5 * ndf, 0.5 * chi2);
 }
 
+/* ---- Cells: deviance and significance --------------------------------- */
+
+/* The largest counts and predictions the cell and run functions take
+ * (any real data is far below): beyond, their logarithms, squares and
+ * sums could overflow, and such values are treated as invalid. */
+#define COUNT_MAX 1e30
+#define VAR_MAX 1e60
+
+/* A cell the deviance and the significances can use. */
+static bool cell_ok(double n, double mu)
+{
+    return n >= 0 && n <= COUNT_MAX && mu > 0 && mu <= COUNT_MAX;
+}
+
+double offbkg_stats_deviance_cell(double n, double mu)
+{
+    if (!(n >= 0 && n <= COUNT_MAX) || !(mu >= 0 && mu <= COUNT_MAX))
+        return 0;
+    if (mu == 0)
+        return n == 0 ? 0 : DBL_MAX;
+    return 2 * bd0(n, mu);
+}
+
+void offbkg_stats_deviance(const double *n, const double *mu,
+                           size_t n_cells, offbkg_stats_deviance_t *out)
+{
+    double d = 0;
+    size_t used = 0;
+
+    for (size_t i = 0; i < n_cells; i++) {
+        if (!cell_ok(n[i], mu[i]))
+            continue;
+        d += 2 * bd0(n[i], mu[i]);
+        used++;
+    }
+    out->deviance = isfinite(d) ? d : DBL_MAX;
+    out->n_cells = used;
+    out->n_skipped = n_cells - used;
+    out->p_value = offbkg_stats_chi2_sf(out->deviance, (double)used);
+}
+
+double offbkg_stats_significance(double n, double mu)
+{
+    double s;
+
+    if (!cell_ok(n, mu))
+        return 0;
+    s = sqrt(2 * bd0(n, mu));
+    return n < mu ? -s : s;
+}
+
+/* Li & Ma (1983) eq. 17 for N_on = n and an OFF measurement N_off = b
+ * with alpha b = mu, written as two Poisson deviances against the
+ * profiled means (the maximum-likelihood background under "no excess"):
+ *   mu_hat = alpha (n + b) / (1 + alpha) = (mu + alpha n) / (1 + alpha)
+ *   b_hat = (n + b) / (1 + alpha)
+ *   S^2 = 2 (bd0(n, mu_hat) + bd0(b, b_hat))
+ * which is eq. 17 term by term (its two logarithms, less
+ * (n - mu_hat) + (b - b_hat) = 0), but stays accurate for b -> inf,
+ * where it tends to the known-mu significance. */
+double offbkg_stats_significance_var(double n, double mu, double var_mu)
+{
+    double alpha, b, mu_hat, b_hat, s;
+
+    if (!cell_ok(n, mu) || !(var_mu >= 0 && var_mu <= VAR_MAX))
+        return 0;
+    alpha = var_mu / mu;
+    b = mu / alpha;
+    if (var_mu == 0 || !isfinite(b))
+        return offbkg_stats_significance(n, mu);
+    /* A prediction error so large it says nothing: N_off -> 0, S -> 0. */
+    if (!isfinite(alpha) || !(b > 0))
+        return 0;
+    mu_hat = (mu + alpha * n) / (1 + alpha);
+    b_hat = (n + b) / (1 + alpha);
+    if (!(mu_hat > 0) || !(b_hat > 0))     /* denormal input underflowed */
+        return 0;
+    s = sqrt(2 * (bd0(n, mu_hat) + bd0(b, b_hat)));
+    return n < mu ? -s : s;
+}
+
 /* ---- Distribution of significances ------------------------------------ */
 
 #define INV_SQRT_2 0.70710678118654752440   /* 1 / sqrt(2) */

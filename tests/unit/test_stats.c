@@ -188,6 +188,132 @@ static void test_chi2_sf(void **unused)
     assert_true(offbkg_stats_chi2_sf(DBL_MAX, 3) == 0);
 }
 
+/* ---- Deviance and significance ------------------------------------------ */
+
+static void test_deviance(void **unused)
+{
+    const double n[] = { 0, 4, 10, 3, 7, NAN };
+    const double mu[] = { 2, 4, 5, 0, -1, 3 };
+    offbkg_stats_deviance_t d;
+    offbkg_rng_t rng;
+    enum { CELLS = 3000 };
+    static double nn[CELLS], mm[CELLS];
+    (void)unused;
+
+    assert_near(offbkg_stats_deviance_cell(0, 2), 4, 1e-15);
+    assert_near(offbkg_stats_deviance_cell(4, 4), 0, 1e-15);
+    assert_rel(offbkg_stats_deviance_cell(10, 5), 2 * (5 - 10 + 10 * log(2.0)),
+               1e-14);
+    /* a cell the prediction says is impossible */
+    assert_true(offbkg_stats_deviance_cell(3, 0) == DBL_MAX);
+    assert_true(offbkg_stats_deviance_cell(0, 0) == 0);
+    assert_true(offbkg_stats_deviance_cell(NAN, 2) == 0);
+
+    offbkg_stats_deviance(n, mu, 6, &d);
+    assert_int_equal(d.n_cells, 3);
+    assert_int_equal(d.n_skipped, 3);
+    assert_rel(d.deviance, 4 + 0 + 2 * (5 - 10 + 10 * log(2.0)), 1e-14);
+    assert_rel(d.p_value, offbkg_stats_chi2_sf(d.deviance, 3), 1e-15);
+
+    offbkg_stats_deviance(NULL, NULL, 0, &d);
+    assert_true(d.n_cells == 0 && d.deviance == 0 && d.p_value == 1);
+
+    /* Right predictions of 50 counts: the deviance is close to its
+     * chi-square expectation and the p-value is not small; predictions
+     * 10% off are rejected. */
+    offbkg_sim_rng_seed(&rng, 7, 0);
+    for (size_t i = 0; i < CELLS; i++) {
+        mm[i] = 50;
+        nn[i] = (double)offbkg_sim_poisson(&rng, 50);
+    }
+    offbkg_stats_deviance(nn, mm, CELLS, &d);
+    print_message("# deviance %g for %d cells, p %g\n", d.deviance, CELLS,
+                  d.p_value);
+    assert_true(fabs(d.deviance - CELLS) < 4 * sqrt(2.0 * CELLS));
+    assert_true(d.p_value > 1e-3);
+    for (size_t i = 0; i < CELLS; i++)
+        mm[i] = 55;
+    offbkg_stats_deviance(nn, mm, CELLS, &d);
+    print_message("# 10%% off: deviance %g, p %g\n", d.deviance, d.p_value);
+    assert_true(d.p_value < 1e-6);
+}
+
+static void test_significance(void **unused)
+{
+    offbkg_rng_t rng;
+    enum { DRAWS = 20000 };
+    static double s[DRAWS];
+    offbkg_stats_gauss_t g;
+    (void)unused;
+
+    assert_rel(offbkg_stats_significance(0, 8), -4, 1e-15);
+    assert_true(offbkg_stats_significance(5, 5) == 0);
+    assert_rel(offbkg_stats_significance(10, 5),
+               sqrt(2 * (10 * log(2.0) - 5)), 1e-14);
+    assert_rel(offbkg_stats_significance(2, 5),
+               -sqrt(2 * (2 * log(0.4) + 3)), 1e-14);
+    /* close to mu, the deviation in units of sqrt(mu), to first order */
+    assert_rel(offbkg_stats_significance(1e6 + 1, 1e6), 1e-3, 1e-6);
+    {
+        double n = 100 + 1e-8;      /* n - 100 is exact */
+        assert_rel(offbkg_stats_significance(n, 100), (n - 100) / 10, 1e-9);
+    }
+    assert_true(offbkg_stats_significance(3, 0) == 0);
+    assert_true(offbkg_stats_significance(NAN, 3) == 0);
+    assert_true(offbkg_stats_significance(3, INFINITY) == 0);
+
+    /* Poisson draws of mean 200: significances of mean ~0, width ~1 (the
+     * Poisson skew leaves O(1/sqrt(mu)) offsets; a plain (n - mu) / n
+     * error, say, would be far off). */
+    offbkg_sim_rng_seed(&rng, 11, 0);
+    for (size_t i = 0; i < DRAWS; i++)
+        s[i] = offbkg_stats_significance(
+            (double)offbkg_sim_poisson(&rng, 200), 200);
+    offbkg_stats_gauss_moments(s, DRAWS, &g);
+    print_message("# significances: mean %g width %g\n", g.mean, g.width);
+    assert_near(g.mean, 0, 0.03);
+    assert_near(g.width, 1, 0.02);
+}
+
+static void test_significance_var(void **unused)
+{
+    /* N_on, alpha N_off, alpha^2 N_off, Li & Ma eq. 17 */
+    static const double ref[][4] = {
+        { 30, 20, 4, 1.8753139714112918 },
+        { 10, 20, 4, -2.2977291673562494 },
+        { 130, 100, 10, 2.7210044400034817 },
+        { 5, 2, 2, 1.1525130314428696 },
+    };
+    (void)unused;
+
+    for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++)
+        assert_rel(offbkg_stats_significance_var(ref[i][0], ref[i][1],
+                                                 ref[i][2]),
+                   ref[i][3], 1e-12);
+    /* no prediction error: the known-mu significance, continuously */
+    assert_true(offbkg_stats_significance_var(30, 20, 0)
+                == offbkg_stats_significance(30, 20));
+    assert_rel(offbkg_stats_significance_var(30, 20, 1e-12),
+               offbkg_stats_significance(30, 20), 1e-12);
+    assert_rel(offbkg_stats_significance_var(30, 20, 1e-300),
+               offbkg_stats_significance(30, 20), 1e-15);
+    /* more prediction error, less significance */
+    {
+        double prev = offbkg_stats_significance(30, 20);
+        for (double v = 0.5; v < 1e4; v *= 2) {
+            double s = offbkg_stats_significance_var(30, 20, v);
+            assert_true(s > 0 && s < prev);
+            prev = s;
+        }
+    }
+    assert_true(offbkg_stats_significance_var(30, 0, 4) == 0);
+    assert_true(offbkg_stats_significance_var(30, 20, -1) == 0);
+    assert_true(offbkg_stats_significance_var(30, 20, NAN) == 0);
+    assert_true(offbkg_stats_significance_var(20, 20, 4) == 0);
+    assert_rel(offbkg_stats_significance_var(0, 20, 4),
+               -sqrt(2 * 100 * log(1.2)), 1e-13);
+}
+
 /* ---- Distribution of significances -------------------------------------- */
 
 static void test_histogram(void **unused)
@@ -365,6 +491,9 @@ int main(void)
         cmocka_unit_test(test_poisson_log_pmf),
         cmocka_unit_test(test_poisson_cdf_sf),
         cmocka_unit_test(test_chi2_sf),
+        cmocka_unit_test(test_deviance),
+        cmocka_unit_test(test_significance),
+        cmocka_unit_test(test_significance_var),
         cmocka_unit_test(test_histogram),
         cmocka_unit_test(test_gauss_moments),
         cmocka_unit_test(test_gauss_fit),
