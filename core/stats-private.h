@@ -99,6 +99,60 @@ double offbkg_stats_significance(double n, double mu);
  *  non-finite var_mu is invalid. */
 double offbkg_stats_significance_var(double n, double mu, double var_mu);
 
+/* ---- Run-wise systematic ---------------------------------------------- */
+
+/** The variance of the ratio r = N / M of a run's observed counts to its
+ *  prediction M (of variance @p var_m) if the true ratio is @p r0:
+ *  r0 / M (Poisson) + r0^2 var_m / M^2 (prediction), to first order.
+ *  0 for M <= 0 or invalid input. */
+double offbkg_stats_ratio_var(double m, double var_m, double r0);
+
+/** The run-wise systematic of a model over a set of runs. */
+typedef struct offbkg_stats_sys {
+    size_t n_runs;      /**< runs used: N >= 0, M > 0, V >= 0, finite */
+    size_t n_skipped;   /**< the others */
+    double ratio;       /**< pooled ratio sum N / sum M; 0 if no run */
+    double mean;        /**< the ratios' mean under the model below, at
+                             sigma_sys (weighted by 1 / (s_i^2 +
+                             sigma_sys^2)) */
+    double mean_err;    /**< its standard error */
+    double var_ratio;   /**< sample variance of the ratios (n - 1) */
+    double var_poisson; /**< mean of s_i^2, the Poisson + prediction
+                             variances at r0 = ratio */
+    double sigma_sys_moment; /**< sqrt(max(0, var_ratio - var_poisson)):
+                                  the plain moment estimate */
+    double sigma_sys;   /**< the REML estimate of sigma_sys (below) */
+    double sigma_sys_lo;/**< 68% profile-likelihood interval: where
+                             -2 ln L rises by 1 from its minimum; lo is
+                             0 when sigma_sys = 0 is inside */
+    double sigma_sys_hi;
+} offbkg_stats_sys_t;
+
+/** The excess scatter of the ratios r_i = n_i / m_i of @p n_runs runs
+ *  beyond their Poisson and prediction variances s_i^2 =
+ *  offbkg_stats_ratio_var(m_i, var_m_i, ratio): the model is
+ *  r_i ~ Normal(mu, s_i^2 + sigma_sys^2), sigma_sys estimated by
+ *  restricted maximum likelihood (mu integrated out) with its profile
+ *  likelihood interval (doc/validate.md §3 says why). @p var_m may be
+ *  NULL (predictions without error). Fewer than 2 runs used: every
+ *  estimate 0 (and mean, mean_err those of the one run if there is
+ *  one): the caller checks n_runs. */
+void offbkg_stats_sys(const double *n, const double *m, const double *var_m,
+                      size_t n_runs, offbkg_stats_sys_t *out);
+
+/** A run's pull: (n / m - r_ref) / sqrt(s^2 + sigma_sys^2) with
+ *  s^2 = offbkg_stats_ratio_var(m, var_m, r_ref), the run's deviation
+ *  from the reference ratio @p r_ref (1, or the mean of
+ *  offbkg_stats_sys) in units of its total error. 0 for m <= 0, a zero
+ *  total error or invalid input. */
+double offbkg_stats_ratio_pull(double n, double m, double var_m,
+                               double r_ref, double sigma_sys);
+
+/** Whether a run is an outlier: |pull| > @p k (k > 0; false otherwise
+ *  and for invalid input). */
+bool offbkg_stats_outlier(double n, double m, double var_m, double r_ref,
+                          double sigma_sys, double k);
+
 /* ---- Distribution of significances ------------------------------------ */
 
 /** Count @p n values @p x into @p n_bins equal bins of [lo, hi) in

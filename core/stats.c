@@ -302,6 +302,246 @@ double offbkg_stats_significance_var(double n, double mu, double var_mu)
     return n < mu ? -s : s;
 }
 
+/* ---- Run-wise systematic ---------------------------------------------- */
+
+double offbkg_stats_ratio_var(double m, double var_m, double r0)
+{
+    if (!(m >= 1 / COUNT_MAX && m <= COUNT_MAX)
+        || !(var_m >= 0 && var_m <= VAR_MAX)
+        || !(r0 >= 0 && r0 <= COUNT_MAX))
+        return 0;
+    return r0 / m + r0 * r0 * var_m / (m * m);
+}
+
+/* The runs as offbkg_stats_sys reads them: the arrays, and the r0 of the
+ * ratios' variances. */
+typedef struct runs {
+    const double *n, *m, *var_m;
+    size_t n_runs;
+    double r0;
+} runs_t;
+
+static bool run_ok(const runs_t *rs, size_t i)
+{
+    double v = rs->var_m != NULL ? rs->var_m[i] : 0;
+    return rs->n[i] >= 0 && rs->n[i] <= COUNT_MAX
+           && rs->m[i] >= 1 / COUNT_MAX && rs->m[i] <= COUNT_MAX
+           && v >= 0 && v <= VAR_MAX;
+}
+
+static double run_s2(const runs_t *rs, size_t i)
+{
+    return offbkg_stats_ratio_var(rs->m[i],
+                                  rs->var_m != NULL ? rs->var_m[i] : 0,
+                                  rs->r0);
+}
+
+/* The weighted mean of the ratios with weights 1 / (s_i^2 + sigma^2),
+ * and the sum of the weights. */
+static double weighted_mean(const runs_t *rs, double sigma, double *sum_w)
+{
+    double sw = 0, swr = 0;
+    for (size_t i = 0; i < rs->n_runs; i++) {
+        double w;
+        if (!run_ok(rs, i))
+            continue;
+        w = 1 / (run_s2(rs, i) + sigma * sigma);
+        sw += w;
+        swr += w * rs->n[i] / rs->m[i];
+    }
+    *sum_w = sw;
+    return swr / sw;
+}
+
+/* The restricted (REML) log-likelihood of sigma for
+ * r_i ~ Normal(mu, v_i), v_i = s_i^2 + sigma^2, mu integrated out:
+ *   -1/2 (sum ln v_i + sum (r_i - mu_hat)^2 / v_i + ln sum 1 / v_i)
+ * (constants dropped), mu_hat the weighted mean. */
+static double reml_loglike(const runs_t *rs, double sigma)
+{
+    double sw, mu = weighted_mean(rs, sigma, &sw), acc = log(sw);
+    for (size_t i = 0; i < rs->n_runs; i++) {
+        double v, e;
+        if (!run_ok(rs, i))
+            continue;
+        v = run_s2(rs, i) + sigma * sigma;
+        e = rs->n[i] / rs->m[i] - mu;
+        acc += log(v) + e * e / v;
+    }
+    return -0.5 * acc;
+}
+
+/* The sigma in [lo, hi] where the log-likelihood crosses @p target,
+ * by bisection: l(lo) and l(hi) are on either side of it. */
+static double crossing(const runs_t *rs, double lo, double hi, double target)
+{
+    bool lo_above = reml_loglike(rs, lo) >= target;
+    for (int it = 0; it < 200 && hi - lo > 1e-14 * hi; it++) {
+        double mid = 0.5 * (lo + hi);
+        if ((reml_loglike(rs, mid) >= target) == lo_above)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
+/* The REML sigma_sys and its interval. The maximum is searched on
+ * [0, 2 range(r)] (no sigma beyond the ratios' range fits them better):
+ * a grid of 64 steps finds the highest point, so a second local maximum
+ * cannot trap the search, and golden-section search refines it between
+ * the grid's neighbours. */
+static void reml_fit(const runs_t *rs, double range, double scale,
+                     offbkg_stats_sys_t *out)
+{
+    enum { GRID = 64 };
+    const double gr = 0.6180339887498949;
+    double top = 2 * range, best = 0, l_best = reml_loglike(rs, 0);
+    double a, b, c, d, lc, ld, target, step, hi;
+
+    for (int j = 1; top > 0 && j <= GRID; j++) {
+        double s = top * j / GRID, l = reml_loglike(rs, s);
+        if (l > l_best) {
+            l_best = l;
+            best = s;
+        }
+    }
+    if (best > 0) {
+        a = best - top / GRID;
+        b = best + top / GRID < top ? best + top / GRID : top;
+        c = b - gr * (b - a);
+        d = a + gr * (b - a);
+        lc = reml_loglike(rs, c);
+        ld = reml_loglike(rs, d);
+        for (int it = 0; it < 200 && b - a > 1e-12 * b; it++) {
+            if (lc > ld) {
+                b = d;
+                d = c;
+                ld = lc;
+                c = b - gr * (b - a);
+                lc = reml_loglike(rs, c);
+            } else {
+                a = c;
+                c = d;
+                lc = ld;
+                d = a + gr * (b - a);
+                ld = reml_loglike(rs, d);
+            }
+        }
+        c = 0.5 * (a + b);
+        lc = reml_loglike(rs, c);
+        if (lc > l_best) {
+            l_best = lc;
+            best = c;
+        }
+    }
+    out->sigma_sys = best;
+
+    /* -2 ln L rises by 1: l falls by 1/2. */
+    target = l_best - 0.5;
+    out->sigma_sys_lo = best > 0 && reml_loglike(rs, 0) < target
+                        ? crossing(rs, 0, best, target) : 0;
+    step = best > scale ? best : scale;
+    hi = best + step;
+    for (int it = 0; it < 2000 && reml_loglike(rs, hi) >= target; it++) {
+        step *= 2;
+        hi = best + step;
+    }
+    out->sigma_sys_hi = crossing(rs, best, hi, target);
+}
+
+/* Why REML with a profile-likelihood interval (doc/validate.md §3): runs
+ * differ in length, so their s_i differ by factors of several, and the
+ * unweighted moment estimate is ruled by the short runs; the likelihood
+ * weights each run by 1 / (s_i^2 + sigma^2). Its interval is asymmetric
+ * where it should be and ends at 0 when no scatter is needed (a chi-
+ * square error on the moment estimate is symmetric and can go below 0).
+ * Restricted rather than plain ML: plain ML biases sigma^2 low by the
+ * fitted mean (the 1/n of a variance against 1/(n - 1)). The moment
+ * estimate is kept as a cross-check. */
+void offbkg_stats_sys(const double *n, const double *m, const double *var_m,
+                      size_t n_runs, offbkg_stats_sys_t *out)
+{
+    runs_t rs = { n, m, var_m, n_runs, 1 };
+    double sum_n = 0, sum_m = 0, mean_r = 0, ss = 0, s2_sum = 0;
+    double r_min = DBL_MAX, r_max = -DBL_MAX, sw;
+    size_t used = 0;
+
+    *out = (offbkg_stats_sys_t){ 0 };
+    for (size_t i = 0; i < n_runs; i++) {
+        if (!run_ok(&rs, i))
+            continue;
+        sum_n += n[i];
+        sum_m += m[i];
+        used++;
+    }
+    out->n_runs = used;
+    out->n_skipped = n_runs - used;
+    if (used == 0)
+        return;
+    out->ratio = sum_n / sum_m;
+    /* The variances at the pooled ratio (a global offset of the model
+     * changes the Poisson variance with it); at 1 if nothing was seen,
+     * where they would all vanish. */
+    rs.r0 = out->ratio > 0 ? out->ratio : 1;
+
+    /* Mean and sample variance of the ratios, in two passes. */
+    for (size_t i = 0; i < n_runs; i++) {
+        double r;
+        if (!run_ok(&rs, i))
+            continue;
+        r = n[i] / m[i];
+        mean_r += r;
+        s2_sum += run_s2(&rs, i);
+        r_min = r < r_min ? r : r_min;
+        r_max = r > r_max ? r : r_max;
+    }
+    mean_r /= (double)used;
+    out->var_poisson = s2_sum / (double)used;
+    if (used < 2) {
+        out->mean = mean_r;
+        out->mean_err = sqrt(out->var_poisson);
+        return;
+    }
+    for (size_t i = 0; i < n_runs; i++) {
+        double e;
+        if (!run_ok(&rs, i))
+            continue;
+        e = n[i] / m[i] - mean_r;
+        ss += e * e;
+    }
+    out->var_ratio = ss / (double)(used - 1);
+    out->sigma_sys_moment = out->var_ratio > out->var_poisson
+                            ? sqrt(out->var_ratio - out->var_poisson) : 0;
+
+    reml_fit(&rs, r_max - r_min, sqrt(out->var_poisson), out);
+    out->mean = weighted_mean(&rs, out->sigma_sys, &sw);
+    out->mean_err = 1 / sqrt(sw);
+}
+
+double offbkg_stats_ratio_pull(double n, double m, double var_m,
+                               double r_ref, double sigma_sys)
+{
+    double tot;
+
+    if (!(n >= 0 && n <= COUNT_MAX)
+        || !(m >= 1 / COUNT_MAX && m <= COUNT_MAX)
+        || !(sigma_sys >= 0 && sigma_sys <= COUNT_MAX)
+        || !(fabs(r_ref) <= COUNT_MAX))
+        return 0;
+    tot = offbkg_stats_ratio_var(m, var_m, r_ref) + sigma_sys * sigma_sys;
+    if (!(tot > 0))
+        return 0;
+    return (n / m - r_ref) / sqrt(tot);
+}
+
+bool offbkg_stats_outlier(double n, double m, double var_m, double r_ref,
+                          double sigma_sys, double k)
+{
+    return k > 0
+           && fabs(offbkg_stats_ratio_pull(n, m, var_m, r_ref, sigma_sys)) > k;
+}
+
 /* ---- Distribution of significances ------------------------------------ */
 
 #define INV_SQRT_2 0.70710678118654752440   /* 1 / sqrt(2) */

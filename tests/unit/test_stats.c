@@ -314,6 +314,167 @@ static void test_significance_var(void **unused)
                -sqrt(2 * 100 * log(1.2)), 1e-13);
 }
 
+/* ---- Run-wise systematic ------------------------------------------------ */
+
+enum { RUNS = 200 };
+
+/* Runs as validation sees them: each run's true expected counts mu
+ * (500 to 5000), its prediction M = alpha * Poisson(mu / alpha) from an
+ * OFF sample 1 to 3 times its exposure (1 / alpha) with variance
+ * V = alpha M, and its counts N ~ Poisson(F mu), F lognormal of mean 1
+ * and relative sigma @p scatter (the simulator's run scatter). */
+static void draw_runs(uint64_t seed, double scatter, double *n, double *m,
+                      double *v)
+{
+    offbkg_rng_t rng;
+    double s2 = log1p(scatter * scatter);
+
+    offbkg_sim_rng_seed(&rng, seed, 1);
+    for (size_t i = 0; i < RUNS; i++) {
+        double mu = 500 + 4500 * offbkg_rng_uniform(&rng);
+        double alpha = 1.0 / 3 + (2.0 / 3) * offbkg_rng_uniform(&rng);
+        double f = exp(sqrt(s2) * offbkg_sim_normal(&rng) - 0.5 * s2);
+        m[i] = alpha * (double)offbkg_sim_poisson(&rng, mu / alpha);
+        v[i] = alpha * m[i];
+        n[i] = (double)offbkg_sim_poisson(&rng, f * mu);
+    }
+}
+
+static void test_sys_no_scatter(void **unused)
+{
+    double n[RUNS], m[RUNS], v[RUNS];
+    offbkg_stats_sys_t s;
+    (void)unused;
+
+    draw_runs(1, 0, n, m, v);
+    offbkg_stats_sys(n, m, v, RUNS, &s);
+    print_message("# no scatter: sigma_sys %g [%g, %g], moment %g, "
+                  "mean %g +- %g\n", s.sigma_sys, s.sigma_sys_lo,
+                  s.sigma_sys_hi, s.sigma_sys_moment, s.mean, s.mean_err);
+    assert_int_equal(s.n_runs, RUNS);
+    /* consistent with 0 within two of its errors, and a tight limit
+     * (ignoring the predictions' variance would give about 2%) */
+    assert_true(s.sigma_sys < 2 * 0.5 * (s.sigma_sys_hi - s.sigma_sys_lo)
+                || s.sigma_sys_lo == 0);
+    assert_true(s.sigma_sys_hi < 0.012);
+    assert_true(s.sigma_sys_moment < 0.012);
+    assert_near(s.mean, 1, 3 * s.mean_err);
+    assert_near(s.ratio, 1, 0.01);
+}
+
+static void test_sys_scatter(void **unused)
+{
+    double n[RUNS], m[RUNS], v[RUNS], err;
+    offbkg_stats_sys_t s;
+    (void)unused;
+
+    draw_runs(2, 0.05, n, m, v);
+    offbkg_stats_sys(n, m, v, RUNS, &s);
+    err = 0.5 * (s.sigma_sys_hi - s.sigma_sys_lo);
+    print_message("# 5%% scatter: sigma_sys %g [%g, %g], moment %g\n",
+                  s.sigma_sys, s.sigma_sys_lo, s.sigma_sys_hi,
+                  s.sigma_sys_moment);
+    assert_true(s.sigma_sys_lo < s.sigma_sys && s.sigma_sys < s.sigma_sys_hi);
+    /* 5% within two of its errors; the error itself about
+     * sigma / sqrt(2 n) inflated by the Poisson part */
+    assert_near(s.sigma_sys, 0.05, 2 * err);
+    assert_true(err > 0.002 && err < 0.006);
+    assert_near(s.sigma_sys_moment, 0.05, 3 * err);
+}
+
+/* The interval means what it says: over 100 sets of 200 runs, the
+ * injected scatter is inside the 68% interval in 68% of them (binomial
+ * error 4.7%), and at no scatter, on the boundary, in about 84% (half
+ * the sets have sigma_sys = 0, and the rest a chi-square 1 test). */
+static void test_sys_coverage(void **unused)
+{
+    double n[RUNS], m[RUNS], v[RUNS], mean_sigma = 0;
+    int in5 = 0, in0 = 0;
+    enum { SETS = 100 };
+    (void)unused;
+
+    for (uint64_t k = 0; k < SETS; k++) {
+        offbkg_stats_sys_t s;
+        draw_runs(1000 + k, 0.05, n, m, v);
+        offbkg_stats_sys(n, m, v, RUNS, &s);
+        in5 += s.sigma_sys_lo <= 0.05 && 0.05 <= s.sigma_sys_hi;
+        mean_sigma += s.sigma_sys / SETS;
+        draw_runs(5000 + k, 0, n, m, v);
+        offbkg_stats_sys(n, m, v, RUNS, &s);
+        in0 += s.sigma_sys_lo == 0;
+    }
+    print_message("# coverage: 5%% in %d of %d, 0 in %d of %d; mean "
+                  "sigma_sys %g\n", in5, SETS, in0, SETS, mean_sigma);
+    assert_true(in5 >= 55 && in5 <= 81);
+    assert_true(in0 >= 72 && in0 <= 95);
+    assert_near(mean_sigma, 0.05, 0.001);
+}
+
+static void test_sys_edges(void **unused)
+{
+    const double n[] = { 100, 120, NAN, 5, 90 };
+    const double m[] = { 100, 100, 100, 0, 100 };
+    const double v[] = { 0, 0, 0, 0, -1 };
+    const double same[] = { 100, 100, 100 };
+    offbkg_stats_sys_t s;
+    (void)unused;
+
+    /* runs 2 (NaN), 3 (no prediction) and 4 (negative variance) are
+     * skipped */
+    offbkg_stats_sys(n, m, v, 5, &s);
+    assert_int_equal(s.n_runs, 2);
+    assert_int_equal(s.n_skipped, 3);
+    assert_rel(s.ratio, 1.1, 1e-15);
+    assert_rel(s.var_ratio, 0.02, 1e-13);
+    assert_rel(s.var_poisson, 1.1 / 100, 1e-13);
+    assert_rel(s.sigma_sys_moment, sqrt(0.02 - 0.011), 1e-12);
+    assert_true(s.sigma_sys > 0 && s.sigma_sys_hi > s.sigma_sys);
+
+    /* one run: its ratio, no systematic */
+    offbkg_stats_sys(n, m, NULL, 1, &s);
+    assert_int_equal(s.n_runs, 1);
+    assert_true(s.mean == 1 && s.sigma_sys == 0 && s.sigma_sys_hi == 0);
+    assert_rel(s.mean_err, 0.1, 1e-15);
+
+    offbkg_stats_sys(NULL, NULL, NULL, 0, &s);
+    assert_true(s.n_runs == 0 && s.ratio == 0 && s.mean == 0);
+
+    /* identical ratios: no scatter, a finite upper limit */
+    offbkg_stats_sys(same, same, NULL, 3, &s);
+    assert_true(s.sigma_sys == 0 && s.sigma_sys_lo == 0);
+    assert_true(s.sigma_sys_hi > 0 && s.sigma_sys_hi < 1);
+
+    /* nothing observed: ratios 0, variances at r0 = 1, all finite */
+    {
+        const double zero[] = { 0, 0, 0 };
+        offbkg_stats_sys(zero, same, NULL, 3, &s);
+        assert_true(s.ratio == 0 && s.mean == 0 && s.sigma_sys == 0);
+        assert_true(isfinite(s.sigma_sys_hi) && isfinite(s.mean_err));
+    }
+}
+
+static void test_outlier(void **unused)
+{
+    (void)unused;
+    /* 1000 predicted with variance 1000: s^2 = 2e-3; with a 5%
+     * systematic the total error is sqrt(4.5e-3) = 0.067 */
+    assert_rel(offbkg_stats_ratio_var(1000, 1000, 1), 2e-3, 1e-15);
+    assert_rel(offbkg_stats_ratio_pull(1300, 1000, 1000, 1, 0.05),
+               0.3 / sqrt(4.5e-3), 1e-13);
+    assert_true(offbkg_stats_outlier(1300, 1000, 1000, 1, 0.05, 4));
+    assert_false(offbkg_stats_outlier(1300, 1000, 1000, 1, 0.05, 5));
+    assert_true(offbkg_stats_outlier(700, 1000, 1000, 1, 0.05, 4));
+    /* the same run is no outlier for a model with a 15% systematic */
+    assert_false(offbkg_stats_outlier(1300, 1000, 1000, 1, 0.15, 2));
+    /* nor against a reference ratio of 1.25 */
+    assert_false(offbkg_stats_outlier(1300, 1000, 1000, 1.25, 0.05, 1));
+    assert_true(offbkg_stats_ratio_pull(10, 0, 0, 1, 0.05) == 0);
+    assert_true(offbkg_stats_ratio_pull(NAN, 10, 0, 1, 0.05) == 0);
+    assert_true(offbkg_stats_ratio_pull(10, 10, 0, 0, 0) == 0);
+    assert_false(offbkg_stats_outlier(1300, 1000, 1000, 1, 0.05, 0));
+    assert_true(offbkg_stats_ratio_var(0, 1, 1) == 0);
+}
+
 /* ---- Distribution of significances -------------------------------------- */
 
 static void test_histogram(void **unused)
@@ -494,6 +655,11 @@ int main(void)
         cmocka_unit_test(test_deviance),
         cmocka_unit_test(test_significance),
         cmocka_unit_test(test_significance_var),
+        cmocka_unit_test(test_sys_no_scatter),
+        cmocka_unit_test(test_sys_scatter),
+        cmocka_unit_test(test_sys_coverage),
+        cmocka_unit_test(test_sys_edges),
+        cmocka_unit_test(test_outlier),
         cmocka_unit_test(test_histogram),
         cmocka_unit_test(test_gauss_moments),
         cmocka_unit_test(test_gauss_fit),
