@@ -644,6 +644,80 @@ static void test_gauss_fit_edges(void **unused)
     }
 }
 
+/* ---- Edges -------------------------------------------------------------- */
+
+/* No function returns NaN or inf, whatever its input: every
+ * combination of awkward values. */
+static void test_never_nonfinite(void **unused)
+{
+    static const double v[] = { -1, 0, 5e-324, 1e-300, 1e-30, 0.3, 1, 3.5,
+                                20, 1e6, 1e30, 1e31, 1e300, DBL_MAX,
+                                INFINITY, -INFINITY, NAN };
+    enum { NV = sizeof v / sizeof v[0] };
+    static double n[NV * NV * NV], m[NV * NV * NV], var[NV * NV * NV];
+    offbkg_stats_sys_t s;
+    offbkg_stats_gauss_t g;
+    offbkg_stats_deviance_t d;
+    (void)unused;
+
+#define FINITE(expr)                                                      \
+    do {                                                                  \
+        double r_ = (expr);                                               \
+        if (!isfinite(r_))                                                \
+            fail_msg("%s = %g for %g, %g, %g", #expr, r_, x, y, z);       \
+    } while (0)
+    for (size_t i = 0; i < NV; i++)
+        for (size_t j = 0; j < NV; j++) {
+            double x = v[i], y = v[j], z = 0, p, q;
+            p = offbkg_stats_gamma_p(x, y);
+            q = offbkg_stats_gamma_q(x, y);
+            FINITE(p);
+            FINITE(q);
+            assert_true(p >= 0 && p <= 1 && q >= 0 && q <= 1);
+            FINITE(offbkg_stats_poisson_log_pmf(x, y));
+            FINITE(offbkg_stats_poisson_cdf(x, y));
+            FINITE(offbkg_stats_poisson_sf(x, y));
+            FINITE(offbkg_stats_chi2_sf(x, y));
+            FINITE(offbkg_stats_deviance_cell(x, y));
+            FINITE(offbkg_stats_significance(x, y));
+            for (size_t k = 0; k < NV; k++) {
+                size_t r = (i * NV + j) * NV + k;
+                z = v[k];
+                FINITE(offbkg_stats_significance_var(x, y, z));
+                FINITE(offbkg_stats_ratio_var(x, y, z));
+                FINITE(offbkg_stats_ratio_pull(x, y, z, 1, 0.05));
+                FINITE(offbkg_stats_ratio_pull(x, y, 0, z, 0.05));
+                FINITE(offbkg_stats_ratio_pull(x, y, 0, 1, z));
+                (void)offbkg_stats_outlier(x, y, z, 1, 0.05, 3);
+                n[r] = x;
+                m[r] = y;
+                var[r] = z;
+            }
+        }
+#undef FINITE
+    offbkg_stats_deviance(n, m, NV * NV * NV, &d);
+    assert_true(isfinite(d.deviance) && isfinite(d.p_value));
+    offbkg_stats_sys(n, m, var, NV * NV * NV, &s);
+    print_message("# awkward runs: %zu used, sigma_sys %g [%g, %g]\n",
+                  s.n_runs, s.sigma_sys, s.sigma_sys_lo, s.sigma_sys_hi);
+    assert_true(s.n_runs > 0);
+    assert_true(isfinite(s.ratio) && isfinite(s.mean)
+                && isfinite(s.mean_err) && isfinite(s.var_ratio)
+                && isfinite(s.var_poisson) && isfinite(s.sigma_sys_moment)
+                && isfinite(s.sigma_sys) && isfinite(s.sigma_sys_lo)
+                && isfinite(s.sigma_sys_hi));
+    offbkg_stats_gauss_moments(v, NV, &g);
+    assert_true(isfinite(g.mean) && isfinite(g.width)
+                && isfinite(g.mean_err) && isfinite(g.width_err));
+    {
+        const uint64_t c[] = { UINT64_MAX, 1, UINT64_MAX, 0, 3 };
+        (void)offbkg_stats_gauss_fit(c, 5, -1, 1, &g);
+        assert_true(isfinite(g.mean) && isfinite(g.width)
+                    && isfinite(g.mean_err) && isfinite(g.width_err));
+        assert_false(offbkg_stats_gauss_fit(c, 5, -DBL_MAX, DBL_MAX, &g));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -665,6 +739,7 @@ int main(void)
         cmocka_unit_test(test_gauss_fit),
         cmocka_unit_test(test_gauss_fit_range),
         cmocka_unit_test(test_gauss_fit_edges),
+        cmocka_unit_test(test_never_nonfinite),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
