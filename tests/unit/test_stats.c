@@ -314,6 +314,34 @@ static void test_significance_var(void **unused)
                -sqrt(2 * 100 * log(1.2)), 1e-13);
 }
 
+/* The significance with the prediction's variance is calibrated when
+ * the prediction is alpha times an OFF count: over draws, width 1, where
+ * the known-mean significance would be sqrt(1 + alpha) wide. */
+static void test_significance_var_calibrated(void **unused)
+{
+    enum { DRAWS = 20000 };
+    static double s_var[DRAWS], s_known[DRAWS];
+    const double mu = 100, alpha = 0.5;
+    offbkg_rng_t rng;
+    offbkg_stats_gauss_t gv, gk;
+    (void)unused;
+
+    offbkg_sim_rng_seed(&rng, 12, 0);
+    for (size_t i = 0; i < DRAWS; i++) {
+        double n = (double)offbkg_sim_poisson(&rng, mu);
+        double m = alpha * (double)offbkg_sim_poisson(&rng, mu / alpha);
+        s_var[i] = offbkg_stats_significance_var(n, m, alpha * m);
+        s_known[i] = offbkg_stats_significance(n, m);
+    }
+    offbkg_stats_gauss_moments(s_var, DRAWS, &gv);
+    offbkg_stats_gauss_moments(s_known, DRAWS, &gk);
+    print_message("# with V: mean %g width %g; without: mean %g width %g\n",
+                  gv.mean, gv.width, gk.mean, gk.width);
+    assert_near(gv.mean, 0, 0.03);
+    assert_near(gv.width, 1, 0.02);
+    assert_near(gk.width, sqrt(1 + alpha), 0.03);
+}
+
 /* ---- Run-wise systematic ------------------------------------------------ */
 
 enum { RUNS = 200 };
@@ -408,6 +436,34 @@ static void test_sys_coverage(void **unused)
     assert_true(in5 >= 55 && in5 <= 81);
     assert_true(in0 >= 72 && in0 <= 95);
     assert_near(mean_sigma, 0.05, 0.001);
+}
+
+/* A run with 30% more counts than predicted, among 200 with a 5%
+ * scatter, is the one outlier at 4 total errors; without the systematic
+ * in the error, dozens would be. */
+static void test_outlier_in_set(void **unused)
+{
+    double n[RUNS], m[RUNS], v[RUNS];
+    offbkg_stats_sys_t s;
+    int flagged = 0, flagged_poisson = 0;
+    (void)unused;
+
+    draw_runs(3, 0.05, n, m, v);
+    n[17] = 1.3 * m[17];
+    offbkg_stats_sys(n, m, v, RUNS, &s);
+    for (size_t i = 0; i < RUNS; i++) {
+        bool out = offbkg_stats_outlier(n[i], m[i], v[i], s.mean,
+                                        s.sigma_sys, 4);
+        flagged += out;
+        flagged_poisson += offbkg_stats_outlier(n[i], m[i], v[i], s.mean, 0,
+                                                4);
+        if (out)
+            assert_int_equal(i, 17);
+    }
+    print_message("# outliers: %d, %d without sigma_sys %g\n", flagged,
+                  flagged_poisson, s.sigma_sys);
+    assert_int_equal(flagged, 1);
+    assert_true(flagged_poisson > 10);
 }
 
 static void test_sys_edges(void **unused)
@@ -729,9 +785,11 @@ int main(void)
         cmocka_unit_test(test_deviance),
         cmocka_unit_test(test_significance),
         cmocka_unit_test(test_significance_var),
+        cmocka_unit_test(test_significance_var_calibrated),
         cmocka_unit_test(test_sys_no_scatter),
         cmocka_unit_test(test_sys_scatter),
         cmocka_unit_test(test_sys_coverage),
+        cmocka_unit_test(test_outlier_in_set),
         cmocka_unit_test(test_sys_edges),
         cmocka_unit_test(test_outlier),
         cmocka_unit_test(test_histogram),
