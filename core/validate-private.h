@@ -125,8 +125,18 @@ int offbkg_validate_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 
 void offbkg_validate_clear(offbkg_validation_t *v);
 
-/** validation.fits (doc/validate.md §6), atomically. */
+/** validation.fits (doc/validate.md §7), atomically; without
+ *  @p overwrite an existing file is refused (OFFBKG_EEXIST). A double
+ *  that is NaN or infinite refuses the file (OFFBKG_EDATA, naming its
+ *  HDU, row and column) and nothing is left. */
 int offbkg_validate_write(offbkg_ctx_t *ctx, const offbkg_validation_t *v,
                           const char *path, bool overwrite);
+
+/** The [model] label of strategy @p s ("model" for [model]), read from
+ *  its name "MATCH/MODEL[/smooth]" (labels are [a-z0-9_]+, so the name
+ *  splits one way), into @p buf; returns @p buf. */
+const char *
+offbkg_validate_write_model_label(const offbkg_validate_strategy_t *s,
+                                  char *buf, size_t size);
 
 #endif
