@@ -444,7 +444,8 @@ static int write_report(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
         pl->plan.index ? &pl->linked : NULL,
         /* With a [match] section: what each target was matched with. */
         pl->rc->match.module != NULL && pl->computed[OFFBKG_STEP_MATCH]
-            ? &pl->match : NULL };
+            ? &pl->match : NULL,
+        NULL /* validation: offbkg validate's own */ };
     return offbkg_report_write(ctx, &report,
                                pl->files[OFFBKG_STEP_REPORT][0],
                                pl->rc->output->overwrite);

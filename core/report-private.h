@@ -10,6 +10,7 @@
 #include "index-private.h"
 #include "match-private.h"
 #include "model-private.h"
+#include "validate-private.h"
 
 /** What a command did; any part may be NULL when that stage did not run
  *  in this command. */
@@ -25,6 +26,8 @@ typedef struct offbkg_report {
     const offbkg_index_result_t *index; /**< NULL: no index written */
     const offbkg_match_t *match;    /**< NULL: no match step; shared
                                          groups: only its plugin */
+    const offbkg_validation_t *validation; /**< NULL: not offbkg
+                                                validate */
 } offbkg_report_t;
 
 /** Write @p r as JSON to @p path, atomically. */

@@ -216,6 +216,145 @@ static void match(FILE *f, const offbkg_match_t *m)
     fprintf(f, "%s]},\n", m->n_targets ? "\n  " : "");
 }
 
+/* "key": number, for each pair of @p keys and @p values. */
+static void numbers(FILE *f, const char *const *keys, const double *values,
+                    size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%s\"%s\": ", i ? ", " : "", keys[i]);
+        json_number(f, values[i]);
+    }
+}
+
+/* Why run @p r is an outlier of @p s, in a sentence. */
+static void outlier_reason(const offbkg_validate_strategy_t *s,
+                           const offbkg_validate_run_t *r, char *buf,
+                           size_t size)
+{
+    snprintf(buf, size, "ratio %.3f +- %.3f is %.1f total errors %s the "
+             "mean %.3f (systematic %.1f%%)", r->ratio, r->ratio_err,
+             fabs(r->pull), r->pull >= 0 ? "above" : "below", s->sys.mean,
+             100 * s->sys.sigma_sys);
+}
+
+static void gauss(FILE *f, const offbkg_stats_gauss_t *g)
+{
+    static const char *const keys[] = { "mean", "mean_err", "width",
+                                        "width_err" };
+    const double values[] = { g->mean, g->mean_err, g->width, g->width_err };
+
+    numbers(f, keys, values, 4);
+}
+
+/* The runs of @p s without a prediction, and why. */
+static void skipped(FILE *f, const offbkg_validation_t *v,
+                    const offbkg_validate_strategy_t *s)
+{
+    size_t n = 0;
+
+    fputs("\"skipped\": [", f);
+    for (size_t i = 0; i < v->n_runs; i++) {
+        const offbkg_validate_run_t *r = &s->runs[i];
+        if (r->skipped == NULL)
+            continue;
+        fprintf(f, "%s{\"obs_id\": %" PRId64 ", \"reason\": ", n++ ? ", "
+                : "", r->obs_id);
+        json_string(f, r->skipped);
+        fputc('}', f);
+    }
+    fputc(']', f);
+}
+
+static void outliers(FILE *f, const offbkg_validation_t *v,
+                     const offbkg_validate_strategy_t *s)
+{
+    static const char *const keys[] = { "ratio", "ratio_err", "pull" };
+    char reason[256];
+    size_t n = 0;
+
+    fputs("\"outliers\": [", f);
+    for (size_t i = 0; i < v->n_runs; i++) {
+        const offbkg_validate_run_t *r = &s->runs[i];
+        const double values[] = { r->ratio, r->ratio_err, r->pull };
+        if (r->skipped != NULL || !r->outlier)
+            continue;
+        fprintf(f, "%s\n        {\"obs_id\": %" PRId64 ", ", n++ ? "," : "",
+                r->obs_id);
+        numbers(f, keys, values, 3);
+        outlier_reason(s, r, reason, sizeof reason);
+        fputs(", \"reason\": ", f);
+        json_string(f, reason);
+        fputc('}', f);
+    }
+    fprintf(f, "%s]", n ? "\n       " : "");
+}
+
+static void strategy(FILE *f, const offbkg_validation_t *v,
+                     const offbkg_validate_strategy_t *s)
+{
+    static const char *const keys[] = {
+        "ratio", "mean", "mean_err", "sigma_sys", "sigma_sys_lo",
+        "sigma_sys_hi", "sigma_sys_moment", "deviance"
+    };
+    const double values[] = {
+        s->sys.ratio, s->sys.mean, s->sys.mean_err, s->sys.sigma_sys,
+        s->sys.sigma_sys_lo, s->sys.sigma_sys_hi, s->sys.sigma_sys_moment,
+        s->deviance.deviance
+    };
+    char label[160];
+
+    fputs("{\"name\": ", f);
+    json_string(f, s->name);
+    fputs(", \"match_plugin\": ", f);
+    json_string(f, s->match_plugin);
+    fputs(", \"model\": ", f);
+    json_string(f, offbkg_validate_write_model_label(s, label, sizeof label));
+    fprintf(f, ", \"smoothed\": %s, \"rank\": %zu,\n       \"runs\": %zu, "
+            "\"predicted\": %zu, ", s->smoothed ? "true" : "false", s->rank,
+            v->n_runs, s->n_predicted);
+    skipped(f, v, s);
+    fputs(",\n       ", f);
+    numbers(f, keys, values, 8);
+    fprintf(f, ", \"deviance_cells\": %zu, \"deviance_p_value\": ",
+            s->deviance.n_cells);
+    json_number(f, s->deviance.p_value);
+    fprintf(f, ",\n       \"significance\": {\"cells\": %zu, ",
+            s->sig_moments.n);
+    gauss(f, &s->sig_moments);
+    fputs(", \"fit\": ", f);
+    if (s->sig_fit_ok) {
+        fputc('{', f);
+        gauss(f, &s->sig_fit);
+        fputc('}', f);
+    } else {
+        fputs("null", f);
+    }
+    fputs("},\n       ", f);
+    outliers(f, v, s);
+    fputc('}', f);
+}
+
+/* What offbkg validate found (doc/validate.md §7). */
+static void validation(FILE *f, const offbkg_validation_t *v)
+{
+    fprintf(f, "  \"validation\": {\"folds\": %zu, \"runs\": %zu, "
+            "\"min_predicted\": ", v->folds, v->n_runs);
+    json_number(f, v->min_predicted);
+    fputs(", \"outlier_sigma\": ", f);
+    json_number(f, v->outlier_sigma);
+    fputs(",\n    \"ranking\": [", f);
+    for (size_t k = 0; k < v->n_strategies; k++) {
+        fputs(k ? ", " : "", f);
+        json_string(f, v->strategies[v->by_rank[k]].name);
+    }
+    fputs("],\n    \"strategies\": [", f);
+    for (size_t k = 0; k < v->n_strategies; k++) {
+        fputs(k ? ",\n      " : "\n      ", f);
+        strategy(f, v, &v->strategies[k]);
+    }
+    fprintf(f, "%s]},\n", v->n_strategies ? "\n    " : "");
+}
+
 int offbkg_report_write(offbkg_ctx_t *ctx, const offbkg_report_t *r,
                         const char *path, bool overwrite)
 {
@@ -288,6 +427,8 @@ int offbkg_report_write(offbkg_ctx_t *ctx, const offbkg_report_t *r,
                 r->index->n_linked, r->index->n_no_group,
                 r->index->n_no_model, r->index->n_store_bkg_kept,
                 r->index->n_store_bkg_dropped);
+    if (r->validation != NULL)
+        validation(f, r->validation);
     fputs("  \"files\": [", f);
     for (size_t i = 0; i < r->n_files; i++) {
         fputs(i ? ",\n    " : "\n    ", f);
