@@ -95,6 +95,7 @@ offbkg_SOURCES = \
 	core/cli/cmd_config.c \
 	core/cli/cmd_pipeline.c \
 	core/cli/cmd_plugins.c \
-	core/cli/cmd_simulate.c
+	core/cli/cmd_simulate.c \
+	core/cli/validate_summary.c
 offbkg_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS)
 offbkg_LDADD = core/liboffbkg-private.la $(CFITSIO_LIBS)

@@ -5,8 +5,10 @@
 #define OFFBKG_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "../ctx-private.h"
+#include "../validate-private.h"
 
 /** Exit codes, mapped in one place. */
 enum {
@@ -48,6 +50,12 @@ int cli_plugins(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
                 char **argv);
 int cli_describe(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
                  char **argv);
+
+/** The summary of offbkg validate on @p fp: the strategies, best first
+ *  (the smallest run-wise systematic), then the outlier runs; @p path is
+ *  validation.fits. */
+void cli_validate_summary(FILE *fp, const offbkg_validation_t *v,
+                          const char *path);
 
 /** Print "offbkg: error: <msg>" on stderr. */
 void cli_error(const char *fmt, ...) OFFBKG_PRINTF(1, 2);
