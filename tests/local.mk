@@ -251,6 +251,17 @@ tests_unit_test_stats_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_stats_LDADD = $(UNIT_LDADD)
 TESTS += $(UNIT_TESTS)
 endif
+# The outputs of offbkg validate from a hand-made validation:
+# validation.fits read back with cfitsio, report.json, the summary (the
+# front end's core/cli/validate_summary.c compiled in).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_validate_write
+TESTS += tests/unit/test_validate_write
+tests_unit_test_validate_write_SOURCES = tests/unit/test_validate_write.c \
+	core/cli/validate_summary.c
+tests_unit_test_validate_write_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
+tests_unit_test_validate_write_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
+endif
 
 # Helper programs the shell tests run (not tests themselves).
 check_PROGRAMS += tests/tools/write_test_cubes
