@@ -18,8 +18,9 @@
  * old complete set or the new one.
  *
  * "Ours" are the names offbkg writes (run.lis, obs.fits, group-def.fits,
- * the model files, the index tables, report.json); no other file in DIR
- * is ever touched. Each command owns the kinds it writes. */
+ * the model files, the index tables, report.json, validation.fits); no
+ * other file in DIR is ever touched. Each command owns the kinds it
+ * writes. */
 #ifndef OFFBKG_OUTSET_PRIVATE_H
 #define OFFBKG_OUTSET_PRIVATE_H
 
@@ -37,7 +38,8 @@ enum {
                                      and _obs_NNNNNN_ (per observation) */
     OFFBKG_OWN_REPORT = 8,      /**< report.json */
     OFFBKG_OWN_INDEX = 16,      /**< hdu-, obs-, bkg-index.fits.gz */
-    OFFBKG_OWN_ALL = 31
+    OFFBKG_OWN_VALIDATION = 32, /**< validation.fits (offbkg validate) */
+    OFFBKG_OWN_ALL = 63
 };
 
 /** Whether @p name (a file name, no directory) is one of @p kinds. */

@@ -202,6 +202,13 @@ static void test_outset_names(void **state)
     assert_true(offbkg_outset_is_ours("group-def.fits", OFFBKG_OWN_GROUPING));
     assert_true(offbkg_outset_is_ours("bkg-index.fits.gz", OFFBKG_OWN_INDEX));
     assert_true(offbkg_outset_is_ours("report.json", OFFBKG_OWN_REPORT));
+    /* offbkg validate's, so that a journal that moves it in is
+     * completed after a crash, not thrown away */
+    assert_true(offbkg_outset_is_ours("validation.fits",
+                                      OFFBKG_OWN_VALIDATION));
+    assert_true(offbkg_outset_is_ours("validation.fits", OFFBKG_OWN_ALL));
+    assert_false(offbkg_outset_is_ours("validation.fits",
+                                       OFFBKG_OWN_REPORT));
     static const char *const models[] = {
         "background_2D_group_000_table.fits.gz",
         "smooth_background_3D_group_012_table.fits.gz",
