@@ -9,7 +9,8 @@
  *   K  NAME  VALUE     each keyword of the header (strings unquoted)
  *   C  NAME  TFORM     each column
  *   R  V1  V2 ...      each row: integers as integers, floats with %.9g,
- *                      strings trimmed; vector cells as "[vector]"
+ *                      strings trimmed, logicals as T or F; vector cells
+ *                      as "[vector]"
  * Exit status 0, or 1 with cfitsio's message on stderr. */
 #include <config.h>
 
@@ -82,6 +83,10 @@ static int print_rows(fitsfile *f, int n_cols, int *st)
                 free(buf);
             } else if (repeat != 1) {
                 fputs("[vector]", stdout);
+            } else if (type == TLOGICAL) {
+                char v = 0;
+                fits_read_col(f, TLOGICAL, c, r, 1, 1, NULL, &v, &any, st);
+                putchar(v ? 'T' : 'F');
             } else if (type == TFLOAT || type == TDOUBLE) {
                 double v = 0;
                 fits_read_col(f, TDOUBLE, c, r, 1, 1, NULL, &v, &any, st);
