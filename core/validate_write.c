@@ -161,6 +161,70 @@ offbkg_validate_write_model_label(const offbkg_validate_strategy_t *s,
 /* ------------------------------------------------------------------ */
 /* The HDUs                                                            */
 
+static void write_strategy_row(rows_t *w, const offbkg_validation_t *v,
+                               const offbkg_validate_strategy_t *s)
+{
+    char label[160];
+
+    put_string(w, s->name);
+    put_string(w, s->match_plugin);
+    put_string(w, offbkg_validate_write_model_label(s, label, sizeof label));
+    put_bool(w, s->smoothed);
+    put_count(w, s->rank);
+    put_count(w, s->n_axes);
+    put_count(w, v->n_runs);
+    put_count(w, s->n_predicted);
+    put_double(w, s->sys.ratio);
+    put_double(w, s->sys.mean);
+    put_double(w, s->sys.mean_err);
+    put_double(w, s->sys.sigma_sys);
+    put_double(w, s->sys.sigma_sys_lo);
+    put_double(w, s->sys.sigma_sys_hi);
+    put_double(w, s->sys.sigma_sys_moment);
+    put_double(w, s->deviance.deviance);
+    put_count(w, s->deviance.n_cells);
+    put_double(w, s->deviance.p_value);
+    put_count(w, s->sig_moments.n);
+    put_count(w, s->sig_n_under);
+    put_count(w, s->sig_n_over);
+    put_double(w, s->sig_moments.mean);
+    put_double(w, s->sig_moments.mean_err);
+    put_double(w, s->sig_moments.width);
+    put_double(w, s->sig_moments.width_err);
+    put_bool(w, s->sig_fit_ok);
+    put_double(w, s->sig_fit.mean);
+    put_double(w, s->sig_fit.mean_err);
+    put_double(w, s->sig_fit.width);
+    put_double(w, s->sig_fit.width_err);
+    put_count(w, s->n_outliers);
+    next_row(w);
+}
+
+/* How the numbers were made: FOLDS, MINPRED, OUTLSIG. */
+static void write_strategy_keys(rows_t *w, const offbkg_validation_t *v)
+{
+    static const char *const key[] = { "MINPRED", "OUTLSIG" };
+    static const char *const comment[] = {
+        "cells in SIG_*: predicted >= this", "outlier: |PULL| > this"
+    };
+    const double value[] = { v->min_predicted, v->outlier_sigma };
+    LONGLONG folds = (LONGLONG)v->folds;
+
+    if (rows_ok(w))
+        fits_write_key(w->f, TLONGLONG, "FOLDS", &folds,
+                       "0: leave one run out", &w->fst);
+    for (size_t k = 0; k < 2 && rows_ok(w); k++) {
+        double x = value[k];
+        if (!isfinite(x))
+            w->st = offbkg_error_set(w->ctx, OFFBKG_EDATA, "%s: STRATEGIES "
+                                     "keyword %s is %g: an output never "
+                                     "holds NaN or infinity", w->path,
+                                     key[k], x);
+        else
+            fits_write_key(w->f, TDOUBLE, key[k], &x, comment[k], &w->fst);
+    }
+}
+
 static void write_strategies(rows_t *w, const offbkg_validation_t *v)
 {
     char name_form[24], match_form[24], model_form[24], label[160];
@@ -196,63 +260,9 @@ static void write_strategies(rows_t *w, const offbkg_validation_t *v)
     };
     begin_table(w, "STRATEGIES", cols, sizeof cols / sizeof cols[0], NULL,
                 NULL, 0, v->n_strategies);
-    for (size_t i = 0; i < v->n_strategies && rows_ok(w); i++) {
-        const offbkg_validate_strategy_t *s = &v->strategies[i];
-        put_string(w, s->name);
-        put_string(w, s->match_plugin);
-        put_string(w, offbkg_validate_write_model_label(s, label,
-                                                        sizeof label));
-        put_bool(w, s->smoothed);
-        put_count(w, s->rank);
-        put_count(w, s->n_axes);
-        put_count(w, v->n_runs);
-        put_count(w, s->n_predicted);
-        put_double(w, s->sys.ratio);
-        put_double(w, s->sys.mean);
-        put_double(w, s->sys.mean_err);
-        put_double(w, s->sys.sigma_sys);
-        put_double(w, s->sys.sigma_sys_lo);
-        put_double(w, s->sys.sigma_sys_hi);
-        put_double(w, s->sys.sigma_sys_moment);
-        put_double(w, s->deviance.deviance);
-        put_count(w, s->deviance.n_cells);
-        put_double(w, s->deviance.p_value);
-        put_count(w, s->sig_moments.n);
-        put_count(w, s->sig_n_under);
-        put_count(w, s->sig_n_over);
-        put_double(w, s->sig_moments.mean);
-        put_double(w, s->sig_moments.mean_err);
-        put_double(w, s->sig_moments.width);
-        put_double(w, s->sig_moments.width_err);
-        put_bool(w, s->sig_fit_ok);
-        put_double(w, s->sig_fit.mean);
-        put_double(w, s->sig_fit.mean_err);
-        put_double(w, s->sig_fit.width);
-        put_double(w, s->sig_fit.width_err);
-        put_count(w, s->n_outliers);
-        next_row(w);
-    }
-    /* How the numbers were made: doc/validate.md §7. */
-    LONGLONG folds = (LONGLONG)v->folds;
-    if (rows_ok(w))
-        fits_write_key(w->f, TLONGLONG, "FOLDS", &folds,
-                       "0: leave one run out", &w->fst);
-    const struct { const char *key; double value; const char *comment; }
-    keys[] = {
-        { "MINPRED", v->min_predicted, "cells in SIG_*: predicted >= this" },
-        { "OUTLSIG", v->outlier_sigma, "outlier: |pull| > this" },
-    };
-    for (size_t k = 0; k < 2 && rows_ok(w); k++) {
-        double x = keys[k].value;
-        if (!isfinite(x))
-            w->st = offbkg_error_set(w->ctx, OFFBKG_EDATA, "%s: STRATEGIES "
-                                     "keyword %s is %g: an output never "
-                                     "holds NaN or infinity", w->path,
-                                     keys[k].key, x);
-        else
-            fits_write_key(w->f, TDOUBLE, keys[k].key, &x,
-                           keys[k].comment, &w->fst);
-    }
+    for (size_t i = 0; i < v->n_strategies && rows_ok(w); i++)
+        write_strategy_row(w, v, &v->strategies[i]);
+    write_strategy_keys(w, v);
 }
 
 /* The unit of [validate] column @p name: its profile's. */
@@ -569,10 +579,13 @@ int offbkg_validate_write(offbkg_ctx_t *ctx, const offbkg_validation_t *v,
         return st;
     rows_t w = { .ctx = ctx, .f = out.fits, .path = path };
     write_strategies(&w, v);
-    write_runs(&w, v);
-    write_significance(&w, v);
-    write_profiles(&w, v);
-    if (any_map(v))
+    if (rows_ok(&w))
+        write_runs(&w, v);
+    if (rows_ok(&w))
+        write_significance(&w, v);
+    if (rows_ok(&w))
+        write_profiles(&w, v);
+    if (rows_ok(&w) && any_map(v))
         write_fov_map(&w, v);
     free(w.names);
     if (w.st == OFFBKG_OK && w.fst != 0)
