@@ -145,12 +145,12 @@ static double column_value(const offbkg_obs_table_t *t, const char *name,
 
 /* A wrong answer of the plugin: "file:line: [match] plugin NAME: ...". */
 static int bad_result(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                      int64_t obs_id, const char *fmt, ...)
-    OFFBKG_PRINTF(4, 5);
+                      const offbkg_stage_conf_t *sc, int64_t obs_id,
+                      const char *fmt, ...) OFFBKG_PRINTF(5, 6);
 static int bad_result(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                      int64_t obs_id, const char *fmt, ...)
+                      const offbkg_stage_conf_t *sc, int64_t obs_id,
+                      const char *fmt, ...)
 {
-    const offbkg_stage_conf_t *sc = &rc->match;
     char why[512];
     va_list ap;
 
@@ -168,6 +168,7 @@ static int bad_result(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
  * finite, never the target itself among runs, no group without runs.
  * @p seen: max(off rows, groups) entries, all 0 on entry and exit. */
 static int check_result(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                        const offbkg_stage_conf_t *sc,
                         const off_sample_t *s, int64_t obs_id, size_t self,
                         const offbkg_match_result_t *r, uint8_t *seen)
 {
@@ -176,37 +177,37 @@ static int check_result(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     int st = OFFBKG_OK;
 
     if (r->kind != OFFBKG_MATCH_RUNS && r->kind != OFFBKG_MATCH_GROUPS)
-        return bad_result(ctx, rc, obs_id, "kind %d is neither runs nor "
+        return bad_result(ctx, rc, sc, obs_id, "kind %d is neither runs nor "
                           "groups", (int)r->kind);
     if (!runs && r->combine != OFFBKG_COMBINE_LINEAR
         && r->combine != OFFBKG_COMBINE_LOG)
-        return bad_result(ctx, rc, obs_id, "combine %d is neither linear "
+        return bad_result(ctx, rc, sc, obs_id, "combine %d is neither linear "
                           "nor log", (int)r->combine);
     if (r->index == NULL || r->weight == NULL)
-        return bad_result(ctx, rc, obs_id, "%zu matches without their "
+        return bad_result(ctx, rc, sc, obs_id, "%zu matches without their "
                           "indices or weights", r->n);
     for (size_t k = 0; k < r->n && st == OFFBKG_OK; k++) {
         size_t i = r->index[k];
         if (i >= limit)
-            st = bad_result(ctx, rc, obs_id, "it names %s %zu of %zu",
+            st = bad_result(ctx, rc, sc, obs_id, "it names %s %zu of %zu",
                             runs ? "OFF row" : "group", i, limit);
         else if (seen[i])
-            st = bad_result(ctx, rc, obs_id, "it names %s %zu twice",
+            st = bad_result(ctx, rc, sc, obs_id, "it names %s %zu twice",
                             runs ? "OFF row" : "group", i);
         else if (!(r->weight[k] > 0) || !isfinite(r->weight[k]))
-            st = bad_result(ctx, rc, obs_id, "weight %g of %s %zu is not "
+            st = bad_result(ctx, rc, sc, obs_id, "weight %g of %s %zu is not "
                             "finite and > 0", r->weight[k],
                             runs ? "OFF row" : "group", i);
         else if (r->distance != NULL && !isfinite(r->distance[k]))
-            st = bad_result(ctx, rc, obs_id, "distance %g of %s %zu is not "
+            st = bad_result(ctx, rc, sc, obs_id, "distance %g of %s %zu is not "
                             "finite", r->distance[k],
                             runs ? "OFF row" : "group", i);
         else if (runs && i == self)
-            st = bad_result(ctx, rc, obs_id, "it names the target itself "
+            st = bad_result(ctx, rc, sc, obs_id, "it names the target itself "
                             "(OFF row %zu): an observation is never part "
                             "of its own OFF sample", i);
         else if (!runs && !s->group_used[i])
-            st = bad_result(ctx, rc, obs_id, "it names group %zu, which "
+            st = bad_result(ctx, rc, sc, obs_id, "it names group %zu, which "
                             "has no run", i);
         else
             seen[i] = 1;
@@ -267,10 +268,11 @@ static int record(offbkg_ctx_t *ctx, const offbkg_model_t *make,
     return OFFBKG_OK;
 }
 
-/* Match every target of @p targets with the plugin instance @p inst. */
+/* Match the targets @p rows of @p targets (out->n_targets of them; NULL:
+ * every row) with the plugin instance @p inst. */
 static int match_all(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      const offbkg_instance_t *inst, const off_sample_t *s,
-                     const offbkg_datastore_t *targets,
+                     const offbkg_datastore_t *targets, const size_t *rows,
                      const offbkg_model_t *make, bool strict,
                      offbkg_match_t *out)
 {
@@ -283,10 +285,10 @@ static int match_all(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 
     if (seen == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    for (size_t row = 0; row < tv.n_rows && st == OFFBKG_OK; row++) {
-        offbkg_match_target_t *t = &out->targets[row];
+    for (size_t i = 0; i < out->n_targets && st == OFFBKG_OK; i++) {
+        offbkg_match_target_t *t = &out->targets[i];
         offbkg_match_result_t r = { .struct_size = sizeof r };
-        size_t self;
+        size_t row = rows != NULL ? rows[i] : i, self;
 
         if (offbkg_ctx_cancelled(ctx)) {
             st = offbkg_error_set(ctx, OFFBKG_ECANCELLED, "interrupted");
@@ -322,7 +324,8 @@ static int match_all(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
             out->n_skipped++;
             continue;
         }
-        st = check_result(ctx, rc, s, t->obs_id, self, &r, seen);
+        st = check_result(ctx, rc, inst->conf, s, t->obs_id, self, &r,
+                          seen);
         if (st == OFFBKG_OK)
             st = record(ctx, make, s, self, &r, t);
         out->n_matched += st == OFFBKG_OK;
@@ -336,7 +339,17 @@ int offbkg_match_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      const offbkg_model_t *make, bool strict,
                      offbkg_match_t *out)
 {
-    const offbkg_stage_conf_t *sc = &rc->match;
+    return offbkg_match_section(ctx, rc, &rc->match, target_store, NULL,
+                                target_store->obs.n_rows, make, strict, out);
+}
+
+int offbkg_match_section(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                         const offbkg_stage_conf_t *sc,
+                         const offbkg_datastore_t *target_store,
+                         const size_t *rows, size_t n_rows,
+                         const offbkg_model_t *make, bool strict,
+                         offbkg_match_t *out)
+{
     off_sample_t s = { 0 };
     offbkg_instance_t *inst = NULL;
     int st;
@@ -348,13 +361,13 @@ int offbkg_match_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                  sc->module->desc->version);
     else
         snprintf(out->plugin, sizeof out->plugin, "group");
-    out->shared_groups = !offbkg_runconf_per_target(rc);
+    out->shared_groups = !offbkg_runconf_match_per_target(sc);
     if (out->shared_groups)
         return OFFBKG_OK;
     if (make->kept == NULL || make->store == NULL)
         return offbkg_error_set(ctx, OFFBKG_EINVAL, "the model step kept "
                                 "no run for [%s]", sc->section);
-    out->n_targets = target_store->obs.n_rows;
+    out->n_targets = n_rows;
     out->targets = calloc(out->n_targets + 1, sizeof *out->targets);
     if (out->targets == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
@@ -378,7 +391,8 @@ int offbkg_match_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
             st = offbkg_instance_failed(ctx, rc, sc, st);
     }
     if (st == OFFBKG_OK)
-        st = match_all(ctx, rc, inst, &s, target_store, make, strict, out);
+        st = match_all(ctx, rc, inst, &s, target_store, rows, make, strict,
+                       out);
     /* The plugin may read its input until destroy: the sample goes
      * after it. */
     offbkg_instance_free(inst);
@@ -488,6 +502,23 @@ static int runs_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     }
     sums_free(&s);
     free(order);
+    return st;
+}
+
+int offbkg_match_run_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                          const offbkg_model_t *make, size_t run, size_t m,
+                          offbkg_cube_t **cube)
+{
+    sums_t s = { 0 };
+    int st = sums_new(ctx, make, m, false, &s);
+
+    *cube = NULL;
+    if (st == OFFBKG_OK) {
+        offbkg_model_keep_add(&make->kept[run * make->n_models + m], 1,
+                              s.counts, NULL, s.exposure_s, s.n_exposure);
+        st = finish(ctx, rc, make, m, &s, cube);
+    }
+    sums_free(&s);
     return st;
 }
 

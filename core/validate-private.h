@@ -19,9 +19,9 @@
  *  exposure there (outside exclusion regions) and the prediction is > 0. */
 typedef struct offbkg_validate_run {
     int64_t obs_id;
-    const char *skipped;        /**< why there is no prediction (not
+    char *skipped;              /**< why there is no prediction (not
                                      matched, no exposure left); NULL:
-                                     predicted. Owned by the validation */
+                                     predicted */
     double n_obs;               /**< N: counts observed */
     double n_pred;              /**< M: counts predicted */
     double var_pred;            /**< V: the prediction's statistical
