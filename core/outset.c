@@ -88,6 +88,7 @@ bool offbkg_outset_is_ours(const char *name, unsigned kinds)
         { "hdu-index.fits.gz", OFFBKG_OWN_INDEX },
         { "obs-index.fits.gz", OFFBKG_OWN_INDEX },
         { "bkg-index.fits.gz", OFFBKG_OWN_INDEX },
+        { "validation.fits", OFFBKG_OWN_VALIDATION },
     };
 
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)

@@ -118,10 +118,12 @@ typedef struct offbkg_validation {
 
 /** Validate every strategy of @p rc on the runs @p make modelled (it must
  *  have kept them: offbkg_model_opts_t.keep_runs), on @p threads threads.
- *  The runs are those [validate] obs_ids names, or all. */
+ *  The runs are those [validate] obs_ids names, or all. A run a match
+ *  plugin cannot match is skipped in that strategy with the reason, or
+ *  stops everything with @p strict. */
 int offbkg_validate_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                         const offbkg_model_t *make, size_t threads,
-                        offbkg_validation_t *out);
+                        bool strict, offbkg_validation_t *out);
 
 void offbkg_validate_clear(offbkg_validation_t *v);
 
