@@ -696,48 +696,87 @@ static int column_profile(offbkg_ctx_t *ctx, const offbkg_validation_t *v,
     return OFFBKG_OK;
 }
 
-/* The run-wise systematic, each run's pull, the deviance of all cells. */
-static int run_numbers(offbkg_ctx_t *ctx, const offbkg_validation_t *v,
-                       offbkg_validate_strategy_t *vs)
+/* The run-wise systematic of the predicted runs but those in @p drop
+ * (NULL: none). */
+static void systematic(const offbkg_validation_t *v,
+                       const offbkg_validate_strategy_t *vs,
+                       const bool *drop, double *nn, offbkg_stats_sys_t *sys)
 {
     size_t n = 0;
-    double *nn = malloc((v->n_runs + 1) * 3 * sizeof *nn);
-    double dev = 0;
-    size_t cells = 0, unpred = 0;
 
-    if (nn == NULL)
-        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     for (size_t k = 0; k < v->n_runs; k++) {
         const offbkg_validate_run_t *r = &vs->runs[k];
-        if (r->skipped != NULL)
+        if (r->skipped != NULL || (drop != NULL && drop[k]))
             continue;
         nn[n] = r->n_obs;
         nn[v->n_runs + n] = r->n_pred;
         nn[2 * v->n_runs + n] = r->var_pred;
         n++;
-        dev += r->deviance;
-        cells += r->n_cells;
-        unpred += r->n_cells_unpredicted;
     }
-    vs->n_predicted = n;
-    offbkg_stats_sys(nn, nn + v->n_runs, nn + 2 * v->n_runs, n, &vs->sys);
-    free(nn);
-    vs->deviance = (offbkg_stats_deviance_t){
-        .deviance = dev, .n_cells = cells, .n_skipped = unpred,
-        .p_value = offbkg_stats_chi2_sf(dev, (double)cells) };
+    offbkg_stats_sys(nn, nn + v->n_runs, nn + 2 * v->n_runs, n, sys);
+}
+
+/* Each predicted run's ratio error, pull and outlier flag against @p sys. */
+static size_t pulls(const offbkg_validation_t *v,
+                    offbkg_validate_strategy_t *vs,
+                    const offbkg_stats_sys_t *sys)
+{
+    size_t n_out = 0;
+
     for (size_t k = 0; k < v->n_runs; k++) {
         offbkg_validate_run_t *r = &vs->runs[k];
         if (r->skipped != NULL)
             continue;
         r->ratio_err = sqrt(offbkg_stats_ratio_var(r->n_pred, r->var_pred,
-                                                   vs->sys.ratio));
+                                                   sys->ratio));
         r->pull = offbkg_stats_ratio_pull(r->n_obs, r->n_pred, r->var_pred,
-                                          vs->sys.mean, vs->sys.sigma_sys);
+                                          sys->mean, sys->sigma_sys);
         r->outlier = offbkg_stats_outlier(r->n_obs, r->n_pred, r->var_pred,
-                                          vs->sys.mean, vs->sys.sigma_sys,
+                                          sys->mean, sys->sigma_sys,
                                           v->outlier_sigma);
-        vs->n_outliers += r->outlier;
+        n_out += r->outlier;
     }
+    return n_out;
+}
+
+/* The run-wise systematic, each run's pull, the deviance of all cells.
+ * Outliers widen the systematic they are judged by, so it is estimated
+ * again without the runs first flagged, and the runs judged by that one
+ * (doc/validate.md §7). */
+static int run_numbers(offbkg_ctx_t *ctx, const offbkg_validation_t *v,
+                       offbkg_validate_strategy_t *vs)
+{
+    double *nn = malloc((v->n_runs + 1) * 3 * sizeof *nn);
+    bool *drop = calloc(v->n_runs + 1, sizeof *drop);
+    double dev = 0;
+    size_t cells = 0, unpred = 0;
+
+    if (nn == NULL || drop == NULL) {
+        free(nn);
+        free(drop);
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < v->n_runs; k++) {
+        const offbkg_validate_run_t *r = &vs->runs[k];
+        if (r->skipped != NULL)
+            continue;
+        vs->n_predicted++;
+        dev += r->deviance;
+        cells += r->n_cells;
+        unpred += r->n_cells_unpredicted;
+    }
+    vs->deviance = (offbkg_stats_deviance_t){
+        .deviance = dev, .n_cells = cells, .n_skipped = unpred,
+        .p_value = offbkg_stats_chi2_sf(dev, (double)cells) };
+    systematic(v, vs, NULL, nn, &vs->sys);
+    if (pulls(v, vs, &vs->sys) > 0) {
+        for (size_t k = 0; k < v->n_runs; k++)
+            drop[k] = vs->runs[k].outlier;
+        systematic(v, vs, drop, nn, &vs->sys);
+    }
+    vs->n_outliers = pulls(v, vs, &vs->sys);
+    free(nn);
+    free(drop);
     return OFFBKG_OK;
 }
 
