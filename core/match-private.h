@@ -33,6 +33,9 @@ typedef struct offbkg_match_target {
     double zen_pnt_deg;             /**< the target's conditions, NaN if */
     double az_pnt_deg;              /**< its store does not say */
     double livetime_s;
+    /** make->runs marked 1 are left out of its groups too (the runs of
+     *  a validation fold, not owned); NULL: its own run only. */
+    const uint8_t *without;
 } offbkg_match_target_t;
 
 typedef struct offbkg_match {
@@ -60,13 +63,15 @@ int offbkg_match_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 
 /** offbkg_match_run with the match section @p sc (one of rc's) and only
  *  the targets @p rows of @p target_store (n_rows of them, out->targets
- *  in their order; NULL: every row, n_rows the store's). */
+ *  in their order; NULL: every row, n_rows the store's), from the OFF
+ *  sample without the runs @p without marks (per make->runs; NULL: none;
+ *  the targets' cubes then leave them out of the groups too). */
 int offbkg_match_section(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                          const offbkg_stage_conf_t *sc,
                          const offbkg_datastore_t *target_store,
                          const size_t *rows, size_t n_rows,
-                         const offbkg_model_t *make, bool strict,
-                         offbkg_match_t *out);
+                         const offbkg_model_t *make, const uint8_t *without,
+                         bool strict, offbkg_match_t *out);
 
 /** The cube of [model] @p m for matched target @p t: the runs' pooled
  *  contributions (model finish_sums), or the groups' models without the

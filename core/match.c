@@ -50,9 +50,10 @@ static int cmp_pair(const void *a, const void *b)
     return (x[0] > y[0]) - (x[0] < y[0]);
 }
 
-/* The OFF sample: the runs the models were made of, in model order. */
+/* The OFF sample: the runs the models were made of, in model order, but
+ * those @p without marks (NULL: none). */
 static int sample_make(offbkg_ctx_t *ctx, const offbkg_model_t *make,
-                       off_sample_t *s)
+                       const uint8_t *without, off_sample_t *s)
 {
     size_t n = 0, nr = make->n_runs, ng = make->n_groups;
     size_t *rows = malloc((nr + 1) * sizeof *rows);
@@ -71,7 +72,7 @@ static int sample_make(offbkg_ctx_t *ctx, const offbkg_model_t *make,
     for (size_t r = 0; st == OFFBKG_OK && r < nr; r++) {
         const offbkg_run_report_t *rep = &make->runs[r];
         long row;
-        if (rep->skipped != NULL)
+        if (rep->skipped != NULL || (without != NULL && without[r]))
             continue;
         row = offbkg_datastore_row(make->store, rep->obs_id);
         if (row < 0) {
@@ -94,8 +95,8 @@ static int sample_make(offbkg_ctx_t *ctx, const offbkg_model_t *make,
             s->sorted_id[i] = pairs[i][0];
             s->sorted_row[i] = (size_t)pairs[i][1];
         }
-        for (size_t g = 0; g < ng; g++)
-            s->group_used[g] = make->runs_used[g] > 0;
+        for (size_t i = 0; i < n; i++)
+            s->group_used[s->group_id[i]] = 1;
     }
     free(rows);
     free(pairs);
@@ -340,15 +341,16 @@ int offbkg_match_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      offbkg_match_t *out)
 {
     return offbkg_match_section(ctx, rc, &rc->match, target_store, NULL,
-                                target_store->obs.n_rows, make, strict, out);
+                                target_store->obs.n_rows, make, NULL, strict,
+                                out);
 }
 
 int offbkg_match_section(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                          const offbkg_stage_conf_t *sc,
                          const offbkg_datastore_t *target_store,
                          const size_t *rows, size_t n_rows,
-                         const offbkg_model_t *make, bool strict,
-                         offbkg_match_t *out)
+                         const offbkg_model_t *make, const uint8_t *without,
+                         bool strict, offbkg_match_t *out)
 {
     off_sample_t s = { 0 };
     offbkg_instance_t *inst = NULL;
@@ -374,7 +376,7 @@ int offbkg_match_section(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     for (size_t i = 0; i < out->n_targets; i++)
         out->targets[i].zen_pnt_deg = out->targets[i].az_pnt_deg =
             out->targets[i].livetime_s = NAN;
-    st = sample_make(ctx, make, &s);
+    st = sample_make(ctx, make, without, &s);
     if (st == OFFBKG_OK)
         st = sample_groups(ctx, make, &s);
     if (st == OFFBKG_OK) {
@@ -393,6 +395,8 @@ int offbkg_match_section(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     if (st == OFFBKG_OK)
         st = match_all(ctx, rc, inst, &s, target_store, rows, make, strict,
                        out);
+    for (size_t i = 0; st == OFFBKG_OK && i < out->n_targets; i++)
+        out->targets[i].without = without;
     /* The plugin may read its input until destroy: the sample goes
      * after it. */
     offbkg_instance_free(inst);
@@ -522,29 +526,29 @@ int offbkg_match_run_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     return st;
 }
 
-/* The run of make that is observation @p obs_id in group @p g, used, or
- * SIZE_MAX. */
-static size_t own_run(const offbkg_model_t *make, int64_t obs_id, size_t g)
+/* Whether make->runs[r] is left out of target @p t's groups. */
+static bool left_out(const offbkg_model_t *make,
+                     const offbkg_match_target_t *t, size_t r)
 {
-    for (size_t r = 0; r < make->n_runs; r++)
-        if (make->runs[r].obs_id == obs_id && make->runs[r].skipped == NULL
-            && make->runs[r].group_id == (int32_t)g)
-            return r;
-    return SIZE_MAX;
+    if (make->runs[r].skipped != NULL)
+        return false;
+    return t->without != NULL ? t->without[r] != 0
+                              : make->runs[r].obs_id == t->obs_id;
 }
 
-/* Group @p g's cube of model @p m without target @p t's own run: the
- * model step's own cube when the run is not in the group (finish_sums of
- * its sums would be it, bit for bit), else its sums less that run's
- * (OFFBKG_EDATA when nothing is left). *use is the cube, *owned the same
- * when it was made here (the caller frees it), else NULL. */
+/* Group @p g's cube of model @p m without target @p t's own run (or the
+ * runs t->without marks): the model step's own cube when none of them is
+ * in the group (finish_sums of its sums would be it, bit for bit), else
+ * its sums less those runs (OFFBKG_EDATA when nothing is left). *use is
+ * the cube, *owned the same when it was made here (the caller frees it),
+ * else NULL. */
 static int group_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                       const offbkg_model_t *make,
                       const offbkg_match_target_t *t, size_t m, size_t g,
                       const offbkg_cube_t **use, offbkg_cube_t **owned)
 {
     const double *all = make->group_sums[m * make->n_groups + g];
-    size_t self = own_run(make, t->obs_id, g);
+    bool any = false;
     sums_t s = { 0 };
     int st;
 
@@ -553,7 +557,9 @@ static int group_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     if (all == NULL)
         return offbkg_error_set(ctx, OFFBKG_EDATA, "group %zu has no run",
                                 g);
-    if (self == SIZE_MAX && make->models[m].cubes[g] != NULL) {
+    for (size_t r = 0; !any && r < make->n_runs; r++)
+        any = make->runs[r].group_id == (int32_t)g && left_out(make, t, r);
+    if (!any && make->models[m].cubes[g] != NULL) {
         *use = make->models[m].cubes[g];
         return OFFBKG_OK;
     }
@@ -561,9 +567,10 @@ static int group_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         memcpy(s.counts, all, s.n_counts * sizeof *s.counts);
         memcpy(s.exposure_s, all + s.n_counts,
                s.n_exposure * sizeof *s.exposure_s);
-        if (self != SIZE_MAX)
-            offbkg_model_keep_sub(&make->kept[self * make->n_models + m],
-                                  s.counts, s.exposure_s, s.n_exposure);
+        for (size_t r = 0; r < make->n_runs; r++)
+            if (make->runs[r].group_id == (int32_t)g && left_out(make, t, r))
+                offbkg_model_keep_sub(&make->kept[r * make->n_models + m],
+                                      s.counts, s.exposure_s, s.n_exposure);
         st = finish(ctx, rc, make, m, &s, owned);
         *use = *owned;
     }

@@ -74,6 +74,8 @@ typedef struct offbkg_target_conf {
 typedef struct offbkg_validate_conf {
     offbkg_double_list_t obs_ids;    /**< runs validated; none: every OFF
                                           run modelled */
+    int64_t folds;                   /**< 0: leave one run out; K >= 2:
+                                          K folds of consecutive runs */
     double min_predicted;            /**< significances of cells whose
                                           prediction is at least this */
     double outlier_sigma;            /**< |pull| beyond: an outlier */

@@ -156,6 +156,14 @@ static const offbkg_param_t validate_params[] = {
       .flags = OFFBKG_PARAM_HAS_MIN, .min = 0,
       .help = "OBS_IDs of the runs to validate (default: every OFF run "
               "modelled)" },
+    { .name = "folds", .type = OFFBKG_PARAM_INT,
+      .offset = offsetof(offbkg_validate_conf_t, folds),
+      .default_value = "0", .flags = OFFBKG_PARAM_HAS_MIN
+                                     | OFFBKG_PARAM_HAS_MAX, .min = 0,
+      .max = 1000000,
+      .help = "0: each run predicted by a model without it (leave one "
+              "out); K >= 2: the runs in OBS_ID order cut in K folds of "
+              "consecutive runs, each predicted without its whole fold" },
     { .name = "min_predicted", .type = OFFBKG_PARAM_DOUBLE,
       .offset = offsetof(offbkg_validate_conf_t, min_predicted),
       .default_value = "10", .flags = OFFBKG_PARAM_HAS_MIN

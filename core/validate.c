@@ -60,6 +60,9 @@ typedef struct work {
     const offbkg_stage_conf_t **section; /* NULL: the group models */
     offbkg_match_t *match;  /* per section (shared_groups for group) */
     size_t *section_of;     /* per strategy */
+    size_t n_folds;         /* 0: leave one run out */
+    size_t *fold_of;        /* per validated run */
+    uint8_t *fold_mask;     /* n_folds x make->n_runs: the runs of each */
     shape_t *shape;         /* per model */
     double sig_min;
     item_t *items;          /* a batch */
@@ -216,8 +219,78 @@ static int read_columns(offbkg_ctx_t *ctx, work_t *w)
     return OFFBKG_OK;
 }
 
+/* Folds of consecutive validated runs (in OBS_ID order, so a fold is a
+ * stretch of time), and each fold's runs as a mask of make->runs. */
+static int make_folds(offbkg_ctx_t *ctx, work_t *w)
+{
+    const offbkg_validate_conf_t *vc = w->rc->validate;
+    size_t n = w->v->n_runs, nr = w->make->n_runs;
+
+    w->n_folds = vc != NULL ? (size_t)vc->folds : 0;
+    if (w->n_folds == 1 || w->n_folds > n)
+        return offbkg_error_set(ctx, OFFBKG_EDATA, "[validate] folds = %zu "
+                                "for %zu runs: give 0 (leave one run out) "
+                                "or 2 to %zu", w->n_folds, n, n);
+    w->v->folds = w->n_folds;
+    w->fold_of = calloc(n + 1, sizeof *w->fold_of);
+    w->fold_mask = calloc(w->n_folds * nr + 1, 1);
+    if (w->fold_of == NULL || w->fold_mask == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    for (size_t k = 0; w->n_folds > 0 && k < n; k++) {
+        w->fold_of[k] = k * w->n_folds / n;
+        w->fold_mask[w->fold_of[k] * nr + w->run[k]] = 1;
+    }
+    return OFFBKG_OK;
+}
+
+/* The runs left out of run k's model besides itself: its fold's. */
+static const uint8_t *without_of(const work_t *w, size_t k)
+{
+    return w->n_folds > 0 ? w->fold_mask + w->fold_of[k] * w->make->n_runs
+                          : NULL;
+}
+
+/* Fold @p f's runs (all with no folds) as targets of match section @p c,
+ * from the OFF sample without them, into w->match[c].targets at their
+ * run's place. */
+static int match_fold(offbkg_ctx_t *ctx, work_t *w, size_t c, size_t f,
+                      const size_t *rows, bool strict)
+{
+    offbkg_match_t *all = &w->match[c], part = { 0 };
+    size_t n = w->v->n_runs, *rows_f = malloc((n + 1) * sizeof *rows_f);
+    size_t *k_of = malloc((n + 1) * sizeof *k_of), n_f = 0;
+    int st = rows_f == NULL || k_of == NULL
+                 ? offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory")
+                 : OFFBKG_OK;
+
+    for (size_t k = 0; st == OFFBKG_OK && k < n; k++)
+        if (w->n_folds == 0 || w->fold_of[k] == f) {
+            rows_f[n_f] = rows[k];
+            k_of[n_f++] = k;
+        }
+    if (st == OFFBKG_OK)
+        st = offbkg_match_section(ctx, w->rc, w->section[c], w->make->store,
+                                  rows_f, n_f, w->make,
+                                  w->n_folds > 0 ? without_of(w, k_of[0])
+                                                 : NULL, strict, &part);
+    /* The targets move to their places; part keeps none. */
+    for (size_t i = 0; st == OFFBKG_OK && i < n_f; i++)
+        all->targets[k_of[i]] = part.targets[i];
+    if (st == OFFBKG_OK) {
+        all->n_matched += part.n_matched;
+        all->n_skipped += part.n_skipped;
+        snprintf(all->plugin, sizeof all->plugin, "%s", part.plugin);
+        free(part.targets);
+    } else
+        offbkg_match_clear(&part);
+    free(rows_f);
+    free(k_of);
+    return st;
+}
+
 /* Each match section's answer for every validated run, as a target of
- * its own data store: the plugin never gives a run itself. */
+ * its own data store: the plugin never gives a run itself, nor (with
+ * folds) a run of its fold. */
 static int match_sections(offbkg_ctx_t *ctx, work_t *w, bool strict)
 {
     size_t n = w->v->n_runs;
@@ -229,12 +302,19 @@ static int match_sections(offbkg_ctx_t *ctx, work_t *w, bool strict)
         rows[k] = (size_t)offbkg_datastore_row(
             w->make->store, w->make->runs[w->run[k]].obs_id);
     for (size_t c = 0; st == OFFBKG_OK && c < w->n_sections; c++) {
-        if (w->section[c] == NULL) {
-            w->match[c].shared_groups = true;
+        offbkg_match_t *all = &w->match[c];
+        if (w->section[c] == NULL
+            || !offbkg_runconf_match_per_target(w->section[c])) {
+            all->shared_groups = true;
             continue;
         }
-        st = offbkg_match_section(ctx, w->rc, w->section[c], w->make->store,
-                                  rows, n, w->make, strict, &w->match[c]);
+        all->target_store = w->make->store;
+        all->n_targets = n;
+        if ((all->targets = calloc(n + 1, sizeof *all->targets)) == NULL)
+            st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        for (size_t f = 0; st == OFFBKG_OK && f < (w->n_folds ? w->n_folds
+                                                             : 1); f++)
+            st = match_fold(ctx, w, c, f, rows, strict);
     }
     free(rows);
     return st;
@@ -351,10 +431,10 @@ static double *cell_factors(const offbkg_cube_t *own)
 }
 
 /* Strategy @p s's cube without run k (a target of its match section, or
- * its group's model less the run); OFFBKG_EDATA with the reason in
- * @p ctx when there is none. */
+ * its group's model less the run), and what it was made of in @p res;
+ * OFFBKG_EDATA with the reason in @p ctx when there is none. */
 static int loo_cube(offbkg_ctx_t *ctx, const work_t *w, size_t s, size_t k,
-                    offbkg_cube_t **cube)
+                    offbkg_validate_run_t *res, offbkg_cube_t **cube)
 {
     const offbkg_match_t *mt = &w->match[w->section_of[s]];
     const offbkg_run_report_t *rep = &w->make->runs[w->run[k]];
@@ -369,12 +449,22 @@ static int loo_cube(offbkg_ctx_t *ctx, const work_t *w, size_t s, size_t k,
             .obs_id = rep->obs_id, .kind = OFFBKG_MATCH_GROUPS,
             .combine = OFFBKG_COMBINE_LINEAR, .n = 1, .off = &g,
             .off_obs_id = &none, .group_id = &gid, .weight = &one,
-            .distance = &zero };
+            .distance = &zero, .without = without_of(w, k) };
+        res->n_matched = 1;
+        for (size_t r = 0; r < w->make->n_runs; r++) {
+            const offbkg_run_report_t *o = &w->make->runs[r];
+            bool out = t.without != NULL ? t.without[r] != 0
+                                         : o->obs_id == rep->obs_id;
+            if (o->skipped == NULL && o->group_id == gid && !out)
+                res->off_livetime_s += o->livetime_s;
+        }
         return offbkg_match_cube(ctx, w->rc, w->make, &t, m, cube);
     }
     if (mt->targets[k].skipped != NULL)
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s",
                                 mt->targets[k].skipped);
+    res->n_matched = mt->targets[k].n;
+    res->off_livetime_s = mt->targets[k].off_livetime_s;
     return offbkg_match_cube(ctx, w->rc, w->make, &mt->targets[k], m, cube);
 }
 
@@ -439,7 +529,7 @@ static void do_item(void *arg, size_t i)
                 st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
             continue;
         }
-        st = loo_cube(ctx, w, s, it->k, &raw);
+        st = loo_cube(ctx, w, s, it->k, res, &raw);
         if (st == OFFBKG_EDATA) {
             char why[512];
             snprintf(why, sizeof why, "%s", offbkg_error_msg(ctx));
@@ -461,6 +551,8 @@ static void do_item(void *arg, size_t i)
             st = compare(sh, own, f, raw, raw, w->sig_min, res,
                          &it->part[s]);
         if (st == OFFBKG_OK && s + 1 < w->v->n_strategies && vs[1].smoothed) {
+            vs[1].runs[it->k].n_matched = res->n_matched;
+            vs[1].runs[it->k].off_livetime_s = res->off_livetime_s;
             st = smooth_copy(ctx, w->rc, it->m, &smoother, raw, &smoothed);
             if (st == OFFBKG_OK)
                 st = compare(sh, own, f, smoothed, raw, w->sig_min,
@@ -859,6 +951,8 @@ static void work_clear(work_t *w)
     free(w->section_of);
     free(w->shape);
     free(w->run);
+    free(w->fold_of);
+    free(w->fold_mask);
     free(w->items);
 }
 
@@ -874,6 +968,8 @@ static int validate_all(offbkg_ctx_t *ctx, work_t *w, size_t threads,
         st = pick_runs(ctx, w);
     if (st == OFFBKG_OK)
         st = read_columns(ctx, w);
+    if (st == OFFBKG_OK)
+        st = make_folds(ctx, w);
     if (st == OFFBKG_OK)
         st = model_shapes(ctx, w);
     if (st == OFFBKG_OK)

@@ -108,10 +108,11 @@ static void validate(fixture_t *f, size_t threads)
         fail_msg("validate: %s", offbkg_error_msg(f->ctx));
 }
 
-/* Model @p m of the runs of the store other than @p skip (or only
- * @p skip with @p only), made by the model step afresh. */
+/* Model @p m of the runs of the store other than @p skip and the
+ * @p n_also OBS_IDs @p also (or only @p skip with @p only), made by the
+ * model step afresh. */
 static offbkg_cube_t *model_of(fixture_t *f, size_t m, int64_t skip,
-                               bool only)
+                               const int64_t *also, size_t n_also, bool only)
 {
     size_t rows[64], n = 0;
     int64_t gid[64];
@@ -120,8 +121,10 @@ static offbkg_cube_t *model_of(fixture_t *f, size_t m, int64_t skip,
     offbkg_cube_t *cube;
 
     for (size_t i = 0; i < f->g.obs.n_rows; i++) {
-        bool self = offbkg_datastore_obs_id(f->ds, f->g.store_rows[i])
-                    == skip;
+        int64_t id = offbkg_datastore_obs_id(f->ds, f->g.store_rows[i]);
+        bool self = id == skip;
+        for (size_t j = 0; !only && j < n_also; j++)
+            self = self || id == also[j];
         if (self == only) {
             rows[n] = f->g.store_rows[i];
             gid[n++] = 0;
@@ -135,14 +138,16 @@ static offbkg_cube_t *model_of(fixture_t *f, size_t m, int64_t skip,
 }
 
 /* What strategy @p s of f->v says of run @p k, against the cubes made
- * here: N and M over the cells with the run's exposure and a
- * prediction, and the cells left out. */
-static void assert_run_as_computed(fixture_t *f, size_t s, size_t k)
+ * here without it and the @p n_also runs @p also: N and M over the cells
+ * with the run's exposure and a prediction, and the cells left out. */
+static void assert_run_as_computed(fixture_t *f, size_t s, size_t k,
+                                   const int64_t *also, size_t n_also)
 {
     const offbkg_validate_strategy_t *vs = &f->v.strategies[s];
     const offbkg_validate_run_t *r = &vs->runs[k];
-    offbkg_cube_t *without = model_of(f, vs->model, r->obs_id, false);
-    offbkg_cube_t *own = model_of(f, vs->model, r->obs_id, true);
+    offbkg_cube_t *without = model_of(f, vs->model, r->obs_id, also, n_also,
+                                      false);
+    offbkg_cube_t *own = model_of(f, vs->model, r->obs_id, NULL, 0, true);
     double n_obs = 0, n_pred = 0, var = 0;
     size_t cells = 0, no_exposure = 0;
     size_t per_e = own->n_cells / own->axes[0].n_bins;
@@ -196,11 +201,39 @@ static void test_group_prediction_is_the_model_without_the_run(void **state)
     assert_string_equal(f->v.strategies[0].match_plugin, "group");
     for (size_t s = 0; s < 2; s++)
         for (size_t k = 0; k < f->v.n_runs; k++)
-            assert_run_as_computed(f, s, k);
+            assert_run_as_computed(f, s, k, NULL, 0);
     /* In OBS_ID order. */
     for (size_t k = 1; k < f->v.n_runs; k++)
         assert_true(f->v.strategies[0].runs[k].obs_id
                     > f->v.strategies[0].runs[k - 1].obs_id);
+}
+
+/* [validate] folds = 3: the runs in OBS_ID order cut in three stretches
+ * (3, 3, 2 runs), each predicted by the group model without its whole
+ * fold; nearest runs are never of the fold either. */
+static void test_folds(void **state)
+{
+    fixture_t *f = *state;
+
+    load_and_make(f, "[model]\nplugin = 2d\n[match grp]\nplugin = group\n"
+                     "[match near]\nplugin = nearest\ncolumns = ZEN_PNT\n"
+                     "min_runs = 2\nmax_runs = 2\n[validate]\nfolds = 3\n");
+    validate(f, 2);
+    assert_int_equal(f->v.folds, 3);
+    for (size_t k = 0; k < f->v.n_runs; k++) {
+        int64_t fold[3];
+        size_t n = 0, first = k < 3 ? 0 : k < 6 ? 3 : 6;
+        for (size_t j = first; j < first + 3 && j < f->v.n_runs; j++)
+            if (j != k)
+                fold[n++] = f->v.strategies[0].runs[j].obs_id;
+        assert_run_as_computed(f, 0, k, fold, n);
+        assert_null(f->v.strategies[1].runs[k].skipped);
+        assert_int_equal(f->v.strategies[1].runs[k].n_matched, 2);
+    }
+    load_and_make(f, "[model]\nplugin = 2d\n[validate]\nfolds = 9\n");
+    assert_int_equal(offbkg_validate_run(f->ctx, f->rc, &f->make, 1, false,
+                                         &f->v), OFFBKG_EDATA);
+    assert_non_null(strstr(offbkg_error_msg(f->ctx), "folds = 9"));
 }
 
 /* An exclusion region at each pointing: its cells have no exposure in
@@ -223,7 +256,7 @@ static void test_excluded_cells_are_left_out(void **state)
     validate(f, 2);
     for (size_t s = 0; s < 2; s++)
         for (size_t k = 0; k < f->v.n_runs; k++)
-            assert_run_as_computed(f, s, k);
+            assert_run_as_computed(f, s, k, NULL, 0);
 }
 
 /* Nearest runs and the group models, the 2D model smoothed too: the
@@ -341,6 +374,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_strategies_named_and_ranked,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_obs_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_folds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_do_not_change_anything,
                                         setup, teardown),
     };
