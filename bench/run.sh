@@ -27,7 +27,9 @@
 #   OFFBKG_DR1              the DR1 store (skipped when absent)
 #   OFFBKG_BENCH_PYTHON     a python3 with gammapy (default /usr/bin/python3)
 #   OFFBKG_BENCH_PART       "match": only the per-observation models (the
-#                           match step, doc/match.md); default: everything
+#                           match step, doc/match.md); "validate": only
+#                           offbkg validate on DR1 (doc/validate.md);
+#                           default: everything
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -216,6 +218,39 @@ match_targets() {
         }' "$results"
 }
 
+# offbkg validate (doc/validate.md): leave-one-run-out validation of the
+# 105 DR1 runs by three strategies (nearest 20 runs on ZEN_PNT, zenith
+# interpolation, the zenith groups), each with a 2D and a 3D model, on
+# two threads, against the group models of both from the events
+# (floor_s).
+validate_rows() {
+    if [ ! -f "$dr1/obs-index.fits.gz" ]; then
+        say "bench: no DR1 store at ${dr1:-(OFFBKG_DR1 unset)}: its validate row is skipped"
+        return 0
+    fi
+    # The group models of both models, the reference.
+    { ini "$dr1" 2d "$dir/out-dr1-validate-ref"
+      printf '[model 3d]\nplugin = 3d\n'; } >"$dir/dr1-validate-ref.ini"
+    m=$(measure "dr1-gz 2d+3d groups" "$offbkg" -q -j 2 run \
+        "$dir/dr1-validate-ref.ini") || return 1
+    ref=$(echo "$m" | cut -d' ' -f1)
+    { ini "$dr1" 2d "$dir/out-dr1-validate"
+      printf '[model 3d]\nplugin = 3d\n[match near]\nplugin = nearest\n'
+      printf 'columns = ZEN_PNT\nmin_runs = 20\nmax_runs = 20\n'
+      printf '[match zen]\nplugin = zenith\n[match grp]\nplugin = group\n'
+      printf '[exclude]\ncircles_deg = 83.63, 22.01, 0.5, 329.72, -30.22, '
+      printf '0.5, 228.32, -59.08, 0.5, 258.1, -39.7, 1.0\n'
+    } >"$dir/dr1-validate.ini"
+    cores_was=$cores cores=2
+    store_row dr1-gz-validate 2d3d "$ref" "$dir/out-dr1-validate" \
+        "$offbkg" -q -j 2 validate "$dir/dr1-validate.ini" || return 1
+    cores=$cores_was
+    wall=$(awk '$1 == "dr1-gz-validate" { print $5 }' "$results")
+    printf '%-58s %-12s %s\n' \
+        "validate: DR1 105 runs, 3 strategies x 2D, 3D, 2 threads < 2 s" \
+        "$wall s" "$(awk -v w="$wall" 'BEGIN { print w < 2 ? "met" : "NOT met" }')"
+}
+
 big=$(per_run 200000)
 mid=$(per_run 20000)
 small=1000
@@ -224,6 +259,12 @@ if [ "$part" = match ]; then
         wall_s Mev/s rss_MB floor_s ratio cpu_s | tee -a "$results"
     match_rows || exit 1
     match_targets
+    exit 0
+fi
+if [ "$part" = validate ]; then
+    printf '%-22s %-3s %2s %10s %8s %8s %7s %7s %6s %7s\n' case mod j events \
+        wall_s Mev/s rss_MB floor_s ratio cpu_s | tee -a "$results"
+    validate_rows || exit 1
     exit 0
 fi
 store small-gz 100 $small &
@@ -446,6 +487,7 @@ awk -v cores="$cores" '
     }' "$results"
 
 match_targets
+validate_rows || exit 1
 
 # Reading a large INI: 160,000 sections (about 1.5 MB), each reported as
 # unknown, through `offbkg check` (exit 2, "nothing was done"). The reader

@@ -66,7 +66,8 @@ core_liboffbkg_private_la_SOURCES = \
 	core/model_store.c core/model_store-private.h core/match-private.h \
 	core/sim.c core/sim_write.c core/sim-private.h \
 	core/stats.c core/stats-private.h \
-	core/validate_write.c core/validate-private.h \
+	core/validate.c core/validate-private.h \
+	core/validate_write.c \
 	core/bkg.c core/bkg-private.h
 core_liboffbkg_private_la_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) \
 	$(ZLIB_CFLAGS) $(ISAL_CFLAGS)

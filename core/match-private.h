@@ -33,6 +33,9 @@ typedef struct offbkg_match_target {
     double zen_pnt_deg;             /**< the target's conditions, NaN if */
     double az_pnt_deg;              /**< its store does not say */
     double livetime_s;
+    /** make->runs marked 1 are left out of its groups too (the runs of
+     *  a validation fold, not owned); NULL: its own run only. */
+    const uint8_t *without;
 } offbkg_match_target_t;
 
 typedef struct offbkg_match {
@@ -42,7 +45,8 @@ typedef struct offbkg_match {
     char plugin[96];                /**< "nearest 1.0.0", for the files */
     const offbkg_datastore_t *target_store; /**< not owned */
     size_t n_targets;
-    offbkg_match_target_t *targets; /**< in target store row order */
+    offbkg_match_target_t *targets; /**< in target store row order (or
+                                         the order of the rows asked) */
     size_t n_matched;
     size_t n_skipped;
 } offbkg_match_t;
@@ -57,6 +61,18 @@ int offbkg_match_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      const offbkg_model_t *make, bool strict,
                      offbkg_match_t *out);
 
+/** offbkg_match_run with the match section @p sc (one of rc's) and only
+ *  the targets @p rows of @p target_store (n_rows of them, out->targets
+ *  in their order; NULL: every row, n_rows the store's), from the OFF
+ *  sample without the runs @p without marks (per make->runs; NULL: none;
+ *  the targets' cubes then leave them out of the groups too). */
+int offbkg_match_section(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                         const offbkg_stage_conf_t *sc,
+                         const offbkg_datastore_t *target_store,
+                         const size_t *rows, size_t n_rows,
+                         const offbkg_model_t *make, const uint8_t *without,
+                         bool strict, offbkg_match_t *out);
+
 /** The cube of [model] @p m for matched target @p t: the runs' pooled
  *  contributions (model finish_sums), or the groups' models without the
  *  target's own run, combined. Safe to call concurrently for different
@@ -66,6 +82,13 @@ int offbkg_match_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                       const offbkg_model_t *make,
                       const offbkg_match_target_t *t, size_t m,
                       offbkg_cube_t **cube);
+
+/** The cube of [model] @p m of the kept run make->runs[@p run] alone (its
+ *  own counts and exposure in every cell). OFFBKG_EDATA when it has no
+ *  exposure. Safe to call concurrently. */
+int offbkg_match_run_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                          const offbkg_model_t *make, size_t run, size_t m,
+                          offbkg_cube_t **cube);
 
 void offbkg_match_clear(offbkg_match_t *m);
 

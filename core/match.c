@@ -50,9 +50,10 @@ static int cmp_pair(const void *a, const void *b)
     return (x[0] > y[0]) - (x[0] < y[0]);
 }
 
-/* The OFF sample: the runs the models were made of, in model order. */
+/* The OFF sample: the runs the models were made of, in model order, but
+ * those @p without marks (NULL: none). */
 static int sample_make(offbkg_ctx_t *ctx, const offbkg_model_t *make,
-                       off_sample_t *s)
+                       const uint8_t *without, off_sample_t *s)
 {
     size_t n = 0, nr = make->n_runs, ng = make->n_groups;
     size_t *rows = malloc((nr + 1) * sizeof *rows);
@@ -71,7 +72,7 @@ static int sample_make(offbkg_ctx_t *ctx, const offbkg_model_t *make,
     for (size_t r = 0; st == OFFBKG_OK && r < nr; r++) {
         const offbkg_run_report_t *rep = &make->runs[r];
         long row;
-        if (rep->skipped != NULL)
+        if (rep->skipped != NULL || (without != NULL && without[r]))
             continue;
         row = offbkg_datastore_row(make->store, rep->obs_id);
         if (row < 0) {
@@ -94,8 +95,8 @@ static int sample_make(offbkg_ctx_t *ctx, const offbkg_model_t *make,
             s->sorted_id[i] = pairs[i][0];
             s->sorted_row[i] = (size_t)pairs[i][1];
         }
-        for (size_t g = 0; g < ng; g++)
-            s->group_used[g] = make->runs_used[g] > 0;
+        for (size_t i = 0; i < n; i++)
+            s->group_used[s->group_id[i]] = 1;
     }
     free(rows);
     free(pairs);
@@ -145,12 +146,12 @@ static double column_value(const offbkg_obs_table_t *t, const char *name,
 
 /* A wrong answer of the plugin: "file:line: [match] plugin NAME: ...". */
 static int bad_result(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                      int64_t obs_id, const char *fmt, ...)
-    OFFBKG_PRINTF(4, 5);
+                      const offbkg_stage_conf_t *sc, int64_t obs_id,
+                      const char *fmt, ...) OFFBKG_PRINTF(5, 6);
 static int bad_result(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                      int64_t obs_id, const char *fmt, ...)
+                      const offbkg_stage_conf_t *sc, int64_t obs_id,
+                      const char *fmt, ...)
 {
-    const offbkg_stage_conf_t *sc = &rc->match;
     char why[512];
     va_list ap;
 
@@ -168,6 +169,7 @@ static int bad_result(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
  * finite, never the target itself among runs, no group without runs.
  * @p seen: max(off rows, groups) entries, all 0 on entry and exit. */
 static int check_result(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                        const offbkg_stage_conf_t *sc,
                         const off_sample_t *s, int64_t obs_id, size_t self,
                         const offbkg_match_result_t *r, uint8_t *seen)
 {
@@ -176,37 +178,37 @@ static int check_result(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     int st = OFFBKG_OK;
 
     if (r->kind != OFFBKG_MATCH_RUNS && r->kind != OFFBKG_MATCH_GROUPS)
-        return bad_result(ctx, rc, obs_id, "kind %d is neither runs nor "
+        return bad_result(ctx, rc, sc, obs_id, "kind %d is neither runs nor "
                           "groups", (int)r->kind);
     if (!runs && r->combine != OFFBKG_COMBINE_LINEAR
         && r->combine != OFFBKG_COMBINE_LOG)
-        return bad_result(ctx, rc, obs_id, "combine %d is neither linear "
+        return bad_result(ctx, rc, sc, obs_id, "combine %d is neither linear "
                           "nor log", (int)r->combine);
     if (r->index == NULL || r->weight == NULL)
-        return bad_result(ctx, rc, obs_id, "%zu matches without their "
+        return bad_result(ctx, rc, sc, obs_id, "%zu matches without their "
                           "indices or weights", r->n);
     for (size_t k = 0; k < r->n && st == OFFBKG_OK; k++) {
         size_t i = r->index[k];
         if (i >= limit)
-            st = bad_result(ctx, rc, obs_id, "it names %s %zu of %zu",
+            st = bad_result(ctx, rc, sc, obs_id, "it names %s %zu of %zu",
                             runs ? "OFF row" : "group", i, limit);
         else if (seen[i])
-            st = bad_result(ctx, rc, obs_id, "it names %s %zu twice",
+            st = bad_result(ctx, rc, sc, obs_id, "it names %s %zu twice",
                             runs ? "OFF row" : "group", i);
         else if (!(r->weight[k] > 0) || !isfinite(r->weight[k]))
-            st = bad_result(ctx, rc, obs_id, "weight %g of %s %zu is not "
+            st = bad_result(ctx, rc, sc, obs_id, "weight %g of %s %zu is not "
                             "finite and > 0", r->weight[k],
                             runs ? "OFF row" : "group", i);
         else if (r->distance != NULL && !isfinite(r->distance[k]))
-            st = bad_result(ctx, rc, obs_id, "distance %g of %s %zu is not "
+            st = bad_result(ctx, rc, sc, obs_id, "distance %g of %s %zu is not "
                             "finite", r->distance[k],
                             runs ? "OFF row" : "group", i);
         else if (runs && i == self)
-            st = bad_result(ctx, rc, obs_id, "it names the target itself "
+            st = bad_result(ctx, rc, sc, obs_id, "it names the target itself "
                             "(OFF row %zu): an observation is never part "
                             "of its own OFF sample", i);
         else if (!runs && !s->group_used[i])
-            st = bad_result(ctx, rc, obs_id, "it names group %zu, which "
+            st = bad_result(ctx, rc, sc, obs_id, "it names group %zu, which "
                             "has no run", i);
         else
             seen[i] = 1;
@@ -267,10 +269,11 @@ static int record(offbkg_ctx_t *ctx, const offbkg_model_t *make,
     return OFFBKG_OK;
 }
 
-/* Match every target of @p targets with the plugin instance @p inst. */
+/* Match the targets @p rows of @p targets (out->n_targets of them; NULL:
+ * every row) with the plugin instance @p inst. */
 static int match_all(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      const offbkg_instance_t *inst, const off_sample_t *s,
-                     const offbkg_datastore_t *targets,
+                     const offbkg_datastore_t *targets, const size_t *rows,
                      const offbkg_model_t *make, bool strict,
                      offbkg_match_t *out)
 {
@@ -283,10 +286,10 @@ static int match_all(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 
     if (seen == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    for (size_t row = 0; row < tv.n_rows && st == OFFBKG_OK; row++) {
-        offbkg_match_target_t *t = &out->targets[row];
+    for (size_t i = 0; i < out->n_targets && st == OFFBKG_OK; i++) {
+        offbkg_match_target_t *t = &out->targets[i];
         offbkg_match_result_t r = { .struct_size = sizeof r };
-        size_t self;
+        size_t row = rows != NULL ? rows[i] : i, self;
 
         if (offbkg_ctx_cancelled(ctx)) {
             st = offbkg_error_set(ctx, OFFBKG_ECANCELLED, "interrupted");
@@ -322,7 +325,8 @@ static int match_all(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
             out->n_skipped++;
             continue;
         }
-        st = check_result(ctx, rc, s, t->obs_id, self, &r, seen);
+        st = check_result(ctx, rc, inst->conf, s, t->obs_id, self, &r,
+                          seen);
         if (st == OFFBKG_OK)
             st = record(ctx, make, s, self, &r, t);
         out->n_matched += st == OFFBKG_OK;
@@ -336,7 +340,18 @@ int offbkg_match_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      const offbkg_model_t *make, bool strict,
                      offbkg_match_t *out)
 {
-    const offbkg_stage_conf_t *sc = &rc->match;
+    return offbkg_match_section(ctx, rc, &rc->match, target_store, NULL,
+                                target_store->obs.n_rows, make, NULL, strict,
+                                out);
+}
+
+int offbkg_match_section(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                         const offbkg_stage_conf_t *sc,
+                         const offbkg_datastore_t *target_store,
+                         const size_t *rows, size_t n_rows,
+                         const offbkg_model_t *make, const uint8_t *without,
+                         bool strict, offbkg_match_t *out)
+{
     off_sample_t s = { 0 };
     offbkg_instance_t *inst = NULL;
     int st;
@@ -348,20 +363,20 @@ int offbkg_match_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                  sc->module->desc->version);
     else
         snprintf(out->plugin, sizeof out->plugin, "group");
-    out->shared_groups = !offbkg_runconf_per_target(rc);
+    out->shared_groups = !offbkg_runconf_match_per_target(sc);
     if (out->shared_groups)
         return OFFBKG_OK;
     if (make->kept == NULL || make->store == NULL)
         return offbkg_error_set(ctx, OFFBKG_EINVAL, "the model step kept "
                                 "no run for [%s]", sc->section);
-    out->n_targets = target_store->obs.n_rows;
+    out->n_targets = n_rows;
     out->targets = calloc(out->n_targets + 1, sizeof *out->targets);
     if (out->targets == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     for (size_t i = 0; i < out->n_targets; i++)
         out->targets[i].zen_pnt_deg = out->targets[i].az_pnt_deg =
             out->targets[i].livetime_s = NAN;
-    st = sample_make(ctx, make, &s);
+    st = sample_make(ctx, make, without, &s);
     if (st == OFFBKG_OK)
         st = sample_groups(ctx, make, &s);
     if (st == OFFBKG_OK) {
@@ -378,7 +393,10 @@ int offbkg_match_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
             st = offbkg_instance_failed(ctx, rc, sc, st);
     }
     if (st == OFFBKG_OK)
-        st = match_all(ctx, rc, inst, &s, target_store, make, strict, out);
+        st = match_all(ctx, rc, inst, &s, target_store, rows, make, strict,
+                       out);
+    for (size_t i = 0; st == OFFBKG_OK && i < out->n_targets; i++)
+        out->targets[i].without = without;
     /* The plugin may read its input until destroy: the sample goes
      * after it. */
     offbkg_instance_free(inst);
@@ -491,29 +509,46 @@ static int runs_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     return st;
 }
 
-/* The run of make that is observation @p obs_id in group @p g, used, or
- * SIZE_MAX. */
-static size_t own_run(const offbkg_model_t *make, int64_t obs_id, size_t g)
+int offbkg_match_run_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                          const offbkg_model_t *make, size_t run, size_t m,
+                          offbkg_cube_t **cube)
 {
-    for (size_t r = 0; r < make->n_runs; r++)
-        if (make->runs[r].obs_id == obs_id && make->runs[r].skipped == NULL
-            && make->runs[r].group_id == (int32_t)g)
-            return r;
-    return SIZE_MAX;
+    sums_t s = { 0 };
+    int st = sums_new(ctx, make, m, false, &s);
+
+    *cube = NULL;
+    if (st == OFFBKG_OK) {
+        offbkg_model_keep_add(&make->kept[run * make->n_models + m], 1,
+                              s.counts, NULL, s.exposure_s, s.n_exposure);
+        st = finish(ctx, rc, make, m, &s, cube);
+    }
+    sums_free(&s);
+    return st;
 }
 
-/* Group @p g's cube of model @p m without target @p t's own run: the
- * model step's own cube when the run is not in the group (finish_sums of
- * its sums would be it, bit for bit), else its sums less that run's
- * (OFFBKG_EDATA when nothing is left). *use is the cube, *owned the same
- * when it was made here (the caller frees it), else NULL. */
+/* Whether make->runs[r] is left out of target @p t's groups. */
+static bool left_out(const offbkg_model_t *make,
+                     const offbkg_match_target_t *t, size_t r)
+{
+    if (make->runs[r].skipped != NULL)
+        return false;
+    return t->without != NULL ? t->without[r] != 0
+                              : make->runs[r].obs_id == t->obs_id;
+}
+
+/* Group @p g's cube of model @p m without target @p t's own run (or the
+ * runs t->without marks): the model step's own cube when none of them is
+ * in the group (finish_sums of its sums would be it, bit for bit), else
+ * its sums less those runs (OFFBKG_EDATA when nothing is left). *use is
+ * the cube, *owned the same when it was made here (the caller frees it),
+ * else NULL. */
 static int group_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                       const offbkg_model_t *make,
                       const offbkg_match_target_t *t, size_t m, size_t g,
                       const offbkg_cube_t **use, offbkg_cube_t **owned)
 {
     const double *all = make->group_sums[m * make->n_groups + g];
-    size_t self = own_run(make, t->obs_id, g);
+    bool any = false;
     sums_t s = { 0 };
     int st;
 
@@ -522,7 +557,9 @@ static int group_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     if (all == NULL)
         return offbkg_error_set(ctx, OFFBKG_EDATA, "group %zu has no run",
                                 g);
-    if (self == SIZE_MAX && make->models[m].cubes[g] != NULL) {
+    for (size_t r = 0; !any && r < make->n_runs; r++)
+        any = make->runs[r].group_id == (int32_t)g && left_out(make, t, r);
+    if (!any && make->models[m].cubes[g] != NULL) {
         *use = make->models[m].cubes[g];
         return OFFBKG_OK;
     }
@@ -530,9 +567,10 @@ static int group_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         memcpy(s.counts, all, s.n_counts * sizeof *s.counts);
         memcpy(s.exposure_s, all + s.n_counts,
                s.n_exposure * sizeof *s.exposure_s);
-        if (self != SIZE_MAX)
-            offbkg_model_keep_sub(&make->kept[self * make->n_models + m],
-                                  s.counts, s.exposure_s, s.n_exposure);
+        for (size_t r = 0; r < make->n_runs; r++)
+            if (make->runs[r].group_id == (int32_t)g && left_out(make, t, r))
+                offbkg_model_keep_sub(&make->kept[r * make->n_models + m],
+                                      s.counts, s.exposure_s, s.n_exposure);
         st = finish(ctx, rc, make, m, &s, owned);
         *use = *owned;
     }

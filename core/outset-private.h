@@ -38,7 +38,7 @@ enum {
                                      and _obs_NNNNNN_ (per observation) */
     OFFBKG_OWN_REPORT = 8,      /**< report.json */
     OFFBKG_OWN_INDEX = 16,      /**< hdu-, obs-, bkg-index.fits.gz */
-    OFFBKG_OWN_VALIDATION = 32, /**< validation.fits (offbkg validate) */
+    OFFBKG_OWN_VALIDATION = 32, /**< validation.fits */
     OFFBKG_OWN_ALL = 63
 };
 

@@ -13,6 +13,7 @@
 #include "match-private.h"
 #include "model-private.h"
 #include "preflight-private.h"
+#include "validate-private.h"
 
 /** The steps, in the order they compute. */
 typedef enum offbkg_step_id {
@@ -27,6 +28,7 @@ typedef enum offbkg_step_id {
     OFFBKG_STEP_MATCH,      /**< [match]: each target's OFF runs or
                                  groups (per-target models only) */
     OFFBKG_STEP_SMOOTH,     /**< [smooth]: a smoothed copy of each cube */
+    OFFBKG_STEP_VALIDATE,   /**< offbkg validate: validation.fits */
     OFFBKG_STEP_REPORT,     /**< report.json */
     OFFBKG_STEP_COUNT
 } offbkg_step_id_t;
@@ -89,10 +91,12 @@ typedef struct offbkg_pipeline_result {
     /** [match]: each target's match (shared_groups: none, the group
      *  models serve every observation). */
     const offbkg_match_t *match;
+    const offbkg_validation_t *validation; /**< offbkg validate */
     const char *const *model_files;     /**< in model, group order */
     size_t n_model_files;
     const offbkg_index_result_t *index;
     const char *run_list, *obs, *group_def, *report; /**< paths */
+    const char *validation_file;
 } offbkg_pipeline_result_t;
 
 const offbkg_pipeline_result_t *

@@ -42,6 +42,7 @@ struct offbkg_pipeline {
     size_t n_model_rows, n_model_groups;
     offbkg_model_t make;
     offbkg_match_t match;
+    offbkg_validation_t validation;
     offbkg_grouping_t def_axes;     /* offbkg make: group-def.fits' axes */
     offbkg_model_t fill;
     size_t *fill_rows;              /* the runs of this shard */
@@ -79,6 +80,8 @@ static int compute_index(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static int compute_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static int compute_match(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static int compute_smooth(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
+static int compute_validate(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
+static int write_validate(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static int write_select(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static int write_group(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static int write_index(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
@@ -111,6 +114,9 @@ static const step_t steps[OFFBKG_STEP_COUNT] = {
       { NULL }, compute_match, write_match, 0 },
     { OFFBKG_STEP_SMOOTH, "smooth", offsetof(offbkg_plan_t, make), true, 0,
       { NULL }, compute_smooth, NULL, 0 },
+    { OFFBKG_STEP_VALIDATE, "validate", offsetof(offbkg_plan_t, validate),
+      true, OFFBKG_OWN_VALIDATION, { "validation.fits" }, compute_validate,
+      write_validate, 0 },
     { OFFBKG_STEP_REPORT, "report", offsetof(offbkg_plan_t, make), false,
       OFFBKG_OWN_REPORT, { "report.json" }, NULL, write_report, 2 },
 };
@@ -122,20 +128,34 @@ const char *offbkg_pipeline_step_name(offbkg_step_id_t id)
     return id >= 0 && id < OFFBKG_STEP_COUNT ? steps[id].name : "none";
 }
 
+/* The step writes its files (offbkg validate: its report too). */
 static bool step_on(const offbkg_pipeline_t *pl, const step_t *s)
 {
-    return *(const bool *)((const char *)&pl->plan + s->plan_flag);
+    return *(const bool *)((const char *)&pl->plan + s->plan_flag)
+           || (s->id == OFFBKG_STEP_REPORT && pl->plan.validate);
 }
 
-/* offbkg fill selects its runs without writing run.lis. */
+/* offbkg fill selects its runs without writing run.lis; offbkg validate
+ * selects, groups and models without writing any of it. */
 static bool step_computes(const offbkg_pipeline_t *pl, const step_t *s)
 {
-    return step_on(pl, s) || (s->id == OFFBKG_STEP_SELECT && pl->plan.fill);
+    return step_on(pl, s)
+           || (s->id == OFFBKG_STEP_SELECT
+               && (pl->plan.fill || pl->plan.validate))
+           || ((s->id == OFFBKG_STEP_GROUP || s->id == OFFBKG_STEP_MODEL)
+               && pl->plan.validate);
+}
+
+static bool computes(const offbkg_pipeline_t *pl, offbkg_step_id_t id)
+{
+    return step_computes(pl, &steps[id]);
 }
 
 /* The command that runs @p p's steps, for the report. */
 static const char *plan_command(const offbkg_plan_t *p)
 {
+    if (p->validate && !p->make)
+        return "validate";
     if (p->select && p->group && p->make && p->index)
         return "run";
     return p->select ? "select" : p->group ? "group" : p->make ? "make"
@@ -164,7 +184,7 @@ static int compute_group(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
 
     offbkg_group_clear(&pl->g);
     /* offbkg group starts from the run.lis offbkg select wrote. */
-    if (!pl->plan.select) {
+    if (!computes(pl, OFFBKG_STEP_SELECT)) {
         free(pl->rows_read);
         pl->rows_read = NULL;
         int st = offbkg_select_read(ctx, pl->files[OFFBKG_STEP_SELECT][0],
@@ -213,8 +233,11 @@ static int make_with_store(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl,
         .threads = pl->threads, .strict = pl->strict,
         .from_store = sc != NULL && sc->fill == OFFBKG_STORE_FILL_NEVER,
         .fill_only = fill_only,
-        /* Per-target models are made of the runs, kept in memory. */
-        .keep_runs = !fill_only && offbkg_runconf_per_target(pl->rc) };
+        /* Per-target models are made of the runs, kept in memory, and
+         * so are the models without each run that validate predicts
+         * with. */
+        .keep_runs = !fill_only && (offbkg_runconf_per_target(pl->rc)
+                                    || pl->plan.validate) };
     offbkg_store_t *store = NULL;
     int st = OFFBKG_OK;
 
@@ -240,9 +263,10 @@ static int compute_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
     int st = OFFBKG_OK;
 
     offbkg_match_clear(&pl->match);     /* it points into make */
+    offbkg_validate_clear(&pl->validation);
     offbkg_model_clear(&pl->make);
     /* offbkg make starts from the obs.fits offbkg group wrote. */
-    if (!pl->plan.group) {
+    if (!computes(pl, OFFBKG_STEP_GROUP)) {
         free(pl->model_rows);
         free(pl->model_group_id);
         pl->model_rows = NULL;
@@ -259,9 +283,10 @@ static int compute_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
         n = pl->n_model_rows;
         n_groups = pl->n_model_groups;
     }
-    st = offbkg_model_write_check(ctx, rc, n_groups, rc->output->dir,
-                                  rc->output->overwrite);
-    if (st == OFFBKG_OK && offbkg_runconf_per_target(rc))
+    if (pl->plan.make)
+        st = offbkg_model_write_check(ctx, rc, n_groups, rc->output->dir,
+                                      rc->output->overwrite);
+    if (st == OFFBKG_OK && pl->plan.make && offbkg_runconf_per_target(rc))
         st = offbkg_model_write_check_obs(
             ctx, rc, pl->pf.target != NULL ? pl->pf.target : pl->pf.store,
             rc->output->dir, rc->output->overwrite);
@@ -270,7 +295,7 @@ static int compute_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
                              &pl->make);
     /* The group ranges in the model headers (offbkg make has only the
      * group of each run: the writer reads them from group-def.fits). */
-    if (pl->plan.group)
+    if (computes(pl, OFFBKG_STEP_GROUP))
         pl->make.grouping = &pl->g;
     return st;
 }
@@ -362,6 +387,18 @@ static int compute_smooth(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
     return offbkg_smooth_run(ctx, pl->rc, &pl->make, pl->threads);
 }
 
+static int compute_validate(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
+{
+    offbkg_validate_clear(&pl->validation);
+    return offbkg_validate_run(ctx, pl->rc, &pl->make, pl->threads,
+                               pl->strict, &pl->validation);
+}
+
+static int write_validate(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
+{
+    (void)ctx; (void)pl; return OFFBKG_OK; /* TEMP until validate_write lands */
+}
+
 static int write_select(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
 {
     return offbkg_select_write(ctx, pl->files[OFFBKG_STEP_SELECT][0],
@@ -439,7 +476,8 @@ static int write_report(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
      * from files another command wrote. */
     offbkg_report_t report = {
         plan_command(&pl->plan), pl->rc, pl->pf.store,
-        pl->plan.select ? &pl->pf.sel : NULL, pl->plan.group ? &pl->g : NULL,
+        computes(pl, OFFBKG_STEP_SELECT) ? &pl->pf.sel : NULL,
+        computes(pl, OFFBKG_STEP_GROUP) ? &pl->g : NULL,
         &pl->make, (const char *const *)pl->model_files, pl->n_model_files,
         pl->plan.index ? &pl->linked : NULL,
         /* With a [match] section: what each target was matched with. */
@@ -476,6 +514,8 @@ static void fill_result(offbkg_pipeline_t *pl)
         .filled = pl->plan.fill ? &pl->fill : NULL,
         .match = pl->plan.make && pl->computed[OFFBKG_STEP_MATCH]
                      ? &pl->match : NULL,
+        .validation = pl->computed[OFFBKG_STEP_VALIDATE] ? &pl->validation
+                                                         : NULL,
         .model_files = (const char *const *)pl->model_files,
         .n_model_files = pl->n_model_files,
         .index = pl->plan.index ? &pl->linked : NULL,
@@ -483,6 +523,7 @@ static void fill_result(offbkg_pipeline_t *pl)
         .obs = pl->files[OFFBKG_STEP_GROUP][0],
         .group_def = pl->files[OFFBKG_STEP_GROUP][1],
         .report = pl->files[OFFBKG_STEP_REPORT][0],
+        .validation_file = pl->files[OFFBKG_STEP_VALIDATE][0],
     };
 }
 
@@ -530,6 +571,7 @@ void offbkg_pipeline_free(offbkg_pipeline_t *pl)
     free(pl->model_files);
     offbkg_written_clear(&pl->written_models);
     offbkg_written_clear(&pl->written_match);
+    offbkg_validate_clear(&pl->validation);
     offbkg_match_clear(&pl->match);
     offbkg_model_clear(&pl->make);
     offbkg_model_clear(&pl->fill);
@@ -668,7 +710,8 @@ int offbkg_pipeline_run(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
 
     if (st != OFFBKG_OK)
         return st;
-    if ((pl->plan.make || pl->plan.fill) && pl->pf.regions.n > 0)
+    if ((computes(pl, OFFBKG_STEP_MODEL) || pl->plan.fill)
+        && pl->pf.regions.n > 0)
         OFFBKG_INFO(ctx, "%zu exclusion region%s", pl->pf.regions.n,
                     pl->pf.regions.n == 1 ? "" : "s");
     OFFBKG_INFO(ctx, "data store %s: %zu runs", rc->datastore->path,
@@ -696,7 +739,7 @@ int offbkg_pipeline_run(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
     offbkg_ctx_set_outset(ctx, NULL);
     offbkg_outset_end(set);
     fill_result(pl);
-    if (st == OFFBKG_OK && pl->plan.make)
+    if (st == OFFBKG_OK && computes(pl, OFFBKG_STEP_MODEL))
         warn_no_model(ctx, &pl->make);
     return st;
 }

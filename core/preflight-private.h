@@ -21,6 +21,9 @@ typedef struct offbkg_plan {
     bool make;          /**< writes the models and report.json */
     bool index;         /**< writes the three index tables */
     bool fill;          /**< fills [store] (offbkg fill); writes no output */
+    bool validate;      /**< offbkg validate: selects, groups and models
+                             without writing them; writes validation.fits
+                             and report.json */
 } offbkg_plan_t;
 
 /** What the checks opened, for the command to go on with. */

@@ -450,17 +450,19 @@ static void check_fill(check_t *c)
 /* Whether the command writes a file called @p name in [output] dir. */
 static bool written_name(check_t *c, const char *name)
 {
-    static const char *const by_stage[4][3] = {
+    static const char *const by_stage[5][3] = {
         { "run.lis" }, { "obs.fits", "group-def.fits" }, { "report.json" },
         { "hdu-index.fits.gz", "obs-index.fits.gz", "bkg-index.fits.gz" },
+        { "validation.fits", "report.json" },
     };
     const offbkg_plan_t *plan = c->plan;
-    const bool on[4] = { plan->select, plan->group, plan->make, plan->index };
+    const bool on[5] = { plan->select, plan->group, plan->make, plan->index,
+                         plan->validate };
     const char *digits = strstr(name, "group_");
     char *end;
     unsigned long g;
 
-    for (int s = 0; s < 4; s++)
+    for (int s = 0; s < 5; s++)
         for (int k = 0; on[s] && k < 3 && by_stage[s][k] != NULL; k++)
             if (strcmp(name, by_stage[s][k]) == 0)
                 return true;
@@ -540,21 +542,22 @@ static void check_file_dirs(check_t *c, const offbkg_datastore_t *target)
         problem(c, "output", "dir", "%s", offbkg_error_msg(c->quiet));
 }
 
-/* The [match] instance can be created and, when it makes a model per
- * target, prepared with the trial grouping of every run (try_group): a
- * grouping it cannot work with (match/zenith without a zenith axis) is
- * a problem of [match], found before any work. */
-static void try_match(check_t *c)
+/* The instance of match section @p sc can be created and, when it makes
+ * a model per target, prepared with the trial grouping of every run
+ * (try_group): a grouping it cannot work with (match/zenith without a
+ * zenith axis) is a problem of its section, found before any work. */
+static void try_match(check_t *c, const offbkg_stage_conf_t *sc)
 {
     const offbkg_runconf_t *rc = c->rc;
     const offbkg_grouping_t *g = &c->trial;
-    offbkg_instance_t *inst = instance(c, &rc->match);
+    offbkg_instance_t *inst = instance(c, sc);
     size_t n = g->obs.n_rows, n_groups = g->n_groups;
     int32_t *group_id = NULL;
     uint8_t *used = NULL;
     offbkg_group_axis_t *axes = NULL;
 
-    if (inst == NULL || !offbkg_runconf_per_target(rc) || n_groups == 0) {
+    if (inst == NULL || !offbkg_runconf_match_per_target(sc)
+        || n_groups == 0) {
         offbkg_instance_free(inst);
         return;
     }
@@ -574,14 +577,13 @@ static void try_match(check_t *c)
         for (size_t k = 0; k < n_groups; k++)
             used[k] = g->runs_per_group[k] > 0;
         offbkg_group_abi_axes(g, axes);
-        int st = rc->match.module->desc->ops.match->prepare(inst->state, &in);
+        int st = sc->module->desc->ops.match->prepare(inst->state, &in);
         if (st != OFFBKG_OK) {
-            st = offbkg_instance_failed(c->quiet, rc, &rc->match, st);
+            st = offbkg_instance_failed(c->quiet, rc, sc, st);
             if (st == OFFBKG_ENOMEM)
                 c->st = st;
             else
-                problem_said(c, &rc->match, offbkg_error_msg(c->quiet),
-                             NULL);
+                problem_said(c, sc, offbkg_error_msg(c->quiet), NULL);
         }
     }
     /* The plugin may read its input until destroy. */
@@ -589,6 +591,21 @@ static void try_match(check_t *c)
     free(group_id);
     free(used);
     free(axes);
+}
+
+/* offbkg validate: the [validate] columns are in the obs-index. */
+static void check_validate(check_t *c, const offbkg_datastore_t *store)
+{
+    const offbkg_validate_conf_t *vc = c->rc->validate;
+    offbkg_obs_table_t view;
+
+    if (!c->plan->validate || vc == NULL || store == NULL)
+        return;
+    view = offbkg_table_view(&store->obs);
+    for (size_t i = 0; i < vc->columns.n; i++)
+        if (offbkg_obs_table_column(&view, vc->columns.v[i]) == NULL)
+            problem(c, "validate", "columns", "the obs-index %s has no "
+                    "column %s", store->obs_index_path, vc->columns.v[i]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -648,7 +665,10 @@ int offbkg_preflight(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     try_select(&c, out->store, &out->sel);
     try_group(&c, out->store);
     try_models(&c);
-    try_match(&c);
+    try_match(&c, &rc->match);
+    for (size_t i = 0; c.st == OFFBKG_OK && i < rc->n_match_alts; i++)
+        try_match(&c, &rc->match_alts[i]);
+    check_validate(&c, out->store);
     if (c.st == OFFBKG_OK)
         collect_inputs(&c, out->store, target);
     if (c.st == OFFBKG_OK)

@@ -334,7 +334,7 @@ static void strategy(FILE *f, const offbkg_validation_t *v,
     fputc('}', f);
 }
 
-/* What offbkg validate found (doc/validate.md §7). */
+/* What offbkg validate found (doc/validate.md §8). */
 static void validation(FILE *f, const offbkg_validation_t *v)
 {
     fprintf(f, "  \"validation\": {\"folds\": %zu, \"runs\": %zu, "

@@ -70,6 +70,21 @@ typedef struct offbkg_target_conf {
     const char *path;                /**< its directory */
 } offbkg_target_conf_t;
 
+/** [validate]: what offbkg validate checks (doc/validate.md §5). */
+typedef struct offbkg_validate_conf {
+    offbkg_double_list_t obs_ids;    /**< runs validated; none: every OFF
+                                          run modelled */
+    int64_t folds;                   /**< 0: leave one run out; K >= 2:
+                                          K folds of consecutive runs */
+    double min_predicted;            /**< significances of cells whose
+                                          prediction is at least this */
+    double outlier_sigma;            /**< |pull| beyond: an outlier */
+    offbkg_string_list_t columns;    /**< obs-index columns profiled */
+    int64_t column_bins;
+    offbkg_double_list_t significance_range; /**< lo, hi */
+    int64_t significance_bins;
+} offbkg_validate_conf_t;
+
 /** [index] file_dir: FILE_DIR relative to the output directory (the
  *  output and the data store move together) or absolute (the output
  *  store can be moved alone). */
@@ -96,6 +111,7 @@ typedef struct offbkg_runconf {
     offbkg_index_conf_t *index;      /**< NULL if no [index] */
     offbkg_store_conf_t *store;      /**< NULL if no [store] */
     offbkg_target_conf_t *target;    /**< NULL if no [target] */
+    offbkg_validate_conf_t *validate;/**< NULL if no [validate] */
     offbkg_stage_conf_t select;
     offbkg_stage_conf_t group;
     size_t n_models;                 /**< 0 is valid here; the commands
@@ -105,6 +121,11 @@ typedef struct offbkg_runconf {
                                           when that model has none */
     offbkg_stage_conf_t match;       /**< module NULL: no [match], which
                                           is match/group (shared groups) */
+    size_t n_match_alts;             /**< [match LABEL] sections: the
+                                          strategies offbkg validate
+                                          compares with [match]; no other
+                                          command uses them */
+    offbkg_stage_conf_t *match_alts;
 } offbkg_runconf_t;
 
 /** Read and validate @p file with the @p n_overrides "section.key=value"
@@ -119,6 +140,10 @@ void offbkg_runconf_free(offbkg_runconf_t *rc);
 /** The [match] plugin makes a model per target observation (it is not
  *  OFFBKG_MATCH_SHARED_GROUPS); false without [match]. */
 bool offbkg_runconf_per_target(const offbkg_runconf_t *rc);
+
+/** Whether the match section @p sc makes a model per target (false for
+ *  none, module NULL, and match/group). */
+bool offbkg_runconf_match_per_target(const offbkg_stage_conf_t *sc);
 
 /** The directory of the target data store: [target] path, else [index]
  *  path, else "" (the targets are [datastore]'s observations). */

@@ -150,11 +150,60 @@ static const offbkg_param_t target_params[] = {
     { 0 }
 };
 
+static const offbkg_param_t validate_params[] = {
+    { .name = "obs_ids", .type = OFFBKG_PARAM_DOUBLE_LIST,
+      .offset = offsetof(offbkg_validate_conf_t, obs_ids),
+      .flags = OFFBKG_PARAM_HAS_MIN, .min = 0,
+      .help = "OBS_IDs of the runs to validate (default: every OFF run "
+              "modelled)" },
+    { .name = "folds", .type = OFFBKG_PARAM_INT,
+      .offset = offsetof(offbkg_validate_conf_t, folds),
+      .default_value = "0", .flags = OFFBKG_PARAM_HAS_MIN
+                                     | OFFBKG_PARAM_HAS_MAX, .min = 0,
+      .max = 1000000,
+      .help = "0: each run predicted by a model without it (leave one "
+              "out); K >= 2: the runs in OBS_ID order cut in K folds of "
+              "consecutive runs, each predicted without its whole fold" },
+    { .name = "min_predicted", .type = OFFBKG_PARAM_DOUBLE,
+      .offset = offsetof(offbkg_validate_conf_t, min_predicted),
+      .default_value = "10", .flags = OFFBKG_PARAM_HAS_MIN
+                                      | OFFBKG_PARAM_MIN_OPEN, .min = 0,
+      .help = "cells in the significance distribution: predicted counts "
+              "at least this" },
+    { .name = "outlier_sigma", .type = OFFBKG_PARAM_DOUBLE,
+      .offset = offsetof(offbkg_validate_conf_t, outlier_sigma),
+      .default_value = "5", .flags = OFFBKG_PARAM_HAS_MIN
+                                     | OFFBKG_PARAM_MIN_OPEN, .min = 0,
+      .help = "a run whose ratio is beyond this many total errors from the "
+              "mean is an outlier" },
+    { .name = "columns", .type = OFFBKG_PARAM_STRING_LIST,
+      .offset = offsetof(offbkg_validate_conf_t, columns),
+      .default_value = "ZEN_PNT",
+      .help = "obs-index columns the residuals are profiled against" },
+    { .name = "column_bins", .type = OFFBKG_PARAM_INT,
+      .offset = offsetof(offbkg_validate_conf_t, column_bins),
+      .default_value = "6", .flags = OFFBKG_PARAM_HAS_MIN
+                                     | OFFBKG_PARAM_HAS_MAX, .min = 1,
+      .max = 1000, .help = "equal bins over the validated runs' values" },
+    { .name = "significance_range", .type = OFFBKG_PARAM_DOUBLE_LIST,
+      .offset = offsetof(offbkg_validate_conf_t, significance_range),
+      .default_value = "-5, 5", .flags = OFFBKG_PARAM_INCREASING,
+      .min_items = 2, .max_items = 2,
+      .help = "histogram of the significances (and the Gaussian fit's "
+              "range)" },
+    { .name = "significance_bins", .type = OFFBKG_PARAM_INT,
+      .offset = offsetof(offbkg_validate_conf_t, significance_bins),
+      .default_value = "50", .flags = OFFBKG_PARAM_HAS_MIN
+                                      | OFFBKG_PARAM_HAS_MAX, .min = 3,
+      .max = 100000, .help = "bins of that histogram" },
+    { 0 }
+};
+
 static const char *const stage_keys[] = { "plugin", NULL };
 
 static const char *const known_sections[] = {
     "datastore", "output", "run", "select", "group", "model", "smooth",
-    "exclude", "index", "store", "match", "target", NULL
+    "exclude", "index", "store", "match", "target", "validate", NULL
 };
 
 /* Host sections in the order they are printed. */
@@ -181,6 +230,8 @@ static const host_section_t host_sections[] = {
       offsetof(offbkg_runconf_t, store), 1 },
     { "target", target_params, sizeof(offbkg_target_conf_t),
       offsetof(offbkg_runconf_t, target), 1 },
+    { "validate", validate_params, sizeof(offbkg_validate_conf_t),
+      offsetof(offbkg_runconf_t, validate), 1 },
 };
 #define N_HOST_SECTIONS (sizeof host_sections / sizeof host_sections[0])
 
@@ -217,6 +268,13 @@ static offbkg_stage_t stage_of_section(const char *name, const char **label)
     memcpy(word, name, len);
     word[len] = '\0';
     return offbkg_registry_stage_from_name(word);
+}
+
+/* [model LABEL], [smooth LABEL], [match LABEL] (validate's strategies). */
+static bool takes_label(offbkg_stage_t stage)
+{
+    return stage == OFFBKG_STAGE_MODEL || stage == OFFBKG_STAGE_SMOOTH
+           || stage == OFFBKG_STAGE_MATCH;
 }
 
 static int valid_label(const char *label)
@@ -274,19 +332,21 @@ static int compose_stage(offbkg_ctx_t *ctx, offbkg_runconf_t *rc,
  * through the INI's index rather than a scan. */
 static int alloc_models(offbkg_runconf_t *rc, size_t **model_of_section)
 {
-    size_t n = 0;
+    size_t n = 0, n_alts = 0;
 
     for (size_t i = 0; i < rc->ini->n; i++) {
         const char *label;
-        if (stage_of_section(rc->ini->sections[i].name, &label)
-            == OFFBKG_STAGE_MODEL)
-            n++;
+        offbkg_stage_t stage = stage_of_section(rc->ini->sections[i].name,
+                                                &label);
+        n += stage == OFFBKG_STAGE_MODEL;
+        n_alts += stage == OFFBKG_STAGE_MATCH && label[0] != '\0';
     }
     rc->models = calloc(n > 0 ? n : 1, sizeof *rc->models);
     rc->smooths = calloc(n > 0 ? n : 1, sizeof *rc->smooths);
+    rc->match_alts = calloc(n_alts + 1, sizeof *rc->match_alts);
     *model_of_section = malloc((rc->ini->n > 0 ? rc->ini->n : 1)
                                * sizeof **model_of_section);
-    if (rc->models == NULL || rc->smooths == NULL
+    if (rc->models == NULL || rc->smooths == NULL || rc->match_alts == NULL
         || *model_of_section == NULL)
         return OFFBKG_ENOMEM;
     for (size_t i = 0; i < rc->ini->n; i++)
@@ -338,8 +398,8 @@ static int unknown_section(const offbkg_ini_section_t *sec, const char *file,
     hint = offbkg_diag_closest_match(word, known_sections, (size_t)-1);
     if (hint != NULL && blank != NULL && strcmp(hint, word) == 0)
         st = offbkg_diag_add(diags, file, sec->line, sec->name, NULL,
-                             "only [model] and [smooth] sections take a "
-                             "label");
+                             "only [model], [smooth] and [match] sections "
+                             "take a label");
     else if (hint != NULL)
         st = offbkg_diag_add(diags, file, sec->line, sec->name, NULL,
                              "unknown section (did you mean [%s%s]?)", hint,
@@ -364,10 +424,10 @@ static int check_section_name(offbkg_runconf_t *rc, offbkg_ini_section_t *sec,
     if (stage != 0) {
         if (label[0] == '\0')
             return OFFBKG_OK;
-        if (stage != OFFBKG_STAGE_MODEL && stage != OFFBKG_STAGE_SMOOTH)
+        if (!takes_label(stage))
             return offbkg_diag_add(diags, file, sec->line, sec->name, NULL,
-                                   "only [model] and [smooth] sections take "
-                                   "a label");
+                                   "only [model], [smooth] and [match] "
+                                   "sections take a label");
         if (!valid_label(label))
             return offbkg_diag_add(diags, file, sec->line, sec->name, NULL,
                                    "label '%s' is not [a-z0-9_]+", label);
@@ -397,8 +457,7 @@ static int compose_stages(offbkg_ctx_t *ctx, offbkg_runconf_t *rc,
             offbkg_stage_conf_t *sc = NULL;
 
             if (stage == 0 || (label[0] != '\0'
-                               && ((stage != OFFBKG_STAGE_MODEL
-                                    && stage != OFFBKG_STAGE_SMOOTH)
+                               && (!takes_label(stage)
                                    || !valid_label(label))))
                 continue;   /* reported by check_section_name */
             if ((pass == 0) != (stage == OFFBKG_STAGE_MODEL))
@@ -407,8 +466,10 @@ static int compose_stages(offbkg_ctx_t *ctx, offbkg_runconf_t *rc,
                 sc = &rc->select;
             else if (stage == OFFBKG_STAGE_GROUP)
                 sc = &rc->group;
-            else if (stage == OFFBKG_STAGE_MATCH)
+            else if (stage == OFFBKG_STAGE_MATCH && label[0] == '\0')
                 sc = &rc->match;
+            else if (stage == OFFBKG_STAGE_MATCH)
+                sc = &rc->match_alts[rc->n_match_alts++];
             else if (stage == OFFBKG_STAGE_MODEL) {
                 model_of_section[i] = rc->n_models;
                 sc = &rc->models[rc->n_models++];
@@ -501,7 +562,13 @@ static int check_match(const offbkg_runconf_t *rc, offbkg_diags_t *diags)
                              rc->target->path, rc->index->path, i->file,
                              i->line);
     }
-    for (size_t m = 0; st == OFFBKG_OK && offbkg_runconf_per_target(rc)
+    /* The first match section that makes per-target models, if any. */
+    const offbkg_stage_conf_t *per = offbkg_runconf_per_target(rc)
+                                         ? &rc->match : NULL;
+    for (size_t i = 0; per == NULL && i < rc->n_match_alts; i++)
+        if (offbkg_runconf_match_per_target(&rc->match_alts[i]))
+            per = &rc->match_alts[i];
+    for (size_t m = 0; st == OFFBKG_OK && per != NULL
                        && m < rc->n_models; m++) {
         const offbkg_stage_conf_t *sc = &rc->models[m];
         if (sc->module != NULL
@@ -509,19 +576,24 @@ static int check_match(const offbkg_runconf_t *rc, offbkg_diags_t *diags)
             st = offbkg_diag_add(diags, rc->ini->path, sc->line,
                                  sc->section, "plugin", "plugin %s %s "
                                  "cannot make per-observation models for "
-                                 "[match] plugin %s (no finish_sums: it "
+                                 "[%s] plugin %s (no finish_sums: it "
                                  "predates plugin ABI 1.2)",
                                  sc->module->name, sc->module->desc->version,
-                                 rc->match.module->name);
+                                 per->section, per->module->name);
     }
     return st;
 }
 
+bool offbkg_runconf_match_per_target(const offbkg_stage_conf_t *sc)
+{
+    return sc->module != NULL
+           && !(sc->module->desc->ops.match->flags
+                & OFFBKG_MATCH_SHARED_GROUPS);
+}
+
 bool offbkg_runconf_per_target(const offbkg_runconf_t *rc)
 {
-    return rc->match.module != NULL
-           && !(rc->match.module->desc->ops.match->flags
-                & OFFBKG_MATCH_SHARED_GROUPS);
+    return offbkg_runconf_match_per_target(&rc->match);
 }
 
 const char *offbkg_runconf_target_path(const offbkg_runconf_t *rc)
@@ -661,6 +733,9 @@ void offbkg_runconf_free(offbkg_runconf_t *rc)
     free_stage(&rc->select);
     free_stage(&rc->group);
     free_stage(&rc->match);
+    for (size_t i = 0; i < rc->n_match_alts; i++)
+        free_stage(&rc->match_alts[i]);
+    free(rc->match_alts);
     for (size_t i = 0; i < rc->n_models; i++) {
         free_stage(&rc->models[i]);
         free_stage(&rc->smooths[i]);
@@ -785,6 +860,8 @@ char *offbkg_runconf_format(const offbkg_runconf_t *rc)
         put_stage(&t, rc->ini, &rc->smooths[i]);
     }
     put_stage(&t, rc->ini, &rc->match);
+    for (size_t i = 0; i < rc->n_match_alts; i++)
+        put_stage(&t, rc->ini, &rc->match_alts[i]);
     if (t.nomem) {
         free(t.s);
         return NULL;

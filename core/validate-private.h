@@ -19,9 +19,9 @@
  *  exposure there (outside exclusion regions) and the prediction is > 0. */
 typedef struct offbkg_validate_run {
     int64_t obs_id;
-    const char *skipped;        /**< why there is no prediction (not
+    char *skipped;              /**< why there is no prediction (not
                                      matched, no exposure left); NULL:
-                                     predicted. Owned by the validation */
+                                     predicted */
     double n_obs;               /**< N: counts observed */
     double n_pred;              /**< M: counts predicted */
     double var_pred;            /**< V: the prediction's statistical
@@ -118,14 +118,16 @@ typedef struct offbkg_validation {
 
 /** Validate every strategy of @p rc on the runs @p make modelled (it must
  *  have kept them: offbkg_model_opts_t.keep_runs), on @p threads threads.
- *  The runs are those [validate] obs_ids names, or all. */
+ *  The runs are those [validate] obs_ids names, or all. A run a match
+ *  plugin cannot match is skipped in that strategy with the reason, or
+ *  stops everything with @p strict. */
 int offbkg_validate_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                         const offbkg_model_t *make, size_t threads,
-                        offbkg_validation_t *out);
+                        bool strict, offbkg_validation_t *out);
 
 void offbkg_validate_clear(offbkg_validation_t *v);
 
-/** validation.fits (doc/validate.md §7), atomically; without
+/** validation.fits (doc/validate.md §8), atomically; without
  *  @p overwrite an existing file is refused (OFFBKG_EEXIST). A double
  *  that is NaN or infinite refuses the file (OFFBKG_EDATA, naming its
  *  HDU, row and column) and nothing is left. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * validation.fits: what offbkg validate found, as binary tables
- * (doc/validate.md §7 lists every HDU and column). Written as group.c
+ * (doc/validate.md §8 lists every HDU and column). Written as group.c
  * writes obs.fits: built in memory, moved into place atomically; every
  * double is checked finite as it is written, and a NaN or an infinity
  * refuses the whole file, naming its HDU, row and column. */

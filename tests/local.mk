@@ -140,6 +140,7 @@ UNIT_TESTS = \
 	tests/unit/test_store \
 	tests/unit/test_match_write \
 	tests/unit/test_match \
+	tests/unit/test_validate \
 	tests/unit/test_stats
 check_PROGRAMS += $(UNIT_TESTS)
 tests_unit_test_params_SOURCES = tests/unit/test_params.c \
@@ -244,6 +245,11 @@ tests_unit_test_match_SOURCES = tests/unit/test_match.c tests/unit/storegen.h \
 	tests/unit/simstore.h
 tests_unit_test_match_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_match_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
+# offbkg validate's engine on simulated stores.
+tests_unit_test_validate_SOURCES = tests/unit/test_validate.c \
+	tests/unit/storegen.h tests/unit/simstore.h
+tests_unit_test_validate_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
+tests_unit_test_validate_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 # The statistics of offbkg validate; draws with the simulator's random
 # numbers.
 tests_unit_test_stats_SOURCES = tests/unit/test_stats.c

@@ -11,7 +11,7 @@
 #include "cli.h"
 
 /* The steps of @p command; check tries those of run (with no [model],
- * those of select and group). */
+ * those of select and group), and validate's checks with [validate]. */
 static offbkg_plan_t command_plan(const char *command,
                                   const offbkg_runconf_t *rc)
 {
@@ -19,13 +19,17 @@ static offbkg_plan_t command_plan(const char *command,
     bool models = strcmp(command, "check") == 0 ? rc->n_models > 0 : all;
 
     if (strcmp(command, "check") == 0)
-        return (offbkg_plan_t){ true, true, models, models, false };
+        return (offbkg_plan_t){ .select = true, .group = true,
+                                .make = models, .index = models,
+                                .validate = models && rc->validate != NULL };
     if (strcmp(command, "fill") == 0)
         return (offbkg_plan_t){ .fill = true };
-    return (offbkg_plan_t){ all || strcmp(command, "select") == 0,
-                            all || strcmp(command, "group") == 0,
-                            all || strcmp(command, "make") == 0,
-                            all || strcmp(command, "index") == 0, false };
+    if (strcmp(command, "validate") == 0)
+        return (offbkg_plan_t){ .validate = true };
+    return (offbkg_plan_t){ .select = all || strcmp(command, "select") == 0,
+                            .group = all || strcmp(command, "group") == 0,
+                            .make = all || strcmp(command, "make") == 0,
+                            .index = all || strcmp(command, "index") == 0 };
 }
 
 int cli_load_config(offbkg_ctx_t *ctx, const cli_options_t *opt,

@@ -176,8 +176,8 @@ static bool parse_shard(const char *arg, cli_options_t *opt)
 }
 
 static const char *const commands[] = {
-    "run", "select", "group", "make", "index", "fill", "check", "plugins",
-    "describe", "simulate", NULL
+    "run", "select", "group", "make", "index", "fill", "validate", "check",
+    "plugins", "describe", "simulate", NULL
 };
 
 int main(int argc, char **argv)
@@ -295,7 +295,8 @@ int main(int argc, char **argv)
     else if (strcmp(command, "run") == 0 || strcmp(command, "select") == 0
              || strcmp(command, "group") == 0 || strcmp(command, "make") == 0
              || strcmp(command, "index") == 0
-             || strcmp(command, "fill") == 0)
+             || strcmp(command, "fill") == 0
+             || strcmp(command, "validate") == 0)
         status = cli_pipeline(ctx, &opt, command, n_args, args + 1);
     else {
         const char *hint = offbkg_diag_closest_match(command, commands,

@@ -39,9 +39,9 @@ bad unknown "$(line 'plugin = nerest'): \[match\] plugin: .*nerest" \
     "an unknown match plugin"
 
 fresh label
-printf '[match near]\nplugin = fake\n' >>"$C/run.ini"
-bad label "$(line '[match near]'): \[match near\] only \[model\] and \[smooth\] sections take a label" \
-    "a label on [match]"
+printf '[match Near]\nplugin = fake\n' >>"$C/run.ini"
+bad label "$(line '[match Near]'): \[match Near\] label 'Near' is not \[a-z0-9_\]+" \
+    "a [match LABEL] label that is not [a-z0-9_]+"
 
 fresh key
 printf '[match]\nplugin = fake\nbogus = 1\n' >>"$C/run.ini"

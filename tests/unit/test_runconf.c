@@ -373,8 +373,8 @@ static void test_runconf_load_hint_host_section_with_label(void **state)
     fixture_t *f = *state;
 
     expect_only_diag(f, load(f, GOOD "[output 2d]\ndir = x\n"), 9,
-                     "[output 2d] only [model] and [smooth] sections take a "
-                     "label");
+                     "[output 2d] only [model], [smooth] and [match] "
+                     "sections take a label");
 }
 
 static void test_runconf_load_hint_key_without_unit(void **state)
@@ -552,8 +552,8 @@ static void test_runconf_load_label_on_select_refused(void **state)
     expect_only_diag(f, load(f, GOOD
                                 "[select extra]\n"    /* line 9 */
                                 "plugin = all\n"),
-                     9, "[select extra] only [model] and [smooth] sections "
-                     "take a label");
+                     9, "[select extra] only [model], [smooth] and [match] "
+                     "sections take a label");
 }
 
 static void test_runconf_load_bad_label_refused(void **state)
