@@ -396,7 +396,9 @@ static int compute_validate(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
 
 static int write_validate(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
 {
-    (void)ctx; (void)pl; return OFFBKG_OK; /* TEMP until validate_write lands */
+    return offbkg_validate_write(ctx, &pl->validation,
+                                 pl->files[OFFBKG_STEP_VALIDATE][0],
+                                 pl->rc->output->overwrite);
 }
 
 static int write_select(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
@@ -483,7 +485,8 @@ static int write_report(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
         /* With a [match] section: what each target was matched with. */
         pl->rc->match.module != NULL && pl->computed[OFFBKG_STEP_MATCH]
             ? &pl->match : NULL,
-        NULL /* validation: offbkg validate's own */ };
+        /* offbkg validate: what it found. */
+        pl->computed[OFFBKG_STEP_VALIDATE] ? &pl->validation : NULL };
     return offbkg_report_write(ctx, &report,
                                pl->files[OFFBKG_STEP_REPORT][0],
                                pl->rc->output->overwrite);

@@ -28,7 +28,9 @@ typedef struct offbkg_validate_run {
                                      variance (doc/validate.md §3) */
     size_t n_cells;             /**< cells used */
     size_t n_cells_unpredicted; /**< cells with exposure and counts whose
-                                     prediction is 0: left out, counted */
+                                     prediction is 0: their counts are in
+                                     n_obs, the cells not in n_cells (nor
+                                     the deviance) */
     double ratio;               /**< N / M */
     double ratio_err;           /**< sqrt of offbkg_stats_ratio_var at the
                                      pooled ratio: Poisson + prediction */
@@ -108,8 +110,9 @@ typedef struct offbkg_validation {
     size_t n_runs;              /**< runs validated */
     size_t n_columns;           /**< [validate] columns */
     char **columns;             /**< their names */
-    double *column_value;       /**< n_runs x n_columns, row-major; NaN
-                                     where the obs-index has none */
+    double *column_value;       /**< n_runs x n_columns, row-major; each
+                                     finite (a validated run without a
+                                     value is an error) */
     size_t n_strategies;
     offbkg_validate_strategy_t *strategies;
     size_t *by_rank;            /**< n_strategies: strategy indices, the

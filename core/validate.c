@@ -381,27 +381,30 @@ static int compare(const shape_t *sh, const offbkg_cube_t *own,
         if (!(f[i] > 0))
             continue;           /* no exposure: excluded, never a zero */
         mu = pred->rate[i] * f[i];
-        if (!(mu > 0)) {
-            res->n_cells_unpredicted += n > 0;
-            continue;
-        }
         e = raw->rate_err[i] * f[i];
-        var = e * e;
+        var = mu > 0 ? e * e : 0;
+        /* Counts where nothing is predicted are the model's failure, not
+         * an excluded cell: they count in N (leaving them out would bias
+         * the ratio of a sparse model low), but a deviance or
+         * significance against 0 is infinite. */
         res->n_obs += n;
-        res->n_pred += mu;
+        res->n_pred += mu > 0 ? mu : 0;
         res->var_pred += var;
-        res->n_cells++;
-        dev += offbkg_stats_deviance_cell(n, mu);
+        if (mu > 0) {
+            res->n_cells++;
+            dev += offbkg_stats_deviance_cell(n, mu);
+        } else
+            res->n_cells_unpredicted += n > 0;
         size_t bins[3] = { ie, off1 + i1, off2 + i2 };
         for (size_t a = 0; a < sh->n_axes; a++) {
             p->prof[3 * bins[a]] += n;
-            p->prof[3 * bins[a] + 1] += mu;
+            p->prof[3 * bins[a] + 1] += mu > 0 ? mu : 0;
             p->prof[3 * bins[a] + 2] += var;
             p->prof_hit[bins[a]] = 1;
         }
         if (sh->n_map > 0) {
             p->map[2 * (i1 * n2 + i2)] += n;
-            p->map[2 * (i1 * n2 + i2) + 1] += mu;
+            p->map[2 * (i1 * n2 + i2) + 1] += mu > 0 ? mu : 0;
         }
         if (mu >= sig_min
             && sig_push(p, offbkg_stats_significance_var(n, mu, var))

@@ -120,29 +120,6 @@ static void say_report(const offbkg_runconf_t *rc,
     printf("report: %s\n", r->report);
 }
 
-/* TEMP: replaced by cli_validate_summary */
-static void say_validation(const offbkg_pipeline_result_t *r)
-{
-    const offbkg_validation_t *v = r->validation;
-    printf("validated %zu runs, %zu strategies: %s\n", v->n_runs,
-           v->n_strategies, r->validation_file);
-    for (size_t i = 0; i < v->n_strategies; i++) {
-        const offbkg_validate_strategy_t *s = &v->strategies[v->by_rank[i]];
-        printf("  %zu %-24s %4zu %.4f sys %.4f [%.4f, %.4f] mom %.4f sig %.3f "
-               "%.3f (%zu) fit %.3f %.3f outl %zu\n", s->rank, s->name,
-               s->n_predicted, s->sys.ratio, s->sys.sigma_sys,
-               s->sys.sigma_sys_lo, s->sys.sigma_sys_hi,
-               s->sys.sigma_sys_moment, s->sig_moments.mean,
-               s->sig_moments.width, s->sig_moments.n, s->sig_fit.mean,
-               s->sig_fit.width, s->n_outliers);
-        for (size_t k = 0; k < v->n_runs; k++)
-            if (s->runs[k].outlier)
-                printf("    outlier %lld ratio %.3f pull %.1f\n",
-                       (long long)s->runs[k].obs_id, s->runs[k].ratio,
-                       s->runs[k].pull);
-    }
-}
-
 /* What a successful run says, in the order its files were written. */
 static void say_all(const offbkg_runconf_t *rc, const cli_options_t *opt,
                     const offbkg_pipeline_result_t *r)
@@ -158,7 +135,7 @@ static void say_all(const offbkg_runconf_t *rc, const cli_options_t *opt,
     if (r->index != NULL)
         say_index(rc, r);
     if (r->validation != NULL)
-        say_validation(r);
+        cli_validate_summary(stdout, r->validation, r->validation_file);
     if (r->models != NULL || r->validation != NULL)
         say_report(rc, r);
 }

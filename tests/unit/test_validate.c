@@ -162,9 +162,9 @@ static void assert_run_as_computed(fixture_t *f, size_t s, size_t k,
             no_exposure++;
             continue;
         }
+        n_obs += own->counts[c];    /* predicted or not */
         if (!(mu > 0))
             continue;
-        n_obs += own->counts[c];
         n_pred += mu;
         var += err * err;
         cells++;
