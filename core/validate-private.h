@@ -81,8 +81,9 @@ typedef struct offbkg_validate_strategy {
     offbkg_stats_sys_t sys;     /**< the run-wise systematic (§3) */
     offbkg_stats_deviance_t deviance; /**< over every cell used */
 
-    /* The per-cell significances of cells with prediction >=
-     * min_predicted, with the prediction's variance (§2, §4) */
+    /* The per-cell significances, with the prediction's variance, of
+     * the cells where the run's group model of every run predicts at
+     * least min_predicted (doc/validate.md §2, §4, §7) */
     size_t sig_n_bins;
     double sig_lo, sig_hi;
     uint64_t *sig_counts;       /**< sig_n_bins */

@@ -365,11 +365,15 @@ static int sig_push(partial_t *p, double s)
 /* The run's own cube @p own (its counts) against the prediction
  * pred->rate * f in each cell, f = the run's exposure x energy width x
  * solid angle (@p f), with the raw cube's errors (@p raw; doc/validate.md
- * §5 says why the smoothed prediction keeps them). */
+ * §7 says why the smoothed prediction keeps them). The significances are
+ * of the cells where @p sel (the run's group model, of every run)
+ * predicts at least @p sig_min: chosen on the prediction itself, the
+ * cells whose prediction came out high would be favoured, and their
+ * significances pulled negative (§7). */
 static int compare(const shape_t *sh, const offbkg_cube_t *own,
                    const double *f, const offbkg_cube_t *pred,
-                   const offbkg_cube_t *raw, double sig_min,
-                   offbkg_validate_run_t *res, partial_t *p)
+                   const offbkg_cube_t *raw, const offbkg_cube_t *sel,
+                   double sig_min, offbkg_validate_run_t *res, partial_t *p)
 {
     size_t n1 = sh->n_bins[1], n2 = sh->n_axes == 3 ? sh->n_bins[2] : 1;
     size_t off1 = sh->n_bins[0], off2 = off1 + n1;
@@ -406,7 +410,7 @@ static int compare(const shape_t *sh, const offbkg_cube_t *own,
             p->map[2 * (i1 * n2 + i2)] += n;
             p->map[2 * (i1 * n2 + i2) + 1] += mu > 0 ? mu : 0;
         }
-        if (mu >= sig_min
+        if (mu > 0 && sel->rate[i] * f[i] >= sig_min
             && sig_push(p, offbkg_stats_significance_var(n, mu, var))
                    != OFFBKG_OK)
             return OFFBKG_ENOMEM;
@@ -518,6 +522,17 @@ static void do_item(void *arg, size_t i)
                               sh->ref->n_cells);
     if (st == OFFBKG_OK && own != NULL && (f = cell_factors(own)) == NULL)
         st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    /* The run's group model of every run, which chooses the cells whose
+     * significance counts: the same cells for every strategy. */
+    const offbkg_cube_t *sel = w->make->models[it->m].cubes[
+        w->make->runs[w->run[it->k]].group_id];
+    if (st == OFFBKG_OK && own != NULL
+        && (sel == NULL || sel->n_cells != own->n_cells))
+        st = offbkg_error_set(ctx, OFFBKG_EPLUGIN, "[%s]: group %d has no "
+                              "model of its %zu cells",
+                              w->rc->models[it->m].section,
+                              (int)w->make->runs[w->run[it->k]].group_id,
+                              own->n_cells);
     for (size_t s = 0; st == OFFBKG_OK && s < w->v->n_strategies; s++) {
         offbkg_validate_strategy_t *vs = &w->v->strategies[s];
         offbkg_validate_run_t *res = &vs->runs[it->k];
@@ -551,14 +566,14 @@ static void do_item(void *arg, size_t i)
                                   w->rc->models[it->m].section, raw->n_cells,
                                   own->n_cells);
         if (st == OFFBKG_OK)
-            st = compare(sh, own, f, raw, raw, w->sig_min, res,
+            st = compare(sh, own, f, raw, raw, sel, w->sig_min, res,
                          &it->part[s]);
         if (st == OFFBKG_OK && s + 1 < w->v->n_strategies && vs[1].smoothed) {
             vs[1].runs[it->k].n_matched = res->n_matched;
             vs[1].runs[it->k].off_livetime_s = res->off_livetime_s;
             st = smooth_copy(ctx, w->rc, it->m, &smoother, raw, &smoothed);
             if (st == OFFBKG_OK)
-                st = compare(sh, own, f, smoothed, raw, w->sig_min,
+                st = compare(sh, own, f, smoothed, raw, sel, w->sig_min,
                              &vs[1].runs[it->k], &it->part[s + 1]);
         }
         if (st == OFFBKG_ENOMEM)
