@@ -106,6 +106,10 @@ typedef struct offbkg_sim_params {
     double src_ra_deg;          /**< RADEC mode position */
     double src_dec_deg;
     double src_gamma;           /**< source spectral index; 2.0 */
+    const int64_t *src_obs_ids; /**< the runs that carry the source (not
+                                     owned; each one of the plan's
+                                     OBS_IDs); NULL (default): every run */
+    size_t n_src_obs_ids;       /**< items of src_obs_ids; 0 */
     bool edge_zeniths;          /**< add runs at exactly 49.0 and 90.0 */
     bool mixed_compression;     /**< every second run as plain .fits */
     bool plain_files;           /**< every run as plain .fits */

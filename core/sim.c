@@ -233,6 +233,20 @@ int offbkg_sim_params_check(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p)
             return BAD("source position: RA %g, Dec %g deg is not usable",
                        p->src_ra_deg, p->src_dec_deg);
     }
+    if (p->n_src_obs_ids > 0) {
+        /* The plan numbers its runs from first_obs_id, extra runs last. */
+        int64_t last = p->first_obs_id + p->n_runs - 1
+                       + (p->edge_zeniths ? 2 : 0) + (p->missing_file ? 1 : 0);
+        if (p->source_mode == OFFBKG_SIM_SOURCE_NONE)
+            return BAD("source runs: given without a source");
+        for (size_t i = 0; i < p->n_src_obs_ids; i++)
+            if (p->src_obs_ids[i] < p->first_obs_id
+                || p->src_obs_ids[i] > last)
+                return BAD("source runs: OBS_ID %lld is not one of the "
+                           "runs (OBS_IDs %lld to %lld)",
+                           (long long)p->src_obs_ids[i],
+                           (long long)p->first_obs_id, (long long)last);
+    }
     return check_rate_factors(ctx, p);
 }
 
@@ -1205,8 +1219,24 @@ static size_t draw_bad_rows(const offbkg_sim_params_t *p,
     return n;
 }
 
+/* Whether @p run carries the source: every run unless src_obs_ids names
+ * some. */
+static bool has_source(const offbkg_sim_params_t *p,
+                       const offbkg_sim_run_t *run)
+{
+    if (p->source_mode == OFFBKG_SIM_SOURCE_NONE)
+        return false;
+    if (p->n_src_obs_ids == 0)
+        return true;
+    for (size_t i = 0; i < p->n_src_obs_ids; i++)
+        if (p->src_obs_ids[i] == run->obs_id)
+            return true;
+    return false;
+}
+
 /* The Gaussian blob: its centre (offset mode: src_offset_deg from the
- * pointing at a random position angle), then src_n events around it. */
+ * pointing at a random position angle), then src_n events around it.
+ * It has a stream of its own: a run without it draws the same events. */
 static size_t draw_source(const offbkg_sim_params_t *p,
                           const offbkg_sim_run_t *run,
                           offbkg_rng_t *rng, offbkg_sim_event_t *ev,
@@ -1214,7 +1244,7 @@ static size_t draw_source(const offbkg_sim_params_t *p,
 {
     offbkg_offset_frame_t frame;
 
-    if (p->source_mode == OFFBKG_SIM_SOURCE_NONE)
+    if (!has_source(p, run))
         return 0;
     if (p->source_mode == OFFBKG_SIM_SOURCE_OFFSET) {
         offbkg_offset_frame_init(&frame, run->ra_pnt_deg, run->dec_pnt_deg);

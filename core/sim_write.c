@@ -460,6 +460,14 @@ static int write_truth(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
     fprintf(f, "src_ra_deg = %s\n", num(b, p->src_ra_deg));
     fprintf(f, "src_dec_deg = %s\n", num(b, p->src_dec_deg));
     fprintf(f, "src_gamma = %s\n", num(b, p->src_gamma));
+    /* Only when given: a store without it stays byte for byte the same. */
+    if (p->n_src_obs_ids > 0) {
+        fputs("source_runs =", f);
+        for (size_t i = 0; i < p->n_src_obs_ids; i++)
+            fprintf(f, "%s %lld", i > 0 ? "," : "",
+                    (long long)p->src_obs_ids[i]);
+        fputc('\n', f);
+    }
     fprintf(f, "edge_zeniths = %s\n", yes_no(p->edge_zeniths));
     fprintf(f, "mixed_compression = %s\n", yes_no(p->mixed_compression));
     fprintf(f, "plain_files = %s\n", yes_no(p->plain_files));

@@ -21,7 +21,7 @@
  * of unit suffixes would rename options that scripts use). */
 typedef struct sim_opts {
     int64_t runs, seed, first_obs_id, nan_rows;
-    offbkg_double_list_t zenith, ontime, deadc, energy, source;
+    offbkg_double_list_t zenith, ontime, deadc, energy, source, source_runs;
     double r0, events, gamma, asym_lon, asym_lat, theta_max;
     int fov_alignment;
     const char *rate_column;
@@ -123,6 +123,10 @@ static const sim_option_t sim_options[] = {
         "N events per run in a Gaussian blob of width SIGMA deg, OFFSET deg "
         "from the pointing (default 0.5), or at a fixed RA,DEC (runs whose "
         "field holds it)" }, "N,SIGMA[,OFFSET] or RA,DEC,N,SIGMA", NULL },
+    { { "source_runs", OFFBKG_PARAM_DOUBLE_LIST, OFF(source_runs), NULL,
+        MIN_ | MAX_, 0, 999999, 1, 0, NULL, "",
+        "only these runs carry the --source blob; default every run" },
+      "OBS_ID[,OBS_ID...]", NULL },
     { { "mixed_compression", OFFBKG_PARAM_BOOL, OFF(mixed_compression),
         "false", 0, 0, 0, 0, 0, NULL, "", "every second run as plain .fits" },
       NULL, NULL },
@@ -231,6 +235,35 @@ static const offbkg_param_t *sim_table(void)
         for (size_t i = 0; i < N_OPTIONS; i++)
             table[i] = sim_options[i].p;
     return table;
+}
+
+/* The OBS_IDs of --source-runs into @p p, in *ids (malloc'ed, the
+ * caller frees it after the store is written); CLI_EXIT_OK,
+ * CLI_EXIT_USAGE or CLI_EXIT_FAILED. */
+static int to_source_runs(const sim_opts_t *o, offbkg_sim_params_t *p,
+                          int64_t **ids)
+{
+    const offbkg_double_list_t *l = &o->source_runs;
+
+    if (l->n == 0)
+        return CLI_EXIT_OK;
+    *ids = malloc(l->n * sizeof **ids);
+    if (*ids == NULL) {
+        cli_error("simulate: out of memory");
+        return CLI_EXIT_FAILED;
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        /* The table checked the range 0..999999. */
+        if (l->v[i] != floor(l->v[i])) {
+            cli_error("simulate: --source-runs: expected whole OBS_IDs, "
+                      "got %g", l->v[i]);
+            return CLI_EXIT_USAGE;
+        }
+        (*ids)[i] = (int64_t)l->v[i];
+    }
+    p->src_obs_ids = *ids;
+    p->n_src_obs_ids = l->n;
+    return CLI_EXIT_OK;
 }
 
 /* Fill @p p from the options; CLI_EXIT_OK or CLI_EXIT_USAGE. */
@@ -416,6 +449,7 @@ int cli_simulate(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
     double secs;
     int verbosity = opt->verbosity, st;
     const char *dir = NULL;
+    int64_t *src_ids = NULL;
     char why[256];
 
     if (offbkg_params_check_table(table, sizeof(sim_opts_t), why, sizeof why)
@@ -432,6 +466,12 @@ int cli_simulate(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
     offbkg_sim_params_default(&p);
     if (st == CLI_EXIT_OK)
         st = to_params(o, &p);
+    if (st == CLI_EXIT_OK && o->source_runs.n > 0 && o->source.n == 0) {
+        cli_error("simulate: --source-runs needs --source");
+        st = CLI_EXIT_USAGE;
+    }
+    if (st == CLI_EXIT_OK)
+        st = to_source_runs(o, &p, &src_ids);
     if (st == CLI_EXIT_OK && p.rate_column[0] == '\0'
         && (was_given(table, given, "rate_column_range")
             || was_given(table, given, "rate_column_ref")
@@ -462,6 +502,7 @@ int cli_simulate(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
     }
     if (st != CLI_EXIT_OK) {
         offbkg_params_free(table, o);
+        free(src_ids);
         return st < 0 ? CLI_EXIT_OK : st;
     }
 
@@ -474,6 +515,7 @@ int cli_simulate(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
     st = offbkg_sim_write(ctx, &p, dir, o->overwrite, &sum);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     offbkg_params_free(table, o);
+    free(src_ids);
     if (st != OFFBKG_OK) {
         cli_error("simulate: %s", offbkg_error_msg(ctx));
         if (st == OFFBKG_EEXIST)

@@ -4,7 +4,7 @@
 # (exit 2), refusal of a non-empty directory, reproducibility, and, where
 # python3 has gammapy, that gammapy opens the store and reads the events.
 . "$top_srcdir/tests/run/tap.sh"
-tap_plan 33
+tap_plan 37
 
 store="$tap_tmp/store"
 small="--runs 3 --ontime 60,120 --r0 1e-5"
@@ -187,5 +187,33 @@ ok $(test $status -eq 0 && test -z "$(find "$tap_tmp/p/data" -name '*.gz')" \
      && test "$(ls "$tap_tmp/p/data" | wc -l)" -eq 3 \
      && cmp -s "$tap_tmp/p/data/run_000001.fits" "$tap_tmp/a1.fits"; echo $?) \
     "--plain writes the same events as plain .fits files"
+
+# --source-runs: only the named runs carry the blob, and every run draws
+# the events it draws without it (the blob has a random stream of its own).
+run_offbkg simulate "$tap_tmp/sr" $small --source-runs 2
+ok $(test $status -eq 2 && echo "$err" | grep -q -- "--source-runs needs --source" \
+     && test ! -e "$tap_tmp/sr"; echo $?) \
+    "--source-runs without --source is refused (exit 2), nothing written"
+run_offbkg simulate "$tap_tmp/sr" $small --source 20,0.1 --source-runs 2,4
+ok $(test $status -eq 2 \
+     && echo "$err" | grep -q "source runs: OBS_ID 4 is not one of the runs (OBS_IDs 1 to 3)" \
+     && test ! -e "$tap_tmp/sr"; echo $?) \
+    "--source-runs with an OBS_ID that is not a run is refused (exit 2)"
+run_offbkg simulate "$tap_tmp/sr" $small --seed 9 --source 20,0.1 --source-runs 2
+st_sr=$status
+run_offbkg simulate "$tap_tmp/sall" $small --seed 9 --source 20,0.1
+# n_src is the 18th number of a "run =" line (awk field 20).
+ok $(test $st_sr -eq 0 && test $status -eq 0 \
+     && grep -q '^source_runs = 2$' "$tap_tmp/sr/truth.txt" \
+     && ! grep -q '^source_runs' "$tap_tmp/sall/truth.txt" \
+     && test "$(awk '/^run = / { printf "%s:%s ", $3, $20 }' "$tap_tmp/sr/truth.txt")" \
+             = "1:0 2:20 3:0 "; echo $?) \
+    "--source-runs 2: only run 2 has source events in truth.txt"
+# $tap_tmp/a is the same store (--seed 9) without --source.
+ok $(cmp -s "$tap_tmp/sr/data/run_000001.fits.gz" "$tap_tmp/a/data/run_000001.fits.gz" \
+     && cmp -s "$tap_tmp/sr/data/run_000003.fits.gz" "$tap_tmp/a/data/run_000003.fits.gz" \
+     && cmp -s "$tap_tmp/sr/data/run_000002.fits.gz" "$tap_tmp/sall/data/run_000002.fits.gz" \
+     && ! cmp -s "$tap_tmp/sr/data/run_000002.fits.gz" "$tap_tmp/a/data/run_000002.fits.gz"; echo $?) \
+    "--source-runs: the other runs' files are those of a store without the source"
 
 exit 0
