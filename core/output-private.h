@@ -65,6 +65,13 @@ int offbkg_output_text(offbkg_ctx_t *ctx, const char *path, bool overwrite,
  *  temporary file is then removed. @p out is emptied either way. */
 int offbkg_output_commit(offbkg_ctx_t *ctx, offbkg_output_t *out);
 
+/** offbkg_output_commit, except that a file to be linked into place
+ *  (!out->overwrite) whose final name is taken is kept, written and
+ *  synced: OFFBKG_EEXIST, and @p out is committed again (with
+ *  out->overwrite set, to replace what is there) or given up with
+ *  offbkg_output_abort. */
+int offbkg_output_commit_or_keep(offbkg_ctx_t *ctx, offbkg_output_t *out);
+
 /** Give up: close and remove the temporary file. No-op when empty. */
 void offbkg_output_abort(offbkg_output_t *out);
 

@@ -400,7 +400,10 @@ static int move_into_place(offbkg_ctx_t *ctx, const offbkg_output_t *out)
     return sync_dir_of(ctx, out->final_path);
 }
 
-int offbkg_output_commit(offbkg_ctx_t *ctx, offbkg_output_t *out)
+/* offbkg_output_commit; with @p keep_if_taken, a file to be linked
+ * into place whose name is taken is kept (offbkg_output_commit_or_keep). */
+static int commit(offbkg_ctx_t *ctx, offbkg_output_t *out,
+                  bool keep_if_taken)
 {
     int st = OFFBKG_OK;
 
@@ -419,12 +422,25 @@ int offbkg_output_commit(offbkg_ctx_t *ctx, offbkg_output_t *out)
     }
     if (st == OFFBKG_OK && !out->staged)
         st = move_into_place(ctx, out);
+    /* Written, synced and closed: only the move is left to do again. */
+    if (st == OFFBKG_EEXIST && keep_if_taken)
+        return st;
     /* A staged file stays for the set; one that failed goes, so the
      * staging directory only ever holds complete files. */
     if (!out->staged || st != OFFBKG_OK)
         unlink(out->tmp_path);
     output_clear(out);
     return st;
+}
+
+int offbkg_output_commit(offbkg_ctx_t *ctx, offbkg_output_t *out)
+{
+    return commit(ctx, out, false);
+}
+
+int offbkg_output_commit_or_keep(offbkg_ctx_t *ctx, offbkg_output_t *out)
+{
+    return commit(ctx, out, true);
 }
 
 void offbkg_output_abort(offbkg_output_t *out)

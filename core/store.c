@@ -1240,60 +1240,70 @@ static int model_dir(offbkg_ctx_t *ctx, const offbkg_store_t *store,
     return st;
 }
 
-/* How many times a write looks again at a file another process put in
- * its place before it gives up. */
-#define WRITE_ATTEMPTS 8
+/* Look at the entry there: OFFBKG_OK (*kept set) when it is valid, an
+ * error (< 0), else OFFBKG_STORE_MISSING, _STALE or _DAMAGED with the
+ * context's message cleared. */
+static int look(offbkg_ctx_t *ctx, const offbkg_store_t *store,
+                const offbkg_store_key_t *key,
+                const offbkg_store_entry_t *entry, bool *kept)
+{
+    offbkg_store_entry_t old;
+    int there = offbkg_store_read(ctx, store, key, entry->data.n_counts,
+                                  entry->data.n_exposure, &old);
+
+    if (there == OFFBKG_OK) {
+        offbkg_store_entry_free(&old);
+        if (kept != NULL)
+            *kept = true;
+    } else if (there > 0) {
+        offbkg_error_clear(ctx);
+    }
+    return there;
+}
 
 int offbkg_store_write(offbkg_ctx_t *ctx, const offbkg_store_t *store,
                        const offbkg_store_key_t *key,
                        const offbkg_store_entry_t *entry,
                        const offbkg_datastore_t *ds, size_t row, bool *kept)
 {
+    offbkg_output_t out;
     char *path = NULL;
-    int st;
+    int st, there;
 
     if (kept != NULL)
         *kept = false;
     if ((st = check_entry(ctx, key, entry)) != OFFBKG_OK
         || (st = model_dir(ctx, store, key)) != OFFBKG_OK)
         return st;
+    if ((there = look(ctx, store, key, entry, kept)) <= OFFBKG_OK)
+        return there;
     if ((path = offbkg_store_path(store, key)) == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    st = OFFBKG_EEXIST;
-    for (int attempt = 0; attempt < WRITE_ATTEMPTS && st == OFFBKG_EEXIST;
-         attempt++) {
-        offbkg_store_entry_t old;
-        offbkg_output_t out;
-        int there = offbkg_store_read(ctx, store, key, entry->data.n_counts,
-                                      entry->data.n_exposure, &old);
-        if (there == OFFBKG_OK) {
-            offbkg_store_entry_free(&old);
-            if (kept != NULL)
-                *kept = true;
-            st = OFFBKG_OK;
-            break;
-        }
-        if (there < 0) {
-            st = there;
-            break;
-        }
-        offbkg_error_clear(ctx);
-        /* Missing: link() into place, which fails if another process
-         * put a file there meanwhile (then look at it again); stale or
-         * damaged: rename() over it. */
-        st = offbkg_output_fits(ctx, path, there != OFFBKG_STORE_MISSING,
-                                &out);
-        if (st == OFFBKG_OK) {
-            st = build(ctx, &out, key, entry, ds, row);
-            if (st == OFFBKG_OK)
-                st = offbkg_output_commit(ctx, &out);
-            else
-                offbkg_output_abort(&out);
-        }
-    }
-    if (st == OFFBKG_EEXIST)
-        st = offbkg_error_set(ctx, OFFBKG_EIO, "%s: other processes keep "
-                              "replacing it", path);
+    /* Begun as a replacement (no check that the name is free: link()
+     * says it), committed as one only when the look found a file. */
+    st = offbkg_output_fits(ctx, path, true, &out);
+    if (st == OFFBKG_OK && (st = build(ctx, &out, key, entry, ds, row))
+                               != OFFBKG_OK)
+        offbkg_output_abort(&out);
     free(path);
+    if (st != OFFBKG_OK)
+        return st;
+    /* Missing: link() into place, which fails if another process put a
+     * file there since the look; that file is then looked at and kept
+     * if valid. Stale or damaged, or gone again by then: rename() over
+     * it. Never link() twice: other processes may put a file there and
+     * remove it again as often as they like (under load, a whole write
+     * done again each time fell into step with theirs and gave up). */
+    out.overwrite = there != OFFBKG_STORE_MISSING;
+    st = offbkg_output_commit_or_keep(ctx, &out);
+    if (st == OFFBKG_EEXIST) {
+        there = look(ctx, store, key, entry, kept);
+        if (there <= OFFBKG_OK) {
+            offbkg_output_abort(&out);
+            return there;
+        }
+        out.overwrite = true;
+        st = offbkg_output_commit(ctx, &out);
+    }
     return st;
 }
