@@ -68,11 +68,12 @@ core_liboffbkg_private_la_SOURCES = \
 	core/stats.c core/stats-private.h \
 	core/validate.c core/validate-private.h \
 	core/validate_write.c \
-	core/bkg.c core/bkg-private.h
+	core/bkg.c core/bkg-private.h \
+	core/plot.c core/plot-private.h
 core_liboffbkg_private_la_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) \
-	$(ZLIB_CFLAGS) $(ISAL_CFLAGS)
+	$(ZLIB_CFLAGS) $(ISAL_CFLAGS) $(PLPLOT_CFLAGS)
 core_liboffbkg_private_la_LIBADD = core/liboffbkg.la $(CFITSIO_LIBS) \
-	$(LIBLTDL) $(PTHREAD_LIBS) $(ZLIB_LIBS) $(ISAL_LIBS)
+	$(LIBLTDL) $(PTHREAD_LIBS) $(ZLIB_LIBS) $(ISAL_LIBS) $(PLPLOT_LIBS)
 
 # Which file of core/ does what (tests/run/names.sh checks it is complete).
 EXTRA_DIST += core/README

@@ -269,6 +269,16 @@ tests_unit_test_validate_write_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_validate_write_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 endif
 
+# The drawing layer (core/plot.c): figures in PNG, PDF and SVG, errors;
+# built without PLplot, the message that says so.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_plot
+TESTS += tests/unit/test_plot
+tests_unit_test_plot_SOURCES = tests/unit/test_plot.c
+tests_unit_test_plot_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_plot_LDADD = $(UNIT_LDADD)
+endif
+
 # Helper programs the shell tests run (not tests themselves).
 check_PROGRAMS += tests/tools/write_test_cubes
 tests_tools_write_test_cubes_SOURCES = tests/tools/write_test_cubes.c

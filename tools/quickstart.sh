@@ -13,12 +13,17 @@ mode=${1:-run}
 top=$(cd "$(dirname "$0")/.." && pwd)
 build="$top/_build"
 
-# Debian packages: toolchain, the libraries, and test tools.
+# Debian packages: toolchain, the libraries (PLplot with its cairo driver
+# draws the figures, doc/plot.md), and test tools.
 packages="build-essential autoconf automake libtool pkgconf libltdl-dev
-libcfitsio-dev libcmocka-dev zlib1g-dev libisal-dev valgrind"
-# The test suite also checks our files in gammapy 1.0 (Debian's package)
-# and starts a one-node Slurm cluster of its own (doc/slurm.md).
-[ "$mode" = test ] && packages="$packages python3-gammapy slurm-wlm munge"
+libcfitsio-dev libcmocka-dev zlib1g-dev libisal-dev libplplot-dev
+plplot-driver-cairo valgrind"
+# The test suite also checks our files in gammapy 1.0 (Debian's package),
+# starts a one-node Slurm cluster of its own (doc/slurm.md), and looks at
+# the figures' pixels (python3-pil) and index.html in a headless browser
+# (chromium).
+[ "$mode" = test ] && packages="$packages python3-gammapy slurm-wlm munge
+python3-pil chromium"
 
 install_missing() {
     missing=""
