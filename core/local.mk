@@ -69,7 +69,8 @@ core_liboffbkg_private_la_SOURCES = \
 	core/validate.c core/validate-private.h \
 	core/validate_write.c \
 	core/bkg.c core/bkg-private.h \
-	core/plot.c core/plot-private.h
+	core/plot.c core/plot-private.h \
+	core/plot_model.c core/plot_model-private.h
 core_liboffbkg_private_la_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) \
 	$(ZLIB_CFLAGS) $(ISAL_CFLAGS) $(PLPLOT_CFLAGS)
 core_liboffbkg_private_la_LIBADD = core/liboffbkg.la $(CFITSIO_LIBS) \
@@ -98,6 +99,8 @@ offbkg_SOURCES = \
 	core/cli/cmd_pipeline.c \
 	core/cli/cmd_plugins.c \
 	core/cli/cmd_simulate.c \
+	core/cli/cmd_plot.c \
+	core/cli/plot_config.c \
 	core/cli/validate_summary.c
 offbkg_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS)
 offbkg_LDADD = core/liboffbkg-private.la $(CFITSIO_LIBS)

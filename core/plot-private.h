@@ -142,8 +142,9 @@ typedef struct offbkg_plot_map {
     offbkg_plot_zscale_t zscale;
     double z_centre;            /**< OFFBKG_PLOT_Z_DIVERGING only */
     /** The colour range; NaN (or min >= max): from the finite cells
-     *  (for a diverging map, the largest distance from z_centre). Values
-     *  beyond it take the end colours. */
+     *  (for a log map at most 3 decades below the largest; for a
+     *  diverging map, the largest distance from z_centre). Values beyond
+     *  it take the end colours. */
     double z_min, z_max;
 } offbkg_plot_map_t;
 

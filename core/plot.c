@@ -130,6 +130,9 @@ int offbkg_plot_maps(offbkg_ctx_t *ctx, const char *path,
 #define COL_BLACK 1
 #define COL_GRID 10
 #define COL_FILL 11
+/* A log map's colours span at most this many decades below its largest
+ * value (lower values take the lowest colour). */
+#define LOG_MAP_DECADES 3.0
 
 /* ---- the figure's bytes, in memory until complete ---- */
 
@@ -371,10 +374,47 @@ static range_t range_final(range_t data, double want_min, double want_max,
         r.lo -= pad;
         r.hi += pad;
     }
+    /* PLplot labels a log axis at powers of ten only: keep one inside. */
+    if (log_axis && ceil(r.lo) > floor(r.hi)) {
+        r.lo = floor(r.lo);
+        r.hi = ceil(r.hi);
+    }
     return r;
 }
 
+/* A colour-bar label: "0.05", "120", "1.2e-5". */
+static void z_tick_label(char *out, size_t size, double v)
+{
+    double a = fabs(v);
+
+    if (a == 0 || (a >= 0.01 && a < 1e4)) {
+        snprintf(out, size, "%.3g", v);
+    } else {
+        int e = (int)floor(log10(a));
+        double m = v / pow(10, e);
+        if (fabs(m) >= 9.95) {
+            m /= 10;
+            e++;
+        }
+        snprintf(out, size, "%.2ge%d", m, e);
+    }
+}
+
 static const range_t EMPTY_RANGE = { INFINITY, -INFINITY };
+
+/* Room at the top for the legend when the y range is the data's. */
+static void legend_room(range_t *y, const offbkg_plot_axes_t *a,
+                        const offbkg_plot_series_t *series, size_t n,
+                        bool histogram)
+{
+    size_t n_labels = histogram ? 1 : 0;
+
+    for (size_t i = 0; i < n; i++)
+        n_labels += series[i].label != NULL;
+    if (n_labels > 0 && !(isfinite(a->y_min) && isfinite(a->y_max)
+                          && a->y_min < a->y_max))
+        y->hi += (y->hi - y->lo) * (0.06 * (double)n_labels + 0.04);
+}
 
 static bool range_finite(range_t r)
 {
@@ -687,6 +727,7 @@ int offbkg_plot_lines(offbkg_ctx_t *ctx, const char *path,
                                     ? " > 0 on the log axes" : "");
     f.x = range_final(f.x, axes->x_min, axes->x_max, axes->log_x);
     f.y = range_final(f.y, axes->y_min, axes->y_max, axes->log_y);
+    legend_room(&f.y, axes, series, n_series, false);
     st = check_frame(ctx, path, f.x, f.y);
     if (st != OFFBKG_OK)
         return st;
@@ -738,6 +779,7 @@ int offbkg_plot_histogram(offbkg_ctx_t *ctx, const char *path,
     if (!axes->log_y && !isfinite(axes->y_min) && f.y.lo < 0
         && f.y.lo > -INFINITY)
         f.y.lo = 0;
+    legend_room(&f.y, axes, curves, n_curves, hist_label != NULL);
     st = check_frame(ctx, path, f.x, f.y);
     if (st != OFFBKG_OK)
         return st;
@@ -787,9 +829,9 @@ static void draw_panel(const offbkg_plot_map_t *p, range_t z, double x0,
 {
     /* Map, then its colour bar at the right. */
     double w = x1 - x0, h = y1 - y0;
-    double mx0 = x0 + 0.17 * w, mx1 = x1 - 0.27 * w;
+    double mx0 = x0 + 0.16 * w, mx1 = x1 - 0.32 * w;
     double my0 = y0 + 0.16 * h, my1 = y1 - 0.12 * h;
-    double cx0 = x1 - 0.21 * w, cx1 = x1 - 0.17 * w;
+    double cx0 = x1 - 0.27 * w, cx1 = x1 - 0.235 * w;
     bool zlog = p->zscale == OFFBKG_PLOT_Z_LOG;
     offbkg_plot_axes_t a = { .title = p->title, .x_label = p->x_label,
                              .y_label = p->y_label, .log_x = p->log_x,
@@ -798,8 +840,6 @@ static void draw_panel(const offbkg_plot_map_t *p, range_t z, double x0,
                    to_axis(p->x_edges[p->nx], p->log_x) };
     range_t yr = { to_axis(p->y_edges[0], p->log_y),
                    to_axis(p->y_edges[p->ny], p->log_y) };
-    char zopt[16];
-
     /* A field of view (the same linear range on both axes) is drawn
      * square: a degree is as long across as up. */
     if (!p->log_x && !p->log_y && xr.hi - xr.lo == yr.hi - yr.lo) {
@@ -850,9 +890,20 @@ static void draw_panel(const offbkg_plot_map_t *p, range_t z, double x0,
         plfill(4, fx, fy);
     }
     plcol0(COL_BLACK);
-    snprintf(zopt, sizeof zopt, "bcmstv%s", zlog ? "l" : "");
-    plbox("bc", 0, 0, zopt, 0, 0);
-    plmtex("r", 5.0, 0.5, 0.5, p->z_label ? p->z_label : "");
+    if (zlog) {
+        /* PLplot labels powers of ten only, and a map's range is often
+         * less than a decade: five labels of our own. */
+        plbox("bc", 0, 0, "bcstl", 0, 0);
+        for (int k = 0; k <= 4; k++) {
+            char lab[32];
+            z_tick_label(lab, sizeof lab,
+                         pow(10, z.lo + (z.hi - z.lo) * k / 4.0));
+            plmtex("rv", 0.6, k / 4.0, 0.0, lab);
+        }
+    } else {
+        plbox("bc", 0, 0, "bcmstv", 0, 0);
+    }
+    plmtex("r", zlog ? 6.5 : 5.0, 0.5, 0.5, p->z_label ? p->z_label : "");
     plschr(0, 1.0);
 }
 
@@ -929,6 +980,8 @@ static bool panel_zrange(const offbkg_plot_map_t *p, range_t *out)
         r.hi = to_axis(p->z_max, zlog);
     } else if (r.hi <= r.lo) {
         r = range_final(r, NAN, NAN, zlog);     /* one value: padded */
+    } else if (zlog && r.lo < r.hi - LOG_MAP_DECADES) {
+        r.lo = r.hi - LOG_MAP_DECADES;  /* a smoother's far tails */
     }
     *out = r;
     return true;
@@ -963,11 +1016,11 @@ int offbkg_plot_maps(offbkg_ctx_t *ctx, const char *path,
                                     p->zscale == OFFBKG_PLOT_Z_LOG
                                         ? " > 0" : "");
     }
-    /* Panels of about 420 x 480 px beyond the first row or column. */
+    /* Several panels: about 420 x 500 px each. */
     f.ncol = n_panels == 4 ? 2 : n_panels > 3 ? 3 : n_panels;
     f.nrow = (n_panels + f.ncol - 1) / f.ncol;
     f.width = f.ncol == 1 ? PAGE_W : 420 * (PLINT)f.ncol;
-    f.height = f.nrow == 1 ? PAGE_H : 480 * (PLINT)f.nrow;
+    f.height = f.ncol == 1 ? PAGE_H : 500 * (PLINT)f.nrow;
     return render(ctx, path, fmt, f.width, f.height, draw_maps_fig, &f);
 }
 

@@ -279,6 +279,13 @@ tests_unit_test_plot_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_plot_LDADD = $(UNIT_LDADD)
 endif
 
+# offbkg plot FILE...: the figures of a simulated store's models (their
+# formats and pixels, tests/tools/png_pixels.py with python3-pil), and
+# bad inputs and outputs.
+dist_check_SCRIPTS += tests/run/plot.sh tests/robustness/plot.sh \
+	tests/tools/png_pixels.py
+TESTS += tests/run/plot.sh tests/robustness/plot.sh
+
 # Helper programs the shell tests run (not tests themselves).
 check_PROGRAMS += tests/tools/write_test_cubes
 tests_tools_write_test_cubes_SOURCES = tests/tools/write_test_cubes.c

@@ -24,6 +24,8 @@ typedef struct cli_options {
     size_t n_sets;
     const char **sets;          /* --set values, in order */
     unsigned shard, n_shards;   /* --shard I/N (fill); 0/0 if not given */
+    const char *plot_dir;       /* plot: -o DIR; NULL if not given */
+    const char *plot_format;    /* plot: --format F; NULL if not given */
 } cli_options_t;
 
 struct offbkg_runconf;
@@ -50,6 +52,14 @@ int cli_plugins(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
                 char **argv);
 int cli_describe(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
                  char **argv);
+/** offbkg plot FILE... (core/cli/cmd_plot.c); one argument ending in
+ *  ".ini" goes to cli_plot_config. */
+int cli_plot(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
+             char **argv);
+/** offbkg plot CONFIG: the figures of the configuration's outputs
+ *  (core/cli/plot_config.c). */
+int cli_plot_config(offbkg_ctx_t *ctx, const cli_options_t *opt,
+                    const char *config);
 
 /** The summary of offbkg validate on @p fp: the strategies, best first
  *  (the smallest run-wise systematic), then the outlier runs; @p path is

@@ -19,6 +19,7 @@
 
 #include "../diag-private.h"
 #include "../inflate-private.h"
+#include "../plot-private.h"
 #include "cli.h"
 
 /* The number of the signal received (SIGINT, SIGTERM, SIGHUP, SIGPIPE),
@@ -120,6 +121,9 @@ static void usage(FILE *fp)
           "                      print a plugin's parameters (with CONFIG:\n"
           "                      also found in its [run] plugin_path)\n"
           "  simulate DIR        write a data store of simulated OFF runs\n"
+          "  plot FILE...        figures of background model files (two"
+          "\n"
+          "                      files: also side by side)\n"
           "\n"
           "Options (before or after the command; -- ends them):\n"
           "  -j N                worker threads (overrides [run] threads)\n"
@@ -132,6 +136,9 @@ static void usage(FILE *fp)
           "\n"
           "      --shard I/N     fill: only the runs with OBS_ID mod N = I-1"
           "\n"
+          "  -o DIR              plot: write the figures into DIR (default .)"
+          "\n"
+          "      --format F      plot: png (default), pdf or svg\n"
           "      --version       print the version and exit\n"
           "      --help          print this help and exit\n"
           "\n"
@@ -177,7 +184,7 @@ static bool parse_shard(const char *arg, cli_options_t *opt)
 
 static const char *const commands[] = {
     "run", "select", "group", "make", "index", "fill", "validate", "check",
-    "plugins", "describe", "simulate", NULL
+    "plugins", "describe", "simulate", "plot", NULL
 };
 
 int main(int argc, char **argv)
@@ -187,6 +194,7 @@ int main(int argc, char **argv)
         { "strict", no_argument, NULL, 's' },
         { "from-store", no_argument, NULL, 'F' },
         { "shard", required_argument, NULL, 'H' },
+        { "format", required_argument, NULL, 'f' },
         { "version", no_argument, NULL, 'V' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -211,7 +219,7 @@ int main(int argc, char **argv)
      * POSIXLY_CORRECT says); '--' ends them. simulate has options of its
      * own: the words after it are left to its parser. */
     while ((command == NULL || strcmp(command, "simulate") != 0)
-           && (c = getopt_long(argc, argv, "-j:vq", longopts, NULL)) != -1) {
+           && (c = getopt_long(argc, argv, "-j:vqo:", longopts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 1:
@@ -235,6 +243,8 @@ int main(int argc, char **argv)
         case 'S': opt.sets[opt.n_sets++] = optarg; break;
         case 's': opt.strict = 1; break;
         case 'F': opt.sets[opt.n_sets++] = "store.fill=never"; break;
+        case 'o': opt.plot_dir = optarg; break;
+        case 'f': opt.plot_format = optarg; break;
         case 'H':
             if (!parse_shard(optarg, &opt)) {
                 status = CLI_EXIT_USAGE;
@@ -243,9 +253,12 @@ int main(int argc, char **argv)
             break;
         case 'V':
             printf("offbkg %s (plugin ABI %d.%d)\n"
-                   "gzip inputs are inflated with %s\n", OFFBKG_VERSION,
+                   "gzip inputs are inflated with %s\n"
+                   "figures: %s\n", OFFBKG_VERSION,
                    OFFBKG_PLUGIN_ABI_MAJOR, OFFBKG_PLUGIN_ABI_MINOR,
-                   offbkg_inflate_library());
+                   offbkg_inflate_library(),
+                   offbkg_plot_available() ? "drawn with PLplot"
+                                           : "none (built without PLplot)");
             status = CLI_EXIT_OK;
             goto out;
         case 'h':
@@ -269,6 +282,13 @@ int main(int argc, char **argv)
         goto out;
     }
     args[0] = (char *)command;
+    if ((opt.plot_dir != NULL || opt.plot_format != NULL)
+        && strcmp(command, "plot") != 0) {
+        cli_error("%s: -o and --format are options of offbkg plot",
+                  command);
+        status = CLI_EXIT_USAGE;
+        goto out;
+    }
     ctx = offbkg_ctx_new();
     if (ctx == NULL) {
         cli_error("out of memory");
@@ -292,6 +312,8 @@ int main(int argc, char **argv)
         status = cli_describe(ctx, &opt, n_args, args + 1);
     else if (strcmp(command, "simulate") == 0)
         status = cli_simulate(ctx, &opt, n_args, args + 1);
+    else if (strcmp(command, "plot") == 0)
+        status = cli_plot(ctx, &opt, n_args, args + 1);
     else if (strcmp(command, "run") == 0 || strcmp(command, "select") == 0
              || strcmp(command, "group") == 0 || strcmp(command, "make") == 0
              || strcmp(command, "index") == 0
