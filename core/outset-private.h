@@ -18,9 +18,14 @@
  * old complete set or the new one.
  *
  * "Ours" are the names offbkg writes (run.lis, obs.fits, group-def.fits,
- * the model files, the index tables, report.json, validation.fits); no
- * other file in DIR is ever touched. Each command owns the kinds it
- * writes. */
+ * the model files, the index tables, report.json, validation.fits,
+ * index.html, and the figures in the set's figure directory); no other
+ * file in DIR is ever touched. Each command owns the kinds it writes.
+ *
+ * A set may have one figure directory, DIR/FIGDIR ([plot] dir): its
+ * figures are staged in the staging directory's FIGDIR and moved in with
+ * the rest (the journal names them FIGDIR/NAME); the directory is made
+ * at commit if needed. */
 #ifndef OFFBKG_OUTSET_PRIVATE_H
 #define OFFBKG_OUTSET_PRIVATE_H
 
@@ -39,8 +44,15 @@ enum {
     OFFBKG_OWN_REPORT = 8,      /**< report.json */
     OFFBKG_OWN_INDEX = 16,      /**< hdu-, obs-, bkg-index.fits.gz */
     OFFBKG_OWN_VALIDATION = 32, /**< validation.fits */
-    OFFBKG_OWN_ALL = 63
+    OFFBKG_OWN_FIGURES = 64,    /**< index.html, and in the figure
+                                     directory the figures:
+                                     [A-Za-z0-9_.-]+ ending .png, .pdf or
+                                     .svg, not starting with '.' */
+    OFFBKG_OWN_ALL = 127
 };
+
+/** Whether @p name (no directory) is a figure's name of ours. */
+bool offbkg_outset_is_figure(const char *name);
 
 /** Whether @p name (a file name, no directory) is one of @p kinds. */
 bool offbkg_outset_is_ours(const char *name, unsigned kinds);
@@ -53,6 +65,24 @@ bool offbkg_outset_is_ours(const char *name, unsigned kinds);
  *  directory (and the holder's pid), said now, before any work. */
 int offbkg_outset_begin(offbkg_ctx_t *ctx, const char *dir, unsigned kinds,
                         bool overwrite, offbkg_outset_t **set);
+
+/** Make DIR/@p figdir (one plain name) the set's figure directory: the
+ *  figures written there while the set is on the context are staged and
+ *  moved in at commit, and those of ours it holds that this command did
+ *  not write are removed then (the set must own OFFBKG_OWN_FIGURES).
+ *  Refused now, before any work: DIR/@p figdir that is not a directory
+ *  (a symbolic link included), and without overwrite one that holds a
+ *  figure of ours (OFFBKG_EEXIST). */
+int offbkg_outset_figures(offbkg_ctx_t *ctx, offbkg_outset_t *set,
+                          const char *figdir);
+
+/** The names (in DIR, "FIGDIR/NAME" for figures) of the files of
+ *  @p kinds that DIR will hold once the set is committed: those staged,
+ *  and those of kinds the set does not own that are there now; sorted.
+ *  *names is a new array of new strings (free each and it), NULL when
+ *  *n is 0. Read each through offbkg_outset_read_path. */
+int offbkg_outset_list(offbkg_ctx_t *ctx, const offbkg_outset_t *set,
+                       unsigned kinds, char ***names, size_t *n);
 
 /** Where the output @p path is written: 1 with *staged a new string in
  *  the staging directory when @p path is in the set's directory; 0 when it

@@ -37,6 +37,7 @@ struct offbkg_outset {
                            if nothing was committed */
     bool journaled;     /* the next command completes it if we cannot */
     bool committed;
+    char *fig;          /* the figure directory's name in dir, or NULL */
 };
 
 /* A model file: [label_][smooth_]background_{2,3}D_group_NNN_table.fits.gz
@@ -89,12 +90,63 @@ bool offbkg_outset_is_ours(const char *name, unsigned kinds)
         { "obs-index.fits.gz", OFFBKG_OWN_INDEX },
         { "bkg-index.fits.gz", OFFBKG_OWN_INDEX },
         { "validation.fits", OFFBKG_OWN_VALIDATION },
+        { "index.html", OFFBKG_OWN_FIGURES },
     };
 
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (strcmp(name, fixed[i].name) == 0)
             return (kinds & fixed[i].kind) != 0;
     return (kinds & OFFBKG_OWN_MODELS) != 0 && is_model_name(name);
+}
+
+bool offbkg_outset_is_figure(const char *name)
+{
+    static const char *const suffixes[] = { ".png", ".pdf", ".svg" };
+    size_t n = strlen(name);
+
+    /* Short enough that "FIGDIR/NAME" fits a journal line's name. */
+    if (n <= 4 || n > 180 || name[0] == '.')
+        return false;
+    for (const char *c = name; *c != '\0'; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')
+              || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-'
+              || *c == '.'))
+            return false;
+    for (size_t i = 0; i < 3; i++)
+        if (strcmp(name + n - 4, suffixes[i]) == 0)
+            return true;
+    return false;
+}
+
+/* A figure directory's name: one plain name of at most 64 bytes, not
+ * hidden, not a name of ours. */
+static bool figdir_valid(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (n == 0 || n > 64 || name[0] == '.'
+        || offbkg_outset_is_ours(name, OFFBKG_OWN_ALL))
+        return false;
+    for (const char *c = name; *c != '\0'; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')
+              || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-'
+              || *c == '.'))
+            return false;
+    return true;
+}
+
+/* Whether @p rel, a name in the directory or "FIG/NAME" with @p fig the
+ * figure directory (NULL: none), is a file of ours of @p kinds. */
+static bool rel_is_ours(const char *fig, const char *rel, unsigned kinds)
+{
+    const char *slash = strchr(rel, '/');
+    size_t k = fig != NULL ? strlen(fig) : 0;
+
+    if (slash == NULL)
+        return offbkg_outset_is_ours(rel, kinds);
+    return fig != NULL && (kinds & OFFBKG_OWN_FIGURES) != 0
+           && (size_t)(slash - rel) == k && strncmp(rel, fig, k) == 0
+           && offbkg_outset_is_figure(slash + 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -170,28 +222,40 @@ static int list_dir(int fd, names_t *l)
     return 0;
 }
 
-/* Remove the entries of directory @p fd (files only: ours never has
- * subdirectories, and a planted one is not walked into). */
-static void clear_dir(int fd)
+/* Remove the entries of staging directory @p fd: its files, and with
+ * @p depth 1 the files of its directories (the figure directory) and
+ * them; deeper ones are never walked into. */
+static void clear_dir(int fd, int depth)
 {
     names_t l;
 
     if (list_dir(fd, &l) != 0)
         return;
-    for (size_t i = 0; i < l.n; i++)
-        unlinkat(fd, l.name[i], 0);
+    for (size_t i = 0; i < l.n; i++) {
+        if (unlinkat(fd, l.name[i], 0) == 0 || errno != EISDIR || depth < 1)
+            continue;
+        int sub = openat(fd, l.name[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW
+                         | O_CLOEXEC);
+        if (sub >= 0) {
+            clear_dir(sub, depth - 1);
+            close(sub);
+            unlinkat(fd, l.name[i], AT_REMOVEDIR);
+        }
+    }
     names_free(&l);
 }
 
 /* ------------------------------------------------------------------ */
 /* The journal                                                         */
 
-/* Whether @p text is a complete journal whose every name is a plain
- * file name of ours: the head line, "put NAME" and "del NAME" lines, and
- * the end line. */
+/* Whether @p text is a complete journal whose every name is a file name
+ * of ours: the head line, optionally "fig FIGDIR" (the figure
+ * directory), "put NAME" and "del NAME" lines (NAME plain, or
+ * FIGDIR/NAME for a figure), and the end line. */
 static bool journal_valid(const char *text)
 {
     size_t head = strlen(JOURNAL_HEAD), n = strlen(text);
+    char fig[256] = "";
 
     if (strncmp(text, JOURNAL_HEAD, head) != 0 || n < head + 4
         || strcmp(text + n - 4, JOURNAL_END) != 0)
@@ -200,17 +264,34 @@ static bool journal_valid(const char *text)
         const char *eol = strchr(p, '\n');
         char name[256];
         size_t len = (size_t)(eol - p);
-        if ((strncmp(p, "put ", 4) != 0 && strncmp(p, "del ", 4) != 0)
+        bool is_fig = strncmp(p, "fig ", 4) == 0;
+        if ((strncmp(p, "put ", 4) != 0 && strncmp(p, "del ", 4) != 0
+             && !is_fig)
             || len <= 4 || len - 4 >= sizeof name)
             return false;
         memcpy(name, p + 4, len - 4);
         name[len - 4] = '\0';
-        if (strchr(name, '/') != NULL
-            || !offbkg_outset_is_ours(name, OFFBKG_OWN_ALL))
+        if (is_fig) {
+            /* Once, before any name. */
+            if (fig[0] != '\0' || p != text + head || !figdir_valid(name))
+                return false;
+            strcpy(fig, name);
+        } else if (!rel_is_ours(fig[0] ? fig : NULL, name, OFFBKG_OWN_ALL)) {
             return false;
+        }
         p = eol + 1;
     }
     return true;
+}
+
+/* The figure directory of journal_apply: made if needed, never through
+ * a symbolic link. */
+static int open_figdir(int dir_fd, const char *fig)
+{
+    if (mkdirat(dir_fd, fig, 0777) != 0 && errno != EEXIST)
+        return -1;
+    return openat(dir_fd, fig, O_RDONLY | O_DIRECTORY | O_NOFOLLOW
+                  | O_CLOEXEC);
 }
 
 /* Carry out a valid journal: rename each "put" from @p stage_fd into
@@ -220,23 +301,47 @@ static bool journal_valid(const char *text)
 static int journal_apply(const char *text, int stage_fd, int dir_fd,
                          char name[256])
 {
+    /* The figure directory, and its staged copy (gone: moved already). */
+    int fig_fd = -1, stage_fig_fd = -1, rc = 0;
+
     for (const char *p = text + strlen(JOURNAL_HEAD);
-         strcmp(p, JOURNAL_END) != 0;) {
-        const char *eol = strchr(p, '\n');
+         rc == 0 && strcmp(p, JOURNAL_END) != 0;) {
+        const char *line = p, *eol = strchr(p, '\n');
         size_t len = (size_t)(eol - p) - 4;
         memcpy(name, p + 4, len);
         name[len] = '\0';
-        int rc = p[0] == 'p' ? renameat(stage_fd, name, dir_fd, name)
-                             : unlinkat(dir_fd, name, 0);
-        if (rc != 0 && errno != ENOENT)
-            return -1;
         p = eol + 1;
+        if (line[0] == 'f') {
+            fig_fd = open_figdir(dir_fd, name);
+            stage_fig_fd = openat(stage_fd, name, O_RDONLY | O_DIRECTORY
+                                  | O_NOFOLLOW | O_CLOEXEC);
+            rc = fig_fd < 0 ? -1 : 0;
+            continue;
+        }
+        const char *slash = strchr(name, '/');
+        int from = slash ? stage_fig_fd : stage_fd;
+        int to = slash ? fig_fd : dir_fd;
+        const char *base = slash ? slash + 1 : name;
+        if (line[0] == 'p' && from < 0)
+            continue;           /* moved in before an interruption */
+        rc = line[0] == 'p' ? renameat(from, base, to, base)
+                            : unlinkat(to, base, 0);
+        if (rc != 0 && errno == ENOENT)
+            rc = 0;
     }
-    if (fsync(dir_fd) != 0 && errno != EINVAL) {
+    if (rc == 0 && fig_fd >= 0 && fsync(fig_fd) != 0 && errno != EINVAL)
+        rc = -1;
+    if (rc == 0 && fsync(dir_fd) != 0 && errno != EINVAL) {
         strcpy(name, ".");
-        return -1;
+        rc = -1;
     }
-    return 0;
+    int err = errno;
+    if (fig_fd >= 0)
+        close(fig_fd);
+    if (stage_fig_fd >= 0)
+        close(stage_fig_fd);
+    errno = err;
+    return rc;
 }
 
 /* The journal of staging directory @p fd, or NULL (none, too large or
@@ -378,7 +483,7 @@ static int recover_stage(offbkg_ctx_t *ctx, offbkg_outset_t *s,
                     "interrupted offbkg command (%s)", s->dir, name);
     }
     free(text);
-    clear_dir(fd);
+    clear_dir(fd, 1);
     close(fd);
     unlinkat(s->dir_fd, name, AT_REMOVEDIR);
     return OFFBKG_OK;
@@ -488,17 +593,67 @@ fail:
     return rc;
 }
 
-/* The name of @p path in the set's directory, or NULL if it is not
- * there. */
+/* The name of @p path in the set's directory ("FIGDIR/NAME" in its
+ * figure directory), or NULL if it is not there. */
 static const char *name_in_dir(const offbkg_outset_t *s, const char *path)
 {
     size_t n = strlen(s->dir);
-    const char *base = path + n + 1;
+    const char *base = path + n + 1, *slash;
 
-    if (strncmp(path, s->dir, n) != 0 || path[n] != '/' || base[0] == '\0'
-        || strchr(base, '/') != NULL)
+    if (strncmp(path, s->dir, n) != 0 || path[n] != '/' || base[0] == '\0')
+        return NULL;
+    if ((slash = strchr(base, '/')) == NULL)
+        return base;
+    if (s->fig == NULL || (size_t)(slash - base) != strlen(s->fig)
+        || strncmp(base, s->fig, strlen(s->fig)) != 0 || slash[1] == '\0'
+        || strchr(slash + 1, '/') != NULL)
         return NULL;
     return base;
+}
+
+int offbkg_outset_figures(offbkg_ctx_t *ctx, offbkg_outset_t *s,
+                          const char *figdir)
+{
+    struct stat sb;
+    int st = OFFBKG_OK;
+
+    if (!figdir_valid(figdir) || s->fig != NULL
+        || (s->kinds & OFFBKG_OWN_FIGURES) == 0)
+        return offbkg_error_set(ctx, OFFBKG_EINVAL, "%s/%s: not a figure "
+                                "directory offbkg can write", s->dir, figdir);
+    if (fstatat(s->dir_fd, figdir, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+        int fd;
+        names_t l;
+        if (!S_ISDIR(sb.st_mode))
+            return offbkg_error_set(ctx, OFFBKG_EIO, "%s/%s: not a "
+                                    "directory; remove it or choose another "
+                                    "[plot] dir", s->dir, figdir);
+        fd = openat(s->dir_fd, figdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW
+                    | O_CLOEXEC);
+        if (fd < 0 || list_dir(fd, &l) != 0) {
+            st = offbkg_error_set(ctx, OFFBKG_EIO, "%s/%s: cannot list: %s",
+                                  s->dir, figdir, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            return st;
+        }
+        close(fd);
+        for (size_t i = 0; !s->overwrite && st == OFFBKG_OK && i < l.n; i++)
+            if (offbkg_outset_is_figure(l.name[i]))
+                st = offbkg_error_set(ctx, OFFBKG_EEXIST, "%s/%s/%s exists; "
+                                      "remove it or set [output] overwrite "
+                                      "= true", s->dir, figdir, l.name[i]);
+        names_free(&l);
+        if (st != OFFBKG_OK)
+            return st;
+    }
+    if (mkdirat(s->stage_fd, figdir, 0700) != 0)
+        return offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot write in the "
+                                "output directory: %s", s->dir,
+                                strerror(errno));
+    if ((s->fig = strdup(figdir)) == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    return OFFBKG_OK;
 }
 
 int offbkg_outset_stage_path(const offbkg_outset_t *set, const char *path,
@@ -517,7 +672,7 @@ char *offbkg_outset_read_path(const offbkg_outset_t *set, const char *path)
 {
     const char *name = name_in_dir(set, path);
 
-    if (name != NULL && offbkg_outset_is_ours(name, set->kinds))
+    if (name != NULL && rel_is_ours(set->fig, name, set->kinds))
         return offbkg_path_join(set->stage, name);
     return strdup(path);
 }
@@ -544,14 +699,80 @@ static int text_add(char **text, size_t *len, size_t *cap, const char *op,
     return 0;
 }
 
+/* The entries of directory @p name in @p fd, sorted; an absent one is
+ * empty. -1 with errno on failure. */
+static int list_sub(int fd, const char *name, names_t *l)
+{
+    int sub = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW
+                     | O_CLOEXEC);
+    int rc;
+
+    memset(l, 0, sizeof *l);
+    if (sub < 0)
+        return errno == ENOENT ? 0 : -1;
+    rc = list_dir(sub, l);
+    close(sub);
+    return rc;
+}
+
+/* Journal lines for the staged files @p put of directory @p at_fd
+ * (names prefixed "@p prefix/" when not NULL) and for the files of ours
+ * there that this command did not write (@p old). */
+static int journal_names(offbkg_ctx_t *ctx, const offbkg_outset_t *s,
+                         const char *prefix, int at_fd, const names_t *put,
+                         const names_t *old, char **text, size_t *len,
+                         size_t *cap, int *bad)
+{
+    char rel[256];
+
+    for (size_t i = 0; i < put->n; i++) {
+        struct stat sb;
+        const char *name = put->name[i];
+        bool there;
+        if (prefix == NULL && s->fig != NULL && strcmp(name, s->fig) == 0)
+            continue;           /* the staged figure directory */
+        snprintf(rel, sizeof rel, "%s%s%s", prefix ? prefix : "",
+                 prefix ? "/" : "", name);
+        /* The recovery of a journal accepts only names of ours. */
+        if (!rel_is_ours(s->fig, rel, s->kinds))
+            return offbkg_error_set(ctx, OFFBKG_EINVAL, "%s/%s: not a file "
+                                    "this offbkg command writes", s->dir,
+                                    rel);
+        there = at_fd >= 0 && fstatat(at_fd, name, &sb,
+                                      AT_SYMLINK_NOFOLLOW) == 0;
+        if (there && (S_ISDIR(sb.st_mode) || !s->overwrite))
+            return offbkg_error_set(ctx, OFFBKG_EEXIST, "%s/%s exists%s",
+                                    s->dir, rel, S_ISDIR(sb.st_mode)
+                                        ? " and is a directory"
+                                        : "; remove it or set [output] "
+                                          "overwrite = true");
+        *bad |= text_add(text, len, cap, "put", rel);
+        *bad |= text_add(text, len, cap, "", "\n");
+    }
+    for (size_t i = 0; i < old->n; i++) {
+        struct stat sb;
+        snprintf(rel, sizeof rel, "%s%s%s", prefix ? prefix : "",
+                 prefix ? "/" : "", old->name[i]);
+        if (!rel_is_ours(s->fig, rel, s->kinds)
+            || names_has(put, old->name[i])
+            || fstatat(at_fd, old->name[i], &sb, AT_SYMLINK_NOFOLLOW) != 0
+            || S_ISDIR(sb.st_mode))
+            continue;
+        *bad |= text_add(text, len, cap, "del", rel);
+        *bad |= text_add(text, len, cap, "", "\n");
+    }
+    return OFFBKG_OK;
+}
+
 /* The journal of the commit: the staged files to move in, and the files
- * of our kinds in the directory that this command did not write. */
+ * of our kinds in the directory (and its figure directory) that this
+ * command did not write. */
 static int journal_build(offbkg_ctx_t *ctx, const offbkg_outset_t *s,
                          char **text)
 {
-    names_t put, old;
+    names_t put, old, put_fig = { 0 }, old_fig = { 0 };
     size_t len = 0, cap = 0;
-    int st = OFFBKG_OK, bad = 0;
+    int st = OFFBKG_OK, bad = 0, fig_fd = -1;
 
     *text = NULL;
     if (list_dir(s->stage_fd, &put) != 0)
@@ -562,40 +783,34 @@ static int journal_build(offbkg_ctx_t *ctx, const offbkg_outset_t *s,
         return offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot list: %s",
                                 s->dir, strerror(errno));
     }
+    if (s->fig != NULL) {
+        fig_fd = openat(s->dir_fd, s->fig, O_RDONLY | O_DIRECTORY
+                        | O_NOFOLLOW | O_CLOEXEC);
+        bool absent = fig_fd < 0 && errno == ENOENT;
+        if ((fig_fd < 0 && !absent)
+            || list_sub(s->stage_fd, s->fig, &put_fig) != 0
+            || (fig_fd >= 0 && list_dir(fig_fd, &old_fig) != 0))
+            st = offbkg_error_set(ctx, OFFBKG_EIO, "%s/%s: cannot list: %s",
+                                  s->dir, s->fig, strerror(errno));
+    }
     bad |= text_add(text, &len, &cap, "", JOURNAL_HEAD);
-    for (size_t i = 0; st == OFFBKG_OK && i < put.n; i++) {
-        struct stat sb;
-        bool there = fstatat(s->dir_fd, put.name[i], &sb,
-                             AT_SYMLINK_NOFOLLOW) == 0;
-        /* The recovery of a journal accepts only names of ours. */
-        if (!offbkg_outset_is_ours(put.name[i], s->kinds)) {
-            st = offbkg_error_set(ctx, OFFBKG_EINVAL, "%s/%s: not a file "
-                                  "this offbkg command writes", s->dir,
-                                  put.name[i]);
-            break;
-        }
-        if (there && (S_ISDIR(sb.st_mode) || !s->overwrite))
-            st = offbkg_error_set(ctx, OFFBKG_EEXIST, "%s/%s exists%s", s->dir,
-                                  put.name[i], S_ISDIR(sb.st_mode)
-                                      ? " and is a directory"
-                                      : "; remove it or set [output] "
-                                        "overwrite = true");
-        bad |= text_add(text, &len, &cap, "put", put.name[i]);
+    if (st == OFFBKG_OK && s->fig != NULL) {
+        bad |= text_add(text, &len, &cap, "fig", s->fig);
         bad |= text_add(text, &len, &cap, "", "\n");
     }
-    for (size_t i = 0; st == OFFBKG_OK && i < old.n; i++) {
-        struct stat sb;
-        if (!offbkg_outset_is_ours(old.name[i], s->kinds)
-            || names_has(&put, old.name[i])
-            || fstatat(s->dir_fd, old.name[i], &sb, AT_SYMLINK_NOFOLLOW) != 0
-            || S_ISDIR(sb.st_mode))
-            continue;
-        bad |= text_add(text, &len, &cap, "del", old.name[i]);
-        bad |= text_add(text, &len, &cap, "", "\n");
-    }
+    if (st == OFFBKG_OK)
+        st = journal_names(ctx, s, NULL, s->dir_fd, &put, &old, text, &len,
+                           &cap, &bad);
+    if (st == OFFBKG_OK && s->fig != NULL)
+        st = journal_names(ctx, s, s->fig, fig_fd, &put_fig, &old_fig, text,
+                           &len, &cap, &bad);
     bad |= text_add(text, &len, &cap, "", JOURNAL_END);
+    if (fig_fd >= 0)
+        close(fig_fd);
     names_free(&put);
     names_free(&old);
+    names_free(&put_fig);
+    names_free(&old_fig);
     if (st == OFFBKG_OK && bad)
         st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     if (st != OFFBKG_OK) {
@@ -603,6 +818,65 @@ static int journal_build(offbkg_ctx_t *ctx, const offbkg_outset_t *s,
         *text = NULL;
     }
     return st;
+}
+
+/* Add the names of @p l that @p keep accepts, prefixed "@p prefix/" when
+ * not NULL, to *out. */
+static int list_add(names_t *out, const names_t *l, const char *prefix,
+                    const offbkg_outset_t *s, unsigned kinds)
+{
+    char rel[256];
+
+    for (size_t i = 0; i < l->n; i++) {
+        snprintf(rel, sizeof rel, "%s%s%s", prefix ? prefix : "",
+                 prefix ? "/" : "", l->name[i]);
+        if (!rel_is_ours(s->fig, rel, kinds))
+            continue;
+        char **bigger = realloc(out->name, (out->n + 1) * sizeof *bigger);
+        if (bigger == NULL)
+            return -1;
+        out->name = bigger;
+        if ((out->name[out->n] = strdup(rel)) == NULL)
+            return -1;
+        out->n++;
+    }
+    return 0;
+}
+
+int offbkg_outset_list(offbkg_ctx_t *ctx, const offbkg_outset_t *s,
+                       unsigned kinds, char ***names, size_t *n)
+{
+    names_t out = { 0 }, staged = { 0 }, there = { 0 }, fig = { 0 };
+    int bad = 0;
+
+    *names = NULL;
+    *n = 0;
+    if (list_dir(s->stage_fd, &staged) != 0
+        || list_dir(s->dir_fd, &there) != 0
+        || (s->fig != NULL && list_sub(s->stage_fd, s->fig, &fig) != 0)) {
+        int err = errno;
+        names_free(&staged);
+        names_free(&there);
+        return offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot list: %s",
+                                s->dir, strerror(err));
+    }
+    bad |= list_add(&out, &staged, NULL, s, kinds);
+    if (s->fig != NULL)
+        bad |= list_add(&out, &fig, s->fig, s, kinds);
+    /* Files of kinds this command does not own stay as they are. */
+    bad |= list_add(&out, &there, NULL, s, kinds & ~s->kinds);
+    names_free(&staged);
+    names_free(&there);
+    names_free(&fig);
+    if (bad) {
+        names_free(&out);
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    }
+    if (out.n > 1)
+        qsort(out.name, out.n, sizeof *out.name, cmp_names);
+    *names = out.name;
+    *n = out.n;
+    return OFFBKG_OK;
 }
 
 /* Write @p text as the journal and make it and the staged files' names
@@ -696,7 +970,7 @@ void offbkg_outset_end(offbkg_outset_t *s)
      * command to complete; any other is removed. */
     if (s->stage_fd >= 0 && (s->committed || !s->journaled)) {
         const char *name = strrchr(s->stage, '/') + 1;
-        clear_dir(s->stage_fd);
+        clear_dir(s->stage_fd, 1);
         unlinkat(s->dir_fd, name, AT_REMOVEDIR);
     }
     if (s->stage_fd >= 0)
@@ -714,5 +988,6 @@ void offbkg_outset_end(offbkg_outset_t *s)
         rmdir(s->dir);
     free(s->dir);
     free(s->stage);
+    free(s->fig);
     free(s);
 }

@@ -17,6 +17,7 @@
 
 #include "params-private.h"
 #include "runconf-private.h"
+#include "outset-private.h"
 #include "path-private.h"
 
 static const char *const log_level_words[] = { "error", "warn", "info",
@@ -25,6 +26,14 @@ static const char *const log_level_words[] = { "error", "warn", "info",
 /* In the order of OFFBKG_FILE_DIR_*. */
 static const char *const file_dir_words[] = { "relative", "absolute", NULL };
 static const char *const store_fill_words[] = { "auto", "never", NULL };
+/* In the order of OFFBKG_PLOT_FORMAT_* and OFFBKG_PLOT_COMPARE_*. */
+static const char *const plot_format_words[] = { "png", "pdf", "svg", NULL };
+static const char *const plot_compare_words[] = { "smoothed", "none", NULL };
+
+const char *offbkg_plot_format_name(int format)
+{
+    return format >= 0 && format < 3 ? plot_format_words[format] : "png";
+}
 
 static const offbkg_param_t datastore_params[] = {
     { .name = "path", .type = OFFBKG_PARAM_PATH,
@@ -199,11 +208,44 @@ static const offbkg_param_t validate_params[] = {
     { 0 }
 };
 
+static const offbkg_param_t plot_params[] = {
+    { .name = "format", .type = OFFBKG_PARAM_ENUM,
+      .offset = offsetof(offbkg_plot_conf_t, format),
+      .default_value = "png", .choices = plot_format_words,
+      .help = "the figures' format: png, pdf or svg" },
+    { .name = "dir", .type = OFFBKG_PARAM_STRING,
+      .offset = offsetof(offbkg_plot_conf_t, dir),
+      .default_value = "figures",
+      .help = "the figures' directory, a name in [output] dir (index.html "
+              "is in [output] dir)" },
+    { .name = "energies_tev", .type = OFFBKG_PARAM_DOUBLE_LIST,
+      .offset = offsetof(offbkg_plot_conf_t, energies_tev), .unit = "TeV",
+      .default_value = "0.5, 1, 5",
+      .flags = OFFBKG_PARAM_HAS_MIN | OFFBKG_PARAM_MIN_OPEN
+               | OFFBKG_PARAM_INCREASING, .min = 0, .min_items = 1,
+      .max_items = 12,
+      .help = "energies of the rate-against-offset curves and of the "
+              "field-of-view map slices" },
+    { .name = "offsets_deg", .type = OFFBKG_PARAM_DOUBLE_LIST,
+      .offset = offsetof(offbkg_plot_conf_t, offsets_deg), .unit = "deg",
+      .default_value = "0.5, 1, 1.5",
+      .flags = OFFBKG_PARAM_HAS_MIN | OFFBKG_PARAM_INCREASING, .min = 0,
+      .min_items = 1, .max_items = 12,
+      .help = "offsets of the rate-against-energy curves" },
+    { .name = "compare", .type = OFFBKG_PARAM_ENUM,
+      .offset = offsetof(offbkg_plot_conf_t, compare),
+      .default_value = "smoothed", .choices = plot_compare_words,
+      .help = "smoothed: each smoothed model against its raw model "
+              "(ratio maps and profiles); none: no comparison" },
+    { 0 }
+};
+
 static const char *const stage_keys[] = { "plugin", NULL };
 
 static const char *const known_sections[] = {
     "datastore", "output", "run", "select", "group", "model", "smooth",
-    "exclude", "index", "store", "match", "target", "validate", NULL
+    "exclude", "index", "store", "match", "target", "validate", "plot",
+    NULL
 };
 
 /* Host sections in the order they are printed. */
@@ -232,6 +274,8 @@ static const host_section_t host_sections[] = {
       offsetof(offbkg_runconf_t, target), 1 },
     { "validate", validate_params, sizeof(offbkg_validate_conf_t),
       offsetof(offbkg_runconf_t, validate), 1 },
+    { "plot", plot_params, sizeof(offbkg_plot_conf_t),
+      offsetof(offbkg_runconf_t, plot), 1 },
 };
 #define N_HOST_SECTIONS (sizeof host_sections / sizeof host_sections[0])
 
@@ -530,6 +574,45 @@ static int check_store(const offbkg_runconf_t *rc, offbkg_diags_t *diags)
     return st;
 }
 
+/* [plot] dir is one plain name in [output] dir: the output set moves the
+ * figures in with the rest (core/outset.c), which it can only do in a
+ * directory of its own making. Without PLplot there are no figures. */
+static int check_plot(const offbkg_runconf_t *rc, offbkg_diags_t *diags)
+{
+    const offbkg_ini_section_t *sec;
+    const offbkg_ini_entry_t *e;
+    const char *d;
+
+    if (rc->plot == NULL)
+        return OFFBKG_OK;
+    sec = offbkg_ini_section(rc->ini, "plot");
+    if (!offbkg_plot_available())
+        return offbkg_diag_add(diags, rc->ini->path, sec->line, "plot", NULL,
+                               "%s", offbkg_plot_unavailable);
+    d = rc->plot->dir;
+    e = offbkg_ini_entry((offbkg_ini_section_t *)sec, "dir");
+    if (!offbkg_plot_dir_valid(d))
+        return offbkg_diag_add(diags, e != NULL ? e->file : rc->ini->path,
+                               e != NULL ? e->line : sec->line, "plot",
+                               "dir", "\"%s\": expected a directory name "
+                               "in [output] dir (letters, digits, '_', "
+                               "'-', '.', not starting with '.')", d);
+    return OFFBKG_OK;
+}
+
+bool offbkg_plot_dir_valid(const char *d)
+{
+    if (d[0] == '\0' || d[0] == '.' || strlen(d) > 64
+        || strcmp(d, "index.html") == 0
+        || offbkg_outset_is_ours(d, OFFBKG_OWN_ALL))
+        return false;
+    for (const char *c = d; *c != '\0'; c++)
+        if (!(isalnum((unsigned char)*c) || *c == '_' || *c == '-'
+              || *c == '.'))
+            return false;
+    return true;
+}
+
 /* Two spellings of one directory: the same file when both exist, the
  * same resolved text otherwise. */
 static bool same_dir(const char *a, const char *b)
@@ -704,6 +787,8 @@ int offbkg_runconf_load(offbkg_ctx_t *ctx, const char *file,
         goto fail;
     if ((st = check_match(rc, diags)) == OFFBKG_ENOMEM)
         goto fail;
+    if ((st = check_plot(rc, diags)) == OFFBKG_ENOMEM)
+        goto fail;
     if (diags->n > before) {
         offbkg_runconf_free(rc);
         return OFFBKG_ECONFIG;
@@ -867,4 +952,17 @@ char *offbkg_runconf_format(const offbkg_runconf_t *rc)
         return NULL;
     }
     return t.s;
+}
+
+const char offbkg_plot_unavailable[] =
+    "offbkg was built without PLplot: no figures (install libplplot-dev "
+    "and plplot-driver-cairo, then configure again)";
+
+bool offbkg_plot_available(void)
+{
+#ifdef HAVE_PLPLOT
+    return true;
+#else
+    return false;
+#endif
 }

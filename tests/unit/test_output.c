@@ -2,7 +2,8 @@
  * Unit tests of the outputs (core/output.c, core/outset.c): a write that
  * fails names its file and leaves nothing; many FITS files in a row take
  * the memory of one; the names of ours; the lock of an output directory;
- * a set that is not committed leaves nothing. */
+ * a set that is not committed leaves nothing; the figure directory of a
+ * set, committed, recovered after a crash, refused. */
 #include <config.h>
 
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <offbkg/status.h>
@@ -270,6 +272,203 @@ static void test_outset_lock(void **state)
     assert_int_equal(dir_count(fx), 0);
 }
 
+/* A file @p dir/@p name holding @p text. */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[PATH_MAX + 256];
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static bool exists_in(const char *dir, const char *name)
+{
+    char path[PATH_MAX + 256];
+
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+/* Write @p name (in the set's directory) through the output layer. */
+static void write_through(fixture_t *fx, const char *name)
+{
+    offbkg_output_t out;
+    char path[PATH_MAX];
+
+    snprintf(path, sizeof path, "%s/%s", fx->dir, name);
+    assert_int_equal(offbkg_output_text(fx->ctx, path, true, &out),
+                     OFFBKG_OK);
+    fputs("x\n", out.text);
+    assert_int_equal(offbkg_output_commit(fx->ctx, &out), OFFBKG_OK);
+    assert_false(exists_in(fx->dir, name));     /* staged, not in */
+}
+
+static void test_outset_figure_names(void **state)
+{
+    (void)state;
+    assert_true(offbkg_outset_is_ours("index.html", OFFBKG_OWN_FIGURES));
+    assert_false(offbkg_outset_is_ours("index.html", OFFBKG_OWN_REPORT));
+    assert_true(offbkg_outset_is_figure("background_2D_group_000_rate.png"));
+    assert_true(offbkg_outset_is_figure("a.pdf"));
+    assert_true(offbkg_outset_is_figure("V-1.2_x.svg"));
+    assert_false(offbkg_outset_is_figure(".x.png"));
+    assert_false(offbkg_outset_is_figure("a b.png"));
+    assert_false(offbkg_outset_is_figure("a.txt"));
+    assert_false(offbkg_outset_is_figure(".png"));
+    assert_false(offbkg_outset_is_figure("a/b.png"));
+    /* Figures are ours only in the figure directory. */
+    assert_false(offbkg_outset_is_ours("a.png", OFFBKG_OWN_ALL));
+}
+
+/* The figures of a set appear with its other files, in a figure
+ * directory made at commit; the old figures of ours there that it did
+ * not write go, any other file stays; offbkg_outset_list says what the
+ * directory will hold. */
+static void test_outset_figures_commit(void **state)
+{
+    fixture_t *fx = *state;
+    offbkg_outset_t *set = NULL;
+    char fig[PATH_MAX];
+    char **names = NULL;
+    size_t n = 0;
+
+    snprintf(fig, sizeof fig, "%s/figs", fx->dir);
+    put_file(fx->dir, "validation.fits", "v");     /* not owned: stays */
+    assert_int_equal(offbkg_outset_begin(fx->ctx, fx->dir,
+                                         OFFBKG_OWN_FIGURES
+                                         | OFFBKG_OWN_REPORT, true, &set),
+                     OFFBKG_OK);
+    assert_int_equal(offbkg_outset_figures(fx->ctx, set, "figs"), OFFBKG_OK);
+    assert_false(exists_in(fx->dir, "figs"));      /* not before commit */
+    offbkg_ctx_set_outset(fx->ctx, set);
+    write_through(fx, "figs/a.png");
+    write_through(fx, "index.html");
+    write_through(fx, "report.json");
+    assert_int_equal(offbkg_outset_list(fx->ctx, set, OFFBKG_OWN_FIGURES
+                                        | OFFBKG_OWN_VALIDATION, &names, &n),
+                     OFFBKG_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(names[0], "figs/a.png");
+    assert_string_equal(names[1], "index.html");
+    assert_string_equal(names[2], "validation.fits");
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (offbkg_outset_commit(fx->ctx, set) != OFFBKG_OK)
+        fail_msg("%s", offbkg_error_msg(fx->ctx));
+    offbkg_ctx_set_outset(fx->ctx, NULL);
+    offbkg_outset_end(set);
+    assert_true(exists_in(fig, "a.png"));
+    assert_true(exists_in(fx->dir, "index.html"));
+    assert_true(exists_in(fx->dir, "validation.fits"));
+
+    /* Again: a.png is not written this time and goes; notes.txt is not
+     * ours and stays. */
+    put_file(fig, "notes.txt", "mine");
+    assert_int_equal(offbkg_outset_begin(fx->ctx, fx->dir,
+                                         OFFBKG_OWN_FIGURES, true, &set),
+                     OFFBKG_OK);
+    assert_int_equal(offbkg_outset_figures(fx->ctx, set, "figs"), OFFBKG_OK);
+    offbkg_ctx_set_outset(fx->ctx, set);
+    write_through(fx, "figs/b.svg");
+    assert_int_equal(offbkg_outset_commit(fx->ctx, set), OFFBKG_OK);
+    offbkg_ctx_set_outset(fx->ctx, NULL);
+    offbkg_outset_end(set);
+    assert_false(exists_in(fig, "a.png"));
+    assert_true(exists_in(fig, "b.svg"));
+    assert_true(exists_in(fig, "notes.txt"));
+    assert_false(exists_in(fx->dir, "index.html"));  /* not written */
+    assert_int_equal(dir_count(fx), 3); /* figs, report, validation */
+}
+
+/* Refused before any work: a figure directory that is a symbolic link or
+ * a file; without overwrite, one holding a figure. A set not committed
+ * leaves nothing, its staged figures included. */
+static void test_outset_figures_refused(void **state)
+{
+    fixture_t *fx = *state;
+    offbkg_outset_t *set = NULL;
+    char path[PATH_MAX];
+
+    snprintf(path, sizeof path, "%s/link", fx->dir);
+    assert_int_equal(symlink("/tmp", path), 0);
+    put_file(fx->dir, "file", "f");
+    assert_int_equal(offbkg_outset_begin(fx->ctx, fx->dir,
+                                         OFFBKG_OWN_FIGURES, false, &set),
+                     OFFBKG_OK);
+    assert_int_equal(offbkg_outset_figures(fx->ctx, set, "link"),
+                     OFFBKG_EIO);
+    assert_non_null(strstr(offbkg_error_msg(fx->ctx), "link: not a "
+                                                      "directory"));
+    assert_int_equal(offbkg_outset_figures(fx->ctx, set, "file"),
+                     OFFBKG_EIO);
+    assert_int_equal(offbkg_outset_figures(fx->ctx, set, "../x"),
+                     OFFBKG_EINVAL);
+    assert_int_equal(offbkg_outset_figures(fx->ctx, set, "report.json"),
+                     OFFBKG_EINVAL);
+    assert_int_equal(offbkg_outset_figures(fx->ctx, set, "figs"), OFFBKG_OK);
+    offbkg_ctx_set_outset(fx->ctx, set);
+    write_through(fx, "figs/a.png");
+    offbkg_ctx_set_outset(fx->ctx, NULL);
+    offbkg_outset_end(set);                 /* not committed */
+    assert_int_equal(dir_count(fx), 2);     /* link, file */
+
+    snprintf(path, sizeof path, "%s/figs", fx->dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    put_file(path, "old.pdf", "p");
+    assert_int_equal(offbkg_outset_begin(fx->ctx, fx->dir,
+                                         OFFBKG_OWN_FIGURES, false, &set),
+                     OFFBKG_OK);
+    assert_int_equal(offbkg_outset_figures(fx->ctx, set, "figs"),
+                     OFFBKG_EEXIST);
+    assert_non_null(strstr(offbkg_error_msg(fx->ctx), "figs/old.pdf exists"));
+    offbkg_outset_end(set);
+}
+
+/* A commit interrupted after its journal was written is completed by
+ * the next command on the directory, its figures included. */
+static void test_outset_figures_recovered(void **state)
+{
+    fixture_t *fx = *state;
+    offbkg_outset_t *set = NULL;
+    char stage[PATH_MAX], sfig[PATH_MAX + 8], fig[PATH_MAX];
+
+    snprintf(stage, sizeof stage, "%s/.tmp-offbkg-abcdef", fx->dir);
+    snprintf(sfig, sizeof sfig, "%s/figs", stage);
+    snprintf(fig, sizeof fig, "%s/figs", fx->dir);
+    assert_int_equal(mkdir(stage, 0700), 0);
+    assert_int_equal(mkdir(sfig, 0700), 0);
+    assert_int_equal(mkdir(fig, 0755), 0);
+    put_file(sfig, "new.png", "n");
+    put_file(stage, "index.html", "i");
+    put_file(fig, "old.png", "o");
+    put_file(stage, "journal", "offbkg output set 1\nfig figs\n"
+             "put index.html\nput figs/new.png\ndel figs/old.png\nend\n");
+    assert_int_equal(offbkg_outset_begin(fx->ctx, fx->dir,
+                                         OFFBKG_OWN_REPORT, true, &set),
+                     OFFBKG_OK);
+    offbkg_outset_end(set);
+    assert_true(exists_in(fig, "new.png"));
+    assert_false(exists_in(fig, "old.png"));
+    assert_true(exists_in(fx->dir, "index.html"));
+    assert_false(exists_in(fx->dir, ".tmp-offbkg-abcdef"));
+
+    /* A journal naming a file outside the figure directory is not
+     * carried out: the staging directory is removed. */
+    assert_int_equal(mkdir(stage, 0700), 0);
+    put_file(stage, "journal", "offbkg output set 1\nfig figs\n"
+             "put figs/../x.png\nend\n");
+    assert_int_equal(offbkg_outset_begin(fx->ctx, fx->dir,
+                                         OFFBKG_OWN_REPORT, true, &set),
+                     OFFBKG_OK);
+    offbkg_outset_end(set);
+    assert_false(exists_in(fx->dir, ".tmp-offbkg-abcdef"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +478,13 @@ int main(void)
                                         teardown),
         cmocka_unit_test(test_outset_names),
         cmocka_unit_test_setup_teardown(test_outset_lock, setup, teardown),
+        cmocka_unit_test(test_outset_figure_names),
+        cmocka_unit_test_setup_teardown(test_outset_figures_commit, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outset_figures_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outset_figures_recovered, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

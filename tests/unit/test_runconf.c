@@ -309,6 +309,43 @@ static void test_runconf_load_exclude_circles(void **state)
     assert_true(f->rc->exclude->circles_deg.v[3] == 10);
 }
 
+/* [plot]: its defaults; a dir that is not a plain name in [output] dir,
+ * at its line; a build without PLplot refuses the section at its
+ * header. */
+static void test_runconf_load_plot(void **state)
+{
+    fixture_t *f = *state;
+
+    if (!offbkg_plot_available()) {
+        expect_only_diag(f, load(f, GOOD "[plot]\n"), 9,
+                         "[plot] offbkg was built without PLplot: no "
+                         "figures (install libplplot-dev and "
+                         "plplot-driver-cairo, then configure again)");
+        return;
+    }
+    assert_int_equal(load(f, GOOD "[plot]\n"), OFFBKG_OK);
+    assert_non_null(f->rc->plot);
+    assert_int_equal(f->rc->plot->format, OFFBKG_PLOT_FORMAT_PNG);
+    assert_string_equal(f->rc->plot->dir, "figures");
+    assert_int_equal(f->rc->plot->energies_tev.n, 3);
+    assert_int_equal(f->rc->plot->offsets_deg.n, 3);
+    assert_int_equal(f->rc->plot->compare, OFFBKG_PLOT_COMPARE_SMOOTHED);
+    offbkg_runconf_free(f->rc);
+    f->rc = NULL;
+    static const char *const bad[] = { "../x", ".hidden", "a/b",
+                                       "report.json", "index.html", "" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[512], want[256];
+        offbkg_diag_clear(&f->diags);
+        snprintf(text, sizeof text, GOOD "[plot]\nformat = svg\ndir = %s\n",
+                 bad[i]);
+        snprintf(want, sizeof want, "[plot] dir: \"%s\": expected a "
+                 "directory name in [output] dir (letters, digits, '_', "
+                 "'-', '.', not starting with '.')", bad[i]);
+        expect_only_diag(f, load(f, text), 11, want);
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* One mistake at a time: exactly one message, at the right line       */
 
@@ -822,6 +859,7 @@ int main(void)
         FIXTURE_TEST(test_runconf_load_index_model_reference),
         FIXTURE_TEST(test_runconf_load_exclude_circles),
         FIXTURE_TEST(test_runconf_load_unknown_section_hint),
+        FIXTURE_TEST(test_runconf_load_plot),
         FIXTURE_TEST(test_runconf_load_unknown_section_no_hint),
         FIXTURE_TEST(test_runconf_load_unknown_key_hint),
         FIXTURE_TEST(test_runconf_load_unknown_host_key_hint),
