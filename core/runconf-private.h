@@ -103,16 +103,16 @@ enum { OFFBKG_PLOT_FORMAT_PNG, OFFBKG_PLOT_FORMAT_PDF,
 enum { OFFBKG_PLOT_COMPARE_SMOOTHED, OFFBKG_PLOT_COMPARE_NONE };
 
 /** [plot] format's word ("png", "pdf", "svg"), the figures' suffix. */
-const char *offbkg_plot_format_name(int format);
+const char *offbkg_runconf_plot_format(int format);
 
 /** Whether @p dir can be [plot] dir: one plain name (letters, digits,
  *  '_', '-', '.', not starting with '.'), none of offbkg's file names. */
-bool offbkg_plot_dir_valid(const char *dir);
+bool offbkg_runconf_plot_dir_valid(const char *dir);
 
 /** Whether this offbkg draws figures (built with PLplot), and what it
  *  says when it does not. */
-bool offbkg_plot_available(void);
-extern const char offbkg_plot_unavailable[];
+bool offbkg_runconf_plot_available(void);
+extern const char offbkg_runconf_plot_unavailable[];
 
 /** [index] file_dir: FILE_DIR relative to the output directory (the
  *  output and the data store move together) or absolute (the output

@@ -30,7 +30,7 @@ static const char *const store_fill_words[] = { "auto", "never", NULL };
 static const char *const plot_format_words[] = { "png", "pdf", "svg", NULL };
 static const char *const plot_compare_words[] = { "smoothed", "none", NULL };
 
-const char *offbkg_plot_format_name(int format)
+const char *offbkg_runconf_plot_format(int format)
 {
     return format >= 0 && format < 3 ? plot_format_words[format] : "png";
 }
@@ -586,12 +586,12 @@ static int check_plot(const offbkg_runconf_t *rc, offbkg_diags_t *diags)
     if (rc->plot == NULL)
         return OFFBKG_OK;
     sec = offbkg_ini_section(rc->ini, "plot");
-    if (!offbkg_plot_available())
+    if (!offbkg_runconf_plot_available())
         return offbkg_diag_add(diags, rc->ini->path, sec->line, "plot", NULL,
-                               "%s", offbkg_plot_unavailable);
+                               "%s", offbkg_runconf_plot_unavailable);
     d = rc->plot->dir;
     e = offbkg_ini_entry((offbkg_ini_section_t *)sec, "dir");
-    if (!offbkg_plot_dir_valid(d))
+    if (!offbkg_runconf_plot_dir_valid(d))
         return offbkg_diag_add(diags, e != NULL ? e->file : rc->ini->path,
                                e != NULL ? e->line : sec->line, "plot",
                                "dir", "\"%s\": expected a directory name "
@@ -600,7 +600,7 @@ static int check_plot(const offbkg_runconf_t *rc, offbkg_diags_t *diags)
     return OFFBKG_OK;
 }
 
-bool offbkg_plot_dir_valid(const char *d)
+bool offbkg_runconf_plot_dir_valid(const char *d)
 {
     if (d[0] == '\0' || d[0] == '.' || strlen(d) > 64
         || strcmp(d, "index.html") == 0
@@ -954,11 +954,11 @@ char *offbkg_runconf_format(const offbkg_runconf_t *rc)
     return t.s;
 }
 
-const char offbkg_plot_unavailable[] =
+const char offbkg_runconf_plot_unavailable[] =
     "offbkg was built without PLplot: no figures (install libplplot-dev "
     "and plplot-driver-cairo, then configure again)";
 
-bool offbkg_plot_available(void)
+bool offbkg_runconf_plot_available(void)
 {
 #ifdef HAVE_PLPLOT
     return true;

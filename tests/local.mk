@@ -126,6 +126,7 @@ UNIT_TESTS = \
 	tests/unit/test_plugins_selgroup \
 	tests/unit/test_bkg \
 	tests/unit/test_output \
+	tests/unit/test_plot_index \
 	tests/unit/test_fitssum \
 	tests/unit/test_exclude \
 	tests/unit/test_binning \
@@ -184,6 +185,9 @@ tests_unit_test_exclude_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 tests_unit_test_output_SOURCES = tests/unit/test_output.c
 tests_unit_test_output_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_output_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
+tests_unit_test_plot_index_SOURCES = tests/unit/test_plot_index.c
+tests_unit_test_plot_index_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
+tests_unit_test_plot_index_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 tests_unit_test_fitssum_SOURCES = tests/unit/test_fitssum.c
 tests_unit_test_fitssum_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_fitssum_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)

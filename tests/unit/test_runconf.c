@@ -316,7 +316,7 @@ static void test_runconf_load_plot(void **state)
 {
     fixture_t *f = *state;
 
-    if (!offbkg_plot_available()) {
+    if (!offbkg_runconf_plot_available()) {
         expect_only_diag(f, load(f, GOOD "[plot]\n"), 9,
                          "[plot] offbkg was built without PLplot: no "
                          "figures (install libplplot-dev and "
