@@ -88,31 +88,19 @@ typedef struct offbkg_validate_conf {
 /** [plot]: the figures `offbkg run` and `offbkg validate` draw at their
  *  end, and `offbkg plot CONFIG` draws (doc/plot.md). */
 typedef struct offbkg_plot_conf {
-    int format;                      /**< OFFBKG_PLOT_FORMAT_* */
+    int format;                      /**< offbkg_plot_format_t */
     const char *dir;                 /**< a directory name in [output] dir */
     offbkg_double_list_t energies_tev; /**< energy slices and curves */
     offbkg_double_list_t offsets_deg;  /**< offset curves */
     int compare;                     /**< OFFBKG_PLOT_COMPARE_* */
 } offbkg_plot_conf_t;
 
-/** [plot] format, in the order of its words. */
-enum { OFFBKG_PLOT_FORMAT_PNG, OFFBKG_PLOT_FORMAT_PDF,
-       OFFBKG_PLOT_FORMAT_SVG };
-
 /** [plot] compare: the smoothed models against the raw ones, or none. */
 enum { OFFBKG_PLOT_COMPARE_SMOOTHED, OFFBKG_PLOT_COMPARE_NONE };
-
-/** [plot] format's word ("png", "pdf", "svg"), the figures' suffix. */
-const char *offbkg_runconf_plot_format(int format);
 
 /** Whether @p dir can be [plot] dir: one plain name (letters, digits,
  *  '_', '-', '.', not starting with '.'), none of offbkg's file names. */
 bool offbkg_runconf_plot_dir_valid(const char *dir);
-
-/** Whether this offbkg draws figures (built with PLplot), and what it
- *  says when it does not. */
-bool offbkg_runconf_plot_available(void);
-extern const char offbkg_runconf_plot_unavailable[];
 
 /** [index] file_dir: FILE_DIR relative to the output directory (the
  *  output and the data store move together) or absolute (the output

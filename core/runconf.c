@@ -19,6 +19,7 @@
 #include "runconf-private.h"
 #include "outset-private.h"
 #include "path-private.h"
+#include "plot-private.h"
 
 static const char *const log_level_words[] = { "error", "warn", "info",
                                                "debug", NULL };
@@ -26,14 +27,11 @@ static const char *const log_level_words[] = { "error", "warn", "info",
 /* In the order of OFFBKG_FILE_DIR_*. */
 static const char *const file_dir_words[] = { "relative", "absolute", NULL };
 static const char *const store_fill_words[] = { "auto", "never", NULL };
-/* In the order of OFFBKG_PLOT_FORMAT_* and OFFBKG_PLOT_COMPARE_*. */
+/* In the order of offbkg_plot_format_t and OFFBKG_PLOT_COMPARE_*. */
 static const char *const plot_format_words[] = { "png", "pdf", "svg", NULL };
+_Static_assert(OFFBKG_PLOT_PNG == 0 && OFFBKG_PLOT_PDF == 1
+               && OFFBKG_PLOT_SVG == 2, "[plot] format words");
 static const char *const plot_compare_words[] = { "smoothed", "none", NULL };
-
-const char *offbkg_runconf_plot_format(int format)
-{
-    return format >= 0 && format < 3 ? plot_format_words[format] : "png";
-}
 
 static const offbkg_param_t datastore_params[] = {
     { .name = "path", .type = OFFBKG_PARAM_PATH,
@@ -586,9 +584,9 @@ static int check_plot(const offbkg_runconf_t *rc, offbkg_diags_t *diags)
     if (rc->plot == NULL)
         return OFFBKG_OK;
     sec = offbkg_ini_section(rc->ini, "plot");
-    if (!offbkg_runconf_plot_available())
+    if (!offbkg_plot_available())
         return offbkg_diag_add(diags, rc->ini->path, sec->line, "plot", NULL,
-                               "%s", offbkg_runconf_plot_unavailable);
+                               "%s", OFFBKG_PLOT_UNAVAILABLE);
     d = rc->plot->dir;
     e = offbkg_ini_entry((offbkg_ini_section_t *)sec, "dir");
     if (!offbkg_runconf_plot_dir_valid(d))
@@ -952,17 +950,4 @@ char *offbkg_runconf_format(const offbkg_runconf_t *rc)
         return NULL;
     }
     return t.s;
-}
-
-const char offbkg_runconf_plot_unavailable[] =
-    "offbkg was built without PLplot: no figures (install libplplot-dev "
-    "and plplot-driver-cairo, then configure again)";
-
-bool offbkg_runconf_plot_available(void)
-{
-#ifdef HAVE_PLPLOT
-    return true;
-#else
-    return false;
-#endif
 }

@@ -20,6 +20,7 @@
 #include "diag-private.h"
 #include "instance-private.h"
 #include "params-private.h"
+#include "plot-private.h"
 #include "runconf-private.h"
 #include "tmpfile.h"
 
@@ -316,7 +317,7 @@ static void test_runconf_load_plot(void **state)
 {
     fixture_t *f = *state;
 
-    if (!offbkg_runconf_plot_available()) {
+    if (!offbkg_plot_available()) {
         expect_only_diag(f, load(f, GOOD "[plot]\n"), 9,
                          "[plot] offbkg was built without PLplot: no "
                          "figures (install libplplot-dev and "
@@ -325,7 +326,7 @@ static void test_runconf_load_plot(void **state)
     }
     assert_int_equal(load(f, GOOD "[plot]\n"), OFFBKG_OK);
     assert_non_null(f->rc->plot);
-    assert_int_equal(f->rc->plot->format, OFFBKG_PLOT_FORMAT_PNG);
+    assert_int_equal(f->rc->plot->format, OFFBKG_PLOT_PNG);
     assert_string_equal(f->rc->plot->dir, "figures");
     assert_int_equal(f->rc->plot->energies_tev.n, 3);
     assert_int_equal(f->rc->plot->offsets_deg.n, 3);
