@@ -12,6 +12,7 @@
 #include <offbkg/types.h>
 
 #include "ctx-private.h"
+#include "plot-private.h"
 #include "plot_index-private.h"
 #include "table-private.h"
 
@@ -28,6 +29,18 @@ int offbkg_plot_validation_read(offbkg_ctx_t *ctx, const char *path,
                                 offbkg_plot_validation_t *v);
 
 void offbkg_plot_validation_clear(offbkg_plot_validation_t *v);
+
+/** Draw the validation figures of @p v into the directory @p fig_dir (as
+ *  @p fmt files; through the context's output set when it has one) and
+ *  add each to @p ix with its caption, as @p fig_rel/NAME (the directory
+ *  as index.html links it), from @p source (validation.fits as
+ *  index.html links it). A figure with nothing to show (a strategy
+ *  without predicted runs, no ZEN_PNT column) is left out. */
+int offbkg_plot_validation_draw(offbkg_ctx_t *ctx,
+                                const offbkg_plot_validation_t *v,
+                                const char *fig_dir, const char *fig_rel,
+                                offbkg_plot_format_t fmt, const char *source,
+                                offbkg_plot_index_t *ix);
 
 /** Column @p name of @p t (checked present by the reader). */
 const offbkg_column_t *offbkg_plot_validation_col(const offbkg_table_t *t,
