@@ -72,7 +72,8 @@ core_liboffbkg_private_la_SOURCES = \
 	core/plot.c core/plot-private.h \
 	core/plot_model.c core/plot_model-private.h \
 	core/plot_index.c core/plot_index-private.h \
-	core/plot_validation.c core/plot_validation-private.h
+	core/plot_validation.c core/plot_validation-private.h \
+	core/plot_outputs.c core/plot_outputs-private.h
 core_liboffbkg_private_la_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS) \
 	$(ZLIB_CFLAGS) $(ISAL_CFLAGS) $(PLPLOT_CFLAGS)
 core_liboffbkg_private_la_LIBADD = core/liboffbkg.la $(CFITSIO_LIBS) \

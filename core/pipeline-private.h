@@ -30,6 +30,7 @@ typedef enum offbkg_step_id {
     OFFBKG_STEP_SMOOTH,     /**< [smooth]: a smoothed copy of each cube */
     OFFBKG_STEP_VALIDATE,   /**< offbkg validate: validation.fits */
     OFFBKG_STEP_REPORT,     /**< report.json */
+    OFFBKG_STEP_PLOT,       /**< [plot]: the figures, index.html */
     OFFBKG_STEP_COUNT
 } offbkg_step_id_t;
 
@@ -97,6 +98,8 @@ typedef struct offbkg_pipeline_result {
     const offbkg_index_result_t *index;
     const char *run_list, *obs, *group_def, *report; /**< paths */
     const char *validation_file;
+    const char *index_html;             /**< [plot]: the page, or NULL */
+    size_t n_figures;                   /**< the figures on it */
 } offbkg_pipeline_result_t;
 
 const offbkg_pipeline_result_t *

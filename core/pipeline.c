@@ -17,6 +17,7 @@
 #include "parallel-private.h"
 #include "path-private.h"
 #include "pipeline-private.h"
+#include "plot_outputs-private.h"
 #include "report-private.h"
 #include "smooth-private.h"
 #include "store-private.h"
@@ -52,6 +53,7 @@ struct offbkg_pipeline {
      * write at the same time), for the index step. */
     offbkg_written_t written_models, written_match;
     offbkg_index_result_t linked;
+    size_t n_figures;
     char *files[OFFBKG_STEP_COUNT][STEP_FILES];
     bool computed[OFFBKG_STEP_COUNT];  /* a run after a check goes on */
     offbkg_step_id_t failed;
@@ -88,6 +90,7 @@ static int write_index(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static int write_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static int write_match(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 static int write_report(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
+static int write_plot(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
 
 /* In the order they compute, which is the order of offbkg_step_id_t. The
  * index step checks, before any event is read, that every observation it
@@ -95,7 +98,9 @@ static int write_report(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl);
  * files they wrote, as they wrote them);
  * the report comes last, as it says what the index step did. The smooth
  * step's cubes are written with the models, a group's raw and smoothed
- * files together. */
+ * files together. The figures are drawn last, from the files written (in
+ * the staging directory) and those already in [output] dir, on one
+ * thread (PLplot is not thread-safe: theirs is a round of its own). */
 static const step_t steps[OFFBKG_STEP_COUNT] = {
     { OFFBKG_STEP_SELECT, "select", offsetof(offbkg_plan_t, select), false,
       OFFBKG_OWN_RUN_LIST, { "run.lis" }, compute_select, write_select, 0 },
@@ -119,9 +124,11 @@ static const step_t steps[OFFBKG_STEP_COUNT] = {
       write_validate, 0 },
     { OFFBKG_STEP_REPORT, "report", offsetof(offbkg_plan_t, make), false,
       OFFBKG_OWN_REPORT, { "report.json" }, NULL, write_report, 2 },
+    { OFFBKG_STEP_PLOT, "plot", offsetof(offbkg_plan_t, plot), false,
+      OFFBKG_OWN_FIGURES, { "index.html" }, NULL, write_plot, 3 },
 };
 
-#define N_ROUNDS 3
+#define N_ROUNDS 4
 
 const char *offbkg_pipeline_step_name(offbkg_step_id_t id)
 {
@@ -492,6 +499,11 @@ static int write_report(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
                                pl->rc->output->overwrite);
 }
 
+static int write_plot(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
+{
+    return offbkg_plot_outputs_draw(ctx, pl->rc, &pl->n_figures);
+}
+
 /* ------------------------------------------------------------------ */
 /* The run                                                             */
 
@@ -527,6 +539,9 @@ static void fill_result(offbkg_pipeline_t *pl)
         .group_def = pl->files[OFFBKG_STEP_GROUP][1],
         .report = pl->files[OFFBKG_STEP_REPORT][0],
         .validation_file = pl->files[OFFBKG_STEP_VALIDATE][0],
+        .index_html = pl->n_figures > 0 ? pl->files[OFFBKG_STEP_PLOT][0]
+                                        : NULL,
+        .n_figures = pl->n_figures,
     };
 }
 
@@ -729,6 +744,13 @@ int offbkg_pipeline_run(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
                                      rc->output->overwrite, &set))
                != OFFBKG_OK)
         return st;
+    /* The figure directory: refused now if it cannot be one. */
+    if (set != NULL && pl->plan.plot
+        && (st = offbkg_outset_figures(ctx, set, rc->plot->dir))
+               != OFFBKG_OK) {
+        offbkg_outset_end(set);
+        return st;
+    }
     offbkg_ctx_set_outset(ctx, set);
     /* Every step first, the files only when all succeeded, so a failure
      * (or a skipped run under --strict) leaves no new outputs. */

@@ -242,7 +242,7 @@ static void put_page(page_t *pg, const offbkg_plot_index_t *ix,
     fputs("</title>\n<style>\n"
           "body { font-family: sans-serif; margin: 1.5em; }\n"
           "figure { display: inline-block; vertical-align: top; "
-          "margin: 0 1em 1.5em 0; max-width: 820px; }\n"
+          "margin: 0 1em 1.5em 0; max-width: 700px; }\n"
           "img { max-width: 100%; height: auto; border: 1px solid #ccc; }\n"
           "figcaption { font-size: 90%; margin-top: 0.3em; }\n"
           "h3 { font-weight: normal; }\n"

@@ -24,6 +24,8 @@ typedef struct offbkg_plan {
     bool validate;      /**< offbkg validate: selects, groups and models
                              without writing them; writes validation.fits
                              and report.json */
+    bool plot;          /**< [plot] in run or validate: last, the figures
+                             of [output] dir and index.html */
 } offbkg_plan_t;
 
 /** What the checks opened, for the command to go on with. */

@@ -450,19 +450,19 @@ static void check_fill(check_t *c)
 /* Whether the command writes a file called @p name in [output] dir. */
 static bool written_name(check_t *c, const char *name)
 {
-    static const char *const by_stage[5][3] = {
+    static const char *const by_stage[6][3] = {
         { "run.lis" }, { "obs.fits", "group-def.fits" }, { "report.json" },
         { "hdu-index.fits.gz", "obs-index.fits.gz", "bkg-index.fits.gz" },
-        { "validation.fits", "report.json" },
+        { "validation.fits", "report.json" }, { "index.html" },
     };
     const offbkg_plan_t *plan = c->plan;
-    const bool on[5] = { plan->select, plan->group, plan->make, plan->index,
-                         plan->validate };
+    const bool on[6] = { plan->select, plan->group, plan->make, plan->index,
+                         plan->validate, plan->plot };
     const char *digits = strstr(name, "group_");
     char *end;
     unsigned long g;
 
-    for (int s = 0; s < 5; s++)
+    for (int s = 0; s < 6; s++)
         for (int k = 0; on[s] && k < 3 && by_stage[s][k] != NULL; k++)
             if (strcmp(name, by_stage[s][k]) == 0)
                 return true;

@@ -615,3 +615,7 @@ tests_tools_bkg_combine_LDADD = core/liboffbkg-private.la
 # zenith-dependent rate, a run with an unexcluded source an outlier.
 dist_check_SCRIPTS += tests/run/validate.sh
 TESTS += tests/run/validate.sh
+# [plot]: the figures of run and validate, index.html in a headless
+# Chromium (skipped, saying why, without PLplot, PIL or Chromium).
+dist_check_SCRIPTS += tests/run/plot_index.sh
+TESTS += tests/run/plot_index.sh

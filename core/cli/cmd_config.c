@@ -17,19 +17,23 @@ static offbkg_plan_t command_plan(const char *command,
 {
     bool all = strcmp(command, "run") == 0;
     bool models = strcmp(command, "check") == 0 ? rc->n_models > 0 : all;
+    /* [plot]: run and validate draw at their end. */
+    bool plot = rc->plot != NULL;
 
     if (strcmp(command, "check") == 0)
         return (offbkg_plan_t){ .select = true, .group = true,
                                 .make = models, .index = models,
-                                .validate = models && rc->validate != NULL };
+                                .validate = models && rc->validate != NULL,
+                                .plot = models && plot };
     if (strcmp(command, "fill") == 0)
         return (offbkg_plan_t){ .fill = true };
     if (strcmp(command, "validate") == 0)
-        return (offbkg_plan_t){ .validate = true };
+        return (offbkg_plan_t){ .validate = true, .plot = plot };
     return (offbkg_plan_t){ .select = all || strcmp(command, "select") == 0,
                             .group = all || strcmp(command, "group") == 0,
                             .make = all || strcmp(command, "make") == 0,
-                            .index = all || strcmp(command, "index") == 0 };
+                            .index = all || strcmp(command, "index") == 0,
+                            .plot = all && plot };
 }
 
 int cli_load_config(offbkg_ctx_t *ctx, const cli_options_t *opt,

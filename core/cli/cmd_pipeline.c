@@ -138,6 +138,9 @@ static void say_all(const offbkg_runconf_t *rc, const cli_options_t *opt,
         cli_validate_summary(stdout, r->validation, r->validation_file);
     if (r->models != NULL || r->validation != NULL)
         say_report(rc, r);
+    if (r->index_html != NULL)
+        printf("figures: %zu in %s/%s, shown by %s\n", r->n_figures,
+               rc->output->dir, rc->plot->dir, r->index_html);
 }
 
 /* The exit code of a failed run, its error printed (after a SIGINT or
