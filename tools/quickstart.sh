@@ -68,13 +68,16 @@ test)
     ;;
 run)
     # The main job: a simulated data store of OFF runs, then the whole
-    # pipeline on it (select, group, 2D and 3D models, index tables).
+    # pipeline on it (select, group, 2D and 3D models, index tables, and
+    # their figures with index.html: the INI's [plot]).
     ./offbkg --version
     ./offbkg simulate "$build/sim" --overwrite
     ./offbkg --set "datastore.path=$build/sim" \
         --set "output.dir=$build/models" run "$top/doc/examples/quickstart.ini"
     echo "quickstart: the models are in $build/models:"
     ls "$build/models"
+    echo "quickstart: their figures: open $build/models/index.html in a" \
+        "browser"
     ;;
 *)
     echo "usage: sh tools/quickstart.sh [test]" >&2
