@@ -54,6 +54,7 @@ struct offbkg_pipeline {
     offbkg_written_t written_models, written_match;
     offbkg_index_result_t linked;
     size_t n_figures;
+    bool drawn;                     /* index.html written (staged) */
     char *files[OFFBKG_STEP_COUNT][STEP_FILES];
     bool computed[OFFBKG_STEP_COUNT];  /* a run after a check goes on */
     offbkg_step_id_t failed;
@@ -501,7 +502,11 @@ static int write_report(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
 
 static int write_plot(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
 {
-    return offbkg_plot_outputs_draw(ctx, pl->rc, &pl->n_figures);
+    /* A figure never costs the run its models, unless --strict. */
+    int st = offbkg_plot_outputs_draw(ctx, pl->rc, !pl->strict,
+                                      &pl->n_figures);
+    pl->drawn = st == OFFBKG_OK;
+    return st;
 }
 
 /* ------------------------------------------------------------------ */
@@ -539,8 +544,7 @@ static void fill_result(offbkg_pipeline_t *pl)
         .group_def = pl->files[OFFBKG_STEP_GROUP][1],
         .report = pl->files[OFFBKG_STEP_REPORT][0],
         .validation_file = pl->files[OFFBKG_STEP_VALIDATE][0],
-        .index_html = pl->n_figures > 0 ? pl->files[OFFBKG_STEP_PLOT][0]
-                                        : NULL,
+        .index_html = pl->drawn ? pl->files[OFFBKG_STEP_PLOT][0] : NULL,
         .n_figures = pl->n_figures,
     };
 }

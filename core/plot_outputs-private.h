@@ -9,22 +9,27 @@
 #ifndef OFFBKG_PLOT_OUTPUTS_PRIVATE_H
 #define OFFBKG_PLOT_OUTPUTS_PRIVATE_H
 
+#include <stdbool.h>
+
 #include "ctx-private.h"
 #include "runconf-private.h"
 
 /** Draw the figures of [output] dir and write index.html, all through
  *  the output set on @p ctx, whose figure directory is [plot] dir
- *  (offbkg_outset_figures). With no model file and no validation.fits to
- *  draw: OFFBKG_EDATA, saying so. A file that cannot be read or drawn
- *  fails the whole, naming it. @p n_figures (may be NULL): the figures
- *  drawn. */
+ *  (offbkg_outset_figures). A file that cannot be read or drawn fails
+ *  the whole, naming it, or with @p keep_going is a warning (and a line
+ *  on the page), so that a figure never costs a run its models; out of
+ *  memory, a write that fails and a signal always stop. @p n_figures
+ *  (may be NULL): the figures on the page. */
 int offbkg_plot_outputs_draw(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                             size_t *n_figures);
+                             bool keep_going, size_t *n_figures);
 
 /** `offbkg plot CONFIG`: lock [output] dir as an output set that owns
  *  the figures and index.html only, draw, and commit: the other files
- *  are read, never written. @p index_path (may be NULL): a new string,
- *  the path of index.html. */
+ *  are read, never written. Any file that cannot be drawn, or nothing to
+ *  draw (no group model, no validation.fits), fails it (OFFBKG_EDATA and
+ *  the like), and nothing is written. @p index_path (may be NULL): a new
+ *  string, the path of index.html. */
 int offbkg_plot_outputs_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                             size_t *n_figures, char **index_path);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "log-private.h"
 #include "outset-private.h"
 #include "path-private.h"
 #include "plot-private.h"
@@ -25,7 +26,23 @@ typedef struct outputs {
     offbkg_plot_format_t fmt;
     offbkg_plot_model_opts_t model_opts;
     offbkg_plot_index_t ix;
+    bool keep_going;                /* a file not drawn: warned */
+    size_t n_failed;
 } outputs_t;
+
+/* @p st of drawing the figures of @p name: with keep_going, a file that
+ * cannot be read or drawn is a warning (its figures are not on the
+ * page); out of memory, a write that fails, a signal stop everything. */
+static int judged(outputs_t *o, const char *name, int st)
+{
+    if (st == OFFBKG_OK || !o->keep_going || st == OFFBKG_ENOMEM
+        || st == OFFBKG_EIO || st == OFFBKG_ECANCELLED)
+        return st;
+    OFFBKG_WARN(o->ctx, "figures of %s not drawn: %s", name,
+                offbkg_error_msg(o->ctx));
+    o->n_failed++;
+    return OFFBKG_OK;
+}
 
 static bool has_suffix(const char *s, const char *suffix)
 {
@@ -109,11 +126,11 @@ static int draw_model(outputs_t *o, const char *name)
     if (path == NULL)
         return OFFBKG_ENOMEM;
     st = offbkg_plot_model(o->ctx, path, o->fig_dir, &o->model_opts, &list);
-    if (st == OFFBKG_OK)
-        st = add_drawn(o, &list, OFFBKG_PLOT_INDEX_MODELS, name, name);
+    /* The figures drawn before a failure are complete: on the page. */
+    int st_add = add_drawn(o, &list, OFFBKG_PLOT_INDEX_MODELS, name, name);
     offbkg_plot_model_list_free(&list);
     free(path);
-    return st;
+    return st_add != OFFBKG_OK ? st_add : judged(o, name, st);
 }
 
 /* The raw model of the smoothed model file @p name ([label_]smooth_X:
@@ -148,12 +165,13 @@ static int draw_comparison(outputs_t *o, const char *name, char **names,
         b = read_path(o, name);
         st = a == NULL || b == NULL ? OFFBKG_ENOMEM : OFFBKG_OK;
     }
-    if (found && st == OFFBKG_OK)
+    if (found && st == OFFBKG_OK) {
         st = offbkg_plot_model_compare(o->ctx, a, b, o->fig_dir,
                                        &o->model_opts, &list);
-    if (found && st == OFFBKG_OK) {
         snprintf(what, sizeof what, "%s against %s", name, raw);
-        st = add_drawn(o, &list, OFFBKG_PLOT_INDEX_COMPARISONS, name, what);
+        int st_add = add_drawn(o, &list, OFFBKG_PLOT_INDEX_COMPARISONS, name,
+                               what);
+        st = st_add != OFFBKG_OK ? st_add : judged(o, what, st);
     }
     offbkg_plot_model_list_free(&list);
     free(raw);
@@ -187,7 +205,7 @@ static int draw_validation(outputs_t *o, const char *name)
         offbkg_plot_validation_clear(&v);
     }
     free(path);
-    return st;
+    return judged(o, name, st);
 }
 
 /* The figures of every file of ours in the list @p names. */
@@ -212,9 +230,10 @@ static int draw_all(outputs_t *o, char **names, size_t n)
 }
 
 int offbkg_plot_outputs_draw(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                             size_t *n_figures)
+                             bool keep_going, size_t *n_figures)
 {
     outputs_t o = { .ctx = ctx, .rc = rc, .set = offbkg_ctx_outset(ctx),
+                    .keep_going = keep_going,
                     .fmt = (offbkg_plot_format_t)rc->plot->format,
                     .model_opts = {
                         .format = (offbkg_plot_format_t)rc->plot->format,
@@ -241,15 +260,15 @@ int offbkg_plot_outputs_draw(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                                 | OFFBKG_OWN_VALIDATION, &names, &n);
     if (st == OFFBKG_OK)
         st = draw_all(&o, names, n);
-    if (st == OFFBKG_OK && o.ix.n == 0)
-        st = offbkg_error_set(ctx, OFFBKG_EDATA, "%s: no model file and no "
-                              "validation.fits to draw (offbkg run or "
-                              "offbkg validate writes them)",
-                              rc->output->dir);
     if (st == OFFBKG_OK) {
+        char failed[128] = "";
+        if (o.n_failed > 0)
+            snprintf(failed, sizeof failed, " The figures of %zu file%s "
+                     "could not be drawn: see the command's warnings.",
+                     o.n_failed, o.n_failed == 1 ? "" : "s");
         snprintf(note, sizeof note, "Drawn by offbkg %s from the files of "
-                 "this directory; configuration %s.", PACKAGE_VERSION,
-                 rc->file);
+                 "this directory; configuration %s.%s", PACKAGE_VERSION,
+                 rc->file, failed);
         st = offbkg_plot_index_write(ctx, &o.ix, index, rc->output->dir,
                                      note, true);
     }
@@ -269,6 +288,7 @@ int offbkg_plot_outputs_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 {
     offbkg_outset_t *set = NULL;
     struct stat sb;
+    size_t n = 0;
     int st;
 
     if (index_path != NULL)
@@ -289,9 +309,16 @@ int offbkg_plot_outputs_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         st = offbkg_outset_figures(ctx, set, rc->plot->dir);
     offbkg_ctx_set_outset(ctx, set);
     if (st == OFFBKG_OK)
-        st = offbkg_plot_outputs_draw(ctx, rc, n_figures);
+        st = offbkg_plot_outputs_draw(ctx, rc, false, &n);
+    if (st == OFFBKG_OK && n == 0)
+        st = offbkg_error_set(ctx, OFFBKG_EDATA, "%s: no model file of a "
+                              "group and no validation.fits to draw (offbkg "
+                              "run or offbkg validate writes them)",
+                              rc->output->dir);
     if (st == OFFBKG_OK)
         st = offbkg_outset_commit(ctx, set);
+    if (n_figures != NULL)
+        *n_figures = n;
     offbkg_ctx_set_outset(ctx, NULL);
     offbkg_outset_end(set);
     if (st == OFFBKG_OK && index_path != NULL

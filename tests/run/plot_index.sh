@@ -10,7 +10,7 @@
 . "$top_srcdir/tests/run/tap.sh"
 
 T=$tap_tmp
-tap_plan 20
+tap_plan 22
 
 dom="--runs 12 --events 3000 --zenith 10,60 --energy 0.1,100 --theta-max 3"
 # Not under the valgrind wrapper: simulate is not what is tested here.
@@ -57,7 +57,7 @@ ini "$T/o-run" >"$T/run.ini"
 run_offbkg check "$T/run.ini"
 if printf '%s' "$err" | grep -q "built without PLplot"; then
     # Every other test then is a skip, said with the reason.
-    while [ "$tap_n" -lt 20 ]; do
+    while [ "$tap_n" -lt 22 ]; do
         tap_n=$((tap_n + 1))
         echo "ok $tap_n # SKIP offbkg was built without PLplot"
     done
@@ -264,6 +264,24 @@ ok $(test $status -eq 0 && ! ls "$T/o-run/figures" | grep -q '^compare_' \
 rm -f "$T/o-run/figures/notes.txt"
 check_page "$T/o-run"
 ok $? "rerun: index.html shows exactly the figures there"
+
+# A validation.fits that cannot be read, in the directory of a run: the
+# run keeps its models, warns, and says so on the page; with --strict it
+# fails and writes nothing.
+head -c 8000 "$T/val/validation.fits" >"$T/o-run/validation.fits"
+run_offbkg run "$T/run2.ini"
+ok $(test $status -eq 0 \
+     && printf '%s\n' "$err" | grep -q "warning: figures of validation.fits not drawn: .*validation.fits" \
+     && grep -q "The figures of 1 file could not be drawn" "$T/o-run/index.html"
+     echo $?) "a damaged validation.fits: the run succeeds, its figures left out with a warning and a line on the page"
+touch -d '2000-01-01' "$T/o-run/index.html"
+run_offbkg --strict run "$T/run2.ini"
+ok $(test $status -eq 1 \
+     && printf '%s\n' "$err" | grep -q "error: .*validation.fits" \
+     && test -n "$(find "$T/o-run/index.html" ! -newermt 2001-01-01)" \
+     && ! ls -A "$T/o-run" | grep -q '^\.tmp'; echo $?) \
+    "with --strict it fails the run (exit $status), naming the file; nothing is replaced or left"
+rm -f "$T/o-run/validation.fits"
 
 # A [plot] dir that cannot be one: the command stops before any work
 # (exit 1), naming it, and leaves nothing but what was there.
