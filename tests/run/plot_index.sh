@@ -3,14 +3,14 @@
 # [plot] (doc/plot.md): `offbkg run` and `offbkg validate` draw the
 # figures of [output] dir at their end, and index.html shows every one of
 # them and links the FITS files; the figures are PNGs of 800 x 600 pixels
-# (maps wider) that are not blank; a headless Chromium, with no network, loads the
+# (maps their panels' size) that are not blank; a headless Chromium, with no network, loads the
 # page and every image on it; a rerun removes the figures it does not
 # draw again and leaves other files alone; a [plot] dir that cannot be a
 # directory fails the command before any work, leaving nothing.
 . "$top_srcdir/tests/run/tap.sh"
 
 T=$tap_tmp
-tap_plan 22
+tap_plan 28
 
 dom="--runs 12 --events 3000 --zenith 10,60 --energy 0.1,100 --theta-max 3"
 # Not under the valgrind wrapper: simulate is not what is tested here.
@@ -57,7 +57,7 @@ ini "$T/o-run" >"$T/run.ini"
 run_offbkg check "$T/run.ini"
 if printf '%s' "$err" | grep -q "built without PLplot"; then
     # Every other test then is a skip, said with the reason.
-    while [ "$tap_n" -lt 22 ]; do
+    while [ "$tap_n" -lt 28 ]; do
         tap_n=$((tap_n + 1))
         echo "ok $tap_n # SKIP offbkg was built without PLplot"
     done
@@ -135,8 +135,9 @@ for path in sys.argv[1:]:
     px = im.getdata()
     ink = sum(1 for p in px if p != (255, 255, 255)) / float(w * h)
     colours = len(set(px))
-    # 800 x 600 a figure; maps about 420 a panel (core/plot.c).
-    fine = 800 <= w <= 1400 and h == 600 and ink > 0.02 and colours >= 4
+    # 800 x 600 a plot; maps are sized by their panels (core/plot.c).
+    size = (w, h) == (800, 600) or (600 <= w <= 2000 and 400 <= h <= 1200)
+    fine = size and ink > 0.02 and colours >= 4
     if not fine:
         bad += 1
         print("# %s: %dx%d, %.1f%% ink, %d colours"
@@ -149,7 +150,7 @@ if [ -n "$python" ]; then
     "$python" "$T/pixels.py" "$T/o-run/figures"/*.png >"$T/pix.out" 2>&1
     sed -n '/^#/p' "$T/pix.out"
     ok $(grep -q '^BAD 0$' "$T/pix.out"; echo $?) \
-        "run: every figure is 800 to 1400 x 600 pixels, with ink on more than 2% of them and at least 4 colours"
+        "run: every figure is 800 x 600 pixels (maps: their panels'), with ink on more than 2% of them and at least 4 colours"
     "$python" "$T/pixels.py" "$T/blank.png" >"$T/pix.out" 2>&1
     ok $(grep -q '^BAD 1$' "$T/pix.out"; echo $?) \
         "the pixel check finds a blank figure"
@@ -282,6 +283,45 @@ ok $(test $status -eq 1 \
      && ! ls -A "$T/o-run" | grep -q '^\.tmp'; echo $?) \
     "with --strict it fails the run (exit $status), naming the file; nothing is replaced or left"
 rm -f "$T/o-run/validation.fits"
+
+# offbkg plot CONFIG: the same page and figures from the files there.
+rm -rf "$T/o-run/figures" "$T/o-run/index.html"
+run_offbkg plot "$T/run.ini"
+ok $(test $status -eq 0 \
+     && printf '%s\n' "$out" | grep -q "^figures: [1-9][0-9]* in $T/o-run/figures, shown by $T/o-run/index.html$"
+     echo $?) "offbkg plot CONFIG: exit $status, says where index.html is"
+check_page "$T/o-run"
+ok $(test $? -eq 0 && ls "$T/o-run/figures" | grep -q '^compare_' \
+     && ! ls -A "$T/o-run" | grep -q '^\.'; echo $?) \
+    "offbkg plot CONFIG: every figure (comparisons too) on the page, every FITS file linked, nothing left over"
+# Errors: nothing to draw, no such directory, a damaged validation.fits,
+# no [plot]: a message, and nothing written.
+mkdir "$T/empty"
+ini "$T/empty" >"$T/empty.ini"
+run_offbkg plot "$T/empty.ini"
+ok $(test $status -eq 1 \
+     && printf '%s\n' "$err" | grep -q "error: $T/empty: no model file of a group and no validation.fits to draw" \
+     && test -z "$(ls -A "$T/empty")"; echo $?) \
+    "offbkg plot CONFIG with nothing to draw: exit $status, said, nothing written"
+ini "$T/none" >"$T/none.ini"
+run_offbkg plot "$T/none.ini"
+ok $(test $status -eq 1 \
+     && printf '%s\n' "$err" | grep -q "error: $T/none: no such directory" \
+     && test ! -e "$T/none"; echo $?) \
+    "offbkg plot CONFIG without [output] dir: exit $status, said, no directory made"
+cp "$T/o-run/index.html" "$T/index.before"
+head -c 8000 "$T/val/validation.fits" >"$T/o-run/validation.fits"
+run_offbkg plot "$T/run.ini"
+ok $(test $status -eq 1 \
+     && printf '%s\n' "$err" | grep -q "error: .*validation.fits" \
+     && cmp -s "$T/o-run/index.html" "$T/index.before" \
+     && ! ls -A "$T/o-run" | grep -q '^\.'; echo $?) \
+    "offbkg plot CONFIG with a damaged validation.fits: exit $status, names it, the old page untouched, nothing left"
+rm -f "$T/o-run/validation.fits"
+grep -v '^\[plot\]' "$T/run.ini" >"$T/noplot.ini"
+run_offbkg plot "$T/noplot.ini"
+ok $(test $status -eq 2 && printf '%s\n' "$err" | grep -q "no \[plot\] section"
+     echo $?) "offbkg plot CONFIG without [plot]: exit $status, said"
 
 # A [plot] dir that cannot be one: the command stops before any work
 # (exit 1), naming it, and leaves nothing but what was there.
