@@ -150,21 +150,34 @@ done:
     return taps;
 }
 
-/* One pass of k5a / 25 over an n1 x n2 slice, src to dst. */
-static void k5a_pass(const double *src, double *dst, size_t n1, size_t n2)
+/* The reflection of every index from -reach to n + reach - 1 of an axis
+ * of n bins (smooth_reflect's), so the loops below look indexes up
+ * instead of dividing: tab[reach + k] is the bin of index k. A new
+ * array; NULL if out of memory. */
+static size_t *k5a_reflections(size_t n, size_t reach)
+{
+    size_t *tab = malloc((n + 2 * reach) * sizeof *tab);
+
+    for (size_t k = 0; tab != NULL && k < n + 2 * reach; k++)
+        tab[k] = smooth_reflect((ptrdiff_t)k - (ptrdiff_t)reach, n);
+    return tab;
+}
+
+/* One pass of k5a / 25 over an n1 x n2 slice, src to dst; r1 and r2 the
+ * axes' reflections of reach 2 (k5a_reflections). */
+static void k5a_pass(const double *src, double *dst, size_t n1, size_t n2,
+                     const size_t *r1, const size_t *r2)
 {
     for (size_t i = 0; i < n1; i++)
         for (size_t j = 0; j < n2; j++) {
             double sum = 0;
-            for (ptrdiff_t a = 0; a < 5; a++) {
-                size_t ii = smooth_reflect((ptrdiff_t)i + 2 - a, n1);
-                for (ptrdiff_t b = 0; b < 5; b++) {
+            for (size_t a = 0; a < 5; a++) {
+                size_t ii = r1[i + 4 - a];
+                for (size_t b = 0; b < 5; b++) {
                     double k = k5a_kernel[a][b];
-                    size_t jj;
                     if (k == 0)
                         continue;
-                    jj = smooth_reflect((ptrdiff_t)j + 2 - b, n2);
-                    sum += k * src[ii * n2 + jj];
+                    sum += k * src[ii * n2 + r2[j + 4 - b]];
                 }
             }
             dst[i * n2 + j] = sum / 25.0;
@@ -172,9 +185,15 @@ static void k5a_pass(const double *src, double *dst, size_t n1, size_t n2)
 }
 
 /* err_out of each cell of an n1 x n2 slice from the unsmoothed err0,
- * through the composite taps; acc is zeroed scratch and left zeroed. */
+ * through the composite taps, which reach @p reach cells from the centre;
+ * r1 and r2 the axes' reflections of that reach; acc is zeroed scratch
+ * and left zeroed. A cell at least @p reach from every edge has each tap
+ * on a cell of its own, W_cj being the tap's weight: its sum is taken
+ * directly, in the same order and with the same operations as the
+ * general case, so the result is the same to the bit. */
 static void k5a_errors(const double *err0, double *err, size_t n1,
                        size_t n2, const k5a_tap_t *taps, size_t n_taps,
+                       size_t reach, const size_t *r1, const size_t *r2,
                        double *acc)
 {
     double emax = smooth_max(err0, n1 * n2);
@@ -182,16 +201,27 @@ static void k5a_errors(const double *err0, double *err, size_t n1,
     for (size_t i = 0; i < n1; i++)
         for (size_t j = 0; j < n2; j++) {
             double var = 0;
+            if (i >= reach && i + reach < n1 && j >= reach
+                && j + reach < n2) {
+                for (size_t t = 0; emax > 0 && t < n_taps; t++) {
+                    size_t c = (i - (size_t)taps[t].da) * n2
+                               + (j - (size_t)taps[t].db);
+                    double r = taps[t].w * (err0[c] / emax);
+                    var += r * r;
+                }
+                err[i * n2 + j] = emax * sqrt(var);
+                continue;
+            }
             /* W_cj: every tap landing on a cell, summed there. */
             for (size_t t = 0; t < n_taps; t++) {
-                size_t ii = smooth_reflect((ptrdiff_t)i - taps[t].da, n1);
-                size_t jj = smooth_reflect((ptrdiff_t)j - taps[t].db, n2);
+                size_t ii = r1[i + reach - (size_t)taps[t].da];
+                size_t jj = r2[j + reach - (size_t)taps[t].db];
                 acc[ii * n2 + jj] += taps[t].w;
             }
             /* Each cell's W_cj once, then cleared. */
             for (size_t t = 0; t < n_taps; t++) {
-                size_t ii = smooth_reflect((ptrdiff_t)i - taps[t].da, n1);
-                size_t jj = smooth_reflect((ptrdiff_t)j - taps[t].db, n2);
+                size_t ii = r1[i + reach - (size_t)taps[t].da];
+                size_t jj = r2[j + reach - (size_t)taps[t].db];
                 size_t c = ii * n2 + jj;
                 if (acc[c] != 0 && emax > 0) {
                     double r = acc[c] * (err0[c] / emax);
@@ -223,8 +253,9 @@ static int k5a_smooth(void *state, offbkg_cube_t *cube)
     const offbkg_host_t *host = s->host;
     smooth_shape_t sh = { 0, 0, 0, 0 };
     double *rate0 = NULL, *err0 = NULL, *tmp = NULL, *acc = NULL;
+    size_t *p1 = NULL, *p2 = NULL, *e1 = NULL, *e2 = NULL;
     k5a_tap_t *taps = NULL;
-    size_t n_taps = 0;
+    size_t n_taps = 0, reach;
     int n, status;
 
     if (cube != NULL && cube->n_axes != 3)
@@ -244,8 +275,14 @@ static int k5a_smooth(void *state, offbkg_cube_t *cube)
     tmp = malloc(sh.m * sizeof *tmp);
     acc = calloc(sh.m, sizeof *acc);
     taps = k5a_composite(n, &n_taps);
+    reach = 2 * (size_t)n;
+    p1 = k5a_reflections(sh.n1, 2);
+    p2 = k5a_reflections(sh.n2, 2);
+    e1 = k5a_reflections(sh.n1, reach);
+    e2 = k5a_reflections(sh.n2, reach);
     if (rate0 == NULL || err0 == NULL || tmp == NULL || acc == NULL
-        || taps == NULL) {
+        || taps == NULL || p1 == NULL || p2 == NULL || e1 == NULL
+        || e2 == NULL) {
         status = host->error(host, OFFBKG_ENOMEM, "out of memory");
         goto done;
     }
@@ -268,10 +305,10 @@ static int k5a_smooth(void *state, offbkg_cube_t *cube)
         for (int p = 0; p < n; p++) {
             const double *src = p == 0 ? rate0 : ((n - p) % 2 ? tmp : rate);
             double *dst = (n - p) % 2 ? rate : tmp;
-            k5a_pass(src, dst, sh.n1, sh.n2);
+            k5a_pass(src, dst, sh.n1, sh.n2, p1, p2);
         }
         k5a_errors(err0, cube->rate_err + first, sh.n1, sh.n2, taps, n_taps,
-                   acc);
+                   reach, e1, e2, acc);
         smooth_rescale(cube, first, sh.m, before, rate0, err0);
     }
 done:
@@ -280,6 +317,10 @@ done:
     free(tmp);
     free(acc);
     free(taps);
+    free(p1);
+    free(p2);
+    free(e1);
+    free(e2);
     return status;
 }
 
