@@ -41,6 +41,17 @@ typedef struct make_job {
     offbkg_model_t *out;
     const offbkg_model_opts_t *opts;
     offbkg_model_store_t *ms;       /* NULL: no [store] */
+    /* [store]: each run's key, taken before any events are read (key_st
+     * OFFBKG_OK, else key_why says why there is none). */
+    offbkg_model_store_run_t *keys;
+    int *key_st;
+    char **key_why;
+    /* Group sums (doc/store.md §8), NULL when not used: the runs loaded
+     * with their group's sum, the runs merged (from a sum or not), and
+     * per group how many runs its loaded sum holds. */
+    bool *cached;
+    bool *merged;
+    size_t *n_cached;
 } make_job_t;
 
 /* Room for one run's contributions, filled by a worker, merged by the
@@ -113,9 +124,8 @@ static bool from_store(worker_t *w, slot_t *sl,
     const make_job_t *job = w->job;
     offbkg_run_report_t *rep = &job->out->runs[sl->run];
 
-    for (size_t m = 0; m < job->n_models; m++)
-        ops_of(job->models[m])->contrib_reset(job->models[m]->state,
-                                              sl->contrib[m]);
+    /* No contrib_reset: contrib_load makes each one equal to its entry
+     * (and a run read from its events after all is reset by fill_run). */
     rep->store_status = offbkg_model_store_load(w->ctx, job->ms, job->models,
                                                 key, sl->contrib, rep);
     if (rep->store_status == OFFBKG_OK) {
@@ -130,47 +140,43 @@ static bool from_store(worker_t *w, slot_t *sl,
 static void process_run(worker_t *w, slot_t *sl)
 {
     const make_job_t *job = w->job;
-    offbkg_model_store_run_t key = { 0 };
+    const offbkg_model_store_run_t *key = NULL;
 
     sl->failed = job->out->runs[sl->run].skipped != NULL;
-    if (sl->failed)
+    /* In a group sum loaded already: nothing to read. */
+    if (sl->failed || (job->cached != NULL && job->cached[sl->run]))
         return;
     if (job->ms != NULL) {
-        int st = offbkg_model_store_run_key(w->ctx, job->ms, job->store,
-                                            job->store_rows[sl->run], &key);
-        if (st == OFFBKG_OK && from_store(w, sl, &key)) {
-            offbkg_model_store_run_clear(&key);
+        key = &job->keys[sl->run];
+        if (job->key_st[sl->run] == OFFBKG_OK && from_store(w, sl, key))
             return;
-        }
-        if (st != OFFBKG_OK) {
+        if (job->key_st[sl->run] != OFFBKG_OK) {
             /* Its events are not where the data store says: the reader
              * says why, or --from-store that it is not in the store. */
             offbkg_run_report_t *rep = &job->out->runs[sl->run];
             rep->store_status = OFFBKG_STORE_MISSING;
-            rep->store_why = strdup(offbkg_error_msg(w->ctx));
+            rep->store_why = strdup(job->key_why[sl->run]
+                                        ? job->key_why[sl->run] : "?");
             if (!job->opts->from_store)
                 fill_run(w, sl);
             sl->failed = sl->failed || job->opts->from_store;
-            offbkg_model_store_run_clear(&key);
             return;
         }
         if (job->opts->from_store) {
             sl->failed = true;
-            offbkg_model_store_run_clear(&key);
             return;
         }
     }
     fill_run(w, sl);
     if (job->ms != NULL && !sl->failed) {
         offbkg_run_report_t *rep = &job->out->runs[sl->run];
-        if (offbkg_model_store_save(w->ctx, job->ms, job->models, &key,
+        if (offbkg_model_store_save(w->ctx, job->ms, job->models, key,
                                     sl->contrib, rep, job->store,
                                     job->store_rows[sl->run]) == OFFBKG_OK)
             rep->filled = true;
         else
             rep->store_error = strdup(offbkg_error_msg(w->ctx));
     }
-    offbkg_model_store_run_clear(&key);
 }
 
 /* Read run sl->run's events into the slot's contributions, or say why
@@ -412,10 +418,20 @@ static int take_run(offbkg_ctx_t *ctx, const make_job_t *job, pool_t *p,
         return offbkg_error_set(ctx, OFFBKG_EIO, "OBS_ID %" PRId64 ": not "
                                 "put in the store: %s", rep->obs_id,
                                 rep->store_error);
+    if (!sl->failed && job->cached != NULL && job->cached[sl->run]) {
+        /* In its group's contribution since the group sum was loaded. */
+        job->out->runs_used[job->group_id[sl->run]]++;
+        job->merged[sl->run] = true;
+        return OFFBKG_OK;
+    }
+    if (!sl->failed && !job->opts->fill_only) {
+        int st = merge_run(ctx, job, p->group_contrib, sl);
+        if (st == OFFBKG_OK && job->merged != NULL)
+            job->merged[sl->run] = true;
+        return st;
+    }
     if (!sl->failed)
-        return job->opts->fill_only
-                   ? OFFBKG_OK
-                   : merge_run(ctx, job, p->group_contrib, sl);
+        return OFFBKG_OK;
     if (rep->skipped == NULL && job->opts->from_store) {
         /* Said at the end, all of them in one message. */
         p->n_missing++;
@@ -578,6 +594,184 @@ static int finish_all(offbkg_ctx_t *ctx, const make_job_t *job,
         }
     }
     return OFFBKG_OK;
+}
+
+/* [store]: every run's key, before any events are read (a run whose
+ * events cannot be found or stat()ed has none, and the reason). */
+static int take_keys(offbkg_ctx_t *ctx, make_job_t *job)
+{
+    size_t n = job->out->n_runs;
+
+    job->keys = calloc(n + 1, sizeof *job->keys);
+    job->key_st = calloc(n + 1, sizeof *job->key_st);
+    job->key_why = calloc(n + 1, sizeof *job->key_why);
+    if (job->keys == NULL || job->key_st == NULL || job->key_why == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        if (job->out->runs[i].skipped != NULL)
+            continue;
+        job->key_st[i] = offbkg_model_store_run_key(ctx, job->ms, job->store,
+                                                    job->store_rows[i],
+                                                    &job->keys[i]);
+        if (job->key_st[i] == OFFBKG_ENOMEM)
+            return OFFBKG_ENOMEM;
+        if (job->key_st[i] != OFFBKG_OK) {
+            job->key_why[i] = strdup(offbkg_error_msg(ctx));
+            offbkg_error_clear(ctx);
+            if (job->key_why[i] == NULL)
+                return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        }
+    }
+    return OFFBKG_OK;
+}
+
+static void free_keys(make_job_t *job)
+{
+    for (size_t i = 0; job->keys != NULL && i < job->out->n_runs; i++) {
+        offbkg_model_store_run_clear(&job->keys[i]);
+        free(job->key_why[i]);
+    }
+    free(job->keys);
+    free(job->key_st);
+    free(job->key_why);
+    free(job->cached);
+    free(job->merged);
+    free(job->n_cached);
+}
+
+/* Group @p g's runs, in run order, as a group sum records them: those
+ * in it that are not skipped, up to the first without a key (*n), and
+ * their run indexes into @p at. @p runs and @p at have room for all. */
+static size_t group_runs(const make_job_t *job, size_t g, bool merged_only,
+                         offbkg_store_sum_run_t *runs, size_t *at)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < job->out->n_runs; i++) {
+        const offbkg_run_report_t *rep = &job->out->runs[i];
+        if ((size_t)job->group_id[i] != g || rep->skipped != NULL
+            || (merged_only && !job->merged[i]))
+            continue;
+        if (job->key_st[i] != OFFBKG_OK)
+            break;
+        offbkg_store_key_t key = job->keys[i].key;
+        runs[n] = (offbkg_store_sum_run_t){
+            .obs_id = rep->obs_id,
+            .run_hash = offbkg_store_run_hash(&key),
+            .n_rows = rep->n_rows,
+            .n_events = rep->n_events,
+            .n_nonfinite = rep->n_nonfinite,
+            .n_bad_energy = rep->n_bad_energy,
+            .n_regions = rep->n_regions,
+            .ontime_s = rep->ontime_s,
+            .livetime_s = rep->livetime_s,
+        };
+        at[n++] = i;
+    }
+    return n;
+}
+
+/* Each group's first runs from the longest group sum the store has of
+ * them (doc/store.md §8): loaded into @p group_contrib, and those runs
+ * marked cached with their numbers. A sum that cannot be used is said,
+ * and the group's runs are read as if there were none. */
+static int load_sums(offbkg_ctx_t *ctx, make_job_t *job,
+                     void ***group_contrib)
+{
+    size_t n = job->out->n_runs, n_groups = job->out->n_groups;
+    offbkg_store_sum_run_t *runs = malloc((n + 1) * sizeof *runs);
+    size_t *at = malloc((n + 1) * sizeof *at);
+    void **contrib = calloc(job->n_models, sizeof *contrib);
+    int st = offbkg_model_store_sums_list(ctx, job->ms);
+
+    job->cached = calloc(n + 1, sizeof *job->cached);
+    job->merged = calloc(n + 1, sizeof *job->merged);
+    job->n_cached = calloc(n_groups + 1, sizeof *job->n_cached);
+    if (st == OFFBKG_OK
+        && (runs == NULL || at == NULL || contrib == NULL
+            || job->cached == NULL || job->merged == NULL
+            || job->n_cached == NULL))
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    for (size_t g = 0; st == OFFBKG_OK && g < n_groups; g++) {
+        size_t n_runs = group_runs(job, g, false, runs, at), k;
+        st = offbkg_model_store_sums_load(ctx, job->ms, job->models, n_runs,
+                                          runs, contrib, &k);
+        if (st > 0) {
+            if (st == OFFBKG_STORE_DAMAGED)
+                OFFBKG_WARN(ctx, "group %zu: its sum in the store is damaged "
+                            "(%s): its runs are read one by one", g,
+                            offbkg_error_msg(ctx));
+            else
+                OFFBKG_INFO(ctx, "group %zu: its sum in the store is not "
+                            "used: %s", g, offbkg_error_msg(ctx));
+            offbkg_error_clear(ctx);
+            st = OFFBKG_OK;
+            continue;
+        }
+        for (size_t m = 0; st == OFFBKG_OK && m < job->n_models; m++) {
+            group_contrib[m][g] = contrib[m];
+            contrib[m] = NULL;
+        }
+        job->n_cached[g] = st == OFFBKG_OK ? k : 0;
+        for (size_t r = 0; st == OFFBKG_OK && r < k; r++) {
+            offbkg_run_report_t *rep = &job->out->runs[at[r]];
+            job->cached[at[r]] = true;
+            rep->from_store = true;
+            rep->store_status = OFFBKG_OK;
+            rep->n_rows = runs[r].n_rows;
+            rep->n_events = runs[r].n_events;
+            rep->n_nonfinite = runs[r].n_nonfinite;
+            rep->n_bad_energy = runs[r].n_bad_energy;
+            rep->n_regions = runs[r].n_regions;
+            rep->ontime_s = runs[r].ontime_s;
+            rep->livetime_s = runs[r].livetime_s;
+        }
+    }
+    free(runs);
+    free(at);
+    free(contrib);
+    return st;
+}
+
+/* Keep each group's sum of the runs merged, when it holds more than the
+ * sum it was loaded from: the next step on these runs (or on more runs
+ * after them) starts from it. A sum not kept is said at info level: the
+ * models are right, the next step reads the runs again. */
+static int save_sums(offbkg_ctx_t *ctx, const make_job_t *job,
+                     void ***group_contrib)
+{
+    size_t n = job->out->n_runs;
+    offbkg_store_sum_run_t *runs = malloc((n + 1) * sizeof *runs);
+    size_t *at = malloc((n + 1) * sizeof *at);
+    void **contrib = calloc(job->n_models + 1, sizeof *contrib);
+    int st = OFFBKG_OK;
+
+    if (runs == NULL || at == NULL || contrib == NULL)
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    for (size_t g = 0; st == OFFBKG_OK && g < job->out->n_groups; g++) {
+        size_t n_runs = group_runs(job, g, true, runs, at), n_merged = 0;
+        for (size_t i = 0; i < n; i++)
+            n_merged += job->merged[i] && (size_t)job->group_id[i] == g;
+        /* Nothing new, or a run merged without a key (then its events
+         * were read, and their identity is not known). */
+        if (n_runs == job->n_cached[g] || n_runs != n_merged)
+            continue;
+        for (size_t m = 0; m < job->n_models; m++)
+            contrib[m] = group_contrib[m][g];
+        st = offbkg_model_store_sums_save(ctx, job->ms, job->models, n_runs,
+                                          runs, contrib);
+        if (st > 0 || (st < 0 && st != OFFBKG_ENOMEM
+                       && st != OFFBKG_ECANCELLED)) {
+            OFFBKG_INFO(ctx, "group %zu: its sum not put in the store: %s",
+                        g, offbkg_error_msg(ctx));
+            offbkg_error_clear(ctx);
+            st = OFFBKG_OK;
+        }
+    }
+    free(runs);
+    free(at);
+    free(contrib);
+    return st;
 }
 
 /* Where a run's events are: the file (its device and inode when it can be
@@ -785,7 +979,8 @@ int offbkg_model_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      offbkg_model_t *out)
 {
     make_job_t job = { rc, store, regions, NULL, rc->n_models, store_rows,
-                       group_id, out, opts, NULL };
+                       group_id, out, opts, NULL, NULL, NULL, NULL, NULL,
+                       NULL, NULL };
     offbkg_model_store_t ms = { 0 };
     size_t threads = opts->threads;
     size_t n_workers = threads < 1 ? 1 : threads > n && n > 0 ? n : threads;
@@ -828,6 +1023,12 @@ int offbkg_model_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     }
     if (st == OFFBKG_OK)
         st = skip_shared_events(ctx, store, out, store_rows);
+    if (st == OFFBKG_OK && job.ms != NULL)
+        st = take_keys(ctx, &job);
+    /* Group sums hold no run's own contribution: not with keep_runs. */
+    if (st == OFFBKG_OK && job.ms != NULL && !opts->keep_runs
+        && !opts->fill_only)
+        st = load_sums(ctx, &job, group_contrib);
     for (size_t k = 0; st == OFFBKG_OK && k < n_workers; k++)
         st = worker_init(ctx, &job, &pool, &workers[k]);
     for (size_t k = 0; st == OFFBKG_OK && k < pool.n_slots; k++)
@@ -851,8 +1052,11 @@ int offbkg_model_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     pthread_cond_destroy(&pool.slot_freed);
     if (st == OFFBKG_OK && !opts->fill_only)
         st = no_run_used(ctx, out);
+    if (st == OFFBKG_OK && job.merged != NULL)
+        st = save_sums(ctx, &job, group_contrib);
     if (st == OFFBKG_OK && !opts->fill_only)
         st = finish_all(ctx, &job, group_contrib);
+    free_keys(&job);
     offbkg_model_store_clear(&ms);
 
     for (size_t m = 0; group_contrib != NULL && m < rc->n_models; m++) {

@@ -19,6 +19,9 @@ typedef struct offbkg_model_store {
     size_t *n_counts;           /**< per model: the cells it has */
     size_t *n_exposure;         /**< per model: its exposure bins */
     uint64_t regions_hash;
+    uint64_t **sums;            /**< per model: the chains of its group
+                                     sums (offbkg_model_store_sums_list) */
+    size_t *n_sums;
 } offbkg_model_store_t;
 
 /** The keys of the @p n_models instances @p models (one per [model] of
@@ -61,5 +64,30 @@ int offbkg_model_store_save(offbkg_ctx_t *ctx, const offbkg_model_store_t *ms,
                             void *const *contrib,
                             const offbkg_run_report_t *rep,
                             const offbkg_datastore_t *ds, size_t row);
+
+/** List the group sums the store holds for each model (once per step). */
+int offbkg_model_store_sums_list(offbkg_ctx_t *ctx, offbkg_model_store_t *ms);
+
+/** A group's first runs from a group sum (doc/store.md §8): @p runs are
+ *  the group's runs in run order (obs_id and run_hash set). The longest
+ *  first *n_loaded of them that every model has a valid sum of are loaded,
+ *  one new contribution per model into @p contrib (NULL before), and
+ *  their numbers into @p runs. *n_loaded 0 when there is none, or when
+ *  one cannot be used: then OFFBKG_STORE_STALE or _DAMAGED with the
+ *  reason; errors < 0. */
+int offbkg_model_store_sums_load(offbkg_ctx_t *ctx,
+                                 const offbkg_model_store_t *ms,
+                                 offbkg_instance_t *const *models,
+                                 size_t n_runs, offbkg_store_sum_run_t *runs,
+                                 void **contrib, size_t *n_loaded);
+
+/** Keep @p contrib (one per model), the sum of the group's @p n_runs
+ *  runs @p runs in run order, as each model's group sum. */
+int offbkg_model_store_sums_save(offbkg_ctx_t *ctx,
+                                 const offbkg_model_store_t *ms,
+                                 offbkg_instance_t *const *models,
+                                 size_t n_runs,
+                                 const offbkg_store_sum_run_t *runs,
+                                 void *const *contrib);
 
 #endif

@@ -56,8 +56,10 @@ int offbkg_model_store_init(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     ms->text = calloc(n_models + 1, sizeof *ms->text);
     ms->n_counts = calloc(n_models + 1, sizeof *ms->n_counts);
     ms->n_exposure = calloc(n_models + 1, sizeof *ms->n_exposure);
+    ms->sums = calloc(n_models + 1, sizeof *ms->sums);
+    ms->n_sums = calloc(n_models + 1, sizeof *ms->n_sums);
     if (ms->key == NULL || ms->text == NULL || ms->n_counts == NULL
-        || ms->n_exposure == NULL)
+        || ms->n_exposure == NULL || ms->sums == NULL || ms->n_sums == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     ms->regions_hash = offbkg_store_regions_hash(regions);
     for (size_t m = 0; m < n_models; m++) {
@@ -79,7 +81,11 @@ void offbkg_model_store_clear(offbkg_model_store_t *ms)
             free(ms->key[m]);
         if (ms->text != NULL)
             free(ms->text[m]);
+        if (ms->sums != NULL)
+            free(ms->sums[m]);
     }
+    free(ms->sums);
+    free(ms->n_sums);
     free(ms->key);
     free(ms->text);
     free(ms->n_counts);
@@ -188,6 +194,123 @@ int offbkg_model_store_save(offbkg_ctx_t *ctx, const offbkg_model_store_t *ms,
         if (st != OFFBKG_OK)
             return plugin_error(ctx, st, models[m], "contrib_view");
         st = offbkg_store_write(ctx, ms->store, &key, &e, ds, row, NULL);
+    }
+    return st;
+}
+
+int offbkg_model_store_sums_list(offbkg_ctx_t *ctx, offbkg_model_store_t *ms)
+{
+    for (size_t m = 0; m < ms->n_models; m++) {
+        int st = offbkg_store_sums(ctx, ms->store, ms->key[m], &ms->sums[m],
+                                   &ms->n_sums[m]);
+        if (st != OFFBKG_OK)
+            return st;
+    }
+    return OFFBKG_OK;
+}
+
+static bool has_sum(const offbkg_model_store_t *ms, size_t m, uint64_t chain)
+{
+    size_t lo = 0, hi = ms->n_sums[m];
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ms->sums[m][mid] < chain)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < ms->n_sums[m] && ms->sums[m][lo] == chain;
+}
+
+/* Free the contributions @p contrib of the models, and set them NULL. */
+static void drop(const offbkg_model_store_t *ms,
+                 offbkg_instance_t *const *models, void **contrib)
+{
+    for (size_t m = 0; m < ms->n_models; m++) {
+        if (contrib[m] != NULL)
+            ops_of(models[m])->contrib_free(models[m]->state, contrib[m]);
+        contrib[m] = NULL;
+    }
+}
+
+int offbkg_model_store_sums_load(offbkg_ctx_t *ctx,
+                                 const offbkg_model_store_t *ms,
+                                 offbkg_instance_t *const *models,
+                                 size_t n_runs, offbkg_store_sum_run_t *runs,
+                                 void **contrib, size_t *n_loaded)
+{
+    uint64_t *chain = malloc((n_runs + 1) * sizeof *chain);
+    size_t k = n_runs;
+    int st = OFFBKG_OK;
+
+    *n_loaded = 0;
+    if (chain == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    chain[0] = OFFBKG_STORE_CHAIN0;
+    for (size_t i = 0; i < n_runs; i++)
+        chain[i + 1] = offbkg_store_chain(chain[i], runs[i].run_hash);
+    /* The most runs every model has a sum of. */
+    for (; k > 0; k--) {
+        bool all = true;
+        for (size_t m = 0; all && m < ms->n_models; m++)
+            all = has_sum(ms, m, chain[k]);
+        if (all)
+            break;
+    }
+    for (size_t m = 0; k > 0 && st == OFFBKG_OK && m < ms->n_models; m++) {
+        offbkg_store_entry_t e;
+        st = offbkg_store_sum_read(ctx, ms->store, ms->key[m], chain[k], k,
+                                   runs, ms->n_counts[m], ms->n_exposure[m],
+                                   &e);
+        if (st != OFFBKG_OK)
+            break;
+        st = ops_of(models[m])->contrib_new(models[m]->state, &contrib[m]);
+        if (st != OFFBKG_OK)
+            st = plugin_error(ctx, st, models[m], "contrib_new");
+        else if ((st = ops_of(models[m])->contrib_load(models[m]->state,
+                                                       &e.data, contrib[m]))
+                 != OFFBKG_OK) {
+            const char *why = offbkg_host_last_error();
+            st = offbkg_error_set(ctx, OFFBKG_STORE_DAMAGED, "[%s] refuses "
+                                  "its group sum: %s",
+                                  models[m]->conf->section,
+                                  why[0] ? why : offbkg_strerror(st));
+        }
+        offbkg_store_entry_free(&e);
+    }
+    free(chain);
+    if (st != OFFBKG_OK) {
+        drop(ms, models, contrib);
+        return st;
+    }
+    *n_loaded = k;
+    return OFFBKG_OK;
+}
+
+int offbkg_model_store_sums_save(offbkg_ctx_t *ctx,
+                                 const offbkg_model_store_t *ms,
+                                 offbkg_instance_t *const *models,
+                                 size_t n_runs,
+                                 const offbkg_store_sum_run_t *runs,
+                                 void *const *contrib)
+{
+    uint64_t chain = OFFBKG_STORE_CHAIN0;
+    int st = OFFBKG_OK;
+
+    for (size_t i = 0; i < n_runs; i++)
+        chain = offbkg_store_chain(chain, runs[i].run_hash);
+    for (size_t m = 0; st == OFFBKG_OK && m < ms->n_models; m++) {
+        offbkg_store_key_t key = { .model_key = ms->key[m],
+                                   .model_text = ms->text[m],
+                                   .regions_hash = ms->regions_hash };
+        offbkg_contrib_data_t d = { .struct_size = sizeof d };
+        st = ops_of(models[m])->contrib_view(models[m]->state, contrib[m],
+                                             &d);
+        if (st != OFFBKG_OK)
+            return plugin_error(ctx, st, models[m], "contrib_view");
+        st = offbkg_store_sum_write(ctx, ms->store, &key, chain, n_runs,
+                                    runs, &d);
     }
     return st;
 }

@@ -140,6 +140,51 @@ int offbkg_store_write(offbkg_ctx_t *ctx, const offbkg_store_t *store,
                        const offbkg_store_entry_t *entry,
                        const offbkg_datastore_t *ds, size_t row, bool *kept);
 
+/** The hash of a run's entry key without its model key (OBS_ID, the
+ *  regions and row hashes, the events file's identity): what a group sum
+ *  records of each of its runs (doc/store.md §8). */
+uint64_t offbkg_store_run_hash(const offbkg_store_key_t *key);
+
+/** The chain of a group's runs: from OFFBKG_STORE_CHAIN0, each run's
+ *  offbkg_store_run_hash in run order. A group sum is named by it. */
+uint64_t offbkg_store_chain(uint64_t chain, uint64_t run_hash);
+#define OFFBKG_STORE_CHAIN0 0xcbf29ce484222325u
+
+/** One run of a group sum: OBS_ID and run hash (what it must be), and
+ *  the run's numbers for the report (what it says). */
+typedef struct offbkg_store_sum_run {
+    int64_t obs_id;
+    uint64_t run_hash;
+    size_t n_rows, n_events, n_nonfinite, n_bad_energy, n_regions;
+    double ontime_s, livetime_s;
+} offbkg_store_sum_run_t;
+
+/** The chains of the group sums held for @p model_key, sorted, in a new
+ *  array (*chains, free(); NULL when there is none). */
+int offbkg_store_sums(offbkg_ctx_t *ctx, const offbkg_store_t *store,
+                      const char *model_key, uint64_t **chains, size_t *n);
+
+/** Read the group sum of @p chain: OFFBKG_OK when it is the sum of
+ *  exactly the @p n_runs runs of @p runs (obs_id and run_hash, in order;
+ *  their numbers are filled in) for @p model_key, written by this offbkg,
+ *  with @p n_counts cells and @p n_exposure bins; the summed contribution
+ *  in @p out (offbkg_store_entry_free; only its data is set). Else as
+ *  offbkg_store_read: OFFBKG_STORE_MISSING, _STALE, _DAMAGED, or an
+ *  error. */
+int offbkg_store_sum_read(offbkg_ctx_t *ctx, const offbkg_store_t *store,
+                          const char *model_key, uint64_t chain,
+                          size_t n_runs, offbkg_store_sum_run_t *runs,
+                          size_t n_counts, size_t n_exposure,
+                          offbkg_store_entry_t *out);
+
+/** Write the group sum of @p chain, the sum @p data of the @p n_runs
+ *  runs @p runs for the model of @p key (model_key and model_text),
+ *  atomically; one already there is replaced (its bytes are the same). */
+int offbkg_store_sum_write(offbkg_ctx_t *ctx, const offbkg_store_t *store,
+                           const offbkg_store_key_t *key, uint64_t chain,
+                           size_t n_runs, const offbkg_store_sum_run_t *runs,
+                           const offbkg_contrib_data_t *data);
+
 /** The path of @p key's run file: a new string, NULL out of memory. */
 char *offbkg_store_path(const offbkg_store_t *store,
                         const offbkg_store_key_t *key);

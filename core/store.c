@@ -353,6 +353,23 @@ uint64_t offbkg_store_row_hash(const offbkg_datastore_t *ds, size_t row)
     return table_row_hash(&ds->obs, row);
 }
 
+uint64_t offbkg_store_run_hash(const offbkg_store_key_t *key)
+{
+    uint64_t h = fnv_u64(FNV_BASIS, (uint64_t)key->obs_id);
+
+    h = fnv_u64(h, key->regions_hash);
+    h = fnv_u64(h, key->row_hash);
+    h = fnv_string(h, key->events.path);
+    h = fnv_string(h, key->events.hdu);
+    h = fnv_u64(h, (uint64_t)key->events.size_bytes);
+    return fnv_u64(h, (uint64_t)key->events.mtime_ns);
+}
+
+uint64_t offbkg_store_chain(uint64_t chain, uint64_t run_hash)
+{
+    return fnv_u64(chain, run_hash);
+}
+
 int offbkg_store_identity(offbkg_ctx_t *ctx, const char *path,
                           const char *hdu, offbkg_store_identity_t *id)
 {
@@ -934,20 +951,15 @@ static bool open_failed(int st)
     return st != OFFBKG_OK && st != OFFBKG_ENOMEM && st != OFFBKG_ECANCELLED;
 }
 
-int offbkg_store_read(offbkg_ctx_t *ctx, const offbkg_store_t *store,
-                      const offbkg_store_key_t *key, size_t n_counts,
-                      size_t n_exposure, offbkg_store_entry_t *out)
+/* Open the store file @p path as every input is (core/input.c):
+ * OFFBKG_OK, OFFBKG_STORE_MISSING or _DAMAGED with the reason, or an
+ * error. */
+static int open_file(offbkg_ctx_t *ctx, const char *path,
+                     offbkg_fitsmem_t *mem, fitsfile **f)
 {
-    char *path = offbkg_store_path(store, key);
-    offbkg_fitsmem_t mem = { 0 };
-    fitsfile *f = NULL;
     struct stat sb;
-    int st;
+    int st = offbkg_input_open(ctx, path, NULL, 0, mem, f);
 
-    memset(out, 0, sizeof *out);
-    if (path == NULL)
-        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    st = offbkg_input_open(ctx, path, NULL, 0, &mem, &f);
     /* Missing or not: asked only when the open fails (a stat() per
      * entry was a few percent of reading a complete store). A file that
      * is there now may have been put in place by another fill between
@@ -960,7 +972,7 @@ int offbkg_store_read(offbkg_ctx_t *ctx, const offbkg_store_t *store,
                             strerror(errno));
     } else if (open_failed(st)) {
         offbkg_error_clear(ctx);
-        st = offbkg_input_open(ctx, path, NULL, 0, &mem, &f);
+        st = offbkg_input_open(ctx, path, NULL, 0, mem, f);
         if (open_failed(st)) {
             /* Its message names the path already. */
             char why[1024];
@@ -969,6 +981,22 @@ int offbkg_store_read(offbkg_ctx_t *ctx, const offbkg_store_t *store,
                                   why);
         }
     }
+    return st;
+}
+
+int offbkg_store_read(offbkg_ctx_t *ctx, const offbkg_store_t *store,
+                      const offbkg_store_key_t *key, size_t n_counts,
+                      size_t n_exposure, offbkg_store_entry_t *out)
+{
+    char *path = offbkg_store_path(store, key);
+    offbkg_fitsmem_t mem = { 0 };
+    fitsfile *f = NULL;
+    int st;
+
+    memset(out, 0, sizeof *out);
+    if (path == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    st = open_file(ctx, path, &mem, &f);
     if (st == OFFBKG_OK)
         st = read_primary(ctx, f, &mem, path, key, out);
     if (st == OFFBKG_OK)
@@ -1305,5 +1333,317 @@ int offbkg_store_write(offbkg_ctx_t *ctx, const offbkg_store_t *store,
         out.overwrite = true;
         st = offbkg_output_commit(ctx, &out);
     }
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Group sums (doc/store.md §8)                                        */
+
+/* DIR/KEY/sums, or DIR/KEY/sums/<chain>.fits.gz when @p name: a new
+ * string, NULL out of memory. */
+static char *sum_path(const offbkg_store_t *store, const char *model_key,
+                      bool name, uint64_t chain)
+{
+    size_t n = strlen(store->dir) + strlen(model_key) + 64;
+    char *path = malloc(n);
+
+    if (path != NULL && name)
+        snprintf(path, n, "%s/%s/sums/%016" PRIx64 RUN_FILE_SUFFIX,
+                 store->dir, model_key, chain);
+    else if (path != NULL)
+        snprintf(path, n, "%s/%s/sums", store->dir, model_key);
+    return path;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int offbkg_store_sums(offbkg_ctx_t *ctx, const offbkg_store_t *store,
+                      const char *model_key, uint64_t **chains, size_t *n)
+{
+    char *dir = sum_path(store, model_key, false, 0);
+    DIR *d = dir != NULL ? opendir(dir) : NULL;
+    size_t cap = 0;
+    struct dirent *e;
+    int st = dir != NULL ? OFFBKG_OK : OFFBKG_ENOMEM;
+
+    *chains = NULL;
+    *n = 0;
+    while (st == OFFBKG_OK && d != NULL && (e = readdir(d)) != NULL) {
+        char *end;
+        uint64_t chain = strtoull(e->d_name, &end, 16);
+        if (end != e->d_name + 16 || strcmp(end, RUN_FILE_SUFFIX) != 0)
+            continue;   /* ".", "..", temporaries */
+        if (*n == cap) {
+            uint64_t *grown = realloc(*chains, (cap = 2 * cap + 16)
+                                                   * sizeof *grown);
+            if (grown == NULL) {
+                st = OFFBKG_ENOMEM;
+                break;
+            }
+            *chains = grown;
+        }
+        (*chains)[(*n)++] = chain;
+    }
+    if (d != NULL)
+        closedir(d);
+    free(dir);
+    if (st != OFFBKG_OK) {
+        free(*chains);
+        *chains = NULL;
+        *n = 0;
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    }
+    if (*n > 0)
+        qsort(*chains, *n, sizeof **chains, cmp_u64);
+    return OFFBKG_OK;
+}
+
+/* The primary header of a group sum against what is expected. */
+static int check_sum_primary(offbkg_ctx_t *ctx, const offbkg_header_t *h,
+                             const char *path, const char *model_key,
+                             uint64_t chain, size_t n_runs)
+{
+    char *version = offbkg_fitshdr_longstr(h, "OFFBKGV");
+    char *key = offbkg_fitshdr_longstr(h, "MODKEY");
+    long long fmt, n;
+    uint64_t got_chain;
+    int st = OFFBKG_OK;
+
+    if (version == NULL || key == NULL || !read_ll(h, "STOREFMT", &fmt)
+        || !read_hex(h, "CHAIN", 16, &got_chain) || !read_ll(h, "NRUNS", &n))
+        st = unusable(ctx, OFFBKG_STORE_DAMAGED, path, "a key card "
+                      "(OFFBKGV, STOREFMT, MODKEY, CHAIN, NRUNS) is missing "
+                      "or malformed");
+    else if (fmt != OFFBKG_STORE_FORMAT)
+        st = unusable(ctx, OFFBKG_STORE_STALE, path, "store format %lld "
+                      "(this offbkg reads %d)", fmt, OFFBKG_STORE_FORMAT);
+    else if (strcmp(version, PACKAGE_VERSION) != 0)
+        st = unusable(ctx, OFFBKG_STORE_STALE, path, "written by offbkg %s "
+                      "(this is %s)", version, PACKAGE_VERSION);
+    else if (strcmp(key, model_key) != 0)
+        st = unusable(ctx, OFFBKG_STORE_STALE, path, "another model "
+                      "configuration (%s, expected %s)", key, model_key);
+    else if (got_chain != chain || n < 0 || (unsigned long long)n != n_runs)
+        st = unusable(ctx, OFFBKG_STORE_STALE, path, "other runs");
+    free(version);
+    free(key);
+    return st;
+}
+
+/* The RUNS table: the runs @p runs expect (OBS_ID and RUNHASH, in order)
+ * and their numbers read into @p runs. */
+static int read_sum_runs(offbkg_ctx_t *ctx, fitsfile *f,
+                         const offbkg_fitsmem_t *mem, const char *path,
+                         size_t n_runs, offbkg_store_sum_run_t *runs)
+{
+    static const char *const ll_names[] = { "OBS_ID", "RUNHASH", "NROWS",
+                                            "NEVENTS", "NNONFIN", "NBADEN",
+                                            "NREGIONS" };
+    static const char *const d_names[] = { "ONTIME", "LIVETIME" };
+    long long n_rows, *ll = malloc((n_runs + 1) * 7 * sizeof *ll);
+    double *d = malloc((n_runs + 1) * 2 * sizeof *d);
+    char text[FLEN_STATUS];
+    offbkg_header_t h;
+    int st = goto_table(ctx, f, mem, path, "RUNS", &n_rows, &h), col, bytes;
+    int fst = 0;
+
+    offbkg_fitshdr_free(&h);
+    if (st == OFFBKG_OK && (ll == NULL || d == NULL))
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    if (st == OFFBKG_OK && (n_rows < 0 || (unsigned long long)n_rows != n_runs))
+        st = unusable(ctx, OFFBKG_STORE_DAMAGED, path, "RUNS has %lld rows, "
+                      "NRUNS %zu", n_rows, n_runs);
+    for (int k = 0; st == OFFBKG_OK && k < 7; k++) {
+        st = find_col(ctx, f, path, ll_names[k], TLONGLONG, &col, &bytes);
+        if (st == OFFBKG_OK && n_runs > 0
+            && fits_read_col(f, TLONGLONG, col, 1, 1, (LONGLONG)n_runs, NULL,
+                             ll + k * n_runs, NULL, &fst) != 0)
+            st = unusable(ctx, OFFBKG_STORE_DAMAGED, path, "column %s: %s",
+                          ll_names[k], fits_text(fst, text));
+    }
+    for (int k = 0; st == OFFBKG_OK && k < 2; k++) {
+        st = find_col(ctx, f, path, d_names[k], TDOUBLE, &col, &bytes);
+        if (st == OFFBKG_OK && n_runs > 0
+            && fits_read_col(f, TDOUBLE, col, 1, 1, (LONGLONG)n_runs, NULL,
+                             d + k * n_runs, NULL, &fst) != 0)
+            st = unusable(ctx, OFFBKG_STORE_DAMAGED, path, "column %s: %s",
+                          d_names[k], fits_text(fst, text));
+    }
+    for (size_t i = 0; st == OFFBKG_OK && i < n_runs; i++) {
+        offbkg_store_sum_run_t *r = &runs[i];
+        if (ll[i] != r->obs_id || (uint64_t)ll[n_runs + i] != r->run_hash) {
+            st = unusable(ctx, OFFBKG_STORE_STALE, path, "run %zu is not "
+                          "OBS_ID %" PRId64 " as it is now", i + 1,
+                          r->obs_id);
+            break;
+        }
+        for (int k = 2; k < 7; k++)
+            if (ll[k * n_runs + i] < 0)
+                st = unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%s is "
+                              "negative in row %zu", ll_names[k], i + 1);
+        for (int k = 0; k < 2; k++)
+            if (!isfinite(d[k * n_runs + i]) || d[k * n_runs + i] < 0)
+                st = unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%s is not "
+                              "finite and >= 0 in row %zu", d_names[k],
+                              i + 1);
+        r->n_rows = (size_t)ll[2 * n_runs + i];
+        r->n_events = (size_t)ll[3 * n_runs + i];
+        r->n_nonfinite = (size_t)ll[4 * n_runs + i];
+        r->n_bad_energy = (size_t)ll[5 * n_runs + i];
+        r->n_regions = (size_t)ll[6 * n_runs + i];
+        r->ontime_s = d[i];
+        r->livetime_s = d[n_runs + i];
+    }
+    free(ll);
+    free(d);
+    return st;
+}
+
+int offbkg_store_sum_read(offbkg_ctx_t *ctx, const offbkg_store_t *store,
+                          const char *model_key, uint64_t chain,
+                          size_t n_runs, offbkg_store_sum_run_t *runs,
+                          size_t n_counts, size_t n_exposure,
+                          offbkg_store_entry_t *out)
+{
+    char *path = sum_path(store, model_key, true, chain);
+    offbkg_fitsmem_t mem = { 0 };
+    fitsfile *f = NULL;
+    offbkg_header_t h;
+    char text[FLEN_STATUS];
+    int st, fst;
+
+    memset(out, 0, sizeof *out);
+    if (path == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    st = open_file(ctx, path, &mem, &f);
+    if (st == OFFBKG_OK && (fst = load_header(f, &mem, &h)) != 0)
+        st = fst == MEMORY_ALLOCATION
+                 ? offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory")
+                 : unusable(ctx, OFFBKG_STORE_DAMAGED, path, "%s",
+                            fits_text(fst, text));
+    else if (st == OFFBKG_OK) {
+        st = check_sum_primary(ctx, &h, path, model_key, chain, n_runs);
+        offbkg_fitshdr_free(&h);
+    }
+    if (st == OFFBKG_OK)
+        st = read_sum_runs(ctx, f, &mem, path, n_runs, runs);
+    if (st == OFFBKG_OK)
+        st = read_counts(ctx, f, &mem, path, n_counts, out);
+    if (st == OFFBKG_OK)
+        st = read_exposure(ctx, f, &mem, path, n_exposure, out);
+    offbkg_input_close(f, &mem);
+    if (st != OFFBKG_OK)
+        offbkg_store_entry_free(out);
+    else
+        out->data.struct_size = sizeof out->data;
+    free(path);
+    return st;
+}
+
+/* The RUNS table of a group sum. */
+static void write_sum_runs(fitsfile *f, size_t n_runs,
+                           const offbkg_store_sum_run_t *runs, int *fst)
+{
+    char *ttype[] = { "OBS_ID", "RUNHASH", "NROWS", "NEVENTS", "NNONFIN",
+                      "NBADEN", "NREGIONS", "ONTIME", "LIVETIME" };
+    char *tform[] = { "K", "K", "K", "K", "K", "K", "K", "D", "D" };
+    char *tunit[] = { "", "", "", "", "", "", "", "s", "s" };
+    long long *ll = malloc((n_runs + 1) * sizeof *ll);
+    double *d = malloc((n_runs + 1) * sizeof *d);
+
+    if (ll == NULL || d == NULL) {
+        *fst = MEMORY_ALLOCATION;
+        free(ll);
+        free(d);
+        return;
+    }
+    fits_create_tbl(f, BINARY_TBL, (LONGLONG)n_runs, 9, ttype, tform, tunit,
+                    "RUNS", fst);
+    for (int k = 0; k < 9 && n_runs > 0; k++) {
+        for (size_t i = 0; i < n_runs; i++) {
+            const offbkg_store_sum_run_t *r = &runs[i];
+            const size_t v[] = { 0, 0, r->n_rows, r->n_events,
+                                 r->n_nonfinite, r->n_bad_energy,
+                                 r->n_regions };
+            if (k == 0)
+                ll[i] = r->obs_id;
+            else if (k == 1)
+                ll[i] = (long long)r->run_hash;
+            else if (k < 7)
+                ll[i] = (long long)v[k];
+            else
+                d[i] = k == 7 ? r->ontime_s : r->livetime_s;
+        }
+        if (k < 7)
+            fits_write_col(f, TLONGLONG, k + 1, 1, 1, (LONGLONG)n_runs, ll,
+                           fst);
+        else
+            fits_write_col(f, TDOUBLE, k + 1, 1, 1, (LONGLONG)n_runs, d, fst);
+    }
+    free(ll);
+    free(d);
+}
+
+int offbkg_store_sum_write(offbkg_ctx_t *ctx, const offbkg_store_t *store,
+                           const offbkg_store_key_t *key, uint64_t chain,
+                           size_t n_runs, const offbkg_store_sum_run_t *runs,
+                           const offbkg_contrib_data_t *data)
+{
+    offbkg_store_entry_t e = { .data = *data };
+    offbkg_store_key_t check = *key;
+    char *dir = sum_path(store, key->model_key, false, 0);
+    char *path = sum_path(store, key->model_key, true, chain);
+    offbkg_output_t out;
+    int fmt = OFFBKG_STORE_FORMAT, fst = 0, st;
+
+    /* The entry's checks of the values (the key's events are not used). */
+    check.events.path = check.events.hdu = "";
+    st = dir == NULL || path == NULL
+             ? offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory")
+             : check_entry(ctx, &check, &e);
+    for (size_t i = 0; st == OFFBKG_OK && i < n_runs; i++)
+        if (!isfinite(runs[i].ontime_s) || runs[i].ontime_s < 0
+            || !isfinite(runs[i].livetime_s) || runs[i].livetime_s < 0)
+            st = offbkg_error_set(ctx, OFFBKG_EINVAL, "OBS_ID %" PRId64
+                                  ": ONTIME %g s, LIVETIME %g s",
+                                  runs[i].obs_id, runs[i].ontime_s,
+                                  runs[i].livetime_s);
+    if (st == OFFBKG_OK)
+        st = model_dir(ctx, store, key);
+    if (st == OFFBKG_OK && mkdir(dir, 0777) != 0 && errno != EEXIST)
+        st = offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot create directory:"
+                              " %s", dir, strerror(errno));
+    /* Another process may write the same sum: its bytes are the same, and
+     * either file in place is whole. */
+    if (st == OFFBKG_OK)
+        st = offbkg_output_fits(ctx, path, true, &out);
+    if (st == OFFBKG_OK) {
+        fits_create_img(out.fits, BYTE_IMG, 0, NULL, &fst);
+        fits_write_key_longwarn(out.fits, &fst);
+        fits_write_key(out.fits, TSTRING, "OFFBKGV", PACKAGE_VERSION,
+                       "offbkg version that wrote this file", &fst);
+        fits_write_key(out.fits, TINT, "STOREFMT", &fmt,
+                       "contribution store format", &fst);
+        write_string(out.fits, "MODKEY", key->model_key,
+                     "model configuration key", &fst);
+        write_hex(out.fits, "CHAIN", 16, chain, "hash of the runs' keys",
+                  &fst);
+        write_ll(out.fits, "NRUNS", (long long)n_runs, "runs summed", &fst);
+        write_sum_runs(out.fits, n_runs, runs, &fst);
+        if (fst == 0)
+            st = write_data(ctx, out.fits, data, &fst);
+        if (st == OFFBKG_OK && fst != 0)
+            st = offbkg_error_fits(ctx, fst, "%s", path);
+        if (st == OFFBKG_OK)
+            st = offbkg_output_commit(ctx, &out);
+        else
+            offbkg_output_abort(&out);
+    }
+    free(dir);
+    free(path);
     return st;
 }

@@ -414,8 +414,8 @@ TESTS += tests/run/slurm_cluster.sh
 # The contribution store: models from events, from a store filled by run,
 # by 4 concurrent fill shards, and --from-store, bit for bit the same; the
 # same with the shards as a Slurm job array (skipped without Slurm).
-dist_check_SCRIPTS += tests/run/store.sh tests/run/slurm_fill.sh
-TESTS += tests/run/store.sh tests/run/slurm_fill.sh
+dist_check_SCRIPTS += tests/run/store.sh tests/run/slurm_fill.sh tests/run/store_sums.sh
+TESTS += tests/run/store.sh tests/run/slurm_fill.sh tests/run/store_sums.sh
 # The bad-input suite (tests/robustness/): damaged copies of simulated
 # stores, full and unwritable outputs, SIGINT and SIGTERM mid-run.
 check_PROGRAMS += tests/tools/fitsdamage
