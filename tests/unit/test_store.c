@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -954,6 +955,118 @@ static void test_model_key(void **state)
     free(t4);
 }
 
+/* Group sums (doc/store.md §8): written and read back bit for bit with
+ * their runs' numbers; other runs, another run hash, another model key
+ * are not it; a cut or edited file is damaged, never trusted. */
+static int sum_status(fixture_t *f, const char *model_key, uint64_t chain,
+                      size_t n_runs, offbkg_store_sum_run_t *runs,
+                      offbkg_store_entry_t *got)
+{
+    int st = offbkg_store_sum_read(f->ctx, f->store, model_key, chain, n_runs,
+                                   runs, N_CELLS, N_EXPO, got);
+    if (st != OFFBKG_OK)
+        assert_null(got->data.counts);
+    return st;
+}
+
+static void test_group_sum(void **state)
+{
+    fixture_t *f = *state;
+    offbkg_store_sum_run_t runs[3], want[3];
+    offbkg_store_entry_t got;
+    uint64_t chain = OFFBKG_STORE_CHAIN0, *chains;
+    size_t n;
+    char dir[PATH_MAX], path[PATH_MAX], good[PATH_MAX], plain[PATH_MAX];
+    struct stat sb;
+
+    for (size_t i = 0; i < 3; i++) {
+        offbkg_store_key_t k = f->key;
+        k.obs_id = (int64_t)i + 1;
+        want[i] = (offbkg_store_sum_run_t){
+            .obs_id = k.obs_id, .run_hash = offbkg_store_run_hash(&k),
+            .n_rows = 100 + i, .n_events = 90 + i, .n_nonfinite = i,
+            .n_bad_energy = 2 * i, .n_regions = 1, .ontime_s = 1687.0 / 3,
+            .livetime_s = 1687.0 / 3 * 0.9 + (double)i };
+        chain = offbkg_store_chain(chain, want[i].run_hash);
+    }
+    /* The hash says the whole key: each field changes it. */
+    offbkg_store_key_t k = f->key;
+    k.obs_id = 1;
+    k.events.mtime_ns++;
+    assert_true(offbkg_store_run_hash(&k) != want[0].run_hash);
+    k.events.mtime_ns--;
+    k.row_hash++;
+    assert_true(offbkg_store_run_hash(&k) != want[0].run_hash);
+
+    assert_int_equal(offbkg_store_sums(f->ctx, f->store, f->key.model_key,
+                                       &chains, &n), OFFBKG_OK);
+    assert_int_equal(n, 0);
+    free(chains);
+    if (offbkg_store_sum_write(f->ctx, f->store, &f->key, chain, 3, want,
+                               &f->entry.data) != OFFBKG_OK)
+        fail_msg("sum write: %s", offbkg_error_msg(f->ctx));
+    assert_int_equal(offbkg_store_sums(f->ctx, f->store, f->key.model_key,
+                                       &chains, &n), OFFBKG_OK);
+    assert_int_equal(n, 1);
+    assert_true(chains[0] == chain);
+    free(chains);
+
+    memcpy(runs, want, sizeof runs);
+    for (size_t i = 0; i < 3; i++)
+        runs[i].n_rows = runs[i].n_events = 0;
+    if (sum_status(f, f->key.model_key, chain, 3, runs, &got) != OFFBKG_OK)
+        fail_msg("sum read: %s", offbkg_error_msg(f->ctx));
+    assert_memory_equal(runs, want, sizeof runs);
+    assert_memory_equal(got.data.counts, f->counts, sizeof f->counts);
+    assert_true(same_doubles(got.data.exposure_s, f->exposure, N_EXPO));
+    offbkg_store_entry_free(&got);
+
+    /* Not these runs: a run hash, the count, the chain, the model key. */
+    memcpy(runs, want, sizeof runs);
+    runs[2].run_hash ^= 1;
+    assert_int_equal(sum_status(f, f->key.model_key, chain, 3, runs, &got),
+                     OFFBKG_STORE_STALE);
+    memcpy(runs, want, sizeof runs);
+    assert_int_equal(sum_status(f, f->key.model_key, chain, 2, runs, &got),
+                     OFFBKG_STORE_STALE);
+    assert_int_equal(sum_status(f, f->key.model_key, chain + 1, 3, runs,
+                                &got), OFFBKG_STORE_MISSING);
+    assert_int_equal(sum_status(f, "3d-fedcba9876543210", chain, 3, runs,
+                                &got), OFFBKG_STORE_MISSING);
+
+    /* Cut short, or a value edited out of range: damaged. */
+    snprintf(path, sizeof path, "%s/sums/%016" PRIx64 ".fits.gz",
+             sg_path(dir, f->store_dir, "%s", f->key.model_key), chain);
+    sg_path(good, f->dir, "sum.fits.gz");
+    copy_file(path, good, SIZE_MAX);
+    assert_int_equal(stat(good, &sb), 0);
+    const size_t cuts[] = { 0, 1, 100, (size_t)sb.st_size / 2,
+                            (size_t)sb.st_size - 1 };
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        copy_file(good, path, cuts[i]);
+        assert_int_equal(sum_status(f, f->key.model_key, chain, 3, runs,
+                                    &got), OFFBKG_STORE_DAMAGED);
+    }
+    gunzip_file(good, sg_path(plain, f->dir, "sum.fits"));
+    gzip_file(plain, path, 2880 + 100);
+    assert_int_equal(sum_status(f, f->key.model_key, chain, 3, runs, &got),
+                     OFFBKG_STORE_DAMAGED);
+    copy_file(good, path, SIZE_MAX);
+    double nan = NAN;
+    edit_cell(f, path, "RUNS", "LIVETIME", 2, TDOUBLE, &nan);
+    assert_int_equal(sum_status(f, f->key.model_key, chain, 3, runs, &got),
+                     OFFBKG_STORE_DAMAGED);
+    copy_file(good, path, SIZE_MAX);
+    long long zero = 0;
+    edit_cell(f, path, "COUNTS", "COUNT", 1, TLONGLONG, &zero);
+    assert_int_equal(sum_status(f, f->key.model_key, chain, 3, runs, &got),
+                     OFFBKG_STORE_DAMAGED);
+    copy_file(good, path, SIZE_MAX);
+    assert_int_equal(sum_status(f, f->key.model_key, chain, 3, runs, &got),
+                     OFFBKG_OK);
+    offbkg_store_entry_free(&got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -973,6 +1086,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_identity_crc_hashes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_model_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_sum, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
