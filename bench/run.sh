@@ -29,6 +29,8 @@
 #   OFFBKG_BENCH_PART       "match": only the per-observation models (the
 #                           match step, doc/match.md); "validate": only
 #                           offbkg validate on DR1 (doc/validate.md);
+#                           "store": only the contribution store's rows
+#                           (doc/store.md) and the jobs they compare to;
 #                           default: everything
 set -u
 
@@ -251,6 +253,127 @@ validate_rows() {
         "$wall s" "$(awk -v w="$wall" 'BEGIN { print w < 2 ? "met" : "NOT met" }')"
 }
 
+# The contribution store (doc/store.md), on the 1000-run gzip store with
+# all cores. Rows as above, where floor_s is the same job from the events
+# and ratio is wall / that, and events are those read from event files:
+# "fill" runs with an empty [store] (moved aside before each run),
+# "store" runs --from-store (from the group sums the fill kept, §8),
+# "regroup" with other zenith edges, from the entries (the group sums
+# that run keeps are removed before each run: every run regroups anew),
+# and "resmooth" with a [smooth] section, from the group sums (their jobs
+# from the events are timed here too); "add10" runs a 1010-run selection
+# with a store complete for 1000 of them, entries and group sums (the 10
+# entries, and the sums kept by the run before, removed before each run),
+# against the 1010 runs from the events. The sizes (du -sk) of the store
+# and of the event data it summarises follow.
+store_rows() {
+store r1010-gz 1010 "$mid"
+printf 'OBS_ID\n' >"$dir/list1000.txt"
+seq 1 1000 >>"$dir/list1000.txt"
+printf 'OBS_ID\n' >"$dir/list1010.txt"
+seq 1 1010 >>"$dir/list1010.txt"
+
+# store_ini STORE MODEL OUT CONTRIB [LIST]: ini with a [store] when
+# CONTRIB is not empty (and the runs of LIST).
+store_ini() {
+    if [ -n "${5:-}" ]; then
+        ini "$1" "$2" "$3" | sed "s|^plugin = all\$|plugin = list\\
+path = $5|"
+    else
+        ini "$1" "$2" "$3"
+    fi
+    if [ -n "$4" ]; then
+        printf '[store]\ndir = %s\n' "$4"
+    fi
+}
+# The command that removes the group sums newer than $dir/sums.stamp.
+new_sums='find "$1" -path "*/sums/*" -newer "$2" -delete'
+
+for model in 2d 3d; do
+    ref=$(awk -v k="r1000-gz $model $cores" '$1 " " $2 " " $3 == k { print $5 }' \
+          "$results")
+    st="$dir/contrib-$model"
+    out="$dir/out-store-$model"
+    store_ini "$dir/r1000-gz" "$model" "$out" "$st" >"$dir/store-$model.ini"
+    rm -rf "$st" "$st".old.*
+    store_row r1000-gz-fill "$model" "$ref" "$out" sh -c \
+        'if [ -e "$1" ]; then mv "$1" "$1.old.$$"; fi; shift; exec "$@"' \
+        sh "$st" "$offbkg" -q -j "$cores" run "$dir/store-$model.ini" \
+        || return 1
+    rm -rf "$st".old.*
+    store_row r1000-gz-store "$model" "$ref" "$out" "$offbkg" -q -j "$cores" \
+        run --from-store "$dir/store-$model.ini" || return 1
+    touch "$dir/sums.stamp"
+    edges='group.edges_deg=0, 30, 60, 90'
+    store_ini "$dir/r1000-gz" "$model" "$out" "" >"$dir/events-$model.ini"
+    m=$(measure "regroup $model from events" "$offbkg" -q -j "$cores" run \
+        --set "$edges" "$dir/events-$model.ini") || return 1
+    store_row r1000-gz-regroup "$model" "$(echo "$m" | cut -d' ' -f1)" \
+        "$out" sh -c "$new_sums"'; shift 2; exec "$@"' sh "$st" \
+        "$dir/sums.stamp" "$offbkg" -q -j "$cores" run --from-store \
+        --set "$edges" "$dir/store-$model.ini" || return 1
+    for i in events store; do
+        { cat "$dir/$i-$model.ini"
+          printf '[smooth]\nplugin = %s\n' "$(smoother "$model")"
+        } >"$dir/smooth-$i-$model.ini"
+    done
+    m=$(measure "resmooth $model from events" "$offbkg" -q -j "$cores" run \
+        "$dir/smooth-events-$model.ini") || return 1
+    store_row r1000-gz-resmooth "$model" "$(echo "$m" | cut -d' ' -f1)" \
+        "$out" "$offbkg" -q -j "$cores" run --from-store \
+        "$dir/smooth-store-$model.ini" || return 1
+    echo "r1000-gz-size $model $(du -sk "$st" | cut -f1)" \
+        "$(du -sk "$dir/r1000-gz/data" | cut -f1)" | awk '{
+        printf "%-22s %-3s store %.1f MB, event data %.1f MB: %.3f\n",
+               $1, $2, $3 / 1024, $4 / 1024, $3 / $4 }' | tee -a "$results"
+
+    # Adding 10 runs.
+    st="$dir/contrib-add-$model"
+    out="$dir/out-add-$model"
+    store_ini "$dir/r1010-gz" "$model" "$out" "$st" "$dir/list1000.txt" \
+        >"$dir/add1000-$model.ini"
+    store_ini "$dir/r1010-gz" "$model" "$out" "$st" "$dir/list1010.txt" \
+        >"$dir/add1010-$model.ini"
+    store_ini "$dir/r1010-gz" "$model" "$out" "" "$dir/list1010.txt" \
+        >"$dir/events1010-$model.ini"
+    rm -rf "$st"
+    "$offbkg" -q -j "$cores" run "$dir/add1000-$model.ini" || return 1
+    touch "$dir/sums.stamp"
+    m=$(measure "r1010-gz $model" "$offbkg" -q -j "$cores" run \
+        "$dir/events1010-$model.ini") || return 1
+    ref=$(echo "$m" | awk '{ print $1 }')
+    store_row r1010-gz-add10 "$model" "$ref" "$out" sh -c \
+        'for i in $(seq 1001 1010); do rm -f "$1"/*/obs_$i.fits.gz; done
+         '"$new_sums"'; shift 2; exec "$@"' sh "$st" "$dir/sums.stamp" \
+        "$offbkg" -q -j "$cores" run "$dir/add1010-$model.ini" || return 1
+done
+}
+
+# store_targets: the targets of issue 17 on the store's rows.
+store_targets() {
+    awk -v cores="$cores" '
+        { k = $1 " " $2 " " $3; row[k] = 1; ratio[k] = $9
+          if ($1 == "r1000-gz-size" && $2 == "3d") size3d = $NF }
+        function t(what, got, ok) { printf "%-58s %-12s %s\n", what, got, ok ? "met" : "NOT met" }
+        END {
+            for (m = 1; m <= 2; m++) {
+                mod = m == 1 ? "2d" : "3d"
+                M = m == 1 ? "2D" : "3D"
+                k = "r1000-gz-regroup " mod " " cores
+                if (k in row)
+                    t("store: regroup " M " >= 10x faster than from events", sprintf("%.1fx", 1 / ratio[k]), ratio[k] <= 0.1)
+                k = "r1000-gz-resmooth " mod " " cores
+                if (k in row)
+                    t("store: re-smooth " M " >= 10x faster than from events", sprintf("%.1fx", 1 / ratio[k]), ratio[k] <= 0.1)
+                k = "r1010-gz-add10 " mod " " cores
+                if (k in row)
+                    t("store: adding 10 runs, " M ", <= 5% of a full run", sprintf("%.1f%%", 100 * ratio[k]), ratio[k] <= 0.05)
+            }
+            if ("r1000-gz-size 3d store" in row)
+                t("store: size, default 3D, <= 0.25x the event data", size3d, size3d <= 0.25)
+        }' "$results"
+}
+
 big=$(per_run 200000)
 mid=$(per_run 20000)
 small=1000
@@ -259,6 +382,17 @@ if [ "$part" = match ]; then
         wall_s Mev/s rss_MB floor_s ratio cpu_s | tee -a "$results"
     match_rows || exit 1
     match_targets
+    exit 0
+fi
+if [ "$part" = store ]; then
+    printf '%-22s %-3s %2s %10s %8s %8s %7s %7s %6s %7s\n' case mod j events \
+        wall_s Mev/s rss_MB floor_s ratio cpu_s | tee -a "$results"
+    store r1000-gz 1000 "$mid"
+    for model in 2d 3d; do
+        job r1000-gz "$dir/r1000-gz" $model "$cores" 0 || exit 1
+    done
+    store_rows || exit 1
+    store_targets
     exit 0
 fi
 if [ "$part" = validate ]; then
@@ -322,91 +456,7 @@ else
     say "bench: no DR1 store at ${dr1:-(OFFBKG_DR1 unset)}: its rows are skipped"
 fi
 
-# The contribution store (doc/store.md), on the 1000-run gzip store with
-# all cores. Rows as above, where floor_s is the same job from the events
-# and ratio is wall / that, and events are those read from event files:
-# "fill" runs with an empty [store] (moved aside before each run),
-# "store" runs --from-store, "regroup" with other zenith edges and
-# "resmooth" with a [smooth] section, both from the store (their jobs
-# from the events are timed here too); "add10" runs a 1010-run selection
-# with a store complete for 1000 of them (the 10 entries removed before
-# each run), against the 1010 runs from the events. The sizes (du -sk) of
-# the store and of the event data it summarises follow.
-store r1010-gz 1010 "$mid"
-printf 'OBS_ID\n' >"$dir/list1000.txt"
-seq 1 1000 >>"$dir/list1000.txt"
-printf 'OBS_ID\n' >"$dir/list1010.txt"
-seq 1 1010 >>"$dir/list1010.txt"
-
-# store_ini STORE MODEL OUT CONTRIB [LIST]: ini with a [store] when
-# CONTRIB is not empty (and the runs of LIST).
-store_ini() {
-    if [ -n "${5:-}" ]; then
-        ini "$1" "$2" "$3" | sed "s|^plugin = all\$|plugin = list\\
-path = $5|"
-    else
-        ini "$1" "$2" "$3"
-    fi
-    if [ -n "$4" ]; then
-        printf '[store]\ndir = %s\n' "$4"
-    fi
-}
-
-for model in 2d 3d; do
-    ref=$(awk -v k="r1000-gz $model $cores" '$1 " " $2 " " $3 == k { print $5 }' \
-          "$results")
-    st="$dir/contrib-$model"
-    out="$dir/out-store-$model"
-    store_ini "$dir/r1000-gz" "$model" "$out" "$st" >"$dir/store-$model.ini"
-    rm -rf "$st" "$st".old.*
-    store_row r1000-gz-fill "$model" "$ref" "$out" sh -c \
-        'if [ -e "$1" ]; then mv "$1" "$1.old.$$"; fi; shift; exec "$@"' \
-        sh "$st" "$offbkg" -q -j "$cores" run "$dir/store-$model.ini" \
-        || exit 1
-    rm -rf "$st".old.*
-    store_row r1000-gz-store "$model" "$ref" "$out" "$offbkg" -q -j "$cores" \
-        run --from-store "$dir/store-$model.ini" || exit 1
-    edges='group.edges_deg=0, 30, 60, 90'
-    store_ini "$dir/r1000-gz" "$model" "$out" "" >"$dir/events-$model.ini"
-    m=$(measure "regroup $model from events" "$offbkg" -q -j "$cores" run \
-        --set "$edges" "$dir/events-$model.ini") || exit 1
-    store_row r1000-gz-regroup "$model" "$(echo "$m" | cut -d' ' -f1)" \
-        "$out" "$offbkg" -q -j "$cores" run --from-store --set "$edges" \
-        "$dir/store-$model.ini" || exit 1
-    for i in events store; do
-        { cat "$dir/$i-$model.ini"
-          printf '[smooth]\nplugin = %s\n' "$(smoother "$model")"
-        } >"$dir/smooth-$i-$model.ini"
-    done
-    m=$(measure "resmooth $model from events" "$offbkg" -q -j "$cores" run \
-        "$dir/smooth-events-$model.ini") || exit 1
-    store_row r1000-gz-resmooth "$model" "$(echo "$m" | cut -d' ' -f1)" \
-        "$out" "$offbkg" -q -j "$cores" run --from-store \
-        "$dir/smooth-store-$model.ini" || exit 1
-    echo "r1000-gz-size $model $(du -sk "$st" | cut -f1)" \
-        "$(du -sk "$dir/r1000-gz/data" | cut -f1)" | awk '{
-        printf "%-22s %-3s store %.1f MB, event data %.1f MB: %.3f\n",
-               $1, $2, $3 / 1024, $4 / 1024, $3 / $4 }' | tee -a "$results"
-
-    # Adding 10 runs.
-    st="$dir/contrib-add-$model"
-    out="$dir/out-add-$model"
-    store_ini "$dir/r1010-gz" "$model" "$out" "$st" "$dir/list1000.txt" \
-        >"$dir/add1000-$model.ini"
-    store_ini "$dir/r1010-gz" "$model" "$out" "$st" "$dir/list1010.txt" \
-        >"$dir/add1010-$model.ini"
-    store_ini "$dir/r1010-gz" "$model" "$out" "" "$dir/list1010.txt" \
-        >"$dir/events1010-$model.ini"
-    "$offbkg" -q -j "$cores" run "$dir/add1000-$model.ini" || exit 1
-    m=$(measure "r1010-gz $model" "$offbkg" -q -j "$cores" run \
-        "$dir/events1010-$model.ini") || exit 1
-    ref=$(echo "$m" | awk '{ print $1 }')
-    store_row r1010-gz-add10 "$model" "$ref" "$out" sh -c \
-        'for i in $(seq 1001 1010); do rm -f "$1"/*/obs_$i.fits.gz; done
-         shift; exec "$@"' sh "$st" "$offbkg" -q -j "$cores" run \
-        "$dir/add1010-$model.ini" || exit 1
-done
-
+store_rows || exit 1
 match_rows || exit 1
 
 # Durability: every output file, the journal and the directories are
@@ -439,8 +489,7 @@ fi
 awk -v cores="$cores" '
     { row[$1 " " $2 " " $3] = $0; wall[$1 " " $2 " " $3] = $5
       rate[$1 " " $2 " " $3] = $6; rss[$1 " " $2 " " $3] = $7
-      ratio[$1 " " $2 " " $3] = $9
-      if ($1 == "r1000-gz-size" && $2 == "3d") size3d = $NF }
+      ratio[$1 " " $2 " " $3] = $9 }
     function t(what, got, ok) { printf "%-58s %-12s %s\n", what, got, ok ? "met" : "NOT met" }
     END {
         print ""
@@ -465,27 +514,13 @@ awk -v cores="$cores" '
         k = "r100-gz 3d " cores
         if (k in row)
             t("peak RSS, default 3D, " cores " threads < 200 MB", rss[k] " MB", rss[k] < 200)
-        for (m = 1; m <= 2; m++) {
-            mod = m == 1 ? "2d" : "3d"
-            M = m == 1 ? "2D" : "3D"
-            k = "r1000-gz-regroup " mod " " cores
-            if (k in row)
-                t("store: regroup " M " >= 10x faster than from events", sprintf("%.1fx", 1 / ratio[k]), ratio[k] <= 0.1)
-            k = "r1000-gz-resmooth " mod " " cores
-            if (k in row)
-                t("store: re-smooth " M " >= 10x faster than from events", sprintf("%.1fx", 1 / ratio[k]), ratio[k] <= 0.1)
-            k = "r1010-gz-add10 " mod " " cores
-            if (k in row)
-                t("store: adding 10 runs, " M ", <= 5% of a full run", sprintf("%.1f%%", 100 * ratio[k]), ratio[k] <= 0.05)
-        }
-        if ("r1000-gz-size 3d store" in row)
-            t("store: size, default 3D, <= 0.25x the event data", size3d, size3d <= 0.25)
         if (("dr1-gz-gammapy1.0 2d 1" in row) && ("dr1-gz 2d " cores in row)) {
             s = wall["dr1-gz-gammapy1.0 2d 1"] / wall["dr1-gz 2d " cores]
             t("DR1 2D, all cores, vs gammapy 1.0: >= 50x", sprintf("%.1fx", s), s >= 50)
         }
     }' "$results"
 
+store_targets
 match_targets
 validate_rows || exit 1
 
