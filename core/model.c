@@ -25,6 +25,7 @@
 #include "instance-private.h"
 #include "model-private.h"
 #include "model_store-private.h"
+#include "parallel-private.h"
 
 /* Regions whose circle comes this close to the pointing are handed to the
  * models; wider than any field of view we bin. */
@@ -733,44 +734,79 @@ static int load_sums(offbkg_ctx_t *ctx, make_job_t *job,
     return st;
 }
 
-/* Keep each group's sum of the runs merged, when it holds more than the
- * sum it was loaded from: the next step on these runs (or on more runs
- * after them) starts from it. A sum not kept is said at info level: the
- * models are right, the next step reads the runs again. */
-static int save_sums(offbkg_ctx_t *ctx, const make_job_t *job,
-                     void ***group_contrib)
+/* Keeping the group sums: a group per item of a parallel loop. */
+typedef struct sums_save {
+    const make_job_t *job;
+    void ***group_contrib;
+    offbkg_ctx_t **ctx;             /* per group: its own message */
+    int *st;                        /* per group */
+} sums_save_t;
+
+/* offbkg_parallel_for item: keep group @p g's sum of the runs merged,
+ * when it holds more than the sum it was loaded from. */
+static void save_sum(void *arg, size_t g)
 {
-    size_t n = job->out->n_runs;
+    sums_save_t *w = arg;
+    const make_job_t *job = w->job;
+    size_t n = job->out->n_runs, n_merged = 0, n_runs;
     offbkg_store_sum_run_t *runs = malloc((n + 1) * sizeof *runs);
     size_t *at = malloc((n + 1) * sizeof *at);
     void **contrib = calloc(job->n_models + 1, sizeof *contrib);
-    int st = OFFBKG_OK;
 
-    if (runs == NULL || at == NULL || contrib == NULL)
-        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    for (size_t g = 0; st == OFFBKG_OK && g < job->out->n_groups; g++) {
-        size_t n_runs = group_runs(job, g, true, runs, at), n_merged = 0;
-        for (size_t i = 0; i < n; i++)
-            n_merged += job->merged[i] && (size_t)job->group_id[i] == g;
-        /* Nothing new, or a run merged without a key (then its events
-         * were read, and their identity is not known). */
-        if (n_runs == job->n_cached[g] || n_runs != n_merged)
-            continue;
-        for (size_t m = 0; m < job->n_models; m++)
-            contrib[m] = group_contrib[m][g];
-        st = offbkg_model_store_sums_save(ctx, job->ms, job->models, n_runs,
-                                          runs, contrib);
-        if (st > 0 || (st < 0 && st != OFFBKG_ENOMEM
-                       && st != OFFBKG_ECANCELLED)) {
-            OFFBKG_INFO(ctx, "group %zu: its sum not put in the store: %s",
-                        g, offbkg_error_msg(ctx));
-            offbkg_error_clear(ctx);
-            st = OFFBKG_OK;
-        }
+    if (runs == NULL || at == NULL || contrib == NULL) {
+        w->st[g] = offbkg_error_set(w->ctx[g], OFFBKG_ENOMEM,
+                                    "out of memory");
+        goto done;
     }
+    n_runs = group_runs(job, g, true, runs, at);
+    for (size_t i = 0; i < n; i++)
+        n_merged += job->merged[i] && (size_t)job->group_id[i] == g;
+    /* Nothing new, or a run merged without a key (then its events were
+     * read, and their identity is not known). */
+    if (n_runs == job->n_cached[g] || n_runs != n_merged)
+        goto done;
+    for (size_t m = 0; m < job->n_models; m++)
+        contrib[m] = w->group_contrib[m][g];
+    w->st[g] = offbkg_model_store_sums_save(w->ctx[g], job->ms, job->models,
+                                            n_runs, runs, contrib);
+done:
     free(runs);
     free(at);
     free(contrib);
+}
+
+/* Keep the groups' sums (on the step's threads: each is a file written
+ * and synced): the next step on these runs, or on more runs after them,
+ * starts from them. A sum not kept is said at info level: the models are
+ * right, the next step reads the runs again. */
+static int save_sums(offbkg_ctx_t *ctx, const make_job_t *job,
+                     void ***group_contrib)
+{
+    size_t n_groups = job->out->n_groups;
+    sums_save_t w = { job, group_contrib,
+                      calloc(n_groups + 1, sizeof *w.ctx),
+                      calloc(n_groups + 1, sizeof *w.st) };
+    int st = w.ctx != NULL && w.st != NULL ? OFFBKG_OK : OFFBKG_ENOMEM;
+
+    for (size_t g = 0; st == OFFBKG_OK && g < n_groups; g++)
+        if ((w.ctx[g] = offbkg_ctx_new_child(ctx)) == NULL)
+            st = OFFBKG_ENOMEM;
+    if (st == OFFBKG_OK)
+        offbkg_parallel_for(n_groups, job->opts->threads, save_sum, &w);
+    else
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    for (size_t g = 0; st == OFFBKG_OK && g < n_groups; g++) {
+        if (w.st[g] == OFFBKG_ENOMEM || w.st[g] == OFFBKG_ECANCELLED)
+            st = offbkg_error_set(ctx, w.st[g], "%s",
+                                  offbkg_error_msg(w.ctx[g]));
+        else if (w.st[g] != OFFBKG_OK)
+            OFFBKG_INFO(ctx, "group %zu: its sum not put in the store: %s",
+                        g, offbkg_error_msg(w.ctx[g]));
+    }
+    for (size_t g = 0; w.ctx != NULL && g < n_groups; g++)
+        offbkg_ctx_free(w.ctx[g]);
+    free(w.ctx);
+    free(w.st);
     return st;
 }
 
