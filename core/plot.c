@@ -452,13 +452,14 @@ static void draw_frame(const offbkg_plot_axes_t *a, range_t x, range_t y)
     plschr(0, 1.0);
 }
 
-static void draw_note(const char *note, double y_mm_below)
+static void draw_note(const char *note, double disp_chars)
 {
     if (note == NULL || *note == '\0')
         return;
     plschr(0, 0.8);
     plcol0(COL_BLACK);
-    plmtex("b", y_mm_below, 0.0, 0.0, note);
+    /* From the page's left edge rather than the frame's: a long note fits. */
+    plmtex("b", disp_chars, -0.12, 0.0, note);
     plschr(0, 1.0);
 }
 
