@@ -246,8 +246,10 @@ static int render(offbkg_ctx_t *ctx, const char *path,
 {
     static const cookie_io_functions_t io = { .write = mem_write,
                                               .close = mem_close };
+    /* Static, as the handlers' state: written by the driver between
+     * setjmp and a fatal error's longjmp, so no local of this frame. */
+    static membuf_t mem;
     const char *dev = driver_name(fmt);
-    membuf_t mem = { 0 };
     offbkg_output_t out;
     volatile bool no_driver = false;
     FILE *fp;
@@ -262,6 +264,7 @@ static int render(offbkg_ctx_t *ctx, const char *path,
         pthread_mutex_unlock(&drawing);
         return st;
     }
+    memset(&mem, 0, sizeof mem);
     fp = fopencookie(&mem, "w", io);
     if (fp == NULL) {
         offbkg_output_abort(&out);
