@@ -5,6 +5,7 @@
  * target's cube from the runs the model step kept (§3, §4). */
 #include <config.h>
 
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -669,6 +670,25 @@ static int groups_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     return st;
 }
 
+/* Whether each of @p v is >= @p lo and finite. */
+static int all_within(const double *v, size_t n, double lo)
+{
+    int ok = 1;
+
+    for (size_t i = 0; i < n; i++)
+        ok &= (v[i] >= lo) & (v[i] <= DBL_MAX);
+    return ok;
+}
+
+/* Whether every cell of @p c is finite and its rate >= 0. */
+static bool cube_finite(const offbkg_cube_t *c)
+{
+    return all_within(c->rate, c->n_cells, 0)
+           && all_within(c->rate_err, c->n_cells, -DBL_MAX)
+           && all_within(c->counts, c->n_cells, -DBL_MAX)
+           && all_within(c->exposure_s, c->n_cells, -DBL_MAX);
+}
+
 int offbkg_match_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                       const offbkg_model_t *make,
                       const offbkg_match_target_t *t, size_t m,
@@ -684,14 +704,18 @@ int offbkg_match_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     st = t->kind == OFFBKG_MATCH_RUNS ? runs_cube(ctx, rc, make, t, m, cube)
                                       : groups_cube(ctx, rc, make, t, m,
                                                     cube);
-    /* Never a NaN or an inf in a model (a plugin's cube included). */
-    for (size_t c = 0; st == OFFBKG_OK && c < (*cube)->n_cells; c++)
-        if (!isfinite((*cube)->rate[c]) || !isfinite((*cube)->rate_err[c])
-            || !((*cube)->rate[c] >= 0) || !isfinite((*cube)->counts[c])
-            || !isfinite((*cube)->exposure_s[c]))
-            st = offbkg_error_set(ctx, OFFBKG_EDATA, "OBS_ID %" PRId64
-                                  ": [%s] cell %zu is not finite",
-                                  t->obs_id, rc->models[m].section, c);
+    /* Never a NaN or an inf in a model (a plugin's cube included):
+     * checked array by array without early exit, the cell at fault
+     * looked for only when there is one. */
+    if (st == OFFBKG_OK && !cube_finite(*cube))
+        for (size_t c = 0; st == OFFBKG_OK && c < (*cube)->n_cells; c++)
+            if (!isfinite((*cube)->rate[c])
+                || !isfinite((*cube)->rate_err[c])
+                || !((*cube)->rate[c] >= 0) || !isfinite((*cube)->counts[c])
+                || !isfinite((*cube)->exposure_s[c]))
+                st = offbkg_error_set(ctx, OFFBKG_EDATA, "OBS_ID %" PRId64
+                                      ": [%s] cell %zu is not finite",
+                                      t->obs_id, rc->models[m].section, c);
     if (st != OFFBKG_OK) {
         offbkg_cube_free(*cube);
         *cube = NULL;

@@ -284,6 +284,45 @@ typedef struct cube_source {
     const double *exposure_s; /* n_sp */
 } cube_source_t;
 
+/* Whether every one of @p v is finite (no early exit: vectorised). */
+static int all_finite(const double *v, size_t n)
+{
+    int ok = 1;
+
+    for (size_t i = 0; i < n; i++)
+        ok &= (v[i] >= -DBL_MAX) & (v[i] <= DBL_MAX);
+    return ok;
+}
+
+/* One energy row of a cube: the counts @p n (variance @p v) and the
+ * exposure @p t_s per spatial bin copied into the cube's @p cell_n and
+ * @p cell_t_s, and their rates. Straight-line code (no branch, no early
+ * exit: the caller checks the rates once), so that a compiler may
+ * vectorise it. A fully excluded bin has no exposure: rate 0, never NaN,
+ * by a mask m instead of a branch. den >= 0, n and v finite >= 0: where
+ * den > 0, m = 1 and the rates are n / den and sqrt(v) / den bit for
+ * bit; where den = 0, they are n / 1 * 0 = 0. @p n may be @p cell_n. */
+static void rate_row(size_t n_sp, double de_mev,
+                     const double *restrict omega_sr,
+                     const double *restrict t_s, const double *n,
+                     const double *v, double *cell_n,
+                     double *restrict cell_t_s,
+                     double *restrict cell_omega_sr, double *restrict rate,
+                     double *restrict rate_err)
+{
+    for (size_t s = 0; s < n_sp; s++) {
+        double den = t_s[s] * de_mev * omega_sr[s];
+        double m = den > 0;
+        double d = den + (1.0 - m);
+        double ns = n[s];
+        cell_n[s] = ns;
+        cell_t_s[s] = t_s[s];
+        cell_omega_sr[s] = omega_sr[s];
+        rate[s] = ns / d * m;
+        rate_err[s] = sqrt(v[s]) / d * m;
+    }
+}
+
 /* The one place a rate cube is made, so finish_sums with weights 1
  * equals finish bit for bit: same sums, same operations, same order. */
 static int make_cube(const offbkg_host_t *host, const mg_grid_t *g,
@@ -291,6 +330,7 @@ static int make_cube(const offbkg_host_t *host, const mg_grid_t *g,
 {
     size_t n_bins[MG_MAX_AXES];
     double total = 0;
+    int ok;
     offbkg_cube_t *cube;
 
     *out = NULL;
@@ -312,33 +352,35 @@ static int make_cube(const offbkg_host_t *host, const mg_grid_t *g,
         memcpy(ax->edges, g->axes[a].edges,
                (n_bins[a] + 1) * sizeof(double));
     }
+    /* Integer counts as doubles first: their variance is the counts. */
+    if (src->counts != NULL) {
+        double *counts = cube->counts;
+        for (size_t cell = 0; cell < g->n_cells; cell++)
+            counts[cell] = (double)src->counts[cell];
+    }
     for (size_t ie = 0; ie < g->n_e; ie++) {
         const double *e = g->axes[0].edges;
-        double de_mev = 1e6 * (e[ie + 1] - e[ie]);
-        for (size_t s = 0; s < g->n_sp; s++) {
-            size_t cell = ie * g->n_sp + s;
-            double n = src->counts != NULL ? (double)src->counts[cell]
-                                           : src->counts_w[cell];
-            double v = src->counts != NULL ? n : src->var[cell];
-            double t = src->exposure_s[s];
-            double den = t * de_mev * g->omega_sr[s];
-            cube->counts[cell] = n;
-            cube->exposure_s[cell] = t;
-            cube->solid_angle_sr[cell] = g->omega_sr[s];
-            /* A fully excluded bin has no exposure: rate 0, never NaN. */
-            cube->rate[cell] = den > 0 ? n / den : 0.0;
-            cube->rate_err[cell] = den > 0 ? sqrt(v) / den : 0.0;
-            /* A denormal exposure would overflow: refuse, never inf. */
-            if (!isfinite(cube->rate[cell])
-                || !isfinite(cube->rate_err[cell])) {
-                offbkg_cube_free(cube);
-                return host->error(host, OFFBKG_EDATA,
-                                   "cell %zu: %g counts over %g s of "
-                                   "exposure is not a finite rate",
-                                   cell, n, t);
-            }
-        }
+        size_t row = ie * g->n_sp;
+        const double *n = src->counts != NULL ? cube->counts + row
+                                              : src->counts_w + row;
+        rate_row(g->n_sp, 1e6 * (e[ie + 1] - e[ie]), g->omega_sr,
+                 src->exposure_s, n, src->counts != NULL ? n : src->var + row,
+                 cube->counts + row, cube->exposure_s + row,
+                 cube->solid_angle_sr + row, cube->rate + row,
+                 cube->rate_err + row);
     }
+    /* A denormal exposure would overflow: refuse, never inf. */
+    ok = all_finite(cube->rate, g->n_cells)
+         && all_finite(cube->rate_err, g->n_cells);
+    for (size_t cell = 0; !ok && cell < g->n_cells; cell++)
+        if (!isfinite(cube->rate[cell]) || !isfinite(cube->rate_err[cell])) {
+            int rc = host->error(host, OFFBKG_EDATA, "cell %zu: %g counts "
+                                 "over %g s of exposure is not a finite "
+                                 "rate", cell, cube->counts[cell],
+                                 cube->exposure_s[cell]);
+            offbkg_cube_free(cube);
+            return rc;
+        }
     snprintf(cube->fov_alignment, sizeof cube->fov_alignment, "%s",
              g->fov_alignment);
     snprintf(cube->time_base, sizeof cube->time_base, "%s",
