@@ -21,6 +21,7 @@
 
 #include "bkg-private.h"
 #include "ctx-private.h"
+#include "finite-private.h"
 #include "fitssum-private.h"
 #include "input-private.h"
 #include "output-private.h"
@@ -127,18 +128,6 @@ static void cell_label(const offbkg_cube_t *c, size_t cell, char *buf,
 }
 
 /* OFFBKG_EDATA naming the first cell of @p v that is not finite and >= 0. */
-/* Whether every v[i] is finite and >= 0 (NaN compares false): a loop
- * without an early exit, which the compiler vectorises; the cell at
- * fault is looked for only when there is one. */
-static bool all_finite_nonneg(const double *v, size_t n)
-{
-    int ok = 1;
-
-    for (size_t i = 0; i < n; i++)
-        ok &= (v[i] >= 0) & (v[i] <= DBL_MAX);
-    return ok;
-}
-
 static int check_values(offbkg_ctx_t *ctx, const offbkg_cube_t *c,
                         const double *v, const char *what, const char *where)
 {
@@ -147,7 +136,7 @@ static int check_values(offbkg_ctx_t *ctx, const offbkg_cube_t *c,
     if (v == NULL)
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: the cube has no %s",
                                 where, what);
-    if (all_finite_nonneg(v, c->n_cells))
+    if (offbkg_all_finite_nonneg(v, c->n_cells))
         return OFFBKG_OK;
     for (size_t i = 0; i < c->n_cells; i++) {
         if (isfinite(v[i]) && v[i] >= 0)

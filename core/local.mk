@@ -36,6 +36,7 @@ core_liboffbkg_private_la_SOURCES = \
 	core/preflight.c core/preflight-private.h \
 	core/output.c core/output-private.h \
 	core/fitssum.c core/fitssum-private.h \
+	core/finite.c core/finite-private.h \
 	core/outset.c core/outset-private.h \
 	core/input.c core/input-private.h \
 	core/table.c core/table-private.h \

@@ -5,7 +5,6 @@
  * target's cube from the runs the model step kept (§3, §4). */
 #include <config.h>
 
-#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -13,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "finite-private.h"
 #include "group-private.h"
 #include "host-private.h"
 #include "instance-private.h"
@@ -670,23 +670,13 @@ static int groups_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     return st;
 }
 
-/* Whether each of @p v is >= @p lo and finite. */
-static int all_within(const double *v, size_t n, double lo)
-{
-    int ok = 1;
-
-    for (size_t i = 0; i < n; i++)
-        ok &= (v[i] >= lo) & (v[i] <= DBL_MAX);
-    return ok;
-}
-
 /* Whether every cell of @p c is finite and its rate >= 0. */
 static bool cube_finite(const offbkg_cube_t *c)
 {
-    return all_within(c->rate, c->n_cells, 0)
-           && all_within(c->rate_err, c->n_cells, -DBL_MAX)
-           && all_within(c->counts, c->n_cells, -DBL_MAX)
-           && all_within(c->exposure_s, c->n_cells, -DBL_MAX);
+    return offbkg_all_finite_nonneg(c->rate, c->n_cells)
+           && offbkg_all_finite(c->rate_err, c->n_cells)
+           && offbkg_all_finite(c->counts, c->n_cells)
+           && offbkg_all_finite(c->exposure_s, c->n_cells);
 }
 
 int offbkg_match_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 
 #include "bkg-private.h"
 #include "ctx-private.h"
+#include "finite-private.h"
 
 /* ------------------------------------------------------------------ */
 /* Fixtures: a scratch directory and a context that records warnings.  */
@@ -959,9 +961,34 @@ static void test_bkg_io_filename(void **unused)
     assert_null(offbkg_bkg_obs_filename(4, 1, false));
 }
 
+/* The bit checks of core/finite.c say what the double comparisons say,
+ * for every special value at every place of arrays of 1 to 9 (the
+ * vectorised body and its remainder). */
+static void test_all_finite_bits(void **state)
+{
+    const double odd[] = { NAN, -NAN, INFINITY, -INFINITY, -1e-9, -DBL_MAX,
+                           -DBL_MIN, -4.9e-324, -0.0, 0.0, 4.9e-324,
+                           DBL_MIN, 1.0, DBL_MAX };
+    double v[9];
+
+    (void)state;
+    for (size_t n = 1; n <= 9; n++)
+        for (size_t at = 0; at < n; at++)
+            for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++) {
+                for (size_t i = 0; i < n; i++)
+                    v[i] = 0.5 * (double)i;
+                v[at] = odd[k];
+                assert_int_equal(offbkg_all_finite(v, n), isfinite(odd[k]));
+                assert_int_equal(offbkg_all_finite_nonneg(v, n),
+                                 odd[k] >= 0 && odd[k] <= DBL_MAX);
+            }
+    assert_true(offbkg_all_finite(v, 0) && offbkg_all_finite_nonneg(v, 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_all_finite_bits),
         cmocka_unit_test_setup_teardown(test_bkg_io_roundtrip_2d, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_bkg_io_roundtrip_3d, setup,
