@@ -16,6 +16,7 @@
 typedef struct offbkg_model_keep {
     uint32_t n_cells;               /**< cells with events */
     uint32_t n_diff;                /**< exposure bins not at the base */
+    uint32_t max_count;             /**< the largest of count, 0 if none */
     double exposure_base_s;
     uint32_t *cell;                 /**< n_cells, increasing */
     uint32_t *count;                /**< n_cells, > 0 */
@@ -37,6 +38,15 @@ int offbkg_model_keep_take(offbkg_ctx_t *ctx, const offbkg_contrib_data_t *d,
 void offbkg_model_keep_add(const offbkg_model_keep_t *k, double w,
                            double *counts, double *counts_w2,
                            double *exposure_s, size_t n_exposure);
+
+/** Add the kept run @p k with weight 1 to integer counts (n_counts
+ *  cells; the caller sees that they cannot wrap: the sum of the runs'
+ *  max_count at most UINT32_MAX) and to @p exposure_s. Integer sums are
+ *  exact in any order and as doubles, so they are offbkg_model_keep_add's
+ *  with weight 1 bit for bit, over half the memory. */
+void offbkg_model_keep_add_ones(const offbkg_model_keep_t *k,
+                                uint32_t *counts, double *exposure_s,
+                                size_t n_exposure);
 
 /** Take the kept run @p k out of sums it is part of (a group's):
  *  counts -= n, exposure_s -= e, never below 0 (the difference of a

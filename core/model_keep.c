@@ -64,6 +64,8 @@ int offbkg_model_keep_take(offbkg_ctx_t *ctx, const offbkg_contrib_data_t *d,
         if (d->counts[i] > 0) {
             k->cell[n_cells] = (uint32_t)i;
             k->count[n_cells++] = (uint32_t)d->counts[i];
+            if (d->counts[i] > k->max_count)
+                k->max_count = (uint32_t)d->counts[i];
         }
     n_diff = 0;
     for (size_t j = 0; j < d->n_exposure; j++)
@@ -74,13 +76,27 @@ int offbkg_model_keep_take(offbkg_ctx_t *ctx, const offbkg_contrib_data_t *d,
     return OFFBKG_OK;
 }
 
-void offbkg_model_keep_add(const offbkg_model_keep_t *k, double w,
-                           double *counts, double *counts_w2,
-                           double *exposure_s, size_t n_exposure)
+/* exposure_s += w e for kept run @p k. */
+static void add_exposure(const offbkg_model_keep_t *k, double w,
+                         double *exposure_s, size_t n_exposure)
 {
     double base = w * k->exposure_base_s;
     size_t j = 0;
 
+    /* The runs between two differing bins in one simple loop. */
+    for (uint32_t d = 0; d <= k->n_diff; d++) {
+        size_t end = d < k->n_diff ? k->diff_bin[d] : n_exposure;
+        for (; j < end; j++)
+            exposure_s[j] += base;
+        if (d < k->n_diff)
+            exposure_s[j++] += w * k->diff_exposure_s[d];
+    }
+}
+
+void offbkg_model_keep_add(const offbkg_model_keep_t *k, double w,
+                           double *counts, double *counts_w2,
+                           double *exposure_s, size_t n_exposure)
+{
     if (counts_w2 == NULL)
         for (uint32_t c = 0; c < k->n_cells; c++)
             counts[k->cell[c]] += w * (double)k->count[c];
@@ -90,14 +106,16 @@ void offbkg_model_keep_add(const offbkg_model_keep_t *k, double w,
             counts[k->cell[c]] += w * n;
             counts_w2[k->cell[c]] += w * w * n;
         }
-    /* The runs between two differing bins in one simple loop. */
-    for (uint32_t d = 0; d <= k->n_diff; d++) {
-        size_t end = d < k->n_diff ? k->diff_bin[d] : n_exposure;
-        for (; j < end; j++)
-            exposure_s[j] += base;
-        if (d < k->n_diff)
-            exposure_s[j++] += w * k->diff_exposure_s[d];
-    }
+    add_exposure(k, w, exposure_s, n_exposure);
+}
+
+void offbkg_model_keep_add_ones(const offbkg_model_keep_t *k,
+                                uint32_t *counts, double *exposure_s,
+                                size_t n_exposure)
+{
+    for (uint32_t c = 0; c < k->n_cells; c++)
+        counts[k->cell[c]] += k->count[c];
+    add_exposure(k, 1.0, exposure_s, n_exposure);
 }
 
 void offbkg_model_keep_sub(const offbkg_model_keep_t *k, double *counts,
