@@ -475,8 +475,25 @@ static int cmp_size(const void *a, const void *b)
     return (*x > *y) - (*x < *y);
 }
 
+/* Whether the runs of @p t, all of weight 1, can be summed in integer
+ * counts of model @p m without wrapping. */
+static bool ones_fit_u32(const offbkg_model_t *make,
+                         const offbkg_match_target_t *t, size_t m)
+{
+    uint64_t max = 0;
+
+    for (size_t k = 0; k < t->n; k++) {
+        if (t->weight[k] != 1)
+            return false;
+        max += make->kept[t->off[k] * make->n_models + m].max_count;
+    }
+    return max <= UINT32_MAX;
+}
+
 /* RUNS: the pooled runs, summed in model order (so weights 1 give a
- * group's sums bit for bit). */
+ * group's sums bit for bit). Weights 1 sum the counts as integers
+ * (offbkg_model_keep_add_ones: the same sums, exact in any order, over
+ * half the memory, which the scattered adds of 50 runs are bound by). */
 static int runs_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      const offbkg_model_t *make,
                      const offbkg_match_target_t *t, size_t m,
@@ -484,7 +501,8 @@ static int runs_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 {
     size_t (*order)[2] = malloc((t->n + 1) * sizeof *order);
     sums_t s = { 0 };
-    bool ones = true;
+    bool ones = true, ints = ones_fit_u32(make, t, m);
+    uint32_t *counts_u = NULL;
 
     for (size_t k = 0; k < t->n; k++)
         ones = ones && t->weight[k] == 1;
@@ -492,19 +510,31 @@ static int runs_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                                               "out of memory")
                            : sums_new(ctx, make, m, !ones, &s);
 
+    if (st == OFFBKG_OK && ints
+        && (counts_u = calloc(s.n_counts + 1, sizeof *counts_u)) == NULL)
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     for (size_t k = 0; st == OFFBKG_OK && k < t->n; k++) {
         order[k][0] = t->off[k];
         order[k][1] = k;
     }
     if (st == OFFBKG_OK) {
         qsort(order, t->n, sizeof *order, cmp_size);
-        for (size_t k = 0; k < t->n; k++)
-            offbkg_model_keep_add(&make->kept[order[k][0] * make->n_models
-                                              + m],
-                                  t->weight[order[k][1]], s.counts,
-                                  s.counts_w2, s.exposure_s, s.n_exposure);
+        for (size_t k = 0; k < t->n; k++) {
+            const offbkg_model_keep_t *kept =
+                &make->kept[order[k][0] * make->n_models + m];
+            if (ints)
+                offbkg_model_keep_add_ones(kept, counts_u, s.exposure_s,
+                                           s.n_exposure);
+            else
+                offbkg_model_keep_add(kept, t->weight[order[k][1]],
+                                      s.counts, s.counts_w2, s.exposure_s,
+                                      s.n_exposure);
+        }
+        for (size_t c = 0; ints && c < s.n_counts; c++)
+            s.counts[c] = (double)counts_u[c];
         st = finish(ctx, rc, make, m, &s, cube);
     }
+    free(counts_u);
     sums_free(&s);
     free(order);
     return st;
@@ -670,13 +700,14 @@ static int groups_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     return st;
 }
 
-/* Whether every cell of @p c is finite and its rate >= 0. */
+/* Whether every value of @p c is finite and >= 0, as the writer wants
+ * them (offbkg_bkg_write, which need not check them again). */
 static bool cube_finite(const offbkg_cube_t *c)
 {
     return offbkg_all_finite_nonneg(c->rate, c->n_cells)
-           && offbkg_all_finite(c->rate_err, c->n_cells)
-           && offbkg_all_finite(c->counts, c->n_cells)
-           && offbkg_all_finite(c->exposure_s, c->n_cells);
+           && offbkg_all_finite_nonneg(c->rate_err, c->n_cells)
+           && offbkg_all_finite_nonneg(c->counts, c->n_cells)
+           && offbkg_all_finite_nonneg(c->exposure_s, c->n_cells);
 }
 
 int offbkg_match_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
@@ -699,13 +730,14 @@ int offbkg_match_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
      * looked for only when there is one. */
     if (st == OFFBKG_OK && !cube_finite(*cube))
         for (size_t c = 0; st == OFFBKG_OK && c < (*cube)->n_cells; c++)
-            if (!isfinite((*cube)->rate[c])
-                || !isfinite((*cube)->rate_err[c])
-                || !((*cube)->rate[c] >= 0) || !isfinite((*cube)->counts[c])
-                || !isfinite((*cube)->exposure_s[c]))
+            if (!offbkg_all_finite_nonneg(&(*cube)->rate[c], 1)
+                || !offbkg_all_finite_nonneg(&(*cube)->rate_err[c], 1)
+                || !offbkg_all_finite_nonneg(&(*cube)->counts[c], 1)
+                || !offbkg_all_finite_nonneg(&(*cube)->exposure_s[c], 1))
                 st = offbkg_error_set(ctx, OFFBKG_EDATA, "OBS_ID %" PRId64
-                                      ": [%s] cell %zu is not finite",
-                                      t->obs_id, rc->models[m].section, c);
+                                      ": [%s] cell %zu is not finite and "
+                                      ">= 0", t->obs_id,
+                                      rc->models[m].section, c);
     if (st != OFFBKG_OK) {
         offbkg_cube_free(*cube);
         *cube = NULL;
