@@ -76,6 +76,11 @@ typedef struct offbkg_bkg_meta {
     const offbkg_bkg_int_card_t *int_cards;
     /** A per-observation model's match: an HDU MATCH last; NULL: none. */
     const offbkg_bkg_match_t *match;
+    /** The caller checked that rate, rate_err, counts and exposure_s are
+     *  finite and >= 0 (offbkg_match_cube): not checked again, as a
+     *  pass over a cube's memory costs the match step as much as its
+     *  arithmetic. */
+    bool values_checked;
 } offbkg_bkg_meta_t;
 
 /** Write @p cube to @p path (normally ending .fits.gz, which cfitsio

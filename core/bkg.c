@@ -272,7 +272,7 @@ static int check_meta(offbkg_ctx_t *ctx, const offbkg_bkg_meta_t *meta,
 
 /* Everything the writer refuses, checked before any file is created. */
 static int check_cube(offbkg_ctx_t *ctx, const offbkg_cube_t *c,
-                      const char *where)
+                      const char *where, bool values_checked)
 {
     size_t n_cells = 1;
     int st;
@@ -303,13 +303,15 @@ static int check_cube(offbkg_ctx_t *ctx, const offbkg_cube_t *c,
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: the cube has %zu "
                                 "cells but its axes make %zu", where,
                                 c->n_cells, n_cells);
-    if ((st = check_values(ctx, c, c->rate, "rate", where)) != OFFBKG_OK
-        || (st = check_values(ctx, c, c->rate_err, "rate_err", where))
-               != OFFBKG_OK
-        || (st = check_values(ctx, c, c->exposure_s, "exposure", where))
-               != OFFBKG_OK
-        || (st = check_values(ctx, c, c->counts, "counts", where))
-               != OFFBKG_OK)
+    /* Unless the caller checked them, as these do (offbkg_bkg_meta_t). */
+    if (!values_checked
+        && ((st = check_values(ctx, c, c->rate, "rate", where)) != OFFBKG_OK
+            || (st = check_values(ctx, c, c->rate_err, "rate_err", where))
+                   != OFFBKG_OK
+            || (st = check_values(ctx, c, c->exposure_s, "exposure", where))
+                   != OFFBKG_OK
+            || (st = check_values(ctx, c, c->counts, "counts", where))
+                   != OFFBKG_OK))
         return st;
     if (strcasecmp(c->time_base, "ONTIME") != 0
         && strcasecmp(c->time_base, "LIVETIME") != 0)
@@ -641,7 +643,8 @@ int offbkg_bkg_write(offbkg_ctx_t *ctx, const offbkg_cube_t *cube,
     if (path == NULL || path[0] == '\0')
         return offbkg_error_set(ctx, OFFBKG_EINVAL, "background model: no "
                                 "file name");
-    if ((st = check_cube(ctx, cube, path)) != OFFBKG_OK
+    if ((st = check_cube(ctx, cube, path,
+                         meta != NULL && meta->values_checked)) != OFFBKG_OK
         || (st = check_meta(ctx, meta, path)) != OFFBKG_OK)
         return st;
     if (meta != NULL && meta->creator != NULL)

@@ -128,6 +128,9 @@ static int write_file(offbkg_ctx_t *ctx, const writer_t *w,
         .n_int_cards = 2,
         .int_cards = c.ints,
         .match = &c.rows,
+        /* offbkg_match_cube checked the cube (not its smoothed copy). */
+        .values_checked = smoother == NULL
+                          && w->cube_of == offbkg_match_cube,
     };
     offbkg_model_write_meta(w->rc, m, smoother, w->config_hash, creator,
                             sizeof creator, &c.str[0], &meta);
