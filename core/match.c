@@ -426,12 +426,14 @@ typedef struct sums {
     double *counts, *counts_w2, *exposure_s;
 } sums_t;
 
+/* @p counts_set: the caller sets every count (not zeroed here). */
 static int sums_new(offbkg_ctx_t *ctx, const offbkg_model_t *make, size_t m,
-                    bool weighted, sums_t *s)
+                    bool weighted, bool counts_set, sums_t *s)
 {
     s->n_counts = make->n_counts[m];
     s->n_exposure = make->n_exposure[m];
-    s->counts = calloc(s->n_counts + 1, sizeof *s->counts);
+    s->counts = counts_set ? malloc((s->n_counts + 1) * sizeof *s->counts)
+                           : calloc(s->n_counts + 1, sizeof *s->counts);
     s->counts_w2 = weighted ? calloc(s->n_counts + 1, sizeof *s->counts_w2)
                             : NULL;
     s->exposure_s = calloc(s->n_exposure + 1, sizeof *s->exposure_s);
@@ -508,7 +510,7 @@ static int runs_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         ones = ones && t->weight[k] == 1;
     int st = order == NULL ? offbkg_error_set(ctx, OFFBKG_ENOMEM,
                                               "out of memory")
-                           : sums_new(ctx, make, m, !ones, &s);
+                           : sums_new(ctx, make, m, !ones, ints, &s);
 
     if (st == OFFBKG_OK && ints
         && (counts_u = calloc(s.n_counts + 1, sizeof *counts_u)) == NULL)
@@ -545,7 +547,7 @@ int offbkg_match_run_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                           offbkg_cube_t **cube)
 {
     sums_t s = { 0 };
-    int st = sums_new(ctx, make, m, false, &s);
+    int st = sums_new(ctx, make, m, false, false, &s);
 
     *cube = NULL;
     if (st == OFFBKG_OK) {
@@ -594,7 +596,7 @@ static int group_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         *use = make->models[m].cubes[g];
         return OFFBKG_OK;
     }
-    if ((st = sums_new(ctx, make, m, false, &s)) == OFFBKG_OK) {
+    if ((st = sums_new(ctx, make, m, false, true, &s)) == OFFBKG_OK) {
         memcpy(s.counts, all, s.n_counts * sizeof *s.counts);
         memcpy(s.exposure_s, all + s.n_counts,
                s.n_exposure * sizeof *s.exposure_s);
