@@ -136,7 +136,7 @@ static int check_values(offbkg_ctx_t *ctx, const offbkg_cube_t *c,
     if (v == NULL)
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: the cube has no %s",
                                 where, what);
-    if (offbkg_all_finite_nonneg(v, c->n_cells))
+    if (offbkg_finite_all_nonneg(v, c->n_cells))
         return OFFBKG_OK;
     for (size_t i = 0; i < c->n_cells; i++) {
         if (isfinite(v[i]) && v[i] >= 0)

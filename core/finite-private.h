@@ -8,10 +8,10 @@
 #include <stddef.h>
 
 /** Whether every one of @p v is finite. */
-bool offbkg_all_finite(const double *v, size_t n);
+bool offbkg_finite_all(const double *v, size_t n);
 
 /** Whether every one of @p v is finite and >= 0 (-0 included): as
  *  v[i] >= 0 && v[i] <= DBL_MAX for each. */
-bool offbkg_all_finite_nonneg(const double *v, size_t n);
+bool offbkg_finite_all_nonneg(const double *v, size_t n);
 
 #endif

@@ -32,7 +32,7 @@ static uint64_t negative(uint64_t b)
     return b & ((b & MAGNITUDE) + MAGNITUDE);
 }
 
-bool offbkg_all_finite(const double *v, size_t n)
+bool offbkg_finite_all(const double *v, size_t n)
 {
     uint64_t bad = 0;
 
@@ -44,7 +44,7 @@ bool offbkg_all_finite(const double *v, size_t n)
     return (bad & SIGN) == 0;
 }
 
-bool offbkg_all_finite_nonneg(const double *v, size_t n)
+bool offbkg_finite_all_nonneg(const double *v, size_t n)
 {
     uint64_t bad = 0;
 

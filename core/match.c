@@ -706,10 +706,10 @@ static int groups_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
  * them (offbkg_bkg_write, which need not check them again). */
 static bool cube_finite(const offbkg_cube_t *c)
 {
-    return offbkg_all_finite_nonneg(c->rate, c->n_cells)
-           && offbkg_all_finite_nonneg(c->rate_err, c->n_cells)
-           && offbkg_all_finite_nonneg(c->counts, c->n_cells)
-           && offbkg_all_finite_nonneg(c->exposure_s, c->n_cells);
+    return offbkg_finite_all_nonneg(c->rate, c->n_cells)
+           && offbkg_finite_all_nonneg(c->rate_err, c->n_cells)
+           && offbkg_finite_all_nonneg(c->counts, c->n_cells)
+           && offbkg_finite_all_nonneg(c->exposure_s, c->n_cells);
 }
 
 int offbkg_match_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
@@ -732,10 +732,10 @@ int offbkg_match_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
      * looked for only when there is one. */
     if (st == OFFBKG_OK && !cube_finite(*cube))
         for (size_t c = 0; st == OFFBKG_OK && c < (*cube)->n_cells; c++)
-            if (!offbkg_all_finite_nonneg(&(*cube)->rate[c], 1)
-                || !offbkg_all_finite_nonneg(&(*cube)->rate_err[c], 1)
-                || !offbkg_all_finite_nonneg(&(*cube)->counts[c], 1)
-                || !offbkg_all_finite_nonneg(&(*cube)->exposure_s[c], 1))
+            if (!offbkg_finite_all_nonneg(&(*cube)->rate[c], 1)
+                || !offbkg_finite_all_nonneg(&(*cube)->rate_err[c], 1)
+                || !offbkg_finite_all_nonneg(&(*cube)->counts[c], 1)
+                || !offbkg_finite_all_nonneg(&(*cube)->exposure_s[c], 1))
                 st = offbkg_error_set(ctx, OFFBKG_EDATA, "OBS_ID %" PRId64
                                       ": [%s] cell %zu is not finite and "
                                       ">= 0", t->obs_id,

@@ -978,11 +978,11 @@ static void test_all_finite_bits(void **state)
                 for (size_t i = 0; i < n; i++)
                     v[i] = 0.5 * (double)i;
                 v[at] = odd[k];
-                assert_int_equal(offbkg_all_finite(v, n), isfinite(odd[k]));
-                assert_int_equal(offbkg_all_finite_nonneg(v, n),
+                assert_int_equal(offbkg_finite_all(v, n), isfinite(odd[k]));
+                assert_int_equal(offbkg_finite_all_nonneg(v, n),
                                  odd[k] >= 0 && odd[k] <= DBL_MAX);
             }
-    assert_true(offbkg_all_finite(v, 0) && offbkg_all_finite_nonneg(v, 0));
+    assert_true(offbkg_finite_all(v, 0) && offbkg_finite_all_nonneg(v, 0));
 }
 
 int main(void)
