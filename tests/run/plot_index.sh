@@ -56,7 +56,13 @@ INI
 ini "$T/o-run" >"$T/run.ini"
 run_offbkg check "$T/run.ini"
 if printf '%s' "$err" | grep -q "built without PLplot"; then
-    # Every other test then is a skip, said with the reason.
+    # The section is refused at its line, before any work; every other
+    # test is then a skip, said with the reason.
+    run_offbkg run "$T/run.ini"
+    ok $(test $status -eq 2 \
+         && printf '%s\n' "$err" | grep -q "run.ini:[0-9]*: \[plot\] offbkg was built without PLplot: no figures (install libplplot-dev and plplot-driver-cairo, then configure again)" \
+         && test ! -e "$T/o-run"; echo $?) \
+        "a build without PLplot refuses [plot] at its line (exit $status), nothing written"
     while [ "$tap_n" -lt 28 ]; do
         tap_n=$((tap_n + 1))
         echo "ok $tap_n # SKIP offbkg was built without PLplot"
