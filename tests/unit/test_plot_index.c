@@ -47,7 +47,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *fx = *state;
-    char cmd[128];
+    char cmd[256];
 
     snprintf(cmd, sizeof cmd, "chmod -R u+w '%s'; rm -rf '%s'", fx->dir,
              fx->dir);
