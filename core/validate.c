@@ -676,7 +676,8 @@ static int reduce(offbkg_ctx_t *ctx, offbkg_validate_strategy_t *vs,
         *sig = x;
         *cap_sig = cap;
     }
-    memcpy(*sig + *n_sig, p->sig, p->n_sig * sizeof *p->sig);
+    if (p->n_sig > 0)   /* p->sig is NULL when the run has none */
+        memcpy(*sig + *n_sig, p->sig, p->n_sig * sizeof *p->sig);
     *n_sig += p->n_sig;
     return OFFBKG_OK;
 }

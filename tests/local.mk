@@ -19,7 +19,9 @@ AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; export top_srcdir; \
 	OFFBKG_FITSTAB='$(abs_top_builddir)/tests/tools/fitstab'; \
 	export OFFBKG_FITSTAB; \
-	OFFBKG_DR1="$${OFFBKG_DR1:-}"; export OFFBKG_DR1;
+	OFFBKG_DR1="$${OFFBKG_DR1:-}"; export OFFBKG_DR1; \
+	LSAN_OPTIONS="suppressions=$(abs_top_srcdir)/tests/lsan.supp:print_suppressions=0"; \
+	export LSAN_OPTIONS;
 
 # Test-only plugins (built for make check, never installed).
 TEST_PLUGIN_LDFLAGS = $(PLUGIN_LDFLAGS) -rpath /nowhere
@@ -472,7 +474,8 @@ tests_fuzz_fuzz_events_SOURCES += tests/fuzz/replay.c
 endif
 dist_check_SCRIPTS += tests/fuzz/replay.sh
 TESTS += tests/fuzz/replay.sh
-EXTRA_DIST += tests/fuzz/corpus tests/fuzz/regress tests/valgrind.supp
+EXTRA_DIST += tests/fuzz/corpus tests/fuzz/regress tests/valgrind.supp \
+	tests/lsan.supp
 
 # make fuzz: each target for FUZZ_SECONDS seconds, starting from the seed
 # corpora; what it learns stays in fuzz-work/, crashes in
