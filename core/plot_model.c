@@ -360,52 +360,59 @@ static int draw_curves(offbkg_ctx_t *ctx, const char *path,
     return st;
 }
 
+/* One rate figure of a 2D model (B's dashed over A's when @p b): the
+ * rate along axis @p along (0 energy, 1 offset) for the bins of the
+ * other axis picked from @p want (@p n_want of them, else @p n_default
+ * spread over it). */
+static int rate_figure_2d(offbkg_ctx_t *ctx, const char *dir,
+                          const offbkg_plot_model_opts_t *o,
+                          const model_t *a, const model_t *b,
+                          const char *stem, const char *source, int along,
+                          const double *want, size_t n_want,
+                          size_t n_default, const char *note,
+                          offbkg_plot_model_list_t *written)
+{
+    static const char *const what[2] = { "energy", "offset" };
+    size_t picks[MAX_PICKS], n;
+    char path[PATH_MAX], title[320], suffix[16];
+    int st = pick_bins(ctx, source, &a->cube->axes[1 - along], want, n_want,
+                       n_default, what[1 - along], picks, &n);
+
+    snprintf(suffix, sizeof suffix, "rate_%s", what[along]);
+    if (st == OFFBKG_OK)
+        st = figure_path(ctx, path, sizeof path, dir, stem, suffix,
+                         o->format);
+    if (st != OFFBKG_OK)
+        return st;
+    if (b != NULL)
+        snprintf(title, sizeof title,
+                 "Rate against %s: A (solid) and B (dashed)", what[along]);
+    else
+        snprintf(title, sizeof title, "Rate against %s: %s", what[along],
+                 a->name);
+    st = draw_curves(ctx, path, o, a, b, along, picks, n, title, note);
+    return st == OFFBKG_OK ? list_add(ctx, written, path) : st;
+}
+
 static int rate_figures_2d(offbkg_ctx_t *ctx, const char *dir,
                            const offbkg_plot_model_opts_t *o,
                            const model_t *a, const model_t *b,
                            const char *stem, const char *source,
                            offbkg_plot_model_list_t *written)
 {
-    const offbkg_cube_t *c = a->cube;
-    size_t picks[MAX_PICKS], n;
-    char path[PATH_MAX], title[320], note[512];
+    char note[512];
     int st;
 
-    st = pick_bins(ctx, source, &c->axes[1], o->offsets_deg, o->n_offsets,
-                   4, "offset", picks, &n);
-    if (st == OFFBKG_OK)
-        st = figure_path(ctx, path, sizeof path, dir, stem, "rate_energy",
-                         o->format);
-    if (st != OFFBKG_OK)
-        return st;
-    if (b != NULL)
-        snprintf(title, sizeof title, "Rate against energy: A (solid) and B (dashed)");
-    else
-        snprintf(title, sizeof title, "Rate against energy: %s", a->name);
     if (b != NULL)
         snprintf(note, sizeof note, "A: %s; B: %s", a->name, b->name);
     else
         note_of(note, sizeof note, a, "");
-    st = draw_curves(ctx, path, o, a, b, 0, picks, n, title, note);
+    st = rate_figure_2d(ctx, dir, o, a, b, stem, source, 0, o->offsets_deg,
+                        o->n_offsets, 4, note, written);
     if (st == OFFBKG_OK)
-        st = list_add(ctx, written, path);
-    if (st != OFFBKG_OK)
-        return st;
-
-    st = pick_bins(ctx, source, &c->axes[0], o->energies_tev, o->n_energies,
-                   3, "energy", picks, &n);
-    if (st == OFFBKG_OK)
-        st = figure_path(ctx, path, sizeof path, dir, stem, "rate_offset",
-                         o->format);
-    if (st != OFFBKG_OK)
-        return st;
-    if (b != NULL)
-        snprintf(title, sizeof title, "Rate against offset: A (solid) and B (dashed)");
-    else
-        snprintf(title, sizeof title, "Rate against offset: %s", a->name);
-    st = draw_curves(ctx, path, o, a, b, 1, picks, n, title, note);
-    if (st == OFFBKG_OK)
-        st = list_add(ctx, written, path);
+        st = rate_figure_2d(ctx, dir, o, a, b, stem, source, 1,
+                            o->energies_tev, o->n_energies, 3, note,
+                            written);
     return st;
 }
 
