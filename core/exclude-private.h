@@ -4,6 +4,8 @@
 #ifndef OFFBKG_EXCLUDE_PRIVATE_H
 #define OFFBKG_EXCLUDE_PRIVATE_H
 
+#include <stddef.h>
+
 #include <offbkg/types.h>
 
 #include "ctx-private.h"
@@ -12,6 +14,8 @@
 typedef struct offbkg_regions {
     size_t n;
     offbkg_region_t *items;
+    char **names;               /**< n: each region's source name, or NULL
+                                     (circles and tables without names) */
 } offbkg_regions_t;
 
 /** Load the regions of @p conf (NULL: none). A CSV file has a header
@@ -28,6 +32,11 @@ int offbkg_exclude_load(offbkg_ctx_t *ctx, const offbkg_exclude_conf_t *conf,
 size_t offbkg_exclude_near(const offbkg_regions_t *r, double ra_deg,
                            double dec_deg, double radius_deg,
                            offbkg_region_t *near);
+
+/** The index of the first region named @p name, or -1. Names compare
+ *  ignoring case and blanks ("Crab Nebula" is "crabnebula"), so that an
+ *  OBJECT written with other spacing still resolves. */
+ptrdiff_t offbkg_exclude_find(const offbkg_regions_t *r, const char *name);
 
 void offbkg_exclude_free(offbkg_regions_t *r);
 

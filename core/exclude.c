@@ -20,12 +20,16 @@
 
 void offbkg_exclude_free(offbkg_regions_t *r)
 {
+    for (size_t i = 0; r->names != NULL && i < r->n; i++)
+        free(r->names[i]);
+    free(r->names);
     free(r->items);
     memset(r, 0, sizeof *r);
 }
 
+/* Add a circle, with its source name (NULL: none), to @p r. */
 static int add(offbkg_ctx_t *ctx, offbkg_regions_t *r, double ra, double dec,
-               double radius, const char *where)
+               double radius, const char *name, const char *where)
 {
     if (!isfinite(ra) || !isfinite(dec) || !isfinite(radius) || radius <= 0
         || radius >= 90 || fabs(dec) > 90)
@@ -34,9 +38,16 @@ static int add(offbkg_ctx_t *ctx, offbkg_regions_t *r, double ra, double dec,
                                 "values, |DEC| <= 90, 0 < RADIUS < 90 deg)",
                                 where, ra, dec, radius);
     offbkg_region_t *p = realloc(r->items, (r->n + 1) * sizeof *p);
-    if (p == NULL)
+    if (p != NULL)
+        r->items = p;
+    char **names = p != NULL ? realloc(r->names, (r->n + 1) * sizeof *names)
+                             : NULL;
+    if (names != NULL)
+        r->names = names;
+    char *copy = name != NULL && names != NULL ? strdup(name) : NULL;
+    if (names == NULL || (name != NULL && copy == NULL))
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    r->items = p;
+    names[r->n] = copy;
     if (ra < 0 || ra >= 360) {
         ra = fmod(ra, 360.0);
         if (ra < 0)
@@ -117,7 +128,7 @@ static int load_csv(offbkg_ctx_t *ctx, const char *path, offbkg_regions_t *r)
                                       "a number", where, fields[col[k]]);
         }
         if (st == OFFBKG_OK)
-            st = add(ctx, r, v[0], v[1], v[2], where);
+            st = add(ctx, r, v[0], v[1], v[2], NULL, where);
     }
     free(line);
     fclose(f);
@@ -159,7 +170,7 @@ static int load_fits(offbkg_ctx_t *ctx, const char *path, offbkg_regions_t *r)
         snprintf(where, sizeof where, "%s: row %zu", path, i + 1);
         rc = add(ctx, r, offbkg_column_get_double(ra, i),
                  offbkg_column_get_double(dec, i),
-                 offbkg_column_get_double(rad, i), where);
+                 offbkg_column_get_double(rad, i), NULL, where);
     }
     offbkg_table_free(&t);
     return rc;
@@ -195,11 +206,36 @@ int offbkg_exclude_load(offbkg_ctx_t *ctx, const offbkg_exclude_conf_t *conf,
                               "%zu numbers is not a list of RA, DEC, RADIUS "
                               "triples", c->n);
     for (size_t i = 0; st == OFFBKG_OK && i + 2 < c->n; i += 3)
-        st = add(ctx, out, c->v[i], c->v[i + 1], c->v[i + 2],
+        st = add(ctx, out, c->v[i], c->v[i + 1], c->v[i + 2], NULL,
                  "[exclude] circles_deg");
     if (st != OFFBKG_OK)
         offbkg_exclude_free(out);
     return st;
+}
+
+/* Whether @p a and @p b are the same name but for case and blanks. */
+static bool same_name(const char *a, const char *b)
+{
+    for (;;) {
+        while (isspace((unsigned char)*a))
+            a++;
+        while (isspace((unsigned char)*b))
+            b++;
+        if (*a == '\0' || *b == '\0')
+            return *a == *b;
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+            return false;
+        a++;
+        b++;
+    }
+}
+
+ptrdiff_t offbkg_exclude_find(const offbkg_regions_t *r, const char *name)
+{
+    for (size_t i = 0; r->names != NULL && name != NULL && i < r->n; i++)
+        if (r->names[i] != NULL && same_name(r->names[i], name))
+            return (ptrdiff_t)i;
+    return -1;
 }
 
 size_t offbkg_exclude_near(const offbkg_regions_t *r, double ra_deg,

@@ -173,6 +173,27 @@ static void test_fits_table(void **unused)
     offbkg_exclude_free(&r);
 }
 
+/* Source names resolve ignoring case and blanks; unnamed regions and
+ * unknown names do not. */
+static void test_find_by_name(void **unused)
+{
+    (void)unused;
+    offbkg_region_t items[3] = { { 1, 2, 0.1 }, { 3, 4, 0.2 },
+                                 { 5, 6, 0.3 } };
+    char *names[3] = { NULL, "Crab Nebula", "MSH 15-52" };
+    offbkg_regions_t r = { 3, items, names };
+
+    assert_int_equal(offbkg_exclude_find(&r, "Crab Nebula"), 1);
+    assert_int_equal(offbkg_exclude_find(&r, " crabnebula "), 1);
+    assert_int_equal(offbkg_exclude_find(&r, "MSH15-52"), 2);
+    assert_int_equal(offbkg_exclude_find(&r, "MSH 15-5"), -1);
+    assert_int_equal(offbkg_exclude_find(&r, "Crab Nebula X"), -1);
+    assert_int_equal(offbkg_exclude_find(&r, ""), -1);
+    assert_int_equal(offbkg_exclude_find(&r, NULL), -1);
+    r.names = NULL;
+    assert_int_equal(offbkg_exclude_find(&r, "Crab Nebula"), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +202,7 @@ int main(void)
         cmocka_unit_test(test_csv_long_comment),
         cmocka_unit_test(test_inline_circles),
         cmocka_unit_test(test_fits_table),
+        cmocka_unit_test(test_find_by_name),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
