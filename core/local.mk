@@ -42,6 +42,7 @@ core_liboffbkg_private_la_SOURCES = \
 	core/table.c core/table-private.h \
 	core/fitshdr.c core/fitshdr-private.h \
 	core/datastore.c core/datastore-private.h \
+	core/irf_class.c core/irf_class-private.h \
 	core/run_header.c core/run_header-private.h \
 	core/select.c core/select-private.h \
 	core/group.c core/group-private.h \

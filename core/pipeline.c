@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "group-private.h"
+#include "irf_class-private.h"
 #include "match_write-private.h"
 #include "model_write-private.h"
 #include "output-private.h"
@@ -298,6 +299,9 @@ static int compute_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
         st = offbkg_model_write_check_obs(
             ctx, rc, pl->pf.target != NULL ? pl->pf.target : pl->pf.store,
             rc->output->dir, rc->output->overwrite);
+    /* Point-like IRFs: a warning before the models are built. */
+    if (st == OFFBKG_OK)
+        st = offbkg_irf_class_check(ctx, pl->pf.store, rows, n);
     if (st == OFFBKG_OK)
         st = make_with_store(ctx, pl, n_groups, rows, group_id, n, false,
                              &pl->make);

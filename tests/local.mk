@@ -136,6 +136,7 @@ UNIT_TESTS = \
 	tests/unit/test_models \
 	tests/unit/test_match_plugins \
 	tests/unit/test_datastore \
+	tests/unit/test_irf_class \
 	tests/unit/test_sim \
 	tests/unit/test_smoothers \
 	tests/unit/test_closure \
@@ -215,6 +216,11 @@ tests_unit_test_datastore_SOURCES = tests/unit/test_datastore.c \
 	tests/unit/simstore.h
 tests_unit_test_datastore_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_datastore_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
+# Writes small stores with IRF files; reads $OFFBKG_DR1 too.
+tests_unit_test_irf_class_SOURCES = tests/unit/test_irf_class.c \
+	tests/unit/storegen.h
+tests_unit_test_irf_class_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
+tests_unit_test_irf_class_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 tests_unit_test_sim_SOURCES = tests/unit/test_sim.c
 tests_unit_test_sim_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_sim_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
