@@ -1090,6 +1090,9 @@ int offbkg_model_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         st = no_run_used(ctx, out);
     if (st == OFFBKG_OK && job.merged != NULL)
         st = save_sums(ctx, &job, group_contrib);
+    /* The names of the entries and sums written (doc/store.md §5). */
+    if (st == OFFBKG_OK && job.ms != NULL)
+        st = offbkg_store_sync(ctx, opts->store);
     if (st == OFFBKG_OK && !opts->fill_only)
         st = finish_all(ctx, &job, group_contrib);
     free_keys(&job);

@@ -34,6 +34,10 @@ typedef struct offbkg_output {
                              directory of the context's output set */
     bool overwrite;
     bool staged;        /**< in an output set: the set moves it in */
+    bool sync_dir_later; /**< commit does not fsync the directory: the
+                              caller syncs it once for many files
+                              (offbkg_output_sync_dir), when a name
+                              lost in a crash is only work to redo */
     int fd;             /**< tmp_path, created O_EXCL|O_NOFOLLOW */
     fitsfile *fits;     /**< for FITS outputs: built in memory */
     offbkg_memfile_t *mem; /**< a FITS output's bytes until commit */
@@ -46,6 +50,10 @@ int offbkg_output_write_all(int fd, const void *buf, size_t n);
 
 /** Create the directory @p dir and its parents as needed (mkdir -p). */
 int offbkg_output_mkdir_p(offbkg_ctx_t *ctx, const char *dir);
+
+/** fsync the directory @p dir, so that the renames in it survive a
+ *  crash (a file system that cannot sync a directory is let be). */
+int offbkg_output_sync_dir(offbkg_ctx_t *ctx, const char *dir);
 
 /** OFFBKG_EEXIST with a message when @p path exists and !overwrite. */
 int offbkg_output_check(offbkg_ctx_t *ctx, const char *path, bool overwrite);

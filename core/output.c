@@ -355,8 +355,20 @@ static int finish_text(offbkg_ctx_t *ctx, offbkg_output_t *out, int st)
     return st == OFFBKG_OK && bad ? write_error(ctx, out, err) : st;
 }
 
-/* fsync the directory of @p path, so that a rename in it survives a
- * crash. File systems that cannot sync a directory say EINVAL. */
+int offbkg_output_sync_dir(offbkg_ctx_t *ctx, const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), st = OFFBKG_OK;
+
+    /* File systems that cannot sync a directory say EINVAL. */
+    if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL))
+        st = offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot sync the "
+                              "directory: %s", dir, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    return st;
+}
+
+/* fsync the directory of @p path. */
 static int sync_dir_of(offbkg_ctx_t *ctx, const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -364,16 +376,11 @@ static int sync_dir_of(offbkg_ctx_t *ctx, const char *path)
                               : strndup(path, slash > path
                                                   ? (size_t)(slash - path)
                                                   : 1);
-    int fd, st = OFFBKG_OK;
+    int st;
 
     if (dir == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL))
-        st = offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot sync the "
-                              "directory: %s", dir, strerror(errno));
-    if (fd >= 0)
-        close(fd);
+    st = offbkg_output_sync_dir(ctx, dir);
     free(dir);
     return st;
 }
@@ -397,7 +404,8 @@ static int move_into_place(offbkg_ctx_t *ctx, const offbkg_output_t *out)
                                       "place: %s", out->final_path,
                                       strerror(errno));
     }
-    return sync_dir_of(ctx, out->final_path);
+    return out->sync_dir_later ? OFFBKG_OK
+                               : sync_dir_of(ctx, out->final_path);
 }
 
 /* offbkg_output_commit; with @p keep_if_taken, a file to be linked

@@ -91,6 +91,11 @@ int offbkg_store_check(offbkg_ctx_t *ctx, const char *dir);
 /** Free @p store (NULL: no-op). */
 void offbkg_store_close(offbkg_store_t *store);
 
+/** fsync the directories that entries and sums were written into since
+ *  the last call, each once (doc/store.md §5). Until then a crash may
+ *  lose their names, never leave a damaged one. */
+int offbkg_store_sync(offbkg_ctx_t *ctx, const offbkg_store_t *store);
+
 /** The store's directory, as given to offbkg_store_open. */
 const char *offbkg_store_dir(const offbkg_store_t *store);
 

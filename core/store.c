@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +32,19 @@
  * write or read (doc/store.md §3 gives the measurement). */
 #define RUN_FILE_SUFFIX ".fits.gz"
 
+/* The directories a store's writes renamed files into since the last
+ * offbkg_store_sync: an entry is synced when it is written, its name
+ * once per directory for all of them (doc/store.md §5). Workers write
+ * concurrently. */
+typedef struct unsynced {
+    pthread_mutex_t mu;
+    char **dirs;
+    size_t n;
+} unsynced_t;
+
 struct offbkg_store {
     char *dir;
+    unsynced_t *unsynced;
 };
 
 /* ------------------------------------------------------------------ */
@@ -138,10 +150,12 @@ int offbkg_store_open(offbkg_ctx_t *ctx, const char *dir, bool create,
     int st = OFFBKG_OK;
 
     *out = NULL;
-    if (s == NULL || path == NULL || (s->dir = strdup(dir)) == NULL) {
+    if (s == NULL || path == NULL || (s->dir = strdup(dir)) == NULL
+        || (s->unsynced = calloc(1, sizeof *s->unsynced)) == NULL) {
         st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
         goto done;
     }
+    pthread_mutex_init(&s->unsynced->mu, NULL);
     if (stat(dir, &sb) != 0 && !create) {
         st = offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: no contribution "
                               "store: %s", dir, strerror(errno));
@@ -200,8 +214,57 @@ void offbkg_store_close(offbkg_store_t *store)
 {
     if (store == NULL)
         return;
+    if (store->unsynced != NULL) {
+        for (size_t i = 0; i < store->unsynced->n; i++)
+            free(store->unsynced->dirs[i]);
+        free(store->unsynced->dirs);
+        pthread_mutex_destroy(&store->unsynced->mu);
+        free(store->unsynced);
+    }
     free(store->dir);
     free(store);
+}
+
+/* Note that @p dir has a name renamed into it and not yet synced. */
+static int note_unsynced(offbkg_ctx_t *ctx, const offbkg_store_t *store,
+                         const char *dir)
+{
+    unsynced_t *u = store->unsynced;
+    int st = OFFBKG_OK;
+    bool known = false;
+
+    pthread_mutex_lock(&u->mu);
+    for (size_t i = 0; i < u->n && !known; i++)
+        known = strcmp(u->dirs[i], dir) == 0;
+    if (!known) {
+        char **dirs = realloc(u->dirs, (u->n + 1) * sizeof *dirs);
+        char *copy = dirs != NULL ? strdup(dir) : NULL;
+        if (dirs != NULL)
+            u->dirs = dirs;
+        if (copy != NULL)
+            u->dirs[u->n++] = copy;
+        else
+            st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    }
+    pthread_mutex_unlock(&u->mu);
+    return st;
+}
+
+int offbkg_store_sync(offbkg_ctx_t *ctx, const offbkg_store_t *store)
+{
+    unsynced_t *u = store->unsynced;
+    int st = OFFBKG_OK;
+
+    pthread_mutex_lock(&u->mu);
+    /* The deepest first: a new directory's name is in its parent. */
+    for (size_t i = u->n; i-- > 0;) {
+        if (st == OFFBKG_OK)
+            st = offbkg_output_sync_dir(ctx, u->dirs[i]);
+        free(u->dirs[i]);
+    }
+    u->n = 0;
+    pthread_mutex_unlock(&u->mu);
+    return st;
 }
 
 const char *offbkg_store_dir(const offbkg_store_t *store)
@@ -1239,6 +1302,18 @@ static int build(offbkg_ctx_t *ctx, offbkg_output_t *out,
     return st;
 }
 
+/* mkdir @p dir in @p parent, unless it exists. */
+static int make_dir(offbkg_ctx_t *ctx, const offbkg_store_t *store,
+                    const char *parent, const char *dir)
+{
+    if (mkdir(dir, 0777) == 0)
+        return note_unsynced(ctx, store, parent);
+    if (errno == EEXIST)
+        return OFFBKG_OK;
+    return offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot create directory: "
+                            "%s", dir, strerror(errno));
+}
+
 /* DIR/KEY/ and its MODEL, written once (another process may be first). */
 static int model_dir(offbkg_ctx_t *ctx, const offbkg_store_t *store,
                      const offbkg_store_key_t *key)
@@ -1250,14 +1325,15 @@ static int model_dir(offbkg_ctx_t *ctx, const offbkg_store_t *store,
 
     if (path == NULL)
         st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    else if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        st = offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot create directory:"
-                              " %s", dir, strerror(errno));
-    else if (access(path, F_OK) != 0
-             && (st = offbkg_output_text(ctx, path, false, &out))
-                    == OFFBKG_OK) {
+    else
+        st = make_dir(ctx, store, store->dir, dir);
+    if (st == OFFBKG_OK && access(path, F_OK) != 0
+        && (st = offbkg_output_text(ctx, path, false, &out)) == OFFBKG_OK) {
         fputs(key->model_text, out.text);
+        out.sync_dir_later = true;
         st = offbkg_output_commit(ctx, &out);
+        if (st == OFFBKG_OK)
+            st = note_unsynced(ctx, store, dir);
     }
     if (st == OFFBKG_EEXIST) {
         offbkg_error_clear(ctx);
@@ -1287,6 +1363,18 @@ static int look(offbkg_ctx_t *ctx, const offbkg_store_t *store,
         offbkg_error_clear(ctx);
     }
     return there;
+}
+
+/* DIR/KEY: an entry was renamed into it. */
+static int note_entry_dir(offbkg_ctx_t *ctx, const offbkg_store_t *store,
+                          const offbkg_store_key_t *key)
+{
+    char *dir = offbkg_path_join(store->dir, key->model_key);
+    int st = dir != NULL ? note_unsynced(ctx, store, dir)
+                         : offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of "
+                                            "memory");
+    free(dir);
+    return st;
 }
 
 int offbkg_store_write(offbkg_ctx_t *ctx, const offbkg_store_t *store,
@@ -1323,6 +1411,7 @@ int offbkg_store_write(offbkg_ctx_t *ctx, const offbkg_store_t *store,
      * remove it again as often as they like (under load, a whole write
      * done again each time fell into step with theirs and gave up). */
     out.overwrite = there != OFFBKG_STORE_MISSING;
+    out.sync_dir_later = true;
     st = offbkg_output_commit_or_keep(ctx, &out);
     if (st == OFFBKG_EEXIST) {
         there = look(ctx, store, key, entry, kept);
@@ -1331,9 +1420,10 @@ int offbkg_store_write(offbkg_ctx_t *ctx, const offbkg_store_t *store,
             return there;
         }
         out.overwrite = true;
+        out.sync_dir_later = true;
         st = offbkg_output_commit(ctx, &out);
     }
-    return st;
+    return st == OFFBKG_OK ? note_entry_dir(ctx, store, key) : st;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1614,9 +1704,13 @@ int offbkg_store_sum_write(offbkg_ctx_t *ctx, const offbkg_store_t *store,
                                   runs[i].livetime_s);
     if (st == OFFBKG_OK)
         st = model_dir(ctx, store, key);
-    if (st == OFFBKG_OK && mkdir(dir, 0777) != 0 && errno != EEXIST)
-        st = offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot create directory:"
-                              " %s", dir, strerror(errno));
+    if (st == OFFBKG_OK) {
+        char *parent = offbkg_path_join(store->dir, key->model_key);
+        st = parent != NULL ? make_dir(ctx, store, parent, dir)
+                            : offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of "
+                                               "memory");
+        free(parent);
+    }
     /* Another process may write the same sum: its bytes are the same, and
      * either file in place is whole. */
     if (st == OFFBKG_OK)
@@ -1638,10 +1732,13 @@ int offbkg_store_sum_write(offbkg_ctx_t *ctx, const offbkg_store_t *store,
             st = write_data(ctx, out.fits, data, &fst);
         if (st == OFFBKG_OK && fst != 0)
             st = offbkg_error_fits(ctx, fst, "%s", path);
+        out.sync_dir_later = true;
         if (st == OFFBKG_OK)
             st = offbkg_output_commit(ctx, &out);
         else
             offbkg_output_abort(&out);
+        if (st == OFFBKG_OK)
+            st = note_unsynced(ctx, store, dir);
     }
     free(dir);
     free(path);

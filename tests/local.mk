@@ -360,7 +360,7 @@ AM_TESTS_ENVIRONMENT += $(KIT_ENVIRONMENT) KIT_MODE=stage; \
 # each plugin as it installs it, moving the built one aside meanwhile,
 # so an install while other tests ran made them miss their plugins.
 KIT_STAGE = tests/kit-stage
-check_DATA = check-kit-stage
+check_DATA += check-kit-stage
 check-kit-stage:
 	@rm -rf $(KIT_STAGE) && \
 	$(MAKE) $(AM_MAKEFLAGS) install \
@@ -422,8 +422,18 @@ TESTS += tests/run/slurm_cluster.sh
 # The contribution store: models from events, from a store filled by run,
 # by 4 concurrent fill shards, and --from-store, bit for bit the same; the
 # same with the shards as a Slurm job array (skipped without Slurm).
-dist_check_SCRIPTS += tests/run/store.sh tests/run/slurm_fill.sh tests/run/store_sums.sh
-TESTS += tests/run/store.sh tests/run/slurm_fill.sh tests/run/store_sums.sh
+dist_check_SCRIPTS += tests/run/store.sh tests/run/slurm_fill.sh tests/run/store_sums.sh \
+	tests/run/store_sync.sh
+TESTS += tests/run/store.sh tests/run/slurm_fill.sh tests/run/store_sums.sh \
+	tests/run/store_sync.sh
+# An LD_PRELOAD object that audits renames and fsync()s for
+# tests/run/store_sync.sh; built by make check, never installed.
+check_DATA += tests/tools/fsync_audit.so
+EXTRA_DIST += tests/tools/fsync_audit.c
+CLEANFILES += tests/tools/fsync_audit.so
+tests/tools/fsync_audit.so: $(top_srcdir)/tests/tools/fsync_audit.c
+	@$(MKDIR_P) tests/tools
+	$(CC) -shared -fPIC -O2 -o $@ $(top_srcdir)/tests/tools/fsync_audit.c -ldl
 # The bad-input suite (tests/robustness/): damaged copies of simulated
 # stores, full and unwritable outputs, SIGINT and SIGTERM mid-run.
 check_PROGRAMS += tests/tools/fitsdamage
