@@ -23,6 +23,8 @@
 
 #define SIM_MJDREFI 51910
 #define SIM_MJDREFF 0.000742870370370241
+/* OBJECT of the runs that carry the --source blob. */
+#define SIM_SOURCE_NAME "SIM SOURCE"
 #define HDUDOC "https://github.com/open-gamma-ray-astro/gamma-astro-data-formats"
 
 /* What one run left behind, for the index tables and truth.txt. */
@@ -298,18 +300,27 @@ static int write_obs_index(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
                            const offbkg_sim_run_t *runs,
                            const run_stats_t *rs, size_t n)
 {
-    /* The rate column, when there is one, last. */
-    enum { NCOL = 18 };
+    /* With a source, its position RA_OBJ/DEC_OBJ (NaN in the runs
+     * without it); the rate column, when there is one, last. */
+    enum { NBASE = 17, NCOL = 20 };
     char *type[NCOL] = { "OBS_ID", "RA_PNT", "DEC_PNT", "GLON_PNT",
                          "GLAT_PNT", "ZEN_PNT", "ALT_PNT", "AZ_PNT",
                          "OBJECT", "ONTIME", "LIVETIME", "DEADC", "TSTART",
                          "TSTOP", "N_TELS", "EVENT_COUNT", "TARGET_TAG",
-                         (char *)p->rate_column };
+                         "RA_OBJ", "DEC_OBJ", (char *)p->rate_column };
     char *form[NCOL] = { "K", "D", "D", "D", "D", "D", "D", "D", "16A", "D",
-                         "D", "D", "D", "D", "K", "K", "8A", "D" };
+                         "D", "D", "D", "D", "K", "K", "8A", "D", "D", "D" };
     char *unit[NCOL] = { "", "deg", "deg", "deg", "deg", "deg", "deg", "deg",
-                         "", "s", "s", "", "s", "s", "", "", "", "" };
-    int ncol = p->rate_column[0] != '\0' ? NCOL : NCOL - 1;
+                         "", "s", "s", "", "s", "s", "", "", "", "deg", "deg",
+                         "" };
+    bool obj = p->source_mode != OFFBKG_SIM_SOURCE_NONE;
+    int ncol = NBASE + (obj ? 2 : 0), rate_col = ncol + 1;
+    if (!obj) {
+        type[NBASE] = type[NCOL - 1];
+        form[NBASE] = form[NCOL - 1];
+        unit[NBASE] = unit[NCOL - 1];
+    }
+    ncol += p->rate_column[0] != '\0';
     char buf[32];
     offbkg_output_t out;
     int fst = 0;
@@ -341,7 +352,9 @@ static int write_obs_index(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
                        r->glat_pnt_deg, r->zen_deg, r->alt_deg, r->az_deg };
         double t[] = { r->ontime_s, r->livetime_s, r->deadc, r->tstart_s,
                        r->tstop_s };
-        char *object = "OFF field", *tag = "offdata";
+        /* A run that carries the source observed it. */
+        bool src = isfinite(rs[i].src_ra_deg);
+        char *object = src ? SIM_SOURCE_NAME : "OFF field", *tag = "offdata";
 
         fits_write_col(out.fits, TLONGLONG, 1, row, 1, 1, &obs, &fst);
         for (int c = 0; c < 7; c++)
@@ -353,8 +366,16 @@ static int write_obs_index(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
         fits_write_col(out.fits, TLONGLONG, 15, row, 1, 1, &ntel, &fst);
         fits_write_col(out.fits, TLONGLONG, 16, row, 1, 1, &count, &fst);
         fits_write_col(out.fits, TSTRING, 17, row, 1, 1, &tag, &fst);
-        if (ncol == NCOL)
-            fits_write_col(out.fits, TDOUBLE, 18, row, 1, 1,
+        if (obj) {
+            double pos[2] = { src ? rs[i].src_ra_deg : NAN,
+                              src ? rs[i].src_dec_deg : NAN };
+            fits_write_col(out.fits, TDOUBLE, NBASE + 1, row, 1, 1, &pos[0],
+                           &fst);
+            fits_write_col(out.fits, TDOUBLE, NBASE + 2, row, 1, 1, &pos[1],
+                           &fst);
+        }
+        if (rate_col <= ncol)
+            fits_write_col(out.fits, TDOUBLE, rate_col, row, 1, 1,
                            (void *)&r->col_value, &fst);
     }
     if (fst != 0) {
