@@ -12,6 +12,7 @@
 #include "instance-private.h"
 #include "model_keep-private.h"
 #include "runconf-private.h"
+#include "target-private.h"
 
 /** What happened to one run. */
 typedef struct offbkg_run_report {
@@ -32,6 +33,10 @@ typedef struct offbkg_run_report {
                                  _DAMAGED, or an error (< 0) */
     char *store_why;        /**< its words; NULL if taken or no [store] */
     char *store_error;      /**< why its entry could not be written */
+    offbkg_target_t target; /**< its own target, and where from */
+    double ra_pnt_deg, dec_pnt_deg; /**< its pointing */
+    bool target_open;       /**< its target is in the field of view and
+                                 no region covers it */
 } offbkg_run_report_t;
 
 /** One [model] section's result: a cube per group (NULL: no model, and
@@ -73,6 +78,10 @@ typedef struct offbkg_model {
     /** Per model: its instance, kept for finish_sums (which may run
      *  concurrently). */
     offbkg_instance_t **instances;
+    /* Set by offbkg_target_check (not for offbkg fill): */
+    double fov_deg;                 /**< the models' field of view */
+    size_t n_target_open;           /**< runs with target_open */
+    size_t n_target_unknown;        /**< runs whose target is not known */
 } offbkg_model_t;
 
 struct offbkg_store;

@@ -251,6 +251,16 @@ static void fill_run(worker_t *w, slot_t *sl)
                                        w->near);
     run.regions = w->near;
     rep->n_regions = run.n_regions;
+    rep->ra_pnt_deg = run.ra_pnt_deg;
+    rep->dec_pnt_deg = run.dec_pnt_deg;
+    /* Its own target: the header may have what the obs-index lacks. */
+    if (rep->target.from != OFFBKG_TARGET_OBS_INDEX)
+        rep->target = offbkg_target_of_row(store, row, h, job->regions);
+    if (job->rc->exclude != NULL && job->rc->exclude->targets
+        && isfinite(rep->target.ra_deg))
+        w->near[run.n_regions++] = (offbkg_region_t){
+            rep->target.ra_deg, rep->target.dec_deg,
+            job->rc->exclude->target_radius_deg };
 
     for (size_t m = 0; m < job->n_models; m++) {
         const offbkg_instance_t *inst = job->models[m];
@@ -337,8 +347,8 @@ static int worker_init(offbkg_ctx_t *ctx, const make_job_t *job,
     w->job = job;
     w->pool = pool;
     w->ctx = offbkg_ctx_new_child(ctx);
-    w->near = malloc((job->regions->n > 0 ? job->regions->n : 1)
-                     * sizeof *w->near);
+    /* The regions, and the run's own target. */
+    w->near = malloc((job->regions->n + 1) * sizeof *w->near);
     if (w->ctx == NULL || w->near == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     return OFFBKG_OK;
@@ -1042,11 +1052,18 @@ int offbkg_model_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
             st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     }
     out->store = store;
+    out->fov_deg = NAN;             /* offbkg_target_check's, if it runs */
     if (st == OFFBKG_OK && keep)
         st = keep_sizes(ctx, rc, job.models, rc->n_models, out);
     for (size_t i = 0; st == OFFBKG_OK && i < n; i++) {
         out->runs[i].obs_id = offbkg_datastore_obs_id(store, store_rows[i]);
         out->runs[i].group_id = (int32_t)group_id[i];
+        /* Known now for the runs the store gives: the obs-index's. */
+        out->runs[i].target = offbkg_target_of_row(store, store_rows[i], NULL,
+                                                   regions);
+        out->runs[i].ra_pnt_deg = obs_value(store, "RA_PNT", store_rows[i]);
+        out->runs[i].dec_pnt_deg = obs_value(store, "DEC_PNT",
+                                             store_rows[i]);
         if (group_id[i] < 0 || (size_t)group_id[i] >= n_groups)
             st = offbkg_error_set(ctx, OFFBKG_EINVAL, "OBS_ID %" PRId64
                                   " has group %" PRId64 " of %zu",
@@ -1095,6 +1112,8 @@ int offbkg_model_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         st = offbkg_store_sync(ctx, opts->store);
     if (st == OFFBKG_OK && !opts->fill_only)
         st = finish_all(ctx, &job, group_contrib);
+    if (st == OFFBKG_OK && !opts->fill_only)
+        st = offbkg_target_check(ctx, rc->exclude, regions, out);
     free_keys(&job);
     offbkg_model_store_clear(&ms);
 

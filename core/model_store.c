@@ -61,7 +61,8 @@ int offbkg_model_store_init(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     if (ms->key == NULL || ms->text == NULL || ms->n_counts == NULL
         || ms->n_exposure == NULL || ms->sums == NULL || ms->n_sums == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    ms->regions_hash = offbkg_store_regions_hash(regions);
+    ms->regions_hash = offbkg_store_targets_hash(
+        offbkg_store_regions_hash(regions), rc->exclude, regions);
     for (size_t m = 0; m < n_models; m++) {
         int st = offbkg_store_model_key(ctx, rc, &rc->models[m], &ms->key[m],
                                         &ms->text[m]);

@@ -107,6 +107,36 @@ static void dropped(FILE *f, const char *key, const offbkg_selection_t *s,
     fprintf(f, "%s]%s\n", s->n_dropped ? "\n  " : "", end);
 }
 
+/* A run's own target: where, from what, and whether it is open (in the
+ * field of view, not excluded). */
+static void target(FILE *f, const offbkg_run_report_t *r)
+{
+    fputs(", \"target\": {\"ra_deg\": ", f);
+    json_number(f, r->target.ra_deg);
+    fputs(", \"dec_deg\": ", f);
+    json_number(f, r->target.dec_deg);
+    fputs(", \"from\": ", f);
+    json_string(f, offbkg_target_from_text(r->target.from));
+    fprintf(f, ", \"in_field_not_excluded\": %s}",
+            r->target_open ? "true" : "false");
+}
+
+/* The runs' targets together ([exclude] targets). */
+static void targets(FILE *f, const offbkg_runconf_t *rc,
+                    const offbkg_model_t *m)
+{
+    const offbkg_exclude_conf_t *x = rc->exclude;
+
+    fprintf(f, "  \"targets\": {\"excluded\": %s, \"radius_deg\": ",
+            x != NULL && x->targets ? "true" : "false");
+    json_number(f, x != NULL && x->targets ? x->target_radius_deg : NAN);
+    fputs(", \"field_of_view_deg\": ", f);
+    json_number(f, m->fov_deg);
+    fprintf(f, ", \"runs_in_field_not_excluded\": %zu, "
+            "\"runs_without_target\": %zu},\n", m->n_target_open,
+            m->n_target_unknown);
+}
+
 static void runs(FILE *f, const offbkg_model_t *m)
 {
     fputs("  \"runs\": [", f);
@@ -123,6 +153,7 @@ static void runs(FILE *f, const offbkg_model_t *m)
         if (r->from_store || r->filled)
             fprintf(f, ", \"store\": \"%s\"",
                     r->from_store ? "read" : "filled");
+        target(f, r);
         fputs(", \"skipped\": ", f);
         if (r->skipped != NULL)
             json_string(f, r->skipped);
@@ -410,6 +441,7 @@ int offbkg_report_write(offbkg_ctx_t *ctx, const offbkg_report_t *r,
     if (r->make != NULL) {
         runs(f, r->make);
         groups(f, r->make);
+        targets(f, rc, r->make);
     }
     if (r->make != NULL && rc->store != NULL) {
         fputs("  \"store\": {\"dir\": ", f);

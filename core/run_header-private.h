@@ -21,6 +21,8 @@ typedef struct offbkg_run_header {
     offbkg_timesys_t timesys;
     double site_lon_deg, site_lat_deg, site_height_m;
     double gti_sum_s;               /**< NaN without a GTI */
+    double ra_obj_deg, dec_obj_deg; /**< the observed target */
+    char object[FLEN_VALUE];        /**< OBJECT, "" when absent */
 } offbkg_run_header_t;
 
 /** Move @p f to HDU @p events_hdu and read its keywords into @p h (all

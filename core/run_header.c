@@ -38,6 +38,10 @@ int offbkg_run_header_keys(offbkg_ctx_t *ctx, fitsfile *f,
     h->timesys = offbkg_fitshdr_timesys(hdr);
     offbkg_fitshdr_site(hdr, &h->site_lon_deg, &h->site_lat_deg,
                         &h->site_height_m);
+    h->ra_obj_deg = offbkg_fitshdr_number(hdr, "RA_OBJ");
+    h->dec_obj_deg = offbkg_fitshdr_number(hdr, "DEC_OBJ");
+    if (!offbkg_fitshdr_string(hdr, "OBJECT", h->object))
+        h->object[0] = '\0';
     h->gti_sum_s = NAN;
     return OFFBKG_OK;
 }

@@ -39,6 +39,8 @@ typedef struct offbkg_run_conf {
 typedef struct offbkg_exclude_conf {
     const char *regions;             /**< CSV or FITS table, "" if none */
     offbkg_double_list_t circles_deg;/**< RA, DEC, RADIUS triples */
+    bool targets;                    /**< exclude each run's own target */
+    double target_radius_deg;        /**< the radius of its circle */
 } offbkg_exclude_conf_t;
 
 typedef struct offbkg_index_conf {

@@ -99,6 +99,18 @@ static const offbkg_param_t exclude_params[] = {
     { .name = "circles_deg", .type = OFFBKG_PARAM_DOUBLE_LIST,
       .offset = offsetof(offbkg_exclude_conf_t, circles_deg), .unit = "deg",
       .help = "inline circles as RA, DEC, RADIUS triples" },
+    { .name = "targets", .type = OFFBKG_PARAM_BOOL,
+      .offset = offsetof(offbkg_exclude_conf_t, targets),
+      .default_value = "false",
+      .help = "exclude each run's own target (RA_OBJ/DEC_OBJ of the "
+              "obs-index or the events header, or OBJECT in the catalogs)" },
+    { .name = "target_radius_deg", .type = OFFBKG_PARAM_DOUBLE,
+      .offset = offsetof(offbkg_exclude_conf_t, target_radius_deg),
+      .unit = "deg", .default_value = "0.3",
+      .flags = OFFBKG_PARAM_HAS_MIN | OFFBKG_PARAM_MIN_OPEN
+               | OFFBKG_PARAM_HAS_MAX | OFFBKG_PARAM_MAX_OPEN,
+      .min = 0, .max = 90,
+      .help = "the radius of the circle around each run's target" },
     { 0 }
 };
 

@@ -110,6 +110,13 @@ int offbkg_store_model_key(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 /** The hash of the exclusion regions' values (NULL: none). */
 uint64_t offbkg_store_regions_hash(const offbkg_regions_t *regions);
 
+/** @p regions_hash with [exclude] targets mixed in (its radius and the
+ *  regions' names, through which an OBJECT resolves); unchanged when
+ *  targets is off (or @p conf NULL), so that older entries stay valid. */
+uint64_t offbkg_store_targets_hash(uint64_t regions_hash,
+                                   const offbkg_exclude_conf_t *conf,
+                                   const offbkg_regions_t *regions);
+
 /** The hash of obs-index row @p row's values, every column. */
 uint64_t offbkg_store_row_hash(const offbkg_datastore_t *ds, size_t row);
 

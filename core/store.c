@@ -390,6 +390,21 @@ uint64_t offbkg_store_regions_hash(const offbkg_regions_t *regions)
     return h;
 }
 
+uint64_t offbkg_store_targets_hash(uint64_t regions_hash,
+                                   const offbkg_exclude_conf_t *conf,
+                                   const offbkg_regions_t *regions)
+{
+    if (conf == NULL || !conf->targets)
+        return regions_hash;
+    /* The names too: an OBJECT resolves through them. */
+    uint64_t h = fnv_string(regions_hash, "targets");
+    h = fnv_double(h, conf->target_radius_deg);
+    for (size_t i = 0; regions != NULL && regions->names != NULL
+                       && i < regions->n; i++)
+        h = fnv_string(h, regions->names[i] != NULL ? regions->names[i] : "");
+    return h;
+}
+
 /* The hash of row @p row of @p t: every column's name, unit, type and
  * value. */
 static uint64_t table_row_hash(const offbkg_table_t *t, size_t row)

@@ -1,0 +1,119 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# [exclude] targets (doc/offbkg.ini.5) on a simulated store whose runs
+# 1-10 observed a source (2000 events, sigma 0.1 deg, 1 deg from the
+# pointing; their obs-index RA_OBJ/DEC_OBJ is its position) and runs
+# 11-30 nothing: without exclusion the model is biased against the
+# truth (about +9%) and the 10 runs are warned about once; with
+# targets = true it is unbiased (within 1%), nothing is warned, and
+# report.json gives each run's target and where it came from. The store
+# entries change with targets and target_radius_deg.
+. "$top_srcdir/tests/run/tap.sh"
+
+T=$tap_tmp
+summary() { "$OFFBKG_TEST_TOOLS/bkg_summary" "$@"; }
+
+# The model's default 2D binning is truth.txt's 2D region (0.1-100 TeV,
+# offset < 2.5 deg): simulated where the model looks.
+"$OFFBKG" simulate "$T/s" --runs 30 --events 8000 --energy 0.1,100 \
+    --theta-max 3 --seed 5 --source 2000,0.1,1.0 \
+    --source-runs 1,2,3,4,5,6,7,8,9,10 -q >"$T/sim.out" 2>&1
+ok $? "simulate 30 runs, a source 1 deg from the pointing in runs 1-10"
+truth="$T/s/truth.txt"
+
+# ini OUT [EXCLUDE LINES...]: one zenith group, a 2D model.
+ini() {
+    o=$1
+    shift
+    printf '[datastore]\npath = s\n[output]\ndir = %s\n[select]\nplugin = all\n' "$o"
+    printf '[group]\nplugin = zenith\nedges_deg = 0, 90\n[model 2d]\nplugin = 2d\n'
+    if [ $# -gt 0 ]; then
+        echo "[exclude]"
+        printf '%s\n' "$@"
+    fi
+}
+
+# bias DIR: the model's events in the 2D region (rate x dOmega x dE
+# summed, times the runs' time) against the truth's mu_in_2d, minus 1.
+bias() {
+    r=$(summary "$1/background_2D_group_000_table.fits.gz" \
+        | sed -n 's/^rate_integral_per_s //p')
+    awk -v r="$r" '$1 == "run_columns" { for (i = 3; i <= NF; i++) c[$i] = i; next }
+        $1 == "run" { t += $(c["time_s"]); m += $(c["mu_in_2d"]) }
+        END { printf "%+.4f\n", r * t / m - 1 }' "$truth"
+}
+
+# ---- without exclusion: biased, and warned about
+ini none >"$T/none.ini"
+run_offbkg run "$T/none.ini"
+ok $status "no exclusion: models (exit $status)"
+b=$(bias "$T/none")
+echo "# no exclusion: bias $b"
+ok $(awk -v b="$b" 'BEGIN { exit !(b > 0.06) }'; echo $?) \
+    "no exclusion: the model is biased by the source (bias $b > +6%)"
+ok $(test "$(echo "$err" | grep -c 'warning: 10 runs observed a target within 2.5 deg of the pointing')" -eq 1; echo $?) \
+    "no exclusion: one warning, counting the 10 runs"
+rep="$T/none/report.json"
+ok $(grep -q '"targets": {"excluded": false, "radius_deg": null, "field_of_view_deg": 2.5, "runs_in_field_not_excluded": 10, "runs_without_target": 20}' "$rep"; echo $?) \
+    "report.json: 10 runs with an unexcluded target in the field, 20 without a target"
+# Each run's target: runs 1-10 at the truth's source position, from the
+# obs-index, unexcluded; the others none.
+awk 'NR == FNR { if ($1 == "run_columns") for (i = 3; i <= NF; i++) c[$i] = i
+                 else if ($1 == "run") { ra[$3] = $(c["src_ra_deg"]); dec[$3] = $(c["src_dec_deg"]) }
+                 next }
+    /"obs_id": [0-9]*, "group_id"/ {
+        id = $0; sub(/.*"obs_id": /, "", id); sub(/,.*/, "", id); id += 0
+        t = $0; sub(/.*"target": \{/, "", t); n++
+        if (id <= 10) {
+            split(t, f, /[:,] */)
+            d = f[2] - ra[id]; e = f[4] - dec[id]
+            if (d * d + e * e > 1e-18 \
+                || t !~ /"from": "obs-index RA_OBJ\/DEC_OBJ", "in_field_not_excluded": true/) bad++
+        } else if (t !~ /^"ra_deg": null, "dec_deg": null, "from": "none: .*"in_field_not_excluded": false/)
+            bad++
+    }
+    END { exit n != 30 || bad }' "$truth" "$rep"
+ok $? "report.json: runs 1-10's target is the source, from the obs-index; the others have none"
+
+# ---- targets = true: unbiased, nothing to warn about
+ini yes "targets = true" >"$T/yes.ini"
+run_offbkg run "$T/yes.ini"
+ok $status "targets = true: models (exit $status)"
+b=$(bias "$T/yes")
+echo "# targets = true: bias $b"
+ok $(awk -v b="$b" 'BEGIN { exit !(b < 0.01 && b > -0.01) }'; echo $?) \
+    "targets = true: the model is unbiased (|bias $b| < 1%)"
+ok $(! echo "$err" | grep -q 'observed a target' \
+     && echo "$err" | grep -q 'warning: \[exclude\] targets: 20 runs with no known target position'; echo $?) \
+    "targets = true: no run's target left unexcluded; the 20 runs without a target are warned about"
+ok $(grep -q '"targets": {"excluded": true, "radius_deg": 0.29999999999999999, "field_of_view_deg": 2.5, "runs_in_field_not_excluded": 0, "runs_without_target": 20}' "$T/yes/report.json"; echo $?) \
+    "report.json: targets excluded with 0.3 deg, none left in the field"
+
+# ---- the store: entries change with targets and target_radius_deg
+# stored OUT TIMES: whether report.json of OUT says "store": TIMES
+# (filled or read) for all 30 runs.
+stored() {
+    test "$(grep -c "\"store\": \"$2\"" "$1/report.json")" -eq 30
+}
+{ ini st0; printf '[store]\ndir = store\n'; } >"$T/st0.ini"
+{ ini st1 "targets = true"; printf '[store]\ndir = store\n'; } >"$T/st1.ini"
+{ ini st2 "targets = true" "target_radius_deg = 0.4"; printf '[store]\ndir = store\n'; } >"$T/st2.ini"
+{ ini st3 "targets = true" "target_radius_deg = 0.4"; printf '[store]\ndir = store\n'; } >"$T/st3.ini"
+run_offbkg -q run "$T/st0.ini"
+ok $(test $status -eq 0 && stored "$T/st0" filled; echo $?) \
+    "store: filled without targets"
+run_offbkg -q run "$T/st1.ini"
+ok $(test $status -eq 0 && stored "$T/st1" filled \
+     && test "$(model_digests "$T/st1")" = "$(model_digests "$T/yes")"; echo $?) \
+    "store: targets = true reads every run again, and makes the model made without the store"
+run_offbkg -q run "$T/st2.ini"
+ok $(test $status -eq 0 && stored "$T/st2" filled; echo $?) \
+    "store: another target_radius_deg reads every run again"
+run_offbkg -q run "$T/st3.ini"
+ok $(test $status -eq 0 && stored "$T/st3" read \
+     && test "$(model_digests "$T/st3")" = "$(model_digests "$T/st2")" \
+     && grep -q '"runs_in_field_not_excluded": 0, ' "$T/st3/report.json"; echo $?) \
+    "store: the same again is read from the store, the same model"
+
+tap_plan $tap_n
+exit 0
