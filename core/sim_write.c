@@ -300,8 +300,9 @@ static int write_obs_index(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
                            const offbkg_sim_run_t *runs,
                            const run_stats_t *rs, size_t n)
 {
-    /* With a source, its position RA_OBJ/DEC_OBJ (NaN in the runs
-     * without it); the rate column, when there is one, last. */
+    /* With --source-runs, the source's position RA_OBJ/DEC_OBJ (NaN in
+     * the runs without it: only then, so that a store without it stays
+     * byte for byte the same); the rate column, when there is one, last. */
     enum { NBASE = 17, NCOL = 20 };
     char *type[NCOL] = { "OBS_ID", "RA_PNT", "DEC_PNT", "GLON_PNT",
                          "GLAT_PNT", "ZEN_PNT", "ALT_PNT", "AZ_PNT",
@@ -313,7 +314,7 @@ static int write_obs_index(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
     char *unit[NCOL] = { "", "deg", "deg", "deg", "deg", "deg", "deg", "deg",
                          "", "s", "s", "", "s", "s", "", "", "", "deg", "deg",
                          "" };
-    bool obj = p->source_mode != OFFBKG_SIM_SOURCE_NONE;
+    bool obj = p->n_src_obs_ids > 0;
     int ncol = NBASE + (obj ? 2 : 0), rate_col = ncol + 1;
     if (!obj) {
         type[NBASE] = type[NCOL - 1];
@@ -353,7 +354,7 @@ static int write_obs_index(offbkg_ctx_t *ctx, const offbkg_sim_params_t *p,
         double t[] = { r->ontime_s, r->livetime_s, r->deadc, r->tstart_s,
                        r->tstop_s };
         /* A run that carries the source observed it. */
-        bool src = isfinite(rs[i].src_ra_deg);
+        bool src = obj && isfinite(rs[i].src_ra_deg);
         char *object = src ? SIM_SOURCE_NAME : "OFF field", *tag = "offdata";
 
         fits_write_col(out.fits, TLONGLONG, 1, row, 1, 1, &obs, &fst);
