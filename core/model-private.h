@@ -81,7 +81,9 @@ typedef struct offbkg_model {
     /* Set by offbkg_target_check (not for offbkg fill): */
     double fov_deg;                 /**< the models' field of view */
     size_t n_target_open;           /**< runs with target_open */
-    size_t n_target_unknown;        /**< runs whose target is not known */
+    size_t n_target_unknown;        /**< runs without a target */
+    size_t n_target_unread;         /**< runs from the store whose target
+                                         is not known here */
 } offbkg_model_t;
 
 struct offbkg_store;

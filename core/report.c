@@ -133,8 +133,8 @@ static void targets(FILE *f, const offbkg_runconf_t *rc,
     fputs(", \"field_of_view_deg\": ", f);
     json_number(f, m->fov_deg);
     fprintf(f, ", \"runs_in_field_not_excluded\": %zu, "
-            "\"runs_without_target\": %zu},\n", m->n_target_open,
-            m->n_target_unknown);
+            "\"runs_without_target\": %zu, \"runs_target_not_read\": %zu},\n",
+            m->n_target_open, m->n_target_unknown, m->n_target_unread);
 }
 
 static void runs(FILE *f, const offbkg_model_t *m)

@@ -135,16 +135,18 @@ int offbkg_target_check(offbkg_ctx_t *ctx, const offbkg_exclude_conf_t *conf,
     if (near == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     m->fov_deg = offbkg_target_fov_deg(m);
-    m->n_target_open = m->n_target_unknown = 0;
+    m->n_target_open = m->n_target_unknown = m->n_target_unread = 0;
     for (size_t i = 0; i < m->n_runs; i++) {
         offbkg_run_report_t *r = &m->runs[i];
         const offbkg_target_t *t = &r->target;
         if (r->skipped != NULL)
             continue;
-        if (t->from == OFFBKG_TARGET_NONE || t->from == OFFBKG_TARGET_UNREAD) {
-            m->n_target_unknown++;
+        /* From the store without its header: its entry was filled with
+         * its target, but which one is not known here. */
+        m->n_target_unread += t->from == OFFBKG_TARGET_UNREAD;
+        m->n_target_unknown += t->from == OFFBKG_TARGET_NONE;
+        if (t->from == OFFBKG_TARGET_NONE || t->from == OFFBKG_TARGET_UNREAD)
             continue;
-        }
         if (own || !(offbkg_sep_deg(r->ra_pnt_deg, r->dec_pnt_deg, t->ra_deg,
                                     t->dec_deg) < m->fov_deg))
             continue;

@@ -54,7 +54,7 @@ ok $(awk -v b="$b" 'BEGIN { exit !(b > 0.06) }'; echo $?) \
 ok $(test "$(echo "$err" | grep -c 'warning: 10 runs observed a target within 2.5 deg of the pointing')" -eq 1; echo $?) \
     "no exclusion: one warning, counting the 10 runs"
 rep="$T/none/report.json"
-ok $(grep -q '"targets": {"excluded": false, "radius_deg": null, "field_of_view_deg": 2.5, "runs_in_field_not_excluded": 10, "runs_without_target": 20}' "$rep"; echo $?) \
+ok $(grep -q '"targets": {"excluded": false, "radius_deg": null, "field_of_view_deg": 2.5, "runs_in_field_not_excluded": 10, "runs_without_target": 20, "runs_target_not_read": 0}' "$rep"; echo $?) \
     "report.json: 10 runs with an unexcluded target in the field, 20 without a target"
 # Each run's target: runs 1-10 at the truth's source position, from the
 # obs-index, unexcluded; the others none.
@@ -86,7 +86,7 @@ ok $(awk -v b="$b" 'BEGIN { exit !(b < 0.01 && b > -0.01) }'; echo $?) \
 ok $(! echo "$err" | grep -q 'observed a target' \
      && echo "$err" | grep -q 'warning: \[exclude\] targets: 20 runs with no known target position'; echo $?) \
     "targets = true: no run's target left unexcluded; the 20 runs without a target are warned about"
-ok $(grep -q '"targets": {"excluded": true, "radius_deg": 0.29999999999999999, "field_of_view_deg": 2.5, "runs_in_field_not_excluded": 0, "runs_without_target": 20}' "$T/yes/report.json"; echo $?) \
+ok $(grep -q '"targets": {"excluded": true, "radius_deg": 0.29999999999999999, "field_of_view_deg": 2.5, "runs_in_field_not_excluded": 0, "runs_without_target": 20, "runs_target_not_read": 0}' "$T/yes/report.json"; echo $?) \
     "report.json: targets excluded with 0.3 deg, none left in the field"
 
 # ---- the store: entries change with targets and target_radius_deg
@@ -114,6 +114,73 @@ ok $(test $status -eq 0 && stored "$T/st3" read \
      && test "$(model_digests "$T/st3")" = "$(model_digests "$T/st2")" \
      && grep -q '"runs_in_field_not_excluded": 0, ' "$T/st3/report.json"; echo $?) \
     "store: the same again is read from the store, the same model"
+
+# ---- a bad radius is the configuration's error, at its line
+ini bad "targets = true" "target_radius_deg = 0" >"$T/bad.ini"
+run_offbkg run "$T/bad.ini"
+ok $(test $status -eq 2 && echo "$err" | grep -q 'bad.ini:14: \[exclude\] target_radius_deg' \
+     && test ! -e "$T/bad"; echo $?) \
+    "target_radius_deg = 0: exit 2 naming bad.ini:14, nothing written"
+
+# ---- the target in the events header: the obs-index without RA_OBJ and
+# DEC_OBJ, the source runs' EVENTS headers with them (astropy writes it).
+python=
+for py in /usr/bin/python3 python3; do
+    if command -v "$py" >/dev/null 2>&1 \
+       && "$py" -c "import astropy.io.fits" >/dev/null 2>&1; then
+        python=$py
+        break
+    fi
+done
+if [ -z "$python" ]; then
+    echo "# no python3 with astropy: the events header's target is not tested"
+    tap_plan $tap_n
+    exit 0
+fi
+cp -r "$T/s" "$T/h"
+"$python" - "$T/h" <<'PY'
+import sys
+from astropy.io import fits
+from astropy.table import Table
+d = sys.argv[1]
+t = Table.read(d + "/obs-index.fits.gz", hdu="OBS_INDEX")
+meta = fits.getheader(d + "/obs-index.fits.gz", "OBS_INDEX")
+ra = {int(r["OBS_ID"]): (float(r["RA_OBJ"]), float(r["DEC_OBJ"])) for r in t}
+t.remove_columns(["RA_OBJ", "DEC_OBJ"])
+h = fits.BinTableHDU(t, name="OBS_INDEX")
+for k in ("HDUCLASS", "HDUDOC", "HDUVERS", "HDUCLAS1", "HDUCLAS2", "MJDREFI",
+          "MJDREFF", "TIMEUNIT", "TIMESYS", "TIMEREF", "GEOLON", "GEOLAT",
+          "ALTITUDE"):
+    if k in meta:
+        h.header[k] = meta[k]
+h.writeto(d + "/obs-index.fits.gz", overwrite=True)
+for i in range(1, 11):
+    p = d + "/data/run_%06d.fits.gz" % i
+    with fits.open(p) as f:
+        f["EVENTS"].header["RA_OBJ"] = ra[i][0]
+        f["EVENTS"].header["DEC_OBJ"] = ra[i][1]
+        f.writeto(p + ".new.fits.gz")
+    import os
+    os.replace(p + ".new.fits.gz", p)
+PY
+ok $? "a copy of the store with RA_OBJ/DEC_OBJ in the source runs' EVENTS headers only"
+hini() { ini "$@" | sed 's/^path = s$/path = h/'; }
+{ hini hd "targets = true"; printf '[store]\ndir = hstore\n'; } >"$T/hd.ini"
+{ hini hd2 "targets = true"; printf '[store]\ndir = hstore\n'; } >"$T/hd2.ini"
+run_offbkg run "$T/hd.ini"
+ok $status "header targets: models (exit $status)"
+b=$(bias "$T/hd")
+echo "# targets from the events headers: bias $b"
+ok $(awk -v b="$b" 'BEGIN { exit !(b < 0.01 && b > -0.01) }' \
+     && test "$(grep -c '"from": "events header RA_OBJ/DEC_OBJ", "in_field_not_excluded": false' "$T/hd/report.json")" -eq 10 \
+     && grep -q '"runs_in_field_not_excluded": 0, "runs_without_target": 20, "runs_target_not_read": 0}' "$T/hd/report.json"; echo $?) \
+    "header targets: the 10 runs' targets from the events headers, excluded; unbiased (bias $b)"
+run_offbkg run "$T/hd2.ini"
+ok $(test $status -eq 0 && stored "$T/hd2" read \
+     && test "$(model_digests "$T/hd2")" = "$(model_digests "$T/hd")" \
+     && grep -q '"runs_in_field_not_excluded": 0, "runs_without_target": 0, "runs_target_not_read": 30}' "$T/hd2/report.json" \
+     && ! echo "$err" | grep -q 'no known target'; echo $?) \
+    "header targets from the store: the same model, the targets said to be not read, no warning that nothing was excluded"
 
 tap_plan $tap_n
 exit 0
