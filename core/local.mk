@@ -71,6 +71,7 @@ core_liboffbkg_private_la_SOURCES = \
 	core/stats.c core/stats-private.h \
 	core/validate.c core/validate-private.h \
 	core/validate_write.c \
+	core/outliers.c core/outliers-private.h \
 	core/bkg.c core/bkg-private.h \
 	core/plot.c core/plot-private.h \
 	core/plot_model.c core/plot_model-private.h \

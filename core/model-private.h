@@ -13,6 +13,7 @@
 #include "model_keep-private.h"
 #include "runconf-private.h"
 #include "target-private.h"
+#include "stats-private.h"
 
 /** What happened to one run. */
 typedef struct offbkg_run_report {
@@ -49,6 +50,31 @@ typedef struct offbkg_model_result {
     offbkg_cube_t **smoothed;
 } offbkg_model_result_t;
 
+/** A run left out as an outlier ([exclude] outliers, core/outliers.c). */
+typedef struct offbkg_outlier_run {
+    int64_t obs_id;
+    int32_t group_id;
+    size_t round;           /**< 1: found in the first comparison */
+    double n_obs, n_pred;   /**< N and M (doc/validate.md §3) then */
+    double ratio, ratio_err;/**< N / M and its Poisson + prediction error */
+    double pull;            /**< (ratio - mean) in total errors */
+    double mean, sigma_sys; /**< what it was judged against */
+} offbkg_outlier_run_t;
+
+/** What outlier rejection did (all 0 when it was not asked for). */
+typedef struct offbkg_outliers {
+    bool on;                /**< [exclude] outliers = true */
+    const char *model;      /**< the [model] section that judged */
+    double sigma;           /**< [exclude] outlier_sigma */
+    size_t rounds;          /**< comparisons made (the last removed none) */
+    size_t n_judged;        /**< runs judged in the last round */
+    size_t n_unjudged;      /**< runs not judged in it (their group too
+                                 small, or nothing predicted) */
+    offbkg_stats_sys_t sys; /**< the last round's run-wise systematic */
+    size_t n;
+    offbkg_outlier_run_t *runs; /**< in the order they were removed */
+} offbkg_outliers_t;
+
 typedef struct offbkg_model {
     size_t n_groups;
     size_t n_runs;
@@ -84,6 +110,9 @@ typedef struct offbkg_model {
     size_t n_target_unknown;        /**< runs without a target */
     size_t n_target_unread;         /**< runs from the store whose target
                                          is not known here */
+    /** The runs left out as outliers (they are skipped in runs[], and in
+     *  no sum, cube or kept run). */
+    offbkg_outliers_t outliers;
 } offbkg_model_t;
 
 struct offbkg_store;

@@ -1166,6 +1166,7 @@ void offbkg_model_clear(offbkg_model_t *m)
                        && i < m->n_models * m->n_groups; i++)
         free(m->group_sums[i]);
     free(m->group_sums);
+    free(m->outliers.runs);
     free(m->kept);
     free(m->n_counts);
     free(m->n_exposure);

@@ -13,6 +13,7 @@
 #include "irf_class-private.h"
 #include "match_write-private.h"
 #include "model_write-private.h"
+#include "outliers-private.h"
 #include "output-private.h"
 #include "outset-private.h"
 #include "parallel-private.h"
@@ -244,9 +245,10 @@ static int make_with_store(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl,
         .fill_only = fill_only,
         /* Per-target models are made of the runs, kept in memory, and
          * so are the models without each run that validate predicts
-         * with. */
+         * with, and outlier rejection judges by. */
         .keep_runs = !fill_only && (offbkg_runconf_per_target(pl->rc)
-                                    || pl->plan.validate) };
+                                    || pl->plan.validate
+                                    || offbkg_runconf_outliers(pl->rc)) };
     offbkg_store_t *store = NULL;
     int st = OFFBKG_OK;
 
@@ -259,6 +261,56 @@ static int make_with_store(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl,
         st = offbkg_model_run(ctx, pl->rc, pl->pf.store, &pl->pf.regions,
                              n_groups, rows, group_id, n, &opts, out);
     offbkg_store_close(store);
+    return st;
+}
+
+/* Whether OBS_ID @p id was left out as an outlier. */
+static bool left_out(const offbkg_outliers_t *o, int64_t id)
+{
+    for (size_t i = 0; i < o->n; i++)
+        if (o->runs[i].obs_id == id)
+            return true;
+    return false;
+}
+
+/* The selection and the grouping without the runs outlier rejection
+ * left out (make->runs keeps them, skipped with their reason). */
+static int drop_outliers(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
+{
+    const offbkg_outliers_t *o = &pl->make.outliers;
+    const offbkg_datastore_t *store = pl->pf.store;
+    offbkg_selection_t *sel = &pl->pf.sel;
+    offbkg_grouping_t *g = &pl->g;
+    size_t *take = malloc((g->obs.n_rows + 1) * sizeof *take), n = 0;
+    offbkg_table_t obs = { 0 };
+    int st;
+
+    if (take == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < sel->n; i++)
+        if (!left_out(o, offbkg_datastore_obs_id(store, sel->rows[i])))
+            sel->rows[k++] = sel->rows[i];
+    sel->n = k;
+    for (size_t i = 0; i < g->obs.n_rows; i++) {
+        if (!left_out(o, offbkg_datastore_obs_id(store, g->store_rows[i]))) {
+            take[n++] = i;
+            continue;
+        }
+        g->runs_per_group[g->group_id[i]]--;
+    }
+    st = offbkg_table_take(ctx, &g->obs, take, n, &obs);
+    if (st == OFFBKG_OK) {
+        for (size_t j = 0; j < n; j++) {
+            g->group_id[j] = g->group_id[take[j]];
+            g->store_rows[j] = g->store_rows[take[j]];
+        }
+        offbkg_table_free(&g->obs);
+        g->obs = obs;
+    }
+    pl->rows = sel->rows;
+    pl->n_rows = sel->n;
+    free(take);
     return st;
 }
 
@@ -305,6 +357,12 @@ static int compute_model(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
     if (st == OFFBKG_OK)
         st = make_with_store(ctx, pl, n_groups, rows, group_id, n, false,
                              &pl->make);
+    if (st == OFFBKG_OK)
+        st = offbkg_outliers_run(ctx, rc, &pl->make, pl->threads);
+    /* run.lis and obs.fits of this command without the runs left out. */
+    if (st == OFFBKG_OK && pl->make.outliers.n > 0
+        && computes(pl, OFFBKG_STEP_GROUP))
+        st = drop_outliers(ctx, pl);
     /* The group ranges in the model headers (offbkg make has only the
      * group of each run: the writer reads them from group-def.fits). */
     if (computes(pl, OFFBKG_STEP_GROUP))

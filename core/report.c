@@ -257,6 +257,38 @@ static void numbers(FILE *f, const char *const *keys, const double *values,
     }
 }
 
+/* [exclude] outliers: the runs left out, each with its round, and the
+ * last round's systematic. */
+static void left_out(FILE *f, const offbkg_outliers_t *o)
+{
+    static const char *const keys[] = { "n_obs", "n_pred", "ratio",
+                                        "ratio_err", "pull", "mean",
+                                        "sigma_sys" };
+
+    fputs("  \"outliers\": {\"model\": ", f);
+    json_string(f, o->model);
+    fputs(", \"outlier_sigma\": ", f);
+    json_number(f, o->sigma);
+    fprintf(f, ", \"rounds\": %zu, \"judged\": %zu, \"not_judged\": %zu, "
+            "\"sigma_sys\": ", o->rounds, o->n_judged, o->n_unjudged);
+    json_number(f, o->sys.sigma_sys);
+    fputs(", \"mean\": ", f);
+    json_number(f, o->sys.mean);
+    fputs(", \"removed\": [", f);
+    for (size_t i = 0; i < o->n; i++) {
+        const offbkg_outlier_run_t *x = &o->runs[i];
+        const double values[] = { x->n_obs, x->n_pred, x->ratio,
+                                  x->ratio_err, x->pull, x->mean,
+                                  x->sigma_sys };
+        fprintf(f, "%s\n    {\"obs_id\": %" PRId64 ", \"group_id\": %d, "
+                "\"round\": %zu, ", i ? "," : "", x->obs_id,
+                (int)x->group_id, x->round);
+        numbers(f, keys, values, 7);
+        fputc('}', f);
+    }
+    fprintf(f, "%s]},\n", o->n ? "\n  " : "");
+}
+
 /* Why run @p r is an outlier of @p s, in a sentence. */
 static void outlier_reason(const offbkg_validate_strategy_t *s,
                            const offbkg_validate_run_t *r, char *buf,
@@ -442,6 +474,8 @@ int offbkg_report_write(offbkg_ctx_t *ctx, const offbkg_report_t *r,
         runs(f, r->make);
         groups(f, r->make);
         targets(f, rc, r->make);
+        if (r->make->outliers.on)
+            left_out(f, &r->make->outliers);
     }
     if (r->make != NULL && rc->store != NULL) {
         fputs("  \"store\": {\"dir\": ", f);

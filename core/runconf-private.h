@@ -41,6 +41,10 @@ typedef struct offbkg_exclude_conf {
     offbkg_double_list_t circles_deg;/**< RA, DEC, RADIUS triples */
     bool targets;                    /**< exclude each run's own target */
     double target_radius_deg;        /**< the radius of its circle */
+    bool outliers;                   /**< reject outlier runs
+                                          (core/outliers.c) */
+    double outlier_sigma;            /**< beyond this many total errors */
+    const char *outlier_model;       /**< [model LABEL] judged; "" = first */
 } offbkg_exclude_conf_t;
 
 typedef struct offbkg_index_conf {
@@ -160,6 +164,13 @@ void offbkg_runconf_free(offbkg_runconf_t *rc);
 /** The [match] plugin makes a model per target observation (it is not
  *  OFFBKG_MATCH_SHARED_GROUPS); false without [match]. */
 bool offbkg_runconf_per_target(const offbkg_runconf_t *rc);
+
+/** [exclude] outliers = true. */
+bool offbkg_runconf_outliers(const offbkg_runconf_t *rc);
+
+/** The index of the [model] that [exclude] outlier_model names (0 when
+ *  it names none), or (size_t)-1 when there is no such section. */
+size_t offbkg_runconf_outlier_model(const offbkg_runconf_t *rc);
 
 /** Whether the match section @p sc makes a model per target (false for
  *  none, module NULL, and match/group). */

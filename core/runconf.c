@@ -111,6 +111,21 @@ static const offbkg_param_t exclude_params[] = {
                | OFFBKG_PARAM_HAS_MAX | OFFBKG_PARAM_MAX_OPEN,
       .min = 0, .max = 90,
       .help = "the radius of the circle around each run's target" },
+    { .name = "outliers", .type = OFFBKG_PARAM_BOOL,
+      .offset = offsetof(offbkg_exclude_conf_t, outliers),
+      .default_value = "false",
+      .help = "leave out the runs whose counts outside exclusions deviate "
+              "from their group's other runs (iterated until none does)" },
+    { .name = "outlier_sigma", .type = OFFBKG_PARAM_DOUBLE,
+      .offset = offsetof(offbkg_exclude_conf_t, outlier_sigma),
+      .default_value = "5", .flags = OFFBKG_PARAM_HAS_MIN
+                                     | OFFBKG_PARAM_MIN_OPEN, .min = 0,
+      .help = "an outlier is beyond this many total errors (the run-wise "
+              "systematic included) from the mean ratio" },
+    { .name = "outlier_model", .type = OFFBKG_PARAM_STRING,
+      .offset = offsetof(offbkg_exclude_conf_t, outlier_model),
+      .help = "label of the [model LABEL] whose cells judge the runs "
+              "(default: the first)" },
     { 0 }
 };
 
@@ -724,6 +739,54 @@ static int check_index_model(offbkg_runconf_t *rc, offbkg_diags_t *diags)
                            "section at all", labels);
 }
 
+bool offbkg_runconf_outliers(const offbkg_runconf_t *rc)
+{
+    return rc->exclude != NULL && rc->exclude->outliers;
+}
+
+size_t offbkg_runconf_outlier_model(const offbkg_runconf_t *rc)
+{
+    const char *want = rc->exclude != NULL ? rc->exclude->outlier_model : "";
+
+    if (want == NULL || want[0] == '\0')
+        return 0;
+    return model_index(rc, want);
+}
+
+/* [exclude] outliers: outlier_model names a [model LABEL], and every
+ * model can make a cube of summed runs (ABI 1.2 finish_sums): the
+ * groups' models are made again without the runs left out. */
+static int check_outliers(const offbkg_runconf_t *rc, offbkg_diags_t *diags)
+{
+    const offbkg_exclude_conf_t *ec = rc->exclude;
+    offbkg_ini_section_t *sec = offbkg_ini_section(rc->ini, "exclude");
+    offbkg_ini_entry_t *e;
+    int st = OFFBKG_OK;
+
+    if (ec == NULL || !ec->outliers)
+        return OFFBKG_OK;
+    if (offbkg_runconf_outlier_model(rc) == (size_t)-1) {
+        e = offbkg_ini_entry(sec, "outlier_model");
+        return offbkg_diag_add(diags, e->file, e->line, "exclude",
+                               "outlier_model", "there is no [model %s] "
+                               "section", ec->outlier_model);
+    }
+    e = offbkg_ini_entry(sec, "outliers");
+    for (size_t m = 0; st == OFFBKG_OK && m < rc->n_models; m++) {
+        const offbkg_stage_conf_t *sc = &rc->models[m];
+        if (sc->module != NULL
+            && !offbkg_registry_model_has_sums(sc->module->desc))
+            st = offbkg_diag_add(diags, e->file, e->line, "exclude",
+                                 "outliers", "[%s] plugin %s %s cannot "
+                                 "make its models again without the runs "
+                                 "left out (no finish_sums: it predates "
+                                 "plugin ABI 1.2)", sc->section,
+                                 sc->module->name,
+                                 sc->module->desc->version);
+    }
+    return st;
+}
+
 int offbkg_runconf_load(offbkg_ctx_t *ctx, const char *file,
                         const char *const *overrides, size_t n_overrides,
                         offbkg_diags_t *diags, offbkg_runconf_t **out)
@@ -796,6 +859,8 @@ int offbkg_runconf_load(offbkg_ctx_t *ctx, const char *file,
     if ((st = check_store(rc, diags)) == OFFBKG_ENOMEM)
         goto fail;
     if ((st = check_match(rc, diags)) == OFFBKG_ENOMEM)
+        goto fail;
+    if ((st = check_outliers(rc, diags)) == OFFBKG_ENOMEM)
         goto fail;
     if ((st = check_plot(rc, diags)) == OFFBKG_ENOMEM)
         goto fail;

@@ -131,6 +131,30 @@ int offbkg_validate_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 
 void offbkg_validate_clear(offbkg_validation_t *v);
 
+/** Run make->runs[@p run]'s counts in the cells of [model] @p m against
+ *  its group's model without the runs @p without marks (per make->runs;
+ *  it must mark @p run), as offbkg validate compares them (doc/validate.md
+ *  §7 steps 1-4, without significances): N, M, V, the cells, the
+ *  deviance and the ratio into *res (the rest 0). OFFBKG_EDATA, with the
+ *  reason in @p ctx, when the run has no exposure, nothing is left of its
+ *  group, or nothing is predicted. Safe to call concurrently. */
+int offbkg_validate_group_loo(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                              const offbkg_model_t *make, size_t run,
+                              size_t m, const uint8_t *without,
+                              offbkg_validate_run_t *res);
+
+/** Judge @p n_runs runs (those with skipped NULL): the run-wise
+ *  systematic of their ratios into *sys (doc/validate.md §3), without
+ *  the runs @p first_drop marks (NULL: of all), then each run's
+ *  ratio_err, pull and outlier flag (|pull| > @p outlier_sigma, §5).
+ *  Outliers widen the systematic they are judged by, so it is estimated
+ *  again without the runs flagged, and the runs judged by that one
+ *  (once; §7); *n_outliers counts them. */
+int offbkg_validate_judge(offbkg_ctx_t *ctx, offbkg_validate_run_t *runs,
+                          size_t n_runs, double outlier_sigma,
+                          const bool *first_drop, offbkg_stats_sys_t *sys,
+                          size_t *n_outliers);
+
 /** validation.fits (doc/validate.md §8), atomically; without
  *  @p overwrite an existing file is refused (OFFBKG_EEXIST). A double
  *  that is NaN or infinite refuses the file (OFFBKG_EDATA, naming its

@@ -68,6 +68,9 @@ typedef struct work {
     item_t *items;          /* a batch */
 } work_t;
 
+static void partial_free(partial_t *p);
+static int partial_new(const shape_t *sh, partial_t *p);
+
 /* ------------------------------------------------------------------ */
 /* The strategies                                                      */
 
@@ -587,6 +590,62 @@ static void do_item(void *arg, size_t i)
     it->status = st;
 }
 
+int offbkg_validate_group_loo(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                              const offbkg_model_t *make, size_t run,
+                              size_t m, const uint8_t *without,
+                              offbkg_validate_run_t *res)
+{
+    const offbkg_run_report_t *rep = &make->runs[run];
+    size_t g = (size_t)rep->group_id;
+    int32_t gid = rep->group_id;
+    double one = 1, zero = 0;
+    int64_t none = -1;
+    offbkg_match_target_t t = {
+        .obs_id = rep->obs_id, .kind = OFFBKG_MATCH_GROUPS,
+        .combine = OFFBKG_COMBINE_LINEAR, .n = 1, .off = &g,
+        .off_obs_id = &none, .group_id = &gid, .weight = &one,
+        .distance = &zero, .without = without };
+    offbkg_cube_t *own = NULL, *loo = NULL;
+    shape_t sh = { 0 };
+    partial_t part = { 0 };
+    double *f = NULL;
+    int st;
+
+    *res = (offbkg_validate_run_t){ .obs_id = rep->obs_id };
+    st = offbkg_match_run_cube(ctx, rc, make, run, m, &own);
+    if (st == OFFBKG_OK)
+        st = offbkg_match_cube(ctx, rc, make, &t, m, &loo);
+    if (st == OFFBKG_OK && loo->n_cells != own->n_cells)
+        st = offbkg_error_set(ctx, OFFBKG_EPLUGIN, "[%s] made cubes of %zu "
+                              "and %zu cells", rc->models[m].section,
+                              loo->n_cells, own->n_cells);
+    if (st == OFFBKG_OK) {
+        sh.n_axes = own->n_axes;
+        for (size_t a = 0; a < sh.n_axes; a++) {
+            sh.n_bins[a] = own->axes[a].n_bins;
+            sh.n_prof += sh.n_bins[a];
+        }
+        sh.n_map = sh.n_axes == 3 ? sh.n_bins[1] * sh.n_bins[2] : 0;
+        sh.ref = own;
+        if ((f = cell_factors(own)) == NULL
+            || partial_new(&sh, &part) != OFFBKG_OK)
+            st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    }
+    /* No significance is wanted: no cell reaches an infinite minimum. */
+    if (st == OFFBKG_OK
+        && compare(&sh, own, f, loo, loo, loo, INFINITY, res, &part)
+               != OFFBKG_OK)
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    if (st == OFFBKG_OK && !(res->n_pred > 0))
+        st = offbkg_error_set(ctx, OFFBKG_EDATA, "nothing predicted in its "
+                              "cells");
+    partial_free(&part);
+    free(f);
+    offbkg_cube_free(own);
+    offbkg_cube_free(loo);
+    return st;
+}
+
 /* ------------------------------------------------------------------ */
 /* Sums over runs                                                      */
 
@@ -807,35 +866,33 @@ static int column_profile(offbkg_ctx_t *ctx, const offbkg_validation_t *v,
     return OFFBKG_OK;
 }
 
-/* The run-wise systematic of the predicted runs but those in @p drop
- * (NULL: none). */
-static void systematic(const offbkg_validation_t *v,
-                       const offbkg_validate_strategy_t *vs,
+/* The run-wise systematic of the predicted runs of @p runs but those in
+ * @p drop (NULL: none); @p nn has room for 3 n values. */
+static void systematic(const offbkg_validate_run_t *runs, size_t n_runs,
                        const bool *drop, double *nn, offbkg_stats_sys_t *sys)
 {
     size_t n = 0;
 
-    for (size_t k = 0; k < v->n_runs; k++) {
-        const offbkg_validate_run_t *r = &vs->runs[k];
+    for (size_t k = 0; k < n_runs; k++) {
+        const offbkg_validate_run_t *r = &runs[k];
         if (r->skipped != NULL || (drop != NULL && drop[k]))
             continue;
         nn[n] = r->n_obs;
-        nn[v->n_runs + n] = r->n_pred;
-        nn[2 * v->n_runs + n] = r->var_pred;
+        nn[n_runs + n] = r->n_pred;
+        nn[2 * n_runs + n] = r->var_pred;
         n++;
     }
-    offbkg_stats_sys(nn, nn + v->n_runs, nn + 2 * v->n_runs, n, sys);
+    offbkg_stats_sys(nn, nn + n_runs, nn + 2 * n_runs, n, sys);
 }
 
 /* Each predicted run's ratio error, pull and outlier flag against @p sys. */
-static size_t pulls(const offbkg_validation_t *v,
-                    offbkg_validate_strategy_t *vs,
-                    const offbkg_stats_sys_t *sys)
+static size_t pulls(offbkg_validate_run_t *runs, size_t n_runs,
+                    double outlier_sigma, const offbkg_stats_sys_t *sys)
 {
     size_t n_out = 0;
 
-    for (size_t k = 0; k < v->n_runs; k++) {
-        offbkg_validate_run_t *r = &vs->runs[k];
+    for (size_t k = 0; k < n_runs; k++) {
+        offbkg_validate_run_t *r = &runs[k];
         if (r->skipped != NULL)
             continue;
         r->ratio_err = sqrt(offbkg_stats_ratio_var(r->n_pred, r->var_pred,
@@ -844,29 +901,45 @@ static size_t pulls(const offbkg_validation_t *v,
                                           sys->mean, sys->sigma_sys);
         r->outlier = offbkg_stats_outlier(r->n_obs, r->n_pred, r->var_pred,
                                           sys->mean, sys->sigma_sys,
-                                          v->outlier_sigma);
+                                          outlier_sigma);
         n_out += r->outlier;
     }
     return n_out;
 }
 
-/* The run-wise systematic, each run's pull, the deviance of all cells.
- * Outliers widen the systematic they are judged by, so it is estimated
- * again without the runs first flagged, and the runs judged by that one
- * (doc/validate.md §7). */
-static int run_numbers(offbkg_ctx_t *ctx, const offbkg_validation_t *v,
-                       offbkg_validate_strategy_t *vs)
+int offbkg_validate_judge(offbkg_ctx_t *ctx, offbkg_validate_run_t *runs,
+                          size_t n_runs, double outlier_sigma,
+                          const bool *first_drop, offbkg_stats_sys_t *sys,
+                          size_t *n_outliers)
 {
-    double *nn = malloc((v->n_runs + 1) * 3 * sizeof *nn);
-    bool *drop = calloc(v->n_runs + 1, sizeof *drop);
-    double dev = 0;
-    size_t cells = 0, unpred = 0;
+    double *nn = malloc((n_runs + 1) * 3 * sizeof *nn);
+    bool *drop = calloc(n_runs + 1, sizeof *drop);
 
     if (nn == NULL || drop == NULL) {
         free(nn);
         free(drop);
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     }
+    systematic(runs, n_runs, first_drop, nn, sys);
+    if (pulls(runs, n_runs, outlier_sigma, sys) > 0) {
+        for (size_t k = 0; k < n_runs; k++)
+            drop[k] = runs[k].outlier;
+        systematic(runs, n_runs, drop, nn, sys);
+    }
+    *n_outliers = pulls(runs, n_runs, outlier_sigma, sys);
+    free(nn);
+    free(drop);
+    return OFFBKG_OK;
+}
+
+/* The deviance of all cells, then the runs judged by the run-wise
+ * systematic (offbkg_validate_judge). */
+static int run_numbers(offbkg_ctx_t *ctx, const offbkg_validation_t *v,
+                       offbkg_validate_strategy_t *vs)
+{
+    double dev = 0;
+    size_t cells = 0, unpred = 0;
+
     for (size_t k = 0; k < v->n_runs; k++) {
         const offbkg_validate_run_t *r = &vs->runs[k];
         if (r->skipped != NULL)
@@ -879,16 +952,8 @@ static int run_numbers(offbkg_ctx_t *ctx, const offbkg_validation_t *v,
     vs->deviance = (offbkg_stats_deviance_t){
         .deviance = dev, .n_cells = cells, .n_skipped = unpred,
         .p_value = offbkg_stats_chi2_sf(dev, (double)cells) };
-    systematic(v, vs, NULL, nn, &vs->sys);
-    if (pulls(v, vs, &vs->sys) > 0) {
-        for (size_t k = 0; k < v->n_runs; k++)
-            drop[k] = vs->runs[k].outlier;
-        systematic(v, vs, drop, nn, &vs->sys);
-    }
-    vs->n_outliers = pulls(v, vs, &vs->sys);
-    free(nn);
-    free(drop);
-    return OFFBKG_OK;
+    return offbkg_validate_judge(ctx, vs->runs, v->n_runs, v->outlier_sigma,
+                                 NULL, &vs->sys, &vs->n_outliers);
 }
 
 static int significances(offbkg_ctx_t *ctx, const offbkg_validate_conf_t *vc,

@@ -638,6 +638,10 @@ tests_tools_bkg_combine_LDADD = core/liboffbkg-private.la
 # zenith-dependent rate, a run with an unexcluded source an outlier.
 dist_check_SCRIPTS += tests/run/validate.sh
 TESTS += tests/run/validate.sh
+# [exclude] outliers (issue 21): a bright unexcluded source makes exactly
+# its runs outliers, and rejection leaves out exactly those.
+dist_check_SCRIPTS += tests/run/outliers.sh
+TESTS += tests/run/outliers.sh
 # [plot]: the figures of run and validate, index.html in a headless
 # Chromium (skipped, saying why, without PLplot, PIL or Chromium).
 dist_check_SCRIPTS += tests/run/plot_index.sh

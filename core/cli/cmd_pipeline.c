@@ -70,12 +70,17 @@ static void say_models(const offbkg_runconf_t *rc,
                        const offbkg_pipeline_result_t *r)
 {
     const offbkg_model_t *make = r->models;
-    size_t skipped = 0, n = make->n_runs;
+    size_t skipped = 0, n = make->n_runs, outl = make->outliers.n;
 
     for (size_t i = 0; i < make->n_runs; i++)
         skipped += make->runs[i].skipped != NULL;
     printf("made models from %zu of %zu runs%s\n", n - skipped, n,
-           skipped ? " (see the warnings for the skipped ones)" : "");
+           skipped > outl ? " (see the warnings for the skipped ones)" : "");
+    if (make->outliers.on)
+        printf("  %zu run%s left out as outliers of [%s] in %zu round%s "
+               "(report.json \"outliers\")\n", outl, outl == 1 ? "" : "s",
+               make->outliers.model, make->outliers.rounds,
+               make->outliers.rounds == 1 ? "" : "s");
     if (rc->store != NULL)
         printf("  %zu from the store, %zu read and put in it: %s\n",
                make->n_from_store, make->n_filled, rc->store->dir);
