@@ -33,9 +33,9 @@ typedef struct round {
     const offbkg_model_t *make;
     size_t m;                       /* the judging model */
     const uint8_t *removed;         /* per run: left out already */
-    const size_t *judged;           /* the runs compared */
-    offbkg_validate_run_t *res;     /* per judged run */
-    int *st;                        /* per judged run */
+    const size_t *todo;             /* the runs compared this round */
+    offbkg_validate_run_t *cmp;     /* per run: its last comparison */
+    int *st;                        /* per run compared */
 } round_t;
 
 /* offbkg_parallel_for item: judged run @p i against its group without
@@ -43,12 +43,14 @@ typedef struct round {
 static void compare_run(void *arg, size_t i)
 {
     round_t *w = arg;
-    size_t run = w->judged[i], n = w->make->n_runs;
+    size_t run = w->todo[i], n = w->make->n_runs;
     uint8_t *without = malloc(n + 1);
     offbkg_ctx_t *ctx = offbkg_ctx_new_child(w->ctx);
-    offbkg_validate_run_t *res = &w->res[i];
+    offbkg_validate_run_t *res = &w->cmp[run];
     int st = without != NULL && ctx != NULL ? OFFBKG_OK : OFFBKG_ENOMEM;
 
+    free(res->skipped);
+    *res = (offbkg_validate_run_t){ .obs_id = w->make->runs[run].obs_id };
     if (st == OFFBKG_OK) {
         memcpy(without, w->removed, n);
         without[run] = 1;
@@ -195,16 +197,27 @@ static int prescreen(offbkg_ctx_t *ctx, const offbkg_validate_run_t *res,
     return OFFBKG_OK;
 }
 
+/* What the rounds share. A run's comparison depends only on its group's
+ * runs left out, so a round compares again only the runs of the groups
+ * that lost one in the round before. */
+typedef struct rounds {
+    uint8_t *removed;               /* per run: left out */
+    size_t *left;                   /* per group: runs still used */
+    uint8_t *stale;                 /* per group: compare its runs again */
+    offbkg_validate_run_t *cmp;     /* per run: its last comparison */
+} rounds_t;
+
 /* One round: compare the runs of groups that still have enough, judge
- * them together, and mark in @p removed the worst outlier of each group
+ * them together, and mark the worst outlier of each group left out
  * (recorded in make->outliers). *n_removed: how many. */
 static int one_round(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      offbkg_model_t *make, size_t m, size_t threads,
-                     uint8_t *removed, size_t *left, size_t *n_removed)
+                     rounds_t *rs, size_t *n_removed)
 {
     offbkg_outliers_t *o = &make->outliers;
-    size_t n = make->n_runs, n_judged = 0;
+    size_t n = make->n_runs, n_judged = 0, n_todo = 0;
     size_t *judged = malloc((n + 1) * sizeof *judged);
+    size_t *todo = malloc((n + 1) * sizeof *todo);
     size_t *worst = malloc((make->n_groups + 1) * sizeof *worst);
     offbkg_validate_run_t *res = calloc(n + 1, sizeof *res);
     int *sts = calloc(n + 1, sizeof *sts);
@@ -214,22 +227,29 @@ static int one_round(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     int st = OFFBKG_OK;
 
     *n_removed = 0;
-    if (judged == NULL || worst == NULL || res == NULL || sts == NULL
-        || drop == NULL)
+    if (judged == NULL || todo == NULL || worst == NULL || res == NULL
+        || sts == NULL || drop == NULL)
         st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    for (size_t r = 0; st == OFFBKG_OK && r < n; r++)
-        if (make->runs[r].skipped == NULL && !removed[r]
-            && left[make->runs[r].group_id] >= MIN_GROUP_RUNS) {
-            res[n_judged].obs_id = make->runs[r].obs_id;
-            judged[n_judged++] = r;
-        }
-    round_t w = { ctx, rc, make, m, removed, judged, res, sts };
+    for (size_t r = 0; st == OFFBKG_OK && r < n; r++) {
+        size_t g = (size_t)make->runs[r].group_id;
+        if (make->runs[r].skipped != NULL || rs->removed[r]
+            || rs->left[g] < MIN_GROUP_RUNS)
+            continue;
+        judged[n_judged++] = r;
+        if (rs->stale[g])
+            todo[n_todo++] = r;
+    }
+    round_t w = { ctx, rc, make, m, rs->removed, todo, rs->cmp, sts };
     if (st == OFFBKG_OK)
-        offbkg_parallel_for(n_judged, threads, compare_run, &w);
-    for (size_t i = 0; st == OFFBKG_OK && i < n_judged; i++)
+        offbkg_parallel_for(n_todo, threads, compare_run, &w);
+    for (size_t i = 0; st == OFFBKG_OK && i < n_todo; i++)
         st = sts[i] == OFFBKG_ENOMEM
                  ? offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory")
                  : sts[i];
+    /* The judged runs' comparisons side by side (their reasons are
+     * rs->cmp's). */
+    for (size_t i = 0; st == OFFBKG_OK && i < n_judged; i++)
+        res[i] = rs->cmp[judged[i]];
     if (st == OFFBKG_OK)
         st = prescreen(ctx, res, n_judged, o->sigma, drop);
     if (st == OFFBKG_OK)
@@ -243,10 +263,12 @@ static int one_round(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
             o->n_judged += res[i].skipped == NULL;
         o->n_unjudged = n - o->n_judged;
         for (size_t r = 0; r < n; r++)
-            o->n_unjudged -= make->runs[r].skipped != NULL || removed[r];
+            o->n_unjudged -= make->runs[r].skipped != NULL || rs->removed[r];
     }
-    for (size_t g = 0; worst != NULL && g < make->n_groups; g++)
+    for (size_t g = 0; worst != NULL && g < make->n_groups; g++) {
         worst[g] = (size_t)-1;
+        rs->stale[g] = 0;
+    }
     for (size_t i = 0; st == OFFBKG_OK && n_out > 0 && i < n_judged; i++) {
         size_t g = (size_t)make->runs[judged[i]].group_id;
         if (res[i].skipped == NULL && res[i].outlier
@@ -272,16 +294,16 @@ static int one_round(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
             .n_obs = x->n_obs, .n_pred = x->n_pred, .ratio = x->ratio,
             .ratio_err = x->ratio_err, .pull = x->pull, .mean = sys.mean,
             .sigma_sys = sys.sigma_sys };
-        removed[judged[worst[g]]] = 1;
-        left[g]--;
+        rs->removed[judged[worst[g]]] = 1;
+        rs->left[g]--;
+        rs->stale[g] = 1;
         (*n_removed)++;
     }
-    for (size_t i = 0; res != NULL && i < n_judged; i++)
-        free(res[i].skipped);
     free(res);
     free(sts);
     free(drop);
     free(judged);
+    free(todo);
     free(worst);
     return st;
 }
@@ -292,8 +314,8 @@ int offbkg_outliers_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     const offbkg_exclude_conf_t *ec = rc->exclude;
     offbkg_outliers_t *o = &make->outliers;
     size_t m = offbkg_runconf_outlier_model(rc), n = make->n_runs;
-    uint8_t *removed = NULL, *touched = NULL;
-    size_t *left = NULL, n_removed = 1;
+    size_t n_groups = make->n_groups, n_removed = 1;
+    rounds_t rs = { 0 };
     int st = OFFBKG_OK;
 
     if (ec == NULL || !ec->outliers)
@@ -304,26 +326,29 @@ int offbkg_outliers_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     o->on = true;
     o->model = rc->models[m].section;
     o->sigma = ec->outlier_sigma;
-    removed = calloc(n + 1, 1);
-    touched = calloc(make->n_groups + 1, 1);
-    left = calloc(make->n_groups + 1, sizeof *left);
-    if (removed == NULL || touched == NULL || left == NULL)
+    rs.removed = calloc(n + 1, 1);
+    rs.left = calloc(n_groups + 1, sizeof *rs.left);
+    rs.stale = calloc(n_groups + 1, 1);
+    rs.cmp = calloc(n + 1, sizeof *rs.cmp);
+    if (rs.removed == NULL || rs.left == NULL || rs.stale == NULL
+        || rs.cmp == NULL)
         st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    for (size_t g = 0; st == OFFBKG_OK && g < make->n_groups; g++)
-        left[g] = make->runs_used[g];
+    for (size_t g = 0; st == OFFBKG_OK && g < n_groups; g++) {
+        rs.left[g] = make->runs_used[g];
+        rs.stale[g] = 1;
+    }
     /* Each round leaves out at least one run, or is the last. */
     while (st == OFFBKG_OK && n_removed > 0) {
         if (offbkg_ctx_cancelled(ctx))
             st = offbkg_error_set(ctx, OFFBKG_ECANCELLED, "interrupted");
         else
-            st = one_round(ctx, rc, make, m, threads, removed, left,
-                           &n_removed);
+            st = one_round(ctx, rc, make, m, threads, &rs, &n_removed);
     }
     for (size_t i = 0; st == OFFBKG_OK && i < o->n; i++) {
         const offbkg_outlier_run_t *x = &o->runs[i];
         char why[320];
         size_t r = 0;
-        while (make->runs[r].obs_id != x->obs_id || !removed[r])
+        while (make->runs[r].obs_id != x->obs_id || !rs.removed[r])
             r++;
         snprintf(why, sizeof why, "an outlier of [%s] (round %zu): ratio "
                  "%.3f +- %.3f is %.1f total errors %s the mean %.3f "
@@ -333,10 +358,11 @@ int offbkg_outliers_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                  100 * x->sigma_sys);
         OFFBKG_INFO(ctx, "OBS_ID %" PRId64 " left out: %s", x->obs_id, why);
         st = leave_out(ctx, make, r, why);
-        touched[x->group_id] = 1;
+        rs.stale[x->group_id] = 1;
     }
-    for (size_t g = 0; st == OFFBKG_OK && g < make->n_groups; g++)
-        if (touched[g])
+    /* The groups that lost runs (stale now marks them), made again. */
+    for (size_t g = 0; st == OFFBKG_OK && g < n_groups; g++)
+        if (rs.stale[g])
             st = remake_group(ctx, rc, make, g);
     if (st == OFFBKG_OK)
         OFFBKG_INFO(ctx, "outlier rejection ([%s], %g sigma): %zu run%s left "
@@ -345,8 +371,11 @@ int offbkg_outliers_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                     o->n == 1 ? "" : "s", o->rounds,
                     o->rounds == 1 ? "" : "s", o->n_judged,
                     100 * o->sys.sigma_sys);
-    free(removed);
-    free(touched);
-    free(left);
+    for (size_t r = 0; rs.cmp != NULL && r < n; r++)
+        free(rs.cmp[r].skipped);
+    free(rs.cmp);
+    free(rs.removed);
+    free(rs.left);
+    free(rs.stale);
     return st;
 }
