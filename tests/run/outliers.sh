@@ -10,6 +10,7 @@
 #     other 27 runs, bit for bit (the group sums made again from the kept
 #     runs are the model step's merge);
 #   - the per-observation models of [match] nearest use none of them;
+#   - with [store], group sums that hold them are not used;
 #   - nothing is left out of the same store without the source, nor with
 #     outliers = false (the default);
 #   - an outlier_model that names no [model] is refused at its line.
@@ -127,6 +128,23 @@ def cards(p):
 sys.exit(0 if cards(sys.argv[1]) == cards(sys.argv[2]) else 1)
 PY
 ok $? "obs.fits is that of the 27 runs (but its DATE)"
+
+# [store] (doc/store.md §8): a run without rejection keeps its groups'
+# sums, which hold the source runs; a run with rejection on the same
+# store must not start from them: its models are again those of the 27.
+sums() { ls "$T"/contrib/*/sums/*.fits.gz 2>/dev/null | wc -l; }
+ini "$T/src" "$T/out-st0" false "" "[store]
+dir = $T/contrib" >"$T/st0.ini"
+run_offbkg -q run "$T/st0.ini"
+n0=$(sums)
+ini "$T/src" "$T/out-st1" true "" "[store]
+dir = $T/contrib" >"$T/st1.ini"
+run_offbkg -q run "$T/st1.ini"
+got=$(removed "$T/out-st1/report.json")
+ok $(test $status -eq 0 && test "$n0" -ge 2 && test "$(sums)" -eq "$n0" \
+     && test "$got" = "5@1 17@1 6@2 rounds=3 used=27 grouped=27" \
+     && test "$(model_digests "$T/out-st1")" = "$b"; echo $?) \
+    "[store] with the group sums of all 30 runs ($n0): rejection uses none and writes none, the same 3 left out, the models of the 27 ($got)"
 
 # Per-observation models: no target is matched with a run left out.
 ini "$T/src" "$T/out-near" true "" "[match]
