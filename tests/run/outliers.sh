@@ -77,8 +77,8 @@ PY
 }
 
 ini "$T/src" "$T/out-src" true >"$T/src.ini"
-run_offbkg run "$T/src.ini"
-ok $status "run with outliers = true: exit $status"
+run_offbkg run --strict "$T/src.ini"
+ok $status "run --strict with outliers = true: exit $status (a run left out is no error)"
 got=$(removed "$T/out-src/report.json")
 ok $(test "$got" = "5@1 17@1 6@2 rounds=3 used=27 grouped=27"; echo $?) \
     "the three source runs left out, one per group per round: $got"
