@@ -23,10 +23,14 @@ plugins_select_list_la_SOURCES = plugins/select_list.c
 plugins_select_list_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_select_list_la_LIBADD = $(PLUGIN_LIBADD)
 
+# Conditions on obs-index columns, shared by the select plugins column
+# and quality; compiled into each, exported by none.
+COND_SOURCES = plugins/shared/cond.c plugins/shared/cond.h
+
 if BUILD_PLUGIN_SELECT_COLUMN
 pkglib_LTLIBRARIES += plugins/select_column.la
 endif
-plugins_select_column_la_SOURCES = plugins/select_column.c
+plugins_select_column_la_SOURCES = plugins/select_column.c $(COND_SOURCES)
 plugins_select_column_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_select_column_la_LIBADD = $(PLUGIN_LIBADD)
 
