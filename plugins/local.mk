@@ -34,6 +34,13 @@ plugins_select_column_la_SOURCES = plugins/select_column.c $(COND_SOURCES)
 plugins_select_column_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 plugins_select_column_la_LIBADD = $(PLUGIN_LIBADD)
 
+if BUILD_PLUGIN_SELECT_QUALITY
+pkglib_LTLIBRARIES += plugins/select_quality.la
+endif
+plugins_select_quality_la_SOURCES = plugins/select_quality.c $(COND_SOURCES)
+plugins_select_quality_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_select_quality_la_LIBADD = $(PLUGIN_LIBADD)
+
 if BUILD_PLUGIN_GROUP_ZENITH
 pkglib_LTLIBRARIES += plugins/group_zenith.la
 endif

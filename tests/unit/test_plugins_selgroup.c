@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * select/list, select/column and group/bins through the real loader:
+ * select/list, select/column, select/quality and group/bins through the
+ * real loader:
  * loaded from the build tree, their configs filled by the host from
  * hand-built INI sections, their operations run on small in-memory
  * observation tables, their warnings caught through the log sink. */
@@ -247,6 +248,7 @@ static void test_selgroup_plugins_load(void **state)
     } shipped[] = {
         { OFFBKG_STAGE_SELECT, "list", "select_list" },
         { OFFBKG_STAGE_SELECT, "column", "select_column" },
+        { OFFBKG_STAGE_SELECT, "quality", "select_quality" },
         { OFFBKG_STAGE_GROUP, "bins", "group_bins" },
     };
     fixture_t *f = *state;
@@ -776,6 +778,173 @@ static void test_select_column_where_required(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* select/quality                                                      */
+
+#define N_Q_ROWS 9
+
+/* QUALITY, N_TELS, TELLIST and MUONEFF of runs made to fail the cuts of
+ * test_select_quality_cuts one by one, and some several. */
+static const int64_t q_quality[N_Q_ROWS] = { 0, 1, -1, 0, 0, 0, 0, 2, 0 };
+static const int64_t q_n_tels[N_Q_ROWS] = { 4, 4, 4, 2, 3, 4, 4, 2, 3 };
+static const char *const q_tellist[N_Q_ROWS] = {
+    "1,2,3,4", "1,2,3,4", "1,2,3,4", "1,2", "1,2,3", "1,2,3,4",
+    "1,2,3,4", "1,2", " 01, 2 ,4 "
+};
+static const double q_muoneff[N_Q_ROWS] = {
+    0.9, 0.9, 0.9, 0.9, 0.9, 0.5, NAN, 0.1, 0.7
+};
+
+static void quality_table(table_t *t)
+{
+    table_init(t, N_Q_ROWS);
+    table_int(t, "OBS_ID", obs_ids);
+    table_int(t, "QUALITY", q_quality);
+    table_int(t, "N_TELS", q_n_tels);
+    table_string(t, "TELLIST", q_tellist);
+    table_double(t, "MUONEFF", q_muoneff);
+}
+
+/* Each cut drops its runs with its own reason; a run failing several is
+ * dropped for the first, in the documented order (QUALITY, N_TELS,
+ * TELLIST, MUONEFF, where). */
+static void test_select_quality_cuts(void **state)
+{
+    static const kv_t kv[] = {
+        { "max_quality", "0" }, { "min_n_tels", "3" },
+        { "telescopes", "1, 4" }, { "min_muon_efficiency", "0.7" },
+        { NULL, NULL }
+    };
+    static const char *const want[N_Q_ROWS] = {
+        NULL,
+        "QUALITY <= 0 is false",
+        "QUALITY is unknown (negative)",
+        "N_TELS >= 3 is false",
+        "TELLIST lacks one of 1,4",
+        "MUONEFF >= 0.7 is false",
+        "MUONEFF is missing (NaN)",
+        "QUALITY <= 0 is false",
+        NULL,           /* " 01, 2 ,4 " has telescopes 1 and 4 */
+    };
+    fixture_t *f = *state;
+    uint8_t keep[N_Q_ROWS];
+    const char *reason[N_Q_ROWS];
+    table_t t;
+
+    quality_table(&t);
+    make(f, OFFBKG_STAGE_SELECT, "quality", kv);
+    assert_int_equal(run_select(f, &t, keep, reason), OFFBKG_OK);
+    for (size_t i = 0; i < N_Q_ROWS; i++) {
+        assert_int_equal(keep[i], want[i] == NULL);
+        assert_reason(reason[i], want[i]);
+    }
+    /* A looser level keeps QUALITY 1, never the unknown -1. */
+    instance_clear(f);
+    const kv_t loose[] = { { "max_quality", "1" }, { NULL, NULL } };
+    make(f, OFFBKG_STAGE_SELECT, "quality", loose);
+    assert_int_equal(run_select(f, &t, keep, reason), OFFBKG_OK);
+    assert_int_equal(keep[1], 1);
+    assert_int_equal(keep[2], 0);
+    assert_int_equal(keep[7], 0);
+    assert_reason(reason[7], "QUALITY <= 1 is false");
+}
+
+/* Without N_TELS, min_n_tels counts TELLIST; where adds any condition. */
+static void test_select_quality_tellist_count_and_where(void **state)
+{
+    static const int64_t zen[] = { 10, 20, 70, 30 };
+    static const char *const list[] = { "1,2,3", "1, 2", "", "CT1 CT2 CT3" };
+    static const kv_t kv[] = {
+        { "min_n_tels", "3" }, { "where", "ZEN_PNT < 60" }, { NULL, NULL }
+    };
+    fixture_t *f = *state;
+    uint8_t keep[4];
+    const char *reason[4];
+    table_t t;
+
+    table_init(&t, 4);
+    table_int(&t, "OBS_ID", obs_ids);
+    table_string(&t, "TELLIST", list);
+    table_int(&t, "ZEN_PNT", zen);
+    make(f, OFFBKG_STAGE_SELECT, "quality", kv);
+    assert_int_equal(run_select(f, &t, keep, reason), OFFBKG_OK);
+    assert_int_equal(keep[0], 1);
+    assert_reason(reason[1], "TELLIST has fewer than 3 telescopes");
+    assert_reason(reason[2], "TELLIST has fewer than 3 telescopes");
+    assert_int_equal(keep[3], 1);
+    t.cols[1].str = (const char *const[]){ "1,2,3", "1,2,3", "1,2,3",
+                                           "1,2,3" };
+    assert_int_equal(run_select(f, &t, keep, reason), OFFBKG_OK);
+    assert_reason(reason[2], "ZEN_PNT < 60 is false");
+    assert_int_equal(keep[0] + keep[1] + keep[3], 3);
+}
+
+static void test_select_quality_bad_config_refused(void **state)
+{
+    static const struct {
+        const char *key, *value, *msg;
+    } bad[] = {
+        { "where", "ZEN_PNT = 60", "where: item 1 'ZEN_PNT = 60': unknown "
+          "operator '=' (did you mean '=='); use one of == != < <= > >=" },
+        { "telescopes", "1, 2 3", "telescopes: item 2 '2 3' is not a "
+          "telescope (one name or number per item)" },
+        /* Nothing to cut is a mistake, not a selector of every run. */
+        { "max_quality", "any", "no cut given: set max_quality, "
+          "min_n_tels, telescopes, min_muon_efficiency or where" },
+    };
+    fixture_t *f = *state;
+
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const kv_t kv[] = { { bad[i].key, bad[i].value }, { NULL, NULL } };
+        make_fails(f, OFFBKG_STAGE_SELECT, "quality", kv, OFFBKG_ECONFIG,
+                   bad[i].msg);
+    }
+    const kv_t neg[] = { { "min_muon_efficiency", "-0.1" }, { NULL, NULL } };
+    configure_fails(f, OFFBKG_STAGE_SELECT, "quality", neg,
+                    "t.ini:2: [select] min_muon_efficiency: -0.1 is out of "
+                    "range (must be >= 0)");
+}
+
+/* A column a cut needs that the table lacks, or of the wrong type. */
+static void test_select_quality_table_mismatch(void **state)
+{
+    static const struct {
+        const char *key, *value, *msg;
+    } bad[] = {
+        { "max_quality", "0", "max_quality: the observation table has no "
+          "column QUALITY (in 'QUALITY >= 0')" },
+        { "min_n_tels", "3", "min_n_tels: TELLIST is not a string column "
+          "(expected a list such as '1,2,3,4')" },
+        { "telescopes", "1", "telescopes: TELLIST is not a string column "
+          "(expected a list such as '1,2,3,4')" },
+        { "min_muon_efficiency", "0.5", "min_muon_efficiency: the "
+          "observation table has no column MUONEFF (in 'MUONEFF >= 0.5')" },
+    };
+    static const double tellist_num[] = { 1, 2 };
+    fixture_t *f = *state;
+    uint8_t keep[2];
+    const char *reason[2];
+    table_t t;
+
+    table_init(&t, 2);
+    table_int(&t, "OBS_ID", obs_ids);
+    table_double(&t, "TELLIST", tellist_num);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const kv_t kv[] = { { bad[i].key, bad[i].value }, { NULL, NULL } };
+        make(f, OFFBKG_STAGE_SELECT, "quality", kv);
+        assert_int_equal(run_select(f, &t, keep, reason), OFFBKG_EDATA);
+        plugin_assert_host_error_cleared(bad[i].msg);
+        instance_clear(f);
+    }
+    /* Neither N_TELS nor TELLIST. */
+    const kv_t kv[] = { { "min_n_tels", "3" }, { NULL, NULL } };
+    t.cols[1].name = "OTHER";
+    make(f, OFFBKG_STAGE_SELECT, "quality", kv);
+    assert_int_equal(run_select(f, &t, keep, reason), OFFBKG_EDATA);
+    plugin_assert_host_error_cleared("min_n_tels: the observation table has "
+                                     "no column TELLIST (nor N_TELS)");
+}
+
+/* ------------------------------------------------------------------ */
 /* group/bins                                                          */
 
 /* Run assign on @p t into gid/reason, which it must fill for every row. */
@@ -1036,6 +1205,10 @@ int main(void)
         FIXTURE_TEST(test_select_column_and_first_failing),
         FIXTURE_TEST(test_select_column_exact_integers),
         FIXTURE_TEST(test_select_column_n_obs_max),
+        FIXTURE_TEST(test_select_quality_cuts),
+        FIXTURE_TEST(test_select_quality_tellist_count_and_where),
+        FIXTURE_TEST(test_select_quality_bad_config_refused),
+        FIXTURE_TEST(test_select_quality_table_mismatch),
         FIXTURE_TEST(test_select_column_bad_conditions_refused),
         FIXTURE_TEST(test_select_column_table_mismatch),
         FIXTURE_TEST(test_select_column_where_required),
