@@ -181,6 +181,7 @@ static int compute_select(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
     if (st != OFFBKG_OK)
         return st;
     offbkg_select_log_dropped(ctx, "select", &pl->pf.sel);
+    offbkg_select_log_sections(ctx, &pl->pf.sel);
     pl->rows = pl->pf.sel.rows;
     pl->n_rows = pl->pf.sel.n;
     return OFFBKG_OK;

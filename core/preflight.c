@@ -127,21 +127,26 @@ static offbkg_instance_t *instance(check_t *c, const offbkg_stage_conf_t *sc)
 static void try_select(check_t *c, const offbkg_datastore_t *store,
                        offbkg_selection_t *sel)
 {
-    offbkg_instance_t *inst = instance(c, &c->rc->select);
-    bool created = inst != NULL;
+    const offbkg_stage_conf_t *failed = NULL;
+    bool created = true;
     int st;
 
-    offbkg_instance_free(inst);
+    for (size_t k = 0; k < offbkg_runconf_n_selects(c->rc); k++) {
+        offbkg_instance_t *inst = instance(c,
+                                           offbkg_runconf_select_at(c->rc, k));
+        created = created && inst != NULL;
+        offbkg_instance_free(inst);
+    }
     if (!created || store == NULL || c->st != OFFBKG_OK)
         return;
     /* A command that does not select need not hear the plugin. */
     offbkg_ctx_t *ctx = c->plan->select || c->plan->fill ? c->loud : c->quiet;
-    st = offbkg_select_run(ctx, c->rc, store, sel);
+    st = offbkg_select_run(ctx, c->rc, store, sel, &failed);
     if (st == OFFBKG_ENOMEM)
         c->st = st;
     else if (st != OFFBKG_OK)
-        problem_said(c, &c->rc->select, offbkg_error_msg(ctx),
-                     store->obs_index_path);
+        problem_said(c, failed != NULL ? failed : &c->rc->select,
+                     offbkg_error_msg(ctx), store->obs_index_path);
 }
 
 /* The grouping of every run of the store: the group plugin's columns,
@@ -331,7 +336,8 @@ static void collect_inputs(check_t *c, const offbkg_datastore_t *store,
     add_input(c, rc->file, "the configuration file");
     if (rc->exclude != NULL)
         add_input(c, rc->exclude->regions, "the [exclude] regions file");
-    add_plugin_paths(c, &rc->select);
+    for (size_t k = 0; k < offbkg_runconf_n_selects(rc); k++)
+        add_plugin_paths(c, offbkg_runconf_select_at(rc, k));
     add_plugin_paths(c, &rc->group);
     add_plugin_paths(c, &rc->match);
     for (size_t m = 0; m < rc->n_models; m++) {

@@ -137,6 +137,31 @@ static void targets(FILE *f, const offbkg_runconf_t *rc,
             m->n_target_open, m->n_target_unknown, m->n_target_unread);
 }
 
+/* Per select section: the runs it dropped, those it removed (no earlier
+ * section dropped them), and the same per reason: how many runs each of
+ * its cuts removed. */
+static void select_sections(FILE *f, const offbkg_selection_t *s)
+{
+    fputs("  \"select_sections\": [", f);
+    for (size_t k = 0; k < s->n_sections; k++) {
+        const offbkg_select_section_t *sec = &s->sections[k];
+        fprintf(f, "%s\n    {\"section\": ", k ? "," : "");
+        json_string(f, sec->conf->section);
+        fputs(", \"plugin\": ", f);
+        json_string(f, sec->conf->module->name);
+        fprintf(f, ", \"dropped\": %zu, \"removed\": %zu, \"reasons\": [",
+                sec->dropped, sec->removed);
+        for (size_t j = 0; j < sec->n_reasons; j++) {
+            fprintf(f, "%s\n      {\"reason\": ", j ? "," : "");
+            json_string(f, sec->reasons[j].text);
+            fprintf(f, ", \"dropped\": %zu, \"removed\": %zu}",
+                    sec->reasons[j].dropped, sec->reasons[j].removed);
+        }
+        fprintf(f, "%s]}", sec->n_reasons ? "\n    " : "");
+    }
+    fprintf(f, "%s],\n", s->n_sections ? "\n  " : "");
+}
+
 static void runs(FILE *f, const offbkg_model_t *m)
 {
     fputs("  \"runs\": [", f);
@@ -448,10 +473,13 @@ int offbkg_report_write(offbkg_ctx_t *ctx, const offbkg_report_t *r,
         fprintf(f, ",\n  \"runs_in_store\": %zu", r->store->obs.n_rows);
     fputs(",\n  \"plugins\": [\n", f);
     /* Every stage section, in order, [match] last. */
-    size_t n_stages = 2 + rc->n_models + (rc->match.module != NULL), k = 0;
+    size_t n_stages = 1 + offbkg_runconf_n_selects(rc) + rc->n_models
+                      + (rc->match.module != NULL), k = 0;
     for (size_t m = 0; m < rc->n_models; m++)
         n_stages += rc->smooths[m].module != NULL;
-    plugin(f, "    ", &rc->select, ++k < n_stages ? "," : "");
+    for (size_t s = 0; s < offbkg_runconf_n_selects(rc); s++)
+        plugin(f, "    ", offbkg_runconf_select_at(rc, s),
+               ++k < n_stages ? "," : "");
     plugin(f, "    ", &rc->group, ++k < n_stages ? "," : "");
     for (size_t m = 0; m < rc->n_models; m++) {
         plugin(f, "    ", &rc->models[m], ++k < n_stages ? "," : "");
@@ -464,6 +492,7 @@ int offbkg_report_write(offbkg_ctx_t *ctx, const offbkg_report_t *r,
     if (r->selection != NULL) {
         fprintf(f, "  \"selected\": %zu,\n", r->selection->n);
         dropped(f, "dropped_by_select", r->selection, ",");
+        select_sections(f, r->selection);
     }
     if (r->grouping != NULL) {
         fprintf(f, "  \"grouped\": %zu,\n  \"groups_defined\": %zu,\n",

@@ -136,7 +136,11 @@ typedef struct offbkg_runconf {
     offbkg_target_conf_t *target;    /**< NULL if no [target] */
     offbkg_validate_conf_t *validate;/**< NULL if no [validate] */
     offbkg_plot_conf_t *plot;        /**< NULL if no [plot] */
-    offbkg_stage_conf_t select;
+    offbkg_stage_conf_t select;      /**< [select] */
+    size_t n_select_more;            /**< [select LABEL] sections: more
+                                          selectors, each of which must
+                                          keep a run too, in file order */
+    offbkg_stage_conf_t *select_more;
     offbkg_stage_conf_t group;
     size_t n_models;                 /**< 0 is valid here; the commands
                                           that make models require one */
@@ -160,6 +164,15 @@ int offbkg_runconf_load(offbkg_ctx_t *ctx, const char *file,
                         const char *const *overrides, size_t n_overrides,
                         offbkg_diags_t *diags, offbkg_runconf_t **out);
 void offbkg_runconf_free(offbkg_runconf_t *rc);
+
+/** How many select sections there are: [select] and the
+ *  [select LABEL] sections. */
+size_t offbkg_runconf_n_selects(const offbkg_runconf_t *rc);
+
+/** Select section @p i: 0 is [select], then the [select LABEL] sections
+ *  in file order. */
+const offbkg_stage_conf_t *offbkg_runconf_select_at(const offbkg_runconf_t *rc,
+                                                    size_t i);
 
 /** The [match] plugin makes a model per target observation (it is not
  *  OFFBKG_MATCH_SHARED_GROUPS); false without [match]. */

@@ -339,11 +339,12 @@ static offbkg_stage_t stage_of_section(const char *name, const char **label)
     return offbkg_registry_stage_from_name(word);
 }
 
-/* [model LABEL], [smooth LABEL], [match LABEL] (validate's strategies). */
+/* [model LABEL], [smooth LABEL], [match LABEL] (validate's strategies),
+ * [select LABEL] (more selectors, all of which must keep a run). */
 static bool takes_label(offbkg_stage_t stage)
 {
     return stage == OFFBKG_STAGE_MODEL || stage == OFFBKG_STAGE_SMOOTH
-           || stage == OFFBKG_STAGE_MATCH;
+           || stage == OFFBKG_STAGE_MATCH || stage == OFFBKG_STAGE_SELECT;
 }
 
 static int valid_label(const char *label)
@@ -401,7 +402,7 @@ static int compose_stage(offbkg_ctx_t *ctx, offbkg_runconf_t *rc,
  * through the INI's index rather than a scan. */
 static int alloc_models(offbkg_runconf_t *rc, size_t **model_of_section)
 {
-    size_t n = 0, n_alts = 0;
+    size_t n = 0, n_alts = 0, n_selects = 0;
 
     for (size_t i = 0; i < rc->ini->n; i++) {
         const char *label;
@@ -409,14 +410,16 @@ static int alloc_models(offbkg_runconf_t *rc, size_t **model_of_section)
                                                 &label);
         n += stage == OFFBKG_STAGE_MODEL;
         n_alts += stage == OFFBKG_STAGE_MATCH && label[0] != '\0';
+        n_selects += stage == OFFBKG_STAGE_SELECT && label[0] != '\0';
     }
     rc->models = calloc(n > 0 ? n : 1, sizeof *rc->models);
     rc->smooths = calloc(n > 0 ? n : 1, sizeof *rc->smooths);
     rc->match_alts = calloc(n_alts + 1, sizeof *rc->match_alts);
+    rc->select_more = calloc(n_selects + 1, sizeof *rc->select_more);
     *model_of_section = malloc((rc->ini->n > 0 ? rc->ini->n : 1)
                                * sizeof **model_of_section);
     if (rc->models == NULL || rc->smooths == NULL || rc->match_alts == NULL
-        || *model_of_section == NULL)
+        || rc->select_more == NULL || *model_of_section == NULL)
         return OFFBKG_ENOMEM;
     for (size_t i = 0; i < rc->ini->n; i++)
         (*model_of_section)[i] = (size_t)-1;
@@ -467,8 +470,8 @@ static int unknown_section(const offbkg_ini_section_t *sec, const char *file,
     hint = offbkg_diag_closest_match(word, known_sections, (size_t)-1);
     if (hint != NULL && blank != NULL && strcmp(hint, word) == 0)
         st = offbkg_diag_add(diags, file, sec->line, sec->name, NULL,
-                             "only [model], [smooth] and [match] sections "
-                             "take a label");
+                             "only [model], [smooth], [match] and [select] "
+                             "sections take a label");
     else if (hint != NULL)
         st = offbkg_diag_add(diags, file, sec->line, sec->name, NULL,
                              "unknown section (did you mean [%s%s]?)", hint,
@@ -495,8 +498,8 @@ static int check_section_name(offbkg_runconf_t *rc, offbkg_ini_section_t *sec,
             return OFFBKG_OK;
         if (!takes_label(stage))
             return offbkg_diag_add(diags, file, sec->line, sec->name, NULL,
-                                   "only [model], [smooth] and [match] "
-                                   "sections take a label");
+                                   "only [model], [smooth], [match] and "
+                                   "[select] sections take a label");
         if (!valid_label(label))
             return offbkg_diag_add(diags, file, sec->line, sec->name, NULL,
                                    "label '%s' is not [a-z0-9_]+", label);
@@ -531,8 +534,10 @@ static int compose_stages(offbkg_ctx_t *ctx, offbkg_runconf_t *rc,
                 continue;   /* reported by check_section_name */
             if ((pass == 0) != (stage == OFFBKG_STAGE_MODEL))
                 continue;
-            if (stage == OFFBKG_STAGE_SELECT)
+            if (stage == OFFBKG_STAGE_SELECT && label[0] == '\0')
                 sc = &rc->select;
+            else if (stage == OFFBKG_STAGE_SELECT)
+                sc = &rc->select_more[rc->n_select_more++];
             else if (stage == OFFBKG_STAGE_GROUP)
                 sc = &rc->group;
             else if (stage == OFFBKG_STAGE_MATCH && label[0] == '\0')
@@ -690,6 +695,17 @@ static int check_match(const offbkg_runconf_t *rc, offbkg_diags_t *diags)
                                  per->section, per->module->name);
     }
     return st;
+}
+
+size_t offbkg_runconf_n_selects(const offbkg_runconf_t *rc)
+{
+    return 1 + rc->n_select_more;
+}
+
+const offbkg_stage_conf_t *offbkg_runconf_select_at(const offbkg_runconf_t *rc,
+                                                    size_t i)
+{
+    return i == 0 ? &rc->select : &rc->select_more[i - 1];
 }
 
 bool offbkg_runconf_match_per_target(const offbkg_stage_conf_t *sc)
@@ -891,6 +907,9 @@ void offbkg_runconf_free(offbkg_runconf_t *rc)
         offbkg_params_free(host_sections[i].params,
                            *host_slot(rc, &host_sections[i]));
     free_stage(&rc->select);
+    for (size_t i = 0; i < rc->n_select_more; i++)
+        free_stage(&rc->select_more[i]);
+    free(rc->select_more);
     free_stage(&rc->group);
     free_stage(&rc->match);
     for (size_t i = 0; i < rc->n_match_alts; i++)
@@ -1014,6 +1033,8 @@ char *offbkg_runconf_format(const offbkg_runconf_t *rc)
         put_params(&t, rc->ini, hs->name, hs->params, cfg);
     }
     put_stage(&t, rc->ini, &rc->select);
+    for (size_t i = 0; i < rc->n_select_more; i++)
+        put_stage(&t, rc->ini, &rc->select_more[i]);
     put_stage(&t, rc->ini, &rc->group);
     for (size_t i = 0; i < rc->n_models; i++) {
         put_stage(&t, rc->ini, &rc->models[i]);

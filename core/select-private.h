@@ -9,6 +9,31 @@
 #include "datastore-private.h"
 #include "runconf-private.h"
 
+/** One distinct reason a select section gave, with its counts. */
+typedef struct offbkg_select_reason {
+    char *text;
+    size_t dropped;          /**< runs the section dropped for it */
+    size_t removed;          /**< of those, runs no earlier section
+                                  dropped */
+} offbkg_select_reason_t;
+
+/** The most distinct reasons counted per select section; the runs of
+ *  any further reason are counted under OFFBKG_SELECT_OTHER_REASONS. */
+#define OFFBKG_SELECT_MAX_REASONS 32
+#define OFFBKG_SELECT_OTHER_REASONS "(other reasons)"
+
+/** What one select section did: each section sees every run; a run is
+ *  kept when every section keeps it, and a dropped run is "removed" by
+ *  the first section (in offbkg_runconf_select_at order) that drops it,
+ *  so the sections' removed counts add up to the runs dropped. */
+typedef struct offbkg_select_section {
+    const offbkg_stage_conf_t *conf;
+    size_t dropped;
+    size_t removed;
+    size_t n_reasons;
+    offbkg_select_reason_t *reasons; /**< in order of first appearance */
+} offbkg_select_section_t;
+
 /** Runs of a store that a stage keeps, and why the others were dropped. */
 typedef struct offbkg_selection {
     size_t n;                /**< rows kept */
@@ -16,14 +41,27 @@ typedef struct offbkg_selection {
     size_t n_dropped;
     int64_t *dropped_ids;    /**< OBS_ID of each dropped run */
     char **dropped_why;      /**< and why */
+    size_t n_sections;       /**< the select stage: per select section; 0
+                                  for other stages */
+    offbkg_select_section_t *sections;
 } offbkg_selection_t;
 
 void offbkg_select_clear(offbkg_selection_t *sel);
 
-/** Run the [select] plugin on the whole observation table. */
+/** Run the plugin of every select section ([select], then each
+ *  [select LABEL]) on the whole observation table; keep the runs that
+ *  all keep. A dropped run's reason is that of the first section that
+ *  dropped it, prefixed with "[select LABEL] " for a labelled one. On
+ *  a plugin's failure *@p failed (when not NULL) is its section. */
 int offbkg_select_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                       const offbkg_datastore_t *store,
-                      offbkg_selection_t *sel);
+                      offbkg_selection_t *sel,
+                      const offbkg_stage_conf_t **failed);
+
+/** When there are several select sections, log (INFO) how many runs
+ *  each dropped and removed. */
+void offbkg_select_log_sections(offbkg_ctx_t *ctx,
+                                const offbkg_selection_t *sel);
 
 /** Record that run @p obs_id of the store was dropped, and @p why (NULL
  *  or "": "no reason given"). */

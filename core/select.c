@@ -22,6 +22,12 @@ static const offbkg_column_t *obs_id_column(const offbkg_table_t *t)
 
 void offbkg_select_clear(offbkg_selection_t *sel)
 {
+    for (size_t k = 0; k < sel->n_sections; k++) {
+        for (size_t j = 0; j < sel->sections[k].n_reasons; j++)
+            free(sel->sections[k].reasons[j].text);
+        free(sel->sections[k].reasons);
+    }
+    free(sel->sections);
     for (size_t i = 0; i < sel->n_dropped; i++)
         free(sel->dropped_why[i]);
     free(sel->rows);
@@ -51,46 +57,161 @@ int offbkg_select_drop(offbkg_ctx_t *ctx, offbkg_selection_t *sel,
     return OFFBKG_OK;
 }
 
+/* The entry of reason @p why in @p sec, added if new (or the entry of
+ * OFFBKG_SELECT_OTHER_REASONS once there are too many); NULL out of
+ * memory. The plugin may give the same text through one pointer or many:
+ * the last one matched is tried first. */
+static offbkg_select_reason_t *reason_entry(offbkg_select_section_t *sec,
+                                            const char *why, size_t *last)
+{
+    offbkg_select_reason_t *r;
+
+    if (why == NULL || why[0] == '\0')
+        why = "no reason given";
+    if (*last < sec->n_reasons && strcmp(sec->reasons[*last].text, why) == 0)
+        return &sec->reasons[*last];
+    for (size_t j = 0; j < sec->n_reasons; j++)
+        if (strcmp(sec->reasons[j].text, why) == 0) {
+            *last = j;
+            return &sec->reasons[j];
+        }
+    if (sec->n_reasons == OFFBKG_SELECT_MAX_REASONS) {
+        *last = OFFBKG_SELECT_MAX_REASONS;
+        return &sec->reasons[OFFBKG_SELECT_MAX_REASONS];
+    }
+    r = &sec->reasons[sec->n_reasons];
+    if ((r->text = strdup(why)) == NULL)
+        return NULL;
+    *last = sec->n_reasons++;
+    return r;
+}
+
+/* Count what section @p sec's plugin answered (@p keep, @p reason over
+ * @p n rows) into @p sec, and drop from @p kept (with @p why, a new
+ * string each) the runs no earlier section dropped. */
+static int count_section(offbkg_select_section_t *sec, const uint8_t *keep,
+                         const char **reason, size_t n, uint8_t *kept,
+                         char **why)
+{
+    const char *label = sec->conf->label;
+    size_t last = 0;
+
+    for (size_t r = 0; r < n; r++) {
+        if (keep[r])
+            continue;
+        offbkg_select_reason_t *e = reason_entry(sec, reason[r], &last);
+        if (e == NULL)
+            return OFFBKG_ENOMEM;
+        sec->dropped++;
+        e->dropped++;
+        if (!kept[r])
+            continue;
+        kept[r] = 0;
+        sec->removed++;
+        e->removed++;
+        size_t len = strlen(label) + strlen(e->text) + 16;
+        if ((why[r] = malloc(len)) == NULL)
+            return OFFBKG_ENOMEM;
+        if (label[0] != '\0')
+            snprintf(why[r], len, "[select %s] %s", label, e->text);
+        else
+            snprintf(why[r], len, "%s", e->text);
+    }
+    /* The lumped entry was allocated with the others: name it once
+     * used. */
+    offbkg_select_reason_t *other = &sec->reasons[OFFBKG_SELECT_MAX_REASONS];
+    if (other->dropped > 0 && other->text == NULL) {
+        if ((other->text = strdup(OFFBKG_SELECT_OTHER_REASONS)) == NULL)
+            return OFFBKG_ENOMEM;
+        sec->n_reasons++;
+    }
+    return OFFBKG_OK;
+}
+
 int offbkg_select_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                       const offbkg_datastore_t *store,
-                      offbkg_selection_t *sel)
+                      offbkg_selection_t *sel,
+                      const offbkg_stage_conf_t **failed)
 {
-    size_t n = store->obs.n_rows;
+    size_t n = store->obs.n_rows, n_sections = offbkg_runconf_n_selects(rc);
     offbkg_obs_table_t view = offbkg_table_view(&store->obs);
     uint8_t *keep = calloc(n > 0 ? n : 1, 1);
+    uint8_t *kept = malloc(n > 0 ? n : 1);
     const char **reason = calloc(n > 0 ? n : 1, sizeof *reason);
+    char **why = calloc(n > 0 ? n : 1, sizeof *why);
     offbkg_instance_t *inst = NULL;
-    int st;
+    int st = OFFBKG_OK;
 
     memset(sel, 0, sizeof *sel);
+    if (failed != NULL)
+        *failed = NULL;
     sel->rows = malloc((n > 0 ? n : 1) * sizeof *sel->rows);
-    if (keep == NULL || reason == NULL || sel->rows == NULL) {
+    sel->sections = calloc(n_sections, sizeof *sel->sections);
+    if (keep == NULL || kept == NULL || reason == NULL || why == NULL
+        || sel->rows == NULL || sel->sections == NULL) {
         st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
         goto done;
     }
-    st = offbkg_instance_new(ctx, rc, &rc->select, &inst);
-    if (st != OFFBKG_OK)
-        goto done;
-    st = rc->select.module->desc->ops.select->select(inst->state, &view, keep,
-                                                     reason);
-    if (st != OFFBKG_OK) {
-        st = offbkg_instance_failed(ctx, rc, &rc->select, st);
-        goto done;
+    sel->n_sections = n_sections;
+    memset(kept, 1, n);
+    for (size_t k = 0; k < n_sections && st == OFFBKG_OK; k++) {
+        const offbkg_stage_conf_t *sc = offbkg_runconf_select_at(rc, k);
+        offbkg_select_section_t *sec = &sel->sections[k];
+        sec->conf = sc;
+        /* One more entry for the lumped reasons. */
+        sec->reasons = calloc(OFFBKG_SELECT_MAX_REASONS + 1,
+                              sizeof *sec->reasons);
+        if (sec->reasons == NULL) {
+            st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+            break;
+        }
+        st = offbkg_instance_new(ctx, rc, sc, &inst);
+        if (st == OFFBKG_OK) {
+            st = sc->module->desc->ops.select->select(inst->state, &view,
+                                                      keep, reason);
+            if (st != OFFBKG_OK)
+                st = offbkg_instance_failed(ctx, rc, sc, st);
+        }
+        if (st == OFFBKG_OK
+            && count_section(sec, keep, reason, n, kept, why) != OFFBKG_OK)
+            st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        if (st != OFFBKG_OK && st != OFFBKG_ENOMEM && failed != NULL)
+            *failed = sc;
+        offbkg_instance_free(inst);
+        inst = NULL;
     }
     for (size_t r = 0; r < n && st == OFFBKG_OK; r++) {
-        if (keep[r])
+        if (kept[r])
             sel->rows[sel->n++] = r;
         else
             st = offbkg_select_drop(ctx, sel, offbkg_datastore_obs_id(store, r),
-                             reason[r]);
+                                    why[r]);
     }
 done:
-    offbkg_instance_free(inst);
+    for (size_t r = 0; why != NULL && r < n; r++)
+        free(why[r]);
+    free(why);
     free(keep);
+    free(kept);
     free(reason);
     if (st != OFFBKG_OK)
         offbkg_select_clear(sel);
     return st;
+}
+
+void offbkg_select_log_sections(offbkg_ctx_t *ctx,
+                                const offbkg_selection_t *sel)
+{
+    if (sel->n_sections < 2)
+        return;
+    for (size_t k = 0; k < sel->n_sections; k++) {
+        const offbkg_select_section_t *sec = &sel->sections[k];
+        OFFBKG_INFO(ctx, "select: [%s] plugin %s dropped %zu run%s, and "
+                    "removed %zu that no earlier section dropped",
+                    sec->conf->section, sec->conf->module->name,
+                    sec->dropped, sec->dropped == 1 ? "" : "s",
+                    sec->removed);
+    }
 }
 
 /* For each dropped run of @p sel that is the first with its reason, the

@@ -315,10 +315,10 @@ tests_tools_bkg_summary_LDADD = core/liboffbkg-private.la
 # End-to-end tests of the command line (TAP shell scripts).
 dist_check_SCRIPTS += tests/run/cli.sh tests/run/tap.sh tests/run/gammapy.sh \
 	tests/run/dr1_model.sh tests/run/dr1_select.sh tests/run/simulate.sh \
-	tests/run/dr1_gammapy.sh tests/run/pipeline.sh
+	tests/run/dr1_gammapy.sh tests/run/pipeline.sh tests/run/dr1_quality.sh
 TESTS += tests/run/cli.sh tests/run/gammapy.sh tests/run/dr1_model.sh \
 	tests/run/dr1_select.sh tests/run/simulate.sh tests/run/dr1_gammapy.sh \
-	tests/run/pipeline.sh
+	tests/run/pipeline.sh tests/run/dr1_quality.sh
 EXTRA_DIST += tests/data/README tests/gammapy/check_bkg.py \
 	tests/gammapy/check_dr1_store.py tests/gammapy/check_store.py
 

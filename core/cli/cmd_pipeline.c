@@ -48,8 +48,14 @@ static void show_progress(void *user, size_t done, size_t total,
 static void say_selection(const offbkg_runconf_t *rc,
                           const offbkg_pipeline_result_t *r)
 {
-    printf("selected %zu of %zu runs (plugin %s): %s\n", r->selection->n,
-           r->store->obs.n_rows, rc->select.module->name, r->run_list);
+    size_t n = offbkg_runconf_n_selects(rc);
+
+    printf("selected %zu of %zu runs (plugin%s ", r->selection->n,
+           r->store->obs.n_rows, n > 1 ? "s" : "");
+    for (size_t k = 0; k < n; k++)
+        printf("%s%s", k ? ", " : "",
+               offbkg_runconf_select_at(rc, k)->module->name);
+    printf("): %s\n", r->run_list);
 }
 
 static void say_grouping(const offbkg_runconf_t *rc,

@@ -163,6 +163,36 @@ sed -i 's|^plugin = all$|plugin = column\nwhere = ZEN_PNTT < 40|' "$C/run.ini"
 refused select_column 2 "run.ini:[0-9]+: \[select\] plugin column failed: where: the observation table has no column ZEN_PNTT .* in $C/store/obs-index.fits.gz" \
     "a where on a column the obs-index lacks"
 
+# select/quality in a [select LABEL] section: its errors name that
+# section and its line (or its key's).
+quality_section() { # KEY = VALUE lines after plugin = quality
+    printf '[select quality]\nplugin = quality\n%s' "$1" >>"$C/run.ini"
+    qline=$(grep -n '^\[select quality\]$' "$C/run.ini" | cut -d: -f1)
+}
+fresh_ow select_quality_column
+quality_section 'max_quality = 0
+'
+refused select_quality_column 2 "run.ini:$qline: \[select quality\] plugin quality failed: max_quality: the observation table has no column QUALITY \(in 'QUALITY >= 0'\) in $C/store/obs-index.fits.gz" \
+    "a quality cut on a column the obs-index lacks"
+
+fresh_ow select_quality_nocut
+quality_section ''
+refused select_quality_nocut 2 "run.ini:$qline: \[select quality\] no cut given: set max_quality, min_n_tels, telescopes, min_muon_efficiency or where" \
+    "a [select quality] without a cut"
+
+fresh_ow select_quality_key
+quality_section 'min_n_tels = 3
+telescopes = 1, 2 x
+'
+refused select_quality_key 2 "run.ini:$qline: \[select quality\] telescopes: item 2 '2 x' is not a telescope" \
+    "a telescopes item that is not one telescope"
+
+fresh_ow select_quality_range
+quality_section 'min_muon_efficiency = -0.5
+'
+refused select_quality_range 2 "run.ini:$((qline + 2)): \[select quality\] min_muon_efficiency: -0.5 is out of range \(must be >= 0\)" \
+    "a negative min_muon_efficiency, at its line"
+
 fresh_ow group_column
 sed -i 's|^plugin = zenith$|plugin = bins\naxis1_column = AZZ_PNT\naxis1_edges = 0, 180, 360|;/^edges_deg/d' "$C/run.ini"
 refused group_column 2 "run.ini:[0-9]+: \[group\] plugin bins failed: the observation table has no numeric AZZ_PNT column .* in $C/store/obs-index.fits.gz" \

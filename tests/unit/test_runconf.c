@@ -411,8 +411,8 @@ static void test_runconf_load_hint_host_section_with_label(void **state)
     fixture_t *f = *state;
 
     expect_only_diag(f, load(f, GOOD "[output 2d]\ndir = x\n"), 9,
-                     "[output 2d] only [model], [smooth] and [match] "
-                     "sections take a label");
+                     "[output 2d] only [model], [smooth], [match] and "
+                     "[select] sections take a label");
 }
 
 static void test_runconf_load_hint_key_without_unit(void **state)
@@ -583,15 +583,53 @@ static void test_runconf_load_smooth_unknown_plugin(void **state)
                       "'gauss3d'", search_env, (const char *)NULL);
 }
 
-static void test_runconf_load_label_on_select_refused(void **state)
+/* [select LABEL] sections are more selectors, in file order after
+ * [select]; their keys are checked at their own lines; a label on
+ * [group] is refused. */
+static void test_runconf_load_select_labels(void **state)
 {
     fixture_t *f = *state;
 
+    assert_int_equal(load(f, GOOD
+                             "[select quality]\n"   /* line 9 */
+                             "plugin = quality\n"
+                             "max_quality = 0\n"
+                             "[select b]\n"         /* line 12 */
+                             "plugin = all\n"), OFFBKG_OK);
+    assert_int_equal(offbkg_runconf_n_selects(f->rc), 3);
+    assert_ptr_equal(offbkg_runconf_select_at(f->rc, 0), &f->rc->select);
+    assert_string_equal(offbkg_runconf_select_at(f->rc, 1)->section,
+                        "select quality");
+    assert_string_equal(offbkg_runconf_select_at(f->rc, 1)->label, "quality");
+    assert_int_equal(offbkg_runconf_select_at(f->rc, 1)->line, 9);
+    assert_string_equal(offbkg_runconf_select_at(f->rc, 1)->module->name,
+                        "quality");
+    assert_value(offbkg_runconf_select_at(f->rc, 1), "max_quality", "0");
+    assert_int_equal(offbkg_runconf_select_at(f->rc, 2)->line, 12);
+    assert_string_equal(offbkg_runconf_select_at(f->rc, 2)->module->name,
+                        "all");
+    offbkg_runconf_free(f->rc);
+    f->rc = NULL;
+
     expect_only_diag(f, load(f, GOOD
-                                "[select extra]\n"    /* line 9 */
-                                "plugin = all\n"),
-                     9, "[select extra] only [model], [smooth] and [match] "
-                     "sections take a label");
+                                "[select quality]\n"    /* line 9 */
+                                "plugin = quality\n"
+                                "max_qualty = 0\n"),   /* line 11 */
+                     11, "[select quality] max_qualty: unknown key (did you "
+                     "mean 'max_quality'?)");
+    offbkg_diag_clear(&f->diags);
+    expect_only_diag(f, load(f, GOOD
+                                "[select quality]\n"    /* line 9 */
+                                "plugin = quality\n"
+                                "max_quality = 3\n"),  /* line 11 */
+                     11, "[select quality] max_quality: '3' is not one of "
+                     "any, 0, 1, 2");
+    offbkg_diag_clear(&f->diags);
+    expect_only_diag(f, load(f, GOOD
+                                "[group extra]\n"    /* line 9 */
+                                "plugin = zenith\n"),
+                     9, "[group extra] only [model], [smooth], [match] and "
+                     "[select] sections take a label");
 }
 
 static void test_runconf_load_bad_label_refused(void **state)
@@ -878,7 +916,7 @@ int main(void)
         FIXTURE_TEST(test_runconf_load_missing_datastore),
         FIXTURE_TEST(test_runconf_load_smooth_without_model),
         FIXTURE_TEST(test_runconf_load_smooth_unknown_plugin),
-        FIXTURE_TEST(test_runconf_load_label_on_select_refused),
+        FIXTURE_TEST(test_runconf_load_select_labels),
         FIXTURE_TEST(test_runconf_load_bad_label_refused),
         FIXTURE_TEST(test_runconf_load_exclude_circles_not_triples),
         FIXTURE_TEST(test_runconf_load_missing_file),
