@@ -193,7 +193,7 @@ static void test_point_like_warned(void **state)
 {
     fixture_t *f = *state;
     const char *const aeff[] = { "irf.fits", "irf.fits", "irf.fits" };
-    char want[PATH_MAX + 256];
+    char want[2 * PATH_MAX + 256];
 
     write_irf(f, "irf.fits", "POINT-LIKE");
     write_store(f, 3, aeff);

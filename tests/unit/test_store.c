@@ -890,7 +890,7 @@ static void test_identity_crc_hashes(void **state)
     assert_int_not_equal(offbkg_store_row_hash(f->ds, 0),
                          offbkg_store_row_hash(f->ds, 1));
     offbkg_region_t items[2] = { { 83.6, 22.0, 0.5 }, { 10, -5, 1 } };
-    offbkg_regions_t r = { 2, items };
+    offbkg_regions_t r = { 2, items, NULL };
     uint64_t h = offbkg_store_regions_hash(&r);
     assert_int_not_equal(h, offbkg_store_regions_hash(NULL));
     items[1].radius_deg = nextafter(1, 2);
