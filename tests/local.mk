@@ -315,10 +315,11 @@ tests_tools_bkg_summary_LDADD = core/liboffbkg-private.la
 # End-to-end tests of the command line (TAP shell scripts).
 dist_check_SCRIPTS += tests/run/cli.sh tests/run/tap.sh tests/run/gammapy.sh \
 	tests/run/dr1_model.sh tests/run/dr1_select.sh tests/run/simulate.sh \
-	tests/run/dr1_gammapy.sh tests/run/pipeline.sh tests/run/dr1_quality.sh
+	tests/run/dr1_gammapy.sh tests/run/pipeline.sh tests/run/dr1_quality.sh \
+	tests/run/irf_class.sh
 TESTS += tests/run/cli.sh tests/run/gammapy.sh tests/run/dr1_model.sh \
 	tests/run/dr1_select.sh tests/run/simulate.sh tests/run/dr1_gammapy.sh \
-	tests/run/pipeline.sh tests/run/dr1_quality.sh
+	tests/run/pipeline.sh tests/run/dr1_quality.sh tests/run/irf_class.sh
 EXTRA_DIST += tests/data/README tests/gammapy/check_bkg.py \
 	tests/gammapy/check_dr1_store.py tests/gammapy/check_store.py
 
@@ -440,6 +441,10 @@ tests/tools/fsync_audit.so: $(top_srcdir)/tests/tools/fsync_audit.c
 	$(CC) -shared -fPIC -O2 -o $@ $(top_srcdir)/tests/tools/fsync_audit.c -ldl
 # The bad-input suite (tests/robustness/): damaged copies of simulated
 # stores, full and unwritable outputs, SIGINT and SIGTERM mid-run.
+check_PROGRAMS += tests/tools/add_aeff
+tests_tools_add_aeff_SOURCES = tests/tools/add_aeff.c
+tests_tools_add_aeff_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS)
+tests_tools_add_aeff_LDADD = $(CFITSIO_LIBS)
 check_PROGRAMS += tests/tools/fitsdamage
 tests_tools_fitsdamage_SOURCES = tests/tools/fitsdamage.c
 tests_tools_fitsdamage_CFLAGS = $(AM_CFLAGS) $(CFITSIO_CFLAGS)
