@@ -3,7 +3,8 @@
  * run's prediction is that of a model made by the model step without the
  * run, computed here independently; cells without the run's exposure
  * (an exclusion region) are left out; the runs [validate] names; the
- * strategies' names and ranks; the same numbers on 1 and 2 threads. */
+ * strategies' names and ranks; the same numbers on 1 and 2 threads; the
+ * judgement of runs started without some of them. */
 #include <config.h>
 
 #include <stdarg.h>
@@ -363,6 +364,42 @@ static void test_threads_do_not_change_anything(void **state)
     offbkg_validate_clear(&one);
 }
 
+/* offbkg_validate_judge: 30 runs of 7000 predicted counts within 1% of
+ * it and 3 with 30% more. Of all runs, the 3 widen the systematic until
+ * none stands out; started without them (what outlier rejection's robust
+ * screen gives, core/outliers.c), exactly they are flagged, and the
+ * systematic is that of the others. */
+static void test_judge_first_drop(void **state)
+{
+    offbkg_validate_run_t runs[33];
+    bool drop[33] = { false };
+    offbkg_stats_sys_t sys;
+    size_t n_out = 99;
+    offbkg_ctx_t *ctx = offbkg_ctx_new();
+
+    (void)state;
+    for (size_t k = 0; k < 33; k++) {
+        double f = k >= 30 ? 1.3 : 1 + 0.01 * ((double)(k % 5) - 2) / 2;
+        runs[k] = (offbkg_validate_run_t){ .obs_id = (int64_t)k,
+                                           .n_obs = 7000 * f,
+                                           .n_pred = 7000, .var_pred = 100 };
+        runs[k].ratio = runs[k].n_obs / runs[k].n_pred;
+        drop[k] = k >= 30;
+    }
+    assert_int_equal(offbkg_validate_judge(ctx, runs, 33, 5, NULL, &sys,
+                                           &n_out), OFFBKG_OK);
+    assert_int_equal(n_out, 0);
+    assert_true(sys.sigma_sys > 0.05);
+    assert_int_equal(offbkg_validate_judge(ctx, runs, 33, 5, drop, &sys,
+                                           &n_out), OFFBKG_OK);
+    assert_int_equal(n_out, 3);
+    for (size_t k = 0; k < 33; k++)
+        assert_true(runs[k].outlier == (k >= 30));
+    assert_true(sys.sigma_sys < 0.01);
+    assert_true(runs[31].pull > 20);
+    offbkg_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +414,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_folds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_do_not_change_anything,
                                         setup, teardown),
+        cmocka_unit_test(test_judge_first_drop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
