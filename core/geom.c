@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include <math.h>
+#include <stdbool.h>
 
 #include <offbkg/geom.h>
 
@@ -100,24 +101,41 @@ double offbkg_solid_angle_lonlat_sr(double lon_lo_deg, double lon_hi_deg,
            * cos(0.5 * (b + a)) * sin(0.5 * (b - a));
 }
 
-void offbkg_icrs_to_galactic(double ra_deg, double dec_deg, double *l_deg,
-                             double *b_deg)
+/* ICRS to Galactic rotation (doc/domain.md A.4); its transpose is the
+ * inverse. */
+static const double icrs_to_gal[3][3] = {
+    { -0.0548755604162154, -0.8734370902348850, -0.4838350155487132 },
+    { 0.4941094278755837, -0.4448296299600112, 0.7469822444972189 },
+    { -0.8676661490190047, -0.1980763734312015, 0.4559837761750669 },
+};
+
+/* Rotate the unit vector of (@p lon, @p lat) by @p m, or by its
+ * transpose, into (*lon in [0, 360), *lat). */
+static void rotate(const double m[3][3], bool transpose, double lon_deg,
+                   double lat_deg, double *out_lon_deg, double *out_lat_deg)
 {
-    /* ICRS to Galactic rotation (doc/domain.md A.4). */
-    static const double m[3][3] = {
-        { -0.0548755604162154, -0.8734370902348850, -0.4838350155487132 },
-        { 0.4941094278755837, -0.4448296299600112, 0.7469822444972189 },
-        { -0.8676661490190047, -0.1980763734312015, 0.4559837761750669 },
-    };
-    double a = ra_deg * DEG_TO_RAD, d = dec_deg * DEG_TO_RAD;
+    double a = lon_deg * DEG_TO_RAD, d = lat_deg * DEG_TO_RAD;
     double v[3] = { cos(d) * cos(a), cos(d) * sin(a), sin(d) };
     double g[3];
 
     for (int i = 0; i < 3; i++)
-        g[i] = m[i][0] * v[0] + m[i][1] * v[1] + m[i][2] * v[2];
+        g[i] = transpose ? m[0][i] * v[0] + m[1][i] * v[1] + m[2][i] * v[2]
+                         : m[i][0] * v[0] + m[i][1] * v[1] + m[i][2] * v[2];
     double l = atan2(g[1], g[0]) * RAD_TO_DEG;
     if (l < 0)
         l += 360.0;
-    *l_deg = l >= 360.0 ? 0.0 : l;
-    *b_deg = atan2(g[2], hypot(g[0], g[1])) * RAD_TO_DEG;
+    *out_lon_deg = l >= 360.0 ? 0.0 : l;
+    *out_lat_deg = atan2(g[2], hypot(g[0], g[1])) * RAD_TO_DEG;
+}
+
+void offbkg_icrs_to_galactic(double ra_deg, double dec_deg, double *l_deg,
+                             double *b_deg)
+{
+    rotate(icrs_to_gal, false, ra_deg, dec_deg, l_deg, b_deg);
+}
+
+void offbkg_galactic_to_icrs(double l_deg, double b_deg, double *ra_deg,
+                             double *dec_deg)
+{
+    rotate(icrs_to_gal, true, l_deg, b_deg, ra_deg, dec_deg);
 }

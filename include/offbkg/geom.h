@@ -95,6 +95,12 @@ OFFBKG_API
 void offbkg_icrs_to_galactic(double ra_deg, double dec_deg, double *l_deg,
                              double *b_deg);
 
+/** Galactic (l, b) to ICRS (RA in [0, 360), Dec): the inverse of
+ *  offbkg_icrs_to_galactic. */
+OFFBKG_API
+void offbkg_galactic_to_icrs(double l_deg, double b_deg, double *ra_deg,
+                             double *dec_deg);
+
 #ifdef __cplusplus
 }
 #endif

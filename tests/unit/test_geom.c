@@ -150,6 +150,15 @@ static void test_galactic(void **unused)
     offbkg_icrs_to_galactic(329.71693826, -30.2255589, &l, &b);
     assert_near(l, 17.73054580405672, 1e-5);
     assert_near(b, -52.24584973415588, 1e-5);
+    /* and back (astropy's Galactic centre in ICRS) */
+    offbkg_galactic_to_icrs(184.55741630955765, -5.784421958594905, &l, &b);
+    assert_near(l, CRAB_RA, 1e-5);
+    assert_near(b, CRAB_DEC, 1e-5);
+    offbkg_galactic_to_icrs(0, 0, &l, &b);
+    assert_near(l, 266.4049882865447, 1e-5);
+    assert_near(b, -28.936177761791473, 1e-5);
+    offbkg_galactic_to_icrs(360 - 1e-9, 90, &l, &b);
+    assert_true(l >= 0 && l < 360);
 }
 
 static void test_time(void **unused)
