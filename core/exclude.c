@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Exclusion regions from CSV, FITS and inline circles. */
+ * Exclusion regions from CSV, FITS and inline circles, and from source
+ * catalogs (core/catalog.c; doc/exclude.md). */
 #include <config.h>
 
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +13,8 @@
 
 #include <offbkg/geom.h>
 
+#include "catalog-private.h"
+#include "csv-private.h"
 #include "exclude-private.h"
 #include "input-private.h"
 #include "output-private.h"
@@ -27,9 +29,9 @@ void offbkg_exclude_free(offbkg_regions_t *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Add a circle, with its source name (NULL: none), to @p r. */
-static int add(offbkg_ctx_t *ctx, offbkg_regions_t *r, double ra, double dec,
-               double radius, const char *name, const char *where)
+int offbkg_exclude_add(offbkg_ctx_t *ctx, offbkg_regions_t *r, double ra,
+                       double dec, double radius, const char *name,
+                       const char *where)
 {
     if (!isfinite(ra) || !isfinite(dec) || !isfinite(radius) || radius <= 0
         || radius >= 90 || fabs(dec) > 90)
@@ -57,56 +59,23 @@ static int add(offbkg_ctx_t *ctx, offbkg_regions_t *r, double ra, double dec,
     return OFFBKG_OK;
 }
 
-/* Split @p line at commas in place; returns the field count. */
-static size_t split_csv(char *line, char **fields, size_t max)
-{
-    size_t n = 0;
-    for (char *p = line; n < max;) {
-        char *comma = strchr(p, ',');
-        if (comma != NULL)
-            *comma = '\0';
-        while (isspace((unsigned char)*p))
-            p++;
-        char *end = p + strlen(p);
-        while (end > p && isspace((unsigned char)end[-1]))
-            *--end = '\0';
-        fields[n++] = p;
-        if (comma == NULL)
-            break;
-        p = comma + 1;
-    }
-    return n;
-}
-
 static int load_csv(offbkg_ctx_t *ctx, const char *path, offbkg_regions_t *r)
 {
-    FILE *f = fopen(path, "r");
-    char *line = NULL, where[1100];
-    size_t line_size = 0;
-    char *fields[64];
-    int col[3] = { -1, -1, -1 }, lineno = 0, st = OFFBKG_OK;
-    bool header = false;
+    offbkg_csv_t csv;
+    char where[1100];
+    int col[3] = { -1, -1, -1 };
+    bool header = false, got;
+    int st = offbkg_csv_open(ctx, path, &csv);
 
-    if (f == NULL)
-        return offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: cannot read: %s",
-                                path, strerror(errno));
-    /* getline: a line of any length is one line (a long comment read in
-     * fixed pieces would leave its tail to be read as data). */
-    while (st == OFFBKG_OK && getline(&line, &line_size, f) != -1) {
-        lineno++;
-        const char *first = line;
-        while (isspace((unsigned char)*first))
-            first++;
-        if (*first == '#' || *first == '\0')
-            continue;
-        size_t n = split_csv(line, fields, 64);
-        snprintf(where, sizeof where, "%s:%d", path, lineno);
+    while (st == OFFBKG_OK && (st = offbkg_csv_next(ctx, &csv, &got))
+                                  == OFFBKG_OK && got) {
+        snprintf(where, sizeof where, "%s:%ld", path, csv.line);
         if (!header) {
             static const char *const want[3] = { "RA", "DEC", "RADIUS" };
             header = true;
-            for (size_t i = 0; i < n; i++)
+            for (size_t i = 0; i < csv.n; i++)
                 for (int k = 0; k < 3; k++)
-                    if (strcasecmp(fields[i], want[k]) == 0)
+                    if (strcasecmp(csv.fields[i], want[k]) == 0)
                         col[k] = (int)i;
             if (col[0] < 0 || col[1] < 0 || col[2] < 0)
                 st = offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: the header "
@@ -117,21 +86,21 @@ static int load_csv(offbkg_ctx_t *ctx, const char *path, offbkg_regions_t *r)
         double v[3];
         for (int k = 0; k < 3 && st == OFFBKG_OK; k++) {
             char *end;
-            if ((size_t)col[k] >= n) {
+            if ((size_t)col[k] >= csv.n) {
                 st = offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: too few "
                                       "fields", where);
                 break;
             }
-            v[k] = strtod(fields[col[k]], &end);
-            if (end == fields[col[k]] || *end != '\0')
+            const char *field = csv.fields[col[k]];
+            v[k] = strtod(field, &end);
+            if (end == field || *end != '\0')
                 st = offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: '%s' is not "
-                                      "a number", where, fields[col[k]]);
+                                      "a number", where, field);
         }
         if (st == OFFBKG_OK)
-            st = add(ctx, r, v[0], v[1], v[2], NULL, where);
+            st = offbkg_exclude_add(ctx, r, v[0], v[1], v[2], NULL, where);
     }
-    free(line);
-    fclose(f);
+    offbkg_csv_close(&csv);
     if (st == OFFBKG_OK && !header)
         st = offbkg_error_set(ctx, OFFBKG_ECONFIG, "%s: empty (expected a "
                               "header RA,DEC,RADIUS)", path);
@@ -168,15 +137,16 @@ static int load_fits(offbkg_ctx_t *ctx, const char *path, offbkg_regions_t *r)
     for (size_t i = 0; rc == OFFBKG_OK && i < t.n_rows; i++) {
         char where[1100];
         snprintf(where, sizeof where, "%s: row %zu", path, i + 1);
-        rc = add(ctx, r, offbkg_column_get_double(ra, i),
-                 offbkg_column_get_double(dec, i),
-                 offbkg_column_get_double(rad, i), NULL, where);
+        rc = offbkg_exclude_add(ctx, r, offbkg_column_get_double(ra, i),
+                                offbkg_column_get_double(dec, i),
+                                offbkg_column_get_double(rad, i), NULL,
+                                where);
     }
     offbkg_table_free(&t);
     return rc;
 }
 
-static bool is_fits(const char *path)
+bool offbkg_exclude_is_fits(const char *path)
 {
     static const char *const suffixes[] = { ".fits", ".fits.gz", ".fit",
                                             ".fts", ".fits.fz" };
@@ -190,26 +160,40 @@ static bool is_fits(const char *path)
 }
 
 int offbkg_exclude_load(offbkg_ctx_t *ctx, const offbkg_exclude_conf_t *conf,
-                        offbkg_regions_t *out)
+                        offbkg_regions_t *out, const char **key)
 {
     int st = OFFBKG_OK;
 
     memset(out, 0, sizeof *out);
+    *key = NULL;
     if (conf == NULL)
         return OFFBKG_OK;
-    if (conf->regions != NULL && conf->regions[0] != '\0')
-        st = is_fits(conf->regions) ? load_fits(ctx, conf->regions, out)
-                                    : load_csv(ctx, conf->regions, out);
+    if (conf->regions != NULL && conf->regions[0] != '\0') {
+        *key = "regions";
+        st = offbkg_exclude_is_fits(conf->regions)
+                 ? load_fits(ctx, conf->regions, out)
+                 : load_csv(ctx, conf->regions, out);
+    }
     const offbkg_double_list_t *c = &conf->circles_deg;
+    if (st == OFFBKG_OK)
+        *key = "circles_deg";
     if (st == OFFBKG_OK && c->n % 3 != 0)
         st = offbkg_error_set(ctx, OFFBKG_ECONFIG, "[exclude] circles_deg: "
                               "%zu numbers is not a list of RA, DEC, RADIUS "
                               "triples", c->n);
     for (size_t i = 0; st == OFFBKG_OK && i + 2 < c->n; i += 3)
-        st = add(ctx, out, c->v[i], c->v[i + 1], c->v[i + 2], NULL,
-                 "[exclude] circles_deg");
+        st = offbkg_exclude_add(ctx, out, c->v[i], c->v[i + 1], c->v[i + 2],
+                                NULL, "[exclude] circles_deg");
+    if (st == OFFBKG_OK)
+        *key = "catalog";
+    for (size_t i = 0; st == OFFBKG_OK && i < conf->catalog.n; i++)
+        st = offbkg_catalog_load(ctx, conf->catalog.v[i],
+                                 conf->extension_scale, conf->min_radius_deg,
+                                 out);
     if (st != OFFBKG_OK)
         offbkg_exclude_free(out);
+    else
+        *key = NULL;
     return st;
 }
 

@@ -51,6 +51,8 @@ core_liboffbkg_private_la_SOURCES = \
 	core/inflate.c core/inflate-private.h \
 	core/deflate.c core/deflate-private.h \
 	core/exclude.c core/exclude-private.h \
+	core/catalog.c core/catalog-private.h \
+	core/csv.c core/csv-private.h \
 	core/target.c core/target-private.h \
 	core/model.c core/model-private.h \
 	core/model_keep.c core/model_keep-private.h \

@@ -334,8 +334,12 @@ static void collect_inputs(check_t *c, const offbkg_datastore_t *store,
     const offbkg_runconf_t *rc = c->rc;
 
     add_input(c, rc->file, "the configuration file");
-    if (rc->exclude != NULL)
+    if (rc->exclude != NULL) {
         add_input(c, rc->exclude->regions, "the [exclude] regions file");
+        for (size_t i = 0; i < rc->exclude->catalog.n; i++)
+            add_input(c, rc->exclude->catalog.v[i],
+                      "the [exclude] catalog");
+    }
     for (size_t k = 0; k < offbkg_runconf_n_selects(rc); k++)
         add_plugin_paths(c, offbkg_runconf_select_at(rc, k));
     add_plugin_paths(c, &rc->group);
@@ -661,12 +665,13 @@ int offbkg_preflight(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                                                         : "index");
     }
     if (rc->exclude != NULL) {
-        int st = offbkg_exclude_load(c.quiet, rc->exclude, &out->regions);
+        const char *key;
+        int st = offbkg_exclude_load(c.quiet, rc->exclude, &out->regions,
+                                     &key);
         if (st == OFFBKG_ENOMEM)
             c.st = st;
         else if (st != OFFBKG_OK)
-            problem(&c, "exclude", "regions", "%s",
-                    offbkg_error_msg(c.quiet));
+            problem(&c, "exclude", key, "%s", offbkg_error_msg(c.quiet));
     }
     try_select(&c, out->store, &out->sel);
     try_group(&c, out->store);

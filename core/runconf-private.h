@@ -39,6 +39,10 @@ typedef struct offbkg_run_conf {
 typedef struct offbkg_exclude_conf {
     const char *regions;             /**< CSV or FITS table, "" if none */
     offbkg_double_list_t circles_deg;/**< RA, DEC, RADIUS triples */
+    offbkg_string_list_t catalog;    /**< source catalogs (CSV or FITS),
+                                          resolved against the INI's dir */
+    double extension_scale;          /**< catalog radius: extension x this */
+    double min_radius_deg;           /**< ... but at least this */
     bool targets;                    /**< exclude each run's own target */
     double target_radius_deg;        /**< the radius of its circle */
     bool outliers;                   /**< reject outlier runs

@@ -99,6 +99,24 @@ static const offbkg_param_t exclude_params[] = {
     { .name = "circles_deg", .type = OFFBKG_PARAM_DOUBLE_LIST,
       .offset = offsetof(offbkg_exclude_conf_t, circles_deg), .unit = "deg",
       .help = "inline circles as RA, DEC, RADIUS triples" },
+    { .name = "catalog", .type = OFFBKG_PARAM_STRING_LIST,
+      .offset = offsetof(offbkg_exclude_conf_t, catalog),
+      .help = "source catalogs (CSV or FITS): name, RA/DEC or GLON/GLAT, "
+              "RADIUS or an extension (doc/exclude.md)" },
+    { .name = "extension_scale", .type = OFFBKG_PARAM_DOUBLE,
+      .offset = offsetof(offbkg_exclude_conf_t, extension_scale),
+      .default_value = "2",
+      .flags = OFFBKG_PARAM_HAS_MIN | OFFBKG_PARAM_MIN_OPEN, .min = 0,
+      .help = "a catalog source without RADIUS is excluded out to this "
+              "times its extension, but at least min_radius_deg" },
+    { .name = "min_radius_deg", .type = OFFBKG_PARAM_DOUBLE,
+      .offset = offsetof(offbkg_exclude_conf_t, min_radius_deg),
+      .default_value = "0.3", .unit = "deg",
+      .flags = OFFBKG_PARAM_HAS_MIN | OFFBKG_PARAM_MIN_OPEN
+               | OFFBKG_PARAM_HAS_MAX | OFFBKG_PARAM_MAX_OPEN,
+      .min = 0, .max = 90,
+      .help = "the least radius of a catalog source without RADIUS (a "
+              "point source's)" },
     { .name = "targets", .type = OFFBKG_PARAM_BOOL,
       .offset = offsetof(offbkg_exclude_conf_t, targets),
       .default_value = "false",
@@ -803,6 +821,19 @@ static int check_outliers(const offbkg_runconf_t *rc, offbkg_diags_t *diags)
     return st;
 }
 
+/* Resolve the paths of list @p l against the INI file's directory. */
+static int resolve_paths(offbkg_runconf_t *rc, offbkg_string_list_t *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        char *abs = offbkg_path_resolve(rc->ini->dir, l->v[i]);
+        if (abs == NULL)
+            return OFFBKG_ENOMEM;
+        free((char *)l->v[i]);
+        ((const char **)l->v)[i] = abs;
+    }
+    return OFFBKG_OK;
+}
+
 int offbkg_runconf_load(offbkg_ctx_t *ctx, const char *file,
                         const char *const *overrides, size_t n_overrides,
                         offbkg_diags_t *diags, offbkg_runconf_t **out)
@@ -829,19 +860,13 @@ int offbkg_runconf_load(offbkg_ctx_t *ctx, const char *file,
         st = fill_host_section(rc, &host_sections[i], diags);
     if (st == OFFBKG_ENOMEM)
         goto fail;
-    /* plugin_path entries are directories relative to the INI file. */
-    if (rc->run != NULL) {
-        offbkg_string_list_t *pp = &rc->run->plugin_path;
-        for (size_t i = 0; i < pp->n; i++) {
-            char *abs = offbkg_path_resolve(rc->ini->dir, pp->v[i]);
-            if (abs == NULL) {
-                st = OFFBKG_ENOMEM;
-                goto fail;
-            }
-            free((char *)pp->v[i]);
-            ((const char **)pp->v)[i] = abs;
-        }
-    }
+    /* plugin_path entries and catalogs are relative to the INI file. */
+    if ((rc->run != NULL
+         && (st = resolve_paths(rc, &rc->run->plugin_path)) != OFFBKG_OK)
+        || (rc->exclude != NULL
+            && (st = resolve_paths(rc, &rc->exclude->catalog))
+                   != OFFBKG_OK))
+        goto fail;
     /* Without a valid [run] the default search path still lets every
      * other section be checked. */
     st = offbkg_registry_new(ctx,

@@ -13,7 +13,7 @@ dist_pluginexample_DATA = doc/examples/plugin/README \
 # The design, the domain knowledge and the contribution store's format
 # the code relies on (cited by the code's comments, the installed
 # headers' too, as doc/design.md §N, doc/domain.md §N, doc/store.md §N,
-# doc/match.md §N, doc/validate.md §N and doc/plot.md §N), installed in
-# $(docdir).
+# doc/match.md §N, doc/validate.md §N, doc/plot.md §N and doc/exclude.md
+# §N), installed in $(docdir).
 dist_doc_DATA = doc/design.md doc/domain.md doc/store.md doc/match.md \
-	doc/validate.md doc/plot.md
+	doc/validate.md doc/plot.md doc/exclude.md

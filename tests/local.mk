@@ -439,6 +439,9 @@ CLEANFILES += tests/tools/fsync_audit.so
 tests/tools/fsync_audit.so: $(top_srcdir)/tests/tools/fsync_audit.c
 	@$(MKDIR_P) tests/tools
 	$(CC) -shared -fPIC -O2 -o $@ $(top_srcdir)/tests/tools/fsync_audit.c -ldl
+# Catalog exclusion end to end, and bad catalogs.
+dist_check_SCRIPTS += tests/run/catalog.sh tests/robustness/catalog.sh
+TESTS += tests/run/catalog.sh tests/robustness/catalog.sh
 # The bad-input suite (tests/robustness/): damaged copies of simulated
 # stores, full and unwritable outputs, SIGINT and SIGTERM mid-run.
 check_PROGRAMS += tests/tools/add_aeff

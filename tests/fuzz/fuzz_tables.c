@@ -119,7 +119,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (FUZZ_TABLE == FUZZ_REGIONS) {
         offbkg_exclude_conf_t conf = { .regions = path };
         offbkg_regions_t r;
-        if (offbkg_exclude_load(ctx, &conf, &r) == OFFBKG_OK)
+        const char *key;
+        if (offbkg_exclude_load(ctx, &conf, &r, &key) == OFFBKG_OK)
             offbkg_exclude_free(&r);
     } else {
         offbkg_cube_t *cube = NULL;

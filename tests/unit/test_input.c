@@ -268,7 +268,8 @@ static void test_input_regions_huge_rows(void **state)
         craft(fx, gzip ? "regions.fits.gz" : "regions.fits", "REGIONS", 2,
               cols, HUGE_ROWS, gzip, path);
         offbkg_exclude_conf_t conf = { .regions = path };
-        assert_int_not_equal(offbkg_exclude_load(fx->ctx, &conf, &r),
+        const char *key;
+        assert_int_not_equal(offbkg_exclude_load(fx->ctx, &conf, &r, &key),
                              OFFBKG_OK);
         assert_contains(offbkg_error_msg(fx->ctx),
                         gzip ? "the header of HDU 2 claims more data than "
