@@ -554,10 +554,11 @@ tests_unit_test_input_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS) $(ZLIB_LIBS)
 endif
 # Fuzz targets of the other FITS files offbkg reads (tests/fuzz/
 # fuzz_tables.c, one program per kind): the index tables, a regions file,
-# a model file read back. Seeds: the simulated store's index tables,
-# tests/fuzz/corpus/regions, the models of tests/tools/write_test_cubes.
+# a model file read back, a catalog (as CSV and as FITS). Seeds: the
+# simulated store's index tables, tests/fuzz/corpus/regions, the models of
+# tests/tools/write_test_cubes, tests/fuzz/corpus/catalog.
 FUZZ_TABLES = tests/fuzz/fuzz_obs_index tests/fuzz/fuzz_hdu_index \
-	tests/fuzz/fuzz_regions tests/fuzz/fuzz_model
+	tests/fuzz/fuzz_regions tests/fuzz/fuzz_model tests/fuzz/fuzz_catalog
 check_PROGRAMS += $(FUZZ_TABLES)
 FUZZ_TABLES_SOURCES = tests/fuzz/fuzz_tables.c tests/fuzz/fuzz.h \
 	tests/unit/storegen.h
@@ -574,29 +575,36 @@ tests_fuzz_fuzz_regions_LDADD = $(FUZZ_TABLES_LDADD)
 tests_fuzz_fuzz_model_SOURCES = $(FUZZ_TABLES_SOURCES)
 tests_fuzz_fuzz_model_CFLAGS = $(FUZZ_CFLAGS) -DFUZZ_TABLE=4
 tests_fuzz_fuzz_model_LDADD = $(FUZZ_TABLES_LDADD)
+tests_fuzz_fuzz_catalog_SOURCES = $(FUZZ_TABLES_SOURCES)
+tests_fuzz_fuzz_catalog_CFLAGS = $(FUZZ_CFLAGS) -DFUZZ_TABLE=5
+tests_fuzz_fuzz_catalog_LDADD = $(FUZZ_TABLES_LDADD)
 if FUZZING
 tests_fuzz_fuzz_obs_index_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_hdu_index_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_regions_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_model_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_catalog_LDFLAGS = -fsanitize=fuzzer
 else
 tests_fuzz_fuzz_obs_index_SOURCES += tests/fuzz/replay.c
 tests_fuzz_fuzz_hdu_index_SOURCES += tests/fuzz/replay.c
 tests_fuzz_fuzz_regions_SOURCES += tests/fuzz/replay.c
 tests_fuzz_fuzz_model_SOURCES += tests/fuzz/replay.c
+tests_fuzz_fuzz_catalog_SOURCES += tests/fuzz/replay.c
 endif
 fuzz: fuzz-tables
 fuzz-tables: offbkg tests/tools/write_test_cubes $(FUZZ_TABLES)
 if FUZZING
 	rm -rf $(FUZZ_WORK)/seed-tables
 	mkdir -p $(FUZZ_WORK)/obs_index $(FUZZ_WORK)/hdu_index \
-		$(FUZZ_WORK)/regions $(FUZZ_WORK)/model $(FUZZ_WORK)/crashes
+		$(FUZZ_WORK)/regions $(FUZZ_WORK)/model $(FUZZ_WORK)/catalog \
+		$(FUZZ_WORK)/crashes
 	./offbkg simulate $(FUZZ_WORK)/seed-tables -q --runs 2 --events 1000
 	cp $(FUZZ_WORK)/seed-tables/obs-index.fits.gz $(FUZZ_WORK)/obs_index/
 	cp $(FUZZ_WORK)/seed-tables/hdu-index.fits.gz $(FUZZ_WORK)/hdu_index/
 	cp $(top_srcdir)/tests/fuzz/corpus/regions/* $(FUZZ_WORK)/regions/
+	cp $(top_srcdir)/tests/fuzz/corpus/catalog/* $(FUZZ_WORK)/catalog/
 	tests/tools/write_test_cubes $(FUZZ_WORK)/model
-	for t in obs_index hdu_index regions model; do \
+	for t in obs_index hdu_index regions model catalog; do \
 	  $(FUZZ_ENV) tests/fuzz/fuzz_$$t $(FUZZ_FLAGS) \
 	    -artifact_prefix=$(FUZZ_WORK)/crashes/$$t- $(FUZZ_WORK)/$$t \
 	    $(top_srcdir)/tests/fuzz/regress/$$t || exit 1; \

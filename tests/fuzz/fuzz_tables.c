@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Fuzz targets: arbitrary bytes as one of the FITS files offbkg reads
- * besides event files, read the way offbkg reads it. One source, four
+ * besides event files, read the way offbkg reads it. One source, five
  * programs, by FUZZ_TABLE (set at build time):
  *   FUZZ_OBS_INDEX  obs-index.fits of a data store (with a valid
  *                   hdu-index), opened as offbkg opens the store;
  *   FUZZ_HDU_INDEX  hdu-index.fits (with a valid obs-index);
  *   FUZZ_REGIONS    an [exclude] regions FITS file;
  *   FUZZ_MODEL      a background model file, read back as offbkg reads
- *                   models (offbkg_bkg_read).
+ *                   models (offbkg_bkg_read);
+ *   FUZZ_CATALOG    an [exclude] catalog, read both as CSV (RFC 4180
+ *                   records, sexagesimal angles) and as FITS.
  * Files are written in a scratch directory made once. */
 #include <config.h>
 
@@ -23,9 +25,11 @@
 #define FUZZ_HDU_INDEX 2
 #define FUZZ_REGIONS 3
 #define FUZZ_MODEL 4
+#define FUZZ_CATALOG 5
 
 static char dir[PATH_MAX];
 static char path[PATH_MAX];
+static char fits_path[PATH_MAX];   /* FUZZ_CATALOG: the same bytes as FITS */
 
 static void quiet(void *user, offbkg_log_level_t level, const char *prefix,
                   const char *msg)
@@ -84,7 +88,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     static const char *const names[] = { "", "obs-index.fits",
                                          "hdu-index.fits", "regions.fits",
-                                         "model.fits" };
+                                         "model.fits", "catalog.csv" };
 
     (void)argc;
     (void)argv;
@@ -93,6 +97,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     }
     snprintf(path, sizeof path, "%.3000s/%s", dir, names[FUZZ_TABLE]);
+    snprintf(fits_path, sizeof fits_path, "%.3000s/catalog.fits", dir);
     atexit(clean_up);
     return 0;
 }
@@ -106,6 +111,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     fwrite(data, 1, size, f);
     fclose(f);
+    if (FUZZ_TABLE == FUZZ_CATALOG) {
+        if ((f = fopen(fits_path, "wb")) == NULL)
+            return 0;
+        fwrite(data, 1, size, f);
+        fclose(f);
+    }
     ctx = offbkg_ctx_new();
     if (ctx == NULL)
         return 0;
@@ -122,6 +133,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *key;
         if (offbkg_exclude_load(ctx, &conf, &r, &key) == OFFBKG_OK)
             offbkg_exclude_free(&r);
+    } else if (FUZZ_TABLE == FUZZ_CATALOG) {
+        const char *const paths[2] = { path, fits_path };
+        for (size_t i = 0; i < 2; i++) {
+            offbkg_exclude_conf_t conf = { .regions = "",
+                                           .catalog = { 1, &paths[i] },
+                                           .extension_scale = 2,
+                                           .min_radius_deg = 0.3 };
+            offbkg_regions_t r;
+            const char *key;
+            if (offbkg_exclude_load(ctx, &conf, &r, &key) == OFFBKG_OK)
+                offbkg_exclude_free(&r);
+        }
     } else {
         offbkg_cube_t *cube = NULL;
         if (offbkg_bkg_read(ctx, path, &cube) == OFFBKG_OK)

@@ -38,7 +38,8 @@ replay fuzz_ini "$top_srcdir/doc/examples" "$src/corpus/ini" \
 replay fuzz_events "$tap_tmp/seed/data" "$src/regress/events"
 
 # Seeds of the other readers: the store's index tables, a regions table
-# (tests/fuzz/corpus/regions), the models of write_test_cubes.
+# (tests/fuzz/corpus/regions), the models of write_test_cubes, catalogs
+# (tests/fuzz/corpus/catalog).
 mkdir -p "$tap_tmp/models"
 "$OFFBKG_TEST_TOOLS/write_test_cubes" "$tap_tmp/models" || {
     echo "Bail out! write_test_cubes failed"
@@ -50,6 +51,7 @@ replay fuzz_hdu_index "$tap_tmp/seed/hdu-index.fits.gz" \
     "$src/regress/hdu_index"
 replay fuzz_regions "$src/corpus/regions" "$src/regress/regions"
 replay fuzz_model "$tap_tmp/models" "$src/regress/model"
+replay fuzz_catalog "$src/corpus/catalog" "$src/regress/catalog"
 
 tap_plan $tap_n
 exit 0
