@@ -343,7 +343,8 @@ static int finish_text(offbkg_ctx_t *ctx, offbkg_output_t *out, int st)
     int bad = fflush(out->text) != 0 || ferror(out->text);
     int err = errno;
 
-    if (!bad && st == OFFBKG_OK && fsync(fileno(out->text)) != 0) {
+    if (!bad && st == OFFBKG_OK && !out->staged
+        && fsync(fileno(out->text)) != 0) {
         bad = 1;
         err = errno;
     }
@@ -421,8 +422,9 @@ static int commit(offbkg_ctx_t *ctx, offbkg_output_t *out,
         st = finish_text(ctx, out, st);
     } else if (out->fd >= 0) {
         /* On disk before it is renamed: else a crash may leave the new
-         * name on an empty file. */
-        if (st == OFFBKG_OK && fsync(out->fd) != 0)
+         * name on an empty file. The output set syncs its staged files
+         * all at once before its journal (core/outset.c). */
+        if (st == OFFBKG_OK && !out->staged && fsync(out->fd) != 0)
             st = write_error(ctx, out, errno);
         if (close(out->fd) != 0 && st == OFFBKG_OK)
             st = write_error(ctx, out, errno);

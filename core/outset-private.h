@@ -7,9 +7,11 @@
  * second command on the same directory is refused at once, naming the
  * holder. Its files are written into a staging directory made by mkdtemp
  * inside DIR (DIR/.tmp-offbkg-XXXXXX: the same file system, mode 0700, so
- * nobody can plant a name in it), each created with O_EXCL|O_NOFOLLOW and
- * fsync()ed. To commit, a journal listing the files to move in and the
- * files of ours to remove (those of earlier commands that this one does
+ * nobody can plant a name in it), each created with O_EXCL|O_NOFOLLOW. To
+ * commit, the staged files are fsync()ed, all in one pass (the first
+ * commits the file system's journal for them all: a set of 1000 models
+ * costs one such commit, not 1000), then a journal listing the files to
+ * move in and the files of ours to remove (those of earlier commands that this one does
  * not write) is written and fsync()ed in the staging directory; then the
  * files are renamed in, the others removed, DIR fsync()ed and the staging
  * directory removed. The next command on DIR, under the lock, completes a

@@ -764,6 +764,35 @@ static int journal_names(offbkg_ctx_t *ctx, const offbkg_outset_t *s,
     return OFFBKG_OK;
 }
 
+/* fsync each staged file @p l of the directory @p fd: their writers
+ * leave it to the commit, so that a set of 1000 files costs one journal
+ * commit of the file system (the first fsync commits them all) rather
+ * than one each. A subdirectory (the figure directory) is synced with
+ * its files. -1 with errno on failure. */
+static int sync_staged(int fd, const names_t *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        int f = openat(fd, l->name[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat sb;
+        names_t sub = { 0 };
+        int rc = f < 0 || fstat(f, &sb) != 0 ? -1 : 0;
+        if (rc == 0 && S_ISDIR(sb.st_mode))
+            rc = list_dir(f, &sub) != 0 || sync_staged(f, &sub) != 0 ? -1 : 0;
+        if (rc == 0 && fsync(f) != 0 && !(S_ISDIR(sb.st_mode)
+                                          && errno == EINVAL))
+            rc = -1;
+        int err = errno;
+        names_free(&sub);
+        if (f >= 0)
+            close(f);
+        if (rc != 0) {
+            errno = err;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* The journal of the commit: the staged files to move in, and the files
  * of our kinds in the directory (and its figure directory) that this
  * command did not write. */
@@ -778,6 +807,12 @@ static int journal_build(offbkg_ctx_t *ctx, const offbkg_outset_t *s,
     if (list_dir(s->stage_fd, &put) != 0)
         return offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot list: %s",
                                 s->stage, strerror(errno));
+    if (sync_staged(s->stage_fd, &put) != 0) {
+        int err = errno;
+        names_free(&put);
+        return offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot sync the new "
+                                "outputs: %s", s->stage, strerror(err));
+    }
     if (list_dir(s->dir_fd, &old) != 0) {
         names_free(&put);
         return offbkg_error_set(ctx, OFFBKG_EIO, "%s: cannot list: %s",

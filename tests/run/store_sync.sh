@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
-# Durability of the contribution store (doc/store.md §5): every file is
-# synced before it is moved into place, and every directory a file was
-# moved into is synced after the last move, once per step rather than
-# once per file. tests/tools/fsync_audit.so (LD_PRELOAD) records the
+# Durability of the contribution store (doc/store.md §5) and of the
+# output set (core/outset-private.h): every file is synced before it is
+# moved into place, and every directory a file was moved into is synced
+# after the last move; the store's once per step rather than once per
+# file. tests/tools/fsync_audit.so (LD_PRELOAD) records the
 # renames, links and fsync()s of offbkg itself: it runs without
 # $OFFBKG_WRAPPER (valgrind runs these commands in other tests).
 . "$top_srcdir/tests/run/tap.sh"
@@ -53,6 +54,8 @@ ok $(test $status -eq 0 && test -s "$T/first.audit"; echo $?) \
     "4 runs fill an empty store (exit $status): $(head -c 300 "$T/err")"
 ok $(! grep -q 'unsynced 1' "$T/first.audit"; echo $?) \
     "no file is left moved into a directory not synced since: $(grep 'unsynced 1' "$T/first.audit")"
+ok $(grep -q '^unsynced_moves 0$' "$T/first.audit"; echo $?) \
+    "every file (entries, sums, outputs) was synced before it was moved into place: $(grep unsynced_moves "$T/first.audit")"
 
 ini added 14
 audited added
@@ -60,6 +63,8 @@ ok $(test $status -eq 0 && grep -q "4 from the store, 10 read" "$T/out"; echo $?
     "10 runs added: 4 from the store, 10 read (exit $status): $(grep 'from the store' "$T/out")"
 ok $(! grep -q 'unsynced 1' "$T/added.audit"; echo $?) \
     "no file is left moved into a directory not synced since: $(grep 'unsynced 1' "$T/added.audit")"
+ok $(grep -q '^unsynced_moves 0$' "$T/added.audit"; echo $?) \
+    "every file was synced before it was moved into place: $(grep unsynced_moves "$T/added.audit")"
 # The entries of each model key go into one directory: synced once.
 n_key_dirs=$(grep -c "^dir $store_dir/[^/ ]* " "$T/added.audit")
 n_once=$(grep "^dir $store_dir/[^/ ]* " "$T/added.audit" \

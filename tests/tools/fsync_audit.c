@@ -3,11 +3,13 @@
  * process renames or links files into and which it fsync()s, and at exit
  * appends to $FSYNC_AUDIT one line per directory:
  *     dir PATH moves N syncs M unsynced U
- * (U: 1 when a file was moved in after the directory's last fsync), and
- * "files K" for the fsync()s of other files. A process that moved and
+ * (U: 1 when a file was moved in after the directory's last fsync),
+ * "files K" for the fsync()s of other files, and "unsynced_moves X" for
+ * the regular files moved into place that had not been fsync()ed. A process that moved and
  * synced nothing writes nothing (the shell of libtool's wrapper). Used by
- * tests/run/store_sync.sh: a name must never be left unsynced, and the
- * store syncs each directory once per step, not once per file. */
+ * tests/run/store_sync.sh: a file is synced before it is moved, a name is
+ * never left unsynced, and the store syncs each directory once per step,
+ * not once per file. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -27,10 +29,17 @@ typedef struct dir_use {
     int unsynced;
 } dir_use_t;
 
+#define MAX_FILES 65536
+
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static dir_use_t dirs[MAX_DIRS];
 static size_t n_dirs;
 static unsigned long file_syncs;
+/* The files fsync()ed (device, inode), and the regular files moved into
+ * place without having been. */
+static struct { dev_t dev; ino_t ino; } synced_files[MAX_FILES];
+static size_t n_synced_files;
+static unsigned long unsynced_moves;
 
 static dir_use_t *dir_use(const char *path)
 {
@@ -76,6 +85,9 @@ static void synced(int fd)
     pthread_mutex_lock(&mu);
     if (!S_ISDIR(sb.st_mode)) {
         file_syncs++;
+        if (n_synced_files < MAX_FILES)
+            synced_files[n_synced_files++].dev = sb.st_dev,
+                synced_files[n_synced_files - 1].ino = sb.st_ino;
     } else {
         snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
         n = readlink(link, real, sizeof real - 1);
@@ -91,13 +103,34 @@ static void synced(int fd)
     pthread_mutex_unlock(&mu);
 }
 
+/* Whether the regular file @p sb (about to be moved into place) was
+ * fsync()ed; a count of those that were not. */
+static void check_synced(const struct stat *sb)
+{
+    int found = 0;
+
+    if (!S_ISREG(sb->st_mode))
+        return;
+    pthread_mutex_lock(&mu);
+    for (size_t i = 0; i < n_synced_files && !found; i++)
+        found = synced_files[i].dev == sb->st_dev
+                && synced_files[i].ino == sb->st_ino;
+    unsynced_moves += !found;
+    pthread_mutex_unlock(&mu);
+}
+
 int rename(const char *from, const char *to)
 {
     int (*real_rename)(const char *, const char *) =
         (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
+    struct stat sb;
+    int known = lstat(from, &sb) == 0;
     int r = real_rename(from, to);
-    if (r == 0)
+    if (r == 0) {
         moved_into(to);
+        if (known)
+            check_synced(&sb);
+    }
     return r;
 }
 
@@ -105,9 +138,14 @@ int link(const char *from, const char *to)
 {
     int (*real_link)(const char *, const char *) =
         (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "link");
+    struct stat sb;
+    int known = lstat(from, &sb) == 0;
     int r = real_link(from, to);
-    if (r == 0)
+    if (r == 0) {
         moved_into(to);
+        if (known)
+            check_synced(&sb);
+    }
     return r;
 }
 
@@ -134,9 +172,14 @@ int renameat(int from_dir, const char *from, int to_dir, const char *to)
     int (*real_renameat)(int, const char *, int, const char *) =
         (int (*)(int, const char *, int, const char *))dlsym(RTLD_NEXT,
                                                              "renameat");
+    struct stat sb;
+    int known = fstatat(from_dir, from, &sb, AT_SYMLINK_NOFOLLOW) == 0;
     int r = real_renameat(from_dir, from, to_dir, to);
-    if (r == 0)
+    if (r == 0) {
         moved_into_at(to_dir, to);
+        if (known)
+            check_synced(&sb);
+    }
     return r;
 }
 
@@ -146,9 +189,14 @@ int linkat(int from_dir, const char *from, int to_dir, const char *to,
     int (*real_linkat)(int, const char *, int, const char *, int) =
         (int (*)(int, const char *, int, const char *, int))dlsym(RTLD_NEXT,
                                                                   "linkat");
+    struct stat sb;
+    int known = fstatat(from_dir, from, &sb, AT_SYMLINK_NOFOLLOW) == 0;
     int r = real_linkat(from_dir, from, to_dir, to, flags);
-    if (r == 0)
+    if (r == 0) {
         moved_into_at(to_dir, to);
+        if (known)
+            check_synced(&sb);
+    }
     return r;
 }
 
@@ -174,5 +222,6 @@ __attribute__((destructor)) static void report(void)
         fprintf(f, "dir %s moves %lu syncs %lu unsynced %d\n", dirs[i].path,
                 dirs[i].moves, dirs[i].syncs, dirs[i].unsynced);
     fprintf(f, "files %lu\n", file_syncs);
+    fprintf(f, "unsynced_moves %lu\n", unsynced_moves);
     fclose(f);
 }
