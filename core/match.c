@@ -702,14 +702,18 @@ static int groups_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     return st;
 }
 
-/* Whether every value of @p c is finite and >= 0, as the writer wants
- * them (offbkg_bkg_write, which need not check them again). */
-static bool cube_finite(const offbkg_cube_t *c)
+/* Whether every value of @p c that is used is finite and >= 0, as the
+ * writer wants them (offbkg_bkg_write, which need not check them again):
+ * the rates, and the counts and exposure when a smoother is given them
+ * (without one they are neither written nor compared: doc/match.md §6,
+ * §7). */
+static bool cube_finite(const offbkg_cube_t *c, bool rates)
 {
     return offbkg_finite_all_nonneg(c->rate, c->n_cells)
            && offbkg_finite_all_nonneg(c->rate_err, c->n_cells)
-           && offbkg_finite_all_nonneg(c->counts, c->n_cells)
-           && offbkg_finite_all_nonneg(c->exposure_s, c->n_cells);
+           && (rates || (offbkg_finite_all_nonneg(c->counts, c->n_cells)
+                         && offbkg_finite_all_nonneg(c->exposure_s,
+                                                     c->n_cells)));
 }
 
 int offbkg_match_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
@@ -730,7 +734,8 @@ int offbkg_match_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     /* Never a NaN or an inf in a model (a plugin's cube included):
      * checked array by array without early exit, the cell at fault
      * looked for only when there is one. */
-    if (st == OFFBKG_OK && !cube_finite(*cube))
+    if (st == OFFBKG_OK
+        && !cube_finite(*cube, rc->smooths[m].module == NULL))
         for (size_t c = 0; st == OFFBKG_OK && c < (*cube)->n_cells; c++)
             if (!offbkg_finite_all_nonneg(&(*cube)->rate[c], 1)
                 || !offbkg_finite_all_nonneg(&(*cube)->rate_err[c], 1)
