@@ -273,15 +273,10 @@ static void test_no_or_unreadable_irfs(void **state)
 static void test_dr1_full_enclosure(void **state)
 {
     fixture_t *f = *state;
-    const char *dr1 = getenv("OFFBKG_DR1");
     offbkg_datastore_conf_t conf = { .obs_index = "", .hdu_index = "" };
     size_t *rows;
 
-    if (dr1 == NULL || dr1[0] == '\0') {
-        skip();     /* "no H.E.S.S. DR1 store: set OFFBKG_DR1" */
-        return;
-    }
-    conf.path = dr1;
+    conf.path = getenv("OFFBKG_DR1");   /* main runs this only with it */
     assert_int_equal(offbkg_datastore_open(f->ctx, &conf, &f->store),
                      OFFBKG_OK);
     rows = malloc(f->store->obs.n_rows * sizeof *rows);
@@ -298,19 +293,31 @@ static void test_dr1_full_enclosure(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_full_enclosure_silent, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_point_like_warned, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_distinct_files_read, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_many_files_first_only, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_no_or_unreadable_irfs, setup,
-                                        teardown),
+#define IRF_CLASS_TESTS \
+        cmocka_unit_test_setup_teardown(test_full_enclosure_silent, setup, \
+                                        teardown), \
+        cmocka_unit_test_setup_teardown(test_point_like_warned, setup, \
+                                        teardown), \
+        cmocka_unit_test_setup_teardown(test_distinct_files_read, setup, \
+                                        teardown), \
+        cmocka_unit_test_setup_teardown(test_many_files_first_only, setup, \
+                                        teardown), \
+        cmocka_unit_test_setup_teardown(test_no_or_unreadable_irfs, setup, \
+                                        teardown)
+    const struct CMUnitTest tests[] = { IRF_CLASS_TESTS };
+    const struct CMUnitTest with_dr1[] = {
+        IRF_CLASS_TESTS,
         cmocka_unit_test_setup_teardown(test_dr1_full_enclosure, setup,
                                         teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    const char *dr1 = getenv("OFFBKG_DR1");
+
+    /* cmocka reports skip() as "not ok ... # SKIP", a failure for
+     * automake's TAP driver: leave the test out instead, and say so. */
+    if (dr1 == NULL || dr1[0] == '\0') {
+        printf("# no H.E.S.S. DR1 store (set OFFBKG_DR1): "
+               "test_dr1_full_enclosure not run\n");
+        return cmocka_run_group_tests(tests, NULL, NULL);
+    }
+    return cmocka_run_group_tests(with_dr1, NULL, NULL);
 }
