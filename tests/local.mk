@@ -631,6 +631,9 @@ TESTS += tests/run/exports.sh
 # (issue 16, item 3).
 dist_check_SCRIPTS += tests/run/names.sh
 TESTS += tests/run/names.sh
+# The manual pages format without a groff warning.
+dist_check_SCRIPTS += tests/run/manpages.sh
+TESTS += tests/run/manpages.sh
 # The match step end to end (issue 18): match/group bit for bit as
 # before, nearest and zenith unbiased at the zenith-group edges against a
 # simulation's truth, per-observation files, index rows and MATCH HDUs,

@@ -21,9 +21,9 @@ plplot-driver-cairo valgrind"
 # The test suite also checks our files in gammapy 1.0 (Debian's package),
 # starts a one-node Slurm cluster of its own (doc/slurm.md), and looks at
 # the figures' pixels (python3-pil) and index.html in a headless browser
-# (chromium).
+# (chromium), and formats the manual pages with every warning (groff).
 [ "$mode" = test ] && packages="$packages python3-gammapy slurm-wlm munge
-python3-pil chromium"
+python3-pil chromium groff-base"
 
 install_missing() {
     missing=""
