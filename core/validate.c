@@ -440,6 +440,32 @@ static double *cell_factors(const offbkg_cube_t *own)
     return f;
 }
 
+/* A target standing for run @p rep's group model less the runs @p without
+ * marks (NULL: less the run itself): its one group, of weight 1. The
+ * target's arrays point into @p gt. */
+typedef struct group_target {
+    size_t g;
+    int32_t gid;
+    double one, zero;
+    int64_t none;
+    offbkg_match_target_t t;
+} group_target_t;
+
+static void group_target(group_target_t *gt, const offbkg_run_report_t *rep,
+                         const uint8_t *without)
+{
+    gt->g = (size_t)rep->group_id;
+    gt->gid = rep->group_id;
+    gt->one = 1;
+    gt->zero = 0;
+    gt->none = -1;
+    gt->t = (offbkg_match_target_t){
+        .obs_id = rep->obs_id, .kind = OFFBKG_MATCH_GROUPS,
+        .combine = OFFBKG_COMBINE_LINEAR, .n = 1, .off = &gt->g,
+        .off_obs_id = &gt->none, .group_id = &gt->gid, .weight = &gt->one,
+        .distance = &gt->zero, .without = without };
+}
+
 /* Strategy @p s's cube without run k (a target of its match section, or
  * its group's model less the run), and what it was made of in @p res;
  * OFFBKG_EDATA with the reason in @p ctx when there is none. */
@@ -451,24 +477,17 @@ static int loo_cube(offbkg_ctx_t *ctx, const work_t *w, size_t s, size_t k,
     size_t m = w->v->strategies[s].model;
 
     if (mt->shared_groups) {
-        size_t g = (size_t)rep->group_id;
-        int32_t gid = rep->group_id;
-        double one = 1, zero = 0;
-        int64_t none = -1;
-        offbkg_match_target_t t = {
-            .obs_id = rep->obs_id, .kind = OFFBKG_MATCH_GROUPS,
-            .combine = OFFBKG_COMBINE_LINEAR, .n = 1, .off = &g,
-            .off_obs_id = &none, .group_id = &gid, .weight = &one,
-            .distance = &zero, .without = without_of(w, k) };
+        group_target_t gt;
+        group_target(&gt, rep, without_of(w, k));
         res->n_matched = 1;
         for (size_t r = 0; r < w->make->n_runs; r++) {
             const offbkg_run_report_t *o = &w->make->runs[r];
-            bool out = t.without != NULL ? t.without[r] != 0
-                                         : o->obs_id == rep->obs_id;
-            if (o->skipped == NULL && o->group_id == gid && !out)
+            bool out = gt.t.without != NULL ? gt.t.without[r] != 0
+                                            : o->obs_id == rep->obs_id;
+            if (o->skipped == NULL && o->group_id == gt.gid && !out)
                 res->off_livetime_s += o->livetime_s;
         }
-        return offbkg_match_cube(ctx, w->rc, w->make, &t, m, cube);
+        return offbkg_match_cube(ctx, w->rc, w->make, &gt.t, m, cube);
     }
     if (mt->targets[k].skipped != NULL)
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s",
@@ -596,15 +615,7 @@ int offbkg_validate_group_loo(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                               offbkg_validate_run_t *res)
 {
     const offbkg_run_report_t *rep = &make->runs[run];
-    size_t g = (size_t)rep->group_id;
-    int32_t gid = rep->group_id;
-    double one = 1, zero = 0;
-    int64_t none = -1;
-    offbkg_match_target_t t = {
-        .obs_id = rep->obs_id, .kind = OFFBKG_MATCH_GROUPS,
-        .combine = OFFBKG_COMBINE_LINEAR, .n = 1, .off = &g,
-        .off_obs_id = &none, .group_id = &gid, .weight = &one,
-        .distance = &zero, .without = without };
+    group_target_t gt;
     offbkg_cube_t *own = NULL, *loo = NULL;
     shape_t sh = { 0 };
     partial_t part = { 0 };
@@ -612,9 +623,10 @@ int offbkg_validate_group_loo(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     int st;
 
     *res = (offbkg_validate_run_t){ .obs_id = rep->obs_id };
+    group_target(&gt, rep, without);
     st = offbkg_match_run_cube(ctx, rc, make, run, m, &own);
     if (st == OFFBKG_OK)
-        st = offbkg_match_cube(ctx, rc, make, &t, m, &loo);
+        st = offbkg_match_cube(ctx, rc, make, &gt.t, m, &loo);
     if (st == OFFBKG_OK && loo->n_cells != own->n_cells)
         st = offbkg_error_set(ctx, OFFBKG_EPLUGIN, "[%s] made cubes of %zu "
                               "and %zu cells", rc->models[m].section,
