@@ -7,7 +7,9 @@
 # truth (about +9%) and the 10 runs are warned about once; with
 # targets = true it is unbiased (within 1%), nothing is warned, and
 # report.json gives each run's target and where it came from. The store
-# entries change with targets and target_radius_deg.
+# entries change with targets and target_radius_deg. With astropy, copies
+# of the store give the target from the EVENTS header (also for runs
+# from the store) and by OBJECT name in a catalog.
 . "$top_srcdir/tests/run/tap.sh"
 
 T=$tap_tmp
@@ -181,6 +183,36 @@ ok $(test $status -eq 0 && stored "$T/hd2" read \
      && grep -q '"runs_in_field_not_excluded": 0, "runs_without_target": 0, "runs_target_not_read": 30}' "$T/hd2/report.json" \
      && ! echo "$err" | grep -q 'no known target'; echo $?) \
     "header targets from the store: the same model, the targets said to be not read, no warning that nothing was excluded"
+
+# ---- the target by name: no RA_OBJ/DEC_OBJ anywhere, the OBJECT of runs
+# 1-10 in the obs-index ("SIM SOURCE") and of runs 11-30 in the EVENTS
+# header only ("OFF field"; the obs-index says "unknown field"), both
+# names in a catalog with other case and blanks, far from every field.
+cp -r "$T/s" "$T/n"
+"$python" - "$T/n" <<'PY'
+import sys
+from astropy.io import fits
+p = sys.argv[1] + "/obs-index.fits.gz"
+with fits.open(p) as f:
+    h = f["OBS_INDEX"]
+    cols = [c for c in h.columns if c.name not in ("RA_OBJ", "DEC_OBJ")]
+    new = fits.BinTableHDU.from_columns(cols, header=h.header, name="OBS_INDEX")
+    for r in new.data:
+        if r["OBS_ID"] > 10:
+            r["OBJECT"] = "unknown field"
+    fits.HDUList([f[0], new]).writeto(p + ".new.fits.gz")
+import os
+os.replace(p + ".new.fits.gz", p)
+PY
+ok $? "a copy of the store without RA_OBJ/DEC_OBJ, runs 11-30 named only in their EVENTS headers"
+printf 'NAME,RA,DEC,RADIUS\n"Sim Source",10,80,0.1\n"off  field",20,80,0.1\n' >"$T/cat.csv"
+ini nm "targets = true" "catalog = cat.csv" | sed 's/^path = s$/path = n/' >"$T/nm.ini"
+run_offbkg run "$T/nm.ini"
+ok $(test $status -eq 0 \
+     && test "$(grep -c '"target": {"ra_deg": 10, "dec_deg": 80, "from": "obs-index OBJECT in the catalogs", "in_field_not_excluded": false}' "$T/nm/report.json")" -eq 10 \
+     && test "$(grep -c '"target": {"ra_deg": 20, "dec_deg": 80, "from": "events header OBJECT in the catalogs", "in_field_not_excluded": false}' "$T/nm/report.json")" -eq 20 \
+     && grep -q '"runs_in_field_not_excluded": 0, "runs_without_target": 0, "runs_target_not_read": 0}' "$T/nm/report.json"; echo $?) \
+    "OBJECT resolved in the catalog: runs 1-10 by the obs-index's name, runs 11-30 by the header's"
 
 tap_plan $tap_n
 exit 0
