@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Each run's own target ([exclude] targets, doc/design.md §2.4): where
+ * Each run's own target ([exclude] targets, doc/exclude.md §4): where
  * it is and where that came from, the circle that excludes it, and the
  * runs whose target is in the field of view with nothing excluding it.
  * (Not the [target] section: that names the ON runs [match] models.) */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Each run's own target: its position and where it came from
- * (doc/design.md §2.4). */
+ * (doc/exclude.md §4). */
 #include <config.h>
 
 #include <math.h>
