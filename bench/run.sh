@@ -53,11 +53,15 @@ say() { printf '%s\n' "$*" >&2; }
 
 # measure NAME CMD...: run CMD $repeat times; "wall_s rss_kb cpu_s" of
 # the fastest run on stdout (cpu_s: user + system time of the process).
+# With $prep set, the command $prep is run before each run, untimed.
 measure() {
     name=$1
     shift
     best=
     for i in $(seq "$repeat"); do
+        if [ -n "${prep:-}" ]; then
+            $prep || return 1
+        fi
         if ! /usr/bin/time -f '%e %M %U %S' -o "$dir/time.out" "$@" \
                 >"$dir/cmd.out" 2>&1; then
             say "bench: $name failed:"
@@ -286,8 +290,15 @@ path = $5|"
         printf '[store]\ndir = %s\n' "$4"
     fi
 }
-# The command that removes the group sums newer than $dir/sums.stamp.
-new_sums='find "$1" -path "*/sums/*" -newer "$2" -delete'
+# prep commands (untimed, before each run; the removing took 10 to 20 ms
+# of processes, a third of adding 10 runs, when it was timed too): the
+# group sums newer than $dir/sums.stamp removed, and the 10 added runs'
+# entries with them.
+new_sums() { find "$st" -path "*/sums/*" -newer "$dir/sums.stamp" -delete; }
+added_runs() {
+    for i in $(seq 1001 1010); do rm -f "$st"/*/obs_$i.fits.gz; done
+    new_sums
+}
 
 for model in 2d 3d; do
     ref=$(awk -v k="r1000-gz $model $cores" '$1 " " $2 " " $3 == k { print $5 }' \
@@ -308,10 +319,11 @@ for model in 2d 3d; do
     store_ini "$dir/r1000-gz" "$model" "$out" "" >"$dir/events-$model.ini"
     m=$(measure "regroup $model from events" "$offbkg" -q -j "$cores" run \
         --set "$edges" "$dir/events-$model.ini") || return 1
+    prep=new_sums
     store_row r1000-gz-regroup "$model" "$(echo "$m" | cut -d' ' -f1)" \
-        "$out" sh -c "$new_sums"'; shift 2; exec "$@"' sh "$st" \
-        "$dir/sums.stamp" "$offbkg" -q -j "$cores" run --from-store \
-        --set "$edges" "$dir/store-$model.ini" || return 1
+        "$out" "$offbkg" -q -j "$cores" run --from-store --set "$edges" \
+        "$dir/store-$model.ini" || return 1
+    prep=
     for i in events store; do
         { cat "$dir/$i-$model.ini"
           printf '[smooth]\nplugin = %s\n' "$(smoother "$model")"
@@ -342,10 +354,10 @@ for model in 2d 3d; do
     m=$(measure "r1010-gz $model" "$offbkg" -q -j "$cores" run \
         "$dir/events1010-$model.ini") || return 1
     ref=$(echo "$m" | awk '{ print $1 }')
-    store_row r1010-gz-add10 "$model" "$ref" "$out" sh -c \
-        'for i in $(seq 1001 1010); do rm -f "$1"/*/obs_$i.fits.gz; done
-         '"$new_sums"'; shift 2; exec "$@"' sh "$st" "$dir/sums.stamp" \
-        "$offbkg" -q -j "$cores" run "$dir/add1010-$model.ini" || return 1
+    prep=added_runs
+    store_row r1010-gz-add10 "$model" "$ref" "$out" "$offbkg" -q \
+        -j "$cores" run "$dir/add1010-$model.ini" || return 1
+    prep=
 done
 }
 
