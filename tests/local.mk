@@ -214,12 +214,12 @@ tests_unit_test_match_plugins_LDADD = $(UNIT_LDADD)
 # Writes its own small data stores with cfitsio; reads $OFFBKG_DR1 too.
 tests_unit_test_datastore_SOURCES = tests/unit/test_datastore.c \
 	tests/unit/storegen.h \
-	tests/unit/simstore.h
+	tests/unit/simstore.h tests/unit/logcapture.h
 tests_unit_test_datastore_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_datastore_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 # Writes small stores with IRF files; reads $OFFBKG_DR1 too.
 tests_unit_test_irf_class_SOURCES = tests/unit/test_irf_class.c \
-	tests/unit/storegen.h
+	tests/unit/storegen.h tests/unit/logcapture.h
 tests_unit_test_irf_class_CFLAGS = $(UNIT_CFLAGS) $(CFITSIO_CFLAGS)
 tests_unit_test_irf_class_LDADD = $(UNIT_LDADD) $(CFITSIO_LIBS)
 tests_unit_test_sim_SOURCES = tests/unit/test_sim.c

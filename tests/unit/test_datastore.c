@@ -29,6 +29,7 @@
 #include "table-private.h"
 #include "simstore.h"
 #include "storegen.h"
+#include "logcapture.h"
 
 #define END_COLS { NULL, NULL, NULL, NULL, NULL }
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -36,24 +37,12 @@
 typedef struct fixture {
     offbkg_ctx_t *ctx;
     char dir[PATH_MAX];           /* the store's root, removed afterwards */
-    char log[16384];              /* every log line, "LEVEL: message\n" */
-    size_t log_len;
+    log_capture_t log;            /* every log line */
     offbkg_datastore_conf_t conf; /* path = dir unless a test changes it */
     offbkg_datastore_t *store;
     offbkg_diags_t diags;
     offbkg_runconf_t *rc;
 } fixture_t;
-
-static void capture(void *user, offbkg_log_level_t level, const char *prefix,
-                    const char *msg)
-{
-    static const char *const names[] = { "ERROR", "WARN", "INFO", "DEBUG" };
-    fixture_t *f = user;
-    int n = snprintf(f->log + f->log_len, sizeof f->log - f->log_len,
-                     "%s: %s%s\n", names[level], prefix, msg);
-    if (n > 0 && (size_t)n < sizeof f->log - f->log_len)
-        f->log_len += (size_t)n;
-}
 
 static int setup(void **state)
 {
@@ -65,7 +54,7 @@ static int setup(void **state)
         free(f);
         return -1;
     }
-    offbkg_ctx_set_log_sink(f->ctx, capture, f);
+    offbkg_ctx_set_log_sink(f->ctx, log_capture, &f->log);
     offbkg_ctx_set_log_level(f->ctx, OFFBKG_LOG_DEBUG);
     f->conf.path = f->dir;
     f->conf.obs_index = "";
@@ -306,8 +295,8 @@ static void test_datastore_dr1_like(void **state)
     assert_true(value(f, "LIVETIME", 33787) == (double)1580.2f);
     assert_true(value(f, "ONTIME", 20136) == 1682);
     assert_true(value(f, "RA_PNT", 33787) == (double)329.71667f);
-    assert_lacks(f->log, "taken from");
-    assert_lacks(f->log, "missing");
+    assert_lacks(f->log.text, "taken from");
+    assert_lacks(f->log.text, "missing");
     assert_int_equal(column(f, "OBS_ID")->type, OFFBKG_COL_INT);
     assert_string_equal(column(f, "TARGET_TAG")->str[1], "crab");
     assert_string_equal(column(f, "TELLIST")->str[2], "1,2,3");
@@ -483,7 +472,7 @@ static void test_datastore_cta_like(void **state)
     assert_string_equal(column(f, "EVENTS_FILENAME")->str[0],
                         "../../data/baseline/gps/gps_baseline_110380.fits");
     assert_true(value(f, "LIVETIME", 111140) == 1764);
-    assert_lacks(f->log, "taken from");
+    assert_lacks(f->log.text, "taken from");
     assert_true(f->store->mjdref_day == 51544.5);
     assert_true(isnan(f->store->site_lon_deg));
 
@@ -624,11 +613,11 @@ static void test_datastore_magic_like(void **state)
     assert_near(value(f, "GLON_PNT", 5029747), 184.5368391773576, 1e-5);
     assert_near(value(f, "GLAT_PNT", 5029748), -5.34501064551105, 1e-5);
     /* Every fallback is logged. */
-    assert_contains(f->log, "ZEN_PNT: 2 of 2 runs taken from the EVENTS "
+    assert_contains(f->log.text, "ZEN_PNT: 2 of 2 runs taken from the EVENTS "
                             "header: 90 - ALT_PNT");
-    assert_contains(f->log, "LIVETIME: 2 of 2 runs taken from the EVENTS "
+    assert_contains(f->log.text, "LIVETIME: 2 of 2 runs taken from the EVENTS "
                             "header");
-    assert_contains(f->log, "GLAT_PNT: 2 of 2 runs computed: from RA/DEC_PNT");
+    assert_contains(f->log.text, "GLAT_PNT: 2 of 2 runs computed: from RA/DEC_PNT");
 
     /* FILE_DIR './' */
     assert_int_equal(offbkg_datastore_locate(f->ctx, f->store, 5029748,
@@ -837,7 +826,7 @@ static void test_datastore_zenith_computed(void **state)
     assert_int_equal(open_store(f), OFFBKG_OK);
     assert_near(value(f, "ZEN_PNT", 33787), noalt_zen[0], 0.1);
     assert_near(value(f, "ZEN_PNT", 23523), noalt_zen[1], 0.1);
-    assert_contains(f->log, "ZEN_PNT: 2 of 2 runs computed: "
+    assert_contains(f->log.text, "ZEN_PNT: 2 of 2 runs computed: "
                             "from RA/DEC_PNT, mid-run time and site");
 }
 
@@ -887,7 +876,7 @@ static void test_datastore_zenith_no_site(void **state)
                          noalt_stop);
     assert_int_equal(open_store(f), OFFBKG_OK);
     assert_true(isnan(value(f, "ZEN_PNT", 33787)));
-    assert_contains(f->log, "ZEN_PNT: 2 of 2 runs missing");
+    assert_contains(f->log.text, "ZEN_PNT: 2 of 2 runs missing");
 }
 
 /* LIVETIME nowhere: GTI sum x DEADC (obs-index DEADC, else the header's);
@@ -927,10 +916,10 @@ static void test_datastore_livetime_from_gti(void **state)
     assert_true(isnan(value(f, "LIVETIME", 3)));
     assert_true(value(f, "ONTIME", 1) == 1400);
     assert_true(value(f, "ONTIME", 3) == 1400);
-    assert_contains(f->log, "LIVETIME: 2 of 3 runs taken from the GTI: "
+    assert_contains(f->log.text, "LIVETIME: 2 of 3 runs taken from the GTI: "
                             "GTI sum x DEADC");
-    assert_contains(f->log, "LIVETIME: 1 of 3 runs missing");
-    assert_contains(f->log, "ONTIME: 3 of 3 runs taken from the GTI: "
+    assert_contains(f->log.text, "LIVETIME: 1 of 3 runs missing");
+    assert_contains(f->log.text, "ONTIME: 3 of 3 runs taken from the GTI: "
                             "GTI sum");
 }
 
@@ -985,21 +974,21 @@ static void test_datastore_alternative_columns(void **state)
     assert_true(value(f, "GLON_PNT", 7) == 184.1);
     assert_true(value(f, "ZEN_PNT", 7) == 90 - 61.25);
     assert_true(value(f, "ZEN_PNT", 8) == 90 - 70.5);
-    assert_contains(f->log, "GLAT_PNT: 2 of 2 runs taken from another "
+    assert_contains(f->log.text, "GLAT_PNT: 2 of 2 runs taken from another "
                             "obs-index column: GLAT");
-    assert_contains(f->log, "ZEN_PNT: 2 of 2 runs taken from another "
+    assert_contains(f->log.text, "ZEN_PNT: 2 of 2 runs taken from another "
                             "obs-index column: 90 - ALT_PNT");
     offbkg_datastore_free(f->store);
     f->store = NULL;
 
-    f->log_len = 0;
-    f->log[0] = '\0';
+    f->log.len = 0;
+    f->log.text[0] = '\0';
     assert_int_equal(sg_table_file(sg_path(p, f->dir, "obs-index.fits.gz"),
                                    "OBS_INDEX", 2, with_zen, NULL), 0);
     assert_int_equal(open_store(f), OFFBKG_OK);
     assert_true(value(f, "ZEN_PNT", 7) == 28.75);
     assert_true(value(f, "ZEN_PNT", 8) == 90 - 70.5);
-    assert_contains(f->log, "ZEN_PNT: 1 of 2 runs taken from another "
+    assert_contains(f->log.text, "ZEN_PNT: 1 of 2 runs taken from another "
                             "obs-index column: 90 - ALT_PNT");
 }
 
@@ -1045,13 +1034,13 @@ static void test_datastore_events_unreadable(void **state)
     assert_int_equal(open_store(f), OFFBKG_OK);
     assert_true(isnan(value(f, "LIVETIME", 1)));
     assert_true(isnan(value(f, "LIVETIME", 2)));
-    assert_contains(f->log, "LIVETIME: 2 of 2 runs missing");
+    assert_contains(f->log.text, "LIVETIME: 2 of 2 runs missing");
     snprintf(want, sizeof want, "WARN: OBS_ID 1: cannot read the EVENTS "
              "header for missing obs-index values: No such file: %s/gone.fits",
              f->dir);
-    assert_contains(f->log, want);
-    assert_contains(f->log, "WARN: OBS_ID 2: cannot read the EVENTS header");
-    assert_contains(f->log, "ev.fits: no HDU named EVENTZ");
+    assert_contains(f->log.text, want);
+    assert_contains(f->log.text, "WARN: OBS_ID 2: cannot read the EVENTS header");
+    assert_contains(f->log.text, "ev.fits: no HDU named EVENTZ");
 }
 
 /* Index tables without rows open as an empty store (and free all their
@@ -1398,9 +1387,9 @@ static void test_run_list_read(void **state)
     assert_int_equal(rows[0], 1);
     assert_int_equal(rows[1], 2);
     assert_int_equal(rows[2], 3);
-    assert_contains(f->log, "1 OBS_ID not in the data store, skipped "
+    assert_contains(f->log.text, "1 OBS_ID not in the data store, skipped "
                             "(first: 99)");
-    assert_contains(f->log, "1 duplicate OBS_ID counted once");
+    assert_contains(f->log.text, "1 duplicate OBS_ID counted once");
     free(rows);
 }
 
@@ -1790,7 +1779,7 @@ static void test_datastore_dr1(void **state)
     assert_int_equal(open_store(f), OFFBKG_OK);
     assert_int_equal(f->store->obs.n_rows, 105);
     assert_int_equal(f->store->obs.n_cols, 31);
-    assert_lacks(f->log, "taken from");
+    assert_lacks(f->log.text, "taken from");
     assert_true(f->store->site_lon_deg == 16.5002222222222);
     assert_true(f->store->site_lat_deg == -23.2717777777778);
     assert_true(f->store->site_height_m == 1835);

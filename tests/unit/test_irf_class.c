@@ -21,6 +21,7 @@
 #include "datastore-private.h"
 #include "irf_class-private.h"
 #include "storegen.h"
+#include "logcapture.h"
 
 #define END_COLS { NULL, NULL, NULL, NULL, NULL }
 #define MAX_RUNS 12
@@ -28,21 +29,9 @@
 typedef struct fixture {
     offbkg_ctx_t *ctx;
     char dir[PATH_MAX];
-    char log[65536];
-    size_t log_len;
+    log_capture_t log;            /* every log line */
     offbkg_datastore_t *store;
 } fixture_t;
-
-static void capture(void *user, offbkg_log_level_t level, const char *prefix,
-                    const char *msg)
-{
-    static const char *const names[] = { "ERROR", "WARN", "INFO", "DEBUG" };
-    fixture_t *f = user;
-    int n = snprintf(f->log + f->log_len, sizeof f->log - f->log_len,
-                     "%s: %s%s\n", names[level], prefix, msg);
-    if (n > 0 && (size_t)n < sizeof f->log - f->log_len)
-        f->log_len += (size_t)n;
-}
 
 static int setup(void **state)
 {
@@ -54,7 +43,7 @@ static int setup(void **state)
         free(f);
         return -1;
     }
-    offbkg_ctx_set_log_sink(f->ctx, capture, f);
+    offbkg_ctx_set_log_sink(f->ctx, log_capture, &f->log);
     offbkg_ctx_set_log_level(f->ctx, OFFBKG_LOG_DEBUG);
     *state = f;
     return 0;
@@ -168,8 +157,8 @@ static int check_all(fixture_t *f)
     size_t rows[MAX_RUNS];
     for (size_t i = 0; i < f->store->obs.n_rows; i++)
         rows[i] = i;
-    f->log_len = 0;
-    f->log[0] = '\0';
+    f->log.len = 0;
+    f->log.text[0] = '\0';
     return offbkg_irf_class_check(f->ctx, f->store, rows,
                                   f->store->obs.n_rows);
 }
@@ -184,8 +173,8 @@ static void test_full_enclosure_silent(void **state)
     write_irf(f, "irf.fits", "FULL-ENCLOSURE");
     write_store(f, 3, aeff);
     assert_int_equal(check_all(f), OFFBKG_OK);
-    assert_contains(f->log, "DEBUG: OBS_ID 1: HDUCLAS3 = 'FULL-ENCLOSURE'");
-    assert_lacks(f->log, "WARN");
+    assert_contains(f->log.text, "DEBUG: OBS_ID 1: HDUCLAS3 = 'FULL-ENCLOSURE'");
+    assert_lacks(f->log.text, "WARN");
 }
 
 /* Point-like IRFs shared by every run: one warning naming the file. */
@@ -202,9 +191,9 @@ static void test_point_like_warned(void **state)
              "(HDUCLAS3 of %s/irf.fits[AEFF], OBS_ID 1; 1 of the 1 "
              "effective areas read): the background models built from it "
              "are full-enclosure", f->dir, f->dir);
-    assert_contains(f->log, want);
+    assert_contains(f->log.text, want);
     /* Once. */
-    assert_null(strstr(strstr(f->log, "WARN") + 1, "WARN"));
+    assert_null(strstr(strstr(f->log.text, "WARN") + 1, "WARN"));
 }
 
 /* A few distinct files: each is read, so a point-like one among
@@ -220,7 +209,7 @@ static void test_distinct_files_read(void **state)
     write_irf(f, "c.fits", "point-like  ");
     write_store(f, 4, aeff);
     assert_int_equal(check_all(f), OFFBKG_OK);
-    assert_contains(f->log, "c.fits[AEFF], OBS_ID 4; 1 of the 3 effective "
+    assert_contains(f->log.text, "c.fits[AEFF], OBS_ID 4; 1 of the 3 effective "
                             "areas read)");
 }
 
@@ -241,13 +230,13 @@ static void test_many_files_first_only(void **state)
     }
     write_store(f, n, aeff);
     assert_int_equal(check_all(f), OFFBKG_OK);
-    assert_contains(f->log, "DEBUG: OBS_ID 1: HDUCLAS3 = 'FULL-ENCLOSURE'");
-    assert_lacks(f->log, "OBS_ID 2:");
-    assert_lacks(f->log, "WARN");
+    assert_contains(f->log.text, "DEBUG: OBS_ID 1: HDUCLAS3 = 'FULL-ENCLOSURE'");
+    assert_lacks(f->log.text, "OBS_ID 2:");
+    assert_lacks(f->log.text, "WARN");
 
     write_irf(f, names[0], "POINT-LIKE");
     assert_int_equal(check_all(f), OFFBKG_OK);
-    assert_contains(f->log, "r0.fits[AEFF], OBS_ID 1; 1 of the 1 effective "
+    assert_contains(f->log.text, "r0.fits[AEFF], OBS_ID 1; 1 of the 1 effective "
                             "areas read)");
 }
 
@@ -261,11 +250,11 @@ static void test_no_or_unreadable_irfs(void **state)
     write_irf(f, "nocls.fits", NULL);
     write_store(f, 3, aeff);
     assert_int_equal(check_all(f), OFFBKG_OK);
-    assert_contains(f->log, "DEBUG: OBS_ID 2: the IRF class is not known: "
+    assert_contains(f->log.text, "DEBUG: OBS_ID 2: the IRF class is not known: "
                             "No such file");
-    assert_contains(f->log, "DEBUG: OBS_ID 3: HDUCLAS3 = ''");
-    assert_lacks(f->log, "WARN");
-    assert_lacks(f->log, "OBS_ID 1:");
+    assert_contains(f->log.text, "DEBUG: OBS_ID 3: HDUCLAS3 = ''");
+    assert_lacks(f->log.text, "WARN");
+    assert_lacks(f->log.text, "OBS_ID 1:");
 }
 
 /* H.E.S.S. DR1: full-enclosure IRFs, one file per run (105 > 8: the
@@ -283,12 +272,12 @@ static void test_dr1_full_enclosure(void **state)
     assert_non_null(rows);
     for (size_t i = 0; i < f->store->obs.n_rows; i++)
         rows[i] = i;
-    f->log_len = 0;
+    f->log.len = 0;
     assert_int_equal(offbkg_irf_class_check(f->ctx, f->store, rows,
                                             f->store->obs.n_rows), OFFBKG_OK);
     free(rows);
-    assert_contains(f->log, "HDUCLAS3 = 'FULL-ENCLOSURE'");
-    assert_lacks(f->log, "WARN");
+    assert_contains(f->log.text, "HDUCLAS3 = 'FULL-ENCLOSURE'");
+    assert_lacks(f->log.text, "WARN");
 }
 
 int main(void)
