@@ -43,7 +43,8 @@ int offbkg_exclude_add(offbkg_ctx_t *ctx, offbkg_regions_t *r, double ra,
 bool offbkg_exclude_is_fits(const char *path);
 
 /** The regions whose circle comes within @p radius_deg of (ra, dec):
- *  written to @p near (room for all), their count returned. */
+ *  written to @p near (room for all; NULL: only counted), their count
+ *  returned. */
 size_t offbkg_exclude_near(const offbkg_regions_t *r, double ra_deg,
                            double dec_deg, double radius_deg,
                            offbkg_region_t *near);

@@ -230,8 +230,11 @@ size_t offbkg_exclude_near(const offbkg_regions_t *r, double ra_deg,
     for (size_t i = 0; i < r->n; i++) {
         const offbkg_region_t *g = &r->items[i];
         if (offbkg_sep_deg(ra_deg, dec_deg, g->ra_deg, g->dec_deg)
-            < radius_deg + g->radius_deg)
-            near[n++] = *g;
+            < radius_deg + g->radius_deg) {
+            if (near != NULL)
+                near[n] = *g;
+            n++;
+        }
     }
     return n;
 }

@@ -83,6 +83,15 @@ int offbkg_match_cube(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                       const offbkg_match_target_t *t, size_t m,
                       offbkg_cube_t **cube);
 
+/** The cube of [model] @p m (its finish_sums) of the weighted sums
+ *  @p counts, @p counts_w2 (their variance; NULL: @p counts, weights 1)
+ *  and @p exposure_s, in the layout of the model's contributions. Safe
+ *  to call concurrently. */
+int offbkg_match_finish_sums(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                             const offbkg_model_t *make, size_t m,
+                             const double *counts, const double *counts_w2,
+                             const double *exposure_s, offbkg_cube_t **cube);
+
 /** The cube of [model] @p m of the kept run make->runs[@p run] alone (its
  *  own counts and exposure in every cell). OFFBKG_EDATA when it has no
  *  exposure. Safe to call concurrently. */

@@ -450,17 +450,17 @@ static void sums_free(sums_t *s)
     free(s->exposure_s);
 }
 
-/* finish_sums of model @p m on @p s. */
-static int finish(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                  const offbkg_model_t *make, size_t m, const sums_t *s,
-                  offbkg_cube_t **cube)
+int offbkg_match_finish_sums(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                             const offbkg_model_t *make, size_t m,
+                             const double *counts, const double *counts_w2,
+                             const double *exposure_s, offbkg_cube_t **cube)
 {
     const offbkg_instance_t *inst = make->instances[m];
     offbkg_contrib_sums_t cs = {
-        .struct_size = sizeof cs, .n_counts = s->n_counts,
-        .counts = s->counts,
-        .counts_w2 = s->counts_w2 != NULL ? s->counts_w2 : s->counts,
-        .n_exposure = s->n_exposure, .exposure_s = s->exposure_s };
+        .struct_size = sizeof cs, .n_counts = make->n_counts[m],
+        .counts = counts,
+        .counts_w2 = counts_w2 != NULL ? counts_w2 : counts,
+        .n_exposure = make->n_exposure[m], .exposure_s = exposure_s };
     int st = inst->conf->module->desc->ops.model->finish_sums(inst->state,
                                                               &cs, cube);
 
@@ -469,6 +469,15 @@ static int finish(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         return offbkg_instance_failed(ctx, rc, inst->conf, st);
     }
     return OFFBKG_OK;
+}
+
+/* finish_sums of model @p m on @p s. */
+static int finish(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
+                  const offbkg_model_t *make, size_t m, const sums_t *s,
+                  offbkg_cube_t **cube)
+{
+    return offbkg_match_finish_sums(ctx, rc, make, m, s->counts,
+                                    s->counts_w2, s->exposure_s, cube);
 }
 
 static int cmp_size(const void *a, const void *b)

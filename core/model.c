@@ -1113,7 +1113,7 @@ int offbkg_model_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     if (st == OFFBKG_OK && !opts->fill_only)
         st = finish_all(ctx, &job, group_contrib);
     if (st == OFFBKG_OK && !opts->fill_only)
-        st = offbkg_target_check(ctx, rc->exclude, regions, out);
+        offbkg_target_check(ctx, rc->exclude, regions, out);
     free_keys(&job);
     offbkg_model_store_clear(&ms);
 

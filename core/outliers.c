@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "instance-private.h"
 #include "log-private.h"
+#include "match-private.h"
 #include "outliers-private.h"
 #include "parallel-private.h"
 #include "validate-private.h"
@@ -72,26 +72,6 @@ static void compare_run(void *arg, size_t i)
     offbkg_ctx_free(ctx);
 }
 
-/* finish_sums of model @p m on a group's sums @p sums into *cube. */
-static int finish_group(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
-                        const offbkg_model_t *make, size_t m, double *sums,
-                        offbkg_cube_t **cube)
-{
-    const offbkg_instance_t *inst = make->instances[m];
-    offbkg_contrib_sums_t cs = {
-        .struct_size = sizeof cs, .n_counts = make->n_counts[m],
-        .counts = sums, .counts_w2 = sums, .n_exposure = make->n_exposure[m],
-        .exposure_s = sums + make->n_counts[m] };
-    int st = inst->conf->module->desc->ops.model->finish_sums(inst->state,
-                                                              &cs, cube);
-
-    if (st != OFFBKG_OK) {
-        *cube = NULL;
-        return offbkg_instance_failed(ctx, rc, inst->conf, st);
-    }
-    return OFFBKG_OK;
-}
-
 /* Group @p g's sums and cubes of every model again, of its runs still
  * used, added in run order from zero: the model step's merge, bit for
  * bit. */
@@ -110,7 +90,8 @@ static int remake_group(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                 && make->runs[r].skipped == NULL)
                 offbkg_model_keep_add(&make->kept[r * make->n_models + m], 1,
                                       sums, NULL, sums + n_counts, n_exp);
-        int st = finish_group(ctx, rc, make, m, sums, &cube);
+        int st = offbkg_match_finish_sums(ctx, rc, make, m, sums, NULL,
+                                          sums + n_counts, &cube);
         if (st != OFFBKG_OK)
             return st;
         offbkg_cube_free(make->models[m].cubes[g]);

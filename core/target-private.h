@@ -57,10 +57,10 @@ double offbkg_target_fov_deg(const struct offbkg_model *m);
 /** Count into @p m the used runs whose target is known and within the
  *  field of view of their pointing with no region of @p regions (nor
  *  their own circle, with [exclude] targets) covering it, and those whose
- *  target is not known; warn once with each count. Returns OFFBKG_OK or
- *  OFFBKG_ENOMEM. */
-int offbkg_target_check(offbkg_ctx_t *ctx, const offbkg_exclude_conf_t *conf,
-                        const offbkg_regions_t *regions,
-                        struct offbkg_model *m);
+ *  target is not known; warn once with each count. */
+void offbkg_target_check(offbkg_ctx_t *ctx,
+                         const offbkg_exclude_conf_t *conf,
+                         const offbkg_regions_t *regions,
+                         struct offbkg_model *m);
 
 #endif

@@ -4,7 +4,6 @@
 #include <config.h>
 
 #include <math.h>
-#include <stdlib.h>
 #include <strings.h>
 
 #include <offbkg/geom.h>
@@ -125,15 +124,12 @@ double offbkg_target_fov_deg(const offbkg_model_t *m)
     return fov;
 }
 
-int offbkg_target_check(offbkg_ctx_t *ctx, const offbkg_exclude_conf_t *conf,
-                        const offbkg_regions_t *regions, offbkg_model_t *m)
+void offbkg_target_check(offbkg_ctx_t *ctx,
+                         const offbkg_exclude_conf_t *conf,
+                         const offbkg_regions_t *regions, offbkg_model_t *m)
 {
     bool own = conf != NULL && conf->targets;
-    size_t n_regions = regions != NULL ? regions->n : 0;
-    offbkg_region_t *near = malloc((n_regions + 1) * sizeof *near);
 
-    if (near == NULL)
-        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     m->fov_deg = offbkg_target_fov_deg(m);
     m->n_target_open = m->n_target_unknown = m->n_target_unread = 0;
     for (size_t i = 0; i < m->n_runs; i++) {
@@ -152,13 +148,12 @@ int offbkg_target_check(offbkg_ctx_t *ctx, const offbkg_exclude_conf_t *conf,
             continue;
         /* Regions within 0 deg of it: those that cover it. */
         if (regions == NULL
-            || offbkg_exclude_near(regions, t->ra_deg, t->dec_deg, 0, near)
+            || offbkg_exclude_near(regions, t->ra_deg, t->dec_deg, 0, NULL)
                    == 0) {
             r->target_open = true;
             m->n_target_open++;
         }
     }
-    free(near);
     if (m->n_target_open > 0)
         OFFBKG_WARN(ctx, "%zu run%s observed a target within %g deg of the "
                     "pointing (the models' field of view) that no exclusion "
@@ -172,5 +167,4 @@ int offbkg_target_check(offbkg_ctx_t *ctx, const offbkg_exclude_conf_t *conf,
                     "why)", m->n_target_unknown,
                     m->n_target_unknown == 1 ? "" : "s",
                     m->n_target_unknown == 1 ? "it" : "them");
-    return OFFBKG_OK;
 }
