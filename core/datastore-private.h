@@ -6,6 +6,9 @@
 #ifndef OFFBKG_DATASTORE_PRIVATE_H
 #define OFFBKG_DATASTORE_PRIVATE_H
 
+#include <stdint.h>
+#include <sys/types.h>
+
 #include <fitsio.h>
 
 #include <offbkg/astro.h>
@@ -15,6 +18,17 @@
 #include "run_header-private.h"
 #include "runconf-private.h"
 #include "table-private.h"
+
+/** A file as stat() saw it: device and inode (one file under two names is
+ *  one file), size and modification time; @c err is stat's errno, 0 when
+ *  it worked. */
+typedef struct offbkg_file_id {
+    int err;
+    dev_t dev;
+    ino_t ino;
+    int64_t size_bytes;
+    int64_t mtime_ns;               /**< since the epoch */
+} offbkg_file_id_t;
 
 typedef struct offbkg_datastore {
     char *obs_index_path;
@@ -37,6 +51,9 @@ typedef struct offbkg_datastore {
      * ... for the obs-index written from it. */
     char *obs_cards;
     size_t n_obs_cards;
+    /* Per hdu-index row, its file's identity when the preflight looked
+     * (offbkg_datastore_stat_files); NULL before. */
+    offbkg_file_id_t *hdu_files;
 } offbkg_datastore_t;
 
 /** Open the data store of @p conf. Missing indexes or required columns,
@@ -79,5 +96,32 @@ int offbkg_datastore_locate(offbkg_ctx_t *ctx,
 /** The file that hdu-index row @p row names (FILE_DIR resolved against
  *  the hdu-index directory): a new string, NULL if out of memory. */
 char *offbkg_datastore_hdu_path(const offbkg_datastore_t *store, size_t row);
+
+/** The HDU_NAME of hdu-index row @p row. */
+const char *offbkg_datastore_hdu_name(const offbkg_datastore_t *store,
+                                      size_t row);
+
+/** Like offbkg_datastore_locate, but *row is the first hdu-index row of
+ *  type @p hdu_type of @p obs_id. */
+int offbkg_datastore_locate_row(offbkg_ctx_t *ctx,
+                                const offbkg_datastore_t *store,
+                                int64_t obs_id, const char *hdu_type,
+                                size_t *row, size_t *n_rows);
+
+/** What stat() says of @p path now. */
+offbkg_file_id_t offbkg_datastore_path_id(const char *path);
+
+/** stat() every file the hdu-index names, once (a row naming the file of
+ *  the row before shares its answer), and keep the answers: the
+ *  preflight, the model step's shared-events check and the contribution
+ *  store's keys all need them, and an archive of thousands of runs
+ *  would pay a stat() per file per step. */
+int offbkg_datastore_stat_files(offbkg_ctx_t *ctx, offbkg_datastore_t *store);
+
+/** The identity of the file @p path of hdu-index row @p row: as
+ *  offbkg_datastore_stat_files saw it, or from a stat() now when it has
+ *  not run. */
+offbkg_file_id_t offbkg_datastore_file_id(const offbkg_datastore_t *store,
+                                          size_t row, const char *path);
 
 #endif

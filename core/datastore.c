@@ -4,10 +4,13 @@
  * fallback chain of §1.6 applied to the observation table. */
 #include <config.h>
 
+#include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <offbkg/geom.h>
@@ -116,16 +119,22 @@ char *offbkg_datastore_hdu_path(const offbkg_datastore_t *store, size_t row)
     return path;
 }
 
-int offbkg_datastore_locate(offbkg_ctx_t *ctx,
-                            const offbkg_datastore_t *store, int64_t obs_id,
-                            const char *hdu_type, char **path,
-                            char **hdu_name, size_t *n_rows)
+const char *offbkg_datastore_hdu_name(const offbkg_datastore_t *store,
+                                      size_t row)
+{
+    return col(&store->hdu, "HDU_NAME")->str[row];
+}
+
+int offbkg_datastore_locate_row(offbkg_ctx_t *ctx,
+                                const offbkg_datastore_t *store,
+                                int64_t obs_id, const char *hdu_type,
+                                size_t *row, size_t *n_rows)
 {
     const int64_t *id = col(&store->hdu, "OBS_ID")->i64;
     const offbkg_column_t *type = col(&store->hdu, "HDU_TYPE");
-    const offbkg_column_t *name = col(&store->hdu, "HDU_NAME");
-    size_t n = store->hdu.n_rows, first = SIZE_MAX, count = 0;
+    size_t n = store->hdu.n_rows, count = 0;
 
+    *row = SIZE_MAX;
     for (size_t k = lower_bound(id, store->hdu_by_id, n, obs_id);
          k < n && id[store->hdu_by_id[k]] == obs_id; k++) {
         size_t r = store->hdu_by_id[k];
@@ -135,21 +144,83 @@ int offbkg_datastore_locate(offbkg_ctx_t *ctx,
         if (strcasecmp(t, hdu_type) != 0)
             continue;
         if (count++ == 0)
-            first = r;
+            *row = r;
     }
     *n_rows = count;
     if (count == 0)
         return offbkg_error_set(ctx, OFFBKG_EDATA, "OBS_ID %lld has no '%s' "
                                 "row in %s", (long long)obs_id, hdu_type,
                                 store->hdu_index_path);
-    *path = offbkg_datastore_hdu_path(store, first);
-    *hdu_name = strdup(name->str[first]);
+    return OFFBKG_OK;
+}
+
+int offbkg_datastore_locate(offbkg_ctx_t *ctx,
+                            const offbkg_datastore_t *store, int64_t obs_id,
+                            const char *hdu_type, char **path,
+                            char **hdu_name, size_t *n_rows)
+{
+    size_t row;
+    int st = offbkg_datastore_locate_row(ctx, store, obs_id, hdu_type, &row,
+                                         n_rows);
+
+    if (st != OFFBKG_OK)
+        return st;
+    *path = offbkg_datastore_hdu_path(store, row);
+    *hdu_name = strdup(offbkg_datastore_hdu_name(store, row));
     if (*path == NULL || *hdu_name == NULL) {
         free(*path);
         free(*hdu_name);
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     }
     return OFFBKG_OK;
+}
+
+offbkg_file_id_t offbkg_datastore_path_id(const char *path)
+{
+    struct stat sb;
+
+    if (stat(path, &sb) != 0)
+        return (offbkg_file_id_t){ .err = errno };
+    return (offbkg_file_id_t){
+        .dev = sb.st_dev,
+        .ino = sb.st_ino,
+        .size_bytes = (int64_t)sb.st_size,
+        .mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000
+                    + (int64_t)sb.st_mtim.tv_nsec,
+    };
+}
+
+int offbkg_datastore_stat_files(offbkg_ctx_t *ctx, offbkg_datastore_t *store)
+{
+    size_t n = store->hdu.n_rows;
+    offbkg_file_id_t *ids = malloc((n + 1) * sizeof *ids);
+    char *prev = NULL;
+
+    if (ids == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    for (size_t r = 0; r < n; r++) {
+        char *p = offbkg_datastore_hdu_path(store, r);
+        if (p == NULL) {
+            free(prev);
+            free(ids);
+            return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        }
+        bool same = prev != NULL && strcmp(p, prev) == 0;
+        ids[r] = same ? ids[r - 1] : offbkg_datastore_path_id(p);
+        free(prev);
+        prev = p;
+    }
+    free(prev);
+    free(store->hdu_files);
+    store->hdu_files = ids;
+    return OFFBKG_OK;
+}
+
+offbkg_file_id_t offbkg_datastore_file_id(const offbkg_datastore_t *store,
+                                          size_t row, const char *path)
+{
+    return store->hdu_files != NULL ? store->hdu_files[row]
+                                    : offbkg_datastore_path_id(path);
 }
 
 /* ------------------------------------------------------------------ */
@@ -746,5 +817,6 @@ void offbkg_datastore_free(offbkg_datastore_t *store)
     offbkg_table_free(&store->hdu);
     free(store->obs_by_id);
     free(store->hdu_by_id);
+    free(store->hdu_files);
     free(store);
 }

@@ -872,21 +872,31 @@ static int skip_shared_events(offbkg_ctx_t *ctx,
     if (at == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
-        struct stat sb;
+        size_t row;
         at[i].run = i;
-        if (offbkg_datastore_locate(ctx, store,
-                                    offbkg_datastore_obs_id(store,
-                                                            store_rows[i]),
-                                    "events", &at[i].path, &at[i].hdu,
-                                    &n_rows) != OFFBKG_OK)
+        if (offbkg_datastore_locate_row(ctx, store,
+                                        offbkg_datastore_obs_id(
+                                            store, store_rows[i]),
+                                        "events", &row, &n_rows)
+            != OFFBKG_OK)
             continue;
-        if (stat(at[i].path, &sb) == 0) {
-            at[i].dev = sb.st_dev;
-            at[i].ino = sb.st_ino;
+        at[i].path = offbkg_datastore_hdu_path(store, row);
+        at[i].hdu = strdup(offbkg_datastore_hdu_name(store, row));
+        if (at[i].path == NULL || at[i].hdu == NULL) {
+            st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+            break;
+        }
+        offbkg_file_id_t id = offbkg_datastore_file_id(store, row,
+                                                       at[i].path);
+        if (id.err == 0) {
+            at[i].dev = id.dev;
+            at[i].ino = id.ino;
         }
     }
-    offbkg_error_clear(ctx);
-    qsort(at, n, sizeof *at, cmp_events_at);
+    if (st == OFFBKG_OK) {
+        offbkg_error_clear(ctx);        /* the reader says why, later */
+        qsort(at, n, sizeof *at, cmp_events_at);
+    }
     /* Equal keys come together, the earliest run first: it keeps them. */
     for (size_t k = 1, first = 0; st == OFFBKG_OK && k < n; k++) {
         if (!same_events(&at[first], &at[k])) {

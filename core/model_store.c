@@ -99,20 +99,26 @@ int offbkg_model_store_run_key(offbkg_ctx_t *ctx,
                                const offbkg_datastore_t *ds, size_t row,
                                offbkg_model_store_run_t *run)
 {
-    size_t n_rows;
+    size_t n_rows, hdu_row;
     int64_t obs_id = offbkg_datastore_obs_id(ds, row);
-    int st = offbkg_datastore_locate(ctx, ds, obs_id, "events", &run->path,
-                                     &run->hdu, &n_rows);
+    int st = offbkg_datastore_locate_row(ctx, ds, obs_id, "events", &hdu_row,
+                                         &n_rows);
 
     run->key = (offbkg_store_key_t){
         .obs_id = obs_id,
         .regions_hash = ms->regions_hash,
         .row_hash = offbkg_store_row_hash(ds, row),
     };
-    if (st == OFFBKG_OK)
-        st = offbkg_store_identity(ctx, run->path, run->hdu,
-                                   &run->key.events);
-    return st;
+    if (st != OFFBKG_OK)
+        return st;
+    run->path = offbkg_datastore_hdu_path(ds, hdu_row);
+    run->hdu = strdup(offbkg_datastore_hdu_name(ds, hdu_row));
+    if (run->path == NULL || run->hdu == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    /* As the preflight saw the file: one stat() per run for all steps. */
+    offbkg_file_id_t id = offbkg_datastore_file_id(ds, hdu_row, run->path);
+    return offbkg_store_identity_of(ctx, run->path, run->hdu, &id,
+                                    &run->key.events);
 }
 
 void offbkg_model_store_run_clear(offbkg_model_store_run_t *run)

@@ -251,16 +251,12 @@ static void try_models(check_t *c)
 /* ------------------------------------------------------------------ */
 /* Inputs and outputs                                                  */
 
-static void add_input(check_t *c, const char *path, const char *fmt, ...)
-    OFFBKG_PRINTF(3, 4);
-static void add_input(check_t *c, const char *path, const char *fmt, ...)
+/* Input @p path, the file @p dev/@p ino, described by @p fmt. */
+static void add_input_v(check_t *c, const char *path, dev_t dev, ino_t ino,
+                        const char *fmt, va_list ap)
 {
-    struct stat sb;
     char what[256];
-    va_list ap;
 
-    if (path == NULL || path[0] == '\0' || stat(path, &sb) != 0)
-        return;
     if (c->n_in == c->cap_in) {
         size_t cap = c->cap_in ? 2 * c->cap_in : 64;
         input_t *v = realloc(c->in, cap * sizeof *v);
@@ -271,12 +267,10 @@ static void add_input(check_t *c, const char *path, const char *fmt, ...)
         c->in = v;
         c->cap_in = cap;
     }
-    va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
     input_t *in = &c->in[c->n_in];
-    in->dev = sb.st_dev;
-    in->ino = sb.st_ino;
+    in->dev = dev;
+    in->ino = ino;
     in->path = strdup(path);
     in->what = strdup(what);
     if (in->path == NULL || in->what == NULL) {
@@ -288,8 +282,40 @@ static void add_input(check_t *c, const char *path, const char *fmt, ...)
     c->n_in++;
 }
 
-/* The index tables of @p store and every file its hdu-index names. */
-static void add_store(check_t *c, const offbkg_datastore_t *store,
+/* Input @p path, if it exists. */
+static void add_input(check_t *c, const char *path, const char *fmt, ...)
+    OFFBKG_PRINTF(3, 4);
+static void add_input(check_t *c, const char *path, const char *fmt, ...)
+{
+    struct stat sb;
+    va_list ap;
+
+    if (path == NULL || path[0] == '\0' || stat(path, &sb) != 0)
+        return;
+    va_start(ap, fmt);
+    add_input_v(c, path, sb.st_dev, sb.st_ino, fmt, ap);
+    va_end(ap);
+}
+
+/* Input @p path, file @p id of a data store, if it exists. */
+static void add_store_file(check_t *c, const char *path,
+                           const offbkg_file_id_t *id, const char *fmt, ...)
+    OFFBKG_PRINTF(4, 5);
+static void add_store_file(check_t *c, const char *path,
+                           const offbkg_file_id_t *id, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (id->err != 0)
+        return;
+    va_start(ap, fmt);
+    add_input_v(c, path, id->dev, id->ino, fmt, ap);
+    va_end(ap);
+}
+
+/* The index tables of @p store and every file its hdu-index names, each
+ * stat()ed once for all the steps (offbkg_datastore_stat_files). */
+static void add_store(check_t *c, offbkg_datastore_t *store,
                       const char *which)
 {
     offbkg_obs_table_t view = offbkg_table_view(&store->hdu);
@@ -297,9 +323,13 @@ static void add_store(check_t *c, const offbkg_datastore_t *store,
 
     add_input(c, store->obs_index_path, "%s's obs-index", which);
     add_input(c, store->hdu_index_path, "%s's hdu-index", which);
+    if (offbkg_datastore_stat_files(c->quiet, store) != OFFBKG_OK) {
+        c->st = OFFBKG_ENOMEM;
+        return;
+    }
     char *prev = NULL;
 
-    /* A run's rows usually name one file: it is stat()ed once. */
+    /* A run's rows usually name one file: it is listed once. */
     for (size_t r = 0; r < store->hdu.n_rows && c->st == OFFBKG_OK; r++) {
         char *p = offbkg_datastore_hdu_path(store, r);
         if (p == NULL) {
@@ -307,8 +337,9 @@ static void add_store(check_t *c, const offbkg_datastore_t *store,
             break;
         }
         if (prev == NULL || strcmp(p, prev) != 0)
-            add_input(c, p, "a file of %s (OBS_ID %lld)", which,
-                      id != NULL ? (long long)id->i64[r] : -1LL);
+            add_store_file(c, p, &store->hdu_files[r],
+                           "a file of %s (OBS_ID %lld)", which,
+                           id != NULL ? (long long)id->i64[r] : -1LL);
         free(prev);
         prev = p;
     }
@@ -328,8 +359,8 @@ static void add_plugin_paths(check_t *c, const offbkg_stage_conf_t *sc)
                       "[%s] %s", sc->section, p->name);
 }
 
-static void collect_inputs(check_t *c, const offbkg_datastore_t *store,
-                           const offbkg_datastore_t *target)
+static void collect_inputs(check_t *c, offbkg_datastore_t *store,
+                           offbkg_datastore_t *target)
 {
     const offbkg_runconf_t *rc = c->rc;
 

@@ -120,11 +120,13 @@ uint64_t offbkg_store_targets_hash(uint64_t regions_hash,
 /** The hash of obs-index row @p row's values, every column. */
 uint64_t offbkg_store_row_hash(const offbkg_datastore_t *ds, size_t row);
 
-/** Fill @p id from @p path (stat: size and modification time) and
- *  @p hdu. Take it before reading the events: a change while they are
- *  read then makes the entry stale. OFFBKG_EDATA naming the file. */
-int offbkg_store_identity(offbkg_ctx_t *ctx, const char *path,
-                          const char *hdu, offbkg_store_identity_t *id);
+/** Fill @p id from @p path's identity @p file (offbkg_datastore_path_id or
+ *  offbkg_datastore_file_id: size and modification time) and @p hdu. Take
+ *  it before reading the events: a change while they are read then makes
+ *  the entry stale. OFFBKG_EDATA naming the file when stat() failed. */
+int offbkg_store_identity_of(offbkg_ctx_t *ctx, const char *path,
+                             const char *hdu, const offbkg_file_id_t *file,
+                             offbkg_store_identity_t *id);
 
 /** The CRC-32 (zlib's) of the bytes of the file @p path. */
 int offbkg_store_crc32(offbkg_ctx_t *ctx, const char *path, uint32_t *crc);

@@ -448,20 +448,18 @@ uint64_t offbkg_store_chain(uint64_t chain, uint64_t run_hash)
     return fnv_u64(chain, run_hash);
 }
 
-int offbkg_store_identity(offbkg_ctx_t *ctx, const char *path,
-                          const char *hdu, offbkg_store_identity_t *id)
+int offbkg_store_identity_of(offbkg_ctx_t *ctx, const char *path,
+                             const char *hdu, const offbkg_file_id_t *file,
+                             offbkg_store_identity_t *id)
 {
-    struct stat sb;
-
     memset(id, 0, sizeof *id);
-    if (stat(path, &sb) != 0)
+    if (file->err != 0)
         return offbkg_error_set(ctx, OFFBKG_EDATA, "%s: %s", path,
-                                strerror(errno));
+                                strerror(file->err));
     id->path = path;
     id->hdu = hdu;
-    id->size_bytes = (int64_t)sb.st_size;
-    id->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000
-                   + (int64_t)sb.st_mtim.tv_nsec;
+    id->size_bytes = file->size_bytes;
+    id->mtime_ns = file->mtime_ns;
     return OFFBKG_OK;
 }
 

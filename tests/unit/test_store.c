@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -79,8 +80,10 @@ static int setup(void **state)
     f->key.model_text = "plugin = 3d\nversion = 1\n";
     f->key.regions_hash = 0x1234;
     f->key.row_hash = offbkg_store_row_hash(f->ds, 0);
-    assert_int_equal(offbkg_store_identity(f->ctx, f->events, "EVENTS",
-                                           &f->key.events), OFFBKG_OK);
+    offbkg_file_id_t file = offbkg_datastore_path_id(f->events);
+    assert_int_equal(offbkg_store_identity_of(f->ctx, f->events, "EVENTS",
+                                              &file, &f->key.events),
+                     OFFBKG_OK);
     /* Sparse counts, exposure uniform but near a corner. */
     for (size_t i = 0; i < N_CELLS; i += 7)
         f->counts[i] = i % 3 + 1;
@@ -876,7 +879,8 @@ static void test_identity_crc_hashes(void **state)
                                    "123456789"), 0);
     assert_int_equal(offbkg_store_crc32(f->ctx, path, &crc), OFFBKG_OK);
     assert_int_equal(crc, 0xcbf43926u);
-    assert_int_equal(offbkg_store_identity(f->ctx, path, "X", &id),
+    offbkg_file_id_t file = offbkg_datastore_path_id(path);
+    assert_int_equal(offbkg_store_identity_of(f->ctx, path, "X", &file, &id),
                      OFFBKG_OK);
     assert_int_equal(stat(path, &sb), 0);
     assert_int_equal(id.size_bytes, 9);
@@ -884,8 +888,10 @@ static void test_identity_crc_hashes(void **state)
                                       + sb.st_mtim.tv_nsec);
     assert_int_equal(offbkg_store_crc32(f->ctx, "/nonexistent/x", &crc),
                      OFFBKG_EDATA);
-    assert_int_equal(offbkg_store_identity(f->ctx, "/nonexistent/x", "X",
-                                           &id), OFFBKG_EDATA);
+    file = offbkg_datastore_path_id("/nonexistent/x");
+    assert_int_equal(file.err, ENOENT);
+    assert_int_equal(offbkg_store_identity_of(f->ctx, "/nonexistent/x", "X",
+                                              &file, &id), OFFBKG_EDATA);
 
     assert_int_not_equal(offbkg_store_row_hash(f->ds, 0),
                          offbkg_store_row_hash(f->ds, 1));
