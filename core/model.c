@@ -53,12 +53,18 @@ typedef struct make_job {
     bool *cached;
     bool *merged;
     size_t *n_cached;
+    /* Runs from the store are added to their group at the merge by the
+     * models that can (plugin ABI 1.3 contrib_add), from their entries
+     * as stored: sparse counts, no contribution of their own. */
+    bool hold;
 } make_job_t;
 
 /* Room for one run's contributions, filled by a worker, merged by the
  * main thread. */
 typedef struct slot {
     void **contrib;                 /* one run contribution per model */
+    offbkg_store_entry_t *held;     /* job->hold: one entry per model,
+                                       empty when not held */
     size_t run;                     /* index of the run it holds */
     enum { SLOT_FREE, SLOT_BUSY, SLOT_DONE } state;
     bool failed;                    /* the run is skipped */
@@ -125,10 +131,12 @@ static bool from_store(worker_t *w, slot_t *sl,
     const make_job_t *job = w->job;
     offbkg_run_report_t *rep = &job->out->runs[sl->run];
 
-    /* No contrib_reset: contrib_load makes each one equal to its entry
-     * (and a run read from its events after all is reset by fill_run). */
+    /* No contrib_reset: contrib_load makes each one equal to its entry,
+     * or it is held for the merge (and a run read from its events after
+     * all is reset by fill_run). */
     rep->store_status = offbkg_model_store_load(w->ctx, job->ms, job->models,
-                                                key, sl->contrib, rep);
+                                                key, sl->contrib, sl->held,
+                                                rep);
     if (rep->store_status == OFFBKG_OK) {
         rep->from_store = true;
         return true;
@@ -310,7 +318,10 @@ static void slot_free(const make_job_t *job, slot_t *sl)
         if (sl->contrib[m] != NULL)
             ops_of(job->models[m])->contrib_free(job->models[m]->state,
                                                  sl->contrib[m]);
+    for (size_t m = 0; sl->held != NULL && m < job->n_models; m++)
+        offbkg_store_entry_free(&sl->held[m]);
     free(sl->contrib);
+    free(sl->held);
     free(sl->keep_why);
 }
 
@@ -318,7 +329,9 @@ static int slot_init(offbkg_ctx_t *ctx, const make_job_t *job, slot_t *sl)
 {
     memset(sl, 0, sizeof *sl);
     sl->contrib = calloc(job->n_models, sizeof *sl->contrib);
-    if (sl->contrib == NULL)
+    if (job->hold)
+        sl->held = calloc(job->n_models, sizeof *sl->held);
+    if (sl->contrib == NULL || (job->hold && sl->held == NULL))
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     for (size_t m = 0; m < job->n_models; m++) {
         const offbkg_instance_t *inst = job->models[m];
@@ -354,7 +367,8 @@ static int worker_init(offbkg_ctx_t *ctx, const make_job_t *job,
     return OFFBKG_OK;
 }
 
-/* Add slot @p sl's run into its group's contributions. */
+/* Add slot @p sl's run into its group's contributions: its held entry
+ * (added and freed), or its contribution. */
 static int merge_run(offbkg_ctx_t *ctx, const make_job_t *job,
                      void ***group_contrib, const slot_t *sl)
 {
@@ -366,6 +380,13 @@ static int merge_run(offbkg_ctx_t *ctx, const make_job_t *job,
         int st = OFFBKG_OK;
         if (*into == NULL)
             st = ops_of(inst)->contrib_new(inst->state, into);
+        if (st == OFFBKG_OK && sl->held != NULL
+            && sl->held[m].data.n_counts > 0) {
+            st = offbkg_model_store_add(ctx, inst, &sl->held[m], *into);
+            if (st != OFFBKG_OK)
+                return st;
+            continue;
+        }
         if (st == OFFBKG_OK)
             st = ops_of(inst)->merge(inst->state, *into, sl->contrib[m]);
         if (st != OFFBKG_OK) {
@@ -1036,7 +1057,7 @@ int offbkg_model_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
 {
     make_job_t job = { rc, store, regions, NULL, rc->n_models, store_rows,
                        group_id, out, opts, NULL, NULL, NULL, NULL, NULL,
-                       NULL, NULL };
+                       NULL, NULL, false };
     offbkg_model_store_t ms = { 0 };
     size_t threads = opts->threads;
     size_t n_workers = threads < 1 ? 1 : threads > n && n > 0 ? n : threads;
@@ -1083,6 +1104,7 @@ int offbkg_model_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
         st = offbkg_model_store_init(ctx, rc, opts->store, regions,
                                      job.models, rc->n_models, &ms);
         job.ms = &ms;
+        job.hold = !opts->keep_runs && !opts->fill_only;
     }
     if (st == OFFBKG_OK)
         st = skip_shared_events(ctx, store, out, store_rows);

@@ -50,11 +50,21 @@ void offbkg_model_store_run_clear(offbkg_model_store_run_t *run);
 /** Load every model's entry of @p run into @p contrib (one per model)
  *  and the run's numbers into @p rep: OFFBKG_OK; OFFBKG_STORE_MISSING,
  *  _STALE or _DAMAGED (an entry the plugin refuses is damaged) with the
- *  reason as the context's message; or an error (< 0). */
+ *  reason as the context's message; or an error (< 0). With @p held
+ *  (one per model, empty), the entry of a model that has contrib_add
+ *  (plugin ABI 1.3) is read with sparse counts and kept there instead,
+ *  for offbkg_model_store_add; on failure nothing is kept. */
 int offbkg_model_store_load(offbkg_ctx_t *ctx, const offbkg_model_store_t *ms,
                             offbkg_instance_t *const *models,
                             const offbkg_model_store_run_t *run,
-                            void *const *contrib, offbkg_run_report_t *rep);
+                            void *const *contrib, offbkg_store_entry_t *held,
+                            offbkg_run_report_t *rep);
+
+/** Add the entry @p held (offbkg_model_store_load's) to the contribution
+ *  @p into with @p model's contrib_add, and free it. */
+int offbkg_model_store_add(offbkg_ctx_t *ctx,
+                           const offbkg_instance_t *model,
+                           offbkg_store_entry_t *held, void *into);
 
 /** Save every model's contribution @p contrib of @p run, with the run's
  *  numbers @p rep and its obs-index row @p row of @p ds. */

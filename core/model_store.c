@@ -8,6 +8,7 @@
 
 #include "host-private.h"
 #include "model_store-private.h"
+#include "registry-private.h"
 
 static const offbkg_model_ops_t *ops_of(const offbkg_instance_t *inst)
 {
@@ -141,36 +142,70 @@ static void numbers_from(const offbkg_store_entry_t *e,
     rep->livetime_s = e->livetime_s;
 }
 
+/* Model @p m's entry of @p run into @p e, loaded into @p contrib, or
+ * with @p hold read sparse and kept in @p e for contrib_add. */
+static int load_one(offbkg_ctx_t *ctx, const offbkg_model_store_t *ms,
+                    size_t m, const offbkg_instance_t *model,
+                    const offbkg_model_store_run_t *run, bool hold,
+                    void *contrib, offbkg_store_entry_t *e)
+{
+    offbkg_store_key_t key = run->key;
+    key.model_key = ms->key[m];
+    key.model_text = ms->text[m];
+    int st = hold ? offbkg_store_read_sparse(ctx, ms->store, &key,
+                                             ms->n_counts[m],
+                                             ms->n_exposure[m], e)
+                  : offbkg_store_read(ctx, ms->store, &key, ms->n_counts[m],
+                                      ms->n_exposure[m], e);
+    if (st != OFFBKG_OK || hold)
+        return st;
+    e->data.struct_size = sizeof e->data;
+    st = ops_of(model)->contrib_load(model->state, &e->data, contrib);
+    if (st != OFFBKG_OK) {
+        const char *why = offbkg_host_last_error();
+        offbkg_error_set(ctx, OFFBKG_EDATA, "[%s] refuses its entry: %s",
+                         model->conf->section,
+                         why[0] ? why : offbkg_strerror(st));
+        return OFFBKG_STORE_DAMAGED;
+    }
+    return OFFBKG_OK;
+}
+
 int offbkg_model_store_load(offbkg_ctx_t *ctx, const offbkg_model_store_t *ms,
                             offbkg_instance_t *const *models,
                             const offbkg_model_store_run_t *run,
-                            void *const *contrib, offbkg_run_report_t *rep)
+                            void *const *contrib, offbkg_store_entry_t *held,
+                            offbkg_run_report_t *rep)
 {
-    for (size_t m = 0; m < ms->n_models; m++) {
-        offbkg_store_key_t key = run->key;
+    int st = OFFBKG_OK;
+
+    for (size_t m = 0; st == OFFBKG_OK && m < ms->n_models; m++) {
+        bool hold = held != NULL && offbkg_registry_model_has_add(
+                                        models[m]->conf->module->desc);
         offbkg_store_entry_t e;
-        key.model_key = ms->key[m];
-        key.model_text = ms->text[m];
-        int st = offbkg_store_read(ctx, ms->store, &key, ms->n_counts[m],
-                                   ms->n_exposure[m], &e);
-        if (st != OFFBKG_OK)
-            return st;
-        e.data.struct_size = sizeof e.data;
-        st = ops_of(models[m])->contrib_load(models[m]->state, &e.data,
-                                             contrib[m]);
-        if (st != OFFBKG_OK) {
-            const char *why = offbkg_host_last_error();
-            offbkg_error_set(ctx, OFFBKG_EDATA, "[%s] refuses its entry: %s",
-                             models[m]->conf->section,
-                             why[0] ? why : offbkg_strerror(st));
-            offbkg_store_entry_free(&e);
-            return OFFBKG_STORE_DAMAGED;
-        }
-        if (m == 0)
+        st = load_one(ctx, ms, m, models[m], run, hold, contrib[m], &e);
+        if (st == OFFBKG_OK && m == 0)
             numbers_from(&e, rep);
-        offbkg_store_entry_free(&e);
+        if (st == OFFBKG_OK && hold)
+            held[m] = e;
+        else
+            offbkg_store_entry_free(&e);
     }
-    return OFFBKG_OK;
+    for (size_t m = 0; st != OFFBKG_OK && held != NULL && m < ms->n_models;
+         m++)
+        offbkg_store_entry_free(&held[m]);
+    return st;
+}
+
+int offbkg_model_store_add(offbkg_ctx_t *ctx,
+                           const offbkg_instance_t *model,
+                           offbkg_store_entry_t *held, void *into)
+{
+    held->data.struct_size = sizeof held->data;
+    int st = ops_of(model)->contrib_add(model->state, &held->data, into);
+
+    offbkg_store_entry_free(held);
+    return st == OFFBKG_OK ? st : plugin_error(ctx, st, model, "contrib_add");
 }
 
 int offbkg_model_store_save(offbkg_ctx_t *ctx, const offbkg_model_store_t *ms,

@@ -61,6 +61,12 @@ bool offbkg_registry_model_has_store(const offbkg_plugin_t *desc);
  *  set. False for any other stage. */
 bool offbkg_registry_model_has_sums(const offbkg_plugin_t *desc);
 
+/** The model plugin @p desc adds stored runs to a contribution itself
+ *  (ABI 1.3 contrib_add, declared and set), so a store's runs are read
+ *  with sparse counts and never loaded into contributions of their own.
+ *  False for any other stage. */
+bool offbkg_registry_model_has_add(const offbkg_plugin_t *desc);
+
 /** Called for each module file found by offbkg_registry_scan: @p mod on
  *  success, else NULL and @p why says why it was refused. */
 typedef void (*offbkg_scan_fn)(void *user, const char *file,

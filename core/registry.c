@@ -355,6 +355,16 @@ bool offbkg_registry_model_has_sums(const offbkg_plugin_t *desc)
     return MODEL_HAS(m, contrib_view) && MODEL_HAS(m, finish_sums);
 }
 
+bool offbkg_registry_model_has_add(const offbkg_plugin_t *desc)
+{
+    const offbkg_model_ops_t *m;
+
+    if (desc == NULL || desc->stage != OFFBKG_STAGE_MODEL
+        || (m = desc->ops.model) == NULL)
+        return false;
+    return MODEL_HAS(m, contrib_add);
+}
+
 /* The ops table of a descriptor is complete for its stage. */
 static const char *missing_op(const offbkg_plugin_t *d)
 {

@@ -142,6 +142,13 @@ int offbkg_store_read(offbkg_ctx_t *ctx, const offbkg_store_t *store,
                       size_t n_exposure, offbkg_store_entry_t *out);
 
 /** Free the arrays of an entry read; NULL or empty: no-op. */
+/** offbkg_store_read with the counts as stored, the cells that are not
+ *  0 (data.counts NULL, data.n_nonzero of them: plugin ABI 1.3), for a
+ *  model's contrib_add. */
+int offbkg_store_read_sparse(offbkg_ctx_t *ctx, const offbkg_store_t *store,
+                             const offbkg_store_key_t *key, size_t n_counts,
+                             size_t n_exposure, offbkg_store_entry_t *out);
+
 void offbkg_store_entry_free(offbkg_store_entry_t *entry);
 
 /** Write the entry of @p key: @p entry and the obs-index row @p row of

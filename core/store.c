@@ -515,6 +515,8 @@ void offbkg_store_entry_free(offbkg_store_entry_t *entry)
     if (entry == NULL)
         return;
     free((uint64_t *)entry->data.counts);
+    free((uint64_t *)entry->data.nonzero_cell);
+    free((uint64_t *)entry->data.nonzero_count);
     free((double *)entry->data.exposure_s);
     memset(entry, 0, sizeof *entry);
 }
@@ -947,9 +949,12 @@ static int read_sparse(offbkg_ctx_t *ctx, fitsfile *f,
     return OFFBKG_OK;
 }
 
+/* The COUNTS table into out->data: dense counts, or with @p sparse the
+ * nonzero cells as they are stored (counts NULL). */
 static int read_counts(offbkg_ctx_t *ctx, fitsfile *f,
                        const offbkg_fitsmem_t *mem, const char *path,
-                       size_t expected, offbkg_store_entry_t *out)
+                       size_t expected, bool sparse,
+                       offbkg_store_entry_t *out)
 {
     long long n_rows;
     size_t n = 0;
@@ -968,6 +973,14 @@ static int read_counts(offbkg_ctx_t *ctx, fitsfile *f,
         if (count[r] <= 0)
             st = unusable(ctx, OFFBKG_STORE_DAMAGED, path, "COUNT %" PRId64
                           " in row %lld", count[r], r + 1);
+    if (st == OFFBKG_OK && sparse) {
+        /* Both >= 0 (checked): the same values as uint64_t. */
+        out->data.n_counts = n;
+        out->data.n_nonzero = (size_t)n_rows;
+        out->data.nonzero_cell = (const uint64_t *)cell;
+        out->data.nonzero_count = (const uint64_t *)count;
+        return OFFBKG_OK;
+    }
     if (st == OFFBKG_OK && (dense = calloc(n, sizeof *dense)) == NULL)
         st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     if (st == OFFBKG_OK) {
@@ -1060,9 +1073,10 @@ static int open_file(offbkg_ctx_t *ctx, const char *path,
     return st;
 }
 
-int offbkg_store_read(offbkg_ctx_t *ctx, const offbkg_store_t *store,
+static int read_entry(offbkg_ctx_t *ctx, const offbkg_store_t *store,
                       const offbkg_store_key_t *key, size_t n_counts,
-                      size_t n_exposure, offbkg_store_entry_t *out)
+                      size_t n_exposure, bool sparse,
+                      offbkg_store_entry_t *out)
 {
     char *path = offbkg_store_path(store, key);
     offbkg_fitsmem_t mem = { 0 };
@@ -1078,7 +1092,7 @@ int offbkg_store_read(offbkg_ctx_t *ctx, const offbkg_store_t *store,
     if (st == OFFBKG_OK)
         st = read_obs(ctx, f, &mem, path, key);
     if (st == OFFBKG_OK)
-        st = read_counts(ctx, f, &mem, path, n_counts, out);
+        st = read_counts(ctx, f, &mem, path, n_counts, sparse, out);
     if (st == OFFBKG_OK)
         st = read_exposure(ctx, f, &mem, path, n_exposure, out);
     offbkg_input_close(f, &mem);
@@ -1088,6 +1102,20 @@ int offbkg_store_read(offbkg_ctx_t *ctx, const offbkg_store_t *store,
         out->data.struct_size = sizeof out->data;
     free(path);
     return st;
+}
+
+int offbkg_store_read(offbkg_ctx_t *ctx, const offbkg_store_t *store,
+                      const offbkg_store_key_t *key, size_t n_counts,
+                      size_t n_exposure, offbkg_store_entry_t *out)
+{
+    return read_entry(ctx, store, key, n_counts, n_exposure, false, out);
+}
+
+int offbkg_store_read_sparse(offbkg_ctx_t *ctx, const offbkg_store_t *store,
+                             const offbkg_store_key_t *key, size_t n_counts,
+                             size_t n_exposure, offbkg_store_entry_t *out)
+{
+    return read_entry(ctx, store, key, n_counts, n_exposure, true, out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1635,7 +1663,7 @@ int offbkg_store_sum_read(offbkg_ctx_t *ctx, const offbkg_store_t *store,
     if (st == OFFBKG_OK)
         st = read_sum_runs(ctx, f, &mem, path, n_runs, runs);
     if (st == OFFBKG_OK)
-        st = read_counts(ctx, f, &mem, path, n_counts, out);
+        st = read_counts(ctx, f, &mem, path, n_counts, false, out);
     if (st == OFFBKG_OK)
         st = read_exposure(ctx, f, &mem, path, n_exposure, out);
     offbkg_input_close(f, &mem);

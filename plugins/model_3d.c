@@ -674,6 +674,13 @@ static int m3d_contrib_load(void *state, const offbkg_contrib_data_t *in,
     return mg_contrib_load(s->host, &s->grid, in, contrib);
 }
 
+static int m3d_contrib_add(void *state, const offbkg_contrib_data_t *in,
+                           void *contrib)
+{
+    m3d_state_t *s = state;
+    return mg_contrib_add(s->host, &s->grid, in, contrib);
+}
+
 static const offbkg_model_ops_t m3d_ops = {
     .struct_size = sizeof(offbkg_model_ops_t),
     .contrib_new = m3d_contrib_new,
@@ -685,6 +692,7 @@ static const offbkg_model_ops_t m3d_ops = {
     .contrib_view = m3d_contrib_view,
     .contrib_load = m3d_contrib_load,
     .finish_sums = m3d_finish_sums,
+    .contrib_add = m3d_contrib_add,
 };
 
 static const offbkg_plugin_t m3d_plugin = {

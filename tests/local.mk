@@ -36,7 +36,8 @@ check_LTLIBRARIES += \
 	tests/plugins/model_fake.la \
 	tests/plugins/model_smallops.la \
 	tests/plugins/select_ctor.la \
-	tests/plugins/match_fake.la
+	tests/plugins/match_fake.la \
+	tests/plugins/abi12/model_2d.la
 
 tests_plugins_select_abimajor_la_SOURCES = tests/plugins/refused.c
 tests_plugins_select_abimajor_la_CPPFLAGS = $(AM_CPPFLAGS) \
@@ -104,6 +105,15 @@ tests_plugins_model_smallops_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DTEST_OPS_SIZE='offsetof(offbkg_model_ops_t, finish)'
 tests_plugins_model_smallops_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_model_smallops_la_LIBADD = $(PLUGIN_LIBADD)
+
+# model/2d as built before plugin ABI 1.3: its ops table ends before
+# contrib_add (tests/run/store.sh).
+tests_plugins_abi12_model_2d_la_SOURCES = plugins/model_2d.c \
+	$(MODEL_GRID_SOURCES)
+tests_plugins_abi12_model_2d_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DTEST_OPS_SIZE='offsetof(offbkg_model_ops_t, contrib_add)'
+tests_plugins_abi12_model_2d_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_abi12_model_2d_la_LIBADD = $(PLUGIN_LIBADD)
 
 # Helper programs for the shell tests (built, never run as tests).
 check_PROGRAMS += tests/tools/fitstab

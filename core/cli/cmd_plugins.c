@@ -164,10 +164,15 @@ int cli_describe(offbkg_ctx_t *ctx, const cli_options_t *opt, int argc,
            stage_word, mod->name);
     if (stage == OFFBKG_STAGE_MODEL)
         printf("  [store]: %s\n",
-               offbkg_registry_model_has_store(mod->desc)
-                   ? "supported (contrib_view, contrib_load)"
-                   : "not supported: no contrib_view, contrib_load "
-                     "(plugin ABI 1.1)");
+               !offbkg_registry_model_has_store(mod->desc)
+                   ? "not supported: no contrib_view, contrib_load "
+                     "(plugin ABI 1.1)"
+               : offbkg_registry_model_has_add(mod->desc)
+                   ? "supported (contrib_view, contrib_load; contrib_add: "
+                     "stored runs added as stored)"
+                   : "supported (contrib_view, contrib_load; no "
+                     "contrib_add, plugin ABI 1.3: stored runs loaded, "
+                     "then merged)");
     if (stage == OFFBKG_STAGE_MODEL)
         printf("  [match] per observation: %s\n\n",
                offbkg_registry_model_has_sums(mod->desc)

@@ -23,7 +23,7 @@ extern "C" {
 #endif
 
 #define OFFBKG_PLUGIN_ABI_MAJOR 1
-#define OFFBKG_PLUGIN_ABI_MINOR 2
+#define OFFBKG_PLUGIN_ABI_MINOR 3
 
 #if defined(__GNUC__)
 #define OFFBKG_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -190,6 +190,14 @@ typedef struct offbkg_contrib_data {
                                  spatial bins, or cells) */
     const double *exposure_s; /* n_exposure: time x non-excluded
                                  fraction, s; finite, >= 0 */
+    /* (ABI 1.3) The counts as the cells that are not 0, for contrib_add
+     * only: with counts NULL, cell nonzero_cell[k] (increasing, below
+     * n_counts) holds nonzero_count[k] for k < n_nonzero, every other
+     * cell 0. A run's counts are sparse (a few thousand events in tens
+     * of thousands of 3D cells): a store reads and adds only those. */
+    size_t n_nonzero;
+    const uint64_t *nonzero_cell;
+    const uint64_t *nonzero_count;
 } offbkg_contrib_data_t;
 
 /** Weighted sums of run contributions' data (ABI 1.2), in the layout of
@@ -254,6 +262,16 @@ typedef struct offbkg_model_ops {
      *  read-only). */
     int (*finish_sums)(void *state, const offbkg_contrib_sums_t *sums,
                        offbkg_cube_t **cube);
+    /** (ABI 1.3; NULL: the host loads a stored run with contrib_load and
+     *  merges it.) Add the run @p in to @p contrib (a group's, from
+     *  contrib_new) as contrib_load of @p in into an empty contribution
+     *  and merge would, bit for bit. @p in's counts are dense (counts) or
+     *  sparse (counts NULL: n_nonzero, nonzero_cell, nonzero_count; the
+     *  host sets struct_size to include them). Refusals as contrib_load's,
+     *  and @p contrib is then unchanged. Called as merge is: one at a
+     *  time, in run order. */
+    int (*contrib_add)(void *state, const offbkg_contrib_data_t *in,
+                       void *contrib);
 } offbkg_model_ops_t;
 
 /** smooth: smooth a finished cube's rate in place (the host passes a

@@ -240,12 +240,17 @@ void mg_contrib_view(const mg_grid_t *g, const mg_contrib_t *c,
     };
 }
 
-int mg_contrib_load(const offbkg_host_t *host, const mg_grid_t *g,
-                    const offbkg_contrib_data_t *in, mg_contrib_t *c)
+/* The checks contrib_load and contrib_add share: @p in has this grid's
+ * sizes, its arrays (dense counts, or with @p sparse_ok sparse ones) and
+ * exposures that are finite times >= 0. */
+static int check_data(const offbkg_host_t *host, const mg_grid_t *g,
+                      const offbkg_contrib_data_t *in, bool sparse_ok)
 {
     /* The members this plugin reads: a host may pass a larger struct. */
     const size_t need = offsetof(offbkg_contrib_data_t, exposure_s)
                         + sizeof in->exposure_s;
+    const size_t need_sparse = offsetof(offbkg_contrib_data_t, nonzero_count)
+                               + sizeof in->nonzero_count;
 
     if (in->struct_size < need)
         return host->error(host, OFFBKG_EINVAL,
@@ -259,19 +264,58 @@ int mg_contrib_load(const offbkg_host_t *host, const mg_grid_t *g,
                            "per spatial bin)",
                            in->n_counts, in->n_exposure, g->n_cells, g->n_e,
                            g->n_sp, g->n_sp);
-    if ((g->n_cells > 0 && in->counts == NULL)
+    bool sparse = sparse_ok && in->counts == NULL
+                  && in->struct_size >= need_sparse;
+    if ((g->n_cells > 0 && in->counts == NULL && !sparse)
+        || (sparse && in->n_nonzero > 0
+            && (in->nonzero_cell == NULL || in->nonzero_count == NULL))
         || (g->n_sp > 0 && in->exposure_s == NULL))
         return host->error(host, OFFBKG_EINVAL,
                            "contribution data without its arrays");
-    /* Checked before anything is copied, so a refusal changes nothing. */
+    for (size_t k = 0; sparse && k < in->n_nonzero; k++)
+        if (in->nonzero_cell[k] >= g->n_cells)
+            return host->error(host, OFFBKG_EDATA,
+                               "contribution count in cell %" PRIu64
+                               ", but this model has %zu cells",
+                               in->nonzero_cell[k], g->n_cells);
+    /* Checked before anything is changed, so a refusal changes nothing. */
     for (size_t s = 0; s < g->n_sp; s++)
         if (!(in->exposure_s[s] >= 0) || !isfinite(in->exposure_s[s]))
             return host->error(host, OFFBKG_EDATA,
                                "contribution exposure bin %zu is %g s: "
                                "not a finite time >= 0",
                                s, in->exposure_s[s]);
+    return OFFBKG_OK;
+}
+
+int mg_contrib_load(const offbkg_host_t *host, const mg_grid_t *g,
+                    const offbkg_contrib_data_t *in, mg_contrib_t *c)
+{
+    int st = check_data(host, g, in, false);
+
+    if (st != OFFBKG_OK)
+        return st;
     memmove(c->counts, in->counts, g->n_cells * sizeof *c->counts);
     memmove(c->exposure_s, in->exposure_s, g->n_sp * sizeof *c->exposure_s);
+    return OFFBKG_OK;
+}
+
+int mg_contrib_add(const offbkg_host_t *host, const mg_grid_t *g,
+                   const offbkg_contrib_data_t *in, mg_contrib_t *into)
+{
+    int st = check_data(host, g, in, true);
+
+    if (st != OFFBKG_OK)
+        return st;
+    if (in->counts != NULL)
+        for (size_t i = 0; i < g->n_cells; i++)
+            into->counts[i] += in->counts[i];
+    else
+        for (size_t k = 0; k < in->n_nonzero; k++)
+            into->counts[in->nonzero_cell[k]] += in->nonzero_count[k];
+    /* As mg_contrib_merge adds a loaded run: the same sums, bit for bit. */
+    for (size_t s = 0; s < g->n_sp; s++)
+        into->exposure_s[s] += in->exposure_s[s];
     return OFFBKG_OK;
 }
 

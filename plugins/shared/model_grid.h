@@ -111,6 +111,10 @@ void mg_contrib_view(const mg_grid_t *grid, const mg_contrib_t *c,
  *  is negative or not finite, and then @p c is left as it was. */
 int mg_contrib_load(const offbkg_host_t *host, const mg_grid_t *grid,
                     const offbkg_contrib_data_t *in, mg_contrib_t *c);
+/** @p into += @p in (ABI 1.3 contrib_add), @p in's counts dense or
+ *  sparse: refusals as mg_contrib_load's, and then @p into is unchanged. */
+int mg_contrib_add(const offbkg_host_t *host, const mg_grid_t *grid,
+                   const offbkg_contrib_data_t *in, mg_contrib_t *into);
 /** The rate cube; OFFBKG_EDATA when the total exposure is 0. */
 int mg_finish(const offbkg_host_t *host, const mg_grid_t *grid,
               const mg_contrib_t *c, offbkg_cube_t **cube);

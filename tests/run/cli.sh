@@ -3,7 +3,7 @@
 # End-to-end tests of the offbkg command line: options, exit codes,
 # plugins/describe/check, and a config with several mistakes.
 . "$top_srcdir/tests/run/tap.sh"
-tap_plan 50
+tap_plan 51
 
 # check opens the data store: a small simulated one.
 "$OFFBKG" simulate "$tap_tmp/store" -q --runs 2 --events 1000 || {
@@ -221,8 +221,13 @@ ok $(echo "$out" | grep -q "plugin ABI 1\.0," \
     "model/fake declares plugin ABI 1.0, and describe says it cannot use [store]"
 run_offbkg describe model/3d
 ok $(test $status -eq 0 \
-     && echo "$out" | grep -q "^  \[store\]: supported (contrib_view, contrib_load)"; echo $?) \
-    "describe says model/3d can use [store]"
+     && echo "$out" | grep -q "^  \[store\]: supported (contrib_view, contrib_load; contrib_add"; echo $?) \
+    "describe says model/3d can use [store], and adds stored runs itself"
+OFFBKG_PLUGIN_PATH="$OFFBKG_TEST_PLUGINS/abi12:$OFFBKG_PLUGIN_PATH" \
+    run_offbkg describe model/2d
+ok $(test $status -eq 0 \
+     && echo "$out" | grep -q "^  \[store\]: supported (contrib_view, contrib_load; no contrib_add"; echo $?) \
+    "describe says the ABI 1.2 build of model/2d uses [store] without contrib_add"
 ok $(echo "$out" | grep -q "^  \[match\] per observation: supported (finish_sums)"
      echo $?) "describe says model/3d can make per-observation models"
 run_offbkg describe model/fake "$tap_tmp/good.ini"

@@ -91,11 +91,25 @@ wait
 n=$(ls "$T/shards"/*/obs_*.fits* 2>/dev/null | wc -l)
 ok $(test "$n" -eq 24 && ! test -s "$T/shard1.err"; echo $?) \
     "4 concurrent shards fill 8 runs x 3 models = 24 entries ($n)"
+cp -rp "$T/shards" "$T/shards12"
 run_offbkg -q run "$T/store.ini" --from-store --set store.dir="$T/shards" \
     --set output.dir="$T/fromshards"
 model_digests "$T/fromshards" >"$T/fromshards.dig"
 ok $(test $status -eq 0 && cmp -s "$T/events.dig" "$T/fromshards.dig"; echo $?) \
     "models from the 4-shard store are those from the events (exit $status)"
+# The same with a model/2d built before plugin ABI 1.3 (no contrib_add:
+# its entries are loaded into contributions and merged, the 3D models'
+# entries are added as stored).
+abi12="$OFFBKG_TEST_PLUGINS/abi12"
+ok $(test -e "$abi12/model_2d.la"; echo $?) "the ABI 1.2 model/2d is built"
+OFFBKG_PLUGIN_PATH="$abi12:$OFFBKG_PLUGIN_PATH" run_offbkg -q run \
+    "$T/store.ini" --from-store --set store.dir="$T/shards12" \
+    --set output.dir="$T/fromshards12"
+model_digests "$T/fromshards12" >"$T/fromshards12.dig"
+ok $(test $status -eq 0 && cmp -s "$T/events.dig" "$T/fromshards12.dig" \
+     && grep -q "tests/plugins/abi12/.libs/model_2d.so" \
+                "$T/fromshards12/report.json"; echo $?) \
+    "with an ABI 1.2 model/2d too (exit $status): $(cat "$T/err")"
 
 # Two whole fills at once on one store (shards that overlap by mistake):
 # each entry is written atomically and one already complete is kept.

@@ -1635,8 +1635,63 @@ static void *load_ok(fixture_t *f, const offbkg_contrib_data_t *v)
     return c;
 }
 
+/* The nonzero cells of view @p v, as a store hands them to contrib_add
+ * (ABI 1.3): arrays malloc'ed into *cell and *count. */
+static offbkg_contrib_data_t sparse_of(const offbkg_contrib_data_t *v,
+                                       uint64_t **cell, uint64_t **count)
+{
+    offbkg_contrib_data_t s = *v;
+
+    *cell = malloc((v->n_counts + 1) * sizeof **cell);
+    *count = malloc((v->n_counts + 1) * sizeof **count);
+    assert_non_null(*cell);
+    assert_non_null(*count);
+    s.n_nonzero = 0;
+    for (size_t i = 0; i < v->n_counts; i++)
+        if (v->counts[i] != 0) {
+            (*cell)[s.n_nonzero] = i;
+            (*count)[s.n_nonzero++] = v->counts[i];
+        }
+    s.counts = NULL;
+    s.nonzero_cell = *cell;
+    s.nonzero_count = *count;
+    return s;
+}
+
+/* Views @p va and @p vb added (contrib_add) into a new contribution, the
+ * counts dense or (@p sparse) as their nonzero cells: the cube is @p ce,
+ * bit for bit. */
+static void check_add(fixture_t *f, const offbkg_contrib_data_t *va,
+                      const offbkg_contrib_data_t *vb,
+                      const offbkg_cube_t *ce, int sparse)
+{
+    uint64_t *cell[2] = { NULL, NULL }, *count[2] = { NULL, NULL };
+    offbkg_contrib_data_t in[2] = { *va, *vb };
+    void *sum = contrib_new(f);
+    offbkg_cube_t *cube;
+
+    for (int k = 0; k < 2; k++) {
+        if (sparse) {
+            in[k] = sparse_of(&in[k], &cell[k], &count[k]);
+            assert_true(in[k].n_nonzero > 0);
+            assert_true(in[k].n_nonzero < in[k].n_counts);
+        }
+        if (ops(f)->contrib_add(f->inst.state, &in[k], sum) != OFFBKG_OK)
+            fail_msg("contrib_add failed: %s", offbkg_host_last_error());
+    }
+    cube = finish_ok(f, sum);
+    assert_cubes_identical(ce, cube);
+    offbkg_cube_free(cube);
+    contrib_free(f, sum);
+    for (int k = 0; k < 2; k++) {
+        free(cell[k]);
+        free(count[k]);
+    }
+}
+
 /* Runs filled from events, viewed, loaded into fresh contributions:
- * both sets merge and finish to bit-identical cubes. */
+ * both sets merge and finish to bit-identical cubes, and so do the views
+ * added to a contribution (contrib_add), dense or sparse. */
 static void check_view_load(fixture_t *f, const char *name, const kv_t *kv,
                             int with_regions)
 {
@@ -1681,6 +1736,9 @@ static void check_view_load(fixture_t *f, const char *name, const kv_t *kv,
     cd = finish_ok(f, from_data);
     assert_cubes_identical(ce, cd);
     assert_true(total_counts(ce) > 1000);
+    assert_true(offbkg_registry_model_has_add(f->inst.mod->desc));
+    check_add(f, &va, &vb, ce, 0);
+    check_add(f, &va, &vb, ce, 1);
 
     offbkg_cube_free(ce);
     offbkg_cube_free(cd);
@@ -1713,8 +1771,8 @@ static void test_contrib_data_3d_altaz(void **state)
     check_view_load(*state, "3d", altaz, 1);
 }
 
-/* A refused load: OFFBKG_EDATA (or @p status) with the message, and the
- * contribution as it was. */
+/* A refused load, and a refused add (ABI 1.3 contrib_add): OFFBKG_EDATA
+ * (or @p status) with the message, and the contribution as it was. */
 static void expect_load_refused(fixture_t *f, const offbkg_contrib_data_t *in,
                                 void *c, int status, const char *want)
 {
@@ -1722,6 +1780,8 @@ static void expect_load_refused(fixture_t *f, const offbkg_contrib_data_t *in,
 
     assert_int_equal(ops(f)->contrib_view(f->inst.state, c, &before), OFFBKG_OK);
     assert_int_equal(ops(f)->contrib_load(f->inst.state, in, c), status);
+    plugin_assert_host_error(want);
+    assert_int_equal(ops(f)->contrib_add(f->inst.state, in, c), status);
     plugin_assert_host_error(want);
     assert_int_equal(ops(f)->contrib_view(f->inst.state, c, &after), OFFBKG_OK);
     assert_int_equal(after.n_counts, before.n_counts);
@@ -1796,8 +1856,33 @@ static void check_load_refusals(fixture_t *f, const char *name,
     bad = v;
     bad.struct_size = 0;
     snprintf(want, sizeof want, "contribution data of 0 bytes, at least %zu "
-             "needed", sizeof v);
+             "needed", offsetof(offbkg_contrib_data_t, exposure_s)
+                       + sizeof v.exposure_s);
     expect_load_refused(f, &bad, c, OFFBKG_EINVAL, want);
+    /* Dense counts missing: contrib_load wants them; contrib_add takes
+     * sparse ones instead, but only with their arrays, cells in range,
+     * and from a host whose struct has them (ABI 1.3). */
+    bad = v;
+    bad.counts = NULL;
+    bad.n_nonzero = 1;
+    expect_load_refused(f, &bad, c, OFFBKG_EINVAL, "contribution data "
+                        "without its arrays");
+    uint64_t cell = v.n_counts, count = 2;
+    bad.nonzero_cell = &cell;
+    bad.nonzero_count = &count;
+    snprintf(want, sizeof want, "contribution count in cell %zu, but this "
+             "model has %zu cells", v.n_counts, v.n_counts);
+    assert_int_equal(ops(f)->contrib_add(f->inst.state, &bad, c),
+                     OFFBKG_EDATA);
+    plugin_assert_host_error(want);
+    bad.struct_size = offsetof(offbkg_contrib_data_t, n_nonzero);
+    cell = 0;
+    assert_int_equal(ops(f)->contrib_add(f->inst.state, &bad, c),
+                     OFFBKG_EINVAL);
+    plugin_assert_host_error("contribution data without its arrays");
+    /* Nothing refused changed it: still the good load. */
+    expect_load_refused(f, &bad, c, OFFBKG_EINVAL, "contribution data "
+                        "without its arrays");
 
     free(counts);
     free(expo);

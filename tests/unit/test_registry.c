@@ -161,16 +161,20 @@ static void test_registry_model_store_support(void **state)
     assert_int_equal(mod->desc->ops.model->struct_size,
                      offsetof(offbkg_model_ops_t, contrib_view));
     assert_false(offbkg_registry_model_has_store(mod->desc));
+    assert_false(offbkg_registry_model_has_add(mod->desc));
     for (int k = 0; k < 2; k++) {
         assert_int_equal(offbkg_registry_load(f->reg, OFFBKG_STAGE_MODEL,
                                               k == 0 ? "2d" : "3d", &mod),
                          OFFBKG_OK);
         assert_true(offbkg_registry_model_has_store(mod->desc));
+        assert_true(offbkg_registry_model_has_add(mod->desc));
     }
     assert_int_equal(offbkg_registry_load(f->reg, OFFBKG_STAGE_GROUP,
                                           "zenith", &mod), OFFBKG_OK);
     assert_false(offbkg_registry_model_has_store(mod->desc));
+    assert_false(offbkg_registry_model_has_add(mod->desc));
     assert_false(offbkg_registry_model_has_store(NULL));
+    assert_false(offbkg_registry_model_has_add(NULL));
 }
 
 /* An ops table smaller than ABI 1.0's: the host would read past it. */
