@@ -22,6 +22,10 @@ typedef struct offbkg_events {
     offbkg_run_header_t header; /**< the EVENTS header and GTI */
     char *path;                 /**< the file read */
     offbkg_fitsmem_t mem;       /**< its leading HDUs, in memory */
+    bool want_crc;              /**< set by the caller: take crc */
+    bool crc_known;             /**< crc is the CRC-32 (zlib's) of the
+                                     file's bytes, as they were read */
+    uint32_t crc;
 } offbkg_events_t;
 
 /** Read the events of @p obs_id into @p ev (reusing its buffers). A

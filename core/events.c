@@ -378,6 +378,7 @@ int offbkg_events_read(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
     int st = 0, rc, type;
 
     ev->n = ev->n_rows = ev->n_nonfinite = ev->n_bad_energy = 0;
+    ev->crc_known = false;
     free(ev->path);
     ev->path = NULL;
     rc = offbkg_datastore_locate(ctx, store, obs_id, "events", &ev->path, &hdu,
@@ -400,7 +401,11 @@ int offbkg_events_read(offbkg_ctx_t *ctx, const offbkg_datastore_t *store,
      * the in-memory reader does not handle. */
     const char *need[2] = { hdu, gti_hdu != NULL ? gti_hdu : "GTI" };
     events_hdu_t eh = { .path = ev->path };
+    ev->mem.want_crc = ev->want_crc;
     rc = offbkg_input_open(ctx, ev->path, need, 2, &ev->mem, &eh.f);
+    /* Unknown when cfitsio reads the file from disk. */
+    ev->crc_known = rc == OFFBKG_OK && ev->mem.crc_known;
+    ev->crc = ev->mem.crc;
     if (rc != OFFBKG_OK)
         goto done;
     eh.mem = ev->mem.size > 0 ? &ev->mem : NULL;

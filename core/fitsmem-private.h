@@ -9,7 +9,9 @@
 #ifndef OFFBKG_FITSMEM_PRIVATE_H
 #define OFFBKG_FITSMEM_PRIVATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <fitsio.h>
 
@@ -20,6 +22,14 @@ typedef struct offbkg_fitsmem {
     size_t file_size;    /**< the whole file, when it was read to its end;
                               0 when reading stopped early */
     unsigned char *in;   /**< compressed bytes read (gzip); reused */
+    /* Set want_crc before a load for the CRC-32 (zlib's) of every byte
+     * of the file, taken as it is read (the rest of the file read for
+     * it when the load stops early): crc, when crc_known. A
+     * contribution store records it; reading the file again for it cost
+     * a tenth of a run's fill. */
+    bool want_crc;
+    bool crc_known;
+    uint32_t crc;
 } offbkg_fitsmem_t;
 
 /** What offbkg_fitsmem_load did. */

@@ -309,7 +309,16 @@ typedef struct source {
     int stream_end;     /* gzip: the last member is inflated */
     offbkg_inflate_t *z;
     unsigned char *in;  /* gzip: compressed bytes read */
+    bool crc_on;        /* crc: of every byte read from the file */
+    uint32_t crc;
 } source_t;
+
+/* @p n bytes of @p buf read from @p src's file. */
+static void read_bytes(source_t *src, const unsigned char *buf, size_t n)
+{
+    if (src->crc_on)
+        src->crc = offbkg_inflate_crc32(src->crc, buf, n);
+}
 
 /* More compressed bytes for @p src when it has used up what it read,
  * unless its file is read to the end; 0, or -1 on a read error. */
@@ -325,6 +334,7 @@ static int refill(source_t *src)
     if (n < 0)
         return -1;
     src->eof = n == 0;
+    read_bytes(src, src->in, (size_t)n);
     offbkg_inflate_input(src->z, src->in, (size_t)n);
     return 0;
 }
@@ -343,6 +353,7 @@ static int pull(source_t *src, unsigned char *out, size_t want,
             if (n < 0)
                 return -1;
             src->eof = n == 0;
+            read_bytes(src, out, (size_t)n);
             out += n;
             *have += (size_t)n;
             want -= (size_t)n;
@@ -464,6 +475,26 @@ static int source_start(source_t *src, int fd, int gzip, unsigned char **in)
     return 0;
 }
 
+/* The bytes of @p src's file after those read, through *in (STEP
+ * bytes, allocated on first use), for its CRC. 0, or -1 on an error. */
+static int read_rest(source_t *src, unsigned char **in)
+{
+    ssize_t n;
+
+    if (*in == NULL && (*in = malloc(STEP)) == NULL)
+        return -1;
+    while (!src->eof) {
+        n = read(src->fd, *in, STEP);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        src->eof = n == 0;
+        read_bytes(src, *in, (size_t)n);
+    }
+    return 0;
+}
+
 /* Ends @p src, leaving its file open. */
 static void source_end(source_t *src)
 {
@@ -485,7 +516,13 @@ offbkg_fitsmem_result_t offbkg_fitsmem_load(offbkg_fitsmem_t *m, int fd,
         return OFFBKG_FITSMEM_NOT_HANDLED;
     if (source_start(&src, fd, gzip, &m->in) != 0)
         return OFFBKG_FITSMEM_NO_MEMORY;
+    src.crc_on = m->want_crc;
+    m->crc_known = false;
     r = load(m, &src, max_bytes, hdus, n_hdus, &s);
+    if (r == OFFBKG_FITSMEM_LOADED && src.crc_on) {
+        m->crc_known = read_rest(&src, &m->in) == 0;
+        m->crc = src.crc;
+    }
     source_end(&src);
     if (r == OFFBKG_FITSMEM_LOADED)
         *loaded_bytes(m->buf) = m->size;
@@ -551,7 +588,7 @@ int offbkg_fitsmem_open(offbkg_fitsmem_t *m, const char *path,
  * -1 when the file ends first. */
 static int skip(source_t *src, unsigned char *buf, unsigned long long bytes)
 {
-    if (!src->gzip)
+    if (!src->gzip && !src->crc_on)
         return lseek(src->fd, (off_t)bytes, SEEK_CUR) < 0 ? -1 : 0;
     while (bytes > 0) {
         size_t have = 0, want = bytes < STEP ? (size_t)bytes : STEP;

@@ -10,6 +10,7 @@
 #include "inflate-private.h"
 
 #ifdef HAVE_ISAL
+#include <isa-l/crc.h>
 #include <isa-l/igzip_lib.h>
 #else
 #include <zlib.h>
@@ -65,6 +66,12 @@ const char *offbkg_inflate_library(void)
     return "ISA-L";
 }
 
+uint32_t offbkg_inflate_crc32(uint32_t crc, const unsigned char *buf,
+                              size_t n)
+{
+    return crc32_gzip_refl(crc, buf, n);
+}
+
 #else
 
 struct offbkg_inflate {
@@ -108,6 +115,17 @@ int offbkg_inflate_next_member(offbkg_inflate_t *z)
 const char *offbkg_inflate_library(void)
 {
     return "zlib";
+}
+
+uint32_t offbkg_inflate_crc32(uint32_t crc, const unsigned char *buf,
+                              size_t n)
+{
+    /* zlib takes a uInt length at a time. */
+    for (size_t chunk; n > 0; buf += chunk, n -= chunk) {
+        chunk = n < UINT_MAX ? n : UINT_MAX;
+        crc = (uint32_t)crc32(crc, buf, (uInt)chunk);
+    }
+    return crc;
 }
 
 #endif

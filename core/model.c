@@ -181,7 +181,9 @@ static void process_run(worker_t *w, slot_t *sl)
         offbkg_run_report_t *rep = &job->out->runs[sl->run];
         if (offbkg_model_store_save(w->ctx, job->ms, job->models, key,
                                     sl->contrib, rep, job->store,
-                                    job->store_rows[sl->run]) == OFFBKG_OK)
+                                    job->store_rows[sl->run],
+                                    w->ev.crc_known ? &w->ev.crc : NULL)
+            == OFFBKG_OK)
             rep->filled = true;
         else
             rep->store_error = strdup(offbkg_error_msg(w->ctx));
@@ -359,6 +361,8 @@ static int worker_init(offbkg_ctx_t *ctx, const make_job_t *job,
     memset(w, 0, sizeof *w);
     w->job = job;
     w->pool = pool;
+    /* The store records the CRC of each file it fills a run from. */
+    w->ev.want_crc = job->ms != NULL;
     w->ctx = offbkg_ctx_new_child(ctx);
     /* The regions, and the run's own target. */
     w->near = malloc((job->regions->n + 1) * sizeof *w->near);

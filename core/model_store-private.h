@@ -67,13 +67,16 @@ int offbkg_model_store_add(offbkg_ctx_t *ctx,
                            offbkg_store_entry_t *held, void *into);
 
 /** Save every model's contribution @p contrib of @p run, with the run's
- *  numbers @p rep and its obs-index row @p row of @p ds. */
+ *  numbers @p rep, its obs-index row @p row of @p ds and the CRC-32 of
+ *  its events file @p events_crc as it was read (NULL: unknown, the file
+ *  is read again for it). */
 int offbkg_model_store_save(offbkg_ctx_t *ctx, const offbkg_model_store_t *ms,
                             offbkg_instance_t *const *models,
                             const offbkg_model_store_run_t *run,
                             void *const *contrib,
                             const offbkg_run_report_t *rep,
-                            const offbkg_datastore_t *ds, size_t row);
+                            const offbkg_datastore_t *ds, size_t row,
+                            const uint32_t *events_crc);
 
 /** List the group sums the store holds for each model (once per step). */
 int offbkg_model_store_sums_list(offbkg_ctx_t *ctx, offbkg_model_store_t *ms);

@@ -213,7 +213,8 @@ int offbkg_model_store_save(offbkg_ctx_t *ctx, const offbkg_model_store_t *ms,
                             const offbkg_model_store_run_t *run,
                             void *const *contrib,
                             const offbkg_run_report_t *rep,
-                            const offbkg_datastore_t *ds, size_t row)
+                            const offbkg_datastore_t *ds, size_t row,
+                            const uint32_t *events_crc)
 {
     offbkg_store_entry_t e = {
         .n_rows = rep->n_rows,
@@ -225,7 +226,12 @@ int offbkg_model_store_save(offbkg_ctx_t *ctx, const offbkg_model_store_t *ms,
         .livetime_s = rep->livetime_s,
         .data = { .struct_size = sizeof e.data },
     };
-    int st = offbkg_store_crc32(ctx, run->path, &e.events_crc);
+    int st = OFFBKG_OK;
+
+    if (events_crc != NULL)
+        e.events_crc = *events_crc;
+    else
+        st = offbkg_store_crc32(ctx, run->path, &e.events_crc);
 
     for (size_t m = 0; st == OFFBKG_OK && m < ms->n_models; m++) {
         offbkg_store_key_t key = run->key;

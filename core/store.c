@@ -17,9 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <zlib.h>
-
 #include "fitshdr-private.h"
+#include "inflate-private.h"
 #include "input-private.h"
 #include "output-private.h"
 #include "params-private.h"
@@ -468,7 +467,7 @@ int offbkg_store_crc32(offbkg_ctx_t *ctx, const char *path, uint32_t *crc)
     enum { CHUNK_BYTES = 1 << 20 };
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     unsigned char *buf = malloc(CHUNK_BYTES);
-    uLong c = crc32(0L, Z_NULL, 0);
+    uint32_t c = 0;
     ssize_t got;
     int st = OFFBKG_OK;
 
@@ -485,13 +484,13 @@ int offbkg_store_crc32(offbkg_ctx_t *ctx, const char *path, uint32_t *crc)
             st = offbkg_error_set(ctx, OFFBKG_EDATA, "%s: cannot read: %s",
                                   path, strerror(errno));
         else
-            c = crc32(c, buf, (uInt)got);
+            c = offbkg_inflate_crc32(c, buf, (size_t)got);
     }
     if (fd >= 0)
         close(fd);
     free(buf);
     if (st == OFFBKG_OK)
-        *crc = (uint32_t)c;
+        *crc = c;
     return st;
 }
 

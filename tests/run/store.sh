@@ -56,6 +56,20 @@ ok $(cmp -s "$T/events.dig" "$T/filled.dig"; echo $?) \
     "the models of a run that fills the store are those from the events"
 ok $(grep -q '"runs_from_store": 0, "runs_filled": 8' "$T/filled/report.json"; echo $?) \
     "report.json says 8 runs filled"
+# The entries record the CRC-32 of the events files, taken as they were
+# read (core/fitsmem.c): that of the whole file.
+evcrc=$("$OFFBKG_FITSTAB" "$(ls "$T"/contrib/2d-*/obs_3.fits.gz)[0]" \
+        | awk -F '\t' '$2 == "EVCRC" { print tolower($3) }')
+evfile=$(ls "$T"/store/data/*003*)
+if [ -x /usr/bin/python3 ]; then
+    want=$(/usr/bin/python3 -c 'import sys, zlib
+print("%08x" % zlib.crc32(open(sys.argv[1], "rb").read()))' "$evfile")
+    ok $(test -n "$evcrc" && test "$evcrc" = "$want"; echo $?) \
+        "EVCRC of OBS_ID 3 is the CRC-32 of its events file ($evcrc, $want)"
+else
+    tap_n=$((tap_n + 1))
+    echo "ok $tap_n # SKIP no /usr/bin/python3 to take the CRC of an events file"
+fi
 
 # From the complete store alone, with 1 and 2 threads.
 for j in 1 2; do

@@ -5,7 +5,9 @@
  *   fitstab FILE[EXT]
  *
  * opens the first table of FILE (or the HDU named in cfitsio's extended
- * syntax) and prints, one record per line, fields separated by tabs:
+ * syntax; one that is not a table, FILE[0] say, has its keywords
+ * printed alone) and prints, one record per line, fields separated by
+ * tabs:
  *   K  NAME  VALUE     each keyword of the header (strings unquoted)
  *   C  NAME  TFORM     each column
  *   R  V1  V2 ...      each row: integers as integers, floats with %.9g,
@@ -123,6 +125,10 @@ int main(int argc, char **argv)
             printf("C\t%s\t%s\n", name, form);
         }
         print_rows(f, n_cols, &st);
+    } else if (st == NOT_TABLE) {
+        st = 0;
+        if (fits_open_file(&f, argv[1], READONLY, &st) == 0)
+            print_header(f, &st);
     }
     if (f != NULL) {
         int st2 = 0;

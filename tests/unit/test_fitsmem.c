@@ -221,6 +221,56 @@ static void test_fitsmem_whole_file(void **state)
     offbkg_fitsmem_free(&m);
 }
 
+/* zlib's CRC-32 of the bytes of @p path. */
+static uint32_t file_crc(const char *path)
+{
+    unsigned char buf[4096];
+    uLong c = crc32(0L, Z_NULL, 0);
+    size_t n;
+    FILE *fp = fopen(path, "rb");
+
+    assert_non_null(fp);
+    while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
+        c = crc32(c, buf, (uInt)n);
+    fclose(fp);
+    return (uint32_t)c;
+}
+
+/* With want_crc, a load gives the CRC of every byte of the file, gzip
+ * or plain, whether it reads all of it, stops after the HDUs asked for
+ * (the rest is read for the CRC) or skips HDUs before them; without,
+ * none. */
+static void test_fitsmem_crc(void **state)
+{
+    const fixture_t *fx = *state;
+    const char *const paths[2] = { fx->gz, fx->plain };
+    static const char *const aeff[] = { "AEFF" };
+    const char *const *hdus[3] = { NULL, need, aeff };
+    const size_t n_hdus[3] = { 0, 2, 1 };
+    offbkg_fitsmem_t m = { 0 };
+
+    for (int k = 0; k < 2; k++) {
+        uint32_t want = file_crc(paths[k]);
+        for (int h = 0; h < 3; h++) {
+            fitsfile *mf;
+            int st = 0;
+            m.want_crc = true;
+            assert_int_equal(offbkg_fitsmem_open(&m, paths[k], hdus[h],
+                                                 n_hdus[h], &mf), 0);
+            assert_true(m.crc_known);
+            assert_int_equal(m.crc, want);
+            fits_close_file(mf, &st);
+            offbkg_fitsmem_free(&m);
+        }
+        fitsfile *mf;
+        int st = 0;
+        assert_int_equal(offbkg_fitsmem_open(&m, paths[k], need, 2, &mf), 0);
+        assert_false(m.crc_known);
+        fits_close_file(mf, &st);
+        offbkg_fitsmem_free(&m);
+    }
+}
+
 /* Copy the first @p n bytes of @p from to @p to. */
 static void copy_head(const char *from, const char *to, long n)
 {
@@ -475,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_fitsmem_plain_prefix),
         cmocka_unit_test(test_fitsmem_missing_hdu_reads_all),
         cmocka_unit_test(test_fitsmem_whole_file),
+        cmocka_unit_test(test_fitsmem_crc),
         cmocka_unit_test(test_fitsmem_odd_files_fall_back),
         cmocka_unit_test(test_fitsmem_never_reads_past_loaded),
         cmocka_unit_test(test_fitsmem_gzip_members),
