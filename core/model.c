@@ -707,64 +707,142 @@ static size_t group_runs(const make_job_t *job, size_t g, bool merged_only,
     return n;
 }
 
+/* Reading the group sums: a group per item of a parallel loop. */
+typedef struct sums_load {
+    const make_job_t *job;
+    offbkg_store_sum_run_t *runs;   /* group g's from first[g], count[g] */
+    size_t *at;                     /* their run indexes, the same way */
+    size_t *first, *count;
+    offbkg_store_entry_t *entries;  /* n_groups x n_models */
+    size_t *n_loaded;               /* per group */
+    offbkg_ctx_t **ctx;             /* per group: its own message */
+    int *st;                        /* per group */
+} sums_load_t;
+
+/* offbkg_parallel_for item: read group @p g's longest sum (files only,
+ * no plugin called). */
+static void read_sum(void *arg, size_t g)
+{
+    sums_load_t *w = arg;
+
+    w->st[g] = offbkg_model_store_sums_read(
+        w->ctx[g], w->job->ms, w->count[g], w->runs + w->first[g],
+        w->entries + g * w->job->n_models, &w->n_loaded[g]);
+}
+
+/* Group @p g's sum, read by read_sum, into its contributions, and its
+ * runs marked cached with their numbers; a sum that cannot be used is
+ * said, and the group's runs are read as if there were none. */
+static int take_sum(offbkg_ctx_t *ctx, make_job_t *job, sums_load_t *w,
+                    size_t g, void ***group_contrib, void **contrib)
+{
+    const offbkg_store_sum_run_t *runs = w->runs + w->first[g];
+    const size_t *at = w->at + w->first[g];
+    size_t k = w->n_loaded[g];
+    int st = w->st[g];
+
+    if (st == OFFBKG_OK && k > 0)
+        st = offbkg_model_store_sums_take(w->ctx[g], job->ms, job->models,
+                                          w->entries + g * job->n_models,
+                                          contrib);
+    if (st > 0) {
+        if (st == OFFBKG_STORE_DAMAGED)
+            OFFBKG_WARN(ctx, "group %zu: its sum in the store is damaged "
+                        "(%s): its runs are read one by one", g,
+                        offbkg_error_msg(w->ctx[g]));
+        else
+            OFFBKG_INFO(ctx, "group %zu: its sum in the store is not used: "
+                        "%s", g, offbkg_error_msg(w->ctx[g]));
+        return OFFBKG_OK;
+    }
+    if (st != OFFBKG_OK)
+        return offbkg_error_set(ctx, st, "%s", offbkg_error_msg(w->ctx[g]));
+    if (k == 0)
+        return OFFBKG_OK;
+    for (size_t m = 0; m < job->n_models; m++) {
+        group_contrib[m][g] = contrib[m];
+        contrib[m] = NULL;
+    }
+    job->n_cached[g] = k;
+    for (size_t r = 0; r < k; r++) {
+        offbkg_run_report_t *rep = &job->out->runs[at[r]];
+        job->cached[at[r]] = true;
+        rep->from_store = true;
+        rep->store_status = OFFBKG_OK;
+        rep->n_rows = runs[r].n_rows;
+        rep->n_events = runs[r].n_events;
+        rep->n_nonfinite = runs[r].n_nonfinite;
+        rep->n_bad_energy = runs[r].n_bad_energy;
+        rep->n_regions = runs[r].n_regions;
+        rep->ontime_s = runs[r].ontime_s;
+        rep->livetime_s = runs[r].livetime_s;
+    }
+    return OFFBKG_OK;
+}
+
+static void free_sums_load(const make_job_t *job, sums_load_t *w)
+{
+    size_t n_groups = job->out->n_groups;
+
+    for (size_t g = 0; w->ctx != NULL && g < n_groups; g++)
+        offbkg_ctx_free(w->ctx[g]);
+    for (size_t i = 0; w->entries != NULL && i < n_groups * job->n_models;
+         i++)
+        offbkg_store_entry_free(&w->entries[i]);
+    free(w->runs);
+    free(w->at);
+    free(w->first);
+    free(w->count);
+    free(w->entries);
+    free(w->n_loaded);
+    free(w->ctx);
+    free(w->st);
+}
+
 /* Each group's first runs from the longest group sum the store has of
- * them (doc/store.md §8): loaded into @p group_contrib, and those runs
- * marked cached with their numbers. A sum that cannot be used is said,
- * and the group's runs are read as if there were none. */
+ * them (doc/store.md §8): the sums read on the step's threads (each is a
+ * file inflated), then loaded into @p group_contrib in group order. */
 static int load_sums(offbkg_ctx_t *ctx, make_job_t *job,
                      void ***group_contrib)
 {
     size_t n = job->out->n_runs, n_groups = job->out->n_groups;
-    offbkg_store_sum_run_t *runs = malloc((n + 1) * sizeof *runs);
-    size_t *at = malloc((n + 1) * sizeof *at);
-    void **contrib = calloc(job->n_models, sizeof *contrib);
+    sums_load_t w = {
+        .job = job,
+        .runs = malloc((n + 1) * sizeof *w.runs),
+        .at = malloc((n + 1) * sizeof *w.at),
+        .first = calloc(n_groups + 1, sizeof *w.first),
+        .count = calloc(n_groups + 1, sizeof *w.count),
+        .entries = calloc(n_groups * job->n_models + 1, sizeof *w.entries),
+        .n_loaded = calloc(n_groups + 1, sizeof *w.n_loaded),
+        .ctx = calloc(n_groups + 1, sizeof *w.ctx),
+        .st = calloc(n_groups + 1, sizeof *w.st),
+    };
+    void **contrib = calloc(job->n_models + 1, sizeof *contrib);
     int st = offbkg_model_store_sums_list(ctx, job->ms);
 
     job->cached = calloc(n + 1, sizeof *job->cached);
     job->merged = calloc(n + 1, sizeof *job->merged);
     job->n_cached = calloc(n_groups + 1, sizeof *job->n_cached);
     if (st == OFFBKG_OK
-        && (runs == NULL || at == NULL || contrib == NULL
+        && (w.runs == NULL || w.at == NULL || w.first == NULL
+            || w.count == NULL || w.entries == NULL || w.n_loaded == NULL
+            || w.ctx == NULL || w.st == NULL || contrib == NULL
             || job->cached == NULL || job->merged == NULL
             || job->n_cached == NULL))
         st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    for (size_t g = 0; st == OFFBKG_OK && g < n_groups; g++) {
-        size_t n_runs = group_runs(job, g, false, runs, at), k;
-        st = offbkg_model_store_sums_load(ctx, job->ms, job->models, n_runs,
-                                          runs, contrib, &k);
-        if (st > 0) {
-            if (st == OFFBKG_STORE_DAMAGED)
-                OFFBKG_WARN(ctx, "group %zu: its sum in the store is damaged "
-                            "(%s): its runs are read one by one", g,
-                            offbkg_error_msg(ctx));
-            else
-                OFFBKG_INFO(ctx, "group %zu: its sum in the store is not "
-                            "used: %s", g, offbkg_error_msg(ctx));
-            offbkg_error_clear(ctx);
-            st = OFFBKG_OK;
-            continue;
-        }
-        for (size_t m = 0; st == OFFBKG_OK && m < job->n_models; m++) {
-            group_contrib[m][g] = contrib[m];
-            contrib[m] = NULL;
-        }
-        job->n_cached[g] = st == OFFBKG_OK ? k : 0;
-        for (size_t r = 0; st == OFFBKG_OK && r < k; r++) {
-            offbkg_run_report_t *rep = &job->out->runs[at[r]];
-            job->cached[at[r]] = true;
-            rep->from_store = true;
-            rep->store_status = OFFBKG_OK;
-            rep->n_rows = runs[r].n_rows;
-            rep->n_events = runs[r].n_events;
-            rep->n_nonfinite = runs[r].n_nonfinite;
-            rep->n_bad_energy = runs[r].n_bad_energy;
-            rep->n_regions = runs[r].n_regions;
-            rep->ontime_s = runs[r].ontime_s;
-            rep->livetime_s = runs[r].livetime_s;
-        }
+    /* Each run is in one group: the groups' runs share one array. */
+    for (size_t g = 0, used = 0; st == OFFBKG_OK && g < n_groups; g++) {
+        w.first[g] = used;
+        w.count[g] = group_runs(job, g, false, w.runs + used, w.at + used);
+        used += w.count[g];
+        if ((w.ctx[g] = offbkg_ctx_new_child(ctx)) == NULL)
+            st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     }
-    free(runs);
-    free(at);
+    if (st == OFFBKG_OK)
+        offbkg_parallel_for(n_groups, job->opts->threads, read_sum, &w);
+    for (size_t g = 0; st == OFFBKG_OK && g < n_groups; g++)
+        st = take_sum(ctx, job, &w, g, group_contrib, contrib);
+    free_sums_load(job, &w);
     free(contrib);
     return st;
 }

@@ -81,18 +81,29 @@ int offbkg_model_store_save(offbkg_ctx_t *ctx, const offbkg_model_store_t *ms,
 /** List the group sums the store holds for each model (once per step). */
 int offbkg_model_store_sums_list(offbkg_ctx_t *ctx, offbkg_model_store_t *ms);
 
-/** A group's first runs from a group sum (doc/store.md §8): @p runs are
- *  the group's runs in run order (obs_id and run_hash set). The longest
- *  first *n_loaded of them that every model has a valid sum of are loaded,
- *  one new contribution per model into @p contrib (NULL before), and
- *  their numbers into @p runs. *n_loaded 0 when there is none, or when
- *  one cannot be used: then OFFBKG_STORE_STALE or _DAMAGED with the
- *  reason; errors < 0. */
-int offbkg_model_store_sums_load(offbkg_ctx_t *ctx,
+/** A group's first runs from a group sum (doc/store.md §8), read: @p runs
+ *  are the group's runs in run order (obs_id and run_hash set). The
+ *  longest first *n_loaded of them that every model has a valid sum of
+ *  are read into @p entries (one per model; empty when *n_loaded is 0),
+ *  and their numbers into @p runs. *n_loaded 0 when there is none, or
+ *  when one cannot be used: then OFFBKG_STORE_STALE or _DAMAGED with the
+ *  reason; errors < 0. No plugin is called: groups are read in parallel.
+ */
+int offbkg_model_store_sums_read(offbkg_ctx_t *ctx,
+                                 const offbkg_model_store_t *ms,
+                                 size_t n_runs, offbkg_store_sum_run_t *runs,
+                                 offbkg_store_entry_t *entries,
+                                 size_t *n_loaded);
+
+/** The sums @p entries (offbkg_model_store_sums_read's, freed here) into
+ *  one new contribution per model in @p contrib (NULL before; NULL again
+ *  on failure): OFFBKG_OK, OFFBKG_STORE_DAMAGED when a plugin refuses
+ *  one, or an error. */
+int offbkg_model_store_sums_take(offbkg_ctx_t *ctx,
                                  const offbkg_model_store_t *ms,
                                  offbkg_instance_t *const *models,
-                                 size_t n_runs, offbkg_store_sum_run_t *runs,
-                                 void **contrib, size_t *n_loaded);
+                                 offbkg_store_entry_t *entries,
+                                 void **contrib);
 
 /** Keep @p contrib (one per model), the sum of the group's @p n_runs
  *  runs @p runs in run order, as each model's group sum. */

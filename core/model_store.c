@@ -282,17 +282,18 @@ static void drop(const offbkg_model_store_t *ms,
     }
 }
 
-int offbkg_model_store_sums_load(offbkg_ctx_t *ctx,
+int offbkg_model_store_sums_read(offbkg_ctx_t *ctx,
                                  const offbkg_model_store_t *ms,
-                                 offbkg_instance_t *const *models,
                                  size_t n_runs, offbkg_store_sum_run_t *runs,
-                                 void **contrib, size_t *n_loaded)
+                                 offbkg_store_entry_t *entries,
+                                 size_t *n_loaded)
 {
     uint64_t *chain = malloc((n_runs + 1) * sizeof *chain);
     size_t k = n_runs;
     int st = OFFBKG_OK;
 
     *n_loaded = 0;
+    memset(entries, 0, ms->n_models * sizeof *entries);
     if (chain == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     chain[0] = OFFBKG_STORE_CHAIN0;
@@ -306,18 +307,35 @@ int offbkg_model_store_sums_load(offbkg_ctx_t *ctx,
         if (all)
             break;
     }
-    for (size_t m = 0; k > 0 && st == OFFBKG_OK && m < ms->n_models; m++) {
-        offbkg_store_entry_t e;
+    for (size_t m = 0; k > 0 && st == OFFBKG_OK && m < ms->n_models; m++)
         st = offbkg_store_sum_read(ctx, ms->store, ms->key[m], chain[k], k,
                                    runs, ms->n_counts[m], ms->n_exposure[m],
-                                   &e);
-        if (st != OFFBKG_OK)
-            break;
+                                   &entries[m]);
+    free(chain);
+    if (st != OFFBKG_OK) {
+        for (size_t m = 0; m < ms->n_models; m++)
+            offbkg_store_entry_free(&entries[m]);
+        return st;
+    }
+    *n_loaded = k;
+    return OFFBKG_OK;
+}
+
+int offbkg_model_store_sums_take(offbkg_ctx_t *ctx,
+                                 const offbkg_model_store_t *ms,
+                                 offbkg_instance_t *const *models,
+                                 offbkg_store_entry_t *entries,
+                                 void **contrib)
+{
+    int st = OFFBKG_OK;
+
+    for (size_t m = 0; st == OFFBKG_OK && m < ms->n_models; m++) {
         st = ops_of(models[m])->contrib_new(models[m]->state, &contrib[m]);
         if (st != OFFBKG_OK)
             st = plugin_error(ctx, st, models[m], "contrib_new");
         else if ((st = ops_of(models[m])->contrib_load(models[m]->state,
-                                                       &e.data, contrib[m]))
+                                                       &entries[m].data,
+                                                       contrib[m]))
                  != OFFBKG_OK) {
             const char *why = offbkg_host_last_error();
             st = offbkg_error_set(ctx, OFFBKG_STORE_DAMAGED, "[%s] refuses "
@@ -325,15 +343,12 @@ int offbkg_model_store_sums_load(offbkg_ctx_t *ctx,
                                   models[m]->conf->section,
                                   why[0] ? why : offbkg_strerror(st));
         }
-        offbkg_store_entry_free(&e);
     }
-    free(chain);
-    if (st != OFFBKG_OK) {
+    for (size_t m = 0; m < ms->n_models; m++)
+        offbkg_store_entry_free(&entries[m]);
+    if (st != OFFBKG_OK)
         drop(ms, models, contrib);
-        return st;
-    }
-    *n_loaded = k;
-    return OFFBKG_OK;
+    return st;
 }
 
 int offbkg_model_store_sums_save(offbkg_ctx_t *ctx,
