@@ -593,9 +593,11 @@ static int keep_group(offbkg_ctx_t *ctx, const make_job_t *job, size_t m,
     return OFFBKG_OK;
 }
 
-/* Finish every group's contribution of every model into a cube. */
+/* Finish every group's contribution of every model into a cube; those
+ * of the groups @p keep says are viewed (their sums being written) are
+ * left for the caller to free. */
 static int finish_all(offbkg_ctx_t *ctx, const make_job_t *job,
-                      void ***group_contrib)
+                      void ***group_contrib, const bool *keep)
 {
     offbkg_model_t *out = job->out;
 
@@ -621,7 +623,7 @@ static int finish_all(offbkg_ctx_t *ctx, const make_job_t *job,
             if (st != OFFBKG_OK)
                 return st;
             /* Done with: its memory can serve the next cube. */
-            if (group_contrib[m][g] != NULL) {
+            if (group_contrib[m][g] != NULL && (keep == NULL || !keep[g])) {
                 ops_of(inst)->contrib_free(inst->state, group_contrib[m][g]);
                 group_contrib[m][g] = NULL;
             }
@@ -847,79 +849,134 @@ static int load_sums(offbkg_ctx_t *ctx, make_job_t *job,
     return st;
 }
 
-/* Keeping the group sums: a group per item of a parallel loop. */
+/* Keeping the groups' sums (doc/store.md §8): the groups that merged more
+ * runs than the sum they were loaded from, and the views of their
+ * contributions, are taken on the calling thread (a plugin is called by
+ * one thread at a time); the files are written on a thread of their own
+ * while the cubes are made, and the contributions viewed are kept until
+ * it is done. */
 typedef struct sums_save {
     const make_job_t *job;
-    void ***group_contrib;
-    offbkg_ctx_t **ctx;             /* per group: its own message */
-    int *st;                        /* per group */
+    size_t n_save;
+    size_t *group;                  /* n_save: the groups saved */
+    offbkg_store_sum_run_t *runs;   /* saved group i's from first[i] */
+    size_t *first, *n_runs;         /* n_save */
+    offbkg_contrib_data_t *views;   /* n_save x n_models */
+    offbkg_ctx_t **ctx;             /* n_save: each its own message */
+    int *st;                        /* n_save */
+    bool *viewed;                   /* per group: not freed before the end */
+    pthread_t tid;
+    bool started;                   /* tid is writing */
 } sums_save_t;
 
-/* offbkg_parallel_for item: keep group @p g's sum of the runs merged,
- * when it holds more than the sum it was loaded from. */
-static void save_sum(void *arg, size_t g)
+static void *write_sums(void *arg)
 {
     sums_save_t *w = arg;
     const make_job_t *job = w->job;
-    size_t n = job->out->n_runs, n_merged = 0, n_runs;
-    offbkg_store_sum_run_t *runs = malloc((n + 1) * sizeof *runs);
-    size_t *at = malloc((n + 1) * sizeof *at);
-    void **contrib = calloc(job->n_models + 1, sizeof *contrib);
 
-    if (runs == NULL || at == NULL || contrib == NULL) {
-        w->st[g] = offbkg_error_set(w->ctx[g], OFFBKG_ENOMEM,
-                                    "out of memory");
-        goto done;
-    }
-    n_runs = group_runs(job, g, true, runs, at);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < w->n_save; i++)
+        w->st[i] = offbkg_model_store_sums_write(
+            w->ctx[i], job->ms, w->n_runs[i], w->runs + w->first[i],
+            w->views + i * job->n_models);
+    return NULL;
+}
+
+/* Whether group @p g is to be saved: its merged runs in run order into
+ * @p runs, @p at, and how many in *n_runs. */
+static bool sum_to_save(const make_job_t *job, size_t g,
+                        offbkg_store_sum_run_t *runs, size_t *at,
+                        size_t *n_runs)
+{
+    size_t n_merged = 0;
+
+    *n_runs = group_runs(job, g, true, runs, at);
+    for (size_t i = 0; i < job->out->n_runs; i++)
         n_merged += job->merged[i] && (size_t)job->group_id[i] == g;
     /* Nothing new, or a run merged without a key (then its events were
      * read, and their identity is not known). */
-    if (n_runs == job->n_cached[g] || n_runs != n_merged)
-        goto done;
-    for (size_t m = 0; m < job->n_models; m++)
-        contrib[m] = w->group_contrib[m][g];
-    w->st[g] = offbkg_model_store_sums_save(w->ctx[g], job->ms, job->models,
-                                            n_runs, runs, contrib);
-done:
-    free(runs);
-    free(at);
-    free(contrib);
+    return *n_runs != job->n_cached[g] && *n_runs == n_merged;
 }
 
-/* Keep the groups' sums (on the step's threads: each is a file written
- * and synced): the next step on these runs, or on more runs after them,
- * starts from them. A sum not kept is said at info level: the models are
- * right, the next step reads the runs again. */
-static int save_sums(offbkg_ctx_t *ctx, const make_job_t *job,
-                     void ***group_contrib)
+/* Take the groups to save and their views into @p w, and start writing
+ * them: on a thread of their own when the step has more than one. */
+static int sums_start(offbkg_ctx_t *ctx, const make_job_t *job,
+                      void ***group_contrib, sums_save_t *w)
 {
-    size_t n_groups = job->out->n_groups;
-    sums_save_t w = { job, group_contrib,
-                      calloc(n_groups + 1, sizeof *w.ctx),
-                      calloc(n_groups + 1, sizeof *w.st) };
-    int st = w.ctx != NULL && w.st != NULL ? OFFBKG_OK : OFFBKG_ENOMEM;
+    size_t n = job->out->n_runs, n_groups = job->out->n_groups;
+    size_t *at = malloc((n + 1) * sizeof *at);
+    void **contrib = calloc(job->n_models + 1, sizeof *contrib);
+    int st = OFFBKG_OK;
 
-    for (size_t g = 0; st == OFFBKG_OK && g < n_groups; g++)
-        if ((w.ctx[g] = offbkg_ctx_new_child(ctx)) == NULL)
-            st = OFFBKG_ENOMEM;
-    if (st == OFFBKG_OK)
-        offbkg_parallel_for(n_groups, job->opts->threads, save_sum, &w);
-    else
+    *w = (sums_save_t){
+        .job = job,
+        .group = calloc(n_groups + 1, sizeof *w->group),
+        .runs = malloc((n + 1) * sizeof *w->runs),
+        .first = calloc(n_groups + 1, sizeof *w->first),
+        .n_runs = calloc(n_groups + 1, sizeof *w->n_runs),
+        .views = calloc(n_groups * job->n_models + 1, sizeof *w->views),
+        .ctx = calloc(n_groups + 1, sizeof *w->ctx),
+        .st = calloc(n_groups + 1, sizeof *w->st),
+        .viewed = calloc(n_groups + 1, sizeof *w->viewed),
+    };
+    if (at == NULL || contrib == NULL || w->group == NULL || w->runs == NULL
+        || w->first == NULL || w->n_runs == NULL || w->views == NULL
+        || w->ctx == NULL || w->st == NULL || w->viewed == NULL)
         st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    for (size_t g = 0; st == OFFBKG_OK && g < n_groups; g++) {
-        if (w.st[g] == OFFBKG_ENOMEM || w.st[g] == OFFBKG_ECANCELLED)
-            st = offbkg_error_set(ctx, w.st[g], "%s",
-                                  offbkg_error_msg(w.ctx[g]));
-        else if (w.st[g] != OFFBKG_OK)
-            OFFBKG_INFO(ctx, "group %zu: its sum not put in the store: %s",
-                        g, offbkg_error_msg(w.ctx[g]));
+    for (size_t g = 0, used = 0; st == OFFBKG_OK && g < n_groups; g++) {
+        size_t i = w->n_save;
+        if (!sum_to_save(job, g, w->runs + used, at, &w->n_runs[i]))
+            continue;
+        for (size_t m = 0; m < job->n_models; m++)
+            contrib[m] = group_contrib[m][g];
+        st = offbkg_model_store_sums_view(ctx, job->ms, job->models, contrib,
+                                          w->views + i * job->n_models);
+        if (st == OFFBKG_OK && (w->ctx[i] = offbkg_ctx_new_child(ctx)) == NULL)
+            st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+        w->group[i] = g;
+        w->first[i] = used;
+        w->viewed[g] = true;
+        used += w->n_runs[i];
+        w->n_save++;
     }
-    for (size_t g = 0; w.ctx != NULL && g < n_groups; g++)
-        offbkg_ctx_free(w.ctx[g]);
-    free(w.ctx);
-    free(w.st);
+    free(at);
+    free(contrib);
+    if (st != OFFBKG_OK)
+        return st;
+    if (job->opts->threads > 1 && w->n_save > 0)
+        w->started = pthread_create(&w->tid, NULL, write_sums, w) == 0;
+    if (!w->started)
+        write_sums(w);
+    return OFFBKG_OK;
+}
+
+/* Wait for the sums' files; a sum not kept is said at info level (the
+ * models are right, the next step reads the runs again). Frees @p w. */
+static int sums_end(offbkg_ctx_t *ctx, sums_save_t *w)
+{
+    int st = OFFBKG_OK;
+
+    if (w->started)
+        pthread_join(w->tid, NULL);
+    for (size_t i = 0; i < w->n_save; i++) {
+        if (st == OFFBKG_OK
+            && (w->st[i] == OFFBKG_ENOMEM || w->st[i] == OFFBKG_ECANCELLED))
+            st = offbkg_error_set(ctx, w->st[i], "%s",
+                                  offbkg_error_msg(w->ctx[i]));
+        else if (w->st[i] != OFFBKG_OK)
+            OFFBKG_INFO(ctx, "group %zu: its sum not put in the store: %s",
+                        w->group[i], offbkg_error_msg(w->ctx[i]));
+    }
+    for (size_t i = 0; w->ctx != NULL && i < w->n_save; i++)
+        offbkg_ctx_free(w->ctx[i]);
+    free(w->group);
+    free(w->runs);
+    free(w->first);
+    free(w->n_runs);
+    free(w->views);
+    free(w->ctx);
+    free(w->st);
+    free(w->viewed);
+    memset(w, 0, sizeof *w);
     return st;
 }
 
@@ -1219,13 +1276,19 @@ int offbkg_model_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
     pthread_cond_destroy(&pool.slot_freed);
     if (st == OFFBKG_OK && !opts->fill_only)
         st = no_run_used(ctx, out);
+    sums_save_t saving = { 0 };
     if (st == OFFBKG_OK && job.merged != NULL)
-        st = save_sums(ctx, &job, group_contrib);
+        st = sums_start(ctx, &job, group_contrib, &saving);
+    if (st == OFFBKG_OK && !opts->fill_only)
+        st = finish_all(ctx, &job, group_contrib, saving.viewed);
+    if (job.merged != NULL) {
+        int st_sums = sums_end(ctx, &saving);
+        if (st == OFFBKG_OK)
+            st = st_sums;
+    }
     /* The names of the entries and sums written (doc/store.md §5). */
     if (st == OFFBKG_OK && job.ms != NULL)
         st = offbkg_store_sync(ctx, opts->store);
-    if (st == OFFBKG_OK && !opts->fill_only)
-        st = finish_all(ctx, &job, group_contrib);
     if (st == OFFBKG_OK && !opts->fill_only)
         offbkg_target_check(ctx, rc->exclude, regions, out);
     free_keys(&job);

@@ -105,13 +105,21 @@ int offbkg_model_store_sums_take(offbkg_ctx_t *ctx,
                                  offbkg_store_entry_t *entries,
                                  void **contrib);
 
-/** Keep @p contrib (one per model), the sum of the group's @p n_runs
- *  runs @p runs in run order, as each model's group sum. */
-int offbkg_model_store_sums_save(offbkg_ctx_t *ctx,
+/** The views (contrib_view) of @p contrib, one per model, into @p views:
+ *  valid while the contributions are neither changed nor freed. */
+int offbkg_model_store_sums_view(offbkg_ctx_t *ctx,
                                  const offbkg_model_store_t *ms,
                                  offbkg_instance_t *const *models,
-                                 size_t n_runs,
-                                 const offbkg_store_sum_run_t *runs,
-                                 void *const *contrib);
+                                 void *const *contrib,
+                                 offbkg_contrib_data_t *views);
+
+/** Keep @p views (offbkg_model_store_sums_view's), the sum of the group's
+ *  @p n_runs runs @p runs in run order, as each model's group sum. No
+ *  plugin is called: it may run while a plugin works on other data. */
+int offbkg_model_store_sums_write(offbkg_ctx_t *ctx,
+                                  const offbkg_model_store_t *ms,
+                                  size_t n_runs,
+                                  const offbkg_store_sum_run_t *runs,
+                                  const offbkg_contrib_data_t *views);
 
 #endif

@@ -351,12 +351,27 @@ int offbkg_model_store_sums_take(offbkg_ctx_t *ctx,
     return st;
 }
 
-int offbkg_model_store_sums_save(offbkg_ctx_t *ctx,
+int offbkg_model_store_sums_view(offbkg_ctx_t *ctx,
                                  const offbkg_model_store_t *ms,
                                  offbkg_instance_t *const *models,
-                                 size_t n_runs,
-                                 const offbkg_store_sum_run_t *runs,
-                                 void *const *contrib)
+                                 void *const *contrib,
+                                 offbkg_contrib_data_t *views)
+{
+    for (size_t m = 0; m < ms->n_models; m++) {
+        views[m] = (offbkg_contrib_data_t){ .struct_size = sizeof *views };
+        int st = ops_of(models[m])->contrib_view(models[m]->state,
+                                                 contrib[m], &views[m]);
+        if (st != OFFBKG_OK)
+            return plugin_error(ctx, st, models[m], "contrib_view");
+    }
+    return OFFBKG_OK;
+}
+
+int offbkg_model_store_sums_write(offbkg_ctx_t *ctx,
+                                  const offbkg_model_store_t *ms,
+                                  size_t n_runs,
+                                  const offbkg_store_sum_run_t *runs,
+                                  const offbkg_contrib_data_t *views)
 {
     uint64_t chain = OFFBKG_STORE_CHAIN0;
     int st = OFFBKG_OK;
@@ -367,13 +382,8 @@ int offbkg_model_store_sums_save(offbkg_ctx_t *ctx,
         offbkg_store_key_t key = { .model_key = ms->key[m],
                                    .model_text = ms->text[m],
                                    .regions_hash = ms->regions_hash };
-        offbkg_contrib_data_t d = { .struct_size = sizeof d };
-        st = ops_of(models[m])->contrib_view(models[m]->state, contrib[m],
-                                             &d);
-        if (st != OFFBKG_OK)
-            return plugin_error(ctx, st, models[m], "contrib_view");
         st = offbkg_store_sum_write(ctx, ms->store, &key, chain, n_runs,
-                                    runs, &d);
+                                    runs, &views[m]);
     }
     return st;
 }
