@@ -64,10 +64,11 @@ int offbkg_index_check_needed(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
  *  target here). @p written: the model files this command wrote, sorted
  *  (offbkg_written_sort), which are linked from the list, unopened; NULL
  *  (offbkg index, linking another command's files): each candidate file
- *  is opened to check that the [model] section it links made it. */
+ *  is opened to check that the [model] section it links made it. The
+ *  three tables are written on up to @p threads threads. */
 int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      const offbkg_datastore_t *open_store,
-                     const offbkg_written_t *written,
+                     const offbkg_written_t *written, size_t threads,
                      offbkg_index_result_t *result);
 
 #endif

@@ -17,6 +17,7 @@
 #include "input-private.h"
 #include "model_write-private.h"
 #include "output-private.h"
+#include "parallel-private.h"
 #include "path-private.h"
 
 /* hdu-index rows being built; strings owned. */
@@ -620,9 +621,50 @@ done:
     return st;
 }
 
+/* The three tables, an item of a parallel loop each. */
+typedef struct tables {
+    const rows_t *all, *bkg;
+    const offbkg_datastore_t *store;
+    char *const *paths;             /* hdu-index, obs-index, bkg-index */
+    bool overwrite, with_size;
+    offbkg_ctx_t *ctx[3];           /* each its own message */
+    int st[3];
+} tables_t;
+
+static void write_table_item(void *arg, size_t i)
+{
+    tables_t *t = arg;
+
+    t->st[i] = i == 0 ? write_hdu_index(t->ctx[i], t->all, t->paths[0],
+                                        t->overwrite, t->with_size)
+               : i == 1 ? write_obs_index(t->ctx[i], t->store, t->paths[1],
+                                          t->overwrite)
+                        : write_hdu_index(t->ctx[i], t->bkg, t->paths[2],
+                                          t->overwrite, false);
+}
+
+/* hdu-index, obs-index and bkg-index, on up to @p threads threads. */
+static int write_tables(offbkg_ctx_t *ctx, tables_t *t, size_t threads)
+{
+    int st = OFFBKG_OK;
+
+    for (int i = 0; i < 3; i++)
+        if ((t->ctx[i] = offbkg_ctx_new_child(ctx)) == NULL)
+            st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    if (st == OFFBKG_OK)
+        offbkg_parallel_for(3, threads, write_table_item, t);
+    for (int i = 0; i < 3; i++) {
+        if (st == OFFBKG_OK && t->st[i] != OFFBKG_OK)
+            st = offbkg_error_set(ctx, t->st[i], "%s",
+                                  offbkg_error_msg(t->ctx[i]));
+        offbkg_ctx_free(t->ctx[i]);
+    }
+    return st;
+}
+
 int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                      const offbkg_datastore_t *open_store,
-                     const offbkg_written_t *written,
+                     const offbkg_written_t *written, size_t threads,
                      offbkg_index_result_t *result)
 {
     const offbkg_index_conf_t *ic = rc->index;
@@ -711,15 +753,11 @@ int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                     "(keep_input_bkg = false)", store_bkg.dropped,
                     store_bkg.dropped == 1 ? "" : "s");
     offbkg_obs_table_t hv = offbkg_table_view(&store->hdu);
-    bool with_size = offbkg_obs_table_column(&hv, "SIZE") != NULL;
+    tables_t t = { .all = &all, .bkg = &bkg, .store = store,
+                   .paths = paths, .overwrite = rc->output->overwrite,
+                   .with_size = offbkg_obs_table_column(&hv, "SIZE") != NULL };
     if (st == OFFBKG_OK)
-        st = write_hdu_index(ctx, &all, paths[0], rc->output->overwrite,
-                             with_size);
-    if (st == OFFBKG_OK)
-        st = write_obs_index(ctx, store, paths[1], rc->output->overwrite);
-    if (st == OFFBKG_OK)
-        st = write_hdu_index(ctx, &bkg, paths[2], rc->output->overwrite,
-                             false);
+        st = write_tables(ctx, &t, threads);
 done:
     rows_free(&all);
     rows_free(&bkg);

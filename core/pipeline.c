@@ -509,7 +509,8 @@ static int write_index(offbkg_ctx_t *ctx, offbkg_pipeline_t *pl)
     }
     if (st == OFFBKG_OK)
         st = offbkg_index_run(ctx, pl->rc, pl->pf.store,
-                              pl->plan.make ? &all : NULL, &pl->linked);
+                              pl->plan.make ? &all : NULL, pl->threads,
+                              &pl->linked);
     offbkg_written_clear(&all);
     return st;
 }

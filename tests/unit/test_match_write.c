@@ -416,7 +416,7 @@ static void test_match_write_index(void **state)
     assert_int_equal(offbkg_index_check_needed(f->ctx, rc, store, NULL, 4,
                                                2),
                      OFFBKG_OK);
-    assert_int_equal(offbkg_index_run(f->ctx, rc, store, NULL, &res),
+    assert_int_equal(offbkg_index_run(f->ctx, rc, store, NULL, 1, &res),
                      OFFBKG_OK);
     assert_int_equal(res.n_obs, 4);
     assert_int_equal(res.n_linked, 2);
@@ -434,7 +434,7 @@ static void test_match_write_index(void **state)
 
     /* [index] smooth = false links the raw file */
     rc = load_rc(f, "own", true, "[index]\nsmooth = false\n");
-    assert_int_equal(offbkg_index_run(f->ctx, rc, store, NULL, &res),
+    assert_int_equal(offbkg_index_run(f->ctx, rc, store, NULL, 1, &res),
                      OFFBKG_OK);
     bkg_rows(f, "own", f->obs_id, N_TARGETS, names);
     snprintf(want, sizeof want, "background_2D_obs_%06" PRId64
@@ -450,7 +450,7 @@ static void test_match_write_index(void **state)
                      OFFBKG_EDATA);
     offbkg_runconf_free(rc);
     rc = load_rc(f, "own", false, "[index]\nallow_missing_models = true\n");
-    assert_int_equal(offbkg_index_run(f->ctx, rc, store, NULL, &res),
+    assert_int_equal(offbkg_index_run(f->ctx, rc, store, NULL, 1, &res),
                      OFFBKG_OK);
     assert_int_equal(res.n_linked, 0);
     offbkg_runconf_free(rc);
