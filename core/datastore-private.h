@@ -6,6 +6,7 @@
 #ifndef OFFBKG_DATASTORE_PRIVATE_H
 #define OFFBKG_DATASTORE_PRIVATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -107,6 +108,11 @@ int offbkg_datastore_locate_row(offbkg_ctx_t *ctx,
                                 const offbkg_datastore_t *store,
                                 int64_t obs_id, const char *hdu_type,
                                 size_t *row, size_t *n_rows);
+
+/** Whether hdu-index rows @p a and @p b name the same file (the same
+ *  FILE_DIR and FILE_NAME). */
+bool offbkg_datastore_same_file(const offbkg_datastore_t *store, size_t a,
+                                size_t b);
 
 /** What stat() says of @p path now. */
 offbkg_file_id_t offbkg_datastore_path_id(const char *path);

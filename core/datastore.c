@@ -190,27 +190,36 @@ offbkg_file_id_t offbkg_datastore_path_id(const char *path)
     };
 }
 
+bool offbkg_datastore_same_file(const offbkg_datastore_t *store, size_t a,
+                                size_t b)
+{
+    const offbkg_column_t *dir = col(&store->hdu, "FILE_DIR");
+    const offbkg_column_t *file = col(&store->hdu, "FILE_NAME");
+
+    return strcmp(file->str[a], file->str[b]) == 0
+           && (dir == NULL || strcmp(dir->str[a], dir->str[b]) == 0);
+}
+
 int offbkg_datastore_stat_files(offbkg_ctx_t *ctx, offbkg_datastore_t *store)
 {
     size_t n = store->hdu.n_rows;
     offbkg_file_id_t *ids = malloc((n + 1) * sizeof *ids);
-    char *prev = NULL;
 
     if (ids == NULL)
         return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     for (size_t r = 0; r < n; r++) {
+        if (r > 0 && offbkg_datastore_same_file(store, r, r - 1)) {
+            ids[r] = ids[r - 1];
+            continue;
+        }
         char *p = offbkg_datastore_hdu_path(store, r);
         if (p == NULL) {
-            free(prev);
             free(ids);
             return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
         }
-        bool same = prev != NULL && strcmp(p, prev) == 0;
-        ids[r] = same ? ids[r - 1] : offbkg_datastore_path_id(p);
-        free(prev);
-        prev = p;
+        ids[r] = offbkg_datastore_path_id(p);
+        free(p);
     }
-    free(prev);
     free(store->hdu_files);
     store->hdu_files = ids;
     return OFFBKG_OK;

@@ -327,23 +327,20 @@ static void add_store(check_t *c, offbkg_datastore_t *store,
         c->st = OFFBKG_ENOMEM;
         return;
     }
-    char *prev = NULL;
-
     /* A run's rows usually name one file: it is listed once. */
     for (size_t r = 0; r < store->hdu.n_rows && c->st == OFFBKG_OK; r++) {
+        if (r > 0 && offbkg_datastore_same_file(store, r, r - 1))
+            continue;
         char *p = offbkg_datastore_hdu_path(store, r);
         if (p == NULL) {
             c->st = OFFBKG_ENOMEM;
             break;
         }
-        if (prev == NULL || strcmp(p, prev) != 0)
-            add_store_file(c, p, &store->hdu_files[r],
-                           "a file of %s (OBS_ID %lld)", which,
-                           id != NULL ? (long long)id->i64[r] : -1LL);
-        free(prev);
-        prev = p;
+        add_store_file(c, p, &store->hdu_files[r],
+                       "a file of %s (OBS_ID %lld)", which,
+                       id != NULL ? (long long)id->i64[r] : -1LL);
+        free(p);
     }
-    free(prev);
 }
 
 /* Every PATH key of a plugin's section names a file it reads. */
