@@ -593,45 +593,110 @@ static int keep_group(offbkg_ctx_t *ctx, const make_job_t *job, size_t m,
     return OFFBKG_OK;
 }
 
-/* Finish every group's contribution of every model into a cube; those
- * of the groups @p keep says are viewed (their sums being written) are
- * left for the caller to free. */
+/* Finish group @p g's contribution of model @p m into a cube (or say
+ * why there is none), keep its sums for keep_runs, and free it unless
+ * @p keep says it is viewed (its sum being written). */
+static int finish_one(offbkg_ctx_t *ctx, const make_job_t *job,
+                      void ***group_contrib, const bool *keep, size_t m,
+                      size_t g)
+{
+    const offbkg_instance_t *inst = job->models[m];
+    offbkg_model_t *out = job->out;
+    offbkg_model_result_t *res = &out->models[m];
+    void **contrib = &group_contrib[m][g];
+    const char *why;
+    int st = OFFBKG_OK;
+
+    if (offbkg_ctx_cancelled(ctx))
+        return offbkg_error_set(ctx, OFFBKG_ECANCELLED, "interrupted");
+    if (*contrib == NULL) {
+        res->no_model[g] = strdup("no runs in this group");
+    } else if (ops_of(inst)->finish(inst->state, *contrib, &res->cubes[g])
+               != OFFBKG_OK) {
+        res->cubes[g] = NULL;
+        why = offbkg_host_last_error();
+        res->no_model[g] = strdup(why[0] ? why : "finish failed");
+    }
+    if (out->group_sums != NULL && *contrib != NULL)
+        st = keep_group(ctx, job, m, g, *contrib);
+    if (st != OFFBKG_OK)
+        return st;
+    /* Done with: its memory can serve the next cube. */
+    if (*contrib != NULL && (keep == NULL || !keep[g])) {
+        ops_of(inst)->contrib_free(inst->state, *contrib);
+        *contrib = NULL;
+    }
+    if (res->cubes[g] == NULL && res->no_model[g] == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    return OFFBKG_OK;
+}
+
+/* Finishing on the step's threads: a (model, group) per item. */
+typedef struct finishing {
+    const make_job_t *job;
+    void ***group_contrib;
+    const bool *keep;
+    offbkg_ctx_t **ctx;             /* per item: its own message */
+    int *st;
+} finishing_t;
+
+static void finish_item(void *arg, size_t i)
+{
+    finishing_t *f = arg;
+    size_t n_groups = f->job->out->n_groups;
+
+    f->st[i] = finish_one(f->ctx[i], f->job, f->group_contrib, f->keep,
+                          i / n_groups, i % n_groups);
+}
+
+/* Whether every model may have finish called on several contributions
+ * at once: plugins built against ABI 1.3 or later (include/offbkg/
+ * plugin.h). */
+static bool finish_concurrently(const make_job_t *job)
+{
+    for (size_t m = 0; m < job->n_models; m++) {
+        const offbkg_plugin_t *d = job->models[m]->conf->module->desc;
+        if (d->abi_major == 1 && d->abi_minor < 3)
+            return false;
+    }
+    return true;
+}
+
+/* Finish every group's contribution of every model into a cube (on the
+ * step's threads when the models allow it); those of the groups @p keep
+ * says are viewed (their sums being written) are left for the caller to
+ * free. */
 static int finish_all(offbkg_ctx_t *ctx, const make_job_t *job,
                       void ***group_contrib, const bool *keep)
 {
-    offbkg_model_t *out = job->out;
+    size_t n = job->n_models * job->out->n_groups;
+    finishing_t f = { job, group_contrib, keep, NULL, NULL };
+    int st = OFFBKG_OK;
 
-    for (size_t m = 0; m < job->n_models; m++) {
-        const offbkg_instance_t *inst = job->models[m];
-        offbkg_model_result_t *res = &out->models[m];
-        for (size_t g = 0; g < out->n_groups; g++) {
-            const char *why;
-            if (offbkg_ctx_cancelled(ctx))
-                return offbkg_error_set(ctx, OFFBKG_ECANCELLED,
-                                        "interrupted");
-            if (group_contrib[m][g] == NULL) {
-                res->no_model[g] = strdup("no runs in this group");
-            } else if (ops_of(inst)->finish(inst->state, group_contrib[m][g],
-                                            &res->cubes[g]) != OFFBKG_OK) {
-                res->cubes[g] = NULL;
-                why = offbkg_host_last_error();
-                res->no_model[g] = strdup(why[0] ? why : "finish failed");
-            }
-            int st = out->group_sums != NULL && group_contrib[m][g] != NULL
-                         ? keep_group(ctx, job, m, g, group_contrib[m][g])
-                         : OFFBKG_OK;
-            if (st != OFFBKG_OK)
-                return st;
-            /* Done with: its memory can serve the next cube. */
-            if (group_contrib[m][g] != NULL && (keep == NULL || !keep[g])) {
-                ops_of(inst)->contrib_free(inst->state, group_contrib[m][g]);
-                group_contrib[m][g] = NULL;
-            }
-            if (res->cubes[g] == NULL && res->no_model[g] == NULL)
-                return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-        }
+    if (job->opts->threads <= 1 || n <= 1 || !finish_concurrently(job)) {
+        for (size_t i = 0; st == OFFBKG_OK && i < n; i++)
+            st = finish_one(ctx, job, group_contrib, keep,
+                            i / job->out->n_groups, i % job->out->n_groups);
+        return st;
     }
-    return OFFBKG_OK;
+    f.ctx = calloc(n, sizeof *f.ctx);
+    f.st = calloc(n, sizeof *f.st);
+    if (f.ctx == NULL || f.st == NULL)
+        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    for (size_t i = 0; st == OFFBKG_OK && i < n; i++)
+        if ((f.ctx[i] = offbkg_ctx_new_child(ctx)) == NULL)
+            st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    if (st == OFFBKG_OK)
+        offbkg_parallel_for(n, job->opts->threads, finish_item, &f);
+    for (size_t i = 0; st == OFFBKG_OK && i < n; i++)
+        if (f.st[i] != OFFBKG_OK)
+            st = offbkg_error_set(ctx, f.st[i], "%s",
+                                  offbkg_error_msg(f.ctx[i]));
+    for (size_t i = 0; f.ctx != NULL && i < n; i++)
+        offbkg_ctx_free(f.ctx[i]);
+    free(f.ctx);
+    free(f.st);
+    return st;
 }
 
 /* [store]: every run's key, before any events are read (a run whose

@@ -222,7 +222,8 @@ typedef struct offbkg_contrib_sums {
  *  group's contribution in a fixed order, so results do not depend on the
  *  thread count. Only fill, contrib_view and contrib_load may run
  *  concurrently (each on its own contribution), and state is read-only
- *  after create. The plugin sets struct_size in contrib_view's @p out;
+ *  after create; for a plugin built against ABI 1.3 or later, finish
+ *  and contrib_free too (the host finishes groups in parallel). The plugin sets struct_size in contrib_view's @p out;
  *  the host sets it in contrib_load's @p in. */
 typedef struct offbkg_model_ops {
     uint32_t struct_size;
