@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <offbkg/plugin.h>
 #include <offbkg/version.h>
@@ -162,6 +163,21 @@ static void keep_freed_memory(void)
     mallopt(M_TRIM_THRESHOLD, 64 << 20);
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
 #endif
+}
+
+/* Everything of offbkg's is freed (valgrind checks it) and stdout and
+ * stderr are flushed: end without running the destructors of the
+ * shared libraries cfitsio and PLplot pull in (gnutls, krb5, p11-kit
+ * and 40 more), which undo set-ups offbkg never used, 2 ms of a job
+ * that takes 50 (adding 10 runs to a store). A sanitizer build ends
+ * normally: its leak check runs at exit. */
+static int leave(int status)
+{
+#if !defined(__SANITIZE_ADDRESS__)
+    if (fflush(NULL) == 0)
+        _exit(status);
+#endif
+    return status;
 }
 
 /* --shard I/N, 1 <= I <= N <= 100000. */
@@ -334,7 +350,7 @@ int main(int argc, char **argv)
     free(opt.sets);
     free(args);
     exit_if_interrupted();
-    return status;
+    return leave(status);
 out:
     free(opt.sets);
     free(args);
