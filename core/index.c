@@ -627,39 +627,18 @@ typedef struct tables {
     const offbkg_datastore_t *store;
     char *const *paths;             /* hdu-index, obs-index, bkg-index */
     bool overwrite, with_size;
-    offbkg_ctx_t *ctx[3];           /* each its own message */
-    int st[3];
 } tables_t;
 
-static void write_table_item(void *arg, size_t i)
+static int write_table_item(offbkg_ctx_t *ctx, void *arg, size_t i)
 {
-    tables_t *t = arg;
+    const tables_t *t = arg;
 
-    t->st[i] = i == 0 ? write_hdu_index(t->ctx[i], t->all, t->paths[0],
-                                        t->overwrite, t->with_size)
-               : i == 1 ? write_obs_index(t->ctx[i], t->store, t->paths[1],
-                                          t->overwrite)
-                        : write_hdu_index(t->ctx[i], t->bkg, t->paths[2],
-                                          t->overwrite, false);
-}
-
-/* hdu-index, obs-index and bkg-index, on up to @p threads threads. */
-static int write_tables(offbkg_ctx_t *ctx, tables_t *t, size_t threads)
-{
-    int st = OFFBKG_OK;
-
-    for (int i = 0; i < 3; i++)
-        if ((t->ctx[i] = offbkg_ctx_new_child(ctx)) == NULL)
-            st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    if (st == OFFBKG_OK)
-        offbkg_parallel_for(3, threads, write_table_item, t);
-    for (int i = 0; i < 3; i++) {
-        if (st == OFFBKG_OK && t->st[i] != OFFBKG_OK)
-            st = offbkg_error_set(ctx, t->st[i], "%s",
-                                  offbkg_error_msg(t->ctx[i]));
-        offbkg_ctx_free(t->ctx[i]);
-    }
-    return st;
+    return i == 0 ? write_hdu_index(ctx, t->all, t->paths[0], t->overwrite,
+                                    t->with_size)
+           : i == 1 ? write_obs_index(ctx, t->store, t->paths[1],
+                                      t->overwrite)
+                    : write_hdu_index(ctx, t->bkg, t->paths[2],
+                                      t->overwrite, false);
 }
 
 int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
@@ -757,7 +736,7 @@ int offbkg_index_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
                    .paths = paths, .overwrite = rc->output->overwrite,
                    .with_size = offbkg_obs_table_column(&hv, "SIZE") != NULL };
     if (st == OFFBKG_OK)
-        st = write_tables(ctx, &t, threads);
+        st = offbkg_parallel_try(ctx, 3, threads, write_table_item, &t);
 done:
     rows_free(&all);
     rows_free(&bkg);

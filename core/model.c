@@ -636,17 +636,15 @@ typedef struct finishing {
     const make_job_t *job;
     void ***group_contrib;
     const bool *keep;
-    offbkg_ctx_t **ctx;             /* per item: its own message */
-    int *st;
 } finishing_t;
 
-static void finish_item(void *arg, size_t i)
+static int finish_item(offbkg_ctx_t *ctx, void *arg, size_t i)
 {
-    finishing_t *f = arg;
+    const finishing_t *f = arg;
     size_t n_groups = f->job->out->n_groups;
 
-    f->st[i] = finish_one(f->ctx[i], f->job, f->group_contrib, f->keep,
-                          i / n_groups, i % n_groups);
+    return finish_one(ctx, f->job, f->group_contrib, f->keep, i / n_groups,
+                      i % n_groups);
 }
 
 /* Whether every model may have finish called on several contributions
@@ -670,32 +668,14 @@ static int finish_all(offbkg_ctx_t *ctx, const make_job_t *job,
                       void ***group_contrib, const bool *keep)
 {
     size_t n = job->n_models * job->out->n_groups;
-    finishing_t f = { job, group_contrib, keep, NULL, NULL };
+    finishing_t f = { job, group_contrib, keep };
     int st = OFFBKG_OK;
 
-    if (job->opts->threads <= 1 || n <= 1 || !finish_concurrently(job)) {
-        for (size_t i = 0; st == OFFBKG_OK && i < n; i++)
-            st = finish_one(ctx, job, group_contrib, keep,
-                            i / job->out->n_groups, i % job->out->n_groups);
-        return st;
-    }
-    f.ctx = calloc(n, sizeof *f.ctx);
-    f.st = calloc(n, sizeof *f.st);
-    if (f.ctx == NULL || f.st == NULL)
-        st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    if (job->opts->threads > 1 && n > 1 && finish_concurrently(job))
+        return offbkg_parallel_try(ctx, n, job->opts->threads, finish_item,
+                                   &f);
     for (size_t i = 0; st == OFFBKG_OK && i < n; i++)
-        if ((f.ctx[i] = offbkg_ctx_new_child(ctx)) == NULL)
-            st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
-    if (st == OFFBKG_OK)
-        offbkg_parallel_for(n, job->opts->threads, finish_item, &f);
-    for (size_t i = 0; st == OFFBKG_OK && i < n; i++)
-        if (f.st[i] != OFFBKG_OK)
-            st = offbkg_error_set(ctx, f.st[i], "%s",
-                                  offbkg_error_msg(f.ctx[i]));
-    for (size_t i = 0; f.ctx != NULL && i < n; i++)
-        offbkg_ctx_free(f.ctx[i]);
-    free(f.ctx);
-    free(f.st);
+        st = finish_item(ctx, &f, i);
     return st;
 }
 

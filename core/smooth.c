@@ -12,8 +12,6 @@
 /* One cube to smooth: model m, group g. */
 typedef struct smooth_job {
     size_t m, g;
-    offbkg_ctx_t *ctx;      /* its own error message */
-    int status;
 } smooth_job_t;
 
 typedef struct smooth_jobs {
@@ -22,8 +20,8 @@ typedef struct smooth_jobs {
     smooth_job_t *job;
 } smooth_jobs_t;
 
-/* offbkg_parallel_for item: smooth a copy of job @p i's cube. */
-static void smooth_one(void *arg, size_t i)
+/* offbkg_parallel_try item: smooth a copy of job @p i's cube. */
+static int smooth_one(offbkg_ctx_t *ctx, void *arg, size_t i)
 {
     const smooth_jobs_t *w = arg;
     smooth_job_t *job = &w->job[i];
@@ -32,27 +30,27 @@ static void smooth_one(void *arg, size_t i)
                                                     - w->rc->models];
     offbkg_instance_t *inst = NULL;
     offbkg_cube_t *copy = offbkg_cube_copy(res->cubes[job->g]);
+    int status;
 
-    if (copy == NULL) {
-        job->status = offbkg_error_set(job->ctx, OFFBKG_ENOMEM,
-                                       "out of memory");
-        return;
-    }
-    job->status = offbkg_instance_new(job->ctx, w->rc, sc, &inst);
-    if (job->status == OFFBKG_OK) {
+    if (copy == NULL)
+        return offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
+    status = offbkg_instance_new(ctx, w->rc, sc, &inst);
+    if (status == OFFBKG_OK) {
         int st = sc->module->desc->ops.smooth->smooth(inst->state, copy);
         if (st != OFFBKG_OK) {
             const char *why = offbkg_host_last_error();
-            job->status = offbkg_error_set(
-                job->ctx, st < 0 ? st : OFFBKG_EPLUGIN, "[%s] group %zu: %s",
-                sc->section, job->g, why[0] ? why : offbkg_strerror(st));
+            status = offbkg_error_set(ctx, st < 0 ? st : OFFBKG_EPLUGIN,
+                                      "[%s] group %zu: %s", sc->section,
+                                      job->g,
+                                      why[0] ? why : offbkg_strerror(st));
         }
     }
     offbkg_instance_free(inst);
-    if (job->status == OFFBKG_OK)
+    if (status == OFFBKG_OK)
         res->smoothed[job->g] = copy;
     else
         offbkg_cube_free(copy);
+    return status;
 }
 
 /* Drop the smoothed cubes of an earlier try. */
@@ -87,21 +85,12 @@ int offbkg_smooth_run(offbkg_ctx_t *ctx, const offbkg_runconf_t *rc,
             if (res->cubes[g] != NULL)
                 job[n_jobs++] = (smooth_job_t){ .m = m, .g = g };
     }
-    for (size_t i = 0; st == OFFBKG_OK && i < n_jobs; i++)
-        if ((job[i].ctx = offbkg_ctx_new_child(ctx)) == NULL)
-            st = OFFBKG_ENOMEM;
     if (st != OFFBKG_OK) {
         st = offbkg_error_set(ctx, OFFBKG_ENOMEM, "out of memory");
     } else {
         smooth_jobs_t w = { rc, make, job };
-        offbkg_parallel_for(n_jobs, threads, smooth_one, &w);
-        for (size_t i = 0; st == OFFBKG_OK && i < n_jobs; i++)
-            if (job[i].status != OFFBKG_OK)
-                st = offbkg_error_set(ctx, job[i].status, "%s",
-                                      offbkg_error_msg(job[i].ctx));
+        st = offbkg_parallel_try(ctx, n_jobs, threads, smooth_one, &w);
     }
-    for (size_t i = 0; job != NULL && i < n_jobs; i++)
-        offbkg_ctx_free(job[i].ctx);
     free(job);
     return st;
 }
