@@ -113,8 +113,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: fitstab FILE[EXT]\n");
         return 2;
     }
-    if (fits_open_table(&f, argv[1], READONLY, &st) == 0) {
+    /* An HDU named in the path is opened as it is (a header alone when it
+     * is not a table); else the first table. */
+    int named = strchr(argv[1], '[') != NULL, type = BINARY_TBL;
+    if ((named ? fits_open_file(&f, argv[1], READONLY, &st)
+               : fits_open_table(&f, argv[1], READONLY, &st)) == 0
+        && fits_get_hdu_type(f, &type, &st) == 0) {
         print_header(f, &st);
+    }
+    if (st == 0 && type != IMAGE_HDU) {
         fits_get_num_cols(f, &n_cols, &st);
         for (int c = 1; c <= n_cols && st == 0; c++) {
             char key[FLEN_KEYWORD], name[FLEN_VALUE], form[FLEN_VALUE];
@@ -125,10 +132,6 @@ int main(int argc, char **argv)
             printf("C\t%s\t%s\n", name, form);
         }
         print_rows(f, n_cols, &st);
-    } else if (st == NOT_TABLE) {
-        st = 0;
-        if (fits_open_file(&f, argv[1], READONLY, &st) == 0)
-            print_header(f, &st);
     }
     if (f != NULL) {
         int st2 = 0;
